@@ -1,0 +1,103 @@
+//! `CoreError`: what a use case reports. Driving adapters map each variant to
+//! one HTTP status / problem code in one place.
+
+use crate::blob::BlobError;
+use crate::doctype::FieldError;
+use crate::names::NameError;
+use crate::ports::{PasswordError, RepoError};
+
+/// Errors of the use cases.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    /// Absent, or present but invisible to the caller: the two are never
+    /// distinguished, so existence does not leak.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Visible to the caller, but the caller's role does not allow the action.
+    #[error("{0}")]
+    Forbidden(&'static str),
+    /// No valid session or token, or wrong credentials.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// Too many failed logins; retry after the given number of seconds.
+    #[error("too many failed attempts, retry in {retry_after_secs} s")]
+    Throttled { retry_after_secs: u64 },
+    /// Input refused. `code` is stable (see docs/api.md).
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        message: String,
+        fields: Vec<FieldError>,
+    },
+    /// The request contradicts current state. `code` is stable.
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("content larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// The client's upload stream broke; nothing was stored.
+    #[error("the upload was interrupted")]
+    Interrupted,
+    /// Range outside the content.
+    #[error("range not satisfiable for {size} bytes")]
+    BadRange { size: u64 },
+    /// Stored content no longer matches its hash.
+    #[error("stored content is corrupt")]
+    Corrupt,
+    /// Storage or infrastructure failure; the cause is logged, never shown.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl CoreError {
+    pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
+        CoreError::Invalid {
+            code,
+            message: message.into(),
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        CoreError::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn name(e: NameError) -> Self {
+        let code = match e {
+            NameError::BadSlug => "invalid_slug",
+            NameError::BadLogin => "invalid_login",
+            _ => "invalid_name",
+        };
+        CoreError::invalid(code, e.to_string())
+    }
+}
+
+impl From<RepoError> for CoreError {
+    fn from(e: RepoError) -> Self {
+        match e {
+            RepoError::Conflict(what) => CoreError::conflict("conflict", what),
+            other => CoreError::Internal(Box::new(other)),
+        }
+    }
+}
+
+impl From<BlobError> for CoreError {
+    fn from(e: BlobError) -> Self {
+        match e {
+            BlobError::TooLarge { limit } => CoreError::TooLarge { limit },
+            BlobError::Interrupted(_) => CoreError::Interrupted,
+            BlobError::BadRange { size, .. } => CoreError::BadRange { size },
+            BlobError::Corrupt { .. } => CoreError::Corrupt,
+            BlobError::NotFound(_) => CoreError::Internal(Box::new(e)),
+            BlobError::Storage(_) => CoreError::Internal(Box::new(e)),
+        }
+    }
+}
+
+impl From<PasswordError> for CoreError {
+    fn from(e: PasswordError) -> Self {
+        CoreError::Internal(Box::new(e))
+    }
+}

@@ -1,0 +1,246 @@
+//! `MemBlobStore`: the in-memory fake of the `BlobStore` port, for service
+//! tests. It passes the same contract suite as the filesystem store
+//! (`passerelle_blobs::contract`), so a service tested against it behaves the
+//! same on disk.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::sync::{Mutex, MutexGuard, PoisonError};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+
+use crate::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use crate::hash::{ContentHash, Hasher};
+
+/// Size of the chunks `get` yields, as the filesystem store does, so that
+/// consumers see multi-chunk streams in tests too.
+const CHUNK_BYTES: usize = 256 * 1024;
+
+/// Blobs in a map. Cheap to clone out (`Bytes`), never blocks for long: the
+/// lock is held only to look up or insert, never across an `.await`.
+#[derive(Default)]
+pub struct MemBlobStore {
+    /// Content by hash. A `Bytes` clone shares the buffer, so `get` copies
+    /// nothing.
+    blobs: Mutex<HashMap<ContentHash, Bytes>>,
+}
+
+impl MemBlobStore {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of stored blobs.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lock().is_empty()
+    }
+
+    /// Alters the stored bytes of `hash` so that `verify` reports `Corrupt`,
+    /// as bit rot on a disk would. Returns `false` when the blob is absent.
+    pub fn corrupt(&self, hash: &ContentHash) -> bool {
+        let mut blobs = self.lock();
+        let Some(content) = blobs.get_mut(hash) else {
+            return false;
+        };
+        let mut altered = BytesMut::from(&content[..]);
+        match altered.first_mut() {
+            Some(first) => *first ^= 0x01,
+            None => altered.extend_from_slice(&[0]),
+        }
+        *content = altered.freeze();
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<ContentHash, Bytes>> {
+        // A panicking test thread cannot leave the map half-updated: every
+        // critical section is a single insert, remove or lookup.
+        self.blobs.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn content(&self, hash: &ContentHash) -> Result<Bytes, BlobError> {
+        self.lock()
+            .get(hash)
+            .cloned()
+            .ok_or(BlobError::NotFound(*hash))
+    }
+}
+
+impl fmt::Debug for MemBlobStore {
+    /// Counts blobs rather than printing their content.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemBlobStore")
+            .field("blobs", &self.len())
+            .finish()
+    }
+}
+
+#[async_trait]
+impl BlobStore for MemBlobStore {
+    async fn put(
+        &self,
+        mut content: ByteStream,
+        limit: Option<u64>,
+    ) -> Result<BlobInfo, BlobError> {
+        let mut buffer = BytesMut::new();
+        let mut hasher = Hasher::new();
+        while let Some(chunk) = content.next().await {
+            let chunk = chunk.map_err(BlobError::Interrupted)?;
+            let size = (buffer.len() + chunk.len()) as u64;
+            if let Some(limit) = limit
+                && size > limit
+            {
+                return Err(BlobError::TooLarge { limit });
+            }
+            hasher.update(&chunk);
+            buffer.extend_from_slice(&chunk);
+        }
+        let info = BlobInfo {
+            hash: hasher.finalize(),
+            size: buffer.len() as u64,
+        };
+        // Keep the first copy, as the filesystem store does on dedup.
+        self.lock()
+            .entry(info.hash)
+            .or_insert_with(|| buffer.freeze());
+        Ok(info)
+    }
+
+    async fn get(
+        &self,
+        hash: &ContentHash,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, BlobError> {
+        let content = self.content(hash)?;
+        let size = content.len() as u64;
+        let range = range.unwrap_or(0..size);
+        if range.start > range.end || range.end > size {
+            return Err(BlobError::BadRange {
+                start: range.start,
+                end: range.end,
+                size,
+            });
+        }
+        // In bounds, so these fit in usize.
+        let (start, end) = (range.start as usize, range.end as usize);
+        let chunks: Vec<Result<Bytes, std::io::Error>> = (start..end)
+            .step_by(CHUNK_BYTES)
+            .map(|at| Ok(content.slice(at..end.min(at + CHUNK_BYTES))))
+            .collect();
+        Ok(Box::pin(futures::stream::iter(chunks)))
+    }
+
+    async fn size(&self, hash: &ContentHash) -> Result<Option<u64>, BlobError> {
+        Ok(self.lock().get(hash).map(|c| c.len() as u64))
+    }
+
+    async fn verify(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        let actual = ContentHash::of(&self.content(hash)?);
+        if actual == *hash {
+            Ok(())
+        } else {
+            Err(BlobError::Corrupt {
+                expected: *hash,
+                actual,
+            })
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<ContentHash>, BlobError> {
+        Ok(self.lock().keys().copied().collect())
+    }
+
+    async fn delete(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        self.lock().remove(hash);
+        Ok(())
+    }
+
+    /// Nothing is ever half-written in memory.
+    async fn sweep_temporaries(&self) -> Result<u64, BlobError> {
+        Ok(0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    fn stream_of(parts: &[&[u8]]) -> ByteStream {
+        let chunks: Vec<Result<Bytes, std::io::Error>> = parts
+            .iter()
+            .map(|p| Ok(Bytes::copy_from_slice(p)))
+            .collect();
+        Box::pin(futures::stream::iter(chunks))
+    }
+
+    async fn read(store: &MemBlobStore, hash: &ContentHash, range: Option<Range<u64>>) -> Vec<u8> {
+        let mut stream = match store.get(hash, range).await {
+            Ok(stream) => stream,
+            Err(e) => panic!("get: {e}"),
+        };
+        let mut out = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            out.extend_from_slice(&chunk.expect("in-memory chunks never fail"));
+        }
+        out
+    }
+
+    #[test]
+    fn stores_and_serves_a_range_of_streamed_content() {
+        block_on(async {
+            let store = MemBlobStore::new();
+            let info = store
+                .put(stream_of(&[b"passe", b"relle"]), None)
+                .await
+                .expect("put");
+            assert_eq!(info.hash, ContentHash::of(b"passerelle"));
+            assert_eq!(info.size, 10);
+            assert_eq!(read(&store, &info.hash, Some(2..7)).await, b"sserel");
+            assert_eq!(store.len(), 1);
+        });
+    }
+
+    #[test]
+    fn splits_large_blobs_into_chunks() {
+        block_on(async {
+            let store = MemBlobStore::new();
+            let data = vec![7u8; 2 * CHUNK_BYTES + 1];
+            let info = store.put(stream_of(&[&data]), None).await.expect("put");
+            let stream = store.get(&info.hash, None).await.expect("get");
+            assert_eq!(stream.count().await, 3);
+        });
+    }
+
+    #[test]
+    fn corrupted_blobs_fail_verification() {
+        block_on(async {
+            let store = MemBlobStore::new();
+            for content in [&b""[..], b"x"] {
+                let info = store.put(stream_of(&[content]), None).await.expect("put");
+                assert!(store.corrupt(&info.hash));
+                assert!(matches!(
+                    store.verify(&info.hash).await,
+                    Err(BlobError::Corrupt { expected, .. }) if expected == info.hash
+                ));
+            }
+            assert!(!store.corrupt(&ContentHash::of(b"absent")));
+        });
+    }
+
+    #[test]
+    fn rejects_content_over_the_limit() {
+        block_on(async {
+            let store = MemBlobStore::new();
+            let result = store.put(stream_of(&[b"abc", b"d"]), Some(3)).await;
+            assert!(matches!(result, Err(BlobError::TooLarge { limit: 3 })));
+            assert!(store.is_empty());
+        });
+    }
+}

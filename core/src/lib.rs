@@ -1,0 +1,34 @@
+//! # passerelle-core
+//!
+//! The centre of the hexagon: domain types, rules and use cases of Passerelle,
+//! and the ports (traits) that adapters implement. It depends on no framework:
+//! no sea-orm, axum, tonic, rustls, notify, and no tokio runtime — only small
+//! pure crates (serde, time, uuid, blake3, futures' traits).
+//!
+//! Modules:
+//! - [`ids`], [`hash`], [`names`]: validated identifiers and names.
+//! - [`role`]: roles and the rights table of DESIGN §2.
+//! - [`model`]: entities (principals, spaces, folders, documents, versions…).
+//! - [`doctype`]: document types and metadata validation, the default catalogue.
+//! - [`audit`]: the BLAKE3 hash chain of the audit log.
+//! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
+//! - [`service`]: the use cases (`Passerelle`), authorization included.
+//! - [`fakes`]: in-memory implementations of the ports, for tests.
+//! - [`error`]: `CoreError`.
+
+pub mod audit;
+pub mod blob;
+pub mod doctype;
+pub mod error;
+pub mod fakes;
+pub mod hash;
+pub mod ids;
+pub mod model;
+pub mod names;
+pub mod ports;
+pub mod role;
+pub mod service;
+
+pub use error::CoreError;
+pub use hash::ContentHash;
+pub use service::{Actor, CoreSettings, Passerelle};

@@ -1,0 +1,220 @@
+//! Domain entities: what the repository stores and the use cases change.
+//!
+//! Every replicable entity carries the `revision` of its last change; deletions
+//! are tombstones (a `deleted_at`, a `purged` flag or a `removed` flag), never a
+//! vanished row, so the replication change feed can carry them.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+
+use crate::hash::ContentHash;
+use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
+use crate::names::{DocumentName, Login, Slug};
+use crate::role::Role;
+
+/// Internal agent or outside contractor.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PrincipalKind {
+    Agent,
+    Contractor,
+}
+
+/// An account.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Principal {
+    pub id: PrincipalId,
+    pub login: Login,
+    pub display_name: String,
+    pub email: String,
+    pub kind: PrincipalKind,
+    /// Node administrator: manages accounts, document types, every space.
+    pub is_admin: bool,
+    /// A disabled account cannot log in and its sessions and tokens stop working.
+    pub disabled: bool,
+    /// argon2id PHC string; `None` until a password is set.
+    pub password_hash: Option<String>,
+    pub organisation: Option<String>,
+    pub created_at: OffsetDateTime,
+    pub revision: Revision,
+}
+
+/// Who sees a space without being a member.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    /// Members only; everyone else gets "not found".
+    Private,
+    /// Every agent may read it (as a reader); writing needs a membership.
+    Public,
+}
+
+/// A collaborative space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Space {
+    pub id: SpaceId,
+    pub slug: Slug,
+    pub title: String,
+    pub description: String,
+    /// Business domain ("périmètre métier").
+    pub domain: String,
+    pub visibility: Visibility,
+    /// Replicated to an edge node for outside contractors.
+    pub shared: bool,
+    /// Read-only for everyone; listed apart.
+    pub archived: bool,
+    pub created_by: PrincipalId,
+    pub created_at: OffsetDateTime,
+    pub revision: Revision,
+}
+
+/// A principal's role in a space. `removed` is the tombstone of a membership.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Membership {
+    pub space: SpaceId,
+    pub principal: PrincipalId,
+    pub role: Role,
+    pub removed: bool,
+    pub revision: Revision,
+}
+
+/// Trash state shared by folders and documents.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Trashed {
+    pub at: OffsetDateTime,
+    pub by: PrincipalId,
+    /// Set when the item went to the trash because its ancestor folder did:
+    /// restoring that folder restores it.
+    pub with_folder: Option<FolderId>,
+}
+
+/// A folder in a space; `parent: None` is the space's root.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Folder {
+    pub id: FolderId,
+    pub space: SpaceId,
+    pub parent: Option<FolderId>,
+    pub name: DocumentName,
+    pub created_by: PrincipalId,
+    pub created_at: OffsetDateTime,
+    pub trashed: Option<Trashed>,
+    /// Removed from the trash for good (tombstone).
+    pub purged: bool,
+    pub revision: Revision,
+}
+
+/// A document: a name in a folder, a type, metadata and a current version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    pub id: DocumentId,
+    pub space: SpaceId,
+    pub folder: Option<FolderId>,
+    pub name: DocumentName,
+    /// Key of its [`crate::doctype::DocumentType`], if typed.
+    pub doc_type: Option<String>,
+    pub metadata: Map<String, Value>,
+    /// Number of the current version (1-based).
+    pub current_version: u32,
+    pub created_by: PrincipalId,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    pub trashed: Option<Trashed>,
+    pub purged: bool,
+    pub revision: Revision,
+}
+
+/// An immutable version of a document's content.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Version {
+    pub document: DocumentId,
+    pub number: u32,
+    pub hash: ContentHash,
+    pub size: u64,
+    pub media_type: String,
+    pub author: PrincipalId,
+    pub comment: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(skip)]
+    pub revision: Revision,
+}
+
+/// A login session. Only the hash of the token is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Session {
+    pub token_hash: ContentHash,
+    pub principal: PrincipalId,
+    /// Anti-CSRF token bound to this session (double submit).
+    pub csrf: String,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A bearer token for a business application, acting as its principal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiToken {
+    pub id: TokenId,
+    pub principal: PrincipalId,
+    pub name: String,
+    pub token_hash: ContentHash,
+    pub created_at: OffsetDateTime,
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked: bool,
+}
+
+/// One entry of the hash-chained audit log.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// Position in the chain, from 1.
+    pub seq: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Option<PrincipalId>,
+    /// Stable action code ("document.upload", "login.failed"…).
+    pub action: String,
+    pub space: Option<SpaceId>,
+    /// What was acted upon (an id or a login).
+    pub target: Option<String>,
+    pub detail: Value,
+    /// Hash of the previous entry (all zeros for the first).
+    pub prev_hash: ContentHash,
+    /// BLAKE3 over `prev_hash` and this entry's canonical fields.
+    pub hash: ContentHash,
+}
+
+/// An offset/limit page of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u64,
+    pub limit: u64,
+}
+
+impl Page {
+    pub const MAX_LIMIT: u64 = 500;
+    pub fn new(offset: u64, limit: u64) -> Self {
+        Self {
+            offset,
+            limit: limit.clamp(1, Self::MAX_LIMIT),
+        }
+    }
+    pub fn all() -> Self {
+        Self {
+            offset: 0,
+            limit: u64::MAX / 2,
+        }
+    }
+}
+
+impl Default for Page {
+    fn default() -> Self {
+        Self::new(0, 100)
+    }
+}
+
+/// A page of results and the total count.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Paged<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+}

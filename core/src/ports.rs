@@ -1,0 +1,181 @@
+//! Driven ports: what core needs from storage, time and password hashing.
+//!
+//! The repository is a unit of work: [`Repository::begin`] opens a transaction
+//! ([`Tx`]); every use case that mutates does all its reads and writes in one
+//! write transaction, takes one revision and appends its audit entries there,
+//! then commits. Write transactions are serialised (the adapter locks the node
+//! state row or holds a writer lock), which is what makes revisions gapless and
+//! the audit chain linear. Dropping a `Tx` without `commit` rolls it back.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::doctype::DocumentType;
+use crate::hash::ContentHash;
+use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
+use crate::model::{
+    ApiToken, AuditEntry, Document, Folder, Membership, Page, Paged, Principal, Session, Space,
+    Version,
+};
+use crate::names::Login;
+use crate::role::Role;
+
+/// Failures of the repository. Lookups of absent rows return `Ok(None)`, not
+/// an error.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// A uniqueness constraint refused the write (slug, login, name in folder).
+    #[error("conflicting row: {0}")]
+    Conflict(String),
+    /// Another writer got in first and the transaction must be retried.
+    #[error("transaction serialisation failure")]
+    Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
+    #[error("storage failure")]
+    Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Read or read-write transaction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxMode {
+    Read,
+    Write,
+}
+
+/// The metadata store.
+#[async_trait]
+pub trait Repository: Send + Sync + fmt::Debug {
+    /// Opens a transaction. A `Write` transaction waits for the other writers.
+    async fn begin(&self, mode: TxMode) -> Result<Box<dyn Tx>, RepoError>;
+}
+
+/// A space and the role the asking principal holds in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpaceWithRole {
+    pub space: Space,
+    pub role: Role,
+}
+
+/// Filter of the audit log.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct AuditFilter {
+    pub space: Option<SpaceId>,
+    /// Entries with `seq > after` only (for paging through the whole chain).
+    pub after_seq: i64,
+}
+
+/// One transaction on the metadata store. `save_*` are upserts by primary key.
+/// Lists exclude tombstones unless said otherwise.
+#[async_trait]
+pub trait Tx: Send {
+    /// Commits; on error nothing of the transaction is kept.
+    async fn commit(self: Box<Self>) -> Result<(), RepoError>;
+
+    // --- node state -----------------------------------------------------
+    /// Takes the next revision of this node (write transactions only).
+    async fn next_revision(&mut self) -> Result<Revision, RepoError>;
+    /// The last audit entry (`seq`, `hash`), or `None` on an empty log.
+    async fn audit_head(&mut self) -> Result<Option<(i64, ContentHash)>, RepoError>;
+    async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), RepoError>;
+    /// Entries in `seq` order (newest last), filtered and paged.
+    async fn list_audit(&mut self, filter: AuditFilter, page: Page) -> Result<Paged<AuditEntry>, RepoError>;
+
+    // --- principals, sessions, tokens ------------------------------------
+    async fn principal(&mut self, id: PrincipalId) -> Result<Option<Principal>, RepoError>;
+    async fn principal_by_login(&mut self, login: &Login) -> Result<Option<Principal>, RepoError>;
+    async fn list_principals(&mut self, page: Page) -> Result<Paged<Principal>, RepoError>;
+    async fn save_principal(&mut self, p: &Principal) -> Result<(), RepoError>;
+    async fn count_principals(&mut self) -> Result<u64, RepoError>;
+
+    async fn save_session(&mut self, s: &Session) -> Result<(), RepoError>;
+    async fn session(&mut self, token_hash: &ContentHash) -> Result<Option<Session>, RepoError>;
+    async fn delete_session(&mut self, token_hash: &ContentHash) -> Result<(), RepoError>;
+    /// Ends every session of a principal (disabled account, password change).
+    async fn delete_sessions_of(&mut self, principal: PrincipalId) -> Result<(), RepoError>;
+    async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64, RepoError>;
+
+    async fn save_token(&mut self, t: &ApiToken) -> Result<(), RepoError>;
+    async fn token_by_hash(&mut self, token_hash: &ContentHash) -> Result<Option<ApiToken>, RepoError>;
+    async fn token(&mut self, id: TokenId) -> Result<Option<ApiToken>, RepoError>;
+    async fn list_tokens(&mut self, principal: Option<PrincipalId>) -> Result<Vec<ApiToken>, RepoError>;
+
+    // --- spaces and memberships -----------------------------------------
+    async fn space(&mut self, id: SpaceId) -> Result<Option<Space>, RepoError>;
+    async fn space_by_slug(&mut self, slug: &str) -> Result<Option<Space>, RepoError>;
+    async fn save_space(&mut self, s: &Space) -> Result<(), RepoError>;
+    /// Every space, ordered by title.
+    async fn list_spaces(&mut self, page: Page) -> Result<Paged<Space>, RepoError>;
+    /// Spaces where `principal` has a (non-removed) membership, with the role, by title.
+    async fn list_spaces_of(&mut self, principal: PrincipalId, page: Page) -> Result<Paged<SpaceWithRole>, RepoError>;
+    /// The membership row, removed or not.
+    async fn membership(&mut self, space: SpaceId, principal: PrincipalId) -> Result<Option<Membership>, RepoError>;
+    async fn save_membership(&mut self, m: &Membership) -> Result<(), RepoError>;
+    /// Non-removed memberships of a space.
+    async fn list_members(&mut self, space: SpaceId) -> Result<Vec<Membership>, RepoError>;
+
+    // --- folders and documents ------------------------------------------
+    async fn folder(&mut self, id: FolderId) -> Result<Option<Folder>, RepoError>;
+    async fn save_folder(&mut self, f: &Folder) -> Result<(), RepoError>;
+    /// Live (not trashed, not purged) folders directly under `parent`, by name.
+    async fn list_folders(&mut self, space: SpaceId, parent: Option<FolderId>) -> Result<Vec<Folder>, RepoError>;
+    /// Every folder of a space including trashed ones (not purged): for tree walks.
+    async fn all_folders(&mut self, space: SpaceId) -> Result<Vec<Folder>, RepoError>;
+
+    async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, RepoError>;
+    async fn save_document(&mut self, d: &Document) -> Result<(), RepoError>;
+    /// Live documents directly in `folder`, by name.
+    async fn list_documents(&mut self, space: SpaceId, folder: Option<FolderId>, page: Page) -> Result<Paged<Document>, RepoError>;
+    /// Documents of a space whose folder is one of `folders` (live or trashed, not purged).
+    async fn documents_in_folders(&mut self, space: SpaceId, folders: &[FolderId]) -> Result<Vec<Document>, RepoError>;
+    /// Whether a live folder or document named with `unique_key` exists under
+    /// `parent`, other than `except` (a folder or document id as a UUID).
+    async fn name_taken(&mut self, space: SpaceId, parent: Option<FolderId>, unique_key: &str, except: Option<uuid::Uuid>) -> Result<bool, RepoError>;
+    /// Trashed (not purged) folders and documents of a space.
+    async fn list_trash(&mut self, space: SpaceId) -> Result<(Vec<Folder>, Vec<Document>), RepoError>;
+
+    async fn save_version(&mut self, v: &Version) -> Result<(), RepoError>;
+    /// Versions of a document, by number.
+    async fn list_versions(&mut self, document: DocumentId) -> Result<Vec<Version>, RepoError>;
+    async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError>;
+
+    // --- document types -------------------------------------------------
+    async fn document_type(&mut self, key: &str) -> Result<Option<DocumentType>, RepoError>;
+    async fn save_document_type(&mut self, t: &DocumentType) -> Result<(), RepoError>;
+    async fn list_document_types(&mut self) -> Result<Vec<DocumentType>, RepoError>;
+
+    // --- blobs ----------------------------------------------------------
+    /// Every content hash some version references (for blob GC and checks).
+    async fn referenced_hashes(&mut self) -> Result<HashSet<ContentHash>, RepoError>;
+}
+
+/// The current time. A port so tests can move it.
+pub trait Clock: Send + Sync + fmt::Debug {
+    fn now(&self) -> OffsetDateTime;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc()
+    }
+}
+
+/// Password hashing. Adapters run it off the async runtime (argon2id is
+/// deliberately slow).
+#[async_trait]
+pub trait PasswordHasher: Send + Sync + fmt::Debug {
+    /// A PHC string (argon2id, fresh salt).
+    async fn hash(&self, password: &str) -> Result<String, PasswordError>;
+    /// Whether `password` matches `phc`. A malformed `phc` is an error.
+    async fn verify(&self, password: &str, phc: &str) -> Result<bool, PasswordError>;
+}
+
+/// Password hashing failed (malformed stored hash, parameters).
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing failed: {0}")]
+pub struct PasswordError(pub String);

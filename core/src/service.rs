@@ -1,0 +1,185 @@
+//! Use cases. Every driving adapter (HTTP, CLI, later WebDAV, gRPC apply, hot
+//! folders) calls these, so authorization and validation happen here once.
+//!
+//! Shape of a mutating use case: open a write transaction, resolve the
+//! caller's access to the space (absent or invisible → `NotFound`), check the
+//! role's right (visible but not allowed → `Forbidden`), validate, take one
+//! revision, save rows, append the audit entry, commit.
+
+mod access;
+mod accounts;
+mod documents;
+mod folders;
+mod maintenance;
+mod spaces;
+mod throttle;
+mod trash;
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use time::Duration;
+
+use crate::audit::{self, AuditEvent};
+use crate::blob::BlobStore;
+use crate::error::CoreError;
+use crate::ids::{PrincipalId, SpaceId};
+use crate::model::Principal;
+use crate::ports::{Clock, PasswordHasher, Repository, Tx, TxMode};
+
+pub use access::Access;
+pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
+pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
+pub use folders::FolderListing;
+pub use maintenance::{BlobCheck, ChainReport};
+pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
+pub use throttle::LoginThrottle;
+pub use trash::TrashListing;
+
+/// Settings of the use cases (the node's config fills them).
+#[derive(Clone, Debug)]
+pub struct CoreSettings {
+    /// Largest content accepted for one version, in bytes.
+    pub max_upload_bytes: u64,
+    /// How long a login session lives without logging in again.
+    pub session_ttl: Duration,
+    /// Minimum password length (ANSSI recommends 12 at least).
+    pub min_password_len: usize,
+}
+
+impl Default for CoreSettings {
+    fn default() -> Self {
+        Self {
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            session_ttl: Duration::hours(12),
+            min_password_len: 12,
+        }
+    }
+}
+
+/// Who performs a use case.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Actor {
+    /// The node operator at the CLI (`passerelle-internal user add`, `init`…):
+    /// all rights, audited with no principal.
+    System,
+    /// An authenticated principal (session or API token).
+    Principal(Principal),
+}
+
+impl Actor {
+    pub fn id(&self) -> Option<PrincipalId> {
+        match self {
+            Actor::System => None,
+            Actor::Principal(p) => Some(p.id),
+        }
+    }
+
+    pub fn is_admin(&self) -> bool {
+        match self {
+            Actor::System => true,
+            Actor::Principal(p) => p.is_admin,
+        }
+    }
+
+    /// The principal, for use cases that need a real account (creating a
+    /// space makes its creator a manager).
+    pub fn principal(&self) -> Result<&Principal, CoreError> {
+        match self {
+            Actor::System => Err(CoreError::Forbidden("this action needs a user account")),
+            Actor::Principal(p) => Ok(p),
+        }
+    }
+}
+
+/// The application: use cases over the ports.
+#[derive(Clone, Debug)]
+pub struct Passerelle {
+    repo: Arc<dyn Repository>,
+    blobs: Arc<dyn BlobStore>,
+    clock: Arc<dyn Clock>,
+    passwords: Arc<dyn PasswordHasher>,
+    settings: CoreSettings,
+    throttle: Arc<LoginThrottle>,
+}
+
+impl Passerelle {
+    pub fn new(
+        repo: Arc<dyn Repository>,
+        blobs: Arc<dyn BlobStore>,
+        clock: Arc<dyn Clock>,
+        passwords: Arc<dyn PasswordHasher>,
+        settings: CoreSettings,
+    ) -> Self {
+        Self {
+            repo,
+            blobs,
+            clock,
+            passwords,
+            settings,
+            throttle: Arc::new(LoginThrottle::default()),
+        }
+    }
+
+    pub fn settings(&self) -> &CoreSettings {
+        &self.settings
+    }
+
+    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+        &self.blobs
+    }
+
+    async fn read(&self) -> Result<Box<dyn Tx>, CoreError> {
+        Ok(self.repo.begin(TxMode::Read).await?)
+    }
+
+    async fn write(&self) -> Result<Box<dyn Tx>, CoreError> {
+        Ok(self.repo.begin(TxMode::Write).await?)
+    }
+
+    /// Appends an audit entry inside `tx`.
+    async fn audit(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        action: &'static str,
+        space: Option<SpaceId>,
+        target: Option<String>,
+        detail: Value,
+    ) -> Result<(), CoreError> {
+        let head = tx.audit_head().await?;
+        let entry = audit::chain(
+            head,
+            self.clock.now(),
+            AuditEvent {
+                actor: actor.id(),
+                action,
+                space,
+                target,
+                detail,
+            },
+        );
+        tx.append_audit(&entry).await?;
+        Ok(())
+    }
+
+    /// Records a denial in its own transaction (the use case's transaction is
+    /// being abandoned). A failure to record is logged, not returned: the
+    /// caller's error is the one that matters.
+    async fn audit_denial(&self, actor: &Actor, space: Option<SpaceId>, target: String, reason: &str) {
+        let result = async {
+            let mut tx = self.write().await?;
+            self.audit(&mut tx, actor, "access.denied", space, Some(target), serde_json::json!({ "reason": reason }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, CoreError>(())
+        }
+        .await;
+        if let Err(e) = result {
+            tracing::error!(error = %e, "could not record an access denial in the audit log");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,388 @@
+//! Accounts: agents, logins and sessions, API tokens.
+
+use rand::RngCore;
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::error::CoreError;
+use crate::hash::ContentHash;
+use crate::ids::{PrincipalId, TokenId};
+use crate::model::{ApiToken, Page, Paged, Principal, PrincipalKind, Session};
+use crate::names::Login;
+
+use super::access::Fail;
+use super::{Actor, Passerelle};
+
+/// A new internal agent.
+#[derive(Clone, Debug)]
+pub struct NewAgent {
+    pub login: String,
+    pub display_name: String,
+    pub email: String,
+    pub is_admin: bool,
+    /// `None`: the account cannot log in until a password is set.
+    pub password: Option<String>,
+}
+
+/// A fresh session: the secret token goes to the client (cookie), only its
+/// hash is stored.
+#[derive(Clone, Debug)]
+pub struct LoginOutcome {
+    pub principal: Principal,
+    pub token: String,
+    pub csrf: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// A session resolved from its token.
+#[derive(Clone, Debug)]
+pub struct SessionAuth {
+    pub actor: Actor,
+    pub csrf: String,
+}
+
+/// A new API token; `secret` is shown once and never stored.
+#[derive(Clone, Debug)]
+pub struct IssuedToken {
+    pub token: ApiToken,
+    pub secret: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buf);
+    hex::encode(buf)
+}
+
+/// Tokens are 256-bit random values, so a fast hash is enough to store them
+/// (no dictionary to guard against, unlike passwords).
+fn token_hash(token: &str) -> ContentHash {
+    ContentHash::of(token.as_bytes())
+}
+
+/// Prefix of API tokens, so secret scanners and people recognise them.
+pub const API_TOKEN_PREFIX: &str = "psr_";
+
+impl Passerelle {
+    fn check_password_policy(&self, password: &str) -> Result<(), CoreError> {
+        if password.chars().count() < self.settings.min_password_len {
+            return Err(CoreError::invalid(
+                "weak_password",
+                format!("a password has at least {} characters", self.settings.min_password_len),
+            ));
+        }
+        if password.len() > 1024 {
+            return Err(CoreError::invalid("weak_password", "a password has at most 1024 bytes"));
+        }
+        Ok(())
+    }
+
+    /// Creates an internal agent (administrators and the CLI).
+    pub async fn create_agent(&self, actor: &Actor, new: NewAgent) -> Result<Principal, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, &new.login)?;
+            let login = Login::parse(&new.login).map_err(CoreError::name)?;
+            let display_name = new.display_name.trim().to_owned();
+            if display_name.is_empty() || display_name.chars().count() > 200 {
+                return Err(CoreError::invalid("invalid_display_name", "a display name has 1 to 200 characters").into());
+            }
+            let email = new.email.trim().to_owned();
+            if !email.is_empty() && (!email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace)) {
+                return Err(CoreError::invalid("invalid_email", "not an e-mail address").into());
+            }
+            let password_hash = match &new.password {
+                Some(pw) => {
+                    self.check_password_policy(pw)?;
+                    Some(self.passwords.hash(pw).await?)
+                }
+                None => None,
+            };
+            let mut tx = self.write().await?;
+            if tx.principal_by_login(&login).await?.is_some() {
+                return Err(CoreError::conflict("login_taken", format!("the login {login} is taken")).into());
+            }
+            let p = Principal {
+                id: PrincipalId::new(),
+                login,
+                display_name,
+                email,
+                kind: PrincipalKind::Agent,
+                is_admin: new.is_admin,
+                disabled: false,
+                password_hash,
+                organisation: None,
+                created_at: self.clock.now(),
+                revision: tx.next_revision().await?,
+            };
+            tx.save_principal(&p).await?;
+            self.audit(&mut tx, actor, "principal.create", None, Some(p.login.to_string()), json!({ "admin": p.is_admin }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(p)
+        })
+        .await
+    }
+
+    /// Number of accounts (the CLI's `init` refuses to run twice).
+    pub async fn count_principals(&self) -> Result<u64, CoreError> {
+        Ok(self.read().await?.count_principals().await?)
+    }
+
+    pub async fn list_principals(&self, actor: &Actor, page: Page) -> Result<Paged<Principal>, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, "principals")?;
+            Ok(self.read().await?.list_principals(page).await?)
+        })
+        .await
+    }
+
+    /// Finds an account by login (administrators, and managers adding members).
+    pub async fn principal_by_login(&self, actor: &Actor, login: &str) -> Result<Principal, CoreError> {
+        let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
+        if actor.id().is_none() && !actor.is_admin() {
+            return Err(CoreError::NotFound("user"));
+        }
+        self.read()
+            .await?
+            .principal_by_login(&login)
+            .await?
+            .ok_or(CoreError::NotFound("user"))
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions.
+    pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<Principal, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, login)?;
+            let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
+            let mut tx = self.write().await?;
+            let mut p = tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?;
+            if actor.id() == Some(p.id) && disabled {
+                return Err(CoreError::conflict("cannot_disable_self", "you cannot disable your own account").into());
+            }
+            p.disabled = disabled;
+            p.revision = tx.next_revision().await?;
+            tx.save_principal(&p).await?;
+            if disabled {
+                tx.delete_sessions_of(p.id).await?;
+            }
+            let action = if disabled { "principal.disable" } else { "principal.enable" };
+            self.audit(&mut tx, actor, action, None, Some(p.login.to_string()), json!({})).await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(p)
+        })
+        .await
+    }
+
+    /// Sets a password (the account itself, an administrator or the CLI).
+    /// Ends the account's other sessions.
+    pub async fn set_password(&self, actor: &Actor, login: &str, password: &str) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let parsed = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
+            self.check_password_policy(password)?;
+            let phc = self.passwords.hash(password).await?;
+            let mut tx = self.write().await?;
+            let mut p = tx.principal_by_login(&parsed).await?.ok_or(CoreError::NotFound("user"))?;
+            if actor.id() != Some(p.id) {
+                self.require_admin(actor, login)?;
+            }
+            p.password_hash = Some(phc);
+            p.revision = tx.next_revision().await?;
+            tx.save_principal(&p).await?;
+            tx.delete_sessions_of(p.id).await?;
+            self.audit(&mut tx, actor, "principal.password", None, Some(p.login.to_string()), json!({})).await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(())
+        })
+        .await
+    }
+
+    /// Checks a login and password and opens a session. Every failure looks
+    /// the same to the caller (unknown login, wrong password, disabled) and is
+    /// recorded in the audit log; repeated failures are throttled.
+    pub async fn login(&self, login: &str, password: &str, address: Option<&str>) -> Result<LoginOutcome, CoreError> {
+        let now = self.clock.now();
+        let key = login.trim().to_lowercase();
+        if let Some(retry_after_secs) = self.throttle.check(&key, address, now) {
+            return Err(CoreError::Throttled { retry_after_secs });
+        }
+        let found = match Login::parse(login) {
+            Ok(l) => self.read().await?.principal_by_login(&l).await?,
+            Err(_) => None,
+        };
+        let ok = match &found {
+            Some(p) if !p.disabled => match &p.password_hash {
+                Some(phc) => self.passwords.verify(password, phc).await?,
+                None => false,
+            },
+            _ => {
+                // Spend the same time as a real check, so timing does not
+                // tell which logins exist.
+                let _ = self.passwords.hash(password).await;
+                false
+            }
+        };
+        let mut tx = self.write().await?;
+        match (ok, found) {
+            (true, Some(p)) => {
+                self.throttle.record_success(&key);
+                let token = random_hex(32);
+                let csrf = random_hex(16);
+                let session = Session {
+                    token_hash: token_hash(&token),
+                    principal: p.id,
+                    csrf: csrf.clone(),
+                    created_at: now,
+                    expires_at: now + self.settings.session_ttl,
+                };
+                tx.save_session(&session).await?;
+                let actor = Actor::Principal(p.clone());
+                self.audit(&mut tx, &actor, "login.ok", None, Some(p.login.to_string()), json!({ "address": address }))
+                    .await?;
+                tx.commit().await?;
+                Ok(LoginOutcome {
+                    principal: p,
+                    token,
+                    csrf,
+                    expires_at: session.expires_at,
+                })
+            }
+            (_, found) => {
+                self.throttle.record_failure(&key, address, now);
+                let target: String = key.chars().take(64).collect();
+                self.audit(
+                    &mut tx,
+                    &Actor::System,
+                    "login.failed",
+                    None,
+                    Some(target),
+                    json!({ "address": address, "known": found.is_some() }),
+                )
+                .await?;
+                tx.commit().await?;
+                Err(CoreError::Unauthenticated)
+            }
+        }
+    }
+
+    /// Resolves a session cookie. Expired or unknown → `Unauthenticated`.
+    pub async fn authenticate_session(&self, token: &str) -> Result<SessionAuth, CoreError> {
+        let mut tx = self.read().await?;
+        let s = tx.session(&token_hash(token)).await?.ok_or(CoreError::Unauthenticated)?;
+        if s.expires_at <= self.clock.now() {
+            return Err(CoreError::Unauthenticated);
+        }
+        let p = tx.principal(s.principal).await?.ok_or(CoreError::Unauthenticated)?;
+        if p.disabled {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(SessionAuth {
+            actor: Actor::Principal(p),
+            csrf: s.csrf,
+        })
+    }
+
+    /// Ends a session (idempotent).
+    pub async fn logout(&self, token: &str) -> Result<(), CoreError> {
+        let mut tx = self.write().await?;
+        let h = token_hash(token);
+        if let Some(s) = tx.session(&h).await? {
+            tx.delete_session(&h).await?;
+            let p = tx.principal(s.principal).await?;
+            if let Some(p) = p {
+                let login = p.login.to_string();
+                self.audit(&mut tx, &Actor::Principal(p), "logout", None, Some(login), json!({})).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Resolves a bearer API token.
+    pub async fn authenticate_token(&self, secret: &str) -> Result<Actor, CoreError> {
+        if !secret.starts_with(API_TOKEN_PREFIX) {
+            return Err(CoreError::Unauthenticated);
+        }
+        let mut tx = self.read().await?;
+        let t = tx.token_by_hash(&token_hash(secret)).await?.ok_or(CoreError::Unauthenticated)?;
+        if t.revoked || t.expires_at.is_some_and(|e| e <= self.clock.now()) {
+            return Err(CoreError::Unauthenticated);
+        }
+        let p = tx.principal(t.principal).await?.ok_or(CoreError::Unauthenticated)?;
+        if p.disabled {
+            return Err(CoreError::Unauthenticated);
+        }
+        Ok(Actor::Principal(p))
+    }
+
+    /// Issues an API token acting as `login` (oneself, or anyone for an
+    /// administrator: a business application's service account).
+    pub async fn create_token(
+        &self,
+        actor: &Actor,
+        login: &str,
+        name: &str,
+        expires_at: Option<OffsetDateTime>,
+    ) -> Result<IssuedToken, CoreError> {
+        self.guarded(actor, async {
+            let name = name.trim();
+            if name.is_empty() || name.chars().count() > 100 {
+                return Err(CoreError::invalid("invalid_token_name", "a token name has 1 to 100 characters").into());
+            }
+            let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
+            let mut tx = self.write().await?;
+            let p = tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?;
+            if actor.id() != Some(p.id) {
+                self.require_admin(actor, login.as_str())?;
+            }
+            let secret = format!("{API_TOKEN_PREFIX}{}", random_hex(32));
+            let token = ApiToken {
+                id: TokenId::new(),
+                principal: p.id,
+                name: name.to_owned(),
+                token_hash: token_hash(&secret),
+                created_at: self.clock.now(),
+                expires_at,
+                revoked: false,
+            };
+            tx.save_token(&token).await?;
+            self.audit(&mut tx, actor, "token.create", None, Some(token.id.to_string()), json!({ "for": login.as_str(), "name": name }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(IssuedToken { token, secret })
+        })
+        .await
+    }
+
+    /// Tokens of the actor (or all, for an administrator).
+    pub async fn list_tokens(&self, actor: &Actor) -> Result<Vec<ApiToken>, CoreError> {
+        let filter = if actor.is_admin() { None } else { actor.id() };
+        if filter.is_none() && !actor.is_admin() {
+            return Ok(Vec::new());
+        }
+        Ok(self.read().await?.list_tokens(filter).await?)
+    }
+
+    pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let mut t = tx.token(id).await?.ok_or(CoreError::NotFound("token"))?;
+            if actor.id() != Some(t.principal) && !actor.is_admin() {
+                return Err(CoreError::NotFound("token").into());
+            }
+            t.revoked = true;
+            tx.save_token(&t).await?;
+            self.audit(&mut tx, actor, "token.revoke", None, Some(id.to_string()), json!({})).await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(())
+        })
+        .await
+    }
+
+    /// Removes expired sessions (periodic housekeeping).
+    pub async fn sweep_sessions(&self) -> Result<u64, CoreError> {
+        let mut tx = self.write().await?;
+        let n = tx.delete_expired_sessions(self.clock.now()).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+}

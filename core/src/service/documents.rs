@@ -1,0 +1,506 @@
+//! Documents and their versions.
+
+use std::ops::Range;
+
+use serde_json::{Map, Value, json};
+
+use crate::blob::{BlobInfo, ByteStream};
+use crate::doctype::DocumentType;
+use crate::error::CoreError;
+use crate::ids::{DocumentId, FolderId, SpaceId};
+use crate::model::{Document, Version};
+use crate::names::DocumentName;
+use crate::ports::Tx;
+use crate::role::{Action, Role};
+
+use super::access::{Access, Fail, Outcome};
+use super::{Actor, Passerelle};
+
+/// A document to create (its content comes as a stream beside it).
+#[derive(Clone, Debug, Default)]
+pub struct NewDocument {
+    pub space: SpaceId,
+    pub folder: Option<FolderId>,
+    pub name: String,
+    pub doc_type: Option<String>,
+    pub metadata: Map<String, Value>,
+    pub media_type: Option<String>,
+    pub comment: String,
+}
+
+/// A new version of an existing document.
+#[derive(Clone, Debug, Default)]
+pub struct NewVersion {
+    pub media_type: Option<String>,
+    pub comment: String,
+}
+
+/// A document, its current version and the caller's role in its space.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DocumentView {
+    pub document: Document,
+    pub version: Version,
+    pub role: Role,
+}
+
+/// Content of a version, to stream to a client.
+pub struct VersionContent {
+    pub document: Document,
+    pub version: Version,
+    /// The bytes served: the whole blob or `range` of it.
+    pub range: Option<Range<u64>>,
+    pub content: ByteStream,
+}
+
+impl std::fmt::Debug for VersionContent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VersionContent")
+            .field("document", &self.document.id)
+            .field("version", &self.version.number)
+            .field("range", &self.range)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Keeps a client-declared media type only if it looks like one; content is
+/// always served as an attachment with nosniff, so this is a label, not trust.
+fn media_type(raw: Option<&str>) -> String {
+    let fallback = "application/octet-stream".to_owned();
+    let Some(raw) = raw else { return fallback };
+    let essence = raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let valid = essence.len() <= 127
+        && essence.split_once('/').is_some_and(|(t, s)| {
+            let tok = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+            tok(t) && tok(s)
+        });
+    if valid { essence } else { fallback }
+}
+
+fn check_comment(c: &str) -> Result<String, CoreError> {
+    if c.chars().count() > 1000 || c.chars().any(|c| c.is_control() && c != '\n') {
+        return Err(CoreError::invalid("invalid_comment", "a comment has at most 1000 characters, without control characters"));
+    }
+    Ok(c.trim().to_owned())
+}
+
+impl Passerelle {
+    /// Resolves and validates a document type and its metadata.
+    async fn typed_metadata(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        doc_type: Option<&str>,
+        metadata: &Map<String, Value>,
+    ) -> Outcome<Map<String, Value>> {
+        match doc_type {
+            None if metadata.is_empty() => Ok(Map::new()),
+            None => Err(CoreError::invalid("metadata_without_type", "metadata need a document type").into()),
+            Some(key) => {
+                let t: DocumentType = tx
+                    .document_type(key)
+                    .await?
+                    .ok_or_else(|| CoreError::invalid("unknown_document_type", format!("unknown document type {key:?}")))?;
+                t.validate(metadata).map_err(|fields| {
+                    Fail::Error(CoreError::Invalid {
+                        code: "invalid_metadata",
+                        message: format!("metadata do not match the document type {}", t.key),
+                        fields,
+                    })
+                })
+            }
+        }
+    }
+
+    /// Every check of `upload` that does not need the content; run before the
+    /// body is read (fail fast) and again in the write transaction.
+    async fn check_new_document(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        new: &NewDocument,
+    ) -> Outcome<(Access, DocumentName, Map<String, Value>)> {
+        let a = self.access(tx, actor, new.space).await?;
+        a.require(Action::Create, || new.space.to_string())?;
+        a.require_writable()?;
+        let name = DocumentName::parse(&new.name).map_err(CoreError::name)?;
+        if let Some(f) = new.folder {
+            self.live_folder(tx, new.space, f).await?;
+        }
+        self.ensure_name_free(tx, new.space, new.folder, &name, None).await?;
+        let metadata = self.typed_metadata(tx, new.doc_type.as_deref(), &new.metadata).await?;
+        Ok((a, name, metadata))
+    }
+
+    /// Creates a document from streamed content. Nothing is stored when a
+    /// check fails, the stream breaks, or the content passes the size limit.
+    pub async fn upload(&self, actor: &Actor, new: NewDocument, content: ByteStream) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(&new.comment)?;
+            {
+                let mut tx = self.read().await?;
+                self.check_new_document(&mut tx, actor, &new).await?;
+            }
+            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
+            let mut tx = self.write().await?;
+            let (a, name, metadata) = self.check_new_document(&mut tx, actor, &new).await?;
+            let author = actor.principal()?.id;
+            let now = self.clock.now();
+            let rev = tx.next_revision().await?;
+            let document = Document {
+                id: DocumentId::new(),
+                space: new.space,
+                folder: new.folder,
+                name,
+                doc_type: new.doc_type.clone(),
+                metadata,
+                current_version: 1,
+                created_by: author,
+                created_at: now,
+                updated_at: now,
+                trashed: None,
+                purged: false,
+                revision: rev,
+            };
+            let version = self.version_row(&document, 1, blob, new.media_type.as_deref(), author, comment, rev);
+            tx.save_document(&document).await?;
+            tx.save_version(&version).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "document.upload",
+                Some(new.space),
+                Some(document.id.to_string()),
+                json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
+            )
+            .await?;
+            tx.commit().await?;
+            tracing::info!(doc = %document.id, space = %new.space, bytes = blob.size, "document stored");
+            Ok::<_, Fail>(DocumentView {
+                document,
+                version,
+                role: a.role,
+            })
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn version_row(
+        &self,
+        d: &Document,
+        number: u32,
+        blob: BlobInfo,
+        media: Option<&str>,
+        author: crate::ids::PrincipalId,
+        comment: String,
+        rev: crate::ids::Revision,
+    ) -> Version {
+        Version {
+            document: d.id,
+            number,
+            hash: blob.hash,
+            size: blob.size,
+            media_type: media_type(media),
+            author,
+            comment,
+            created_at: self.clock.now(),
+            revision: rev,
+        }
+    }
+
+    /// A live document and the actor's access to its space.
+    pub(crate) async fn document_access(&self, tx: &mut Box<dyn Tx>, actor: &Actor, id: DocumentId) -> Outcome<(Access, Document)> {
+        let d = match tx.document(id).await? {
+            Some(d) if d.trashed.is_none() && !d.purged => d,
+            _ => return Err(CoreError::NotFound("document").into()),
+        };
+        let a = self.access(tx, actor, d.space).await?;
+        Ok((a, d))
+    }
+
+    async fn current_version(&self, tx: &mut Box<dyn Tx>, d: &Document) -> Outcome<Version> {
+        tx.list_versions(d.id)
+            .await?
+            .into_iter()
+            .find(|v| v.number == d.current_version)
+            .ok_or_else(|| Fail::Error(CoreError::Internal(format!("document {} has no version {}", d.id, d.current_version).into())))
+    }
+
+    /// Adds a version from streamed content.
+    pub async fn new_version(&self, actor: &Actor, id: DocumentId, new: NewVersion, content: ByteStream) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(&new.comment)?;
+            let check = |a: &Access, d: &Document| -> Outcome<()> {
+                a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+                a.require_writable()
+            };
+            {
+                let mut tx = self.read().await?;
+                let (a, d) = self.document_access(&mut tx, actor, id).await?;
+                check(&a, &d)?;
+            }
+            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
+            let mut tx = self.write().await?;
+            let (a, d) = self.document_access(&mut tx, actor, id).await?;
+            check(&a, &d)?;
+            let view = self
+                .append_version(&mut tx, actor, a, d, blob, new.media_type.as_deref(), comment, "document.version")
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(view)
+        })
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn append_version(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        a: Access,
+        mut d: Document,
+        blob: BlobInfo,
+        media: Option<&str>,
+        comment: String,
+        action: &'static str,
+    ) -> Outcome<DocumentView> {
+        let author = actor.principal()?.id;
+        let rev = tx.next_revision().await?;
+        d.current_version += 1;
+        d.updated_at = self.clock.now();
+        d.revision = rev;
+        let version = self.version_row(&d, d.current_version, blob, media, author, comment, rev);
+        tx.save_version(&version).await?;
+        tx.save_document(&d).await?;
+        self.audit(
+            tx,
+            actor,
+            action,
+            Some(d.space),
+            Some(d.id.to_string()),
+            json!({ "version": version.number, "hash": blob.hash, "size": blob.size }),
+        )
+        .await?;
+        Ok(DocumentView { document: d, version, role: a.role })
+    }
+
+    pub async fn get_document(&self, actor: &Actor, id: DocumentId) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let (a, d) = self.document_access(&mut tx, actor, id).await?;
+            let version = self.current_version(&mut tx, &d).await?;
+            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+        })
+        .await
+    }
+
+    pub async fn list_versions(&self, actor: &Actor, id: DocumentId) -> Result<Vec<Version>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.document_access(&mut tx, actor, id).await?;
+            Ok::<_, Fail>(tx.list_versions(id).await?)
+        })
+        .await
+    }
+
+    /// Opens the content of a version (the current one with `number: None`),
+    /// optionally a byte range of it (end exclusive).
+    pub async fn open_version(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        number: Option<u32>,
+        range: Option<Range<u64>>,
+    ) -> Result<VersionContent, CoreError> {
+        self.guarded(actor, async {
+            let (d, version) = {
+                let mut tx = self.read().await?;
+                let (_, d) = self.document_access(&mut tx, actor, id).await?;
+                let n = number.unwrap_or(d.current_version);
+                let v = tx
+                    .list_versions(id)
+                    .await?
+                    .into_iter()
+                    .find(|v| v.number == n)
+                    .ok_or(CoreError::NotFound("version"))?;
+                (d, v)
+            };
+            let content = self.blobs.get(&version.hash, range.clone()).await?;
+            Ok::<_, Fail>(VersionContent {
+                document: d,
+                version,
+                range,
+                content,
+            })
+        })
+        .await
+    }
+
+    /// Makes an old version current again, as a new version with the same
+    /// content (history is never rewritten).
+    pub async fn restore_version(&self, actor: &Actor, id: DocumentId, number: u32) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, d) = self.document_access(&mut tx, actor, id).await?;
+            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require_writable()?;
+            let old = tx
+                .list_versions(id)
+                .await?
+                .into_iter()
+                .find(|v| v.number == number)
+                .ok_or(CoreError::NotFound("version"))?;
+            let blob = BlobInfo { hash: old.hash, size: old.size };
+            let comment = format!("restauration de la version {number}");
+            let view = self
+                .append_version(&mut tx, actor, a, d, blob, Some(&old.media_type), comment, "document.restore_version")
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(view)
+        })
+        .await
+    }
+
+    /// Sets the document type and metadata (validated against the type).
+    pub async fn update_metadata(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        doc_type: Option<String>,
+        metadata: Map<String, Value>,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
+            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require_writable()?;
+            d.metadata = self.typed_metadata(&mut tx, doc_type.as_deref(), &metadata).await?;
+            d.doc_type = doc_type;
+            d.updated_at = self.clock.now();
+            d.revision = tx.next_revision().await?;
+            tx.save_document(&d).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "document.metadata",
+                Some(d.space),
+                Some(id.to_string()),
+                json!({ "type": d.doc_type, "metadata": d.metadata }),
+            )
+            .await?;
+            let version = self.current_version(&mut tx, &d).await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+        })
+        .await
+    }
+
+    /// Renames and/or moves a document within its space.
+    /// `new_folder: Some(None)` moves it to the root.
+    pub async fn update_document(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        new_name: Option<&str>,
+        new_folder: Option<Option<FolderId>>,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
+            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require_writable()?;
+            if let Some(n) = new_name {
+                d.name = DocumentName::parse(n).map_err(CoreError::name)?;
+            }
+            if let Some(folder) = new_folder {
+                if let Some(f) = folder {
+                    self.live_folder(&mut tx, d.space, f).await?;
+                }
+                d.folder = folder;
+            }
+            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid())).await?;
+            d.updated_at = self.clock.now();
+            d.revision = tx.next_revision().await?;
+            tx.save_document(&d).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "document.update",
+                Some(d.space),
+                Some(id.to_string()),
+                json!({ "name": d.name.as_str(), "folder": d.folder.map(|f| f.to_string()) }),
+            )
+            .await?;
+            let version = self.current_version(&mut tx, &d).await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+        })
+        .await
+    }
+
+    /// Moves a document to the trash.
+    pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
+            a.require(Action::Delete { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require_writable()?;
+            d.trashed = Some(crate::model::Trashed {
+                at: self.clock.now(),
+                by: actor.principal().map(|p| p.id).unwrap_or(d.created_by),
+                with_folder: None,
+            });
+            d.revision = tx.next_revision().await?;
+            tx.save_document(&d).await?;
+            self.audit(&mut tx, actor, "document.delete", Some(d.space), Some(id.to_string()), json!({ "name": d.name.as_str() }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(())
+        })
+        .await
+    }
+
+    /// Document types known to this node (any authenticated caller).
+    pub async fn list_document_types(&self) -> Result<Vec<DocumentType>, CoreError> {
+        Ok(self.read().await?.list_document_types().await?)
+    }
+
+    pub async fn get_document_type(&self, key: &str) -> Result<DocumentType, CoreError> {
+        self.read()
+            .await?
+            .document_type(key)
+            .await?
+            .ok_or(CoreError::NotFound("document type"))
+    }
+
+    /// Creates or replaces a document type (administrators and the CLI).
+    /// Existing documents keep their metadata; they are validated against the
+    /// new definition at their next metadata change.
+    pub async fn save_document_type(&self, actor: &Actor, mut t: DocumentType) -> Result<DocumentType, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, &t.key)?;
+            t.check().map_err(|e| CoreError::invalid("invalid_document_type", e.to_string()))?;
+            let mut tx = self.write().await?;
+            t.revision = tx.next_revision().await?;
+            tx.save_document_type(&t).await?;
+            self.audit(&mut tx, actor, "doctype.save", None, Some(t.key.clone()), json!({ "fields": t.fields.len() }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(t)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::media_type;
+
+    #[test]
+    fn keeps_plausible_media_types_and_replaces_the_rest() {
+        assert_eq!(media_type(Some("application/pdf")), "application/pdf");
+        assert_eq!(media_type(Some("Text/Plain; charset=utf-8")), "text/plain");
+        assert_eq!(media_type(Some("text/html\r\nX-Evil: 1")), "application/octet-stream");
+        assert_eq!(media_type(Some("nonsense")), "application/octet-stream");
+        assert_eq!(media_type(None), "application/octet-stream");
+    }
+}

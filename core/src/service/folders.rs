@@ -1,0 +1,236 @@
+//! Folders: the tree of a space.
+
+use std::collections::{HashMap, HashSet};
+
+use serde_json::json;
+
+use crate::error::CoreError;
+use crate::ids::{FolderId, SpaceId};
+use crate::model::{Document, Folder, Page, Paged, Trashed};
+use crate::names::DocumentName;
+use crate::ports::Tx;
+use crate::role::Action;
+
+use super::access::{Access, Fail, Outcome};
+use super::{Actor, Passerelle};
+
+/// The content of a folder (or of a space's root).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FolderListing {
+    pub folder: Option<Folder>,
+    pub folders: Vec<Folder>,
+    pub documents: Paged<Document>,
+}
+
+impl Passerelle {
+    /// A live folder of `space`; any other case is "not found" (another
+    /// space's folder id included).
+    pub(crate) async fn live_folder(&self, tx: &mut Box<dyn Tx>, space: SpaceId, id: FolderId) -> Outcome<Folder> {
+        match tx.folder(id).await? {
+            Some(f) if f.space == space && f.trashed.is_none() && !f.purged => Ok(f),
+            _ => Err(CoreError::NotFound("folder").into()),
+        }
+    }
+
+    /// Refuses a name already used (case-insensitively) by a live folder or
+    /// document in the same parent.
+    pub(crate) async fn ensure_name_free(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        name: &DocumentName,
+        except: Option<uuid::Uuid>,
+    ) -> Outcome<()> {
+        if tx.name_taken(space, parent, &name.unique_key(), except).await? {
+            return Err(CoreError::conflict("name_taken", format!("\"{name}\" already exists in this folder")).into());
+        }
+        Ok(())
+    }
+
+    pub async fn create_folder(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        name: &str,
+    ) -> Result<Folder, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let a = self.access(&mut tx, actor, space).await?;
+            a.require(Action::Create, || space.to_string())?;
+            a.require_writable()?;
+            let name = DocumentName::parse(name).map_err(CoreError::name)?;
+            if let Some(p) = parent {
+                self.live_folder(&mut tx, space, p).await?;
+            }
+            self.ensure_name_free(&mut tx, space, parent, &name, None).await?;
+            let f = Folder {
+                id: FolderId::new(),
+                space,
+                parent,
+                name,
+                created_by: actor.principal()?.id,
+                created_at: self.clock.now(),
+                trashed: None,
+                purged: false,
+                revision: tx.next_revision().await?,
+            };
+            tx.save_folder(&f).await?;
+            self.audit(&mut tx, actor, "folder.create", Some(space), Some(f.id.to_string()), json!({ "name": f.name.as_str() }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(f)
+        })
+        .await
+    }
+
+    /// Lists a folder (or the root with `folder: None`).
+    pub async fn list_folder(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        page: Page,
+    ) -> Result<FolderListing, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            let this = match folder {
+                Some(id) => Some(self.live_folder(&mut tx, space, id).await?),
+                None => None,
+            };
+            let folders = tx.list_folders(space, folder).await?;
+            let documents = tx.list_documents(space, folder, page).await?;
+            Ok::<_, Fail>(FolderListing {
+                folder: this,
+                folders,
+                documents,
+            })
+        })
+        .await
+    }
+
+    /// Renames and/or moves a folder. `new_parent: Some(None)` moves it to the root.
+    pub async fn update_folder(
+        &self,
+        actor: &Actor,
+        id: FolderId,
+        new_name: Option<&str>,
+        new_parent: Option<Option<FolderId>>,
+    ) -> Result<Folder, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, mut f) = self.folder_access(&mut tx, actor, id).await?;
+            let own = Access::owns(actor, f.created_by);
+            a.require(Action::Edit { own }, || id.to_string())?;
+            a.require_writable()?;
+            if let Some(n) = new_name {
+                f.name = DocumentName::parse(n).map_err(CoreError::name)?;
+            }
+            if let Some(parent) = new_parent {
+                if let Some(p) = parent {
+                    self.live_folder(&mut tx, f.space, p).await?;
+                    // Refuse moving a folder under itself or its descendants.
+                    let parents: HashMap<FolderId, Option<FolderId>> =
+                        tx.all_folders(f.space).await?.into_iter().map(|x| (x.id, x.parent)).collect();
+                    let mut cursor = Some(p);
+                    while let Some(c) = cursor {
+                        if c == id {
+                            return Err(CoreError::conflict("folder_cycle", "a folder cannot move into itself").into());
+                        }
+                        cursor = parents.get(&c).copied().flatten();
+                    }
+                }
+                f.parent = parent;
+            }
+            self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid())).await?;
+            f.revision = tx.next_revision().await?;
+            tx.save_folder(&f).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "folder.update",
+                Some(f.space),
+                Some(id.to_string()),
+                json!({ "name": f.name.as_str(), "parent": f.parent.map(|p| p.to_string()) }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(f)
+        })
+        .await
+    }
+
+    /// Moves a folder and everything under it to the trash.
+    pub async fn delete_folder(&self, actor: &Actor, id: FolderId) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let (a, f) = self.folder_access(&mut tx, actor, id).await?;
+            let own = Access::owns(actor, f.created_by);
+            a.require(Action::Delete { own }, || id.to_string())?;
+            a.require_writable()?;
+            let by = actor.principal().map(|p| p.id).unwrap_or(f.created_by);
+            let now = self.clock.now();
+            let rev = tx.next_revision().await?;
+            let all = tx.all_folders(f.space).await?;
+            let subtree = descendants(&all, id);
+            let ids: Vec<FolderId> = subtree.iter().copied().collect();
+            for mut sub in all.into_iter().filter(|x| subtree.contains(&x.id) && x.trashed.is_none()) {
+                sub.trashed = Some(Trashed {
+                    at: now,
+                    by,
+                    with_folder: (sub.id != id).then_some(id),
+                });
+                sub.revision = rev;
+                tx.save_folder(&sub).await?;
+            }
+            for mut d in tx.documents_in_folders(f.space, &ids).await? {
+                if d.trashed.is_none() {
+                    d.trashed = Some(Trashed {
+                        at: now,
+                        by,
+                        with_folder: Some(id),
+                    });
+                    d.revision = rev;
+                    tx.save_document(&d).await?;
+                }
+            }
+            self.audit(&mut tx, actor, "folder.delete", Some(f.space), Some(id.to_string()), json!({ "name": f.name.as_str() }))
+                .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(())
+        })
+        .await
+    }
+
+    /// A live folder and the actor's access to its space.
+    pub(crate) async fn folder_access(&self, tx: &mut Box<dyn Tx>, actor: &Actor, id: FolderId) -> Outcome<(Access, Folder)> {
+        let f = match tx.folder(id).await? {
+            Some(f) if f.trashed.is_none() && !f.purged => f,
+            _ => return Err(CoreError::NotFound("folder").into()),
+        };
+        let a = self.access(tx, actor, f.space).await?;
+        Ok((a, f))
+    }
+}
+
+/// `root` and every folder below it.
+pub(crate) fn descendants(all: &[Folder], root: FolderId) -> HashSet<FolderId> {
+    let mut children: HashMap<FolderId, Vec<FolderId>> = HashMap::new();
+    for f in all {
+        if let Some(p) = f.parent {
+            children.entry(p).or_default().push(f.id);
+        }
+    }
+    let mut out = HashSet::from([root]);
+    let mut stack = vec![root];
+    while let Some(x) = stack.pop() {
+        for c in children.get(&x).into_iter().flatten() {
+            if out.insert(*c) {
+                stack.push(*c);
+            }
+        }
+    }
+    out
+}
