@@ -21,30 +21,22 @@ pub struct AuditEvent {
     pub detail: Value,
 }
 
-/// Computes the hash of an entry from its fields and `prev_hash`. The
-/// canonical form is a JSON array (fixed field order, RFC 3339 UTC time with
-/// nanoseconds), so the chain does not depend on the database's formatting.
-pub fn entry_hash(
-    seq: i64,
-    at: OffsetDateTime,
-    actor: Option<PrincipalId>,
-    action: &str,
-    space: Option<SpaceId>,
-    target: Option<&str>,
-    detail: &Value,
-    prev: &ContentHash,
-) -> ContentHash {
+/// Computes the hash of an entry from its fields and its `prev_hash` (its
+/// own `hash` field is ignored). The canonical form is a JSON array (fixed
+/// field order, time as Unix nanoseconds), so the chain does not depend on the
+/// database's formatting.
+pub fn entry_hash(e: &AuditEntry) -> ContentHash {
     let canonical = json!([
-        seq,
-        at.unix_timestamp_nanos().to_string(),
-        actor.map(|a| a.to_string()),
-        action,
-        space.map(|s| s.to_string()),
-        target,
-        detail,
+        e.seq,
+        e.at.unix_timestamp_nanos().to_string(),
+        e.actor.map(|a| a.to_string()),
+        e.action,
+        e.space.map(|s| s.to_string()),
+        e.target,
+        e.detail,
     ]);
     let mut h = blake3::Hasher::new();
-    h.update(prev.as_bytes());
+    h.update(e.prev_hash.as_bytes());
     h.update(canonical.to_string().as_bytes());
     h.finalize().into()
 }
@@ -52,14 +44,12 @@ pub fn entry_hash(
 /// Builds the next entry of the chain.
 pub fn chain(head: Option<(i64, ContentHash)>, at: OffsetDateTime, ev: AuditEvent) -> AuditEntry {
     let (prev_seq, prev_hash) = head.unwrap_or((0, GENESIS));
-    let seq = prev_seq + 1;
     // Microsecond precision: what both SQLite and PostgreSQL store exactly.
     let at = at
         .replace_nanosecond(at.nanosecond() / 1000 * 1000)
         .unwrap_or(at);
-    let hash = entry_hash(seq, at, ev.actor, ev.action, ev.space, ev.target.as_deref(), &ev.detail, &prev_hash);
-    AuditEntry {
-        seq,
+    let mut entry = AuditEntry {
+        seq: prev_seq + 1,
         at,
         actor: ev.actor,
         action: ev.action.to_owned(),
@@ -67,8 +57,10 @@ pub fn chain(head: Option<(i64, ContentHash)>, at: OffsetDateTime, ev: AuditEven
         target: ev.target,
         detail: ev.detail,
         prev_hash,
-        hash,
-    }
+        hash: GENESIS,
+    };
+    entry.hash = entry_hash(&entry);
+    entry
 }
 
 /// Where the chain breaks.
@@ -103,8 +95,7 @@ impl ChainVerifier {
         if e.prev_hash != self.prev.1 {
             return Err(ChainError::BrokenLink { seq: e.seq });
         }
-        let h = entry_hash(e.seq, e.at, e.actor, &e.action, e.space, e.target.as_deref(), &e.detail, &e.prev_hash);
-        if h != e.hash {
+        if entry_hash(e) != e.hash {
             return Err(ChainError::Altered { seq: e.seq });
         }
         self.prev = (e.seq, e.hash);

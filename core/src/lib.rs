@@ -14,7 +14,7 @@
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
 //! - [`service`]: the use cases (`Passerelle`), authorization included.
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
-//! - [`error`]: `CoreError`.
+//! - [`error`]: the `CoreError` of use cases.
 
 pub mod audit;
 pub mod blob;

@@ -202,7 +202,7 @@ mod tests {
                 .expect("put");
             assert_eq!(info.hash, ContentHash::of(b"passerelle"));
             assert_eq!(info.size, 10);
-            assert_eq!(read(&store, &info.hash, Some(2..7)).await, b"sserel");
+            assert_eq!(read(&store, &info.hash, Some(2..7)).await, b"ssere");
             assert_eq!(store.len(), 1);
         });
     }

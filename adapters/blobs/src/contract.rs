@@ -1,0 +1,342 @@
+//! The `BlobStore` contract: what every store (filesystem, in-memory fake,
+//! later S3) must do, as async functions that panic on the first violation,
+//! like tests do. Each store's tests call them on a fresh store; `run_all` runs
+//! the store-agnostic ones in a row on one store (each uses its own content,
+//! so they do not interfere).
+//!
+//! Compiled in every build: it is small, has no dependency of its own, and
+//! another crate's tests (a node's, an S3 store's) can run it.
+
+use std::io;
+use std::ops::Range;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use passerelle_core::hash::{ContentHash, Hasher};
+
+const MIB: usize = 1 << 20;
+
+/// Sizes around the 1 MiB buffers and batches stores tend to use, and around
+/// BLAKE3's 1 KiB chunks.
+pub const BOUNDARY_SIZES: &[usize] = &[0, 1, 1023, 1024, 1025, MIB - 1, MIB, MIB + 1, 5 * MIB + 3];
+
+/// Chunk sizes an upload may arrive in: odd, tiny and larger than a buffer.
+pub const ODD_CHUNKS: &[usize] = &[1, 7, 4093, 65_537, MIB + 9, 3, 131_071];
+
+/// Runs every check that needs nothing but the store itself.
+pub async fn run_all(store: &dyn BlobStore) {
+    stores_content_of_boundary_sizes(store).await;
+    stores_identical_content_once(store).await;
+    serves_ranges(store).await;
+    serves_ranges_of_the_empty_blob(store).await;
+    rejects_content_over_the_limit_and_keeps_nothing(store).await;
+    keeps_nothing_when_the_stream_fails(store).await;
+    agrees_on_concurrent_puts_of_the_same_content(store).await;
+    reports_missing_blobs(store).await;
+    deletes_idempotently(store).await;
+    lists_every_blob(store).await;
+    sweeping_keeps_durable_blobs(store).await;
+}
+
+/// Each boundary size, fed in odd chunks, comes back whole with its BLAKE3.
+pub async fn stores_content_of_boundary_sizes(store: &dyn BlobStore) {
+    for (i, &len) in BOUNDARY_SIZES.iter().enumerate() {
+        let data = pattern(len, 1 + i as u64);
+        let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+        assert_eq!(info, info_of(&data), "put of {len} bytes");
+        assert_eq!(
+            store.size(&info.hash).await.expect("size"),
+            Some(len as u64)
+        );
+        let back = read(store, &info.hash, None).await;
+        assert!(back == data, "{len} bytes read back differ");
+        store.verify(&info.hash).await.expect("fresh blob verifies");
+    }
+    // Also one single chunk, the way a small upload arrives.
+    let data = pattern(MIB + 1, 100);
+    let info = put(store, chunked(&data, &[usize::MAX]), None).await;
+    assert_eq!(info, info_of(&data));
+}
+
+/// The same bytes, chunked differently, give the same `BlobInfo` and one blob.
+pub async fn stores_identical_content_once(store: &dyn BlobStore) {
+    let data = pattern(2 * MIB + 5, 200);
+    let first = put(store, chunked(&data, ODD_CHUNKS), None).await;
+    let second = put(store, chunked(&data, &[MIB]), None).await;
+    assert_eq!(first, second);
+    let listed = store.list().await.expect("list");
+    let copies = listed.iter().filter(|h| **h == first.hash).count();
+    assert_eq!(copies, 1, "identical content is listed once");
+    assert!(read(store, &first.hash, None).await == data);
+}
+
+/// Ranges are end-exclusive; out-of-bounds ones are `BadRange`.
+pub async fn serves_ranges(store: &dyn BlobStore) {
+    let data = pattern(MIB + 17, 300);
+    let size = data.len() as u64;
+    let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+    let hash = info.hash;
+    let ranges: [Range<u64>; 7] = [
+        0..1,
+        size - 1..size,
+        1000..MIB as u64 + 5,
+        0..size,
+        size..size,
+        0..0,
+        12_345..12_345,
+    ];
+    for range in ranges {
+        let part = read(store, &hash, Some(range.clone())).await;
+        let expected = &data[range.start as usize..range.end as usize];
+        assert!(part == expected, "range {range:?} differs");
+    }
+    // `Range { .. }` because clippy rejects a literal reversed range.
+    let reversed = Range { start: 10, end: 9 };
+    for range in [size..size + 1, 0..size + 1, reversed, size + 5..size + 9] {
+        let (start, end) = (range.start, range.end);
+        match store.get(&hash, Some(range)).await {
+            Err(BlobError::BadRange {
+                start: s,
+                end: e,
+                size: n,
+            }) => {
+                assert_eq!((s, e, n), (start, end, size));
+            }
+            Err(other) => panic!("range {start}..{end}: expected BadRange, got {other:?}"),
+            Ok(_) => panic!("range {start}..{end} of {size} bytes was served"),
+        }
+    }
+}
+
+/// The empty blob has exactly one valid range, `0..0`.
+pub async fn serves_ranges_of_the_empty_blob(store: &dyn BlobStore) {
+    let info = put(store, chunked(&[], ODD_CHUNKS), None).await;
+    assert_eq!(info.hash, ContentHash::of_empty());
+    assert!(read(store, &info.hash, Some(0..0)).await.is_empty());
+    assert!(read(store, &info.hash, None).await.is_empty());
+    assert!(matches!(
+        store.get(&info.hash, Some(0..1)).await,
+        Err(BlobError::BadRange {
+            start: 0,
+            end: 1,
+            size: 0
+        })
+    ));
+}
+
+/// `limit` bytes are accepted; one more is `TooLarge` and leaves nothing.
+pub async fn rejects_content_over_the_limit_and_keeps_nothing(store: &dyn BlobStore) {
+    let limit = MIB as u64 + 3;
+    let fits = pattern(limit as usize, 400);
+    let info = put(store, chunked(&fits, ODD_CHUNKS), Some(limit)).await;
+    assert_eq!(info.size, limit);
+
+    let before = sorted(store.list().await.expect("list"));
+    for (len, chunks) in [(limit + 1, ODD_CHUNKS), (3 * limit, &[MIB][..])] {
+        let data = pattern(len as usize, 401 + len);
+        match store.put(chunked(&data, chunks), Some(limit)).await {
+            Err(BlobError::TooLarge { limit: l }) => assert_eq!(l, limit),
+            other => panic!("{len} bytes with a limit of {limit}: {other:?}"),
+        }
+        assert_eq!(
+            store.size(&ContentHash::of(&data)).await.expect("size"),
+            None
+        );
+    }
+    assert_eq!(sorted(store.list().await.expect("list")), before);
+    assert_eq!(
+        store.sweep_temporaries().await.expect("sweep"),
+        0,
+        "a rejected put left a temporary"
+    );
+    // An empty upload always fits.
+    assert_eq!(put(store, chunked(&[], &[1]), Some(0)).await.size, 0);
+}
+
+/// A stream that fails midway is `Interrupted` and leaves nothing.
+pub async fn keeps_nothing_when_the_stream_fails(store: &dyn BlobStore) {
+    let before = sorted(store.list().await.expect("list"));
+    for cut_at in [0, 10, 3 * MIB + 1] {
+        let data = pattern(cut_at, 500 + cut_at as u64);
+        let stream = chunked(&data, ODD_CHUNKS).chain(futures::stream::iter([Err(
+            io::Error::new(io::ErrorKind::ConnectionReset, "client went away"),
+        )]));
+        match store.put(Box::pin(stream), None).await {
+            Err(BlobError::Interrupted(e)) => assert_eq!(e.kind(), io::ErrorKind::ConnectionReset),
+            other => panic!("stream cut at {cut_at}: {other:?}"),
+        }
+    }
+    assert_eq!(sorted(store.list().await.expect("list")), before);
+    assert_eq!(
+        store.sweep_temporaries().await.expect("sweep"),
+        0,
+        "an interrupted put left a temporary"
+    );
+}
+
+/// Two uploads of the same bytes at the same time both succeed, as one blob.
+pub async fn agrees_on_concurrent_puts_of_the_same_content(store: &dyn BlobStore) {
+    let data = pattern(3 * MIB + 1, 600);
+    let (a, b) = futures::join!(
+        put(store, chunked(&data, ODD_CHUNKS), None),
+        put(store, chunked(&data, &[65_536]), None),
+    );
+    assert_eq!(a, b);
+    assert_eq!(a, info_of(&data));
+    assert!(read(store, &a.hash, None).await == data);
+    store.verify(&a.hash).await.expect("verifies");
+}
+
+/// An absent blob: no size, and `get`/`verify` say `NotFound`.
+pub async fn reports_missing_blobs(store: &dyn BlobStore) {
+    let absent = ContentHash::of(b"never stored in any passerelle contract test");
+    assert_eq!(store.size(&absent).await.expect("size"), None);
+    assert!(matches!(store.get(&absent, None).await, Err(BlobError::NotFound(h)) if h == absent));
+    assert!(
+        matches!(store.get(&absent, Some(0..0)).await, Err(BlobError::NotFound(h)) if h == absent)
+    );
+    assert!(matches!(store.verify(&absent).await, Err(BlobError::NotFound(h)) if h == absent));
+}
+
+/// `delete` removes a blob; deleting it again, or deleting what never
+/// existed, is not an error.
+pub async fn deletes_idempotently(store: &dyn BlobStore) {
+    let data = pattern(70_000, 700);
+    let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+    store.delete(&info.hash).await.expect("delete");
+    assert_eq!(store.size(&info.hash).await.expect("size"), None);
+    assert!(matches!(
+        store.get(&info.hash, None).await,
+        Err(BlobError::NotFound(_))
+    ));
+    assert!(!store.list().await.expect("list").contains(&info.hash));
+    store.delete(&info.hash).await.expect("second delete");
+    store
+        .delete(&ContentHash::of(b"never stored either"))
+        .await
+        .expect("delete of an unknown blob");
+    // And it can be stored again afterwards.
+    assert_eq!(put(store, chunked(&data, &[MIB]), None).await, info);
+    assert!(read(store, &info.hash, None).await == data);
+}
+
+/// `list` shows every stored blob, and stops showing deleted ones.
+pub async fn lists_every_blob(store: &dyn BlobStore) {
+    let before = sorted(store.list().await.expect("list"));
+    let mut added = Vec::new();
+    for i in 0..5 {
+        let data = pattern(100 * i, 800 + i as u64);
+        added.push(put(store, chunked(&data, ODD_CHUNKS), None).await.hash);
+    }
+    let after = store.list().await.expect("list");
+    for hash in &added {
+        assert!(after.contains(hash), "{hash:?} not listed");
+    }
+    store.delete(&added[0]).await.expect("delete");
+    let mut expected = before;
+    expected.extend_from_slice(&added[1..]);
+    // Blobs of `before` that were re-added (the empty one) count once.
+    expected.sort();
+    expected.dedup();
+    expected.retain(|h| *h != added[0]);
+    assert_eq!(sorted(store.list().await.expect("list")), expected);
+}
+
+/// Sweeping temporaries never touches a durable blob.
+pub async fn sweeping_keeps_durable_blobs(store: &dyn BlobStore) {
+    let data = pattern(MIB + 100, 900);
+    let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+    store.sweep_temporaries().await.expect("sweep");
+    assert_eq!(store.size(&info.hash).await.expect("size"), Some(info.size));
+    store.verify(&info.hash).await.expect("still intact");
+}
+
+/// `verify` notices bytes that changed behind the store's back; `corrupt`
+/// alters the stored bytes of the blob it is given (store-specific).
+pub async fn detects_corruption(store: &dyn BlobStore, corrupt: impl FnOnce(&ContentHash)) {
+    let data = pattern(MIB + 2, 1000);
+    let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+    store
+        .verify(&info.hash)
+        .await
+        .expect("intact blob verifies");
+    corrupt(&info.hash);
+    match store.verify(&info.hash).await {
+        Err(BlobError::Corrupt { expected, actual }) => {
+            assert_eq!(expected, info.hash);
+            assert_ne!(actual, info.hash);
+        }
+        other => panic!("verify of a corrupted blob: {other:?}"),
+    }
+}
+
+/// Deterministic, incompressible test content: `len` bytes named by `seed`.
+pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
+    let mut data = vec![0; len];
+    blake3::Hasher::new()
+        .update(&seed.to_le_bytes())
+        .finalize_xof()
+        .fill(&mut data);
+    data
+}
+
+/// `data` as a stream of chunks whose sizes cycle through `sizes`.
+pub fn chunked(data: &[u8], sizes: &[usize]) -> ByteStream {
+    let mut chunks = Vec::new();
+    let mut rest = data;
+    for &size in sizes.iter().cycle() {
+        if rest.is_empty() {
+            break;
+        }
+        let (chunk, tail) = rest.split_at(size.clamp(1, rest.len()));
+        chunks.push(Ok(Bytes::copy_from_slice(chunk)));
+        rest = tail;
+    }
+    Box::pin(futures::stream::iter(chunks))
+}
+
+/// Concatenates a stream, failing on its first error.
+pub async fn collect(mut stream: ByteStream) -> io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out)
+}
+
+/// Hashes a stream without keeping it; returns the hash and the byte count.
+pub async fn hash_stream(mut stream: ByteStream) -> io::Result<BlobInfo> {
+    let mut hasher = Hasher::new();
+    let mut size = 0;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk?;
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+    }
+    Ok(BlobInfo {
+        hash: hasher.finalize(),
+        size,
+    })
+}
+
+fn info_of(data: &[u8]) -> BlobInfo {
+    BlobInfo {
+        hash: ContentHash::of(data),
+        size: data.len() as u64,
+    }
+}
+
+async fn put(store: &dyn BlobStore, content: ByteStream, limit: Option<u64>) -> BlobInfo {
+    store.put(content, limit).await.expect("put")
+}
+
+async fn read(store: &dyn BlobStore, hash: &ContentHash, range: Option<Range<u64>>) -> Vec<u8> {
+    let stream = store.get(hash, range.clone()).await.expect("get");
+    collect(stream).await.expect("blob stream")
+}
+
+fn sorted(mut hashes: Vec<ContentHash>) -> Vec<ContentHash> {
+    hashes.sort();
+    hashes
+}

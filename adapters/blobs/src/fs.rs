@@ -1,0 +1,394 @@
+//! `FsBlobStore`: blobs as files named by their BLAKE3 hash.
+//!
+//! Layout under the root given to [`FsBlobStore::open`]:
+//!
+//! ```text
+//! blobs/<first 2 hex>/<64 hex>   durable, immutable content
+//! tmp/<uuid>.part                writes in progress (same filesystem: rename is atomic)
+//! ```
+//!
+//! A `put` receives the stream on the runtime and hands batches of about
+//! 1 MiB to two blocking jobs, one hashing, one writing; while they run, the
+//! next batch is received, and every 64 MiB a background `fdatasync` starts,
+//! so the network, the hash, the page cache and the disk all work at once.
+//! Memory stays at a few MiB whatever the size of the content.
+
+mod sink;
+mod temp;
+
+use std::io::{self, Read, SeekFrom};
+use std::mem;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::StreamExt;
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use passerelle_core::hash::{ContentHash, Hasher};
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+use tracing::{Span, debug, instrument};
+
+use self::sink::{Committed, Sink};
+use self::temp::TempFile;
+
+/// A batch is handed to the blocking writer once it holds this many bytes:
+/// large enough that thread hops are rare, small enough to keep memory flat.
+const BATCH_BYTES: usize = 1 << 20;
+
+/// ... or this many chunks (the usual `IOV_MAX`, so one `writev` can take the
+/// whole batch, and tiny chunks do not pile up).
+const BATCH_CHUNKS: usize = 1024;
+
+/// Size of the blocks `verify` reads.
+const VERIFY_BLOCK_BYTES: usize = 1 << 20;
+
+/// Size of the chunks `get` yields: large enough to keep syscalls and task
+/// hops rare, small enough that a slow reader holds little memory.
+const READ_CHUNK_BYTES: usize = 256 * 1024;
+
+/// A `BlobStore` on a local (or mounted) filesystem.
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    /// The directory given to `open`; kept for logs and operators' tools.
+    root: PathBuf,
+    /// `<root>/blobs`: one file per blob, sharded by the first two hex digits
+    /// so that no directory holds more than about 1/256 of the blobs.
+    blobs: PathBuf,
+    /// `<root>/tmp`: temporaries, on the same filesystem as `blobs` so that
+    /// the final rename is atomic.
+    tmp: PathBuf,
+}
+
+impl FsBlobStore {
+    /// Opens (creating when needed) a store rooted at `root`.
+    ///
+    /// Synchronous: meant for startup, before the node serves anything.
+    /// Temporaries of a previous run stay until `sweep_temporaries`.
+    pub fn open(root: PathBuf) -> Result<Self, BlobError> {
+        let blobs = root.join("blobs");
+        let tmp = root.join("tmp");
+        for dir in [&blobs, &tmp] {
+            std::fs::create_dir_all(dir).map_err(|e| storage("create directory", dir, e))?;
+        }
+        Ok(Self { root, blobs, tmp })
+    }
+
+    /// The directory the store was opened on.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Where the blob named `hash` lives (whether or not it exists).
+    pub fn blob_path(&self, hash: &ContentHash) -> PathBuf {
+        let hex = hash.to_hex();
+        self.blobs.join(&hex[..2]).join(hex)
+    }
+
+    /// The directory of temporaries.
+    pub fn temporaries_dir(&self) -> &Path {
+        &self.tmp
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    #[instrument(skip_all, fields(limit, hash, size, deduplicated))]
+    async fn put(&self, content: ByteStream, limit: Option<u64>) -> Result<BlobInfo, BlobError> {
+        if let Some(limit) = limit {
+            Span::current().record("limit", limit);
+        }
+        let (temp, file) = TempFile::create(&self.tmp).await?;
+        let (file, info) =
+            match receive(Sink::new(file, temp.path().to_path_buf()), content, limit).await {
+                Ok(filled) => filled,
+                Err(e) => {
+                    temp.remove().await;
+                    return Err(e);
+                }
+            };
+        let temp_path = temp.path().to_path_buf();
+        let blobs = self.blobs.clone();
+        let committed =
+            tokio::task::spawn_blocking(move || sink::commit(file, info, &temp_path, &blobs))
+                .await
+                .map_err(joined)
+                .and_then(|committed| committed);
+        let committed = match committed {
+            Ok(committed) => committed,
+            Err(e) => {
+                temp.remove().await;
+                return Err(e);
+            }
+        };
+        temp.disarm();
+        let span = Span::current();
+        span.record("hash", tracing::field::display(info.hash.short()));
+        span.record("size", info.size);
+        span.record("deduplicated", committed == Committed::Deduplicated);
+        debug!("blob stored");
+        Ok(info)
+    }
+
+    #[instrument(skip_all, fields(hash = %hash.short(), ?range))]
+    async fn get(
+        &self,
+        hash: &ContentHash,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, BlobError> {
+        let path = self.blob_path(hash);
+        let mut file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| missing_or_storage(hash, "open blob", &path, e))?;
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| storage("stat blob", &path, e))?
+            .len();
+        let range = range.unwrap_or(0..size);
+        if range.start > range.end || range.end > size {
+            return Err(BlobError::BadRange {
+                start: range.start,
+                end: range.end,
+                size,
+            });
+        }
+        if range.start > 0 {
+            file.seek(SeekFrom::Start(range.start))
+                .await
+                .map_err(|e| storage("seek in blob", &path, e))?;
+        }
+        // The open file keeps the bytes readable even if the blob is deleted
+        // while the stream is being consumed.
+        let reader = file.take(range.end - range.start);
+        Ok(Box::pin(ReaderStream::with_capacity(
+            reader,
+            READ_CHUNK_BYTES,
+        )))
+    }
+
+    async fn size(&self, hash: &ContentHash) -> Result<Option<u64>, BlobError> {
+        let path = self.blob_path(hash);
+        match tokio::fs::metadata(&path).await {
+            Ok(meta) => Ok(Some(meta.len())),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(storage("stat blob", &path, e)),
+        }
+    }
+
+    #[instrument(skip_all, fields(hash = %hash.short()))]
+    async fn verify(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        let expected = *hash;
+        let path = self.blob_path(hash);
+        let actual = tokio::task::spawn_blocking(move || {
+            hash_file(&path).map_err(|e| missing_or_storage(&expected, "read blob", &path, e))
+        })
+        .await
+        .map_err(joined)??;
+        if actual == expected {
+            Ok(())
+        } else {
+            Err(BlobError::Corrupt { expected, actual })
+        }
+    }
+
+    async fn list(&self) -> Result<Vec<ContentHash>, BlobError> {
+        let blobs = self.blobs.clone();
+        tokio::task::spawn_blocking(move || list_blobs(&blobs))
+            .await
+            .map_err(joined)?
+    }
+
+    #[instrument(skip_all, fields(hash = %hash.short()))]
+    async fn delete(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        let path = self.blob_path(hash);
+        tokio::task::spawn_blocking(move || match std::fs::remove_file(&path) {
+            Ok(()) => match path.parent() {
+                Some(shard) => sync_dir(shard),
+                None => Ok(()),
+            },
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(storage("remove blob", &path, e)),
+        })
+        .await
+        .map_err(joined)??;
+        debug!("blob deleted");
+        Ok(())
+    }
+
+    /// Removes everything in `tmp/`. Call it when no `put` is running (at
+    /// startup): a running `put` would lose its temporary and fail.
+    #[instrument(skip_all)]
+    async fn sweep_temporaries(&self) -> Result<u64, BlobError> {
+        let tmp = self.tmp.clone();
+        let removed = tokio::task::spawn_blocking(move || sweep(&tmp))
+            .await
+            .map_err(joined)??;
+        debug!(removed, "temporaries swept");
+        Ok(removed)
+    }
+}
+
+/// Drains `content` into `sink`, batch by batch, enforcing `limit`; returns
+/// the filled file and what it holds.
+///
+/// One batch is written while the next is received, so memory stays around
+/// two batches whatever the size of the content.
+async fn receive(
+    mut sink: Sink,
+    mut content: ByteStream,
+    limit: Option<u64>,
+) -> Result<(std::fs::File, BlobInfo), BlobError> {
+    let mut batch: Vec<Bytes> = Vec::new();
+    let mut batch_bytes = 0;
+    let mut total: u64 = 0;
+    loop {
+        let chunk = match content.next().await {
+            Some(Ok(chunk)) => chunk,
+            Some(Err(e)) => {
+                sink.abandon().await;
+                return Err(BlobError::Interrupted(e));
+            }
+            None => break,
+        };
+        total += chunk.len() as u64;
+        if let Some(limit) = limit
+            && total > limit
+        {
+            sink.abandon().await;
+            return Err(BlobError::TooLarge { limit });
+        }
+        batch_bytes += chunk.len();
+        batch.push(chunk);
+        if batch_bytes >= BATCH_BYTES || batch.len() >= BATCH_CHUNKS {
+            sink.submit(mem::take(&mut batch)).await?;
+            batch_bytes = 0;
+        }
+    }
+    if !batch.is_empty() {
+        sink.submit(batch).await?;
+    }
+    sink.finish().await
+}
+
+/// BLAKE3 of a whole file, read in large blocks. Blocking.
+fn hash_file(path: &Path) -> io::Result<ContentHash> {
+    let mut file = std::fs::File::open(path)?;
+    let mut buffer = vec![0; VERIFY_BLOCK_BYTES];
+    let mut hasher = Hasher::new();
+    loop {
+        match file.read(&mut buffer) {
+            Ok(0) => return Ok(hasher.finalize()),
+            Ok(n) => hasher.update(&buffer[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Every well-formed blob name under `blobs/`. Anything else (editor
+/// leftovers, uppercase names, files in the wrong shard) is ignored. Blocking.
+fn list_blobs(blobs: &Path) -> Result<Vec<ContentHash>, BlobError> {
+    let mut hashes = Vec::new();
+    for shard in read_dir(blobs)? {
+        let shard_name = shard.file_name();
+        let Some(prefix) = shard_name.to_str().filter(|n| is_shard_name(n)) else {
+            continue;
+        };
+        let shard_path = shard.path();
+        if !shard_path.is_dir() {
+            continue;
+        }
+        for entry in read_dir(&shard_path)? {
+            let name = entry.file_name();
+            let Some(hash) = name.to_str().and_then(|n| blob_name(prefix, n)) else {
+                continue;
+            };
+            if entry.file_type().is_ok_and(|t| t.is_file()) {
+                hashes.push(hash);
+            }
+        }
+    }
+    Ok(hashes)
+}
+
+fn is_shard_name(name: &str) -> bool {
+    name.len() == 2 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// The hash a file name stands for, if it is the canonical (lowercase) name
+/// of a blob that belongs in the shard `prefix`.
+fn blob_name(prefix: &str, name: &str) -> Option<ContentHash> {
+    let hash: ContentHash = name.parse().ok()?;
+    (hash.to_hex() == name && name.starts_with(prefix)).then_some(hash)
+}
+
+/// The entries of a directory, skipping those that vanish while listed.
+fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, BlobError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| storage("list directory", dir, e))?;
+    Ok(entries.filter_map(Result::ok).collect())
+}
+
+/// Removes every entry of `tmp/`; returns how many. Blocking.
+fn sweep(tmp: &Path) -> Result<u64, BlobError> {
+    let mut removed = 0;
+    for entry in read_dir(tmp)? {
+        let path = entry.path();
+        let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
+            std::fs::remove_dir_all(&path)
+        } else {
+            std::fs::remove_file(&path)
+        };
+        match result {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(storage("remove temporary", &path, e)),
+        }
+    }
+    Ok(removed)
+}
+
+/// Makes a directory's entries (a new or removed name) durable. Blocking.
+fn sync_dir(dir: &Path) -> Result<(), BlobError> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| storage("fsync directory", dir, e))
+}
+
+/// An I/O failure with what was being done and on which path.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot {op} {}", path.display())]
+struct FsError {
+    op: &'static str,
+    path: PathBuf,
+    #[source]
+    source: io::Error,
+}
+
+fn storage(op: &'static str, path: &Path, source: io::Error) -> BlobError {
+    BlobError::Storage(Box::new(FsError {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }))
+}
+
+/// `NotFound` when the blob file is missing, `Storage` for anything else.
+fn missing_or_storage(
+    hash: &ContentHash,
+    op: &'static str,
+    path: &Path,
+    e: io::Error,
+) -> BlobError {
+    if e.kind() == io::ErrorKind::NotFound {
+        BlobError::NotFound(*hash)
+    } else {
+        storage(op, path, e)
+    }
+}
+
+/// A blocking job panicked or was cancelled by runtime shutdown.
+fn joined(e: tokio::task::JoinError) -> BlobError {
+    BlobError::Storage(Box::new(e))
+}
