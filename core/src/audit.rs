@@ -90,7 +90,10 @@ impl ChainVerifier {
     pub fn push(&mut self, e: &AuditEntry) -> Result<(), ChainError> {
         let expected = self.prev.0 + 1;
         if e.seq != expected {
-            return Err(ChainError::Gap { seq: e.seq, expected });
+            return Err(ChainError::Gap {
+                seq: e.seq,
+                expected,
+            });
         }
         if e.prev_hash != self.prev.1 {
             return Err(ChainError::BrokenLink { seq: e.seq });
@@ -157,6 +160,12 @@ mod tests {
         let entries = sample();
         let mut v = ChainVerifier::default();
         v.push(&entries[0]).expect("first intact");
-        assert_eq!(v.push(&entries[2]), Err(ChainError::Gap { seq: 3, expected: 2 }));
+        assert_eq!(
+            v.push(&entries[2]),
+            Err(ChainError::Gap {
+                seq: 3,
+                expected: 2
+            })
+        );
     }
 }

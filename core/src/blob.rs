@@ -63,7 +63,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     async fn put(&self, content: ByteStream, limit: Option<u64>) -> Result<BlobInfo, BlobError>;
 
     /// Streams a blob, or the `range` of it (end exclusive).
-    async fn get(&self, hash: &ContentHash, range: Option<Range<u64>>) -> Result<ByteStream, BlobError>;
+    async fn get(
+        &self,
+        hash: &ContentHash,
+        range: Option<Range<u64>>,
+    ) -> Result<ByteStream, BlobError>;
 
     /// The size of a stored blob, or `None` when absent.
     async fn size(&self, hash: &ContentHash) -> Result<Option<u64>, BlobError>;

@@ -48,7 +48,9 @@ pub enum FieldKind {
     Decimal,
     /// A calendar date, `YYYY-MM-DD`.
     Date,
-    Enum { values: Vec<String> },
+    Enum {
+        values: Vec<String>,
+    },
     Boolean,
 }
 
@@ -77,7 +79,9 @@ impl TryFrom<RawField> for FieldDef {
             "decimal" => FieldKind::Decimal,
             "date" => FieldKind::Date,
             "boolean" => FieldKind::Boolean,
-            "enum" => FieldKind::Enum { values: r.values.clone() },
+            "enum" => FieldKind::Enum {
+                values: r.values.clone(),
+            },
             other => {
                 return Err(format!(
                     "field {}: unknown type {other:?} (text, integer, decimal, date, enum, boolean)",
@@ -190,7 +194,10 @@ impl DocumentType {
     /// Validates metadata against this type and returns it normalised
     /// (decimals as canonical strings, dates checked). Every problem is
     /// reported at once so a form can show them all.
-    pub fn validate(&self, metadata: &Map<String, Value>) -> Result<Map<String, Value>, Vec<FieldError>> {
+    pub fn validate(
+        &self,
+        metadata: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Vec<FieldError>> {
         let mut errors = Vec::new();
         let mut out = Map::new();
         for key in metadata.keys() {
@@ -237,7 +244,11 @@ impl DocumentType {
                 },
             }
         }
-        if errors.is_empty() { Ok(out) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(out)
+        } else {
+            Err(errors)
+        }
     }
 }
 
@@ -277,9 +288,13 @@ impl FieldKind {
                     Err(format!("expected one of: {}", values.join(", ")))
                 }
             }
-            (FieldKind::Enum { values }, _) => Err(format!("expected one of: {}", values.join(", "))),
+            (FieldKind::Enum { values }, _) => {
+                Err(format!("expected one of: {}", values.join(", ")))
+            }
             (FieldKind::Boolean, Value::Bool(_)) => Ok(v.clone()),
-            (FieldKind::Boolean, Value::String(s)) if s == "true" || s == "false" => Ok(Value::Bool(s == "true")),
+            (FieldKind::Boolean, Value::String(s)) if s == "true" || s == "false" => {
+                Ok(Value::Bool(s == "true"))
+            }
             (FieldKind::Boolean, _) => Err("expected true or false".into()),
             (FieldKind::Text, _) => Err("expected text".into()),
         }
@@ -309,12 +324,16 @@ struct Catalogue {
 
 /// Parses a TOML catalogue of document types and checks every definition.
 pub fn parse_catalogue(toml_text: &str) -> Result<Vec<DocumentType>, TypeDefinitionError> {
-    let cat: Catalogue = toml::from_str(toml_text).map_err(|e| TypeDefinitionError::Toml(e.to_string()))?;
+    let cat: Catalogue =
+        toml::from_str(toml_text).map_err(|e| TypeDefinitionError::Toml(e.to_string()))?;
     let mut keys = BTreeMap::new();
     for t in &cat.types {
         t.check()?;
         if keys.insert(t.key.clone(), ()).is_some() {
-            return Err(TypeDefinitionError::BadKey(format!("{} (declared twice)", t.key)));
+            return Err(TypeDefinitionError::BadKey(format!(
+                "{} (declared twice)",
+                t.key
+            )));
         }
     }
     Ok(cat.types)
@@ -347,7 +366,16 @@ mod tests {
     #[test]
     fn embedded_catalogue_parses_and_covers_the_authority_types() {
         let keys: Vec<_> = default_catalogue().into_iter().map(|t| t.key).collect();
-        for k in ["cahier-des-charges", "facture", "bon-de-commande", "deliberation", "arrete", "piece-comptable", "compte-rendu", "courrier"] {
+        for k in [
+            "cahier-des-charges",
+            "facture",
+            "bon-de-commande",
+            "deliberation",
+            "arrete",
+            "piece-comptable",
+            "compte-rendu",
+            "courrier",
+        ] {
             assert!(keys.iter().any(|x| x == k), "{k} missing");
         }
     }
@@ -368,10 +396,18 @@ mod tests {
     #[test]
     fn reports_every_missing_or_mistyped_field() {
         let errs = facture()
-            .validate(&obj(json!({"montant_ttc": "douze", "date_emission": "02/10/2026", "couleur": "bleu"})))
+            .validate(&obj(
+                json!({"montant_ttc": "douze", "date_emission": "02/10/2026", "couleur": "bleu"}),
+            ))
             .expect_err("invalid");
         let fields: Vec<_> = errs.iter().map(|e| e.field.as_str()).collect();
-        for f in ["numero", "fournisseur", "montant_ttc", "date_emission", "couleur"] {
+        for f in [
+            "numero",
+            "fournisseur",
+            "montant_ttc",
+            "date_emission",
+            "couleur",
+        ] {
             assert!(fields.contains(&f), "{f} not reported in {errs:?}");
         }
     }
@@ -386,7 +422,9 @@ mod tests {
             retention_years = 1
             fields = [ { key = "a", label = "A", type = "text", requried = true } ]
         "#;
-        assert!(matches!(parse_catalogue(bad), Err(TypeDefinitionError::Toml(m)) if m.contains("requried")));
+        assert!(
+            matches!(parse_catalogue(bad), Err(TypeDefinitionError::Toml(m)) if m.contains("requried"))
+        );
     }
 
     #[test]
@@ -408,6 +446,9 @@ mod tests {
             retention_years = 1
             fields = [ { key = "a", label = "A", type = "text" }, { key = "a", label = "A", type = "integer" } ]
         "#;
-        assert_eq!(parse_catalogue(bad), Err(TypeDefinitionError::DuplicateField("a".into())));
+        assert_eq!(
+            parse_catalogue(bad),
+            Err(TypeDefinitionError::DuplicateField("a".into()))
+        );
     }
 }

@@ -121,7 +121,11 @@ mod tests {
     fn rejects_malformed_hex() {
         assert!("abc".parse::<ContentHash>().is_err());
         assert!("z".repeat(64).parse::<ContentHash>().is_err());
-        assert!(format!("../{}", "a".repeat(61)).parse::<ContentHash>().is_err());
+        assert!(
+            format!("../{}", "a".repeat(61))
+                .parse::<ContentHash>()
+                .is_err()
+        );
     }
 
     #[test]

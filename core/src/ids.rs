@@ -87,7 +87,9 @@ uuid_id!(
 
 /// A per-node monotonic revision: every mutation of replicable state takes the
 /// next one, and the replication change feed is "rows with revision > cursor".
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Revision(pub i64);
 

@@ -52,7 +52,9 @@ impl DocumentName {
             return Err(NameError::Empty);
         }
         if name.len() > MAX_NAME_BYTES {
-            return Err(NameError::TooLong { max: MAX_NAME_BYTES });
+            return Err(NameError::TooLong {
+                max: MAX_NAME_BYTES,
+            });
         }
         if name.chars().any(char::is_control) {
             return Err(NameError::ControlChar);
@@ -130,7 +132,11 @@ impl Slug {
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
             && !raw.starts_with('-')
             && !raw.ends_with('-');
-        if ok { Ok(Self(raw.to_owned())) } else { Err(NameError::BadSlug) }
+        if ok {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(NameError::BadSlug)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -173,9 +179,15 @@ impl Login {
         let s = raw.trim().to_lowercase();
         let ok = (1..=64).contains(&s.len())
             && s.bytes().all(|b| {
-                b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'_' | b'@')
+                b.is_ascii_lowercase()
+                    || b.is_ascii_digit()
+                    || matches!(b, b'.' | b'-' | b'_' | b'@')
             });
-        if ok { Ok(Self(s)) } else { Err(NameError::BadLogin) }
+        if ok {
+            Ok(Self(s))
+        } else {
+            Err(NameError::BadLogin)
+        }
     }
 
     pub fn as_str(&self) -> &str {
@@ -214,7 +226,12 @@ mod tests {
 
     #[test]
     fn accepts_ordinary_french_names() {
-        for n in ["Cahier des charges v2.docx", "Délibération n°2026-114.pdf", "rapport..final.pdf", ".profile"] {
+        for n in [
+            "Cahier des charges v2.docx",
+            "Délibération n°2026-114.pdf",
+            "rapport..final.pdf",
+            ".profile",
+        ] {
             assert!(DocumentName::parse(n).is_ok(), "{n}");
         }
     }
@@ -223,26 +240,47 @@ mod tests {
     fn rejects_path_syntax_and_control_characters() {
         assert_eq!(DocumentName::parse(".."), Err(NameError::DotName));
         assert_eq!(DocumentName::parse("."), Err(NameError::DotName));
-        assert_eq!(DocumentName::parse("../etc/passwd"), Err(NameError::ForbiddenChar('/')));
-        assert_eq!(DocumentName::parse("a\\b"), Err(NameError::ForbiddenChar('\\')));
+        assert_eq!(
+            DocumentName::parse("../etc/passwd"),
+            Err(NameError::ForbiddenChar('/'))
+        );
+        assert_eq!(
+            DocumentName::parse("a\\b"),
+            Err(NameError::ForbiddenChar('\\'))
+        );
         assert_eq!(DocumentName::parse("a\0b"), Err(NameError::ControlChar));
         assert_eq!(DocumentName::parse("a\nb"), Err(NameError::ControlChar));
         assert_eq!(DocumentName::parse(""), Err(NameError::Empty));
-        assert_eq!(DocumentName::parse("rapport."), Err(NameError::TrailingDotOrSpace));
+        assert_eq!(
+            DocumentName::parse("rapport."),
+            Err(NameError::TrailingDotOrSpace)
+        );
     }
 
     #[test]
     fn rejects_windows_reserved_names_with_or_without_extension() {
-        assert!(matches!(DocumentName::parse("CON"), Err(NameError::Reserved(_))));
-        assert!(matches!(DocumentName::parse("nul.txt"), Err(NameError::Reserved(_))));
-        assert!(matches!(DocumentName::parse("Lpt9.doc"), Err(NameError::Reserved(_))));
+        assert!(matches!(
+            DocumentName::parse("CON"),
+            Err(NameError::Reserved(_))
+        ));
+        assert!(matches!(
+            DocumentName::parse("nul.txt"),
+            Err(NameError::Reserved(_))
+        ));
+        assert!(matches!(
+            DocumentName::parse("Lpt9.doc"),
+            Err(NameError::Reserved(_))
+        ));
         assert!(DocumentName::parse("CONSEIL.pdf").is_ok());
     }
 
     #[test]
     fn rejects_names_over_255_bytes() {
         let long = "é".repeat(150); // 300 bytes
-        assert_eq!(DocumentName::parse(&long), Err(NameError::TooLong { max: 255 }));
+        assert_eq!(
+            DocumentName::parse(&long),
+            Err(NameError::TooLong { max: 255 })
+        );
         assert!(DocumentName::parse(&"a".repeat(255)).is_ok());
     }
 
@@ -253,7 +291,12 @@ mod tests {
         let a = DocumentName::parse(nfd).expect("valid");
         let b = DocumentName::parse(nfc).expect("valid");
         assert_eq!(a, b);
-        assert_eq!(a.unique_key(), DocumentName::parse("RÉSUMÉ.PDF").expect("valid").unique_key());
+        assert_eq!(
+            a.unique_key(),
+            DocumentName::parse("RÉSUMÉ.PDF")
+                .expect("valid")
+                .unique_key()
+        );
     }
 
     #[test]
@@ -269,7 +312,10 @@ mod tests {
         assert!(Slug::parse("piscine-olympique").is_ok());
         assert!(Slug::parse("-x").is_err());
         assert!(Slug::parse("Piscine").is_err());
-        assert_eq!(Login::parse(" M.Durand ").expect("valid").as_str(), "m.durand");
+        assert_eq!(
+            Login::parse(" M.Durand ").expect("valid").as_str(),
+            "m.durand"
+        );
         assert!(Login::parse("a b").is_err());
     }
 }

@@ -80,7 +80,11 @@ pub trait Tx: Send {
     async fn audit_head(&mut self) -> Result<Option<(i64, ContentHash)>, RepoError>;
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), RepoError>;
     /// Entries in `seq` order (newest last), filtered and paged.
-    async fn list_audit(&mut self, filter: AuditFilter, page: Page) -> Result<Paged<AuditEntry>, RepoError>;
+    async fn list_audit(
+        &mut self,
+        filter: AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, RepoError>;
 
     // --- principals, sessions, tokens ------------------------------------
     async fn principal(&mut self, id: PrincipalId) -> Result<Option<Principal>, RepoError>;
@@ -97,9 +101,15 @@ pub trait Tx: Send {
     async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64, RepoError>;
 
     async fn save_token(&mut self, t: &ApiToken) -> Result<(), RepoError>;
-    async fn token_by_hash(&mut self, token_hash: &ContentHash) -> Result<Option<ApiToken>, RepoError>;
+    async fn token_by_hash(
+        &mut self,
+        token_hash: &ContentHash,
+    ) -> Result<Option<ApiToken>, RepoError>;
     async fn token(&mut self, id: TokenId) -> Result<Option<ApiToken>, RepoError>;
-    async fn list_tokens(&mut self, principal: Option<PrincipalId>) -> Result<Vec<ApiToken>, RepoError>;
+    async fn list_tokens(
+        &mut self,
+        principal: Option<PrincipalId>,
+    ) -> Result<Vec<ApiToken>, RepoError>;
 
     // --- spaces and memberships -----------------------------------------
     async fn space(&mut self, id: SpaceId) -> Result<Option<Space>, RepoError>;
@@ -108,9 +118,17 @@ pub trait Tx: Send {
     /// Every space, ordered by title.
     async fn list_spaces(&mut self, page: Page) -> Result<Paged<Space>, RepoError>;
     /// Spaces where `principal` has a (non-removed) membership, with the role, by title.
-    async fn list_spaces_of(&mut self, principal: PrincipalId, page: Page) -> Result<Paged<SpaceWithRole>, RepoError>;
+    async fn list_spaces_of(
+        &mut self,
+        principal: PrincipalId,
+        page: Page,
+    ) -> Result<Paged<SpaceWithRole>, RepoError>;
     /// The membership row, removed or not.
-    async fn membership(&mut self, space: SpaceId, principal: PrincipalId) -> Result<Option<Membership>, RepoError>;
+    async fn membership(
+        &mut self,
+        space: SpaceId,
+        principal: PrincipalId,
+    ) -> Result<Option<Membership>, RepoError>;
     async fn save_membership(&mut self, m: &Membership) -> Result<(), RepoError>;
     /// Non-removed memberships of a space.
     async fn list_members(&mut self, space: SpaceId) -> Result<Vec<Membership>, RepoError>;
@@ -119,21 +137,43 @@ pub trait Tx: Send {
     async fn folder(&mut self, id: FolderId) -> Result<Option<Folder>, RepoError>;
     async fn save_folder(&mut self, f: &Folder) -> Result<(), RepoError>;
     /// Live (not trashed, not purged) folders directly under `parent`, by name.
-    async fn list_folders(&mut self, space: SpaceId, parent: Option<FolderId>) -> Result<Vec<Folder>, RepoError>;
+    async fn list_folders(
+        &mut self,
+        space: SpaceId,
+        parent: Option<FolderId>,
+    ) -> Result<Vec<Folder>, RepoError>;
     /// Every folder of a space including trashed ones (not purged): for tree walks.
     async fn all_folders(&mut self, space: SpaceId) -> Result<Vec<Folder>, RepoError>;
 
     async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, RepoError>;
     async fn save_document(&mut self, d: &Document) -> Result<(), RepoError>;
     /// Live documents directly in `folder`, by name.
-    async fn list_documents(&mut self, space: SpaceId, folder: Option<FolderId>, page: Page) -> Result<Paged<Document>, RepoError>;
+    async fn list_documents(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        page: Page,
+    ) -> Result<Paged<Document>, RepoError>;
     /// Documents of a space whose folder is one of `folders` (live or trashed, not purged).
-    async fn documents_in_folders(&mut self, space: SpaceId, folders: &[FolderId]) -> Result<Vec<Document>, RepoError>;
+    async fn documents_in_folders(
+        &mut self,
+        space: SpaceId,
+        folders: &[FolderId],
+    ) -> Result<Vec<Document>, RepoError>;
     /// Whether a live folder or document named with `unique_key` exists under
     /// `parent`, other than `except` (a folder or document id as a UUID).
-    async fn name_taken(&mut self, space: SpaceId, parent: Option<FolderId>, unique_key: &str, except: Option<uuid::Uuid>) -> Result<bool, RepoError>;
+    async fn name_taken(
+        &mut self,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        unique_key: &str,
+        except: Option<uuid::Uuid>,
+    ) -> Result<bool, RepoError>;
     /// Trashed (not purged) folders and documents of a space.
-    async fn list_trash(&mut self, space: SpaceId) -> Result<(Vec<Folder>, Vec<Document>), RepoError>;
+    async fn list_trash(
+        &mut self,
+        space: SpaceId,
+    ) -> Result<(Vec<Folder>, Vec<Document>), RepoError>;
 
     async fn save_version(&mut self, v: &Version) -> Result<(), RepoError>;
     /// Versions of a document, by number.

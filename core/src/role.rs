@@ -21,14 +21,23 @@ pub enum Role {
 pub enum Action {
     Read,
     Create,
-    Edit { own: bool },
-    Delete { own: bool },
+    Edit {
+        own: bool,
+    },
+    Delete {
+        own: bool,
+    },
     /// Members, sharing, trash restore and purge, space settings.
     Manage,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [Role::Manager, Role::Collaborator, Role::Contributor, Role::Reader];
+    pub const ALL: [Role; 4] = [
+        Role::Manager,
+        Role::Collaborator,
+        Role::Contributor,
+        Role::Reader,
+    ];
 
     /// The rights table of DESIGN §2, and nothing else.
     pub fn allows(self, action: Action) -> bool {
@@ -88,9 +97,18 @@ mod tests {
     fn rights_are_exactly_the_design_table() {
         let table = [
             (Role::Manager, [true, true, true, true, true, true, true]),
-            (Role::Collaborator, [true, true, true, true, true, false, false]),
-            (Role::Contributor, [true, true, true, false, true, false, false]),
-            (Role::Reader, [true, false, false, false, false, false, false]),
+            (
+                Role::Collaborator,
+                [true, true, true, true, true, false, false],
+            ),
+            (
+                Role::Contributor,
+                [true, true, true, false, true, false, false],
+            ),
+            (
+                Role::Reader,
+                [true, false, false, false, false, false, false],
+            ),
         ];
         let actions = [
             Action::Read,

@@ -166,11 +166,24 @@ impl Passerelle {
     /// Records a denial in its own transaction (the use case's transaction is
     /// being abandoned). A failure to record is logged, not returned: the
     /// caller's error is the one that matters.
-    async fn audit_denial(&self, actor: &Actor, space: Option<SpaceId>, target: String, reason: &str) {
+    async fn audit_denial(
+        &self,
+        actor: &Actor,
+        space: Option<SpaceId>,
+        target: String,
+        reason: &str,
+    ) {
         let result = async {
             let mut tx = self.write().await?;
-            self.audit(&mut tx, actor, "access.denied", space, Some(target), serde_json::json!({ "reason": reason }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "access.denied",
+                space,
+                Some(target),
+                serde_json::json!({ "reason": reason }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, CoreError>(())
         }

@@ -22,12 +22,18 @@ impl PasswordHasher for FastPasswords {
     async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let mut salt = [0u8; 16];
         rand::rng().fill_bytes(&mut salt);
-        Ok(format!("test${}${}", hex::encode(salt), digest(&salt, password)))
+        Ok(format!(
+            "test${}${}",
+            hex::encode(salt),
+            digest(&salt, password)
+        ))
     }
 
     async fn verify(&self, password: &str, phc: &str) -> Result<bool, PasswordError> {
         let mut parts = phc.split('$');
-        let (Some("test"), Some(salt), Some(hash), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        let (Some("test"), Some(salt), Some(hash), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
             return Err(PasswordError("not a test password hash".into()));
         };
         let salt = hex::decode(salt).map_err(|e| PasswordError(e.to_string()))?;

@@ -168,7 +168,12 @@ fn sort_documents(mut v: Vec<Document>) -> Vec<Document> {
 #[async_trait]
 impl Tx for MemTx {
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
-        if let MemTx::Write { work, committed, _writer } = *self {
+        if let MemTx::Write {
+            work,
+            committed,
+            _writer,
+        } = *self
+        {
             *lock(&committed) = Arc::new(work);
         }
         Ok(())
@@ -181,19 +186,31 @@ impl Tx for MemTx {
     }
 
     async fn audit_head(&mut self) -> Result<Option<(i64, ContentHash)>, RepoError> {
-        Ok(self.state().audit.values().next_back().map(|e| (e.seq, e.hash)))
+        Ok(self
+            .state()
+            .audit
+            .values()
+            .next_back()
+            .map(|e| (e.seq, e.hash)))
     }
 
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), RepoError> {
         let s = self.state_mut()?;
         if s.audit.contains_key(&entry.seq) {
-            return Err(RepoError::Conflict(format!("audit entry {} exists", entry.seq)));
+            return Err(RepoError::Conflict(format!(
+                "audit entry {} exists",
+                entry.seq
+            )));
         }
         s.audit.insert(entry.seq, entry.clone());
         Ok(())
     }
 
-    async fn list_audit(&mut self, filter: AuditFilter, page: Page) -> Result<Paged<AuditEntry>, RepoError> {
+    async fn list_audit(
+        &mut self,
+        filter: AuditFilter,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, RepoError> {
         let items = self
             .state()
             .audit
@@ -210,7 +227,12 @@ impl Tx for MemTx {
     }
 
     async fn principal_by_login(&mut self, login: &Login) -> Result<Option<Principal>, RepoError> {
-        Ok(self.state().principals.values().find(|p| &p.login == login).cloned())
+        Ok(self
+            .state()
+            .principals
+            .values()
+            .find(|p| &p.login == login)
+            .cloned())
     }
 
     async fn list_principals(&mut self, page: Page) -> Result<Paged<Principal>, RepoError> {
@@ -221,7 +243,10 @@ impl Tx for MemTx {
 
     async fn save_principal(&mut self, p: &Principal) -> Result<(), RepoError> {
         let s = self.state_mut()?;
-        if s.principals.values().any(|o| o.id != p.id && o.login == p.login) {
+        if s.principals
+            .values()
+            .any(|o| o.id != p.id && o.login == p.login)
+        {
             return Err(RepoError::Conflict(format!("login {} is taken", p.login)));
         }
         s.principals.insert(p.id, p.clone());
@@ -251,7 +276,9 @@ impl Tx for MemTx {
     }
 
     async fn delete_sessions_of(&mut self, principal: PrincipalId) -> Result<(), RepoError> {
-        self.state_mut()?.sessions.retain(|_, s| s.principal != principal);
+        self.state_mut()?
+            .sessions
+            .retain(|_, s| s.principal != principal);
         Ok(())
     }
 
@@ -267,22 +294,36 @@ impl Tx for MemTx {
         if !s.principals.contains_key(&t.principal) {
             return Err(missing("principal", t.principal));
         }
-        if s.tokens.values().any(|o| o.id != t.id && o.token_hash == t.token_hash) {
+        if s.tokens
+            .values()
+            .any(|o| o.id != t.id && o.token_hash == t.token_hash)
+        {
             return Err(RepoError::Conflict("token hash is taken".into()));
         }
         s.tokens.insert(t.id, t.clone());
         Ok(())
     }
 
-    async fn token_by_hash(&mut self, token_hash: &ContentHash) -> Result<Option<ApiToken>, RepoError> {
-        Ok(self.state().tokens.values().find(|t| &t.token_hash == token_hash).cloned())
+    async fn token_by_hash(
+        &mut self,
+        token_hash: &ContentHash,
+    ) -> Result<Option<ApiToken>, RepoError> {
+        Ok(self
+            .state()
+            .tokens
+            .values()
+            .find(|t| &t.token_hash == token_hash)
+            .cloned())
     }
 
     async fn token(&mut self, id: TokenId) -> Result<Option<ApiToken>, RepoError> {
         Ok(self.state().tokens.get(&id).cloned())
     }
 
-    async fn list_tokens(&mut self, principal: Option<PrincipalId>) -> Result<Vec<ApiToken>, RepoError> {
+    async fn list_tokens(
+        &mut self,
+        principal: Option<PrincipalId>,
+    ) -> Result<Vec<ApiToken>, RepoError> {
         let mut v: Vec<ApiToken> = self
             .state()
             .tokens
@@ -299,12 +340,20 @@ impl Tx for MemTx {
     }
 
     async fn space_by_slug(&mut self, slug: &str) -> Result<Option<Space>, RepoError> {
-        Ok(self.state().spaces.values().find(|s| s.slug.as_str() == slug).cloned())
+        Ok(self
+            .state()
+            .spaces
+            .values()
+            .find(|s| s.slug.as_str() == slug)
+            .cloned())
     }
 
     async fn save_space(&mut self, space: &Space) -> Result<(), RepoError> {
         let s = self.state_mut()?;
-        if s.spaces.values().any(|o| o.id != space.id && o.slug == space.slug) {
+        if s.spaces
+            .values()
+            .any(|o| o.id != space.id && o.slug == space.slug)
+        {
             return Err(RepoError::Conflict(format!("slug {} is taken", space.slug)));
         }
         s.spaces.insert(space.id, space.clone());
@@ -317,7 +366,11 @@ impl Tx for MemTx {
         Ok(paged(v, page))
     }
 
-    async fn list_spaces_of(&mut self, principal: PrincipalId, page: Page) -> Result<Paged<SpaceWithRole>, RepoError> {
+    async fn list_spaces_of(
+        &mut self,
+        principal: PrincipalId,
+        page: Page,
+    ) -> Result<Paged<SpaceWithRole>, RepoError> {
         let s = self.state();
         let mut v: Vec<SpaceWithRole> = s
             .memberships
@@ -334,7 +387,11 @@ impl Tx for MemTx {
         Ok(paged(v, page))
     }
 
-    async fn membership(&mut self, space: SpaceId, principal: PrincipalId) -> Result<Option<Membership>, RepoError> {
+    async fn membership(
+        &mut self,
+        space: SpaceId,
+        principal: PrincipalId,
+    ) -> Result<Option<Membership>, RepoError> {
         Ok(self.state().memberships.get(&(space, principal)).cloned())
     }
 
@@ -370,17 +427,28 @@ impl Tx for MemTx {
         if live_folder(f) {
             let key = f.name.unique_key();
             let clash = s.folders.values().any(|o| {
-                o.id != f.id && o.space == f.space && o.parent == f.parent && live_folder(o) && o.name.unique_key() == key
+                o.id != f.id
+                    && o.space == f.space
+                    && o.parent == f.parent
+                    && live_folder(o)
+                    && o.name.unique_key() == key
             });
             if clash {
-                return Err(RepoError::Conflict(format!("name {} is taken in this folder", f.name)));
+                return Err(RepoError::Conflict(format!(
+                    "name {} is taken in this folder",
+                    f.name
+                )));
             }
         }
         s.folders.insert(f.id, f.clone());
         Ok(())
     }
 
-    async fn list_folders(&mut self, space: SpaceId, parent: Option<FolderId>) -> Result<Vec<Folder>, RepoError> {
+    async fn list_folders(
+        &mut self,
+        space: SpaceId,
+        parent: Option<FolderId>,
+    ) -> Result<Vec<Folder>, RepoError> {
         let v = self
             .state()
             .folders
@@ -414,17 +482,29 @@ impl Tx for MemTx {
         if live_document(d) {
             let key = d.name.unique_key();
             let clash = s.documents.values().any(|o| {
-                o.id != d.id && o.space == d.space && o.folder == d.folder && live_document(o) && o.name.unique_key() == key
+                o.id != d.id
+                    && o.space == d.space
+                    && o.folder == d.folder
+                    && live_document(o)
+                    && o.name.unique_key() == key
             });
             if clash {
-                return Err(RepoError::Conflict(format!("name {} is taken in this folder", d.name)));
+                return Err(RepoError::Conflict(format!(
+                    "name {} is taken in this folder",
+                    d.name
+                )));
             }
         }
         s.documents.insert(d.id, d.clone());
         Ok(())
     }
 
-    async fn list_documents(&mut self, space: SpaceId, folder: Option<FolderId>, page: Page) -> Result<Paged<Document>, RepoError> {
+    async fn list_documents(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        page: Page,
+    ) -> Result<Paged<Document>, RepoError> {
         let v = self
             .state()
             .documents
@@ -435,31 +515,54 @@ impl Tx for MemTx {
         Ok(paged(sort_documents(v), page))
     }
 
-    async fn documents_in_folders(&mut self, space: SpaceId, folders: &[FolderId]) -> Result<Vec<Document>, RepoError> {
+    async fn documents_in_folders(
+        &mut self,
+        space: SpaceId,
+        folders: &[FolderId],
+    ) -> Result<Vec<Document>, RepoError> {
         let wanted: HashSet<FolderId> = folders.iter().copied().collect();
         let v = self
             .state()
             .documents
             .values()
-            .filter(|d| d.space == space && !d.purged && d.folder.is_some_and(|f| wanted.contains(&f)))
+            .filter(|d| {
+                d.space == space && !d.purged && d.folder.is_some_and(|f| wanted.contains(&f))
+            })
             .cloned()
             .collect();
         Ok(sort_documents(v))
     }
 
-    async fn name_taken(&mut self, space: SpaceId, parent: Option<FolderId>, unique_key: &str, except: Option<uuid::Uuid>) -> Result<bool, RepoError> {
+    async fn name_taken(
+        &mut self,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        unique_key: &str,
+        except: Option<uuid::Uuid>,
+    ) -> Result<bool, RepoError> {
         let s = self.state();
         let other = |id: uuid::Uuid| except != Some(id);
         let folder = s.folders.values().any(|f| {
-            f.space == space && f.parent == parent && live_folder(f) && other(f.id.as_uuid()) && f.name.unique_key() == unique_key
+            f.space == space
+                && f.parent == parent
+                && live_folder(f)
+                && other(f.id.as_uuid())
+                && f.name.unique_key() == unique_key
         });
         let document = s.documents.values().any(|d| {
-            d.space == space && d.folder == parent && live_document(d) && other(d.id.as_uuid()) && d.name.unique_key() == unique_key
+            d.space == space
+                && d.folder == parent
+                && live_document(d)
+                && other(d.id.as_uuid())
+                && d.name.unique_key() == unique_key
         });
         Ok(folder || document)
     }
 
-    async fn list_trash(&mut self, space: SpaceId) -> Result<(Vec<Folder>, Vec<Document>), RepoError> {
+    async fn list_trash(
+        &mut self,
+        space: SpaceId,
+    ) -> Result<(Vec<Folder>, Vec<Document>), RepoError> {
         let s = self.state();
         let folders = s
             .folders
@@ -497,7 +600,9 @@ impl Tx for MemTx {
     }
 
     async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError> {
-        self.state_mut()?.versions.retain(|(d, _), _| *d != document);
+        self.state_mut()?
+            .versions
+            .retain(|(d, _), _| *d != document);
         Ok(())
     }
 
@@ -506,7 +611,9 @@ impl Tx for MemTx {
     }
 
     async fn save_document_type(&mut self, t: &DocumentType) -> Result<(), RepoError> {
-        self.state_mut()?.document_types.insert(t.key.clone(), t.clone());
+        self.state_mut()?
+            .document_types
+            .insert(t.key.clone(), t.clone());
         Ok(())
     }
 

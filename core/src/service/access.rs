@@ -76,7 +76,11 @@ impl Access {
     /// action that does not call this).
     pub(crate) fn require_writable(&self) -> Outcome<()> {
         if self.space.archived {
-            return Err(CoreError::conflict("space_archived", "this space is archived: it is read-only").into());
+            return Err(CoreError::conflict(
+                "space_archived",
+                "this space is archived: it is read-only",
+            )
+            .into());
         }
         Ok(())
     }
@@ -90,7 +94,11 @@ impl Access {
 impl Passerelle {
     /// Runs a use case body and records a denial, if it ended in one, after
     /// its transaction is gone.
-    pub(crate) async fn guarded<T>(&self, actor: &Actor, body: impl Future<Output = Outcome<T>>) -> Result<T, CoreError> {
+    pub(crate) async fn guarded<T>(
+        &self,
+        actor: &Actor,
+        body: impl Future<Output = Outcome<T>>,
+    ) -> Result<T, CoreError> {
         match body.await {
             Ok(v) => Ok(v),
             Err(Fail::Error(e)) => Err(e),
@@ -109,7 +117,12 @@ impl Passerelle {
 
     /// The actor's access to a space. Absent and invisible are both
     /// `NotFound`; an invisible one is recorded as a denial.
-    pub(crate) async fn access(&self, tx: &mut Box<dyn Tx>, actor: &Actor, space: SpaceId) -> Outcome<Access> {
+    pub(crate) async fn access(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        space: SpaceId,
+    ) -> Outcome<Access> {
         let Some(s) = tx.space(space).await? else {
             return Err(CoreError::NotFound("space").into());
         };
@@ -118,7 +131,9 @@ impl Passerelle {
             Actor::Principal(p) if p.is_admin => Some(Role::Manager),
             Actor::Principal(p) => match tx.membership(space, p.id).await? {
                 Some(m) if !m.removed => Some(m.role),
-                _ if s.visibility == Visibility::Public && p.kind == PrincipalKind::Agent => Some(Role::Reader),
+                _ if s.visibility == Visibility::Public && p.kind == PrincipalKind::Agent => {
+                    Some(Role::Reader)
+                }
                 _ => None,
             },
         };

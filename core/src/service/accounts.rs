@@ -68,11 +68,17 @@ impl Passerelle {
         if password.chars().count() < self.settings.min_password_len {
             return Err(CoreError::invalid(
                 "weak_password",
-                format!("a password has at least {} characters", self.settings.min_password_len),
+                format!(
+                    "a password has at least {} characters",
+                    self.settings.min_password_len
+                ),
             ));
         }
         if password.len() > 1024 {
-            return Err(CoreError::invalid("weak_password", "a password has at most 1024 bytes"));
+            return Err(CoreError::invalid(
+                "weak_password",
+                "a password has at most 1024 bytes",
+            ));
         }
         Ok(())
     }
@@ -84,10 +90,18 @@ impl Passerelle {
             let login = Login::parse(&new.login).map_err(CoreError::name)?;
             let display_name = new.display_name.trim().to_owned();
             if display_name.is_empty() || display_name.chars().count() > 200 {
-                return Err(CoreError::invalid("invalid_display_name", "a display name has 1 to 200 characters").into());
+                return Err(CoreError::invalid(
+                    "invalid_display_name",
+                    "a display name has 1 to 200 characters",
+                )
+                .into());
             }
             let email = new.email.trim().to_owned();
-            if !email.is_empty() && (!email.contains('@') || email.len() > 254 || email.chars().any(char::is_whitespace)) {
+            if !email.is_empty()
+                && (!email.contains('@')
+                    || email.len() > 254
+                    || email.chars().any(char::is_whitespace))
+            {
                 return Err(CoreError::invalid("invalid_email", "not an e-mail address").into());
             }
             let password_hash = match &new.password {
@@ -99,7 +113,11 @@ impl Passerelle {
             };
             let mut tx = self.write().await?;
             if tx.principal_by_login(&login).await?.is_some() {
-                return Err(CoreError::conflict("login_taken", format!("the login {login} is taken")).into());
+                return Err(CoreError::conflict(
+                    "login_taken",
+                    format!("the login {login} is taken"),
+                )
+                .into());
             }
             let p = Principal {
                 id: PrincipalId::new(),
@@ -115,8 +133,15 @@ impl Passerelle {
                 revision: tx.next_revision().await?,
             };
             tx.save_principal(&p).await?;
-            self.audit(&mut tx, actor, "principal.create", None, Some(p.login.to_string()), json!({ "admin": p.is_admin }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "principal.create",
+                None,
+                Some(p.login.to_string()),
+                json!({ "admin": p.is_admin }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(p)
         })
@@ -128,7 +153,11 @@ impl Passerelle {
         Ok(self.read().await?.count_principals().await?)
     }
 
-    pub async fn list_principals(&self, actor: &Actor, page: Page) -> Result<Paged<Principal>, CoreError> {
+    pub async fn list_principals(
+        &self,
+        actor: &Actor,
+        page: Page,
+    ) -> Result<Paged<Principal>, CoreError> {
         self.guarded(actor, async {
             self.require_admin(actor, "principals")?;
             Ok(self.read().await?.list_principals(page).await?)
@@ -137,7 +166,11 @@ impl Passerelle {
     }
 
     /// Finds an account by login (administrators, and managers adding members).
-    pub async fn principal_by_login(&self, actor: &Actor, login: &str) -> Result<Principal, CoreError> {
+    pub async fn principal_by_login(
+        &self,
+        actor: &Actor,
+        login: &str,
+    ) -> Result<Principal, CoreError> {
         let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
         if actor.id().is_none() && !actor.is_admin() {
             return Err(CoreError::NotFound("user"));
@@ -150,14 +183,26 @@ impl Passerelle {
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.
-    pub async fn set_disabled(&self, actor: &Actor, login: &str, disabled: bool) -> Result<Principal, CoreError> {
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        login: &str,
+        disabled: bool,
+    ) -> Result<Principal, CoreError> {
         self.guarded(actor, async {
             self.require_admin(actor, login)?;
             let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
             let mut tx = self.write().await?;
-            let mut p = tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?;
+            let mut p = tx
+                .principal_by_login(&login)
+                .await?
+                .ok_or(CoreError::NotFound("user"))?;
             if actor.id() == Some(p.id) && disabled {
-                return Err(CoreError::conflict("cannot_disable_self", "you cannot disable your own account").into());
+                return Err(CoreError::conflict(
+                    "cannot_disable_self",
+                    "you cannot disable your own account",
+                )
+                .into());
             }
             p.disabled = disabled;
             p.revision = tx.next_revision().await?;
@@ -165,8 +210,20 @@ impl Passerelle {
             if disabled {
                 tx.delete_sessions_of(p.id).await?;
             }
-            let action = if disabled { "principal.disable" } else { "principal.enable" };
-            self.audit(&mut tx, actor, action, None, Some(p.login.to_string()), json!({})).await?;
+            let action = if disabled {
+                "principal.disable"
+            } else {
+                "principal.enable"
+            };
+            self.audit(
+                &mut tx,
+                actor,
+                action,
+                None,
+                Some(p.login.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(p)
         })
@@ -175,13 +232,21 @@ impl Passerelle {
 
     /// Sets a password (the account itself, an administrator or the CLI).
     /// Ends the account's other sessions.
-    pub async fn set_password(&self, actor: &Actor, login: &str, password: &str) -> Result<(), CoreError> {
+    pub async fn set_password(
+        &self,
+        actor: &Actor,
+        login: &str,
+        password: &str,
+    ) -> Result<(), CoreError> {
         self.guarded(actor, async {
             let parsed = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
             self.check_password_policy(password)?;
             let phc = self.passwords.hash(password).await?;
             let mut tx = self.write().await?;
-            let mut p = tx.principal_by_login(&parsed).await?.ok_or(CoreError::NotFound("user"))?;
+            let mut p = tx
+                .principal_by_login(&parsed)
+                .await?
+                .ok_or(CoreError::NotFound("user"))?;
             if actor.id() != Some(p.id) {
                 self.require_admin(actor, login)?;
             }
@@ -189,7 +254,15 @@ impl Passerelle {
             p.revision = tx.next_revision().await?;
             tx.save_principal(&p).await?;
             tx.delete_sessions_of(p.id).await?;
-            self.audit(&mut tx, actor, "principal.password", None, Some(p.login.to_string()), json!({})).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "principal.password",
+                None,
+                Some(p.login.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })
@@ -199,7 +272,12 @@ impl Passerelle {
     /// Checks a login and password and opens a session. Every failure looks
     /// the same to the caller (unknown login, wrong password, disabled) and is
     /// recorded in the audit log; repeated failures are throttled.
-    pub async fn login(&self, login: &str, password: &str, address: Option<&str>) -> Result<LoginOutcome, CoreError> {
+    pub async fn login(
+        &self,
+        login: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<LoginOutcome, CoreError> {
         let now = self.clock.now();
         let key = login.trim().to_lowercase();
         if let Some(retry_after_secs) = self.throttle.check(&key, address, now) {
@@ -236,8 +314,15 @@ impl Passerelle {
                 };
                 tx.save_session(&session).await?;
                 let actor = Actor::Principal(p.clone());
-                self.audit(&mut tx, &actor, "login.ok", None, Some(p.login.to_string()), json!({ "address": address }))
-                    .await?;
+                self.audit(
+                    &mut tx,
+                    &actor,
+                    "login.ok",
+                    None,
+                    Some(p.login.to_string()),
+                    json!({ "address": address }),
+                )
+                .await?;
                 tx.commit().await?;
                 Ok(LoginOutcome {
                     principal: p,
@@ -267,11 +352,17 @@ impl Passerelle {
     /// Resolves a session cookie. Expired or unknown → `Unauthenticated`.
     pub async fn authenticate_session(&self, token: &str) -> Result<SessionAuth, CoreError> {
         let mut tx = self.read().await?;
-        let s = tx.session(&token_hash(token)).await?.ok_or(CoreError::Unauthenticated)?;
+        let s = tx
+            .session(&token_hash(token))
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
         if s.expires_at <= self.clock.now() {
             return Err(CoreError::Unauthenticated);
         }
-        let p = tx.principal(s.principal).await?.ok_or(CoreError::Unauthenticated)?;
+        let p = tx
+            .principal(s.principal)
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
         if p.disabled {
             return Err(CoreError::Unauthenticated);
         }
@@ -290,7 +381,15 @@ impl Passerelle {
             let p = tx.principal(s.principal).await?;
             if let Some(p) = p {
                 let login = p.login.to_string();
-                self.audit(&mut tx, &Actor::Principal(p), "logout", None, Some(login), json!({})).await?;
+                self.audit(
+                    &mut tx,
+                    &Actor::Principal(p),
+                    "logout",
+                    None,
+                    Some(login),
+                    json!({}),
+                )
+                .await?;
             }
         }
         tx.commit().await?;
@@ -303,11 +402,17 @@ impl Passerelle {
             return Err(CoreError::Unauthenticated);
         }
         let mut tx = self.read().await?;
-        let t = tx.token_by_hash(&token_hash(secret)).await?.ok_or(CoreError::Unauthenticated)?;
+        let t = tx
+            .token_by_hash(&token_hash(secret))
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
         if t.revoked || t.expires_at.is_some_and(|e| e <= self.clock.now()) {
             return Err(CoreError::Unauthenticated);
         }
-        let p = tx.principal(t.principal).await?.ok_or(CoreError::Unauthenticated)?;
+        let p = tx
+            .principal(t.principal)
+            .await?
+            .ok_or(CoreError::Unauthenticated)?;
         if p.disabled {
             return Err(CoreError::Unauthenticated);
         }
@@ -326,11 +431,18 @@ impl Passerelle {
         self.guarded(actor, async {
             let name = name.trim();
             if name.is_empty() || name.chars().count() > 100 {
-                return Err(CoreError::invalid("invalid_token_name", "a token name has 1 to 100 characters").into());
+                return Err(CoreError::invalid(
+                    "invalid_token_name",
+                    "a token name has 1 to 100 characters",
+                )
+                .into());
             }
             let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
             let mut tx = self.write().await?;
-            let p = tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?;
+            let p = tx
+                .principal_by_login(&login)
+                .await?
+                .ok_or(CoreError::NotFound("user"))?;
             if actor.id() != Some(p.id) {
                 self.require_admin(actor, login.as_str())?;
             }
@@ -345,8 +457,15 @@ impl Passerelle {
                 revoked: false,
             };
             tx.save_token(&token).await?;
-            self.audit(&mut tx, actor, "token.create", None, Some(token.id.to_string()), json!({ "for": login.as_str(), "name": name }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "token.create",
+                None,
+                Some(token.id.to_string()),
+                json!({ "for": login.as_str(), "name": name }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(IssuedToken { token, secret })
         })
@@ -371,7 +490,15 @@ impl Passerelle {
             }
             t.revoked = true;
             tx.save_token(&t).await?;
-            self.audit(&mut tx, actor, "token.revoke", None, Some(id.to_string()), json!({})).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "token.revoke",
+                None,
+                Some(id.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })

@@ -67,10 +67,19 @@ impl std::fmt::Debug for VersionContent {
 fn media_type(raw: Option<&str>) -> String {
     let fallback = "application/octet-stream".to_owned();
     let Some(raw) = raw else { return fallback };
-    let essence = raw.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let essence = raw
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let valid = essence.len() <= 127
         && essence.split_once('/').is_some_and(|(t, s)| {
-            let tok = |x: &str| !x.is_empty() && x.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b));
+            let tok = |x: &str| {
+                !x.is_empty()
+                    && x.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"!#$&^_.+-".contains(&b))
+            };
             tok(t) && tok(s)
         });
     if valid { essence } else { fallback }
@@ -78,7 +87,10 @@ fn media_type(raw: Option<&str>) -> String {
 
 fn check_comment(c: &str) -> Result<String, CoreError> {
     if c.chars().count() > 1000 || c.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(CoreError::invalid("invalid_comment", "a comment has at most 1000 characters, without control characters"));
+        return Err(CoreError::invalid(
+            "invalid_comment",
+            "a comment has at most 1000 characters, without control characters",
+        ));
     }
     Ok(c.trim().to_owned())
 }
@@ -93,12 +105,18 @@ impl Passerelle {
     ) -> Outcome<Map<String, Value>> {
         match doc_type {
             None if metadata.is_empty() => Ok(Map::new()),
-            None => Err(CoreError::invalid("metadata_without_type", "metadata need a document type").into()),
+            None => Err(CoreError::invalid(
+                "metadata_without_type",
+                "metadata need a document type",
+            )
+            .into()),
             Some(key) => {
-                let t: DocumentType = tx
-                    .document_type(key)
-                    .await?
-                    .ok_or_else(|| CoreError::invalid("unknown_document_type", format!("unknown document type {key:?}")))?;
+                let t: DocumentType = tx.document_type(key).await?.ok_or_else(|| {
+                    CoreError::invalid(
+                        "unknown_document_type",
+                        format!("unknown document type {key:?}"),
+                    )
+                })?;
                 t.validate(metadata).map_err(|fields| {
                     Fail::Error(CoreError::Invalid {
                         code: "invalid_metadata",
@@ -125,14 +143,22 @@ impl Passerelle {
         if let Some(f) = new.folder {
             self.live_folder(tx, new.space, f).await?;
         }
-        self.ensure_name_free(tx, new.space, new.folder, &name, None).await?;
-        let metadata = self.typed_metadata(tx, new.doc_type.as_deref(), &new.metadata).await?;
+        self.ensure_name_free(tx, new.space, new.folder, &name, None)
+            .await?;
+        let metadata = self
+            .typed_metadata(tx, new.doc_type.as_deref(), &new.metadata)
+            .await?;
         Ok((a, name, metadata))
     }
 
     /// Creates a document from streamed content. Nothing is stored when a
     /// check fails, the stream breaks, or the content passes the size limit.
-    pub async fn upload(&self, actor: &Actor, new: NewDocument, content: ByteStream) -> Result<DocumentView, CoreError> {
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        new: NewDocument,
+        content: ByteStream,
+    ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let comment = check_comment(&new.comment)?;
             {
@@ -208,7 +234,12 @@ impl Passerelle {
     }
 
     /// A live document and the actor's access to its space.
-    pub(crate) async fn document_access(&self, tx: &mut Box<dyn Tx>, actor: &Actor, id: DocumentId) -> Outcome<(Access, Document)> {
+    pub(crate) async fn document_access(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Outcome<(Access, Document)> {
         let d = match tx.document(id).await? {
             Some(d) if d.trashed.is_none() && !d.purged => d,
             _ => return Err(CoreError::NotFound("document").into()),
@@ -222,15 +253,30 @@ impl Passerelle {
             .await?
             .into_iter()
             .find(|v| v.number == d.current_version)
-            .ok_or_else(|| Fail::Error(CoreError::Internal(format!("document {} has no version {}", d.id, d.current_version).into())))
+            .ok_or_else(|| {
+                Fail::Error(CoreError::Internal(
+                    format!("document {} has no version {}", d.id, d.current_version).into(),
+                ))
+            })
     }
 
     /// Adds a version from streamed content.
-    pub async fn new_version(&self, actor: &Actor, id: DocumentId, new: NewVersion, content: ByteStream) -> Result<DocumentView, CoreError> {
+    pub async fn new_version(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        new: NewVersion,
+        content: ByteStream,
+    ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let comment = check_comment(&new.comment)?;
             let check = |a: &Access, d: &Document| -> Outcome<()> {
-                a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+                a.require(
+                    Action::Edit {
+                        own: Access::owns(actor, d.created_by),
+                    },
+                    || id.to_string(),
+                )?;
                 a.require_writable()
             };
             {
@@ -238,12 +284,24 @@ impl Passerelle {
                 let (a, d) = self.document_access(&mut tx, actor, id).await?;
                 check(&a, &d)?;
             }
-            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
+            let blob = self
+                .blobs
+                .put(content, Some(self.settings.max_upload_bytes))
+                .await?;
             let mut tx = self.write().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
             check(&a, &d)?;
             let view = self
-                .append_version(&mut tx, actor, a, d, blob, new.media_type.as_deref(), comment, "document.version")
+                .append_version(
+                    &mut tx,
+                    actor,
+                    a,
+                    d,
+                    blob,
+                    new.media_type.as_deref(),
+                    comment,
+                    "document.version",
+                )
                 .await?;
             tx.commit().await?;
             Ok::<_, Fail>(view)
@@ -280,20 +338,36 @@ impl Passerelle {
             json!({ "version": version.number, "hash": blob.hash, "size": blob.size }),
         )
         .await?;
-        Ok(DocumentView { document: d, version, role: a.role })
+        Ok(DocumentView {
+            document: d,
+            version,
+            role: a.role,
+        })
     }
 
-    pub async fn get_document(&self, actor: &Actor, id: DocumentId) -> Result<DocumentView, CoreError> {
+    pub async fn get_document(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
             let version = self.current_version(&mut tx, &d).await?;
-            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+            Ok::<_, Fail>(DocumentView {
+                document: d,
+                version,
+                role: a.role,
+            })
         })
         .await
     }
 
-    pub async fn list_versions(&self, actor: &Actor, id: DocumentId) -> Result<Vec<Version>, CoreError> {
+    pub async fn list_versions(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Result<Vec<Version>, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             self.document_access(&mut tx, actor, id).await?;
@@ -337,11 +411,21 @@ impl Passerelle {
 
     /// Makes an old version current again, as a new version with the same
     /// content (history is never rewritten).
-    pub async fn restore_version(&self, actor: &Actor, id: DocumentId, number: u32) -> Result<DocumentView, CoreError> {
+    pub async fn restore_version(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        number: u32,
+    ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require(
+                Action::Edit {
+                    own: Access::owns(actor, d.created_by),
+                },
+                || id.to_string(),
+            )?;
             a.require_writable()?;
             let old = tx
                 .list_versions(id)
@@ -349,10 +433,22 @@ impl Passerelle {
                 .into_iter()
                 .find(|v| v.number == number)
                 .ok_or(CoreError::NotFound("version"))?;
-            let blob = BlobInfo { hash: old.hash, size: old.size };
+            let blob = BlobInfo {
+                hash: old.hash,
+                size: old.size,
+            };
             let comment = format!("restauration de la version {number}");
             let view = self
-                .append_version(&mut tx, actor, a, d, blob, Some(&old.media_type), comment, "document.restore_version")
+                .append_version(
+                    &mut tx,
+                    actor,
+                    a,
+                    d,
+                    blob,
+                    Some(&old.media_type),
+                    comment,
+                    "document.restore_version",
+                )
                 .await?;
             tx.commit().await?;
             Ok::<_, Fail>(view)
@@ -371,9 +467,16 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require(
+                Action::Edit {
+                    own: Access::owns(actor, d.created_by),
+                },
+                || id.to_string(),
+            )?;
             a.require_writable()?;
-            d.metadata = self.typed_metadata(&mut tx, doc_type.as_deref(), &metadata).await?;
+            d.metadata = self
+                .typed_metadata(&mut tx, doc_type.as_deref(), &metadata)
+                .await?;
             d.doc_type = doc_type;
             d.updated_at = self.clock.now();
             d.revision = tx.next_revision().await?;
@@ -389,7 +492,11 @@ impl Passerelle {
             .await?;
             let version = self.current_version(&mut tx, &d).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+            Ok::<_, Fail>(DocumentView {
+                document: d,
+                version,
+                role: a.role,
+            })
         })
         .await
     }
@@ -406,7 +513,12 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(Action::Edit { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require(
+                Action::Edit {
+                    own: Access::owns(actor, d.created_by),
+                },
+                || id.to_string(),
+            )?;
             a.require_writable()?;
             if let Some(n) = new_name {
                 d.name = DocumentName::parse(n).map_err(CoreError::name)?;
@@ -417,7 +529,8 @@ impl Passerelle {
                 }
                 d.folder = folder;
             }
-            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid())).await?;
+            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
+                .await?;
             d.updated_at = self.clock.now();
             d.revision = tx.next_revision().await?;
             tx.save_document(&d).await?;
@@ -432,7 +545,11 @@ impl Passerelle {
             .await?;
             let version = self.current_version(&mut tx, &d).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(DocumentView { document: d, version, role: a.role })
+            Ok::<_, Fail>(DocumentView {
+                document: d,
+                version,
+                role: a.role,
+            })
         })
         .await
     }
@@ -442,7 +559,12 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(Action::Delete { own: Access::owns(actor, d.created_by) }, || id.to_string())?;
+            a.require(
+                Action::Delete {
+                    own: Access::owns(actor, d.created_by),
+                },
+                || id.to_string(),
+            )?;
             a.require_writable()?;
             d.trashed = Some(crate::model::Trashed {
                 at: self.clock.now(),
@@ -451,8 +573,15 @@ impl Passerelle {
             });
             d.revision = tx.next_revision().await?;
             tx.save_document(&d).await?;
-            self.audit(&mut tx, actor, "document.delete", Some(d.space), Some(id.to_string()), json!({ "name": d.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "document.delete",
+                Some(d.space),
+                Some(id.to_string()),
+                json!({ "name": d.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })
@@ -475,15 +604,27 @@ impl Passerelle {
     /// Creates or replaces a document type (administrators and the CLI).
     /// Existing documents keep their metadata; they are validated against the
     /// new definition at their next metadata change.
-    pub async fn save_document_type(&self, actor: &Actor, mut t: DocumentType) -> Result<DocumentType, CoreError> {
+    pub async fn save_document_type(
+        &self,
+        actor: &Actor,
+        mut t: DocumentType,
+    ) -> Result<DocumentType, CoreError> {
         self.guarded(actor, async {
             self.require_admin(actor, &t.key)?;
-            t.check().map_err(|e| CoreError::invalid("invalid_document_type", e.to_string()))?;
+            t.check()
+                .map_err(|e| CoreError::invalid("invalid_document_type", e.to_string()))?;
             let mut tx = self.write().await?;
             t.revision = tx.next_revision().await?;
             tx.save_document_type(&t).await?;
-            self.audit(&mut tx, actor, "doctype.save", None, Some(t.key.clone()), json!({ "fields": t.fields.len() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "doctype.save",
+                None,
+                Some(t.key.clone()),
+                json!({ "fields": t.fields.len() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(t)
         })
@@ -499,7 +640,10 @@ mod tests {
     fn keeps_plausible_media_types_and_replaces_the_rest() {
         assert_eq!(media_type(Some("application/pdf")), "application/pdf");
         assert_eq!(media_type(Some("Text/Plain; charset=utf-8")), "text/plain");
-        assert_eq!(media_type(Some("text/html\r\nX-Evil: 1")), "application/octet-stream");
+        assert_eq!(
+            media_type(Some("text/html\r\nX-Evil: 1")),
+            "application/octet-stream"
+        );
         assert_eq!(media_type(Some("nonsense")), "application/octet-stream");
         assert_eq!(media_type(None), "application/octet-stream");
     }

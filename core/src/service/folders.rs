@@ -25,7 +25,12 @@ pub struct FolderListing {
 impl Passerelle {
     /// A live folder of `space`; any other case is "not found" (another
     /// space's folder id included).
-    pub(crate) async fn live_folder(&self, tx: &mut Box<dyn Tx>, space: SpaceId, id: FolderId) -> Outcome<Folder> {
+    pub(crate) async fn live_folder(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        space: SpaceId,
+        id: FolderId,
+    ) -> Outcome<Folder> {
         match tx.folder(id).await? {
             Some(f) if f.space == space && f.trashed.is_none() && !f.purged => Ok(f),
             _ => Err(CoreError::NotFound("folder").into()),
@@ -42,8 +47,15 @@ impl Passerelle {
         name: &DocumentName,
         except: Option<uuid::Uuid>,
     ) -> Outcome<()> {
-        if tx.name_taken(space, parent, &name.unique_key(), except).await? {
-            return Err(CoreError::conflict("name_taken", format!("\"{name}\" already exists in this folder")).into());
+        if tx
+            .name_taken(space, parent, &name.unique_key(), except)
+            .await?
+        {
+            return Err(CoreError::conflict(
+                "name_taken",
+                format!("\"{name}\" already exists in this folder"),
+            )
+            .into());
         }
         Ok(())
     }
@@ -64,7 +76,8 @@ impl Passerelle {
             if let Some(p) = parent {
                 self.live_folder(&mut tx, space, p).await?;
             }
-            self.ensure_name_free(&mut tx, space, parent, &name, None).await?;
+            self.ensure_name_free(&mut tx, space, parent, &name, None)
+                .await?;
             let f = Folder {
                 id: FolderId::new(),
                 space,
@@ -77,8 +90,15 @@ impl Passerelle {
                 revision: tx.next_revision().await?,
             };
             tx.save_folder(&f).await?;
-            self.audit(&mut tx, actor, "folder.create", Some(space), Some(f.id.to_string()), json!({ "name": f.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "folder.create",
+                Some(space),
+                Some(f.id.to_string()),
+                json!({ "name": f.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(f)
         })
@@ -132,19 +152,28 @@ impl Passerelle {
                 if let Some(p) = parent {
                     self.live_folder(&mut tx, f.space, p).await?;
                     // Refuse moving a folder under itself or its descendants.
-                    let parents: HashMap<FolderId, Option<FolderId>> =
-                        tx.all_folders(f.space).await?.into_iter().map(|x| (x.id, x.parent)).collect();
+                    let parents: HashMap<FolderId, Option<FolderId>> = tx
+                        .all_folders(f.space)
+                        .await?
+                        .into_iter()
+                        .map(|x| (x.id, x.parent))
+                        .collect();
                     let mut cursor = Some(p);
                     while let Some(c) = cursor {
                         if c == id {
-                            return Err(CoreError::conflict("folder_cycle", "a folder cannot move into itself").into());
+                            return Err(CoreError::conflict(
+                                "folder_cycle",
+                                "a folder cannot move into itself",
+                            )
+                            .into());
                         }
                         cursor = parents.get(&c).copied().flatten();
                     }
                 }
                 f.parent = parent;
             }
-            self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid())).await?;
+            self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid()))
+                .await?;
             f.revision = tx.next_revision().await?;
             tx.save_folder(&f).await?;
             self.audit(
@@ -176,7 +205,10 @@ impl Passerelle {
             let all = tx.all_folders(f.space).await?;
             let subtree = descendants(&all, id);
             let ids: Vec<FolderId> = subtree.iter().copied().collect();
-            for mut sub in all.into_iter().filter(|x| subtree.contains(&x.id) && x.trashed.is_none()) {
+            for mut sub in all
+                .into_iter()
+                .filter(|x| subtree.contains(&x.id) && x.trashed.is_none())
+            {
                 sub.trashed = Some(Trashed {
                     at: now,
                     by,
@@ -196,8 +228,15 @@ impl Passerelle {
                     tx.save_document(&d).await?;
                 }
             }
-            self.audit(&mut tx, actor, "folder.delete", Some(f.space), Some(id.to_string()), json!({ "name": f.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "folder.delete",
+                Some(f.space),
+                Some(id.to_string()),
+                json!({ "name": f.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })
@@ -205,7 +244,12 @@ impl Passerelle {
     }
 
     /// A live folder and the actor's access to its space.
-    pub(crate) async fn folder_access(&self, tx: &mut Box<dyn Tx>, actor: &Actor, id: FolderId) -> Outcome<(Access, Folder)> {
+    pub(crate) async fn folder_access(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: FolderId,
+    ) -> Outcome<(Access, Folder)> {
         let f = match tx.folder(id).await? {
             Some(f) if f.trashed.is_none() && !f.purged => f,
             _ => return Err(CoreError::NotFound("folder").into()),

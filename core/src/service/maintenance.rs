@@ -42,7 +42,12 @@ impl BlobCheck {
 
 impl Passerelle {
     /// The audit log of one space (its managers).
-    pub async fn space_audit(&self, actor: &Actor, space: SpaceId, page: Page) -> Result<Paged<AuditEntry>, CoreError> {
+    pub async fn space_audit(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             let a = self.access(&mut tx, actor, space).await?;
@@ -57,10 +62,19 @@ impl Passerelle {
     }
 
     /// The whole audit log (administrators).
-    pub async fn global_audit(&self, actor: &Actor, page: Page) -> Result<Paged<AuditEntry>, CoreError> {
+    pub async fn global_audit(
+        &self,
+        actor: &Actor,
+        page: Page,
+    ) -> Result<Paged<AuditEntry>, CoreError> {
         self.guarded(actor, async {
             self.require_admin(actor, "audit")?;
-            Ok::<_, Fail>(self.read().await?.list_audit(AuditFilter::default(), page).await?)
+            Ok::<_, Fail>(
+                self.read()
+                    .await?
+                    .list_audit(AuditFilter::default(), page)
+                    .await?,
+            )
         })
         .await
     }
@@ -93,7 +107,10 @@ impl Passerelle {
     }
 
     /// Every content hash a version references (administrators; for GC).
-    pub async fn referenced_hashes(&self, actor: &Actor) -> Result<HashSet<ContentHash>, CoreError> {
+    pub async fn referenced_hashes(
+        &self,
+        actor: &Actor,
+    ) -> Result<HashSet<ContentHash>, CoreError> {
         self.guarded(actor, async {
             self.require_admin(actor, "blobs")?;
             Ok::<_, Fail>(self.read().await?.referenced_hashes().await?)
@@ -103,7 +120,11 @@ impl Passerelle {
 
     /// Compares the versions' references with the blob store; with
     /// `verify_content`, re-hashes every referenced blob.
-    pub async fn check_blobs(&self, actor: &Actor, verify_content: bool) -> Result<BlobCheck, CoreError> {
+    pub async fn check_blobs(
+        &self,
+        actor: &Actor,
+        verify_content: bool,
+    ) -> Result<BlobCheck, CoreError> {
         let referenced = self.referenced_hashes(actor).await?;
         let stored: HashSet<ContentHash> = self.blobs.list().await?.into_iter().collect();
         let mut report = BlobCheck {

@@ -51,14 +51,20 @@ pub struct MemberView {
 fn check_title(title: &str) -> Result<String, CoreError> {
     let t = title.trim();
     if t.is_empty() || t.chars().count() > 200 || t.chars().any(char::is_control) {
-        return Err(CoreError::invalid("invalid_title", "a title has 1 to 200 characters, without control characters"));
+        return Err(CoreError::invalid(
+            "invalid_title",
+            "a title has 1 to 200 characters, without control characters",
+        ));
     }
     Ok(t.to_owned())
 }
 
 fn check_text(field: &'static str, s: &str, max: usize) -> Result<String, CoreError> {
     if s.chars().count() > max || s.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err(CoreError::invalid(field, format!("at most {max} characters, without control characters")));
+        return Err(CoreError::invalid(
+            field,
+            format!("at most {max} characters, without control characters"),
+        ));
     }
     Ok(s.trim().to_owned())
 }
@@ -77,7 +83,9 @@ impl Passerelle {
                 Some(login) => {
                     self.require_admin(actor, login)?;
                     let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
-                    tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?
+                    tx.principal_by_login(&login)
+                        .await?
+                        .ok_or(CoreError::NotFound("user"))?
                 }
                 None => actor.principal()?.clone(),
             };
@@ -85,7 +93,11 @@ impl Passerelle {
                 return Err(CoreError::Forbidden("only active agents manage new spaces").into());
             }
             if tx.space_by_slug(slug.as_str()).await?.is_some() {
-                return Err(CoreError::conflict("slug_taken", format!("a space named {slug} exists")).into());
+                return Err(CoreError::conflict(
+                    "slug_taken",
+                    format!("a space named {slug} exists"),
+                )
+                .into());
             }
             let rev = tx.next_revision().await?;
             let space = Space {
@@ -110,8 +122,15 @@ impl Passerelle {
                 revision: rev,
             })
             .await?;
-            self.audit(&mut tx, actor, "space.create", Some(space.id), Some(space.slug.to_string()), json!({ "title": space.title }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "space.create",
+                Some(space.id),
+                Some(space.slug.to_string()),
+                json!({ "title": space.title }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(SpaceView {
                 space,
@@ -122,7 +141,11 @@ impl Passerelle {
     }
 
     /// The caller's spaces with their role (every space, for administrators).
-    pub async fn my_spaces(&self, actor: &Actor, page: Page) -> Result<Paged<SpaceWithRole>, CoreError> {
+    pub async fn my_spaces(
+        &self,
+        actor: &Actor,
+        page: Page,
+    ) -> Result<Paged<SpaceWithRole>, CoreError> {
         let mut tx = self.read().await?;
         match actor {
             Actor::Principal(p) if !p.is_admin => Ok(tx.list_spaces_of(p.id, page).await?),
@@ -133,7 +156,10 @@ impl Passerelle {
                     items: all
                         .items
                         .into_iter()
-                        .map(|space| SpaceWithRole { space, role: Role::Manager })
+                        .map(|space| SpaceWithRole {
+                            space,
+                            role: Role::Manager,
+                        })
                         .collect(),
                 })
             }
@@ -144,7 +170,10 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             let a = self.access(&mut tx, actor, id).await?;
-            Ok(SpaceView { space: a.space, role: a.role })
+            Ok(SpaceView {
+                space: a.space,
+                role: a.role,
+            })
         })
         .await
     }
@@ -161,7 +190,12 @@ impl Passerelle {
         self.get_space(actor, id).await
     }
 
-    pub async fn update_space(&self, actor: &Actor, id: SpaceId, patch: SpacePatch) -> Result<SpaceView, CoreError> {
+    pub async fn update_space(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        patch: SpacePatch,
+    ) -> Result<SpaceView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let a = self.access(&mut tx, actor, id).await?;
@@ -182,15 +216,31 @@ impl Passerelle {
             }
             s.revision = tx.next_revision().await?;
             tx.save_space(&s).await?;
-            self.audit(&mut tx, actor, "space.update", Some(id), Some(s.slug.to_string()), json!({})).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "space.update",
+                Some(id),
+                Some(s.slug.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
-            Ok::<_, Fail>(SpaceView { space: s, role: a.role })
+            Ok::<_, Fail>(SpaceView {
+                space: s,
+                role: a.role,
+            })
         })
         .await
     }
 
     /// Archives (read-only) or unarchives a space. Managers only.
-    pub async fn set_archived(&self, actor: &Actor, id: SpaceId, archived: bool) -> Result<SpaceView, CoreError> {
+    pub async fn set_archived(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        archived: bool,
+    ) -> Result<SpaceView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let a = self.access(&mut tx, actor, id).await?;
@@ -199,23 +249,45 @@ impl Passerelle {
             s.archived = archived;
             s.revision = tx.next_revision().await?;
             tx.save_space(&s).await?;
-            let action = if archived { "space.archive" } else { "space.unarchive" };
-            self.audit(&mut tx, actor, action, Some(id), Some(s.slug.to_string()), json!({})).await?;
+            let action = if archived {
+                "space.archive"
+            } else {
+                "space.unarchive"
+            };
+            self.audit(
+                &mut tx,
+                actor,
+                action,
+                Some(id),
+                Some(s.slug.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
-            Ok::<_, Fail>(SpaceView { space: s, role: a.role })
+            Ok::<_, Fail>(SpaceView {
+                space: s,
+                role: a.role,
+            })
         })
         .await
     }
 
     /// Members of a space (any member may see who else is in it).
-    pub async fn list_members(&self, actor: &Actor, id: SpaceId) -> Result<Vec<MemberView>, CoreError> {
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+    ) -> Result<Vec<MemberView>, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             self.access(&mut tx, actor, id).await?;
             let mut out = Vec::new();
             for m in tx.list_members(id).await? {
                 if let Some(p) = tx.principal(m.principal).await? {
-                    out.push(MemberView { principal: p, role: m.role });
+                    out.push(MemberView {
+                        principal: p,
+                        role: m.role,
+                    });
                 }
             }
             out.sort_by(|a, b| a.principal.display_name.cmp(&b.principal.display_name));
@@ -226,16 +298,27 @@ impl Passerelle {
 
     /// Adds a member or changes a member's role. Managers only. The change
     /// applies to the member's next request.
-    pub async fn set_member(&self, actor: &Actor, id: SpaceId, login: &str, role: Role) -> Result<MemberView, CoreError> {
+    pub async fn set_member(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        login: &str,
+        role: Role,
+    ) -> Result<MemberView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let a = self.access(&mut tx, actor, id).await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
-            let p = tx.principal_by_login(&login).await?.ok_or(CoreError::NotFound("user"))?;
+            let p = tx
+                .principal_by_login(&login)
+                .await?
+                .ok_or(CoreError::NotFound("user"))?;
             if p.disabled {
-                return Err(CoreError::conflict("user_disabled", "this account is disabled").into());
+                return Err(
+                    CoreError::conflict("user_disabled", "this account is disabled").into(),
+                );
             }
             let previous = tx.membership(id, p.id).await?.filter(|m| !m.removed);
             if let Some(prev) = &previous
@@ -253,9 +336,20 @@ impl Passerelle {
                 revision,
             })
             .await?;
-            let action = if previous.is_some() { "member.role" } else { "member.add" };
-            self.audit(&mut tx, actor, action, Some(id), Some(p.login.to_string()), json!({ "role": role.as_str() }))
-                .await?;
+            let action = if previous.is_some() {
+                "member.role"
+            } else {
+                "member.add"
+            };
+            self.audit(
+                &mut tx,
+                actor,
+                action,
+                Some(id),
+                Some(p.login.to_string()),
+                json!({ "role": role.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(MemberView { principal: p, role })
         })
@@ -263,7 +357,12 @@ impl Passerelle {
     }
 
     /// Removes a member (tombstone). A space keeps at least one manager.
-    pub async fn remove_member(&self, actor: &Actor, id: SpaceId, principal: PrincipalId) -> Result<(), CoreError> {
+    pub async fn remove_member(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        principal: PrincipalId,
+    ) -> Result<(), CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let a = self.access(&mut tx, actor, id).await?;
@@ -280,7 +379,15 @@ impl Passerelle {
             m.removed = true;
             m.revision = tx.next_revision().await?;
             tx.save_membership(&m).await?;
-            self.audit(&mut tx, actor, "member.remove", Some(id), Some(principal.to_string()), json!({})).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "member.remove",
+                Some(id),
+                Some(principal.to_string()),
+                json!({}),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })
@@ -300,7 +407,9 @@ impl Passerelle {
             .filter(|m| m.role == Role::Manager && m.principal != leaving)
             .count();
         if others == 0 {
-            return Err(CoreError::conflict("last_manager", "a space keeps at least one manager").into());
+            return Err(
+                CoreError::conflict("last_manager", "a space keeps at least one manager").into(),
+            );
         }
         Ok(())
     }

@@ -55,7 +55,8 @@ impl LoginThrottle {
     /// Seconds to wait before another attempt for this login or address.
     pub fn check(&self, login: &str, address: Option<&str>, now: OffsetDateTime) -> Option<u64> {
         let a = self.retry_after(&format!("login:{login}"), ACCOUNT_FREE_FAILURES, now);
-        let b = address.and_then(|ip| self.retry_after(&format!("ip:{ip}"), ADDRESS_FREE_FAILURES, now));
+        let b = address
+            .and_then(|ip| self.retry_after(&format!("ip:{ip}"), ADDRESS_FREE_FAILURES, now));
         a.max(b)
     }
 
@@ -66,7 +67,10 @@ impl LoginThrottle {
             map.retain(|_, f| now - f.last <= WINDOW);
         }
         let mut bump = |key: String| {
-            let f = map.entry(key).or_insert(Failures { count: 0, last: now });
+            let f = map.entry(key).or_insert(Failures {
+                count: 0,
+                last: now,
+            });
             if now - f.last > WINDOW {
                 f.count = 0;
             }

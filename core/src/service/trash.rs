@@ -19,13 +19,19 @@ pub struct TrashListing {
 }
 
 impl Passerelle {
-    pub async fn list_trash(&self, actor: &Actor, space: SpaceId) -> Result<TrashListing, CoreError> {
+    pub async fn list_trash(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+    ) -> Result<TrashListing, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             let a = self.access(&mut tx, actor, space).await?;
             a.require(Action::Manage, || space.to_string())?;
             let (folders, documents) = tx.list_trash(space).await?;
-            let top = |t: &Option<crate::model::Trashed>| t.as_ref().is_some_and(|t| t.with_folder.is_none());
+            let top = |t: &Option<crate::model::Trashed>| {
+                t.as_ref().is_some_and(|t| t.with_folder.is_none())
+            };
             Ok::<_, Fail>(TrashListing {
                 folders: folders.into_iter().filter(|f| top(&f.trashed)).collect(),
                 documents: documents.into_iter().filter(|d| top(&d.trashed)).collect(),
@@ -36,7 +42,11 @@ impl Passerelle {
 
     /// Restores a trashed document to its folder (or to the root if that
     /// folder is gone). A live item with the same name blocks the restore.
-    pub async fn restore_document(&self, actor: &Actor, id: DocumentId) -> Result<Document, CoreError> {
+    pub async fn restore_document(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Result<Document, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let mut d = match tx.document(id).await? {
@@ -51,12 +61,20 @@ impl Passerelle {
             {
                 d.folder = None;
             }
-            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid())).await?;
+            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
+                .await?;
             d.trashed = None;
             d.revision = tx.next_revision().await?;
             tx.save_document(&d).await?;
-            self.audit(&mut tx, actor, "trash.restore", Some(d.space), Some(id.to_string()), json!({ "name": d.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "trash.restore",
+                Some(d.space),
+                Some(id.to_string()),
+                json!({ "name": d.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(d)
         })
@@ -68,7 +86,11 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let mut f = match tx.folder(id).await? {
-                Some(f) if f.trashed.as_ref().is_some_and(|t| t.with_folder.is_none()) && !f.purged => f,
+                Some(f)
+                    if f.trashed.as_ref().is_some_and(|t| t.with_folder.is_none()) && !f.purged =>
+                {
+                    f
+                }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
             let a = self.access(&mut tx, actor, f.space).await?;
@@ -79,24 +101,40 @@ impl Passerelle {
             {
                 f.parent = None;
             }
-            self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid())).await?;
+            self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid()))
+                .await?;
             let rev = tx.next_revision().await?;
             f.trashed = None;
             f.revision = rev;
             tx.save_folder(&f).await?;
             let (folders, documents) = tx.list_trash(f.space).await?;
-            for mut sub in folders.into_iter().filter(|x| x.trashed.as_ref().is_some_and(|t| t.with_folder == Some(id))) {
+            for mut sub in folders.into_iter().filter(|x| {
+                x.trashed
+                    .as_ref()
+                    .is_some_and(|t| t.with_folder == Some(id))
+            }) {
                 sub.trashed = None;
                 sub.revision = rev;
                 tx.save_folder(&sub).await?;
             }
-            for mut d in documents.into_iter().filter(|x| x.trashed.as_ref().is_some_and(|t| t.with_folder == Some(id))) {
+            for mut d in documents.into_iter().filter(|x| {
+                x.trashed
+                    .as_ref()
+                    .is_some_and(|t| t.with_folder == Some(id))
+            }) {
                 d.trashed = None;
                 d.revision = rev;
                 tx.save_document(&d).await?;
             }
-            self.audit(&mut tx, actor, "trash.restore", Some(f.space), Some(id.to_string()), json!({ "name": f.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "trash.restore",
+                Some(f.space),
+                Some(id.to_string()),
+                json!({ "name": f.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(f)
         })
@@ -118,8 +156,15 @@ impl Passerelle {
             d.revision = tx.next_revision().await?;
             tx.delete_versions(id).await?;
             tx.save_document(&d).await?;
-            self.audit(&mut tx, actor, "trash.purge", Some(d.space), Some(id.to_string()), json!({ "name": d.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "trash.purge",
+                Some(d.space),
+                Some(id.to_string()),
+                json!({ "name": d.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })
@@ -131,20 +176,32 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let mut f = match tx.folder(id).await? {
-                Some(f) if f.trashed.as_ref().is_some_and(|t| t.with_folder.is_none()) && !f.purged => f,
+                Some(f)
+                    if f.trashed.as_ref().is_some_and(|t| t.with_folder.is_none()) && !f.purged =>
+                {
+                    f
+                }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
             let a = self.access(&mut tx, actor, f.space).await?;
             a.require(Action::Manage, || id.to_string())?;
             let rev = tx.next_revision().await?;
             let (folders, documents) = tx.list_trash(f.space).await?;
-            for mut d in documents.into_iter().filter(|x| x.trashed.as_ref().is_some_and(|t| t.with_folder == Some(id))) {
+            for mut d in documents.into_iter().filter(|x| {
+                x.trashed
+                    .as_ref()
+                    .is_some_and(|t| t.with_folder == Some(id))
+            }) {
                 tx.delete_versions(d.id).await?;
                 d.purged = true;
                 d.revision = rev;
                 tx.save_document(&d).await?;
             }
-            for mut sub in folders.into_iter().filter(|x| x.trashed.as_ref().is_some_and(|t| t.with_folder == Some(id))) {
+            for mut sub in folders.into_iter().filter(|x| {
+                x.trashed
+                    .as_ref()
+                    .is_some_and(|t| t.with_folder == Some(id))
+            }) {
                 sub.purged = true;
                 sub.revision = rev;
                 tx.save_folder(&sub).await?;
@@ -152,8 +209,15 @@ impl Passerelle {
             f.purged = true;
             f.revision = rev;
             tx.save_folder(&f).await?;
-            self.audit(&mut tx, actor, "trash.purge", Some(f.space), Some(id.to_string()), json!({ "name": f.name.as_str() }))
-                .await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "trash.purge",
+                Some(f.space),
+                Some(id.to_string()),
+                json!({ "name": f.name.as_str() }),
+            )
+            .await?;
             tx.commit().await?;
             Ok::<_, Fail>(())
         })

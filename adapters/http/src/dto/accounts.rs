@@ -1,0 +1,129 @@
+//! Sessions, users and API tokens.
+
+use passerelle_core::model::{ApiToken, Principal};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::PrincipalKindDto;
+
+/// `POST /auth/login`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginBody {
+    pub login: String,
+    pub password: String,
+}
+
+/// A new session: the token itself is in the `passerelle_session` cookie.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: UserDto,
+    /// Send it back as `X-CSRF-Token` on every POST/PUT/PATCH/DELETE.
+    pub csrf_token: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// `GET /auth/me`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MeResponse {
+    pub user: UserDto,
+    /// The session's CSRF token (absent for bearer tokens).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf_token: Option<String>,
+}
+
+/// An account, as the API shows it (never its password hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UserDto {
+    pub id: Uuid,
+    pub login: String,
+    pub display_name: String,
+    pub email: String,
+    pub kind: PrincipalKindDto,
+    pub is_admin: bool,
+    pub disabled: bool,
+    /// Whether a password is set (the account can log in).
+    pub has_password: bool,
+    pub organisation: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<&Principal> for UserDto {
+    fn from(p: &Principal) -> Self {
+        Self {
+            id: p.id.as_uuid(),
+            login: p.login.to_string(),
+            display_name: p.display_name.clone(),
+            email: p.email.clone(),
+            kind: p.kind.into(),
+            is_admin: p.is_admin,
+            disabled: p.disabled,
+            has_password: p.password_hash.is_some(),
+            organisation: p.organisation.clone(),
+            created_at: p.created_at,
+        }
+    }
+}
+
+/// `POST /users`: a new internal agent.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUserBody {
+    pub login: String,
+    pub display_name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub is_admin: bool,
+    /// Absent: the account cannot log in until a password is set.
+    pub password: Option<String>,
+}
+
+/// `POST /tokens`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenBody {
+    pub name: String,
+    /// Whose token (default: the caller; another account needs an administrator).
+    pub login: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// An API token, without its secret.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenDto {
+    pub id: Uuid,
+    pub principal: Uuid,
+    pub name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub expires_at: Option<OffsetDateTime>,
+    pub revoked: bool,
+}
+
+impl From<&ApiToken> for TokenDto {
+    fn from(t: &ApiToken) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            principal: t.principal.as_uuid(),
+            name: t.name.clone(),
+            created_at: t.created_at,
+            expires_at: t.expires_at,
+            revoked: t.revoked,
+        }
+    }
+}
+
+/// A new token: `secret` is shown this once and never stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssuedTokenDto {
+    pub token: TokenDto,
+    /// `psr_…`: send it as `Authorization: Bearer <secret>`.
+    pub secret: String,
+}

@@ -1,0 +1,61 @@
+//! # passerelle-http
+//!
+//! A driving adapter of the hexagon: the REST API `/api/v1` (axum) and its
+//! OpenAPI document, over the use cases of `passerelle-core`
+//! ([`passerelle_core::Passerelle`]). It also provides one driven adapter,
+//! [`Argon2Passwords`] (core's `PasswordHasher` port), because only the
+//! node's front door hashes passwords.
+//!
+//! It depends on core only: never on another adapter (sql, blobs, grpc). All
+//! rules, authorization included, live in core; this crate translates HTTP
+//! to use cases and `CoreError` to problem+json, and streams content both
+//! ways without buffering it.
+//!
+//! Modules:
+//! - [`config`] — [`HttpConfig`].
+//! - `server`: [`serve`] on a bound listener with graceful shutdown.
+//! - `routes`: [`router`], the route table and the OpenAPI document; one
+//!   submodule per resource (auth, spaces, folders, documents, content,
+//!   trash, admin, health).
+//! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
+//!   bearer token) and the session cookie.
+//! - `extract`: `Json`/`Path`/`Query` extractors with problem+json rejections.
+//! - [`problem`] — [`ApiError`] and the one `CoreError` → HTTP mapping.
+//! - [`dto`] — the JSON shapes of the API.
+//! - `download`: `Range`, `ETag`, `Content-Disposition` as pure functions.
+//! - `middleware`: security headers, request id, tracing, JSON timeouts.
+//! - `passwords`: [`Argon2Passwords`].
+
+mod auth;
+pub mod config;
+mod download;
+pub mod dto;
+mod extract;
+mod middleware;
+mod passwords;
+pub mod problem;
+mod routes;
+mod server;
+
+use passerelle_core::Passerelle;
+
+pub use auth::{Authenticated, CSRF_HEADER, SESSION_COOKIE};
+pub use config::HttpConfig;
+pub use passwords::Argon2Passwords;
+pub use problem::{ApiError, PROBLEM_JSON, Problem};
+pub use routes::{API_PREFIX, METADATA_HEADER, ROUTES, openapi, router};
+pub use server::serve;
+
+/// What every handler gets: the use cases and the adapter's settings.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases (cheap to clone: `Arc`s inside).
+    pub app: Passerelle,
+    pub config: HttpConfig,
+}
+
+impl AppState {
+    pub fn new(app: Passerelle, config: HttpConfig) -> Self {
+        Self { app, config }
+    }
+}

@@ -1,0 +1,231 @@
+//! Errors as RFC 9457 `application/problem+json`, with stable `code`s.
+//!
+//! [`ApiError::from`]`(CoreError)` is the one place where core errors become
+//! HTTP statuses; it logs internal causes once, and shows them to nobody.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passerelle_core::CoreError;
+use passerelle_core::doctype::FieldError;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// Media type of error bodies.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error body (RFC 9457).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// `urn:passerelle:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The HTTP status's reason phrase.
+    pub title: String,
+    pub status: u16,
+    /// Human explanation of this occurrence (English).
+    pub detail: String,
+    /// Stable machine code (`not_found`, `csrf`, `invalid_metadata`…).
+    pub code: String,
+    /// One entry per invalid field (metadata validation).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldProblem>,
+}
+
+/// One refused field.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FieldProblem {
+    pub field: String,
+    pub problem: String,
+}
+
+/// An error on its way to becoming a problem response.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    detail: String,
+    fields: Vec<FieldError>,
+    /// `Retry-After` seconds (throttled logins).
+    retry_after: Option<u64>,
+    /// Size for `Content-Range: bytes */<size>` (unsatisfiable range).
+    unsatisfiable_size: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            detail: detail.into(),
+            fields: Vec::new(),
+            retry_after: None,
+            unsatisfiable_size: None,
+        }
+    }
+
+    pub fn bad_request(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", detail)
+    }
+
+    pub fn invalid_json(detail: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_json", detail)
+    }
+
+    pub fn unauthenticated() -> Self {
+        Self::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "authentication required",
+        )
+    }
+
+    pub fn csrf() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "missing or wrong X-CSRF-Token header (cookie sessions send the token returned at login)",
+        )
+    }
+
+    pub fn too_large(limit: u64) -> Self {
+        Self::from(CoreError::TooLarge { limit })
+    }
+
+    pub fn range_not_satisfiable(size: u64) -> Self {
+        Self::from(CoreError::BadRange { size })
+    }
+
+    /// Replaces the human explanation, keeping status and code.
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = detail.into();
+        self
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    pub fn code(&self) -> &'static str {
+        self.code
+    }
+}
+
+/// The one mapping of core errors to HTTP: status and stable code.
+pub fn classify(e: &CoreError) -> (StatusCode, &'static str) {
+    match e {
+        CoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+        CoreError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+        CoreError::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+        CoreError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+        CoreError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
+        CoreError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+        CoreError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        CoreError::Interrupted => (StatusCode::BAD_REQUEST, "interrupted"),
+        CoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+        CoreError::Corrupt | CoreError::Internal(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+    }
+}
+
+/// The error and its sources, for the log.
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+impl From<CoreError> for ApiError {
+    fn from(e: CoreError) -> Self {
+        let (status, code) = classify(&e);
+        let mut out = ApiError::new(status, code, e.to_string());
+        match e {
+            CoreError::Invalid { fields, .. } => out.fields = fields,
+            CoreError::Throttled { retry_after_secs } => out.retry_after = Some(retry_after_secs),
+            CoreError::BadRange { size } => out.unsatisfiable_size = Some(size),
+            CoreError::Corrupt => {
+                tracing::error!(error = %e, "stored content failed verification");
+                out.detail = "internal error".into();
+            }
+            CoreError::Internal(_) => {
+                tracing::error!(error = %chain(&e), "request failed");
+                out.detail = "internal error".into();
+            }
+            _ => {}
+        }
+        out
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = Problem {
+            kind: format!("urn:passerelle:problem:{}", self.code),
+            title: self.status.canonical_reason().unwrap_or("Error").to_owned(),
+            status: self.status.as_u16(),
+            detail: self.detail,
+            code: self.code.to_owned(),
+            fields: self
+                .fields
+                .into_iter()
+                .map(|f| FieldProblem {
+                    field: f.field,
+                    problem: f.problem,
+                })
+                .collect(),
+        };
+        let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
+        let mut res = (self.status, json).into_response();
+        let h = res.headers_mut();
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(secs) = self.retry_after {
+            h.insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(size) = self.unsatisfiable_size
+            && let Ok(v) = HeaderValue::from_str(&format!("bytes */{size}"))
+        {
+            h.insert(header::CONTENT_RANGE, v);
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            h.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        res
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invisible_and_absent_things_are_both_not_found() {
+        assert_eq!(
+            classify(&CoreError::NotFound("space")),
+            (StatusCode::NOT_FOUND, "not_found")
+        );
+    }
+
+    #[test]
+    fn core_codes_pass_through_with_their_status() {
+        assert_eq!(
+            classify(&CoreError::conflict("last_manager", "x")),
+            (StatusCode::CONFLICT, "last_manager")
+        );
+        assert_eq!(
+            classify(&CoreError::invalid("invalid_name", "x")),
+            (StatusCode::BAD_REQUEST, "invalid_name")
+        );
+    }
+
+    #[test]
+    fn internal_errors_hide_their_cause() {
+        let e = ApiError::from(CoreError::Internal("database password is hunter2".into()));
+        assert_eq!(e.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(e.detail, "internal error");
+    }
+}

@@ -1,0 +1,267 @@
+//! The route table, the router and the OpenAPI document.
+//!
+//! Every route is registered through `utoipa_axum::routes!`, so a handler
+//! without `#[utoipa::path]` cannot be mounted; [`ROUTES`] lists them all
+//! once more, and a test checks the three (table, router, document) agree.
+
+mod accounts;
+mod admin;
+mod auth;
+mod content;
+mod documents;
+mod folders;
+mod health;
+mod spaces;
+mod trash;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::{Extension, Router};
+use tower::ServiceBuilder;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
+use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::middleware::{self, REQUEST_ID, RequestSpan};
+use crate::problem::{ApiError, PROBLEM_JSON, Problem};
+use crate::{AppState, HttpConfig};
+
+pub use content::METADATA_HEADER;
+
+/// Prefix of the REST API.
+pub const API_PREFIX: &str = "/api/v1";
+
+/// Every route the router serves: (method, path as in the OpenAPI document).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("GET", "/api/v1/spaces"),
+    ("POST", "/api/v1/spaces"),
+    ("GET", "/api/v1/spaces/{id}"),
+    ("PATCH", "/api/v1/spaces/{id}"),
+    ("POST", "/api/v1/spaces/{id}/archive"),
+    ("POST", "/api/v1/spaces/{id}/unarchive"),
+    ("GET", "/api/v1/spaces/{id}/members"),
+    ("PUT", "/api/v1/spaces/{id}/members/{member}"),
+    ("DELETE", "/api/v1/spaces/{id}/members/{member}"),
+    ("GET", "/api/v1/spaces/{id}/children"),
+    ("POST", "/api/v1/spaces/{id}/folders"),
+    ("PATCH", "/api/v1/folders/{id}"),
+    ("DELETE", "/api/v1/folders/{id}"),
+    ("POST", "/api/v1/spaces/{id}/documents"),
+    ("GET", "/api/v1/documents/{id}"),
+    ("PATCH", "/api/v1/documents/{id}"),
+    ("DELETE", "/api/v1/documents/{id}"),
+    ("GET", "/api/v1/documents/{id}/content"),
+    ("GET", "/api/v1/documents/{id}/versions"),
+    ("POST", "/api/v1/documents/{id}/versions"),
+    ("GET", "/api/v1/documents/{id}/versions/{n}/content"),
+    ("POST", "/api/v1/documents/{id}/versions/{n}/restore"),
+    ("GET", "/api/v1/documents/{id}/metadata"),
+    ("PUT", "/api/v1/documents/{id}/metadata"),
+    ("GET", "/api/v1/spaces/{id}/trash"),
+    ("POST", "/api/v1/trash/documents/{id}/restore"),
+    ("DELETE", "/api/v1/trash/documents/{id}"),
+    ("POST", "/api/v1/trash/folders/{id}/restore"),
+    ("DELETE", "/api/v1/trash/folders/{id}"),
+    ("GET", "/api/v1/document-types"),
+    ("GET", "/api/v1/document-types/{key}"),
+    ("PUT", "/api/v1/document-types/{key}"),
+    ("GET", "/api/v1/spaces/{id}/audit"),
+    ("GET", "/api/v1/audit"),
+    ("GET", "/api/v1/users"),
+    ("POST", "/api/v1/users"),
+    ("POST", "/api/v1/users/{login}/disable"),
+    ("POST", "/api/v1/users/{login}/enable"),
+    ("POST", "/api/v1/tokens"),
+    ("GET", "/api/v1/tokens"),
+    ("DELETE", "/api/v1/tokens/{id}"),
+];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Passerelle API",
+        description = "Collaborative document management. Errors are application/problem+json with a stable `code`."
+    ),
+    components(schemas(Problem)),
+    modifiers(&SecuritySchemes),
+    security(("session" = []), ("bearer" = [])),
+    tags(
+        (name = "auth", description = "Sessions"),
+        (name = "spaces", description = "Spaces and members"),
+        (name = "folders", description = "Folder tree"),
+        (name = "documents", description = "Documents, versions, content and metadata"),
+        (name = "trash", description = "Soft deletion"),
+        (name = "admin", description = "Document types, audit log, users and tokens"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct ApiDoc;
+
+/// Declares the two ways to authenticate.
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("psr_…")
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                crate::SESSION_COOKIE,
+                "Session cookie from /auth/login; unsafe methods also need the X-CSRF-Token header.",
+            ))),
+        );
+    }
+}
+
+/// The error responses every operation may give (problem+json).
+pub(crate) struct Problems;
+
+impl IntoResponses for Problems {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        let problem = |description: &str| {
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(description)
+                    .content(
+                        PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
+                    .build(),
+            )
+        };
+        BTreeMap::from([
+            (
+                "4XX".to_owned(),
+                problem("Refused: see `code` (not_found, forbidden, csrf, invalid_name…)"),
+            ),
+            ("5XX".to_owned(), problem("Server failure (`internal`)")),
+        ])
+    }
+}
+
+/// Routes with JSON bodies: small body limit and a time limit.
+fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(spaces::list_spaces, spaces::create_space))
+        .routes(routes!(spaces::get_space, spaces::update_space))
+        .routes(routes!(spaces::archive_space))
+        .routes(routes!(spaces::unarchive_space))
+        .routes(routes!(spaces::list_members))
+        .routes(routes!(spaces::set_member, spaces::remove_member))
+        .routes(routes!(folders::list_children))
+        .routes(routes!(folders::create_folder))
+        .routes(routes!(folders::update_folder, folders::delete_folder))
+        .routes(routes!(
+            documents::get_document,
+            documents::update_document,
+            documents::delete_document
+        ))
+        .routes(routes!(documents::list_versions))
+        .routes(routes!(documents::restore_version))
+        .routes(routes!(documents::get_metadata, documents::put_metadata))
+        .routes(routes!(trash::list_trash))
+        .routes(routes!(trash::restore_document))
+        .routes(routes!(trash::purge_document))
+        .routes(routes!(trash::restore_folder))
+        .routes(routes!(trash::purge_folder))
+        .routes(routes!(admin::list_document_types))
+        .routes(routes!(admin::get_document_type, admin::put_document_type))
+        .routes(routes!(admin::space_audit))
+        .routes(routes!(admin::global_audit))
+        .routes(routes!(accounts::list_users, accounts::create_user))
+        .routes(routes!(accounts::disable_user))
+        .routes(routes!(accounts::enable_user))
+        .routes(routes!(accounts::create_token, accounts::list_tokens))
+        .routes(routes!(accounts::revoke_token))
+        .routes(routes!(health::openapi_json))
+        .layer(DefaultBodyLimit::max(config.max_json_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            config.json_timeout(),
+            middleware::json_timeout,
+        ))
+}
+
+/// Routes whose bodies are content streams: no body limit here (core
+/// enforces `max_upload_bytes` while streaming) and no time limit.
+fn streaming_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(content::upload))
+        .routes(routes!(content::upload_version))
+        .routes(routes!(content::download))
+        .routes(routes!(content::download_version))
+        .layer(DefaultBodyLimit::disable())
+}
+
+fn all_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
+    let api = json_routes(config).merge(streaming_routes());
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest(API_PREFIX, api)
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The OpenAPI document of the API (also served at `/api/v1/openapi.json`).
+pub fn openapi() -> OpenApiDoc {
+    all_routes(&HttpConfig::default()).into_openapi()
+}
+
+/// The whole HTTP application: API routes, probes and middleware.
+pub fn router(state: AppState) -> Router {
+    let (router, doc) = all_routes(&state.config).split_for_parts();
+    let doc = Arc::new(doc);
+    router
+        .fallback(no_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+        .layer(Extension(doc))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(RequestSpan)
+                        .on_response(middleware::on_response())
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+                .layer(axum::middleware::from_fn(middleware::security_headers)),
+        )
+}
+
+async fn no_route() -> impl IntoResponse {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+async fn method_not_allowed() -> impl IntoResponse {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route",
+    )
+}

@@ -1,0 +1,92 @@
+//! `/auth`: login (a fresh session each time), logout, who am I.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passerelle_core::{Actor, CoreError};
+
+use super::Problems;
+use crate::AppState;
+use crate::auth::{self, Credentials};
+use crate::dto::{LoginBody, LoginResponse, MeResponse, UserDto};
+use crate::extract::Json;
+use crate::problem::ApiError;
+
+/// Opens a session: sets the `passerelle_session` cookie (HttpOnly,
+/// SameSite=Strict) and returns the CSRF token to send on writes. Failed
+/// attempts are throttled per account and per address (429, Retry-After).
+#[utoipa::path(post, path = "/auth/login", tag = "auth", security(()),
+    responses((status = 200, body = LoginResponse, description = "Session opened; cookie set"), Problems))]
+pub(crate) async fn login(
+    State(st): State<AppState>,
+    parts: Parts,
+    Json(body): Json<LoginBody>,
+) -> Result<Response, ApiError> {
+    let address = auth::client_address(&parts);
+    let outcome = st
+        .app
+        .login(&body.login, &body.password, address.as_deref())
+        .await
+        .map_err(|e| match e {
+            CoreError::Unauthenticated => ApiError::from(e).with_detail("wrong login or password"),
+            other => other.into(),
+        })?;
+    // Rotation: a session the client still held ends here.
+    if let Some(old) = auth::session_token(&parts.headers)
+        && let Err(e) = st.app.logout(old).await
+    {
+        tracing::warn!(error = %e, "could not end the previous session at login");
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let max_age = (outcome.expires_at - now).whole_seconds();
+    let cookie = auth::session_cookie(&outcome.token, max_age, st.config.secure_cookies)?;
+    let body = LoginResponse {
+        user: UserDto::from(&outcome.principal),
+        csrf_token: outcome.csrf,
+        expires_at: outcome.expires_at,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+/// Ends the session and clears the cookie. Idempotent: without a valid
+/// session it only clears the cookie. A live cookie session needs its CSRF
+/// token, like every write.
+#[utoipa::path(post, path = "/auth/logout", tag = "auth",
+    responses((status = 204, description = "Session ended; cookie cleared"), Problems))]
+pub(crate) async fn logout(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(token) = auth::session_token(&headers) {
+        match st.app.authenticate_session(token).await {
+            Ok(session) => {
+                if !auth::csrf_matches(&headers, &session.csrf) {
+                    return Err(ApiError::csrf());
+                }
+                st.app.logout(token).await?;
+            }
+            Err(CoreError::Unauthenticated) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let cleared = auth::cleared_cookie(st.config.secure_cookies);
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared)]).into_response())
+}
+
+/// The caller, and the session's CSRF token (so a reloaded page can find it).
+#[utoipa::path(get, path = "/auth/me", tag = "auth",
+    responses((status = 200, body = MeResponse), Problems))]
+pub(crate) async fn me(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Json<MeResponse>, ApiError> {
+    let Credentials { actor, csrf } = auth::authenticate(&Method::GET, &headers, &st).await?;
+    let Actor::Principal(p) = actor else {
+        return Err(ApiError::unauthenticated());
+    };
+    Ok(Json(MeResponse {
+        user: UserDto::from(&p),
+        csrf_token: csrf,
+    }))
+}

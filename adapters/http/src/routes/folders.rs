@@ -1,0 +1,96 @@
+//! Folders: listing a space's tree, creating, renaming, moving, deleting.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use passerelle_core::ids::{FolderId, SpaceId};
+use passerelle_core::model::Page;
+use uuid::Uuid;
+
+use super::Problems;
+use crate::AppState;
+use crate::auth::Authenticated;
+use crate::dto::{ChildrenQuery, FolderDto, FolderListingDto, FolderPatchBody, NewFolderBody};
+use crate::extract::{Json, Path, Query};
+use crate::problem::ApiError;
+
+/// Sub-folders and documents of a folder (`?folder=`) or of the root.
+#[utoipa::path(get, path = "/spaces/{id}/children", tag = "folders", params(ChildrenQuery),
+    responses((status = 200, body = FolderListingDto), Problems))]
+pub(crate) async fn list_children(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ChildrenQuery>,
+) -> Result<Json<FolderListingDto>, ApiError> {
+    let default = Page::default();
+    let page = Page::new(
+        q.offset.unwrap_or(default.offset),
+        q.limit.unwrap_or(default.limit),
+    );
+    let listing = st
+        .app
+        .list_folder(
+            &actor,
+            SpaceId::from_uuid(id),
+            q.folder.map(FolderId::from_uuid),
+            page,
+        )
+        .await?;
+    Ok(Json(FolderListingDto::new(listing, page)))
+}
+
+#[utoipa::path(post, path = "/spaces/{id}/folders", tag = "folders",
+    responses((status = 201, body = FolderDto), Problems))]
+pub(crate) async fn create_folder(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(body): Json<NewFolderBody>,
+) -> Result<(StatusCode, Json<FolderDto>), ApiError> {
+    let folder = st
+        .app
+        .create_folder(
+            &actor,
+            SpaceId::from_uuid(id),
+            body.parent.map(FolderId::from_uuid),
+            &body.name,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json((&folder).into())))
+}
+
+/// Renames and/or moves a folder within its space (`parent: null`: to the root).
+#[utoipa::path(patch, path = "/folders/{id}", tag = "folders",
+    responses((status = 200, body = FolderDto), Problems))]
+pub(crate) async fn update_folder(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<Uuid>,
+    Json(body): Json<FolderPatchBody>,
+) -> Result<Json<FolderDto>, ApiError> {
+    let parent = body.parent.map(|p| p.map(FolderId::from_uuid));
+    let folder = st
+        .app
+        .update_folder(
+            &actor,
+            FolderId::from_uuid(id),
+            body.name.as_deref(),
+            parent,
+        )
+        .await?;
+    Ok(Json((&folder).into()))
+}
+
+/// Moves a folder and everything under it to the trash.
+#[utoipa::path(delete, path = "/folders/{id}", tag = "folders",
+    responses((status = 204, description = "In the trash"), Problems))]
+pub(crate) async fn delete_folder(
+    State(st): State<AppState>,
+    Authenticated(actor): Authenticated,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    st.app
+        .delete_folder(&actor, FolderId::from_uuid(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

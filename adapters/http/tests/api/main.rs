@@ -1,0 +1,11 @@
+//! End-to-end tests of the REST API: the real router (middleware included)
+//! over core's in-memory fakes, driven with `tower::ServiceExt::oneshot`.
+
+mod admin;
+mod auth;
+mod content;
+mod errors;
+mod openapi;
+mod server;
+mod spaces;
+mod support;

@@ -1,0 +1,59 @@
+//! sea-orm entities: one module per table, each with the conversions to and
+//! from its domain type. They never leave this crate.
+
+pub(crate) mod api_token;
+pub(crate) mod audit;
+pub(crate) mod document;
+pub(crate) mod document_type;
+pub(crate) mod folder;
+pub(crate) mod membership;
+pub(crate) mod principal;
+pub(crate) mod session;
+pub(crate) mod space;
+pub(crate) mod version;
+
+use passerelle_core::ids::{FolderId, PrincipalId};
+use passerelle_core::model::Trashed;
+use passerelle_core::ports::RepoError;
+use sea_orm::prelude::Uuid;
+
+use crate::convert::{corrupt, nanos, time};
+
+/// The three trash columns of folders and documents.
+pub(crate) struct TrashColumns {
+    pub(crate) at: Option<i64>,
+    pub(crate) by: Option<Uuid>,
+    pub(crate) with_folder: Option<Uuid>,
+}
+
+impl TrashColumns {
+    pub(crate) fn from_core(t: Option<&Trashed>) -> Result<Self, RepoError> {
+        Ok(match t {
+            None => Self {
+                at: None,
+                by: None,
+                with_folder: None,
+            },
+            Some(t) => Self {
+                at: Some(nanos(t.at)?),
+                by: Some(t.by.as_uuid()),
+                with_folder: t.with_folder.map(|f| f.as_uuid()),
+            },
+        })
+    }
+
+    pub(crate) fn into_core(self, table: &'static str) -> Result<Option<Trashed>, RepoError> {
+        match (self.at, self.by) {
+            (None, None) if self.with_folder.is_none() => Ok(None),
+            (Some(at), Some(by)) => Ok(Some(Trashed {
+                at: time(table, at)?,
+                by: PrincipalId::from_uuid(by),
+                with_folder: self.with_folder.map(FolderId::from_uuid),
+            })),
+            _ => Err(corrupt(
+                table,
+                "trashed_at, trashed_by and trashed_with_folder disagree",
+            )),
+        }
+    }
+}

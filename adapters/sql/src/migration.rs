@@ -1,0 +1,33 @@
+//! Schema migrations with sea-orm-migration: one file per migration under
+//! `migration/`, named `mYYYYMMDD_HHMMSS_name.rs` (sea-orm takes the
+//! migration's name from the file). One migration set serves both engines.
+
+use sea_orm_migration::prelude::*;
+
+mod m20261128_160000_initial;
+
+/// Every migration, oldest first. Never edit an applied migration: add one.
+#[derive(Debug)]
+pub(crate) struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261128_160000_initial::Migration)]
+    }
+}
+
+/// Column types that differ between engines, substituted in the DDL.
+///
+/// - `{uuid}`: `UUID` on PostgreSQL; `BLOB` on SQLite, where sqlx binds a
+///   `Uuid` as its 16 bytes.
+/// - `{key}`: a text column that is sorted or compared: `COLLATE "C"` on
+///   PostgreSQL so that ordering is by code point, as SQLite's `BINARY` and
+///   Rust's `str` order it (the in-memory fake agrees with both).
+pub(crate) fn ddl(backend: sea_orm::DbBackend, template: &str) -> String {
+    let (uuid, key) = match backend {
+        sea_orm::DbBackend::Postgres => ("UUID", r#"TEXT COLLATE "C""#),
+        _ => ("BLOB", "TEXT"),
+    };
+    template.replace("{uuid}", uuid).replace("{key}", key)
+}

@@ -1,0 +1,89 @@
+//! The repositories under test: the contract suite against core's
+//! `MemRepository` and `SqlRepository` on SQLite (a file in a temp dir) and
+//! PostgreSQL (a fresh database per test, see `harness`), then what only the
+//! SQL engines have (reopening, migrations, corrupt rows).
+
+mod contract;
+mod engines;
+mod harness;
+
+/// For each contract check, one module with a test per repository:
+/// `<check>::on_memory`, `<check>::on_sqlite`, `<check>::on_postgres`.
+/// `by_ref` checks take `&dyn Repository`; `by_arc` ones spawn tasks.
+macro_rules! contract_tests {
+    (by_ref: [$($by_ref:ident),* $(,)?], by_arc: [$($by_arc:ident),* $(,)?] $(,)?) => {
+        $(contract_tests!(@one $by_ref, |t| contract::$by_ref(&*t.repo));)*
+        $(contract_tests!(@one $by_arc, |t| contract::$by_arc(t.repo.clone()));)*
+    };
+    (@one $name:ident, |$t:ident| $call:expr) => {
+        mod $name {
+            use super::{contract, harness};
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_memory() -> anyhow::Result<()> {
+                let $t = harness::memory();
+                $call.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_sqlite() -> anyhow::Result<()> {
+                let $t = harness::sqlite().await?;
+                $call.await
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn on_postgres() -> anyhow::Result<()> {
+                let Some($t) = harness::postgres().await? else {
+                    return Ok(());
+                };
+                $call.await
+            }
+        }
+    };
+}
+
+contract_tests!(
+    by_ref: [
+        // accounts
+        principals_round_trip_exactly,
+        saving_a_principal_again_overwrites_it,
+        principals_are_listed_by_login_with_paging_and_total,
+        a_duplicate_login_is_a_conflict,
+        sessions_round_trip_and_are_deleted_one_by_one_or_per_principal,
+        expired_sessions_are_deleted_and_counted,
+        tokens_round_trip_and_are_found_by_hash_or_listed,
+        a_duplicate_token_hash_is_a_conflict,
+        // spaces
+        spaces_round_trip_exactly_and_are_found_by_slug,
+        saving_a_space_again_overwrites_it,
+        a_duplicate_slug_is_a_conflict,
+        spaces_are_listed_by_title_case_insensitively_with_paging_and_total,
+        spaces_of_a_principal_are_its_non_removed_memberships_with_role,
+        memberships_round_trip_and_members_exclude_removed_ones,
+        document_types_round_trip_with_their_fields,
+        // content
+        folders_round_trip_exactly_including_trash_state,
+        documents_round_trip_exactly_including_metadata_and_trash_state,
+        live_items_are_listed_by_name_under_their_parent,
+        name_taken_is_case_insensitive_and_ignores_trashed_rows_and_the_exception,
+        a_duplicate_live_name_in_a_folder_is_a_conflict,
+        the_trash_lists_trashed_but_not_purged_items,
+        all_folders_include_trashed_but_not_purged_ones,
+        documents_in_folders_include_trashed_but_not_purged_ones,
+        versions_are_listed_by_number_and_deleted_per_document,
+        referenced_hashes_are_every_version_hash,
+        rows_referring_to_missing_parents_are_refused,
+        // audit
+        the_audit_log_starts_empty,
+        audit_entries_round_trip_exactly_and_the_head_follows_appends,
+        audit_entries_are_filtered_by_space_and_paged_after_a_sequence_number,
+        a_duplicate_audit_sequence_number_is_a_conflict,
+        // transactions
+        revisions_strictly_increase_across_transactions,
+        a_dropped_write_transaction_leaves_nothing,
+        a_reader_is_not_blocked_by_a_writer_and_sees_only_committed_rows,
+        writes_in_a_read_transaction_are_refused,
+        a_conflict_leaves_the_transaction_usable,
+    ],
+    by_arc: [concurrent_writers_take_distinct_gapless_revisions],
+);

@@ -1,0 +1,154 @@
+//! The `passerelle-internal` command line.
+
+mod admin;
+mod password;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::config::{Config, LogFormat};
+use crate::{Node, demo};
+
+/// Passerelle internal node: the authoritative document repository of the LAN.
+#[derive(Debug, Parser)]
+#[command(name = "passerelle-internal", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Settings every command takes; they override the file and environment.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file (optional: the defaults run with none).
+    #[arg(long, short = 'c', global = true, env = "PASSERELLE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory (SQLite database, blobs). Default: ./passerelle-data
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Database URL: sqlite://PATH?mode=rwc or postgres://USER@HOST/DB.
+    #[arg(long, global = true)]
+    pub database_url: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the node: HTTP API on --listen (default 127.0.0.1:8080).
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        /// On an empty node, seed sample spaces, people and documents and
+        /// print their logins.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Create the data directory, the database and the first administrator.
+    Init(admin::InitArgs),
+    /// Manage agent accounts.
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Manage spaces.
+    #[command(subcommand)]
+    Space(admin::SpaceCommand),
+    /// Manage API tokens of business applications.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
+    /// Check and clean the blob store.
+    #[command(subcommand)]
+    Blobs(admin::BlobsCommand),
+    /// Manage document types.
+    #[command(subcommand)]
+    Types(admin::TypesCommand),
+    /// Seed the sample data into this node (an empty one) and print the logins.
+    Demo,
+}
+
+fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
+    let mut c = Config::load(g.config.as_deref())?;
+    if let Some(d) = &g.data_dir {
+        c.data_dir = d.clone();
+    }
+    if let Some(u) = &g.database_url {
+        c.database_url = Some(u.clone());
+    }
+    Ok(c)
+}
+
+fn init_tracing(c: &Config, serving: bool) {
+    // Commands log warnings only, so their output stays readable.
+    let default = if serving {
+        c.log.filter.as_str()
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match c.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Runs a parsed command line.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = load_config(&cli.global)?;
+    init_tracing(&config, matches!(cli.command, Command::Serve { .. }));
+    match cli.command {
+        Command::Serve { listen, demo } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            serve(config, demo).await
+        }
+        Command::Init(args) => admin::init(Node::open(config).await?, args).await,
+        Command::User(c) => admin::user(Node::open(config).await?, c).await,
+        Command::Space(c) => admin::space(Node::open(config).await?, c).await,
+        Command::Token(c) => admin::token(Node::open(config).await?, c).await,
+        Command::Audit(c) => admin::audit(Node::open(config).await?, c).await,
+        Command::Blobs(c) => admin::blobs(Node::open(config).await?, c).await,
+        Command::Types(c) => admin::types(Node::open(config).await?, c).await,
+        Command::Demo => {
+            let node = Node::open(config).await?;
+            let logins = demo::seed(&node.app).await?;
+            demo::print_logins(&logins);
+            Ok(())
+        }
+    }
+}
+
+async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
+    tracing::info!(config = ?config, "starting");
+    let listen = config.listen;
+    let node = Node::open(config).await?;
+    if with_demo {
+        if node.app.count_principals().await? == 0 {
+            let logins = demo::seed(&node.app).await?;
+            demo::print_logins(&logins);
+        } else {
+            println!("demo: this node already has accounts; sample data not added");
+        }
+    } else if node.app.count_principals().await? == 0 {
+        println!(
+            "no account yet: create the first administrator with `passerelle-internal init`, or run `serve --demo` for sample data"
+        );
+    }
+    let listener = TcpListener::bind(listen).await.with_context(|| {
+        format!(
+            "cannot listen on {listen}: is another process using it? choose another with --listen"
+        )
+    })?;
+    node.serve(listener, crate::shutdown_signal()).await
+}

@@ -1,0 +1,184 @@
+//! Configuration of the internal node: defaults → TOML file (`--config`) →
+//! `PASSERELLE_*` environment (`__` for nesting) → command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The whole node configuration. Every field has a default, so the node runs
+/// with no file at all (SQLite + blobs in `./passerelle-data`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the SQLite database, the blobs and temporary files live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/passerelle.db`.
+    pub database_url: Option<String>,
+    /// Address of the HTTP API (and later the web UI).
+    pub listen: SocketAddr,
+    /// Largest file accepted for one version, in bytes.
+    pub max_upload_bytes: u64,
+    /// Lifetime of a login session, in hours.
+    pub session_hours: u32,
+    /// HTTP adapter settings.
+    pub http: passerelle_http::HttpConfig,
+    pub log: LogConfig,
+}
+
+/// How the node logs.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` for people, `json` for production log collectors.
+    pub format: LogFormat,
+    /// A tracing filter such as `info,passerelle_sql=debug`.
+    pub filter: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("passerelle-data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            session_hours: 12,
+            http: passerelle_http::HttpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// The configuration could not be read; the message says which setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    /// Loads the layers; `file` is the `--config` flag, if any.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(format!(
+                    "the file {} does not exist",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("PASSERELLE_").split("__").ignore(&[
+            "test_pg_url",
+            "require_pg",
+            "admin_password",
+        ]));
+        fig.extract().map_err(|e| ConfigError(e.to_string()))
+    }
+
+    /// The database URL, the SQLite file in the data directory by default.
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("passerelle.db").display()
+            ),
+        }
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.data_dir.clone()
+    }
+}
+
+/// The effective configuration, as logged at startup: the database password
+/// is redacted.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redact_url(&self.database_url()))
+            .field("listen", &self.listen)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("session_hours", &self.session_hours)
+            .field("http", &self.http)
+            .field("log", &self.log)
+            .finish()
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    if let Some((scheme, rest)) = url.split_once("://")
+        && let Some((creds, host)) = rest.split_once('@')
+        && let Some((user, _)) = creds.split_once(':')
+    {
+        return format!("{scheme}://{user}:***@{host}");
+    }
+    url.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_with_no_file_on_embedded_defaults() {
+        let c = Config::default();
+        assert!(c.database_url().starts_with("sqlite://passerelle-data/"));
+        assert_eq!(c.listen.port(), 8080);
+    }
+
+    #[test]
+    fn redacts_database_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:pw@db:5432/x"),
+            "postgres://u:***@db:5432/x"
+        );
+        assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+
+    #[test]
+    fn refuses_unknown_keys_in_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "listen = \"127.0.0.1:9\"\nlisten_port = 3\n").expect("write");
+        let err = Config::load(Some(&f)).expect_err("unknown key");
+        assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn reads_typed_values_from_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "listen = \"127.0.0.1:9000\"\nmax_upload_bytes = 1024\n[log]\nformat = \"json\"\n",
+        )
+        .expect("write");
+        let c = Config::load(Some(&f)).expect("valid");
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.max_upload_bytes, 1024);
+        assert_eq!(c.log.format, LogFormat::Json);
+    }
+}

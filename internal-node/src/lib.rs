@@ -1,0 +1,149 @@
+//! # passerelle-internal
+//!
+//! The internal node's composition root: it reads the configuration, wires
+//! the adapters (sea-orm storage, filesystem blobs, axum API) around the core
+//! use cases, and runs them. `main.rs` only parses the command line and calls
+//! [`cli::run`]; tests start a node in-process through [`Node`].
+//!
+//! Modules: [`config`] (layered settings), [`cli`] (commands), [`demo`]
+//! (sample data for newcomers).
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use passerelle_blobs::FsBlobStore;
+use passerelle_core::doctype::default_catalogue;
+use passerelle_core::ports::{PasswordHasher, SystemClock};
+use passerelle_core::service::CoreSettings;
+use passerelle_core::{Actor, Passerelle};
+use passerelle_http::{AppState, Argon2Passwords};
+use passerelle_sql::SqlRepository;
+use tokio::net::TcpListener;
+
+pub use config::Config;
+
+/// An opened node: storage connected and migrated, use cases ready.
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub config: Config,
+    pub app: Passerelle,
+    /// Kept concrete for maintenance commands that are filesystem-specific.
+    pub blobs: Arc<FsBlobStore>,
+}
+
+impl Node {
+    /// Connects the database (running migrations), opens the blob store,
+    /// removes temporaries left by a crash, and seeds the document types on
+    /// a new database.
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        Self::open_with(config, Arc::new(Argon2Passwords::default())).await
+    }
+
+    /// As [`Node::open`], with another password hasher (cheap ones in tests).
+    pub async fn open_with(
+        config: Config,
+        passwords: Arc<dyn PasswordHasher>,
+    ) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let repo = SqlRepository::connect(&config.database_url())
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot open the database {}",
+                    config::redact_url(&config.database_url())
+                )
+            })?;
+        let blobs = Arc::new(FsBlobStore::open(config.blob_dir()).with_context(|| {
+            format!(
+                "cannot open the blob store in {}",
+                config.blob_dir().display()
+            )
+        })?);
+        let settings = CoreSettings {
+            max_upload_bytes: config.max_upload_bytes,
+            session_ttl: time::Duration::hours(i64::from(config.session_hours)),
+            ..CoreSettings::default()
+        };
+        let app = Passerelle::new(
+            Arc::new(repo),
+            blobs.clone(),
+            Arc::new(SystemClock),
+            passwords,
+            settings,
+        );
+        let node = Self { config, app, blobs };
+        node.seed_document_types().await?;
+        let swept =
+            passerelle_core::blob::BlobStore::sweep_temporaries(node.blobs.as_ref()).await?;
+        if swept > 0 {
+            tracing::warn!(swept, "removed temporary files left by interrupted uploads");
+        }
+        Ok(node)
+    }
+
+    /// Seeds the authority's document types when the node has none.
+    async fn seed_document_types(&self) -> anyhow::Result<()> {
+        if !self.app.list_document_types().await?.is_empty() {
+            return Ok(());
+        }
+        for t in default_catalogue() {
+            self.app.save_document_type(&Actor::System, t).await?;
+        }
+        tracing::info!("seeded the default document types");
+        Ok(())
+    }
+
+    /// Serves the HTTP API on an already bound listener until `shutdown`
+    /// completes, then drains in-flight requests.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let addr = listener.local_addr()?;
+        let state = AppState::new(self.app.clone(), self.config.http.clone());
+        let router = passerelle_http::router(state);
+        // The ready line that scripts and the test harness wait for.
+        println!("passerelle-internal listening on http://{addr}");
+        tracing::info!(%addr, "passerelle-internal ready");
+        passerelle_http::serve(listener, router, shutdown).await?;
+        tracing::info!("passerelle-internal stopped");
+        Ok(())
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,382 @@
+//! The real `passerelle-internal` binary as ops run it: startup on embedded
+//! defaults, signals, the CLI, and a kill -9 in the middle of uploads.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+
+const BIN: &str = env!("CARGO_BIN_EXE_passerelle-internal");
+const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
+
+/// A node process; SIGTERM then SIGKILL on drop; its output printed when a
+/// test fails so the failure explains itself.
+struct NodeProcess {
+    child: Child,
+    base: String,
+    log: PathBuf,
+}
+
+impl NodeProcess {
+    fn start(dir: &Path, extra: &[&str]) -> anyhow::Result<Self> {
+        let log = dir.join(format!("node-{}.log", std::process::id()));
+        let stderr = std::fs::File::create(&log)?;
+        let mut child = Command::new(BIN)
+            .current_dir(dir)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("PASSERELLE_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .context("spawn passerelle-internal")?;
+        let stdout = child.stdout.take().context("stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    if let Some(url) = line.strip_prefix("passerelle-internal listening on ") {
+                        return Ok(Self {
+                            child,
+                            base: url.trim().to_owned(),
+                            log,
+                        });
+                    }
+                    seen.push(line);
+                }
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                Err(_) => break,
+            }
+        }
+        let _ = child.kill();
+        bail!(
+            "no ready line; stdout: {seen:?}; log: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        )
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    fn terminate(&mut self) -> anyhow::Result<std::process::ExitStatus> {
+        Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()?;
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Some(s) = self.child.try_wait()? {
+                return Ok(s);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        bail!("the node did not stop within 20 s of SIGTERM")
+    }
+}
+
+impl Drop for NodeProcess {
+    fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "--- node log ---\n{}",
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+fn cli(dir: &Path, args: &[&str]) -> anyhow::Result<std::process::Output> {
+    Ok(Command::new(BIN)
+        .current_dir(dir)
+        .args(args)
+        .env_remove("PASSERELLE_DATABASE_URL")
+        .env("PASSERELLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdin(Stdio::null())
+        .output()?)
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "command failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+async fn eventually<F, Fut, T>(deadline: Duration, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let end = Instant::now() + deadline;
+    loop {
+        match check().await {
+            Ok(v) => return Ok(v),
+            Err(e) if Instant::now() > end => return Err(e),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let mut node = NodeProcess::start(dir.path(), &["--demo"])?;
+    assert!(
+        dir.path()
+            .join("passerelle-data")
+            .join("passerelle.db")
+            .exists(),
+        "SQLite file in ./passerelle-data"
+    );
+    let http = reqwest::Client::new();
+    let health = http.get(node.url("/healthz")).send().await?;
+    assert_eq!(health.status(), 200);
+    let ready = http.get(node.url("/readyz")).send().await?;
+    assert_eq!(ready.status(), 200);
+    let login = http
+        .post(node.url("/api/v1/auth/login"))
+        .json(&serde_json::json!({"login": "marie.dupont", "password": "passerelle-demo"}))
+        .send()
+        .await?;
+    assert_eq!(login.status(), 200, "demo login works");
+    let status = node.terminate()?;
+    assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    Ok(())
+}
+
+#[test]
+fn cli_initialises_manages_accounts_and_verifies() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    let out = ok(&cli(d, &["init"])?);
+    assert!(out.contains("administrator admin"), "{out}");
+    assert!(
+        !out.contains(ADMIN_PASSWORD),
+        "the password is never printed"
+    );
+    let again = cli(d, &["init"])?;
+    assert!(!again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already initialised"));
+
+    let pw = d.join("pw");
+    std::fs::write(&pw, "un mot de passe assez long\n")?;
+    ok(&cli(
+        d,
+        &[
+            "user",
+            "add",
+            "m.durand",
+            "--name",
+            "Michel Durand",
+            "--password-file",
+            pw.to_str().context("utf8")?,
+        ],
+    )?);
+    let bad = cli(
+        d,
+        &[
+            "user",
+            "add",
+            "x y",
+            "--name",
+            "X",
+            "--password-file",
+            pw.to_str().context("utf8")?,
+        ],
+    )?;
+    assert!(!bad.status.success(), "an invalid login is refused");
+    ok(&cli(
+        d,
+        &[
+            "space",
+            "create",
+            "marches-2027",
+            "--title",
+            "Marchés 2027",
+            "--manager",
+            "m.durand",
+            "--domain",
+            "Finances",
+        ],
+    )?);
+    let spaces = ok(&cli(d, &["space", "list"])?);
+    assert!(spaces.contains("marches-2027"), "{spaces}");
+    let token = ok(&cli(
+        d,
+        &["token", "create", "--login", "m.durand", "--name", "GF"],
+    )?);
+    assert!(token.lines().any(|l| l.starts_with("psr_")), "{token}");
+    ok(&cli(d, &["user", "disable", "m.durand"])?);
+    assert!(ok(&cli(d, &["user", "list"])?).contains("disabled"));
+    let types = ok(&cli(d, &["types", "list"])?);
+    assert!(types.contains("facture"), "{types}");
+    let audit = ok(&cli(d, &["audit", "verify"])?);
+    assert!(audit.contains("intact"), "{audit}");
+    ok(&cli(d, &["blobs", "verify"])?);
+    Ok(())
+}
+
+#[test]
+fn cli_explains_how_to_give_a_password_without_a_terminal() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = Command::new(BIN)
+        .current_dir(dir.path())
+        .args(["init"])
+        .env_remove("PASSERELLE_ADMIN_PASSWORD")
+        .stdin(Stdio::null())
+        .output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--password-file"), "{err}");
+    Ok(())
+}
+
+/// kill -9 during a series of uploads: every acknowledged document survives
+/// with its content, blobs and the audit chain verify, no temporary remains.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn kill_nine_during_uploads_loses_no_acknowledged_document() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    ok(&cli(d, &["init"])?);
+    ok(&cli(
+        d,
+        &[
+            "space",
+            "create",
+            "crash",
+            "--title",
+            "Crash",
+            "--manager",
+            "admin",
+        ],
+    )?);
+    let token = ok(&cli(
+        d,
+        &[
+            "token",
+            "create",
+            "--login",
+            "admin",
+            "--name",
+            "crash-test",
+        ],
+    )?)
+    .lines()
+    .find(|l| l.starts_with("psr_"))
+    .context("token line")?
+    .to_owned();
+    let mut node = NodeProcess::start(d, &[])?;
+    let http = reqwest::Client::new();
+    let auth = format!("Bearer {token}");
+    let spaces: serde_json::Value = http
+        .get(node.url("/api/v1/spaces"))
+        .header("Authorization", &auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let space = spaces["items"][0]["id"]
+        .as_str()
+        .context("space id")?
+        .to_owned();
+
+    // Uploads of growing size, two at a time; the kill lands while some are in flight.
+    let mut acknowledged: Vec<(String, String)> = Vec::new();
+    let mut inflight = tokio::task::JoinSet::new();
+    let started = Instant::now();
+    let mut i = 0u32;
+    while started.elapsed() < Duration::from_secs(3) || acknowledged.len() < 10 {
+        if inflight.len() < 2 {
+            let (http, auth, url) = (
+                http.clone(),
+                auth.clone(),
+                node.url(&format!(
+                    "/api/v1/spaces/{space}/documents?name=doc-{i}.bin"
+                )),
+            );
+            let body: Vec<u8> = (0..(64 * 1024 + i as usize * 4096))
+                .map(|b| (b as u32 ^ i) as u8)
+                .collect();
+            let hash = blake3::hash(&body).to_hex().to_string();
+            inflight.spawn(async move {
+                let r = http
+                    .post(url)
+                    .header("Authorization", auth)
+                    .body(body)
+                    .send()
+                    .await?;
+                anyhow::ensure!(r.status() == 201, "status {}", r.status());
+                let v: serde_json::Value = r.json().await?;
+                Ok::<_, anyhow::Error>((
+                    v["document"]["id"].as_str().unwrap_or_default().to_owned(),
+                    hash,
+                ))
+            });
+            i += 1;
+            continue;
+        }
+        if let Some(Ok(Ok(ack))) = inflight.join_next().await {
+            acknowledged.push(ack);
+        }
+    }
+    // Kill while uploads are in flight.
+    node.child.kill()?;
+    node.child.wait()?;
+    while let Some(r) = inflight.join_next().await {
+        if let Ok(Ok(ack)) = r {
+            acknowledged.push(ack);
+        }
+    }
+    drop(node);
+    assert!(
+        acknowledged.len() >= 10,
+        "the test needs uploads before the kill"
+    );
+
+    let node = NodeProcess::start(d, &[])?;
+    for (id, hash) in &acknowledged {
+        let r = eventually(Duration::from_secs(10), || {
+            let (http, auth, url) = (
+                http.clone(),
+                auth.clone(),
+                node.url(&format!("/api/v1/documents/{id}/content")),
+            );
+            async move {
+                let r = http.get(url).header("Authorization", auth).send().await?;
+                anyhow::ensure!(r.status() == 200, "status {}", r.status());
+                Ok(r)
+            }
+        })
+        .await?;
+        let body = r.bytes().await?;
+        assert_eq!(
+            &blake3::hash(&body).to_hex().to_string(),
+            hash,
+            "document {id} intact"
+        );
+    }
+    drop(node);
+    let blobs = ok(&cli(d, &["blobs", "verify"])?);
+    assert!(blobs.contains("blobs ok"), "{blobs}");
+    ok(&cli(d, &["audit", "verify"])?);
+    let tmp = d.join("passerelle-data").join("tmp");
+    let leftovers = std::fs::read_dir(&tmp).map(|r| r.count()).unwrap_or(0);
+    assert_eq!(leftovers, 0, "no temporary file left after restart");
+    Ok(())
+}
