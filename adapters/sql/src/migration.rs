@@ -31,3 +31,40 @@ pub(crate) fn ddl(backend: sea_orm::DbBackend, template: &str) -> String {
     };
     template.replace("{uuid}", uuid).replace("{key}", key)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SqlRepository;
+
+    #[tokio::test]
+    async fn migrations_roll_back_and_apply_again() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("m.db").display());
+        let repo = SqlRepository::connect(&url)
+            .await
+            .expect("connects and migrates");
+        let db = repo.connection();
+        assert!(
+            Migrator::get_pending_migrations(db)
+                .await
+                .expect("status")
+                .is_empty()
+        );
+        Migrator::down(db, None).await.expect("rolls back");
+        assert_eq!(
+            Migrator::get_pending_migrations(db)
+                .await
+                .expect("status")
+                .len(),
+            1
+        );
+        repo.migrate().await.expect("applies again");
+        assert!(
+            Migrator::get_pending_migrations(db)
+                .await
+                .expect("status")
+                .is_empty()
+        );
+    }
+}

@@ -191,8 +191,10 @@ impl SqlRepository {
 
 #[async_trait]
 impl Repository for SqlRepository {
-    /// Cancel-safe: a future dropped while waiting for the writer lock or
-    /// the row lock leaves nothing held.
+    /// A `Write` begin waits for the other writers. Dropping the future
+    /// during that wait is safe: the half-open transaction is rolled back
+    /// and the locks are released (the driver finishes the pending statement
+    /// first).
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn Tx>, RepoError> {
         let tx = match mode {
             TxMode::Read => {

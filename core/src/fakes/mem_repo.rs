@@ -92,7 +92,7 @@ impl Repository for MemRepository {
             TxMode::Write => {
                 let writer = self.writer.lock_arc().await;
                 MemTx::Write {
-                    work: State::clone(&self.snapshot()),
+                    work: Box::new(State::clone(&self.snapshot())),
                     committed: Arc::clone(&self.committed),
                     _writer: writer,
                 }
@@ -105,7 +105,8 @@ impl Repository for MemRepository {
 enum MemTx {
     Read(Arc<State>),
     Write {
-        work: State,
+        /// Boxed: a `State` is large beside the `Read` variant's pointer.
+        work: Box<State>,
         committed: Arc<Mutex<Arc<State>>>,
         /// Held until commit or drop.
         _writer: MutexGuardArc<()>,
@@ -174,7 +175,7 @@ impl Tx for MemTx {
             _writer,
         } = *self
         {
-            *lock(&committed) = Arc::new(work);
+            *lock(&committed) = Arc::new(*work);
         }
         Ok(())
     }

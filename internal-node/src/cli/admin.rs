@@ -187,8 +187,8 @@ pub async fn user(node: Node, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::List => {
             let all = app.list_principals(&Actor::System, Page::all()).await?;
             println!(
-                "{:<24} {:<32} {:<11} {:<6} {}",
-                "LOGIN", "NAME", "KIND", "ADMIN", "STATE"
+                "{:<24} {:<32} {:<11} {:<6} STATE",
+                "LOGIN", "NAME", "KIND", "ADMIN"
             );
             for p in all.items {
                 println!(
@@ -253,10 +253,7 @@ pub async fn space(node: Node, cmd: SpaceCommand) -> anyhow::Result<()> {
         }
         SpaceCommand::List => {
             let all = node.app.my_spaces(&Actor::System, Page::all()).await?;
-            println!(
-                "{:<32} {:<40} {:<20} {}",
-                "SLUG", "TITLE", "DOMAIN", "STATE"
-            );
+            println!("{:<32} {:<40} {:<20} STATE", "SLUG", "TITLE", "DOMAIN");
             for s in all.items {
                 let state = if s.space.archived {
                     "archived"

@@ -109,3 +109,32 @@ mod corrupt_rows_are_storage_errors_not_panics {
         }
     }
 }
+
+/// Ordering must not depend on the server's default collation: the sorted
+/// text columns are `COLLATE "C"` (code point order, as SQLite and Rust).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sorted_text_columns_use_code_point_order_on_postgres() -> anyhow::Result<()> {
+    let Some(t) = harness::postgres().await? else {
+        return Ok(());
+    };
+    let raw = sea_orm::Database::connect(t.url.clone().expect("a URL").as_str()).await?;
+    let rows = raw
+        .query_all_raw(sea_orm::Statement::from_string(
+            sea_orm::DbBackend::Postgres,
+            "SELECT table_name || '.' || column_name, collation_name FROM information_schema.columns \
+             WHERE column_name IN ('login', 'slug', 'title', 'title_key', 'name_key', 'type_key') \
+             AND table_schema = 'public' ORDER BY 1",
+        ))
+        .await?;
+    let found: Vec<(String, Option<String>)> = rows
+        .iter()
+        .map(|r| Ok((r.try_get_by_index(0)?, r.try_get_by_index(1)?)))
+        .collect::<Result<_, sea_orm::DbErr>>()?;
+    assert_eq!(found.len(), 7, "{found:?}");
+    assert!(
+        found.iter().all(|(_, c)| c.as_deref() == Some("C")),
+        "{found:?}"
+    );
+    raw.close().await?;
+    Ok(())
+}

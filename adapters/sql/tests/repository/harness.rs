@@ -87,7 +87,12 @@ impl PgDatabase {
             if std::env::var("PASSERELLE_REQUIRE_PG").is_ok_and(|v| v == "1") {
                 anyhow::bail!("PASSERELLE_REQUIRE_PG=1 but PASSERELLE_TEST_PG_URL is not set");
             }
-            eprintln!("note: PASSERELLE_TEST_PG_URL is not set: PostgreSQL test skipped");
+            // Straight to stderr, past libtest's capture, once per run.
+            static NOTE: std::sync::Once = std::sync::Once::new();
+            NOTE.call_once(|| {
+                let note = "note: PASSERELLE_TEST_PG_URL is not set: PostgreSQL tests skipped\n";
+                std::io::Write::write_all(&mut std::io::stderr(), note.as_bytes()).ok();
+            });
             return Ok(None);
         };
         let name = format!("passerelle_test_{}", uuid::Uuid::new_v4().simple());

@@ -10,15 +10,15 @@ use super::{Outcome, T0, assert_conflict, at, read, write};
 
 fn event(space: Option<SpaceId>, n: usize) -> AuditEvent {
     AuditEvent {
-        actor: (n % 2 == 0).then(PrincipalId::new),
-        action: if n % 3 == 0 {
+        actor: n.is_multiple_of(2).then(PrincipalId::new),
+        action: if n.is_multiple_of(3) {
             "login.failed"
         } else {
             "document.upload"
         },
         space,
         target: (n % 2 == 1).then(|| format!("cible-{n}")),
-        detail: json!({"n": n, "nom": "Délibération n°12.pdf", "taille": 1_048_576, "ok": n % 2 == 0}),
+        detail: json!({"n": n, "nom": "Délibération n°12.pdf", "taille": 1_048_576, "ok": n.is_multiple_of(2)}),
     }
 }
 
