@@ -91,8 +91,8 @@ fn init_tracing(c: &Config, serving: bool) {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("PASSERELLE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Set with `[log] filter` or PASSERELLE_LOG__FILTER (e.g. "info,passerelle_sql=debug").
+    let filter = tracing_subscriber::EnvFilter::try_new(default).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
