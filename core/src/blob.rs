@@ -3,6 +3,7 @@
 use std::fmt;
 use std::ops::Range;
 use std::pin::Pin;
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::Bytes;
@@ -74,6 +75,12 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Re-reads and re-hashes a blob: `Corrupt` when it no longer matches.
     async fn verify(&self, hash: &ContentHash) -> Result<(), BlobError>;
+
+    /// When the blob was last stored: its first `put`, or a later `put` of
+    /// the same content (deduplicated). `None` when absent. Garbage
+    /// collection spares recent blobs, whose version row may not be
+    /// committed yet.
+    async fn stored_at(&self, hash: &ContentHash) -> Result<Option<SystemTime>, BlobError>;
 
     /// Every stored hash, in no particular order.
     async fn list(&self) -> Result<Vec<ContentHash>, BlobError>;

@@ -92,7 +92,8 @@ fn init_tracing(c: &Config, serving: bool) {
         "warn"
     };
     // Set with `[log] filter` or PASSERELLE_LOG__FILTER (e.g. "info,passerelle_sql=debug").
-    let filter = tracing_subscriber::EnvFilter::try_new(default).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let filter = tracing_subscriber::EnvFilter::try_new(default)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

@@ -37,6 +37,35 @@ pub async fn run_all(store: &dyn BlobStore) {
     deletes_idempotently(store).await;
     lists_every_blob(store).await;
     sweeping_keeps_durable_blobs(store).await;
+    tells_when_a_blob_was_last_stored(store).await;
+}
+
+/// `stored_at` is the time of the last `put`, deduplicated ones included.
+pub async fn tells_when_a_blob_was_last_stored(store: &dyn BlobStore) {
+    let before = std::time::SystemTime::now() - std::time::Duration::from_secs(2);
+    let data = pattern(1000, 77);
+    let info = put(store, chunked(&data, &[100]), None).await;
+    let first = store
+        .stored_at(&info.hash)
+        .await
+        .expect("stored_at")
+        .expect("present");
+    assert!(first >= before, "stored_at is recent");
+    put(store, chunked(&data, &[100]), None).await;
+    let second = store
+        .stored_at(&info.hash)
+        .await
+        .expect("stored_at")
+        .expect("present");
+    assert!(second >= first, "a deduplicated put refreshes it");
+    let absent = crate::contract::pattern(3, 78);
+    assert_eq!(
+        store
+            .stored_at(&ContentHash::of(&absent))
+            .await
+            .expect("stored_at"),
+        None
+    );
 }
 
 /// Each boundary size, fed in odd chunks, comes back whole with its BLAKE3.

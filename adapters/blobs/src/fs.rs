@@ -193,6 +193,21 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn stored_at(
+        &self,
+        hash: &ContentHash,
+    ) -> Result<Option<std::time::SystemTime>, BlobError> {
+        let path = self.blob_path(hash);
+        match tokio::fs::metadata(&path).await {
+            Ok(m) => Ok(Some(
+                m.modified()
+                    .map_err(|e| storage("read the time of", &path, e))?,
+            )),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(storage("read the time of", &path, e)),
+        }
+    }
+
     async fn list(&self) -> Result<Vec<ContentHash>, BlobError> {
         let blobs = self.blobs.clone();
         tokio::task::spawn_blocking(move || list_blobs(&blobs))

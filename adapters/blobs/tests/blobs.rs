@@ -297,12 +297,18 @@ async fn gc_deletes_unreferenced_blobs_and_counts_their_bytes() {
             .expect("put");
         let referenced = HashSet::from([keep.hash]);
 
-        let report = gc(store, &referenced).await.expect("gc");
+        // Just stored: spared by an hour's margin.
+        let spared = gc(store, &referenced, Duration::from_secs(3600)).await.expect("gc");
+        assert_eq!((spared.recent, spared.deleted), (2, 0));
+        assert_eq!(store.list().await.expect("list").len(), 3);
+
+        let report = gc(store, &referenced, Duration::ZERO).await.expect("gc");
         assert_eq!(
             report,
             GcReport {
                 scanned: 3,
                 kept: 1,
+                recent: 0,
                 deleted: 2,
                 bytes_freed: 1024
             }
@@ -311,7 +317,7 @@ async fn gc_deletes_unreferenced_blobs_and_counts_their_bytes() {
         for gone in [drop_a.hash, drop_b.hash] {
             assert_eq!(store.size(&gone).await.expect("size"), None);
         }
-        let again = gc(store, &referenced).await.expect("second gc");
+        let again = gc(store, &referenced, Duration::ZERO).await.expect("second gc");
         assert_eq!(again.deleted, 0);
     }
 }

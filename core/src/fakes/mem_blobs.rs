@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
@@ -26,6 +27,8 @@ pub struct MemBlobStore {
     /// Content by hash. A `Bytes` clone shares the buffer, so `get` copies
     /// nothing.
     blobs: Mutex<HashMap<ContentHash, Bytes>>,
+    /// Last `put` of each blob (first or deduplicated), for `stored_at`.
+    stored: Mutex<HashMap<ContentHash, SystemTime>>,
 }
 
 impl MemBlobStore {
@@ -109,7 +112,23 @@ impl BlobStore for MemBlobStore {
         self.lock()
             .entry(info.hash)
             .or_insert_with(|| buffer.freeze());
+        self.stored
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(info.hash, SystemTime::now());
         Ok(info)
+    }
+
+    async fn stored_at(&self, hash: &ContentHash) -> Result<Option<SystemTime>, BlobError> {
+        if !self.lock().contains_key(hash) {
+            return Ok(None);
+        }
+        Ok(self
+            .stored
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(hash)
+            .copied())
     }
 
     async fn get(

@@ -112,9 +112,13 @@ pub enum BlobsCommand {
         #[arg(long)]
         quick: bool,
     },
-    /// Delete blobs no version references. Stop the server first: an upload
-    /// in flight has a blob that no version references yet.
-    Gc,
+    /// Delete blobs no version references. Safe beside a running node: blobs
+    /// stored within --min-age-minutes are spared (an upload in flight has a
+    /// blob no version references yet).
+    Gc {
+        #[arg(long, default_value_t = 60)]
+        min_age_minutes: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]

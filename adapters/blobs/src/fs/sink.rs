@@ -225,6 +225,13 @@ pub(super) fn commit(
         .map_err(|e| storage("look up blob", &dest, e))?;
     if exists {
         super::temp::remove_quietly(temp);
+        // Refresh the time `stored_at` reports, so that a collection running
+        // now spares the blob a new version is about to reference.
+        File::options()
+            .write(true)
+            .open(&dest)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()))
+            .map_err(|e| storage("touch deduplicated blob", &dest, e))?;
         return Ok(Committed::Deduplicated);
     }
     let shard_created = match std::fs::create_dir(&shard) {
