@@ -229,6 +229,8 @@ fn cli_initialises_manages_accounts_and_verifies() -> anyhow::Result<()> {
     let audit = ok(&cli(d, &["audit", "verify"])?);
     assert!(audit.contains("intact"), "{audit}");
     ok(&cli(d, &["blobs", "verify"])?);
+    let gc = ok(&cli(d, &["blobs", "gc", "--min-age-minutes", "0"])?);
+    assert!(gc.contains("0 deleted"), "nothing unreferenced yet: {gc}");
     Ok(())
 }
 

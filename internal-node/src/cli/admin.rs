@@ -347,12 +347,13 @@ pub async fn blobs(node: Node, cmd: BlobsCommand) -> anyhow::Result<()> {
             }
             println!("blobs ok");
         }
-        BlobsCommand::Gc => {
+        BlobsCommand::Gc { min_age_minutes } => {
             let referenced = node.app.referenced_hashes(&Actor::System).await?;
-            let r = passerelle_blobs::gc(node.blobs.as_ref(), &referenced).await?;
+            let min_age = std::time::Duration::from_secs(min_age_minutes * 60);
+            let r = passerelle_blobs::gc(node.blobs.as_ref(), &referenced, min_age).await?;
             println!(
-                "{} blobs scanned, {} deleted, {} bytes freed",
-                r.scanned, r.deleted, r.bytes_freed
+                "{} blobs scanned, {} deleted ({} bytes freed), {} recent ones spared",
+                r.scanned, r.deleted, r.bytes_freed, r.recent
             );
         }
     }
