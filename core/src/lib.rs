@@ -12,6 +12,7 @@
 //! - [`doctype`]: document types and metadata validation, the default catalogue.
 //! - [`audit`]: the BLAKE3 hash chain of the audit log.
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
+//! - [`replication`]: invitations, change feed rows, outbox, applied-ops ledger.
 //! - [`service`]: the use cases (`Passerelle`), authorization included.
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
 //! - [`error`]: the `CoreError` of use cases.
@@ -26,6 +27,7 @@ pub mod ids;
 pub mod model;
 pub mod names;
 pub mod ports;
+pub mod replication;
 pub mod role;
 pub mod service;
 

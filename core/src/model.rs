@@ -60,13 +60,21 @@ pub struct Space {
     /// Business domain ("périmètre métier").
     pub domain: String,
     pub visibility: Visibility,
-    /// Replicated to an edge node for outside contractors.
-    pub shared: bool,
+    /// The edge node (its node id) this space is shared with, replicated to
+    /// it for outside contractors; `None`: internal only.
+    pub edge: Option<String>,
     /// Read-only for everyone; listed apart.
     pub archived: bool,
     pub created_by: PrincipalId,
     pub created_at: OffsetDateTime,
     pub revision: Revision,
+}
+
+impl Space {
+    /// Whether the space is replicated to an edge.
+    pub fn shared(&self) -> bool {
+        self.edge.is_some()
+    }
 }
 
 /// A principal's role in a space. `removed` is the tombstone of a membership.

@@ -21,6 +21,7 @@ use crate::model::{
     Version,
 };
 use crate::names::Login;
+use crate::replication::{AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem};
 use crate::role::Role;
 
 /// Failures of the repository. Lookups of absent rows return `Ok(None)`, not
@@ -186,8 +187,79 @@ pub trait Tx: Send {
     async fn list_document_types(&mut self) -> Result<Vec<DocumentType>, RepoError>;
 
     // --- blobs ----------------------------------------------------------
-    /// Every content hash some version references (for blob GC and checks).
+    /// Every content hash some version references (for blob GC and checks),
+    /// plus, on an edge, the hashes of pending outbox operations.
     async fn referenced_hashes(&mut self) -> Result<HashSet<ContentHash>, RepoError>;
+
+    // --- replication: both nodes ----------------------------------------
+    /// The node's last revision taken (0 on a new node). Read-only.
+    async fn current_revision(&mut self) -> Result<Revision, RepoError>;
+    async fn save_invitation(&mut self, i: &Invitation) -> Result<(), RepoError>;
+    async fn invitation(&mut self, id: uuid::Uuid) -> Result<Option<Invitation>, RepoError>;
+    async fn invitation_by_hash(
+        &mut self,
+        secret_hash: &ContentHash,
+    ) -> Result<Option<Invitation>, RepoError>;
+    /// Invitations of a space, newest first.
+    async fn list_invitations(&mut self, space: SpaceId) -> Result<Vec<Invitation>, RepoError>;
+
+    // --- replication: internal node -------------------------------------
+    /// The change feed of one space: every row of the space (the space,
+    /// memberships, invitations, folders, documents, versions, tombstones
+    /// included) with a revision in `(after, R]`, ordered by revision, where
+    /// `R` is the largest revision such that at most `limit` rows are
+    /// returned — but never cutting a revision in two: when the first
+    /// revision alone has more than `limit` rows, all its rows are returned.
+    /// Principals: those with a revision in `(after, R]` that hold a
+    /// membership (removed or not) in the space, plus the principal of every
+    /// membership row returned, whatever its revision; their `password_hash`
+    /// is always `None`. Document types are not included (see
+    /// `list_document_types`).
+    async fn changes(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+        limit: u64,
+    ) -> Result<Vec<ChangeRow>, RepoError>;
+    /// Spaces shared with `edge` (`Space::edge == Some(edge)`), by id.
+    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError>;
+    /// The exactly-once ledger of edge operations.
+    async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError>;
+    async fn save_applied_op(&mut self, op: &AppliedOp) -> Result<(), RepoError>;
+    /// Rejected operations of a space (the quarantine), newest first.
+    async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError>;
+    async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError>;
+    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError>;
+    async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError>;
+
+    // --- replication: edge node -----------------------------------------
+    /// The last revision applied for each space the edge holds.
+    async fn cursors(&mut self) -> Result<Vec<(SpaceId, Revision)>, RepoError>;
+    async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError>;
+    /// Deletes every row of the space (space, memberships, invitations,
+    /// folders, documents, versions, outbox items, cursor) for good, and the
+    /// principals that no longer hold a membership anywhere. Returns the
+    /// number of rows deleted. Edge only (un-share).
+    async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError>;
+    /// Appends an operation; `item.seq` is ignored and the assigned one
+    /// returned. `op_id` is unique (`Conflict` on a duplicate).
+    async fn append_outbox(&mut self, item: &OutboxItem) -> Result<i64, RepoError>;
+    /// Pending items (no outcome) with `seq > after`, by seq, at most `limit`.
+    async fn pending_outbox(
+        &mut self,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<OutboxItem>, RepoError>;
+    async fn outbox_item(&mut self, op_id: uuid::Uuid) -> Result<Option<OutboxItem>, RepoError>;
+    /// Records the internal node's verdict on an item (idempotent).
+    async fn set_outbox_outcome(
+        &mut self,
+        op_id: uuid::Uuid,
+        outcome: OpOutcome,
+        detail: &str,
+    ) -> Result<(), RepoError>;
+    /// Items of a space, pending and decided, newest first (contractor view).
+    async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError>;
 }
 
 /// The current time. A port so tests can move it.

@@ -8,9 +8,12 @@
 
 mod access;
 mod accounts;
+mod apply;
 mod documents;
+mod edge;
 mod folders;
 mod maintenance;
+mod sharing;
 mod spaces;
 mod throttle;
 mod trash;
@@ -30,8 +33,10 @@ use crate::ports::{Clock, PasswordHasher, Repository, Tx, TxMode};
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
 pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
+pub use edge::PurgeReport;
 pub use folders::FolderListing;
 pub use maintenance::{BlobCheck, ChainReport};
+pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
@@ -45,6 +50,8 @@ pub struct CoreSettings {
     pub session_ttl: Duration,
     /// Minimum password length (ANSSI recommends 12 at least).
     pub min_password_len: usize,
+    /// Node ids of the edges this internal node replicates to.
+    pub edges: Vec<String>,
 }
 
 impl Default for CoreSettings {
@@ -53,6 +60,7 @@ impl Default for CoreSettings {
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             session_ttl: Duration::hours(12),
             min_password_len: 12,
+            edges: Vec::new(),
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod password;
+mod pki;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,9 @@ pub enum Command {
     Types(admin::TypesCommand),
     /// Seed the sample data into this node (an empty one) and print the logins.
     Demo,
+    /// Private CA of the mTLS link to the edge nodes: init, issue, list, renew.
+    #[command(subcommand)]
+    Pki(pki::PkiCommand),
 }
 
 fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
@@ -121,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Audit(c) => admin::audit(Node::open(config).await?, c).await,
         Command::Blobs(c) => admin::blobs(Node::open(config).await?, c).await,
         Command::Types(c) => admin::types(Node::open(config).await?, c).await,
+        Command::Pki(c) => pki::pki(&config, c).await,
         Command::Demo => {
             let node = Node::open(config).await?;
             let logins = demo::seed(&node.app).await?;

@@ -14,6 +14,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// This node's id: the `<id>` of `passerelle://node/<id>` in its client
+    /// certificate, sent to edges.
+    pub node_id: String,
     /// Where the SQLite database, the blobs and temporary files live.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/passerelle.db`.
@@ -26,7 +29,38 @@ pub struct Config {
     pub session_hours: u32,
     /// HTTP adapter settings.
     pub http: passerelle_http::HttpConfig,
+    /// Edge nodes this node replicates shared spaces to (it dials them).
+    pub replication: ReplicationConfig,
     pub log: LogConfig,
+}
+
+/// Replication to edge nodes.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReplicationConfig {
+    /// This node's client certificate, key and the CA; empty: the files
+    /// `pki issue-internal` wrote under `<data_dir>/pki/issued/<node_id>/`.
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub ca: Option<PathBuf>,
+    pub edges: Vec<EdgeConfig>,
+}
+
+/// One edge node.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EdgeConfig {
+    /// Its node id (URI SAN of its certificate), e.g. `edge-1`.
+    pub id: String,
+    /// Its replication address, `https://edge.example.fr:7443`.
+    pub endpoint: String,
+    /// Name its certificate must carry, when not the endpoint's host.
+    #[serde(default)]
+    pub server_name: Option<String>,
+    /// Where contractors reach it, for invitation links
+    /// (`https://partenaires.example.fr`).
+    #[serde(default)]
+    pub public_url: Option<String>,
 }
 
 /// How the node logs.
@@ -58,12 +92,14 @@ impl Default for LogConfig {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            node_id: "internal".into(),
             data_dir: PathBuf::from("passerelle-data"),
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             session_hours: 12,
             http: passerelle_http::HttpConfig::default(),
+            replication: ReplicationConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -109,6 +145,17 @@ impl Config {
     pub fn blob_dir(&self) -> PathBuf {
         self.data_dir.clone()
     }
+
+    /// The client TLS material for replication.
+    pub fn tls_files(&self) -> passerelle_grpc::TlsFiles {
+        let dir = self.data_dir.join("pki").join("issued").join(&self.node_id);
+        let r = &self.replication;
+        passerelle_grpc::TlsFiles {
+            cert: r.cert.clone().unwrap_or_else(|| dir.join("cert.pem")),
+            key: r.key.clone().unwrap_or_else(|| dir.join("key.pem")),
+            ca: r.ca.clone().unwrap_or_else(|| dir.join("ca.pem")),
+        }
+    }
 }
 
 /// The effective configuration, as logged at startup: the database password
@@ -121,7 +168,9 @@ impl fmt::Debug for Config {
             .field("listen", &self.listen)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("session_hours", &self.session_hours)
+            .field("node_id", &self.node_id)
             .field("http", &self.http)
+            .field("replication", &self.replication)
             .field("log", &self.log)
             .finish()
     }

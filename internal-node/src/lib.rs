@@ -21,9 +21,12 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::CoreSettings;
 use passerelle_core::{Actor, Passerelle};
+use passerelle_grpc::{PeerPolicy, ReloadingTls};
 use passerelle_http::{AppState, Argon2Passwords};
 use passerelle_sql::SqlRepository;
 use tokio::net::TcpListener;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
 
@@ -70,6 +73,12 @@ impl Node {
             )
         })?);
         let settings = CoreSettings {
+            edges: config
+                .replication
+                .edges
+                .iter()
+                .map(|e| e.id.clone())
+                .collect(),
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             ..CoreSettings::default()
@@ -103,22 +112,88 @@ impl Node {
         Ok(())
     }
 
-    /// Serves the HTTP API on an already bound listener until `shutdown`
-    /// completes, then drains in-flight requests.
+    /// Serves the HTTP API on an already bound listener, and replicates to
+    /// the configured edges, until `shutdown` completes; then drains.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
-        let state = AppState::new(self.app.clone(), self.config.http.clone());
+        let cancel = CancellationToken::new();
+        let mut links = self.start_replication(&cancel)?;
+        let mut http_config = self.config.http.clone();
+        for e in &self.config.replication.edges {
+            if let Some(url) = &e.public_url {
+                http_config
+                    .edge_public_urls
+                    .insert(e.id.clone(), url.clone());
+            }
+        }
+        let state = AppState::new(self.app.clone(), http_config);
         let router = passerelle_http::router(state);
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
-        tracing::info!(%addr, "passerelle-internal ready");
-        passerelle_http::serve(listener, router, shutdown).await?;
+        tracing::info!(%addr, edges = self.config.replication.edges.len(), "passerelle-internal ready");
+        let stop = cancel.clone();
+        let served = passerelle_http::serve(listener, router, async move {
+            shutdown.await;
+            stop.cancel();
+        })
+        .await;
+        cancel.cancel();
+        while links.join_next().await.is_some() {}
+        served?;
         tracing::info!("passerelle-internal stopped");
         Ok(())
+    }
+
+    /// One replication link per configured edge, each in the returned set.
+    fn start_replication(&self, cancel: &CancellationToken) -> anyhow::Result<JoinSet<()>> {
+        let mut links = JoinSet::new();
+        let edges = &self.config.replication.edges;
+        if edges.is_empty() {
+            return Ok(links);
+        }
+        passerelle_grpc::tls::install_default_provider();
+        let files = self.config.tls_files();
+        let tls = ReloadingTls::client(
+            files.clone(),
+            PeerPolicy {
+                allowed: edges.iter().map(|e| e.id.clone()).collect(),
+            },
+            cancel.clone(),
+        )
+        .with_context(|| {
+            format!(
+                "cannot load this node's replication certificate ({}): run `passerelle-internal pki issue-internal --id {}`",
+                files.cert.display(),
+                self.config.node_id
+            )
+        })?;
+        for e in edges.clone() {
+            let link = passerelle_grpc::driver::EdgeLink {
+                edge: e.id.clone(),
+                node_id: self.config.node_id.clone(),
+            };
+            let tls = tls.clone();
+            let connect = move || {
+                let (tls, endpoint, name) =
+                    (tls.clone(), e.endpoint.clone(), e.server_name.clone());
+                async move {
+                    passerelle_grpc::connect(&endpoint, name.as_deref(), &tls)
+                        .await
+                        .map_err(|err| Box::new(err) as Box<dyn std::error::Error + Send + Sync>)
+                }
+            };
+            links.spawn(passerelle_grpc::driver::run(
+                self.app.clone(),
+                link,
+                connect,
+                cancel.clone(),
+            ));
+        }
+        Ok(links)
     }
 }
 

@@ -298,7 +298,9 @@ async fn gc_deletes_unreferenced_blobs_and_counts_their_bytes() {
         let referenced = HashSet::from([keep.hash]);
 
         // Just stored: spared by an hour's margin.
-        let spared = gc(store, &referenced, Duration::from_secs(3600)).await.expect("gc");
+        let spared = gc(store, &referenced, Duration::from_secs(3600))
+            .await
+            .expect("gc");
         assert_eq!((spared.recent, spared.deleted), (2, 0));
         assert_eq!(store.list().await.expect("list").len(), 3);
 
@@ -317,7 +319,9 @@ async fn gc_deletes_unreferenced_blobs_and_counts_their_bytes() {
         for gone in [drop_a.hash, drop_b.hash] {
             assert_eq!(store.size(&gone).await.expect("size"), None);
         }
-        let again = gc(store, &referenced, Duration::ZERO).await.expect("second gc");
+        let again = gc(store, &referenced, Duration::ZERO)
+            .await
+            .expect("second gc");
         assert_eq!(again.deleted, 0);
     }
 }

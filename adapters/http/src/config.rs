@@ -1,5 +1,6 @@
 //! `HttpConfig`: what the REST adapter needs from the node's configuration.
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -21,11 +22,30 @@ pub struct HttpConfig {
     /// Time limit of a JSON request (never applied to streamed uploads and
     /// downloads, which may legitimately take hours on a slow link).
     pub json_timeout_secs: u64,
+    /// Public base URL of each edge node, by node id (`edge-1 =
+    /// "https://partenaires.example.fr"`), for the invitation links the
+    /// internal node hands to managers. An edge without one: the secret is
+    /// returned bare and the manager builds the link.
+    pub edge_public_urls: BTreeMap<String, String>,
 }
 
 impl HttpConfig {
     pub fn json_timeout(&self) -> Duration {
         Duration::from_secs(self.json_timeout_secs)
+    }
+
+    /// The link a contractor opens to accept an invitation on `edge`:
+    /// `<public url>/invitation#<secret>`. The secret sits in the fragment,
+    /// which browsers never send to a server, so it stays out of access
+    /// logs and `Referer` headers; the edge's page posts it to
+    /// `/api/v1/invitations/accept`.
+    pub fn invitation_url(&self, edge: &str, secret: &str) -> Option<String> {
+        let base = self
+            .edge_public_urls
+            .get(edge)?
+            .trim()
+            .trim_end_matches('/');
+        (!base.is_empty()).then(|| format!("{base}/invitation#{secret}"))
     }
 }
 
@@ -35,6 +55,7 @@ impl Default for HttpConfig {
             secure_cookies: true,
             max_json_bytes: 1024 * 1024,
             json_timeout_secs: 30,
+            edge_public_urls: BTreeMap::new(),
         }
     }
 }
@@ -49,5 +70,20 @@ mod tests {
         assert!(!c.secure_cookies);
         assert_eq!(c.max_json_bytes, HttpConfig::default().max_json_bytes);
         assert!(serde_json::from_str::<HttpConfig>(r#"{"secure_cookie": false}"#).is_err());
+        assert!(c.edge_public_urls.is_empty());
+    }
+
+    #[test]
+    fn invitation_links_carry_the_secret_in_the_fragment_of_the_edge_url() {
+        let c: HttpConfig = serde_json::from_str(
+            r#"{"edge_public_urls": {"edge-1": "https://partenaires.example.fr/", "edge-2": " "}}"#,
+        )
+        .expect("valid");
+        assert_eq!(
+            c.invitation_url("edge-1", "abc").as_deref(),
+            Some("https://partenaires.example.fr/invitation#abc")
+        );
+        assert_eq!(c.invitation_url("edge-2", "abc"), None);
+        assert_eq!(c.invitation_url("edge-3", "abc"), None);
     }
 }

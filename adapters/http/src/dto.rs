@@ -7,11 +7,15 @@
 mod accounts;
 mod admin;
 mod documents;
+mod edge;
+mod sharing;
 mod spaces;
 
 pub use accounts::*;
 pub use admin::*;
 pub use documents::*;
+pub use edge::*;
+pub use sharing::*;
 pub use spaces::*;
 
 use passerelle_core::model::{Page, Paged, PrincipalKind, Visibility};

@@ -12,11 +12,13 @@
 //! ways without buffering it.
 //!
 //! Modules:
-//! - [`config`] — [`HttpConfig`].
+//! - [`config`] — [`HttpConfig`] (including the edges' public URLs).
 //! - `server`: [`serve`] on a bound listener with graceful shutdown.
-//! - `routes`: [`router`], the route table and the OpenAPI document; one
-//!   submodule per resource (auth, spaces, folders, documents, content,
-//!   trash, admin, health).
+//! - `routes`: [`router`] (the internal node), its route table and OpenAPI
+//!   document; one submodule per resource (auth, spaces, folders,
+//!   documents, content, trash, admin, sharing, health). `routes::edge`:
+//!   [`edge_router`] (the edge node: contractors' reads, writes that go to
+//!   the outbox, invitation acceptance), with its own table and document.
 //! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
 //!   bearer token) and the session cookie.
 //! - `extract`: `Json`/`Path`/`Query` extractors with problem+json rejections.
@@ -43,7 +45,9 @@ pub use auth::{Authenticated, CSRF_HEADER, SESSION_COOKIE};
 pub use config::HttpConfig;
 pub use passwords::Argon2Passwords;
 pub use problem::{ApiError, PROBLEM_JSON, Problem};
-pub use routes::{API_PREFIX, METADATA_HEADER, ROUTES, openapi, router};
+pub use routes::{
+    API_PREFIX, EDGE_ROUTES, METADATA_HEADER, ROUTES, edge_openapi, edge_router, openapi, router,
+};
 pub use server::serve;
 
 /// What every handler gets: the use cases and the adapter's settings.

@@ -9,8 +9,10 @@ mod admin;
 mod auth;
 mod content;
 mod documents;
+mod edge;
 mod folders;
 mod health;
+mod sharing;
 mod spaces;
 mod trash;
 
@@ -35,6 +37,7 @@ use crate::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::{AppState, HttpConfig};
 
 pub use content::METADATA_HEADER;
+pub use edge::{EDGE_ROUTES, edge_openapi, edge_router};
 
 /// Prefix of the REST API.
 pub const API_PREFIX: &str = "/api/v1";
@@ -88,6 +91,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/tokens"),
     ("GET", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
+    ("POST", "/api/v1/spaces/{id}/share"),
+    ("POST", "/api/v1/spaces/{id}/unshare"),
+    ("POST", "/api/v1/spaces/{id}/contractors"),
+    ("GET", "/api/v1/spaces/{id}/invitations"),
+    ("DELETE", "/api/v1/invitations/{id}"),
+    ("GET", "/api/v1/spaces/{id}/replication"),
+    ("GET", "/api/v1/edges"),
 ];
 
 #[derive(OpenApi)]
@@ -106,6 +116,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         (name = "documents", description = "Documents, versions, content and metadata"),
         (name = "trash", description = "Soft deletion"),
         (name = "admin", description = "Document types, audit log, users and tokens"),
+        (name = "sharing", description = "Edge nodes, contractors' invitations, replication status"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -199,6 +210,13 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::enable_user))
         .routes(routes!(accounts::create_token, accounts::list_tokens))
         .routes(routes!(accounts::revoke_token))
+        .routes(routes!(sharing::share_space))
+        .routes(routes!(sharing::unshare_space))
+        .routes(routes!(sharing::invite_contractor))
+        .routes(routes!(sharing::list_invitations))
+        .routes(routes!(sharing::revoke_invitation))
+        .routes(routes!(sharing::space_replication))
+        .routes(routes!(sharing::edges_status))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(
@@ -234,6 +252,12 @@ pub fn openapi() -> OpenApiDoc {
 /// The whole HTTP application: API routes, probes and middleware.
 pub fn router(state: AppState) -> Router {
     let (router, doc) = all_routes(&state.config).split_for_parts();
+    finish(router, doc, state)
+}
+
+/// What both nodes' APIs share around their routes: problem+json
+/// fallbacks, the document they serve, request id, tracing, security headers.
+fn finish(router: Router<AppState>, doc: OpenApiDoc, state: AppState) -> Router {
     let doc = Arc::new(doc);
     router
         .fallback(no_route)

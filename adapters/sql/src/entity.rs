@@ -2,11 +2,16 @@
 //! from its domain type. They never leave this crate.
 
 pub(crate) mod api_token;
+pub(crate) mod applied_op;
 pub(crate) mod audit;
+pub(crate) mod cursor;
 pub(crate) mod document;
 pub(crate) mod document_type;
+pub(crate) mod edge_status;
 pub(crate) mod folder;
+pub(crate) mod invitation;
 pub(crate) mod membership;
+pub(crate) mod outbox;
 pub(crate) mod principal;
 pub(crate) mod session;
 pub(crate) mod space;
@@ -15,6 +20,7 @@ pub(crate) mod version;
 use passerelle_core::ids::{FolderId, PrincipalId};
 use passerelle_core::model::Trashed;
 use passerelle_core::ports::RepoError;
+use passerelle_core::replication::OpOutcome;
 use sea_orm::prelude::Uuid;
 
 use crate::convert::{corrupt, nanos, time};
@@ -56,4 +62,13 @@ impl TrashColumns {
             )),
         }
     }
+}
+
+/// Parses an outcome stored as `OpOutcome::as_str` (`outbox.outcome`,
+/// `applied_ops.outcome`).
+pub(crate) fn outcome_from_str(table: &'static str, raw: &str) -> Result<OpOutcome, RepoError> {
+    [OpOutcome::Applied, OpOutcome::Conflict, OpOutcome::Rejected]
+        .into_iter()
+        .find(|o| o.as_str() == raw)
+        .ok_or_else(|| corrupt(table, format_args!("unknown outcome {raw:?}")))
 }

@@ -5,6 +5,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m20261128_160000_initial;
+mod m20261128_180000_replication;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -13,7 +14,10 @@ pub(crate) struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261128_160000_initial::Migration)]
+        vec![
+            Box::new(m20261128_160000_initial::Migration),
+            Box::new(m20261128_180000_replication::Migration),
+        ]
     }
 }
 
@@ -24,12 +28,19 @@ impl MigratorTrait for Migrator {
 /// - `{key}`: a text column that is sorted or compared: `COLLATE "C"` on
 ///   PostgreSQL so that ordering is by code point, as SQLite's `BINARY` and
 ///   Rust's `str` order it (the in-memory fake agrees with both).
+/// - `{serial}`: an increasing `BIGINT` primary key that is never reused:
+///   `BIGSERIAL` on PostgreSQL; `INTEGER … AUTOINCREMENT` on SQLite (the
+///   rowid, 64-bit; without `AUTOINCREMENT` a deleted maximum would be
+///   handed out again).
 pub(crate) fn ddl(backend: sea_orm::DbBackend, template: &str) -> String {
-    let (uuid, key) = match backend {
-        sea_orm::DbBackend::Postgres => ("UUID", r#"TEXT COLLATE "C""#),
-        _ => ("BLOB", "TEXT"),
+    let (uuid, key, serial) = match backend {
+        sea_orm::DbBackend::Postgres => ("UUID", r#"TEXT COLLATE "C""#, "BIGSERIAL PRIMARY KEY"),
+        _ => ("BLOB", "TEXT", "INTEGER PRIMARY KEY AUTOINCREMENT"),
     };
-    template.replace("{uuid}", uuid).replace("{key}", key)
+    template
+        .replace("{uuid}", uuid)
+        .replace("{key}", key)
+        .replace("{serial}", serial)
 }
 
 #[cfg(test)]
@@ -57,7 +68,7 @@ mod tests {
                 .await
                 .expect("status")
                 .len(),
-            1
+            Migrator::migrations().len()
         );
         repo.migrate().await.expect("applies again");
         assert!(

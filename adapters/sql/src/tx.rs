@@ -4,9 +4,12 @@
 mod accounts;
 mod audit;
 mod content;
+mod replication;
 mod spaces;
 
 use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
 
 use async_trait::async_trait;
 use passerelle_core::ContentHash;
@@ -18,6 +21,9 @@ use passerelle_core::model::{
 };
 use passerelle_core::names::Login;
 use passerelle_core::ports::{AuditFilter, RepoError, SpaceWithRole, Tx, TxMode};
+use passerelle_core::replication::{
+    AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem,
+};
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -28,6 +34,9 @@ use tokio::sync::OwnedMutexGuard;
 use tracing::warn;
 
 use crate::error::db_error;
+
+/// Ids per `IN (…)` list: far below the bind-parameter limits of both engines.
+const IN_CHUNK: usize = 500;
 
 /// A write was attempted in a `TxMode::Read` transaction: a bug of the
 /// caller, refused the same way on every engine (and by the in-memory fake).
@@ -80,20 +89,25 @@ where
         .on_conflict(OnConflict::columns(keys).update_columns(others).to_owned())
 }
 
-/// Runs an insert that a unique index may refuse. On PostgreSQL a failed
+/// A statement run by [`guarded`], borrowing the connection it is given.
+type Statement<'a, T> = Pin<Box<dyn Future<Output = Result<T, DbErr>> + Send + 'a>>;
+
+/// Runs a statement that a unique index may refuse. On PostgreSQL a failed
 /// statement aborts the whole transaction, so it runs in a savepoint: after a
 /// `Conflict` the transaction stays usable, as on SQLite and in the fake.
-async fn exec_guarded<A>(c: &DatabaseTransaction, insert: Insert<A>) -> Result<(), DbErr>
+async fn guarded<T, F>(c: &DatabaseTransaction, statement: F) -> Result<T, DbErr>
 where
-    A: ActiveModelTrait + Send,
+    F: for<'a> FnOnce(&'a DatabaseTransaction) -> Statement<'a, T>,
 {
     if c.get_database_backend() != DbBackend::Postgres {
-        insert.exec_without_returning(c).await?;
-        return Ok(());
+        return statement(c).await;
     }
     let savepoint = c.begin().await?;
-    match insert.exec_without_returning(&savepoint).await {
-        Ok(_) => savepoint.commit().await,
+    match statement(&savepoint).await {
+        Ok(value) => {
+            savepoint.commit().await?;
+            Ok(value)
+        }
         Err(e) => {
             if let Err(rollback) = savepoint.rollback().await {
                 warn!(error = %rollback, "rollback to savepoint failed");
@@ -101,6 +115,17 @@ where
             Err(e)
         }
     }
+}
+
+/// An insert (or upsert) under [`guarded`].
+async fn exec_guarded<A>(c: &DatabaseTransaction, insert: Insert<A>) -> Result<(), DbErr>
+where
+    A: ActiveModelTrait + Send + 'static,
+{
+    guarded(c, move |t| {
+        Box::pin(async move { insert.exec_without_returning(t).await.map(drop) })
+    })
+    .await
 }
 
 /// Offset/limit of a page; values past `i64::MAX` (which the drivers cannot
@@ -302,6 +327,91 @@ impl Tx for SqlTx {
     }
 
     async fn referenced_hashes(&mut self) -> Result<HashSet<ContentHash>, RepoError> {
-        content::referenced_hashes(&self.txn).await
+        let mut hashes = content::referenced_hashes(&self.txn).await?;
+        hashes.extend(replication::pending_hashes(&self.txn).await?);
+        Ok(hashes)
+    }
+
+    async fn current_revision(&mut self) -> Result<Revision, RepoError> {
+        audit::current_revision(&self.txn).await
+    }
+    async fn save_invitation(&mut self, i: &Invitation) -> Result<(), RepoError> {
+        replication::save_invitation(self.writable()?, i).await
+    }
+    async fn invitation(&mut self, id: uuid::Uuid) -> Result<Option<Invitation>, RepoError> {
+        replication::invitation(&self.txn, id).await
+    }
+    async fn invitation_by_hash(
+        &mut self,
+        secret_hash: &ContentHash,
+    ) -> Result<Option<Invitation>, RepoError> {
+        replication::invitation_by_hash(&self.txn, secret_hash).await
+    }
+    async fn list_invitations(&mut self, space: SpaceId) -> Result<Vec<Invitation>, RepoError> {
+        replication::list_invitations(&self.txn, space).await
+    }
+
+    async fn changes(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+        limit: u64,
+    ) -> Result<Vec<ChangeRow>, RepoError> {
+        replication::changes(&self.txn, space, after, limit).await
+    }
+    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
+        replication::spaces_shared_with(&self.txn, edge).await
+    }
+    async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError> {
+        replication::applied_op(&self.txn, op_id).await
+    }
+    async fn save_applied_op(&mut self, op: &AppliedOp) -> Result<(), RepoError> {
+        replication::save_applied_op(self.writable()?, op).await
+    }
+    async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError> {
+        replication::list_quarantine(&self.txn, space).await
+    }
+    async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError> {
+        replication::save_edge_status(self.writable()?, s).await
+    }
+    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError> {
+        replication::edge_status(&self.txn, edge).await
+    }
+    async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError> {
+        replication::list_edge_status(&self.txn).await
+    }
+
+    async fn cursors(&mut self) -> Result<Vec<(SpaceId, Revision)>, RepoError> {
+        replication::cursors(&self.txn).await
+    }
+    async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError> {
+        replication::set_cursor(self.writable()?, space, revision).await
+    }
+    async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError> {
+        replication::purge_space(self.writable()?, space).await
+    }
+    async fn append_outbox(&mut self, item: &OutboxItem) -> Result<i64, RepoError> {
+        replication::append_outbox(self.writable()?, item).await
+    }
+    async fn pending_outbox(
+        &mut self,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<OutboxItem>, RepoError> {
+        replication::pending_outbox(&self.txn, after_seq, limit).await
+    }
+    async fn outbox_item(&mut self, op_id: uuid::Uuid) -> Result<Option<OutboxItem>, RepoError> {
+        replication::outbox_item(&self.txn, op_id).await
+    }
+    async fn set_outbox_outcome(
+        &mut self,
+        op_id: uuid::Uuid,
+        outcome: OpOutcome,
+        detail: &str,
+    ) -> Result<(), RepoError> {
+        replication::set_outbox_outcome(self.writable()?, op_id, outcome, detail).await
+    }
+    async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError> {
+        replication::list_outbox(&self.txn, space).await
     }
 }

@@ -2,14 +2,26 @@
 //! tests. It passes the same contract suite as the SQL adapter (the tests of
 //! `passerelle-sql`), so it keeps the same promises: upserts by primary key,
 //! the same unique constraints (login, slug, token hash, live name in a
-//! folder, audit sequence number) reported as `Conflict`, the same foreign
-//! keys, the same list orders, writes refused in a read transaction, and
+//! folder, audit sequence number, invitation secret hash, outbox `op_id`)
+//! reported as `Conflict`, the same foreign keys, the same list orders (the
+//! change feed included), writes refused in a read transaction, and
 //! rollback when a transaction is dropped.
+//!
+//! The tables live in [`State`]; its methods are grouped like the SQL
+//! adapter's queries: `accounts` (node state, audit, principals, sessions,
+//! tokens), `content` (spaces, memberships, folders, documents, versions),
+//! `replication` (invitations, ledger, edge states, cursors, outbox, purge)
+//! and `feed` (the change feed). The `Tx` implementation here only routes.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
 //! never waits for writers; a write transaction holds the writer lock for its
 //! whole life and works on a private copy, written back on commit.
+
+mod accounts;
+mod content;
+mod feed;
+mod replication;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
@@ -28,6 +40,7 @@ use crate::model::{
 };
 use crate::names::Login;
 use crate::ports::{AuditFilter, RepoError, Repository, SpaceWithRole, Tx, TxMode};
+use crate::replication::{AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem};
 
 /// Every table, as the SQL schema has them.
 #[derive(Clone, Debug, Default)]
@@ -43,6 +56,15 @@ struct State {
     documents: HashMap<DocumentId, Document>,
     versions: BTreeMap<(DocumentId, u32), Version>,
     document_types: BTreeMap<String, DocumentType>,
+    invitations: HashMap<uuid::Uuid, Invitation>,
+    /// Edge outbox, by `seq`.
+    outbox: BTreeMap<i64, OutboxItem>,
+    /// Last `seq` handed out: never goes back, even when the items with the
+    /// highest ones are purged (as SQL's `AUTOINCREMENT` and sequences).
+    outbox_seq: i64,
+    applied_ops: HashMap<uuid::Uuid, AppliedOp>,
+    edge_status: BTreeMap<String, EdgeStatus>,
+    cursors: BTreeMap<SpaceId, Revision>,
 }
 
 /// The in-memory repository. Cheap to create; each instance is an empty,
@@ -143,29 +165,6 @@ fn paged<T>(items: Vec<T>, page: Page) -> Paged<T> {
     }
 }
 
-fn live_folder(f: &Folder) -> bool {
-    f.trashed.is_none() && !f.purged
-}
-
-fn live_document(d: &Document) -> bool {
-    d.trashed.is_none() && !d.purged
-}
-
-/// Order of spaces: by title case-insensitively, then exactly, then by id.
-fn space_order(s: &Space) -> (String, String, SpaceId) {
-    (s.title.to_lowercase(), s.title.clone(), s.id)
-}
-
-fn sort_folders(mut v: Vec<Folder>) -> Vec<Folder> {
-    v.sort_by_cached_key(|f| (f.name.unique_key(), f.id));
-    v
-}
-
-fn sort_documents(mut v: Vec<Document>) -> Vec<Document> {
-    v.sort_by_cached_key(|d| (d.name.unique_key(), d.id));
-    v
-}
-
 #[async_trait]
 impl Tx for MemTx {
     async fn commit(self: Box<Self>) -> Result<(), RepoError> {
@@ -181,213 +180,94 @@ impl Tx for MemTx {
     }
 
     async fn next_revision(&mut self) -> Result<Revision, RepoError> {
-        let s = self.state_mut()?;
-        s.revision += 1;
-        Ok(Revision(s.revision))
+        Ok(self.state_mut()?.next_revision())
     }
-
     async fn audit_head(&mut self) -> Result<Option<(i64, ContentHash)>, RepoError> {
-        Ok(self
-            .state()
-            .audit
-            .values()
-            .next_back()
-            .map(|e| (e.seq, e.hash)))
+        Ok(self.state().audit_head())
     }
-
     async fn append_audit(&mut self, entry: &AuditEntry) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if s.audit.contains_key(&entry.seq) {
-            return Err(RepoError::Conflict(format!(
-                "audit entry {} exists",
-                entry.seq
-            )));
-        }
-        s.audit.insert(entry.seq, entry.clone());
-        Ok(())
+        self.state_mut()?.append_audit(entry)
     }
-
     async fn list_audit(
         &mut self,
         filter: AuditFilter,
         page: Page,
     ) -> Result<Paged<AuditEntry>, RepoError> {
-        let items = self
-            .state()
-            .audit
-            .range(filter.after_seq.saturating_add(1)..)
-            .map(|(_, e)| e)
-            .filter(|e| filter.space.is_none() || e.space == filter.space)
-            .cloned()
-            .collect();
-        Ok(paged(items, page))
+        Ok(self.state().list_audit(filter, page))
     }
 
     async fn principal(&mut self, id: PrincipalId) -> Result<Option<Principal>, RepoError> {
         Ok(self.state().principals.get(&id).cloned())
     }
-
     async fn principal_by_login(&mut self, login: &Login) -> Result<Option<Principal>, RepoError> {
-        Ok(self
-            .state()
-            .principals
-            .values()
-            .find(|p| &p.login == login)
-            .cloned())
+        Ok(self.state().principal_by_login(login))
     }
-
     async fn list_principals(&mut self, page: Page) -> Result<Paged<Principal>, RepoError> {
-        let mut v: Vec<Principal> = self.state().principals.values().cloned().collect();
-        v.sort_by(|a, b| a.login.as_str().cmp(b.login.as_str()));
-        Ok(paged(v, page))
+        Ok(self.state().list_principals(page))
     }
-
     async fn save_principal(&mut self, p: &Principal) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if s.principals
-            .values()
-            .any(|o| o.id != p.id && o.login == p.login)
-        {
-            return Err(RepoError::Conflict(format!("login {} is taken", p.login)));
-        }
-        s.principals.insert(p.id, p.clone());
-        Ok(())
+        self.state_mut()?.save_principal(p)
     }
-
     async fn count_principals(&mut self) -> Result<u64, RepoError> {
         Ok(self.state().principals.len() as u64)
     }
 
-    async fn save_session(&mut self, session: &Session) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.principals.contains_key(&session.principal) {
-            return Err(missing("principal", session.principal));
-        }
-        s.sessions.insert(session.token_hash, session.clone());
-        Ok(())
+    async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
+        self.state_mut()?.save_session(s)
     }
-
     async fn session(&mut self, token_hash: &ContentHash) -> Result<Option<Session>, RepoError> {
         Ok(self.state().sessions.get(token_hash).cloned())
     }
-
     async fn delete_session(&mut self, token_hash: &ContentHash) -> Result<(), RepoError> {
         self.state_mut()?.sessions.remove(token_hash);
         Ok(())
     }
-
     async fn delete_sessions_of(&mut self, principal: PrincipalId) -> Result<(), RepoError> {
-        self.state_mut()?
-            .sessions
-            .retain(|_, s| s.principal != principal);
+        self.state_mut()?.delete_sessions_of(principal);
         Ok(())
     }
-
     async fn delete_expired_sessions(&mut self, now: OffsetDateTime) -> Result<u64, RepoError> {
-        let s = self.state_mut()?;
-        let before = s.sessions.len();
-        s.sessions.retain(|_, s| s.expires_at > now);
-        Ok((before - s.sessions.len()) as u64)
+        Ok(self.state_mut()?.delete_expired_sessions(now))
     }
 
     async fn save_token(&mut self, t: &ApiToken) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.principals.contains_key(&t.principal) {
-            return Err(missing("principal", t.principal));
-        }
-        if s.tokens
-            .values()
-            .any(|o| o.id != t.id && o.token_hash == t.token_hash)
-        {
-            return Err(RepoError::Conflict("token hash is taken".into()));
-        }
-        s.tokens.insert(t.id, t.clone());
-        Ok(())
+        self.state_mut()?.save_token(t)
     }
-
     async fn token_by_hash(
         &mut self,
         token_hash: &ContentHash,
     ) -> Result<Option<ApiToken>, RepoError> {
-        Ok(self
-            .state()
-            .tokens
-            .values()
-            .find(|t| &t.token_hash == token_hash)
-            .cloned())
+        Ok(self.state().token_by_hash(token_hash))
     }
-
     async fn token(&mut self, id: TokenId) -> Result<Option<ApiToken>, RepoError> {
         Ok(self.state().tokens.get(&id).cloned())
     }
-
     async fn list_tokens(
         &mut self,
         principal: Option<PrincipalId>,
     ) -> Result<Vec<ApiToken>, RepoError> {
-        let mut v: Vec<ApiToken> = self
-            .state()
-            .tokens
-            .values()
-            .filter(|t| principal.is_none_or(|p| t.principal == p))
-            .cloned()
-            .collect();
-        v.sort_by_key(|t| (t.created_at, t.id));
-        Ok(v)
+        Ok(self.state().list_tokens(principal))
     }
 
     async fn space(&mut self, id: SpaceId) -> Result<Option<Space>, RepoError> {
         Ok(self.state().spaces.get(&id).cloned())
     }
-
     async fn space_by_slug(&mut self, slug: &str) -> Result<Option<Space>, RepoError> {
-        Ok(self
-            .state()
-            .spaces
-            .values()
-            .find(|s| s.slug.as_str() == slug)
-            .cloned())
+        Ok(self.state().space_by_slug(slug))
     }
-
     async fn save_space(&mut self, space: &Space) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if s.spaces
-            .values()
-            .any(|o| o.id != space.id && o.slug == space.slug)
-        {
-            return Err(RepoError::Conflict(format!("slug {} is taken", space.slug)));
-        }
-        s.spaces.insert(space.id, space.clone());
-        Ok(())
+        self.state_mut()?.save_space(space)
     }
-
     async fn list_spaces(&mut self, page: Page) -> Result<Paged<Space>, RepoError> {
-        let mut v: Vec<Space> = self.state().spaces.values().cloned().collect();
-        v.sort_by_cached_key(space_order);
-        Ok(paged(v, page))
+        Ok(self.state().list_spaces(page))
     }
-
     async fn list_spaces_of(
         &mut self,
         principal: PrincipalId,
         page: Page,
     ) -> Result<Paged<SpaceWithRole>, RepoError> {
-        let s = self.state();
-        let mut v: Vec<SpaceWithRole> = s
-            .memberships
-            .values()
-            .filter(|m| m.principal == principal && !m.removed)
-            .filter_map(|m| {
-                s.spaces.get(&m.space).map(|space| SpaceWithRole {
-                    space: space.clone(),
-                    role: m.role,
-                })
-            })
-            .collect();
-        v.sort_by_cached_key(|sr| space_order(&sr.space));
-        Ok(paged(v, page))
+        Ok(self.state().list_spaces_of(principal, page))
     }
-
     async fn membership(
         &mut self,
         space: SpaceId,
@@ -395,145 +275,51 @@ impl Tx for MemTx {
     ) -> Result<Option<Membership>, RepoError> {
         Ok(self.state().memberships.get(&(space, principal)).cloned())
     }
-
     async fn save_membership(&mut self, m: &Membership) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.spaces.contains_key(&m.space) {
-            return Err(missing("space", m.space));
-        }
-        s.memberships.insert((m.space, m.principal), m.clone());
-        Ok(())
+        self.state_mut()?.save_membership(m)
     }
-
     async fn list_members(&mut self, space: SpaceId) -> Result<Vec<Membership>, RepoError> {
-        // The map is ordered by (space, principal): members come by principal id.
-        Ok(self
-            .state()
-            .memberships
-            .values()
-            .filter(|m| m.space == space && !m.removed)
-            .cloned()
-            .collect())
+        Ok(self.state().list_members(space))
     }
 
     async fn folder(&mut self, id: FolderId) -> Result<Option<Folder>, RepoError> {
         Ok(self.state().folders.get(&id).cloned())
     }
-
     async fn save_folder(&mut self, f: &Folder) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.spaces.contains_key(&f.space) {
-            return Err(missing("space", f.space));
-        }
-        if live_folder(f) {
-            let key = f.name.unique_key();
-            let clash = s.folders.values().any(|o| {
-                o.id != f.id
-                    && o.space == f.space
-                    && o.parent == f.parent
-                    && live_folder(o)
-                    && o.name.unique_key() == key
-            });
-            if clash {
-                return Err(RepoError::Conflict(format!(
-                    "name {} is taken in this folder",
-                    f.name
-                )));
-            }
-        }
-        s.folders.insert(f.id, f.clone());
-        Ok(())
+        self.state_mut()?.save_folder(f)
     }
-
     async fn list_folders(
         &mut self,
         space: SpaceId,
         parent: Option<FolderId>,
     ) -> Result<Vec<Folder>, RepoError> {
-        let v = self
-            .state()
-            .folders
-            .values()
-            .filter(|f| f.space == space && f.parent == parent && live_folder(f))
-            .cloned()
-            .collect();
-        Ok(sort_folders(v))
+        Ok(self.state().list_folders(space, parent))
     }
-
     async fn all_folders(&mut self, space: SpaceId) -> Result<Vec<Folder>, RepoError> {
-        let v = self
-            .state()
-            .folders
-            .values()
-            .filter(|f| f.space == space && !f.purged)
-            .cloned()
-            .collect();
-        Ok(sort_folders(v))
+        Ok(self.state().all_folders(space))
     }
 
     async fn document(&mut self, id: DocumentId) -> Result<Option<Document>, RepoError> {
         Ok(self.state().documents.get(&id).cloned())
     }
-
     async fn save_document(&mut self, d: &Document) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.spaces.contains_key(&d.space) {
-            return Err(missing("space", d.space));
-        }
-        if live_document(d) {
-            let key = d.name.unique_key();
-            let clash = s.documents.values().any(|o| {
-                o.id != d.id
-                    && o.space == d.space
-                    && o.folder == d.folder
-                    && live_document(o)
-                    && o.name.unique_key() == key
-            });
-            if clash {
-                return Err(RepoError::Conflict(format!(
-                    "name {} is taken in this folder",
-                    d.name
-                )));
-            }
-        }
-        s.documents.insert(d.id, d.clone());
-        Ok(())
+        self.state_mut()?.save_document(d)
     }
-
     async fn list_documents(
         &mut self,
         space: SpaceId,
         folder: Option<FolderId>,
         page: Page,
     ) -> Result<Paged<Document>, RepoError> {
-        let v = self
-            .state()
-            .documents
-            .values()
-            .filter(|d| d.space == space && d.folder == folder && live_document(d))
-            .cloned()
-            .collect();
-        Ok(paged(sort_documents(v), page))
+        Ok(self.state().list_documents(space, folder, page))
     }
-
     async fn documents_in_folders(
         &mut self,
         space: SpaceId,
         folders: &[FolderId],
     ) -> Result<Vec<Document>, RepoError> {
-        let wanted: HashSet<FolderId> = folders.iter().copied().collect();
-        let v = self
-            .state()
-            .documents
-            .values()
-            .filter(|d| {
-                d.space == space && !d.purged && d.folder.is_some_and(|f| wanted.contains(&f))
-            })
-            .cloned()
-            .collect();
-        Ok(sort_documents(v))
+        Ok(self.state().documents_in_folders(space, folders))
     }
-
     async fn name_taken(
         &mut self,
         space: SpaceId,
@@ -541,88 +327,127 @@ impl Tx for MemTx {
         unique_key: &str,
         except: Option<uuid::Uuid>,
     ) -> Result<bool, RepoError> {
-        let s = self.state();
-        let other = |id: uuid::Uuid| except != Some(id);
-        let folder = s.folders.values().any(|f| {
-            f.space == space
-                && f.parent == parent
-                && live_folder(f)
-                && other(f.id.as_uuid())
-                && f.name.unique_key() == unique_key
-        });
-        let document = s.documents.values().any(|d| {
-            d.space == space
-                && d.folder == parent
-                && live_document(d)
-                && other(d.id.as_uuid())
-                && d.name.unique_key() == unique_key
-        });
-        Ok(folder || document)
+        Ok(self.state().name_taken(space, parent, unique_key, except))
     }
-
     async fn list_trash(
         &mut self,
         space: SpaceId,
     ) -> Result<(Vec<Folder>, Vec<Document>), RepoError> {
-        let s = self.state();
-        let folders = s
-            .folders
-            .values()
-            .filter(|f| f.space == space && f.trashed.is_some() && !f.purged)
-            .cloned()
-            .collect();
-        let documents = s
-            .documents
-            .values()
-            .filter(|d| d.space == space && d.trashed.is_some() && !d.purged)
-            .cloned()
-            .collect();
-        Ok((sort_folders(folders), sort_documents(documents)))
+        Ok(self.state().list_trash(space))
     }
 
     async fn save_version(&mut self, v: &Version) -> Result<(), RepoError> {
-        let s = self.state_mut()?;
-        if !s.documents.contains_key(&v.document) {
-            return Err(missing("document", v.document));
-        }
-        s.versions.insert((v.document, v.number), v.clone());
-        Ok(())
+        self.state_mut()?.save_version(v)
     }
-
     async fn list_versions(&mut self, document: DocumentId) -> Result<Vec<Version>, RepoError> {
-        // The map is ordered by (document, number).
-        Ok(self
-            .state()
-            .versions
-            .values()
-            .filter(|v| v.document == document)
-            .cloned()
-            .collect())
+        Ok(self.state().list_versions(document))
     }
-
     async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError> {
-        self.state_mut()?
-            .versions
-            .retain(|(d, _), _| *d != document);
+        self.state_mut()?.delete_versions(document);
         Ok(())
     }
 
     async fn document_type(&mut self, key: &str) -> Result<Option<DocumentType>, RepoError> {
         Ok(self.state().document_types.get(key).cloned())
     }
-
     async fn save_document_type(&mut self, t: &DocumentType) -> Result<(), RepoError> {
         self.state_mut()?
             .document_types
             .insert(t.key.clone(), t.clone());
         Ok(())
     }
-
     async fn list_document_types(&mut self) -> Result<Vec<DocumentType>, RepoError> {
         Ok(self.state().document_types.values().cloned().collect())
     }
 
     async fn referenced_hashes(&mut self) -> Result<HashSet<ContentHash>, RepoError> {
-        Ok(self.state().versions.values().map(|v| v.hash).collect())
+        Ok(self.state().referenced_hashes())
+    }
+
+    async fn current_revision(&mut self) -> Result<Revision, RepoError> {
+        Ok(Revision(self.state().revision))
+    }
+    async fn save_invitation(&mut self, i: &Invitation) -> Result<(), RepoError> {
+        self.state_mut()?.save_invitation(i)
+    }
+    async fn invitation(&mut self, id: uuid::Uuid) -> Result<Option<Invitation>, RepoError> {
+        Ok(self.state().invitations.get(&id).cloned())
+    }
+    async fn invitation_by_hash(
+        &mut self,
+        secret_hash: &ContentHash,
+    ) -> Result<Option<Invitation>, RepoError> {
+        Ok(self.state().invitation_by_hash(secret_hash))
+    }
+    async fn list_invitations(&mut self, space: SpaceId) -> Result<Vec<Invitation>, RepoError> {
+        Ok(self.state().list_invitations(space))
+    }
+
+    async fn changes(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+        limit: u64,
+    ) -> Result<Vec<ChangeRow>, RepoError> {
+        Ok(self.state().changes(space, after, limit))
+    }
+    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
+        Ok(self.state().spaces_shared_with(edge))
+    }
+    async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError> {
+        Ok(self.state().applied_ops.get(&op_id).cloned())
+    }
+    async fn save_applied_op(&mut self, op: &AppliedOp) -> Result<(), RepoError> {
+        self.state_mut()?.applied_ops.insert(op.op_id, op.clone());
+        Ok(())
+    }
+    async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError> {
+        Ok(self.state().list_quarantine(space))
+    }
+    async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError> {
+        self.state_mut()?.save_edge_status(s);
+        Ok(())
+    }
+    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError> {
+        Ok(self.state().edge_status.get(edge).cloned())
+    }
+    async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError> {
+        Ok(self.state().list_edge_status())
+    }
+
+    async fn cursors(&mut self) -> Result<Vec<(SpaceId, Revision)>, RepoError> {
+        Ok(self.state().cursors())
+    }
+    async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError> {
+        self.state_mut()?.cursors.insert(space, revision);
+        Ok(())
+    }
+    async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError> {
+        Ok(self.state_mut()?.purge_space(space))
+    }
+    async fn append_outbox(&mut self, item: &OutboxItem) -> Result<i64, RepoError> {
+        self.state_mut()?.append_outbox(item)
+    }
+    async fn pending_outbox(
+        &mut self,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<OutboxItem>, RepoError> {
+        Ok(self.state().pending_outbox(after_seq, limit))
+    }
+    async fn outbox_item(&mut self, op_id: uuid::Uuid) -> Result<Option<OutboxItem>, RepoError> {
+        Ok(self.state().outbox_item(op_id))
+    }
+    async fn set_outbox_outcome(
+        &mut self,
+        op_id: uuid::Uuid,
+        outcome: OpOutcome,
+        detail: &str,
+    ) -> Result<(), RepoError> {
+        self.state_mut()?.set_outbox_outcome(op_id, outcome, detail);
+        Ok(())
+    }
+    async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError> {
+        Ok(self.state().list_outbox(space))
     }
 }

@@ -64,7 +64,7 @@ fn token_hash(token: &str) -> ContentHash {
 pub const API_TOKEN_PREFIX: &str = "psr_";
 
 impl Passerelle {
-    fn check_password_policy(&self, password: &str) -> Result<(), CoreError> {
+    pub(crate) fn check_password_policy(&self, password: &str) -> Result<(), CoreError> {
         if password.chars().count() < self.settings.min_password_len {
             return Err(CoreError::invalid(
                 "weak_password",

@@ -64,7 +64,7 @@ impl std::fmt::Debug for VersionContent {
 
 /// Keeps a client-declared media type only if it looks like one; content is
 /// always served as an attachment with nosniff, so this is a label, not trust.
-fn media_type(raw: Option<&str>) -> String {
+pub(crate) fn media_type(raw: Option<&str>) -> String {
     let fallback = "application/octet-stream".to_owned();
     let Some(raw) = raw else { return fallback };
     let essence = raw
@@ -85,7 +85,7 @@ fn media_type(raw: Option<&str>) -> String {
     if valid { essence } else { fallback }
 }
 
-fn check_comment(c: &str) -> Result<String, CoreError> {
+pub(crate) fn check_comment(c: &str) -> Result<String, CoreError> {
     if c.chars().count() > 1000 || c.chars().any(|c| c.is_control() && c != '\n') {
         return Err(CoreError::invalid(
             "invalid_comment",
@@ -97,7 +97,7 @@ fn check_comment(c: &str) -> Result<String, CoreError> {
 
 impl Passerelle {
     /// Resolves and validates a document type and its metadata.
-    async fn typed_metadata(
+    pub(crate) async fn typed_metadata(
         &self,
         tx: &mut Box<dyn Tx>,
         doc_type: Option<&str>,
@@ -130,7 +130,7 @@ impl Passerelle {
 
     /// Every check of `upload` that does not need the content; run before the
     /// body is read (fail fast) and again in the write transaction.
-    async fn check_new_document(
+    pub(crate) async fn check_new_document(
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
@@ -167,46 +167,69 @@ impl Passerelle {
             }
             let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
             let mut tx = self.write().await?;
-            let (a, name, metadata) = self.check_new_document(&mut tx, actor, &new).await?;
-            let author = actor.principal()?.id;
-            let now = self.clock.now();
-            let rev = tx.next_revision().await?;
-            let document = Document {
-                id: DocumentId::new(),
-                space: new.space,
-                folder: new.folder,
-                name,
-                doc_type: new.doc_type.clone(),
-                metadata,
-                current_version: 1,
-                created_by: author,
-                created_at: now,
-                updated_at: now,
-                trashed: None,
-                purged: false,
-                revision: rev,
-            };
-            let version = self.version_row(&document, 1, blob, new.media_type.as_deref(), author, comment, rev);
-            tx.save_document(&document).await?;
-            tx.save_version(&version).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "document.upload",
-                Some(new.space),
-                Some(document.id.to_string()),
-                json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
-            )
-            .await?;
+            let view = self.create_document_in(&mut tx, actor, &new, blob, comment).await?;
             tx.commit().await?;
-            tracing::info!(doc = %document.id, space = %new.space, bytes = blob.size, "document stored");
-            Ok::<_, Fail>(DocumentView {
-                document,
-                version,
-                role: a.role,
-            })
+            tracing::info!(doc = %view.document.id, space = %new.space, bytes = blob.size, "document stored");
+            Ok::<_, Fail>(view)
         })
         .await
+    }
+
+    /// Creates a document whose content is already a durable blob, inside
+    /// `tx` (checks included). Used by `upload` and by the application of
+    /// contractors' operations replicated from an edge.
+    pub(crate) async fn create_document_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        new: &NewDocument,
+        blob: BlobInfo,
+        comment: String,
+    ) -> Outcome<DocumentView> {
+        let (a, name, metadata) = self.check_new_document(tx, actor, new).await?;
+        let author = actor.principal()?.id;
+        let now = self.clock.now();
+        let rev = tx.next_revision().await?;
+        let document = Document {
+            id: DocumentId::new(),
+            space: new.space,
+            folder: new.folder,
+            name,
+            doc_type: new.doc_type.clone(),
+            metadata,
+            current_version: 1,
+            created_by: author,
+            created_at: now,
+            updated_at: now,
+            trashed: None,
+            purged: false,
+            revision: rev,
+        };
+        let version = self.version_row(
+            &document,
+            1,
+            blob,
+            new.media_type.as_deref(),
+            author,
+            comment,
+            rev,
+        );
+        tx.save_document(&document).await?;
+        tx.save_version(&version).await?;
+        self.audit(
+            tx,
+            actor,
+            "document.upload",
+            Some(new.space),
+            Some(document.id.to_string()),
+            json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
+        )
+        .await?;
+        Ok(DocumentView {
+            document,
+            version,
+            role: a.role,
+        })
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -310,7 +333,7 @@ impl Passerelle {
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn append_version(
+    pub(crate) async fn append_version(
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
@@ -466,39 +489,55 @@ impl Passerelle {
     ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(
-                Action::Edit {
-                    own: Access::owns(actor, d.created_by),
-                },
-                || id.to_string(),
-            )?;
-            a.require_writable()?;
-            d.metadata = self
-                .typed_metadata(&mut tx, doc_type.as_deref(), &metadata)
+            let out = self
+                .update_metadata_in(&mut tx, actor, id, doc_type, metadata)
                 .await?;
-            d.doc_type = doc_type;
-            d.updated_at = self.clock.now();
-            d.revision = tx.next_revision().await?;
-            tx.save_document(&d).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "document.metadata",
-                Some(d.space),
-                Some(id.to_string()),
-                json!({ "type": d.doc_type, "metadata": d.metadata }),
-            )
-            .await?;
-            let version = self.current_version(&mut tx, &d).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(DocumentView {
-                document: d,
-                version,
-                role: a.role,
-            })
+            Ok::<_, Fail>(out)
         })
         .await
+    }
+
+    /// `update_metadata` inside an open write transaction (also used to apply
+    /// contractors' operations replicated from an edge).
+    pub(crate) async fn update_metadata_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: DocumentId,
+        doc_type: Option<String>,
+        metadata: Map<String, Value>,
+    ) -> Outcome<DocumentView> {
+        let (a, mut d) = self.document_access(tx, actor, id).await?;
+        a.require(
+            Action::Edit {
+                own: Access::owns(actor, d.created_by),
+            },
+            || id.to_string(),
+        )?;
+        a.require_writable()?;
+        d.metadata = self
+            .typed_metadata(tx, doc_type.as_deref(), &metadata)
+            .await?;
+        d.doc_type = doc_type;
+        d.updated_at = self.clock.now();
+        d.revision = tx.next_revision().await?;
+        tx.save_document(&d).await?;
+        self.audit(
+            tx,
+            actor,
+            "document.metadata",
+            Some(d.space),
+            Some(id.to_string()),
+            json!({ "type": d.doc_type, "metadata": d.metadata }),
+        )
+        .await?;
+        let version = self.current_version(tx, &d).await?;
+        Ok(DocumentView {
+            document: d,
+            version,
+            role: a.role,
+        })
     }
 
     /// Renames and/or moves a document within its space.
@@ -512,80 +551,108 @@ impl Passerelle {
     ) -> Result<DocumentView, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(
-                Action::Edit {
-                    own: Access::owns(actor, d.created_by),
-                },
-                || id.to_string(),
-            )?;
-            a.require_writable()?;
-            if let Some(n) = new_name {
-                d.name = DocumentName::parse(n).map_err(CoreError::name)?;
-            }
-            if let Some(folder) = new_folder {
-                if let Some(f) = folder {
-                    self.live_folder(&mut tx, d.space, f).await?;
-                }
-                d.folder = folder;
-            }
-            self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
+            let out = self
+                .update_document_in(&mut tx, actor, id, new_name, new_folder)
                 .await?;
-            d.updated_at = self.clock.now();
-            d.revision = tx.next_revision().await?;
-            tx.save_document(&d).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "document.update",
-                Some(d.space),
-                Some(id.to_string()),
-                json!({ "name": d.name.as_str(), "folder": d.folder.map(|f| f.to_string()) }),
-            )
-            .await?;
-            let version = self.current_version(&mut tx, &d).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(DocumentView {
-                document: d,
-                version,
-                role: a.role,
-            })
+            Ok::<_, Fail>(out)
         })
         .await
+    }
+
+    /// `update_document` inside an open write transaction (also used to apply
+    /// contractors' operations replicated from an edge).
+    pub(crate) async fn update_document_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: DocumentId,
+        new_name: Option<&str>,
+        new_folder: Option<Option<FolderId>>,
+    ) -> Outcome<DocumentView> {
+        let (a, mut d) = self.document_access(tx, actor, id).await?;
+        a.require(
+            Action::Edit {
+                own: Access::owns(actor, d.created_by),
+            },
+            || id.to_string(),
+        )?;
+        a.require_writable()?;
+        if let Some(n) = new_name {
+            d.name = DocumentName::parse(n).map_err(CoreError::name)?;
+        }
+        if let Some(folder) = new_folder {
+            if let Some(f) = folder {
+                self.live_folder(tx, d.space, f).await?;
+            }
+            d.folder = folder;
+        }
+        self.ensure_name_free(tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
+            .await?;
+        d.updated_at = self.clock.now();
+        d.revision = tx.next_revision().await?;
+        tx.save_document(&d).await?;
+        self.audit(
+            tx,
+            actor,
+            "document.update",
+            Some(d.space),
+            Some(id.to_string()),
+            json!({ "name": d.name.as_str(), "folder": d.folder.map(|f| f.to_string()) }),
+        )
+        .await?;
+        let version = self.current_version(tx, &d).await?;
+        Ok(DocumentView {
+            document: d,
+            version,
+            role: a.role,
+        })
     }
 
     /// Moves a document to the trash.
     pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let (a, mut d) = self.document_access(&mut tx, actor, id).await?;
-            a.require(
-                Action::Delete {
-                    own: Access::owns(actor, d.created_by),
-                },
-                || id.to_string(),
-            )?;
-            a.require_writable()?;
-            d.trashed = Some(crate::model::Trashed {
-                at: self.clock.now(),
-                by: actor.principal().map(|p| p.id).unwrap_or(d.created_by),
-                with_folder: None,
-            });
-            d.revision = tx.next_revision().await?;
-            tx.save_document(&d).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "document.delete",
-                Some(d.space),
-                Some(id.to_string()),
-                json!({ "name": d.name.as_str() }),
-            )
-            .await?;
+            let out = self.delete_document_in(&mut tx, actor, id).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(())
+            Ok::<_, Fail>(out)
         })
         .await
+    }
+
+    /// `delete_document` inside an open write transaction (also used to apply
+    /// contractors' operations replicated from an edge).
+    pub(crate) async fn delete_document_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Outcome<()> {
+        let (a, mut d) = self.document_access(tx, actor, id).await?;
+        a.require(
+            Action::Delete {
+                own: Access::owns(actor, d.created_by),
+            },
+            || id.to_string(),
+        )?;
+        a.require_writable()?;
+        d.trashed = Some(crate::model::Trashed {
+            at: self.clock.now(),
+            by: actor.principal().map(|p| p.id).unwrap_or(d.created_by),
+            with_folder: None,
+        });
+        d.revision = tx.next_revision().await?;
+        tx.save_document(&d).await?;
+        self.audit(
+            tx,
+            actor,
+            "document.delete",
+            Some(d.space),
+            Some(id.to_string()),
+            json!({ "name": d.name.as_str() }),
+        )
+        .await?;
+        Ok(())
     }
 
     /// Document types known to this node (any authenticated caller).

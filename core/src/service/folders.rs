@@ -69,40 +69,57 @@ impl Passerelle {
     ) -> Result<Folder, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let a = self.access(&mut tx, actor, space).await?;
-            a.require(Action::Create, || space.to_string())?;
-            a.require_writable()?;
-            let name = DocumentName::parse(name).map_err(CoreError::name)?;
-            if let Some(p) = parent {
-                self.live_folder(&mut tx, space, p).await?;
-            }
-            self.ensure_name_free(&mut tx, space, parent, &name, None)
+            let out = self
+                .create_folder_in(&mut tx, actor, space, parent, name, FolderId::new())
                 .await?;
-            let f = Folder {
-                id: FolderId::new(),
-                space,
-                parent,
-                name,
-                created_by: actor.principal()?.id,
-                created_at: self.clock.now(),
-                trashed: None,
-                purged: false,
-                revision: tx.next_revision().await?,
-            };
-            tx.save_folder(&f).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "folder.create",
-                Some(space),
-                Some(f.id.to_string()),
-                json!({ "name": f.name.as_str() }),
-            )
-            .await?;
             tx.commit().await?;
-            Ok::<_, Fail>(f)
+            Ok::<_, Fail>(out)
         })
         .await
+    }
+
+    /// `create_folder` inside an open write transaction (also used to apply
+    /// contractors' operations replicated from an edge).
+    pub(crate) async fn create_folder_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        name: &str,
+        id: FolderId,
+    ) -> Outcome<Folder> {
+        let a = self.access(tx, actor, space).await?;
+        a.require(Action::Create, || space.to_string())?;
+        a.require_writable()?;
+        let name = DocumentName::parse(name).map_err(CoreError::name)?;
+        if let Some(p) = parent {
+            self.live_folder(tx, space, p).await?;
+        }
+        self.ensure_name_free(tx, space, parent, &name, None)
+            .await?;
+        let f = Folder {
+            id,
+            space,
+            parent,
+            name,
+            created_by: actor.principal()?.id,
+            created_at: self.clock.now(),
+            trashed: None,
+            purged: false,
+            revision: tx.next_revision().await?,
+        };
+        tx.save_folder(&f).await?;
+        self.audit(
+            tx,
+            actor,
+            "folder.create",
+            Some(space),
+            Some(f.id.to_string()),
+            json!({ "name": f.name.as_str() }),
+        )
+        .await?;
+        Ok(f)
     }
 
     /// Lists a folder (or the root with `folder: None`).

@@ -107,7 +107,7 @@ impl Passerelle {
                 description,
                 domain,
                 visibility: new.visibility,
-                shared: false,
+                edge: None,
                 archived: false,
                 created_by: creator.id,
                 created_at: self.clock.now(),

@@ -810,3 +810,4 @@ fn non_admins_cannot_create_accounts_or_types() {
         ));
     });
 }
+mod replication;

@@ -22,6 +22,8 @@ pub struct SpaceDto {
     pub visibility: VisibilityDto,
     /// Replicated to the edge for outside contractors.
     pub shared: bool,
+    /// The edge node it is shared with (`null`: internal only).
+    pub edge: Option<String>,
     pub archived: bool,
     pub created_by: Uuid,
     #[serde(with = "time::serde::rfc3339")]
@@ -39,7 +41,8 @@ impl SpaceDto {
             description: s.description.clone(),
             domain: s.domain.clone(),
             visibility: s.visibility.into(),
-            shared: s.shared,
+            shared: s.shared(),
+            edge: s.edge.clone(),
             archived: s.archived,
             created_by: s.created_by.as_uuid(),
             created_at: s.created_at,

@@ -47,7 +47,7 @@ impl PartialSchema for RawContent {
 impl ToSchema for RawContent {}
 
 /// The request body as a stream of chunks, as core's ports take content.
-fn byte_stream(body: Body) -> ByteStream {
+pub(crate) fn byte_stream(body: Body) -> ByteStream {
     Box::pin(
         body.into_data_stream()
             .map(|chunk| chunk.map_err(io::Error::other)),
@@ -55,7 +55,7 @@ fn byte_stream(body: Body) -> ByteStream {
 }
 
 /// Refuses before reading a byte when the declared length is over the limit.
-fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError> {
+pub(crate) fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError> {
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -66,7 +66,7 @@ fn check_declared_length(headers: &HeaderMap, limit: u64) -> Result<(), ApiError
     }
 }
 
-fn media_type(headers: &HeaderMap) -> Option<String> {
+pub(crate) fn media_type(headers: &HeaderMap) -> Option<String> {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -74,7 +74,7 @@ fn media_type(headers: &HeaderMap) -> Option<String> {
 }
 
 /// Metadata from the header, else from `?metadata=`; it must be a JSON object.
-fn upload_metadata(
+pub(crate) fn upload_metadata(
     headers: &HeaderMap,
     query: Option<&str>,
 ) -> Result<Map<String, Value>, ApiError> {

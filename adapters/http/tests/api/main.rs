@@ -4,8 +4,10 @@
 mod admin;
 mod auth;
 mod content;
+mod edge;
 mod errors;
 mod openapi;
 mod server;
+mod sharing;
 mod spaces;
 mod support;

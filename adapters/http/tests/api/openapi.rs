@@ -1,14 +1,15 @@
-//! The OpenAPI document covers exactly the routes the router serves.
+//! Each OpenAPI document (internal node, edge node) covers exactly the
+//! routes its router serves.
 
 use std::collections::BTreeSet;
 
 use axum::http::{Method, StatusCode};
-use passerelle_http::{ROUTES, openapi};
+use passerelle_http::{EDGE_ROUTES, ROUTES, edge_openapi, openapi};
+use utoipa::openapi::OpenApi;
 
 use crate::support::*;
 
-fn documented() -> BTreeSet<(String, String)> {
-    let doc = openapi();
+fn documented(doc: &OpenApi) -> BTreeSet<(String, String)> {
     let mut out = BTreeSet::new();
     for (path, item) in &doc.paths.paths {
         let ops = [
@@ -30,14 +31,14 @@ fn documented() -> BTreeSet<(String, String)> {
     out
 }
 
-#[test]
-fn the_route_table_and_the_openapi_document_list_the_same_operations() {
-    let table: BTreeSet<(String, String)> = ROUTES
+#[track_caller]
+fn assert_same_operations(routes: &[(&str, &str)], doc: &OpenApi) {
+    let table: BTreeSet<(String, String)> = routes
         .iter()
         .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
         .collect();
-    assert_eq!(table.len(), ROUTES.len(), "a route is listed twice");
-    let documented = documented();
+    assert_eq!(table.len(), routes.len(), "a route is listed twice");
+    let documented = documented(doc);
     let undocumented: Vec<_> = table.difference(&documented).collect();
     let unlisted: Vec<_> = documented.difference(&table).collect();
     assert!(
@@ -46,27 +47,12 @@ fn the_route_table_and_the_openapi_document_list_the_same_operations() {
     );
     assert!(
         unlisted.is_empty(),
-        "documented operations missing from ROUTES: {unlisted:?}"
+        "documented operations missing from the route table: {unlisted:?}"
     );
 }
 
-/// Fills `{param}`s with values of the right shape.
-fn concrete(path: &str) -> String {
-    path.split('/')
-        .map(|seg| match seg {
-            "{n}" => "1".to_owned(),
-            "{login}" | "{key}" => "someone".to_owned(),
-            s if s.starts_with('{') => "00000000-0000-7000-8000-000000000000".to_owned(),
-            s => s.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join("/")
-}
-
-#[tokio::test]
-async fn every_listed_route_is_served_by_the_router() {
-    let t = TestApp::new().await;
-    for (method, path) in ROUTES {
+async fn assert_all_routed(t: &TestApp, routes: &[(&str, &str)]) {
+    for (method, path) in routes {
         let uri = concrete(path);
         let m = Method::from_bytes(method.as_bytes()).expect("method");
         let r = t.send(empty(m, &uri)).await;
@@ -78,6 +64,38 @@ async fn every_listed_route_is_served_by_the_router() {
             r.status
         );
     }
+}
+
+#[test]
+fn the_route_table_and_the_openapi_document_list_the_same_operations() {
+    assert_same_operations(ROUTES, &openapi());
+}
+
+#[test]
+fn the_edge_route_table_and_its_openapi_document_list_the_same_operations() {
+    assert_same_operations(EDGE_ROUTES, &edge_openapi());
+}
+
+#[tokio::test]
+async fn every_listed_route_is_served_by_the_router() {
+    assert_all_routed(&TestApp::new().await, ROUTES).await;
+}
+
+#[tokio::test]
+async fn every_listed_edge_route_is_served_by_the_edge_router() {
+    assert_all_routed(&TestApp::edge(), EDGE_ROUTES).await;
+}
+
+#[tokio::test]
+async fn the_edge_serves_its_own_document() {
+    let t = TestApp::edge();
+    let r = t.send(empty(Method::GET, "/api/v1/openapi.json")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let doc = r.json();
+    assert_eq!(doc["info"]["title"], "Passerelle edge API");
+    assert!(doc["paths"]["/api/v1/invitations/accept"]["post"].is_object());
+    assert!(doc["paths"]["/api/v1/users"].is_null());
+    assert!(doc["paths"]["/api/v1/spaces/{id}/documents"]["post"]["responses"]["202"].is_object());
 }
 
 #[tokio::test]

@@ -7,11 +7,11 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::fakes::{MemBlobStore, MemRepository};
+use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::NewAgent;
 use passerelle_core::{Actor, CoreSettings, Passerelle};
-use passerelle_http::{AppState, Argon2Passwords, HttpConfig, router};
+use passerelle_http::{AppState, Argon2Passwords, HttpConfig, edge_router, router};
 use serde_json::Value;
 use tower::ServiceExt;
 
@@ -96,6 +96,21 @@ impl TestApp {
             app: app.clone(),
             config,
         });
+        Self { router, app, blobs }
+    }
+
+    /// An edge node over empty in-memory stores: nothing is replicated yet
+    /// (seed it with `app.apply_changes`, as the replication does).
+    pub fn edge() -> Self {
+        let blobs = Arc::new(MemBlobStore::new());
+        let app = Passerelle::new(
+            Arc::new(MemRepository::new()),
+            blobs.clone(),
+            Arc::new(SystemClock),
+            Arc::new(FastPasswords),
+            CoreSettings::default(),
+        );
+        let router = edge_router(AppState::new(app.clone(), HttpConfig::default()));
         Self { router, app, blobs }
     }
 
@@ -262,4 +277,17 @@ pub fn pct(s: &str) -> String {
             }
         })
         .collect()
+}
+
+/// Fills a route's `{param}`s with values of the right shape.
+pub fn concrete(path: &str) -> String {
+    path.split('/')
+        .map(|seg| match seg {
+            "{n}" => "1".to_owned(),
+            "{login}" | "{key}" => "someone".to_owned(),
+            s if s.starts_with('{') => "00000000-0000-7000-8000-000000000000".to_owned(),
+            s => s.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
 }

@@ -61,7 +61,7 @@ const UP: &[&str] = &[
         description TEXT NOT NULL,
         domain TEXT NOT NULL,
         visibility TEXT NOT NULL,
-        shared BOOLEAN NOT NULL,
+        edge TEXT,
         archived BOOLEAN NOT NULL,
         created_by {uuid} NOT NULL,
         created_at BIGINT NOT NULL,

@@ -30,6 +30,20 @@ pub(super) async fn next_revision(c: &DatabaseTransaction) -> Result<Revision, R
     Ok(Revision(row.try_get_by_index::<i64>(0).map_err(db_error)?))
 }
 
+/// Reads the `node_state` row without locking it.
+pub(super) async fn current_revision(c: &DatabaseTransaction) -> Result<Revision, RepoError> {
+    let statement = Statement::from_string(
+        c.get_database_backend(),
+        "SELECT revision FROM node_state WHERE id = 1",
+    );
+    let row = c
+        .query_one_raw(statement)
+        .await
+        .map_err(db_error)?
+        .ok_or_else(|| corrupt("node_state", "the node state row is missing"))?;
+    Ok(Revision(row.try_get_by_index::<i64>(0).map_err(db_error)?))
+}
+
 pub(super) async fn head(c: &DatabaseTransaction) -> Result<Option<(i64, ContentHash)>, RepoError> {
     let last = audit::Entity::find()
         .order_by_desc(audit::Column::Seq)

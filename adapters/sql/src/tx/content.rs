@@ -15,13 +15,10 @@ use sea_orm::{
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
 };
 
-use super::{all_into, exec_guarded, paginate, upsert};
+use super::{IN_CHUNK, all_into, exec_guarded, paginate, upsert};
 use crate::convert::hash;
 use crate::entity::{document, folder, version};
 use crate::error::{db_error, write_error};
-
-/// Ids per `IN (…)` list: far below the bind-parameter limits of both engines.
-const IN_CHUNK: usize = 500;
 
 fn live<C: ColumnTrait>(trashed_at: C, purged: C) -> Condition {
     Condition::all()

@@ -5,12 +5,14 @@
 mod accounts;
 mod audit;
 mod content;
+mod replication;
 mod spaces;
 mod transactions;
 
 pub use accounts::*;
 pub use audit::*;
 pub use content::*;
+pub use replication::*;
 pub use spaces::*;
 pub use transactions::*;
 
@@ -21,6 +23,7 @@ use passerelle_core::model::{
 };
 use passerelle_core::names::{DocumentName, Login, Slug};
 use passerelle_core::ports::{RepoError, Repository, Tx, TxMode};
+use passerelle_core::replication::Invitation;
 use passerelle_core::role::Role;
 use serde_json::Map;
 use time::OffsetDateTime;
@@ -62,7 +65,7 @@ pub fn space(slug: &str, title: &str, by: PrincipalId) -> Space {
         description: format!("Espace {title}"),
         domain: "Urbanisme".into(),
         visibility: Visibility::Private,
-        shared: false,
+        edge: None,
         archived: false,
         created_by: by,
         created_at: at(T0 + 1),
@@ -135,6 +138,7 @@ pub fn trashed(by: PrincipalId, with_folder: Option<FolderId>) -> Option<Trashed
 }
 
 /// A row to seed; see [`save`].
+#[derive(Clone)]
 pub enum Row {
     Principal(Principal),
     Space(Space),
@@ -142,6 +146,7 @@ pub enum Row {
     Folder(Folder),
     Document(Document),
     Version(Version),
+    Invitation(Invitation),
 }
 
 macro_rules! row_from {
@@ -153,7 +158,9 @@ macro_rules! row_from {
         }
     )*};
 }
-row_from!(Principal, Space, Membership, Folder, Document, Version);
+row_from!(
+    Principal, Space, Membership, Folder, Document, Version, Invitation
+);
 
 /// Saves `rows` in order, in one committed write transaction.
 pub async fn save(repo: &dyn Repository, rows: impl IntoIterator<Item = Row>) -> Outcome {
@@ -166,6 +173,7 @@ pub async fn save(repo: &dyn Repository, rows: impl IntoIterator<Item = Row>) ->
             Row::Folder(f) => tx.save_folder(&f).await?,
             Row::Document(d) => tx.save_document(&d).await?,
             Row::Version(v) => tx.save_version(&v).await?,
+            Row::Invitation(i) => tx.save_invitation(&i).await?,
         }
     }
     tx.commit().await?;

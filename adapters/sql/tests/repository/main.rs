@@ -84,6 +84,23 @@ contract_tests!(
         a_reader_is_not_blocked_by_a_writer_and_sees_only_committed_rows,
         writes_in_a_read_transaction_are_refused,
         a_conflict_leaves_the_transaction_usable,
+        // replication
+        invitations_round_trip_exactly_and_are_found_by_hash,
+        a_duplicate_invitation_secret_is_a_conflict_and_a_space_is_needed,
+        the_current_revision_is_read_without_taking_one,
+        spaces_shared_with_an_edge_are_listed_by_id,
+        applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newest_first,
+        edge_states_are_upserted_and_listed_by_edge,
+        cursors_are_set_per_space_and_listed_by_space,
+        the_outbox_assigns_increasing_seqs_and_tracks_outcomes,
+        referenced_hashes_include_pending_outbox_content_until_decided,
+        purging_a_space_deletes_its_rows_and_the_principals_left_without_membership,
+        replication_writes_in_a_read_transaction_are_refused,
+        // replication: the change feed
+        changes_carry_every_row_of_the_space_in_revision_order_with_tombstones,
+        changes_stop_at_the_last_whole_revision_within_the_limit,
+        a_revision_larger_than_the_limit_comes_whole,
+        changes_carry_the_principals_of_the_space_without_credentials,
     ],
     by_arc: [concurrent_writers_take_distinct_gapless_revisions],
 );

@@ -1,0 +1,36 @@
+//! Passerelle replication over gRPC (tonic) with mutual TLS 1.3 (rustls): the
+//! edge node's server and the internal node's client (DESIGN.md §4–5).
+//!
+//! Place in the hexagon: a driven/driving adapter. It depends on
+//! `passerelle-core` and `passerelle-proto`, never on another adapter, and links
+//! no certificate-issuing code (rcgen is a dev-dependency only, so the edge
+//! binary never holds CA-signing code). Generated protobuf types stay here.
+//!
+//! Transport guarantees, on both sides: TLS 1.3 only, ring provider, no session
+//! resumption and no 0-RTT, the peer's chain checked against the configured CA
+//! AND its node identity (URI SAN `passerelle://node/<id>`) against an
+//! allow-list; refusals are logged at `warn` with the peer address and reason.
+//!
+//! Modules:
+//! - [`tls`]: rustls configurations ([`tls::server_config`],
+//!   [`tls::client_config`]), node identities ([`tls::NodeId`]), and
+//!   [`tls::ReloadingTls`], which follows certificate renewals on disk.
+//! - [`server`]: [`server::serve_tls`], the edge's accept loop feeding tonic, and
+//!   [`server::PeerInfo`], the authenticated peer every request carries.
+//! - [`client`]: [`client::connect`], a tonic `Channel` to an edge through our
+//!   own TLS connector.
+//! - [`convert`]: protobuf ⇄ core types, validating everything that arrives.
+//! - [`edge_service`]: the `Replication` service an edge serves.
+//! - [`driver`]: the internal node's link to one edge (feed down, outbox up,
+//!   purges, anti-entropy, status).
+
+pub mod client;
+pub mod convert;
+pub mod driver;
+pub mod edge_service;
+pub mod server;
+pub mod tls;
+
+pub use client::connect;
+pub use server::{PeerInfo, ServeError, serve_tls};
+pub use tls::{NodeId, PeerPolicy, ReloadingTls, TlsError, TlsFiles};

@@ -1,0 +1,235 @@
+//! Node identities: the `passerelle://node/<id>` URI SAN every Passerelle
+//! certificate carries, and the allow-list each side checks it against.
+
+use std::fmt;
+use std::str::FromStr;
+
+use x509_parser::extensions::GeneralName;
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+/// Prefix of the URI SAN naming a node (`passerelle://node/<id>`).
+pub const NODE_URI_PREFIX: &str = "passerelle://node/";
+
+/// Identifier of a Passerelle node, as its certificate names it: 1 to 63 of
+/// `[a-z0-9-]` (a DNS label's alphabet, so ids also fit host names and file names).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(String);
+
+impl NodeId {
+    /// Longest accepted id.
+    pub const MAX_LEN: usize = 63;
+
+    /// Parses an id, refusing anything outside `[a-z0-9-]{1,63}`.
+    pub fn parse(id: &str) -> Result<Self, IdentityError> {
+        let valid = (1..=Self::MAX_LEN).contains(&id.len())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if valid {
+            Ok(Self(id.to_owned()))
+        } else {
+            Err(IdentityError::InvalidNodeId(id.escape_debug().to_string()))
+        }
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The URI SAN that names this node in a certificate.
+    pub fn to_uri(&self) -> String {
+        format!("{NODE_URI_PREFIX}{}", self.0)
+    }
+}
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl FromStr for NodeId {
+    type Err = IdentityError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+/// Why a certificate does not name an acceptable node.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdentityError {
+    /// The bytes are not a DER X.509 certificate, or its SAN extension is malformed.
+    #[error("certificate cannot be parsed: {0}")]
+    Unparsable(String),
+    /// No `passerelle://node/<id>` URI SAN.
+    #[error("certificate names no node (no {NODE_URI_PREFIX}<id> URI SAN)")]
+    NoNodeId,
+    /// Several different node URIs: which node this is cannot be decided.
+    #[error("certificate names several nodes: {0} and {1}")]
+    Ambiguous(NodeId, NodeId),
+    /// A node URI (or a configured id) outside `[a-z0-9-]{1,63}`.
+    #[error("invalid node id {0:?}: expected 1 to 63 of [a-z0-9-]")]
+    InvalidNodeId(String),
+    /// A well-formed identity that the configured allow-list does not contain.
+    #[error("node {0} is not in the allow-list")]
+    NotAllowed(NodeId),
+    /// A peer policy with an empty allow-list would refuse every peer.
+    #[error("the peer allow-list is empty: no node could ever connect")]
+    EmptyAllowList,
+}
+
+/// Reads the node id from the `passerelle://node/<id>` URI SAN of a DER
+/// certificate. Other SANs (DNS names, IP addresses, other URIs) are ignored;
+/// the same node URI repeated is accepted, two different ones are not.
+pub fn node_id_from_der(der: &[u8]) -> Result<NodeId, IdentityError> {
+    let (_, cert) =
+        X509Certificate::from_der(der).map_err(|err| IdentityError::Unparsable(err.to_string()))?;
+    let san = cert
+        .subject_alternative_name()
+        .map_err(|err| IdentityError::Unparsable(err.to_string()))?
+        .ok_or(IdentityError::NoNodeId)?;
+    let mut found: Option<NodeId> = None;
+    for name in &san.value.general_names {
+        let GeneralName::URI(uri) = name else {
+            continue;
+        };
+        let Some(id) = uri.strip_prefix(NODE_URI_PREFIX) else {
+            continue;
+        };
+        let id = NodeId::parse(id)?;
+        match &found {
+            Some(first) if *first != id => {
+                return Err(IdentityError::Ambiguous(first.clone(), id));
+            }
+            _ => found = Some(id),
+        }
+    }
+    found.ok_or(IdentityError::NoNodeId)
+}
+
+/// The node ids a side accepts as its peer, validated.
+#[derive(Debug, Clone)]
+pub(crate) struct AllowList(Vec<NodeId>);
+
+impl AllowList {
+    /// Validates every configured id; an empty list is a configuration error.
+    pub(crate) fn parse(ids: &[String]) -> Result<Self, IdentityError> {
+        if ids.is_empty() {
+            return Err(IdentityError::EmptyAllowList);
+        }
+        ids.iter()
+            .map(|id| NodeId::parse(id))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self)
+    }
+
+    /// The node the certificate names, if this list allows it.
+    pub(crate) fn check(&self, der: &[u8]) -> Result<NodeId, IdentityError> {
+        let id = node_id_from_der(der)?;
+        if self.0.contains(&id) {
+            Ok(id)
+        } else {
+            Err(IdentityError::NotAllowed(id))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cert_with_sans(sans: &[rcgen::SanType]) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let mut params = rcgen::CertificateParams::default();
+        params.subject_alt_names = sans.to_vec();
+        params.self_signed(&key).expect("cert").der().to_vec()
+    }
+
+    fn uri(s: &str) -> rcgen::SanType {
+        rcgen::SanType::URI(s.try_into().expect("ia5"))
+    }
+
+    #[test]
+    fn accepts_ids_made_of_lowercase_letters_digits_and_dashes() {
+        for id in ["a", "edge-1", "internal", "0", &"x".repeat(63)] {
+            assert_eq!(NodeId::parse(id).expect(id).as_str(), id);
+        }
+    }
+
+    #[test]
+    fn refuses_empty_long_uppercase_or_punctuated_ids() {
+        for id in [
+            "",
+            "Edge",
+            "edge_1",
+            "edge.1",
+            "edge/1",
+            "é",
+            &"x".repeat(64),
+        ] {
+            assert!(NodeId::parse(id).is_err(), "{id:?} accepted");
+        }
+    }
+
+    #[test]
+    fn reads_the_node_id_among_other_sans() {
+        let der = cert_with_sans(&[
+            rcgen::SanType::DnsName("localhost".try_into().expect("dns")),
+            uri("https://example.org/"),
+            uri("passerelle://node/edge-1"),
+        ]);
+        assert_eq!(
+            node_id_from_der(&der),
+            Ok(NodeId::parse("edge-1").expect("id"))
+        );
+    }
+
+    #[test]
+    fn refuses_a_certificate_without_node_uri() {
+        let der = cert_with_sans(&[rcgen::SanType::DnsName(
+            "localhost".try_into().expect("dns"),
+        )]);
+        assert_eq!(node_id_from_der(&der), Err(IdentityError::NoNodeId));
+    }
+
+    #[test]
+    fn refuses_a_certificate_naming_two_nodes() {
+        let der = cert_with_sans(&[uri("passerelle://node/a"), uri("passerelle://node/b")]);
+        assert!(matches!(
+            node_id_from_der(&der),
+            Err(IdentityError::Ambiguous(..))
+        ));
+    }
+
+    #[test]
+    fn refuses_an_invalid_id_in_the_uri() {
+        let der = cert_with_sans(&[uri("passerelle://node/Edge_1")]);
+        assert!(matches!(
+            node_id_from_der(&der),
+            Err(IdentityError::InvalidNodeId(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_garbage_instead_of_a_certificate() {
+        assert!(matches!(
+            node_id_from_der(b"nope"),
+            Err(IdentityError::Unparsable(_))
+        ));
+    }
+
+    #[test]
+    fn allow_list_refuses_a_node_it_does_not_name() {
+        let list = AllowList::parse(&["edge-1".to_owned()]).expect("list");
+        let der = cert_with_sans(&[uri("passerelle://node/edge-2")]);
+        assert!(
+            matches!(list.check(&der), Err(IdentityError::NotAllowed(id)) if id.as_str() == "edge-2")
+        );
+        assert_eq!(
+            AllowList::parse(&[]).err(),
+            Some(IdentityError::EmptyAllowList)
+        );
+    }
+}

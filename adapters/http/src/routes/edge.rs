@@ -1,0 +1,133 @@
+//! The edge node's API: what outside contractors need, and nothing else.
+//!
+//! Same state, error mapping, authentication, CSRF and middleware as the
+//! internal node's API, a route table of its own ([`EDGE_ROUTES`], checked
+//! against the router and the OpenAPI document like [`super::ROUTES`]).
+//! Reads are served from the replicated rows; writes go to the outbox and
+//! answer 202 Accepted. No administration, accounts, tokens, audit, trash,
+//! members or document-type editing: those routes do not exist here.
+
+mod invitations;
+mod outbox;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::{Extension, Router};
+use utoipa::OpenApi;
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::{
+    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, spaces,
+};
+use crate::{AppState, HttpConfig, middleware};
+
+use invitations::InvitationThrottle;
+
+/// Every route the edge router serves: (method, path as in its OpenAPI document).
+pub const EDGE_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/api/v1/openapi.json"),
+    ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/logout"),
+    ("GET", "/api/v1/auth/me"),
+    ("POST", "/api/v1/invitations/accept"),
+    ("GET", "/api/v1/spaces"),
+    ("GET", "/api/v1/spaces/{id}"),
+    ("GET", "/api/v1/spaces/{id}/children"),
+    ("POST", "/api/v1/spaces/{id}/folders"),
+    ("POST", "/api/v1/spaces/{id}/documents"),
+    ("GET", "/api/v1/spaces/{id}/operations"),
+    ("GET", "/api/v1/documents/{id}"),
+    ("PATCH", "/api/v1/documents/{id}"),
+    ("DELETE", "/api/v1/documents/{id}"),
+    ("GET", "/api/v1/documents/{id}/content"),
+    ("GET", "/api/v1/documents/{id}/versions"),
+    ("POST", "/api/v1/documents/{id}/versions"),
+    ("GET", "/api/v1/documents/{id}/versions/{n}/content"),
+    ("PUT", "/api/v1/documents/{id}/metadata"),
+    ("GET", "/api/v1/document-types"),
+];
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Passerelle edge API",
+        description = "Shared spaces for outside contractors. Writes are accepted (202) as pending operations until the internal node applies them. Errors are application/problem+json with a stable `code`."
+    ),
+    components(schemas(crate::problem::Problem)),
+    modifiers(&SecuritySchemes),
+    security(("session" = [])),
+    tags(
+        (name = "auth", description = "Invitations and sessions"),
+        (name = "spaces", description = "Shared spaces"),
+        (name = "folders", description = "Folder tree"),
+        (name = "documents", description = "Documents, versions and content"),
+        (name = "operations", description = "Pending and decided writes"),
+        (name = "admin", description = "Document types (read only)"),
+        (name = "health", description = "Probes"),
+    )
+)]
+struct EdgeApiDoc;
+
+/// Routes with JSON bodies: small body limit and a time limit.
+fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::me))
+        .routes(routes!(invitations::accept_invitation))
+        .routes(routes!(spaces::list_spaces))
+        .routes(routes!(spaces::get_space))
+        .routes(routes!(folders::list_children))
+        .routes(routes!(outbox::create_folder))
+        .routes(routes!(outbox::my_operations))
+        .routes(routes!(
+            documents::get_document,
+            outbox::update_document,
+            outbox::delete_document
+        ))
+        .routes(routes!(documents::list_versions))
+        .routes(routes!(outbox::put_metadata))
+        .routes(routes!(admin::list_document_types))
+        .routes(routes!(health::openapi_json))
+        .layer(DefaultBodyLimit::max(config.max_json_bytes))
+        .layer(axum::middleware::from_fn_with_state(
+            config.json_timeout(),
+            middleware::json_timeout,
+        ))
+}
+
+/// Content streams both ways: no body or time limit here (core enforces
+/// `max_upload_bytes` while streaming).
+fn streaming_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(outbox::upload))
+        .routes(routes!(outbox::upload_version))
+        .routes(routes!(content::download))
+        .routes(routes!(content::download_version))
+        .layer(DefaultBodyLimit::disable())
+}
+
+fn all_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
+    let api = json_routes(config).merge(streaming_routes());
+    OpenApiRouter::with_openapi(EdgeApiDoc::openapi())
+        .nest(API_PREFIX, api)
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+}
+
+/// The OpenAPI document of the edge API (also served at `/api/v1/openapi.json`).
+pub fn edge_openapi() -> OpenApiDoc {
+    all_routes(&HttpConfig::default()).into_openapi()
+}
+
+/// The edge node's HTTP application: contractors' routes, probes and the
+/// same middleware as [`super::router`].
+pub fn edge_router(state: AppState) -> Router {
+    let (router, doc) = all_routes(&state.config).split_for_parts();
+    super::finish(router, doc, state).layer(Extension(Arc::new(InvitationThrottle::default())))
+}

@@ -1,0 +1,118 @@
+//! Internal node: the exactly-once ledger of edge operations, the
+//! quarantine, and the state of each edge.
+
+use passerelle_core::ids::{DocumentId, FolderId, Revision, SpaceId};
+use passerelle_core::ports::Repository;
+use passerelle_core::replication::{EdgeStatus, OpOutcome, OutboxOp};
+use uuid::Uuid;
+
+use super::super::{Outcome, T0, at, read, seed_space, write};
+use super::{applied, metadata, new_document, new_version, rename};
+
+pub async fn applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newest_first(
+    repo: &dyn Repository,
+) -> Outcome {
+    let (_, s) = seed_space(repo, "espace").await?;
+    let mut done = applied(s.id, OpOutcome::Applied, 1, new_document("a"));
+    done.document = Some(DocumentId::new());
+    let old_reject = applied(s.id, OpOutcome::Rejected, 2, rename());
+    let new_reject = applied(
+        s.id,
+        OpOutcome::Rejected,
+        3,
+        OutboxOp::SetMetadata {
+            document: DocumentId::new(),
+            doc_type: None,
+            metadata: metadata(),
+        },
+    );
+    let conflict = applied(s.id, OpOutcome::Conflict, 4, new_version("b"));
+    // No space row needed: an operation naming an unknown space is recorded
+    // (rejected) like any other.
+    let unknown_space = applied(
+        SpaceId::new(),
+        OpOutcome::Rejected,
+        5,
+        OutboxOp::NewFolder {
+            folder: FolderId::new(),
+            parent: None,
+            name: "Dossier".into(),
+        },
+    );
+    let all = [&done, &old_reject, &new_reject, &conflict, &unknown_space];
+    let mut tx = write(repo).await?;
+    for op in all {
+        tx.save_applied_op(op).await?;
+    }
+    tx.commit().await?;
+
+    let mut tx = read(repo).await?;
+    for op in all {
+        assert_eq!(tx.applied_op(op.op_id).await?.as_ref(), Some(op));
+    }
+    assert_eq!(tx.applied_op(Uuid::now_v7()).await?, None);
+    assert_eq!(
+        tx.list_quarantine(s.id).await?,
+        vec![new_reject.clone(), old_reject.clone()]
+    );
+    assert_eq!(
+        tx.list_quarantine(unknown_space.space).await?,
+        vec![unknown_space.clone()]
+    );
+    drop(tx);
+
+    let mut released = new_reject.clone();
+    released.outcome = OpOutcome::Applied;
+    released.detail = "appliquée après revue".into();
+    let mut tx = write(repo).await?;
+    tx.save_applied_op(&released).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.applied_op(released.op_id).await?, Some(released));
+    assert_eq!(tx.list_quarantine(s.id).await?, vec![old_reject]);
+    Ok(())
+}
+
+pub async fn edge_states_are_upserted_and_listed_by_edge(repo: &dyn Repository) -> Outcome {
+    let (s1, s2) = (SpaceId::new(), SpaceId::new());
+    let connected = EdgeStatus {
+        edge: "edge-a".into(),
+        last_contact: Some(at(T0 + 1)),
+        last_error: None,
+        cursors: vec![(s2, Revision(5)), (s1, Revision(3))],
+        updated_at: at(T0 + 2),
+    };
+    let never = EdgeStatus {
+        edge: "Edge-B".into(),
+        last_contact: None,
+        last_error: Some("connexion refusée : « certificat inconnu »".into()),
+        cursors: vec![],
+        updated_at: at(T0 + 3),
+    };
+    let mut tx = write(repo).await?;
+    tx.save_edge_status(&connected).await?;
+    tx.save_edge_status(&never).await?;
+    tx.commit().await?;
+
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.edge_status("edge-a").await?, Some(connected.clone()));
+    assert_eq!(tx.edge_status("Edge-B").await?, Some(never.clone()));
+    assert_eq!(tx.edge_status("edge-b").await?, None, "ids are exact");
+    assert_eq!(
+        tx.list_edge_status().await?,
+        vec![never.clone(), connected.clone()],
+        "by code point"
+    );
+    drop(tx);
+
+    let mut later = connected.clone();
+    later.last_error = Some("timeout".into());
+    later.cursors = vec![(s1, Revision(9))];
+    later.updated_at = at(T0 + 4);
+    let mut tx = write(repo).await?;
+    tx.save_edge_status(&later).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.list_edge_status().await?, vec![never, later]);
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Replication domain: invitations of contractors, the change feed rows,
+//! the edge's outbox of contractor operations, and what the internal node
+//! records when it applies them (exactly once, quarantine). See ADR 0003.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::doctype::DocumentType;
+use crate::hash::ContentHash;
+use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId};
+use crate::model::{Document, Folder, Membership, Principal, Space, Version};
+
+/// An invitation of a contractor into a shared space. Only the BLAKE3 hash of
+/// the secret is stored (internal node) and replicated (edge).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Invitation {
+    pub id: Uuid,
+    pub principal: PrincipalId,
+    pub space: SpaceId,
+    pub secret_hash: ContentHash,
+    pub created_by: PrincipalId,
+    pub created_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    /// Set on the edge when the contractor accepted (chose a password).
+    pub accepted_at: Option<OffsetDateTime>,
+    pub revoked: bool,
+    pub revision: Revision,
+}
+
+/// One row of the change feed of a shared space.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeRow {
+    Space(Space),
+    /// Never carries a password hash (agents' and contractors' credentials
+    /// never travel; contractors set theirs on the edge).
+    Principal(Principal),
+    Membership(Membership),
+    Invitation(Invitation),
+    Folder(Folder),
+    Document(Document),
+    Version(Version),
+    DocumentType(DocumentType),
+}
+
+impl ChangeRow {
+    pub fn revision(&self) -> Revision {
+        match self {
+            ChangeRow::Space(x) => x.revision,
+            ChangeRow::Principal(x) => x.revision,
+            ChangeRow::Membership(x) => x.revision,
+            ChangeRow::Invitation(x) => x.revision,
+            ChangeRow::Folder(x) => x.revision,
+            ChangeRow::Document(x) => x.revision,
+            ChangeRow::Version(x) => x.revision,
+            ChangeRow::DocumentType(x) => x.revision,
+        }
+    }
+}
+
+/// A contractor's action on the edge, waiting to be applied by the internal
+/// node. Ids of new things (folders) are chosen by the edge and kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OutboxOp {
+    NewDocument {
+        folder: Option<FolderId>,
+        name: String,
+        hash: ContentHash,
+        size: u64,
+        media_type: String,
+        doc_type: Option<String>,
+        metadata: Map<String, Value>,
+        comment: String,
+    },
+    NewVersion {
+        document: DocumentId,
+        /// The version the contractor edited.
+        base_version: u32,
+        hash: ContentHash,
+        size: u64,
+        media_type: String,
+        comment: String,
+    },
+    Rename {
+        document: DocumentId,
+        name: String,
+    },
+    Move {
+        document: DocumentId,
+        folder: Option<FolderId>,
+    },
+    Delete {
+        document: DocumentId,
+        base_version: u32,
+    },
+    SetMetadata {
+        document: DocumentId,
+        doc_type: Option<String>,
+        metadata: Map<String, Value>,
+    },
+    NewFolder {
+        folder: FolderId,
+        parent: Option<FolderId>,
+        name: String,
+    },
+}
+
+/// How the internal node dealt with an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OpOutcome {
+    Applied,
+    /// Applied as a conflict copy beside the original.
+    Conflict,
+    /// Refused (rights revoked, invalid): kept in quarantine.
+    Rejected,
+}
+
+impl OpOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OpOutcome::Applied => "applied",
+            OpOutcome::Conflict => "conflict",
+            OpOutcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// An entry of the edge's outbox.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OutboxItem {
+    /// Assigned by the repository on append, increasing.
+    pub seq: i64,
+    /// Unique: the internal node applies each operation once.
+    pub op_id: Uuid,
+    pub space: SpaceId,
+    pub contractor: PrincipalId,
+    pub created_at: OffsetDateTime,
+    pub op: OutboxOp,
+    /// `None` while pending; set when the internal node acknowledged.
+    pub outcome: Option<OpOutcome>,
+    pub detail: String,
+}
+
+/// What the internal node recorded when it applied (or refused) an edge
+/// operation: the exactly-once ledger and the quarantine.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AppliedOp {
+    pub op_id: Uuid,
+    pub edge: String,
+    pub space: SpaceId,
+    pub contractor: PrincipalId,
+    pub at: OffsetDateTime,
+    pub outcome: OpOutcome,
+    pub detail: String,
+    /// The document produced or changed, when any.
+    pub document: Option<DocumentId>,
+    /// The operation itself, kept for quarantined ones (managers review them).
+    pub op: OutboxOp,
+}
+
+/// Replication state of one edge as the internal node sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EdgeStatus {
+    pub edge: String,
+    pub last_contact: Option<OffsetDateTime>,
+    pub last_error: Option<String>,
+    /// Cursor per shared space (last revision the edge acknowledged).
+    pub cursors: Vec<(SpaceId, Revision)>,
+    pub updated_at: OffsetDateTime,
+}

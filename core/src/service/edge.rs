@@ -1,0 +1,647 @@
+//! Use cases of an edge node: contractors accept invitations and act on the
+//! replicated spaces (their writes go to the outbox, pending until the
+//! internal node applies them); the replication applies batches, purges
+//! un-shared spaces and computes digests.
+
+use std::collections::HashSet;
+
+use serde_json::{Value, json};
+
+use crate::blob::{BlobInfo, ByteStream};
+use crate::error::CoreError;
+use crate::hash::ContentHash;
+use crate::ids::{DocumentId, FolderId, Revision, SpaceId};
+use crate::model::Principal;
+use crate::names::DocumentName;
+use crate::replication::{ChangeRow, OpOutcome, OutboxItem, OutboxOp};
+use crate::role::Action;
+
+use super::access::{Access, Fail};
+use super::documents::{NewDocument, check_comment, media_type};
+use super::sharing::invitation_hash;
+use super::{Actor, Passerelle};
+
+/// What an un-share purge removed from the edge.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PurgeReport {
+    pub rows: u64,
+    pub blobs: u64,
+    pub bytes: u64,
+}
+
+impl Passerelle {
+    /// A contractor accepts an invitation by choosing a password (edge). The
+    /// password hash stays on the edge.
+    pub async fn accept_invitation(
+        &self,
+        secret: &str,
+        password: &str,
+    ) -> Result<Principal, CoreError> {
+        let hash = invitation_hash(secret.trim());
+        let now = self.clock.now();
+        let usable = |i: &crate::replication::Invitation| {
+            !i.revoked && i.expires_at > now && i.accepted_at.is_none()
+        };
+        match self.read().await?.invitation_by_hash(&hash).await? {
+            Some(i) if usable(&i) => {}
+            _ => return Err(CoreError::NotFound("invitation")),
+        }
+        self.check_password_policy(password)?;
+        let phc = self.passwords.hash(password).await?;
+        let mut tx = self.write().await?;
+        let mut inv = match tx.invitation_by_hash(&hash).await? {
+            Some(i) if usable(&i) => i,
+            _ => return Err(CoreError::NotFound("invitation")),
+        };
+        let mut p = tx
+            .principal(inv.principal)
+            .await?
+            .ok_or(CoreError::NotFound("invitation"))?;
+        // Edge-local changes keep the replicated revision: the next batch
+        // from the internal node must not undo them (see `apply_changes`).
+        p.password_hash = Some(phc);
+        inv.accepted_at = Some(now);
+        tx.save_principal(&p).await?;
+        tx.save_invitation(&inv).await?;
+        let actor = Actor::Principal(p.clone());
+        self.audit(
+            &mut tx,
+            &actor,
+            "contractor.accept",
+            Some(inv.space),
+            Some(p.login.to_string()),
+            json!({}),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(p)
+    }
+
+    /// Applies a batch of the change feed of one space (edge). Idempotent:
+    /// a batch at or below the stored cursor is skipped; a batch starting past
+    /// it is refused (`cursor_gap`) so nothing is skipped. Every version's
+    /// blob must already be here.
+    pub async fn apply_changes(
+        &self,
+        space: SpaceId,
+        from: Revision,
+        to: Revision,
+        rows: Vec<ChangeRow>,
+    ) -> Result<Revision, CoreError> {
+        for row in &rows {
+            if let ChangeRow::Version(v) = row
+                && self.blobs.size(&v.hash).await? != Some(v.size)
+            {
+                return Err(CoreError::conflict(
+                    "blob_missing",
+                    format!("blob {} of a version is not here", v.hash.short()),
+                ));
+            }
+        }
+        let mut tx = self.write().await?;
+        let cursor = tx
+            .cursors()
+            .await?
+            .into_iter()
+            .find(|(s, _)| *s == space)
+            .map(|(_, r)| r)
+            .unwrap_or_default();
+        if to <= cursor {
+            return Ok(cursor);
+        }
+        if from > cursor {
+            return Err(CoreError::conflict(
+                "cursor_gap",
+                format!("the edge is at {cursor}, the batch starts after {from}"),
+            ));
+        }
+        let mut documents_here: HashSet<DocumentId> = HashSet::new();
+        // Parents before children (rows of one revision come in any order);
+        // a batch is one transaction of upserts, so reordering is safe.
+        let mut rows = rows;
+        rows.sort_by_key(|r| match r {
+            ChangeRow::Space(_) | ChangeRow::DocumentType(_) => 0,
+            ChangeRow::Principal(_) => 1,
+            ChangeRow::Membership(_) | ChangeRow::Invitation(_) => 2,
+            ChangeRow::Folder(_) => 3,
+            ChangeRow::Document(_) => 4,
+            ChangeRow::Version(_) => 5,
+        });
+        for row in rows {
+            self.apply_row(&mut tx, space, row, &mut documents_here)
+                .await?;
+        }
+        tx.set_cursor(space, to).await?;
+        tx.commit().await?;
+        Ok(to)
+    }
+
+    async fn apply_row(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        space: SpaceId,
+        row: ChangeRow,
+        documents_here: &mut HashSet<DocumentId>,
+    ) -> Result<(), CoreError> {
+        let foreign = || CoreError::invalid("foreign_row", "a row of another space in this batch");
+        match row {
+            ChangeRow::Space(s) if s.id == space => tx.save_space(&s).await?,
+            ChangeRow::Membership(m) if m.space == space => tx.save_membership(&m).await?,
+            ChangeRow::Folder(f) if f.space == space => tx.save_folder(&f).await?,
+            ChangeRow::Document(d) if d.space == space => {
+                documents_here.insert(d.id);
+                tx.save_document(&d).await?
+            }
+            ChangeRow::Version(v) => {
+                let known = documents_here.contains(&v.document)
+                    || tx
+                        .document(v.document)
+                        .await?
+                        .is_some_and(|d| d.space == space);
+                if !known {
+                    return Err(foreign());
+                }
+                tx.save_version(&v).await?
+            }
+            ChangeRow::Invitation(mut i) if i.space == space => {
+                // Acceptance is recorded on the edge only.
+                if let Some(local) = tx.invitation(i.id).await? {
+                    i.accepted_at = local.accepted_at;
+                }
+                tx.save_invitation(&i).await?
+            }
+            ChangeRow::Principal(mut p) => {
+                // Contractors' passwords exist only here.
+                p.password_hash = tx
+                    .principal(p.id)
+                    .await?
+                    .and_then(|local| local.password_hash);
+                tx.save_principal(&p).await?
+            }
+            ChangeRow::DocumentType(t) => tx.save_document_type(&t).await?,
+            _ => return Err(foreign()),
+        }
+        Ok(())
+    }
+
+    /// Removes an un-shared space from the edge: its rows, and the blobs no
+    /// other space here references (fsynced by the blob store).
+    pub async fn purge_shared_space(&self, space: SpaceId) -> Result<PurgeReport, CoreError> {
+        let mut tx = self.write().await?;
+        let mine: HashSet<ContentHash> = tx
+            .changes(space, Revision::ZERO, u64::MAX / 2)
+            .await?
+            .into_iter()
+            .filter_map(|r| match r {
+                ChangeRow::Version(v) => Some(v.hash),
+                _ => None,
+            })
+            .chain(
+                tx.list_outbox(space)
+                    .await?
+                    .into_iter()
+                    .filter_map(|i| super::apply::blob_of(&i.op).map(|b| b.hash)),
+            )
+            .collect();
+        let rows = tx.purge_space(space).await?;
+        let still = tx.referenced_hashes().await?;
+        self.audit(
+            &mut tx,
+            &Actor::System,
+            "replication.purge",
+            Some(space),
+            Some(space.to_string()),
+            json!({ "rows": rows }),
+        )
+        .await?;
+        tx.commit().await?;
+        let mut report = PurgeReport {
+            rows,
+            ..PurgeReport::default()
+        };
+        for h in mine.difference(&still) {
+            if let Some(size) = self.blobs.size(h).await? {
+                self.blobs.delete(h).await?;
+                report.blobs += 1;
+                report.bytes += size;
+            }
+        }
+        tracing::info!(%space, rows, blobs = report.blobs, "shared space purged");
+        Ok(report)
+    }
+
+    /// BLAKE3 over the canonical current state of a space: the same rows on
+    /// both nodes give the same digest (edge-local fields excluded).
+    pub async fn space_digest(&self, space: SpaceId) -> Result<ContentHash, CoreError> {
+        let rows = self
+            .read()
+            .await?
+            .changes(space, Revision::ZERO, u64::MAX / 2)
+            .await?;
+        let mut canon: Vec<(String, String)> = rows.iter().map(canonical).collect();
+        canon.sort();
+        let mut h = blake3::Hasher::new();
+        for (key, value) in canon {
+            h.update(key.as_bytes());
+            h.update(b"\0");
+            h.update(value.as_bytes());
+            h.update(b"\n");
+        }
+        Ok(h.finalize().into())
+    }
+
+    // --- contractors' writes on the edge --------------------------------
+
+    async fn append_op(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        op: OutboxOp,
+    ) -> Result<OutboxItem, Fail> {
+        let contractor = actor.principal()?.id;
+        let mut item = OutboxItem {
+            seq: 0,
+            op_id: uuid::Uuid::now_v7(),
+            space,
+            contractor,
+            created_at: self.clock.now(),
+            op,
+            outcome: None,
+            detail: String::new(),
+        };
+        let mut tx = self.write().await?;
+        // Re-check on the replica inside the transaction: the role may have
+        // changed since the caller's checks.
+        let a = self.access(&mut tx, actor, space).await?;
+        a.require(Action::Read, || space.to_string())?;
+        item.seq = tx.append_outbox(&item).await?;
+        self.audit(
+            &mut tx,
+            actor,
+            "outbox.append",
+            Some(space),
+            Some(item.op_id.to_string()),
+            json!({ "kind": op_kind(&item.op) }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(item)
+    }
+
+    /// A contractor uploads a new document on the edge: checked against the
+    /// replicated rights, content stored, operation pending.
+    pub async fn edge_upload(
+        &self,
+        actor: &Actor,
+        new: NewDocument,
+        content: ByteStream,
+    ) -> Result<OutboxItem, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(&new.comment)?;
+            let (_, name, metadata) = {
+                let mut tx = self.read().await?;
+                self.check_new_document(&mut tx, actor, &new).await?
+            };
+            let blob: BlobInfo = self
+                .blobs
+                .put(content, Some(self.settings.max_upload_bytes))
+                .await?;
+            let op = OutboxOp::NewDocument {
+                folder: new.folder,
+                name: name.to_string(),
+                hash: blob.hash,
+                size: blob.size,
+                media_type: media_type(new.media_type.as_deref()),
+                doc_type: new.doc_type.clone(),
+                metadata,
+                comment,
+            };
+            self.append_op(actor, new.space, op).await
+        })
+        .await
+    }
+
+    /// A contractor uploads a new version of a document on the edge.
+    pub async fn edge_new_version(
+        &self,
+        actor: &Actor,
+        document: DocumentId,
+        media: Option<&str>,
+        comment: &str,
+        content: ByteStream,
+    ) -> Result<OutboxItem, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(comment)?;
+            let (space, base_version) = {
+                let mut tx = self.read().await?;
+                let (a, d) = self.document_access(&mut tx, actor, document).await?;
+                a.require(
+                    Action::Edit {
+                        own: Access::owns(actor, d.created_by),
+                    },
+                    || document.to_string(),
+                )?;
+                a.require_writable()?;
+                (d.space, d.current_version)
+            };
+            let blob = self
+                .blobs
+                .put(content, Some(self.settings.max_upload_bytes))
+                .await?;
+            let op = OutboxOp::NewVersion {
+                document,
+                base_version,
+                hash: blob.hash,
+                size: blob.size,
+                media_type: media_type(media),
+                comment,
+            };
+            self.append_op(actor, space, op).await
+        })
+        .await
+    }
+
+    /// A contractor renames, moves, deletes, sets metadata or creates a
+    /// folder on the edge: the same checks as on the internal node, then the
+    /// operation waits in the outbox.
+    pub async fn edge_operation(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        op: OutboxOp,
+    ) -> Result<OutboxItem, CoreError> {
+        self.guarded(actor, async {
+            {
+                let mut tx = self.read().await?;
+                let a = self.access(&mut tx, actor, space).await?;
+                a.require_writable()?;
+                match &op {
+                    OutboxOp::Rename { document, name } => {
+                        let d = self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        let name = DocumentName::parse(name).map_err(CoreError::name)?;
+                        self.ensure_name_free(
+                            &mut tx,
+                            space,
+                            d.folder,
+                            &name,
+                            Some(document.as_uuid()),
+                        )
+                        .await?;
+                    }
+                    OutboxOp::Move { document, folder } => {
+                        let d = self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        if let Some(f) = folder {
+                            self.live_folder(&mut tx, space, *f).await?;
+                        }
+                        self.ensure_name_free(
+                            &mut tx,
+                            space,
+                            *folder,
+                            &d.name,
+                            Some(document.as_uuid()),
+                        )
+                        .await?;
+                    }
+                    OutboxOp::Delete { document, .. } => {
+                        self.edge_doc(&mut tx, &a, actor, *document, true).await?;
+                    }
+                    OutboxOp::SetMetadata {
+                        document,
+                        doc_type,
+                        metadata,
+                    } => {
+                        self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        self.typed_metadata(&mut tx, doc_type.as_deref(), metadata)
+                            .await?;
+                    }
+                    OutboxOp::NewFolder { parent, name, .. } => {
+                        a.require(Action::Create, || space.to_string())?;
+                        let name = DocumentName::parse(name).map_err(CoreError::name)?;
+                        if let Some(p) = parent {
+                            self.live_folder(&mut tx, space, *p).await?;
+                        }
+                        self.ensure_name_free(&mut tx, space, *parent, &name, None)
+                            .await?;
+                    }
+                    OutboxOp::NewDocument { .. } | OutboxOp::NewVersion { .. } => {
+                        return Err(CoreError::invalid(
+                            "bad_operation",
+                            "uploads carry content: use edge_upload",
+                        )
+                        .into());
+                    }
+                }
+            }
+            self.append_op(actor, space, op).await
+        })
+        .await
+    }
+
+    /// A live document of `a.space` that the actor may edit (or delete).
+    async fn edge_doc(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        a: &Access,
+        actor: &Actor,
+        id: DocumentId,
+        delete: bool,
+    ) -> Result<crate::model::Document, Fail> {
+        let (_, d) = self.document_access(tx, actor, id).await?;
+        if d.space != a.space.id {
+            return Err(CoreError::NotFound("document").into());
+        }
+        let own = Access::owns(actor, d.created_by);
+        let action = if delete {
+            Action::Delete { own }
+        } else {
+            Action::Edit { own }
+        };
+        a.require(action, || id.to_string())?;
+        Ok(d)
+    }
+
+    /// A contractor's operations in a space, pending and decided, newest
+    /// first (the "pending synchronisation" view).
+    pub async fn my_operations(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+    ) -> Result<Vec<OutboxItem>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            let me = actor.id();
+            Ok::<_, Fail>(
+                tx.list_outbox(space)
+                    .await?
+                    .into_iter()
+                    .filter(|i| Some(i.contractor) == me)
+                    .collect(),
+            )
+        })
+        .await
+    }
+
+    /// Pending outbox items after `after_seq` (the replication streams them).
+    pub async fn pending_operations(
+        &self,
+        after_seq: i64,
+        limit: u64,
+    ) -> Result<Vec<OutboxItem>, CoreError> {
+        Ok(self.read().await?.pending_outbox(after_seq, limit).await?)
+    }
+
+    /// Records the internal node's verdicts on outbox items (edge).
+    pub async fn acknowledge_operations(
+        &self,
+        results: &[(uuid::Uuid, OpOutcome, String)],
+    ) -> Result<u32, CoreError> {
+        let mut tx = self.write().await?;
+        let mut n = 0;
+        for (op, outcome, detail) in results {
+            if tx.outbox_item(*op).await?.is_some() {
+                tx.set_outbox_outcome(*op, *outcome, detail).await?;
+                n += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// Content of a pending upload, for the internal node to fetch.
+    pub async fn open_blob(
+        &self,
+        hash: &ContentHash,
+        offset: u64,
+    ) -> Result<(u64, ByteStream), CoreError> {
+        let size = self
+            .blobs
+            .size(hash)
+            .await?
+            .ok_or(CoreError::NotFound("blob"))?;
+        if offset > size {
+            return Err(CoreError::BadRange { size });
+        }
+        Ok((size, self.blobs.get(hash, Some(offset..size)).await?))
+    }
+
+    /// Folder ids a contractor may pick for a new folder (fresh, v7).
+    pub fn new_folder_id(&self) -> FolderId {
+        FolderId::new()
+    }
+}
+
+fn op_kind(op: &OutboxOp) -> &'static str {
+    match op {
+        OutboxOp::NewDocument { .. } => "new_document",
+        OutboxOp::NewVersion { .. } => "new_version",
+        OutboxOp::Rename { .. } => "rename",
+        OutboxOp::Move { .. } => "move",
+        OutboxOp::Delete { .. } => "delete",
+        OutboxOp::SetMetadata { .. } => "set_metadata",
+        OutboxOp::NewFolder { .. } => "new_folder",
+    }
+}
+
+fn opt<T: ToString>(x: &Option<T>) -> Value {
+    x.as_ref()
+        .map(|v| Value::String(v.to_string()))
+        .unwrap_or(Value::Null)
+}
+
+fn nanos(t: time::OffsetDateTime) -> String {
+    t.unix_timestamp_nanos().to_string()
+}
+
+/// (sort key, canonical JSON) of a row: only what replication carries
+/// (no edge-local field, nothing the internal node keeps to itself).
+fn canonical(row: &ChangeRow) -> (String, String) {
+    let trashed = |t: &Option<crate::model::Trashed>| {
+        t.as_ref()
+            .map(|t| json!([nanos(t.at), t.by.to_string(), opt(&t.with_folder)]))
+            .unwrap_or(Value::Null)
+    };
+    let (key, v) = match row {
+        ChangeRow::Space(s) => (
+            format!("1:{}", s.id),
+            json!([
+                s.slug.as_str(),
+                s.title,
+                s.description,
+                s.domain,
+                s.archived,
+                opt(&s.edge),
+                s.revision.0
+            ]),
+        ),
+        ChangeRow::Principal(p) => (
+            format!("2:{}", p.id),
+            json!([
+                p.login.as_str(),
+                p.display_name,
+                p.email,
+                format!("{:?}", p.kind),
+                p.disabled,
+                opt(&p.organisation),
+                p.revision.0
+            ]),
+        ),
+        ChangeRow::Membership(m) => (
+            format!("3:{}:{}", m.space, m.principal),
+            json!([m.role.as_str(), m.removed, m.revision.0]),
+        ),
+        ChangeRow::Invitation(i) => (
+            format!("4:{}", i.id),
+            json!([
+                i.principal.to_string(),
+                i.secret_hash.to_hex(),
+                nanos(i.expires_at),
+                i.revoked,
+                i.revision.0
+            ]),
+        ),
+        ChangeRow::Folder(f) => (
+            format!("5:{}", f.id),
+            json!([
+                opt(&f.parent),
+                f.name.as_str(),
+                trashed(&f.trashed),
+                f.purged,
+                f.revision.0
+            ]),
+        ),
+        ChangeRow::Document(d) => (
+            format!("6:{}", d.id),
+            json!([
+                opt(&d.folder),
+                d.name.as_str(),
+                opt(&d.doc_type),
+                d.metadata,
+                d.current_version,
+                trashed(&d.trashed),
+                d.purged,
+                d.revision.0
+            ]),
+        ),
+        ChangeRow::Version(v) => (
+            format!("7:{}:{:010}", v.document, v.number),
+            json!([
+                v.hash.to_hex(),
+                v.size,
+                v.media_type,
+                v.author.to_string(),
+                v.comment,
+                v.revision.0
+            ]),
+        ),
+        ChangeRow::DocumentType(t) => (format!("8:{}", t.key), json!([t.revision.0])),
+    };
+    (key, v.to_string())
+}
+
+impl Passerelle {
+    /// Last revision applied per space held here (edge; sent in `Hello`).
+    pub async fn cursors(&self) -> Result<Vec<(SpaceId, Revision)>, CoreError> {
+        Ok(self.read().await?.cursors().await?)
+    }
+}

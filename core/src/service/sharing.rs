@@ -1,0 +1,425 @@
+//! Sharing spaces with edge nodes, and inviting outside contractors into
+//! them (internal node).
+
+use rand::RngCore;
+use serde_json::json;
+use time::Duration;
+
+use crate::error::CoreError;
+use crate::hash::ContentHash;
+use crate::ids::{PrincipalId, SpaceId};
+use crate::model::{Membership, Principal, PrincipalKind};
+use crate::names::Login;
+use crate::replication::{AppliedOp, EdgeStatus, Invitation};
+use crate::role::{Action, Role};
+
+use super::access::Fail;
+use super::spaces::SpaceView;
+use super::{Actor, Passerelle};
+
+/// How long an invitation can be accepted.
+pub const INVITATION_TTL: Duration = Duration::days(14);
+
+/// A contractor to invite into a shared space.
+#[derive(Clone, Debug)]
+pub struct NewContractor {
+    pub email: String,
+    pub display_name: String,
+    pub organisation: String,
+    pub role: Role,
+}
+
+/// An invitation just made: `secret` goes into the link sent to the
+/// contractor, once; only its hash is kept.
+#[derive(Clone, Debug)]
+pub struct IssuedInvitation {
+    pub invitation: Invitation,
+    pub principal: Principal,
+    /// The edge that will welcome the contractor.
+    pub edge: String,
+    pub secret: String,
+}
+
+/// Replication state of a space as its managers see it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SpaceReplication {
+    pub edge: Option<String>,
+    pub status: Option<EdgeStatus>,
+    /// Revisions of the space the edge has not acknowledged yet.
+    pub lag_revisions: Option<i64>,
+    pub quarantine: Vec<AppliedOp>,
+}
+
+/// The BLAKE3 of an invitation secret (what is stored and replicated).
+pub fn invitation_hash(secret: &str) -> ContentHash {
+    ContentHash::of(secret.as_bytes())
+}
+
+impl Passerelle {
+    /// Shares a space with an edge: its content starts replicating there.
+    pub async fn share_space(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        edge: &str,
+    ) -> Result<SpaceView, CoreError> {
+        self.guarded(actor, async {
+            if !self.settings.edges.iter().any(|e| e == edge) {
+                return Err(CoreError::invalid(
+                    "unknown_edge",
+                    format!("no edge node named {edge:?} is configured"),
+                )
+                .into());
+            }
+            let mut tx = self.write().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            a.require(Action::Manage, || id.to_string())?;
+            a.require_writable()?;
+            let mut s = a.space.clone();
+            match &s.edge {
+                Some(e) if e == edge => {
+                    return Ok(SpaceView {
+                        space: s,
+                        role: a.role,
+                    });
+                }
+                Some(other) => {
+                    return Err(CoreError::conflict(
+                        "already_shared",
+                        format!("this space is shared with {other}: un-share it first"),
+                    )
+                    .into());
+                }
+                None => {}
+            }
+            s.edge = Some(edge.to_owned());
+            s.revision = tx.next_revision().await?;
+            tx.save_space(&s).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "space.share",
+                Some(id),
+                Some(edge.to_owned()),
+                json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(SpaceView {
+                space: s,
+                role: a.role,
+            })
+        })
+        .await
+    }
+
+    /// Stops sharing a space. The replication then drains the edge's pending
+    /// operations of the space, orders the purge, and records the receipt.
+    pub async fn unshare_space(&self, actor: &Actor, id: SpaceId) -> Result<SpaceView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            a.require(Action::Manage, || id.to_string())?;
+            let mut s = a.space.clone();
+            let Some(edge) = s.edge.take() else {
+                return Ok(SpaceView {
+                    space: s,
+                    role: a.role,
+                });
+            };
+            s.revision = tx.next_revision().await?;
+            tx.save_space(&s).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "space.unshare.requested",
+                Some(id),
+                Some(edge),
+                json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(SpaceView {
+                space: s,
+                role: a.role,
+            })
+        })
+        .await
+    }
+
+    /// Invites a contractor into a shared space: creates the contractor's
+    /// account (no password: it is set on the edge) and membership, and an
+    /// invitation whose secret is returned once.
+    pub async fn invite_contractor(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+        new: NewContractor,
+    ) -> Result<IssuedInvitation, CoreError> {
+        self.guarded(actor, async {
+            let email = new.email.trim().to_lowercase();
+            if !email.contains('@') || email.len() > 254 {
+                return Err(CoreError::invalid("invalid_email", "not an e-mail address").into());
+            }
+            let login = Login::parse(&email).map_err(|_| {
+                CoreError::invalid("invalid_email", "this e-mail address cannot be a login")
+            })?;
+            let display_name = new.display_name.trim().to_owned();
+            if display_name.is_empty()
+                || display_name.chars().count() > 200
+                || display_name.chars().any(char::is_control)
+            {
+                return Err(CoreError::invalid(
+                    "invalid_display_name",
+                    "a display name has 1 to 200 characters",
+                )
+                .into());
+            }
+            let organisation = new.organisation.trim().to_owned();
+            if organisation.chars().count() > 200 || organisation.chars().any(char::is_control) {
+                return Err(CoreError::invalid(
+                    "invalid_organisation",
+                    "an organisation has at most 200 characters",
+                )
+                .into());
+            }
+            let mut tx = self.write().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            a.require(Action::Manage, || id.to_string())?;
+            a.require_writable()?;
+            let Some(edge) = a.space.edge.clone() else {
+                return Err(CoreError::conflict(
+                    "not_shared",
+                    "share the space with an edge before inviting contractors",
+                )
+                .into());
+            };
+            let rev = tx.next_revision().await?;
+            let now = self.clock.now();
+            let principal = match tx.principal_by_login(&login).await? {
+                Some(p) if p.kind == PrincipalKind::Contractor => p,
+                Some(_) => {
+                    return Err(CoreError::conflict(
+                        "login_taken",
+                        "this address belongs to an internal agent",
+                    )
+                    .into());
+                }
+                None => {
+                    let p = Principal {
+                        id: PrincipalId::new(),
+                        login,
+                        display_name,
+                        email: email.clone(),
+                        kind: PrincipalKind::Contractor,
+                        is_admin: false,
+                        disabled: false,
+                        password_hash: None,
+                        organisation: (!organisation.is_empty()).then_some(organisation),
+                        created_at: now,
+                        revision: rev,
+                    };
+                    tx.save_principal(&p).await?;
+                    p
+                }
+            };
+            tx.save_membership(&Membership {
+                space: id,
+                principal: principal.id,
+                role: new.role,
+                removed: false,
+                revision: rev,
+            })
+            .await?;
+            let mut secret = [0u8; 32];
+            rand::rng().fill_bytes(&mut secret);
+            let secret = hex::encode(secret);
+            let invitation = Invitation {
+                id: uuid::Uuid::now_v7(),
+                principal: principal.id,
+                space: id,
+                secret_hash: invitation_hash(&secret),
+                created_by: actor.principal().map(|p| p.id).unwrap_or(principal.id),
+                created_at: now,
+                expires_at: now + INVITATION_TTL,
+                accepted_at: None,
+                revoked: false,
+                revision: rev,
+            };
+            tx.save_invitation(&invitation).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "contractor.invite",
+                Some(id),
+                Some(principal.login.to_string()),
+                json!({ "role": new.role.as_str(), "edge": edge }),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(IssuedInvitation {
+                invitation,
+                principal,
+                edge,
+                secret,
+            })
+        })
+        .await
+    }
+
+    /// Invitations of a space (managers).
+    pub async fn list_invitations(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+    ) -> Result<Vec<Invitation>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            a.require(Action::Manage, || id.to_string())?;
+            Ok::<_, Fail>(tx.list_invitations(id).await?)
+        })
+        .await
+    }
+
+    /// Revokes a pending invitation (managers).
+    pub async fn revoke_invitation(
+        &self,
+        actor: &Actor,
+        invitation: uuid::Uuid,
+    ) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let mut inv = tx
+                .invitation(invitation)
+                .await?
+                .ok_or(CoreError::NotFound("invitation"))?;
+            let a = self.access(&mut tx, actor, inv.space).await?;
+            a.require(Action::Manage, || invitation.to_string())?;
+            inv.revoked = true;
+            inv.revision = tx.next_revision().await?;
+            tx.save_invitation(&inv).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "contractor.invitation.revoke",
+                Some(inv.space),
+                Some(invitation.to_string()),
+                json!({}),
+            )
+            .await?;
+            tx.commit().await?;
+            Ok::<_, Fail>(())
+        })
+        .await
+    }
+
+    /// Replication state of a space: its edge, lag, quarantined operations
+    /// (managers).
+    pub async fn space_replication(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+    ) -> Result<SpaceReplication, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            a.require(Action::Manage, || id.to_string())?;
+            let status = match &a.space.edge {
+                Some(e) => tx.edge_status(e).await?,
+                None => None,
+            };
+            // Lag: 0 when the feed past the edge's cursor is empty, else the
+            // node revisions since that cursor (an upper bound).
+            let lag_revisions = match &status {
+                Some(st) => {
+                    let cursor = st
+                        .cursors
+                        .iter()
+                        .find(|(sp, _)| *sp == id)
+                        .map(|(_, r)| *r)
+                        .unwrap_or_default();
+                    if tx.changes(id, cursor, 1).await?.is_empty() {
+                        Some(0)
+                    } else {
+                        Some(tx.current_revision().await?.0 - cursor.0)
+                    }
+                }
+                None => None,
+            };
+            Ok::<_, Fail>(SpaceReplication {
+                edge: a.space.edge.clone(),
+                status,
+                lag_revisions,
+                quarantine: tx.list_quarantine(id).await?,
+            })
+        })
+        .await
+    }
+
+    /// Replication state of every edge (administrators).
+    pub async fn edges_status(&self, actor: &Actor) -> Result<Vec<EdgeStatus>, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, "edges")?;
+            Ok::<_, Fail>(self.read().await?.list_edge_status().await?)
+        })
+        .await
+    }
+}
+
+/// Driver-facing operations: what the replication (an adapter running as
+/// the node itself) needs. No actor: the node acts on its own behalf.
+impl Passerelle {
+    /// Rows of a shared space after `after` (see `Tx::changes`).
+    pub async fn feed(
+        &self,
+        space: SpaceId,
+        after: crate::ids::Revision,
+        limit: u64,
+    ) -> Result<Vec<crate::replication::ChangeRow>, CoreError> {
+        Ok(self.read().await?.changes(space, after, limit).await?)
+    }
+
+    /// Spaces currently shared with `edge`.
+    pub async fn spaces_shared_with(
+        &self,
+        edge: &str,
+    ) -> Result<Vec<crate::model::Space>, CoreError> {
+        Ok(self.read().await?.spaces_shared_with(edge).await?)
+    }
+
+    pub async fn record_edge_status(&self, status: &EdgeStatus) -> Result<(), CoreError> {
+        let mut tx = self.write().await?;
+        tx.save_edge_status(status).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records in the audit log the receipt of an un-share purge.
+    pub async fn record_purge_receipt(
+        &self,
+        edge: &str,
+        space: SpaceId,
+        receipt: serde_json::Value,
+    ) -> Result<(), CoreError> {
+        let mut tx = self.write().await?;
+        self.audit(
+            &mut tx,
+            &Actor::System,
+            "space.unshare",
+            Some(space),
+            Some(edge.to_owned()),
+            receipt,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl Passerelle {
+    /// The recorded status of one edge (the replication driver).
+    pub async fn edge_status_of(&self, edge: &str) -> Result<Option<EdgeStatus>, CoreError> {
+        Ok(self.read().await?.edge_status(edge).await?)
+    }
+}

@@ -1,0 +1,687 @@
+//! Two nodes in memory: an internal node and an edge, synchronised by hand
+//! the way the gRPC replication does it (feed → blobs → apply; outbox →
+//! blobs → apply → acknowledge).
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::executor::block_on;
+
+use super::super::*;
+use crate::blob::{BlobStore, ByteStream};
+use crate::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use crate::ids::{Revision, SpaceId};
+use crate::model::{Page, Visibility};
+use crate::replication::{ChangeRow, OpOutcome, OutboxOp};
+use crate::role::Role;
+
+struct NodeUnderTest {
+    app: Passerelle,
+    blobs: Arc<MemBlobStore>,
+}
+
+fn node(edges: &[&str]) -> NodeUnderTest {
+    let blobs = Arc::new(MemBlobStore::new());
+    let app = Passerelle::new(
+        Arc::new(MemRepository::new()),
+        blobs.clone(),
+        Arc::new(crate::ports::SystemClock),
+        Arc::new(FastPasswords),
+        CoreSettings {
+            edges: edges.iter().map(|e| (*e).to_owned()).collect(),
+            ..CoreSettings::default()
+        },
+    );
+    NodeUnderTest { app, blobs }
+}
+
+fn content(s: &str) -> ByteStream {
+    let b = Bytes::from(s.to_owned());
+    Box::pin(futures::stream::once(async move { Ok(b) }))
+}
+
+async fn copy_blob(from: &MemBlobStore, to: &MemBlobStore, hash: &crate::ContentHash) {
+    if to.size(hash).await.expect("size").is_some() {
+        return;
+    }
+    let stream = from.get(hash, None).await.expect("get");
+    to.put(stream, None).await.expect("put");
+}
+
+/// One down pass for one space: feed after the edge's cursor, blobs first,
+/// then the batch.
+async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, space: SpaceId) {
+    let cursor = edge
+        .app
+        .cursors()
+        .await
+        .expect("cursors")
+        .into_iter()
+        .find(|(s, _)| *s == space)
+        .map(|(_, r)| r)
+        .unwrap_or_default();
+    let mut rows = internal
+        .app
+        .feed(space, cursor, 10_000)
+        .await
+        .expect("feed");
+    if rows.is_empty() {
+        return;
+    }
+    let to = rows.iter().map(ChangeRow::revision).max().unwrap_or(cursor);
+    for t in internal.app.list_document_types().await.expect("types") {
+        rows.push(ChangeRow::DocumentType(t));
+    }
+    for r in &rows {
+        if let ChangeRow::Version(v) = r {
+            copy_blob(&internal.blobs, &edge.blobs, &v.hash).await;
+        }
+    }
+    edge.app
+        .apply_changes(space, cursor, to, rows)
+        .await
+        .expect("apply");
+}
+
+/// One up pass: every pending outbox item applied on the internal node and
+/// acknowledged on the edge.
+async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replication::AppliedOp> {
+    let mut done = Vec::new();
+    for item in edge.app.pending_operations(0, 100).await.expect("pending") {
+        if let Some(b) = super::super::apply::blob_of(&item.op) {
+            copy_blob(&edge.blobs, &internal.blobs, &b.hash).await;
+        }
+        let applied = internal
+            .app
+            .apply_edge_op("edge-1", &item)
+            .await
+            .expect("apply op");
+        // Exactly once: applying again returns the same record, changes nothing.
+        let again = internal
+            .app
+            .apply_edge_op("edge-1", &item)
+            .await
+            .expect("apply again");
+        assert_eq!(again, applied);
+        edge.app
+            .acknowledge_operations(&[(item.op_id, applied.outcome, applied.detail.clone())])
+            .await
+            .expect("ack");
+        done.push(applied);
+    }
+    done
+}
+
+async fn agent(app: &Passerelle, login: &str) -> Actor {
+    Actor::Principal(
+        app.create_agent(
+            &Actor::System,
+            NewAgent {
+                login: login.into(),
+                display_name: login.into(),
+                email: String::new(),
+                is_admin: false,
+                password: Some("correct horse battery".into()),
+            },
+        )
+        .await
+        .expect("agent"),
+    )
+}
+
+struct World {
+    internal: NodeUnderTest,
+    edge: NodeUnderTest,
+    manager: Actor,
+    space: SpaceId,
+    contractor: Actor,
+    doc: crate::ids::DocumentId,
+}
+
+/// A shared space with one document, a contractor invited, accepted and
+/// logged in on the edge.
+async fn world() -> World {
+    let internal = node(&["edge-1"]);
+    let edge = node(&[]);
+    let manager = agent(&internal.app, "marie").await;
+    let space = internal
+        .app
+        .create_space(
+            &manager,
+            NewSpace {
+                slug: "piscine".into(),
+                title: "Piscine".into(),
+                description: String::new(),
+                domain: "Sports".into(),
+                visibility: Visibility::Private,
+                manager: None,
+            },
+        )
+        .await
+        .expect("space")
+        .space
+        .id;
+    let doc = internal
+        .app
+        .upload(
+            &manager,
+            NewDocument {
+                space,
+                name: "CCTP.txt".into(),
+                ..NewDocument::default()
+            },
+            content("v1"),
+        )
+        .await
+        .expect("doc")
+        .document
+        .id;
+    internal
+        .app
+        .share_space(&manager, space, "edge-1")
+        .await
+        .expect("share");
+    let invited = internal
+        .app
+        .invite_contractor(
+            &manager,
+            space,
+            NewContractor {
+                email: "Jean@BTP-Rhone.fr".into(),
+                display_name: "Jean Bâtisseur".into(),
+                organisation: "BTP Rhône".into(),
+                role: Role::Collaborator,
+            },
+        )
+        .await
+        .expect("invite");
+    assert!(
+        invited.principal.password_hash.is_none(),
+        "no password on the internal node"
+    );
+    down(&internal, &edge, space).await;
+    edge.app
+        .accept_invitation(&invited.secret, "un mot de passe sûr")
+        .await
+        .expect("accept");
+    let login = edge
+        .app
+        .login("jean@btp-rhone.fr", "un mot de passe sûr", None)
+        .await
+        .expect("login on the edge");
+    let contractor = Actor::Principal(login.principal);
+    World {
+        internal,
+        edge,
+        manager,
+        space,
+        contractor,
+        doc,
+    }
+}
+
+#[test]
+fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
+    block_on(async {
+        let w = world().await;
+        // The edge holds the space, its document and identical content.
+        let mine = w
+            .edge
+            .app
+            .my_spaces(&w.contractor, Page::default())
+            .await
+            .expect("spaces");
+        assert_eq!(mine.items.len(), 1);
+        let on_edge = w
+            .edge
+            .app
+            .get_document(&w.contractor, w.doc)
+            .await
+            .expect("doc on edge");
+        let on_internal = w
+            .internal
+            .app
+            .get_document(&w.manager, w.doc)
+            .await
+            .expect("doc");
+        assert_eq!(on_edge.version.hash, on_internal.version.hash);
+        assert_eq!(
+            w.edge.app.space_digest(w.space).await.expect("digest"),
+            w.internal.app.space_digest(w.space).await.expect("digest"),
+            "both nodes agree"
+        );
+
+        // A contractor upload is pending on the edge…
+        let item = w
+            .edge
+            .app
+            .edge_upload(
+                &w.contractor,
+                NewDocument {
+                    space: w.space,
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("edge upload");
+        assert_eq!(
+            w.edge
+                .app
+                .my_operations(&w.contractor, w.space)
+                .await
+                .expect("ops")[0]
+                .outcome,
+            None
+        );
+        // …applied on the internal node with the contractor as author…
+        let applied = up(&w.internal, &w.edge).await;
+        assert_eq!(applied[0].outcome, OpOutcome::Applied);
+        let created = w
+            .internal
+            .app
+            .get_document(&w.manager, applied[0].document.expect("document"))
+            .await
+            .expect("on internal");
+        assert_eq!(Some(created.document.created_by), w.contractor.id());
+        assert_eq!(created.document.name.as_str(), "Plan.pdf");
+        // …and comes back down as a real document.
+        down(&w.internal, &w.edge, w.space).await;
+        w.edge
+            .app
+            .get_document(&w.contractor, created.document.id)
+            .await
+            .expect("back on edge");
+        assert_eq!(
+            w.edge
+                .app
+                .my_operations(&w.contractor, w.space)
+                .await
+                .expect("ops")[0]
+                .outcome,
+            Some(OpOutcome::Applied)
+        );
+        assert_eq!(item.contractor, w.contractor.id().expect("id"));
+    });
+}
+
+#[test]
+fn concurrent_edits_become_a_conflict_copy_and_every_version_is_kept() {
+    block_on(async {
+        let w = world().await;
+        // The contractor edits version 1 on the edge while the agent adds version 2.
+        w.edge
+            .app
+            .edge_new_version(&w.contractor, w.doc, None, "", content("contractor"))
+            .await
+            .expect("edge version");
+        w.internal
+            .app
+            .new_version(&w.manager, w.doc, NewVersion::default(), content("agent"))
+            .await
+            .expect("v2");
+        let applied = up(&w.internal, &w.edge).await;
+        assert_eq!(applied[0].outcome, OpOutcome::Conflict);
+        let copy = w
+            .internal
+            .app
+            .get_document(&w.manager, applied[0].document.expect("copy"))
+            .await
+            .expect("copy");
+        assert!(
+            copy.document
+                .name
+                .as_str()
+                .starts_with("CCTP (conflit jean@btp-rhone.fr "),
+            "{}",
+            copy.document.name
+        );
+        assert_eq!(
+            w.internal
+                .app
+                .list_versions(&w.manager, w.doc)
+                .await
+                .expect("versions")
+                .len(),
+            2
+        );
+        down(&w.internal, &w.edge, w.space).await;
+        w.edge
+            .app
+            .get_document(&w.contractor, copy.document.id)
+            .await
+            .expect("copy on the edge too");
+    });
+}
+
+#[test]
+fn an_operation_of_a_contractor_whose_rights_were_revoked_is_quarantined() {
+    block_on(async {
+        let w = world().await;
+        w.edge
+            .app
+            .edge_operation(
+                &w.contractor,
+                w.space,
+                OutboxOp::Rename {
+                    document: w.doc,
+                    name: "Renommé.txt".into(),
+                },
+            )
+            .await
+            .expect("rename queued");
+        let cid = w.contractor.id().expect("id");
+        w.internal
+            .app
+            .remove_member(&w.manager, w.space, cid)
+            .await
+            .expect("revoke");
+        let applied = up(&w.internal, &w.edge).await;
+        assert_eq!(applied[0].outcome, OpOutcome::Rejected);
+        assert_eq!(
+            w.internal
+                .app
+                .get_document(&w.manager, w.doc)
+                .await
+                .expect("doc")
+                .document
+                .name
+                .as_str(),
+            "CCTP.txt"
+        );
+        let status = w
+            .internal
+            .app
+            .space_replication(&w.manager, w.space)
+            .await
+            .expect("status");
+        assert_eq!(status.quarantine.len(), 1, "reported to the managers");
+        // The revocation reaches the edge: the contractor no longer sees the space.
+        down(&w.internal, &w.edge, w.space).await;
+        assert!(matches!(
+            w.edge.app.get_space(&w.contractor, w.space).await,
+            Err(CoreError::NotFound(_))
+        ));
+    });
+}
+
+#[test]
+fn operations_naming_another_spaces_document_are_rejected() {
+    block_on(async {
+        let w = world().await;
+        let other = w
+            .internal
+            .app
+            .create_space(
+                &w.manager,
+                NewSpace {
+                    slug: "secret".into(),
+                    title: "Secret".into(),
+                    description: String::new(),
+                    domain: String::new(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await
+            .expect("space")
+            .space
+            .id;
+        let secret = w
+            .internal
+            .app
+            .upload(
+                &w.manager,
+                NewDocument {
+                    space: other,
+                    name: "s.txt".into(),
+                    ..NewDocument::default()
+                },
+                content("s"),
+            )
+            .await
+            .expect("doc")
+            .document
+            .id;
+        // A hostile edge forges an item against the secret document.
+        let forged = crate::replication::OutboxItem {
+            seq: 1,
+            op_id: uuid::Uuid::now_v7(),
+            space: w.space,
+            contractor: w.contractor.id().expect("id"),
+            created_at: time::OffsetDateTime::now_utc(),
+            op: OutboxOp::Rename {
+                document: secret,
+                name: "pwned.txt".into(),
+            },
+            outcome: None,
+            detail: String::new(),
+        };
+        let r = w
+            .internal
+            .app
+            .apply_edge_op("edge-1", &forged)
+            .await
+            .expect("recorded");
+        assert_eq!(r.outcome, OpOutcome::Rejected);
+        assert_eq!(
+            w.internal
+                .app
+                .get_document(&w.manager, secret)
+                .await
+                .expect("doc")
+                .document
+                .name
+                .as_str(),
+            "s.txt"
+        );
+        // And from an edge the space is not shared with.
+        let forged2 = crate::replication::OutboxItem {
+            op_id: uuid::Uuid::now_v7(),
+            op: OutboxOp::Rename {
+                document: w.doc,
+                name: "x.txt".into(),
+            },
+            ..forged
+        };
+        assert_eq!(
+            w.internal
+                .app
+                .apply_edge_op("edge-2", &forged2)
+                .await
+                .expect("recorded")
+                .outcome,
+            OpOutcome::Rejected
+        );
+    });
+}
+
+#[test]
+fn unsharing_purges_every_row_and_blob_of_the_space_from_the_edge() {
+    block_on(async {
+        let w = world().await;
+        w.internal
+            .app
+            .unshare_space(&w.manager, w.space)
+            .await
+            .expect("unshare");
+        let report = w.edge.app.purge_shared_space(w.space).await.expect("purge");
+        assert!(report.rows > 0);
+        assert_eq!(report.blobs, 1);
+        assert!(w.edge.app.cursors().await.expect("cursors").is_empty());
+        assert!(w.edge.blobs.is_empty(), "no blob of the space is left");
+        assert!(
+            w.edge
+                .app
+                .feed(w.space, Revision::ZERO, 1000)
+                .await
+                .expect("rows")
+                .is_empty()
+        );
+        assert!(
+            w.edge
+                .app
+                .login("jean@btp-rhone.fr", "un mot de passe sûr", None)
+                .await
+                .is_err(),
+            "the contractor is gone"
+        );
+    });
+}
+
+#[test]
+fn an_invitation_works_once_and_not_when_revoked() {
+    block_on(async {
+        let internal = node(&["edge-1"]);
+        let edge = node(&[]);
+        let m = agent(&internal.app, "marie").await;
+        let s = internal
+            .app
+            .create_space(
+                &m,
+                NewSpace {
+                    slug: "s1".into(),
+                    title: "S".into(),
+                    description: String::new(),
+                    domain: String::new(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await
+            .expect("space")
+            .space
+            .id;
+        let refused = internal
+            .app
+            .invite_contractor(
+                &m,
+                s,
+                NewContractor {
+                    email: "a@b.fr".into(),
+                    display_name: "A".into(),
+                    organisation: String::new(),
+                    role: Role::Reader,
+                },
+            )
+            .await;
+        assert!(matches!(
+            refused,
+            Err(CoreError::Conflict {
+                code: "not_shared",
+                ..
+            })
+        ));
+        internal
+            .app
+            .share_space(&m, s, "edge-1")
+            .await
+            .expect("share");
+        assert!(matches!(
+            internal.app.share_space(&m, s, "edge-9").await,
+            Err(CoreError::Invalid {
+                code: "unknown_edge",
+                ..
+            })
+        ));
+        let one = internal
+            .app
+            .invite_contractor(
+                &m,
+                s,
+                NewContractor {
+                    email: "a@b.fr".into(),
+                    display_name: "A".into(),
+                    organisation: String::new(),
+                    role: Role::Reader,
+                },
+            )
+            .await
+            .expect("invite");
+        let two = internal
+            .app
+            .invite_contractor(
+                &m,
+                s,
+                NewContractor {
+                    email: "c@d.fr".into(),
+                    display_name: "C".into(),
+                    organisation: String::new(),
+                    role: Role::Reader,
+                },
+            )
+            .await
+            .expect("invite");
+        internal
+            .app
+            .revoke_invitation(&m, two.invitation.id)
+            .await
+            .expect("revoke");
+        down(&internal, &edge, s).await;
+        edge.app
+            .accept_invitation(&one.secret, "un mot de passe sûr")
+            .await
+            .expect("accept");
+        assert!(matches!(
+            edge.app
+                .accept_invitation(&one.secret, "un autre mot de passe")
+                .await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            edge.app
+                .accept_invitation(&two.secret, "un mot de passe sûr")
+                .await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            edge.app
+                .accept_invitation("forged", "un mot de passe sûr")
+                .await,
+            Err(CoreError::NotFound(_))
+        ));
+        // A later batch does not wipe the password chosen on the edge.
+        internal
+            .app
+            .set_member(&m, s, "a@b.fr", Role::Contributor)
+            .await
+            .expect("role");
+        down(&internal, &edge, s).await;
+        edge.app
+            .login("a@b.fr", "un mot de passe sûr", None)
+            .await
+            .expect("still logs in");
+    });
+}
+
+#[test]
+fn a_space_never_shared_never_reaches_the_feed_of_an_edge() {
+    block_on(async {
+        let internal = node(&["edge-1"]);
+        let m = agent(&internal.app, "marie").await;
+        internal
+            .app
+            .create_space(
+                &m,
+                NewSpace {
+                    slug: "interne".into(),
+                    title: "Interne".into(),
+                    description: String::new(),
+                    domain: String::new(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await
+            .expect("space");
+        assert!(
+            internal
+                .app
+                .spaces_shared_with("edge-1")
+                .await
+                .expect("shared")
+                .is_empty()
+        );
+    });
+}

@@ -1,0 +1,152 @@
+//! The `passerelle-edge` command line: `serve`, and `status`/`check` for ops.
+//! Nothing else: accounts, spaces and sharing are administered on the
+//! internal node.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use tokio::net::TcpListener;
+
+use crate::{Config, EdgeNode};
+
+/// Passerelle edge node: serves outside contractors the spaces shared with it.
+#[derive(Debug, Parser)]
+#[command(name = "passerelle-edge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file (optional).
+    #[arg(long, short = 'c', global = true, env = "PASSERELLE_EDGE_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Data directory. Default: ./passerelle-edge-data
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the edge: contractors' API on --listen, replication on --peer-listen.
+    Serve {
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+        #[arg(long)]
+        peer_listen: Option<SocketAddr>,
+    },
+    /// What this edge holds: spaces and their replication cursors, pending
+    /// contractor operations.
+    Status,
+    /// Checks the configuration, the TLS material, the database and the blob
+    /// store; exits non-zero with the fix when something is wrong.
+    Check,
+}
+
+fn init_tracing(c: &Config, serving: bool) {
+    let filter = if serving {
+        c.log.filter.as_str()
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let b = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if c.log.format == "json" {
+        b.json().try_init()
+    } else {
+        b.try_init()
+    };
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.global.config.as_deref())?;
+    if let Some(d) = cli.global.data_dir {
+        config.data_dir = d;
+    }
+    init_tracing(&config, matches!(cli.command, Command::Serve { .. }));
+    match cli.command {
+        Command::Serve {
+            listen,
+            peer_listen,
+        } => {
+            if let Some(l) = listen {
+                config.listen = l;
+            }
+            if let Some(p) = peer_listen {
+                config.peer_listen = p;
+            }
+            tracing::info!(config = ?config, "starting");
+            let (l, p) = (config.listen, config.peer_listen);
+            let node = EdgeNode::open(config).await?;
+            let public = TcpListener::bind(l)
+                .await
+                .with_context(|| format!("cannot listen on {l}"))?;
+            let peer = TcpListener::bind(p)
+                .await
+                .with_context(|| format!("cannot listen on {p}"))?;
+            node.serve(public, peer, shutdown_signal()).await
+        }
+        Command::Status => {
+            let node = EdgeNode::open(config).await?;
+            let cursors = node.app.cursors().await?;
+            println!(
+                "edge {} holds {} shared space(s)",
+                node.config.node_id,
+                cursors.len()
+            );
+            for (space, rev) in cursors {
+                println!("  {space}  at {rev}");
+            }
+            let pending = node.app.pending_operations(0, u64::MAX / 2).await?;
+            println!(
+                "{} contractor operation(s) waiting for the internal node",
+                pending.len()
+            );
+            Ok(())
+        }
+        Command::Check => {
+            passerelle_grpc::tls::install_default_provider();
+            let files = config.tls_files();
+            passerelle_grpc::tls::server_config(&files, &passerelle_grpc::PeerPolicy { allowed: config.allowed_peers.clone() })
+                .with_context(|| {
+                    format!(
+                        "TLS material unusable ({}, {}, {}): copy the bundle made by `passerelle-internal pki issue-edge --id {}`",
+                        files.cert.display(),
+                        files.key.display(),
+                        files.ca.display(),
+                        config.node_id
+                    )
+                })?;
+            let node = EdgeNode::open(config).await?;
+            node.app.cursors().await?;
+            println!(
+                "ok: configuration, TLS material, database and blob store of edge {} are usable",
+                node.config.node_id
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+}

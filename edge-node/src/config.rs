@@ -1,0 +1,194 @@
+//! Configuration of an edge node: defaults → TOML file (`--config`) →
+//! `PASSERELLE_EDGE_*` environment (`__` for nesting) → command-line flags.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// The whole edge configuration; every field has a default.
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// This node's id: the `<id>` of `passerelle://node/<id>` in its certificate.
+    pub node_id: String,
+    /// SQLite database, blobs, partial transfers.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/edge.db`.
+    pub database_url: Option<String>,
+    /// Contractors' HTTP API (behind the DMZ's HTTPS reverse proxy).
+    pub listen: SocketAddr,
+    /// Replication (gRPC, mutual TLS): the only address the internal node dials.
+    pub peer_listen: SocketAddr,
+    /// Certificate, key and CA of the edge (`pki issue-edge` makes them).
+    pub tls: TlsPaths,
+    /// Node ids allowed to replicate with this edge.
+    pub allowed_peers: Vec<String>,
+    /// Largest file a contractor may upload, in bytes.
+    pub max_upload_bytes: u64,
+    pub session_hours: u32,
+    pub http: passerelle_http::HttpConfig,
+    pub log: LogConfig,
+}
+
+/// Paths of the TLS material; empty: `<data_dir>/tls/{cert,key,ca}.pem`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TlsPaths {
+    pub cert: Option<PathBuf>,
+    pub key: Option<PathBuf>,
+    pub ca: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    pub filter: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "text".into(),
+            filter: "info".into(),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            node_id: "edge-1".into(),
+            data_dir: PathBuf::from("passerelle-edge-data"),
+            database_url: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
+            peer_listen: SocketAddr::from(([127, 0, 0, 1], 7443)),
+            tls: TlsPaths::default(),
+            allowed_peers: vec!["internal".into()],
+            max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            session_hours: 12,
+            http: passerelle_http::HttpConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// The configuration could not be read; the message names the setting.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(String);
+
+impl Config {
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                return Err(ConfigError(format!(
+                    "the file {} does not exist",
+                    f.display()
+                )));
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig.merge(Env::prefixed("PASSERELLE_EDGE_").split("__"));
+        let c: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        if c.allowed_peers.is_empty() {
+            return Err(ConfigError(
+                "allowed_peers is empty: name the internal node's id (e.g. \"internal\")".into(),
+            ));
+        }
+        Ok(c)
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!(
+                "sqlite://{}?mode=rwc",
+                self.data_dir.join("edge.db").display()
+            ),
+        }
+    }
+
+    pub fn tls_files(&self) -> passerelle_grpc::TlsFiles {
+        let dir = self.data_dir.join("tls");
+        passerelle_grpc::TlsFiles {
+            cert: self
+                .tls
+                .cert
+                .clone()
+                .unwrap_or_else(|| dir.join("cert.pem")),
+            key: self.tls.key.clone().unwrap_or_else(|| dir.join("key.pem")),
+            ca: self.tls.ca.clone().unwrap_or_else(|| dir.join("ca.pem")),
+        }
+    }
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let url = self.database_url();
+        let redacted = match url
+            .split_once("://")
+            .and_then(|(s, r)| r.split_once('@').map(|(c, h)| (s, c, h)))
+        {
+            Some((scheme, creds, host)) => format!(
+                "{scheme}://{}:***@{host}",
+                creds.split(':').next().unwrap_or_default()
+            ),
+            None => url,
+        };
+        f.debug_struct("Config")
+            .field("node_id", &self.node_id)
+            .field("data_dir", &self.data_dir)
+            .field("database_url", &redacted)
+            .field("listen", &self.listen)
+            .field("peer_listen", &self.peer_listen)
+            .field("tls", &self.tls)
+            .field("allowed_peers", &self.allowed_peers)
+            .field("max_upload_bytes", &self.max_upload_bytes)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_on_defaults_with_tls_files_in_the_data_dir() {
+        let c = Config::default();
+        assert_eq!(
+            c.tls_files().cert,
+            PathBuf::from("passerelle-edge-data/tls/cert.pem")
+        );
+        assert!(
+            c.database_url()
+                .starts_with("sqlite://passerelle-edge-data/")
+        );
+    }
+
+    #[test]
+    fn refuses_unknown_keys_and_an_empty_allow_list() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("e.toml");
+        std::fs::write(&f, "node_id = \"edge-2\"\nadmin = true\n").expect("write");
+        assert!(
+            Config::load(Some(&f))
+                .expect_err("unknown key")
+                .to_string()
+                .contains("admin")
+        );
+        std::fs::write(&f, "allowed_peers = []\n").expect("write");
+        assert!(
+            Config::load(Some(&f))
+                .expect_err("empty")
+                .to_string()
+                .contains("allowed_peers")
+        );
+    }
+}

@@ -1,0 +1,130 @@
+//! # passerelle-edge
+//!
+//! The edge node's composition root (DMZ or cloud). It holds only the spaces
+//! shared with it, serves outside contractors (HTTP API on `listen`), and
+//! answers the internal node's replication calls (gRPC with mutual TLS on
+//! `peer_listen`). It never opens a connection towards the LAN, holds no CA
+//! key and links no certificate-signing code (no rcgen, no passerelle-pki:
+//! `cargo tree -p passerelle-edge` shows it).
+//!
+//! Modules: [`config`] (layered settings), [`cli`] (commands).
+
+pub mod cli;
+pub mod config;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use passerelle_blobs::FsBlobStore;
+use passerelle_core::Passerelle;
+use passerelle_core::ports::{PasswordHasher, SystemClock};
+use passerelle_core::service::CoreSettings;
+use passerelle_grpc::edge_service::EdgeReplication;
+use passerelle_grpc::{PeerPolicy, ReloadingTls};
+use passerelle_http::{AppState, Argon2Passwords};
+use passerelle_sql::SqlRepository;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+pub use config::Config;
+
+/// An opened edge node.
+#[derive(Debug, Clone)]
+pub struct EdgeNode {
+    pub config: Config,
+    pub app: Passerelle,
+    pub blobs: Arc<FsBlobStore>,
+}
+
+impl EdgeNode {
+    pub async fn open(config: Config) -> anyhow::Result<Self> {
+        Self::open_with(config, Arc::new(Argon2Passwords::default())).await
+    }
+
+    /// As [`EdgeNode::open`], with another password hasher (cheap in tests).
+    pub async fn open_with(
+        config: Config,
+        passwords: Arc<dyn PasswordHasher>,
+    ) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+        let repo = SqlRepository::connect(&config.database_url())
+            .await
+            .context("cannot open the edge database")?;
+        let blobs = Arc::new(FsBlobStore::open(config.data_dir.clone()).with_context(|| {
+            format!(
+                "cannot open the blob store in {}",
+                config.data_dir.display()
+            )
+        })?);
+        passerelle_core::blob::BlobStore::sweep_temporaries(blobs.as_ref()).await?;
+        let settings = CoreSettings {
+            max_upload_bytes: config.max_upload_bytes,
+            session_ttl: time::Duration::hours(i64::from(config.session_hours)),
+            ..CoreSettings::default()
+        };
+        let app = Passerelle::new(
+            Arc::new(repo),
+            blobs.clone(),
+            Arc::new(SystemClock),
+            passwords,
+            settings,
+        );
+        Ok(Self { config, app, blobs })
+    }
+
+    /// Serves the contractors' API on `public` and replication on `peer`
+    /// until `shutdown`, then drains both.
+    pub async fn serve(
+        self,
+        public: TcpListener,
+        peer: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        passerelle_grpc::tls::install_default_provider();
+        let cancel = CancellationToken::new();
+        let tls = ReloadingTls::server(
+            self.config.tls_files(),
+            PeerPolicy {
+                allowed: self.config.allowed_peers.clone(),
+            },
+            cancel.clone(),
+        )
+        .context(
+            "cannot load the edge's TLS certificate (passerelle-internal pki issue-edge makes it)",
+        )?;
+        let public_addr = public.local_addr()?;
+        let peer_addr = peer.local_addr()?;
+        let service = EdgeReplication::new(
+            self.app.clone(),
+            self.config.node_id.clone(),
+            self.config.data_dir.join("partial"),
+            cancel.clone(),
+        )?;
+        let grpc = passerelle_grpc::server::builder().add_service(service.into_server());
+        let http =
+            passerelle_http::edge_router(AppState::new(self.app.clone(), self.config.http.clone()));
+        println!("passerelle-edge listening on http://{public_addr}");
+        println!("passerelle-edge replication on {peer_addr}");
+        tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
+        let stop = cancel.clone();
+        let watcher = tokio::spawn(async move {
+            shutdown.await;
+            stop.cancel();
+        });
+        let (a, b) = tokio::join!(
+            passerelle_http::serve(public, http, cancel.clone().cancelled_owned()),
+            passerelle_grpc::serve_tls(peer, tls, grpc, cancel.clone().cancelled_owned()),
+        );
+        watcher.abort();
+        a?;
+        b?;
+        tracing::info!("passerelle-edge stopped");
+        Ok(())
+    }
+}

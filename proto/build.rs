@@ -1,0 +1,12 @@
+//! Compiles the replication protocol with protox (a .proto compiler in Rust),
+//! so building Passerelle never needs a system `protoc`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    println!("cargo:rerun-if-changed=proto");
+    let fds = protox::compile(["passerelle/replication/v1/replication.proto"], ["proto"])?;
+    tonic_prost_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .compile_fds(fds)?;
+    Ok(())
+}
