@@ -21,7 +21,7 @@ use crate::model::{
     Version,
 };
 use crate::names::Login;
-use crate::replication::{AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem};
+use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
 use crate::role::Role;
 
 /// Failures of the repository. Lookups of absent rows return `Ok(None)`, not
@@ -50,6 +50,11 @@ pub enum TxMode {
 pub trait Repository: Send + Sync + fmt::Debug {
     /// Opens a transaction. A `Write` transaction waits for the other writers.
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn Tx>, RepoError>;
+
+    /// After deletions that must leave nothing behind (an un-share purge on
+    /// an edge): makes deleted rows unrecoverable from the storage files as
+    /// far as the engine allows (SQLite: overwritten pages, truncated log).
+    async fn scrub(&self) -> Result<(), RepoError>;
 }
 
 /// A space and the role the asking principal holds in it.
@@ -206,21 +211,23 @@ pub trait Tx: Send {
     // --- replication: internal node -------------------------------------
     /// The change feed of one space: every row of the space (the space,
     /// memberships, invitations, folders, documents, versions, tombstones
-    /// included) with a revision in `(after, R]`, ordered by revision, where
-    /// `R` is the largest revision such that at most `limit` rows are
-    /// returned — but never cutting a revision in two: when the first
+    /// included) with a revision in `(after, R]`, where `R` (returned as
+    /// `through`) is the largest revision such that at most `limit` rows are
+    /// in range — but never cutting a revision in two: when the first
     /// revision alone has more than `limit` rows, all its rows are returned.
     /// Principals: those with a revision in `(after, R]` that hold a
-    /// membership (removed or not) in the space, plus the principal of every
-    /// membership row returned, whatever its revision; their `password_hash`
-    /// is always `None`. Document types are not included (see
-    /// `list_document_types`).
+    /// membership (removed or not) in the space; `password_hash` always
+    /// `None`. Parents are brought along whatever their revision, so a batch
+    /// applies on its own: the space row, the principal of every membership,
+    /// the document of every version (these extra rows may be newer than
+    /// `R`; `through` is the cursor to keep, not the rows' maximum). Empty
+    /// range: no rows, `through == after`. Document types are not included.
     async fn changes(
         &mut self,
         space: SpaceId,
         after: Revision,
         limit: u64,
-    ) -> Result<Vec<ChangeRow>, RepoError>;
+    ) -> Result<Feed, RepoError>;
     /// Spaces shared with `edge` (`Space::edge == Some(edge)`), by id.
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError>;
     /// The exactly-once ledger of edge operations.

@@ -59,6 +59,15 @@ impl ChangeRow {
     }
 }
 
+/// A batch of the change feed and the cursor it brings the edge to.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Feed {
+    pub rows: Vec<ChangeRow>,
+    /// Every row of the space up to this revision is in `rows` (or was in
+    /// an earlier batch).
+    pub through: Revision,
+}
+
 /// A contractor's action on the edge, waiting to be applied by the internal
 /// node. Ids of new things (folders) are chosen by the edge and kept.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -123,11 +123,13 @@ impl Config {
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("PASSERELLE_").split("__").ignore(&[
-            "test_pg_url",
-            "require_pg",
-            "admin_password",
-        ]));
+        // Only this node's keys: PASSERELLE_EDGE_*, PASSERELLE_TEST_PG_URL,
+        // PASSERELLE_ADMIN_PASSWORD… belong to others.
+        fig = fig.merge(
+            Env::prefixed("PASSERELLE_")
+                .filter(|k| is_config_key(k.as_str()))
+                .split("__"),
+        );
         fig.extract().map_err(|e| ConfigError(e.to_string()))
     }
 
@@ -176,6 +178,29 @@ impl fmt::Debug for Config {
     }
 }
 
+/// Top-level keys of [`Config`], as environment variables name them.
+const KEYS: &[&str] = &[
+    "node_id",
+    "data_dir",
+    "database_url",
+    "listen",
+    "max_upload_bytes",
+    "session_hours",
+    "http",
+    "replication",
+    "log",
+];
+
+fn is_config_key(key: &str) -> bool {
+    KEYS.iter().any(|k| {
+        key.eq_ignore_ascii_case(k)
+            || (key.len() > k.len()
+                && key.is_char_boundary(k.len())
+                && key[..k.len()].eq_ignore_ascii_case(k)
+                && (key[k.len()..].starts_with("__") || key[k.len()..].starts_with('.')))
+    })
+}
+
 /// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
 pub fn redact_url(url: &str) -> String {
     if let Some((scheme, rest)) = url.split_once("://")
@@ -205,6 +230,16 @@ mod tests {
             "postgres://u:***@db:5432/x"
         );
         assert_eq!(redact_url("sqlite://a.db"), "sqlite://a.db");
+    }
+
+    #[test]
+    fn reads_only_its_own_environment_variables() {
+        assert!(is_config_key("data_dir"));
+        assert!(is_config_key("log__filter"));
+        assert!(is_config_key("LOG__FORMAT"));
+        assert!(!is_config_key("edge_log__filter"));
+        assert!(!is_config_key("test_pg_url"));
+        assert!(!is_config_key("logx"));
     }
 
     #[test]

@@ -245,28 +245,27 @@ async fn send_space(
     cursors: &mut HashMap<SpaceId, Revision>,
 ) -> Result<bool, LinkError> {
     let cursor = cursors.get(&space).copied().unwrap_or_default();
-    let mut rows = app.feed(space, cursor, BATCH_ROWS).await?;
+    let feed = app.feed(space, cursor, BATCH_ROWS).await?;
+    let mut rows = feed.rows;
     let types = app.list_document_types().await?;
-    let to = match rows.iter().map(ChangeRow::revision).max() {
-        // Types newer than the cursor but within the batch.
-        Some(to) => {
-            rows.extend(
-                types
-                    .into_iter()
-                    .filter(|t| t.revision > cursor && t.revision <= to)
-                    .map(ChangeRow::DocumentType),
-            );
-            to
-        }
+    let to = if rows.is_empty() {
         // The space is caught up: types changed since can go alone.
-        None => {
-            let newer: Vec<_> = types.into_iter().filter(|t| t.revision > cursor).collect();
-            let Some(to) = newer.iter().map(|t| t.revision).max() else {
-                return Ok(false);
-            };
-            rows.extend(newer.into_iter().map(ChangeRow::DocumentType));
-            to
-        }
+        let newer: Vec<_> = types.into_iter().filter(|t| t.revision > cursor).collect();
+        let Some(to) = newer.iter().map(|t| t.revision).max() else {
+            return Ok(false);
+        };
+        rows.extend(newer.into_iter().map(ChangeRow::DocumentType));
+        to
+    } else {
+        // Types changed within the batch's range.
+        let to = feed.through;
+        rows.extend(
+            types
+                .into_iter()
+                .filter(|t| t.revision > cursor && t.revision <= to)
+                .map(ChangeRow::DocumentType),
+        );
+        to
     };
     // Blobs first: have/want, then stream what is missing from where the
     // edge stopped.
@@ -393,7 +392,7 @@ async fn anti_entropy(
     let mut caught_up = Vec::new();
     for s in shared {
         let cursor = cursors.get(&s.id).copied().unwrap_or_default();
-        if cursor > Revision::ZERO && app.feed(s.id, cursor, 1).await?.is_empty() {
+        if cursor > Revision::ZERO && app.feed(s.id, cursor, 1).await?.rows.is_empty() {
             caught_up.push(s.id);
         }
     }

@@ -106,6 +106,10 @@ impl SqlRepository {
                             .synchronous(SqliteSynchronous::Full)
                             .foreign_keys(true)
                             .busy_timeout(SQLITE_BUSY_TIMEOUT)
+                            // Deleted content is overwritten, not left in
+                            // free pages: an un-shared space must leave
+                            // nothing readable on an edge.
+                            .pragma("secure_delete", "ON")
                     });
             }
             Engine::Postgres => {
@@ -227,6 +231,22 @@ impl Repository for SqlRepository {
         debug!(?mode, "transaction begun");
         Ok(Box::new(tx))
     }
+
+    /// SQLite: checkpoints the write-ahead log and truncates it, so pages
+    /// written before a deletion (the deleted content) leave the log; with
+    /// `secure_delete` the database file keeps none either. PostgreSQL keeps
+    /// dead tuples until autovacuum reuses them: nothing to do here (an edge
+    /// on PostgreSQL relies on the database's own storage encryption).
+    async fn scrub(&self) -> Result<(), RepoError> {
+        if self.engine == Engine::Sqlite {
+            let _writer = self.writer.lock().await;
+            self.db
+                .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await
+                .map_err(db_error)?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -260,6 +280,7 @@ mod tests {
         assert_eq!(pragma(&repo, "synchronous").await, "2", "FULL");
         assert_eq!(pragma(&repo, "foreign_keys").await, "1");
         assert_eq!(pragma(&repo, "busy_timeout").await, "10000");
+        assert_eq!(pragma(&repo, "secure_delete").await, "1");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use passerelle_core::model::{
 use passerelle_core::names::Login;
 use passerelle_core::ports::{AuditFilter, RepoError, SpaceWithRole, Tx, TxMode};
 use passerelle_core::replication::{
-    AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem,
+    AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -356,7 +356,7 @@ impl Tx for SqlTx {
         space: SpaceId,
         after: Revision,
         limit: u64,
-    ) -> Result<Vec<ChangeRow>, RepoError> {
+    ) -> Result<Feed, RepoError> {
         replication::changes(&self.txn, space, after, limit).await
     }
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {

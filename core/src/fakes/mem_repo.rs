@@ -40,7 +40,7 @@ use crate::model::{
 };
 use crate::names::Login;
 use crate::ports::{AuditFilter, RepoError, Repository, SpaceWithRole, Tx, TxMode};
-use crate::replication::{AppliedOp, ChangeRow, EdgeStatus, Invitation, OpOutcome, OutboxItem};
+use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
 
 /// Every table, as the SQL schema has them.
 #[derive(Clone, Debug, Default)]
@@ -108,6 +108,11 @@ fn lock(m: &Mutex<Arc<State>>) -> MutexGuard<'_, Arc<State>> {
 
 #[async_trait]
 impl Repository for MemRepository {
+    /// Nothing persists in memory: nothing to scrub.
+    async fn scrub(&self) -> Result<(), RepoError> {
+        Ok(())
+    }
+
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn Tx>, RepoError> {
         Ok(Box::new(match mode {
             TxMode::Read => MemTx::Read(self.snapshot()),
@@ -388,7 +393,7 @@ impl Tx for MemTx {
         space: SpaceId,
         after: Revision,
         limit: u64,
-    ) -> Result<Vec<ChangeRow>, RepoError> {
+    ) -> Result<Feed, RepoError> {
         Ok(self.state().changes(space, after, limit))
     }
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {

@@ -191,6 +191,7 @@ impl Passerelle {
         let mine: HashSet<ContentHash> = tx
             .changes(space, Revision::ZERO, u64::MAX / 2)
             .await?
+            .rows
             .into_iter()
             .filter_map(|r| match r {
                 ChangeRow::Version(v) => Some(v.hash),
@@ -215,6 +216,7 @@ impl Passerelle {
         )
         .await?;
         tx.commit().await?;
+        self.repo.scrub().await?;
         let mut report = PurgeReport {
             rows,
             ..PurgeReport::default()
@@ -238,7 +240,7 @@ impl Passerelle {
             .await?
             .changes(space, Revision::ZERO, u64::MAX / 2)
             .await?;
-        let mut canon: Vec<(String, String)> = rows.iter().map(canonical).collect();
+        let mut canon: Vec<(String, String)> = rows.rows.iter().map(canonical).collect();
         canon.sort();
         let mut h = blake3::Hasher::new();
         for (key, value) in canon {

@@ -339,7 +339,7 @@ impl Passerelle {
                         .find(|(sp, _)| *sp == id)
                         .map(|(_, r)| *r)
                         .unwrap_or_default();
-                    if tx.changes(id, cursor, 1).await?.is_empty() {
+                    if tx.changes(id, cursor, 1).await?.rows.is_empty() {
                         Some(0)
                     } else {
                         Some(tx.current_revision().await?.0 - cursor.0)
@@ -376,7 +376,7 @@ impl Passerelle {
         space: SpaceId,
         after: crate::ids::Revision,
         limit: u64,
-    ) -> Result<Vec<crate::replication::ChangeRow>, CoreError> {
+    ) -> Result<crate::replication::Feed, CoreError> {
         Ok(self.read().await?.changes(space, after, limit).await?)
     }
 

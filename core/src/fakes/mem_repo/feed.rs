@@ -8,16 +8,19 @@ use uuid::Uuid;
 use super::State;
 use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::model::Principal;
-use crate::replication::ChangeRow;
+use crate::replication::{ChangeRow, Feed};
 
 impl State {
-    pub(super) fn changes(&self, space: SpaceId, after: Revision, limit: u64) -> Vec<ChangeRow> {
+    pub(super) fn changes(&self, space: SpaceId, after: Revision, limit: u64) -> Feed {
         let mut rows = self.rows_of(space, after);
         rows.sort_by_key(ChangeRow::revision);
         let Some(through) =
             last_whole_revision(&rows, limit).or_else(|| rows.first().map(ChangeRow::revision))
         else {
-            return rows;
+            return Feed {
+                rows,
+                through: after,
+            };
         };
         rows.retain(|row| row.revision() <= through);
 
@@ -40,8 +43,35 @@ impl State {
             })
             .collect();
         rows.extend(extra);
+        // Parents whatever their revision: the space, versions' documents.
+        if !rows.iter().any(|r| matches!(r, ChangeRow::Space(_)))
+            && let Some(s) = self.spaces.get(&space)
+        {
+            rows.push(ChangeRow::Space(s.clone()));
+        }
+        let present: HashSet<DocumentId> = rows
+            .iter()
+            .filter_map(|r| match r {
+                ChangeRow::Document(d) => Some(d.id),
+                _ => None,
+            })
+            .collect();
+        let mut wanted: Vec<DocumentId> = rows
+            .iter()
+            .filter_map(|r| match r {
+                ChangeRow::Version(v) if !present.contains(&v.document) => Some(v.document),
+                _ => None,
+            })
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        for d in wanted {
+            if let Some(doc) = self.documents.get(&d) {
+                rows.push(ChangeRow::Document(doc.clone()));
+            }
+        }
         rows.sort_by_key(feed_order);
-        rows
+        Feed { rows, through }
     }
 
     /// Every row of the space with a revision above `after`; principals:

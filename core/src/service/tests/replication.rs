@@ -60,15 +60,15 @@ async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, space: SpaceId) {
         .find(|(s, _)| *s == space)
         .map(|(_, r)| r)
         .unwrap_or_default();
-    let mut rows = internal
+    let feed = internal
         .app
         .feed(space, cursor, 10_000)
         .await
         .expect("feed");
-    if rows.is_empty() {
+    if feed.rows.is_empty() {
         return;
     }
-    let to = rows.iter().map(ChangeRow::revision).max().unwrap_or(cursor);
+    let (mut rows, to) = (feed.rows, feed.through);
     for t in internal.app.list_document_types().await.expect("types") {
         rows.push(ChangeRow::DocumentType(t));
     }
@@ -517,6 +517,7 @@ fn unsharing_purges_every_row_and_blob_of_the_space_from_the_edge() {
                 .feed(w.space, Revision::ZERO, 1000)
                 .await
                 .expect("rows")
+                .rows
                 .is_empty()
         );
         assert!(

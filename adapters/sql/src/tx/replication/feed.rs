@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
 use passerelle_core::model::Principal;
 use passerelle_core::ports::RepoError;
-use passerelle_core::replication::ChangeRow;
+use passerelle_core::replication::{ChangeRow, Feed};
 use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
     QueryTrait, Select,
@@ -51,7 +51,7 @@ pub(in crate::tx) async fn changes(
     space: SpaceId,
     after: Revision,
     limit: u64,
-) -> Result<Vec<ChangeRow>, RepoError> {
+) -> Result<Feed, RepoError> {
     let probe = limit.saturating_add(1);
     let window = Window {
         after,
@@ -68,7 +68,10 @@ pub(in crate::tx) async fn changes(
         Some(through) => through,
         None => {
             let Some(first) = rows.first().map(ChangeRow::revision) else {
-                return Ok(rows);
+                return Ok(Feed {
+                    rows,
+                    through: after,
+                });
             };
             let window = Window {
                 after,
@@ -85,8 +88,56 @@ pub(in crate::tx) async fn changes(
     };
     rows.retain(|row| row.revision() <= through);
     add_member_principals(c, &mut rows).await?;
+    add_parents(c, space, &mut rows).await?;
     rows.sort_by_key(feed_order);
-    Ok(rows)
+    Ok(Feed { rows, through })
+}
+
+/// Adds the space row and the document of every version, whatever their
+/// revision, so that the batch applies on its own.
+async fn add_parents(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+    rows: &mut Vec<ChangeRow>,
+) -> Result<(), RepoError> {
+    if !rows.iter().any(|r| matches!(r, ChangeRow::Space(_))) {
+        if let Some(s) = space::Entity::find_by_id(space.as_uuid())
+            .one(c)
+            .await
+            .map_err(db_error)?
+        {
+            rows.push(ChangeRow::Space(s.into_core()?));
+        }
+    }
+    let present: HashSet<Uuid> = rows
+        .iter()
+        .filter_map(|r| match r {
+            ChangeRow::Document(d) => Some(d.id.as_uuid()),
+            _ => None,
+        })
+        .collect();
+    let mut wanted: Vec<Uuid> = rows
+        .iter()
+        .filter_map(|r| match r {
+            ChangeRow::Version(v) if !present.contains(&v.document.as_uuid()) => {
+                Some(v.document.as_uuid())
+            }
+            _ => None,
+        })
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    for chunk in wanted.chunks(IN_CHUNK) {
+        let found = document::Entity::find()
+            .filter(document::Column::Id.is_in(chunk.iter().copied()))
+            .all(c)
+            .await
+            .map_err(db_error)?;
+        for d in found {
+            rows.push(ChangeRow::Document(d.into_core()?));
+        }
+    }
+    Ok(())
 }
 
 /// The largest revision `R` such that the rows up to `R` number at most
