@@ -3,244 +3,22 @@
 //! upload coming back, a space never shared never reaching the edge, and
 //! un-sharing leaving nothing of the space on the edge.
 
-use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+#[path = "support/cluster.rs"]
+mod cluster;
 
-use anyhow::{Context, bail, ensure};
+use std::time::Instant;
+
+use anyhow::{Context, ensure};
+use cluster::{Cluster, blob_files, eventually, files_under, holds};
 use serde_json::{Value, json};
-
-const EDGE_BIN: &str = env!("CARGO_BIN_EXE_passerelle-edge");
-const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
-
-/// `passerelle-internal` sits beside `passerelle-edge` in the target
-/// directory (`cargo test --workspace` builds both).
-fn internal_bin() -> PathBuf {
-    Path::new(EDGE_BIN).with_file_name("passerelle-internal")
-}
-
-struct Proc {
-    child: Child,
-    lines: Vec<String>,
-    log: PathBuf,
-}
-
-impl Proc {
-    /// Starts `bin args…` and waits for `ready` lines on stdout.
-    fn start(
-        bin: &Path,
-        args: &[&str],
-        dir: &Path,
-        name: &str,
-        ready: &[&str],
-    ) -> anyhow::Result<Self> {
-        let log = dir.join(format!("{name}.log"));
-        let mut child = Command::new(bin)
-            .args(args)
-            .env("PASSERELLE_LOG__FILTER", "info,passerelle_grpc=debug")
-            .env("PASSERELLE_EDGE_LOG__FILTER", "info,passerelle_grpc=debug")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("spawn {}", bin.display()))?;
-        let out = child.stdout.take().context("stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while lines.len() < ready.len() {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(remaining) {
-                Ok(l) => {
-                    if let Some(p) = ready.iter().find(|p| l.starts_with(**p)) {
-                        lines.push(l[p.len()..].trim().to_owned());
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    bail!(
-                        "{name} not ready: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                }
-            }
-        }
-        Ok(Self { child, lines, log })
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- {} ---\n{}",
-                self.log.display(),
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(bin)
-        .args(args)
-        .env("PASSERELLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .stdin(Stdio::null())
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut f: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => {
-                return Err(e.context(format!("waited 30 s for {what}")));
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
-/// Every file under `dir`, as bytes: the "scan" of what a node holds.
-fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if let Ok(bytes) = std::fs::read(&p) {
-                out.push((p, bytes));
-            }
-        }
-    }
-    out
-}
-
-fn holds(files: &[(PathBuf, Vec<u8>)], needle: &[u8]) -> Option<PathBuf> {
-    files
-        .iter()
-        .find(|(_, b)| b.windows(needle.len()).any(|w| w == needle))
-        .map(|(p, _)| p.clone())
-}
-
-fn blob_files(dir: &Path) -> Vec<String> {
-    files_under(&dir.join("blobs"))
-        .into_iter()
-        .filter_map(|(p, _)| p.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothing()
 -> anyhow::Result<()> {
-    let tmp = tempfile::tempdir()?;
-    let (idir, edir) = (tmp.path().join("internal"), tmp.path().join("edge"));
-    let internal = internal_bin();
-    ensure!(
-        internal.exists(),
-        "build passerelle-internal first (cargo build --workspace)"
-    );
-    let i = |args: &[&str]| {
-        let mut v = vec!["--data-dir", idir.to_str().unwrap_or_default()];
-        v.extend_from_slice(args);
-        run(&internal, &v)
-    };
-    i(&["init"])?;
-    i(&["pki", "init"])?;
-    i(&[
-        "pki",
-        "issue-edge",
-        "--id",
-        "edge-1",
-        "--dns",
-        "localhost",
-        "--ip",
-        "127.0.0.1",
-    ])?;
-    i(&["pki", "issue-internal", "--id", "internal"])?;
-    std::fs::create_dir_all(edir.join("tls"))?;
-    for f in ["cert.pem", "key.pem", "ca.pem"] {
-        std::fs::copy(
-            idir.join("pki/issued/edge-1").join(f),
-            edir.join("tls").join(f),
-        )?;
-    }
-    let token = i(&["token", "create", "--login", "admin", "--name", "e2e"])?
-        .lines()
-        .find(|l| l.starts_with("psr_"))
-        .context("token")?
-        .to_owned();
-
-    let edge = Proc::start(
-        Path::new(EDGE_BIN),
-        &[
-            "--data-dir",
-            edir.to_str().unwrap_or_default(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--peer-listen",
-            "127.0.0.1:0",
-        ],
-        tmp.path(),
-        "edge",
-        &[
-            "passerelle-edge listening on ",
-            "passerelle-edge replication on ",
-        ],
-    )?;
-    let (edge_http, edge_peer) = (edge.lines[0].clone(), edge.lines[1].clone());
-    let config = idir.join("internal.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[replication.edges]]\nid = \"edge-1\"\nendpoint = \"https://{edge_peer}\"\npublic_url = \"{edge_http}\"\n"
-        ),
-    )?;
-    let node = Proc::start(
-        &internal,
-        &[
-            "--data-dir",
-            idir.to_str().unwrap_or_default(),
-            "--config",
-            config.to_str().unwrap_or_default(),
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-        ],
-        tmp.path(),
-        "internal",
-        &["passerelle-internal listening on "],
-    )?;
-    let base = format!("{}/api/v1", node.lines[0]);
-    let ebase = format!("{edge_http}/api/v1");
+    let c = Cluster::start().await?;
+    let (edir, edge_http, ebase) = (c.edir.clone(), c.edge_http.clone(), c.ebase.clone());
     let http = reqwest::Client::new();
-    let auth = format!("Bearer {token}");
-    let api = |m: reqwest::Method, path: &str| {
-        http.request(m, format!("{base}{path}"))
-            .header("Authorization", &auth)
-    };
+    let api = |m: reqwest::Method, path: &str| c.api(&http, m, path);
 
     // A shared space with a document in two versions, and a space never shared.
     let space: Value = api(reqwest::Method::POST, "/spaces")
@@ -495,8 +273,7 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         r.status() == 401 || r.json::<Value>().await?["items"].as_array().map(Vec::len) == Some(0),
         "the contractor still sees something"
     );
-    drop(node);
-    drop(edge);
+    drop(c);
     let scan = files_under(&edir);
     for h in &hashes {
         assert!(!blob_files(&edir).contains(h));

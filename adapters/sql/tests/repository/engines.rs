@@ -10,8 +10,8 @@ use passerelle_sql::SqlRepository;
 use sea_orm::ConnectionTrait;
 
 use crate::contract::{
-    Row, agent, contractor, document, folder, invitation, member, save, seed_space, space, trashed,
-    version,
+    Row, agent, assert_batches_cover_the_space, contractor, document, folder, invitation, member,
+    save, seed_space, space, trashed, version,
 };
 use crate::harness::{self, TestRepo};
 
@@ -162,11 +162,15 @@ impl Lcg {
     }
 }
 
-/// Two spaces with many rows per revision, revisions drawn at random.
+/// Two spaces with many rows per revision, revisions drawn at random (so
+/// documents and principals are often newer than their versions and
+/// memberships); the space is shared last (the newest revision).
 fn feed_fixture() -> (SpaceId, Vec<Row>) {
     let mut rng = Lcg(0x7061_7373);
     let owner = agent("owner");
-    let s = space("partage", "Partagé", owner.id);
+    let mut s = space("partage", "Partagé", owner.id);
+    s.edge = Some("edge-1".into());
+    s.revision = Revision(21);
     let o = space("autre", "Autre", owner.id);
     let mut rows = vec![Row::from(&owner), Row::from(&s), Row::from(&o)];
     for i in 0..12 {
@@ -208,8 +212,9 @@ fn feed_fixture() -> (SpaceId, Vec<Row>) {
 }
 
 /// The SQL feed (per-table windows of `limit + 1` rows, merged, re-read
-/// when a revision is larger than the limit) agrees row for row with the
-/// fake's (every row, then cut) for every cursor and many limits.
+/// when a revision is larger than the limit, parents added) agrees row for
+/// row and cursor for cursor with the fake's (every row, then cut) for
+/// every cursor and many limits; paging through either covers the space.
 async fn the_feed_agrees_with_the_in_memory_fake(t: TestRepo) -> anyhow::Result<()> {
     let memory = harness::memory();
     let (space, rows) = feed_fixture();
@@ -217,7 +222,7 @@ async fn the_feed_agrees_with_the_in_memory_fake(t: TestRepo) -> anyhow::Result<
     save(&*memory.repo, rows).await?;
     let mut sql = t.repo.begin(TxMode::Read).await?;
     let mut mem = memory.repo.begin(TxMode::Read).await?;
-    for after in 0..=21 {
+    for after in 0..=22 {
         for limit in [0, 1, 2, 3, 5, 8, 13, 40, 1000] {
             let after = Revision(after);
             assert_eq!(
@@ -226,6 +231,11 @@ async fn the_feed_agrees_with_the_in_memory_fake(t: TestRepo) -> anyhow::Result<
                 "after {after}, limit {limit}"
             );
         }
+    }
+    for limit in [0, 1, 2, 3, 5, 8] {
+        let on_sql = assert_batches_cover_the_space(&mut *sql, space, limit).await?;
+        let on_memory = assert_batches_cover_the_space(&mut *mem, space, limit).await?;
+        assert_eq!(on_sql, on_memory, "limit {limit}");
     }
     Ok(())
 }

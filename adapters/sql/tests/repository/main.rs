@@ -97,10 +97,15 @@ contract_tests!(
         purging_a_space_deletes_its_rows_and_the_principals_left_without_membership,
         replication_writes_in_a_read_transaction_are_refused,
         // replication: the change feed
-        changes_carry_every_row_of_the_space_in_revision_order_with_tombstones,
+        changes_carry_every_row_of_the_space_with_tombstones,
         changes_stop_at_the_last_whole_revision_within_the_limit,
         a_revision_larger_than_the_limit_comes_whole,
         changes_carry_the_principals_of_the_space_without_credentials,
+        through_is_the_last_whole_revision_even_when_parents_brought_along_are_newer,
+        every_non_empty_batch_carries_the_space_even_when_it_is_the_newest_row,
+        a_version_comes_with_its_document_even_when_the_document_changed_later,
+        an_empty_range_gives_no_rows_and_keeps_the_cursor,
+        small_batches_applied_in_order_cover_the_space_like_one_big_batch,
     ],
     by_arc: [concurrent_writers_take_distinct_gapless_revisions],
 );

@@ -1,0 +1,331 @@
+//! Test harness shared by the two-node tests: real `passerelle-internal`
+//! and `passerelle-edge` processes on loopback, with a PKI made by the CLI.
+//! (Included with `#[path]` by each test binary.)
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail, ensure};
+
+pub const EDGE_BIN: &str = env!("CARGO_BIN_EXE_passerelle-edge");
+pub const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
+
+/// `passerelle-internal` sits beside `passerelle-edge` in the target
+/// directory (`cargo test --workspace` builds both).
+pub fn internal_bin() -> PathBuf {
+    Path::new(EDGE_BIN).with_file_name("passerelle-internal")
+}
+
+pub struct Proc {
+    pub child: Child,
+    pub lines: Vec<String>,
+    pub log: PathBuf,
+}
+
+impl Proc {
+    /// Starts `bin args…` and waits for `ready` lines on stdout.
+    fn start(
+        bin: &Path,
+        args: &[&str],
+        dir: &Path,
+        name: &str,
+        ready: &[&str],
+    ) -> anyhow::Result<Self> {
+        let log = dir.join(format!("{name}.log"));
+        let mut child = Command::new(bin)
+            .args(args)
+            .env("PASSERELLE_LOG__FILTER", "info,passerelle_grpc=debug")
+            .env("PASSERELLE_EDGE_LOG__FILTER", "info,passerelle_grpc=debug")
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log)?)
+            .spawn()
+            .with_context(|| format!("spawn {}", bin.display()))?;
+        let out = child.stdout.take().context("stdout")?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for l in BufReader::new(out).lines().map_while(Result::ok) {
+                let _ = tx.send(l);
+            }
+        });
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while lines.len() < ready.len() {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(remaining) {
+                Ok(l) => {
+                    if let Some(p) = ready.iter().find(|p| l.starts_with(**p)) {
+                        lines.push(l[p.len()..].trim().to_owned());
+                    }
+                }
+                Err(_) => {
+                    let _ = child.kill();
+                    bail!(
+                        "{name} not ready: {}",
+                        std::fs::read_to_string(&log).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        Ok(Self { child, lines, log })
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!(
+                "--- {} ---\n{}",
+                self.log.display(),
+                std::fs::read_to_string(&self.log).unwrap_or_default()
+            );
+        }
+    }
+}
+
+pub fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
+    let out = Command::new(bin)
+        .args(args)
+        .env("PASSERELLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .stdin(Stdio::null())
+        .output()?;
+    ensure!(
+        out.status.success(),
+        "{args:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if Instant::now() > end => {
+                return Err(e.context(format!("waited 30 s for {what}")));
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Every file under `dir`, as bytes: the "scan" of what a node holds.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(bytes) = std::fs::read(&p) {
+                out.push((p, bytes));
+            }
+        }
+    }
+    out
+}
+
+pub fn holds(files: &[(PathBuf, Vec<u8>)], needle: &[u8]) -> Option<PathBuf> {
+    files
+        .iter()
+        .find(|(_, b)| b.windows(needle.len()).any(|w| w == needle))
+        .map(|(p, _)| p.clone())
+}
+
+pub fn blob_files(dir: &Path) -> Vec<String> {
+    files_under(&dir.join("blobs"))
+        .into_iter()
+        .filter_map(|(p, _)| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect()
+}
+
+/// An internal node and an edge replicating to each other, with an admin
+/// bearer token on the internal node.
+pub struct Cluster {
+    pub tmp: tempfile::TempDir,
+    pub idir: PathBuf,
+    pub edir: PathBuf,
+    pub edge: Option<Proc>,
+    pub node: Option<Proc>,
+    pub edge_http: String,
+    pub edge_peer: String,
+    pub base: String,
+    pub ebase: String,
+    pub token: String,
+    pub config: PathBuf,
+}
+
+impl Cluster {
+    pub async fn start() -> anyhow::Result<Self> {
+        let tmp = tempfile::tempdir()?;
+        let (idir, edir) = (tmp.path().join("internal"), tmp.path().join("edge"));
+        let internal = internal_bin();
+        ensure!(
+            internal.exists(),
+            "build passerelle-internal first (cargo build --workspace)"
+        );
+        let i = |args: &[&str]| {
+            let mut v = vec!["--data-dir", idir.to_str().unwrap_or_default()];
+            v.extend_from_slice(args);
+            run(&internal, &v)
+        };
+        i(&["init"])?;
+        i(&["pki", "init"])?;
+        i(&[
+            "pki",
+            "issue-edge",
+            "--id",
+            "edge-1",
+            "--dns",
+            "localhost",
+            "--ip",
+            "127.0.0.1",
+        ])?;
+        i(&["pki", "issue-internal", "--id", "internal"])?;
+        std::fs::create_dir_all(edir.join("tls"))?;
+        for f in ["cert.pem", "key.pem", "ca.pem"] {
+            std::fs::copy(
+                idir.join("pki/issued/edge-1").join(f),
+                edir.join("tls").join(f),
+            )?;
+        }
+        let token = i(&["token", "create", "--login", "admin", "--name", "e2e"])?
+            .lines()
+            .find(|l| l.starts_with("psr_"))
+            .context("token")?
+            .to_owned();
+
+        let edge = Proc::start(
+            Path::new(EDGE_BIN),
+            &[
+                "--data-dir",
+                edir.to_str().unwrap_or_default(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--peer-listen",
+                "127.0.0.1:0",
+            ],
+            tmp.path(),
+            "edge",
+            &[
+                "passerelle-edge listening on ",
+                "passerelle-edge replication on ",
+            ],
+        )?;
+        let (edge_http, edge_peer) = (edge.lines[0].clone(), edge.lines[1].clone());
+        let config = idir.join("internal.toml");
+        std::fs::write(
+            &config,
+            format!(
+                "[[replication.edges]]\nid = \"edge-1\"\nendpoint = \"https://{edge_peer}\"\npublic_url = \"{edge_http}\"\n"
+            ),
+        )?;
+        let node = Proc::start(
+            &internal,
+            &[
+                "--data-dir",
+                idir.to_str().unwrap_or_default(),
+                "--config",
+                config.to_str().unwrap_or_default(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            tmp.path(),
+            "internal",
+            &["passerelle-internal listening on "],
+        )?;
+        let base = format!("{}/api/v1", node.lines[0]);
+        let ebase = format!("{edge_http}/api/v1");
+        Ok(Self {
+            tmp,
+            idir,
+            edir,
+            edge: Some(edge),
+            node: Some(node),
+            edge_http,
+            edge_peer,
+            base,
+            ebase,
+            token,
+            config,
+        })
+    }
+
+    /// Runs the internal CLI on this cluster's data directory.
+    pub fn internal_cli(&self, args: &[&str]) -> anyhow::Result<String> {
+        let mut v = vec!["--data-dir", self.idir.to_str().unwrap_or_default()];
+        v.extend_from_slice(args);
+        run(&internal_bin(), &v)
+    }
+
+    pub fn api(
+        &self,
+        http: &reqwest::Client,
+        m: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        http.request(m, format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+    }
+
+    /// Restarts the edge on the same data directory and ports.
+    pub fn start_edge(&mut self) -> anyhow::Result<()> {
+        let http_addr = self.edge_http.trim_start_matches("http://").to_owned();
+        let edge = Proc::start(
+            Path::new(EDGE_BIN),
+            &[
+                "--data-dir",
+                self.edir.to_str().unwrap_or_default(),
+                "serve",
+                "--listen",
+                &http_addr,
+                "--peer-listen",
+                &self.edge_peer,
+            ],
+            self.tmp.path(),
+            "edge",
+            &[
+                "passerelle-edge listening on ",
+                "passerelle-edge replication on ",
+            ],
+        )?;
+        self.edge = Some(edge);
+        Ok(())
+    }
+
+    /// Restarts the internal node on the same data directory (new port).
+    pub fn start_internal(&mut self) -> anyhow::Result<()> {
+        let internal = internal_bin();
+        let node = Proc::start(
+            &internal,
+            &[
+                "--data-dir",
+                self.idir.to_str().unwrap_or_default(),
+                "--config",
+                self.config.to_str().unwrap_or_default(),
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ],
+            self.tmp.path(),
+            "internal",
+            &["passerelle-internal listening on "],
+        )?;
+        self.base = format!("{}/api/v1", node.lines[0]);
+        self.node = Some(node);
+        Ok(())
+    }
+}
