@@ -273,6 +273,12 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         r.status() == 401 || r.json::<Value>().await?["items"].as_array().map(Vec::len) == Some(0),
         "the contractor still sees something"
     );
+    // Anti-entropy ran after the first sync: both nodes must have agreed.
+    let log = std::fs::read_to_string(&c.node.as_ref().context("internal")?.log)?;
+    assert!(
+        !log.contains("diverged"),
+        "digests disagreed on an in-sync space"
+    );
     drop(c);
     let scan = files_under(&edir);
     for h in &hashes {

@@ -12,7 +12,7 @@ use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
 use crate::config::{Config, LogFormat};
-use crate::{Node, demo};
+use crate::{Node, demo, quickstart};
 
 /// Passerelle internal node: the authoritative document repository of the LAN.
 #[derive(Debug, Parser)]
@@ -135,16 +135,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
-    tracing::info!(config = ?config, "starting");
+async fn serve(mut config: Config, with_demo: bool) -> anyhow::Result<()> {
     let listen = config.listen;
+    let empty = with_demo && {
+        let probe = Node::open(config.clone()).await?;
+        probe.app.count_principals().await? == 0
+    };
+    let edge = if with_demo {
+        Some(quickstart::start_edge(&mut config).await?)
+    } else {
+        None
+    };
+    tracing::info!(config = ?config, "starting");
     let node = Node::open(config).await?;
     if with_demo {
-        if node.app.count_principals().await? == 0 {
+        if empty {
             let logins = demo::seed(&node.app).await?;
             demo::print_logins(&logins);
         } else {
-            println!("demo: this node already has accounts; sample data not added");
+            println!("demo: this node already has accounts; sample data not added again");
         }
     } else if node.app.count_principals().await? == 0 {
         println!(
@@ -156,5 +165,14 @@ async fn serve(config: Config, with_demo: bool) -> anyhow::Result<()> {
             "cannot listen on {listen}: is another process using it? choose another with --listen"
         )
     })?;
-    node.serve(listener, crate::shutdown_signal()).await
+    let addr = listener.local_addr()?;
+    let app = node.app.clone();
+    let serving = tokio::spawn(node.serve(listener, crate::shutdown_signal()));
+    if let Some(edge) = &edge {
+        if empty {
+            quickstart::share_and_invite(&app, edge).await?;
+        }
+        quickstart::print_urls(addr, edge);
+    }
+    serving.await.context("the node task failed")?
 }

@@ -6,11 +6,13 @@
 //! [`cli::run`]; tests start a node in-process through [`Node`].
 //!
 //! Modules: [`config`] (layered settings), [`cli`] (commands), [`demo`]
-//! (sample data for newcomers).
+//! (sample data for newcomers), [`quickstart`] (`serve --demo`: internal + edge
+//! on one machine).
 
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod quickstart;
 
 use std::future::Future;
 use std::sync::Arc;

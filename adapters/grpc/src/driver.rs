@@ -179,10 +179,16 @@ async fn down_loop(
     cancel: &CancellationToken,
 ) -> Result<(), LinkError> {
     let mut last_digest = tokio::time::Instant::now() - DIGEST_EVERY;
+    // Spaces sent from scratch: their digests are compared as soon as the
+    // edge has caught up, not only at the next periodic check.
+    let mut to_verify: std::collections::HashSet<SpaceId> = std::collections::HashSet::new();
     while !cancel.is_cancelled() {
         let mut moved = false;
         let shared = app.spaces_shared_with(&link.edge).await?;
         for s in &shared {
+            if cursors.get(&s.id).copied().unwrap_or_default() == Revision::ZERO {
+                to_verify.insert(s.id);
+            }
             moved |= send_space(app, client, s.id, cursors).await?;
         }
         // Spaces the edge holds that are no longer shared with it: purge
@@ -224,6 +230,16 @@ async fn down_loop(
         if last_digest.elapsed() >= DIGEST_EVERY {
             last_digest = tokio::time::Instant::now();
             anti_entropy(app, client, &shared, cursors).await?;
+        } else if !to_verify.is_empty() {
+            let fresh: Vec<_> = shared
+                .iter()
+                .filter(|s| to_verify.contains(&s.id))
+                .cloned()
+                .collect();
+            for checked in anti_entropy(app, client, &fresh, cursors).await? {
+                to_verify.remove(&checked);
+            }
+            to_verify.retain(|id| shared.iter().any(|s| s.id == *id));
         }
         if moved {
             record(app, &link.edge, cursors, None, true).await?;
@@ -387,7 +403,7 @@ async fn anti_entropy(
     client: &mut ReplicationClient<Channel>,
     shared: &[passerelle_core::model::Space],
     cursors: &mut HashMap<SpaceId, Revision>,
-) -> Result<(), LinkError> {
+) -> Result<Vec<SpaceId>, LinkError> {
     // Only spaces the edge has caught up with: a lagging one differs anyway.
     let mut caught_up = Vec::new();
     for s in shared {
@@ -397,7 +413,7 @@ async fn anti_entropy(
         }
     }
     if caught_up.is_empty() {
-        return Ok(());
+        return Ok(caught_up);
     }
     let theirs = client
         .space_digests(timed(pb::DigestRequest {
@@ -406,14 +422,24 @@ async fn anti_entropy(
         .await?
         .into_inner()
         .digests;
-    for space in caught_up {
+    for &space in &caught_up {
+        let theirs = theirs.get(&space.to_string()).map(Vec::as_slice);
         let mine = app.space_digest(space).await?;
-        if theirs.get(&space.to_string()).map(Vec::as_slice) != Some(mine.as_bytes().as_slice()) {
-            tracing::warn!(%space, "edge diverged from the internal node: re-sending the space");
-            cursors.insert(space, Revision::ZERO);
+        if theirs == Some(mine.as_bytes().as_slice()) {
+            tracing::info!(%space, "edge in sync: digests agree");
+            continue;
         }
+        // A change made on this node since the edge was found caught up
+        // also makes the digests differ: only a space still caught up now
+        // has really diverged.
+        let cursor = cursors.get(&space).copied().unwrap_or_default();
+        if !app.feed(space, cursor, 1).await?.rows.is_empty() {
+            continue;
+        }
+        tracing::warn!(%space, "edge diverged from the internal node: re-sending the space");
+        cursors.insert(space, Revision::ZERO);
     }
-    Ok(())
+    Ok(caught_up)
 }
 
 /// Streams the edge's outbox, applies each operation, acknowledges it.

@@ -186,6 +186,9 @@ impl Replication for EdgeReplication {
         if first.offset != len {
             return Err(Status::failed_precondition(format!("resume at {len}")));
         }
+        if first.offset > 0 {
+            tracing::info!(hash = %hash.to_hex(), offset = first.offset, size, "blob transfer resumed");
+        }
         let mut chunk = Some(first);
         let mut since_sync = 0usize;
         while let Some(c) = chunk.take() {

@@ -572,7 +572,6 @@ fn canonical(row: &ChangeRow) -> (String, String) {
                 s.description,
                 s.domain,
                 s.archived,
-                opt(&s.edge),
                 s.revision.0
             ]),
         ),
@@ -581,7 +580,12 @@ fn canonical(row: &ChangeRow) -> (String, String) {
             json!([
                 p.login.as_str(),
                 p.display_name,
-                p.email,
+                // Agents' addresses stay on the internal node.
+                if p.kind == crate::model::PrincipalKind::Contractor {
+                    p.email.as_str()
+                } else {
+                    ""
+                },
                 format!("{:?}", p.kind),
                 p.disabled,
                 opt(&p.organisation),

@@ -329,3 +329,136 @@ impl Cluster {
         Ok(())
     }
 }
+
+// ---- Fault injection (added for `faults.rs`) --------------------------------
+
+impl Proc {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the process has logged so far (its stderr).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGKILL (`Child::kill`), then reaps it: no chance to clean up.
+    pub fn kill9(&mut self) -> anyhow::Result<()> {
+        self.child.kill().context("SIGKILL")?;
+        self.child.wait().context("reap")?;
+        Ok(())
+    }
+
+    /// SIGTERM, then waits (bounded) for the process to exit on its own.
+    pub fn terminate(&mut self, within: Duration) -> anyhow::Result<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .context("kill -TERM")?;
+        ensure!(sent.success(), "kill -TERM {} failed", self.pid());
+        let end = Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.try_wait()? {
+                return Ok(status);
+            }
+            ensure!(
+                Instant::now() < end,
+                "still running {within:?} after SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Cluster {
+    /// `kill -9` of the edge; returns its log (a restart truncates the file).
+    pub fn kill_edge(&mut self) -> anyhow::Result<String> {
+        let mut p = self.edge.take().context("the edge is not running")?;
+        p.kill9()?;
+        Ok(p.log_text())
+    }
+
+    /// SIGTERM to the edge, waiting for it to exit; returns its log.
+    pub fn stop_edge(&mut self) -> anyhow::Result<String> {
+        let mut p = self.edge.take().context("the edge is not running")?;
+        let status = p.terminate(Duration::from_secs(20))?;
+        ensure!(status.success(), "the edge exited with {status} on SIGTERM");
+        Ok(p.log_text())
+    }
+
+    /// `kill -9` of the internal node; returns its log.
+    pub fn kill_internal(&mut self) -> anyhow::Result<String> {
+        let mut p = self
+            .node
+            .take()
+            .context("the internal node is not running")?;
+        p.kill9()?;
+        Ok(p.log_text())
+    }
+
+    /// SIGTERM to the internal node, waiting for it to exit; returns its log.
+    pub fn stop_internal(&mut self) -> anyhow::Result<String> {
+        let mut p = self
+            .node
+            .take()
+            .context("the internal node is not running")?;
+        let status = p.terminate(Duration::from_secs(20))?;
+        ensure!(
+            status.success(),
+            "the internal node exited with {status} on SIGTERM"
+        );
+        Ok(p.log_text())
+    }
+
+    /// The running edge's log so far.
+    pub fn edge_log(&self) -> String {
+        self.edge.as_ref().map(Proc::log_text).unwrap_or_default()
+    }
+
+    /// The running internal node's log so far.
+    pub fn internal_log(&self) -> String {
+        self.node.as_ref().map(Proc::log_text).unwrap_or_default()
+    }
+}
+
+/// `eventually` with another deadline and poll period (for short windows,
+/// such as catching a transfer in flight).
+pub async fn eventually_within<T, F, Fut>(
+    what: &str,
+    within: Duration,
+    every: Duration,
+    mut f: F,
+) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    let end = Instant::now() + within;
+    loop {
+        match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) if Instant::now() > end => {
+                return Err(e.context(format!("waited {within:?} for {what}")));
+            }
+            Err(_) => tokio::time::sleep(every).await,
+        }
+    }
+}
+
+/// Log text without its ANSI colour codes.
+pub fn plain(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
