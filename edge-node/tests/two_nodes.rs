@@ -208,6 +208,23 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         started.elapsed()
     );
 
+    // Ops see the link and the lag from the CLI.
+    let status = eventually("lag 0 in the CLI status", || {
+        let out = c.internal_cli(&[
+            "--config",
+            c.config.to_str().unwrap_or_default(),
+            "replication",
+            "status",
+        ]);
+        async move {
+            let out = out?;
+            ensure!(out.contains("piscine") && out.contains("lag 0 "), "{out}");
+            Ok(out)
+        }
+    })
+    .await?;
+    assert!(status.contains("edge edge-1"), "{status}");
+
     // Never shared: nothing of it on the edge, neither rows nor blob.
     let secret_hash = blake3::hash(secret_content.as_bytes()).to_hex().to_string();
     let scan = files_under(&edir);

@@ -58,6 +58,9 @@ pub enum Command {
     /// Manage spaces.
     #[command(subcommand)]
     Space(admin::SpaceCommand),
+    /// Replication to edge nodes.
+    #[command(subcommand)]
+    Replication(admin::ReplicationCommand),
     /// Manage API tokens of business applications.
     #[command(subcommand)]
     Token(admin::TokenCommand),
@@ -122,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::User(c) => admin::user(Node::open(config).await?, c).await,
         Command::Space(c) => admin::space(Node::open(config).await?, c).await,
         Command::Token(c) => admin::token(Node::open(config).await?, c).await,
+        Command::Replication(c) => admin::replication(Node::open(config).await?, c).await,
         Command::Audit(c) => admin::audit(Node::open(config).await?, c).await,
         Command::Blobs(c) => admin::blobs(Node::open(config).await?, c).await,
         Command::Types(c) => admin::types(Node::open(config).await?, c).await,
@@ -167,10 +171,14 @@ async fn serve(mut config: Config, with_demo: bool) -> anyhow::Result<()> {
     })?;
     let addr = listener.local_addr()?;
     let app = node.app.clone();
-    let serving = tokio::spawn(node.serve(listener, crate::shutdown_signal()));
+    let mut serving = tokio::spawn(node.serve(listener, crate::shutdown_signal()));
     if let Some(edge) = &edge {
         if empty {
-            quickstart::share_and_invite(&app, edge).await?;
+            // A stop requested meanwhile wins over finishing the demo setup.
+            tokio::select! {
+                done = quickstart::share_and_invite(&app, edge) => done?,
+                stopped = &mut serving => return stopped.context("the node task failed")?,
+            }
         }
         quickstart::print_urls(addr, edge);
     }

@@ -462,3 +462,12 @@ pub fn plain(log: &str) -> String {
     }
     out
 }
+
+impl Drop for Cluster {
+    /// Stops the nodes before the temporary directory goes (fields drop in
+    /// declaration order, `tmp` first), so a failing test prints their logs.
+    fn drop(&mut self) {
+        drop(self.edge.take());
+        drop(self.node.take());
+    }
+}

@@ -82,6 +82,21 @@ pub enum SpaceCommand {
     },
     /// List every space.
     List,
+    /// Share a space with an edge node (its content replicates there).
+    Share {
+        slug: String,
+        #[arg(long)]
+        edge: String,
+    },
+    /// Stop sharing a space: the edge drains its pending operations, then
+    /// purges the space and sends a receipt (recorded in the audit log).
+    Unshare { slug: String },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReplicationCommand {
+    /// State of every edge link and of every shared space.
+    Status,
 }
 
 #[derive(Debug, Subcommand)]
@@ -255,6 +270,18 @@ pub async fn space(node: Node, cmd: SpaceCommand) -> anyhow::Result<()> {
                 .await?;
             println!("created space {} ({})", v.space.slug, v.space.id);
         }
+        SpaceCommand::Share { slug, edge } => {
+            let v = node.app.space_by_slug(&Actor::System, &slug).await?;
+            node.app
+                .share_space(&Actor::System, v.space.id, &edge)
+                .await?;
+            println!("{slug} is now shared with {edge}");
+        }
+        SpaceCommand::Unshare { slug } => {
+            let v = node.app.space_by_slug(&Actor::System, &slug).await?;
+            node.app.unshare_space(&Actor::System, v.space.id).await?;
+            println!("{slug} is no longer shared; the edge purges it at the next replication pass");
+        }
         SpaceCommand::List => {
             let all = node.app.my_spaces(&Actor::System, Page::all()).await?;
             println!("{:<32} {:<40} {:<20} STATE", "SLUG", "TITLE", "DOMAIN");
@@ -383,6 +410,41 @@ pub async fn types(node: Node, cmd: TypesCommand) -> anyhow::Result<()> {
                 let key = t.key.clone();
                 node.app.save_document_type(&Actor::System, t).await?;
                 println!("saved {key}");
+            }
+        }
+    }
+    Ok(())
+}
+
+pub async fn replication(node: Node, cmd: ReplicationCommand) -> anyhow::Result<()> {
+    match cmd {
+        ReplicationCommand::Status => {
+            let statuses = node.app.edges_status(&Actor::System).await?;
+            if node.config.replication.edges.is_empty() {
+                println!("no edge configured ([[replication.edges]] in the configuration)");
+            }
+            for e in &node.config.replication.edges {
+                let st = statuses.iter().find(|s| s.edge == e.id);
+                let contact = st
+                    .and_then(|s| s.last_contact)
+                    .map(|t| t.to_string())
+                    .unwrap_or_else(|| "never".into());
+                println!("edge {} ({}): last contact {contact}", e.id, e.endpoint);
+                if let Some(err) = st.and_then(|s| s.last_error.as_ref()) {
+                    println!("  last error: {err}");
+                }
+                for space in node.app.spaces_shared_with(&e.id).await? {
+                    let r = node.app.space_replication(&Actor::System, space.id).await?;
+                    let lag = r
+                        .lag_revisions
+                        .map(|l| l.to_string())
+                        .unwrap_or_else(|| "unknown".into());
+                    println!(
+                        "  {:<32} lag {lag} revision(s), {} quarantined operation(s)",
+                        space.slug,
+                        r.quarantine.len()
+                    );
+                }
             }
         }
     }
