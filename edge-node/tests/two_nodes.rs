@@ -208,6 +208,24 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         started.elapsed()
     );
 
+    // The internal node dials out and listens on nothing but its HTTP port;
+    // the edge listens on its public and peer ports.
+    let node_pid = c.node.as_ref().context("internal")?.child.id();
+    let http_port: u16 = c
+        .base
+        .trim_end_matches("/api/v1")
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .parse()?;
+    assert_eq!(
+        cluster::listening_ports(node_pid)?,
+        vec![http_port],
+        "no replication listener on the internal node"
+    );
+    let edge_pid = c.edge.as_ref().context("edge")?.child.id();
+    assert_eq!(cluster::listening_ports(edge_pid)?.len(), 2);
+
     // Ops see the link and the lag from the CLI.
     let status = eventually("lag 0 in the CLI status", || {
         let out = c.internal_cli(&[
