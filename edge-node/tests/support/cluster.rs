@@ -504,3 +504,129 @@ pub fn listening_ports(pid: u32) -> anyhow::Result<Vec<u16>> {
     ports.dedup();
     Ok(ports)
 }
+
+/// A contractor logged in on the edge (cookie session + CSRF token).
+pub struct Contractor {
+    pub id: String,
+    pub cookie: String,
+    pub csrf: String,
+    pub ebase: String,
+}
+
+impl Contractor {
+    pub fn req(
+        &self,
+        http: &reqwest::Client,
+        m: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        http.request(m, format!("{}{path}", self.ebase))
+            .header("Cookie", &self.cookie)
+            .header("X-CSRF-Token", &self.csrf)
+    }
+}
+
+impl Cluster {
+    /// Creates a space (as the admin) and returns its id.
+    pub async fn space(&self, http: &reqwest::Client, slug: &str) -> anyhow::Result<String> {
+        let v: serde_json::Value = self
+            .api(http, reqwest::Method::POST, "/spaces")
+            .json(&serde_json::json!({"slug": slug, "title": slug, "domain": "Test"}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        Ok(v["id"]
+            .as_str()
+            .or(v["space"]["id"].as_str())
+            .context("space id")?
+            .to_owned())
+    }
+
+    /// Uploads a document on the internal node; returns its id.
+    pub async fn upload(
+        &self,
+        http: &reqwest::Client,
+        space: &str,
+        name: &str,
+        body: &str,
+    ) -> anyhow::Result<String> {
+        let r = self
+            .api(
+                http,
+                reqwest::Method::POST,
+                &format!("/spaces/{space}/documents"),
+            )
+            .query(&[("name", name)])
+            .body(body.to_owned())
+            .send()
+            .await?;
+        ensure!(r.status() == 201, "upload {name}: {}", r.status());
+        let v: serde_json::Value = r.json().await?;
+        Ok(v["document"]["id"].as_str().context("doc id")?.to_owned())
+    }
+
+    /// Shares `space` with the edge, invites `email` with `role`, accepts on
+    /// the edge and logs in there.
+    pub async fn contractor(
+        &self,
+        http: &reqwest::Client,
+        space: &str,
+        email: &str,
+        role: &str,
+    ) -> anyhow::Result<Contractor> {
+        let r = self
+            .api(
+                http,
+                reqwest::Method::POST,
+                &format!("/spaces/{space}/share"),
+            )
+            .json(&serde_json::json!({"edge": "edge-1"}))
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "share: {}", r.status());
+        let inv: serde_json::Value = self
+            .api(http, reqwest::Method::POST, &format!("/spaces/{space}/contractors"))
+            .json(&serde_json::json!({"email": email, "display_name": email, "organisation": "Prestataire", "role": role}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let url = inv["invitation_url"].as_str().context("invitation url")?;
+        let secret = url.split('#').nth(1).context("secret")?.to_owned();
+        let password = "mot de passe du prestataire";
+        eventually("the invitation on the edge", || {
+            let (http, ebase, secret) = (http.clone(), self.ebase.clone(), secret.clone());
+            async move {
+                let r = http
+                    .post(format!("{ebase}/invitations/accept"))
+                    .json(&serde_json::json!({"secret": secret, "password": password}))
+                    .send()
+                    .await?;
+                ensure!(r.status() == 200, "accept: {}", r.status());
+                Ok(())
+            }
+        })
+        .await?;
+        let login = http
+            .post(format!("{}/auth/login", self.ebase))
+            .json(&serde_json::json!({"login": email, "password": password}))
+            .send()
+            .await?;
+        ensure!(login.status() == 200, "contractor login");
+        let cookie = login
+            .headers()
+            .get("set-cookie")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|c| c.split(';').next())
+            .context("cookie")?
+            .to_owned();
+        let v: serde_json::Value = login.json().await?;
+        Ok(Contractor {
+            id: v["user"]["id"].as_str().context("id")?.to_owned(),
+            cookie,
+            csrf: v["csrf_token"].as_str().context("csrf")?.to_owned(),
+            ebase: self.ebase.clone(),
+        })
+    }
+}
