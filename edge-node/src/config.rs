@@ -95,7 +95,12 @@ impl Config {
             }
             fig = fig.merge(Toml::file(f));
         }
-        fig = fig.merge(Env::prefixed("PASSERELLE_EDGE_").split("__"));
+        // PASSERELLE_EDGE_CONFIG names the file (a flag), not a setting.
+        fig = fig.merge(
+            Env::prefixed("PASSERELLE_EDGE_")
+                .ignore(&["config"])
+                .split("__"),
+        );
         let c: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
         if c.allowed_peers.is_empty() {
             return Err(ConfigError(

@@ -62,7 +62,6 @@ impl EdgeNode {
                 config.data_dir.display()
             )
         })?);
-        passerelle_core::blob::BlobStore::sweep_temporaries(blobs.as_ref()).await?;
         let settings = CoreSettings {
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
@@ -87,6 +86,8 @@ impl EdgeNode {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         passerelle_grpc::tls::install_default_provider();
+        // Only a serving node sweeps (a CLI command beside it must not).
+        passerelle_core::blob::BlobStore::sweep_temporaries(self.blobs.as_ref()).await?;
         let cancel = CancellationToken::new();
         let tls = ReloadingTls::server(
             self.config.tls_files(),

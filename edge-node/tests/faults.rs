@@ -472,6 +472,12 @@ async fn both_sides_converge_after_an_edge_outage(c: &mut Cluster) -> anyhow::Re
         .json()
         .await?;
     ensure!(s["role"] == "contributor", "role on the edge: {s}");
+    // Caught up through the feed alone: anti-entropy never had to re-send.
+    let log = plain(&c.internal_log());
+    ensure!(
+        !log.contains("edge diverged"),
+        "the digests disagreed after the outage"
+    );
     Ok(())
 }
 

@@ -94,11 +94,6 @@ impl Node {
         );
         let node = Self { config, app, blobs };
         node.seed_document_types().await?;
-        let swept =
-            passerelle_core::blob::BlobStore::sweep_temporaries(node.blobs.as_ref()).await?;
-        if swept > 0 {
-            tracing::warn!(swept, "removed temporary files left by interrupted uploads");
-        }
         Ok(node)
     }
 
@@ -122,6 +117,13 @@ impl Node {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let addr = listener.local_addr()?;
+        // Only a serving node sweeps: a CLI command run beside it would
+        // delete the temporaries of uploads in flight.
+        let swept =
+            passerelle_core::blob::BlobStore::sweep_temporaries(self.blobs.as_ref()).await?;
+        if swept > 0 {
+            tracing::warn!(swept, "removed temporary files left by interrupted uploads");
+        }
         let cancel = CancellationToken::new();
         let mut links = self.start_replication(&cancel)?;
         let mut http_config = self.config.http.clone();

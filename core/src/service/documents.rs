@@ -613,9 +613,9 @@ impl Passerelle {
     pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let out = self.delete_document_in(&mut tx, actor, id).await?;
+            self.delete_document_in(&mut tx, actor, id).await?;
             tx.commit().await?;
-            Ok::<_, Fail>(out)
+            Ok::<_, Fail>(())
         })
         .await
     }

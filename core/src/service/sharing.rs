@@ -175,6 +175,13 @@ impl Passerelle {
                 )
                 .into());
             }
+            if new.role == Role::Manager {
+                return Err(CoreError::invalid(
+                    "contractor_role",
+                    "a contractor is a collaborator, contributor or reader, never a manager",
+                )
+                .into());
+            }
             let organisation = new.organisation.trim().to_owned();
             if organisation.chars().count() > 200 || organisation.chars().any(char::is_control) {
                 return Err(CoreError::invalid(

@@ -686,3 +686,43 @@ fn a_space_never_shared_never_reaches_the_feed_of_an_edge() {
         );
     });
 }
+
+#[test]
+fn a_contractor_is_never_invited_as_a_manager() {
+    block_on(async {
+        let internal = node(&["edge-1"]);
+        let m = agent(&internal.app, "marie").await;
+        let s = internal
+            .app
+            .create_space(
+                &m,
+                NewSpace {
+                    slug: "s1".into(),
+                    title: "S".into(),
+                    description: String::new(),
+                    domain: String::new(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await
+            .expect("space")
+            .space
+            .id;
+        internal.app.share_space(&m, s, "edge-1").await.expect("share");
+        let r = internal
+            .app
+            .invite_contractor(
+                &m,
+                s,
+                NewContractor {
+                    email: "a@b.fr".into(),
+                    display_name: "A".into(),
+                    organisation: String::new(),
+                    role: Role::Manager,
+                },
+            )
+            .await;
+        assert!(matches!(r, Err(CoreError::Invalid { code: "contractor_role", .. })));
+    });
+}

@@ -100,14 +100,13 @@ async fn add_parents(
     space: SpaceId,
     rows: &mut Vec<ChangeRow>,
 ) -> Result<(), RepoError> {
-    if !rows.iter().any(|r| matches!(r, ChangeRow::Space(_))) {
-        if let Some(s) = space::Entity::find_by_id(space.as_uuid())
+    if !rows.iter().any(|r| matches!(r, ChangeRow::Space(_)))
+        && let Some(s) = space::Entity::find_by_id(space.as_uuid())
             .one(c)
             .await
             .map_err(db_error)?
-        {
-            rows.push(ChangeRow::Space(s.into_core()?));
-        }
+    {
+        rows.push(ChangeRow::Space(s.into_core()?));
     }
     let present: HashSet<Uuid> = rows
         .iter()
