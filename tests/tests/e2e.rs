@@ -224,8 +224,20 @@ async fn an_upload_past_the_limit_is_refused_and_leaves_nothing(b: Backend) -> a
         .query(&[("name", "chunked.bin")])
         .body(reqwest::Body::wrap_stream(futures::stream::iter(chunks)))
         .send()
-        .await?;
-    assert_eq!(r.status(), 413);
+        .await;
+    // The server stops reading at the limit and answers 413; a client still
+    // writing may see the connection close first (HTTP/1.1 has no way to
+    // interrupt a body). Either way nothing may be stored.
+    match r {
+        Ok(r) => assert_eq!(r.status(), 413),
+        Err(e) => assert!(e.is_request() || e.is_body(), "{e}"),
+    }
+    // The server closes a connection whose body it refused to read; a
+    // pooled client may not have noticed yet: check with a fresh one.
+    let alice = Api {
+        http: reqwest::Client::new(),
+        ..alice
+    };
     let listing: Value = alice
         .get(&format!("/spaces/{space}/children"))
         .send()

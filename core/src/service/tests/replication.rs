@@ -709,7 +709,11 @@ fn a_contractor_is_never_invited_as_a_manager() {
             .expect("space")
             .space
             .id;
-        internal.app.share_space(&m, s, "edge-1").await.expect("share");
+        internal
+            .app
+            .share_space(&m, s, "edge-1")
+            .await
+            .expect("share");
         let r = internal
             .app
             .invite_contractor(
@@ -723,6 +727,12 @@ fn a_contractor_is_never_invited_as_a_manager() {
                 },
             )
             .await;
-        assert!(matches!(r, Err(CoreError::Invalid { code: "contractor_role", .. })));
+        assert!(matches!(
+            r,
+            Err(CoreError::Invalid {
+                code: "contractor_role",
+                ..
+            })
+        ));
     });
 }
