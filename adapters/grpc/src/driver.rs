@@ -160,13 +160,24 @@ async fn session(
     record(app, &link.edge, &cursors, None, true).await?;
 
     // Up: the outbox watcher runs beside the down feed, on its own stream.
-    let up = tokio::spawn(watch_outbox(
+    // If either direction fails, the session ends and reconnects (with the
+    // error recorded): a silently dead watcher would leave contractors'
+    // operations pending forever while the link looks healthy.
+    let mut up = tokio::spawn(watch_outbox(
         app.clone(),
         link.edge.clone(),
         client.clone(),
         cancel.clone(),
     ));
-    let result = down_loop(app, link, &mut client, &mut cursors, cancel).await;
+    let result = tokio::select! {
+        down = down_loop(app, link, &mut client, &mut cursors, cancel) => down,
+        watcher = &mut up => match watcher {
+            Ok(Ok(())) if cancel.is_cancelled() => Ok(()),
+            Ok(Ok(())) => Err(LinkError::Invalid("the edge closed its outbox stream".into())),
+            Ok(Err(e)) => Err(e),
+            Err(join) => Err(LinkError::Invalid(format!("outbox watcher stopped: {join}"))),
+        },
+    };
     up.abort();
     result
 }
