@@ -226,6 +226,19 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
     let edge_pid = c.edge.as_ref().context("edge")?.child.id();
     assert_eq!(cluster::listening_ports(edge_pid)?.len(), 2);
 
+    // Ops on the edge: what it holds, and a sanity check of its setup.
+    let edge_cli = |args: &[&str]| {
+        let mut v = vec!["--data-dir", c.edir.to_str().unwrap_or_default()];
+        v.extend_from_slice(args);
+        cluster::run(std::path::Path::new(cluster::EDGE_BIN), &v)
+    };
+    let held = edge_cli(&["status"])?;
+    assert!(
+        held.contains("holds 1 shared space") && held.contains(&space),
+        "{held}"
+    );
+    assert!(edge_cli(&["check"])?.starts_with("ok:"));
+
     // Ops see the link and the lag from the CLI.
     let status = eventually("lag 0 in the CLI status", || {
         let out = c.internal_cli(&[
@@ -496,5 +509,21 @@ async fn concurrent_edits_give_a_conflict_copy_on_both_nodes_and_revoked_rights_
         d["document"]["name"], "Planning.txt",
         "the revoked contractor's rename was not applied"
     );
+    Ok(())
+}
+
+#[test]
+fn edge_check_says_how_to_fix_missing_tls_material() -> anyhow::Result<()> {
+    let tmp = tempfile::tempdir()?;
+    let out = std::process::Command::new(cluster::EDGE_BIN)
+        .args([
+            "--data-dir",
+            tmp.path().to_str().unwrap_or_default(),
+            "check",
+        ])
+        .output()?;
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("pki issue-edge --id edge-1"), "{err}");
     Ok(())
 }
