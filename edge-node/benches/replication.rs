@@ -25,7 +25,9 @@
 //! - Dedup: a second space holding the same bytes as the 1000 small files
 //!   is shared; the bench reports the bytes added under the edge's
 //!   `blobs/`, what is left in `partial/`, and the bytes the edge process
-//!   wrote to disk (`/proc/<pid>/io`, SQLite included).
+//!   wrote to disk (`/proc/<pid>/io`, SQLite included). The same figures,
+//!   and the CPU time of both nodes, are shown for every share; for the big
+//!   file, also when it was whole in `partial/` and then in `blobs/`.
 //! - Contractor upload → visible on the internal node: 100 uploads of 4 KiB
 //!   on the edge, one after the other; each latency runs from the upload
 //!   request to the first internal listing that shows the document.
@@ -144,6 +146,20 @@ fn run_bounded(
         }
         std::thread::sleep(Duration::from_millis(1));
     }
+}
+
+/// WARN and ERROR lines of the two nodes' logs (a run should have none).
+fn warnings_in_logs(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in ["edge.log", "internal.log"] {
+        let text = std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+        out.extend(
+            text.lines()
+                .filter(|l| l.contains("WARN") || l.contains("ERROR"))
+                .map(|l| format!("{name}: {l}")),
+        );
+    }
+    out
 }
 
 fn tail(path: &Path, lines: usize) -> String {
@@ -445,6 +461,27 @@ fn disk_writes(pid: u32) -> anyhow::Result<u64> {
     Ok(field("write_bytes:")?.saturating_sub(field("cancelled_write_bytes:")?))
 }
 
+/// CPU time (user + system, all threads) a process has used so far.
+fn cpu_time(pid: u32, ticks_per_s: f64) -> anyhow::Result<Duration> {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // Fields after the command name (which may hold spaces): state is the
+    // first, utime and stime the 12th and 13th.
+    let rest = s.rsplit_once(')').context("/proc/<pid>/stat")?.1;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: u64 = f.get(11).and_then(|v| v.parse().ok()).context("utime")?;
+    let sys: u64 = f.get(12).and_then(|v| v.parse().ok()).context("stime")?;
+    Ok(Duration::from_secs_f64((ticks + sys) as f64 / ticks_per_s))
+}
+
+fn clock_ticks() -> f64 {
+    Command::new("getconf")
+        .arg("CLK_TCK")
+        .output()
+        .ok()
+        .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
+        .unwrap_or(100.0)
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -512,6 +549,8 @@ struct Bench<'a> {
     c: &'a Cluster,
     http: reqwest::Client,
     edge_pid: u32,
+    internal_pid: u32,
+    ticks: f64,
 }
 
 /// What one timed share measured.
@@ -520,6 +559,12 @@ struct ShareRun {
     blob_bytes_added: u64,
     edge_disk_writes: u64,
     partial_left: u64,
+    edge_cpu: Duration,
+    internal_cpu: Duration,
+    /// One big blob only: when the poller first saw it whole in `partial/`,
+    /// and whole in `blobs/` (20 ms resolution).
+    big_received: Option<Duration>,
+    big_committed: Option<Duration>,
 }
 
 impl Bench<'_> {
@@ -714,15 +759,24 @@ impl Bench<'_> {
 
     /// The timed window: share → invite → the contractor lists `count`
     /// documents on the edge.
+    /// `big`: the hash and size of the one blob of the space, to time its
+    /// two steps on the edge (`partial/`, then the blob store).
     async fn timed_share(
         &self,
         who: &Contractor,
         space: &str,
         count: u64,
+        big: Option<(&str, u64)>,
         timeout: Duration,
     ) -> anyhow::Result<ShareRun> {
         let blobs_before = dir_bytes(&self.c.edir.join("blobs"));
         let writes_before = disk_writes(self.edge_pid)?;
+        let cpu_before = (
+            cpu_time(self.edge_pid, self.ticks)?,
+            cpu_time(self.internal_pid, self.ticks)?,
+        );
+        let received = std::cell::Cell::new(None);
+        let committed = std::cell::Cell::new(None);
         let t = Instant::now();
         self.share(space).await?;
         self.invite(space).await?;
@@ -731,6 +785,17 @@ impl Bench<'_> {
             timeout,
             Duration::from_millis(20),
             || async {
+                if let Some((hash, size)) = big {
+                    let len = |p: PathBuf| std::fs::metadata(p).map(|m| m.len()).ok();
+                    let partial = self.c.edir.join("partial").join(hash);
+                    if received.get().is_none() && len(partial) == Some(size) {
+                        received.set(Some(t.elapsed()));
+                    }
+                    let blob = self.c.edir.join("blobs").join(&hash[..2]).join(hash);
+                    if committed.get().is_none() && len(blob) == Some(size) {
+                        committed.set(Some(t.elapsed()));
+                    }
+                }
                 Ok(self
                     .edge_total(who, space)
                     .await?
@@ -745,6 +810,10 @@ impl Bench<'_> {
             blob_bytes_added: dir_bytes(&self.c.edir.join("blobs")).saturating_sub(blobs_before),
             edge_disk_writes: disk_writes(self.edge_pid)?.saturating_sub(writes_before),
             partial_left: dir_bytes(&self.c.edir.join("partial")),
+            edge_cpu: cpu_time(self.edge_pid, self.ticks)?.saturating_sub(cpu_before.0),
+            internal_cpu: cpu_time(self.internal_pid, self.ticks)?.saturating_sub(cpu_before.1),
+            big_received: received.get(),
+            big_committed: committed.get(),
         };
         self.wait_caught_up(space, Duration::from_secs(60)).await?;
         Ok(run)
@@ -894,10 +963,13 @@ async fn passerelle(
     log_dir: &Path,
 ) -> anyhow::Result<PasserelleFigures> {
     let edge_pid = c.edge.as_ref().context("edge process")?.child.id();
+    let internal_pid = c.node.as_ref().context("internal process")?.child.id();
     let b = Bench {
         c,
         http: reqwest::Client::new(),
         edge_pid,
+        internal_pid,
+        ticks: clock_ticks(),
     };
     let small_expected: Vec<(String, String)> = (0..SMALL_COUNT)
         .map(|i| (small_name(i), blake3::hash(&small(i)).to_hex().to_string()))
@@ -913,7 +985,13 @@ async fn passerelle(
     sync_all(log_dir)?;
     println!("sharing 1000 × 64 KiB… (load {})", loadavg());
     let small_run = b
-        .timed_share(&who, &space_a, SMALL_COUNT as u64, Duration::from_secs(600))
+        .timed_share(
+            &who,
+            &space_a,
+            SMALL_COUNT as u64,
+            None,
+            Duration::from_secs(600),
+        )
         .await?;
     b.verify_on_edge(&who, &space_a, &small_expected).await?;
 
@@ -922,8 +1000,15 @@ async fn passerelle(
     b.upload_big(&space_b, big_file).await?;
     sync_all(log_dir)?;
     println!("sharing the big file… (load {})", loadavg());
+    let big_size = std::fs::metadata(big_file)?.len();
     let big_run = b
-        .timed_share(&who, &space_b, 1, Duration::from_secs(1200))
+        .timed_share(
+            &who,
+            &space_b,
+            1,
+            Some((big_hash, big_size)),
+            Duration::from_secs(1200),
+        )
         .await?;
     b.verify_on_edge(
         &who,
@@ -941,7 +1026,13 @@ async fn passerelle(
         loadavg()
     );
     let dedup_run = b
-        .timed_share(&who, &space_c, SMALL_COUNT as u64, Duration::from_secs(600))
+        .timed_share(
+            &who,
+            &space_c,
+            SMALL_COUNT as u64,
+            None,
+            Duration::from_secs(600),
+        )
         .await?;
     b.verify_on_edge(&who, &space_c, &small_expected).await?;
 
@@ -1056,11 +1147,11 @@ async fn run(root: &Path, log_dir: &Path, big_mib: u64) -> anyhow::Result<String
     println!("rsync over ssh, first round… (load {})", loadavg());
     rsync_round(&sshd, &mut rs, &small_dir, &big_dir, root, log_dir)?;
 
-    let p = {
+    let (p, log_findings) = {
         let c = Cluster::start().await?;
         let result = passerelle(&c, &small_dir, &big_file, &big_hash, log_dir).await;
         match result {
-            Ok(p) => p,
+            Ok(p) => (p, warnings_in_logs(c.tmp.path())),
             Err(e) => {
                 let logs = c.tmp.path();
                 let msg = format!(
@@ -1142,15 +1233,32 @@ async fn run(root: &Path, log_dir: &Path, big_mib: u64) -> anyhow::Result<String
     ] {
         writeln!(
             out,
-            "edge, share of {name:<26}: {:.2} s; blobs +{}, partial/ left {}, edge process wrote {} to disk ({:.2}× the payload of {})",
+            "share of {name:<24}: {:.2} s; edge blobs +{}, partial/ left {}, edge wrote {} to disk ({:.2}× the payload of {}); CPU edge {:.2} s, internal {:.2} s",
             r.elapsed.as_secs_f64(),
             fmt_bytes(r.blob_bytes_added),
             fmt_bytes(r.partial_left),
             fmt_bytes(r.edge_disk_writes),
             r.edge_disk_writes as f64 / payload as f64,
             fmt_bytes(payload),
+            r.edge_cpu.as_secs_f64(),
+            r.internal_cpu.as_secs_f64(),
         )?;
     }
+    let secs =
+        |d: Option<Duration>| d.map_or("?".to_owned(), |d| format!("{:.2} s", d.as_secs_f64()));
+    writeln!(
+        out,
+        "big file on the edge: whole in partial/ at {}, whole in blobs/ at {}, listed at {:.2} s (from the share; 20 ms polls)",
+        secs(p.big.big_received),
+        secs(p.big.big_committed),
+        p.big.elapsed.as_secs_f64(),
+    )?;
+    writeln!(
+        out,
+        "per 64 KiB document: {:.2} ms with its blob, {:.2} ms when the edge already holds the blob",
+        p.small.elapsed.as_secs_f64() * 1000.0 / SMALL_COUNT as f64,
+        p.dedup.elapsed.as_secs_f64() * 1000.0 / SMALL_COUNT as f64,
+    )?;
     let l = &p.latencies;
     writeln!(
         out,
@@ -1165,6 +1273,14 @@ async fn run(root: &Path, log_dir: &Path, big_mib: u64) -> anyhow::Result<String
             "missed"
         }
     )?;
+    writeln!(
+        out,
+        "warnings and errors in the nodes' logs: {}",
+        log_findings.len()
+    )?;
+    for l in log_findings.iter().take(10) {
+        writeln!(out, "  {l}")?;
+    }
     writeln!(
         out,
         "targets: faster than rsync on 1000 × 64 KiB: {}; on 1 × {big_mib} MiB: {}",
