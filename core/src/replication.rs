@@ -116,6 +116,21 @@ pub enum OutboxOp {
     },
 }
 
+impl OutboxOp {
+    /// The content an operation carries (new document or new version).
+    pub fn blob(&self) -> Option<crate::blob::BlobInfo> {
+        match self {
+            OutboxOp::NewDocument { hash, size, .. } | OutboxOp::NewVersion { hash, size, .. } => {
+                Some(crate::blob::BlobInfo {
+                    hash: *hash,
+                    size: *size,
+                })
+            }
+            _ => None,
+        }
+    }
+}
+
 /// How the internal node dealt with an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

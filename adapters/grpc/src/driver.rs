@@ -473,8 +473,8 @@ async fn watch_outbox(
         let op_id = item.op_id.clone();
         let (outcome, detail) = match convert::item_from_pb(item) {
             Ok(item) => {
-                if let Some(b) = blob_of(&item.op) {
-                    fetch_blob(&app, &mut client, b.0, b.1).await?;
+                if let Some(b) = item.op.blob() {
+                    fetch_blob(&app, &mut client, b.hash, b.size).await?;
                 }
                 let applied = app.apply_edge_op(&edge, &item).await?;
                 (applied.outcome, applied.detail)
@@ -494,16 +494,6 @@ async fn watch_outbox(
                 }],
             }))
             .await?;
-    }
-}
-
-fn blob_of(op: &passerelle_core::replication::OutboxOp) -> Option<(ContentHash, u64)> {
-    use passerelle_core::replication::OutboxOp;
-    match op {
-        OutboxOp::NewDocument { hash, size, .. } | OutboxOp::NewVersion { hash, size, .. } => {
-            Some((*hash, *size))
-        }
-        _ => None,
     }
 }
 

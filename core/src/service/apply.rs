@@ -85,7 +85,7 @@ impl Passerelle {
         if let Some(done) = self.read().await?.applied_op(item.op_id).await? {
             return Ok(done);
         }
-        if let Some(blob) = blob_of(&item.op)
+        if let Some(blob) = item.op.blob()
             && self.blobs.size(&blob.hash).await? != Some(blob.size)
         {
             return Err(CoreError::conflict(
@@ -352,18 +352,5 @@ impl Passerelle {
             Some(d) if d.space == space && d.trashed.is_none() && !d.purged => Ok(d),
             _ => Err(CoreError::NotFound("document").into()),
         }
-    }
-}
-
-/// The blob an operation carries, if any.
-pub(crate) fn blob_of(op: &OutboxOp) -> Option<BlobInfo> {
-    match op {
-        OutboxOp::NewDocument { hash, size, .. } | OutboxOp::NewVersion { hash, size, .. } => {
-            Some(BlobInfo {
-                hash: *hash,
-                size: *size,
-            })
-        }
-        _ => None,
     }
 }

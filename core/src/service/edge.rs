@@ -201,7 +201,7 @@ impl Passerelle {
                 tx.list_outbox(space)
                     .await?
                     .into_iter()
-                    .filter_map(|i| super::apply::blob_of(&i.op).map(|b| b.hash)),
+                    .filter_map(|i| i.op.blob().map(|b| b.hash)),
             )
             .collect();
         let rows = tx.purge_space(space).await?;

@@ -88,7 +88,7 @@ async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, space: SpaceId) {
 async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replication::AppliedOp> {
     let mut done = Vec::new();
     for item in edge.app.pending_operations(0, 100).await.expect("pending") {
-        if let Some(b) = super::super::apply::blob_of(&item.op) {
+        if let Some(b) = item.op.blob() {
             copy_blob(&edge.blobs, &internal.blobs, &b.hash).await;
         }
         let applied = internal
