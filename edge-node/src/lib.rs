@@ -108,8 +108,9 @@ impl EdgeNode {
             cancel.clone(),
         )?;
         let grpc = passerelle_grpc::server::builder().add_service(service.into_server());
+        let state = AppState::new(self.app.clone(), self.config.http.clone());
         let http =
-            passerelle_http::edge_router(AppState::new(self.app.clone(), self.config.http.clone()));
+            passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
         println!("passerelle-edge listening on http://{public_addr}");
         println!("passerelle-edge replication on {peer_addr}");
         tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");

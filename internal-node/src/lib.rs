@@ -135,7 +135,7 @@ impl Node {
             }
         }
         let state = AppState::new(self.app.clone(), http_config);
-        let router = passerelle_http::router(state);
+        let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
         tracing::info!(%addr, edges = self.config.replication.edges.len(), "passerelle-internal ready");

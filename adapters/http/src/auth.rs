@@ -95,7 +95,7 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| secret.trim())
 }
 
-pub(crate) fn csrf_matches(headers: &HeaderMap, expected: &str) -> bool {
+pub fn csrf_matches(headers: &HeaderMap, expected: &str) -> bool {
     let Some(given) = headers.get(CSRF_HEADER) else {
         return false;
     };
@@ -103,7 +103,7 @@ pub(crate) fn csrf_matches(headers: &HeaderMap, expected: &str) -> bool {
 }
 
 /// The session token from the `Cookie` header(s), if any.
-pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
+pub fn session_token(headers: &HeaderMap) -> Option<&str> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -117,7 +117,7 @@ pub(crate) fn session_token(headers: &HeaderMap) -> Option<&str> {
 
 /// `Set-Cookie` for a new session. HttpOnly (scripts never see it),
 /// SameSite=Strict (no cross-site sending), Secure unless configured off.
-pub(crate) fn session_cookie(
+pub fn session_cookie(
     token: &str,
     max_age_secs: i64,
     secure: bool,
@@ -131,7 +131,7 @@ pub(crate) fn session_cookie(
 }
 
 /// `Set-Cookie` that makes the browser forget the session.
-pub(crate) fn cleared_cookie(secure: bool) -> HeaderValue {
+pub fn cleared_cookie(secure: bool) -> HeaderValue {
     if secure {
         HeaderValue::from_static(
             "passerelle_session=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0; Secure",
@@ -146,7 +146,7 @@ pub(crate) fn cleared_cookie(secure: bool) -> HeaderValue {
 /// The client's address as the listener saw it (set by
 /// `into_make_service_with_connect_info`), for login throttling. Behind a
 /// reverse proxy this is the proxy: throttling then falls back to per account.
-pub(crate) fn client_address(parts: &Parts) -> Option<String> {
+pub fn client_address(parts: &Parts) -> Option<String> {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()

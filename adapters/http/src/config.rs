@@ -27,6 +27,11 @@ pub struct HttpConfig {
     /// internal node hands to managers. An edge without one: the secret is
     /// returned bare and the manager builds the link.
     pub edge_public_urls: BTreeMap<String, String>,
+    /// Origins allowed to frame the embeddable space view of the web UI
+    /// (`/embed/spaces/{id}`), as CSP `frame-ancestors` sources, e.g.
+    /// `["https://intranet.example.fr"]`. Empty: `'none'` (nobody). Every
+    /// other page is never framed.
+    pub embed_frame_ancestors: Vec<String>,
 }
 
 impl HttpConfig {
@@ -56,6 +61,7 @@ impl Default for HttpConfig {
             max_json_bytes: 1024 * 1024,
             json_timeout_secs: 30,
             edge_public_urls: BTreeMap::new(),
+            embed_frame_ancestors: Vec::new(),
         }
     }
 }

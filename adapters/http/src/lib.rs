@@ -20,7 +20,8 @@
 //!   [`edge_router`] (the edge node: contractors' reads, writes that go to
 //!   the outbox, invitation acceptance), with its own table and document.
 //! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
-//!   bearer token) and the session cookie.
+//!   bearer token) and the session cookie (its helpers are public for the
+//!   web UI crate, `passerelle-web`, which shares these sessions).
 //! - `extract`: `Json`/`Path`/`Query` extractors with problem+json rejections.
 //! - [`problem`] — [`ApiError`] and the one `CoreError` → HTTP mapping.
 //! - [`dto`] — the JSON shapes of the API.
@@ -41,10 +42,13 @@ mod server;
 
 use passerelle_core::Passerelle;
 
-pub use auth::{Authenticated, CSRF_HEADER, SESSION_COOKIE};
+pub use auth::{
+    Authenticated, CSRF_HEADER, SESSION_COOKIE, cleared_cookie, client_address, csrf_matches,
+    session_cookie, session_token,
+};
 pub use config::HttpConfig;
 pub use passwords::Argon2Passwords;
-pub use problem::{ApiError, PROBLEM_JSON, Problem};
+pub use problem::{ApiError, PROBLEM_JSON, Problem, classify};
 pub use routes::{
     API_PREFIX, EDGE_ROUTES, METADATA_HEADER, ROUTES, edge_openapi, edge_router, openapi, router,
 };

@@ -1,0 +1,391 @@
+//! What every page handler works with: the [`Web`] extractor (the logged-in
+//! user, the session's CSRF token, the page context), [`WebError`] and the
+//! layers that give pages their headers and error pages.
+
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use passerelle_core::model::{Principal, PrincipalKind};
+use passerelle_core::{Actor, CoreError};
+use passerelle_http::AppState;
+use subtle::ConstantTimeEq;
+
+use crate::assets;
+use crate::i18n::{Lang, Tr};
+
+/// Which node serves the pages (the edge shows the contractor pages only).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Node {
+    Internal,
+    Edge,
+}
+
+/// The logged-in user as the layout shows it.
+#[derive(Clone, Debug)]
+pub struct UserCtx {
+    pub name: String,
+    pub is_admin: bool,
+    pub contractor: bool,
+}
+
+/// What the layout (`base.html`) needs on every page.
+#[derive(Clone, Debug)]
+pub struct PageCtx {
+    pub t: Tr,
+    pub lang: &'static str,
+    /// The session's CSRF token, put in every form (empty when logged out).
+    pub csrf: String,
+    pub user: Option<UserCtx>,
+    pub edge: bool,
+    pub css: String,
+    pub js: String,
+    /// Path and query of this page, for the language switch to come back.
+    pub here: String,
+    /// A success message after a redirect (`?ok=<key>`), from the catalogue.
+    pub notice: Option<&'static str>,
+    /// A failure after a redirect (`?err=<code>`), from the catalogue.
+    pub alert: Option<&'static str>,
+}
+
+impl PageCtx {
+    pub fn new(parts: &Parts, lang: Lang) -> Self {
+        let t = Tr::new(lang);
+        let query = parts.uri.query().unwrap_or("");
+        let param = |name: &str| {
+            query
+                .split('&')
+                .filter_map(|kv| kv.split_once('='))
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_owned())
+        };
+        let notice = param("ok").and_then(|k| t.lookup(&format!("notice.{k}")));
+        let alert = param("err").map(|code| t.error(&code));
+        Self {
+            t,
+            lang: lang.code(),
+            csrf: String::new(),
+            user: None,
+            edge: parts.extensions.get::<Node>() == Some(&Node::Edge),
+            css: assets::css_url(),
+            js: assets::js_url(),
+            here: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".into()),
+            notice,
+            alert,
+        }
+    }
+}
+
+/// The logged-in user of a page request (session cookie only: pages never
+/// take bearer tokens). Without a valid session: redirect to the login page.
+#[derive(Debug)]
+pub struct Web {
+    pub actor: Actor,
+    pub me: Principal,
+    pub page: PageCtx,
+}
+
+impl Web {
+    pub fn t(&self) -> Tr {
+        self.page.t
+    }
+
+    /// Checks a form's `_csrf` field against the session's token.
+    pub fn check_csrf(&self, given: &str) -> Result<(), WebError> {
+        if csrf_eq(given, &self.page.csrf) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+}
+
+pub(crate) fn csrf_eq(given: &str, expected: &str) -> bool {
+    !expected.is_empty() && bool::from(given.as_bytes().ct_eq(expected.as_bytes()))
+}
+
+impl FromRequestParts<AppState> for Web {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, WebError> {
+        let login = || WebError::Login {
+            next: parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+        };
+        let token = passerelle_http::session_token(&parts.headers).ok_or_else(login)?;
+        let session = match st.app.authenticate_session(token).await {
+            Ok(s) => s,
+            Err(e @ CoreError::Internal(_)) => return Err(WebError::Core(e)),
+            Err(_) => return Err(login()),
+        };
+        let Actor::Principal(me) = session.actor.clone() else {
+            return Err(login());
+        };
+        let mut page = PageCtx::new(parts, Lang::of(&parts.headers));
+        page.csrf = session.csrf;
+        page.user = Some(UserCtx {
+            name: me.display_name.clone(),
+            is_admin: me.is_admin,
+            contractor: me.kind == PrincipalKind::Contractor,
+        });
+        Ok(Web {
+            actor: session.actor,
+            me,
+            page,
+        })
+    }
+}
+
+/// The language and page context of a request without a session (login,
+/// invitation).
+#[derive(Debug)]
+pub struct Anonymous(pub PageCtx);
+
+impl<S: Send + Sync> FromRequestParts<S> for Anonymous {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(Anonymous(PageCtx::new(parts, Lang::of(&parts.headers))))
+    }
+}
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub enum WebError {
+    /// No session: go to the login page, then come back to `next`.
+    Login {
+        next: String,
+    },
+    /// A form without the session's CSRF token.
+    Csrf,
+    Core(CoreError),
+}
+
+impl From<CoreError> for WebError {
+    fn from(e: CoreError) -> Self {
+        WebError::Core(e)
+    }
+}
+
+/// Set on an error response; [`render_errors`] turns it into a page in the
+/// request's language.
+#[derive(Clone, Copy, Debug)]
+struct ErrorMarker(&'static str);
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, code) = match &self {
+            WebError::Login { next } => {
+                let next = if is_local_path(next) {
+                    next.as_str()
+                } else {
+                    "/"
+                };
+                return Redirect::to(&format!("/login?next={}", encode(next))).into_response();
+            }
+            WebError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
+            WebError::Core(e) => {
+                let (status, code) = passerelle_http::classify(e);
+                if status.is_server_error() {
+                    tracing::error!(error = %e, "page failed");
+                }
+                (status, code)
+            }
+        };
+        let mut res = status.into_response();
+        res.extensions_mut().insert(ErrorMarker(code));
+        res
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    p: PageCtx,
+    status: u16,
+    message: &'static str,
+}
+
+/// Renders [`WebError`] responses as a page in the request's language.
+pub async fn render_errors(req: Request, next: Next) -> Response {
+    let (parts, body) = req.into_parts();
+    let page = PageCtx::new(&parts, Lang::of(&parts.headers));
+    let res = next.run(Request::from_parts(parts, body)).await;
+    let Some(ErrorMarker(code)) = res.extensions().get::<ErrorMarker>().copied() else {
+        return res;
+    };
+    let status = res.status();
+    let message = page.t.error(code);
+    let html = ErrorPage {
+        p: page,
+        status: status.as_u16(),
+        message,
+    };
+    (status, render(&html)).into_response()
+}
+
+/// Renders a template; a failure (a bug) is a logged 500.
+pub fn render(t: &impl Template) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+/// The Content-Security-Policy of pages; `frame_ancestors` is `'none'`
+/// except on the embeddable view.
+pub fn csp(frame_ancestors: &str) -> String {
+    format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {frame_ancestors}"
+    )
+}
+
+/// The configured embedding origins as CSP sources: entries with characters
+/// that could end the directive are dropped; none left: `'none'`.
+pub fn frame_ancestors(configured: &[String]) -> String {
+    let ok: Vec<&str> = configured
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || ":/.-*_'".contains(c))
+        })
+        .collect();
+    if ok.is_empty() {
+        "'none'".into()
+    } else {
+        ok.join(" ")
+    }
+}
+
+/// Security headers of every page (unless the handler set them): CSP,
+/// no framing (but for the embeddable view), no sniffing, no caching.
+pub async fn page_headers(
+    State(embed_ancestors): State<Arc<str>>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let embed = req.uri().path().starts_with("/embed/");
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    let policy = csp(if embed { &embed_ancestors } else { "'none'" });
+    set_default(h, header::CONTENT_SECURITY_POLICY, &policy);
+    if !embed {
+        set_default(h, header::X_FRAME_OPTIONS, "DENY");
+    }
+    set_default(h, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set_default(h, header::REFERRER_POLICY, "same-origin");
+    set_default(h, header::CACHE_CONTROL, "no-store");
+    res
+}
+
+fn set_default(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
+    if !h.contains_key(&name)
+        && let Ok(v) = HeaderValue::from_str(value)
+    {
+        h.insert(name, v);
+    }
+}
+
+/// A path on this site (`/x`, not `//host` nor `http://…`): where a redirect
+/// taken from a form or query may go.
+pub fn is_local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n'])
+}
+
+/// Percent-encodes a value for a query string.
+pub fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+/// Redirect after a successful POST (303: the browser GETs it).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+/// Redirect after a failed POST, with the error's code for the next page.
+pub fn back_with_error(to: &str, e: &CoreError) -> Result<Response, WebError> {
+    let (status, code) = passerelle_http::classify(e);
+    match e {
+        CoreError::NotFound(_) | CoreError::Unauthenticated => {
+            Err(WebError::Core(CoreError::NotFound("page")))
+        }
+        _ if status.is_server_error() => {
+            Err(WebError::Core(CoreError::Internal(e.to_string().into())))
+        }
+        _ => {
+            let sep = if to.contains('?') { '&' } else { '?' };
+            Ok(see_other(&format!("{to}{sep}err={code}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_redirect_targets() {
+        assert!(is_local_path("/spaces/1?x=2"));
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "spaces",
+            "/a\r\nSet-Cookie: x",
+        ] {
+            assert!(!is_local_path(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn frame_ancestors_keeps_safe_sources_only() {
+        assert_eq!(frame_ancestors(&[]), "'none'");
+        assert_eq!(
+            frame_ancestors(&["https://intranet.example.fr".into(), "'self'".into()]),
+            "https://intranet.example.fr 'self'"
+        );
+        assert_eq!(
+            frame_ancestors(&["https://a.example; script-src *".into()]),
+            "'none'"
+        );
+    }
+
+    #[test]
+    fn the_page_policy_has_no_inline_allowance() {
+        let p = csp("'none'");
+        assert!(!p.contains("unsafe"));
+        assert!(p.contains("script-src 'self'") && p.contains("object-src 'none'"));
+    }
+
+    #[test]
+    fn csrf_comparison_needs_a_non_empty_exact_token() {
+        assert!(csrf_eq("abc", "abc"));
+        assert!(!csrf_eq("abd", "abc"));
+        assert!(!csrf_eq("", ""));
+    }
+}

@@ -1,0 +1,118 @@
+//! # passerelle-web
+//!
+//! The web interface: server-rendered pages for agents (internal node,
+//! [`router`]) and outside contractors (edge node, [`edge_router`]). Part of
+//! the HTTP driving adapter (DESIGN §1), in its own crate so that template
+//! compilation does not rebuild the REST API; it depends on core and on
+//! `passerelle-http` (sessions, `AppState`, error classification — ADR 0004),
+//! never on storage or replication adapters. Every rule is core's: pages
+//! call the same use cases as the API.
+//!
+//! Templates (askama, `templates/`) are compiled in, the CSS and the small
+//! script (`static/`) embedded, the message catalogues (`i18n/`) too: a node
+//! needs no file beside its binary and no build step.
+//!
+//! Modules:
+//! - [`i18n`] — catalogues (French by default, English) and language choice.
+//! - [`ctx`] — the [`ctx::Web`] extractor (session + CSRF token + page
+//!   context), [`ctx::WebError`], security headers and error pages.
+//! - `assets` — embedded static files under content-hashed names.
+//! - `pages` — handlers: `auth` (login, logout, language, invitation),
+//!   `spaces` (my spaces, a space, embeddable view), `documents`, `manage`
+//!   (members, sharing, trash, audit, administration), `view` (rows).
+
+mod assets;
+pub mod ctx;
+pub mod i18n;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use passerelle_http::AppState;
+
+use ctx::Node;
+use pages::{auth, documents, manage, spaces};
+
+/// Largest form body (forms carry names and metadata, never content).
+const MAX_FORM_BYTES: usize = 256 * 1024;
+
+/// The internal node's pages, to merge beside `passerelle_http::router`.
+pub fn router(state: AppState) -> Router {
+    let pages = common()
+        .route("/spaces", get(spaces::my_spaces).post(spaces::create_space))
+        .route("/spaces/{id}/folders", post(spaces::create_folder))
+        .route("/embed/spaces/{id}", get(spaces::embed))
+        .route("/documents/{id}/metadata", post(documents::save_metadata))
+        .route("/documents/{id}/rename", post(documents::rename))
+        .route("/documents/{id}/delete", post(documents::delete))
+        .route(
+            "/documents/{id}/versions/{n}/restore",
+            post(documents::restore),
+        )
+        .route(
+            "/spaces/{id}/members",
+            get(manage::members).post(manage::add_member),
+        )
+        .route(
+            "/spaces/{id}/members/{member}/role",
+            post(manage::change_role),
+        )
+        .route(
+            "/spaces/{id}/members/{member}/remove",
+            post(manage::remove_member),
+        )
+        .route("/spaces/{id}/contractors", post(manage::invite))
+        .route("/spaces/{id}/sharing", get(manage::sharing))
+        .route("/spaces/{id}/share", post(manage::share))
+        .route("/spaces/{id}/unshare", post(manage::unshare))
+        .route("/spaces/{id}/trash", get(manage::trash))
+        .route("/trash/{kind}/{id}/{action}", post(manage::trash_action))
+        .route("/spaces/{id}/audit", get(manage::space_audit))
+        .route("/admin/audit", get(manage::global_audit))
+        .route("/admin/users", get(manage::users).post(manage::create_user))
+        .route(
+            "/admin/users/{login}/{action}",
+            post(manage::set_user_state),
+        )
+        .route("/admin/types", get(manage::types));
+    finish(pages, state, Node::Internal)
+}
+
+/// The edge node's pages: contractors only (login, invitation, their
+/// spaces, documents, uploads through the outbox).
+pub fn edge_router(state: AppState) -> Router {
+    let pages = common().route("/spaces", get(spaces::my_spaces)).route(
+        "/invitation",
+        get(auth::invitation_form).post(auth::accept_invitation),
+    );
+    finish(pages, state, Node::Edge)
+}
+
+/// Pages both nodes serve.
+fn common() -> Router<AppState> {
+    Router::new()
+        .route("/", get(auth::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/lang", post(auth::set_lang))
+        .route("/spaces/{id}", get(spaces::space))
+        .route("/documents/{id}", get(documents::document))
+        .route("/documents/{id}/preview", get(documents::preview))
+}
+
+fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
+    let ancestors: Arc<str> = ctx::frame_ancestors(&state.config.embed_frame_ancestors).into();
+    pages
+        .route("/static/{name}", get(assets::serve))
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
+        .layer(axum::middleware::from_fn(ctx::render_errors))
+        .layer(axum::middleware::from_fn_with_state(
+            ancestors,
+            ctx::page_headers,
+        ))
+        .layer(Extension(node))
+}

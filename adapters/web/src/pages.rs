@@ -1,0 +1,7 @@
+//! Page handlers, one module per area.
+
+pub mod auth;
+pub mod documents;
+pub mod manage;
+pub mod spaces;
+pub mod view;

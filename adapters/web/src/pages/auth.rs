@@ -1,0 +1,293 @@
+//! Login, logout, language choice, and (on the edge) accepting an invitation.
+//!
+//! Before a session exists there is no session-bound CSRF token, so the
+//! login and invitation forms use a double-submit cookie
+//! (`passerelle_form_csrf`, SameSite=Strict, HttpOnly) whose value is also
+//! in the form.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use passerelle_core::CoreError;
+use passerelle_http::AppState;
+use serde::Deserialize;
+
+use crate::ctx::{Anonymous, PageCtx, Web, WebError, csrf_eq, is_local_path, render, see_other};
+use crate::i18n::{LANG_COOKIE, Lang, cookie};
+
+/// Cookie of the double-submit token of the login and invitation forms.
+pub const FORM_CSRF_COOKIE: &str = "passerelle_form_csrf";
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    p: PageCtx,
+    form_csrf: String,
+    next: String,
+    login: String,
+    error: Option<&'static str>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// A fresh double-submit token and its cookie.
+fn form_token(secure: bool) -> (String, HeaderValue) {
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let secure = if secure { "; Secure" } else { "" };
+    let cookie = HeaderValue::from_str(&format!(
+        "{FORM_CSRF_COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/; Max-Age=3600{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""));
+    (token, cookie)
+}
+
+fn form_token_ok(headers: &HeaderMap, given: &str) -> bool {
+    cookie(headers, FORM_CSRF_COOKIE).is_some_and(|c| csrf_eq(given, c))
+}
+
+fn login_page(
+    st: &AppState,
+    p: PageCtx,
+    next: String,
+    login: String,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let (token, cookie) = form_token(st.config.secure_cookies);
+    let page = LoginPage {
+        p,
+        form_csrf: token,
+        next: if is_local_path(&next) {
+            next
+        } else {
+            String::new()
+        },
+        login,
+        error,
+    };
+    (status, [(header::SET_COOKIE, cookie)], render(&page)).into_response()
+}
+
+/// `GET /login`.
+pub async fn login_form(
+    State(st): State<AppState>,
+    Anonymous(p): Anonymous,
+    Query(q): Query<NextQuery>,
+) -> Response {
+    login_page(&st, p, q.next, String::new(), None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    next: String,
+    login: String,
+    password: String,
+}
+
+impl std::fmt::Debug for LoginForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /login`: a fresh session (the previous one ends), then back to
+/// `next` or "Mes espaces".
+pub async fn login(
+    State(st): State<AppState>,
+    Anonymous(p): Anonymous,
+    parts: Parts,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    if !form_token_ok(&parts.headers, &form.csrf) {
+        return Err(WebError::Csrf);
+    }
+    let address = passerelle_http::client_address(&parts);
+    let outcome = match st
+        .app
+        .login(&form.login, &form.password, address.as_deref())
+        .await
+    {
+        Ok(o) => o,
+        Err(CoreError::Internal(e)) => return Err(CoreError::Internal(e).into()),
+        Err(e) => {
+            let (status, code) = passerelle_http::classify(&e);
+            let msg = if code == "unauthenticated" {
+                p.t.s("login.failed")
+            } else {
+                p.t.error(code)
+            };
+            return Ok(login_page(&st, p, form.next, form.login, Some(msg), status));
+        }
+    };
+    if let Some(old) = passerelle_http::session_token(&parts.headers)
+        && let Err(e) = st.app.logout(old).await
+    {
+        tracing::warn!(error = %e, "could not end the previous session at login");
+    }
+    let max_age = (outcome.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
+    let cookie = passerelle_http::session_cookie(&outcome.token, max_age, st.config.secure_cookies)
+        .map_err(|_| CoreError::Internal("session cookie".into()))?;
+    let to = if is_local_path(&form.next) {
+        form.next.as_str()
+    } else {
+        "/spaces"
+    };
+    let mut res = see_other(to);
+    res.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(rename = "_csrf", default)]
+    pub csrf: String,
+}
+
+/// `POST /logout`: ends the session, clears the cookie.
+pub async fn logout(
+    State(st): State<AppState>,
+    web: Web,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&form.csrf)?;
+    if let Some(token) = passerelle_http::session_token(&headers) {
+        st.app.logout(token).await?;
+    }
+    let mut res = see_other("/login");
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        passerelle_http::cleared_cookie(st.config.secure_cookies),
+    );
+    Ok(res)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LangForm {
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// `POST /lang`: remembers the chosen language (a year). No CSRF check:
+/// it changes nothing but a display preference, and must work logged out.
+pub async fn set_lang(State(st): State<AppState>, Form(form): Form<LangForm>) -> Response {
+    let lang = Lang::parse(&form.lang).unwrap_or_default();
+    let back = if is_local_path(&form.back) {
+        form.back.as_str()
+    } else {
+        "/spaces"
+    };
+    let secure = if st.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let mut res = see_other(back);
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{LANG_COOKIE}={}; SameSite=Lax; Path=/; Max-Age=31536000{secure}",
+        lang.code()
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// `GET /`: to "Mes espaces" (which sends to the login page if needed).
+pub async fn home() -> Response {
+    see_other("/spaces")
+}
+
+#[derive(Template)]
+#[template(path = "invitation.html")]
+struct InvitationPage {
+    p: PageCtx,
+    form_csrf: String,
+    error: Option<&'static str>,
+}
+
+fn invitation_page(
+    st: &AppState,
+    p: PageCtx,
+    error: Option<&'static str>,
+    status: StatusCode,
+) -> Response {
+    let (token, cookie) = form_token(st.config.secure_cookies);
+    let page = InvitationPage {
+        p,
+        form_csrf: token,
+        error,
+    };
+    (status, [(header::SET_COOKIE, cookie)], render(&page)).into_response()
+}
+
+/// `GET /invitation` (edge): the link's fragment fills the code (script),
+/// or the contractor pastes it.
+pub async fn invitation_form(State(st): State<AppState>, Anonymous(p): Anonymous) -> Response {
+    invitation_page(&st, p, None, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct InvitationForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    secret: String,
+    password: String,
+    confirm: String,
+}
+
+impl std::fmt::Debug for InvitationForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("InvitationForm { .. }")
+    }
+}
+
+/// `POST /invitation` (edge): sets the contractor's password, then login.
+pub async fn accept_invitation(
+    State(st): State<AppState>,
+    Anonymous(p): Anonymous,
+    headers: HeaderMap,
+    Form(form): Form<InvitationForm>,
+) -> Result<Response, WebError> {
+    if !form_token_ok(&headers, &form.csrf) {
+        return Err(WebError::Csrf);
+    }
+    if form.password != form.confirm {
+        let msg = p.t.s("invite.mismatch");
+        return Ok(invitation_page(
+            &st,
+            p,
+            Some(msg),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ));
+    }
+    match st
+        .app
+        .accept_invitation(form.secret.trim(), &form.password)
+        .await
+    {
+        Ok(_) => Ok(see_other("/login?ok=invitation_accepted")),
+        Err(e @ CoreError::Internal(_)) => Err(e.into()),
+        Err(e) => {
+            let (status, code) = passerelle_http::classify(&e);
+            let msg = if code == "not_found" || code == "unauthenticated" {
+                p.t.s("invite.invalid")
+            } else {
+                p.t.error(code)
+            };
+            Ok(invitation_page(&st, p, Some(msg), status))
+        }
+    }
+}

@@ -1,0 +1,723 @@
+//! Managers' pages of a space (members, sharing, trash, audit) and the
+//! administrators' pages (users, document types, whole audit log).
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::Response;
+use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
+use passerelle_core::model::{AuditEntry, Page, PrincipalKind};
+use passerelle_core::role::{Action, Role};
+use passerelle_core::service::{NewAgent, NewContractor, SpaceView};
+use passerelle_core::{Actor, CoreError};
+use passerelle_http::AppState;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::auth::CsrfForm;
+use super::spaces::parse_role;
+use super::view;
+use crate::ctx::{PageCtx, Web, WebError, back_with_error, render, see_other};
+use crate::i18n::Tr;
+
+fn roles(t: Tr, contractor: bool) -> Vec<(String, String)> {
+    Role::ALL
+        .iter()
+        .filter(|r| !(contractor && **r == Role::Manager))
+        .map(|r| (r.as_str().to_owned(), t.role(*r).to_owned()))
+        .collect()
+}
+
+#[derive(Debug)]
+struct MemberRow {
+    id: String,
+    name: String,
+    login: String,
+    kind: &'static str,
+    role: String,
+    role_label: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    p: PageCtx,
+    sid: String,
+    tab: &'static str,
+    manager: bool,
+    title: String,
+    shared: bool,
+    members: Vec<MemberRow>,
+    roles: Vec<(String, String)>,
+    contractor_roles: Vec<(String, String)>,
+    invitation: Option<String>,
+}
+
+async fn members_page(
+    st: &AppState,
+    web: Web,
+    sid: SpaceId,
+    invitation: Option<String>,
+) -> Result<Response, WebError> {
+    let t = web.t();
+    let view = st.app.get_space(&web.actor, sid).await?;
+    let members = st.app.list_members(&web.actor, sid).await?;
+    let page = MembersPage {
+        sid: sid.to_string(),
+        tab: "members",
+        manager: view.role.allows(Action::Manage),
+        title: view.space.title.clone(),
+        shared: view.space.shared(),
+        members: members
+            .into_iter()
+            .map(|m| MemberRow {
+                id: m.principal.id.to_string(),
+                name: m.principal.display_name.clone(),
+                login: m.principal.login.as_str().to_owned(),
+                kind: match m.principal.kind {
+                    PrincipalKind::Agent => t.s("members.agent"),
+                    PrincipalKind::Contractor => t.s("members.contractor"),
+                },
+                role: m.role.as_str().to_owned(),
+                role_label: t.role(m.role),
+            })
+            .collect(),
+        roles: roles(t, false),
+        contractor_roles: roles(t, true),
+        invitation,
+        p: web.page,
+    };
+    Ok(render(&page))
+}
+
+/// `GET /spaces/{id}/members`.
+pub async fn members(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    members_page(&st, web, SpaceId::from_uuid(id), None).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AddMemberForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    login: String,
+    role: String,
+}
+
+/// `POST /spaces/{id}/members`: adds an agent (or changes their role).
+pub async fn add_member(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<AddMemberForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/members");
+    let role = parse_role(&f.role)?;
+    match st
+        .app
+        .set_member(&web.actor, sid, f.login.trim(), role)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("{back}?ok=member_saved"))),
+        // An unknown login: say so on the page rather than a 404 page.
+        Err(CoreError::NotFound(_)) => Ok(see_other(&format!("{back}?err=unknown_login"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RoleForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    role: String,
+}
+
+/// The login of a member of a space, from its id.
+async fn member_login(
+    st: &AppState,
+    actor: &Actor,
+    sid: SpaceId,
+    member: PrincipalId,
+) -> Result<String, WebError> {
+    st.app
+        .list_members(actor, sid)
+        .await?
+        .into_iter()
+        .find(|m| m.principal.id == member)
+        .map(|m| m.principal.login.as_str().to_owned())
+        .ok_or_else(|| CoreError::NotFound("member").into())
+}
+
+/// `POST /spaces/{id}/members/{member}/role`.
+pub async fn change_role(
+    State(st): State<AppState>,
+    web: Web,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+    Form(f): Form<RoleForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/members");
+    let role = parse_role(&f.role)?;
+    let login = member_login(&st, &web.actor, sid, PrincipalId::from_uuid(member)).await?;
+    match st.app.set_member(&web.actor, sid, &login, role).await {
+        Ok(_) => Ok(see_other(&format!("{back}?ok=member_saved"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+/// `POST /spaces/{id}/members/{member}/remove`.
+pub async fn remove_member(
+    State(st): State<AppState>,
+    web: Web,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/members");
+    match st
+        .app
+        .remove_member(&web.actor, sid, PrincipalId::from_uuid(member))
+        .await
+    {
+        Ok(()) => Ok(see_other(&format!("{back}?ok=member_removed"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct InviteForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    email: String,
+    display_name: String,
+    organisation: String,
+    role: String,
+}
+
+/// `POST /spaces/{id}/contractors`: invites a contractor; the link is
+/// shown once, on this response (never put in a URL).
+pub async fn invite(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<InviteForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let role = parse_role(&f.role)?;
+    let new = NewContractor {
+        email: f.email.trim().to_owned(),
+        display_name: f.display_name.trim().to_owned(),
+        organisation: f.organisation.trim().to_owned(),
+        role,
+    };
+    match st.app.invite_contractor(&web.actor, sid, new).await {
+        Ok(issued) => {
+            let url = st
+                .config
+                .invitation_url(&issued.edge, &issued.secret)
+                .unwrap_or(issued.secret);
+            members_page(&st, web, sid, Some(url)).await
+        }
+        Err(e) => back_with_error(&format!("/spaces/{sid}/members"), &e),
+    }
+}
+
+#[derive(Debug)]
+struct QuarantineRow {
+    date: String,
+    what: String,
+    outcome: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "sharing.html")]
+struct SharingPage {
+    p: PageCtx,
+    sid: String,
+    tab: &'static str,
+    manager: bool,
+    title: String,
+    edge: Option<String>,
+    edges: Vec<String>,
+    last_contact: String,
+    last_error: String,
+    lag: String,
+    quarantine: Vec<QuarantineRow>,
+}
+
+async fn managed(st: &AppState, web: &Web, sid: SpaceId) -> Result<SpaceView, WebError> {
+    let view = st.app.get_space(&web.actor, sid).await?;
+    if !view.role.allows(Action::Manage) {
+        return Err(CoreError::Forbidden("managers only").into());
+    }
+    Ok(view)
+}
+
+/// `GET /spaces/{id}/sharing`: share with an edge, replication status,
+/// quarantined and conflicting operations.
+pub async fn sharing(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    let t = web.t();
+    let sid = SpaceId::from_uuid(id);
+    let view = managed(&st, &web, sid).await?;
+    let r = st.app.space_replication(&web.actor, sid).await?;
+    let never = t.s("sharing.never").to_owned();
+    let page = SharingPage {
+        sid: sid.to_string(),
+        tab: "sharing",
+        manager: true,
+        title: view.space.title,
+        edge: r.edge.clone(),
+        edges: st.app.settings().edges.clone(),
+        last_contact: r
+            .status
+            .as_ref()
+            .and_then(|s| s.last_contact)
+            .map(view::date)
+            .unwrap_or(never),
+        last_error: r
+            .status
+            .as_ref()
+            .and_then(|s| s.last_error.clone())
+            .unwrap_or_default(),
+        lag: r
+            .lag_revisions
+            .map(|l| {
+                if l == 0 {
+                    t.s("sharing.up_to_date").to_owned()
+                } else {
+                    t.f("sharing.behind", &l)
+                }
+            })
+            .unwrap_or_else(|| "—".into()),
+        quarantine: r
+            .quarantine
+            .iter()
+            .map(|q| QuarantineRow {
+                date: view::date(q.at),
+                what: serde_json::to_value(&q.op)
+                    .ok()
+                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
+                    .unwrap_or_default(),
+                outcome: q.outcome.as_str(),
+                detail: q.detail.clone(),
+            })
+            .collect(),
+        p: web.page,
+    };
+    Ok(render(&page))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ShareForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    edge: String,
+}
+
+/// `POST /spaces/{id}/share`.
+pub async fn share(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<ShareForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/sharing");
+    match st.app.share_space(&web.actor, sid, &f.edge).await {
+        Ok(_) => Ok(see_other(&format!("{back}?ok=shared"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+/// `POST /spaces/{id}/unshare`.
+pub async fn unshare(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/sharing");
+    match st.app.unshare_space(&web.actor, sid).await {
+        Ok(_) => Ok(see_other(&format!("{back}?ok=unshared"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+#[derive(Debug)]
+struct TrashRow {
+    kind: &'static str,
+    id: String,
+    name: String,
+    date: String,
+}
+
+#[derive(Template)]
+#[template(path = "trash.html")]
+struct TrashPage {
+    p: PageCtx,
+    sid: String,
+    tab: &'static str,
+    manager: bool,
+    title: String,
+    items: Vec<TrashRow>,
+}
+
+/// `GET /spaces/{id}/trash`.
+pub async fn trash(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    let sid = SpaceId::from_uuid(id);
+    let view = managed(&st, &web, sid).await?;
+    let l = st.app.list_trash(&web.actor, sid).await?;
+    let mut items: Vec<TrashRow> = l
+        .folders
+        .iter()
+        .map(|f| TrashRow {
+            kind: "folders",
+            id: f.id.to_string(),
+            name: f.name.as_str().to_owned(),
+            date: f
+                .trashed
+                .as_ref()
+                .map(|t| view::date(t.at))
+                .unwrap_or_default(),
+        })
+        .collect();
+    items.extend(l.documents.iter().map(|d| {
+        TrashRow {
+            kind: "documents",
+            id: d.id.to_string(),
+            name: d.name.as_str().to_owned(),
+            date: d
+                .trashed
+                .as_ref()
+                .map(|t| view::date(t.at))
+                .unwrap_or_default(),
+        }
+    }));
+    Ok(render(&TrashPage {
+        p: web.page,
+        sid: sid.to_string(),
+        tab: "trash",
+        manager: true,
+        title: view.space.title,
+        items,
+    }))
+}
+
+/// `POST /trash/{kind}/{id}/{restore|purge}`.
+pub async fn trash_action(
+    State(st): State<AppState>,
+    web: Web,
+    Path((kind, id, action)): Path<(String, Uuid, String)>,
+    Form(f): Form<TrashForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let space = match (kind.as_str(), action.as_str()) {
+        ("documents", "restore") => Some(
+            st.app
+                .restore_document(&web.actor, DocumentId::from_uuid(id))
+                .await?
+                .space,
+        ),
+        ("folders", "restore") => Some(
+            st.app
+                .restore_folder(&web.actor, FolderId::from_uuid(id))
+                .await?
+                .space,
+        ),
+        ("documents", "purge") => {
+            st.app
+                .purge_document(&web.actor, DocumentId::from_uuid(id))
+                .await?;
+            None
+        }
+        ("folders", "purge") => {
+            st.app
+                .purge_folder(&web.actor, FolderId::from_uuid(id))
+                .await?;
+            None
+        }
+        _ => return Err(CoreError::NotFound("page").into()),
+    };
+    let back = match (space, Uuid::parse_str(&f.space)) {
+        (Some(s), _) => format!("/spaces/{s}/trash?ok=restored"),
+        (None, Ok(s)) => format!("/spaces/{s}/trash?ok=purged"),
+        (None, Err(_)) => "/spaces?ok=purged".into(),
+    };
+    Ok(see_other(&back))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TrashForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// The space whose trash the form is on (where to come back after a purge).
+    #[serde(default)]
+    space: String,
+}
+
+#[derive(Debug)]
+struct AuditRow {
+    seq: i64,
+    date: String,
+    actor: String,
+    action: String,
+    target: String,
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    p: PageCtx,
+    sid: String,
+    tab: &'static str,
+    manager: bool,
+    title: String,
+    entries: Vec<AuditRow>,
+}
+
+fn audit_rows(
+    entries: &[AuditEntry],
+    names: &std::collections::HashMap<PrincipalId, String>,
+) -> Vec<AuditRow> {
+    entries
+        .iter()
+        .rev()
+        .map(|e| AuditRow {
+            seq: e.seq,
+            date: view::date(e.at),
+            actor: e
+                .actor
+                .map(|a| view::name_of(names, &a))
+                .unwrap_or_else(|| "système".into()),
+            action: e.action.clone(),
+            target: e.target.clone().unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// `GET /spaces/{id}/audit`: the space's audit log (managers), newest first.
+pub async fn space_audit(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+) -> Result<Response, WebError> {
+    let sid = SpaceId::from_uuid(id);
+    let view = managed(&st, &web, sid).await?;
+    let total = st
+        .app
+        .space_audit(&web.actor, sid, Page::new(0, 1))
+        .await?
+        .total;
+    let page = Page::new(total.saturating_sub(200), 200);
+    let entries = st.app.space_audit(&web.actor, sid, page).await?;
+    let names = view::names(&st.app, &web.actor, sid).await?;
+    Ok(render(&AuditPage {
+        p: web.page,
+        sid: sid.to_string(),
+        tab: "audit",
+        manager: true,
+        title: view.space.title,
+        entries: audit_rows(&entries.items, &names),
+    }))
+}
+
+/// `GET /admin/audit`: the whole audit log (administrators), newest first.
+pub async fn global_audit(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
+    let total = st
+        .app
+        .global_audit(&web.actor, Page::new(0, 1))
+        .await?
+        .total;
+    let entries = st
+        .app
+        .global_audit(&web.actor, Page::new(total.saturating_sub(200), 200))
+        .await?;
+    let users = st.app.list_principals(&web.actor, Page::all()).await?;
+    let names = users
+        .items
+        .into_iter()
+        .map(|p| (p.id, p.display_name))
+        .collect();
+    Ok(render(&AuditPage {
+        sid: String::new(),
+        tab: "audit",
+        manager: true,
+        title: web.t().s("nav.audit").to_owned(),
+        entries: audit_rows(&entries.items, &names),
+        p: web.page,
+    }))
+}
+
+#[derive(Debug)]
+struct UserRow {
+    login: String,
+    name: String,
+    kind: &'static str,
+    state: &'static str,
+    disabled: bool,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    p: PageCtx,
+    users: Vec<UserRow>,
+}
+
+/// `GET /admin/users` (administrators).
+pub async fn users(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
+    let t = web.t();
+    let all = st
+        .app
+        .list_principals(&web.actor, Page::new(0, Page::MAX_LIMIT))
+        .await?;
+    let users = all
+        .items
+        .into_iter()
+        .map(|u| UserRow {
+            login: u.login.as_str().to_owned(),
+            name: u.display_name,
+            kind: match (u.kind, u.is_admin) {
+                (PrincipalKind::Contractor, _) => t.s("members.contractor"),
+                (_, true) => t.s("users.administrator"),
+                _ => t.s("members.agent"),
+            },
+            state: if u.disabled {
+                t.s("users.disabled")
+            } else {
+                t.s("users.active")
+            },
+            disabled: u.disabled,
+        })
+        .collect();
+    Ok(render(&UsersPage { p: web.page, users }))
+}
+
+#[derive(Deserialize)]
+pub struct NewUserForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    login: String,
+    display_name: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    is_admin: Option<String>,
+}
+
+impl std::fmt::Debug for NewUserForm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewUserForm")
+            .field("login", &self.login)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /admin/users`: a new agent account.
+pub async fn create_user(
+    State(st): State<AppState>,
+    web: Web,
+    Form(f): Form<NewUserForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let new = NewAgent {
+        login: f.login.trim().to_owned(),
+        display_name: f.display_name.trim().to_owned(),
+        email: f.email.trim().to_owned(),
+        is_admin: f.is_admin.as_deref() == Some("true"),
+        password: Some(f.password),
+    };
+    match st.app.create_agent(&web.actor, new).await {
+        Ok(_) => Ok(see_other("/admin/users?ok=user_created")),
+        Err(e) => back_with_error("/admin/users", &e),
+    }
+}
+
+/// `POST /admin/users/{login}/{enable|disable}`.
+pub async fn set_user_state(
+    State(st): State<AppState>,
+    web: Web,
+    Path((login, action)): Path<(String, String)>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let disabled = match action.as_str() {
+        "disable" => true,
+        "enable" => false,
+        _ => return Err(CoreError::NotFound("page").into()),
+    };
+    match st.app.set_disabled(&web.actor, &login, disabled).await {
+        Ok(_) => Ok(see_other("/admin/users?ok=user_saved")),
+        Err(e) => back_with_error("/admin/users", &e),
+    }
+}
+
+#[derive(Debug)]
+struct TypeView {
+    key: String,
+    label: String,
+    domain: String,
+    retention: String,
+    fields: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "types.html")]
+struct TypesPage {
+    p: PageCtx,
+    types: Vec<TypeView>,
+}
+
+/// `GET /admin/types`: the document types and their fields (editing them
+/// is `passerelle-internal types import` or `PUT /api/v1/document-types`).
+pub async fn types(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
+    if !web.actor.is_admin() {
+        return Err(CoreError::NotFound("page").into());
+    }
+    let t = web.t();
+    let types = st
+        .app
+        .list_document_types()
+        .await?
+        .into_iter()
+        .map(|ty| TypeView {
+            retention: t.f("types.retention", &ty.retention_years),
+            fields: ty
+                .fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} ({}{})",
+                        f.label,
+                        f.kind.name(),
+                        if f.required { ", *" } else { "" }
+                    )
+                })
+                .collect(),
+            key: ty.key,
+            label: ty.label,
+            domain: ty.domain,
+        })
+        .collect();
+    Ok(render(&TypesPage { p: web.page, types }))
+}

@@ -1,0 +1,390 @@
+//! "Mes espaces", creating a space, a space's listing (and its embeddable
+//! view), creating a folder.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use passerelle_core::ids::{FolderId, SpaceId};
+use passerelle_core::model::{Page, PrincipalKind, Visibility};
+use passerelle_core::replication::{OpOutcome, OutboxOp};
+use passerelle_core::role::{Action, Role};
+use passerelle_core::service::NewSpace;
+use passerelle_core::{Actor, CoreError, Passerelle};
+use passerelle_http::AppState;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use super::view::{self, DocRow, FolderRow, SORTS};
+use crate::ctx::{PageCtx, Web, WebError, back_with_error, render, see_other};
+use crate::i18n::Tr;
+
+/// A space in "Mes espaces".
+#[derive(Debug)]
+struct SpaceRow {
+    id: String,
+    title: String,
+    domain: String,
+    role: &'static str,
+    shared: bool,
+    archived: bool,
+    activity: String,
+}
+
+#[derive(Template)]
+#[template(path = "spaces.html")]
+struct SpacesPage {
+    p: PageCtx,
+    spaces: Vec<SpaceRow>,
+    can_create: bool,
+}
+
+/// `GET /spaces`: my spaces with my role and the latest change in each.
+pub async fn my_spaces(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
+    let t = web.t();
+    let spaces = st.app.my_spaces(&web.actor, Page::new(0, 200)).await?;
+    let mut rows = Vec::with_capacity(spaces.items.len());
+    for s in spaces.items {
+        let activity = latest_activity(&st.app, &web.actor, s.space.id, t).await;
+        rows.push(SpaceRow {
+            id: s.space.id.to_string(),
+            title: s.space.title.clone(),
+            domain: s.space.domain.clone(),
+            role: t.role(s.role),
+            shared: s.space.shared() && !web.page.edge,
+            archived: s.space.archived,
+            activity,
+        });
+    }
+    let can_create = !web.page.edge && web.me.kind == PrincipalKind::Agent;
+    Ok(render(&SpacesPage {
+        p: web.page,
+        spaces: rows,
+        can_create,
+    }))
+}
+
+/// The most recently changed document of a space's root listing, as
+/// "name — date" (recent activity without reading the audit log, which
+/// only managers may).
+async fn latest_activity(app: &Passerelle, actor: &Actor, space: SpaceId, t: Tr) -> String {
+    match app.list_folder(actor, space, None, Page::new(0, 500)).await {
+        Ok(l) => l
+            .documents
+            .items
+            .iter()
+            .max_by_key(|d| d.updated_at)
+            .map(|d| format!("{} — {}", d.name.as_str(), view::date(d.updated_at)))
+            .unwrap_or_else(|| t.s("spaces.no_activity").to_owned()),
+        Err(_) => String::new(),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewSpaceForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    slug: String,
+    title: String,
+    #[serde(default)]
+    domain: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// `POST /spaces`: creates a space (its creator manages it), then opens it.
+pub async fn create_space(
+    State(st): State<AppState>,
+    web: Web,
+    Form(f): Form<NewSpaceForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let new = NewSpace {
+        slug: f.slug.trim().to_owned(),
+        title: f.title.trim().to_owned(),
+        description: f.description,
+        domain: f.domain.trim().to_owned(),
+        visibility: Visibility::Private,
+        manager: None,
+    };
+    match st.app.create_space(&web.actor, new).await {
+        Ok(v) => Ok(see_other(&format!(
+            "/spaces/{}?ok=space_created",
+            v.space.id
+        ))),
+        Err(e) => back_with_error("/spaces", &e),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ListingQuery {
+    #[serde(default)]
+    folder: String,
+    #[serde(default)]
+    sort: String,
+    #[serde(default)]
+    q: String,
+    #[serde(rename = "type", default)]
+    type_filter: String,
+}
+
+/// A contractor's operation on the edge, until the internal node decides.
+#[derive(Debug)]
+struct OpRow {
+    what: String,
+    state: &'static str,
+    class: &'static str,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "space.html")]
+struct SpacePage {
+    p: PageCtx,
+    sid: String,
+    tab: &'static str,
+    manager: bool,
+    title: String,
+    description: String,
+    role: &'static str,
+    folder: Option<FolderRow>,
+    parent_link: Option<String>,
+    folder_id: String,
+    folders: Vec<FolderRow>,
+    docs: Vec<DocRow>,
+    base: String,
+    embed: bool,
+    q: String,
+    type_filter: String,
+    sort: String,
+    sorts: Vec<(String, String)>,
+    types: Vec<(String, String)>,
+    pending: Vec<OpRow>,
+    can_write: bool,
+}
+
+#[derive(Template)]
+#[template(path = "embed.html")]
+struct EmbedPage {
+    p: PageCtx,
+    title: String,
+    folders: Vec<FolderRow>,
+    docs: Vec<DocRow>,
+    base: String,
+    embed: bool,
+}
+
+fn parse_folder(raw: &str) -> Result<Option<FolderId>, WebError> {
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    Uuid::parse_str(raw)
+        .map(|u| Some(FolderId::from_uuid(u)))
+        .map_err(|_| WebError::Core(CoreError::NotFound("folder")))
+}
+
+/// What a listing shows: the folder, its subfolders and its documents.
+struct Listing {
+    folder: Option<FolderRow>,
+    parent_link: Option<String>,
+    folders: Vec<FolderRow>,
+    docs: Vec<DocRow>,
+    types: Vec<(String, String)>,
+}
+
+async fn listing(
+    st: &AppState,
+    actor: &Actor,
+    space: SpaceId,
+    q: &ListingQuery,
+    base: &str,
+) -> Result<Listing, WebError> {
+    let folder = parse_folder(&q.folder)?;
+    let l = st
+        .app
+        .list_folder(actor, space, folder, Page::new(0, Page::MAX_LIMIT))
+        .await?;
+    let types = st.app.list_document_types().await?;
+    let names = view::names(&st.app, actor, space).await.unwrap_or_default();
+    let mut docs: Vec<DocRow> = l
+        .documents
+        .items
+        .iter()
+        .map(|d| DocRow::new(d, &types, &names))
+        .collect();
+    view::sort_and_filter(&mut docs, &q.sort, &q.q, &q.type_filter);
+    let parent_link = l.folder.as_ref().map(|f| match f.parent {
+        Some(p) => format!("{base}?folder={p}"),
+        None => base.to_owned(),
+    });
+    Ok(Listing {
+        folder: l.folder.as_ref().map(|f| FolderRow {
+            id: f.id.to_string(),
+            name: f.name.as_str().to_owned(),
+        }),
+        parent_link,
+        folders: l
+            .folders
+            .iter()
+            .map(|f| FolderRow {
+                id: f.id.to_string(),
+                name: f.name.as_str().to_owned(),
+            })
+            .collect(),
+        docs,
+        types: types.into_iter().map(|t| (t.key, t.label)).collect(),
+    })
+}
+
+/// `GET /spaces/{id}`: folder, subfolders, documents (sorted, filtered),
+/// upload zone; on the edge, the contractor's operations still pending.
+pub async fn space(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    let sid = SpaceId::from_uuid(id);
+    let t = web.t();
+    let view = st.app.get_space(&web.actor, sid).await?;
+    let base = format!("/spaces/{sid}");
+    let l = listing(&st, &web.actor, sid, &q, &base).await?;
+    let pending = if web.page.edge {
+        operations(&st.app, &web.actor, sid, t).await?
+    } else {
+        Vec::new()
+    };
+    let page = SpacePage {
+        sid: sid.to_string(),
+        tab: "docs",
+        manager: view.role.allows(Action::Manage),
+        title: view.space.title.clone(),
+        description: view.space.description.clone(),
+        role: t.role(view.role),
+        folder_id: l.folder.as_ref().map(|f| f.id.clone()).unwrap_or_default(),
+        folder: l.folder,
+        parent_link: l.parent_link,
+        folders: l.folders,
+        docs: l.docs,
+        base,
+        embed: false,
+        q: q.q,
+        type_filter: q.type_filter,
+        sort: if q.sort.is_empty() {
+            "name".into()
+        } else {
+            q.sort
+        },
+        sorts: SORTS
+            .iter()
+            .map(|(k, key)| ((*k).to_owned(), t.s(key).to_owned()))
+            .collect(),
+        types: l.types,
+        pending,
+        can_write: view.role.allows(Action::Create) && !view.space.archived,
+        p: web.page,
+    };
+    Ok(render(&page))
+}
+
+/// The contractor's operations in a space on the edge: pending ones, and
+/// the refused or conflicting ones (applied ones are simply in the list).
+async fn operations(
+    app: &Passerelle,
+    actor: &Actor,
+    space: SpaceId,
+    t: Tr,
+) -> Result<Vec<OpRow>, WebError> {
+    let ops = app.my_operations(actor, space).await?;
+    Ok(ops
+        .into_iter()
+        .rev()
+        .filter(|o| o.outcome != Some(OpOutcome::Applied))
+        .take(50)
+        .map(|o| {
+            let what = match &o.op {
+                OutboxOp::NewDocument { name, .. } => t.f("op.new_document", name),
+                OutboxOp::NewVersion { base_version, .. } => {
+                    t.f("op.new_version", &(base_version + 1))
+                }
+                OutboxOp::Rename { name, .. } => t.f("op.rename", name),
+                OutboxOp::Move { .. } => t.s("op.move").to_owned(),
+                OutboxOp::Delete { .. } => t.s("op.delete").to_owned(),
+                OutboxOp::SetMetadata { .. } => t.s("op.metadata").to_owned(),
+                OutboxOp::NewFolder { name, .. } => t.f("op.new_folder", name),
+            };
+            let (state, class) = match o.outcome {
+                None => (t.s("op.pending"), "pending"),
+                Some(OpOutcome::Conflict) => (t.s("op.conflict"), "rejected"),
+                Some(OpOutcome::Rejected) => (t.s("op.rejected"), "rejected"),
+                Some(OpOutcome::Applied) => (t.s("op.applied"), "applied"),
+            };
+            OpRow {
+                what,
+                state,
+                class,
+                detail: o.detail,
+            }
+        })
+        .collect())
+}
+
+/// `GET /embed/spaces/{id}`: the listing alone, for the intranet portal's
+/// frame (`frame-ancestors` from the configuration). Read only.
+pub async fn embed(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ListingQuery>,
+) -> Result<Response, WebError> {
+    let sid = SpaceId::from_uuid(id);
+    let view = st.app.get_space(&web.actor, sid).await?;
+    let base = format!("/embed/spaces/{sid}");
+    let l = listing(&st, &web.actor, sid, &q, &base).await?;
+    Ok(render(&EmbedPage {
+        p: web.page,
+        title: view.space.title,
+        folders: l.folders,
+        docs: l.docs,
+        base,
+        embed: true,
+    }))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewFolderForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    #[serde(default)]
+    parent: String,
+    name: String,
+}
+
+/// `POST /spaces/{id}/folders`.
+pub async fn create_folder(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<NewFolderForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let parent = parse_folder(&f.parent)?;
+    let back = match parent {
+        Some(p) => format!("/spaces/{sid}?folder={p}"),
+        None => format!("/spaces/{sid}"),
+    };
+    match st.app.create_folder(&web.actor, sid, parent, &f.name).await {
+        Ok(folder) => Ok(see_other(&format!(
+            "/spaces/{sid}?folder={}&ok=folder_created",
+            folder.id
+        ))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+/// A role from a form.
+pub fn parse_role(raw: &str) -> Result<Role, WebError> {
+    raw.parse::<Role>()
+        .map_err(|e| WebError::Core(CoreError::invalid("invalid_role", e.to_string())))
+}

@@ -1,0 +1,166 @@
+//! "Mes espaces", the space page, folders, hostile input, other spaces.
+
+use axum::http::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn an_agent_creates_a_space_and_sees_it_with_its_role() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("marches-2027", "Marchés 2027").await;
+    b.get(&format!("/spaces/{id}?ok=space_created"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("<h1>Marchés 2027 <span class=\"tag\">Gestionnaire</span></h1>")
+        .assert_contains("L'espace a été créé.");
+    b.get("/spaces")
+        .await
+        .assert_contains(&format!("href=\"/spaces/{id}\">Marchés 2027</a>"))
+        .assert_contains("Aucun document");
+    b.upload(&id, "CCTP lot 1.pdf", b"%PDF-1.4", "application/pdf")
+        .await;
+    b.get("/spaces").await.assert_contains("CCTP lot 1.pdf —");
+}
+
+#[tokio::test]
+async fn a_refused_space_comes_back_with_the_reason() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    b.space("finances", "Finances").await;
+    b.submit(
+        "/spaces",
+        "/spaces",
+        &[("slug", "finances"), ("title", "Encore")],
+    )
+    .await
+    .assert_redirect_to("/spaces?err=");
+    let r = b
+        .submit(
+            "/spaces",
+            "/spaces",
+            &[("slug", "Pas Un Slug!"), ("title", "X")],
+        )
+        .await;
+    r.assert_redirect_to("/spaces?err=");
+    let loc = r.location().to_owned();
+    let page = b.get(&loc).await;
+    page.assert_contains("role=\"alert\"");
+}
+
+#[tokio::test]
+async fn hostile_text_is_escaped_everywhere() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "<script>alert(1)</script>").await;
+    // Core refuses markup characters in names; metadata text may carry them.
+    let doc = b.upload(&id, "note.txt", b"x", "text/plain").await;
+    b.submit(
+        &format!("/documents/{doc}"),
+        &format!("/documents/{doc}/metadata"),
+        &[
+            ("type", "facture"),
+            ("m.numero", "<img src=x onerror=alert(2)>"),
+            ("m.fournisseur", "\"><script>alert(3)</script>"),
+            ("m.montant_ttc", "1.00"),
+            ("m.date_emission", "2026-10-02"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&format!("/documents/{doc}?ok="));
+    for path in [
+        "/spaces".to_owned(),
+        format!("/spaces/{id}"),
+        format!("/documents/{doc}"),
+    ] {
+        let r = b.get(&path).await;
+        assert!(!r.body.contains("<script>alert"), "{path}");
+        assert!(!r.body.contains("<img src=x"), "{path}");
+    }
+    b.get(&format!("/spaces/{id}"))
+        .await
+        .assert_contains("&#60;img src=x onerror=alert(2)&#62;")
+        .assert_contains("&#60;script&#62;alert(1)&#60;/script&#62;");
+    b.upload_refused(&id, "<b>.txt").await;
+}
+
+#[tokio::test]
+async fn folders_are_created_listed_and_opened() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let r = b
+        .submit(
+            &format!("/spaces/{id}"),
+            &format!("/spaces/{id}/folders"),
+            &[("name", "Pièces écrites"), ("parent", "")],
+        )
+        .await;
+    r.assert_redirect_to(&format!("/spaces/{id}?folder="));
+    let folder_page = r.location().to_owned();
+    b.get(&format!("/spaces/{id}"))
+        .await
+        .assert_contains("Pièces écrites</a>");
+    b.get(&folder_page)
+        .await
+        .assert_contains("<li aria-current=\"page\">Pièces écrites</li>")
+        .assert_contains("Ce dossier est vide.");
+    // A name core refuses.
+    b.submit(
+        &format!("/spaces/{id}"),
+        &format!("/spaces/{id}/folders"),
+        &[("name", "a/b"), ("parent", "")],
+    )
+    .await
+    .assert_redirect_to(&format!("/spaces/{id}?err=invalid_name"));
+    // A malformed folder id is "not found", not a crash.
+    b.get(&format!("/spaces/{id}?folder=not-a-uuid"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_listing_sorts_and_filters() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    b.upload(&id, "b-rapport.txt", b"b", "text/plain").await;
+    b.upload(&id, "a-note.txt", b"a", "text/plain").await;
+    let r = b.get(&format!("/spaces/{id}?sort=name")).await;
+    assert!(r.body.find("a-note.txt").expect("a") < r.body.find("b-rapport.txt").expect("b"));
+    let r = b.get(&format!("/spaces/{id}?sort=-name")).await;
+    assert!(r.body.find("a-note.txt").expect("a") > r.body.find("b-rapport.txt").expect("b"));
+    let r = b.get(&format!("/spaces/{id}?q=RAPP")).await;
+    assert!(r.body.contains("b-rapport.txt") && !r.body.contains("a-note.txt"));
+    let r = b.get(&format!("/spaces/{id}?type=facture")).await;
+    assert!(!r.body.contains("b-rapport.txt"));
+}
+
+#[tokio::test]
+async fn another_users_space_and_documents_are_not_found() {
+    let t = TestApp::internal().await;
+    let mut marie = t.user("marie").await;
+    let id = marie.space("secret", "Secret").await;
+    let doc = marie.upload(&id, "note.txt", b"secret", "text/plain").await;
+    let mut paul = t.user("paul").await;
+    for path in [
+        format!("/spaces/{id}"),
+        format!("/spaces/{id}/members"),
+        format!("/spaces/{id}/trash"),
+        format!("/documents/{doc}"),
+        format!("/documents/{doc}/preview"),
+        format!("/embed/spaces/{id}"),
+    ] {
+        let r = paul.get(&path).await;
+        r.assert_status(StatusCode::NOT_FOUND)
+            .assert_contains("Page introuvable");
+        assert!(
+            !r.body.contains("Secret") && !r.body.contains("note.txt"),
+            "{path}"
+        );
+    }
+    let csrf = paul.api_csrf().await;
+    paul.post(&format!("/documents/{doc}/delete"), &[("_csrf", &csrf)])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}

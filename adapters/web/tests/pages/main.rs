@@ -1,0 +1,10 @@
+//! The web pages over the real routers (API + pages merged, as the nodes
+//! do) and core's in-memory fakes, driven with `tower::ServiceExt::oneshot`
+//! and a small cookie jar.
+
+mod documents;
+mod forms;
+mod i18n;
+mod manage;
+mod security;
+mod support;

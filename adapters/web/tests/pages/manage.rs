@@ -1,0 +1,227 @@
+//! Members, invitations, sharing, trash, audit and administration pages.
+
+use axum::http::StatusCode;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn a_manager_adds_changes_and_removes_members() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    t.agent("paul", false).await;
+    let id = b.space("xx", "X").await;
+    let members = format!("/spaces/{id}/members");
+    b.submit(
+        &members,
+        &members,
+        &[("login", "personne"), ("role", "reader")],
+    )
+    .await
+    .assert_redirect_to(&format!("{members}?err=unknown_login"));
+    b.submit(&members, &members, &[("login", "paul"), ("role", "bogus")])
+        .await
+        .assert_status(StatusCode::BAD_REQUEST);
+    b.submit(&members, &members, &[("login", "paul"), ("role", "reader")])
+        .await
+        .assert_redirect_to(&format!("{members}?ok=member_saved"));
+    let page = b.get(&members).await;
+    page.assert_contains("Agent paul");
+    let paul = t
+        .app
+        .principal_by_login(&passerelle_core::Actor::System, "paul")
+        .await
+        .expect("paul")
+        .id;
+    b.submit(
+        &members,
+        &format!("{members}/{paul}/role"),
+        &[("role", "collaborator")],
+    )
+    .await
+    .assert_redirect_to(&format!("{members}?ok=member_saved"));
+    // The last manager cannot demote herself.
+    let marie = t
+        .app
+        .principal_by_login(&passerelle_core::Actor::System, "marie")
+        .await
+        .expect("marie")
+        .id;
+    b.submit(
+        &members,
+        &format!("{members}/{marie}/role"),
+        &[("role", "reader")],
+    )
+    .await
+    .assert_redirect_to(&format!("{members}?err=last_manager"));
+    b.submit(&members, &format!("{members}/{paul}/remove"), &[])
+        .await
+        .assert_redirect_to(&format!("{members}?ok=member_removed"));
+    assert!(!b.get(&members).await.body.contains("Agent paul"));
+}
+
+#[tokio::test]
+async fn non_managers_see_members_but_no_management_forms() {
+    let t = TestApp::internal().await;
+    let mut marie = t.user("marie").await;
+    let mut paul = t.user("paul").await;
+    let id = marie.space("xx", "X").await;
+    let members = format!("/spaces/{id}/members");
+    marie
+        .submit(
+            &members,
+            &members,
+            &[("login", "paul"), ("role", "contributor")],
+        )
+        .await;
+    let page = paul.get(&members).await;
+    page.assert_status(StatusCode::OK);
+    assert!(!page.body.contains("/remove") && !page.body.contains("Inviter un prestataire"));
+    paul.get(&format!("/spaces/{id}/sharing"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    paul.get(&format!("/spaces/{id}/audit"))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let csrf = paul.api_csrf().await;
+    paul.post(
+        &members,
+        &[("_csrf", &csrf), ("login", "paul"), ("role", "manager")],
+    )
+    .await
+    .assert_redirect_to(&format!("{members}?err=forbidden"));
+}
+
+#[tokio::test]
+async fn sharing_then_inviting_shows_the_link_once() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let members = format!("/spaces/{id}/members");
+    b.get(&members)
+        .await
+        .assert_contains("Partagez d'abord l'espace");
+    let sharing = format!("/spaces/{id}/sharing");
+    b.get(&sharing)
+        .await
+        .assert_contains("<option>edge-1</option>");
+    b.submit(
+        &sharing,
+        &format!("/spaces/{id}/share"),
+        &[("edge", "edge-9")],
+    )
+    .await
+    .assert_redirect_to(&format!("{sharing}?err=unknown_edge"));
+    b.submit(
+        &sharing,
+        &format!("/spaces/{id}/share"),
+        &[("edge", "edge-1")],
+    )
+    .await
+    .assert_redirect_to(&format!("{sharing}?ok=shared"));
+    b.get(&sharing)
+        .await
+        .assert_contains("id=\"replication\"")
+        .assert_contains("jamais")
+        .assert_contains("Arrêter le partage");
+    let r = b
+        .submit(
+            &members,
+            &format!("/spaces/{id}/contractors"),
+            &[
+                ("email", "jean@btp.example"),
+                ("display_name", "Jean"),
+                ("organisation", "BTP Rhône"),
+                ("role", "collaborator"),
+            ],
+        )
+        .await;
+    r.assert_status(StatusCode::OK)
+        .assert_contains("https://partenaires.example.fr/invitation#");
+    assert!(!b.get(&members).await.body.contains("invitation#"));
+    b.submit(
+        &members,
+        &format!("/spaces/{id}/contractors"),
+        &[
+            ("email", "pas-une-adresse"),
+            ("display_name", "X"),
+            ("organisation", "Y"),
+            ("role", "reader"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&format!("{members}?err="));
+}
+
+#[tokio::test]
+async fn managers_read_the_audit_log_of_their_space() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    b.upload(&id, "a.txt", b"a", "text/plain").await;
+    b.get(&format!("/spaces/{id}/audit"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("<code>document.upload</code>")
+        .assert_contains("Agent marie");
+}
+
+#[tokio::test]
+async fn administrators_manage_users_and_see_types_and_others_do_not() {
+    let t = TestApp::internal().await;
+    t.agent("root", true).await;
+    let mut admin = t.browser();
+    admin.login("root", PASSWORD).await;
+    admin
+        .submit(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("login", "m.durand"),
+                ("display_name", "Michel Durand"),
+                ("email", "m.durand@example.org"),
+                ("password", "une phrase de passe"),
+            ],
+        )
+        .await
+        .assert_redirect_to("/admin/users?ok=user_created");
+    admin
+        .submit(
+            "/admin/users",
+            "/admin/users",
+            &[
+                ("login", "x"),
+                ("display_name", "X"),
+                ("email", "x@example.org"),
+                ("password", "court"),
+            ],
+        )
+        .await
+        .assert_redirect_to("/admin/users?err=weak_password");
+    admin
+        .get("/admin/users")
+        .await
+        .assert_contains("Michel Durand");
+    admin
+        .submit("/admin/users", "/admin/users/m.durand/disable", &[])
+        .await
+        .assert_redirect_to("/admin/users?ok=user_saved");
+    admin.get("/admin/users").await.assert_contains("désactivé");
+    admin
+        .submit("/admin/users", "/admin/users/m.durand/explode", &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin
+        .get("/admin/types")
+        .await
+        .assert_contains("<code>facture</code>");
+    admin
+        .get("/admin/audit")
+        .await
+        .assert_contains("principal.create");
+    let mut paul = t.user("paul").await;
+    assert!(paul.get("/admin/users").await.status.is_client_error());
+    paul.get("/admin/types")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    assert!(paul.get("/admin/audit").await.status.is_client_error());
+}
