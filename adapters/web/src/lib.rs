@@ -19,7 +19,8 @@
 //! - `assets` — embedded static files under content-hashed names.
 //! - `pages` — handlers: `auth` (login, logout, language, invitation),
 //!   `spaces` (my spaces, a space, embeddable view), `documents`, `manage`
-//!   (members, sharing, trash, audit, administration), `view` (rows).
+//!   (members, sharing, trash, audit), `admin` (users, document types,
+//!   whole audit log), `view` (rows).
 
 mod assets;
 pub mod ctx;
@@ -34,7 +35,7 @@ use axum::{Extension, Router};
 use passerelle_http::AppState;
 
 use ctx::Node;
-use pages::{auth, documents, manage, spaces};
+use pages::{admin, auth, documents, manage, spaces};
 
 /// Largest form body (forms carry names and metadata, never content).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -71,13 +72,10 @@ pub fn router(state: AppState) -> Router {
         .route("/spaces/{id}/trash", get(manage::trash))
         .route("/trash/{kind}/{id}/{action}", post(manage::trash_action))
         .route("/spaces/{id}/audit", get(manage::space_audit))
-        .route("/admin/audit", get(manage::global_audit))
-        .route("/admin/users", get(manage::users).post(manage::create_user))
-        .route(
-            "/admin/users/{login}/{action}",
-            post(manage::set_user_state),
-        )
-        .route("/admin/types", get(manage::types));
+        .route("/admin/audit", get(admin::global_audit))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{login}/{action}", post(admin::set_user_state))
+        .route("/admin/types", get(admin::types));
     finish(pages, state, Node::Internal)
 }
 

@@ -1,5 +1,6 @@
 //! Page handlers, one module per area.
 
+pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod manage;

@@ -7,12 +7,13 @@
 //! (< 200 KB), checked with axe-core (no serious or critical violation) and
 //! photographed into `target/browser-artifacts/`.
 
+#[path = "support/harness.rs"]
 mod support;
 
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
-use thirtyfour::By;
+use thirtyfour::{By, Key};
 
 use support::{ADMIN_PASSWORD, Browser, Nodes, browser_available};
 
@@ -45,6 +46,7 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     // The administrator creates the agent's account.
     b.goto(&format!("{base}/login")).await?;
     b.check_page("internal-login").await?;
+    keyboard_reaches_the_content(b).await?;
     login(b, "admin", ADMIN_PASSWORD).await?;
     b.goto(&format!("{base}/admin/users")).await?;
     b.fill("#u-login", AGENT).await?;
@@ -54,6 +56,8 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     b.click("#new-user + form button[type=submit]").await?;
     ensure!(b.text(".notice").await?.contains("Le compte a été créé"));
     b.check_page("admin-users").await?;
+    b.goto(&format!("{base}/admin/types")).await?;
+    b.check_page("admin-types").await?;
     b.click("form[action=\"/logout\"] button").await?;
 
     // The agent logs in and creates a space.
@@ -167,6 +171,14 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
         "{invitation}"
     );
     b.check_page("members").await?;
+    for (page, path) in [
+        ("audit", format!("{space_path}/audit")),
+        ("trash", format!("{space_path}/trash")),
+        ("embed", format!("/embed{space_path}")),
+    ] {
+        b.goto(&format!("{base}{path}")).await?;
+        b.check_page(page).await?;
+    }
 
     // The contractor, on the edge.
     accept_invitation(b, &invitation).await?;
@@ -205,6 +217,13 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     .await?;
     b.screenshot("edge-upload-pending").await?;
     b.check_page("edge-space").await?;
+    // A document on the edge: preview, versions, download; no agent forms.
+    let link = b.driver.find(By::LinkText("CCTP lot 1.txt")).await?;
+    b.loads_new_page(link.click()).await?;
+    ensure!(b.text("#current-version").await? == "v3");
+    ensure!(b.el("#meta-form").await.is_err() && b.el("button[data-restore]").await.is_err());
+    b.el("a[href$=\"/content\"][download]").await?;
+    b.check_page("edge-document").await?;
 
     // The agent sees it arrive.
     b.goto(&format!("{base}{space_path}")).await?;
@@ -233,6 +252,34 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
             && body.contains("Rapport de chantier S48.txt"))
     })
     .await?;
+    Ok(())
+}
+
+/// The first Tab reaches the skip link, visibly; Enter moves to the content.
+async fn keyboard_reaches_the_content(b: &Browser) -> anyhow::Result<()> {
+    b.driver
+        .action_chain()
+        .send_keys(Key::Tab)
+        .perform()
+        .await?;
+    let focus = b
+        .js(
+            "const e = document.activeElement; const r = e.getBoundingClientRect();
+             return [e.className, r.left >= 0 && r.width > 0, getComputedStyle(e).outlineStyle];",
+        )
+        .await?;
+    ensure!(focus[0] == "skip" && focus[1] == true, "first Tab: {focus}");
+    ensure!(
+        focus[2] != "none",
+        "no visible focus on the skip link: {focus}"
+    );
+    b.driver
+        .action_chain()
+        .send_keys(Key::Enter)
+        .perform()
+        .await?;
+    let target = b.js("return document.activeElement.id;").await?;
+    ensure!(target == "main", "the skip link leads to {target}");
     Ok(())
 }
 

@@ -1,5 +1,5 @@
-//! Managers' pages of a space (members, sharing, trash, audit) and the
-//! administrators' pages (users, document types, whole audit log).
+//! Managers' pages of a space: members and invitations, sharing, trash,
+//! audit log.
 
 use askama::Template;
 use axum::Form;
@@ -8,7 +8,7 @@ use axum::response::Response;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use passerelle_core::model::{AuditEntry, Page, PrincipalKind};
 use passerelle_core::role::{Action, Role};
-use passerelle_core::service::{NewAgent, NewContractor, SpaceView};
+use passerelle_core::service::{NewContractor, SpaceView};
 use passerelle_core::{Actor, CoreError};
 use passerelle_http::AppState;
 use serde::Deserialize;
@@ -476,7 +476,7 @@ pub struct TrashForm {
 }
 
 #[derive(Debug)]
-struct AuditRow {
+pub(super) struct AuditRow {
     seq: i64,
     date: String,
     actor: String,
@@ -486,18 +486,19 @@ struct AuditRow {
 
 #[derive(Template)]
 #[template(path = "audit.html")]
-struct AuditPage {
-    p: PageCtx,
-    sid: String,
-    tab: &'static str,
-    manager: bool,
-    title: String,
-    entries: Vec<AuditRow>,
+pub(super) struct AuditPage {
+    pub(super) p: PageCtx,
+    pub(super) sid: String,
+    pub(super) tab: &'static str,
+    pub(super) manager: bool,
+    pub(super) title: String,
+    pub(super) entries: Vec<AuditRow>,
 }
 
-fn audit_rows(
+pub(super) fn audit_rows(
     entries: &[AuditEntry],
     names: &std::collections::HashMap<PrincipalId, String>,
+    t: Tr,
 ) -> Vec<AuditRow> {
     entries
         .iter()
@@ -508,7 +509,7 @@ fn audit_rows(
             actor: e
                 .actor
                 .map(|a| view::name_of(names, &a))
-                .unwrap_or_else(|| "système".into()),
+                .unwrap_or_else(|| t.s("audit.system").to_owned()),
             action: e.action.clone(),
             target: e.target.clone().unwrap_or_default(),
         })
@@ -531,193 +532,13 @@ pub async fn space_audit(
     let page = Page::new(total.saturating_sub(200), 200);
     let entries = st.app.space_audit(&web.actor, sid, page).await?;
     let names = view::names(&st.app, &web.actor, sid).await?;
+    let rows = audit_rows(&entries.items, &names, web.t());
     Ok(render(&AuditPage {
         p: web.page,
         sid: sid.to_string(),
         tab: "audit",
         manager: true,
         title: view.space.title,
-        entries: audit_rows(&entries.items, &names),
+        entries: rows,
     }))
-}
-
-/// `GET /admin/audit`: the whole audit log (administrators), newest first.
-pub async fn global_audit(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
-    let total = st
-        .app
-        .global_audit(&web.actor, Page::new(0, 1))
-        .await?
-        .total;
-    let entries = st
-        .app
-        .global_audit(&web.actor, Page::new(total.saturating_sub(200), 200))
-        .await?;
-    let users = st.app.list_principals(&web.actor, Page::all()).await?;
-    let names = users
-        .items
-        .into_iter()
-        .map(|p| (p.id, p.display_name))
-        .collect();
-    Ok(render(&AuditPage {
-        sid: String::new(),
-        tab: "audit",
-        manager: true,
-        title: web.t().s("nav.audit").to_owned(),
-        entries: audit_rows(&entries.items, &names),
-        p: web.page,
-    }))
-}
-
-#[derive(Debug)]
-struct UserRow {
-    login: String,
-    name: String,
-    kind: &'static str,
-    state: &'static str,
-    disabled: bool,
-}
-
-#[derive(Template)]
-#[template(path = "users.html")]
-struct UsersPage {
-    p: PageCtx,
-    users: Vec<UserRow>,
-}
-
-/// `GET /admin/users` (administrators).
-pub async fn users(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
-    let t = web.t();
-    let all = st
-        .app
-        .list_principals(&web.actor, Page::new(0, Page::MAX_LIMIT))
-        .await?;
-    let users = all
-        .items
-        .into_iter()
-        .map(|u| UserRow {
-            login: u.login.as_str().to_owned(),
-            name: u.display_name,
-            kind: match (u.kind, u.is_admin) {
-                (PrincipalKind::Contractor, _) => t.s("members.contractor"),
-                (_, true) => t.s("users.administrator"),
-                _ => t.s("members.agent"),
-            },
-            state: if u.disabled {
-                t.s("users.disabled")
-            } else {
-                t.s("users.active")
-            },
-            disabled: u.disabled,
-        })
-        .collect();
-    Ok(render(&UsersPage { p: web.page, users }))
-}
-
-#[derive(Deserialize)]
-pub struct NewUserForm {
-    #[serde(rename = "_csrf", default)]
-    csrf: String,
-    login: String,
-    display_name: String,
-    email: String,
-    password: String,
-    #[serde(default)]
-    is_admin: Option<String>,
-}
-
-impl std::fmt::Debug for NewUserForm {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NewUserForm")
-            .field("login", &self.login)
-            .finish_non_exhaustive()
-    }
-}
-
-/// `POST /admin/users`: a new agent account.
-pub async fn create_user(
-    State(st): State<AppState>,
-    web: Web,
-    Form(f): Form<NewUserForm>,
-) -> Result<Response, WebError> {
-    web.check_csrf(&f.csrf)?;
-    let new = NewAgent {
-        login: f.login.trim().to_owned(),
-        display_name: f.display_name.trim().to_owned(),
-        email: f.email.trim().to_owned(),
-        is_admin: f.is_admin.as_deref() == Some("true"),
-        password: Some(f.password),
-    };
-    match st.app.create_agent(&web.actor, new).await {
-        Ok(_) => Ok(see_other("/admin/users?ok=user_created")),
-        Err(e) => back_with_error("/admin/users", &e),
-    }
-}
-
-/// `POST /admin/users/{login}/{enable|disable}`.
-pub async fn set_user_state(
-    State(st): State<AppState>,
-    web: Web,
-    Path((login, action)): Path<(String, String)>,
-    Form(f): Form<CsrfForm>,
-) -> Result<Response, WebError> {
-    web.check_csrf(&f.csrf)?;
-    let disabled = match action.as_str() {
-        "disable" => true,
-        "enable" => false,
-        _ => return Err(CoreError::NotFound("page").into()),
-    };
-    match st.app.set_disabled(&web.actor, &login, disabled).await {
-        Ok(_) => Ok(see_other("/admin/users?ok=user_saved")),
-        Err(e) => back_with_error("/admin/users", &e),
-    }
-}
-
-#[derive(Debug)]
-struct TypeView {
-    key: String,
-    label: String,
-    domain: String,
-    retention: String,
-    fields: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "types.html")]
-struct TypesPage {
-    p: PageCtx,
-    types: Vec<TypeView>,
-}
-
-/// `GET /admin/types`: the document types and their fields (editing them
-/// is `passerelle-internal types import` or `PUT /api/v1/document-types`).
-pub async fn types(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
-    if !web.actor.is_admin() {
-        return Err(CoreError::NotFound("page").into());
-    }
-    let t = web.t();
-    let types = st
-        .app
-        .list_document_types()
-        .await?
-        .into_iter()
-        .map(|ty| TypeView {
-            retention: t.f("types.retention", &ty.retention_years),
-            fields: ty
-                .fields
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} ({}{})",
-                        f.label,
-                        f.kind.name(),
-                        if f.required { ", *" } else { "" }
-                    )
-                })
-                .collect(),
-            key: ty.key,
-            label: ty.label,
-            domain: ty.domain,
-        })
-        .collect();
-    Ok(render(&TypesPage { p: web.page, types }))
 }

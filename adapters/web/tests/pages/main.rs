@@ -3,6 +3,7 @@
 //! and a small cookie jar.
 
 mod documents;
+mod edge;
 mod forms;
 mod i18n;
 mod manage;

@@ -1,0 +1,184 @@
+//! The edge's contractor pages: invitation, only the shared spaces the
+//! contractor belongs to, uploads pending until the internal node decides.
+//! The edge is seeded with `apply_changes`, as the replication does.
+
+use axum::http::StatusCode;
+use passerelle_core::doctype::default_catalogue;
+use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
+use passerelle_core::model::{Membership, Principal, PrincipalKind, Space, Visibility};
+use passerelle_core::names::{Login, Slug};
+use passerelle_core::replication::{ChangeRow, Invitation, OpOutcome};
+use passerelle_core::role::Role;
+use passerelle_core::service::invitation_hash;
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::support::*;
+
+const CONTRACTOR: &str = "jean@btp.example";
+const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+const PASSWORD_OF_JEAN: &str = "le mot de passe de Jean";
+
+fn space(slug: &str, title: &str, now: OffsetDateTime) -> Space {
+    Space {
+        id: SpaceId::new(),
+        slug: Slug::parse(slug).expect("slug"),
+        title: title.into(),
+        description: String::new(),
+        domain: "Voirie".into(),
+        visibility: Visibility::Private,
+        edge: Some(EDGE.into()),
+        archived: false,
+        created_by: PrincipalId::new(),
+        created_at: now,
+        revision: Revision(1),
+    }
+}
+
+/// A shared space with the invited contractor, and another shared space.
+async fn seed(t: &TestApp) -> (SpaceId, SpaceId) {
+    let now = OffsetDateTime::now_utc();
+    let s = space("voirie", "Voirie 2027", now);
+    let jean = Principal {
+        id: PrincipalId::new(),
+        login: Login::parse(CONTRACTOR).expect("login"),
+        display_name: "Jean Bâtisseur".into(),
+        email: CONTRACTOR.into(),
+        kind: PrincipalKind::Contractor,
+        is_admin: false,
+        disabled: false,
+        password_hash: None,
+        organisation: Some("BTP".into()),
+        created_at: now,
+        revision: Revision(2),
+    };
+    let mut rows = vec![ChangeRow::Space(s.clone())];
+    rows.extend(default_catalogue().into_iter().map(ChangeRow::DocumentType));
+    rows.push(ChangeRow::Membership(Membership {
+        space: s.id,
+        principal: jean.id,
+        role: Role::Collaborator,
+        removed: false,
+        revision: Revision(3),
+    }));
+    rows.push(ChangeRow::Invitation(Invitation {
+        id: Uuid::now_v7(),
+        principal: jean.id,
+        space: s.id,
+        secret_hash: invitation_hash(SECRET),
+        created_by: s.created_by,
+        created_at: now,
+        expires_at: now + Duration::days(14),
+        accepted_at: None,
+        revoked: false,
+        revision: Revision(4),
+    }));
+    rows.push(ChangeRow::Principal(jean));
+    t.app
+        .apply_changes(s.id, Revision::ZERO, Revision(4), rows)
+        .await
+        .expect("space replicated");
+    let other = space("eclairage", "Éclairage public", now);
+    t.app
+        .apply_changes(
+            other.id,
+            Revision::ZERO,
+            Revision(1),
+            vec![ChangeRow::Space(other.clone())],
+        )
+        .await
+        .expect("other space replicated");
+    (s.id, other.id)
+}
+
+async fn contractor(t: &TestApp) -> Browser {
+    let mut b = t.browser();
+    b.submit(
+        "/invitation",
+        "/invitation",
+        &[
+            ("secret", SECRET),
+            ("password", PASSWORD_OF_JEAN),
+            ("confirm", PASSWORD_OF_JEAN),
+        ],
+    )
+    .await
+    .assert_redirect_to("/login?ok=invitation_accepted");
+    b.get("/login?ok=invitation_accepted")
+        .await
+        .assert_contains("Votre compte est activé");
+    b.login(CONTRACTOR, PASSWORD_OF_JEAN)
+        .await
+        .assert_redirect_to("/spaces");
+    b
+}
+
+#[tokio::test]
+async fn a_contractor_sees_only_the_spaces_shared_with_them() {
+    let t = TestApp::edge();
+    let (space, other) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    let page = b.get("/spaces").await;
+    page.assert_contains("Voirie 2027")
+        .assert_contains("Collaborateur");
+    assert!(!page.body.contains("Éclairage") && !page.body.contains("Créer un espace"));
+    b.get(&format!("/spaces/{other}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    b.get(&format!("/spaces/{space}"))
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("id=\"dropzone\"");
+    // The invitation cannot be used twice.
+    let mut again = t.browser();
+    let r = again
+        .submit(
+            "/invitation",
+            "/invitation",
+            &[
+                ("secret", SECRET),
+                ("password", PASSWORD_OF_JEAN),
+                ("confirm", PASSWORD_OF_JEAN),
+            ],
+        )
+        .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+}
+
+#[tokio::test]
+async fn an_upload_shows_pending_until_the_internal_node_decides() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    let csrf = b.api_csrf().await;
+    let r = b
+        .send(
+            axum::http::Request::post(format!("/api/v1/spaces/{space}/documents?name=Rapport.txt"))
+                .header("content-type", "text/plain")
+                .header("x-csrf-token", csrf)
+                .body(axum::body::Body::from("rapport"))
+                .expect("request"),
+        )
+        .await;
+    r.assert_status(StatusCode::ACCEPTED);
+    b.get(&format!("/spaces/{space}"))
+        .await
+        .assert_contains("id=\"pending\"")
+        .assert_contains("Dépôt de « Rapport.txt »")
+        .assert_contains("<span class=\"badge pending\">Synchronisation en attente</span>");
+    // The internal node refuses it (rights revoked meanwhile, say).
+    let pending = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert_eq!(pending.len(), 1);
+    t.app
+        .acknowledge_operations(&[(
+            pending[0].op_id,
+            OpOutcome::Rejected,
+            "droits retirés".into(),
+        )])
+        .await
+        .expect("ack");
+    let page = b.get(&format!("/spaces/{space}")).await;
+    page.assert_contains("<span class=\"badge rejected\">Refusée</span>")
+        .assert_contains("droits retirés");
+    assert!(!page.body.contains("Synchronisation en attente"));
+}
