@@ -34,6 +34,8 @@ struct MemberRow {
     name: String,
     login: String,
     kind: &'static str,
+    /// Contractors are never managers: their role list has no "manager".
+    contractor: bool,
     role: String,
     role_label: &'static str,
 }
@@ -78,6 +80,7 @@ async fn members_page(
                     PrincipalKind::Agent => t.s("members.agent"),
                     PrincipalKind::Contractor => t.s("members.contractor"),
                 },
+                contractor: m.principal.kind == PrincipalKind::Contractor,
                 role: m.role.as_str().to_owned(),
                 role_label: t.role(m.role),
             })

@@ -137,7 +137,16 @@ async fn sharing_then_inviting_shows_the_link_once() {
         .await;
     r.assert_status(StatusCode::OK)
         .assert_contains("https://partenaires.example.fr/invitation#");
-    assert!(!b.get(&members).await.body.contains("invitation#"));
+    let page = b.get(&members).await;
+    assert!(!page.body.contains("invitation#"));
+    // Marie's row and the agents' form offer "manager"; the contractor's row does not.
+    page.assert_contains("jean@btp.example");
+    assert_eq!(
+        page.body.matches("value=\"manager\"").count(),
+        2,
+        "{}",
+        page.body
+    );
     b.submit(
         &members,
         &format!("/spaces/{id}/contractors"),
