@@ -45,6 +45,8 @@ pub fn router(state: AppState) -> Router {
     let pages = common()
         .route("/spaces", get(spaces::my_spaces).post(spaces::create_space))
         .route("/spaces/{id}/folders", post(spaces::create_folder))
+        .route("/folders/{id}/rename", post(spaces::rename_folder))
+        .route("/folders/{id}/delete", post(spaces::delete_folder))
         .route("/embed/spaces/{id}", get(spaces::embed))
         .route("/documents/{id}/metadata", post(documents::save_metadata))
         .route("/documents/{id}/rename", post(documents::rename))
@@ -86,7 +88,7 @@ pub fn edge_router(state: AppState) -> Router {
         "/invitation",
         get(auth::invitation_form).post(auth::accept_invitation),
     );
-    finish(pages, state, Node::Edge)
+    finish(pages, state, Node::Edge).layer(Extension(Arc::new(auth::InvitationThrottle::default())))
 }
 
 /// Pages both nodes serve.

@@ -5,13 +5,16 @@
 //! (`passerelle_form_csrf`, SameSite=Strict, HttpOnly) whose value is also
 //! in the form.
 
+use std::sync::Arc;
+
 use askama::Template;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Form};
 use passerelle_core::CoreError;
+use passerelle_core::service::LoginThrottle;
 use passerelle_http::AppState;
 use serde::Deserialize;
 
@@ -254,15 +257,41 @@ impl std::fmt::Debug for InvitationForm {
     }
 }
 
+/// Failed invitation acceptances by client address, with the login
+/// throttle's rules (as the API's `/invitations/accept`): secrets are
+/// 256-bit, so this keeps a scanner from using the page as an oracle at
+/// full speed rather than stopping guesses.
+#[derive(Debug, Default)]
+pub struct InvitationThrottle(LoginThrottle);
+
+impl InvitationThrottle {
+    fn key(address: Option<&str>) -> String {
+        format!("web-invitation@{}", address.unwrap_or("-"))
+    }
+}
+
 /// `POST /invitation` (edge): sets the contractor's password, then login.
 pub async fn accept_invitation(
     State(st): State<AppState>,
+    Extension(throttle): Extension<Arc<InvitationThrottle>>,
     Anonymous(p): Anonymous,
-    headers: HeaderMap,
+    parts: Parts,
     Form(form): Form<InvitationForm>,
 ) -> Result<Response, WebError> {
-    if !form_token_ok(&headers, &form.csrf) {
+    if !form_token_ok(&parts.headers, &form.csrf) {
         return Err(WebError::Csrf);
+    }
+    let address = passerelle_http::client_address(&parts);
+    let key = InvitationThrottle::key(address.as_deref());
+    let now = time::OffsetDateTime::now_utc();
+    if throttle.0.check(&key, None, now).is_some() {
+        let msg = p.t.error("throttled");
+        return Ok(invitation_page(
+            &st,
+            p,
+            Some(msg),
+            StatusCode::TOO_MANY_REQUESTS,
+        ));
     }
     if form.password != form.confirm {
         let msg = p.t.s("invite.mismatch");
@@ -281,6 +310,9 @@ pub async fn accept_invitation(
         Ok(_) => Ok(see_other("/login?ok=invitation_accepted")),
         Err(e @ CoreError::Internal(_)) => Err(e.into()),
         Err(e) => {
+            if matches!(e, CoreError::NotFound(_)) {
+                throttle.0.record_failure(&key, None, now);
+            }
             let (status, code) = passerelle_http::classify(&e);
             let msg = if code == "not_found" || code == "unauthenticated" {
                 p.t.s("invite.invalid")

@@ -148,6 +148,7 @@ struct SpacePage {
     description: String,
     role: &'static str,
     folder: Option<FolderRow>,
+    ancestors: Vec<FolderRow>,
     parent_link: Option<String>,
     folder_id: String,
     folders: Vec<FolderRow>,
@@ -186,6 +187,8 @@ fn parse_folder(raw: &str) -> Result<Option<FolderId>, WebError> {
 /// What a listing shows: the folder, its subfolders and its documents.
 struct Listing {
     folder: Option<FolderRow>,
+    /// The folder's ancestors, root side first (the breadcrumb).
+    ancestors: Vec<FolderRow>,
     parent_link: Option<String>,
     folders: Vec<FolderRow>,
     docs: Vec<DocRow>,
@@ -217,7 +220,9 @@ async fn listing(
         Some(p) => format!("{base}?folder={p}"),
         None => base.to_owned(),
     });
+    let ancestors = ancestors(st, actor, space, l.folder.as_ref().and_then(|f| f.parent)).await?;
     Ok(Listing {
+        ancestors,
         folder: l.folder.as_ref().map(|f| FolderRow {
             id: f.id.to_string(),
             name: f.name.as_str().to_owned(),
@@ -234,6 +239,36 @@ async fn listing(
         docs,
         types: types.into_iter().map(|t| (t.key, t.label)).collect(),
     })
+}
+
+/// Deepest folder nesting the breadcrumb follows (a guard against a cycle
+/// in corrupt data, far beyond real trees).
+const MAX_DEPTH: usize = 32;
+
+/// The chain of folders above `parent`, root side first.
+async fn ancestors(
+    st: &AppState,
+    actor: &Actor,
+    space: SpaceId,
+    mut parent: Option<FolderId>,
+) -> Result<Vec<FolderRow>, WebError> {
+    let mut out = Vec::new();
+    while let Some(id) = parent
+        && out.len() < MAX_DEPTH
+    {
+        let l = st
+            .app
+            .list_folder(actor, space, Some(id), Page::new(0, 1))
+            .await?;
+        let Some(f) = l.folder else { break };
+        out.push(FolderRow {
+            id: f.id.to_string(),
+            name: f.name.as_str().to_owned(),
+        });
+        parent = f.parent;
+    }
+    out.reverse();
+    Ok(out)
 }
 
 /// `GET /spaces/{id}`: folder, subfolders, documents (sorted, filtered),
@@ -263,6 +298,7 @@ pub async fn space(
         role: t.role(view.role),
         folder_id: l.folder.as_ref().map(|f| f.id.clone()).unwrap_or_default(),
         folder: l.folder,
+        ancestors: l.ancestors,
         parent_link: l.parent_link,
         folders: l.folders,
         docs: l.docs,
@@ -387,4 +423,50 @@ pub async fn create_folder(
 pub fn parse_role(raw: &str) -> Result<Role, WebError> {
     raw.parse::<Role>()
         .map_err(|e| WebError::Core(CoreError::invalid("invalid_role", e.to_string())))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct FolderForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
+    /// The space whose page the form is on: where to come back (core
+    /// checks the rights on the folder itself).
+    space: Uuid,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /folders/{id}/rename`.
+pub async fn rename_folder(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<FolderForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let id = FolderId::from_uuid(id);
+    let back = format!("/spaces/{}?folder={id}", f.space);
+    match st
+        .app
+        .update_folder(&web.actor, id, Some(f.name.trim()), None)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("{back}&ok=folder_renamed"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+/// `POST /folders/{id}/delete`: the folder and its content to the trash.
+pub async fn delete_folder(
+    State(st): State<AppState>,
+    web: Web,
+    Path(id): Path<Uuid>,
+    Form(f): Form<FolderForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let id = FolderId::from_uuid(id);
+    match st.app.delete_folder(&web.actor, id).await {
+        Ok(()) => Ok(see_other(&format!("/spaces/{}?ok=folder_deleted", f.space))),
+        Err(e) => back_with_error(&format!("/spaces/{}?folder={id}", f.space), &e),
+    }
 }

@@ -164,3 +164,77 @@ async fn another_users_space_and_documents_are_not_found() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn nested_folders_show_their_path_and_are_renamed_and_trashed() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let root = format!("/spaces/{id}");
+    let r = b
+        .submit(
+            &root,
+            &format!("{root}/folders"),
+            &[("name", "Lot 1"), ("parent", "")],
+        )
+        .await;
+    let lot1 = r
+        .location()
+        .split("folder=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("id")
+        .to_owned();
+    let r = b
+        .submit(
+            &root,
+            &format!("{root}/folders"),
+            &[("name", "Plans"), ("parent", &lot1)],
+        )
+        .await;
+    let plans = r
+        .location()
+        .split("folder=")
+        .nth(1)
+        .and_then(|s| s.split('&').next())
+        .expect("id")
+        .to_owned();
+    let page = format!("{root}?folder={plans}");
+    b.get(&page)
+        .await
+        .assert_contains(&format!(
+            "<li><a href=\"/spaces/{id}?folder={lot1}\">Lot 1</a></li>"
+        ))
+        .assert_contains("<li aria-current=\"page\">Plans</li>");
+    b.submit(
+        &page,
+        &format!("/folders/{plans}/rename"),
+        &[("space", &id), ("name", "Plans DCE")],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}&ok=folder_renamed"));
+    b.get(&page)
+        .await
+        .assert_contains("<li aria-current=\"page\">Plans DCE</li>");
+    b.submit(
+        &page,
+        &format!("/folders/{plans}/rename"),
+        &[("space", &id), ("name", "a\\b")],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}&err=invalid_name"));
+    b.post(&format!("/folders/{plans}/delete"), &[("space", &id)])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    b.submit(
+        &page,
+        &format!("/folders/{plans}/delete"),
+        &[("space", &id)],
+    )
+    .await
+    .assert_redirect_to(&format!("{root}?ok=folder_deleted"));
+    b.get(&page).await.assert_status(StatusCode::NOT_FOUND);
+    b.get(&format!("{root}/trash"))
+        .await
+        .assert_contains("Plans DCE");
+}

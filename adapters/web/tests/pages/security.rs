@@ -270,3 +270,44 @@ async fn an_invitation_needs_matching_passwords_a_valid_code_and_the_form_token(
     assert!(r.status.is_client_error(), "{}", r.status);
     r.assert_contains("inconnue, expirée ou déjà utilisée");
 }
+
+#[tokio::test]
+async fn repeated_failed_logins_are_throttled_with_a_message() {
+    let t = TestApp::internal().await;
+    t.agent("marie", false).await;
+    let mut b = t.browser();
+    for _ in 0..5 {
+        b.login("marie", "wrong password")
+            .await
+            .assert_status(StatusCode::UNAUTHORIZED);
+    }
+    // Even the right password waits now.
+    b.login("marie", PASSWORD)
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS)
+        .assert_contains("Trop de tentatives");
+    assert!(!b.cookies.contains_key("passerelle_session"));
+}
+
+#[tokio::test]
+async fn repeated_unknown_invitation_codes_are_throttled() {
+    let t = TestApp::edge();
+    let mut b = t.browser();
+    let form = |code: &'static str| {
+        [
+            ("secret", code),
+            ("password", "un mot de passe long"),
+            ("confirm", "un mot de passe long"),
+        ]
+    };
+    for _ in 0..5 {
+        let r = b
+            .submit("/invitation", "/invitation", &form("pas-un-code"))
+            .await;
+        r.assert_status(StatusCode::NOT_FOUND);
+    }
+    b.submit("/invitation", "/invitation", &form("pas-un-code"))
+        .await
+        .assert_status(StatusCode::TOO_MANY_REQUESTS)
+        .assert_contains("Trop de tentatives");
+}
