@@ -163,9 +163,9 @@ pub async fn share_and_invite(app: &Passerelle, edge: &DemoEdge) -> anyhow::Resu
 }
 
 pub fn print_urls(internal: SocketAddr, edge: &DemoEdge) {
-    println!("internal node (agents):      http://{internal}");
+    println!("internal node (agents):      http://{internal}/   (web pages; API under /api/v1)");
     println!(
-        "edge node (contractors):     http://{}   replication (mTLS) on {}",
+        "edge node (contractors):     http://{}/   replication (mTLS) on {}",
         edge.public, edge.peer
     );
     println!(

@@ -74,6 +74,12 @@ pub fn router(state: AppState) -> Router {
         .route("/spaces/{id}/trash", get(manage::trash))
         .route("/trash/{kind}/{id}/{action}", post(manage::trash_action))
         .route("/spaces/{id}/audit", get(manage::space_audit))
+        .route(
+            "/spaces/{id}/settings",
+            get(manage::settings).post(manage::save_settings),
+        )
+        .route("/spaces/{id}/archive", post(manage::archive))
+        .route("/spaces/{id}/unarchive", post(manage::unarchive))
         .route("/admin/audit", get(admin::global_audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}/{action}", post(admin::set_user_state))

@@ -234,3 +234,74 @@ async fn administrators_manage_users_and_see_types_and_others_do_not() {
         .assert_status(StatusCode::NOT_FOUND);
     assert!(paul.get("/admin/audit").await.status.is_client_error());
 }
+
+#[tokio::test]
+async fn a_manager_edits_the_space_and_archives_it_read_only() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let settings = format!("/spaces/{id}/settings");
+    b.submit(
+        &settings,
+        &settings,
+        &[
+            ("title", "Voirie 2027"),
+            ("domain", "Voirie"),
+            ("description", "Marchés"),
+            ("visibility", "public"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&format!("{settings}?ok=settings_saved"));
+    b.get(&settings)
+        .await
+        .assert_contains("value=\"Voirie 2027\"")
+        .assert_contains("<option value=\"public\" selected>");
+    b.submit(
+        &settings,
+        &settings,
+        &[("title", "Y"), ("visibility", "secret")],
+    )
+    .await
+    .assert_status(StatusCode::BAD_REQUEST)
+    .assert_contains("Visibilité inconnue.");
+    b.submit(&settings, &format!("/spaces/{id}/archive"), &[])
+        .await
+        .assert_redirect_to(&format!("{settings}?ok=settings_saved"));
+    let page = b.get(&format!("/spaces/{id}")).await;
+    assert!(
+        !page.body.contains("id=\"dropzone\""),
+        "an archived space takes no upload"
+    );
+    b.submit(
+        &format!("/spaces/{id}"),
+        &format!("/spaces/{id}/folders"),
+        &[("name", "Nouveau"), ("parent", "")],
+    )
+    .await
+    .assert_redirect_to(&format!("/spaces/{id}?err=space_archived"));
+    b.submit(&settings, &format!("/spaces/{id}/unarchive"), &[])
+        .await
+        .assert_redirect_to(&format!("{settings}?ok=settings_saved"));
+    b.get(&format!("/spaces/{id}"))
+        .await
+        .assert_contains("id=\"dropzone\"");
+    // Not for other members.
+    t.agent("paul", false).await;
+    let members = format!("/spaces/{id}/members");
+    b.submit(
+        &members,
+        &members,
+        &[("login", "paul"), ("role", "collaborator")],
+    )
+    .await;
+    let mut paul = t.browser();
+    paul.login("paul", PASSWORD).await;
+    paul.get(&settings)
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let csrf = paul.api_csrf().await;
+    paul.post(&format!("/spaces/{id}/archive"), &[("_csrf", &csrf)])
+        .await
+        .assert_redirect_to(&format!("{settings}?err=forbidden"));
+}
