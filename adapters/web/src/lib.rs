@@ -19,7 +19,8 @@
 //! - `assets` — embedded static files under content-hashed names.
 //! - `pages` — handlers: `auth` (login, logout, language, invitation),
 //!   `spaces` (my spaces, a space, embeddable view), `documents`, `manage`
-//!   (members, sharing, trash, audit), `admin` (users, document types,
+//!   (members, sharing, trash, audit), `settings` (a space's settings and
+//!   archiving), `admin` (users, document types,
 //!   whole audit log), `view` (rows).
 
 mod assets;
@@ -35,7 +36,7 @@ use axum::{Extension, Router};
 use passerelle_http::AppState;
 
 use ctx::Node;
-use pages::{admin, auth, documents, manage, spaces};
+use pages::{admin, auth, documents, manage, settings, spaces};
 
 /// Largest form body (forms carry names and metadata, never content).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -76,10 +77,10 @@ pub fn router(state: AppState) -> Router {
         .route("/spaces/{id}/audit", get(manage::space_audit))
         .route(
             "/spaces/{id}/settings",
-            get(manage::settings).post(manage::save_settings),
+            get(settings::settings).post(settings::save_settings),
         )
-        .route("/spaces/{id}/archive", post(manage::archive))
-        .route("/spaces/{id}/unarchive", post(manage::unarchive))
+        .route("/spaces/{id}/archive", post(settings::archive))
+        .route("/spaces/{id}/unarchive", post(settings::unarchive))
         .route("/admin/audit", get(admin::global_audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}/{action}", post(admin::set_user_state))

@@ -4,5 +4,6 @@ pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod manage;
+pub mod settings;
 pub mod spaces;
 pub mod view;

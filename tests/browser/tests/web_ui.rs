@@ -120,6 +120,11 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
             .as_deref()
             == Some("true")
     );
+    let violations = b.axe().await?;
+    ensure!(
+        violations.is_empty(),
+        "refused metadata form: {violations:#?}"
+    );
     b.js("document.getElementById('meta-title').scrollIntoView();")
         .await?;
     b.screenshot("metadata-refused").await?;
@@ -252,6 +257,12 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
             && body.contains("Rapport de chantier S48.txt"))
     })
     .await?;
+    // The contractor switches to English in the footer; it sticks.
+    b.el("#lang-select option[value=en]").await?.click().await?;
+    b.click("form[action=\"/lang\"] button").await?;
+    ensure!(b.el("html").await?.attr("lang").await?.as_deref() == Some("en"));
+    ensure!(b.text("#upload-title").await? == "Upload files");
+    b.check_page("edge-space-en").await?;
     Ok(())
 }
 
