@@ -116,13 +116,18 @@ impl FromRequestParts<AppState> for Web {
     type Rejection = WebError;
 
     async fn from_request_parts(parts: &mut Parts, st: &AppState) -> Result<Self, WebError> {
-        let login = || WebError::Login {
-            next: parts
+        // Back to the page after login; a form's target cannot be replayed
+        // with GET, so after an expired session on a POST: "Mes espaces".
+        let next = if parts.method == axum::http::Method::GET {
+            parts
                 .uri
                 .path_and_query()
                 .map(|p| p.as_str().to_owned())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+        } else {
+            String::new()
         };
+        let login = || WebError::Login { next: next.clone() };
         let token = passerelle_http::session_token(&parts.headers).ok_or_else(login)?;
         let session = match st.app.authenticate_session(token).await {
             Ok(s) => s,

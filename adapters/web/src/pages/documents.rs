@@ -341,9 +341,17 @@ pub async fn preview(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("inline"),
     );
+    // Images: nothing else may load. PDF: Chrome's viewer is a plugin that a
+    // `default-src 'none'` (hence `object-src 'none'`) would block; its
+    // scripts run in the viewer's sandbox, not on this origin.
+    let policy = if media == "application/pdf" {
+        "frame-ancestors 'self'"
+    } else {
+        "default-src 'none'; img-src 'self'; frame-ancestors 'self'"
+    };
     h.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; img-src 'self'; frame-ancestors 'self'"),
+        HeaderValue::from_static(policy),
     );
     h.insert(
         header::X_FRAME_OPTIONS,

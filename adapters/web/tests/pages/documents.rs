@@ -118,6 +118,22 @@ async fn text_is_previewed_inline_and_images_through_the_preview_route() {
         r.header("content-security-policy")
             .starts_with("default-src 'none'")
     );
+    let pdf = b
+        .upload(&id, "plan.pdf", b"%PDF-1.4\n%%EOF", "application/pdf")
+        .await;
+    b.get(&format!("/documents/{pdf}"))
+        .await
+        .assert_contains(&format!(
+            "<iframe class=\"preview\" src=\"/documents/{pdf}/preview\""
+        ));
+    let r = b.get(&format!("/documents/{pdf}/preview")).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.header("content-type"), "application/pdf");
+    assert_eq!(
+        r.header("content-security-policy"),
+        "frame-ancestors 'self'"
+    );
+    assert_eq!(r.header("x-frame-options"), "SAMEORIGIN");
     // HTML never renders inline on this origin.
     let html = b
         .upload(&id, "page.html", b"<script>alert(1)</script>", "text/html")

@@ -94,6 +94,11 @@ async fn login_sets_a_strict_http_only_session_and_logout_ends_it() {
     assert!(!b.cookies.contains_key("passerelle_session"));
     b.cookies.insert("passerelle_session".into(), session);
     b.get("/spaces").await.assert_redirect_to("/login");
+    // A form posted with the ended session: to the login page, then to
+    // "Mes espaces" (a POST cannot be replayed as a GET).
+    b.post("/spaces", &[("_csrf", "x"), ("slug", "xx"), ("title", "X")])
+        .await
+        .assert_redirect_to("/login?next=/");
 }
 
 #[tokio::test]
