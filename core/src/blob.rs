@@ -42,8 +42,26 @@ pub enum BlobError {
     /// The incoming stream failed (client cut the upload): nothing was kept.
     #[error("the incoming content stream failed")]
     Interrupted(#[source] std::io::Error),
+    /// A resumable write started at `offset`, but the store keeps `kept`
+    /// bytes of that blob: resume from `kept`.
+    #[error("resume at {kept}, not at {offset}")]
+    OutOfPlace { offset: u64, kept: u64 },
+    /// Another resumable write of the same blob is running.
+    #[error("blob {0} is being received already")]
+    Busy(ContentHash),
     #[error("blob storage failure")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// How a resumable write ended ([`BlobStore::put_resumable`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resumed {
+    /// All the bytes arrived, hash to the expected name, and are durable
+    /// as a blob (or the blob was there already).
+    Stored(BlobInfo),
+    /// The content stopped early: `kept` bytes are durable, and the next
+    /// write resumes from there.
+    Incomplete { kept: u64 },
 }
 
 /// Content-addressed storage of immutable blobs.
@@ -89,5 +107,39 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     async fn delete(&self, hash: &ContentHash) -> Result<(), BlobError>;
 
     /// Removes temporary files left by interrupted writes (at startup).
+    /// Partial blobs of resumable writes are kept: a later write resumes
+    /// them.
     async fn sweep_temporaries(&self) -> Result<u64, BlobError>;
+
+    /// How many bytes of the blob `hash` a resumable write has kept so far
+    /// (0 when none; the blob's size once it is stored).
+    async fn partial_len(&self, hash: &ContentHash) -> Result<u64, BlobError>;
+
+    /// Receives a blob whose name and size are known in advance (a
+    /// replication peer sends it), in as many calls as cuts require.
+    ///
+    /// `content` carries the bytes from `offset`, which must be what
+    /// [`BlobStore::partial_len`] reports (`OutOfPlace` otherwise, nothing
+    /// written). The bytes are hashed and written once: when all `size`
+    /// bytes are there and hash to `hash`, the partial blob becomes the
+    /// blob (durable, as after `put`) and `Stored` is returned. When the
+    /// stream ends or fails early, what arrived is made durable and
+    /// `Incomplete` tells how much is kept. More than `size` bytes
+    /// (`TooLarge`) or a whole that hashes to another name (`Corrupt`)
+    /// discard the partial blob. A second concurrent write of the same blob
+    /// is refused (`Busy`).
+    async fn put_resumable(
+        &self,
+        hash: &ContentHash,
+        size: u64,
+        offset: u64,
+        content: ByteStream,
+    ) -> Result<Resumed, BlobError>;
+
+    /// Forgets what a resumable write kept of `hash` (idempotent); `Busy`
+    /// while a write of it runs.
+    async fn discard_partial(&self, hash: &ContentHash) -> Result<(), BlobError>;
+
+    /// Every partial blob kept by resumable writes, with its length.
+    async fn partials(&self) -> Result<Vec<(ContentHash, u64)>, BlobError>;
 }

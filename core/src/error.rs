@@ -90,6 +90,12 @@ impl From<BlobError> for CoreError {
             BlobError::Interrupted(_) => CoreError::Interrupted,
             BlobError::BadRange { size, .. } => CoreError::BadRange { size },
             BlobError::Corrupt { .. } => CoreError::Corrupt,
+            BlobError::OutOfPlace { kept, .. } => {
+                CoreError::conflict("blob_resume_at", format!("resume at {kept}"))
+            }
+            BlobError::Busy(_) => {
+                CoreError::conflict("blob_busy", "this blob is being received already")
+            }
             BlobError::NotFound(_) => CoreError::Internal(Box::new(e)),
             BlobError::Storage(_) => CoreError::Internal(Box::new(e)),
         }

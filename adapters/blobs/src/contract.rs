@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
 use passerelle_core::hash::{ContentHash, Hasher};
 
 const MIB: usize = 1 << 20;
@@ -38,6 +38,179 @@ pub async fn run_all(store: &dyn BlobStore) {
     lists_every_blob(store).await;
     sweeping_keeps_durable_blobs(store).await;
     tells_when_a_blob_was_last_stored(store).await;
+    resumes_a_cut_write_where_it_stopped(store).await;
+    stores_a_known_blob_in_one_resumable_write(store).await;
+    refuses_a_resume_out_of_place(store).await;
+    discards_a_resumable_write_that_lies(store).await;
+}
+
+/// `content`, then an error: a sender that went away.
+fn cut(data: &[u8], sizes: &[usize]) -> ByteStream {
+    Box::pin(
+        chunked(data, sizes).chain(futures::stream::iter([Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "sender went away",
+        ))])),
+    )
+}
+
+/// A known blob of boundary sizes arrives whole in one resumable write,
+/// and reads back like any blob; writing it again does nothing.
+pub async fn stores_a_known_blob_in_one_resumable_write(store: &dyn BlobStore) {
+    for (i, &len) in [0, 1, MIB - 1, MIB + 1, 3 * MIB + 5].iter().enumerate() {
+        let data = pattern(len, 900 + i as u64);
+        let info = info_of(&data);
+        let resumed = store
+            .put_resumable(&info.hash, info.size, 0, chunked(&data, ODD_CHUNKS))
+            .await
+            .expect("put_resumable");
+        assert_eq!(resumed, Resumed::Stored(info), "{len} bytes");
+        assert!(read(store, &info.hash, None).await == data);
+        store.verify(&info.hash).await.expect("verifies");
+        assert_eq!(store.partial_len(&info.hash).await.expect("len"), info.size);
+        let again = store
+            .put_resumable(&info.hash, info.size, 0, chunked(&data, &[MIB]))
+            .await
+            .expect("again");
+        assert_eq!(again, Resumed::Stored(info));
+    }
+}
+
+/// A write cut twice keeps what arrived each time; the next write resumes
+/// from there, and the blob is whole and true at the end.
+pub async fn resumes_a_cut_write_where_it_stopped(store: &dyn BlobStore) {
+    let data = pattern(5 * MIB + 17, 950);
+    let info = info_of(&data);
+    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
+    let first = 2 * MIB + 3;
+    let resumed = store
+        .put_resumable(&info.hash, info.size, 0, cut(&data[..first], ODD_CHUNKS))
+        .await
+        .expect("first part");
+    assert_eq!(resumed, Resumed::Incomplete { kept: first as u64 });
+    assert_eq!(
+        store.partial_len(&info.hash).await.expect("len"),
+        first as u64
+    );
+    assert_eq!(store.size(&info.hash).await.expect("size"), None);
+    // A stream that simply ends early keeps its bytes too.
+    let second = 4 * MIB;
+    let resumed = store
+        .put_resumable(
+            &info.hash,
+            info.size,
+            first as u64,
+            chunked(&data[first..second], &[65_536]),
+        )
+        .await
+        .expect("second part");
+    assert_eq!(
+        resumed,
+        Resumed::Incomplete {
+            kept: second as u64
+        }
+    );
+    let resumed = store
+        .put_resumable(
+            &info.hash,
+            info.size,
+            second as u64,
+            chunked(&data[second..], &[MIB]),
+        )
+        .await
+        .expect("last part");
+    assert_eq!(resumed, Resumed::Stored(info));
+    assert!(read(store, &info.hash, None).await == data);
+    store.verify(&info.hash).await.expect("verifies");
+}
+
+/// A resume that does not start where the store stopped writes nothing.
+pub async fn refuses_a_resume_out_of_place(store: &dyn BlobStore) {
+    let data = pattern(MIB, 960);
+    let info = info_of(&data);
+    store
+        .put_resumable(&info.hash, info.size, 0, cut(&data[..1000], &[100]))
+        .await
+        .expect("first part");
+    for offset in [0, 999, 1001] {
+        match store
+            .put_resumable(
+                &info.hash,
+                info.size,
+                offset,
+                chunked(&data[offset as usize..], &[4096]),
+            )
+            .await
+        {
+            Err(BlobError::OutOfPlace { offset: o, kept }) => {
+                assert_eq!((o, kept), (offset, 1000));
+            }
+            other => panic!("resume at {offset}: {other:?}"),
+        }
+    }
+    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 1000);
+    assert!(
+        store
+            .partials()
+            .await
+            .expect("partials")
+            .contains(&(info.hash, 1000))
+    );
+    store.discard_partial(&info.hash).await.expect("discard");
+    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
+    assert!(
+        !store
+            .partials()
+            .await
+            .expect("partials")
+            .iter()
+            .any(|(h, _)| *h == info.hash)
+    );
+    store.discard_partial(&info.hash).await.expect("idempotent");
+}
+
+/// Too many bytes, or bytes that hash to another name: refused, and the
+/// partial blob is gone (a resume could only repeat the lie).
+pub async fn discards_a_resumable_write_that_lies(store: &dyn BlobStore) {
+    let data = pattern(2 * MIB + 1, 970);
+    let info = info_of(&data);
+    let before = sorted(store.list().await.expect("list"));
+    match store
+        .put_resumable(&info.hash, info.size - 1, 0, chunked(&data, ODD_CHUNKS))
+        .await
+    {
+        Err(BlobError::TooLarge { limit }) => assert_eq!(limit, info.size - 1),
+        other => panic!("more bytes than announced: {other:?}"),
+    }
+    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
+    let mut forged = data.clone();
+    forged[MIB] ^= 1;
+    match store
+        .put_resumable(&info.hash, info.size, 0, chunked(&forged, ODD_CHUNKS))
+        .await
+    {
+        Err(BlobError::Corrupt { expected, actual }) => {
+            assert_eq!(expected, info.hash);
+            assert_eq!(actual, ContentHash::of(&forged));
+        }
+        other => panic!("forged content: {other:?}"),
+    }
+    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
+    assert_eq!(store.size(&info.hash).await.expect("size"), None);
+    // The same for a small blob, which arrives in one piece.
+    let small = pattern(1000, 971);
+    let claimed = ContentHash::of(&pattern(1000, 972));
+    match store
+        .put_resumable(&claimed, 1000, 0, chunked(&small, &[300]))
+        .await
+    {
+        Err(BlobError::Corrupt { expected, actual }) => {
+            assert_eq!((expected, actual), (claimed, ContentHash::of(&small)));
+        }
+        other => panic!("forged small content: {other:?}"),
+    }
+    assert_eq!(store.partial_len(&claimed).await.expect("len"), 0);
+    assert_eq!(sorted(store.list().await.expect("list")), before);
 }
 
 /// `stored_at` is the time of the last `put`, deduplicated ones included.

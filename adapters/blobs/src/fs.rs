@@ -5,6 +5,7 @@
 //! ```text
 //! blobs/<first 2 hex>/<64 hex>   durable, immutable content
 //! tmp/<uuid>.part                writes in progress (same filesystem: rename is atomic)
+//! partial/<64 hex>               resumable writes of a known blob (replication)
 //! ```
 //!
 //! A `put` receives the stream on the runtime and hands batches of about
@@ -13,6 +14,7 @@
 //! so the network, the hash, the page cache and the disk all work at once.
 //! Memory stays at a few MiB whatever the size of the content.
 
+mod resumable;
 mod sink;
 mod temp;
 
@@ -24,7 +26,7 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
 use passerelle_core::hash::{ContentHash, Hasher};
 use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
@@ -59,6 +61,11 @@ pub struct FsBlobStore {
     /// `<root>/tmp`: temporaries, on the same filesystem as `blobs` so that
     /// the final rename is atomic.
     tmp: PathBuf,
+    /// `<root>/partial`: blobs received in several resumable writes, named
+    /// by the hash they must have; same filesystem, renamed when whole.
+    partial: PathBuf,
+    /// Blobs a resumable write is receiving now (one writer per blob).
+    receiving: resumable::Receiving,
 }
 
 impl FsBlobStore {
@@ -69,10 +76,17 @@ impl FsBlobStore {
     pub fn open(root: PathBuf) -> Result<Self, BlobError> {
         let blobs = root.join("blobs");
         let tmp = root.join("tmp");
-        for dir in [&blobs, &tmp] {
+        let partial = root.join("partial");
+        for dir in [&blobs, &tmp, &partial] {
             std::fs::create_dir_all(dir).map_err(|e| storage("create directory", dir, e))?;
         }
-        Ok(Self { root, blobs, tmp })
+        Ok(Self {
+            root,
+            blobs,
+            tmp,
+            partial,
+            receiving: resumable::Receiving::default(),
+        })
     }
 
     /// The directory the store was opened on.
@@ -89,6 +103,11 @@ impl FsBlobStore {
     /// The directory of temporaries.
     pub fn temporaries_dir(&self) -> &Path {
         &self.tmp
+    }
+
+    /// Where a resumable write keeps what it received of `hash`.
+    pub fn partial_path(&self, hash: &ContentHash) -> PathBuf {
+        self.partial.join(hash.to_hex())
     }
 }
 
@@ -242,6 +261,51 @@ impl BlobStore for FsBlobStore {
             .map_err(joined)??;
         debug!(removed, "temporaries swept");
         Ok(removed)
+    }
+
+    async fn partial_len(&self, hash: &ContentHash) -> Result<u64, BlobError> {
+        if let Some(size) = self.size(hash).await? {
+            return Ok(size);
+        }
+        resumable::len(&self.partial_path(hash)).await
+    }
+
+    #[instrument(skip_all, fields(hash = %hash.short(), size, offset, outcome))]
+    async fn put_resumable(
+        &self,
+        hash: &ContentHash,
+        size: u64,
+        offset: u64,
+        content: ByteStream,
+    ) -> Result<Resumed, BlobError> {
+        if self.size(hash).await? == Some(size) {
+            return Ok(Resumed::Stored(BlobInfo { hash: *hash, size }));
+        }
+        let _claim = self.receiving.claim(hash)?;
+        let resumed = resumable::receive(
+            self.partial_path(hash),
+            &self.blobs,
+            hash,
+            size,
+            offset,
+            content,
+        )
+        .await?;
+        Span::current().record("outcome", tracing::field::debug(&resumed));
+        debug!("resumable write ended");
+        Ok(resumed)
+    }
+
+    async fn discard_partial(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        let _claim = self.receiving.claim(hash)?;
+        resumable::discard(self.partial_path(hash)).await
+    }
+
+    async fn partials(&self) -> Result<Vec<(ContentHash, u64)>, BlobError> {
+        let dir = self.partial.clone();
+        tokio::task::spawn_blocking(move || resumable::list(&dir))
+            .await
+            .map_err(joined)?
     }
 }
 

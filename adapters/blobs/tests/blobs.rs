@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures::StreamExt;
 use passerelle_blobs::contract::{self, chunked, pattern};
 use passerelle_blobs::{FsBlobStore, GcReport, gc};
-use passerelle_core::blob::{BlobError, BlobStore, ByteStream};
+use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Resumed};
 use passerelle_core::fakes::MemBlobStore;
 use passerelle_core::hash::ContentHash;
 use tempfile::TempDir;
@@ -65,6 +65,10 @@ macro_rules! contract_tests {
             deletes_idempotently,
             lists_every_blob,
             sweeping_keeps_durable_blobs,
+            resumes_a_cut_write_where_it_stopped,
+            stores_a_known_blob_in_one_resumable_write,
+            refuses_a_resume_out_of_place,
+            discards_a_resumable_write_that_lies,
             run_all,
         );
 
@@ -221,6 +225,82 @@ async fn sweeps_leftover_temporaries() {
     assert!(entries(tmp).is_empty());
     assert_eq!(store.sweep_temporaries().await.expect("sweep"), 0);
     store.verify(&kept.hash).await.expect("blob untouched");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumable_write_keeps_its_prefix_on_disk_across_sweeps_and_reopening() {
+    let (dir, store) = open_store();
+    let data = pattern(3 * MIB, 4242);
+    let hash = ContentHash::of(&data);
+    let cut = Box::pin(
+        chunked(&data[..MIB + 5], &[65_536]).chain(futures::stream::iter([Err(io::Error::new(
+            io::ErrorKind::BrokenPipe,
+            "peer gone",
+        ))])),
+    );
+    let resumed = store
+        .put_resumable(&hash, data.len() as u64, 0, cut)
+        .await
+        .expect("first part");
+    assert_eq!(
+        resumed,
+        Resumed::Incomplete {
+            kept: MIB as u64 + 5
+        }
+    );
+    let partial = store.partial_path(&hash);
+    assert!(std::fs::read(&partial).expect("partial file") == data[..MIB + 5]);
+    assert_eq!(store.sweep_temporaries().await.expect("sweep"), 0);
+    assert!(
+        store.list().await.expect("list").is_empty(),
+        "not a blob yet"
+    );
+
+    let store = FsBlobStore::open(dir.path().to_path_buf()).expect("reopen");
+    assert_eq!(store.partial_len(&hash).await.expect("len"), MIB as u64 + 5);
+    let rest = chunked(&data[MIB + 5..], &[MIB]);
+    let resumed = store
+        .put_resumable(&hash, data.len() as u64, MIB as u64 + 5, rest)
+        .await
+        .expect("rest");
+    assert!(matches!(resumed, Resumed::Stored(info) if info.hash == hash));
+    assert!(!partial.exists(), "the partial file became the blob");
+    assert!(std::fs::read(store.blob_path(&hash)).expect("blob") == data);
+    assert!(entries(&dir.path().join("tmp")).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_concurrent_resumable_write_of_a_blob_is_refused() {
+    let (_dir, store) = open_store();
+    let data = pattern(MIB, 4343);
+    let hash = ContentHash::of(&data);
+    // The first write waits for bytes that come only after the second tried.
+    let (tx, rx) = futures::channel::mpsc::unbounded::<io::Result<Bytes>>();
+    let first = store.put_resumable(&hash, data.len() as u64, 0, Box::pin(rx));
+    let second = async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let refused = store
+            .put_resumable(&hash, data.len() as u64, 0, chunked(&data, &[MIB]))
+            .await;
+        assert!(
+            matches!(refused, Err(BlobError::Busy(h)) if h == hash),
+            "{refused:?}"
+        );
+        assert!(matches!(
+            store.discard_partial(&hash).await,
+            Err(BlobError::Busy(_))
+        ));
+        tx.unbounded_send(Ok(Bytes::from(data.clone())))
+            .expect("send");
+        drop(tx);
+    };
+    let (stored, ()) = tokio::join!(first, second);
+    assert!(matches!(stored, Ok(Resumed::Stored(_))), "{stored:?}");
+    // Released: a later write of the same blob is served.
+    let again = store
+        .put_resumable(&hash, data.len() as u64, 0, chunked(&data, &[MIB]))
+        .await;
+    assert!(matches!(again, Ok(Resumed::Stored(_))));
 }
 
 #[tokio::test]

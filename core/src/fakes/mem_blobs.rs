@@ -3,7 +3,7 @@
 //! (`passerelle_blobs::contract`), so a service tested against it behaves the
 //! same on disk.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::ops::Range;
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use crate::blob::{BlobError, BlobInfo, BlobStore, ByteStream};
+use crate::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
 use crate::hash::{ContentHash, Hasher};
 
 /// Size of the chunks `get` yields, as the filesystem store does, so that
@@ -29,6 +29,10 @@ pub struct MemBlobStore {
     blobs: Mutex<HashMap<ContentHash, Bytes>>,
     /// Last `put` of each blob (first or deduplicated), for `stored_at`.
     stored: Mutex<HashMap<ContentHash, SystemTime>>,
+    /// What resumable writes kept so far, by expected hash.
+    partials: Mutex<HashMap<ContentHash, BytesMut>>,
+    /// Blobs a resumable write is receiving right now.
+    receiving: Mutex<HashSet<ContentHash>>,
 }
 
 impl MemBlobStore {
@@ -184,6 +188,96 @@ impl BlobStore for MemBlobStore {
     async fn sweep_temporaries(&self) -> Result<u64, BlobError> {
         Ok(0)
     }
+
+    async fn partial_len(&self, hash: &ContentHash) -> Result<u64, BlobError> {
+        if let Some(content) = self.lock().get(hash) {
+            return Ok(content.len() as u64);
+        }
+        Ok(lock(&self.partials).get(hash).map_or(0, |p| p.len() as u64))
+    }
+
+    async fn put_resumable(
+        &self,
+        hash: &ContentHash,
+        size: u64,
+        offset: u64,
+        mut content: ByteStream,
+    ) -> Result<Resumed, BlobError> {
+        if self.size(hash).await? == Some(size) {
+            return Ok(Resumed::Stored(BlobInfo { hash: *hash, size }));
+        }
+        if !lock(&self.receiving).insert(*hash) {
+            return Err(BlobError::Busy(*hash));
+        }
+        // Released however the write ends, a dropped future included.
+        let _claim = Claim {
+            set: &self.receiving,
+            hash: *hash,
+        };
+        {
+            let mut kept = lock(&self.partials).remove(hash).unwrap_or_default();
+            if kept.len() as u64 != offset {
+                let at = kept.len() as u64;
+                lock(&self.partials).insert(*hash, kept);
+                return Err(BlobError::OutOfPlace { offset, kept: at });
+            }
+            while let Some(chunk) = content.next().await {
+                let Ok(chunk) = chunk else { break };
+                if (kept.len() + chunk.len()) as u64 > size {
+                    return Err(BlobError::TooLarge { limit: size });
+                }
+                kept.extend_from_slice(&chunk);
+            }
+            if (kept.len() as u64) < size {
+                let at = kept.len() as u64;
+                lock(&self.partials).insert(*hash, kept);
+                return Ok(Resumed::Incomplete { kept: at });
+            }
+            let actual = ContentHash::of(&kept);
+            if actual != *hash {
+                return Err(BlobError::Corrupt {
+                    expected: *hash,
+                    actual,
+                });
+            }
+            self.lock().entry(*hash).or_insert_with(|| kept.freeze());
+            lock(&self.stored).insert(*hash, SystemTime::now());
+            Ok(Resumed::Stored(BlobInfo { hash: *hash, size }))
+        }
+    }
+
+    async fn discard_partial(&self, hash: &ContentHash) -> Result<(), BlobError> {
+        if lock(&self.receiving).contains(hash) {
+            return Err(BlobError::Busy(*hash));
+        }
+        lock(&self.partials).remove(hash);
+        Ok(())
+    }
+
+    async fn partials(&self) -> Result<Vec<(ContentHash, u64)>, BlobError> {
+        Ok(lock(&self.partials)
+            .iter()
+            .map(|(h, p)| (*h, p.len() as u64))
+            .collect())
+    }
+}
+
+/// A blob being received by a resumable write.
+struct Claim<'a> {
+    set: &'a Mutex<HashSet<ContentHash>>,
+    hash: ContentHash,
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        lock(self.set).remove(&self.hash);
+    }
+}
+
+/// Every critical section is a single insert, remove or lookup: a panicking
+/// test thread cannot leave a map half-updated.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

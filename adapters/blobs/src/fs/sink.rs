@@ -80,19 +80,22 @@ pub(super) enum Committed {
 
 impl Sink {
     pub(super) fn new(file: File, path: PathBuf) -> Self {
+        Self::resume(file, path, Box::new(Hasher::new()), 0)
+    }
+
+    /// A sink appending to `file`, which already holds `size` bytes (durable)
+    /// whose hash so far is `hasher`.
+    pub(super) fn resume(file: File, path: PathBuf, hasher: Box<Hasher>, size: u64) -> Self {
         let writeback = match file.try_clone() {
             Ok(handle) => Writeback::Idle(handle),
             Err(_) => Writeback::Off,
         };
         Self {
             path,
-            state: State::Idle {
-                file,
-                hasher: Box::new(Hasher::new()),
-            },
+            state: State::Idle { file, hasher },
             writeback,
-            size: 0,
-            flushed_up_to: 0,
+            size,
+            flushed_up_to: size,
         }
     }
 
@@ -251,7 +254,7 @@ pub(super) fn commit(
 
 /// Writes every chunk, in order, with as few `writev` calls as possible
 /// (`Write::write_all_vectored` is not stable yet). Blocking.
-fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
+pub(super) fn write_all_chunks(file: &mut File, chunks: &[Bytes]) -> io::Result<()> {
     let mut slices: Vec<IoSlice<'_>> = chunks.iter().map(|c| IoSlice::new(c)).collect();
     let mut slices = &mut slices[..];
     IoSlice::advance_slices(&mut slices, 0);
