@@ -7,6 +7,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     tonic_prost_build::configure()
         .build_server(true)
         .build_client(true)
+        // Blob chunks as `bytes::Bytes`: decoded without a copy, and sent
+        // straight from the blob store's buffers.
+        .bytes(".passerelle.replication.v1.BlobChunk.data")
         .compile_fds(fds)?;
     Ok(())
 }

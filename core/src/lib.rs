@@ -14,6 +14,7 @@
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
 //! - [`replication`]: invitations, change feed rows, outbox, applied-ops ledger.
 //! - [`service`]: the use cases (`Passerelle`), authorization included.
+//! - [`signal`]: [`signal::ChangeSignal`], woken by every committed write.
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
 //! - [`error`]: the `CoreError` of use cases.
 
@@ -30,6 +31,7 @@ pub mod ports;
 pub mod replication;
 pub mod role;
 pub mod service;
+pub mod signal;
 
 pub use error::CoreError;
 pub use hash::ContentHash;

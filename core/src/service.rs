@@ -29,6 +29,7 @@ use crate::error::CoreError;
 use crate::ids::{PrincipalId, SpaceId};
 use crate::model::Principal;
 use crate::ports::{Clock, PasswordHasher, Repository, Tx, TxMode};
+use crate::signal::ChangeSignal;
 
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
@@ -109,6 +110,8 @@ pub struct Passerelle {
     passwords: Arc<dyn PasswordHasher>,
     settings: CoreSettings,
     throttle: Arc<LoginThrottle>,
+    /// Woken by every write this process commits (replication waits on it).
+    changes: Arc<ChangeSignal>,
 }
 
 impl Passerelle {
@@ -126,6 +129,7 @@ impl Passerelle {
             passwords,
             settings,
             throttle: Arc::new(LoginThrottle::default()),
+            changes: Arc::new(ChangeSignal::default()),
         }
     }
 
@@ -135,6 +139,19 @@ impl Passerelle {
 
     pub fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// Commits made through this `Passerelle`: replication waits on it
+    /// instead of polling.
+    pub fn changes(&self) -> &ChangeSignal {
+        &self.changes
+    }
+
+    /// Commits `tx`, then wakes whoever waits for a change.
+    async fn commit(&self, tx: Box<dyn Tx>) -> Result<(), CoreError> {
+        tx.commit().await?;
+        self.changes.notify();
+        Ok(())
     }
 
     async fn read(&self) -> Result<Box<dyn Tx>, CoreError> {
@@ -192,7 +209,7 @@ impl Passerelle {
                 serde_json::json!({ "reason": reason }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, CoreError>(())
         }
         .await;

@@ -104,9 +104,8 @@ impl EdgeNode {
         let service = EdgeReplication::new(
             self.app.clone(),
             self.config.node_id.clone(),
-            self.config.data_dir.join("partial"),
             cancel.clone(),
-        )?;
+        );
         let grpc = passerelle_grpc::server::builder().add_service(service.into_server());
         let state = AppState::new(self.app.clone(), self.config.http.clone());
         let http =

@@ -24,8 +24,13 @@ use crate::edge_service::CHUNK_BYTES;
 
 /// Rows per `ApplyChanges` batch.
 const BATCH_ROWS: u64 = 500;
-/// Pause between two passes of the down feed when nothing moved.
-const IDLE: Duration = Duration::from_millis(200);
+/// When nothing moved, the down feed waits for the next commit of this
+/// node; it also looks this often, for changes made by another process (a
+/// CLI command beside the server).
+const IDLE: Duration = Duration::from_secs(1);
+/// Blobs pushed at once: small files are bound by round trips and fsyncs,
+/// which overlap; one large blob still streams alone at full speed.
+const PUSHES_IN_FLIGHT: usize = 16;
 /// Anti-entropy period.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 /// Timeout of unary calls (blob pushes have none: they stream).
@@ -194,6 +199,8 @@ async fn down_loop(
     // edge has caught up, not only at the next periodic check.
     let mut to_verify: std::collections::HashSet<SpaceId> = std::collections::HashSet::new();
     while !cancel.is_cancelled() {
+        // Read before looking: a commit made during this pass wakes the wait.
+        let seen = app.changes().current();
         let mut moved = false;
         let shared = app.spaces_shared_with(&link.edge).await?;
         for s in &shared {
@@ -257,6 +264,7 @@ async fn down_loop(
         } else {
             tokio::select! {
                 () = cancel.cancelled() => {},
+                () = app.changes().changed_since(seen) => {},
                 () = tokio::time::sleep(IDLE) => {},
             }
         }
@@ -309,6 +317,10 @@ async fn send_space(
         }
     }
     if !refs.is_empty() {
+        // Known to the edge from now on, even before its first batch lands:
+        // an un-share meanwhile then orders a purge, which also removes the
+        // partial blobs a cut transfer left.
+        cursors.entry(space).or_insert(Revision::ZERO);
         let missing = client
             .missing_blobs(timed(pb::MissingBlobsRequest {
                 blobs: refs.clone(),
@@ -316,15 +328,22 @@ async fn send_space(
             .await?
             .into_inner()
             .missing;
-        for need in missing {
+        let sizes: HashMap<&[u8], u64> = refs.iter().map(|r| (r.hash.as_slice(), r.size)).collect();
+        let mut pushes = Vec::with_capacity(missing.len());
+        for need in &missing {
             let hash = convert::hash("missing.hash", &need.hash)
                 .map_err(|e| LinkError::Invalid(e.to_string()))?;
-            let size = refs
-                .iter()
-                .find(|r| r.hash == need.hash)
-                .map(|r| r.size)
-                .unwrap_or(0);
-            push_blob(app, client, hash, size, need.have).await?;
+            let size = sizes.get(need.hash.as_slice()).copied().ok_or_else(|| {
+                LinkError::Invalid(format!(
+                    "the edge wants blob {} it was not offered",
+                    hash.short()
+                ))
+            })?;
+            pushes.push(push_blob(app, client.clone(), hash, size, need.have));
+        }
+        let mut pushes = futures::stream::iter(pushes).buffer_unordered(PUSHES_IN_FLIGHT);
+        while let Some(pushed) = pushes.next().await {
+            pushed?;
         }
     }
     let batch = pb::ChangeBatch {
@@ -341,7 +360,7 @@ async fn send_space(
 
 async fn push_blob(
     app: &Passerelle,
-    client: &mut ReplicationClient<Channel>,
+    mut client: ReplicationClient<Channel>,
     hash: ContentHash,
     size: u64,
     from: u64,
@@ -372,11 +391,16 @@ async fn push_blob(
             if !st.pending.is_empty() {
                 let n = st.pending.len().min(CHUNK_BYTES);
                 let data = st.pending.split_to(n);
+                // Only the first chunk names the blob; the edge checks offsets.
                 let chunk = pb::BlobChunk {
-                    hash: st.hash.clone(),
+                    hash: if st.sent_any {
+                        Vec::new()
+                    } else {
+                        st.hash.clone()
+                    },
                     size: st.size,
                     offset: st.offset,
-                    data: data.to_vec(),
+                    data,
                 };
                 st.offset += n as u64;
                 st.sent_any = true;
@@ -397,7 +421,7 @@ async fn push_blob(
                         hash: st.hash.clone(),
                         size: st.size,
                         offset: st.offset,
-                        data: Vec::new(),
+                        data: bytes::Bytes::new(),
                     };
                     return Some((chunk, st));
                 }
@@ -473,7 +497,11 @@ async fn watch_outbox(
         let op_id = item.op_id.clone();
         let (outcome, detail) = match convert::item_from_pb(item) {
             Ok(item) => {
-                if let Some(b) = item.op.blob() {
+                // Content over this node's limit is not fetched: applying
+                // the operation refuses it.
+                if let Some(b) = item.op.blob()
+                    && b.size <= app.settings().max_upload_bytes
+                {
                     fetch_blob(&app, &mut client, b.hash, b.size).await?;
                 }
                 let applied = app.apply_edge_op(&edge, &item).await?;
@@ -515,7 +543,7 @@ async fn fetch_blob(
         .await?
         .into_inner();
     let content: ByteStream = Box::pin(stream.map(|r| {
-        r.map(|c| bytes::Bytes::from(c.data))
+        r.map(|c| c.data)
             .map_err(|s| std::io::Error::other(s.to_string()))
     }));
     let info = app.blobs().put(content, Some(size)).await?;
@@ -551,7 +579,7 @@ fn send_probe(app: Passerelle, ch: Channel, cancel: CancellationToken, link: Edg
         cancel.clone(),
     ));
     s(fetch_blob(&app, &mut client, ContentHash::of(b""), 0));
-    s(push_blob(&app, &mut client, ContentHash::of(b""), 0, 0));
+    s(push_blob(&app, client.clone(), ContentHash::of(b""), 0, 0));
     s(record(&app, "", &cursors, None, true));
     s(down_loop(&app, &link, &mut client, &mut cursors, &cancel));
 }

@@ -1,21 +1,20 @@
 //! The edge side of replication: the `Replication` gRPC service, backed by
-//! the core use cases of the edge. Partial blobs are kept durable in
-//! `<data>/partial/` so a transfer cut mid-way resumes where it stopped.
+//! the core use cases of the edge. Blobs arrive through the store's
+//! resumable writes (`BlobStore::put_resumable`): hashed and written once,
+//! and a transfer cut mid-way resumes where the durable prefix ends.
 
-use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use passerelle_core::blob::BlobStore;
+use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::{ContentHash, CoreError, Passerelle};
+use passerelle_core::{CoreError, Passerelle};
 use passerelle_proto::PROTOCOL_VERSION;
 use passerelle_proto::v1 as pb;
 use pb::replication_server::Replication;
-use tokio::io::AsyncWriteExt;
 use tokio_util::sync::CancellationToken;
 use tonic::{Request, Response, Status, Streaming};
 
@@ -23,44 +22,32 @@ use crate::convert;
 
 /// Largest chunk accepted in `PushBlob`, and the size of `FetchBlob` chunks.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
-/// How often an idle `WatchOutbox` looks for new items.
-const OUTBOX_POLL: Duration = Duration::from_millis(150);
+/// An idle `WatchOutbox` wakes on every commit of this node; it also looks
+/// this often, for operations queued by another process (none today).
+const OUTBOX_POLL: Duration = Duration::from_secs(1);
 
 /// The edge's replication service.
 #[derive(Debug, Clone)]
 pub struct EdgeReplication {
     app: Passerelle,
     node_id: String,
-    /// Durable prefixes of blobs being received.
-    partial_dir: PathBuf,
     /// The node's shutdown: ends `WatchOutbox` streams so the server drains.
     cancel: CancellationToken,
 }
 
 impl EdgeReplication {
-    pub fn new(
-        app: Passerelle,
-        node_id: String,
-        partial_dir: PathBuf,
-        cancel: CancellationToken,
-    ) -> std::io::Result<Self> {
-        std::fs::create_dir_all(&partial_dir)?;
-        Ok(Self {
+    pub fn new(app: Passerelle, node_id: String, cancel: CancellationToken) -> Self {
+        Self {
             app,
             node_id,
-            partial_dir,
             cancel,
-        })
+        }
     }
 
     pub fn into_server(self) -> pb::replication_server::ReplicationServer<Self> {
         pb::replication_server::ReplicationServer::new(self)
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024)
-    }
-
-    fn partial_path(&self, hash: &ContentHash) -> PathBuf {
-        self.partial_dir.join(hash.to_hex())
     }
 
     fn blobs(&self) -> &Arc<dyn BlobStore> {
@@ -145,10 +132,12 @@ impl Replication for EdgeReplication {
             {
                 continue;
             }
-            let have = match tokio::fs::metadata(self.partial_path(&hash)).await {
-                Ok(m) => m.len().min(b.size),
-                Err(_) => 0,
-            };
+            let have = self
+                .blobs()
+                .partial_len(&hash)
+                .await
+                .map_err(|e| status(e.into()))?
+                .min(b.size);
             missing.push(pb::BlobNeed { hash: b.hash, have });
         }
         Ok(Response::new(pb::MissingBlobsResponse { missing }))
@@ -171,78 +160,47 @@ impl Replication for EdgeReplication {
                 "blob larger than this edge accepts",
             ));
         }
-        let path = self.partial_path(&hash);
-        let mut file = tokio::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .await
-            .map_err(|e| internal_io("open partial blob", e))?;
-        let mut len = file
-            .metadata()
-            .await
-            .map_err(|e| internal_io("stat partial blob", e))?
-            .len();
-        if first.offset != len {
-            return Err(Status::failed_precondition(format!("resume at {len}")));
+        let offset = first.offset;
+        if offset > 0 {
+            tracing::info!(hash = %hash.to_hex(), offset, size, "blob transfer resumed");
         }
-        if first.offset > 0 {
-            tracing::info!(hash = %hash.to_hex(), offset = first.offset, size, "blob transfer resumed");
-        }
-        let mut chunk = Some(first);
-        let mut since_sync = 0usize;
-        while let Some(c) = chunk.take() {
-            if c.data.len() > CHUNK_BYTES || c.offset != len || len + c.data.len() as u64 > size {
-                return Err(Status::invalid_argument("chunk out of place or too large"));
-            }
-            file.write_all(&c.data)
-                .await
-                .map_err(|e| internal_io("write partial blob", e))?;
-            len += c.data.len() as u64;
-            since_sync += c.data.len();
-            if since_sync >= 64 * CHUNK_BYTES {
-                // What a resume trusts must be on disk.
-                file.sync_data()
-                    .await
-                    .map_err(|e| internal_io("sync partial blob", e))?;
-                since_sync = 0;
-            }
-            if len == size {
-                break;
-            }
-            chunk = stream.message().await?;
-        }
-        file.sync_all()
-            .await
-            .map_err(|e| internal_io("sync partial blob", e))?;
-        drop(file);
-        if len != size {
-            // The sender stopped early: keep the durable prefix for a resume.
-            return Err(Status::aborted(format!(
-                "incomplete blob: {len} of {size} bytes kept"
-            )));
-        }
-        let reader = tokio::fs::File::open(&path)
-            .await
-            .map_err(|e| internal_io("reopen partial blob", e))?;
-        let content = Box::pin(tokio_util::io::ReaderStream::with_capacity(
-            reader,
-            CHUNK_BYTES,
-        ));
-        let info = self
+        // The chunks as bytes for the store, each checked to follow the
+        // previous one; a misplaced chunk ends the content early (the store
+        // keeps the valid prefix) and is reported as the sender's fault.
+        let fault = Arc::new(std::sync::Mutex::new(None::<Status>));
+        let content = chunk_bytes(stream, first, offset, size, fault.clone());
+        let resumed = self
             .blobs()
-            .put(content, Some(size))
-            .await
-            .map_err(|e| status(e.into()))?;
-        let _ = tokio::fs::remove_file(&path).await;
-        if info.hash != hash || info.size != size {
-            tracing::warn!(expected = %hash.short(), actual = %info.hash.short(), "pushed blob does not match its hash");
-            return Err(Status::data_loss("content does not match its hash"));
+            .put_resumable(&hash, size, offset, content)
+            .await;
+        let fault = fault
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        match resumed {
+            Ok(Resumed::Stored(_)) => Ok(Response::new(pb::PushBlobResponse {
+                hash: hash.as_bytes().to_vec(),
+                size,
+            })),
+            Ok(Resumed::Incomplete { kept }) => Err(fault.unwrap_or_else(|| {
+                // The sender stopped early: the durable prefix waits for a resume.
+                Status::aborted(format!("incomplete blob: {kept} of {size} bytes kept"))
+            })),
+            Err(BlobError::OutOfPlace { kept, .. }) => {
+                Err(Status::failed_precondition(format!("resume at {kept}")))
+            }
+            Err(BlobError::Corrupt { expected, actual }) => {
+                tracing::warn!(expected = %expected.short(), actual = %actual.short(), "pushed blob does not match its hash");
+                Err(Status::data_loss("content does not match its hash"))
+            }
+            Err(BlobError::TooLarge { .. }) => Err(Status::invalid_argument(
+                "more bytes than the blob's announced size",
+            )),
+            Err(BlobError::Busy(_)) => {
+                Err(Status::unavailable("this blob is being received already"))
+            }
+            Err(e) => Err(status(e.into())),
         }
-        Ok(Response::new(pb::PushBlobResponse {
-            hash: hash.as_bytes().to_vec(),
-            size,
-        }))
     }
 
     async fn apply_changes(
@@ -340,9 +298,17 @@ impl Replication for EdgeReplication {
                     if cancel.is_cancelled() {
                         return None;
                     }
+                    // Read before looking: an operation queued meanwhile wakes the wait.
+                    let seen = app.changes().current();
                     match app.pending_operations(after, 100).await {
                         Ok(items) if !items.is_empty() => queue = items.into_iter(),
-                        Ok(_) => tokio::time::sleep(OUTBOX_POLL).await,
+                        Ok(_) => {
+                            tokio::select! {
+                                () = app.changes().changed_since(seen) => {},
+                                () = tokio::time::sleep(OUTBOX_POLL) => {},
+                                () = cancel.cancelled() => {},
+                            }
+                        }
                         Err(e) => return Some((Err(status(e)), (app, after, queue, cancel))),
                     }
                 }
@@ -369,14 +335,14 @@ impl Replication for EdgeReplication {
             .scan(req.offset, move |offset, chunk| {
                 let out = chunk
                     .map(|data| {
-                        let c = pb::BlobChunk {
+                        let at = *offset;
+                        *offset += data.len() as u64;
+                        pb::BlobChunk {
                             hash: hash_bytes.to_vec(),
                             size,
-                            offset: *offset,
-                            data: data.to_vec(),
-                        };
-                        *offset += data.len() as u64;
-                        c
+                            offset: at,
+                            data,
+                        }
                     })
                     .map_err(|e| Status::internal(format!("read blob: {e}")));
                 futures::future::ready(Some(out))
@@ -408,7 +374,44 @@ impl Replication for EdgeReplication {
     }
 }
 
-fn internal_io(what: &str, e: std::io::Error) -> Status {
-    tracing::error!(error = %e, what, "replication storage failure");
-    Status::internal("internal error")
+/// The data of `first` and the chunks that follow it, as the store reads
+/// content. Each chunk must start where the previous ended and stay within
+/// `size` and [`CHUNK_BYTES`]; the first that does not ends the content, with
+/// the reason left in `fault`. A transport error ends it too (a cut).
+fn chunk_bytes(
+    stream: Streaming<pb::BlobChunk>,
+    first: pb::BlobChunk,
+    offset: u64,
+    size: u64,
+    fault: Arc<std::sync::Mutex<Option<Status>>>,
+) -> ByteStream {
+    let state = (stream, Some(first), offset, fault);
+    Box::pin(futures::stream::unfold(
+        state,
+        move |(mut stream, pending, at, fault)| async move {
+            let chunk = match pending {
+                Some(c) => c,
+                None => match stream.message().await {
+                    Ok(Some(c)) => c,
+                    Ok(None) => return None,
+                    Err(e) => {
+                        tracing::debug!(error = %e, "blob stream cut");
+                        return Some((
+                            Err(std::io::Error::other(e.to_string())),
+                            (stream, None, at, fault),
+                        ));
+                    }
+                },
+            };
+            let len = chunk.data.len() as u64;
+            if chunk.data.len() > CHUNK_BYTES || chunk.offset != at || at + len > size {
+                *fault
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner) =
+                    Some(Status::invalid_argument("chunk out of place or too large"));
+                return None;
+            }
+            Some((Ok(chunk.data), (stream, None, at + len, fault)))
+        },
+    ))
 }

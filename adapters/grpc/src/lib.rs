@@ -32,5 +32,18 @@ pub mod server;
 pub mod tls;
 
 pub use client::connect;
+
+/// HTTP/2 flow-control window of one stream, both ways. The 64 KiB default
+/// would stall a blob stream on every round trip; this lets about four
+/// 1 MiB chunks be in flight per stream.
+pub const STREAM_WINDOW: u32 = 4 << 20;
+
+/// HTTP/2 window of the whole connection: bounds what concurrent blob
+/// pushes buffer on the receiver.
+pub const CONNECTION_WINDOW: u32 = 16 << 20;
+
+/// Largest HTTP/2 frame each side accepts: 1 MiB chunks travel in a few
+/// frames instead of 64 (the default is 16 KiB).
+pub const MAX_FRAME: u32 = 1 << 20;
 pub use server::{PeerInfo, ServeError, serve_tls};
 pub use tls::{NodeId, PeerPolicy, ReloadingTls, TlsError, TlsFiles};

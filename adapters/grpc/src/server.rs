@@ -15,6 +15,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use crate::{CONNECTION_WINDOW, MAX_FRAME, STREAM_WINDOW};
 use bytes::Bytes;
 use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
@@ -115,6 +116,9 @@ pub fn builder() -> Server {
     Server::builder()
         .http2_keepalive_interval(Some(KEEPALIVE_INTERVAL))
         .http2_keepalive_timeout(Some(KEEPALIVE_TIMEOUT))
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
+        .max_frame_size(MAX_FRAME)
 }
 
 /// Serves `router` over mutual TLS on `listener` until `shutdown` completes.

@@ -142,7 +142,7 @@ impl Passerelle {
                 json!({ "admin": p.is_admin }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(p)
         })
         .await
@@ -224,7 +224,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(p)
         })
         .await
@@ -263,7 +263,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -323,7 +323,7 @@ impl Passerelle {
                     json!({ "address": address }),
                 )
                 .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Ok(LoginOutcome {
                     principal: p,
                     token,
@@ -343,7 +343,7 @@ impl Passerelle {
                     json!({ "address": address, "known": found.is_some() }),
                 )
                 .await?;
-                tx.commit().await?;
+                self.commit(tx).await?;
                 Err(CoreError::Unauthenticated)
             }
         }
@@ -392,7 +392,7 @@ impl Passerelle {
                 .await?;
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -466,7 +466,7 @@ impl Passerelle {
                 json!({ "for": login.as_str(), "name": name }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(IssuedToken { token, secret })
         })
         .await
@@ -499,7 +499,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -509,7 +509,7 @@ impl Passerelle {
     pub async fn sweep_sessions(&self) -> Result<u64, CoreError> {
         let mut tx = self.write().await?;
         let n = tx.delete_expired_sessions(self.clock.now()).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(n)
     }
 }

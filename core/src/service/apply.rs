@@ -85,7 +85,12 @@ impl Passerelle {
         if let Some(done) = self.read().await?.applied_op(item.op_id).await? {
             return Ok(done);
         }
-        if let Some(blob) = item.op.blob()
+        // The edge's own upload limit may be looser than this node's: the
+        // content is not fetched, and the operation is refused.
+        let limit = self.settings.max_upload_bytes;
+        let oversize = item.op.blob().is_some_and(|b| b.size > limit);
+        if !oversize
+            && let Some(blob) = item.op.blob()
             && self.blobs.size(&blob.hash).await? != Some(blob.size)
         {
             return Err(CoreError::conflict(
@@ -97,7 +102,11 @@ impl Passerelle {
         if let Some(done) = tx.applied_op(item.op_id).await? {
             return Ok(done);
         }
-        let result = self.apply_in(&mut tx, edge, item).await;
+        let result = if oversize {
+            Err(Fail::Error(CoreError::TooLarge { limit }))
+        } else {
+            self.apply_in(&mut tx, edge, item).await
+        };
         let effect = match result {
             Ok(effect) => effect,
             Err(Fail::Error(CoreError::Internal(e))) => return Err(CoreError::Internal(e)),
@@ -144,7 +153,7 @@ impl Passerelle {
             )
             .await?;
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         tracing::info!(op = %item.op_id, edge, outcome = record.outcome.as_str(), "edge operation applied");
         Ok(record)
     }

@@ -168,7 +168,7 @@ impl Passerelle {
             let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
             let mut tx = self.write().await?;
             let view = self.create_document_in(&mut tx, actor, &new, blob, comment).await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             tracing::info!(doc = %view.document.id, space = %new.space, bytes = blob.size, "document stored");
             Ok::<_, Fail>(view)
         })
@@ -326,7 +326,7 @@ impl Passerelle {
                     "document.version",
                 )
                 .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(view)
         })
         .await
@@ -473,7 +473,7 @@ impl Passerelle {
                     "document.restore_version",
                 )
                 .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(view)
         })
         .await
@@ -492,7 +492,7 @@ impl Passerelle {
             let out = self
                 .update_metadata_in(&mut tx, actor, id, doc_type, metadata)
                 .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(out)
         })
         .await
@@ -554,7 +554,7 @@ impl Passerelle {
             let out = self
                 .update_document_in(&mut tx, actor, id, new_name, new_folder)
                 .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(out)
         })
         .await
@@ -614,7 +614,7 @@ impl Passerelle {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             self.delete_document_in(&mut tx, actor, id).await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -692,7 +692,7 @@ impl Passerelle {
                 json!({ "fields": t.fields.len() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(t)
         })
         .await

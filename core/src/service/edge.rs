@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::blob::{BlobInfo, ByteStream};
+use crate::blob::{BlobError, BlobInfo, ByteStream};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, Revision, SpaceId};
@@ -73,7 +73,7 @@ impl Passerelle {
             json!({}),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(p)
     }
 
@@ -132,7 +132,7 @@ impl Passerelle {
                 .await?;
         }
         tx.set_cursor(space, to).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(to)
     }
 
@@ -215,7 +215,7 @@ impl Passerelle {
             json!({ "rows": rows }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         self.repo.scrub().await?;
         let mut report = PurgeReport {
             rows,
@@ -226,6 +226,22 @@ impl Passerelle {
                 self.blobs.delete(h).await?;
                 report.blobs += 1;
                 report.bytes += size;
+            }
+        }
+        // Transfers cut before their batch arrived left partial blobs that
+        // no row names. Which space each belongs to is unknown here, so all
+        // idle ones go: a partial of a space still shared is sent again
+        // whole (purges are rare), and nothing of this space stays behind.
+        for (h, len) in self.blobs.partials().await? {
+            match self.blobs.discard_partial(&h).await {
+                Ok(()) => {
+                    report.blobs += 1;
+                    report.bytes += len;
+                }
+                Err(BlobError::Busy(_)) => {
+                    tracing::debug!(hash = %h.short(), "partial blob in transfer: kept");
+                }
+                Err(e) => return Err(e.into()),
             }
         }
         tracing::info!(%space, rows, blobs = report.blobs, "shared space purged");
@@ -286,7 +302,7 @@ impl Passerelle {
             json!({ "kind": op_kind(&item.op) }),
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(item)
     }
 
@@ -506,7 +522,7 @@ impl Passerelle {
                 n += 1;
             }
         }
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(n)
     }
 

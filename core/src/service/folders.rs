@@ -72,7 +72,7 @@ impl Passerelle {
             let out = self
                 .create_folder_in(&mut tx, actor, space, parent, name, FolderId::new())
                 .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(out)
         })
         .await
@@ -202,7 +202,7 @@ impl Passerelle {
                 json!({ "name": f.name.as_str(), "parent": f.parent.map(|p| p.to_string()) }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(f)
         })
         .await
@@ -254,7 +254,7 @@ impl Passerelle {
                 json!({ "name": f.name.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await

@@ -104,7 +104,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(SpaceView {
                 space: s,
                 role: a.role,
@@ -138,7 +138,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(SpaceView {
                 space: s,
                 role: a.role,
@@ -263,7 +263,7 @@ impl Passerelle {
                 json!({ "role": new.role.as_str(), "edge": edge }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(IssuedInvitation {
                 invitation,
                 principal,
@@ -315,7 +315,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -398,7 +398,7 @@ impl Passerelle {
     pub async fn record_edge_status(&self, status: &EdgeStatus) -> Result<(), CoreError> {
         let mut tx = self.write().await?;
         tx.save_edge_status(status).await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 
@@ -419,7 +419,7 @@ impl Passerelle {
             receipt,
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx).await?;
         Ok(())
     }
 }

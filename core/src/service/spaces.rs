@@ -131,7 +131,7 @@ impl Passerelle {
                 json!({ "title": space.title }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(SpaceView {
                 space,
                 role: Role::Manager,
@@ -225,7 +225,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(SpaceView {
                 space: s,
                 role: a.role,
@@ -263,7 +263,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(SpaceView {
                 space: s,
                 role: a.role,
@@ -350,7 +350,7 @@ impl Passerelle {
                 json!({ "role": role.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(MemberView { principal: p, role })
         })
         .await
@@ -388,7 +388,7 @@ impl Passerelle {
                 json!({}),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await

@@ -75,7 +75,7 @@ impl Passerelle {
                 json!({ "name": d.name.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(d)
         })
         .await
@@ -135,7 +135,7 @@ impl Passerelle {
                 json!({ "name": f.name.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(f)
         })
         .await
@@ -165,7 +165,7 @@ impl Passerelle {
                 json!({ "name": d.name.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -218,7 +218,7 @@ impl Passerelle {
                 json!({ "name": f.name.as_str() }),
             )
             .await?;
-            tx.commit().await?;
+            self.commit(tx).await?;
             Ok::<_, Fail>(())
         })
         .await

@@ -498,9 +498,67 @@ fn operations_naming_another_spaces_document_are_rejected() {
 }
 
 #[test]
+fn content_over_the_internal_limit_is_refused_without_being_fetched() {
+    block_on(async {
+        let w = world().await;
+        let limit = w.internal.app.settings().max_upload_bytes;
+        let item = crate::replication::OutboxItem {
+            seq: 1,
+            op_id: uuid::Uuid::now_v7(),
+            space: w.space,
+            contractor: w.contractor.id().expect("id"),
+            created_at: time::OffsetDateTime::now_utc(),
+            op: OutboxOp::NewDocument {
+                folder: None,
+                name: "enorme.iso".into(),
+                hash: crate::ContentHash::of(b"never sent"),
+                size: limit + 1,
+                media_type: "application/octet-stream".into(),
+                doc_type: None,
+                metadata: serde_json::Map::new(),
+                comment: String::new(),
+            },
+            outcome: None,
+            detail: String::new(),
+        };
+        let r = w
+            .internal
+            .app
+            .apply_edge_op("edge-1", &item)
+            .await
+            .expect("recorded, not retried");
+        assert_eq!(r.outcome, OpOutcome::Rejected);
+        assert!(r.detail.contains(&limit.to_string()), "{}", r.detail);
+        let listed = w
+            .internal
+            .app
+            .list_folder(&w.manager, w.space, None, Page::default())
+            .await
+            .expect("list");
+        assert!(
+            !listed
+                .documents
+                .items
+                .iter()
+                .any(|d| d.name.as_str() == "enorme.iso")
+        );
+    });
+}
+
+#[test]
 fn unsharing_purges_every_row_and_blob_of_the_space_from_the_edge() {
     block_on(async {
         let w = world().await;
+        // A transfer cut before its batch: a partial blob no row names.
+        let cut: crate::blob::ByteStream = Box::pin(futures::stream::iter([Ok(
+            bytes::Bytes::from_static(b"half of a plan"),
+        )]));
+        let planned = crate::ContentHash::of(b"half of a plan, and the rest");
+        w.edge
+            .blobs
+            .put_resumable(&planned, 28, 0, cut)
+            .await
+            .expect("partial kept");
         w.internal
             .app
             .unshare_space(&w.manager, w.space)
@@ -508,7 +566,8 @@ fn unsharing_purges_every_row_and_blob_of_the_space_from_the_edge() {
             .expect("unshare");
         let report = w.edge.app.purge_shared_space(w.space).await.expect("purge");
         assert!(report.rows > 0);
-        assert_eq!(report.blobs, 1);
+        assert_eq!(report.blobs, 2, "the blob and the partial one");
+        assert!(w.edge.blobs.partials().await.expect("partials").is_empty());
         assert!(w.edge.app.cursors().await.expect("cursors").is_empty());
         assert!(w.edge.blobs.is_empty(), "no blob of the space is left");
         assert!(
