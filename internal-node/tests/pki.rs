@@ -88,7 +88,7 @@ fn init_issue_edge_and_list_through_the_binary() {
     );
     let bundle = pki.join("issued/edge-1");
     assert!(out.contains(&bundle.display().to_string()), "{out}");
-    assert!(out.contains("scp -rp"), "tells what to copy: {out}");
+    assert!(out.contains("scp -p"), "tells what to copy: {out}");
     assert!(out.contains("never copy ca.key"), "{out}");
     assert_eq!(mode_of(&bundle.join("key.pem")), 0o600);
     // Read back by the library: the CLI wrote what it said.

@@ -176,7 +176,7 @@ fn issue_edge(
         .unwrap_or_else(|| "<edge>".into());
     println!("copy this directory to the edge (DMZ), keeping key.pem private, e.g.:");
     println!(
-        "  scp -rp {} <admin>@{host}:<edge config dir>/tls",
+        "  scp -p {}/* <admin>@{host}:<edge config dir>/tls/",
         dir.display()
     );
     println!(
@@ -205,9 +205,11 @@ fn renew(target: &Target, id: &NodeId, days: u32) -> anyhow::Result<()> {
     println!("the replaced files stay beside them as cert.pem.previous and key.pem.previous.");
     match bundle.role {
         Role::Edge => println!(
-            "copy the new cert.pem and key.pem to the edge and restart it; the old certificate stays valid until its expiry date (there is no revocation)."
+            "copy the new cert.pem and key.pem over the edge's: the edge picks them up without a restart. The old certificate stays valid until its expiry date (there is no revocation)."
         ),
-        Role::Internal => println!("restart this node's replication to use the new certificate."),
+        Role::Internal => println!(
+            "the running node picks the new certificate up for its next connection, without a restart."
+        ),
     }
     Ok(())
 }
