@@ -126,6 +126,10 @@ pub struct ListingQuery {
     q: String,
     #[serde(rename = "type", default)]
     type_filter: String,
+    /// First document of the page (folders with more than a page of
+    /// documents; sorting and filtering apply within the page).
+    #[serde(default)]
+    offset: u64,
 }
 
 /// A contractor's operation on the edge, until the internal node decides.
@@ -150,6 +154,8 @@ struct SpacePage {
     folder: Option<FolderRow>,
     ancestors: Vec<FolderRow>,
     parent_link: Option<String>,
+    prev_page: Option<String>,
+    next_page: Option<String>,
     folder_id: String,
     folders: Vec<FolderRow>,
     docs: Vec<DocRow>,
@@ -186,6 +192,9 @@ fn parse_folder(raw: &str) -> Result<Option<FolderId>, WebError> {
 
 /// What a listing shows: the folder, its subfolders and its documents.
 struct Listing {
+    /// Links to the previous and next pages of documents, if any.
+    prev_page: Option<String>,
+    next_page: Option<String>,
     folder: Option<FolderRow>,
     /// The folder's ancestors, root side first (the breadcrumb).
     ancestors: Vec<FolderRow>,
@@ -205,7 +214,7 @@ async fn listing(
     let folder = parse_folder(&q.folder)?;
     let l = st
         .app
-        .list_folder(actor, space, folder, Page::new(0, Page::MAX_LIMIT))
+        .list_folder(actor, space, folder, Page::new(q.offset, Page::MAX_LIMIT))
         .await?;
     let types = st.app.list_document_types().await?;
     let names = view::names(&st.app, actor, space).await.unwrap_or_default();
@@ -221,7 +230,26 @@ async fn listing(
         None => base.to_owned(),
     });
     let ancestors = ancestors(st, actor, space, l.folder.as_ref().and_then(|f| f.parent)).await?;
+    let page_link = |offset: u64| {
+        let mut link = format!("{base}?offset={offset}");
+        for (k, v) in [
+            ("folder", &q.folder),
+            ("sort", &q.sort),
+            ("q", &q.q),
+            ("type", &q.type_filter),
+        ] {
+            if !v.is_empty() {
+                link.push_str(&format!("&{k}={}", crate::ctx::encode(v)));
+            }
+        }
+        link
+    };
+    let size = Page::MAX_LIMIT;
+    let prev_page = (q.offset > 0).then(|| page_link(q.offset.saturating_sub(size)));
+    let next_page = (q.offset + size < l.documents.total).then(|| page_link(q.offset + size));
     Ok(Listing {
+        prev_page,
+        next_page,
         ancestors,
         folder: l.folder.as_ref().map(|f| FolderRow {
             id: f.id.to_string(),
@@ -300,6 +328,8 @@ pub async fn space(
         folder: l.folder,
         ancestors: l.ancestors,
         parent_link: l.parent_link,
+        prev_page: l.prev_page,
+        next_page: l.next_page,
         folders: l.folders,
         docs: l.docs,
         base,

@@ -238,3 +238,44 @@ async fn nested_folders_show_their_path_and_are_renamed_and_trashed() {
         .await
         .assert_contains("Plans DCE");
 }
+
+#[tokio::test]
+async fn a_folder_with_more_than_a_page_of_documents_links_the_next_page() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let space = passerelle_core::ids::SpaceId::from_uuid(id.parse().expect("uuid"));
+    let marie = passerelle_core::Actor::Principal(
+        t.app
+            .principal_by_login(&passerelle_core::Actor::System, "marie")
+            .await
+            .expect("marie"),
+    );
+    for i in 0..501 {
+        let new = passerelle_core::service::NewDocument {
+            space,
+            folder: None,
+            name: format!("doc-{i:04}.txt"),
+            doc_type: None,
+            metadata: Default::default(),
+            media_type: Some("text/plain".into()),
+            comment: String::new(),
+        };
+        let content: passerelle_core::blob::ByteStream = Box::pin(futures::stream::once(async {
+            Ok(bytes::Bytes::from_static(b"x"))
+        }));
+        t.app.upload(&marie, new, content).await.expect("upload");
+    }
+    let first = b.get(&format!("/spaces/{id}?sort=name")).await;
+    first
+        .assert_contains("doc-0000.txt")
+        .assert_contains(&format!(
+            "href=\"/spaces/{id}?offset=500&#38;sort=name\" rel=\"next\""
+        ));
+    assert!(!first.body.contains("doc-0500.txt") && !first.body.contains("rel=\"prev\""));
+    let second = b.get(&format!("/spaces/{id}?offset=500&sort=name")).await;
+    second
+        .assert_contains("doc-0500.txt")
+        .assert_contains("rel=\"prev\"");
+    assert!(!second.body.contains("doc-0000.txt") && !second.body.contains("rel=\"next\""));
+}
