@@ -50,8 +50,6 @@ pub fn router(state: AppState) -> Router {
         .route("/folders/{id}/delete", post(spaces::delete_folder))
         .route("/embed/spaces/{id}", get(spaces::embed))
         .route("/documents/{id}/metadata", post(documents::save_metadata))
-        .route("/documents/{id}/rename", post(documents::rename))
-        .route("/documents/{id}/delete", post(documents::delete))
         .route(
             "/documents/{id}/versions/{n}/restore",
             post(documents::restore),
@@ -108,6 +106,8 @@ fn common() -> Router<AppState> {
         .route("/spaces/{id}", get(spaces::space))
         .route("/documents/{id}", get(documents::document))
         .route("/documents/{id}/preview", get(documents::preview))
+        .route("/documents/{id}/rename", post(documents::rename))
+        .route("/documents/{id}/delete", post(documents::delete))
 }
 
 fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {

@@ -14,6 +14,7 @@ use passerelle_core::CoreError;
 use passerelle_core::doctype::{DocumentType, FieldKind};
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::Page;
+use passerelle_core::replication::OutboxOp;
 use passerelle_core::role::Action;
 use passerelle_http::AppState;
 use serde::Deserialize;
@@ -450,6 +451,13 @@ pub async fn rename(
         ))
     };
     let back = format!("/documents/{id}");
+    if web.page.edge {
+        let op = OutboxOp::Rename {
+            document: id,
+            name: f.name.trim().to_owned(),
+        };
+        return edge_operation(&st, &web, id, op).await;
+    }
     match st
         .app
         .update_document(&web.actor, id, Some(f.name.trim()), Some(folder))
@@ -470,6 +478,13 @@ pub async fn delete(
     web.check_csrf(&f.csrf)?;
     let id = DocumentId::from_uuid(id);
     let dv = st.app.get_document(&web.actor, id).await?;
+    if web.page.edge {
+        let op = OutboxOp::Delete {
+            document: id,
+            base_version: dv.document.current_version,
+        };
+        return edge_operation(&st, &web, id, op).await;
+    }
     match st.app.delete_document(&web.actor, id).await {
         Ok(()) => Ok(see_other(&format!(
             "/spaces/{}?ok=deleted",
@@ -491,6 +506,22 @@ pub async fn restore(
     let id = DocumentId::from_uuid(id);
     match st.app.restore_version(&web.actor, id, n).await {
         Ok(_) => Ok(see_other(&format!("/documents/{id}?ok=restored"))),
+        Err(e) => back_with_error(&format!("/documents/{id}"), &e),
+    }
+}
+
+/// On the edge: records the contractor's operation in the outbox; the
+/// space page shows it pending until the internal node decides.
+async fn edge_operation(
+    st: &AppState,
+    web: &Web,
+    id: DocumentId,
+    op: OutboxOp,
+) -> Result<Response, WebError> {
+    let dv = st.app.get_document(&web.actor, id).await?;
+    let space = dv.document.space;
+    match st.app.edge_operation(&web.actor, space, op).await {
+        Ok(_) => Ok(see_other(&format!("/spaces/{space}?ok=operation_pending"))),
         Err(e) => back_with_error(&format!("/documents/{id}"), &e),
     }
 }

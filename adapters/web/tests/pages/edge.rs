@@ -4,9 +4,11 @@
 
 use axum::http::StatusCode;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
-use passerelle_core::model::{Membership, Principal, PrincipalKind, Space, Visibility};
-use passerelle_core::names::{Login, Slug};
+use passerelle_core::ids::{DocumentId, PrincipalId, Revision, SpaceId};
+use passerelle_core::model::{
+    Document, Membership, Principal, PrincipalKind, Space, Version, Visibility,
+};
+use passerelle_core::names::{DocumentName, Login, Slug};
 use passerelle_core::replication::{ChangeRow, Invitation, OpOutcome};
 use passerelle_core::role::Role;
 use passerelle_core::service::invitation_hash;
@@ -181,4 +183,97 @@ async fn an_upload_shows_pending_until_the_internal_node_decides() {
     page.assert_contains("<span class=\"badge rejected\">Refusée</span>")
         .assert_contains("droits retirés");
     assert!(!page.body.contains("Synchronisation en attente"));
+}
+
+/// A replicated document of `space`, written by `author`.
+async fn document(
+    t: &TestApp,
+    space: SpaceId,
+    author: PrincipalId,
+    name: &str,
+    rev: i64,
+) -> DocumentId {
+    let now = OffsetDateTime::now_utc();
+    let content: passerelle_core::blob::ByteStream = Box::pin(futures::stream::once(async {
+        Ok(bytes::Bytes::from_static(b"plan"))
+    }));
+    let blob = t.app.blobs().put(content, None).await.expect("blob");
+    let d = Document {
+        id: DocumentId::new(),
+        space,
+        folder: None,
+        name: DocumentName::parse(name).expect("name"),
+        doc_type: None,
+        metadata: Default::default(),
+        current_version: 1,
+        created_by: author,
+        created_at: now,
+        updated_at: now,
+        trashed: None,
+        purged: false,
+        revision: Revision(rev),
+    };
+    let v = Version {
+        document: d.id,
+        number: 1,
+        hash: blob.hash,
+        size: blob.size,
+        media_type: "application/pdf".into(),
+        author,
+        comment: String::new(),
+        created_at: now,
+        revision: Revision(rev),
+    };
+    let id = d.id;
+    t.app
+        .apply_changes(
+            space,
+            Revision(rev - 1),
+            Revision(rev),
+            vec![ChangeRow::Document(d), ChangeRow::Version(v)],
+        )
+        .await
+        .expect("document replicated");
+    id
+}
+
+#[tokio::test]
+async fn a_contractor_renames_and_deletes_through_the_outbox() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    let jean = t
+        .app
+        .principal_by_login(&passerelle_core::Actor::System, CONTRACTOR)
+        .await
+        .expect("jean")
+        .id;
+    let own = document(&t, space, jean, "Plan.pdf", 5).await;
+    let agents = document(&t, space, PrincipalId::new(), "CCTP.pdf", 6).await;
+    let page = format!("/documents/{own}");
+    let r = b.get(&page).await;
+    r.assert_contains("action=\"/documents/")
+        .assert_contains("/rename\"");
+    assert!(!r.body.contains("id=\"move-to\"") && !r.body.contains("id=\"meta-form\""));
+    b.post(&format!("{page}/rename"), &[("name", "Plan v2.pdf")])
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    b.submit(&page, &format!("{page}/rename"), &[("name", "Plan v2.pdf")])
+        .await
+        .assert_redirect_to(&format!("/spaces/{space}?ok=operation_pending"));
+    b.get(&format!("/spaces/{space}?ok=operation_pending"))
+        .await
+        .assert_contains("Demande enregistrée")
+        .assert_contains("Renommage en « Plan v2.pdf »")
+        .assert_contains("Synchronisation en attente");
+    b.submit(&page, &format!("{page}/delete"), &[])
+        .await
+        .assert_redirect_to(&format!("/spaces/{space}?ok=operation_pending"));
+    // A collaborator may not delete someone else's document.
+    let other = format!("/documents/{agents}");
+    b.submit(&other, &format!("{other}/delete"), &[])
+        .await
+        .assert_redirect_to(&format!("{other}?err=forbidden"));
+    let ops = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert_eq!(ops.len(), 2, "{ops:?}");
 }
