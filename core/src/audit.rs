@@ -23,10 +23,12 @@ pub struct AuditEvent {
 
 /// Computes the hash of an entry from its fields and its `prev_hash` (its
 /// own `hash` field is ignored). The canonical form is a JSON array (fixed
-/// field order, time as Unix nanoseconds), so the chain does not depend on the
-/// database's formatting.
+/// field order, time as Unix nanoseconds, object keys sorted at every
+/// depth), so the chain depends neither on the database's formatting (a
+/// PostgreSQL `jsonb` reorders keys) nor on how the build orders JSON
+/// objects (serde_json's `preserve_order`, which a dependency may switch on).
 pub fn entry_hash(e: &AuditEntry) -> ContentHash {
-    let canonical = json!([
+    let fields = json!([
         e.seq,
         e.at.unix_timestamp_nanos().to_string(),
         e.actor.map(|a| a.to_string()),
@@ -35,10 +37,44 @@ pub fn entry_hash(e: &AuditEntry) -> ContentHash {
         e.target,
         e.detail,
     ]);
+    let mut canonical = String::new();
+    write_canonical(&fields, &mut canonical);
     let mut h = blake3::Hasher::new();
     h.update(e.prev_hash.as_bytes());
-    h.update(canonical.to_string().as_bytes());
+    h.update(canonical.as_bytes());
     h.finalize().into()
+}
+
+/// Compact JSON with the keys of every object in byte order: what
+/// serde_json prints for a `BTreeMap`-backed `Value`, whatever the build.
+fn write_canonical(v: &Value, out: &mut String) {
+    match v {
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        Value::Object(map) => {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            out.push('{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                write_canonical(value, out);
+            }
+            out.push('}');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
 }
 
 /// Builds the next entry of the chain.
@@ -135,6 +171,44 @@ mod tests {
             out.push(e);
         }
         out
+    }
+
+    #[test]
+    fn the_hash_ignores_the_order_of_object_keys() {
+        // Keys inserted out of order, nested: a build where serde_json keeps
+        // insertion order must hash like one that sorts.
+        let mut inner = serde_json::Map::new();
+        inner.insert("zulu".into(), json!(1));
+        inner.insert("alpha".into(), json!([{"y": 2, "b": "é\"\n"}]));
+        let mut detail = serde_json::Map::new();
+        detail.insert("rows".into(), json!(12));
+        detail.insert("edge".into(), Value::Object(inner));
+        let at = OffsetDateTime::from_unix_timestamp(1_800_000_000).expect("time");
+        let e = chain(
+            None,
+            at,
+            AuditEvent {
+                actor: None,
+                action: "replication.purge",
+                space: None,
+                target: None,
+                detail: Value::Object(detail),
+            },
+        );
+        let mut expected = String::new();
+        write_canonical(
+            &json!([1, "1800000000000000000", null, "replication.purge", null, null,
+                {"edge": {"alpha": [{"b": "é\"\n", "y": 2}], "zulu": 1}, "rows": 12}]),
+            &mut expected,
+        );
+        assert_eq!(
+            expected,
+            r#"[1,"1800000000000000000",null,"replication.purge",null,null,{"edge":{"alpha":[{"b":"é\"\n","y":2}],"zulu":1},"rows":12}]"#
+        );
+        let mut h = blake3::Hasher::new();
+        h.update(GENESIS.as_bytes());
+        h.update(expected.as_bytes());
+        assert_eq!(e.hash, ContentHash::from(h.finalize()));
     }
 
     #[test]
