@@ -88,7 +88,7 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
             id: EDGE_ID.into(),
             endpoint: format!("https://{peer_addr}"),
             server_name: None,
-            public_url: Some(format!("http://{public_addr}")),
+            public_url: Some(edge_url(public_addr)),
         });
     }
     let edge_config = passerelle_edge::Config {
@@ -162,13 +162,34 @@ pub async fn share_and_invite(app: &Passerelle, edge: &DemoEdge) -> anyhow::Resu
     anyhow::bail!("the demo invitation did not reach the edge within 30 s")
 }
 
+/// The demo edge's address for browsers: `localhost`, not `127.0.0.1`.
+/// Cookies are scoped by host, not port: with the same host name, logging
+/// in on one node would replace the other node's session cookie.
+fn edge_url(public: SocketAddr) -> String {
+    format!("http://localhost:{}", public.port())
+}
+
 pub fn print_urls(internal: SocketAddr, edge: &DemoEdge) {
     println!("internal node (agents):      http://{internal}/   (web pages; API under /api/v1)");
     println!(
-        "edge node (contractors):     http://{}/   replication (mTLS) on {}",
-        edge.public, edge.peer
+        "edge node (contractors):     {}/   replication (mTLS) on {}",
+        edge_url(edge.public),
+        edge.peer
     );
     println!(
         "demo contractor on the edge: {CONTRACTOR} / {DEMO_PASSWORD} (space « Construction piscine olympique »)"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_edge_has_its_own_host_name_so_sessions_do_not_collide() {
+        let internal_host = "127.0.0.1";
+        let url = edge_url(EDGE_PUBLIC);
+        assert_eq!(url, "http://localhost:8443");
+        assert!(!url.contains(internal_host));
+    }
 }
