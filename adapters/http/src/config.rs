@@ -32,6 +32,13 @@ pub struct HttpConfig {
     /// `["https://intranet.example.fr"]`. Empty: `'none'` (nobody). Every
     /// other page is never framed.
     pub embed_frame_ancestors: Vec<String>,
+    /// Reverse proxies in front of this node (`["10.0.10.5"]`). A request
+    /// from one of them is attributed to the client its `X-Forwarded-For`
+    /// names (the nearest address that is not itself a listed proxy), so
+    /// that login and invitation throttling counts per client, not per
+    /// proxy. Empty (the default): the header is ignored, since anyone can
+    /// send it.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl HttpConfig {
@@ -62,6 +69,7 @@ impl Default for HttpConfig {
             json_timeout_secs: 30,
             edge_public_urls: BTreeMap::new(),
             embed_frame_ancestors: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }

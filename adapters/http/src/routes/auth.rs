@@ -23,7 +23,7 @@ pub(crate) async fn login(
     parts: Parts,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let address = auth::client_address(&parts);
+    let address = auth::client_address(&parts, &st.config.trusted_proxies);
     let outcome = st
         .app
         .login(&body.login, &body.password, address.as_deref())

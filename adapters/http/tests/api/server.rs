@@ -81,3 +81,45 @@ async fn login_failures_are_throttled_per_client_address_over_tcp() {
     stop.send(()).expect("server alive");
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
 }
+
+/// Behind a trusted reverse proxy, throttling counts per client named in
+/// `X-Forwarded-For`: a locked-out client does not lock out the others who
+/// come through the same proxy.
+#[tokio::test]
+async fn behind_a_trusted_proxy_login_throttling_counts_per_forwarded_client() {
+    let t = TestApp::new().await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(AppState {
+        app: t.app.clone(),
+        config: HttpConfig {
+            trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
+            ..HttpConfig::default()
+        },
+    });
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let attempt = |i: usize, client: &'static str| async move {
+        let body = format!(r#"{{"login":"user{i}","password":"nope nope nope"}}"#);
+        let mut stream = TcpStream::connect(addr).await.expect("connect");
+        let req = format!(
+            "POST /api/v1/auth/login HTTP/1.1\r\nHost: localhost\r\nX-Forwarded-For: {client}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(req.as_bytes()).await.expect("write");
+        let mut reply = String::new();
+        stream.read_to_string(&mut reply).await.expect("read");
+        reply
+    };
+    let mut last = String::new();
+    for i in 0..21 {
+        last = attempt(i, "198.51.100.1").await;
+    }
+    assert!(last.starts_with("HTTP/1.1 429"), "{last}");
+    let other = attempt(100, "198.51.100.2").await;
+    assert!(other.starts_with("HTTP/1.1 401"), "another client is not locked out: {other}");
+    stop.send(()).expect("server alive");
+    let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
+}

@@ -116,7 +116,7 @@ pub async fn login(
     if !form_token_ok(&parts.headers, &form.csrf) {
         return Err(WebError::Csrf);
     }
-    let address = passerelle_http::client_address(&parts);
+    let address = passerelle_http::client_address(&parts, &st.config.trusted_proxies);
     let outcome = match st
         .app
         .login(&form.login, &form.password, address.as_deref())
@@ -281,7 +281,7 @@ pub async fn accept_invitation(
     if !form_token_ok(&parts.headers, &form.csrf) {
         return Err(WebError::Csrf);
     }
-    let address = passerelle_http::client_address(&parts);
+    let address = passerelle_http::client_address(&parts, &st.config.trusted_proxies);
     let key = InvitationThrottle::key(address.as_deref());
     let now = time::OffsetDateTime::now_utc();
     if throttle.0.check(&key, None, now).is_some() {

@@ -58,7 +58,7 @@ pub(crate) async fn accept_invitation(
     parts: Parts,
     Json(body): Json<AcceptInvitationBody>,
 ) -> Result<Json<UserDto>, ApiError> {
-    let address = auth::client_address(&parts);
+    let address = auth::client_address(&parts, &st.config.trusted_proxies);
     let now = OffsetDateTime::now_utc();
     throttle.check(address.as_deref(), now)?;
     match st.app.accept_invitation(&body.secret, &body.password).await {
