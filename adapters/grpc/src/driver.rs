@@ -31,8 +31,9 @@ const BATCH_ROWS: u64 = 2000;
 /// node; it also looks this often, for changes made by another process (a
 /// CLI command beside the server).
 const IDLE: Duration = Duration::from_secs(1);
-/// Blobs pushed at once: small files are bound by round trips and fsyncs,
-/// which overlap; one large blob still streams alone at full speed.
+/// Blobs pushed at once: a small file costs round trips, syscalls and two
+/// fsyncs on the edge, which overlap across pushes; one large blob still
+/// streams alone at full speed.
 const PUSHES_IN_FLIGHT: usize = 16;
 /// Anti-entropy period.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);

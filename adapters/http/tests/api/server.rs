@@ -119,7 +119,10 @@ async fn behind_a_trusted_proxy_login_throttling_counts_per_forwarded_client() {
     }
     assert!(last.starts_with("HTTP/1.1 429"), "{last}");
     let other = attempt(100, "198.51.100.2").await;
-    assert!(other.starts_with("HTTP/1.1 401"), "another client is not locked out: {other}");
+    assert!(
+        other.starts_with("HTTP/1.1 401"),
+        "another client is not locked out: {other}"
+    );
     stop.send(()).expect("server alive");
     let _ = tokio::time::timeout(Duration::from_secs(10), server).await;
 }
