@@ -226,3 +226,37 @@ pub struct Paged<T> {
     pub items: Vec<T>,
     pub total: u64,
 }
+
+/// A language of the interface, as a user's setting ("fr", "en").
+///
+/// Not part of [`Principal`]: accounts are replicated to edges, a setting is
+/// local to the node where the user chose it (each node keeps its own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    Fr,
+    En,
+}
+
+impl Language {
+    pub const ALL: [Language; 2] = [Language::Fr, Language::En];
+
+    /// The ISO 639-1 code, as stored and shown.
+    pub fn code(self) -> &'static str {
+        match self {
+            Language::Fr => "fr",
+            Language::En => "en",
+        }
+    }
+
+    /// `"fr"` or `"en"` exactly; anything else is `None`.
+    pub fn parse(code: &str) -> Option<Language> {
+        Language::ALL.into_iter().find(|l| l.code() == code)
+    }
+}
+
+impl std::fmt::Display for Language {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}

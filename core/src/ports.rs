@@ -17,8 +17,8 @@ use crate::doctype::DocumentType;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
 use crate::model::{
-    ApiToken, AuditEntry, Document, Folder, Membership, Page, Paged, Principal, Session, Space,
-    Version,
+    ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
+    Space, Version,
 };
 use crate::names::Login;
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
@@ -72,6 +72,63 @@ pub struct AuditFilter {
     pub after_seq: i64,
 }
 
+/// What a folder listing sorts its documents by. Ties are broken by name
+/// (case-insensitive), then id, always ascending, so paging is stable.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DocumentSort {
+    /// The case-insensitive name (`DocumentName::unique_key`).
+    #[default]
+    Name,
+    /// Last change (`updated_at`).
+    Date,
+    /// Document type key; untyped documents as the empty key (first).
+    Type,
+    /// Display name of the creator (`created_by`); unknown as empty.
+    Author,
+    /// Number of the current version.
+    Version,
+}
+
+/// Filter and order of a folder's documents, pushed down to the store so
+/// they apply to the whole folder, not to one page of it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DocumentQuery {
+    /// Only names containing this, compared as `unique_key`s (lowercase);
+    /// empty: every name. Use [`DocumentQuery::name_contains`] to set it.
+    name_key_contains: String,
+    /// Only documents of this type key.
+    pub doc_type: Option<String>,
+    pub sort: DocumentSort,
+    /// Reverses the sort key (not the tie-breakers).
+    pub descending: bool,
+}
+
+impl DocumentQuery {
+    /// Filters on a name substring, case-insensitively as names are unique.
+    pub fn name_contains(mut self, needle: &str) -> Self {
+        self.name_key_contains = needle.trim().to_lowercase();
+        self
+    }
+
+    /// Sorts by `sort`, descending or not.
+    pub fn sorted_by(mut self, sort: DocumentSort, descending: bool) -> Self {
+        self.sort = sort;
+        self.descending = descending;
+        self
+    }
+
+    /// Keeps only documents of type `key` (`None`: every type).
+    pub fn of_type(mut self, key: Option<String>) -> Self {
+        self.doc_type = key;
+        self
+    }
+
+    /// The lowercased substring to look for (empty: no name filter).
+    pub fn name_key_contains(&self) -> &str {
+        &self.name_key_contains
+    }
+}
+
 /// One transaction on the metadata store. `save_*` are upserts by primary key.
 /// Lists exclude tombstones unless said otherwise.
 #[async_trait]
@@ -98,6 +155,20 @@ pub trait Tx: Send {
     async fn list_principals(&mut self, page: Page) -> Result<Paged<Principal>, RepoError>;
     async fn save_principal(&mut self, p: &Principal) -> Result<(), RepoError>;
     async fn count_principals(&mut self) -> Result<u64, RepoError>;
+    /// The language a principal chose, `None` when they chose none (or the
+    /// principal is gone: the setting goes with the account). Local to this
+    /// node, never in the change feed.
+    async fn preferred_language(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<Language>, RepoError>;
+    /// Sets (or with `None` clears) a principal's language; idempotent.
+    /// The principal must exist (foreign key, as for sessions).
+    async fn set_preferred_language(
+        &mut self,
+        principal: PrincipalId,
+        language: Option<Language>,
+    ) -> Result<(), RepoError>;
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError>;
     async fn session(&mut self, token_hash: &ContentHash) -> Result<Option<Session>, RepoError>;
@@ -158,6 +229,15 @@ pub trait Tx: Send {
         &mut self,
         space: SpaceId,
         folder: Option<FolderId>,
+        page: Page,
+    ) -> Result<Paged<Document>, RepoError>;
+    /// Live documents directly in `folder` that `query` keeps, in its order;
+    /// `total` counts every match, not only the page.
+    async fn query_documents(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        query: &DocumentQuery,
         page: Page,
     ) -> Result<Paged<Document>, RepoError>;
     /// Documents of a space whose folder is one of `folders` (live or trashed, not purged).

@@ -13,6 +13,7 @@ pub(crate) mod invitation;
 pub(crate) mod membership;
 pub(crate) mod outbox;
 pub(crate) mod principal;
+pub(crate) mod principal_setting;
 pub(crate) mod session;
 pub(crate) mod space;
 pub(crate) mod version;

@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261128_160000_initial;
 mod m20261128_180000_replication;
+mod m20261204_120000_principal_settings;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_160000_initial::Migration),
             Box::new(m20261128_180000_replication::Migration),
+            Box::new(m20261204_120000_principal_settings::Migration),
         ]
     }
 }

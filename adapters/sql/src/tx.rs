@@ -16,11 +16,11 @@ use passerelle_core::ContentHash;
 use passerelle_core::doctype::DocumentType;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
 use passerelle_core::model::{
-    ApiToken, AuditEntry, Document, Folder, Membership, Page, Paged, Principal, Session, Space,
-    Version,
+    ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
+    Space, Version,
 };
 use passerelle_core::names::Login;
-use passerelle_core::ports::{AuditFilter, RepoError, SpaceWithRole, Tx, TxMode};
+use passerelle_core::ports::{AuditFilter, DocumentQuery, RepoError, SpaceWithRole, Tx, TxMode};
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem,
 };
@@ -183,6 +183,19 @@ impl Tx for SqlTx {
     async fn count_principals(&mut self) -> Result<u64, RepoError> {
         accounts::count_principals(&self.txn).await
     }
+    async fn preferred_language(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<Language>, RepoError> {
+        accounts::preferred_language(&self.txn, principal).await
+    }
+    async fn set_preferred_language(
+        &mut self,
+        principal: PrincipalId,
+        language: Option<Language>,
+    ) -> Result<(), RepoError> {
+        accounts::set_preferred_language(self.writable()?, principal, language).await
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         accounts::save_session(self.writable()?, s).await
@@ -282,6 +295,15 @@ impl Tx for SqlTx {
         page: Page,
     ) -> Result<Paged<Document>, RepoError> {
         content::list_documents(&self.txn, space, folder, page).await
+    }
+    async fn query_documents(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        query: &DocumentQuery,
+        page: Page,
+    ) -> Result<Paged<Document>, RepoError> {
+        content::query_documents(&self.txn, space, folder, query, page).await
     }
     async fn documents_in_folders(
         &mut self,

@@ -35,11 +35,11 @@ use crate::doctype::DocumentType;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
 use crate::model::{
-    ApiToken, AuditEntry, Document, Folder, Membership, Page, Paged, Principal, Session, Space,
-    Version,
+    ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
+    Space, Version,
 };
 use crate::names::Login;
-use crate::ports::{AuditFilter, RepoError, Repository, SpaceWithRole, Tx, TxMode};
+use crate::ports::{AuditFilter, DocumentQuery, RepoError, Repository, SpaceWithRole, Tx, TxMode};
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
 
 /// Every table, as the SQL schema has them.
@@ -50,6 +50,8 @@ struct State {
     principals: HashMap<PrincipalId, Principal>,
     sessions: HashMap<ContentHash, Session>,
     tokens: HashMap<TokenId, ApiToken>,
+    /// Languages chosen by principals (table `principal_settings`).
+    languages: HashMap<PrincipalId, Language>,
     spaces: HashMap<SpaceId, Space>,
     memberships: BTreeMap<(SpaceId, PrincipalId), Membership>,
     folders: HashMap<FolderId, Folder>,
@@ -216,6 +218,20 @@ impl Tx for MemTx {
     async fn count_principals(&mut self) -> Result<u64, RepoError> {
         Ok(self.state().principals.len() as u64)
     }
+    async fn preferred_language(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<Language>, RepoError> {
+        Ok(self.state().preferred_language(principal))
+    }
+    async fn set_preferred_language(
+        &mut self,
+        principal: PrincipalId,
+        language: Option<Language>,
+    ) -> Result<(), RepoError> {
+        self.state_mut()?
+            .set_preferred_language(principal, language)
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         self.state_mut()?.save_session(s)
@@ -317,6 +333,15 @@ impl Tx for MemTx {
         page: Page,
     ) -> Result<Paged<Document>, RepoError> {
         Ok(self.state().list_documents(space, folder, page))
+    }
+    async fn query_documents(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        query: &DocumentQuery,
+        page: Page,
+    ) -> Result<Paged<Document>, RepoError> {
+        Ok(self.state().query_documents(space, folder, query, page))
     }
     async fn documents_in_folders(
         &mut self,

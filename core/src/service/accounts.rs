@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{PrincipalId, TokenId};
-use crate::model::{ApiToken, Page, Paged, Principal, PrincipalKind, Session};
+use crate::model::{ApiToken, Language, Page, Paged, Principal, PrincipalKind, Session};
 use crate::names::Login;
 
 use super::access::Fail;
@@ -39,6 +39,9 @@ pub struct LoginOutcome {
 pub struct SessionAuth {
     pub actor: Actor,
     pub csrf: String,
+    /// The language the user chose, if any (read in the same transaction,
+    /// so a page needs no second query to pick its language).
+    pub language: Option<Language>,
 }
 
 /// A new API token; `secret` is shown once and never stored.
@@ -58,6 +61,20 @@ fn random_hex(bytes: usize) -> String {
 /// (no dictionary to guard against, unlike passwords).
 fn token_hash(token: &str) -> ContentHash {
     ContentHash::of(token.as_bytes())
+}
+
+/// A principal's own settings: only that principal (or the CLI).
+fn require_self(actor: &Actor, principal: PrincipalId) -> Result<(), Fail> {
+    match actor {
+        Actor::System => Ok(()),
+        Actor::Principal(p) if p.id == principal => Ok(()),
+        Actor::Principal(_) => Err(Fail::Denied {
+            space: None,
+            target: principal.to_string(),
+            reason: "another user's settings",
+            shown: CoreError::Forbidden("a user changes only their own settings"),
+        }),
+    }
 }
 
 /// Prefix of API tokens, so secret scanners and people recognise them.
@@ -180,6 +197,58 @@ impl Passerelle {
             .principal_by_login(&login)
             .await?
             .ok_or(CoreError::NotFound("user"))
+    }
+
+    /// The language `principal` chose (`None`: none, the interface follows
+    /// the browser). Only the principal itself (or the CLI) may read it.
+    pub async fn preferred_language(
+        &self,
+        actor: &Actor,
+        principal: PrincipalId,
+    ) -> Result<Option<Language>, CoreError> {
+        self.guarded(actor, async {
+            require_self(actor, principal)?;
+            let mut tx = self.read().await?;
+            if tx.principal(principal).await?.is_none() {
+                return Err(CoreError::NotFound("user").into());
+            }
+            Ok::<_, Fail>(tx.preferred_language(principal).await?)
+        })
+        .await
+    }
+
+    /// Sets the language of `principal`'s interface, or clears it with
+    /// `None`. A user sets only their own: anyone else (administrators
+    /// included) is refused and the attempt audited. Idempotent.
+    pub async fn set_preferred_language(
+        &self,
+        actor: &Actor,
+        principal: PrincipalId,
+        language: Option<Language>,
+    ) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            require_self(actor, principal)?;
+            let mut tx = self.write().await?;
+            if tx.principal(principal).await?.is_none() {
+                return Err(CoreError::NotFound("user").into());
+            }
+            if tx.preferred_language(principal).await? == language {
+                return Ok(());
+            }
+            tx.set_preferred_language(principal, language).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "principal.language",
+                None,
+                Some(principal.to_string()),
+                json!({ "language": language.map(Language::code) }),
+            )
+            .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(())
+        })
+        .await
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.
@@ -366,9 +435,11 @@ impl Passerelle {
         if p.disabled {
             return Err(CoreError::Unauthenticated);
         }
+        let language = tx.preferred_language(p.id).await?;
         Ok(SessionAuth {
             actor: Actor::Principal(p),
             csrf: s.csrf,
+            language,
         })
     }
 

@@ -8,7 +8,7 @@ use crate::error::CoreError;
 use crate::ids::{FolderId, SpaceId};
 use crate::model::{Document, Folder, Page, Paged, Trashed};
 use crate::names::DocumentName;
-use crate::ports::Tx;
+use crate::ports::{DocumentQuery, Tx};
 use crate::role::Action;
 
 use super::access::{Access, Fail, Outcome};
@@ -144,6 +144,52 @@ impl Passerelle {
                 folders,
                 documents,
             })
+        })
+        .await
+    }
+
+    /// Lists a folder with its documents filtered and sorted by `query`
+    /// over the whole folder (the store does it), then paged.
+    pub async fn browse_folder(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        query: &DocumentQuery,
+        page: Page,
+    ) -> Result<FolderListing, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            let this = match folder {
+                Some(id) => Some(self.live_folder(&mut tx, space, id).await?),
+                None => None,
+            };
+            let folders = tx.list_folders(space, folder).await?;
+            let documents = tx.query_documents(space, folder, query, page).await?;
+            Ok::<_, Fail>(FolderListing {
+                folder: this,
+                folders,
+                documents,
+            })
+        })
+        .await
+    }
+
+    /// Every live folder of a space (trashed ones and what is under them
+    /// left out), by name: the space's folder tree, for any reader.
+    pub async fn folder_tree(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+    ) -> Result<Vec<Folder>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            // A folder trashed with its parent carries `trashed` itself, so
+            // dropping trashed rows drops whole subtrees.
+            let all = tx.all_folders(space).await?;
+            Ok::<_, Fail>(all.into_iter().filter(|f| f.trashed.is_none()).collect())
         })
         .await
     }

@@ -810,4 +810,129 @@ fn non_admins_cannot_create_accounts_or_types() {
         ));
     });
 }
+#[test]
+fn a_user_sets_only_their_own_language_and_the_session_carries_it() {
+    block_on(async {
+        use crate::model::Language;
+        let (app, _) = app();
+        let alice = agent(&app, "alice", false).await;
+        let root = agent(&app, "root", true).await;
+        let alice_id = alice.id().expect("a principal");
+        let session = app
+            .login("alice", "correct horse battery", None)
+            .await
+            .expect("login");
+        assert_eq!(
+            app.authenticate_session(&session.token)
+                .await
+                .expect("session")
+                .language,
+            None
+        );
+        app.set_preferred_language(&alice, alice_id, Some(Language::En))
+            .await
+            .expect("her own");
+        assert_eq!(
+            app.preferred_language(&alice, alice_id)
+                .await
+                .expect("read"),
+            Some(Language::En)
+        );
+        assert_eq!(
+            app.authenticate_session(&session.token)
+                .await
+                .expect("session")
+                .language,
+            Some(Language::En)
+        );
+        // Nobody else, administrators included, and the attempt is audited.
+        assert!(matches!(
+            app.set_preferred_language(&root, alice_id, Some(Language::Fr))
+                .await,
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            app.preferred_language(&root, alice_id).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        let log = app
+            .global_audit(&Actor::System, Page::new(0, 500))
+            .await
+            .expect("audit");
+        assert!(log.items.iter().any(|e| e.action == "access.denied"
+            && e.target.as_deref() == Some(alice_id.to_string().as_str())));
+        assert!(log.items.iter().any(|e| e.action == "principal.language"));
+        assert_eq!(
+            app.preferred_language(&alice, alice_id)
+                .await
+                .expect("read"),
+            Some(Language::En)
+        );
+        app.set_preferred_language(&alice, alice_id, None)
+            .await
+            .expect("cleared");
+        assert_eq!(
+            app.preferred_language(&alice, alice_id)
+                .await
+                .expect("read"),
+            None
+        );
+    });
+}
+
+#[test]
+fn a_folder_is_browsed_filtered_and_sorted_over_all_its_documents() {
+    block_on(async {
+        use crate::ports::{DocumentQuery, DocumentSort};
+        let (app, _) = app();
+        let boss = agent(&app, "boss", false).await;
+        let s = space(&app, &boss, "finances").await;
+        for name in ["b.txt", "A.txt", "c.pdf"] {
+            upload(&app, &boss, s, name).await.expect("upload");
+        }
+        let q = DocumentQuery::default()
+            .name_contains("TXT")
+            .sorted_by(DocumentSort::Name, true);
+        let l = app
+            .browse_folder(&boss, s, None, &q, Page::new(0, 1))
+            .await
+            .expect("listing");
+        assert_eq!(l.documents.total, 2);
+        assert_eq!(l.documents.items[0].name.as_str(), "b.txt");
+        let stranger = agent(&app, "stranger", false).await;
+        assert!(matches!(
+            app.browse_folder(&stranger, s, None, &q, Page::default())
+                .await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.folder_tree(&stranger, s).await,
+            Err(CoreError::NotFound(_))
+        ));
+        let top = app
+            .create_folder(&boss, s, None, "Marchés")
+            .await
+            .expect("folder");
+        let sub = app
+            .create_folder(&boss, s, Some(top.id), "Lot 1")
+            .await
+            .expect("folder");
+        let gone = app
+            .create_folder(&boss, s, None, "Ancien")
+            .await
+            .expect("folder");
+        app.create_folder(&boss, s, Some(gone.id), "Dessous")
+            .await
+            .expect("folder");
+        app.delete_folder(&boss, gone.id).await.expect("trash");
+        let tree = app.folder_tree(&boss, s).await.expect("tree");
+        let ids: Vec<_> = tree.iter().map(|f| f.id).collect();
+        assert_eq!(
+            ids,
+            [sub.id, top.id],
+            "live folders by name, trashed subtree left out"
+        );
+    });
+}
+
 mod replication;

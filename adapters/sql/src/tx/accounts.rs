@@ -2,7 +2,7 @@
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{PrincipalId, TokenId};
-use passerelle_core::model::{ApiToken, Page, Paged, Principal, Session};
+use passerelle_core::model::{ApiToken, Language, Page, Paged, Principal, Session};
 use passerelle_core::names::Login;
 use passerelle_core::ports::RepoError;
 use sea_orm::{
@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::{all_into, exec_guarded, paginate, upsert};
 use crate::convert::nanos;
-use crate::entity::{api_token, principal, session};
+use crate::entity::{api_token, principal, principal_setting, session};
 use crate::error::{db_error, write_error};
 
 pub(super) async fn principal(
@@ -70,6 +70,32 @@ pub(super) async fn save_principal(
 
 pub(super) async fn count_principals(c: &DatabaseTransaction) -> Result<u64, RepoError> {
     principal::Entity::find().count(c).await.map_err(db_error)
+}
+
+pub(super) async fn preferred_language(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+) -> Result<Option<Language>, RepoError> {
+    let row = principal_setting::Entity::find_by_id(principal.as_uuid())
+        .one(c)
+        .await
+        .map_err(db_error)?;
+    Ok(row.map(|r| r.language()).transpose()?.flatten())
+}
+
+pub(super) async fn set_preferred_language(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+    language: Option<Language>,
+) -> Result<(), RepoError> {
+    let model = principal_setting::Model::from_core(principal, language)
+        .into_active_model()
+        .reset_all();
+    upsert(model)
+        .exec_without_returning(c)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }
 
 pub(super) async fn save_session(c: &DatabaseTransaction, s: &Session) -> Result<(), RepoError> {

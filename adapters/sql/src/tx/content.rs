@@ -8,11 +8,12 @@ use std::collections::HashSet;
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::{Document, Folder, Page, Paged, Version};
-use passerelle_core::ports::RepoError;
-use sea_orm::sea_query::SimpleExpr;
+use passerelle_core::ports::{DocumentQuery, DocumentSort, RepoError};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
+    EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
 };
 
 use super::{IN_CHUNK, all_into, exec_guarded, paginate, upsert};
@@ -116,6 +117,75 @@ pub(super) async fn list_documents(
         .filter(live(document::Column::TrashedAt, document::Column::Purged));
     let total = query.clone().count(c).await.map_err(db_error)?;
     let ordered = query
+        .order_by_asc(document::Column::NameKey)
+        .order_by_asc(document::Column::Id);
+    let rows = paginate(ordered, page).all(c).await.map_err(db_error)?;
+    Ok(Paged {
+        items: all_into(rows, document::Model::into_core)?,
+        total,
+    })
+}
+
+/// `%` and `_` of a user's text taken literally in a `LIKE` pattern.
+fn like_literal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The sort key of a listing as SQL. Text keys compare by code point on
+/// both engines (`COLLATE "C"` on PostgreSQL, SQLite's `BINARY`), NULLs as
+/// the empty string (engines disagree on where NULLs go), as the fake does.
+fn sort_expr(sort: DocumentSort, backend: DbBackend) -> SimpleExpr {
+    let collate = if backend == DbBackend::Postgres {
+        r#" COLLATE "C""#
+    } else {
+        ""
+    };
+    match sort {
+        DocumentSort::Name => Expr::col(document::Column::NameKey).into(),
+        DocumentSort::Date => Expr::col(document::Column::UpdatedAt).into(),
+        DocumentSort::Version => Expr::col(document::Column::CurrentVersion).into(),
+        DocumentSort::Type => Expr::cust(format!("COALESCE(documents.doc_type, ''){collate}")),
+        DocumentSort::Author => Expr::cust(format!(
+            "COALESCE((SELECT p.display_name FROM principals p \
+             WHERE p.id = documents.created_by), ''){collate}"
+        )),
+    }
+}
+
+pub(super) async fn query_documents(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+    folder: Option<FolderId>,
+    query: &DocumentQuery,
+    page: Page,
+) -> Result<Paged<Document>, RepoError> {
+    let needle = query.name_key_contains();
+    let filtered = document::Entity::find()
+        .filter(document::Column::SpaceId.eq(space.as_uuid()))
+        .filter(under(document::Column::FolderId, folder))
+        .filter(live(document::Column::TrashedAt, document::Column::Purged))
+        .apply_if((!needle.is_empty()).then_some(needle), |q, n| {
+            let pattern = format!("%{}%", like_literal(n));
+            q.filter(Expr::col(document::Column::NameKey).like(LikeExpr::new(pattern).escape('\\')))
+        })
+        .apply_if(query.doc_type.clone(), |q, t| {
+            q.filter(document::Column::DocType.eq(t))
+        });
+    let total = filtered.clone().count(c).await.map_err(db_error)?;
+    let direction = if query.descending {
+        Order::Desc
+    } else {
+        Order::Asc
+    };
+    let ordered = filtered
+        .order_by(sort_expr(query.sort, c.get_database_backend()), direction)
         .order_by_asc(document::Column::NameKey)
         .order_by_asc(document::Column::Id);
     let rows = paginate(ordered, page).all(c).await.map_err(db_error)?;

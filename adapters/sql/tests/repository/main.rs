@@ -53,6 +53,7 @@ contract_tests!(
         expired_sessions_are_deleted_and_counted,
         tokens_round_trip_and_are_found_by_hash_or_listed,
         a_duplicate_token_hash_is_a_conflict,
+        a_preferred_language_is_kept_per_principal_cleared_and_needs_the_principal,
         // spaces
         spaces_round_trip_exactly_and_are_found_by_slug,
         saving_a_space_again_overwrites_it,
@@ -65,6 +66,7 @@ contract_tests!(
         folders_round_trip_exactly_including_trash_state,
         documents_round_trip_exactly_including_metadata_and_trash_state,
         live_items_are_listed_by_name_under_their_parent,
+        documents_are_queried_filtered_and_sorted_over_the_whole_folder,
         name_taken_is_case_insensitive_and_ignores_trashed_rows_and_the_exception,
         a_duplicate_live_name_in_a_folder_is_a_conflict,
         the_trash_lists_trashed_but_not_purged_items,

@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use super::{State, missing, paged};
 use crate::hash::ContentHash;
 use crate::ids::{PrincipalId, Revision};
-use crate::model::{ApiToken, AuditEntry, Page, Paged, Principal, Session};
+use crate::model::{ApiToken, AuditEntry, Language, Page, Paged, Principal, Session};
 use crate::names::Login;
 use crate::ports::{AuditFilter, RepoError};
 
@@ -63,6 +63,30 @@ impl State {
             return Err(RepoError::Conflict(format!("login {} is taken", p.login)));
         }
         self.principals.insert(p.id, p.clone());
+        Ok(())
+    }
+
+    /// A purged principal's setting may linger in the map (the purge does
+    /// not know it); like SQL's `ON DELETE CASCADE`, it is not seen.
+    pub(super) fn preferred_language(&self, principal: PrincipalId) -> Option<Language> {
+        self.principals
+            .contains_key(&principal)
+            .then(|| self.languages.get(&principal).copied())
+            .flatten()
+    }
+
+    pub(super) fn set_preferred_language(
+        &mut self,
+        principal: PrincipalId,
+        language: Option<Language>,
+    ) -> Result<(), RepoError> {
+        if !self.principals.contains_key(&principal) {
+            return Err(missing("principal", principal));
+        }
+        match language {
+            Some(l) => self.languages.insert(principal, l),
+            None => self.languages.remove(&principal),
+        };
         Ok(())
     }
 

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use super::{State, missing, paged};
 use crate::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use crate::model::{Document, Folder, Membership, Page, Paged, Space, Version};
-use crate::ports::{RepoError, SpaceWithRole};
+use crate::ports::{DocumentQuery, DocumentSort, RepoError, SpaceWithRole};
 
 fn live_folder(f: &Folder) -> bool {
     f.trashed.is_none() && !f.purged
@@ -23,6 +23,20 @@ fn space_order(s: &Space) -> (String, String, SpaceId) {
 fn sort_folders(mut v: Vec<Folder>) -> Vec<Folder> {
     v.sort_by_cached_key(|f| (f.name.unique_key(), f.id));
     v
+}
+
+/// A sort key of [`State::query_documents`].
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Text(String),
+    Number(i128),
+}
+
+/// One direction for every row of a listing (the variants never meet).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Directed {
+    Asc(SortKey),
+    Desc(std::cmp::Reverse<SortKey>),
 }
 
 fn sort_documents(mut v: Vec<Document>) -> Vec<Document> {
@@ -174,6 +188,48 @@ impl State {
             .cloned()
             .collect();
         paged(sort_documents(v), page)
+    }
+
+    /// As the SQL adapter: filter on `name_key`, sort key in the asked
+    /// direction, then name key and id ascending.
+    pub(super) fn query_documents(
+        &self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+        query: &DocumentQuery,
+        page: Page,
+    ) -> Paged<Document> {
+        let needle = query.name_key_contains();
+        let mut v: Vec<Document> = self
+            .documents
+            .values()
+            .filter(|d| d.space == space && d.folder == folder && live_document(d))
+            .filter(|d| needle.is_empty() || d.name.unique_key().contains(needle))
+            .filter(|d| query.doc_type.is_none() || d.doc_type == query.doc_type)
+            .cloned()
+            .collect();
+        let author = |d: &Document| {
+            self.principals
+                .get(&d.created_by)
+                .map(|p| p.display_name.clone())
+                .unwrap_or_default()
+        };
+        v.sort_by_cached_key(|d| {
+            let primary = match query.sort {
+                DocumentSort::Name => SortKey::Text(d.name.unique_key()),
+                DocumentSort::Date => SortKey::Number(d.updated_at.unix_timestamp_nanos()),
+                DocumentSort::Type => SortKey::Text(d.doc_type.clone().unwrap_or_default()),
+                DocumentSort::Author => SortKey::Text(author(d)),
+                DocumentSort::Version => SortKey::Number(i128::from(d.current_version)),
+            };
+            let primary = if query.descending {
+                Directed::Desc(std::cmp::Reverse(primary))
+            } else {
+                Directed::Asc(primary)
+            };
+            (primary, d.name.unique_key(), d.id)
+        });
+        paged(v, page)
     }
 
     pub(super) fn documents_in_folders(

@@ -2,7 +2,7 @@
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{PrincipalId, Revision, TokenId};
-use passerelle_core::model::{ApiToken, Page, PrincipalKind, Session};
+use passerelle_core::model::{ApiToken, Language, Page, PrincipalKind, Session};
 use passerelle_core::names::Login;
 use passerelle_core::ports::Repository;
 
@@ -257,6 +257,51 @@ pub async fn a_duplicate_token_hash_is_a_conflict(repo: &dyn Repository) -> Outc
     assert_conflict(
         tx.save_token(&token(p.id, "same", T0 + 1)).await,
         "same token hash",
+    );
+    Ok(())
+}
+
+pub async fn a_preferred_language_is_kept_per_principal_cleared_and_needs_the_principal(
+    repo: &dyn Repository,
+) -> Outcome {
+    let marie = agent("m.durand");
+    let zoe = agent("z.lefevre");
+    save(repo, [Row::from(&marie), Row::from(&zoe)]).await?;
+
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.preferred_language(marie.id).await?, None);
+    drop(tx);
+
+    let mut tx = write(repo).await?;
+    tx.set_preferred_language(marie.id, Some(Language::En))
+        .await?;
+    tx.set_preferred_language(zoe.id, Some(Language::Fr))
+        .await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.preferred_language(marie.id).await?, Some(Language::En));
+    assert_eq!(tx.preferred_language(zoe.id).await?, Some(Language::Fr));
+    drop(tx);
+
+    // Overwritten, then cleared; the other principal's setting stays.
+    let mut tx = write(repo).await?;
+    tx.set_preferred_language(marie.id, Some(Language::Fr))
+        .await?;
+    assert_eq!(tx.preferred_language(marie.id).await?, Some(Language::Fr));
+    tx.set_preferred_language(marie.id, None).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.preferred_language(marie.id).await?, None);
+    assert_eq!(tx.preferred_language(zoe.id).await?, Some(Language::Fr));
+    assert_eq!(tx.preferred_language(PrincipalId::new()).await?, None);
+    drop(tx);
+
+    let mut tx = write(repo).await?;
+    assert!(
+        tx.set_preferred_language(PrincipalId::new(), Some(Language::En))
+            .await
+            .is_err(),
+        "a setting needs its principal"
     );
     Ok(())
 }
