@@ -64,6 +64,15 @@ pub enum Resumed {
     Incomplete { kept: u64 },
 }
 
+/// How much of a blob a store holds ([`BlobStore::holdings`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Holding {
+    /// The blob is stored whole, with this size.
+    Stored(u64),
+    /// Not stored: a resumable write kept this many bytes (0 when none).
+    Partial(u64),
+}
+
 /// Content-addressed storage of immutable blobs.
 ///
 /// Contract (checked by `passerelle_blobs::contract` against every store):
@@ -114,6 +123,21 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// How many bytes of the blob `hash` a resumable write has kept so far
     /// (0 when none; the blob's size once it is stored).
     async fn partial_len(&self, hash: &ContentHash) -> Result<u64, BlobError>;
+
+    /// What the store holds of each blob, in the order asked: have/want
+    /// of replication asks for thousands at once. The default asks
+    /// [`BlobStore::size`] and [`BlobStore::partial_len`] blob by blob; a
+    /// store overrides it with one pass.
+    async fn holdings(&self, hashes: &[ContentHash]) -> Result<Vec<Holding>, BlobError> {
+        let mut out = Vec::with_capacity(hashes.len());
+        for hash in hashes {
+            out.push(match self.size(hash).await? {
+                Some(size) => Holding::Stored(size),
+                None => Holding::Partial(self.partial_len(hash).await?),
+            });
+        }
+        Ok(out)
+    }
 
     /// Receives a blob whose name and size are known in advance (a
     /// replication peer sends it), in as many calls as cuts require.

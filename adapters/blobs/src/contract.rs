@@ -12,7 +12,7 @@ use std::ops::Range;
 
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed};
 use passerelle_core::hash::{ContentHash, Hasher};
 
 const MIB: usize = 1 << 20;
@@ -42,6 +42,43 @@ pub async fn run_all(store: &dyn BlobStore) {
     stores_a_known_blob_in_one_resumable_write(store).await;
     refuses_a_resume_out_of_place(store).await;
     discards_a_resumable_write_that_lies(store).await;
+    tells_what_it_holds_of_each_blob(store).await;
+}
+
+/// `holdings` answers for each blob asked, in order: stored whole (with
+/// its size), or the bytes a resumable write kept (0 when none).
+pub async fn tells_what_it_holds_of_each_blob(store: &dyn BlobStore) {
+    let stored = pattern(70_000, 970);
+    let stored = put(store, chunked(&stored, &[MIB]), None).await;
+    let partial = pattern(3 * MIB, 971);
+    let partial_info = info_of(&partial);
+    let kept = MIB + 11;
+    let resumed = store
+        .put_resumable(
+            &partial_info.hash,
+            partial_info.size,
+            0,
+            chunked(&partial[..kept], &[MIB]),
+        )
+        .await
+        .expect("partial write");
+    assert_eq!(resumed, Resumed::Incomplete { kept: kept as u64 });
+    let absent = info_of(&pattern(10, 972)).hash;
+    let asked = [absent, stored.hash, partial_info.hash, stored.hash];
+    assert_eq!(
+        store.holdings(&asked).await.expect("holdings"),
+        vec![
+            Holding::Partial(0),
+            Holding::Stored(stored.size),
+            Holding::Partial(kept as u64),
+            Holding::Stored(stored.size),
+        ]
+    );
+    assert!(store.holdings(&[]).await.expect("none").is_empty());
+    store
+        .discard_partial(&partial_info.hash)
+        .await
+        .expect("discard");
 }
 
 /// `content`, then an error: a sender that went away.
@@ -279,8 +316,12 @@ pub async fn serves_ranges(store: &dyn BlobStore) {
     let size = data.len() as u64;
     let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
     let hash = info.hash;
-    let ranges: [Range<u64>; 7] = [
+    // Around 256 KiB too: a store may read small ranges at once.
+    let ranges: [Range<u64>; 10] = [
         0..1,
+        5..5 + 256 * 1024,
+        5..5 + 256 * 1024 + 1,
+        size - 256 * 1024..size,
         size - 1..size,
         1000..MIB as u64 + 5,
         0..size,

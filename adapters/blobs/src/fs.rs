@@ -26,9 +26,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed};
 use passerelle_core::hash::{ContentHash, Hasher};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 use tracing::{Span, debug, instrument};
 
@@ -156,35 +156,52 @@ impl BlobStore for FsBlobStore {
         hash: &ContentHash,
         range: Option<Range<u64>>,
     ) -> Result<ByteStream, BlobError> {
+        // Open, stat and — for a small range, most documents — read in one
+        // blocking job: replication sends thousands of small blobs, and a
+        // thread hop per step cost more than the bytes.
         let path = self.blob_path(hash);
-        let mut file = tokio::fs::File::open(&path)
+        let hash = *hash;
+        let opened = tokio::task::spawn_blocking(move || open_range(&hash, &path, range))
             .await
-            .map_err(|e| missing_or_storage(hash, "open blob", &path, e))?;
-        let size = file
-            .metadata()
-            .await
-            .map_err(|e| storage("stat blob", &path, e))?
-            .len();
-        let range = range.unwrap_or(0..size);
-        if range.start > range.end || range.end > size {
-            return Err(BlobError::BadRange {
-                start: range.start,
-                end: range.end,
-                size,
-            });
-        }
-        if range.start > 0 {
-            file.seek(SeekFrom::Start(range.start))
-                .await
-                .map_err(|e| storage("seek in blob", &path, e))?;
-        }
-        // The open file keeps the bytes readable even if the blob is deleted
-        // while the stream is being consumed.
-        let reader = file.take(range.end - range.start);
-        Ok(Box::pin(ReaderStream::with_capacity(
-            reader,
-            READ_CHUNK_BYTES,
-        )))
+            .map_err(joined)??;
+        Ok(match opened {
+            Opened::Read(bytes) if bytes.is_empty() => Box::pin(futures::stream::empty()),
+            Opened::Read(bytes) => Box::pin(futures::stream::once(async move { Ok(bytes) })),
+            // The open file keeps the bytes readable even if the blob is
+            // deleted while the stream is being consumed.
+            Opened::File(file, len) => Box::pin(ReaderStream::with_capacity(
+                tokio::fs::File::from_std(file).take(len),
+                READ_CHUNK_BYTES,
+            )),
+        })
+    }
+
+    async fn holdings(&self, hashes: &[ContentHash]) -> Result<Vec<Holding>, BlobError> {
+        // One blocking job for the whole list: two `stat`s at most per blob.
+        let paths: Vec<(PathBuf, PathBuf)> = hashes
+            .iter()
+            .map(|h| (self.blob_path(h), self.partial_path(h)))
+            .collect();
+        tokio::task::spawn_blocking(move || {
+            paths
+                .iter()
+                .map(|(blob, partial)| match std::fs::metadata(blob) {
+                    Ok(meta) => Ok(Holding::Stored(meta.len())),
+                    Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                        match std::fs::metadata(partial) {
+                            Ok(meta) => Ok(Holding::Partial(meta.len())),
+                            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                                Ok(Holding::Partial(0))
+                            }
+                            Err(e) => Err(storage("stat partial blob", partial, e)),
+                        }
+                    }
+                    Err(e) => Err(storage("stat blob", blob, e)),
+                })
+                .collect()
+        })
+        .await
+        .map_err(joined)?
     }
 
     async fn size(&self, hash: &ContentHash) -> Result<Option<u64>, BlobError> {
@@ -307,6 +324,49 @@ impl BlobStore for FsBlobStore {
             .await
             .map_err(joined)?
     }
+}
+
+/// A blob opened for reading: small ranges read at once, larger ones left to
+/// stream from the open file.
+enum Opened {
+    Read(Bytes),
+    File(std::fs::File, u64),
+}
+
+/// Opens `path`, checks `range` against its size and seeks to its start;
+/// reads the range at once when it is at most [`READ_CHUNK_BYTES`]. Blocking.
+fn open_range(
+    hash: &ContentHash,
+    path: &Path,
+    range: Option<Range<u64>>,
+) -> Result<Opened, BlobError> {
+    use std::io::Seek;
+    let mut file =
+        std::fs::File::open(path).map_err(|e| missing_or_storage(hash, "open blob", path, e))?;
+    let size = file
+        .metadata()
+        .map_err(|e| storage("stat blob", path, e))?
+        .len();
+    let range = range.unwrap_or(0..size);
+    if range.start > range.end || range.end > size {
+        return Err(BlobError::BadRange {
+            start: range.start,
+            end: range.end,
+            size,
+        });
+    }
+    if range.start > 0 {
+        file.seek(SeekFrom::Start(range.start))
+            .map_err(|e| storage("seek in blob", path, e))?;
+    }
+    let len = range.end - range.start;
+    if len > READ_CHUNK_BYTES as u64 {
+        return Ok(Opened::File(file, len));
+    }
+    let mut bytes = vec![0; len as usize];
+    file.read_exact(&mut bytes)
+        .map_err(|e| storage("read blob", path, e))?;
+    Ok(Opened::Read(Bytes::from(bytes)))
 }
 
 /// Drains `content` into `sink`, batch by batch, enforcing `limit`; returns

@@ -69,6 +69,7 @@ macro_rules! contract_tests {
             stores_a_known_blob_in_one_resumable_write,
             refuses_a_resume_out_of_place,
             discards_a_resumable_write_that_lies,
+            tells_what_it_holds_of_each_blob,
             run_all,
         );
 

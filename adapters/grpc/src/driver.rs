@@ -31,10 +31,11 @@ const BATCH_ROWS: u64 = 2000;
 /// node; it also looks this often, for changes made by another process (a
 /// CLI command beside the server).
 const IDLE: Duration = Duration::from_secs(1);
-/// Blobs pushed at once: a small file costs round trips, syscalls and two
-/// fsyncs on the edge, which overlap across pushes; one large blob still
-/// streams alone at full speed.
-const PUSHES_IN_FLIGHT: usize = 16;
+/// `PushBlobs` calls at once, each carrying blob after blob. The edge stores
+/// the small ones of each call concurrently (their fsyncs overlap), so a
+/// few calls keep both nodes busy; one large blob streams alone at full
+/// speed.
+const PUSH_STREAMS: usize = 4;
 /// Anti-entropy period.
 const DIGEST_EVERY: Duration = Duration::from_secs(60);
 /// Timeout of unary calls (blob pushes have none: they stream).
@@ -333,7 +334,7 @@ async fn send_space(
             .into_inner()
             .missing;
         let sizes: HashMap<&[u8], u64> = refs.iter().map(|r| (r.hash.as_slice(), r.size)).collect();
-        let mut pushes = Vec::with_capacity(missing.len());
+        let mut wanted = Vec::with_capacity(missing.len());
         for need in &missing {
             let hash = convert::hash("missing.hash", &need.hash)
                 .map_err(|e| LinkError::Invalid(e.to_string()))?;
@@ -343,9 +344,16 @@ async fn send_space(
                     hash.short()
                 ))
             })?;
-            pushes.push(push_blob(app, client.clone(), hash, size, need.have));
+            wanted.push(Wanted {
+                hash,
+                size,
+                from: need.have.min(size),
+            });
         }
-        let mut pushes = futures::stream::iter(pushes).buffer_unordered(PUSHES_IN_FLIGHT);
+        let pushes = spread(wanted, PUSH_STREAMS)
+            .into_iter()
+            .map(|blobs| push_blobs(app, client.clone(), blobs));
+        let mut pushes = futures::stream::iter(pushes).buffer_unordered(PUSH_STREAMS);
         while let Some(pushed) = pushes.next().await {
             pushed?;
         }
@@ -362,78 +370,129 @@ async fn send_space(
     Ok(true)
 }
 
-async fn push_blob(
-    app: &Passerelle,
-    mut client: ReplicationClient<Channel>,
+/// A blob the edge lacks, and where its copy there ends.
+#[derive(Debug, Clone, Copy)]
+struct Wanted {
     hash: ContentHash,
     size: u64,
     from: u64,
+}
+
+/// Splits `blobs` into at most `streams` groups of about the same number of
+/// bytes still to send (largest first, each to the lightest group).
+fn spread(mut blobs: Vec<Wanted>, streams: usize) -> Vec<Vec<Wanted>> {
+    blobs.sort_by_key(|b| std::cmp::Reverse(b.size - b.from));
+    let mut groups: Vec<(u64, Vec<Wanted>)> = Vec::new();
+    for blob in blobs {
+        let left = blob.size - blob.from;
+        if groups.len() < streams.max(1) {
+            groups.push((left, vec![blob]));
+        } else if let Some(lightest) = groups.iter_mut().min_by_key(|(bytes, _)| *bytes) {
+            lightest.0 += left;
+            lightest.1.push(blob);
+        }
+    }
+    groups.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Streams `blobs` one after the other on one `PushBlobs` call, each from
+/// where the edge's copy ends, and checks the edge stored them all.
+async fn push_blobs(
+    app: &Passerelle,
+    mut client: ReplicationClient<Channel>,
+    blobs: Vec<Wanted>,
 ) -> Result<(), LinkError> {
-    let content: ByteStream = app.blobs().get(&hash, Some(from..size)).await?;
-    let hash_bytes = hash.as_bytes().to_vec();
-    // State: the content stream, the next offset, bytes read but not sent,
-    // whether the (possibly empty) first message went out. `unfold` owns it,
-    // so the stream stays `Send` without higher-ranked closures.
-    struct State {
+    let expected = blobs.len();
+    // State: the blobs still to open, the one being sent (its content, next
+    // offset, bytes read but not sent, whether its first message went out).
+    // `unfold` owns it, so the stream stays `Send`.
+    struct Sending {
         content: ByteStream,
+        blob: Wanted,
         offset: u64,
         pending: bytes::Bytes,
         sent_any: bool,
-        hash: Vec<u8>,
-        size: u64,
+    }
+    struct State {
+        app: Passerelle,
+        queue: std::vec::IntoIter<Wanted>,
+        current: Option<Sending>,
     }
     let state = State {
-        content,
-        offset: from,
-        pending: bytes::Bytes::new(),
-        sent_any: false,
-        hash: hash_bytes,
-        size,
+        app: app.clone(),
+        queue: blobs.into_iter(),
+        current: None,
     };
     let chunks = futures::stream::unfold(state, |mut st| async move {
         loop {
-            if !st.pending.is_empty() {
-                let n = st.pending.len().min(CHUNK_BYTES);
-                let data = st.pending.split_to(n);
-                // Only the first chunk names the blob; the edge checks offsets.
+            let Some(cur) = st.current.as_mut() else {
+                let blob = st.queue.next()?;
+                match st
+                    .app
+                    .blobs()
+                    .get(&blob.hash, Some(blob.from..blob.size))
+                    .await
+                {
+                    Ok(content) => {
+                        st.current = Some(Sending {
+                            content,
+                            blob,
+                            offset: blob.from,
+                            pending: bytes::Bytes::new(),
+                            sent_any: false,
+                        });
+                        continue;
+                    }
+                    // Ending the call early leaves the edge's durable
+                    // prefixes; the next pass resumes from them.
+                    Err(e) => {
+                        tracing::error!(error = %e, hash = %blob.hash.short(), "cannot open a blob to send");
+                        return None;
+                    }
+                }
+            };
+            if !cur.pending.is_empty() || (!cur.sent_any && cur.offset == cur.blob.size) {
+                let n = cur.pending.len().min(CHUNK_BYTES);
+                let data = cur.pending.split_to(n);
+                // The first chunk of each blob names it; the edge checks offsets.
                 let chunk = pb::BlobChunk {
-                    hash: if st.sent_any {
+                    hash: if cur.sent_any {
                         Vec::new()
                     } else {
-                        st.hash.clone()
+                        cur.blob.hash.as_bytes().to_vec()
                     },
-                    size: st.size,
-                    offset: st.offset,
+                    size: cur.blob.size,
+                    offset: cur.offset,
                     data,
                 };
-                st.offset += n as u64;
-                st.sent_any = true;
+                cur.offset += n as u64;
+                cur.sent_any = true;
+                if cur.offset == cur.blob.size && cur.pending.is_empty() {
+                    st.current = None;
+                }
                 return Some((chunk, st));
             }
-            match st.content.next().await {
-                Some(Ok(b)) => st.pending = b,
-                // A read error ends the stream early: the edge keeps the
-                // durable prefix and the next pass resumes from it.
+            match cur.content.next().await {
+                Some(Ok(b)) => cur.pending = b,
                 Some(Err(e)) => {
                     tracing::error!(error = %e, "cannot read a blob to send");
                     return None;
                 }
-                None if !st.sent_any => {
-                    // An empty blob (or nothing left) still needs one message.
-                    st.sent_any = true;
-                    let chunk = pb::BlobChunk {
-                        hash: st.hash.clone(),
-                        size: st.size,
-                        offset: st.offset,
-                        data: bytes::Bytes::new(),
-                    };
-                    return Some((chunk, st));
+                // Shorter than its size: the store changed under us.
+                None => {
+                    tracing::error!(hash = %cur.blob.hash.short(), "a blob to send ended early");
+                    return None;
                 }
-                None => return None,
             }
         }
     });
-    client.push_blob(chunks).await?;
+    let stored = client.push_blobs(chunks).await?.into_inner().stored;
+    if stored.len() != expected {
+        return Err(LinkError::Invalid(format!(
+            "the edge stored {} of {expected} blobs pushed",
+            stored.len()
+        )));
+    }
     Ok(())
 }
 
@@ -583,7 +642,54 @@ fn send_probe(app: Passerelle, ch: Channel, cancel: CancellationToken, link: Edg
         cancel.clone(),
     ));
     s(fetch_blob(&app, &mut client, ContentHash::of(b""), 0));
-    s(push_blob(&app, client.clone(), ContentHash::of(b""), 0, 0));
+    s(push_blobs(&app, client.clone(), Vec::new()));
     s(record(&app, "", &cursors, None, true));
     s(down_loop(&app, &link, &mut client, &mut cursors, &cancel));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted(size: u64, from: u64, seed: u8) -> Wanted {
+        Wanted {
+            hash: ContentHash::of(&[seed]),
+            size,
+            from,
+        }
+    }
+
+    #[test]
+    fn spread_balances_the_bytes_left_over_the_streams_and_loses_none() {
+        let mut blobs: Vec<Wanted> = (0..100).map(|i| wanted(64 * 1024, 0, i)).collect();
+        blobs.push(wanted(1 << 30, (1 << 30) - 10, 200)); // 10 bytes left
+        blobs.push(wanted(8 << 20, 0, 201));
+        let groups = spread(blobs.clone(), 4);
+        assert_eq!(groups.len(), 4);
+        let mut all: Vec<_> = groups.iter().flatten().map(|b| b.hash).collect();
+        let mut expected: Vec<_> = blobs.iter().map(|b| b.hash).collect();
+        all.sort_by_key(ContentHash::to_hex);
+        expected.sort_by_key(ContentHash::to_hex);
+        assert_eq!(all, expected, "every blob once");
+        let left: Vec<u64> = groups
+            .iter()
+            .map(|g| g.iter().map(|b| b.size - b.from).sum())
+            .collect();
+        // The 8 MiB blob alone in one group; the small ones over the others.
+        assert!(left.contains(&(8 << 20)), "{left:?}");
+        let small: Vec<u64> = left.into_iter().filter(|l| *l != 8 << 20).collect();
+        let (min, max) = (small.iter().min(), small.iter().max());
+        assert!(
+            max.zip(min)
+                .is_some_and(|(max, min)| max - min <= 64 * 1024 + 10),
+            "{small:?}"
+        );
+    }
+
+    #[test]
+    fn spread_makes_no_more_groups_than_blobs() {
+        assert!(spread(Vec::new(), 4).is_empty());
+        assert_eq!(spread(vec![wanted(5, 0, 1)], 4).len(), 1);
+        assert_eq!(spread(vec![wanted(5, 0, 1), wanted(6, 0, 2)], 0).len(), 1);
+    }
 }

@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Resumed};
+use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Holding, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::{CoreError, Passerelle};
+use passerelle_core::{ContentHash, CoreError, Passerelle};
 use passerelle_proto::PROTOCOL_VERSION;
 use passerelle_proto::v1 as pb;
 use pb::replication_server::Replication;
@@ -119,27 +119,32 @@ impl Replication for EdgeReplication {
         &self,
         request: Request<pb::MissingBlobsRequest>,
     ) -> Result<Response<pb::MissingBlobsResponse>, Status> {
-        let mut missing = Vec::new();
-        for b in request.into_inner().blobs {
-            let hash = convert::hash("blob.hash", &b.hash)
-                .map_err(|e| Status::invalid_argument(e.to_string()))?;
-            if self
-                .blobs()
-                .size(&hash)
-                .await
-                .map_err(|e| status(e.into()))?
-                == Some(b.size)
-            {
-                continue;
-            }
-            let have = self
-                .blobs()
-                .partial_len(&hash)
-                .await
-                .map_err(|e| status(e.into()))?
-                .min(b.size);
-            missing.push(pb::BlobNeed { hash: b.hash, have });
-        }
+        let asked = request.into_inner().blobs;
+        let hashes = asked
+            .iter()
+            .map(|b| convert::hash("blob.hash", &b.hash))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let held = self
+            .blobs()
+            .holdings(&hashes)
+            .await
+            .map_err(|e| status(e.into()))?;
+        let missing = asked
+            .into_iter()
+            .zip(held)
+            .filter_map(|(b, held)| match held {
+                Holding::Stored(size) if size == b.size => None,
+                Holding::Stored(_) => Some(pb::BlobNeed {
+                    hash: b.hash,
+                    have: 0,
+                }),
+                Holding::Partial(kept) => Some(pb::BlobNeed {
+                    have: kept.min(b.size),
+                    hash: b.hash,
+                }),
+            })
+            .collect();
         Ok(Response::new(pb::MissingBlobsResponse { missing }))
     }
 
@@ -152,18 +157,7 @@ impl Replication for EdgeReplication {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("empty blob stream"))?;
-        let hash = convert::hash("blob.hash", &first.hash)
-            .map_err(|e| Status::invalid_argument(e.to_string()))?;
-        let size = first.size;
-        if size > self.app.settings().max_upload_bytes {
-            return Err(Status::resource_exhausted(
-                "blob larger than this edge accepts",
-            ));
-        }
-        let offset = first.offset;
-        if offset > 0 {
-            tracing::info!(hash = %hash.to_hex(), offset, size, "blob transfer resumed");
-        }
+        let (hash, size, offset) = self.announced(&first)?;
         // The chunks as bytes for the store, each checked to follow the
         // previous one; a misplaced chunk ends the content early (the store
         // keeps the valid prefix) and is reported as the sender's fault.
@@ -177,30 +171,48 @@ impl Replication for EdgeReplication {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .take();
-        match resumed {
-            Ok(Resumed::Stored(_)) => Ok(Response::new(pb::PushBlobResponse {
-                hash: hash.as_bytes().to_vec(),
-                size,
-            })),
-            Ok(Resumed::Incomplete { kept }) => Err(fault.unwrap_or_else(|| {
-                // The sender stopped early: the durable prefix waits for a resume.
-                Status::aborted(format!("incomplete blob: {kept} of {size} bytes kept"))
-            })),
-            Err(BlobError::OutOfPlace { kept, .. }) => {
-                Err(Status::failed_precondition(format!("resume at {kept}")))
+        received(resumed, fault, size)?;
+        Ok(Response::new(pb::PushBlobResponse {
+            hash: hash.as_bytes().to_vec(),
+            size,
+        }))
+    }
+
+    async fn push_blobs(
+        &self,
+        request: Request<Streaming<pb::BlobChunk>>,
+    ) -> Result<Response<pb::PushBlobsResponse>, Status> {
+        let mut stream = request.into_inner();
+        let mut stored = Vec::new();
+        // Blobs whole in their first chunk (most documents) are stored
+        // concurrently while the next ones arrive: their fsyncs overlap.
+        let mut whole = tokio::task::JoinSet::new();
+        let received = self
+            .receive_blobs(&mut stream, &mut whole, &mut stored)
+            .await;
+        // Whole blobs in flight end whatever came after them: what is
+        // stored is skipped by the next have/want.
+        let mut failed = received.err();
+        while let Some(done) = whole.join_next().await {
+            match joined_blob(Some(done)) {
+                Ok(blob) => stored.push(blob),
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
             }
-            Err(BlobError::Corrupt { expected, actual }) => {
-                tracing::warn!(expected = %expected.short(), actual = %actual.short(), "pushed blob does not match its hash");
-                Err(Status::data_loss("content does not match its hash"))
-            }
-            Err(BlobError::TooLarge { .. }) => Err(Status::invalid_argument(
-                "more bytes than the blob's announced size",
-            )),
-            Err(BlobError::Busy(_)) => {
-                Err(Status::unavailable("this blob is being received already"))
-            }
-            Err(e) => Err(status(e.into())),
         }
+        if let Some(e) = failed {
+            return Err(e);
+        }
+        Ok(Response::new(pb::PushBlobsResponse {
+            stored: stored
+                .into_iter()
+                .map(|(hash, size)| pb::BlobRef {
+                    hash: hash.as_bytes().to_vec(),
+                    size,
+                })
+                .collect(),
+        }))
     }
 
     async fn apply_changes(
@@ -371,6 +383,177 @@ impl Replication for EdgeReplication {
             .await
             .map_err(status)?;
         Ok(Response::new(pb::AckResponse { acknowledged }))
+    }
+}
+
+/// Whole blobs of one `PushBlobs` stream stored at once.
+const WHOLE_IN_FLIGHT: usize = 16;
+
+/// A blob stored by `PushBlobs`, or why not.
+type StoredBlob = Result<(ContentHash, u64), Status>;
+/// Whole blobs being stored by `PushBlobs`.
+type WholeBlobs = tokio::task::JoinSet<StoredBlob>;
+
+impl EdgeReplication {
+    /// Receives the blobs of a `PushBlobs` stream, one after the other;
+    /// those whole in one chunk are left storing in `whole`.
+    async fn receive_blobs(
+        &self,
+        stream: &mut Streaming<pb::BlobChunk>,
+        whole: &mut WholeBlobs,
+        stored: &mut Vec<(ContentHash, u64)>,
+    ) -> Result<(), Status> {
+        let mut next = stream.message().await?;
+        while let Some(first) = next.take() {
+            let (hash, size, offset) = self.announced(&first)?;
+            if offset + first.data.len() as u64 == size && first.data.len() <= CHUNK_BYTES {
+                while whole.len() >= WHOLE_IN_FLIGHT {
+                    stored.push(joined_blob(whole.join_next().await)?);
+                }
+                let blobs = self.blobs().clone();
+                let data = first.data;
+                whole.spawn(async move {
+                    let content: ByteStream =
+                        Box::pin(futures::stream::once(async move { Ok(data) }));
+                    let resumed = blobs.put_resumable(&hash, size, offset, content).await;
+                    received(resumed, None, size).map(|()| (hash, size))
+                });
+                next = stream.message().await?;
+                continue;
+            }
+            // A blob in several chunks streams to the store while its chunks
+            // arrive; the chunk that names another blob ends it.
+            let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+            let content: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx));
+            let blobs = self.blobs().clone();
+            let put = async move { blobs.put_resumable(&hash, size, offset, content).await };
+            let feed = feed_blob(stream, first, offset, size, tx);
+            tokio::pin!(put, feed);
+            let (resumed, fed) = tokio::select! {
+                resumed = &mut put => match resumed {
+                    // Refused before its last chunk: the call ends now.
+                    Err(e) => return Err(refused(e)),
+                    // Held already, or whole: the rest of its chunks drain.
+                    Ok(r) => (Ok(r), feed.await),
+                },
+                fed = &mut feed => (put.await, fed),
+            };
+            match fed {
+                Ok(following) => {
+                    received(resumed, None, size)?;
+                    stored.push((hash, size));
+                    next = following;
+                }
+                Err(fault) => {
+                    // Held already, yet a later chunk of it was out of place.
+                    received(resumed, Some(fault.clone()), size)?;
+                    stored.push((hash, size));
+                    return Err(fault);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The blob a first chunk names, if this edge takes it.
+    fn announced(&self, first: &pb::BlobChunk) -> Result<(ContentHash, u64, u64), Status> {
+        let hash = convert::hash("blob.hash", &first.hash)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        if first.size > self.app.settings().max_upload_bytes {
+            return Err(Status::resource_exhausted(
+                "blob larger than this edge accepts",
+            ));
+        }
+        if first.offset > 0 {
+            tracing::info!(hash = %hash.to_hex(), offset = first.offset, size = first.size, "blob transfer resumed");
+        }
+        Ok((hash, first.size, first.offset))
+    }
+}
+
+/// The outcome of a resumable write as the sender sees it; `fault` is the
+/// sender's mistake that ended the content early, if any.
+fn received(
+    resumed: Result<Resumed, BlobError>,
+    fault: Option<Status>,
+    size: u64,
+) -> Result<(), Status> {
+    match resumed {
+        Ok(Resumed::Stored(_)) => Ok(()),
+        Ok(Resumed::Incomplete { kept }) => Err(fault.unwrap_or_else(|| {
+            // The sender stopped early: the durable prefix waits for a resume.
+            Status::aborted(format!("incomplete blob: {kept} of {size} bytes kept"))
+        })),
+        Err(e) => Err(refused(e)),
+    }
+}
+
+/// A refused blob write as a gRPC status.
+fn refused(e: BlobError) -> Status {
+    match e {
+        BlobError::OutOfPlace { kept, .. } => {
+            Status::failed_precondition(format!("resume at {kept}"))
+        }
+        BlobError::Corrupt { expected, actual } => {
+            tracing::warn!(expected = %expected.short(), actual = %actual.short(), "pushed blob does not match its hash");
+            Status::data_loss("content does not match its hash")
+        }
+        BlobError::TooLarge { .. } => {
+            Status::invalid_argument("more bytes than the blob's announced size")
+        }
+        BlobError::Busy(_) => Status::unavailable("this blob is being received already"),
+        e => status(e.into()),
+    }
+}
+
+/// A whole blob stored by a task of `PushBlobs`.
+fn joined_blob(done: Option<Result<StoredBlob, tokio::task::JoinError>>) -> StoredBlob {
+    match done {
+        Some(Ok(stored)) => stored,
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "blob write task failed");
+            Err(Status::internal("internal error"))
+        }
+        None => Err(Status::internal("no blob write in flight")),
+    }
+}
+
+/// Sends the data of `first` and of the chunks that follow it on `stream`
+/// (unnamed, or named as `first`) to `tx`, until a chunk names another blob
+/// (returned) or the stream ends
+/// (`None`). A chunk out of place or too large is the sender's fault
+/// (`Err`); a transport error is a cut, passed on to the store, which keeps
+/// the durable prefix. When the store stops reading (it held the blob
+/// already) the rest of the blob's chunks are read and dropped.
+async fn feed_blob(
+    stream: &mut Streaming<pb::BlobChunk>,
+    first: pb::BlobChunk,
+    offset: u64,
+    size: u64,
+    tx: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
+) -> Result<Option<pb::BlobChunk>, Status> {
+    let mut at = offset;
+    let chunk_hash = first.hash.clone();
+    let mut chunk = first;
+    let mut reading = true;
+    loop {
+        let len = chunk.data.len() as u64;
+        if chunk.data.len() > CHUNK_BYTES || chunk.offset != at || at + len > size {
+            return Err(Status::invalid_argument("chunk out of place or too large"));
+        }
+        at += len;
+        if reading && tx.send(Ok(chunk.data)).await.is_err() {
+            reading = false;
+        }
+        chunk = match stream.message().await {
+            Ok(Some(c)) if c.hash.is_empty() || c.hash == chunk_hash => c,
+            Ok(next) => return Ok(next),
+            Err(e) => {
+                tracing::debug!(error = %e, "blob stream cut");
+                let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                return Err(e);
+            }
+        };
     }
 }
 

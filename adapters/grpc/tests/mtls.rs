@@ -479,6 +479,13 @@ impl Replication for HelloOnly {
         Err(Status::unimplemented("test server"))
     }
 
+    async fn push_blobs(
+        &self,
+        _: Request<Streaming<BlobChunk>>,
+    ) -> Result<Response<passerelle_proto::v1::PushBlobsResponse>, Status> {
+        Err(Status::unimplemented("test server"))
+    }
+
     async fn apply_changes(&self, _: Request<ChangeBatch>) -> Result<Response<ApplyAck>, Status> {
         Err(Status::unimplemented("test server"))
     }

@@ -231,3 +231,184 @@ async fn more_bytes_than_announced_or_than_the_edge_accepts_are_refused() -> any
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     Ok(())
 }
+
+// ------------------------------------------------------------ PushBlobs
+
+async fn push_many(
+    edge: &mut Edge,
+    chunks: Vec<pb::BlobChunk>,
+) -> Result<Vec<ContentHash>, Status> {
+    let stored = edge
+        .client
+        .push_blobs(futures::stream::iter(chunks))
+        .await?
+        .into_inner()
+        .stored;
+    Ok(stored
+        .iter()
+        .map(|b| ContentHash::from_bytes(b.hash.as_slice().try_into().expect("32 bytes")))
+        .collect())
+}
+
+/// Chunks as the internal node sends them: only the first names the blob.
+fn unnamed(mut chunks: Vec<pb::BlobChunk>) -> Vec<pb::BlobChunk> {
+    for c in chunks.iter_mut().skip(1) {
+        c.hash.clear();
+    }
+    chunks
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_blobs_on_one_stream_are_each_stored_whole() -> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let contents = [
+        data(64 * 1024, 10),
+        data((2 << 20) + 7, 11), // three chunks, named on the first only
+        Vec::new(),              // an empty blob: one empty chunk
+        data(1 << 20, 12),       // exactly one full chunk
+        data(3 << 20, 13),       // three chunks, each named
+        data(10, 14),
+    ];
+    let mut stream = Vec::new();
+    for (i, c) in contents.iter().enumerate() {
+        let hash = ContentHash::of(c);
+        let mut cs = chunks(&hash, c, 0, 1 << 20);
+        if cs.is_empty() {
+            cs.push(pb::BlobChunk {
+                hash: hash.as_bytes().to_vec(),
+                size: 0,
+                offset: 0,
+                data: Bytes::new(),
+            });
+        }
+        stream.extend(if i == 4 { cs } else { unnamed(cs) });
+    }
+    let mut stored = push_many(&mut edge, stream).await?;
+    let mut expected: Vec<_> = contents.iter().map(|c| ContentHash::of(c)).collect();
+    stored.sort_by_key(|h| h.to_hex());
+    expected.sort_by_key(|h| h.to_hex());
+    assert_eq!(stored, expected, "the response lists every blob");
+    for c in &contents {
+        let hash = ContentHash::of(c);
+        assert_eq!(edge.blobs.size(&hash).await?, Some(c.len() as u64));
+        edge.blobs.verify(&hash).await?;
+        assert_eq!(have(&mut edge, &hash, c.len() as u64).await?, None);
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_the_edge_holds_already_is_drained_and_the_next_ones_stored() -> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let held = data(3 << 20, 20);
+    let held_hash = ContentHash::of(&held);
+    push(&mut edge, chunks(&held_hash, &held, 0, 1 << 20)).await?;
+    let after = data(5000, 21);
+    let after_hash = ContentHash::of(&after);
+    let mut stream = unnamed(chunks(&held_hash, &held, 0, 1 << 20));
+    stream.extend(chunks(&after_hash, &after, 0, 1 << 20));
+    let stored = push_many(&mut edge, stream).await?;
+    assert_eq!(stored.len(), 2, "{stored:?}");
+    assert_eq!(
+        edge.blobs.size(&after_hash).await?,
+        Some(after.len() as u64)
+    );
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lie_among_many_ends_the_stream_and_keeps_nothing_of_it() -> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let first = data(4000, 30);
+    let first_hash = ContentHash::of(&first);
+    let lie = data(4000, 31);
+    let claimed = ContentHash::of(b"not these bytes");
+    let mut stream = chunks(&first_hash, &first, 0, 1 << 20);
+    stream.extend(chunks(&claimed, &lie, 0, 1 << 20));
+    let refused = push_many(&mut edge, stream).await.expect_err("lie");
+    assert_eq!(refused.code(), Code::DataLoss, "{refused:?}");
+    assert_eq!(edge.blobs.size(&claimed).await?, None);
+    assert_eq!(have(&mut edge, &claimed, 4000).await?, Some(0));
+    // The honest blob before it is stored: the next have/want skips it.
+    assert_eq!(have(&mut edge, &first_hash, 4000).await?, None);
+
+    // The same lie in a blob of several chunks.
+    let big_lie = data(2 << 20, 32);
+    let refused = push_many(&mut edge, unnamed(chunks(&claimed, &big_lie, 0, 1 << 20)))
+        .await
+        .expect_err("lie in chunks");
+    assert_eq!(refused.code(), Code::DataLoss, "{refused:?}");
+    assert_eq!(edge.blobs.size(&claimed).await?, None);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gap_among_many_is_refused_keeping_the_prefix_and_nothing_after() -> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let content = data(3 << 20, 40);
+    let hash = ContentHash::of(&content);
+    let mut stream = unnamed(chunks(&hash, &content, 0, 1 << 20));
+    stream.remove(1);
+    let next = data(100, 41);
+    let next_hash = ContentHash::of(&next);
+    stream.extend(chunks(&next_hash, &next, 0, 1 << 20));
+    let refused = push_many(&mut edge, stream).await.expect_err("gap");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert_eq!(have(&mut edge, &hash, 3 << 20).await?, Some(1 << 20));
+    assert_eq!(
+        edge.blobs.size(&next_hash).await?,
+        None,
+        "nothing after the fault"
+    );
+
+    // The next stream resumes the cut blob where its prefix ends.
+    let mut stream = unnamed(chunks(&hash, &content, 1 << 20, 1 << 20));
+    stream.extend(chunks(&next_hash, &next, 0, 1 << 20));
+    assert_eq!(push_many(&mut edge, stream).await?.len(), 2);
+    edge.blobs.verify(&hash).await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn many_blobs_refuse_what_one_refuses() -> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let content = data(10_000, 50);
+    let hash = ContentHash::of(&content);
+    // More bytes than announced.
+    let mut over = unnamed(chunks(&hash, &content, 0, 4_000));
+    over[0].size = 9_000;
+    for c in &mut over {
+        c.size = 9_000;
+    }
+    let refused = push_many(&mut edge, over)
+        .await
+        .expect_err("too many bytes");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    // Over the edge's limit.
+    let mut huge = chunks(&hash, &content, 0, 10_000);
+    huge[0].size = LIMIT + 1;
+    let refused = push_many(&mut edge, huge)
+        .await
+        .expect_err("over the limit");
+    assert_eq!(refused.code(), Code::ResourceExhausted, "{refused:?}");
+    // A chunk over 1 MiB, even when it is the whole blob.
+    let big = data((1 << 20) + 1, 51);
+    let big_hash = ContentHash::of(&big);
+    let refused = push_many(&mut edge, chunks(&big_hash, &big, 0, 2 << 20))
+        .await
+        .expect_err("chunk too big");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert_eq!(edge.blobs.size(&big_hash).await?, None);
+    // A bad name; an empty stream stores nothing and says so.
+    let bad = vec![pb::BlobChunk {
+        hash: vec![9; 5],
+        size: 1,
+        offset: 0,
+        data: Bytes::from_static(b"x"),
+    }];
+    let refused = push_many(&mut edge, bad).await.expect_err("bad hash");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(push_many(&mut edge, Vec::new()).await?.is_empty());
+    assert_eq!(edge.blobs.size(&hash).await?, None);
+    Ok(())
+}
