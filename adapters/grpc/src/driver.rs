@@ -322,13 +322,15 @@ async fn send_space(
         }
     }
     if !refs.is_empty() {
-        // Known to the edge from now on, even before its first batch lands:
-        // an un-share meanwhile then orders a purge, which also removes the
-        // partial blobs a cut transfer left.
+        // Known to the edge from now on, even before its first batch lands
+        // (here, and on the edge, which records it and names it in the next
+        // Hello): an un-share meanwhile then orders a purge, which also
+        // removes the partial blobs a cut transfer left, after a restart too.
         cursors.entry(space).or_insert(Revision::ZERO);
         let missing = client
             .missing_blobs(timed(pb::MissingBlobsRequest {
                 blobs: refs.clone(),
+                space: space.to_string(),
             }))
             .await?
             .into_inner()

@@ -119,7 +119,12 @@ impl Replication for EdgeReplication {
         &self,
         request: Request<pb::MissingBlobsRequest>,
     ) -> Result<Response<pb::MissingBlobsResponse>, Status> {
-        let asked = request.into_inner().blobs;
+        let request = request.into_inner();
+        if !request.space.is_empty() {
+            let space = space_id(&request.space)?;
+            self.app.begin_space(space).await.map_err(status)?;
+        }
+        let asked = request.blobs;
         let hashes = asked
             .iter()
             .map(|b| convert::hash("blob.hash", &b.hash))

@@ -105,6 +105,7 @@ async fn have(edge: &mut Edge, hash: &ContentHash, size: u64) -> anyhow::Result<
                 hash: hash.as_bytes().to_vec(),
                 size,
             }],
+            space: String::new(),
         })
         .await?
         .into_inner()
@@ -410,5 +411,66 @@ async fn many_blobs_refuse_what_one_refuses() -> anyhow::Result<()> {
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     assert!(push_many(&mut edge, Vec::new()).await?.is_empty());
     assert_eq!(edge.blobs.size(&hash).await?, None);
+    Ok(())
+}
+
+// ------------------------------------------------- spaces started by have/want
+
+async fn hello_cursors(edge: &mut Edge) -> anyhow::Result<std::collections::HashMap<String, i64>> {
+    Ok(edge
+        .client
+        .hello(pb::HelloRequest {
+            internal_node_id: "internal-1".into(),
+            protocol_version: passerelle_proto::PROTOCOL_VERSION,
+        })
+        .await?
+        .into_inner()
+        .cursors)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_space_whose_blobs_were_asked_is_held_and_its_purge_drops_the_partials()
+-> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let space = passerelle_core::ids::SpaceId::new().to_string();
+    let content = data(3 << 20, 60);
+    let hash = ContentHash::of(&content);
+    let ask = pb::MissingBlobsRequest {
+        blobs: vec![pb::BlobRef {
+            hash: hash.as_bytes().to_vec(),
+            size: content.len() as u64,
+        }],
+        space: space.clone(),
+    };
+    assert!(hello_cursors(&mut edge).await?.is_empty());
+    edge.client.missing_blobs(ask.clone()).await?;
+    edge.client.missing_blobs(ask).await?; // idempotent
+    // The link restarts here: the new Hello still names the space.
+    assert_eq!(hello_cursors(&mut edge).await?.get(&space), Some(&0));
+    let mut cut = unnamed(chunks(&hash, &content, 0, 1 << 20));
+    cut.truncate(1);
+    push_many(&mut edge, cut).await.expect_err("cut");
+    assert_eq!(edge.blobs.partials().await?, vec![(hash, 1 << 20)]);
+    // Un-shared meanwhile: the purge the link orders leaves nothing.
+    let receipt = edge
+        .client
+        .purge_space(pb::PurgeRequest {
+            space: space.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(receipt.blobs_removed, 1, "{receipt:?}");
+    assert!(edge.blobs.partials().await?.is_empty());
+    assert!(hello_cursors(&mut edge).await?.is_empty());
+
+    let bad = edge
+        .client
+        .missing_blobs(pb::MissingBlobsRequest {
+            blobs: Vec::new(),
+            space: "../../etc".into(),
+        })
+        .await
+        .expect_err("not a space id");
+    assert_eq!(bad.code(), Code::InvalidArgument, "{bad:?}");
     Ok(())
 }

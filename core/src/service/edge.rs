@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::blob::{BlobError, BlobInfo, ByteStream};
+use crate::blob::{BlobError, BlobInfo, ByteStream, Holding};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, Revision, SpaceId};
@@ -88,13 +88,20 @@ impl Passerelle {
         to: Revision,
         rows: Vec<ChangeRow>,
     ) -> Result<Revision, CoreError> {
-        for row in &rows {
-            if let ChangeRow::Version(v) = row
-                && self.blobs.size(&v.hash).await? != Some(v.size)
-            {
+        let versions: Vec<(ContentHash, u64)> = rows
+            .iter()
+            .filter_map(|r| match r {
+                ChangeRow::Version(v) => Some((v.hash, v.size)),
+                _ => None,
+            })
+            .collect();
+        let hashes: Vec<ContentHash> = versions.iter().map(|(h, _)| *h).collect();
+        let held = self.blobs.holdings(&hashes).await?;
+        for ((hash, size), held) in versions.iter().zip(held) {
+            if held != Holding::Stored(*size) {
                 return Err(CoreError::conflict(
                     "blob_missing",
-                    format!("blob {} of a version is not here", v.hash.short()),
+                    format!("blob {} of a version is not here", hash.short()),
                 ));
             }
         }
@@ -665,5 +672,22 @@ impl Passerelle {
     /// Last revision applied per space held here (edge; sent in `Hello`).
     pub async fn cursors(&self) -> Result<Vec<(SpaceId, Revision)>, CoreError> {
         Ok(self.read().await?.cursors().await?)
+    }
+
+    /// Records that the internal node started sending `space` (edge): it
+    /// is held from now on, at cursor 0 until a first batch lands, so the
+    /// edge's `Hello` names it and an un-share purges it, partial blobs
+    /// included, even after the link restarted. Idempotent.
+    pub async fn begin_space(&self, space: SpaceId) -> Result<(), CoreError> {
+        if self.cursors().await?.iter().any(|(s, _)| *s == space) {
+            return Ok(());
+        }
+        let mut tx = self.write().await?;
+        if !tx.cursors().await?.iter().any(|(s, _)| *s == space) {
+            tx.set_cursor(space, Revision::ZERO).await?;
+        }
+        self.commit(tx).await?;
+        tracing::debug!(%space, "shared space started");
+        Ok(())
     }
 }

@@ -795,3 +795,107 @@ fn a_contractor_is_never_invited_as_a_manager() {
         ));
     });
 }
+
+#[test]
+fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
+    block_on(async {
+        let internal = node(&["edge-1"]);
+        let edge = node(&[]);
+        let manager = agent(&internal.app, "marie").await;
+        let space = internal
+            .app
+            .create_space(
+                &manager,
+                NewSpace {
+                    slug: "voirie".into(),
+                    title: "Voirie".into(),
+                    description: String::new(),
+                    domain: "Voirie".into(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await
+            .expect("space")
+            .space
+            .id;
+        for name in ["plan.txt", "devis.txt"] {
+            internal
+                .app
+                .upload(
+                    &manager,
+                    NewDocument {
+                        space,
+                        name: name.into(),
+                        ..NewDocument::default()
+                    },
+                    content(name),
+                )
+                .await
+                .expect("doc");
+        }
+        internal
+            .app
+            .share_space(&manager, space, "edge-1")
+            .await
+            .expect("share");
+        // Started: held at cursor 0 before any batch, once however often.
+        edge.app.begin_space(space).await.expect("begin");
+        edge.app.begin_space(space).await.expect("begin again");
+        assert_eq!(
+            edge.app.cursors().await.expect("cursors"),
+            vec![(space, Revision::ZERO)]
+        );
+        let feed = internal
+            .app
+            .feed(space, Revision::ZERO, 1000)
+            .await
+            .expect("feed");
+        let hashes: Vec<_> = feed
+            .rows
+            .iter()
+            .filter_map(|r| match r {
+                ChangeRow::Version(v) => Some(v.hash),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(hashes.len(), 2);
+        // One blob whole, the other only begun: refused, nothing applied.
+        copy_blob(&internal.blobs, &edge.blobs, &hashes[0]).await;
+        let half: ByteStream = Box::pin(futures::stream::iter([Ok(Bytes::from_static(b"dev"))]));
+        let size = internal
+            .blobs
+            .size(&hashes[1])
+            .await
+            .expect("size")
+            .expect("stored");
+        edge.blobs
+            .put_resumable(&hashes[1], size, 0, half)
+            .await
+            .expect("partial");
+        let refused = edge
+            .app
+            .apply_changes(space, Revision::ZERO, feed.through, feed.rows.clone())
+            .await
+            .expect_err("a blob is missing");
+        assert!(
+            matches!(&refused, CoreError::Conflict { code, .. } if *code == "blob_missing"),
+            "{refused:?}"
+        );
+        assert_eq!(
+            edge.app.cursors().await.expect("cursors"),
+            vec![(space, Revision::ZERO)]
+        );
+        edge.blobs
+            .discard_partial(&hashes[1])
+            .await
+            .expect("discard");
+        copy_blob(&internal.blobs, &edge.blobs, &hashes[1]).await;
+        let cursor = edge
+            .app
+            .apply_changes(space, Revision::ZERO, feed.through, feed.rows)
+            .await
+            .expect("applied");
+        assert_eq!(cursor, feed.through);
+    });
+}
