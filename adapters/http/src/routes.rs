@@ -50,6 +50,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
+    ("PATCH", "/api/v1/auth/me"),
     ("GET", "/api/v1/spaces"),
     ("POST", "/api/v1/spaces"),
     ("GET", "/api/v1/spaces/{id}"),
@@ -178,7 +179,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
+        .routes(routes!(auth::me, auth::update_me))
         .routes(routes!(spaces::list_spaces, spaces::create_space))
         .routes(routes!(spaces::get_space, spaces::update_space))
         .routes(routes!(spaces::archive_space))

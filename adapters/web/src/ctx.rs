@@ -137,7 +137,7 @@ impl FromRequestParts<AppState> for Web {
         let Actor::Principal(me) = session.actor.clone() else {
             return Err(login());
         };
-        let mut page = PageCtx::new(parts, Lang::of(&parts.headers));
+        let mut page = PageCtx::new(parts, Lang::of_user(session.language, &parts.headers));
         page.csrf = session.csrf;
         page.user = Some(UserCtx {
             name: me.display_name.clone(),

@@ -1,6 +1,8 @@
 //! The message catalogues (French by default, English) and the choice of
-//! language for a request: the `passerelle_lang` cookie (the user's
-//! setting, chosen in the page footer), else `Accept-Language`, else French.
+//! language for a request: the language saved on the user's account (chosen
+//! in the page footer while logged in), else the `passerelle_lang` cookie
+//! (the same choice made before logging in, on the login page), else
+//! `Accept-Language`, else French.
 
 use std::collections::HashMap;
 use std::sync::LazyLock;
@@ -38,6 +40,12 @@ impl Lang {
             "en" => Some(Lang::En),
             _ => None,
         }
+    }
+
+    /// The language of a logged-in user's request: their setting, else as
+    /// [`Lang::of`].
+    pub fn of_user(setting: Option<passerelle_core::model::Language>, headers: &HeaderMap) -> Lang {
+        setting.map(Lang::from).unwrap_or_else(|| Lang::of(headers))
     }
 
     /// The language of a request: cookie, then `Accept-Language` (by
@@ -82,6 +90,24 @@ fn accept_language(headers: &HeaderMap) -> Option<Lang> {
         }
     }
     best.map(|(_, l)| l)
+}
+
+impl From<passerelle_core::model::Language> for Lang {
+    fn from(l: passerelle_core::model::Language) -> Self {
+        match l {
+            passerelle_core::model::Language::Fr => Lang::Fr,
+            passerelle_core::model::Language::En => Lang::En,
+        }
+    }
+}
+
+impl From<Lang> for passerelle_core::model::Language {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::Fr => passerelle_core::model::Language::Fr,
+            Lang::En => passerelle_core::model::Language::En,
+        }
+    }
 }
 
 /// `key = text` lines; `#` starts a comment line.

@@ -36,7 +36,7 @@ use axum::{Extension, Router};
 use passerelle_http::AppState;
 
 use ctx::Node;
-use pages::{admin, auth, documents, manage, settings, spaces};
+use pages::{admin, auth, documents, manage, settings, spaces, types};
 
 /// Largest form body (forms carry names and metadata, never content).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -82,7 +82,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/audit", get(admin::global_audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}/{action}", post(admin::set_user_state))
-        .route("/admin/types", get(admin::types));
+        .route("/admin/types", get(types::types).post(types::create))
+        .route("/admin/types/new", get(types::new_form))
+        .route("/admin/types/{key}", post(types::save))
+        .route("/admin/types/{key}/edit", get(types::edit_form));
     finish(pages, state, Node::Internal)
 }
 

@@ -6,4 +6,5 @@ pub mod documents;
 pub mod manage;
 pub mod settings;
 pub mod spaces;
+pub mod types;
 pub mod view;

@@ -1,12 +1,12 @@
 //! Sessions, users and API tokens.
 
-use passerelle_core::model::{ApiToken, Principal};
+use passerelle_core::model::{ApiToken, Language, Principal};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::PrincipalKindDto;
+use super::{PrincipalKindDto, double_option};
 
 /// `POST /auth/login`.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -30,9 +30,48 @@ pub struct LoginResponse {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct MeResponse {
     pub user: UserDto,
+    /// The interface language the user chose on this node; `null`: none
+    /// (pages follow the browser's `Accept-Language`).
+    pub language: Option<LanguageDto>,
     /// The session's CSRF token (absent for bearer tokens).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
+}
+
+/// A language of the interface.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum LanguageDto {
+    Fr,
+    En,
+}
+
+impl From<Language> for LanguageDto {
+    fn from(l: Language) -> Self {
+        match l {
+            Language::Fr => LanguageDto::Fr,
+            Language::En => LanguageDto::En,
+        }
+    }
+}
+
+impl From<LanguageDto> for Language {
+    fn from(l: LanguageDto) -> Self {
+        match l {
+            LanguageDto::Fr => Language::Fr,
+            LanguageDto::En => Language::En,
+        }
+    }
+}
+
+/// `PATCH /auth/me`: the caller's own settings. An absent field is kept.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MePatch {
+    /// `"fr"`, `"en"`, or `null` to follow the browser again.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<LanguageDto>, nullable)]
+    pub language: Option<Option<LanguageDto>>,
 }
 
 /// An account, as the API shows it (never its password hash).

@@ -9,7 +9,7 @@ use passerelle_core::{Actor, CoreError};
 use super::Problems;
 use crate::AppState;
 use crate::auth::{self, Credentials};
-use crate::dto::{LoginBody, LoginResponse, MeResponse, UserDto};
+use crate::dto::{LoginBody, LoginResponse, MePatch, MeResponse, UserDto};
 use crate::extract::Json;
 use crate::problem::ApiError;
 
@@ -82,11 +82,44 @@ pub(crate) async fn me(
     headers: HeaderMap,
 ) -> Result<Json<MeResponse>, ApiError> {
     let Credentials { actor, csrf } = auth::authenticate(&Method::GET, &headers, &st).await?;
-    let Actor::Principal(p) = actor else {
+    let Actor::Principal(p) = actor.clone() else {
         return Err(ApiError::unauthenticated());
     };
+    me_response(&st, &actor, p, csrf).await
+}
+
+async fn me_response(
+    st: &AppState,
+    actor: &Actor,
+    p: passerelle_core::model::Principal,
+    csrf: Option<String>,
+) -> Result<Json<MeResponse>, ApiError> {
+    let language = st.app.preferred_language(actor, p.id).await?;
     Ok(Json(MeResponse {
         user: UserDto::from(&p),
+        language: language.map(Into::into),
         csrf_token: csrf,
     }))
+}
+
+/// Changes the caller's own settings (the interface language: kept on this
+/// node's account, used by the pages of every browser the user logs in
+/// from). Nobody changes another user's settings here.
+#[utoipa::path(patch, path = "/auth/me", tag = "auth", request_body = MePatch,
+    responses((status = 200, body = MeResponse), Problems))]
+pub(crate) async fn update_me(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    Json(body): Json<MePatch>,
+) -> Result<Json<MeResponse>, ApiError> {
+    let Credentials { actor, csrf } = auth::authenticate(&Method::PATCH, &headers, &st).await?;
+    let Actor::Principal(p) = actor.clone() else {
+        return Err(ApiError::unauthenticated());
+    };
+    if let Some(language) = body.language {
+        st.app
+            .set_preferred_language(&actor, p.id, language.map(Into::into))
+            .await?;
+    }
+    me_response(&st, &actor, p, csrf).await
 }

@@ -34,6 +34,7 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
+    ("PATCH", "/api/v1/auth/me"),
     ("POST", "/api/v1/invitations/accept"),
     ("GET", "/api/v1/spaces"),
     ("GET", "/api/v1/spaces/{id}"),
@@ -78,7 +79,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(auth::login))
         .routes(routes!(auth::logout))
-        .routes(routes!(auth::me))
+        .routes(routes!(auth::me, auth::update_me))
         .routes(routes!(invitations::accept_invitation))
         .routes(routes!(spaces::list_spaces))
         .routes(routes!(spaces::get_space))

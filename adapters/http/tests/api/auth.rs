@@ -3,7 +3,7 @@
 use axum::http::{Method, StatusCode, header};
 use passerelle_core::CoreSettings;
 use passerelle_http::HttpConfig;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
@@ -285,4 +285,60 @@ async fn repeated_failed_logins_are_throttled_with_retry_after() {
         .parse()
         .expect("Retry-After seconds");
     assert!(retry > 0);
+}
+
+#[tokio::test]
+async fn the_caller_sets_their_own_language_with_patch_me_and_csrf() {
+    let t = TestApp::new().await;
+    let s = t.user("alice").await;
+    let me = t
+        .send(with_session(empty(Method::GET, "/api/v1/auth/me"), &s))
+        .await;
+    assert_eq!(me.json()["language"], Value::Null);
+    let set = t
+        .send(with_session(
+            json(Method::PATCH, "/api/v1/auth/me", &json!({"language": "en"})),
+            &s,
+        ))
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{:?}", set.body);
+    assert_eq!(set.json()["language"], "en");
+    // Kept on the account: a new session sees it.
+    let other = t.login("alice").await;
+    let me = t
+        .send(with_session(empty(Method::GET, "/api/v1/auth/me"), &other))
+        .await;
+    assert_eq!(me.json()["language"], "en");
+    // An absent field keeps it; an unknown language or field is refused.
+    let kept = t
+        .send(with_session(
+            json(Method::PATCH, "/api/v1/auth/me", &json!({})),
+            &s,
+        ))
+        .await;
+    assert_eq!(kept.json()["language"], "en");
+    for bad in [json!({"language": "de"}), json!({"lang": "fr"})] {
+        let r = t
+            .send(with_session(
+                json(Method::PATCH, "/api/v1/auth/me", &bad),
+                &s,
+            ))
+            .await;
+        assert!(r.status.is_client_error(), "{bad}: {}", r.status);
+    }
+    // Without the CSRF header: refused, nothing changed.
+    let r = t
+        .send(with_cookie_only(
+            json(Method::PATCH, "/api/v1/auth/me", &json!({"language": "fr"})),
+            &s,
+        ))
+        .await;
+    r.assert_problem(StatusCode::FORBIDDEN, "csrf");
+    let cleared = t
+        .send(with_session(
+            json(Method::PATCH, "/api/v1/auth/me", &json!({"language": null})),
+            &s,
+        ))
+        .await;
+    assert_eq!(cleared.json()["language"], Value::Null);
 }

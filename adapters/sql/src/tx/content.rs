@@ -148,9 +148,9 @@ fn sort_expr(sort: DocumentSort, backend: DbBackend) -> SimpleExpr {
         ""
     };
     match sort {
-        DocumentSort::Name => Expr::col(document::Column::NameKey).into(),
-        DocumentSort::Date => Expr::col(document::Column::UpdatedAt).into(),
-        DocumentSort::Version => Expr::col(document::Column::CurrentVersion).into(),
+        DocumentSort::Name => Expr::col(document::Column::NameKey),
+        DocumentSort::Date => Expr::col(document::Column::UpdatedAt),
+        DocumentSort::Version => Expr::col(document::Column::CurrentVersion),
         DocumentSort::Type => Expr::cust(format!("COALESCE(documents.doc_type, ''){collate}")),
         DocumentSort::Author => Expr::cust(format!(
             "COALESCE((SELECT p.display_name FROM principals p \

@@ -1,4 +1,5 @@
-//! Administrators' pages: users, document types, the whole audit log.
+//! Administrators' pages: users and the whole audit log (document types
+//! are in [`super::types`]).
 
 use askama::Template;
 use axum::Form;
@@ -143,54 +144,4 @@ pub async fn set_user_state(
         Ok(_) => Ok(see_other("/admin/users?ok=user_saved")),
         Err(e) => back_with_error("/admin/users", &e),
     }
-}
-
-#[derive(Debug)]
-struct TypeView {
-    key: String,
-    label: String,
-    domain: String,
-    retention: String,
-    fields: Vec<String>,
-}
-
-#[derive(Template)]
-#[template(path = "types.html")]
-struct TypesPage {
-    p: PageCtx,
-    types: Vec<TypeView>,
-}
-
-/// `GET /admin/types`: the document types and their fields (editing them
-/// is `passerelle-internal types import` or `PUT /api/v1/document-types`).
-pub async fn types(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
-    if !web.actor.is_admin() {
-        return Err(CoreError::NotFound("page").into());
-    }
-    let t = web.t();
-    let types = st
-        .app
-        .list_document_types()
-        .await?
-        .into_iter()
-        .map(|ty| TypeView {
-            retention: t.f("types.retention", &ty.retention_years),
-            fields: ty
-                .fields
-                .iter()
-                .map(|f| {
-                    format!(
-                        "{} ({}{})",
-                        f.label,
-                        f.kind.name(),
-                        if f.required { ", *" } else { "" }
-                    )
-                })
-                .collect(),
-            key: ty.key,
-            label: ty.label,
-            domain: ty.domain,
-        })
-        .collect();
-    Ok(render(&TypesPage { p: web.page, types }))
 }

@@ -179,15 +179,40 @@ pub async fn logout(
 
 #[derive(Debug, Deserialize)]
 pub struct LangForm {
+    #[serde(rename = "_csrf", default)]
+    csrf: String,
     lang: String,
     #[serde(default)]
     back: String,
 }
 
-/// `POST /lang`: remembers the chosen language (a year). No CSRF check:
-/// it changes nothing but a display preference, and must work logged out.
-pub async fn set_lang(State(st): State<AppState>, Form(form): Form<LangForm>) -> Response {
+/// `POST /lang`: remembers the chosen language. With a session and its
+/// CSRF token (the footer of every logged-in page), it is saved on the
+/// account, so every browser the user logs in from follows it. Without
+/// them (the login page, or a forged form) only a cookie (a year)
+/// remembers it: nothing but this browser's display preference changes,
+/// which needs no token. The cookie is set in both cases, so that pages
+/// rendered without the session (error pages) agree.
+pub async fn set_lang(
+    State(st): State<AppState>,
+    parts: Parts,
+    Form(form): Form<LangForm>,
+) -> Result<Response, WebError> {
     let lang = Lang::parse(&form.lang).unwrap_or_default();
+    if let Some(token) = passerelle_http::session_token(&parts.headers) {
+        match st.app.authenticate_session(token).await {
+            Ok(session) if csrf_eq(&form.csrf, &session.csrf) => {
+                if let Some(id) = session.actor.id() {
+                    st.app
+                        .set_preferred_language(&session.actor, id, Some(lang.into()))
+                        .await?;
+                }
+            }
+            Err(e @ CoreError::Internal(_)) => return Err(e.into()),
+            // No token, or an expired session: this browser's choice only.
+            Ok(_) | Err(_) => {}
+        }
+    }
     let back = if is_local_path(&form.back) {
         form.back.as_str()
     } else {
@@ -205,7 +230,7 @@ pub async fn set_lang(State(st): State<AppState>, Form(form): Form<LangForm>) ->
     )) {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
-    res
+    Ok(res)
 }
 
 /// `GET /`: to "Mes espaces" (which sends to the login page if needed).

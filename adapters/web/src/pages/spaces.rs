@@ -7,6 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::{Page, PrincipalKind, Visibility};
+use passerelle_core::ports::DocumentQuery;
 use passerelle_core::replication::{OpOutcome, OutboxOp};
 use passerelle_core::role::{Action, Role};
 use passerelle_core::service::NewSpace;
@@ -15,7 +16,7 @@ use passerelle_http::AppState;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::view::{self, DocRow, FolderRow, SORTS};
+use super::view::{self, DocRow, FolderRow, SORTS, TreeRow};
 use crate::ctx::{PageCtx, Web, WebError, back_with_error, render, see_other};
 use crate::i18n::Tr;
 
@@ -127,7 +128,7 @@ pub struct ListingQuery {
     #[serde(rename = "type", default)]
     type_filter: String,
     /// First document of the page (folders with more than a page of
-    /// documents; sorting and filtering apply within the page).
+    /// documents; sorting and filtering apply to the whole folder first).
     #[serde(default)]
     offset: u64,
 }
@@ -159,6 +160,10 @@ struct SpacePage {
     folder_id: String,
     folders: Vec<FolderRow>,
     docs: Vec<DocRow>,
+    /// The space's folder tree as a flat run of open/close steps.
+    tree: Vec<TreeRow>,
+    /// Documents matching the filter in the whole folder.
+    total: u64,
     base: String,
     embed: bool,
     q: String,
@@ -201,8 +206,12 @@ struct Listing {
     parent_link: Option<String>,
     folders: Vec<FolderRow>,
     docs: Vec<DocRow>,
+    total: u64,
     types: Vec<(String, String)>,
 }
+
+/// Documents per page of a listing.
+pub const PAGE_SIZE: u64 = 100;
 
 async fn listing(
     st: &AppState,
@@ -212,19 +221,24 @@ async fn listing(
     base: &str,
 ) -> Result<Listing, WebError> {
     let folder = parse_folder(&q.folder)?;
+    let (sort, descending) = view::parse_sort(&q.sort);
+    let type_filter = q.type_filter.trim();
+    let query = DocumentQuery::default()
+        .name_contains(&q.q)
+        .of_type((!type_filter.is_empty()).then(|| type_filter.to_owned()))
+        .sorted_by(sort, descending);
     let l = st
         .app
-        .list_folder(actor, space, folder, Page::new(q.offset, Page::MAX_LIMIT))
+        .browse_folder(actor, space, folder, &query, Page::new(q.offset, PAGE_SIZE))
         .await?;
     let types = st.app.list_document_types().await?;
     let names = view::names(&st.app, actor, space).await.unwrap_or_default();
-    let mut docs: Vec<DocRow> = l
+    let docs: Vec<DocRow> = l
         .documents
         .items
         .iter()
         .map(|d| DocRow::new(d, &types, &names))
         .collect();
-    view::sort_and_filter(&mut docs, &q.sort, &q.q, &q.type_filter);
     let parent_link = l.folder.as_ref().map(|f| match f.parent {
         Some(p) => format!("{base}?folder={p}"),
         None => base.to_owned(),
@@ -244,9 +258,9 @@ async fn listing(
         }
         link
     };
-    let size = Page::MAX_LIMIT;
-    let prev_page = (q.offset > 0).then(|| page_link(q.offset.saturating_sub(size)));
-    let next_page = (q.offset + size < l.documents.total).then(|| page_link(q.offset + size));
+    let prev_page = (q.offset > 0).then(|| page_link(q.offset.saturating_sub(PAGE_SIZE)));
+    let next_page =
+        (q.offset + PAGE_SIZE < l.documents.total).then(|| page_link(q.offset + PAGE_SIZE));
     Ok(Listing {
         prev_page,
         next_page,
@@ -265,6 +279,7 @@ async fn listing(
             })
             .collect(),
         docs,
+        total: l.documents.total,
         types: types.into_iter().map(|t| (t.key, t.label)).collect(),
     })
 }
@@ -312,6 +327,9 @@ pub async fn space(
     let view = st.app.get_space(&web.actor, sid).await?;
     let base = format!("/spaces/{sid}");
     let l = listing(&st, &web.actor, sid, &q, &base).await?;
+    let folders = st.app.folder_tree(&web.actor, sid).await?;
+    let current = parse_folder(&q.folder)?;
+    let tree = view::tree_rows(&folders, current);
     let pending = if web.page.edge {
         operations(&st.app, &web.actor, sid, t).await?
     } else {
@@ -332,6 +350,8 @@ pub async fn space(
         next_page: l.next_page,
         folders: l.folders,
         docs: l.docs,
+        tree,
+        total: l.total,
         base,
         embed: false,
         q: q.q,

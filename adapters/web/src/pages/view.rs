@@ -3,8 +3,9 @@
 use std::collections::HashMap;
 
 use passerelle_core::doctype::DocumentType;
-use passerelle_core::ids::{PrincipalId, SpaceId};
-use passerelle_core::model::Document;
+use passerelle_core::ids::{FolderId, PrincipalId, SpaceId};
+use passerelle_core::model::{Document, Folder};
+use passerelle_core::ports::DocumentSort;
 use passerelle_core::{Actor, CoreError, Passerelle};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -65,7 +66,6 @@ pub fn name_of(names: &HashMap<PrincipalId, String>, id: &PrincipalId) -> String
 pub struct DocRow {
     pub id: String,
     pub name: String,
-    pub type_key: String,
     pub type_label: String,
     /// The first two metadata values of its type, in the type's order.
     pub key_meta: String,
@@ -73,7 +73,6 @@ pub struct DocRow {
     pub author: String,
     pub date: String,
     pub date_iso: String,
-    pub updated: OffsetDateTime,
 }
 
 impl DocRow {
@@ -96,14 +95,12 @@ impl DocRow {
         Self {
             id: d.id.to_string(),
             name: d.name.as_str().to_owned(),
-            type_key: d.doc_type.clone().unwrap_or_default(),
             type_label: ty.map(|t| t.label.clone()).unwrap_or_default(),
             key_meta,
             version: d.current_version,
             author: name_of(names, &d.created_by),
             date: date(d.updated_at),
             date_iso: date_iso(d.updated_at),
-            updated: d.updated_at,
         }
     }
 }
@@ -125,23 +122,22 @@ pub struct FolderRow {
     pub name: String,
 }
 
-/// Sorts and filters a listing as the space page's form asks.
-pub fn sort_and_filter(rows: &mut Vec<DocRow>, sort: &str, q: &str, type_filter: &str) {
-    let q = q.trim().to_lowercase();
-    rows.retain(|r| {
-        (q.is_empty()
-            || r.name.to_lowercase().contains(&q)
-            || r.key_meta.to_lowercase().contains(&q))
-            && (type_filter.is_empty() || r.type_key == type_filter)
-    });
-    match sort {
-        "-name" => rows.sort_by_key(|r| std::cmp::Reverse(r.name.to_lowercase())),
-        "date" => rows.sort_by_key(|r| r.updated),
-        "-date" => rows.sort_by_key(|r| std::cmp::Reverse(r.updated)),
-        "type" => rows.sort_by(|a, b| a.type_label.cmp(&b.type_label).then(a.name.cmp(&b.name))),
-        "version" => rows.sort_by_key(|r| std::cmp::Reverse(r.version)),
-        _ => rows.sort_by_key(|r| r.name.to_lowercase()),
-    }
+/// The sort of the space page's `sort` parameter (`name`, `-date`…): the
+/// key and whether it is descending. Unknown values sort by name.
+pub fn parse_sort(raw: &str) -> (DocumentSort, bool) {
+    let (descending, key) = match raw.strip_prefix('-') {
+        Some(k) => (true, k),
+        None => (false, raw),
+    };
+    let sort = match key {
+        "date" => DocumentSort::Date,
+        "type" => DocumentSort::Type,
+        "author" => DocumentSort::Author,
+        "version" => DocumentSort::Version,
+        "name" => DocumentSort::Name,
+        _ => return (DocumentSort::Name, false),
+    };
+    (sort, descending)
 }
 
 /// The sort choices of the space page: (value, catalogue key).
@@ -151,50 +147,147 @@ pub const SORTS: &[(&str, &str)] = &[
     ("-date", "sort.date_desc"),
     ("date", "sort.date"),
     ("type", "sort.type"),
-    ("version", "sort.version"),
+    ("author", "sort.author"),
+    ("-version", "sort.version"),
 ];
+
+/// One step of the folder tree, rendered in order: `open` starts an item
+/// (and its link), `down`/`up` open and close the nested list of its
+/// children, `close` ends the item. A flat run keeps the template free of
+/// recursion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TreeRow {
+    pub step: &'static str,
+    pub id: String,
+    pub name: String,
+    /// The folder shown: `aria-current="page"`.
+    pub current: bool,
+}
+
+/// Most folders drawn in the tree (beyond, the breadcrumb and subfolder
+/// list still reach every folder; the page stays light).
+pub const MAX_TREE_FOLDERS: usize = 400;
+
+/// The tree of `folders` (live folders of a space, any order) as steps,
+/// children by name; folders whose parent is not among them are left out.
+pub fn tree_rows(folders: &[Folder], current: Option<FolderId>) -> Vec<TreeRow> {
+    let mut children: HashMap<Option<FolderId>, Vec<&Folder>> = HashMap::new();
+    for f in folders {
+        children.entry(f.parent).or_default().push(f);
+    }
+    for list in children.values_mut() {
+        list.sort_by_cached_key(|f| (f.name.unique_key(), f.id));
+    }
+    let step = |step, f: Option<&Folder>| TreeRow {
+        step,
+        id: f.map(|f| f.id.to_string()).unwrap_or_default(),
+        name: f.map(|f| f.name.as_str().to_owned()).unwrap_or_default(),
+        current: f.is_some_and(|f| Some(f.id) == current),
+    };
+    let mut out = Vec::new();
+    let mut drawn = 0;
+    // Depth-first without recursion: (children of a level, next index).
+    let mut stack: Vec<(&[&Folder], usize)> = Vec::new();
+    if let Some(top) = children.get(&None) {
+        stack.push((top.as_slice(), 0));
+    }
+    while let Some((level, i)) = stack.last_mut() {
+        let Some(f) = level.get(*i).copied() else {
+            stack.pop();
+            if !stack.is_empty() {
+                out.push(step("up", None));
+                out.push(step("close", None));
+            }
+            continue;
+        };
+        *i += 1;
+        if drawn >= MAX_TREE_FOLDERS || stack.len() > 32 {
+            continue;
+        }
+        drawn += 1;
+        out.push(step("open", Some(f)));
+        match children.get(&Some(f.id)) {
+            Some(kids) if !kids.is_empty() => {
+                out.push(step("down", None));
+                stack.push((kids.as_slice(), 0));
+            }
+            _ => out.push(step("close", None)),
+        }
+    }
+    out
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn row(name: &str, ty: &str, version: u32, minutes: i64) -> DocRow {
-        let t = OffsetDateTime::UNIX_EPOCH + time::Duration::minutes(minutes);
-        DocRow {
-            id: name.into(),
-            name: name.into(),
-            type_key: ty.into(),
-            type_label: ty.into(),
-            key_meta: String::new(),
-            version,
-            author: String::new(),
-            date: date(t),
-            date_iso: date_iso(t),
-            updated: t,
+    #[test]
+    fn sort_parameters_map_to_keys_and_directions() {
+        assert_eq!(parse_sort("name"), (DocumentSort::Name, false));
+        assert_eq!(parse_sort("-date"), (DocumentSort::Date, true));
+        assert_eq!(parse_sort("author"), (DocumentSort::Author, false));
+        assert_eq!(parse_sort("-version"), (DocumentSort::Version, true));
+        assert_eq!(parse_sort("-bogus"), (DocumentSort::Name, false));
+        assert_eq!(parse_sort(""), (DocumentSort::Name, false));
+        for (value, _) in SORTS {
+            let (sort, desc) = parse_sort(value);
+            assert_eq!(value.starts_with('-'), desc, "{value}");
+            assert!(
+                value.trim_start_matches('-') == "name" || sort != DocumentSort::Name,
+                "{value}"
+            );
+        }
+    }
+
+    fn folder(name: &str, parent: Option<&Folder>) -> Folder {
+        Folder {
+            id: FolderId::new(),
+            space: SpaceId::new(),
+            parent: parent.map(|p| p.id),
+            name: passerelle_core::names::DocumentName::parse(name).expect("name"),
+            created_by: PrincipalId::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            trashed: None,
+            purged: false,
+            revision: passerelle_core::ids::Revision(1),
         }
     }
 
     #[test]
-    fn sorts_and_filters_by_name_type_and_date() {
-        let mut rows = vec![
-            row("b.pdf", "facture", 1, 3),
-            row("A.txt", "", 4, 1),
-            row("c.odt", "facture", 2, 2),
-        ];
-        sort_and_filter(&mut rows, "name", "", "");
-        assert_eq!(
-            rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-            ["A.txt", "b.pdf", "c.odt"]
+    fn the_tree_nests_children_by_name_and_marks_the_current_folder() {
+        let b = folder("b", None);
+        let a = folder("A", None);
+        let b1 = folder("b1", Some(&b));
+        let b11 = folder("b11", Some(&b1));
+        let orphan = folder("orphan", Some(&folder("gone", None)));
+        let rows = tree_rows(
+            &[b.clone(), b11.clone(), a.clone(), b1.clone(), orphan],
+            Some(b1.id),
         );
-        sort_and_filter(&mut rows, "-date", "", "");
-        assert_eq!(rows[0].name, "b.pdf");
-        sort_and_filter(&mut rows, "version", "", "facture");
+        let steps: Vec<String> = rows
+            .iter()
+            .map(|r| {
+                format!(
+                    "{}{}{}",
+                    r.step,
+                    if r.name.is_empty() { "" } else { ":" },
+                    r.name
+                )
+            })
+            .collect();
         assert_eq!(
-            rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
-            ["c.odt", "b.pdf"]
+            steps,
+            [
+                "open:A", "close", "open:b", "down", "open:b1", "down", "open:b11", "close", "up",
+                "close", "up", "close"
+            ]
         );
-        sort_and_filter(&mut rows, "name", "C.O", "");
-        assert_eq!(rows.len(), 1);
+        let current: Vec<_> = rows
+            .iter()
+            .filter(|r| r.current)
+            .map(|r| r.name.as_str())
+            .collect();
+        assert_eq!(current, ["b1"]);
     }
 
     #[test]

@@ -200,6 +200,23 @@ async fn nested_folders_show_their_path_and_are_renamed_and_trashed() {
         .expect("id")
         .to_owned();
     let page = format!("{root}?folder={plans}");
+    // The tree shows every level from any folder, the shown one marked.
+    let tree = b.get(&root).await;
+    let tree = &tree.body[tree.body.find(r#"id="folder-tree""#).expect("tree")..];
+    let tree = &tree[..tree.find("</details>").expect("end")];
+    let lot1_at = tree
+        .find(&format!(r#"<a href="{root}?folder={lot1}">Lot 1</a>"#))
+        .expect("Lot 1 in the tree");
+    let plans_at = tree
+        .find(&format!(r#"<a href="{root}?folder={plans}">Plans</a>"#))
+        .expect("Plans in the tree");
+    assert!(
+        lot1_at < plans_at && tree[lot1_at..plans_at].contains("<ul>"),
+        "Plans nested under Lot 1: {tree}"
+    );
+    b.get(&page).await.assert_contains(&format!(
+        r#"<a href="{root}?folder={plans}" aria-current="page">Plans</a>"#
+    ));
     b.get(&page)
         .await
         .assert_contains(&format!(
@@ -251,7 +268,7 @@ async fn a_folder_with_more_than_a_page_of_documents_links_the_next_page() {
             .await
             .expect("marie"),
     );
-    for i in 0..501 {
+    for i in 0..101 {
         let new = passerelle_core::service::NewDocument {
             space,
             folder: None,
@@ -269,13 +286,23 @@ async fn a_folder_with_more_than_a_page_of_documents_links_the_next_page() {
     let first = b.get(&format!("/spaces/{id}?sort=name")).await;
     first
         .assert_contains("doc-0000.txt")
+        .assert_contains("101 document(s) dans ce dossier")
         .assert_contains(&format!(
-            "href=\"/spaces/{id}?offset=500&#38;sort=name\" rel=\"next\""
+            "href=\"/spaces/{id}?offset=100&#38;sort=name\" rel=\"next\""
         ));
-    assert!(!first.body.contains("doc-0500.txt") && !first.body.contains("rel=\"prev\""));
-    let second = b.get(&format!("/spaces/{id}?offset=500&sort=name")).await;
+    assert!(!first.body.contains("doc-0100.txt") && !first.body.contains("rel=\"prev\""));
+    let second = b.get(&format!("/spaces/{id}?offset=100&sort=name")).await;
     second
-        .assert_contains("doc-0500.txt")
+        .assert_contains("doc-0100.txt")
         .assert_contains("rel=\"prev\"");
     assert!(!second.body.contains("doc-0000.txt") && !second.body.contains("rel=\"next\""));
+    // Sorting and filtering apply to the whole folder, before the page is
+    // cut: the last name comes first, a match on page 2 is found on page 1.
+    let reversed = b.get(&format!("/spaces/{id}?sort=-name")).await;
+    assert!(reversed.body.contains("doc-0100.txt") && !reversed.body.contains("doc-0000.txt"));
+    let found = b.get(&format!("/spaces/{id}?q=0100")).await;
+    found
+        .assert_contains("doc-0100.txt")
+        .assert_contains("1 document(s) dans ce dossier");
+    assert!(!found.body.contains("rel=\"next\""));
 }

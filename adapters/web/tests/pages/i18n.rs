@@ -100,3 +100,60 @@ async fn english_follows_accept_language_and_the_footer_choice_sticks() {
         .assert_status(StatusCode::NOT_FOUND)
         .assert_contains("Page not found.");
 }
+
+#[tokio::test]
+async fn the_footer_choice_is_saved_on_the_account_and_follows_the_user() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    b.accept_language = Some("fr");
+    // Without the session's token only this browser's cookie changes.
+    b.post("/lang", &[("lang", "en"), ("back", "/spaces")])
+        .await
+        .assert_redirect_to("/spaces");
+    let mut fresh = t.browser();
+    fresh.login("marie", PASSWORD).await;
+    fresh
+        .get("/spaces")
+        .await
+        .assert_contains("<html lang=\"fr\">");
+    // With it, the account keeps the choice: another browser (no cookie,
+    // Accept-Language French) gets English after logging in.
+    b.submit("/spaces", "/lang", &[("lang", "en"), ("back", "/spaces")])
+        .await
+        .assert_redirect_to("/spaces");
+    let mut other = t.browser();
+    other.accept_language = Some("fr-FR,fr;q=0.9");
+    other
+        .get("/login")
+        .await
+        .assert_contains("<html lang=\"fr\">");
+    other.login("marie", PASSWORD).await;
+    other
+        .get("/spaces")
+        .await
+        .assert_contains("<html lang=\"en\">")
+        .assert_contains("My spaces");
+    // The setting wins over a cookie saying otherwise…
+    other.cookies.insert("passerelle_lang".into(), "fr".into());
+    other
+        .get("/spaces")
+        .await
+        .assert_contains("<html lang=\"en\">");
+    // …and is the user's own: another user still follows Accept-Language.
+    let mut paul = t.user("paul").await;
+    paul.accept_language = Some("fr");
+    paul.get("/spaces")
+        .await
+        .assert_contains("<html lang=\"fr\">");
+    // Back to French from the footer, saved again.
+    other
+        .submit("/spaces", "/lang", &[("lang", "fr"), ("back", "/spaces")])
+        .await;
+    let mut third = t.browser();
+    third.accept_language = Some("en");
+    third.login("marie", PASSWORD).await;
+    third
+        .get("/spaces")
+        .await
+        .assert_contains("<html lang=\"fr\">");
+}

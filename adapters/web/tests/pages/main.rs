@@ -9,3 +9,4 @@ mod i18n;
 mod manage;
 mod security;
 mod support;
+mod types;

@@ -684,7 +684,6 @@ pub async fn documents_are_queried_filtered_and_sorted_over_the_whole_folder(
         run(DocumentQuery::default().name_contains("absent"), all).await?,
         (vec![], 0)
     );
-    drop(run);
     let inner = tx
         .query_documents(s.id, Some(a.id), &DocumentQuery::default(), all)
         .await?;
