@@ -16,6 +16,10 @@ pub enum NameError {
     ForbiddenChar(char),
     #[error("the name contains a control character")]
     ControlChar,
+    #[error(
+        "the name contains a bidirectional control character (it could disguise its extension)"
+    )]
+    BidiControl,
     #[error("\".\" and \"..\" are not names")]
     DotName,
     #[error("the name ends with a space or a dot")]
@@ -31,6 +35,11 @@ pub enum NameError {
 /// Characters refused in names, as Alfresco refuses them: path separators and
 /// what Windows clients (WebDAV, sync) cannot store.
 const FORBIDDEN: &[char] = &['/', '\\', '*', '"', '<', '>', ':', '?', '|'];
+/// Bidirectional embeddings, overrides and isolates: "rapport\u{202e}fdp.exe"
+/// shows as "rapportexe.pdf". Marks (U+200E, U+200F) stay allowed.
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
 const RESERVED: &[&str] = &[
     "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
     "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
@@ -58,6 +67,9 @@ impl DocumentName {
         }
         if name.chars().any(char::is_control) {
             return Err(NameError::ControlChar);
+        }
+        if name.chars().any(is_bidi_control) {
+            return Err(NameError::BidiControl);
         }
         if let Some(c) = name.chars().find(|c| FORBIDDEN.contains(c)) {
             return Err(NameError::ForbiddenChar(c));
@@ -250,6 +262,18 @@ mod tests {
         );
         assert_eq!(DocumentName::parse("a\0b"), Err(NameError::ControlChar));
         assert_eq!(DocumentName::parse("a\nb"), Err(NameError::ControlChar));
+        assert_eq!(
+            DocumentName::parse("rapport\u{202e}fdp.exe"),
+            Err(NameError::BidiControl)
+        );
+        assert_eq!(
+            DocumentName::parse("a\u{2067}b.txt"),
+            Err(NameError::BidiControl)
+        );
+        assert!(
+            DocumentName::parse("\u{5d3}\u{200f}.txt").is_ok(),
+            "marks stay allowed"
+        );
         assert_eq!(DocumentName::parse(""), Err(NameError::Empty));
         assert_eq!(
             DocumentName::parse("rapport."),

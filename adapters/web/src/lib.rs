@@ -20,8 +20,9 @@
 //! - `pages` — handlers: `auth` (login, logout, language, invitation),
 //!   `spaces` (my spaces, a space, embeddable view), `documents`, `manage`
 //!   (members, sharing, trash, audit), `settings` (a space's settings and
-//!   archiving), `admin` (users, document types,
-//!   whole audit log), `view` (rows).
+//!   archiving), `admin` (users, whole audit log), `types` (the document
+//!   type editor), `uploads` (the upload forms without JavaScript), `view`
+//!   (rows).
 
 mod assets;
 pub mod ctx;
@@ -36,7 +37,7 @@ use axum::{Extension, Router};
 use passerelle_http::AppState;
 
 use ctx::Node;
-use pages::{admin, auth, documents, manage, settings, spaces, types};
+use pages::{admin, auth, documents, manage, settings, spaces, types, uploads};
 
 /// Largest form body (forms carry names and metadata, never content).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -111,6 +112,15 @@ fn common() -> Router<AppState> {
         .route("/documents/{id}/preview", get(documents::preview))
         .route("/documents/{id}/rename", post(documents::rename))
         .route("/documents/{id}/delete", post(documents::delete))
+        // Files: no form limit here; core limits each file's size.
+        .route(
+            "/spaces/{id}/upload",
+            post(uploads::upload_files).layer(DefaultBodyLimit::disable()),
+        )
+        .route(
+            "/documents/{id}/versions/upload",
+            post(uploads::upload_version).layer(DefaultBodyLimit::disable()),
+        )
 }
 
 fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {

@@ -7,4 +7,5 @@ pub mod manage;
 pub mod settings;
 pub mod spaces;
 pub mod types;
+pub mod uploads;
 pub mod view;

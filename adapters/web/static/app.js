@@ -1,7 +1,7 @@
 // Passerelle — progressive enhancement only: drag-and-drop and picker
 // uploads with one progress bar per file (XHR to the REST API with the
 // session's CSRF header), and the invitation code taken from the link's
-// fragment. Pages work without it, uploads excepted.
+// fragment. Pages work without it (uploads then post the form).
 (function () {
   "use strict";
   function csrf() {
@@ -73,6 +73,14 @@
     var input = zone.querySelector('input[type="file"]');
     var msgs = zone.querySelector("[data-msg-done]");
     if (msgs) { msgs.textContent = ""; }
+    // The form posts the files itself without the script; with it, each
+    // file goes to the API with its own progress bar as soon as chosen.
+    var send = zone.querySelector("[data-without-script]");
+    if (send) { send.hidden = true; }
+    zone.addEventListener("submit", function (e) {
+      e.preventDefault();
+      if (input && input.files && input.files.length) { uploadAll(zone, input.files); }
+    });
     if (input) {
       input.addEventListener("change", function () {
         if (input.files && input.files.length) { uploadAll(zone, input.files); }

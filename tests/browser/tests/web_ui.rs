@@ -58,6 +58,34 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     b.check_page("admin-users").await?;
     b.goto(&format!("{base}/admin/types")).await?;
     b.check_page("admin-types").await?;
+    // A new document type, refused once (no label), then saved.
+    let link = b.el("#new-type").await?;
+    b.loads_new_page(link.click()).await?;
+    b.fill("#t-key", "ordre-de-service").await?;
+    b.fill("#t-retention", "10").await?;
+    b.fill("#f0-key", "numero_os").await?;
+    b.fill("#f0-label", "Numéro d'OS").await?;
+    b.el("#f0-required").await?.click().await?;
+    b.click("#type-form button[type=submit]").await?;
+    ensure!(
+        b.text("#type-alert")
+            .await?
+            .contains("corrigez les champs signalés")
+    );
+    b.check_page("admin-type-refused").await?;
+    b.fill("#t-label", "Ordre de service").await?;
+    b.click("#type-form button[type=submit]").await?;
+    ensure!(
+        b.text(".notice")
+            .await?
+            .contains("type de document a été enregistré")
+    );
+    b.goto(&format!("{base}/admin/types")).await?;
+    ensure!(
+        b.text("#t-ordre-de-service")
+            .await?
+            .contains("Ordre de service")
+    );
     b.click("form[action=\"/logout\"] button").await?;
 
     // The agent logs in and creates a space.
@@ -88,6 +116,40 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     })
     .await?;
     b.check_page("space").await?;
+
+    // A PDF, chosen with the picker: previewed by Chromium's own viewer in
+    // the page's frame (served inline, same origin).
+    let pdf = nodes.tmp.path().join("Plan masse.pdf");
+    std::fs::write(&pdf, minimal_pdf("Plan masse, piscine olympique"))?;
+    b.el("#files")
+        .await?
+        .send_keys(pdf.to_str().context("utf-8")?)
+        .await?;
+    b.until("the PDF listed", move || async move {
+        Ok(b.text("#documents").await?.contains("Plan masse.pdf"))
+    })
+    .await?;
+    let link = b.driver.find(By::LinkText("Plan masse.pdf")).await?;
+    b.loads_new_page(link.click()).await?;
+    // The frame holds Chromium's PDF viewer (its own process: the page
+    // cannot look inside), so the check is on what is drawn: the white
+    // page of the PDF fills much of the frame (0.60 of its pixels here) on
+    // the viewer's dark background; a PDF it cannot read shows a small
+    // white error box instead (0.13).
+    b.until("the PDF drawn in its frame", move || async move {
+        let kind = b
+            .js("const f = document.querySelector('iframe.preview');
+                 return f && f.contentDocument ? f.contentDocument.contentType : null;")
+            .await?;
+        if kind != "application/pdf" {
+            return Ok(false);
+        }
+        let shot = b.el("iframe.preview").await?.screenshot_as_png().await?;
+        Ok(white_share(&shot)? > 0.35)
+    })
+    .await?;
+    b.screenshot("pdf-preview").await?;
+    b.goto(&space_url).await?;
 
     // A typed document: a missing required field is refused inline.
     let link = b.driver.find(By::LinkText("CCTP lot 1.txt")).await?;
@@ -264,6 +326,65 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
     ensure!(b.text("#upload-title").await? == "Upload files");
     b.check_page("edge-space-en").await?;
     Ok(())
+}
+
+/// The share of near-white pixels in a PNG screenshot.
+fn white_share(png_bytes: &[u8]) -> anyhow::Result<f64> {
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
+    decoder.set_transformations(png::Transformations::normalize_to_color8());
+    let mut reader = decoder.read_info()?;
+    let mut buf = vec![0; reader.output_buffer_size().context("png size")?];
+    let info = reader.next_frame(&mut buf)?;
+    let channels = info.color_type.samples();
+    ensure!(
+        channels >= 3,
+        "unexpected screenshot format {:?}",
+        info.color_type
+    );
+    let pixels = buf[..info.buffer_size()].chunks_exact(channels);
+    let total = pixels.len().max(1);
+    let white = pixels
+        .filter(|p| p[0] > 235 && p[1] > 235 && p[2] > 235)
+        .count();
+    Ok(white as f64 / total as f64)
+}
+
+/// A one-page PDF showing `text`, with a correct cross-reference table.
+fn minimal_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
 }
 
 /// The first Tab reaches the skip link, visibly; Enter moves to the content.

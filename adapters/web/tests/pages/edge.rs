@@ -185,6 +185,30 @@ async fn an_upload_shows_pending_until_the_internal_node_decides() {
     assert!(!page.body.contains("Synchronisation en attente"));
 }
 
+#[tokio::test]
+async fn a_contractor_uploads_by_the_plain_form_through_the_outbox() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    let page = format!("/spaces/{space}");
+    let csrf = b.get(&page).await.csrf();
+    b.post_multipart(
+        &format!("/spaces/{space}/upload"),
+        &[
+            Part::Text("_csrf", &csrf),
+            Part::File("file", "Devis.pdf", "application/pdf", b"%PDF-1.4 devis"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}?ok=operation_pending"));
+    let pending = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert_eq!(pending.len(), 1);
+    b.get(&page)
+        .await
+        .assert_contains("Dépôt de « Devis.pdf »")
+        .assert_contains("Synchronisation en attente");
+}
+
 /// A replicated document of `space`, written by `author`.
 async fn document(
     t: &TestApp,

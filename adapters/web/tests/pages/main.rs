@@ -10,3 +10,4 @@ mod manage;
 mod security;
 mod support;
 mod types;
+mod uploads;

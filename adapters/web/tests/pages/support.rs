@@ -176,6 +176,13 @@ impl TestApp {
     }
 }
 
+/// One part of a multipart form: `Text(name, value)` or
+/// `File(name, file name, media type, content)`.
+pub enum Part<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
 /// A browser: keeps cookies, sends forms.
 pub struct Browser {
     router: Router,
@@ -299,6 +306,49 @@ impl Browser {
         assert!(r.status.is_success(), "{}", r.body);
         let v: serde_json::Value = serde_json::from_str(&r.body).expect("json");
         v["document"]["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Posts a `multipart/form-data` form as a browser does without
+    /// script: parts in order, files with their name and media type.
+    pub async fn post_multipart(&mut self, uri: &str, parts: &[Part<'_>]) -> Reply {
+        const BOUNDARY: &str = "----passerelle-test-boundary-7d91";
+        let mut body = Vec::new();
+        for part in parts {
+            body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
+            match part {
+                Part::Text(name, value) => {
+                    body.extend_from_slice(
+                        format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n")
+                            .as_bytes(),
+                    );
+                    body.extend_from_slice(value.as_bytes());
+                }
+                Part::File(name, file_name, media, content) => {
+                    body.extend_from_slice(
+                        format!(
+                            "Content-Disposition: form-data; name=\"{name}\"; \
+                             filename=\"{file_name}\"\r\nContent-Type: {media}\r\n\r\n"
+                        )
+                        .as_bytes(),
+                    );
+                    body.extend_from_slice(content);
+                }
+            }
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{BOUNDARY}--\r\n").as_bytes());
+        self.send(
+            Request::builder()
+                .method(Method::POST)
+                .uri(uri)
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={BOUNDARY}"),
+                )
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await
     }
 
     /// An upload core refuses (a name with a forbidden character).
