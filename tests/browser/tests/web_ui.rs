@@ -72,6 +72,7 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
             .await?
             .contains("corrigez les champs signalés")
     );
+    ensure!(b.text("#e-label").await?.contains("Indiquez un libellé"));
     b.check_page("admin-type-refused").await?;
     b.fill("#t-label", "Ordre de service").await?;
     b.click("#type-form button[type=submit]").await?;

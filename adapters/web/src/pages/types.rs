@@ -105,6 +105,8 @@ struct TypeFormPage {
     /// Problems of the type itself (key, label, retention), shown on top.
     errors: Vec<String>,
     key_error: String,
+    label_error: String,
+    retention_error: String,
 }
 
 impl TypeFormPage {
@@ -125,6 +127,8 @@ impl TypeFormPage {
                 .collect(),
             errors: Vec::new(),
             key_error: String::new(),
+            label_error: String::new(),
+            retention_error: String::new(),
         }
     }
 
@@ -132,6 +136,8 @@ impl TypeFormPage {
     fn has_errors(&self) -> bool {
         !self.errors.is_empty()
             || !self.key_error.is_empty()
+            || !self.label_error.is_empty()
+            || !self.retention_error.is_empty()
             || self.rows.iter().any(|r| !r.error.is_empty())
     }
 
@@ -256,11 +262,11 @@ fn build(
     page.retention = posted.retention;
     page.rows = posted.rows;
     if page.label.is_empty() {
-        page.errors.push(t.s("types.err.label").to_owned());
+        page.label_error = t.s("types.err.label").to_owned();
     }
     let retention = page.retention.parse::<u32>().ok().filter(|y| *y <= 200);
     if retention.is_none() {
-        page.errors.push(t.s("types.err.retention").to_owned());
+        page.retention_error = t.s("types.err.retention").to_owned();
     }
     let mut fields = Vec::new();
     for row in &mut page.rows {

@@ -143,7 +143,9 @@ async fn a_bad_definition_is_refused_beside_its_inputs_and_nothing_is_saved() {
         .await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY)
         .assert_contains(r#"role="alert""#)
-        .assert_contains("Indiquez un libellé.")
+        .assert_contains(r#"aria-invalid="true" aria-describedby="e-label""#)
+        .assert_contains(r#"<p class="field-error" id="e-label">Indiquez un libellé.</p>"#)
+        .assert_contains(r#"aria-describedby="e-retention""#)
         .assert_contains("Indiquez une durée de conservation")
         .assert_contains("Seule une liste de valeurs a des valeurs permises.")
         .assert_contains("Indiquez le libellé de ce champ.")
