@@ -23,10 +23,38 @@ pub struct Invitation {
     pub created_by: PrincipalId,
     pub created_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
-    /// Set on the edge when the contractor accepted (chose a password).
+    /// When the contractor accepted (chose a password on the edge). The
+    /// edge sets it and reports it in its outbox (`AcceptInvitation`); the
+    /// internal node records it when it applies that operation. An edge
+    /// keeps its own value: there it means "a password was chosen here".
     pub accepted_at: Option<OffsetDateTime>,
     pub revoked: bool,
     pub revision: Revision,
+}
+
+/// Where an invitation stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InvitationState {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+impl Invitation {
+    /// The state at `now`: a revocation outweighs an acceptance, and an
+    /// accepted invitation never expires.
+    pub fn state(&self, now: OffsetDateTime) -> InvitationState {
+        if self.revoked {
+            InvitationState::Revoked
+        } else if self.accepted_at.is_some() {
+            InvitationState::Accepted
+        } else if self.expires_at <= now {
+            InvitationState::Expired
+        } else {
+            InvitationState::Pending
+        }
+    }
 }
 
 /// One row of the change feed of a shared space.
@@ -70,6 +98,8 @@ pub struct Feed {
 
 /// A contractor's action on the edge, waiting to be applied by the internal
 /// node. Ids of new things (folders) are chosen by the edge and kept.
+/// Stored as JSON (`kind` tag) in the edge's outbox and the internal node's
+/// ledger: variants and fields are only ever added.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum OutboxOp {
@@ -113,6 +143,12 @@ pub enum OutboxOp {
         folder: FolderId,
         parent: Option<FolderId>,
         name: String,
+    },
+    /// The contractor accepted this invitation on the edge (chose a
+    /// password there). The acceptance time is the item's `created_at`.
+    /// No content; not a change to the space's documents.
+    AcceptInvitation {
+        invitation: Uuid,
     },
 }
 

@@ -369,6 +369,9 @@ pub fn item_to_pb(i: &OutboxItem) -> pb::OutboxItem {
             parent: id_text(parent),
             name: name.clone(),
         }),
+        OutboxOp::AcceptInvitation { invitation } => Op::AcceptInvitation(pb::AcceptInvitationOp {
+            invitation_id: invitation.to_string(),
+        }),
     };
     pb::OutboxItem {
         seq: i.seq,
@@ -426,6 +429,9 @@ pub fn item_from_pb(i: pb::OutboxItem) -> R<OutboxItem> {
             parent: opt_uuid("new_folder.parent", &o.parent)?.map(FolderId::from_uuid),
             name: o.name,
         },
+        Op::AcceptInvitation(o) => OutboxOp::AcceptInvitation {
+            invitation: uuid("accept_invitation.invitation_id", &o.invitation_id)?,
+        },
     };
     Ok(OutboxItem {
         seq: i.seq,
@@ -445,5 +451,111 @@ pub fn outcome_from_str(s: &str) -> R<OpOutcome> {
         "conflict" => Ok(OpOutcome::Conflict),
         "rejected" => Ok(OpOutcome::Rejected),
         other => Err(bad("outcome", format!("unknown outcome {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(op: OutboxOp) -> OutboxItem {
+        OutboxItem {
+            seq: 42,
+            op_id: Uuid::now_v7(),
+            space: SpaceId::new(),
+            contractor: PrincipalId::new(),
+            created_at: OffsetDateTime::now_utc(),
+            op,
+            outcome: None,
+            detail: String::new(),
+        }
+    }
+
+    fn accept(invitation_id: &str) -> pb::OutboxItem {
+        pb::OutboxItem {
+            op: Some(pb::outbox_item::Op::AcceptInvitation(
+                pb::AcceptInvitationOp {
+                    invitation_id: invitation_id.into(),
+                },
+            )),
+            ..item_to_pb(&item(OutboxOp::AcceptInvitation {
+                invitation: Uuid::now_v7(),
+            }))
+        }
+    }
+
+    #[test]
+    fn every_outbox_operation_round_trips_through_protobuf() {
+        let mut metadata = Map::new();
+        metadata.insert("numero".into(), Value::String("F-2026-0042".into()));
+        let document = DocumentId::new();
+        let ops = [
+            OutboxOp::NewDocument {
+                folder: Some(FolderId::new()),
+                name: "Plan.pdf".into(),
+                hash: ContentHash::of(b"plan"),
+                size: 4,
+                media_type: "application/pdf".into(),
+                doc_type: Some("facture".into()),
+                metadata: metadata.clone(),
+                comment: "dépôt".into(),
+            },
+            OutboxOp::NewVersion {
+                document,
+                base_version: 3,
+                hash: ContentHash::of(b"v4"),
+                size: 2,
+                media_type: "text/plain".into(),
+                comment: String::new(),
+            },
+            OutboxOp::Rename {
+                document,
+                name: "Plan B.pdf".into(),
+            },
+            OutboxOp::Move {
+                document,
+                folder: None,
+            },
+            OutboxOp::Delete {
+                document,
+                base_version: 2,
+            },
+            OutboxOp::SetMetadata {
+                document,
+                doc_type: None,
+                metadata,
+            },
+            OutboxOp::NewFolder {
+                folder: FolderId::new(),
+                parent: Some(FolderId::new()),
+                name: "Relevés".into(),
+            },
+            OutboxOp::AcceptInvitation {
+                invitation: Uuid::now_v7(),
+            },
+        ];
+        for op in ops {
+            let i = item(op);
+            assert_eq!(item_from_pb(item_to_pb(&i)), Ok(i));
+        }
+    }
+
+    #[test]
+    fn an_acceptance_naming_no_valid_invitation_id_is_refused() {
+        for bad in ["", "not-a-uuid", "0123456789abcdef"] {
+            let e = item_from_pb(accept(bad)).expect_err("refused");
+            assert_eq!(e.field, "accept_invitation.invitation_id", "{bad:?}");
+        }
+        let id = Uuid::now_v7();
+        let i = item_from_pb(accept(&id.to_string())).expect("a UUID is fine");
+        assert_eq!(i.op, OutboxOp::AcceptInvitation { invitation: id });
+    }
+
+    #[test]
+    fn an_item_without_an_operation_is_refused() {
+        // What an older internal node sees of an operation it does not know.
+        let mut unknown = accept(&Uuid::now_v7().to_string());
+        unknown.op = None;
+        assert_eq!(item_from_pb(unknown).map_err(|e| e.field), Err("outbox.op"));
     }
 }

@@ -346,7 +346,70 @@ impl Passerelle {
                     .await?;
                 Ok(Effect::applied(None))
             }
+            OutboxOp::AcceptInvitation { invitation } => {
+                self.record_acceptance(tx, &actor, edge, item, *invitation)
+                    .await
+            }
         }
+    }
+
+    /// The contractor accepted `invitation` on the edge at the item's time:
+    /// recorded here (a new revision, so the feed carries it back down, and
+    /// the audit log), if the invitation is theirs, of the item's space, not
+    /// revoked and not expired at that time.
+    async fn record_acceptance(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        edge: &str,
+        item: &OutboxItem,
+        invitation: uuid::Uuid,
+    ) -> Outcome<Effect> {
+        let mut inv = match tx.invitation(invitation).await? {
+            // Another space's or another contractor's invitation is none of
+            // this operation's business: as if absent.
+            Some(i) if i.space == item.space && i.principal == item.contractor => i,
+            _ => return Err(CoreError::NotFound("invitation").into()),
+        };
+        // The first acceptance recorded stands (an edge rebuilt since may
+        // report the contractor accepting the same link again).
+        if inv.accepted_at.is_some() {
+            return Ok(Effect::applied(None));
+        }
+        if inv.revoked {
+            return Err(CoreError::conflict(
+                "invitation_revoked",
+                "the invitation was revoked before the acceptance arrived",
+            )
+            .into());
+        }
+        if item.created_at >= inv.expires_at {
+            return Err(CoreError::conflict(
+                "invitation_expired",
+                "the invitation had expired when it was accepted",
+            )
+            .into());
+        }
+        if item.created_at < inv.created_at {
+            return Err(CoreError::invalid(
+                "accepted_before_invited",
+                "the acceptance is older than the invitation",
+            )
+            .into());
+        }
+        inv.accepted_at = Some(item.created_at);
+        inv.revision = tx.next_revision().await?;
+        tx.save_invitation(&inv).await?;
+        self.audit(
+            tx,
+            actor,
+            "contractor.accept",
+            Some(item.space),
+            Some(actor.principal()?.login.to_string()),
+            json!({ "invitation": inv.id.to_string(), "edge": edge }),
+        )
+        .await?;
+        Ok(Effect::applied(None))
     }
 
     /// The document must belong to the operation's space (an edge cannot

@@ -31,7 +31,10 @@ pub struct PurgeReport {
 
 impl Passerelle {
     /// A contractor accepts an invitation by choosing a password (edge). The
-    /// password hash stays on the edge.
+    /// password hash stays on the edge; the acceptance goes to the outbox in
+    /// the same transaction, so the internal node learns it (ADR 0003).
+    /// Unknown, used, revoked and expired invitations, and one into a space
+    /// the contractor is no longer a member of, are all `NotFound`.
     pub async fn accept_invitation(
         &self,
         secret: &str,
@@ -42,39 +45,51 @@ impl Passerelle {
         let usable = |i: &crate::replication::Invitation| {
             !i.revoked && i.expires_at > now && i.accepted_at.is_none()
         };
-        match self.read().await?.invitation_by_hash(&hash).await? {
-            Some(i) if usable(&i) => {}
-            _ => return Err(CoreError::NotFound("invitation")),
-        }
+        let invitee = {
+            let mut tx = self.read().await?;
+            match tx.invitation_by_hash(&hash).await? {
+                Some(i) if usable(&i) => tx.principal(i.principal).await?,
+                _ => None,
+            }
+        };
+        let Some(invitee) = invitee else {
+            return Err(CoreError::NotFound("invitation"));
+        };
         self.check_password_policy(password)?;
         let phc = self.passwords.hash(password).await?;
-        let mut tx = self.write().await?;
-        let mut inv = match tx.invitation_by_hash(&hash).await? {
-            Some(i) if usable(&i) => i,
-            _ => return Err(CoreError::NotFound("invitation")),
-        };
-        let mut p = tx
-            .principal(inv.principal)
-            .await?
-            .ok_or(CoreError::NotFound("invitation"))?;
-        // Edge-local changes keep the replicated revision: the next batch
-        // from the internal node must not undo them (see `apply_changes`).
-        p.password_hash = Some(phc);
-        inv.accepted_at = Some(now);
-        tx.save_principal(&p).await?;
-        tx.save_invitation(&inv).await?;
-        let actor = Actor::Principal(p.clone());
-        self.audit(
-            &mut tx,
-            &actor,
-            "contractor.accept",
-            Some(inv.space),
-            Some(p.login.to_string()),
-            json!({}),
-        )
-        .await?;
-        self.commit(tx).await?;
-        Ok(p)
+        self.guarded(&Actor::Principal(invitee), async {
+            let mut tx = self.write().await?;
+            let mut inv = match tx.invitation_by_hash(&hash).await? {
+                Some(i) if usable(&i) => i,
+                _ => return Err(CoreError::NotFound("invitation").into()),
+            };
+            let mut p = tx
+                .principal(inv.principal)
+                .await?
+                .ok_or(CoreError::NotFound("invitation"))?;
+            // Edge-local changes keep the replicated revision: the next batch
+            // from the internal node must not undo them (see `apply_changes`).
+            p.password_hash = Some(phc);
+            inv.accepted_at = Some(now);
+            tx.save_principal(&p).await?;
+            tx.save_invitation(&inv).await?;
+            let actor = Actor::Principal(p.clone());
+            self.audit(
+                &mut tx,
+                &actor,
+                "contractor.accept",
+                Some(inv.space),
+                Some(p.login.to_string()),
+                json!({}),
+            )
+            .await?;
+            let op = OutboxOp::AcceptInvitation { invitation: inv.id };
+            self.append_op_in(&mut tx, &actor, inv.space, op, now)
+                .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(p)
+        })
+        .await
     }
 
     /// Applies a batch of the change feed of one space (edge). Idempotent:
@@ -171,10 +186,15 @@ impl Passerelle {
                 tx.save_version(&v).await?
             }
             ChangeRow::Invitation(mut i) if i.space == space => {
-                // Acceptance is recorded on the edge only.
-                if let Some(local) = tx.invitation(i.id).await? {
-                    i.accepted_at = local.accepted_at;
-                }
+                // Here an invitation is accepted when its password was chosen
+                // here: the edge keeps its own acceptance, and does not take
+                // the internal node's record of it (which this edge reported),
+                // so a rebuilt edge, which lost the password, lets the
+                // contractor use the link again while it is valid.
+                i.accepted_at = tx
+                    .invitation(i.id)
+                    .await?
+                    .and_then(|local| local.accepted_at);
                 tx.save_invitation(&i).await?
             }
             ChangeRow::Principal(mut p) => {
@@ -283,25 +303,42 @@ impl Passerelle {
         space: SpaceId,
         op: OutboxOp,
     ) -> Result<OutboxItem, Fail> {
+        let mut tx = self.write().await?;
+        let item = self
+            .append_op_in(&mut tx, actor, space, op, self.clock.now())
+            .await?;
+        self.commit(tx).await?;
+        Ok(item)
+    }
+
+    /// Appends a contractor's operation to the outbox inside `tx`, made at
+    /// `at`, with its audit entry.
+    async fn append_op_in(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        op: OutboxOp,
+        at: time::OffsetDateTime,
+    ) -> Result<OutboxItem, Fail> {
         let contractor = actor.principal()?.id;
         let mut item = OutboxItem {
             seq: 0,
             op_id: uuid::Uuid::now_v7(),
             space,
             contractor,
-            created_at: self.clock.now(),
+            created_at: at,
             op,
             outcome: None,
             detail: String::new(),
         };
-        let mut tx = self.write().await?;
         // Re-check on the replica inside the transaction: the role may have
         // changed since the caller's checks.
-        let a = self.access(&mut tx, actor, space).await?;
+        let a = self.access(tx, actor, space).await?;
         a.require(Action::Read, || space.to_string())?;
         item.seq = tx.append_outbox(&item).await?;
         self.audit(
-            &mut tx,
+            tx,
             actor,
             "outbox.append",
             Some(space),
@@ -309,7 +346,6 @@ impl Passerelle {
             json!({ "kind": op_kind(&item.op) }),
         )
         .await?;
-        self.commit(tx).await?;
         Ok(item)
     }
 
@@ -455,6 +491,13 @@ impl Passerelle {
                         )
                         .into());
                     }
+                    OutboxOp::AcceptInvitation { .. } => {
+                        return Err(CoreError::invalid(
+                            "bad_operation",
+                            "an invitation is accepted with its secret: use accept_invitation",
+                        )
+                        .into());
+                    }
                 }
             }
             self.append_op(actor, space, op).await
@@ -486,7 +529,9 @@ impl Passerelle {
     }
 
     /// A contractor's operations in a space, pending and decided, newest
-    /// first (the "pending synchronisation" view).
+    /// first (the "pending synchronisation" view): their writes to the
+    /// space. The acceptance of their invitation travels in the same outbox
+    /// but is not one, so it is not listed.
     pub async fn my_operations(
         &self,
         actor: &Actor,
@@ -501,6 +546,7 @@ impl Passerelle {
                     .await?
                     .into_iter()
                     .filter(|i| Some(i.contractor) == me)
+                    .filter(|i| !matches!(i.op, OutboxOp::AcceptInvitation { .. }))
                     .collect(),
             )
         })
@@ -565,6 +611,7 @@ fn op_kind(op: &OutboxOp) -> &'static str {
         OutboxOp::Delete { .. } => "delete",
         OutboxOp::SetMetadata { .. } => "set_metadata",
         OutboxOp::NewFolder { .. } => "new_folder",
+        OutboxOp::AcceptInvitation { .. } => "accept_invitation",
     }
 }
 

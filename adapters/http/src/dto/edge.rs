@@ -62,7 +62,8 @@ impl From<&OutboxItem> for OperationDto {
             OutboxOp::NewFolder { folder, name, .. } => (Some(*folder), Some(name.clone())),
             OutboxOp::NewVersion { .. }
             | OutboxOp::Delete { .. }
-            | OutboxOp::SetMetadata { .. } => (None, None),
+            | OutboxOp::SetMetadata { .. }
+            | OutboxOp::AcceptInvitation { .. } => (None, None),
         };
         Self {
             op_id: i.op_id,

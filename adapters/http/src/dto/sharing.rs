@@ -1,7 +1,9 @@
 //! Sharing spaces with edge nodes, contractors' invitations, replication
 //! status (internal node).
 
-use passerelle_core::replication::{AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxOp};
+use passerelle_core::replication::{
+    AppliedOp, EdgeStatus, Invitation, InvitationState, OpOutcome, OutboxOp,
+};
 use passerelle_core::service::{IssuedInvitation, SpaceReplication};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -35,7 +37,8 @@ pub struct InviteBody {
 #[serde(rename_all = "lowercase")]
 pub enum InvitationStateDto {
     Pending,
-    /// The contractor chose a password (recorded on the edge).
+    /// The contractor chose a password on the edge (which reports it to the
+    /// internal node: `accepted_at` is when).
     Accepted,
     Revoked,
     Expired,
@@ -61,14 +64,11 @@ pub struct InvitationDto {
 
 impl InvitationDto {
     pub fn new(i: &Invitation, now: OffsetDateTime) -> Self {
-        let state = if i.revoked {
-            InvitationStateDto::Revoked
-        } else if i.accepted_at.is_some() {
-            InvitationStateDto::Accepted
-        } else if i.expires_at <= now {
-            InvitationStateDto::Expired
-        } else {
-            InvitationStateDto::Pending
+        let state = match i.state(now) {
+            InvitationState::Pending => InvitationStateDto::Pending,
+            InvitationState::Accepted => InvitationStateDto::Accepted,
+            InvitationState::Revoked => InvitationStateDto::Revoked,
+            InvitationState::Expired => InvitationStateDto::Expired,
         };
         Self {
             id: i.id,
@@ -124,6 +124,8 @@ pub enum OperationKindDto {
     Delete,
     SetMetadata,
     NewFolder,
+    /// The contractor accepted their invitation (no document).
+    AcceptInvitation,
 }
 
 impl From<&OutboxOp> for OperationKindDto {
@@ -136,6 +138,7 @@ impl From<&OutboxOp> for OperationKindDto {
             OutboxOp::Delete { .. } => Self::Delete,
             OutboxOp::SetMetadata { .. } => Self::SetMetadata,
             OutboxOp::NewFolder { .. } => Self::NewFolder,
+            OutboxOp::AcceptInvitation { .. } => Self::AcceptInvitation,
         }
     }
 }
@@ -148,7 +151,9 @@ pub(crate) fn document_of(op: &OutboxOp) -> Option<Uuid> {
         | OutboxOp::Move { document, .. }
         | OutboxOp::Delete { document, .. }
         | OutboxOp::SetMetadata { document, .. } => Some(document.as_uuid()),
-        OutboxOp::NewDocument { .. } | OutboxOp::NewFolder { .. } => None,
+        OutboxOp::NewDocument { .. }
+        | OutboxOp::NewFolder { .. }
+        | OutboxOp::AcceptInvitation { .. } => None,
     }
 }
 

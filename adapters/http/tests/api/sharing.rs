@@ -248,6 +248,58 @@ async fn managers_list_and_revoke_invitations_and_others_cannot() {
     .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
 
+#[tokio::test]
+async fn an_acceptance_reported_by_the_edge_shows_the_invitation_accepted() {
+    let t = with_edge(None).await;
+    let alice = t.user("alice").await;
+    let space = t.space(&alice, "voirie").await;
+    share(&t, &alice, &space, EDGE).await;
+    let issued = invite(&t, &alice, &space, "marie@curie.fr", "reader")
+        .await
+        .json();
+    let uri = format!("/api/v1/spaces/{space}/invitations");
+    assert_eq!(
+        t.send(get(&uri, &alice)).await.json()[0]["state"],
+        "pending"
+    );
+
+    // As the replication applies the edge's outbox item.
+    let accepted_at = OffsetDateTime::now_utc();
+    let item = OutboxItem {
+        seq: 1,
+        op_id: Uuid::now_v7(),
+        space: SpaceId::from_uuid(space.parse().expect("uuid")),
+        contractor: PrincipalId::from_uuid(
+            issued["contractor"]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("uuid"),
+        ),
+        created_at: accepted_at,
+        op: OutboxOp::AcceptInvitation {
+            invitation: issued["invitation"]["id"]
+                .as_str()
+                .expect("id")
+                .parse()
+                .expect("uuid"),
+        },
+        outcome: None,
+        detail: String::new(),
+    };
+    let applied = t.app.apply_edge_op(EDGE, &item).await.expect("applied");
+    assert_eq!(applied.outcome.as_str(), "applied");
+
+    let listed = t.send(get(&uri, &alice)).await.json();
+    assert_eq!(listed[0]["state"], "accepted", "{listed}");
+    let shown = OffsetDateTime::parse(
+        listed[0]["accepted_at"].as_str().expect("accepted_at"),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .expect("RFC 3339");
+    assert_eq!(shown, accepted_at);
+}
+
 /// A contractor's operation the internal node refuses (a reader creating a
 /// folder), as the replication would apply it.
 async fn rejected_operation(app: &Passerelle, space: &str, contractor: &str) -> Uuid {

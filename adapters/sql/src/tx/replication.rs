@@ -300,7 +300,8 @@ pub(super) async fn pending_hashes(
             | OutboxOp::Move { .. }
             | OutboxOp::Delete { .. }
             | OutboxOp::SetMetadata { .. }
-            | OutboxOp::NewFolder { .. } => {}
+            | OutboxOp::NewFolder { .. }
+            | OutboxOp::AcceptInvitation { .. } => {}
         }
     }
     Ok(hashes)

@@ -398,6 +398,9 @@ async fn operations(
                 OutboxOp::Delete { .. } => t.s("op.delete").to_owned(),
                 OutboxOp::SetMetadata { .. } => t.s("op.metadata").to_owned(),
                 OutboxOp::NewFolder { name, .. } => t.f("op.new_folder", name),
+                // Not listed by `my_operations` (not a write to the space);
+                // named all the same should that change.
+                OutboxOp::AcceptInvitation { .. } => t.s("op.accept_invitation").to_owned(),
             };
             let (state, class) = match o.outcome {
                 None => (t.s("op.pending"), "pending"),

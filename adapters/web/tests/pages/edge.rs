@@ -9,7 +9,7 @@ use passerelle_core::model::{
     Document, Membership, Principal, PrincipalKind, Space, Version, Visibility,
 };
 use passerelle_core::names::{DocumentName, Login, Slug};
-use passerelle_core::replication::{ChangeRow, Invitation, OpOutcome};
+use passerelle_core::replication::{ChangeRow, Invitation, OpOutcome, OutboxOp};
 use passerelle_core::role::Role;
 use passerelle_core::service::invitation_hash;
 use time::{Duration, OffsetDateTime};
@@ -115,6 +115,41 @@ async fn contractor(t: &TestApp) -> Browser {
     b
 }
 
+/// The contractor's acceptance, waiting in the outbox, applied by the
+/// internal node (as the replication would acknowledge it).
+async fn acceptance_applied(t: &TestApp) {
+    let pending = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert!(
+        matches!(
+            pending.as_slice(),
+            [item] if matches!(item.op, OutboxOp::AcceptInvitation { .. })
+        ),
+        "{pending:?}"
+    );
+    t.app
+        .acknowledge_operations(&[(pending[0].op_id, OpOutcome::Applied, String::new())])
+        .await
+        .expect("ack");
+}
+
+#[tokio::test]
+async fn the_acceptance_goes_up_through_the_outbox_without_showing_as_a_pending_operation() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    let pending = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    assert!(matches!(pending[0].op, OutboxOp::AcceptInvitation { .. }));
+    let page = b.get(&format!("/spaces/{space}")).await;
+    page.assert_status(StatusCode::OK);
+    assert!(
+        !page.body.contains("id=\"pending\"") && !page.body.contains("Synchronisation en attente"),
+        "{}",
+        page.body
+    );
+    acceptance_applied(&t).await;
+}
+
 #[tokio::test]
 async fn a_contractor_sees_only_the_spaces_shared_with_them() {
     let t = TestApp::edge();
@@ -152,6 +187,7 @@ async fn an_upload_shows_pending_until_the_internal_node_decides() {
     let t = TestApp::edge();
     let (space, _) = seed(&t).await;
     let mut b = contractor(&t).await;
+    acceptance_applied(&t).await;
     let csrf = b.api_csrf().await;
     let r = b
         .send(
@@ -190,6 +226,7 @@ async fn a_contractor_uploads_by_the_plain_form_through_the_outbox() {
     let t = TestApp::edge();
     let (space, _) = seed(&t).await;
     let mut b = contractor(&t).await;
+    acceptance_applied(&t).await;
     let page = format!("/spaces/{space}");
     let csrf = b.get(&page).await.csrf();
     b.post_multipart(
@@ -266,6 +303,7 @@ async fn a_contractor_renames_and_deletes_through_the_outbox() {
     let t = TestApp::edge();
     let (space, _) = seed(&t).await;
     let mut b = contractor(&t).await;
+    acceptance_applied(&t).await;
     let jean = t
         .app
         .principal_by_login(&passerelle_core::Actor::System, CONTRACTOR)

@@ -149,7 +149,8 @@ impl State {
                 | OutboxOp::Move { .. }
                 | OutboxOp::Delete { .. }
                 | OutboxOp::SetMetadata { .. }
-                | OutboxOp::NewFolder { .. } => None,
+                | OutboxOp::NewFolder { .. }
+                | OutboxOp::AcceptInvitation { .. } => None,
             });
         self.versions
             .values()

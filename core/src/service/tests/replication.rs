@@ -138,9 +138,18 @@ struct World {
     doc: crate::ids::DocumentId,
 }
 
-/// A shared space with one document, a contractor invited, accepted and
-/// logged in on the edge.
-async fn world() -> World {
+/// A shared space with one document and a contractor invited; the
+/// invitation is on the edge, not accepted yet.
+struct Invited {
+    internal: NodeUnderTest,
+    edge: NodeUnderTest,
+    manager: Actor,
+    space: SpaceId,
+    doc: crate::ids::DocumentId,
+    invited: IssuedInvitation,
+}
+
+async fn invited() -> Invited {
     let internal = node(&["edge-1"]);
     let edge = node(&[]);
     let manager = agent(&internal.app, "marie").await;
@@ -200,10 +209,40 @@ async fn world() -> World {
         "no password on the internal node"
     );
     down(&internal, &edge, space).await;
+    Invited {
+        internal,
+        edge,
+        manager,
+        space,
+        doc,
+        invited,
+    }
+}
+
+/// A shared space with one document, a contractor invited, accepted (the
+/// acceptance applied on the internal node and back down) and logged in on
+/// the edge.
+async fn world() -> World {
+    let Invited {
+        internal,
+        edge,
+        manager,
+        space,
+        doc,
+        invited,
+    } = invited().await;
     edge.app
         .accept_invitation(&invited.secret, "un mot de passe sûr")
         .await
         .expect("accept");
+    let outcomes: Vec<OpOutcome> = up(&internal, &edge)
+        .await
+        .into_iter()
+        .map(|a| a.outcome)
+        .collect();
+    assert_eq!(outcomes, [OpOutcome::Applied], "the acceptance went up");
+    // Its new revision comes back down: both nodes hold the same rows.
+    down(&internal, &edge, space).await;
     let login = edge
         .app
         .login("jean@btp-rhone.fr", "un mot de passe sûr", None)
@@ -899,3 +938,5 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
         assert_eq!(cursor, feed.through);
     });
 }
+
+mod acceptance;

@@ -182,7 +182,9 @@ pub(crate) async fn create_folder(
     Ok(accepted(&item))
 }
 
-/// The caller's operations in a space, pending and decided, newest first.
+/// The caller's operations in a space, pending and decided, newest first
+/// (writes to the space: the acceptance of the caller's invitation, which
+/// also goes up through the outbox, is not listed).
 #[utoipa::path(get, path = "/spaces/{id}/operations", tag = "operations",
     responses((status = 200, body = Vec<OperationDto>), Problems))]
 pub(crate) async fn my_operations(

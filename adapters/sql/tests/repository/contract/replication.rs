@@ -94,6 +94,13 @@ pub fn rename() -> OutboxOp {
     }
 }
 
+/// An acceptance: no content, only the invitation's id.
+pub fn accept_invitation() -> OutboxOp {
+    OutboxOp::AcceptInvitation {
+        invitation: Uuid::now_v7(),
+    }
+}
+
 pub fn outbox_item(space: &Space, by: &Principal, op: OutboxOp) -> OutboxItem {
     OutboxItem {
         seq: 999,

@@ -15,7 +15,9 @@ use super::super::{
     Outcome, Row, T0, agent, assert_conflict, assert_storage, at, document, folder, member, read,
     save, seed_space, space, version, write,
 };
-use super::{contractor, invitation, new_document, new_version, outbox_item, rename};
+use super::{
+    accept_invitation, contractor, invitation, new_document, new_version, outbox_item, rename,
+};
 
 pub async fn cursors_are_set_per_space_and_listed_by_space(repo: &dyn Repository) -> Outcome {
     assert_eq!(read(repo).await?.cursors().await?, vec![]);
@@ -73,7 +75,7 @@ pub async fn the_outbox_assigns_increasing_seqs_and_tracks_outcomes(
         .await,
         "duplicate op_id",
     );
-    let mut late = outbox_item(&s, &c, rename());
+    let mut late = outbox_item(&s, &c, accept_invitation());
     late.seq = tx.append_outbox(&late).await?;
     tx.commit().await?;
     items.push(late);
@@ -148,6 +150,8 @@ pub async fn referenced_hashes_include_pending_outbox_content_until_decided(
         outbox_item(&s, &c, new_version("version")),
         outbox_item(&s, &c, rename()),
         outbox_item(&s, &c, new_document("stocké")),
+        // Pending, no content: keeps nothing alive.
+        outbox_item(&s, &c, accept_invitation()),
     ];
     let mut tx = write(repo).await?;
     for item in &items {

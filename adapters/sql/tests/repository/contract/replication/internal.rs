@@ -7,7 +7,7 @@ use passerelle_core::replication::{EdgeStatus, OpOutcome, OutboxOp};
 use uuid::Uuid;
 
 use super::super::{Outcome, T0, at, read, seed_space, write};
-use super::{applied, metadata, new_document, new_version, rename};
+use super::{accept_invitation, applied, metadata, new_document, new_version, rename};
 
 pub async fn applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newest_first(
     repo: &dyn Repository,
@@ -27,6 +27,7 @@ pub async fn applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newes
         },
     );
     let conflict = applied(s.id, OpOutcome::Conflict, 4, new_version("b"));
+    let accepted = applied(s.id, OpOutcome::Applied, 6, accept_invitation());
     // No space row needed: an operation naming an unknown space is recorded
     // (rejected) like any other.
     let unknown_space = applied(
@@ -39,7 +40,14 @@ pub async fn applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newes
             name: "Dossier".into(),
         },
     );
-    let all = [&done, &old_reject, &new_reject, &conflict, &unknown_space];
+    let all = [
+        &done,
+        &old_reject,
+        &new_reject,
+        &conflict,
+        &unknown_space,
+        &accepted,
+    ];
     let mut tx = write(repo).await?;
     for op in all {
         tx.save_applied_op(op).await?;
