@@ -7,11 +7,13 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use passerelle_core::model::{AuditEntry, Page, PrincipalKind};
+use passerelle_core::replication::{Invitation, InvitationState};
 use passerelle_core::role::{Action, Role};
 use passerelle_core::service::{NewContractor, SpaceView};
 use passerelle_core::{Actor, CoreError};
 use passerelle_http::AppState;
 use serde::Deserialize;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::auth::CsrfForm;
@@ -38,6 +40,22 @@ struct MemberRow {
     contractor: bool,
     role: String,
     role_label: &'static str,
+    /// Where the contractor's latest invitation stands (managers only;
+    /// empty for agents).
+    invitation: String,
+}
+
+/// `Acceptée le 2026-11-28 18:40`, `En attente (jusqu'au …)`, …
+fn invitation_state(t: Tr, i: &Invitation, now: OffsetDateTime) -> String {
+    match i.state(now) {
+        InvitationState::Pending => t.f("members.invitation_pending", &view::date(i.expires_at)),
+        InvitationState::Accepted => {
+            let at = i.accepted_at.map(view::date).unwrap_or_default();
+            t.f("members.invitation_accepted", &at)
+        }
+        InvitationState::Revoked => t.s("members.invitation_revoked").to_owned(),
+        InvitationState::Expired => t.s("members.invitation_expired").to_owned(),
+    }
 }
 
 #[derive(Template)]
@@ -64,10 +82,25 @@ async fn members_page(
     let t = web.t();
     let view = st.app.get_space(&web.actor, sid).await?;
     let members = st.app.list_members(&web.actor, sid).await?;
+    let manager = view.role.allows(Action::Manage);
+    // Newest first: the first one of a contractor is their latest.
+    let invitations = if manager {
+        st.app.list_invitations(&web.actor, sid).await?
+    } else {
+        Vec::new()
+    };
+    let now = OffsetDateTime::now_utc();
+    let invitation_of = |p: PrincipalId| {
+        invitations
+            .iter()
+            .find(|i| i.principal == p)
+            .map(|i| invitation_state(t, i, now))
+            .unwrap_or_default()
+    };
     let page = MembersPage {
         sid: sid.to_string(),
         tab: "members",
-        manager: view.role.allows(Action::Manage),
+        manager,
         title: view.space.title.clone(),
         shared: view.space.shared(),
         members: members
@@ -83,6 +116,7 @@ async fn members_page(
                 contractor: m.principal.kind == PrincipalKind::Contractor,
                 role: m.role.as_str().to_owned(),
                 role_label: t.role(m.role),
+                invitation: invitation_of(m.principal.id),
             })
             .collect(),
         roles: roles(t, false),

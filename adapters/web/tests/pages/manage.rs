@@ -1,6 +1,11 @@
 //! Members, invitations, sharing, trash, audit and administration pages.
 
 use axum::http::StatusCode;
+use passerelle_core::Actor;
+use passerelle_core::ids::SpaceId;
+use passerelle_core::replication::{OpOutcome, OutboxItem, OutboxOp};
+use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::support::*;
 
@@ -159,6 +164,71 @@ async fn sharing_then_inviting_shows_the_link_once() {
     )
     .await
     .assert_redirect_to(&format!("{members}?err="));
+}
+
+#[tokio::test]
+async fn a_contractors_invitation_shows_pending_then_accepted_once_the_edge_reports_it() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let members = format!("/spaces/{id}/members");
+    b.submit(
+        &format!("/spaces/{id}/sharing"),
+        &format!("/spaces/{id}/share"),
+        &[("edge", EDGE)],
+    )
+    .await
+    .assert_redirect_to(&format!("/spaces/{id}/sharing?ok=shared"));
+    b.submit(
+        &members,
+        &format!("/spaces/{id}/contractors"),
+        &[
+            ("email", "jean@btp.example"),
+            ("display_name", "Jean"),
+            ("organisation", "BTP Rhône"),
+            ("role", "collaborator"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let page = b.get(&members).await;
+    page.assert_contains("En attente (jusqu");
+    assert!(!page.body.contains("Acceptée le"), "{}", page.body);
+
+    // The edge reports the acceptance through its outbox.
+    let space = SpaceId::from_uuid(id.parse().expect("uuid"));
+    let invitation = t
+        .app
+        .list_invitations(&Actor::System, space)
+        .await
+        .expect("invitations")
+        .remove(0);
+    let accepted_at = OffsetDateTime::now_utc();
+    let applied = t
+        .app
+        .apply_edge_op(
+            EDGE,
+            &OutboxItem {
+                seq: 1,
+                op_id: Uuid::now_v7(),
+                space,
+                contractor: invitation.principal,
+                created_at: accepted_at,
+                op: OutboxOp::AcceptInvitation {
+                    invitation: invitation.id,
+                },
+                outcome: None,
+                detail: String::new(),
+            },
+        )
+        .await
+        .expect("applied");
+    assert_eq!(applied.outcome, OpOutcome::Applied);
+    let page = b.get(&members).await;
+    page.assert_contains("Acceptée le");
+    assert!(!page.body.contains("En attente (jusqu"), "{}", page.body);
+    b.accept_language = Some("en");
+    b.get(&members).await.assert_contains("Accepted on");
 }
 
 #[tokio::test]
