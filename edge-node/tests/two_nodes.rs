@@ -6,10 +6,10 @@
 #[path = "support/cluster.rs"]
 mod cluster;
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
-use cluster::{Cluster, blob_files, eventually, files_under, holds};
+use cluster::{Cluster, blob_files, eventually, eventually_within, files_under, holds};
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -113,6 +113,37 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         .send()
         .await?;
     ensure!(login.status() == 200, "contractor login on the edge");
+    // The edge reports the acceptance through its outbox: the internal
+    // node's API shows the invitation accepted within seconds.
+    let invitation_id = inv["invitation"]["id"]
+        .as_str()
+        .context("invitation id")?
+        .to_owned();
+    eventually_within(
+        "the acceptance on the internal node",
+        Duration::from_secs(10),
+        Duration::from_millis(100),
+        || {
+            let req = api(
+                reqwest::Method::GET,
+                &format!("/spaces/{space}/invitations"),
+            );
+            let invitation_id = invitation_id.clone();
+            async move {
+                let v: Value = req.send().await?.json().await?;
+                let i = v
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|i| i["id"] == invitation_id.as_str())
+                    .context("invitation listed")?;
+                ensure!(i["state"] == "accepted", "not yet: {i}");
+                ensure!(i["accepted_at"].is_string(), "{i}");
+                Ok(())
+            }
+        },
+    )
+    .await?;
     let cookie = login
         .headers()
         .get("set-cookie")
