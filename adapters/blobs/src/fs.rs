@@ -13,7 +13,13 @@
 //! next batch is received, and every 64 MiB a background `fdatasync` starts,
 //! so the network, the hash, the page cache and the disk all work at once.
 //! Memory stays at a few MiB whatever the size of the content.
+//!
+//! Resumable writes (the blobs replication receives) go past the page cache
+//! with `O_DIRECT` where the filesystem allows it (`direct`): they are read
+//! later if ever, and the page cache costs more CPU than the network, the
+//! hash and TLS together on the machines measured (docs/benchmarks.md).
 
+mod direct;
 mod resumable;
 mod sink;
 mod temp;

@@ -15,6 +15,7 @@ use futures::StreamExt;
 use passerelle_core::blob::{BlobError, BlobInfo, ByteStream, Resumed};
 use passerelle_core::hash::{ContentHash, Hasher};
 
+use super::direct::Writer;
 use super::sink::{self, Sink};
 use super::{BATCH_BYTES, BATCH_CHUNKS, VERIFY_BLOCK_BYTES, joined, storage};
 
@@ -102,12 +103,17 @@ pub(super) async fn receive(
 
     let opened = {
         let path = path.clone();
-        tokio::task::spawn_blocking(move || open(&path, offset))
-            .await
-            .map_err(joined)??
+        tokio::task::spawn_blocking(move || {
+            let (file, hasher) = open(&path, offset)?;
+            let writer = Writer::direct(file, size - offset)
+                .map_err(|e| storage("open partial blob", &path, e))?;
+            Ok::<_, BlobError>((writer, hasher))
+        })
+        .await
+        .map_err(joined)??
     };
-    let (file, hasher) = opened;
-    let mut sink = Sink::resume(file, path.clone(), hasher, offset);
+    let (writer, hasher) = opened;
+    let mut sink = Sink::resume(writer, path.clone(), hasher, offset);
     sink.submit(mem::take(&mut batch)).await?;
     batch_bytes = 0;
     loop {
@@ -173,7 +179,7 @@ fn receive_whole(
     offset: u64,
     chunks: &[Bytes],
 ) -> Result<Resumed, BlobError> {
-    let (mut file, mut hasher) = open(path, offset)?;
+    let (file, mut hasher) = open(path, offset)?;
     let mut kept = offset;
     for chunk in chunks {
         hasher.update(chunk);
@@ -187,7 +193,13 @@ fn receive_whole(
             actual: hasher.finalize(),
         });
     }
-    sink::write_all_chunks(&mut file, chunks)
+    let mut writer =
+        Writer::direct(file, kept - offset).map_err(|e| storage("open partial blob", path, e))?;
+    writer
+        .write_chunks(chunks)
+        .map_err(|e| storage("write partial blob", path, e))?;
+    let file = writer
+        .finish()
         .map_err(|e| storage("write partial blob", path, e))?;
     if kept < size {
         file.sync_data()

@@ -13,6 +13,7 @@ use passerelle_core::blob::{BlobError, BlobInfo};
 use passerelle_core::hash::Hasher;
 use tokio::task::JoinHandle;
 
+use super::direct::Writer;
 use super::{joined, storage, sync_dir};
 
 /// The temporary file being filled and the hash of what it holds.
@@ -59,10 +60,10 @@ enum Writeback {
 enum State {
     /// Ready for the next batch. (The hasher is boxed: it is about 2 KiB
     /// and moves to a blocking thread and back with every batch.)
-    Idle { file: File, hasher: Box<Hasher> },
+    Idle { writer: Writer, hasher: Box<Hasher> },
     /// A batch is being written and hashed.
     Busy {
-        writing: JoinHandle<io::Result<File>>,
+        writing: JoinHandle<io::Result<Writer>>,
         hashing: JoinHandle<Box<Hasher>>,
     },
     /// A batch failed, or the sink is being moved between states.
@@ -80,19 +81,19 @@ pub(super) enum Committed {
 
 impl Sink {
     pub(super) fn new(file: File, path: PathBuf) -> Self {
-        Self::resume(file, path, Box::new(Hasher::new()), 0)
+        Self::resume(Writer::buffered(file), path, Box::new(Hasher::new()), 0)
     }
 
-    /// A sink appending to `file`, which already holds `size` bytes (durable)
-    /// whose hash so far is `hasher`.
-    pub(super) fn resume(file: File, path: PathBuf, hasher: Box<Hasher>, size: u64) -> Self {
-        let writeback = match file.try_clone() {
-            Ok(handle) => Writeback::Idle(handle),
-            Err(_) => Writeback::Off,
+    /// A sink appending through `writer` to a file which already holds
+    /// `size` bytes (durable) whose hash so far is `hasher`.
+    pub(super) fn resume(writer: Writer, path: PathBuf, hasher: Box<Hasher>, size: u64) -> Self {
+        let writeback = match writer.flush_handle() {
+            Some(handle) => Writeback::Idle(handle),
+            None => Writeback::Off,
         };
         Self {
             path,
-            state: State::Idle { file, hasher },
+            state: State::Idle { writer, hasher },
             writeback,
             size,
             flushed_up_to: size,
@@ -102,14 +103,14 @@ impl Sink {
     /// Starts writing and hashing `batch` once the previous batch is done.
     /// Returns as soon as the batch is handed over.
     pub(super) async fn submit(&mut self, batch: Vec<Bytes>) -> Result<(), BlobError> {
-        let (mut file, mut hasher) = self.settle_batch().await?;
+        let (mut writer, mut hasher) = self.settle_batch().await?;
         self.size += batch.iter().map(|c| c.len() as u64).sum::<u64>();
         // Cloning `Bytes` shares the buffers: both jobs read the same memory.
         let to_hash = batch.clone();
         self.state = State::Busy {
             writing: tokio::task::spawn_blocking(move || {
-                write_all_chunks(&mut file, &batch)?;
-                Ok(file)
+                writer.write_chunks(&batch)?;
+                Ok(writer)
             }),
             hashing: tokio::task::spawn_blocking(move || {
                 for chunk in &to_hash {
@@ -161,7 +162,12 @@ impl Sink {
     /// Waits for the batch and the flush in progress and returns the file
     /// with what it holds.
     pub(super) async fn finish(mut self) -> Result<(File, BlobInfo), BlobError> {
-        let (file, hasher) = self.settle().await?;
+        let (writer, hasher) = self.settle().await?;
+        // In direct mode the last partial block is still staged.
+        let file = tokio::task::spawn_blocking(move || writer.finish())
+            .await
+            .map_err(joined)?
+            .map_err(|e| storage("write temporary", &self.path, e))?;
         let info = BlobInfo {
             hash: hasher.finalize(),
             size: self.size,
@@ -176,7 +182,7 @@ impl Sink {
         let _ = self.settle_batch().await;
     }
 
-    async fn settle(&mut self) -> Result<(File, Box<Hasher>), BlobError> {
+    async fn settle(&mut self) -> Result<(Writer, Box<Hasher>), BlobError> {
         let flushed = match mem::replace(&mut self.writeback, Writeback::Off) {
             Writeback::Busy(job) => job.await.map_err(joined)?.map(drop),
             Writeback::Failed(e) => Err(e),
@@ -186,15 +192,15 @@ impl Sink {
         self.settle_batch().await
     }
 
-    async fn settle_batch(&mut self) -> Result<(File, Box<Hasher>), BlobError> {
+    async fn settle_batch(&mut self) -> Result<(Writer, Box<Hasher>), BlobError> {
         match mem::replace(&mut self.state, State::Failed) {
-            State::Idle { file, hasher } => Ok((file, hasher)),
+            State::Idle { writer, hasher } => Ok((writer, hasher)),
             State::Busy { writing, hashing } => {
                 let (written, hashed) = tokio::join!(writing, hashing);
-                let file = written
+                let writer = written
                     .map_err(joined)?
                     .map_err(|e| storage("write temporary", &self.path, e))?;
-                Ok((file, hashed.map_err(joined)?))
+                Ok((writer, hashed.map_err(joined)?))
             }
             State::Failed => Err(BlobError::Storage(
                 "blob sink used after a failed write".into(),
