@@ -289,7 +289,8 @@ impl Passerelle {
         .await
     }
 
-    /// Revokes a pending invitation (managers).
+    /// Revokes a pending invitation (managers); an accepted one is refused
+    /// (`invitation_accepted`): removing the member takes the access away.
     pub async fn revoke_invitation(
         &self,
         actor: &Actor,
@@ -303,6 +304,14 @@ impl Passerelle {
                 .ok_or(CoreError::NotFound("invitation"))?;
             let a = self.access(&mut tx, actor, inv.space).await?;
             a.require(Action::Manage, || invitation.to_string())?;
+            if inv.accepted_at.is_some() {
+                // The link did its work: the access is the membership now.
+                return Err(CoreError::conflict(
+                    "invitation_accepted",
+                    "the contractor has accepted this invitation; remove the member to take the access away",
+                )
+                .into());
+            }
             inv.revoked = true;
             inv.revision = tx.next_revision().await?;
             tx.save_invitation(&inv).await?;

@@ -379,13 +379,28 @@ impl Passerelle {
             m.removed = true;
             m.revision = tx.next_revision().await?;
             tx.save_membership(&m).await?;
+            // A contractor's link not used yet dies with the membership (the
+            // edge would refuse it anyway; the managers' list says so).
+            let mut revoked = Vec::new();
+            for mut inv in tx.list_invitations(id).await? {
+                if inv.principal == principal && !inv.revoked && inv.accepted_at.is_none() {
+                    inv.revoked = true;
+                    inv.revision = tx.next_revision().await?;
+                    tx.save_invitation(&inv).await?;
+                    revoked.push(inv.id.to_string());
+                }
+            }
             self.audit(
                 &mut tx,
                 actor,
                 "member.remove",
                 Some(id),
                 Some(principal.to_string()),
-                json!({}),
+                if revoked.is_empty() {
+                    json!({})
+                } else {
+                    json!({ "invitations_revoked": revoked })
+                },
             )
             .await?;
             self.commit(tx).await?;

@@ -388,3 +388,70 @@ fn an_acceptance_is_not_an_operation_a_contractor_can_queue() {
         );
     });
 }
+
+#[test]
+fn removing_a_contractor_revokes_the_link_they_have_not_used() {
+    block_on(async {
+        let i = invited().await;
+        let id = i.invited.invitation.id;
+        let jean = i.invited.principal.id;
+        i.internal
+            .app
+            .remove_member(&i.manager, i.space, jean)
+            .await
+            .expect("remove");
+        let now = OffsetDateTime::now_utc();
+        let inv = stored(&i.internal, i.space, id).await;
+        assert_eq!(inv.state(now), InvitationState::Revoked);
+        let removed = audited(&i, "member.remove").await;
+        assert_eq!(removed.len(), 1);
+        assert_eq!(
+            removed[0].detail["invitations_revoked"],
+            serde_json::json!([id.to_string()])
+        );
+        // The edge learns it with the membership and refuses the link.
+        down(&i.internal, &i.edge, i.space).await;
+        assert_eq!(
+            stored(&i.edge, i.space, id).await.state(now),
+            InvitationState::Revoked
+        );
+        assert!(
+            i.edge
+                .app
+                .accept_invitation(&i.invited.secret, PASSWORD)
+                .await
+                .is_err()
+        );
+    });
+}
+
+#[test]
+fn an_accepted_invitation_is_not_revoked_the_membership_is_what_to_remove() {
+    block_on(async {
+        let i = invited().await;
+        let id = i.invited.invitation.id;
+        i.edge
+            .app
+            .accept_invitation(&i.invited.secret, PASSWORD)
+            .await
+            .expect("accept");
+        up(&i.internal, &i.edge).await;
+        let refused = i.internal.app.revoke_invitation(&i.manager, id).await;
+        assert!(
+            matches!(
+                refused,
+                Err(CoreError::Conflict {
+                    code: "invitation_accepted",
+                    ..
+                })
+            ),
+            "{refused:?}"
+        );
+        let inv = stored(&i.internal, i.space, id).await;
+        assert_eq!(
+            inv.state(OffsetDateTime::now_utc()),
+            InvitationState::Accepted
+        );
+        assert!(audited(&i, "contractor.invitation.revoke").await.is_empty());
+    });
+}
