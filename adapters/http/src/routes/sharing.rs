@@ -98,8 +98,9 @@ pub(crate) async fn list_invitations(
     ))
 }
 
-/// Revokes an invitation (managers of its space); the edge refuses it once
-/// the revocation has replicated.
+/// Revokes a pending invitation (managers of its space); the edge refuses it
+/// once the revocation has replicated. An accepted one is refused (409
+/// `invitation_accepted`): remove the member instead.
 #[utoipa::path(delete, path = "/invitations/{id}", tag = "sharing",
     responses((status = 204, description = "Revoked"), Problems))]
 pub(crate) async fn revoke_invitation(

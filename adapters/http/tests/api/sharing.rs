@@ -298,6 +298,19 @@ async fn an_acceptance_reported_by_the_edge_shows_the_invitation_accepted() {
     )
     .expect("RFC 3339");
     assert_eq!(shown, accepted_at);
+
+    // The link did its work: revoking it now is refused, nothing changes.
+    let id = issued["invitation"]["id"].as_str().expect("id");
+    t.send(with_session(
+        empty(Method::DELETE, &format!("/api/v1/invitations/{id}")),
+        &alice,
+    ))
+    .await
+    .assert_problem(StatusCode::CONFLICT, "invitation_accepted");
+    assert_eq!(
+        t.send(get(&uri, &alice)).await.json()[0]["state"],
+        "accepted"
+    );
 }
 
 /// A contractor's operation the internal node refuses (a reader creating a
