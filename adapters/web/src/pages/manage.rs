@@ -344,11 +344,8 @@ pub async fn sharing(
             .iter()
             .map(|q| QuarantineRow {
                 date: view::date(q.at),
-                what: serde_json::to_value(&q.op)
-                    .ok()
-                    .and_then(|v| v.get("kind").and_then(|k| k.as_str()).map(str::to_owned))
-                    .unwrap_or_default(),
-                outcome: q.outcome.as_str(),
+                what: super::spaces::op_label(&q.op, t),
+                outcome: super::spaces::outcome_label(q.outcome, t),
                 detail: q.detail.clone(),
             })
             .collect(),

@@ -388,25 +388,10 @@ async fn operations(
         .filter(|o| o.outcome != Some(OpOutcome::Applied))
         .take(50)
         .map(|o| {
-            let what = match &o.op {
-                OutboxOp::NewDocument { name, .. } => t.f("op.new_document", name),
-                OutboxOp::NewVersion { base_version, .. } => {
-                    t.f("op.new_version", &(base_version + 1))
-                }
-                OutboxOp::Rename { name, .. } => t.f("op.rename", name),
-                OutboxOp::Move { .. } => t.s("op.move").to_owned(),
-                OutboxOp::Delete { .. } => t.s("op.delete").to_owned(),
-                OutboxOp::SetMetadata { .. } => t.s("op.metadata").to_owned(),
-                OutboxOp::NewFolder { name, .. } => t.f("op.new_folder", name),
-                // Not listed by `my_operations` (not a write to the space);
-                // named all the same should that change.
-                OutboxOp::AcceptInvitation { .. } => t.s("op.accept_invitation").to_owned(),
-            };
+            let what = op_label(&o.op, t);
             let (state, class) = match o.outcome {
                 None => (t.s("op.pending"), "pending"),
-                Some(OpOutcome::Conflict) => (t.s("op.conflict"), "rejected"),
-                Some(OpOutcome::Rejected) => (t.s("op.rejected"), "rejected"),
-                Some(OpOutcome::Applied) => (t.s("op.applied"), "applied"),
+                Some(outcome) => (outcome_label(outcome, t), outcome_class(outcome)),
             };
             OpRow {
                 what,
@@ -521,5 +506,38 @@ pub async fn delete_folder(
     match st.app.delete_folder(&web.actor, id).await {
         Ok(()) => Ok(see_other(&format!("/spaces/{}?ok=folder_deleted", f.space))),
         Err(e) => back_with_error(&format!("/spaces/{}?folder={id}", f.space), &e),
+    }
+}
+
+/// What a contractor's operation does, in the reader's language (the
+/// edge's pending list, the managers' quarantine).
+pub(crate) fn op_label(op: &OutboxOp, t: Tr) -> String {
+    match op {
+        OutboxOp::NewDocument { name, .. } => t.f("op.new_document", name),
+        OutboxOp::NewVersion { base_version, .. } => t.f("op.new_version", &(base_version + 1)),
+        OutboxOp::Rename { name, .. } => t.f("op.rename", name),
+        OutboxOp::Move { .. } => t.s("op.move").to_owned(),
+        OutboxOp::Delete { .. } => t.s("op.delete").to_owned(),
+        OutboxOp::SetMetadata { .. } => t.s("op.metadata").to_owned(),
+        OutboxOp::NewFolder { name, .. } => t.f("op.new_folder", name),
+        // Not in the edge's pending list (not a write to the space), but
+        // quarantined like any operation when refused.
+        OutboxOp::AcceptInvitation { .. } => t.s("op.accept_invitation").to_owned(),
+    }
+}
+
+/// How the internal node dealt with an operation, in the reader's language.
+pub(crate) fn outcome_label(outcome: OpOutcome, t: Tr) -> &'static str {
+    match outcome {
+        OpOutcome::Conflict => t.s("op.conflict"),
+        OpOutcome::Rejected => t.s("op.rejected"),
+        OpOutcome::Applied => t.s("op.applied"),
+    }
+}
+
+fn outcome_class(outcome: OpOutcome) -> &'static str {
+    match outcome {
+        OpOutcome::Conflict | OpOutcome::Rejected => "rejected",
+        OpOutcome::Applied => "applied",
     }
 }

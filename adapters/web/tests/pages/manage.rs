@@ -229,6 +229,38 @@ async fn a_contractors_invitation_shows_pending_then_accepted_once_the_edge_repo
     assert!(!page.body.contains("En attente (jusqu"), "{}", page.body);
     b.accept_language = Some("en");
     b.get(&members).await.assert_contains("Accepted on");
+
+    // A refused report lands in the quarantine, named in the reader's words.
+    let refused = t
+        .app
+        .apply_edge_op(
+            EDGE,
+            &OutboxItem {
+                seq: 2,
+                op_id: Uuid::now_v7(),
+                space,
+                contractor: invitation.principal,
+                created_at: accepted_at,
+                op: OutboxOp::AcceptInvitation {
+                    invitation: Uuid::now_v7(),
+                },
+                outcome: None,
+                detail: String::new(),
+            },
+        )
+        .await
+        .expect("recorded");
+    assert_eq!(refused.outcome, OpOutcome::Rejected);
+    let sharing = format!("/spaces/{id}/sharing");
+    let page = b.get(&sharing).await;
+    page.assert_contains("Acceptance of the invitation")
+        .assert_contains("Refused");
+    assert!(!page.body.contains("accept_invitation"), "{}", page.body);
+    b.accept_language = None;
+    b.get(&sharing)
+        .await
+        .assert_contains("Acceptation de l'invitation")
+        .assert_contains("Refusée");
 }
 
 #[tokio::test]
