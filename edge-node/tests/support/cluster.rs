@@ -3,103 +3,23 @@
 //! (Included with `#[path]` by each test binary.)
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail, ensure};
+use anyhow::{Context, ensure};
+
+#[path = "nodes.rs"]
+mod nodes;
+#[allow(unused_imports)] // each including binary uses some of them
+pub use nodes::{ADMIN_PASSWORD, EDGE_ID, Proc, run};
 
 pub const EDGE_BIN: &str = env!("CARGO_BIN_EXE_passerelle-edge");
-pub const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
 
 /// `passerelle-internal` sits beside `passerelle-edge` in the target
 /// directory (`cargo test --workspace` builds both).
 pub fn internal_bin() -> PathBuf {
     Path::new(EDGE_BIN).with_file_name("passerelle-internal")
-}
-
-pub struct Proc {
-    pub child: Child,
-    pub lines: Vec<String>,
-    pub log: PathBuf,
-}
-
-impl Proc {
-    /// Starts `bin args…` and waits for `ready` lines on stdout.
-    fn start(
-        bin: &Path,
-        args: &[&str],
-        dir: &Path,
-        name: &str,
-        ready: &[&str],
-    ) -> anyhow::Result<Self> {
-        let log = dir.join(format!("{name}.log"));
-        let mut child = Command::new(bin)
-            .args(args)
-            .env("PASSERELLE_LOG__FILTER", "info,passerelle_grpc=debug")
-            .env("PASSERELLE_EDGE_LOG__FILTER", "info,passerelle_grpc=debug")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("spawn {}", bin.display()))?;
-        let out = child.stdout.take().context("stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                let _ = tx.send(l);
-            }
-        });
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while lines.len() < ready.len() {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(remaining) {
-                Ok(l) => {
-                    if let Some(p) = ready.iter().find(|p| l.starts_with(**p)) {
-                        lines.push(l[p.len()..].trim().to_owned());
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    bail!(
-                        "{name} not ready: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                }
-            }
-        }
-        Ok(Self { child, lines, log })
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- {} ---\n{}",
-                self.log.display(),
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-pub fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(bin)
-        .args(args)
-        .env("PASSERELLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .stdin(Stdio::null())
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> anyhow::Result<T>
@@ -175,78 +95,27 @@ impl Cluster {
             internal.exists(),
             "build passerelle-internal first (cargo build --workspace)"
         );
-        let i = |args: &[&str]| {
-            let mut v = vec!["--data-dir", idir.to_str().unwrap_or_default()];
-            v.extend_from_slice(args);
-            run(&internal, &v)
-        };
-        i(&["init"])?;
-        i(&["pki", "init"])?;
-        i(&[
-            "pki",
-            "issue-edge",
-            "--id",
-            "edge-1",
-            "--dns",
-            "localhost",
-            "--ip",
-            "127.0.0.1",
-        ])?;
-        i(&["pki", "issue-internal", "--id", "internal"])?;
-        std::fs::create_dir_all(edir.join("tls"))?;
-        for f in ["cert.pem", "key.pem", "ca.pem"] {
-            std::fs::copy(
-                idir.join("pki/issued/edge-1").join(f),
-                edir.join("tls").join(f),
-            )?;
-        }
-        let token = i(&["token", "create", "--login", "admin", "--name", "e2e"])?
-            .lines()
-            .find(|l| l.starts_with("psr_"))
-            .context("token")?
-            .to_owned();
+        nodes::init_with_pki(&internal, &idir, &edir)?;
+        let token = nodes::internal_cli(
+            &internal,
+            &idir,
+            &["token", "create", "--login", "admin", "--name", "e2e"],
+        )?
+        .lines()
+        .find(|l| l.starts_with("psr_"))
+        .context("token")?
+        .to_owned();
 
-        let edge = Proc::start(
+        let edge = nodes::start_edge(
             Path::new(EDGE_BIN),
-            &[
-                "--data-dir",
-                edir.to_str().unwrap_or_default(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--peer-listen",
-                "127.0.0.1:0",
-            ],
+            &edir,
             tmp.path(),
-            "edge",
-            &[
-                "passerelle-edge listening on ",
-                "passerelle-edge replication on ",
-            ],
+            "127.0.0.1:0",
+            "127.0.0.1:0",
         )?;
         let (edge_http, edge_peer) = (edge.lines[0].clone(), edge.lines[1].clone());
-        let config = idir.join("internal.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[replication.edges]]\nid = \"edge-1\"\nendpoint = \"https://{edge_peer}\"\npublic_url = \"{edge_http}\"\n"
-            ),
-        )?;
-        let node = Proc::start(
-            &internal,
-            &[
-                "--data-dir",
-                idir.to_str().unwrap_or_default(),
-                "--config",
-                config.to_str().unwrap_or_default(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            tmp.path(),
-            "internal",
-            &["passerelle-internal listening on "],
-        )?;
+        let config = nodes::write_internal_config(&idir, &edge_peer, &edge_http)?;
+        let node = nodes::start_internal(&internal, &idir, &config, tmp.path())?;
         let base = format!("{}/api/v1", node.lines[0]);
         let ebase = format!("{edge_http}/api/v1");
         Ok(Self {
@@ -266,9 +135,7 @@ impl Cluster {
 
     /// Runs the internal CLI on this cluster's data directory.
     pub fn internal_cli(&self, args: &[&str]) -> anyhow::Result<String> {
-        let mut v = vec!["--data-dir", self.idir.to_str().unwrap_or_default()];
-        v.extend_from_slice(args);
-        run(&internal_bin(), &v)
+        nodes::internal_cli(&internal_bin(), &self.idir, args)
     }
 
     pub fn api(
@@ -284,23 +151,12 @@ impl Cluster {
     /// Restarts the edge on the same data directory and ports.
     pub fn start_edge(&mut self) -> anyhow::Result<()> {
         let http_addr = self.edge_http.trim_start_matches("http://").to_owned();
-        let edge = Proc::start(
+        let edge = nodes::start_edge(
             Path::new(EDGE_BIN),
-            &[
-                "--data-dir",
-                self.edir.to_str().unwrap_or_default(),
-                "serve",
-                "--listen",
-                &http_addr,
-                "--peer-listen",
-                &self.edge_peer,
-            ],
+            &self.edir,
             self.tmp.path(),
-            "edge",
-            &[
-                "passerelle-edge listening on ",
-                "passerelle-edge replication on ",
-            ],
+            &http_addr,
+            &self.edge_peer,
         )?;
         self.edge = Some(edge);
         Ok(())
@@ -308,22 +164,8 @@ impl Cluster {
 
     /// Restarts the internal node on the same data directory (new port).
     pub fn start_internal(&mut self) -> anyhow::Result<()> {
-        let internal = internal_bin();
-        let node = Proc::start(
-            &internal,
-            &[
-                "--data-dir",
-                self.idir.to_str().unwrap_or_default(),
-                "--config",
-                self.config.to_str().unwrap_or_default(),
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            self.tmp.path(),
-            "internal",
-            &["passerelle-internal listening on "],
-        )?;
+        let node =
+            nodes::start_internal(&internal_bin(), &self.idir, &self.config, self.tmp.path())?;
         self.base = format!("{}/api/v1", node.lines[0]);
         self.node = Some(node);
         Ok(())

@@ -3,21 +3,24 @@
 //! `edge-node/tests/support/cluster.rs`), chromedriver on a free loopback
 //! port, headless Chromium, page measures, screenshots and axe-core.
 //!
-//! Not `#[path]`-included from the edge crate: its harness finds the edge
-//! binary with `env!("CARGO_BIN_EXE_…")`, which only that crate's tests
-//! have. Here the binaries are found beside this test executable.
+//! The node processes are started by the edge crate's `nodes.rs`, shared
+//! with its two-node tests; the binaries are found beside this test
+//! executable (`env!("CARGO_BIN_EXE_…")` exists only in the crate that
+//! builds them).
 #![allow(dead_code)]
 
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail, ensure};
 use thirtyfour::prelude::*;
 
-pub const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
+#[path = "../../../../edge-node/tests/support/nodes.rs"]
+mod nodes;
+#[allow(unused_imports)]
+pub use nodes::{ADMIN_PASSWORD, Proc};
+
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 
@@ -52,91 +55,6 @@ pub fn browser_available() -> bool {
     present
 }
 
-/// A child process killed (then waited for) on drop; its stderr is in `log`.
-pub struct Proc {
-    pub child: Child,
-    pub lines: Vec<String>,
-    pub log: PathBuf,
-}
-
-impl Proc {
-    fn start(
-        bin: &Path,
-        args: &[&str],
-        dir: &Path,
-        name: &str,
-        ready: &[&str],
-    ) -> anyhow::Result<Self> {
-        let log = dir.join(format!("{name}.log"));
-        let mut child = Command::new(bin)
-            .args(args)
-            .env("PASSERELLE_LOG__FILTER", "info")
-            .env("PASSERELLE_EDGE_LOG__FILTER", "info")
-            .stdout(Stdio::piped())
-            .stderr(std::fs::File::create(&log)?)
-            .spawn()
-            .with_context(|| format!("spawn {}", bin.display()))?;
-        let out = child.stdout.take().context("stdout")?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for l in BufReader::new(out).lines().map_while(Result::ok) {
-                if tx.send(l).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(60);
-        while lines.len() < ready.len() {
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            match rx.recv_timeout(remaining) {
-                Ok(l) => {
-                    if let Some(p) = ready.iter().find(|p| l.starts_with(**p)) {
-                        lines.push(l[p.len()..].trim().to_owned());
-                    }
-                }
-                Err(_) => {
-                    let _ = child.kill();
-                    bail!(
-                        "{name} not ready: {}",
-                        std::fs::read_to_string(&log).unwrap_or_default()
-                    );
-                }
-            }
-        }
-        Ok(Self { child, lines, log })
-    }
-}
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        if std::thread::panicking() {
-            eprintln!(
-                "--- {} ---\n{}",
-                self.log.display(),
-                std::fs::read_to_string(&self.log).unwrap_or_default()
-            );
-        }
-    }
-}
-
-fn run(bin: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(bin)
-        .args(args)
-        .env("PASSERELLE_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .stdin(Stdio::null())
-        .output()?;
-    ensure!(
-        out.status.success(),
-        "{args:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
 /// An internal node (`http://127.0.0.1:<port>`) and an edge
 /// (`http://localhost:<port>`: another host name, so the browser keeps the
 /// two nodes' session cookies apart, as on two real hosts).
@@ -161,75 +79,12 @@ impl Nodes {
         );
         let tmp = tempfile::tempdir()?;
         let (idir, edir) = (tmp.path().join("internal"), tmp.path().join("edge"));
-        let istr = idir.to_str().context("utf-8 temp dir")?.to_owned();
-        let i = |args: &[&str]| {
-            let mut v = vec!["--data-dir", istr.as_str()];
-            v.extend_from_slice(args);
-            run(&internal, &v)
-        };
-        i(&["init"])?;
-        i(&["pki", "init"])?;
-        i(&[
-            "pki",
-            "issue-edge",
-            "--id",
-            "edge-1",
-            "--dns",
-            "localhost",
-            "--ip",
-            "127.0.0.1",
-        ])?;
-        i(&["pki", "issue-internal", "--id", "internal"])?;
-        std::fs::create_dir_all(edir.join("tls"))?;
-        for f in ["cert.pem", "key.pem", "ca.pem"] {
-            std::fs::copy(
-                idir.join("pki/issued/edge-1").join(f),
-                edir.join("tls").join(f),
-            )?;
-        }
-        let estr = edir.to_str().context("utf-8 temp dir")?;
-        let edge_proc = Proc::start(
-            &edge_bin,
-            &[
-                "--data-dir",
-                estr,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--peer-listen",
-                "127.0.0.1:0",
-            ],
-            tmp.path(),
-            "edge",
-            &[
-                "passerelle-edge listening on ",
-                "passerelle-edge replication on ",
-            ],
-        )?;
+        nodes::init_with_pki(&internal, &idir, &edir)?;
+        let edge_proc =
+            nodes::start_edge(&edge_bin, &edir, tmp.path(), "127.0.0.1:0", "127.0.0.1:0")?;
         let edge = edge_proc.lines[0].replace("127.0.0.1", "localhost");
-        let peer = edge_proc.lines[1].clone();
-        let config = idir.join("internal.toml");
-        std::fs::write(
-            &config,
-            format!(
-                "[[replication.edges]]\nid = \"edge-1\"\nendpoint = \"https://{peer}\"\npublic_url = \"{edge}\"\n"
-            ),
-        )?;
-        let node = Proc::start(
-            &internal,
-            &[
-                "--data-dir",
-                &istr,
-                "--config",
-                config.to_str().context("utf-8")?,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-            ],
-            tmp.path(),
-            "internal",
-            &["passerelle-internal listening on "],
-        )?;
+        let config = nodes::write_internal_config(&idir, &edge_proc.lines[1], &edge)?;
+        let node = nodes::start_internal(&internal, &idir, &config, tmp.path())?;
         Ok(Self {
             internal: node.lines[0].clone(),
             edge,
