@@ -46,11 +46,9 @@ const MAX_FORM_BYTES: usize = 256 * 1024;
 pub fn router(state: AppState) -> Router {
     let pages = common()
         .route("/spaces", get(spaces::my_spaces).post(spaces::create_space))
-        .route("/spaces/{id}/folders", post(spaces::create_folder))
         .route("/folders/{id}/rename", post(spaces::rename_folder))
         .route("/folders/{id}/delete", post(spaces::delete_folder))
         .route("/embed/spaces/{id}", get(spaces::embed))
-        .route("/documents/{id}/metadata", post(documents::save_metadata))
         .route(
             "/documents/{id}/versions/{n}/restore",
             post(documents::restore),
@@ -110,6 +108,8 @@ fn common() -> Router<AppState> {
         .route("/spaces/{id}", get(spaces::space))
         .route("/documents/{id}", get(documents::document))
         .route("/documents/{id}/preview", get(documents::preview))
+        .route("/spaces/{id}/folders", post(spaces::create_folder))
+        .route("/documents/{id}/metadata", post(documents::save_metadata))
         .route("/documents/{id}/rename", post(documents::rename))
         .route("/documents/{id}/delete", post(documents::delete))
         // Files: no form limit here; core limits each file's size.

@@ -185,22 +185,19 @@ async fn page(
         .find(|ty| ty.key == form_type)
         .map(|ty| field_views(ty, &dv.document.metadata, same_type, &submitted, t))
         .unwrap_or_default();
-    let folders = if web.page.edge {
-        Vec::new()
-    } else {
-        st.app
-            .list_folder(
-                &web.actor,
-                dv.document.space,
-                None,
-                Page::new(0, Page::MAX_LIMIT),
-            )
-            .await?
-            .folders
-            .into_iter()
-            .map(|f| (f.id.to_string(), f.name.as_str().to_owned()))
-            .collect()
-    };
+    let folders = st
+        .app
+        .list_folder(
+            &web.actor,
+            dv.document.space,
+            None,
+            Page::new(0, Page::MAX_LIMIT),
+        )
+        .await?
+        .folders
+        .into_iter()
+        .map(|f| (f.id.to_string(), f.name.as_str().to_owned()))
+        .collect();
     let lang = t.lang;
     let page = DocumentPage {
         sid: dv.document.space.to_string(),
@@ -405,12 +402,26 @@ pub async fn save_metadata(
         metadata.insert(f.key.clone(), v);
     }
     let typed = (!doc_type.is_empty()).then(|| doc_type.clone());
-    match st
-        .app
-        .update_metadata(&web.actor, id, typed, metadata)
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/documents/{id}?ok=metadata_saved"))),
+    // On the edge the same checks run before the change waits in the outbox.
+    let saved = if web.page.edge {
+        let space = st.app.get_document(&web.actor, id).await?.document.space;
+        let op = OutboxOp::SetMetadata {
+            document: id,
+            doc_type: typed,
+            metadata,
+        };
+        st.app
+            .edge_operation(&web.actor, space, op)
+            .await
+            .map(|_| format!("/spaces/{space}?ok=operation_pending"))
+    } else {
+        st.app
+            .update_metadata(&web.actor, id, typed, metadata)
+            .await
+            .map(|_| format!("/documents/{id}?ok=metadata_saved"))
+    };
+    match saved {
+        Ok(to) => Ok(see_other(&to)),
         Err(CoreError::Invalid {
             fields: errs, code, ..
         }) if !errs.is_empty() || code == "invalid_metadata" => {
@@ -452,11 +463,7 @@ pub async fn rename(
     };
     let back = format!("/documents/{id}");
     if web.page.edge {
-        let op = OutboxOp::Rename {
-            document: id,
-            name: f.name.trim().to_owned(),
-        };
-        return edge_operation(&st, &web, id, op).await;
+        return edge_rename_move(&st, &web, id, f.name.trim(), folder).await;
     }
     match st
         .app
@@ -508,6 +515,45 @@ pub async fn restore(
         Ok(_) => Ok(see_other(&format!("/documents/{id}?ok=restored"))),
         Err(e) => back_with_error(&format!("/documents/{id}"), &e),
     }
+}
+
+/// On the edge: a rename and a move are two operations (as in the edge
+/// API), each recorded only when it changes something; the rename first,
+/// so a refused name leaves the document where it is.
+async fn edge_rename_move(
+    st: &AppState,
+    web: &Web,
+    id: DocumentId,
+    name: &str,
+    folder: Option<FolderId>,
+) -> Result<Response, WebError> {
+    let d = st.app.get_document(&web.actor, id).await?.document;
+    let back = format!("/documents/{id}");
+    let mut ops = Vec::new();
+    if name != d.name.as_str() {
+        ops.push(OutboxOp::Rename {
+            document: id,
+            name: name.to_owned(),
+        });
+    }
+    if folder != d.folder {
+        ops.push(OutboxOp::Move {
+            document: id,
+            folder,
+        });
+    }
+    if ops.is_empty() {
+        return Ok(see_other(&back));
+    }
+    for op in ops {
+        if let Err(e) = st.app.edge_operation(&web.actor, d.space, op).await {
+            return back_with_error(&back, &e);
+        }
+    }
+    Ok(see_other(&format!(
+        "/spaces/{}?ok=operation_pending",
+        d.space
+    )))
 }
 
 /// On the edge: records the contractor's operation in the outbox; the

@@ -448,6 +448,17 @@ pub async fn create_folder(
         Some(p) => format!("/spaces/{sid}?folder={p}"),
         None => format!("/spaces/{sid}"),
     };
+    if web.page.edge {
+        let op = OutboxOp::NewFolder {
+            folder: st.app.new_folder_id(),
+            parent,
+            name: f.name.clone(),
+        };
+        return match st.app.edge_operation(&web.actor, sid, op).await {
+            Ok(_) => Ok(see_other(&format!("/spaces/{sid}?ok=operation_pending"))),
+            Err(e) => back_with_error(&back, &e),
+        };
+    }
     match st.app.create_folder(&web.actor, sid, parent, &f.name).await {
         Ok(folder) => Ok(see_other(&format!(
             "/spaces/{sid}?folder={}&ok=folder_created",

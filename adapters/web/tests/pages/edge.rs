@@ -4,9 +4,9 @@
 
 use axum::http::StatusCode;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::ids::{DocumentId, PrincipalId, Revision, SpaceId};
+use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId};
 use passerelle_core::model::{
-    Document, Membership, Principal, PrincipalKind, Space, Version, Visibility,
+    Document, Folder, Membership, Principal, PrincipalKind, Space, Version, Visibility,
 };
 use passerelle_core::names::{DocumentName, Login, Slug};
 use passerelle_core::replication::{ChangeRow, Invitation, OpOutcome, OutboxOp};
@@ -316,7 +316,8 @@ async fn a_contractor_renames_and_deletes_through_the_outbox() {
     let r = b.get(&page).await;
     r.assert_contains("action=\"/documents/")
         .assert_contains("/rename\"");
-    assert!(!r.body.contains("id=\"move-to\"") && !r.body.contains("id=\"meta-form\""));
+    r.assert_contains("id=\"move-to\"")
+        .assert_contains("id=\"meta-form\"");
     b.post(&format!("{page}/rename"), &[("name", "Plan v2.pdf")])
         .await
         .assert_status(StatusCode::FORBIDDEN);
@@ -338,4 +339,206 @@ async fn a_contractor_renames_and_deletes_through_the_outbox() {
         .assert_redirect_to(&format!("{other}?err=forbidden"));
     let ops = t.app.pending_operations(0, 10).await.expect("outbox");
     assert_eq!(ops.len(), 2, "{ops:?}");
+}
+
+async fn jean(t: &TestApp) -> PrincipalId {
+    t.app
+        .principal_by_login(&passerelle_core::Actor::System, CONTRACTOR)
+        .await
+        .expect("jean")
+        .id
+}
+
+/// A replicated folder at the root of `space`.
+async fn folder(t: &TestApp, space: SpaceId, name: &str, rev: i64) -> FolderId {
+    let f = Folder {
+        id: FolderId::new(),
+        space,
+        parent: None,
+        name: DocumentName::parse(name).expect("name"),
+        created_by: PrincipalId::new(),
+        created_at: OffsetDateTime::now_utc(),
+        trashed: None,
+        purged: false,
+        revision: Revision(rev),
+    };
+    let id = f.id;
+    t.app
+        .apply_changes(
+            space,
+            Revision(rev - 1),
+            Revision(rev),
+            vec![ChangeRow::Folder(f)],
+        )
+        .await
+        .expect("folder replicated");
+    id
+}
+
+#[tokio::test]
+async fn a_contractor_moves_renames_and_types_a_document_through_the_outbox() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    acceptance_applied(&t).await;
+    let own = document(&t, space, jean(&t).await, "Facture.pdf", 5).await;
+    let lot = folder(&t, space, "Lot 1", 6).await;
+    let page = format!("/documents/{own}");
+    b.get(&page)
+        .await
+        .assert_contains(&format!("<option value=\"{lot}\">Lot 1</option>"));
+
+    // Nothing changed: nothing queued.
+    b.submit(&page, &format!("{page}/rename"), &[("name", "Facture.pdf")])
+        .await
+        .assert_redirect_to(&page);
+    assert!(
+        t.app
+            .pending_operations(0, 10)
+            .await
+            .expect("outbox")
+            .is_empty()
+    );
+
+    // A new name and a folder: two operations, the rename first.
+    let lot_id = lot.to_string();
+    b.submit(
+        &page,
+        &format!("{page}/rename"),
+        &[("name", "F-2026-0042.pdf"), ("folder", &lot_id)],
+    )
+    .await
+    .assert_redirect_to(&format!("/spaces/{space}?ok=operation_pending"));
+    let ops: Vec<_> = t
+        .app
+        .pending_operations(0, 10)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .map(|i| i.op)
+        .collect();
+    assert_eq!(
+        ops,
+        vec![
+            OutboxOp::Rename {
+                document: own,
+                name: "F-2026-0042.pdf".into()
+            },
+            OutboxOp::Move {
+                document: own,
+                folder: Some(lot)
+            },
+        ]
+    );
+    b.get(&format!("/spaces/{space}"))
+        .await
+        .assert_contains("Renommage en « F-2026-0042.pdf »")
+        .assert_contains("Déplacement");
+
+    // A required field missing: refused beside its input, nothing queued.
+    let typed = format!("{page}?type=facture");
+    let csrf = b.get(&typed).await.csrf();
+    b.post(
+        &format!("{page}/metadata"),
+        &[
+            ("_csrf", &csrf),
+            ("type", "facture"),
+            ("m.numero", "F-2026-0042"),
+            ("m.montant_ttc", "12480.50"),
+            ("m.date_emission", "2026-10-02"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::UNPROCESSABLE_ENTITY)
+    .assert_contains("id=\"meta-alert\"")
+    .assert_contains("Ce champ est obligatoire.")
+    .assert_contains("value=\"F-2026-0042\"");
+    assert_eq!(
+        t.app.pending_operations(0, 10).await.expect("outbox").len(),
+        2
+    );
+
+    // Complete: pending until the internal node applies it.
+    b.post(
+        &format!("{page}/metadata"),
+        &[
+            ("_csrf", &csrf),
+            ("type", "facture"),
+            ("m.numero", "F-2026-0042"),
+            ("m.fournisseur", "BTP Rhône"),
+            ("m.montant_ttc", "12480.50"),
+            ("m.date_emission", "2026-10-02"),
+        ],
+    )
+    .await
+    .assert_redirect_to(&format!("/spaces/{space}?ok=operation_pending"));
+    let last = t
+        .app
+        .pending_operations(0, 10)
+        .await
+        .expect("outbox")
+        .pop()
+        .expect("an operation");
+    match last.op {
+        OutboxOp::SetMetadata {
+            document,
+            doc_type,
+            metadata,
+        } => {
+            assert_eq!(document, own);
+            assert_eq!(doc_type.as_deref(), Some("facture"));
+            assert_eq!(metadata["fournisseur"], "BTP Rhône");
+        }
+        other => panic!("{other:?}"),
+    }
+    // The document itself is unchanged on the edge until then.
+    let d = t
+        .app
+        .get_document(&passerelle_core::Actor::System, own)
+        .await
+        .expect("doc")
+        .document;
+    assert_eq!(
+        (d.name.as_str(), d.folder, d.doc_type),
+        ("Facture.pdf", None, None)
+    );
+}
+
+#[tokio::test]
+async fn a_contractor_creates_a_folder_through_the_outbox() {
+    let t = TestApp::edge();
+    let (space, _) = seed(&t).await;
+    let mut b = contractor(&t).await;
+    acceptance_applied(&t).await;
+    let page = format!("/spaces/{space}");
+    b.get(&page)
+        .await
+        .assert_contains(&format!("action=\"/spaces/{space}/folders\""));
+    b.submit(
+        &page,
+        &format!("{page}/folders"),
+        &[("name", "Comptes rendus"), ("parent", "")],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}?ok=operation_pending"));
+    b.get(&page)
+        .await
+        .assert_contains("Synchronisation en attente");
+    // A hostile name is refused before anything is queued.
+    b.submit(
+        &page,
+        &format!("{page}/folders"),
+        &[("name", "../etc"), ("parent", "")],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}?err=invalid_name"));
+    let ops = t.app.pending_operations(0, 10).await.expect("outbox");
+    assert!(
+        matches!(ops.as_slice(), [i] if matches!(&i.op, OutboxOp::NewFolder { name, parent: None, .. } if name == "Comptes rendus")),
+        "{ops:?}"
+    );
+    // Folder rename and delete stay on the internal node.
+    b.post(&format!("/folders/{}/delete", FolderId::new()), &[])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
 }
