@@ -940,3 +940,121 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 }
 
 mod acceptance;
+
+#[test]
+fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
+    block_on(async {
+        let w = world().await;
+        for t in crate::doctype::default_catalogue() {
+            w.internal
+                .app
+                .save_document_type(&Actor::System, t)
+                .await
+                .expect("type");
+        }
+        down(&w.internal, &w.edge, w.space).await;
+        let cid = w.contractor.id().expect("id");
+        let folder = w.edge.app.new_folder_id();
+        w.edge
+            .app
+            .edge_operation(
+                &w.contractor,
+                w.space,
+                OutboxOp::NewFolder {
+                    folder,
+                    parent: None,
+                    name: "Lot 1".into(),
+                },
+            )
+            .await
+            .expect("folder queued");
+        // Not on the edge until the internal node applied it: a move into
+        // it is refused there, so nothing waits on a folder that may never be.
+        assert!(
+            w.edge
+                .app
+                .edge_operation(
+                    &w.contractor,
+                    w.space,
+                    OutboxOp::Move {
+                        document: w.doc,
+                        folder: Some(folder),
+                    },
+                )
+                .await
+                .is_err()
+        );
+        let outcomes: Vec<_> = up(&w.internal, &w.edge)
+            .await
+            .into_iter()
+            .map(|a| a.outcome)
+            .collect();
+        assert_eq!(outcomes, [OpOutcome::Applied]);
+        down(&w.internal, &w.edge, w.space).await;
+
+        let facture = serde_json::json!({"numero": "F-2026-0042", "fournisseur": "BTP Rhône",
+            "montant_ttc": "12480.50", "date_emission": "2026-10-02"});
+        let serde_json::Value::Object(metadata) = facture else {
+            unreachable!("an object")
+        };
+        for op in [
+            OutboxOp::Move {
+                document: w.doc,
+                folder: Some(folder),
+            },
+            OutboxOp::SetMetadata {
+                document: w.doc,
+                doc_type: Some("facture".into()),
+                metadata,
+            },
+        ] {
+            w.edge
+                .app
+                .edge_operation(&w.contractor, w.space, op)
+                .await
+                .expect("queued");
+        }
+        let outcomes: Vec<_> = up(&w.internal, &w.edge)
+            .await
+            .into_iter()
+            .map(|a| a.outcome)
+            .collect();
+        assert_eq!(outcomes, [OpOutcome::Applied, OpOutcome::Applied]);
+
+        let d = w
+            .internal
+            .app
+            .get_document(&w.manager, w.doc)
+            .await
+            .expect("doc")
+            .document;
+        assert_eq!(d.folder, Some(folder));
+        assert_eq!(d.doc_type.as_deref(), Some("facture"));
+        assert_eq!(d.metadata["fournisseur"], "BTP Rhône");
+        let listed = w
+            .internal
+            .app
+            .list_folder(&w.manager, w.space, None, Page::new(0, 10))
+            .await
+            .expect("root");
+        let f = listed
+            .folders
+            .iter()
+            .find(|f| f.id == folder)
+            .expect("the edge's folder id is kept");
+        assert_eq!((f.name.as_str(), f.created_by), ("Lot 1", cid));
+        // And back down: the edge shows what the internal node decided.
+        down(&w.internal, &w.edge, w.space).await;
+        let e = w
+            .edge
+            .app
+            .get_document(&w.contractor, w.doc)
+            .await
+            .expect("doc on the edge")
+            .document;
+        assert_eq!(
+            (e.folder, e.doc_type, e.metadata),
+            (d.folder, d.doc_type, d.metadata)
+        );
+    })
+}
