@@ -149,17 +149,14 @@ struct Invited {
     invited: IssuedInvitation,
 }
 
-async fn invited() -> Invited {
-    let internal = node(&["edge-1"]);
-    let edge = node(&[]);
-    let manager = agent(&internal.app, "marie").await;
-    let space = internal
-        .app
+/// A private space of the Sports domain, shared with `edge-1`.
+async fn shared_space(app: &Passerelle, manager: &Actor, slug: &str, title: &str) -> SpaceId {
+    let space = app
         .create_space(
-            &manager,
+            manager,
             NewSpace {
-                slug: "piscine".into(),
-                title: "Piscine".into(),
+                slug: slug.into(),
+                title: title.into(),
                 description: String::new(),
                 domain: "Sports".into(),
                 visibility: Visibility::Private,
@@ -170,6 +167,26 @@ async fn invited() -> Invited {
         .expect("space")
         .space
         .id;
+    app.share_space(manager, space, "edge-1")
+        .await
+        .expect("share");
+    space
+}
+
+/// The outcomes of one up pass.
+async fn up_outcomes(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<OpOutcome> {
+    up(internal, edge)
+        .await
+        .into_iter()
+        .map(|a| a.outcome)
+        .collect()
+}
+
+async fn invited() -> Invited {
+    let internal = node(&["edge-1"]);
+    let edge = node(&[]);
+    let manager = agent(&internal.app, "marie").await;
+    let space = shared_space(&internal.app, &manager, "piscine", "Piscine").await;
     let doc = internal
         .app
         .upload(
@@ -185,11 +202,6 @@ async fn invited() -> Invited {
         .expect("doc")
         .document
         .id;
-    internal
-        .app
-        .share_space(&manager, space, "edge-1")
-        .await
-        .expect("share");
     let invited = internal
         .app
         .invite_contractor(
@@ -235,12 +247,11 @@ async fn world() -> World {
         .accept_invitation(&invited.secret, "un mot de passe sûr")
         .await
         .expect("accept");
-    let outcomes: Vec<OpOutcome> = up(&internal, &edge)
-        .await
-        .into_iter()
-        .map(|a| a.outcome)
-        .collect();
-    assert_eq!(outcomes, [OpOutcome::Applied], "the acceptance went up");
+    assert_eq!(
+        up_outcomes(&internal, &edge).await,
+        [OpOutcome::Applied],
+        "the acceptance went up"
+    );
     // Its new revision comes back down: both nodes hold the same rows.
     down(&internal, &edge, space).await;
     let login = edge
@@ -984,12 +995,10 @@ fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
                 .await
                 .is_err()
         );
-        let outcomes: Vec<_> = up(&w.internal, &w.edge)
-            .await
-            .into_iter()
-            .map(|a| a.outcome)
-            .collect();
-        assert_eq!(outcomes, [OpOutcome::Applied]);
+        assert_eq!(
+            up_outcomes(&w.internal, &w.edge).await,
+            [OpOutcome::Applied]
+        );
         down(&w.internal, &w.edge, w.space).await;
 
         let facture = serde_json::json!({"numero": "F-2026-0042", "fournisseur": "BTP Rhône",
@@ -1014,12 +1023,10 @@ fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
                 .await
                 .expect("queued");
         }
-        let outcomes: Vec<_> = up(&w.internal, &w.edge)
-            .await
-            .into_iter()
-            .map(|a| a.outcome)
-            .collect();
-        assert_eq!(outcomes, [OpOutcome::Applied, OpOutcome::Applied]);
+        assert_eq!(
+            up_outcomes(&w.internal, &w.edge).await,
+            [OpOutcome::Applied, OpOutcome::Applied]
+        );
 
         let d = w
             .internal

@@ -192,29 +192,7 @@ fn an_acceptance_the_internal_node_cannot_vouch_for_is_rejected_and_changes_noth
             .revoke_invitation(&i.manager, paul.invitation.id)
             .await
             .expect("revoke");
-        let other = i
-            .internal
-            .app
-            .create_space(
-                &i.manager,
-                NewSpace {
-                    slug: "gymnase".into(),
-                    title: "Gymnase".into(),
-                    description: String::new(),
-                    domain: "Sports".into(),
-                    visibility: Visibility::Private,
-                    manager: None,
-                },
-            )
-            .await
-            .expect("space")
-            .space
-            .id;
-        i.internal
-            .app
-            .share_space(&i.manager, other, "edge-1")
-            .await
-            .expect("share");
+        let other = shared_space(&i.internal.app, &i.manager, "gymnase", "Gymnase").await;
         let elsewhere = i
             .internal
             .app
