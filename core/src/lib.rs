@@ -35,4 +35,4 @@ pub mod signal;
 
 pub use error::CoreError;
 pub use hash::ContentHash;
-pub use service::{Actor, CoreSettings, Passerelle};
+pub use service::{Actor, CoreSettings, NodeRole, Passerelle};

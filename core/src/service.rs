@@ -42,9 +42,23 @@ pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
 
+/// Which node these use cases serve. Contractors act only on an edge: the
+/// internal node refuses their logins, sessions and passwords (ADR 0002,
+/// invariant 5), whatever rows replication or an administrator left there.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum NodeRole {
+    /// The authoritative node on the LAN (agents, administrators).
+    #[default]
+    Internal,
+    /// A DMZ node serving contractors the spaces shared with it.
+    Edge,
+}
+
 /// Settings of the use cases (the node's config fills them).
 #[derive(Clone, Debug)]
 pub struct CoreSettings {
+    /// The role of this node.
+    pub node: NodeRole,
     /// Largest content accepted for one version, in bytes.
     pub max_upload_bytes: u64,
     /// How long a login session lives without logging in again.
@@ -58,6 +72,7 @@ pub struct CoreSettings {
 impl Default for CoreSettings {
     fn default() -> Self {
         Self {
+            node: NodeRole::Internal,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             session_ttl: Duration::hours(12),
             min_password_len: 12,
@@ -89,6 +104,11 @@ impl Actor {
             Actor::System => true,
             Actor::Principal(p) => p.is_admin,
         }
+    }
+
+    /// Whether the actor is an outside contractor.
+    pub fn is_contractor(&self) -> bool {
+        matches!(self, Actor::Principal(p) if p.kind == crate::model::PrincipalKind::Contractor)
     }
 
     /// The principal, for use cases that need a real account (creating a

@@ -123,8 +123,23 @@ impl Passerelle {
         actor: &Actor,
         space: SpaceId,
     ) -> Outcome<Access> {
+        self.access_as(tx, actor, space, "space").await
+    }
+
+    /// `access` to the space of a thing the caller named by its own id (a
+    /// document, folder, trash item, invitation): absent and invisible both
+    /// answer "`what` not found", exactly as an id that does not exist, so
+    /// the reply does not tell that the thing exists in a space one cannot
+    /// see (ADR 0002, invariant 8).
+    pub(crate) async fn access_as(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        what: &'static str,
+    ) -> Outcome<Access> {
         let Some(s) = tx.space(space).await? else {
-            return Err(CoreError::NotFound("space").into());
+            return Err(CoreError::NotFound(what).into());
         };
         let role = match actor {
             Actor::System => Some(Role::Manager),
@@ -143,7 +158,7 @@ impl Passerelle {
                 space: Some(space),
                 target: space.to_string(),
                 reason: "not a member of the space",
-                shown: CoreError::NotFound("space"),
+                shown: CoreError::NotFound(what),
             }),
         }
     }

@@ -11,7 +11,7 @@ use crate::model::{ApiToken, Language, Page, Paged, Principal, PrincipalKind, Se
 use crate::names::Login;
 
 use super::access::Fail;
-use super::{Actor, Passerelle};
+use super::{Actor, NodeRole, Passerelle};
 
 /// A new internal agent.
 #[derive(Clone, Debug)]
@@ -75,6 +75,12 @@ fn require_self(actor: &Actor, principal: PrincipalId) -> Result<(), Fail> {
             shown: CoreError::Forbidden("a user changes only their own settings"),
         }),
     }
+}
+
+/// Whether `p` may authenticate on this node at all: a contractor acts only
+/// on an edge (ADR 0002, invariant 5), whatever rows exist for them here.
+fn may_authenticate(node: NodeRole, p: &Principal) -> bool {
+    !p.disabled && (p.kind == PrincipalKind::Agent || node == NodeRole::Edge)
 }
 
 /// Prefix of API tokens, so secret scanners and people recognise them.
@@ -319,6 +325,13 @@ impl Passerelle {
             if actor.id() != Some(p.id) {
                 self.require_admin(actor, login)?;
             }
+            if p.kind == PrincipalKind::Contractor && self.settings.node == NodeRole::Internal {
+                return Err(CoreError::conflict(
+                    "contractor_password",
+                    "a contractor sets their password on the edge, through their invitation link",
+                )
+                .into());
+            }
             p.password_hash = Some(phc);
             p.revision = tx.next_revision().await?;
             tx.save_principal(&p).await?;
@@ -356,8 +369,9 @@ impl Passerelle {
             Ok(l) => self.read().await?.principal_by_login(&l).await?,
             Err(_) => None,
         };
+        let node = self.settings.node;
         let ok = match &found {
-            Some(p) if !p.disabled => match &p.password_hash {
+            Some(p) if may_authenticate(node, p) => match &p.password_hash {
                 Some(phc) => self.passwords.verify(password, phc).await?,
                 None => false,
             },
@@ -432,7 +446,7 @@ impl Passerelle {
             .principal(s.principal)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        if p.disabled {
+        if !may_authenticate(self.settings.node, &p) {
             return Err(CoreError::Unauthenticated);
         }
         let language = tx.preferred_language(p.id).await?;
@@ -484,7 +498,9 @@ impl Passerelle {
             .principal(t.principal)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        if p.disabled {
+        // No token is issued to a contractor; one left from before that rule
+        // (or planted in the database) opens nothing.
+        if p.kind != PrincipalKind::Agent || !may_authenticate(self.settings.node, &p) {
             return Err(CoreError::Unauthenticated);
         }
         Ok(Actor::Principal(p))
@@ -508,14 +524,25 @@ impl Passerelle {
                 )
                 .into());
             }
+            let parsed = Login::parse(login).ok();
+            let own = matches!(actor, Actor::Principal(p) if Some(&p.login) == parsed.as_ref());
+            // Checked before the look-up: the answer to a non-administrator
+            // must not tell whether another login exists (ADR 0002, 8).
+            if !own {
+                self.require_admin(actor, login)?;
+            }
             let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
             let mut tx = self.write().await?;
             let p = tx
                 .principal_by_login(&login)
                 .await?
                 .ok_or(CoreError::NotFound("user"))?;
-            if actor.id() != Some(p.id) {
-                self.require_admin(actor, login.as_str())?;
+            if p.kind == PrincipalKind::Contractor {
+                return Err(CoreError::conflict(
+                    "contractor_token",
+                    "contractors get no API token: they work through the edge's pages",
+                )
+                .into());
             }
             let secret = format!("{API_TOKEN_PREFIX}{}", random_hex(32));
             let token = ApiToken {

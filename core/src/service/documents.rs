@@ -267,7 +267,7 @@ impl Passerelle {
             Some(d) if d.trashed.is_none() && !d.purged => d,
             _ => return Err(CoreError::NotFound("document").into()),
         };
-        let a = self.access(tx, actor, d.space).await?;
+        let a = self.access_as(tx, actor, d.space, "document").await?;
         Ok((a, d))
     }
 

@@ -213,8 +213,23 @@ impl Passerelle {
 
     /// Removes an un-shared space from the edge: its rows, and the blobs no
     /// other space here references (fsynced by the blob store).
+    ///
+    /// Refused with `pending_operations` while a contractor's operation of
+    /// the space waits for the internal node. The check and the purge are one
+    /// write transaction (ADR 0002, invariant 7): an operation appended
+    /// concurrently lands either before (the purge is refused, the internal
+    /// node drains it and asks again) or after (its space is gone and the
+    /// contractor is refused) — never deleted after the contractor was told
+    /// it was accepted.
     pub async fn purge_shared_space(&self, space: SpaceId) -> Result<PurgeReport, CoreError> {
         let mut tx = self.write().await?;
+        let outbox = tx.list_outbox(space).await?;
+        if outbox.iter().any(|i| i.outcome.is_none()) {
+            return Err(CoreError::conflict(
+                "pending_operations",
+                "pending operations of this space are not applied yet",
+            ));
+        }
         let mine: HashSet<ContentHash> = tx
             .changes(space, Revision::ZERO, u64::MAX / 2)
             .await?
@@ -224,12 +239,7 @@ impl Passerelle {
                 ChangeRow::Version(v) => Some(v.hash),
                 _ => None,
             })
-            .chain(
-                tx.list_outbox(space)
-                    .await?
-                    .into_iter()
-                    .filter_map(|i| i.op.blob().map(|b| b.hash)),
-            )
+            .chain(outbox.iter().filter_map(|i| i.op.blob().map(|b| b.hash)))
             .collect();
         let rows = tx.purge_space(space).await?;
         let still = tx.referenced_hashes().await?;

@@ -264,14 +264,22 @@ impl Passerelle {
             a.require_writable()?;
             let by = actor.principal().map(|p| p.id).unwrap_or(f.created_by);
             let now = self.clock.now();
-            let rev = tx.next_revision().await?;
             let all = tx.all_folders(f.space).await?;
             let subtree = descendants(&all, id);
             let ids: Vec<FolderId> = subtree.iter().copied().collect();
-            for mut sub in all
+            let folders: Vec<Folder> = all
                 .into_iter()
                 .filter(|x| subtree.contains(&x.id) && x.trashed.is_none())
-            {
+                .collect();
+            let documents: Vec<Document> = tx
+                .documents_in_folders(f.space, &ids)
+                .await?
+                .into_iter()
+                .filter(|d| d.trashed.is_none())
+                .collect();
+            ensure_cascade_allowed(&a, actor, &folders, &documents)?;
+            let rev = tx.next_revision().await?;
+            for mut sub in folders {
                 sub.trashed = Some(Trashed {
                     at: now,
                     by,
@@ -280,16 +288,14 @@ impl Passerelle {
                 sub.revision = rev;
                 tx.save_folder(&sub).await?;
             }
-            for mut d in tx.documents_in_folders(f.space, &ids).await? {
-                if d.trashed.is_none() {
-                    d.trashed = Some(Trashed {
-                        at: now,
-                        by,
-                        with_folder: Some(id),
-                    });
-                    d.revision = rev;
-                    tx.save_document(&d).await?;
-                }
+            for mut d in documents {
+                d.trashed = Some(Trashed {
+                    at: now,
+                    by,
+                    with_folder: Some(id),
+                });
+                d.revision = rev;
+                tx.save_document(&d).await?;
             }
             self.audit(
                 &mut tx,
@@ -317,9 +323,40 @@ impl Passerelle {
             Some(f) if f.trashed.is_none() && !f.purged => f,
             _ => return Err(CoreError::NotFound("folder").into()),
         };
-        let a = self.access(tx, actor, f.space).await?;
+        let a = self.access_as(tx, actor, f.space, "folder").await?;
         Ok((a, f))
     }
+}
+
+/// A cascade never removes what the actor could not remove one by one (ADR
+/// 0002, invariant 3): every live folder and document under the deleted
+/// folder must be deletable by the actor's role, "own" judged item by item.
+/// Otherwise a collaborator could trash a manager's document by moving it
+/// into a folder of theirs and deleting that folder.
+fn ensure_cascade_allowed(
+    a: &Access,
+    actor: &Actor,
+    folders: &[Folder],
+    documents: &[Document],
+) -> Outcome<()> {
+    let owners = folders
+        .iter()
+        .map(|f| (f.created_by, f.id.to_string()))
+        .chain(documents.iter().map(|d| (d.created_by, d.id.to_string())));
+    for (created_by, target) in owners {
+        let own = Access::owns(actor, created_by);
+        if !a.role.allows(Action::Delete { own }) {
+            return Err(Fail::Denied {
+                space: Some(a.space.id),
+                target,
+                reason: "folder holds items the role may not delete",
+                shown: CoreError::Forbidden(
+                    "this folder holds items your role does not allow you to delete: ask a manager",
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// `root` and every folder below it.

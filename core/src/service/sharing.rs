@@ -14,7 +14,7 @@ use crate::replication::{AppliedOp, EdgeStatus, Invitation};
 use crate::role::{Action, Role};
 
 use super::access::Fail;
-use super::spaces::SpaceView;
+use super::spaces::{SpaceView, check_contractor_membership};
 use super::{Actor, Passerelle};
 
 /// How long an invitation can be accepted.
@@ -175,13 +175,6 @@ impl Passerelle {
                 )
                 .into());
             }
-            if new.role == Role::Manager {
-                return Err(CoreError::invalid(
-                    "contractor_role",
-                    "a contractor is a collaborator, contributor or reader, never a manager",
-                )
-                .into());
-            }
             let organisation = new.organisation.trim().to_owned();
             if organisation.chars().count() > 200 || organisation.chars().any(char::is_control) {
                 return Err(CoreError::invalid(
@@ -194,13 +187,12 @@ impl Passerelle {
             let a = self.access(&mut tx, actor, id).await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
-            let Some(edge) = a.space.edge.clone() else {
-                return Err(CoreError::conflict(
-                    "not_shared",
-                    "share the space with an edge before inviting contractors",
-                )
-                .into());
-            };
+            check_contractor_membership(&a.space, new.role)?;
+            let edge = a
+                .space
+                .edge
+                .clone()
+                .expect("check_contractor_membership refuses an unshared space");
             let rev = tx.next_revision().await?;
             let now = self.clock.now();
             let principal = match tx.principal_by_login(&login).await? {
@@ -302,7 +294,7 @@ impl Passerelle {
                 .invitation(invitation)
                 .await?
                 .ok_or(CoreError::NotFound("invitation"))?;
-            let a = self.access(&mut tx, actor, inv.space).await?;
+            let a = self.access_as(&mut tx, actor, inv.space, "invitation").await?;
             a.require(Action::Manage, || invitation.to_string())?;
             if inv.accepted_at.is_some() {
                 // The link did its work: the access is the membership now.
@@ -411,7 +403,10 @@ impl Passerelle {
         Ok(())
     }
 
-    /// Records in the audit log the receipt of an un-share purge.
+    /// Records the receipt of an un-share purge: the edge holds nothing of
+    /// the space any more and its outbox for it was drained, so the
+    /// contractors' memberships end here and their unused invitations are
+    /// revoked (ADR 0002, invariant 6), audited with the receipt.
     pub async fn record_purge_receipt(
         &self,
         edge: &str,
@@ -419,17 +414,52 @@ impl Passerelle {
         receipt: serde_json::Value,
     ) -> Result<(), CoreError> {
         let mut tx = self.write().await?;
+        let ended = self.end_contractor_access(&mut tx, space).await?;
+        let mut detail = receipt;
+        if let Some(obj) = detail.as_object_mut() {
+            obj.insert("contractors_removed".into(), json!(ended));
+        }
         self.audit(
             &mut tx,
             &Actor::System,
             "space.unshare",
             Some(space),
             Some(edge.to_owned()),
-            receipt,
+            detail,
         )
         .await?;
         self.commit(tx).await?;
         Ok(())
+    }
+
+    /// Tombstones the contractors' memberships of `space` and revokes their
+    /// invitations not used yet; returns the logins removed.
+    async fn end_contractor_access(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        space: SpaceId,
+    ) -> Result<Vec<String>, CoreError> {
+        let mut ended = Vec::new();
+        for mut m in tx.list_members(space).await? {
+            let Some(p) = tx.principal(m.principal).await? else {
+                continue;
+            };
+            if p.kind != PrincipalKind::Contractor {
+                continue;
+            }
+            m.removed = true;
+            m.revision = tx.next_revision().await?;
+            tx.save_membership(&m).await?;
+            ended.push(p.login.to_string());
+        }
+        for mut inv in tx.list_invitations(space).await? {
+            if !inv.revoked && inv.accepted_at.is_none() {
+                inv.revoked = true;
+                inv.revision = tx.next_revision().await?;
+                tx.save_invitation(&inv).await?;
+            }
+        }
+        Ok(ended)
     }
 }
 

@@ -69,6 +69,25 @@ fn check_text(field: &'static str, s: &str, max: usize) -> Result<String, CoreEr
     Ok(s.trim().to_owned())
 }
 
+/// What a contractor's membership may be (ADR 0002, invariants 1 and 6):
+/// never manager, and only in a space shared with an edge, where the
+/// contractor actually works.
+pub(crate) fn check_contractor_membership(space: &Space, role: Role) -> Result<(), CoreError> {
+    if role == Role::Manager {
+        return Err(CoreError::invalid(
+            "contractor_role",
+            "a contractor is a collaborator, contributor or reader, never a manager",
+        ));
+    }
+    if !space.shared() {
+        return Err(CoreError::conflict(
+            "not_shared",
+            "share the space with an edge before giving contractors access to it",
+        ));
+    }
+    Ok(())
+}
+
 impl Passerelle {
     /// Creates a space; its creator (or the named manager, when an
     /// administrator creates it for someone) becomes its manager. Any agent may.
@@ -246,6 +265,14 @@ impl Passerelle {
             let a = self.access(&mut tx, actor, id).await?;
             a.require(Action::Manage, || id.to_string())?;
             let mut s = a.space.clone();
+            if s.archived == archived {
+                // Idempotent: archiving an archived space writes nothing,
+                // not even a revision (ADR 0002, invariant 4).
+                return Ok(SpaceView {
+                    space: s,
+                    role: a.role,
+                });
+            }
             s.archived = archived;
             s.revision = tx.next_revision().await?;
             tx.save_space(&s).await?;
@@ -319,6 +346,9 @@ impl Passerelle {
                 return Err(
                     CoreError::conflict("user_disabled", "this account is disabled").into(),
                 );
+            }
+            if p.kind == PrincipalKind::Contractor {
+                check_contractor_membership(&a.space, role)?;
             }
             let previous = tx.membership(id, p.id).await?.filter(|m| !m.removed);
             if let Some(prev) = &previous
@@ -409,24 +439,32 @@ impl Passerelle {
         .await
     }
 
+    /// Refuses to let `leaving` stop managing `space` unless another *agent*
+    /// manager remains (ADR 0002, invariant 2): a contractor's row never
+    /// counts, so a space cannot end up managed from the DMZ.
     async fn ensure_another_manager(
         &self,
         tx: &mut Box<dyn crate::ports::Tx>,
         space: SpaceId,
         leaving: PrincipalId,
     ) -> Result<(), Fail> {
-        let others = tx
-            .list_members(space)
-            .await?
-            .into_iter()
-            .filter(|m| m.role == Role::Manager && m.principal != leaving)
-            .count();
-        if others == 0 {
-            return Err(
-                CoreError::conflict("last_manager", "a space keeps at least one manager").into(),
-            );
+        for m in tx.list_members(space).await? {
+            if m.role != Role::Manager || m.principal == leaving {
+                continue;
+            }
+            if tx
+                .principal(m.principal)
+                .await?
+                .is_some_and(|p| p.kind == PrincipalKind::Agent)
+            {
+                return Ok(());
+            }
         }
-        Ok(())
+        Err(CoreError::conflict(
+            "last_manager",
+            "a space keeps at least one manager among its agents",
+        )
+        .into())
     }
 
     /// Resolves access for adapters that need the role (e.g. to show buttons).

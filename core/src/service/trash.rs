@@ -53,7 +53,7 @@ impl Passerelle {
                 Some(d) if d.trashed.is_some() && !d.purged => d,
                 _ => return Err(CoreError::NotFound("document in the trash").into()),
             };
-            let a = self.access(&mut tx, actor, d.space).await?;
+            let a = self.access_as(&mut tx, actor, d.space, "document in the trash").await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             if let Some(f) = d.folder
@@ -93,7 +93,7 @@ impl Passerelle {
                 }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
-            let a = self.access(&mut tx, actor, f.space).await?;
+            let a = self.access_as(&mut tx, actor, f.space, "folder in the trash").await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             if let Some(p) = f.parent
@@ -150,8 +150,10 @@ impl Passerelle {
                 Some(d) if d.trashed.is_some() && !d.purged => d,
                 _ => return Err(CoreError::NotFound("document in the trash").into()),
             };
-            let a = self.access(&mut tx, actor, d.space).await?;
+            let a = self.access_as(&mut tx, actor, d.space, "document in the trash").await?;
             a.require(Action::Manage, || id.to_string())?;
+            // An archived space keeps everything, its trash included.
+            a.require_writable()?;
             d.purged = true;
             d.revision = tx.next_revision().await?;
             tx.delete_versions(id).await?;
@@ -183,8 +185,9 @@ impl Passerelle {
                 }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
-            let a = self.access(&mut tx, actor, f.space).await?;
+            let a = self.access_as(&mut tx, actor, f.space, "folder in the trash").await?;
             a.require(Action::Manage, || id.to_string())?;
+            a.require_writable()?;
             let rev = tx.next_revision().await?;
             let (folders, documents) = tx.list_trash(f.space).await?;
             for mut d in documents.into_iter().filter(|x| {
