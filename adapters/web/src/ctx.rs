@@ -9,7 +9,7 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, IntoResponse, Response};
 use passerelle_core::model::{Principal, PrincipalKind};
 use passerelle_core::{Actor, CoreError};
 use passerelle_http::AppState;
@@ -192,12 +192,8 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, code) = match &self {
             WebError::Login { next } => {
-                let next = if is_local_path(next) {
-                    next.as_str()
-                } else {
-                    "/"
-                };
-                return Redirect::to(&format!("/login?next={}", encode(next))).into_response();
+                let next = local_redirect(next).unwrap_or("/");
+                return see_other(&format!("/login?next={}", encode(next)));
             }
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             WebError::Core(e) => {
@@ -308,10 +304,28 @@ fn set_default(h: &mut HeaderMap, name: header::HeaderName, value: &str) {
     }
 }
 
-/// A path on this site (`/x`, not `//host` nor `http://…`): where a redirect
-/// taken from a form or query may go.
-pub fn is_local_path(p: &str) -> bool {
-    p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n'])
+/// Longest redirect target taken from a form or a query: a page's own
+/// path and query are far shorter; anything longer is not ours.
+pub const MAX_REDIRECT_LEN: usize = 2048;
+
+/// `raw` when it is a safe target for a redirect taken from a form or a
+/// query (`back`, `next`): a path on this site. `None` otherwise; the
+/// caller then sends to a default page.
+///
+/// Browsers resolve `Location` leniently: they drop TAB, CR and LF
+/// anywhere, read `\` as `/`, and take `//host` as another site. So the
+/// target must start with exactly one `/`, and hold only visible ASCII
+/// without `\` (no control character, DEL, space or other whitespace, no
+/// non-ASCII byte), which also makes it a valid header value. Percent
+/// escapes may stay (`/%09/x`): URL parsers do not decode them when
+/// resolving, so such a path stays on this site.
+pub fn local_redirect(raw: &str) -> Option<&str> {
+    let b = raw.as_bytes();
+    let safe = b.len() <= MAX_REDIRECT_LEN
+        && b.first() == Some(&b'/')
+        && b.get(1) != Some(&b'/')
+        && b.iter().all(|&c| c.is_ascii_graphic() && c != b'\\');
+    safe.then_some(raw)
 }
 
 /// Percent-encodes a value for a query string.
@@ -328,8 +342,20 @@ pub fn encode(s: &str) -> String {
 }
 
 /// Redirect after a successful POST (303: the browser GETs it).
+///
+/// Every page redirect goes through here, so `to` is checked once more
+/// with [`local_redirect`]: handlers build targets from typed ids, but a
+/// target that slipped through unchecked must neither leave the site nor
+/// become a 500 (an invalid `Location` header value); it goes to `/`.
 pub fn see_other(to: &str) -> Response {
-    Redirect::to(to).into_response()
+    let location = match local_redirect(to).map(HeaderValue::from_str) {
+        Some(Ok(v)) => v,
+        _ => {
+            tracing::warn!(len = to.len(), "unsafe redirect target replaced by /");
+            HeaderValue::from_static("/")
+        }
+    };
+    (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response()
 }
 
 /// Redirect after a failed POST, with the error's code for the next page.
@@ -354,16 +380,46 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_local_paths_are_redirect_targets() {
-        assert!(is_local_path("/spaces/1?x=2"));
+    fn only_paths_on_this_site_are_redirect_targets() {
+        for good in ["/", "/spaces/1?x=2&ok=y", "/%09/x", "/documents/a#top"] {
+            assert_eq!(local_redirect(good), Some(good), "{good}");
+        }
+        let long = format!("/{}", "a".repeat(MAX_REDIRECT_LEN));
         for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil",
+            "",
             "spaces",
+            "//evil.example",
+            "/\\evil.example",
+            "\\/evil.example",
+            "/\t/evil.example/",
+            "/\r\n/evil.example",
+            "\t//evil.example",
+            " /spaces",
+            "/a b",
+            "/\x7f",
+            "/\0",
+            "/a\\b",
+            "/caf\u{e9}",
+            "/a\u{a0}b",
+            "https://evil.example",
             "/a\r\nSet-Cookie: x",
+            long.as_str(),
         ] {
-            assert!(!is_local_path(bad), "{bad}");
+            assert_eq!(local_redirect(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_redirect_never_fails_and_never_leaves_the_site() {
+        for (to, expected) in [
+            ("/spaces?ok=x", "/spaces?ok=x"),
+            ("/\x7f", "/"),
+            ("/\t/evil.example", "/"),
+            ("//evil.example", "/"),
+        ] {
+            let res = see_other(to);
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            assert_eq!(res.headers()[header::LOCATION], expected, "{to:?}");
         }
     }
 

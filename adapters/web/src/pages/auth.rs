@@ -18,7 +18,7 @@ use passerelle_core::service::LoginThrottle;
 use passerelle_http::AppState;
 use serde::Deserialize;
 
-use crate::ctx::{Anonymous, PageCtx, Web, WebError, csrf_eq, is_local_path, render, see_other};
+use crate::ctx::{Anonymous, PageCtx, Web, WebError, csrf_eq, local_redirect, render, see_other};
 use crate::i18n::{LANG_COOKIE, Lang, cookie};
 
 /// Cookie of the double-submit token of the login and invitation forms.
@@ -67,11 +67,7 @@ fn login_page(
     let page = LoginPage {
         p,
         form_csrf: token,
-        next: if is_local_path(&next) {
-            next
-        } else {
-            String::new()
-        },
+        next: local_redirect(&next).map(str::to_owned).unwrap_or_default(),
         login,
         error,
     };
@@ -142,12 +138,7 @@ pub async fn login(
     let max_age = (outcome.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
     let cookie = passerelle_http::session_cookie(&outcome.token, max_age, st.config.secure_cookies)
         .map_err(|_| CoreError::Internal("session cookie".into()))?;
-    let to = if is_local_path(&form.next) {
-        form.next.as_str()
-    } else {
-        "/spaces"
-    };
-    let mut res = see_other(to);
+    let mut res = see_other(local_redirect(&form.next).unwrap_or("/spaces"));
     res.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(res)
 }
@@ -213,17 +204,12 @@ pub async fn set_lang(
             Ok(_) | Err(_) => {}
         }
     }
-    let back = if is_local_path(&form.back) {
-        form.back.as_str()
-    } else {
-        "/spaces"
-    };
     let secure = if st.config.secure_cookies {
         "; Secure"
     } else {
         ""
     };
-    let mut res = see_other(back);
+    let mut res = see_other(local_redirect(&form.back).unwrap_or("/spaces"));
     if let Ok(v) = HeaderValue::from_str(&format!(
         "{LANG_COOKIE}={}; SameSite=Lax; Path=/; Max-Age=31536000{secure}",
         lang.code()

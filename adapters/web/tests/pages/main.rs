@@ -7,6 +7,7 @@ mod edge;
 mod forms;
 mod i18n;
 mod manage;
+mod redirects;
 mod security;
 mod support;
 mod types;
