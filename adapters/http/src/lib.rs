@@ -26,7 +26,8 @@
 //! - [`problem`] — [`ApiError`] and the one `CoreError` → HTTP mapping.
 //! - [`dto`] — the JSON shapes of the API.
 //! - `download`: `Range`, `ETag`, `Content-Disposition` as pure functions.
-//! - `middleware`: security headers, request id, tracing, JSON timeouts.
+//! - `middleware`: security headers, request id, JSON timeouts, and
+//!   [`with_request_log`] (one log line per request, the web pages' too).
 //! - `passwords`: [`Argon2Passwords`].
 
 mod auth;
@@ -47,6 +48,7 @@ pub use auth::{
     session_cookie, session_token,
 };
 pub use config::HttpConfig;
+pub use middleware::with_request_log;
 pub use passwords::Argon2Passwords;
 pub use problem::{ApiError, PROBLEM_JSON, Problem, classify};
 pub use routes::{

@@ -23,16 +23,13 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Router};
-use tower::ServiceBuilder;
-use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::middleware::{self, REQUEST_ID, RequestSpan};
+use crate::middleware;
 use crate::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::{AppState, HttpConfig};
 
@@ -260,23 +257,13 @@ pub fn router(state: AppState) -> Router {
 /// fallbacks, the document they serve, request id, tracing, security headers.
 fn finish(router: Router<AppState>, doc: OpenApiDoc, state: AppState) -> Router {
     let doc = Arc::new(doc);
-    router
+    let router = router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(Extension(doc))
-        .layer(
-            ServiceBuilder::new()
-                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-                .layer(
-                    TraceLayer::new_for_http()
-                        .make_span_with(RequestSpan)
-                        .on_response(middleware::on_response())
-                        .on_failure(()),
-                )
-                .layer(PropagateRequestIdLayer::new(REQUEST_ID))
-                .layer(axum::middleware::from_fn(middleware::security_headers)),
-        )
+        .layer(axum::middleware::from_fn(middleware::security_headers));
+    middleware::with_request_log(router)
 }
 
 async fn no_route() -> impl IntoResponse {

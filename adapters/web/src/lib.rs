@@ -123,9 +123,13 @@ fn common() -> Router<AppState> {
         )
 }
 
+/// The layers of every page. The request log is outermost, so its line
+/// has the status the browser gets (after the error page is rendered); it
+/// is applied here because the API router's own log does not cover the
+/// routes merged beside it.
 fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
     let ancestors: Arc<str> = ctx::frame_ancestors(&state.config.embed_frame_ancestors).into();
-    pages
+    let pages = pages
         .route("/static/{name}", get(assets::serve))
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_FORM_BYTES))
@@ -134,5 +138,6 @@ fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
             ancestors,
             ctx::page_headers,
         ))
-        .layer(Extension(node))
+        .layer(Extension(node));
+    passerelle_http::with_request_log(pages)
 }
