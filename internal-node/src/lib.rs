@@ -23,7 +23,7 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::CoreSettings;
 use passerelle_core::{Actor, Passerelle};
-use passerelle_grpc::{PeerPolicy, ReloadingTls};
+use passerelle_grpc::{NodeId, ReloadingTls};
 use passerelle_http::{AppState, Argon2Passwords};
 use passerelle_sql::SqlRepository;
 use tokio::net::TcpListener;
@@ -161,26 +161,24 @@ impl Node {
         }
         passerelle_grpc::tls::install_default_provider();
         let files = self.config.tls_files();
-        let tls = ReloadingTls::client(
-            files.clone(),
-            PeerPolicy {
-                allowed: edges.iter().map(|e| e.id.clone()).collect(),
-            },
-            cancel.clone(),
-        )
-        .with_context(|| {
-            format!(
-                "cannot load this node's replication certificate ({}): run `passerelle-internal pki issue-internal --id {}`",
-                files.cert.display(),
-                self.config.node_id
-            )
-        })?;
         for e in edges.clone() {
+            let edge = NodeId::parse(&e.id)
+                .with_context(|| format!("invalid edge id {:?} in [[replication.edges]]", e.id))?;
+            // One configuration per link, accepting this edge's certificate
+            // only: with one accepting every configured edge, a host holding
+            // edge-1's certificate could answer at edge-2's address and
+            // receive edge-2's spaces.
+            let tls = ReloadingTls::client(files.clone(), edge, cancel.clone()).with_context(|| {
+                format!(
+                    "cannot load this node's replication certificate ({}): run `passerelle-internal pki issue-internal --id {}`",
+                    files.cert.display(),
+                    self.config.node_id
+                )
+            })?;
             let link = passerelle_grpc::driver::EdgeLink {
                 edge: e.id.clone(),
                 node_id: self.config.node_id.clone(),
             };
-            let tls = tls.clone();
             let connect = move || {
                 let (tls, endpoint, name) =
                     (tls.clone(), e.endpoint.clone(), e.server_name.clone());

@@ -37,9 +37,9 @@ pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
 /// generated `ReplicationClient`.
 ///
 /// The server's certificate must be valid for `server_name` (a DNS name or an
-/// IP address; `None`: the endpoint's host) and name a node in the policy the
-/// client configuration was built with. When the channel reconnects later, it
-/// takes `tls`'s configuration current at that time.
+/// IP address; `None`: the endpoint's host) and name the edge the client
+/// configuration was built for ([`ReloadingTls::client`]). When the channel
+/// reconnects later, it takes `tls`'s configuration current at that time.
 ///
 /// A server that refuses *us* (TLS 1.3: the server checks the client
 /// certificate after the client finished its side) is not seen here: this

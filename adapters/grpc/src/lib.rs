@@ -8,8 +8,10 @@
 //!
 //! Transport guarantees, on both sides: TLS 1.3 only, ring provider, no session
 //! resumption and no 0-RTT, the peer's chain checked against the configured CA
-//! AND its node identity (URI SAN `passerelle://node/<id>`) against an
-//! allow-list; refusals are logged at `warn` with the peer address and reason.
+//! AND its node identity (URI SAN `passerelle://node/<id>`): the edge checks
+//! its clients against an allow-list, each link of the internal node checks
+//! that the server is the very edge it dials; refusals are logged at `warn`
+//! with the peer address and reason.
 //!
 //! Modules:
 //! - [`tls`]: rustls configurations ([`tls::server_config`],

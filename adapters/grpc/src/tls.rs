@@ -9,8 +9,11 @@
 //!   identity; this also makes 0-RTT impossible (it rides on resumption), on top
 //!   of early data being switched off explicitly;
 //! - the peer's certificate must chain to the configured CA and carry a
-//!   `passerelle://node/<id>` URI SAN whose id is in [`PeerPolicy::allowed`];
-//!   the client also checks the server's DNS name / IP as usual.
+//!   `passerelle://node/<id>` URI SAN: on the edge, an id in
+//!   [`PeerPolicy::allowed`]; on the internal node, the id of the one edge the
+//!   link dials (a configuration per link, so that no edge's certificate can
+//!   answer for another); the client also checks the server's DNS name / IP as
+//!   usual.
 
 mod identity;
 mod reload;
@@ -53,8 +56,10 @@ pub struct TlsFiles {
     pub ca: PathBuf,
 }
 
-/// Which peers a node accepts, by node id (the `<id>` of their
+/// Which clients an edge accepts, by node id (the `<id>` of their
 /// `passerelle://node/<id>` URI SAN). An empty list is a configuration error.
+/// The internal node's side has no list: each link names its one edge
+/// ([`client_config`]).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PeerPolicy {
@@ -183,13 +188,13 @@ pub fn server_config(files: &TlsFiles, policy: &PeerPolicy) -> Result<Arc<Server
     Ok(Arc::new(config))
 }
 
-/// The internal node's client configuration: TLS 1.3 only, presents
-/// `files.cert`, trusts `files.ca` only, and accepts a server only if its
-/// certificate is valid for the name dialled AND names a node in
-/// `policy.allowed`.
-pub fn client_config(files: &TlsFiles, policy: &PeerPolicy) -> Result<Arc<ClientConfig>, TlsError> {
+/// The client configuration of one link of the internal node: TLS 1.3 only,
+/// presents `files.cert`, trusts `files.ca` only, and accepts a server only
+/// if its certificate is valid for the name dialled AND names `server`, the
+/// edge this link dials. Each link has its own: a configuration accepting
+/// several edges would let edge-1's certificate bring up edge-2's link.
+pub fn client_config(files: &TlsFiles, server: &NodeId) -> Result<Arc<ClientConfig>, TlsError> {
     install_default_provider();
-    let allowed = AllowList::parse(&policy.allowed).map_err(TlsError::Policy)?;
     let own = OwnMaterial::load(files)?;
     let provider = ring_provider();
     let webpki = rustls::client::WebPkiServerVerifier::builder_with_provider(
@@ -203,7 +208,7 @@ pub fn client_config(files: &TlsFiles, policy: &PeerPolicy) -> Result<Arc<Client
     })?;
     let verifier = Arc::new(NodeServerVerifier {
         inner: webpki,
-        allowed,
+        expected: server.clone(),
     });
     let mut config = ClientConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])

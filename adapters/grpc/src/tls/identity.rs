@@ -1,5 +1,6 @@
 //! Node identities: the `passerelle://node/<id>` URI SAN every Passerelle
-//! certificate carries, and the allow-list each side checks it against.
+//! certificate carries, the allow-list an edge checks its clients against,
+//! and the single node a link of the internal node expects at its end.
 
 use std::fmt;
 use std::str::FromStr;
@@ -75,6 +76,10 @@ pub enum IdentityError {
     /// A well-formed identity that the configured allow-list does not contain.
     #[error("node {0} is not in the allow-list")]
     NotAllowed(NodeId),
+    /// A valid node, but not the one this link dials: another edge's
+    /// certificate presented at this edge's address.
+    #[error("certificate names node {found}, but this link is for node {expected}")]
+    UnexpectedNode { expected: NodeId, found: NodeId },
     /// A peer policy with an empty allow-list would refuse every peer.
     #[error("the peer allow-list is empty: no node could ever connect")]
     EmptyAllowList,
@@ -133,6 +138,21 @@ impl AllowList {
         } else {
             Err(IdentityError::NotAllowed(id))
         }
+    }
+}
+
+/// The node the certificate names, if it is `expected`. A link checks its
+/// peer against its own edge's id only: checking against every configured
+/// edge would let one edge's certificate answer for another.
+pub(crate) fn expect_node(der: &[u8], expected: &NodeId) -> Result<NodeId, IdentityError> {
+    let found = node_id_from_der(der)?;
+    if found == *expected {
+        Ok(found)
+    } else {
+        Err(IdentityError::UnexpectedNode {
+            expected: expected.clone(),
+            found,
+        })
     }
 }
 
@@ -231,5 +251,18 @@ mod tests {
             AllowList::parse(&[]).err(),
             Some(IdentityError::EmptyAllowList)
         );
+    }
+
+    #[test]
+    fn a_link_refuses_another_valid_node_than_its_own() {
+        let edge_2 = NodeId::parse("edge-2").expect("id");
+        let der = cert_with_sans(&[uri("passerelle://node/edge-1")]);
+        assert!(matches!(
+            expect_node(&der, &edge_2),
+            Err(IdentityError::UnexpectedNode { expected, found })
+                if expected == edge_2 && found.as_str() == "edge-1"
+        ));
+        let der = cert_with_sans(&[uri("passerelle://node/edge-2")]);
+        assert_eq!(expect_node(&der, &edge_2), Ok(edge_2));
     }
 }

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::AbortOnDropHandle;
 use tracing::{error, info, warn};
 
-use super::{ErrorChain, PeerPolicy, TlsError, TlsFiles, client_config, server_config};
+use super::{ErrorChain, NodeId, PeerPolicy, TlsError, TlsFiles, client_config, server_config};
 
 /// Quiet time after the last change before rebuilding: renewals write the
 /// certificate and the key separately, often as write-then-rename.
@@ -109,11 +109,14 @@ impl<C: Send + Sync + 'static> ReloadingTls<C> {
     }
 
     /// Builds the first configuration (an error here is fatal to the caller),
-    /// then watches `files`. Must be called within a Tokio runtime.
+    /// then watches `files`. `scope` names the configuration in the reload
+    /// logs (the internal node has one per link, all on the same files).
+    /// Must be called within a Tokio runtime.
     fn watching(
         files: &TlsFiles,
         build: Arc<Build<C>>,
         cancel: CancellationToken,
+        scope: String,
     ) -> Result<Self, TlsError> {
         let runtime = tokio::runtime::Handle::try_current().map_err(|_| TlsError::NoRuntime)?;
         let mut this = Self::fixed(build()?);
@@ -141,6 +144,7 @@ impl<C: Send + Sync + 'static> ReloadingTls<C> {
             build,
             cancel,
             files.cert.clone(),
+            scope,
         ));
         this._watch = Some(Arc::new(Watch {
             _watcher: watcher,
@@ -167,23 +171,27 @@ impl ReloadingTls<ServerConfig> {
             &watched,
             Arc::new(move || server_config(&files, &policy)),
             cancel,
+            "replication server".to_owned(),
         )
     }
 }
 
 impl ReloadingTls<ClientConfig> {
-    /// The internal node's [`client_config`], rebuilt when `files` change,
-    /// until `cancel`. Each (re)connection of a channel takes the current one.
+    /// The [`client_config`] of the internal node's link to `server`, rebuilt
+    /// when `files` change, until `cancel`. Each (re)connection of a channel
+    /// takes the current one. One per link: each accepts its own edge only.
     pub fn client(
         files: TlsFiles,
-        policy: PeerPolicy,
+        server: NodeId,
         cancel: CancellationToken,
     ) -> Result<Self, TlsError> {
         let watched = files.clone();
+        let scope = format!("link to {server}");
         Self::watching(
             &watched,
-            Arc::new(move || client_config(&files, &policy)),
+            Arc::new(move || client_config(&files, &server)),
             cancel,
+            scope,
         )
     }
 }
@@ -195,6 +203,7 @@ async fn reload_loop<C: Send + Sync + 'static>(
     build: Arc<Build<C>>,
     cancel: CancellationToken,
     cert: PathBuf,
+    scope: String,
 ) {
     loop {
         // Both branches are cancel-safe (`recv` loses no message when dropped).
@@ -213,15 +222,17 @@ async fn reload_loop<C: Send + Sync + 'static>(
         match tokio::task::spawn_blocking(move || build()).await {
             Ok(Ok(config)) => {
                 let generation = ReloadingTls::store(&slot, config);
-                info!(cert = %cert.display(), generation, "TLS material reloaded; new connections use it");
+                info!(cert = %cert.display(), %scope, generation, "TLS material reloaded; new connections use it");
             }
             Ok(Err(err)) => error!(
                 cert = %cert.display(),
+                %scope,
                 error = %ErrorChain(&err),
                 "new TLS material refused; keeping the current one"
             ),
             Err(err) => error!(
                 cert = %cert.display(),
+                %scope,
                 error = %err,
                 "TLS reload failed; keeping the current material"
             ),

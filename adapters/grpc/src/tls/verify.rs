@@ -1,5 +1,6 @@
 //! Certificate verifiers that check the chain with WebPKI first, then the
-//! peer's node identity against the allow-list, so a peer with a valid chain
+//! peer's node identity (a client of the edge against its allow-list, the
+//! edge a link dials against that edge's id), so a peer with a valid chain
 //! but the wrong identity fails the handshake itself (no request is ever served).
 
 use std::io;
@@ -12,7 +13,7 @@ use rustls::{
     CertificateError, DigitallySignedStruct, DistinguishedName, OtherError, SignatureScheme,
 };
 
-use super::identity::{AllowList, IdentityError};
+use super::identity::{AllowList, IdentityError, NodeId, expect_node};
 
 /// Server side: a client certificate is required, must chain to the CA and
 /// must name an allowed node.
@@ -74,13 +75,13 @@ impl ClientCertVerifier for NodeClientVerifier {
 }
 
 /// Client side: the server certificate must chain to the CA, be valid for the
-/// name dialled (WebPKI hostname check) and name an allowed node.
+/// name dialled (WebPKI hostname check) and name the edge this link is for.
 #[derive(Debug)]
 pub(crate) struct NodeServerVerifier {
     /// The WebPKI verifier rooted at the configured CA: chain, validity, name.
     pub(crate) inner: Arc<dyn ServerCertVerifier>,
-    /// Nodes this client accepts as its server.
-    pub(crate) allowed: AllowList,
+    /// The one node this client accepts as its server: the edge it dials.
+    pub(crate) expected: NodeId,
 }
 
 impl ServerCertVerifier for NodeServerVerifier {
@@ -99,7 +100,7 @@ impl ServerCertVerifier for NodeServerVerifier {
             ocsp_response,
             now,
         )?;
-        self.allowed.check(end_entity).map_err(refused)?;
+        expect_node(end_entity, &self.expected).map_err(refused)?;
         Ok(verified)
     }
 
