@@ -125,6 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                         config.node_id
                     )
                 })?;
+            crate::check_identity(&config)?;
             let node = EdgeNode::open(config).await?;
             node.app.cursors().await?;
             println!(

@@ -21,7 +21,7 @@ use passerelle_core::Passerelle;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::CoreSettings;
 use passerelle_grpc::edge_service::EdgeReplication;
-use passerelle_grpc::{PeerPolicy, ReloadingTls};
+use passerelle_grpc::{NodeId, PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::{AppState, Argon2Passwords};
 use passerelle_sql::SqlRepository;
 use tokio::net::TcpListener;
@@ -86,6 +86,7 @@ impl EdgeNode {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         passerelle_grpc::tls::install_default_provider();
+        check_identity(&self.config)?;
         // Only a serving node sweeps (a CLI command beside it must not).
         passerelle_core::blob::BlobStore::sweep_temporaries(self.blobs.as_ref()).await?;
         let cancel = CancellationToken::new();
@@ -127,5 +128,31 @@ impl EdgeNode {
         b?;
         tracing::info!("passerelle-edge stopped");
         Ok(())
+    }
+}
+
+/// Refuses a certificate that names another node than `node_id`: the
+/// internal node's link to this edge expects `node_id` and would refuse it at
+/// every connection, so the edge would run without ever replicating. The
+/// error says both ways out. Reads the certificate file (small, once).
+pub fn check_identity(config: &Config) -> anyhow::Result<()> {
+    let files = config.tls_files();
+    let own = NodeId::parse(&config.node_id).with_context(|| {
+        format!(
+            "invalid node_id {:?}: use the id the edge's certificate was issued for",
+            config.node_id
+        )
+    })?;
+    match passerelle_grpc::tls::check_own_identity(&files, &own) {
+        Ok(()) => Ok(()),
+        Err(TlsError::OwnIdentityMismatch { path, expected, found }) => Err(anyhow::anyhow!(
+            "the certificate {} is node {found}'s, but this edge's node_id is {expected}: the internal node would refuse it. \
+             Either copy here the bundle issued for {expected} (`passerelle-internal pki issue-edge --id {expected} --dns <name the edge is dialled by>` on the internal node), \
+             or set node_id = \"{found}\" if this host is {found}",
+            path.display()
+        )),
+        Err(err) => Err(anyhow::Error::new(err).context(format!(
+            "unusable TLS certificate: copy the bundle made by `passerelle-internal pki issue-edge --id {own}`"
+        ))),
     }
 }

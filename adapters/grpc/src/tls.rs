@@ -122,6 +122,14 @@ pub enum TlsError {
     /// This node's own certificate is expired or not valid yet.
     #[error("this node's certificate {} is expired or not valid yet", path.display())]
     OwnCertificateOutOfValidity { path: PathBuf },
+    /// This node's own certificate is another node's: its peer, which
+    /// expects the configured id, would refuse it at every connection.
+    #[error("this node's certificate {} names node {found}, but this node is {expected}", path.display())]
+    OwnIdentityMismatch {
+        path: PathBuf,
+        expected: NodeId,
+        found: NodeId,
+    },
     /// The peer allow-list is empty or holds an invalid id.
     #[error("invalid peer policy")]
     Policy(#[source] IdentityError),
@@ -221,6 +229,26 @@ pub fn client_config(files: &TlsFiles, server: &NodeId) -> Result<Arc<ClientConf
     config.enable_early_data = false;
     config.resumption = Resumption::disabled();
     Ok(Arc::new(config))
+}
+
+/// Checks that this node's certificate (`files.cert`, its leaf) names
+/// `expected`, the node id this node is configured with. Blocking: it reads
+/// the file.
+pub fn check_own_identity(files: &TlsFiles, expected: &NodeId) -> Result<(), TlsError> {
+    let chain = read_certificates(&files.cert)?;
+    let found = node_id_from_der(&chain[0]).map_err(|source| TlsError::OwnIdentity {
+        path: files.cert.clone(),
+        source,
+    })?;
+    if found == *expected {
+        Ok(())
+    } else {
+        Err(TlsError::OwnIdentityMismatch {
+            path: files.cert.clone(),
+            expected: expected.clone(),
+            found,
+        })
+    }
 }
 
 fn ring_provider() -> Arc<CryptoProvider> {
