@@ -61,6 +61,14 @@ fn nanos(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos()).unwrap_or(i64::MAX)
 }
 
+/// Who created a row. Empty from an internal node older than the field:
+/// the nil id, as such rows were stored before it travelled.
+fn author(field: &'static str, s: &str) -> R<PrincipalId> {
+    Ok(PrincipalId::from_uuid(
+        opt_uuid(field, s)?.unwrap_or(Uuid::nil()),
+    ))
+}
+
 fn name(field: &'static str, s: &str) -> R<DocumentName> {
     DocumentName::parse(s).map_err(|e| bad(field, e))
 }
@@ -111,6 +119,7 @@ pub fn change_to_pb(row: &ChangeRow) -> pb::Change {
             archived: s.archived,
             created_at: nanos(s.created_at),
             revision: s.revision.0,
+            created_by: s.created_by.to_string(),
         }),
         ChangeRow::Principal(p) => Row::Principal(pb::PrincipalRow {
             id: p.id.to_string(),
@@ -130,6 +139,7 @@ pub fn change_to_pb(row: &ChangeRow) -> pb::Change {
                 String::new()
             },
             revision: p.revision.0,
+            created_at: nanos(p.created_at),
         }),
         ChangeRow::Membership(m) => Row::Membership(pb::MembershipRow {
             space: m.space.to_string(),
@@ -145,6 +155,8 @@ pub fn change_to_pb(row: &ChangeRow) -> pb::Change {
             expires_at: nanos(i.expires_at),
             revoked: i.revoked,
             revision: i.revision.0,
+            created_by: i.created_by.to_string(),
+            created_at: nanos(i.created_at),
         }),
         ChangeRow::Folder(f) => Row::Folder(pb::FolderRow {
             id: f.id.to_string(),
@@ -207,7 +219,7 @@ pub fn change_from_pb(c: pb::Change, space: SpaceId) -> R<ChangeRow> {
             visibility: Visibility::Private,
             edge: None,
             archived: s.archived,
-            created_by: PrincipalId::from_uuid(Uuid::nil()),
+            created_by: author("space.created_by", &s.created_by)?,
             created_at: at("space.created_at", s.created_at)?,
             revision: Revision(s.revision),
         }),
@@ -226,7 +238,7 @@ pub fn change_from_pb(c: pb::Change, space: SpaceId) -> R<ChangeRow> {
             disabled: p.disabled,
             password_hash: None,
             organisation: (!p.organisation.is_empty()).then_some(p.organisation),
-            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_at: at("principal.created_at", p.created_at)?,
             revision: Revision(p.revision),
         }),
         Row::Membership(m) => ChangeRow::Membership(Membership {
@@ -244,8 +256,8 @@ pub fn change_from_pb(c: pb::Change, space: SpaceId) -> R<ChangeRow> {
             principal: PrincipalId::from_uuid(uuid("invitation.principal", &i.principal)?),
             space,
             secret_hash: hash("invitation.secret_hash", &i.secret_hash)?,
-            created_by: PrincipalId::from_uuid(Uuid::nil()),
-            created_at: OffsetDateTime::UNIX_EPOCH,
+            created_by: author("invitation.created_by", &i.created_by)?,
+            created_at: at("invitation.created_at", i.created_at)?,
             expires_at: at("invitation.expires_at", i.expires_at)?,
             accepted_at: None,
             revoked: i.revoked,
@@ -538,6 +550,93 @@ mod tests {
             let i = item(op);
             assert_eq!(item_from_pb(item_to_pb(&i)), Ok(i));
         }
+    }
+
+    /// Rows as the edge stores them: what stays on the internal node
+    /// (visibility, edge, administration, credentials, acceptance) already
+    /// at the value the edge gives it.
+    fn rows_with_authors(created_at: OffsetDateTime) -> [ChangeRow; 3] {
+        let space = SpaceId::new();
+        let manager = PrincipalId::new();
+        let contractor = PrincipalId::new();
+        [
+            ChangeRow::Space(Space {
+                id: space,
+                slug: Slug::parse("chantier-gare").expect("slug"),
+                title: "Chantier de la gare".into(),
+                description: String::new(),
+                domain: "Travaux".into(),
+                visibility: Visibility::Private,
+                edge: None,
+                archived: false,
+                created_by: manager,
+                created_at,
+                revision: Revision(3),
+            }),
+            ChangeRow::Principal(Principal {
+                id: contractor,
+                login: Login::parse("jean.martin@btp-rhone.example").expect("login"),
+                display_name: "Jean Martin".into(),
+                email: "jean.martin@btp-rhone.example".into(),
+                kind: PrincipalKind::Contractor,
+                is_admin: false,
+                disabled: false,
+                password_hash: None,
+                organisation: Some("BTP Rhône".into()),
+                created_at,
+                revision: Revision(4),
+            }),
+            ChangeRow::Invitation(Invitation {
+                id: Uuid::now_v7(),
+                principal: contractor,
+                space,
+                secret_hash: ContentHash::of(b"secret"),
+                created_by: manager,
+                created_at,
+                expires_at: created_at + time::Duration::days(14),
+                accepted_at: None,
+                revoked: false,
+                revision: Revision(5),
+            }),
+        ]
+    }
+
+    #[test]
+    fn spaces_principals_and_invitations_keep_their_author_and_creation_date() {
+        let created_at = time::macros::datetime!(2026-03-14 09:30:15.123456789 UTC);
+        for row in rows_with_authors(created_at) {
+            let space = match &row {
+                ChangeRow::Space(s) => s.id,
+                ChangeRow::Invitation(i) => i.space,
+                _ => SpaceId::new(),
+            };
+            assert_eq!(change_from_pb(change_to_pb(&row), space), Ok(row));
+        }
+    }
+
+    #[test]
+    fn an_absent_author_is_the_nil_id_and_a_malformed_one_is_refused() {
+        // An older internal node leaves the new fields at their defaults.
+        let [space, _, invitation] = rows_with_authors(OffsetDateTime::now_utc());
+        let (ChangeRow::Space(s), ChangeRow::Invitation(i)) = (space, invitation) else {
+            unreachable!("rows_with_authors returns a space, a principal, an invitation");
+        };
+        let mut sent = change_to_pb(&ChangeRow::Space(s.clone()));
+        if let Some(pb::change::Row::Space(row)) = &mut sent.row {
+            row.created_by.clear();
+        }
+        let Ok(ChangeRow::Space(got)) = change_from_pb(sent, s.id) else {
+            panic!("an absent author is not an error");
+        };
+        assert_eq!(got.created_by, PrincipalId::from_uuid(Uuid::nil()));
+        let mut sent = change_to_pb(&ChangeRow::Invitation(i.clone()));
+        if let Some(pb::change::Row::Invitation(row)) = &mut sent.row {
+            row.created_by = "not-a-uuid".into();
+        }
+        assert_eq!(
+            change_from_pb(sent, i.space).map_err(|e| e.field),
+            Err("invitation.created_by")
+        );
     }
 
     #[test]
