@@ -168,17 +168,12 @@ fn issue_edge(
 ) -> anyhow::Result<()> {
     let bundle = target.open()?.issue_edge(id, dns, ips, days_(days))?;
     print_issued("edge", &bundle);
-    let dir = bundle_dir(&bundle);
     let host = dns
         .first()
         .cloned()
         .or_else(|| ips.first().map(IpAddr::to_string))
         .unwrap_or_else(|| "<edge>".into());
-    println!("copy this directory to the edge (DMZ), keeping key.pem private, e.g.:");
-    println!(
-        "  scp -p {}/* <admin>@{host}:<edge config dir>/tls/",
-        dir.display()
-    );
+    print!("{}", copy_to_edge(id, bundle_dir(&bundle), &host));
     println!(
         "the edge serves cert.pem with key.pem, and accepts only clients whose certificate chains to ca.pem;"
     );
@@ -204,14 +199,39 @@ fn renew(target: &Target, id: &NodeId, days: u32) -> anyhow::Result<()> {
     print_issued("renewed", &bundle);
     println!("the replaced files stay beside them as cert.pem.previous and key.pem.previous.");
     match bundle.role {
-        Role::Edge => println!(
-            "copy the new cert.pem and key.pem over the edge's: the edge picks them up without a restart. The old certificate stays valid until its expiry date (there is no revocation)."
-        ),
+        Role::Edge => {
+            print!("{}", copy_to_edge(id, bundle_dir(&bundle), "<edge>"));
+            println!(
+                "the edge picks them up without a restart. The old certificate stays valid until its expiry date (there is no revocation)."
+            );
+        }
         Role::Internal => println!(
             "the running node picks the new certificate up for its next connection, without a restart."
         ),
     }
     Ok(())
+}
+
+/// How to copy an edge's bundle to its host: the three current files by
+/// name (a renewal leaves `*.previous` beside them, which must not follow),
+/// staged through the admin's account since `key.pem` is readable by the
+/// service user only, and installed with `key.pem` owned by the edge's
+/// service user, mode 0600, key first (the edge reloads on each change).
+fn copy_to_edge(id: &NodeId, dir: &Path, host: &str) -> String {
+    let dir = dir.display();
+    let stage = format!("~/{id}-bundle");
+    format!(
+        "copy only cert.pem, key.pem and ca.pem to the edge (DMZ); never ca.key, never *.previous. On this host:
+  umask 077; mkdir {stage}
+  sudo install -m 0600 -o \"$USER\" {dir}/cert.pem {dir}/key.pem {dir}/ca.pem {stage}/
+  scp -p {stage}/cert.pem {stage}/key.pem {stage}/ca.pem <admin>@{host}:
+  rm -r {stage}
+then on the edge host, key.pem owned by the edge's service user with mode 0600:
+  sudo install -m 0600 -o passerelle-edge -g passerelle-edge key.pem /etc/passerelle-edge/tls/
+  sudo install -m 0640 -o root -g passerelle-edge cert.pem ca.pem /etc/passerelle-edge/tls/
+  rm cert.pem key.pem ca.pem
+"
+    )
 }
 
 fn print_issued(what: &str, bundle: &IssuedBundle) {
@@ -416,6 +436,32 @@ mod tests {
                 .iter()
                 .skip(1)
                 .all(|l| l[name_column..].starts_with("edge.example.fr"))
+        );
+    }
+
+    #[test]
+    fn the_copy_hint_names_the_current_files_and_installs_the_key_for_the_edge_user_only() {
+        let id = NodeId::new("edge-1").expect("id");
+        let hint = copy_to_edge(
+            &id,
+            Path::new("/var/lib/passerelle/internal/pki/issued/edge-1"),
+            "edge-1.dmz.example.fr",
+        );
+        assert!(
+            !hint.contains("/*"),
+            "no glob: it would take *.previous\n{hint}"
+        );
+        assert!(
+            hint.contains("scp -p ~/edge-1-bundle/cert.pem ~/edge-1-bundle/key.pem ~/edge-1-bundle/ca.pem <admin>@edge-1.dmz.example.fr:"),
+            "{hint}"
+        );
+        let key = hint
+            .lines()
+            .find(|l| l.contains("key.pem /etc/passerelle-edge/tls/"))
+            .expect("a line installs the key");
+        assert!(
+            key.contains("install -m 0600 -o passerelle-edge -g passerelle-edge"),
+            "{key}"
         );
     }
 
