@@ -145,6 +145,12 @@ impl Passerelle {
             Actor::System => Some(Role::Manager),
             Actor::Principal(p) if p.is_admin => Some(Role::Manager),
             Actor::Principal(p) => match tx.membership(space, p.id).await? {
+                // A contractor never manages (ADR 0002, invariant 1): a row
+                // saying otherwise, whatever wrote it, grants no more than
+                // a collaborator's rights.
+                Some(m) if !m.removed && p.kind == PrincipalKind::Contractor => {
+                    Some(m.role.min(Role::Collaborator))
+                }
                 Some(m) if !m.removed => Some(m.role),
                 _ if s.visibility == Visibility::Public && p.kind == PrincipalKind::Agent => {
                     Some(Role::Reader)

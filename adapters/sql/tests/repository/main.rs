@@ -109,5 +109,8 @@ contract_tests!(
         an_empty_range_gives_no_rows_and_keeps_the_cursor,
         small_batches_applied_in_order_cover_the_space_like_one_big_batch,
     ],
-    by_arc: [concurrent_writers_take_distinct_gapless_revisions],
+    by_arc: [
+        concurrent_writers_take_distinct_gapless_revisions,
+        an_outbox_append_begun_during_a_purge_waits_and_finds_the_space_gone,
+    ],
 );

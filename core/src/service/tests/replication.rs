@@ -28,6 +28,12 @@ fn node(edges: &[&str]) -> NodeUnderTest {
         Arc::new(crate::ports::SystemClock),
         Arc::new(FastPasswords),
         CoreSettings {
+            // A node with no edge to replicate to is the edge itself here.
+            node: if edges.is_empty() {
+                NodeRole::Edge
+            } else {
+                NodeRole::Internal
+            },
             edges: edges.iter().map(|e| (*e).to_owned()).collect(),
             ..CoreSettings::default()
         },
@@ -1064,4 +1070,51 @@ fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
             (d.folder, d.doc_type, d.metadata)
         );
     })
+}
+
+/// ADR 0002, invariant 7: the edge checks "nothing pending" and purges in
+/// one write transaction, so an operation the contractor was told is
+/// accepted is never deleted unapplied.
+#[test]
+fn an_edge_purge_is_refused_while_an_operation_of_the_space_is_pending() {
+    block_on(async {
+        let w = world().await;
+        let pending = w
+            .edge
+            .app
+            .edge_upload(
+                &w.contractor,
+                NewDocument {
+                    space: w.space,
+                    name: "plans-v2.txt".into(),
+                    ..NewDocument::default()
+                },
+                content("plans"),
+            )
+            .await
+            .expect("accepted on the edge");
+        w.internal
+            .app
+            .unshare_space(&w.manager, w.space)
+            .await
+            .expect("unshare");
+        match w.edge.app.purge_shared_space(w.space).await {
+            Err(CoreError::Conflict { code, .. }) => assert_eq!(code, "pending_operations"),
+            other => panic!("purge with a pending operation: {other:?}"),
+        }
+        assert!(
+            w.edge
+                .app
+                .pending_operations(0, 100)
+                .await
+                .expect("pending")
+                .iter()
+                .any(|i| i.op_id == pending.op_id),
+            "the operation is still there"
+        );
+        // Drained (applied on the internal node, acknowledged), the purge goes.
+        assert_eq!(up_outcomes(&w.internal, &w.edge).await, [OpOutcome::Applied]);
+        let report = w.edge.app.purge_shared_space(w.space).await.expect("purge");
+        assert!(report.rows > 0);
+    });
 }

@@ -317,3 +317,43 @@ pub async fn purging_a_space_deletes_its_rows_and_the_principals_left_without_me
     assert_eq!(tx.purge_space(SpaceId::new()).await?, 0);
     Ok(())
 }
+
+/// ADR 0002, invariant 7, at the storage level: the edge checks "nothing
+/// pending" and purges a space in one write transaction, so a contractor's
+/// operation appended meanwhile must wait for that transaction and then
+/// find the space gone — it is never written and then deleted by the purge.
+/// A writer that began during the purge waits for it (write transactions
+/// are serialised on every engine).
+pub async fn an_outbox_append_begun_during_a_purge_waits_and_finds_the_space_gone(
+    repo: std::sync::Arc<dyn Repository>,
+) -> Outcome {
+    let (_, s) = seed_space(&*repo, "partage").await?;
+    let c = contractor("c.rapide");
+    save(&*repo, [Row::from(&c), Row::from(&member(&s, &c, Role::Contributor))]).await?;
+    let mut purge = write(&*repo).await?;
+    assert!(purge.list_outbox(s.id).await?.is_empty(), "nothing pending");
+    let appender = {
+        let repo = std::sync::Arc::clone(&repo);
+        let (s, c) = (s.clone(), c.clone());
+        tokio::spawn(async move {
+            let mut tx = repo.begin(passerelle_core::ports::TxMode::Write).await?;
+            // The edge's use case checks the space in the same transaction.
+            if tx.space(s.id).await?.is_none() {
+                return anyhow::Ok(false);
+            }
+            tx.append_outbox(&outbox_item(&s, &c, new_document("plan")))
+                .await?;
+            tx.commit().await?;
+            anyhow::Ok(true)
+        })
+    };
+    // Give the appender time to start and block on the writer lock.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!appender.is_finished(), "the appender waits for the purge");
+    purge.purge_space(s.id).await?;
+    purge.commit().await?;
+    let appended = appender.await??;
+    assert!(!appended, "the space was gone when the appender looked");
+    assert!(read(&*repo).await?.list_outbox(s.id).await?.is_empty());
+    Ok(())
+}
