@@ -296,6 +296,7 @@ impl Passerelle {
                 .ok_or(CoreError::NotFound("invitation"))?;
             let a = self.access_as(&mut tx, actor, inv.space, "invitation").await?;
             a.require(Action::Manage, || invitation.to_string())?;
+            a.require_writable()?;
             if inv.accepted_at.is_some() {
                 // The link did its work: the access is the membership now.
                 return Err(CoreError::conflict(
