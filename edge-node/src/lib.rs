@@ -19,7 +19,7 @@ use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::Passerelle;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::CoreSettings;
+use passerelle_core::service::{CoreSettings, NodeRole};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{NodeId, PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::{AppState, Argon2Passwords};
@@ -63,6 +63,7 @@ impl EdgeNode {
             )
         })?);
         let settings = CoreSettings {
+            node: NodeRole::Edge,
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             ..CoreSettings::default()

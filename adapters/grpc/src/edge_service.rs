@@ -255,16 +255,8 @@ impl Replication for EdgeReplication {
         request: Request<pb::PurgeRequest>,
     ) -> Result<Response<pb::PurgeReceipt>, Status> {
         let space = space_id(&request.into_inner().space)?;
-        let pending = self
-            .app
-            .pending_operations(0, u64::MAX / 2)
-            .await
-            .map_err(status)?;
-        if pending.iter().any(|i| i.space == space) {
-            return Err(Status::failed_precondition(
-                "pending operations of this space are not applied yet",
-            ));
-        }
+        // Refused (failed_precondition) while operations of the space are
+        // pending: core checks and purges in one transaction.
         let report = self.app.purge_shared_space(space).await.map_err(status)?;
         let at = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
         Ok(Response::new(pb::PurgeReceipt {

@@ -10,7 +10,7 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::NewAgent;
-use passerelle_core::{Actor, CoreSettings, Passerelle};
+use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
 use passerelle_http::{AppState, Argon2Passwords, HttpConfig, edge_router, router};
 use serde_json::Value;
 use tower::ServiceExt;
@@ -108,7 +108,10 @@ impl TestApp {
             blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
-            CoreSettings::default(),
+            CoreSettings {
+                node: NodeRole::Edge,
+                ..CoreSettings::default()
+            },
         );
         let router = edge_router(AppState::new(app.clone(), HttpConfig::default()));
         Self { router, app, blobs }

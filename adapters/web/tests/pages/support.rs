@@ -11,7 +11,7 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::NewAgent;
-use passerelle_core::{Actor, CoreSettings, Passerelle};
+use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
 use passerelle_http::{AppState, HttpConfig};
 use tower::ServiceExt;
 
@@ -129,7 +129,10 @@ impl TestApp {
             Arc::new(MemBlobStore::new()),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
-            CoreSettings::default(),
+            CoreSettings {
+                node: NodeRole::Edge,
+                ..CoreSettings::default()
+            },
         );
         let state = AppState::new(
             app.clone(),
