@@ -54,10 +54,17 @@ fn init_tracing(c: &Config, serving: bool) {
     } else {
         "warn"
     };
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for quiet in passerelle_sql::QUIET_LOG_DIRECTIVES {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    // Colours only for a person at a terminal: not in log files or journald.
     let b = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = if c.log.format == "json" {
         b.json().try_init()

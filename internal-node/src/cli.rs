@@ -99,10 +99,17 @@ fn init_tracing(c: &Config, serving: bool) {
         "warn"
     };
     // Set with `[log] filter` or PASSERELLE_LOG__FILTER (e.g. "info,passerelle_sql=debug").
-    let filter = tracing_subscriber::EnvFilter::try_new(default)
+    let mut filter = tracing_subscriber::EnvFilter::try_new(default)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    for quiet in passerelle_sql::QUIET_LOG_DIRECTIVES {
+        if let Ok(d) = quiet.parse() {
+            filter = filter.add_directive(d);
+        }
+    }
+    // Colours only for a person at a terminal: not in log files or journald.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match c.log.format {
         LogFormat::Json => builder.json().try_init(),

@@ -23,15 +23,18 @@ use tracing::{debug, warn};
 
 use crate::tls::{ReloadingTls, TlsError, handshake_failure_reason};
 
-/// Longest a connection (TCP then TLS) may take to establish.
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Longest a connection (TCP then TLS) may take to establish. Short, because
+/// during a silent drop every attempt waits this long: with the backoff cap
+/// of the link it bounds the convergence after a long cut (~5 + 5 s).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// HTTP/2 keepalive pings from the client, idle or not: the replication
-/// connection is long-lived and must notice a dead edge or a dropped NAT entry.
-pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(20);
+/// connection is long-lived and must notice a dead edge or a dropped NAT
+/// entry within ~10 s (interval + timeout), not after minutes of silence.
+pub const KEEPALIVE_INTERVAL: Duration = Duration::from_secs(5);
 
 /// How long a keepalive ping may stay unanswered before the connection is closed.
-pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(10);
+pub const KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connects to an edge (`https://host:port`) and returns a channel for the
 /// generated `ReplicationClient`.

@@ -50,7 +50,12 @@ pub struct EdgeLink {
     pub node_id: String,
 }
 
-/// Runs the link until `cancel`, reconnecting with backoff (1 s → 30 s).
+/// Longest wait between two connection attempts. Kept short: an edge is
+/// one peer, not a crowd (no thundering herd to spread), and after a long
+/// cut the link must converge within ~15 s of the network coming back.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// Runs the link until `cancel`, reconnecting with backoff (1 s → 5 s).
 /// `connect` dials the edge (mTLS) and returns a channel.
 pub async fn run<C, F>(app: Passerelle, link: EdgeLink, connect: C, cancel: CancellationToken)
 where
@@ -84,7 +89,7 @@ where
                 () = cancel.cancelled() => break,
                 () = tokio::time::sleep(backoff) => {},
             }
-            backoff = (backoff * 2).min(Duration::from_secs(30));
+            backoff = (backoff * 2).min(MAX_BACKOFF);
         }
     }
 }

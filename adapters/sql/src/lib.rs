@@ -31,3 +31,9 @@ mod repository;
 mod tx;
 
 pub use repository::{Engine, SqlRepository};
+
+/// Log directives a node adds to its filter: PostgreSQL's notices ("relation
+/// seaql_migrations already exists, skipping") and the migrator's per-
+/// migration lines would otherwise fill INFO logs at every start.
+pub const QUIET_LOG_DIRECTIVES: &[&str] =
+    &["sqlx::postgres::notice=warn", "sea_orm_migration=warn"];

@@ -53,7 +53,9 @@ impl Passerelle {
                 Some(d) if d.trashed.is_some() && !d.purged => d,
                 _ => return Err(CoreError::NotFound("document in the trash").into()),
             };
-            let a = self.access_as(&mut tx, actor, d.space, "document in the trash").await?;
+            let a = self
+                .access_as(&mut tx, actor, d.space, "document in the trash")
+                .await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             if let Some(f) = d.folder
@@ -93,7 +95,9 @@ impl Passerelle {
                 }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
-            let a = self.access_as(&mut tx, actor, f.space, "folder in the trash").await?;
+            let a = self
+                .access_as(&mut tx, actor, f.space, "folder in the trash")
+                .await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             if let Some(p) = f.parent
@@ -150,7 +154,9 @@ impl Passerelle {
                 Some(d) if d.trashed.is_some() && !d.purged => d,
                 _ => return Err(CoreError::NotFound("document in the trash").into()),
             };
-            let a = self.access_as(&mut tx, actor, d.space, "document in the trash").await?;
+            let a = self
+                .access_as(&mut tx, actor, d.space, "document in the trash")
+                .await?;
             a.require(Action::Manage, || id.to_string())?;
             // An archived space keeps everything, its trash included.
             a.require_writable()?;
@@ -185,7 +191,9 @@ impl Passerelle {
                 }
                 _ => return Err(CoreError::NotFound("folder in the trash").into()),
             };
-            let a = self.access_as(&mut tx, actor, f.space, "folder in the trash").await?;
+            let a = self
+                .access_as(&mut tx, actor, f.space, "folder in the trash")
+                .await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             let rev = tx.next_revision().await?;

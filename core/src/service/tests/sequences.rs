@@ -238,7 +238,9 @@ fn deleting_ones_own_folder_never_trashes_what_one_could_not_delete() {
         )
         .await
         .expect("own doc");
-        app.delete_folder(&karim, own.id).await.expect("own cascade");
+        app.delete_folder(&karim, own.id)
+            .await
+            .expect("own cascade");
         // A manager deletes any cascade.
         app.delete_folder(&marie, mine.id)
             .await
@@ -256,11 +258,7 @@ async fn assert_live(app: &Passerelle, by: &Actor, doc: DocumentId, folder: Fold
     let listing = app
         .list_folder(
             by,
-            app.get_document(by, doc)
-                .await
-                .expect("doc")
-                .document
-                .space,
+            app.get_document(by, doc).await.expect("doc").document.space,
             Some(folder),
             crate::model::Page::default(),
         )
@@ -411,7 +409,11 @@ fn the_purge_receipt_ends_contractors_memberships_and_a_reshare_starts_without_t
                 .collect::<Vec<_>>()
         };
         // Dormant until the edge confirms: its outbox may still be drained.
-        assert!(members(app.clone()).await.contains(&"jean@btp-rhone.fr".into()));
+        assert!(
+            members(app.clone())
+                .await
+                .contains(&"jean@btp-rhone.fr".into())
+        );
         app.record_purge_receipt(EDGE, s, serde_json::json!({ "rows_removed": 3 }))
             .await
             .expect("receipt");
@@ -423,7 +425,11 @@ fn the_purge_receipt_ends_contractors_memberships_and_a_reshare_starts_without_t
             .expect("luc's invitation");
         assert!(luc.revoked, "an unused link dies with the share");
         app.share_space(&marie, s, EDGE).await.expect("reshare");
-        assert_eq!(members(app.clone()).await, ["marie"], "invited again, or not");
+        assert_eq!(
+            members(app.clone()).await,
+            ["marie"],
+            "invited again, or not"
+        );
         let _ = jean;
     });
 }
