@@ -72,7 +72,7 @@ impl Model {
             id: DocumentId::from_uuid(self.id),
             space: SpaceId::from_uuid(self.space_id),
             folder: self.folder_id.map(FolderId::from_uuid),
-            name: validated(TABLE, "name", &self.name, DocumentName::parse)?,
+            name: validated(TABLE, "name", &self.name, DocumentName::parse_stored)?,
             doc_type: self.doc_type,
             metadata: from_json(TABLE, "metadata", &self.metadata)?,
             current_version: to_u32(TABLE, "current_version", self.current_version)?,

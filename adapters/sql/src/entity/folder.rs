@@ -64,7 +64,7 @@ impl Model {
             id: FolderId::from_uuid(self.id),
             space: SpaceId::from_uuid(self.space_id),
             parent: self.parent_id.map(FolderId::from_uuid),
-            name: validated(TABLE, "name", &self.name, DocumentName::parse)?,
+            name: validated(TABLE, "name", &self.name, DocumentName::parse_stored)?,
             created_by: PrincipalId::from_uuid(self.created_by),
             created_at: time(TABLE, self.created_at)?,
             trashed: trash.into_core(TABLE)?,
