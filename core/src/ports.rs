@@ -323,10 +323,39 @@ pub trait Tx: Send {
     /// The last revision applied for each space the edge holds.
     async fn cursors(&mut self) -> Result<Vec<(SpaceId, Revision)>, RepoError>;
     async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError>;
+    /// Records that the blobs `hashes` are sent to this edge for `space`
+    /// (a blob claim), before their first byte is written: from then on
+    /// the blob is accounted to the space even though no applied row names
+    /// it yet, so a purge of the space removes it and a garbage collection
+    /// keeps it. A blob may be claimed by several spaces. Idempotent (a
+    /// claim held already stays one claim); needs no space row (the edge
+    /// holds a space from its cursor 0, before any batch). Errors:
+    /// `Storage`, also in a read transaction.
+    async fn claim_blobs(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError>;
+    /// Ends the claims of `space` on `hashes` (an applied batch's versions
+    /// now account for them); claims of other spaces on the same blobs
+    /// stay. Idempotent: an absent claim is not an error. Errors:
+    /// `Storage`, also in a read transaction.
+    async fn release_blob_claims(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError>;
+    /// Every blob claim, ordered by space id then hash (hex order).
+    async fn blob_claims(&mut self) -> Result<Vec<(SpaceId, ContentHash)>, RepoError>;
+    /// Whether `space` holds a claim on `hash` (one lookup: a blob pushed
+    /// after its have/want asks it before writing, without a write
+    /// transaction when the claim is there).
+    async fn blob_claimed(&mut self, space: SpaceId, hash: &ContentHash)
+    -> Result<bool, RepoError>;
     /// Deletes every row of the space (space, memberships, invitations,
-    /// folders, documents, versions, outbox items, cursor) for good, and the
-    /// principals that no longer hold a membership anywhere. Returns the
-    /// number of rows deleted. Edge only (un-share).
+    /// folders, documents, versions, outbox items, blob claims, cursor)
+    /// for good, and the principals that no longer hold a membership
+    /// anywhere. Returns the number of rows deleted. Edge only (un-share).
     async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError>;
     /// Appends an operation; `item.seq` is ignored and the assigned one
     /// returned. `op_id` is unique (`Conflict` on a duplicate).

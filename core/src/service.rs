@@ -34,7 +34,7 @@ use crate::signal::ChangeSignal;
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
 pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
-pub use edge::PurgeReport;
+pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::FolderListing;
 pub use maintenance::{BlobCheck, ChainReport};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};

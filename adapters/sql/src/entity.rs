@@ -4,6 +4,7 @@
 pub(crate) mod api_token;
 pub(crate) mod applied_op;
 pub(crate) mod audit;
+pub(crate) mod blob_claim;
 pub(crate) mod cursor;
 pub(crate) mod document;
 pub(crate) mod document_type;

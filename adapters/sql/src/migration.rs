@@ -7,6 +7,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_160000_initial;
 mod m20261128_180000_replication;
 mod m20261204_120000_principal_settings;
+mod m20261206_120000_blob_claims;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_160000_initial::Migration),
             Box::new(m20261128_180000_replication::Migration),
             Box::new(m20261204_120000_principal_settings::Migration),
+            Box::new(m20261206_120000_blob_claims::Migration),
         ]
     }
 }

@@ -409,6 +409,30 @@ impl Tx for SqlTx {
     async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError> {
         replication::set_cursor(self.writable()?, space, revision).await
     }
+    async fn claim_blobs(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError> {
+        replication::claim_blobs(self.writable()?, space, hashes).await
+    }
+    async fn release_blob_claims(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError> {
+        replication::release_blob_claims(self.writable()?, space, hashes).await
+    }
+    async fn blob_claims(&mut self) -> Result<Vec<(SpaceId, ContentHash)>, RepoError> {
+        replication::blob_claims(&self.txn).await
+    }
+    async fn blob_claimed(
+        &mut self,
+        space: SpaceId,
+        hash: &ContentHash,
+    ) -> Result<bool, RepoError> {
+        replication::blob_claimed(&self.txn, space, hash).await
+    }
     async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError> {
         replication::purge_space(self.writable()?, space).await
     }

@@ -23,7 +23,7 @@ mod content;
 mod feed;
 mod replication;
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -67,6 +67,9 @@ struct State {
     applied_ops: HashMap<uuid::Uuid, AppliedOp>,
     edge_status: BTreeMap<String, EdgeStatus>,
     cursors: BTreeMap<SpaceId, Revision>,
+    /// Edge: blobs sent for a space and not yet named by its applied rows
+    /// (table `blob_claims`).
+    blob_claims: BTreeSet<(SpaceId, ContentHash)>,
 }
 
 /// The in-memory repository. Cheap to create; each instance is an empty,
@@ -451,6 +454,36 @@ impl Tx for MemTx {
     async fn set_cursor(&mut self, space: SpaceId, revision: Revision) -> Result<(), RepoError> {
         self.state_mut()?.cursors.insert(space, revision);
         Ok(())
+    }
+    async fn claim_blobs(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError> {
+        let claims = &mut self.state_mut()?.blob_claims;
+        claims.extend(hashes.iter().map(|h| (space, *h)));
+        Ok(())
+    }
+    async fn release_blob_claims(
+        &mut self,
+        space: SpaceId,
+        hashes: &[ContentHash],
+    ) -> Result<(), RepoError> {
+        let claims = &mut self.state_mut()?.blob_claims;
+        for h in hashes {
+            claims.remove(&(space, *h));
+        }
+        Ok(())
+    }
+    async fn blob_claims(&mut self) -> Result<Vec<(SpaceId, ContentHash)>, RepoError> {
+        Ok(self.state().blob_claims.iter().copied().collect())
+    }
+    async fn blob_claimed(
+        &mut self,
+        space: SpaceId,
+        hash: &ContentHash,
+    ) -> Result<bool, RepoError> {
+        Ok(self.state().blob_claims.contains(&(space, *hash)))
     }
     async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError> {
         Ok(self.state_mut()?.purge_space(space))

@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde_json::{Value, json};
 
-use crate::blob::{BlobError, BlobInfo, ByteStream, Holding};
+use crate::blob::{BlobInfo, ByteStream, Holding};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, Revision, SpaceId};
@@ -20,6 +20,10 @@ use super::access::{Access, Fail};
 use super::documents::{NewDocument, check_comment, media_type};
 use super::sharing::invitation_hash;
 use super::{Actor, Passerelle};
+
+mod blobs;
+
+pub use blobs::{BlobCollection, ReceiveError};
 
 /// What an un-share purge removed from the edge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -129,6 +133,12 @@ impl Passerelle {
             .map(|(_, r)| r)
             .unwrap_or_default();
         if to <= cursor {
+            // Applied already (its acknowledgement was lost): its rows name
+            // the blobs its re-send claimed again.
+            if !hashes.is_empty() {
+                tx.release_blob_claims(space, &hashes).await?;
+                self.commit(tx).await?;
+            }
             return Ok(cursor);
         }
         if from > cursor {
@@ -153,6 +163,9 @@ impl Passerelle {
             self.apply_row(&mut tx, space, row, &mut documents_here)
                 .await?;
         }
+        // The versions now account for their blobs: the claims made when
+        // they were offered have done their work.
+        tx.release_blob_claims(space, &hashes).await?;
         tx.set_cursor(space, to).await?;
         self.commit(tx).await?;
         Ok(to)
@@ -211,8 +224,10 @@ impl Passerelle {
         Ok(())
     }
 
-    /// Removes an un-shared space from the edge: its rows, and the blobs no
-    /// other space here references (fsynced by the blob store).
+    /// Removes an un-shared space from the edge: its rows and claims, and
+    /// every blob of the space (named by its rows or sent for it) that no
+    /// other space held here needs, partial ones included (fsynced by the
+    /// blob store).
     ///
     /// Refused with `pending_operations` while a contractor's operation of
     /// the space waits for the internal node. The check and the purge are one
@@ -230,6 +245,10 @@ impl Passerelle {
                 "pending operations of this space are not applied yet",
             ));
         }
+        // The space's blobs: those its rows name, and those sent for it
+        // that no applied batch names yet (claimed when offered, before
+        // their first byte: a transfer cut before its batch included).
+        let claimed = tx.blob_claims().await?;
         let mine: HashSet<ContentHash> = tx
             .changes(space, Revision::ZERO, u64::MAX / 2)
             .await?
@@ -240,9 +259,14 @@ impl Passerelle {
                 _ => None,
             })
             .chain(outbox.iter().filter_map(|i| i.op.blob().map(|b| b.hash)))
+            .chain(claimed.iter().filter(|(s, _)| *s == space).map(|(_, h)| *h))
             .collect();
         let rows = tx.purge_space(space).await?;
-        let still = tx.referenced_hashes().await?;
+        // What the spaces still held need (rows and claims), read in the
+        // purge's transaction. A blob offered for another space after this
+        // commit and before its file goes below is refused at its batch
+        // (`blob_missing`) and sent again: never lost.
+        let still = blobs::needed_in(&mut tx).await?;
         self.audit(
             &mut tx,
             &Actor::System,
@@ -265,22 +289,13 @@ impl Passerelle {
                 report.bytes += size;
             }
         }
-        // Transfers cut before their batch arrived left partial blobs that
-        // no row names. Which space each belongs to is unknown here, so all
-        // idle ones go: a partial of a space still shared is sent again
-        // whole (purges are rare), and nothing of this space stays behind.
-        for (h, len) in self.blobs.partials().await? {
-            match self.blobs.discard_partial(&h).await {
-                Ok(()) => {
-                    report.blobs += 1;
-                    report.bytes += len;
-                }
-                Err(BlobError::Busy(_)) => {
-                    tracing::debug!(hash = %h.short(), "partial blob in transfer: kept");
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
+        // Transfers cut before their batch left partial blobs: those of
+        // this space go, and any no space claims (sent by an internal node
+        // that named no space); those claimed by a space still held stay.
+        let partials = self.blobs.partials().await?;
+        let (n, bytes) = self.discard_idle_partials(partials, &still).await?;
+        report.blobs += n;
+        report.bytes += bytes;
         tracing::info!(%space, rows, blobs = report.blobs, "shared space purged");
         Ok(report)
     }

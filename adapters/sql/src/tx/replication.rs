@@ -1,10 +1,12 @@
 //! Replication storage: invitations, the exactly-once ledger and edge states
 //! (internal node), cursors and the outbox (edge). The change feed is in
-//! `feed`, the un-share purge in `purge`.
+//! `feed`, the un-share purge in `purge`, blob claims in `claims`.
 
+mod claims;
 mod feed;
 mod purge;
 
+pub(super) use claims::{blob_claimed, blob_claims, claim_blobs, release_blob_claims};
 pub(super) use feed::changes;
 pub(super) use purge::purge_space;
 

@@ -97,6 +97,8 @@ contract_tests!(
         the_outbox_assigns_increasing_seqs_and_tracks_outcomes,
         referenced_hashes_include_pending_outbox_content_until_decided,
         purging_a_space_deletes_its_rows_and_the_principals_left_without_membership,
+        blob_claims_are_kept_per_space_released_and_purged_with_it,
+        blob_claims_of_a_large_batch_are_claimed_and_released_whole,
         replication_writes_in_a_read_transaction_are_refused,
         // replication: the change feed
         changes_carry_every_row_of_the_space_with_tombstones,

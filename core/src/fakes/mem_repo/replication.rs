@@ -196,6 +196,9 @@ impl State {
         let n = self.outbox.len();
         self.outbox.retain(|_, i| i.space != space);
         count(n, self.outbox.len());
+        let n = self.blob_claims.len();
+        self.blob_claims.retain(|(s, _)| *s != space);
+        count(n, self.blob_claims.len());
         let n = self.cursors.len();
         self.cursors.remove(&space);
         count(n, self.cursors.len());

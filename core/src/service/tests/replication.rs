@@ -957,6 +957,7 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 }
 
 mod acceptance;
+mod blob_accounting;
 
 #[test]
 fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {

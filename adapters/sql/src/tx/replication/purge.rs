@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::super::IN_CHUNK;
 use crate::entity::{
-    api_token, cursor, document, folder, invitation, membership, outbox, principal, session, space,
-    version,
+    api_token, blob_claim, cursor, document, folder, invitation, membership, outbox, principal,
+    session, space, version,
 };
 use crate::error::db_error;
 
@@ -74,6 +74,12 @@ pub(in crate::tx) async fn purge_space(
     total += rows(
         outbox::Entity::delete_many()
             .filter(outbox::Column::SpaceId.eq(id))
+            .exec(c)
+            .await,
+    )?;
+    total += rows(
+        blob_claim::Entity::delete_many()
+            .filter(blob_claim::Column::SpaceId.eq(id))
             .exec(c)
             .await,
     )?;

@@ -4,10 +4,12 @@
 //! states), `edge` (cursors, the outbox, the purge of an un-shared space)
 //! and `feed` (the change feed).
 
+mod claims;
 mod edge;
 mod feed;
 mod internal;
 
+pub use claims::*;
 pub use edge::*;
 pub use feed::*;
 pub use internal::*;
