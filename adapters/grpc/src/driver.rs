@@ -328,9 +328,10 @@ async fn send_space(
     }
     if !refs.is_empty() {
         // Known to the edge from now on, even before its first batch lands
-        // (here, and on the edge, which records it and names it in the next
-        // Hello): an un-share meanwhile then orders a purge, which also
-        // removes the partial blobs a cut transfer left, after a restart too.
+        // (here, and on the edge, which records it with the blobs asked and
+        // names it in the next Hello): an un-share meanwhile then orders a
+        // purge, which also removes every blob sent for the space, whole or
+        // partial, after a restart too.
         cursors.entry(space).or_insert(Revision::ZERO);
         let missing = client
             .missing_blobs(timed(pb::MissingBlobsRequest {
@@ -359,7 +360,7 @@ async fn send_space(
         }
         let pushes = spread(wanted, PUSH_STREAMS)
             .into_iter()
-            .map(|blobs| push_blobs(app, client.clone(), blobs));
+            .map(|blobs| push_blobs(app, client.clone(), space, blobs));
         let mut pushes = futures::stream::iter(pushes).buffer_unordered(PUSH_STREAMS);
         while let Some(pushed) = pushes.next().await {
             pushed?;
@@ -403,12 +404,17 @@ fn spread(mut blobs: Vec<Wanted>, streams: usize) -> Vec<Vec<Wanted>> {
 }
 
 /// Streams `blobs` one after the other on one `PushBlobs` call, each from
-/// where the edge's copy ends, and checks the edge stored them all.
+/// where the edge's copy ends, and checks the edge stored them all. Each
+/// blob names `space`, the space it is sent for: the edge records the blob
+/// for it before writing it, so an un-share purges it even if the batch
+/// that names it never arrives.
 async fn push_blobs(
     app: &Passerelle,
     mut client: ReplicationClient<Channel>,
+    space: SpaceId,
     blobs: Vec<Wanted>,
 ) -> Result<(), LinkError> {
+    let space = space.to_string();
     let expected = blobs.len();
     // State: the blobs still to open, the one being sent (its content, next
     // offset, bytes read but not sent, whether its first message went out).
@@ -422,11 +428,13 @@ async fn push_blobs(
     }
     struct State {
         app: Passerelle,
+        space: String,
         queue: std::vec::IntoIter<Wanted>,
         current: Option<Sending>,
     }
     let state = State {
         app: app.clone(),
+        space,
         queue: blobs.into_iter(),
         current: None,
     };
@@ -461,16 +469,19 @@ async fn push_blobs(
             if !cur.pending.is_empty() || (!cur.sent_any && cur.offset == cur.blob.size) {
                 let n = cur.pending.len().min(CHUNK_BYTES);
                 let data = cur.pending.split_to(n);
-                // The first chunk of each blob names it; the edge checks offsets.
+                // The first chunk of each blob names it and its space; the
+                // edge checks offsets.
+                let (hash, space) = if cur.sent_any {
+                    (Vec::new(), String::new())
+                } else {
+                    (cur.blob.hash.as_bytes().to_vec(), st.space.clone())
+                };
                 let chunk = pb::BlobChunk {
-                    hash: if cur.sent_any {
-                        Vec::new()
-                    } else {
-                        cur.blob.hash.as_bytes().to_vec()
-                    },
+                    hash,
                     size: cur.blob.size,
                     offset: cur.offset,
                     data,
+                    space,
                 };
                 cur.offset += n as u64;
                 cur.sent_any = true;
@@ -649,7 +660,7 @@ fn send_probe(app: Passerelle, ch: Channel, cancel: CancellationToken, link: Edg
         cancel.clone(),
     ));
     s(fetch_blob(&app, &mut client, ContentHash::of(b""), 0));
-    s(push_blobs(&app, client.clone(), Vec::new()));
+    s(push_blobs(&app, client.clone(), SpaceId::new(), Vec::new()));
     s(record(&app, "", &cursors, None, true));
     s(down_loop(&app, &link, &mut client, &mut cursors, &cancel));
 }

@@ -1,7 +1,8 @@
 //! The edge side of replication: the `Replication` gRPC service, backed by
-//! the core use cases of the edge. Blobs arrive through the store's
-//! resumable writes (`BlobStore::put_resumable`): hashed and written once,
-//! and a transfer cut mid-way resumes where the durable prefix ends.
+//! the core use cases of the edge. Blobs arrive through core's
+//! `receive_blob` (recorded for the space they are sent for, then the
+//! store's resumable write): hashed and written once, and a transfer cut
+//! mid-way resumes where the durable prefix ends.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -9,8 +10,9 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
-use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Holding, Resumed};
+use passerelle_core::blob::{BlobError, ByteStream, Holding, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::service::ReceiveError;
 use passerelle_core::{ContentHash, CoreError, Passerelle};
 use passerelle_proto::PROTOCOL_VERSION;
 use passerelle_proto::v1 as pb;
@@ -49,10 +51,6 @@ impl EdgeReplication {
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024)
     }
-
-    fn blobs(&self) -> &Arc<dyn BlobStore> {
-        self.app.blobs()
-    }
 }
 
 /// Maps a core error to a gRPC status, logging internal causes once.
@@ -80,6 +78,15 @@ pub(crate) fn status(e: CoreError) -> Status {
 fn space_id(s: &str) -> Result<SpaceId, Status> {
     s.parse()
         .map_err(|_| Status::invalid_argument("space: not a UUID"))
+}
+
+/// A space that may be left unsaid (empty: a sender older than the field).
+fn said_space(s: &str) -> Result<Option<SpaceId>, Status> {
+    if s.is_empty() {
+        Ok(None)
+    } else {
+        space_id(s).map(Some)
+    }
 }
 
 type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -120,10 +127,7 @@ impl Replication for EdgeReplication {
         request: Request<pb::MissingBlobsRequest>,
     ) -> Result<Response<pb::MissingBlobsResponse>, Status> {
         let request = request.into_inner();
-        if !request.space.is_empty() {
-            let space = space_id(&request.space)?;
-            self.app.begin_space(space).await.map_err(status)?;
-        }
+        let space = said_space(&request.space)?;
         let asked = request.blobs;
         let hashes = asked
             .iter()
@@ -131,10 +135,10 @@ impl Replication for EdgeReplication {
             .collect::<Result<Vec<_>, _>>()
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let held = self
-            .blobs()
-            .holdings(&hashes)
+            .app
+            .offered_blobs(space, &hashes)
             .await
-            .map_err(|e| status(e.into()))?;
+            .map_err(status)?;
         let missing = asked
             .into_iter()
             .zip(held)
@@ -162,15 +166,15 @@ impl Replication for EdgeReplication {
             .message()
             .await?
             .ok_or_else(|| Status::invalid_argument("empty blob stream"))?;
-        let (hash, size, offset) = self.announced(&first)?;
+        let (space, hash, size, offset) = self.announced(&first)?;
         // The chunks as bytes for the store, each checked to follow the
         // previous one; a misplaced chunk ends the content early (the store
         // keeps the valid prefix) and is reported as the sender's fault.
         let fault = Arc::new(std::sync::Mutex::new(None::<Status>));
         let content = chunk_bytes(stream, first, offset, size, fault.clone());
         let resumed = self
-            .blobs()
-            .put_resumable(&hash, size, offset, content)
+            .app
+            .receive_blob(space, &hash, size, offset, content)
             .await;
         let fault = fault
             .lock()
@@ -351,6 +355,7 @@ impl Replication for EdgeReplication {
                             size,
                             offset: at,
                             data,
+                            space: String::new(),
                         }
                     })
                     .map_err(|e| Status::internal(format!("read blob: {e}")));
@@ -402,17 +407,17 @@ impl EdgeReplication {
     ) -> Result<(), Status> {
         let mut next = stream.message().await?;
         while let Some(first) = next.take() {
-            let (hash, size, offset) = self.announced(&first)?;
+            let (space, hash, size, offset) = self.announced(&first)?;
             if offset + first.data.len() as u64 == size && first.data.len() <= CHUNK_BYTES {
                 while whole.len() >= WHOLE_IN_FLIGHT {
                     stored.push(joined_blob(whole.join_next().await)?);
                 }
-                let blobs = self.blobs().clone();
+                let app = self.app.clone();
                 let data = first.data;
                 whole.spawn(async move {
                     let content: ByteStream =
                         Box::pin(futures::stream::once(async move { Ok(data) }));
-                    let resumed = blobs.put_resumable(&hash, size, offset, content).await;
+                    let resumed = app.receive_blob(space, &hash, size, offset, content).await;
                     received(resumed, None, size).map(|()| (hash, size))
                 });
                 next = stream.message().await?;
@@ -422,8 +427,8 @@ impl EdgeReplication {
             // arrive; the chunk that names another blob ends it.
             let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
             let content: ByteStream = Box::pin(tokio_stream::wrappers::ReceiverStream::new(rx));
-            let blobs = self.blobs().clone();
-            let put = async move { blobs.put_resumable(&hash, size, offset, content).await };
+            let app = self.app.clone();
+            let put = async move { app.receive_blob(space, &hash, size, offset, content).await };
             let feed = feed_blob(stream, first, offset, size, tx);
             tokio::pin!(put, feed);
             let (resumed, fed) = tokio::select! {
@@ -452,8 +457,12 @@ impl EdgeReplication {
         Ok(())
     }
 
-    /// The blob a first chunk names, if this edge takes it.
-    fn announced(&self, first: &pb::BlobChunk) -> Result<(ContentHash, u64, u64), Status> {
+    /// The space and blob a first chunk names, if this edge takes it.
+    fn announced(
+        &self,
+        first: &pb::BlobChunk,
+    ) -> Result<(Option<SpaceId>, ContentHash, u64, u64), Status> {
+        let space = said_space(&first.space)?;
         let hash = convert::hash("blob.hash", &first.hash)
             .map_err(|e| Status::invalid_argument(e.to_string()))?;
         if first.size > self.app.settings().max_upload_bytes {
@@ -464,14 +473,14 @@ impl EdgeReplication {
         if first.offset > 0 {
             tracing::info!(hash = %hash.to_hex(), offset = first.offset, size = first.size, "blob transfer resumed");
         }
-        Ok((hash, first.size, first.offset))
+        Ok((space, hash, first.size, first.offset))
     }
 }
 
 /// The outcome of a resumable write as the sender sees it; `fault` is the
 /// sender's mistake that ended the content early, if any.
 fn received(
-    resumed: Result<Resumed, BlobError>,
+    resumed: Result<Resumed, ReceiveError>,
     fault: Option<Status>,
     size: u64,
 ) -> Result<(), Status> {
@@ -486,7 +495,11 @@ fn received(
 }
 
 /// A refused blob write as a gRPC status.
-fn refused(e: BlobError) -> Status {
+fn refused(e: ReceiveError) -> Status {
+    let e = match e {
+        ReceiveError::Store(e) => e,
+        ReceiveError::Unrecorded(e) => return status(e),
+    };
     match e {
         BlobError::OutOfPlace { kept, .. } => {
             Status::failed_precondition(format!("resume at {kept}"))

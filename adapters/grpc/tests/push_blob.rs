@@ -1,6 +1,8 @@
 //! The edge's `PushBlob` against a hostile or interrupted sender: every
 //! chunk is checked to follow the previous one, the whole is checked against
-//! its name, and a cut keeps a durable prefix that the next push resumes.
+//! its name, and a cut keeps a durable prefix that the next push resumes;
+//! every blob is recorded for the space it is sent for, so a purge of the
+//! space removes it.
 //!
 //! The service runs over plain HTTP/2 on loopback here: what is under test
 //! is the protocol handling; mutual TLS has its own tests (`mtls.rs`).
@@ -84,6 +86,7 @@ fn chunks(hash: &ContentHash, content: &[u8], from: usize, chunk: usize) -> Vec<
             size: content.len() as u64,
             offset: at as u64,
             data: Bytes::copy_from_slice(&content[at..end]),
+            space: String::new(),
         });
         at = end;
     }
@@ -216,6 +219,7 @@ async fn more_bytes_than_announced_or_than_the_edge_accepts_are_refused() -> any
         size: LIMIT,
         offset: 0,
         data: Bytes::from(vec![0u8; (1 << 20) + 1]),
+        space: String::new(),
     }];
     let refused = push(&mut edge, oversized).await.expect_err("chunk too big");
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
@@ -227,6 +231,7 @@ async fn more_bytes_than_announced_or_than_the_edge_accepts_are_refused() -> any
         size: 3,
         offset: 0,
         data: Bytes::from_static(b"abc"),
+        space: String::new(),
     }];
     let refused = push(&mut edge, bad_name).await.expect_err("bad hash");
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
@@ -280,6 +285,7 @@ async fn many_blobs_on_one_stream_are_each_stored_whole() -> anyhow::Result<()> 
                 size: 0,
                 offset: 0,
                 data: Bytes::new(),
+                space: String::new(),
             });
         }
         stream.extend(if i == 4 { cs } else { unnamed(cs) });
@@ -406,6 +412,7 @@ async fn many_blobs_refuse_what_one_refuses() -> anyhow::Result<()> {
         size: 1,
         offset: 0,
         data: Bytes::from_static(b"x"),
+        space: String::new(),
     }];
     let refused = push_many(&mut edge, bad).await.expect_err("bad hash");
     assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
@@ -472,5 +479,56 @@ async fn a_space_whose_blobs_were_asked_is_held_and_its_purge_drops_the_partials
         .await
         .expect_err("not a space id");
     assert_eq!(bad.code(), Code::InvalidArgument, "{bad:?}");
+    Ok(())
+}
+
+/// Issue 12: blobs pushed for a space (named on each blob's first chunk),
+/// whole or cut, with no have/want before them and no batch after, are the
+/// space's: the edge holds the space, and its purge removes them all. A
+/// blob pushed naming no space (an older internal node) is left to the
+/// edge's collection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blobs_pushed_for_a_space_are_purged_with_it_though_no_batch_named_them()
+-> anyhow::Result<()> {
+    let mut edge = edge().await?;
+    let space = passerelle_core::ids::SpaceId::new().to_string();
+    let named = |hash: &ContentHash, content: &[u8]| {
+        let mut cs = unnamed(chunks(hash, content, 0, 1 << 20));
+        cs[0].space = space.clone();
+        cs
+    };
+    let contents = [data(10_000, 70), data((2 << 20) + 3, 71)];
+    let mut stream = Vec::new();
+    for c in &contents {
+        stream.extend(named(&ContentHash::of(c), c));
+    }
+    assert_eq!(push_many(&mut edge, stream).await?.len(), 2);
+    let single = data(5_000, 72);
+    push(&mut edge, named(&ContentHash::of(&single), &single)).await?;
+    let cut = data(3 << 20, 73);
+    let mut first = named(&ContentHash::of(&cut), &cut);
+    first.truncate(1);
+    push_many(&mut edge, first).await.expect_err("cut");
+    let unsaid = data(4_000, 74);
+    let unsaid_hash = ContentHash::of(&unsaid);
+    push(&mut edge, chunks(&unsaid_hash, &unsaid, 0, 1 << 20)).await?;
+    assert_eq!(edge.blobs.len(), 4);
+    assert_eq!(hello_cursors(&mut edge).await?.get(&space), Some(&0));
+
+    let receipt = edge
+        .client
+        .purge_space(pb::PurgeRequest {
+            space: space.clone(),
+        })
+        .await?
+        .into_inner();
+    assert_eq!(receipt.blobs_removed, 4, "three whole, one partial");
+    assert!(edge.blobs.partials().await?.is_empty());
+    assert_eq!(edge.blobs.list().await?, vec![unsaid_hash]);
+
+    let mut bad = chunks(&unsaid_hash, &unsaid, 0, 1 << 20);
+    bad[0].space = "../../etc".into();
+    let refused = push_many(&mut edge, bad).await.expect_err("not a space");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
     Ok(())
 }
