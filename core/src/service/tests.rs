@@ -935,4 +935,5 @@ fn a_folder_is_browsed_filtered_and_sorted_over_all_its_documents() {
     });
 }
 
+mod model;
 mod replication;
