@@ -49,8 +49,37 @@ pub enum BlobError {
     /// Another resumable write of the same blob is running.
     #[error("blob {0} is being received already")]
     Busy(ContentHash),
+    /// No room left for this write: the disk or quota is full, or the
+    /// free space is below the floor the store keeps for the database and
+    /// for purges. Nothing of a `put` is kept; a resumable write keeps its
+    /// durable prefix, as after a cut. `cause` is short and says where, for
+    /// operators ("disk full (ENOSPC) on /var/lib/passerelle/edge").
+    #[error("storage full: {cause}")]
+    Full {
+        cause: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
     #[error("blob storage failure")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// Room left where a store keeps its blobs ([`BlobStore::room`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Room {
+    /// Bytes this node may still write there.
+    pub free: u64,
+    /// Below this many free bytes the store refuses new content (`Full`).
+    pub floor: u64,
+    /// Where the blobs are (a directory), for operators.
+    pub place: String,
+}
+
+impl Room {
+    /// Whether the store refuses new content now.
+    pub fn is_short(&self) -> bool {
+        self.free < self.floor
+    }
 }
 
 /// How a resumable write ended ([`BlobStore::put_resumable`]).
@@ -88,6 +117,7 @@ pub enum Holding {
 pub trait BlobStore: Send + Sync + fmt::Debug {
     /// Streams `content` into the store, hashing it on the way.
     /// `limit`: maximum number of bytes accepted (`TooLarge` past it).
+    /// `Full` when the store runs out of room, before or while writing.
     async fn put(&self, content: ByteStream, limit: Option<u64>) -> Result<BlobInfo, BlobError>;
 
     /// Streams a blob, or the `range` of it (end exclusive).
@@ -151,7 +181,8 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
     /// `Incomplete` tells how much is kept. More than `size` bytes
     /// (`TooLarge`) or a whole that hashes to another name (`Corrupt`)
     /// discard the partial blob. A second concurrent write of the same blob
-    /// is refused (`Busy`).
+    /// is refused (`Busy`). A blob that does not fit above the store's
+    /// floor is refused before a byte is written (`Full`).
     async fn put_resumable(
         &self,
         hash: &ContentHash,
@@ -166,4 +197,11 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// Every partial blob kept by resumable writes, with its length.
     async fn partials(&self) -> Result<Vec<(ContentHash, u64)>, BlobError>;
+
+    /// Room left for new content, and the floor below which `put` and
+    /// `put_resumable` refuse it (`Full`). `None` when the store cannot
+    /// tell (an object store). Cheap: readiness probes call it.
+    async fn room(&self) -> Result<Option<Room>, BlobError> {
+        Ok(None)
+    }
 }

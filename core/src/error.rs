@@ -40,6 +40,12 @@ pub enum CoreError {
     /// Range outside the content.
     #[error("range not satisfiable for {size} bytes")]
     BadRange { size: u64 },
+    /// The node's storage (blobs or database) has no room left: the write
+    /// was refused and nothing of it kept. `cause` is short, says where, and
+    /// is meant for operators and the replication peer, never contractors
+    /// ("disk full (ENOSPC) on /var/lib/passerelle/edge").
+    #[error("insufficient storage: {cause}")]
+    InsufficientStorage { cause: String },
     /// Stored content no longer matches its hash.
     #[error("stored content is corrupt")]
     Corrupt,
@@ -78,6 +84,7 @@ impl From<RepoError> for CoreError {
     fn from(e: RepoError) -> Self {
         match e {
             RepoError::Conflict(what) => CoreError::conflict("conflict", what),
+            RepoError::Full { cause, .. } => CoreError::InsufficientStorage { cause },
             other => CoreError::Internal(Box::new(other)),
         }
     }
@@ -96,6 +103,7 @@ impl From<BlobError> for CoreError {
             BlobError::Busy(_) => {
                 CoreError::conflict("blob_busy", "this blob is being received already")
             }
+            BlobError::Full { cause, .. } => CoreError::InsufficientStorage { cause },
             BlobError::NotFound(_) => CoreError::Internal(Box::new(e)),
             BlobError::Storage(_) => CoreError::Internal(Box::new(e)),
         }
@@ -105,5 +113,34 @@ impl From<BlobError> for CoreError {
 impl From<PasswordError> for CoreError {
     fn from(e: PasswordError) -> Self {
         CoreError::Internal(Box::new(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_blob_store_is_insufficient_storage_with_its_cause_not_an_internal_error() {
+        let e = CoreError::from(BlobError::Full {
+            cause: "disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
+            source: None,
+        });
+        assert!(
+            matches!(&e, CoreError::InsufficientStorage { cause } if cause.contains("ENOSPC")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_full_database_is_insufficient_storage_with_its_cause() {
+        let e = CoreError::from(RepoError::Full {
+            cause: "database disk full (SQLITE_FULL)".into(),
+            source: "database or disk is full".into(),
+        });
+        assert_eq!(
+            e.to_string(),
+            "insufficient storage: database disk full (SQLITE_FULL)"
+        );
     }
 }

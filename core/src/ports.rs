@@ -34,6 +34,15 @@ pub enum RepoError {
     /// Another writer got in first and the transaction must be retried.
     #[error("transaction serialisation failure")]
     Busy(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The database has no room left (its disk or quota is full): the
+    /// transaction did not commit. `cause` is short and says which engine
+    /// refused, for operators.
+    #[error("database full: {cause}")]
+    Full {
+        cause: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error("storage failure")]
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }

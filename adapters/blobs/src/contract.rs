@@ -539,6 +539,41 @@ pub fn chunked(data: &[u8], sizes: &[usize]) -> ByteStream {
     Box::pin(futures::stream::iter(chunks))
 }
 
+/// A store without room for new content (the caller makes one: a disk
+/// store whose floor is above the free space, a fake of no capacity)
+/// refuses `put` and `put_resumable` with `Full`, saying why, and keeps
+/// nothing: no blob, no partial blob, no temporary. Its `room`, when
+/// known, says the content does not fit.
+pub async fn refuses_new_content_when_full_and_keeps_nothing(full: &dyn BlobStore) {
+    let data = pattern(3 * MIB + 5, 1200);
+    let info = info_of(&data);
+    match full.put(chunked(&data, ODD_CHUNKS), None).await {
+        Err(BlobError::Full { cause, .. }) => assert!(!cause.is_empty()),
+        other => panic!("put into a full store: {other:?}"),
+    }
+    match full
+        .put_resumable(&info.hash, info.size, 0, chunked(&data, &[MIB]))
+        .await
+    {
+        Err(BlobError::Full { cause, .. }) => assert!(!cause.is_empty()),
+        other => panic!("put_resumable into a full store: {other:?}"),
+    }
+    assert_eq!(full.size(&info.hash).await.expect("size"), None);
+    assert_eq!(full.partial_len(&info.hash).await.expect("partial"), 0);
+    assert!(full.list().await.expect("list").is_empty());
+    assert_eq!(
+        full.sweep_temporaries().await.expect("sweep"),
+        0,
+        "a refused put left a temporary"
+    );
+    if let Some(room) = full.room().await.expect("room") {
+        assert!(
+            room.is_short() || room.free < info.size,
+            "room says it fits: {room:?}"
+        );
+    }
+}
+
 /// Concatenates a stream, failing on its first error.
 pub async fn collect(mut stream: ByteStream) -> io::Result<Vec<u8>> {
     let mut out = Vec::new();

@@ -21,6 +21,7 @@
 
 mod direct;
 mod resumable;
+mod room;
 mod sink;
 mod temp;
 
@@ -32,12 +33,13 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed};
+use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed, Room};
 use passerelle_core::hash::{ContentHash, Hasher};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 use tracing::{Span, debug, instrument};
 
+use self::room::Floor;
 use self::sink::{Committed, Sink};
 use self::temp::TempFile;
 
@@ -51,6 +53,11 @@ const BATCH_CHUNKS: usize = 1024;
 
 /// Size of the blocks `verify` reads.
 const VERIFY_BLOCK_BYTES: usize = 1 << 20;
+
+/// A `put` looks at the free space again each time this much more has
+/// arrived: an upload begun above the floor stops when it reaches it,
+/// before the disk is full.
+const ROOM_CHECK_EVERY: u64 = 16 << 20;
 
 /// Size of the chunks `get` yields: large enough to keep syscalls and task
 /// hops rare, small enough that a slow reader holds little memory.
@@ -72,6 +79,9 @@ pub struct FsBlobStore {
     partial: PathBuf,
     /// Blobs a resumable write is receiving now (one writer per blob).
     receiving: resumable::Receiving,
+    /// Free bytes kept on the disk: new content that would go below is
+    /// refused (`Full`). 0 (the default) keeps none.
+    floor: Floor,
 }
 
 impl FsBlobStore {
@@ -87,12 +97,24 @@ impl FsBlobStore {
             std::fs::create_dir_all(dir).map_err(|e| storage("create directory", dir, e))?;
         }
         Ok(Self {
+            floor: Floor {
+                root: root.clone(),
+                min_free: 0,
+            },
             root,
             blobs,
             tmp,
             partial,
             receiving: resumable::Receiving::default(),
         })
+    }
+
+    /// Keeps `bytes` free on the store's filesystem: `put` and
+    /// `put_resumable` refuse content (`Full`) that would leave less, so
+    /// the database beside the blobs and the purges keep room to work.
+    pub fn with_min_free(mut self, bytes: u64) -> Self {
+        self.floor.min_free = bytes;
+        self
     }
 
     /// The directory the store was opened on.
@@ -117,22 +139,23 @@ impl FsBlobStore {
     }
 }
 
-#[async_trait]
-impl BlobStore for FsBlobStore {
-    #[instrument(skip_all, fields(limit, hash, size, deduplicated))]
-    async fn put(&self, content: ByteStream, limit: Option<u64>) -> Result<BlobInfo, BlobError> {
-        if let Some(limit) = limit {
-            Span::current().record("limit", limit);
-        }
+impl FsBlobStore {
+    /// The body of `put`: streams `content` into a temporary, then makes it
+    /// the blob. On any error the temporary is removed.
+    async fn write_new(
+        &self,
+        content: ByteStream,
+        limit: Option<u64>,
+    ) -> Result<BlobInfo, BlobError> {
         let (temp, file) = TempFile::create(&self.tmp).await?;
-        let (file, info) =
-            match receive(Sink::new(file, temp.path().to_path_buf()), content, limit).await {
-                Ok(filled) => filled,
-                Err(e) => {
-                    temp.remove().await;
-                    return Err(e);
-                }
-            };
+        let filling = Sink::new(file, temp.path().to_path_buf());
+        let (file, info) = match receive(filling, content, limit, &self.floor).await {
+            Ok(filled) => filled,
+            Err(e) => {
+                temp.remove().await;
+                return Err(e);
+            }
+        };
         let temp_path = temp.path().to_path_buf();
         let blobs = self.blobs.clone();
         let committed =
@@ -154,6 +177,21 @@ impl BlobStore for FsBlobStore {
         span.record("deduplicated", committed == Committed::Deduplicated);
         debug!("blob stored");
         Ok(info)
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    #[instrument(skip_all, fields(limit, hash, size, deduplicated))]
+    async fn put(&self, content: ByteStream, limit: Option<u64>) -> Result<BlobInfo, BlobError> {
+        if let Some(limit) = limit {
+            Span::current().record("limit", limit);
+        }
+        // Refused before a byte is read: the client learns it at once.
+        self.floor.ensure(0).await?;
+        self.write_new(content, limit)
+            .await
+            .map_err(|e| self.floor.named(e))
     }
 
     #[instrument(skip_all, fields(hash = %hash.short(), ?range))]
@@ -304,6 +342,9 @@ impl BlobStore for FsBlobStore {
         if self.size(hash).await? == Some(size) {
             return Ok(Resumed::Stored(BlobInfo { hash: *hash, size }));
         }
+        // The whole rest of the blob must fit above the floor: refused now,
+        // nothing is written, rather than a disk filled half-way.
+        self.floor.ensure(size.saturating_sub(offset)).await?;
         let _claim = self.receiving.claim(hash)?;
         let resumed = resumable::receive(
             self.partial_path(hash),
@@ -313,7 +354,8 @@ impl BlobStore for FsBlobStore {
             offset,
             content,
         )
-        .await?;
+        .await
+        .map_err(|e| self.floor.named(e))?;
         Span::current().record("outcome", tracing::field::debug(&resumed));
         debug!("resumable write ended");
         Ok(resumed)
@@ -327,6 +369,13 @@ impl BlobStore for FsBlobStore {
     async fn partials(&self) -> Result<Vec<(ContentHash, u64)>, BlobError> {
         let dir = self.partial.clone();
         tokio::task::spawn_blocking(move || resumable::list(&dir))
+            .await
+            .map_err(joined)?
+    }
+
+    async fn room(&self) -> Result<Option<Room>, BlobError> {
+        let floor = self.floor.clone();
+        tokio::task::spawn_blocking(move || floor.room())
             .await
             .map_err(joined)?
     }
@@ -380,14 +429,18 @@ fn open_range(
 ///
 /// One batch is written while the next is received, so memory stays around
 /// two batches whatever the size of the content.
+/// Every [`ROOM_CHECK_EVERY`] bytes the free space is looked at again:
+/// content that reaches `floor` is `Full`, and nothing is kept.
 async fn receive(
     mut sink: Sink,
     mut content: ByteStream,
     limit: Option<u64>,
+    floor: &Floor,
 ) -> Result<(std::fs::File, BlobInfo), BlobError> {
     let mut batch: Vec<Bytes> = Vec::new();
     let mut batch_bytes = 0;
     let mut total: u64 = 0;
+    let mut room_checked_at: u64 = 0;
     loop {
         let chunk = match content.next().await {
             Some(Ok(chunk)) => chunk,
@@ -409,6 +462,13 @@ async fn receive(
         if batch_bytes >= BATCH_BYTES || batch.len() >= BATCH_CHUNKS {
             sink.submit(mem::take(&mut batch)).await?;
             batch_bytes = 0;
+        }
+        if total - room_checked_at >= ROOM_CHECK_EVERY {
+            room_checked_at = total;
+            if let Err(e) = floor.ensure(0).await {
+                sink.abandon().await;
+                return Err(e);
+            }
         }
     }
     if !batch.is_empty() {
@@ -511,12 +571,22 @@ struct FsError {
     source: io::Error,
 }
 
+/// A failed file operation: `Full` when the disk or quota is full (the
+/// store's entry points add where: [`Floor::named`]), `Storage` otherwise.
 fn storage(op: &'static str, path: &Path, source: io::Error) -> BlobError {
-    BlobError::Storage(Box::new(FsError {
+    let full = room::full_disk(&source);
+    let e = Box::new(FsError {
         op,
         path: path.to_path_buf(),
         source,
-    }))
+    });
+    match full {
+        Some(cause) => BlobError::Full {
+            cause: cause.to_owned(),
+            source: Some(e),
+        },
+        None => BlobError::Storage(e),
+    }
 }
 
 /// `NotFound` when the blob file is missing, `Storage` for anything else.
@@ -536,4 +606,34 @@ fn missing_or_storage(
 /// A blocking job panicked or was cancelled by runtime shutdown.
 fn joined(e: tokio::task::JoinError) -> BlobError {
     BlobError::Storage(Box::new(e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_write_failing_with_enospc_is_full_and_keeps_its_cause() {
+        let e = storage(
+            "write temporary",
+            Path::new("/data/tmp/x.part"),
+            io::Error::from_raw_os_error(28),
+        );
+        let BlobError::Full { cause, source } = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(cause, "disk full (ENOSPC)");
+        let source = source.expect("the io error is kept");
+        assert!(source.to_string().contains("/data/tmp/x.part"), "{source}");
+    }
+
+    #[test]
+    fn other_write_failures_stay_storage_failures() {
+        let e = storage(
+            "write temporary",
+            Path::new("/data/tmp/x.part"),
+            io::Error::from_raw_os_error(5),
+        );
+        assert!(matches!(e, BlobError::Storage(_)), "{e:?}");
+    }
 }

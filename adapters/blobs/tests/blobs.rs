@@ -99,6 +99,34 @@ mod mem_store_contract {
     contract_tests!(Fixture::mem());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_store_below_its_floor_refuses_new_content_and_keeps_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let full = FsBlobStore::open(dir.path().join("data"))
+        .expect("open store")
+        .with_min_free(u64::MAX / 2);
+    contract::refuses_new_content_when_full_and_keeps_nothing(&full).await;
+    assert_eq!(files_under(&dir.path().join("data")), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_store_without_capacity_left_refuses_new_content_and_keeps_nothing() {
+    contract::refuses_new_content_when_full_and_keeps_nothing(&MemBlobStore::with_capacity(0))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_store_without_floor_tells_its_room_and_refuses_nothing() {
+    let (_dir, store) = open_store();
+    let room = store.room().await.expect("room");
+    if cfg!(target_os = "linux") {
+        let room = room.expect("statvfs on Linux");
+        assert_eq!(room.floor, 0);
+        assert!(!room.is_short(), "{room:?}");
+    }
+    contract::stores_content_of_boundary_sizes(&store).await;
+}
+
 fn open_store() -> (TempDir, FsBlobStore) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = FsBlobStore::open(dir.path().to_path_buf()).expect("open store");

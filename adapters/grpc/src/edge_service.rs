@@ -68,6 +68,12 @@ pub(crate) fn status(e: CoreError) -> Status {
         }
         CoreError::BadRange { size } => Status::out_of_range(format!("range outside {size} bytes")),
         CoreError::Corrupt => Status::data_loss("stored content is corrupt"),
+        // The peer is the internal node, run by the same ops: the cause
+        // (which disk, how full) is what they need to act, so it travels.
+        CoreError::InsufficientStorage { cause } => {
+            tracing::warn!(%cause, "replication write refused: storage full");
+            Status::resource_exhausted(cause)
+        }
         other => {
             tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "replication request failed");
             Status::internal("internal error")
@@ -607,4 +613,42 @@ fn chunk_bytes(
             Some((Ok(chunk.data), (stream, None, at + len, fault)))
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn enospc() -> BlobError {
+        BlobError::Full {
+            cause: "disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
+            source: Some(Box::new(std::io::Error::from_raw_os_error(28))),
+        }
+    }
+
+    #[test]
+    fn a_full_disk_is_resource_exhausted_with_its_cause_for_the_internal_node() {
+        let s = status(CoreError::from(enospc()));
+        assert_eq!(s.code(), tonic::Code::ResourceExhausted);
+        assert_eq!(
+            s.message(),
+            "disk full (ENOSPC) on /var/lib/passerelle/edge"
+        );
+    }
+
+    #[test]
+    fn a_pushed_blob_refused_for_lack_of_room_says_so() {
+        let s = refused(ReceiveError::Store(enospc()));
+        assert_eq!(s.code(), tonic::Code::ResourceExhausted);
+        assert!(s.message().contains("ENOSPC"), "{}", s.message());
+    }
+
+    #[test]
+    fn other_storage_failures_stay_internal_and_hide_their_cause() {
+        let s = status(CoreError::from(BlobError::Storage(
+            "/secret/path: EIO".into(),
+        )));
+        assert_eq!(s.code(), tonic::Code::Internal);
+        assert_eq!(s.message(), "internal error");
+    }
 }

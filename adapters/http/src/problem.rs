@@ -122,11 +122,20 @@ pub fn classify(e: &CoreError) -> (StatusCode, &'static str) {
         CoreError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         CoreError::Interrupted => (StatusCode::BAD_REQUEST, "interrupted"),
         CoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+        // The node's disk is full: not a bug, and not the client's fault;
+        // nothing was stored, and the same request may pass once ops free
+        // room.
+        CoreError::InsufficientStorage { .. } => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
         CoreError::Corrupt | CoreError::Internal(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal")
         }
     }
 }
+
+/// What contractors and API clients read when the node's storage is full:
+/// the cause names server paths, for operators only (logged).
+const STORAGE_FULL_DETAIL: &str =
+    "the server has no storage space left: nothing was saved; try again later";
 
 /// The error and its sources, for the log.
 pub(crate) fn chain(e: &dyn std::error::Error) -> String {
@@ -148,6 +157,10 @@ impl From<CoreError> for ApiError {
             CoreError::Invalid { fields, .. } => out.fields = fields,
             CoreError::Throttled { retry_after_secs } => out.retry_after = Some(retry_after_secs),
             CoreError::BadRange { size } => out.unsatisfiable_size = Some(size),
+            CoreError::InsufficientStorage { cause } => {
+                tracing::warn!(%cause, "write refused: storage full");
+                out.detail = STORAGE_FULL_DETAIL.into();
+            }
             CoreError::Corrupt => {
                 tracing::error!(error = %e, "stored content failed verification");
                 out.detail = "internal error".into();
@@ -220,6 +233,32 @@ mod tests {
             classify(&CoreError::invalid("invalid_name", "x")),
             (StatusCode::BAD_REQUEST, "invalid_name")
         );
+    }
+
+    #[test]
+    fn a_full_disk_is_507_storage_full_and_hides_where_the_disk_is() {
+        let e = CoreError::InsufficientStorage {
+            cause: "disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
+        };
+        assert_eq!(
+            classify(&e),
+            (StatusCode::INSUFFICIENT_STORAGE, "storage_full")
+        );
+        let e = ApiError::from(e);
+        assert_eq!(e.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert!(e.detail.contains("nothing was saved"), "{}", e.detail);
+        assert!(!e.detail.contains("/var/lib"), "{}", e.detail);
+    }
+
+    #[test]
+    fn a_blob_store_out_of_disk_reaches_clients_as_507_not_500() {
+        let full = passerelle_core::blob::BlobError::Full {
+            cause: "disk full (ENOSPC)".into(),
+            source: Some(Box::new(std::io::Error::from_raw_os_error(28))),
+        };
+        let res = ApiError::from(CoreError::from(full)).into_response();
+        assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
     }
 
     #[test]

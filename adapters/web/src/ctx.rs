@@ -362,6 +362,13 @@ pub fn see_other(to: &str) -> Response {
 pub fn back_with_error(to: &str, e: &CoreError) -> Result<Response, WebError> {
     let (status, code) = passerelle_http::classify(e);
     match e {
+        // A full disk refused the write: the form's page says so, and that
+        // nothing was saved; where the disk is full is for ops (logged).
+        CoreError::InsufficientStorage { cause } => {
+            tracing::warn!(%cause, "form refused: storage full");
+            let sep = if to.contains('?') { '&' } else { '?' };
+            Ok(see_other(&format!("{to}{sep}err={code}")))
+        }
         CoreError::NotFound(_) | CoreError::Unauthenticated => {
             Err(WebError::Core(CoreError::NotFound("page")))
         }
@@ -421,6 +428,19 @@ mod tests {
             assert_eq!(res.status(), StatusCode::SEE_OTHER);
             assert_eq!(res.headers()[header::LOCATION], expected, "{to:?}");
         }
+    }
+
+    #[test]
+    fn a_full_disk_sends_the_form_back_saying_so_not_to_an_error_page() {
+        let full = CoreError::InsufficientStorage {
+            cause: "disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
+        };
+        let res = back_with_error("/spaces/1?folder=2", &full).expect("back to the form");
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.headers()[header::LOCATION],
+            "/spaces/1?folder=2&err=storage_full"
+        );
     }
 
     #[test]

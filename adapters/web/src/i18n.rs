@@ -225,4 +225,13 @@ mod tests {
         assert_eq!(t.error("no_such_code"), t.s("error.generic"));
         assert_ne!(t.error("name_taken"), t.s("error.generic"));
     }
+
+    #[test]
+    fn a_full_disk_is_explained_in_french_without_a_path() {
+        let t = Tr::new(Lang::Fr);
+        let said = t.error("storage_full");
+        assert_ne!(said, t.s("error.generic"));
+        assert!(said.contains("rien n'a été enregistré"), "{said}");
+        assert!(!said.contains('/'), "{said}");
+    }
 }

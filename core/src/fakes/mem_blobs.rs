@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 
-use crate::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed};
+use crate::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Resumed, Room};
 use crate::hash::{ContentHash, Hasher};
 
 /// Size of the chunks `get` yields, as the filesystem store does, so that
@@ -33,11 +33,42 @@ pub struct MemBlobStore {
     partials: Mutex<HashMap<ContentHash, BytesMut>>,
     /// Blobs a resumable write is receiving right now.
     receiving: Mutex<HashSet<ContentHash>>,
+    /// Bytes the store may hold (blobs and partial blobs), like a small
+    /// disk: past it writes are refused with `Full`. `None`: unbounded.
+    capacity: Option<u64>,
 }
 
 impl MemBlobStore {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A store that holds at most `bytes` (blobs and partial blobs), as a
+    /// small disk would: a write that does not fit is refused with `Full`
+    /// and keeps nothing.
+    pub fn with_capacity(bytes: u64) -> Self {
+        Self {
+            capacity: Some(bytes),
+            ..Self::default()
+        }
+    }
+
+    /// Bytes held, blobs and partial blobs.
+    fn used(&self) -> u64 {
+        let blobs: u64 = self.lock().values().map(|b| b.len() as u64).sum();
+        let partials: u64 = lock(&self.partials).values().map(|p| p.len() as u64).sum();
+        blobs + partials
+    }
+
+    /// `Full` when `more` bytes do not fit in the capacity.
+    fn fits(&self, more: u64) -> Result<(), BlobError> {
+        match self.capacity {
+            Some(capacity) if self.used().saturating_add(more) > capacity => Err(BlobError::Full {
+                cause: format!("memory store full ({capacity} bytes)"),
+                source: None,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// Number of stored blobs.
@@ -105,6 +136,7 @@ impl BlobStore for MemBlobStore {
             {
                 return Err(BlobError::TooLarge { limit });
             }
+            self.fits(size)?;
             hasher.update(&chunk);
             buffer.extend_from_slice(&chunk);
         }
@@ -206,6 +238,7 @@ impl BlobStore for MemBlobStore {
         if self.size(hash).await? == Some(size) {
             return Ok(Resumed::Stored(BlobInfo { hash: *hash, size }));
         }
+        self.fits(size.saturating_sub(offset))?;
         if !lock(&self.receiving).insert(*hash) {
             return Err(BlobError::Busy(*hash));
         }
@@ -259,6 +292,15 @@ impl BlobStore for MemBlobStore {
             .iter()
             .map(|(h, p)| (*h, p.len() as u64))
             .collect())
+    }
+
+    /// Known only for a store given a capacity; it keeps no floor.
+    async fn room(&self) -> Result<Option<Room>, BlobError> {
+        Ok(self.capacity.map(|capacity| Room {
+            free: capacity.saturating_sub(self.used()),
+            floor: 0,
+            place: "memory".into(),
+        }))
     }
 }
 
