@@ -229,5 +229,19 @@ pub struct EdgeStatus {
     pub last_error: Option<String>,
     /// Cursor per shared space (last revision the edge acknowledged).
     pub cursors: Vec<(SpaceId, Revision)>,
+    /// Spaces whose replication fails while the link is up, each with why,
+    /// in words ops can act on ("edge-1: disk full (ENOSPC) on
+    /// /var/lib/passerelle/edge"); the other spaces go on. By space id.
+    pub space_errors: Vec<(SpaceId, String)>,
     pub updated_at: OffsetDateTime,
+}
+
+impl EdgeStatus {
+    /// Why the replication of `space` fails now, if it does.
+    pub fn space_error(&self, space: SpaceId) -> Option<&str> {
+        self.space_errors
+            .iter()
+            .find(|(s, _)| *s == space)
+            .map(|(_, e)| e.as_str())
+    }
 }

@@ -1,8 +1,14 @@
 //! The internal node's side of replication: one long-lived link per edge.
-//! It dials the edge (never the reverse), sends the change feed of the
-//! spaces shared with it (blobs first), pulls contractors' operations from
-//! the edge's outbox and applies them, purges un-shared spaces, compares
+//! It dials the edge (never the reverse), purges un-shared spaces, sends the
+//! change feed of the spaces shared with it (blobs first), pulls
+//! contractors' operations from the edge's outbox and applies them, compares
 //! digests, and records the link's status. Every step resumes from cursors.
+//!
+//! A space whose send or purge fails (a full edge disk, a refused batch, a
+//! row that does not convert) is recorded as failing with why and retried
+//! on its own backoff ([`SpaceHealth`]); the other spaces and the purges go
+//! on, and the link stays up. Only a failure of the link itself (the edge
+//! unreachable, the connection gone) ends the session and reconnects.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -63,6 +69,9 @@ where
     F: Future<Output = Result<Channel, Box<dyn std::error::Error + Send + Sync>>> + Send,
 {
     let mut backoff = Duration::from_secs(1);
+    // Kept across sessions: a reconnection neither retries a failing space
+    // before its time nor logs its failure again.
+    let mut health = Health::default();
     while !cancel.is_cancelled() {
         let channel = tokio::select! {
             () = cancel.cancelled() => break,
@@ -71,17 +80,26 @@ where
         let result = match channel {
             Ok(channel) => {
                 backoff = Duration::from_secs(1);
-                session(app.clone(), link.clone(), channel, cancel.clone()).await
+                session(&app, &link, channel, &mut health, &cancel).await
             }
             Err(e) => Err(e),
         };
         if let Err(e) = result {
-            tracing::warn!(edge = %link.edge, error = %e, retry_in = ?backoff, "replication link down");
+            let error = e.to_string();
+            // Once per state change: an edge down for an hour is one line,
+            // not one every 5 s.
+            if health.down.as_deref() == Some(error.as_str()) {
+                tracing::debug!(edge = %link.edge, error = %e, retry_in = ?backoff, "replication link still down");
+            } else {
+                tracing::warn!(edge = %link.edge, error = %e, retry_in = ?backoff, "replication link down");
+            }
+            health.down = Some(error.clone());
             let _ = record(
                 &app,
                 &link.edge,
                 &HashMap::new(),
-                Some(e.to_string()),
+                &health,
+                Some(error),
                 false,
             )
             .await;
@@ -99,7 +117,7 @@ where
 pub enum LinkError {
     #[error("cannot reach the edge: {0}")]
     Connect(Box<dyn std::error::Error + Send + Sync>),
-    #[error("edge refused: {0}")]
+    #[error("edge refused ({:?}): {}", .0.code(), .0.message())]
     Rpc(#[from] tonic::Status),
     #[error("the edge sent something invalid: {0}")]
     Invalid(String),
@@ -109,10 +127,125 @@ pub enum LinkError {
     Blob(#[from] passerelle_core::blob::BlobError),
 }
 
+impl LinkError {
+    /// Whether the link itself failed (the edge unreachable, the connection
+    /// gone or cut): the session ends and reconnects. Any other failure met
+    /// while sending or purging a space is that space's: the edge answered,
+    /// and the other spaces may well go through.
+    fn is_link_down(&self) -> bool {
+        match self {
+            LinkError::Connect(_) => true,
+            LinkError::Rpc(s) => matches!(
+                s.code(),
+                tonic::Code::Unavailable | tonic::Code::Cancelled | tonic::Code::Unknown
+            ),
+            _ => false,
+        }
+    }
+
+    /// A space's failure in words ops can act on: what the edge said, after
+    /// its name ("edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge").
+    fn about_space(&self, edge: &str) -> String {
+        match self {
+            LinkError::Rpc(s) if s.code() == tonic::Code::Internal => {
+                format!("{edge}: {} (the edge's log says why)", s.message())
+            }
+            LinkError::Rpc(s) => format!("{edge}: {}", s.message()),
+            other => other.to_string(),
+        }
+    }
+}
+
+/// First wait before a failing space is tried again; it doubles with each
+/// failure in a row, up to [`SPACE_MAX_RETRY`].
+const SPACE_FIRST_RETRY: Duration = Duration::from_secs(2);
+/// Longest wait before a failing space is tried again. A full disk freed by
+/// ops is noticed within this time (at once when a purge frees it).
+const SPACE_MAX_RETRY: Duration = Duration::from_secs(60);
+
+/// What the link knows of its own failures, kept across sessions: each
+/// failing space with why and when to try it again, and why the link was
+/// last down. Logs say each change once, not every retry.
+#[derive(Debug, Default)]
+struct Health {
+    failing: HashMap<SpaceId, Failing>,
+    /// Why the last session ended (`None` once a session is up again).
+    down: Option<String>,
+}
+
+/// A space whose last send or purge failed.
+#[derive(Debug)]
+struct Failing {
+    error: String,
+    /// Failures in a row: the wait doubles with each.
+    failures: u32,
+    retry_at: tokio::time::Instant,
+}
+
+impl Health {
+    /// Whether `space` may be sent or purged now.
+    fn due(&self, space: SpaceId, now: tokio::time::Instant) -> bool {
+        self.failing.get(&space).is_none_or(|f| f.retry_at <= now)
+    }
+
+    /// Records a failure of `space` and when to try it again; logs it when
+    /// it is news (the space was fine, or fails for another reason).
+    fn failed(&mut self, edge: &str, space: SpaceId, e: &LinkError, now: tokio::time::Instant) {
+        let error = e.about_space(edge);
+        let (failures, news) = match self.failing.get(&space) {
+            Some(f) => (f.failures.saturating_add(1), f.error != error),
+            None => (1, true),
+        };
+        let wait = SPACE_FIRST_RETRY
+            .saturating_mul(1 << failures.saturating_sub(1).min(16))
+            .min(SPACE_MAX_RETRY);
+        if news {
+            tracing::warn!(%edge, %space, %error, retry_in = ?wait, "replication of a space fails; the other spaces go on");
+        } else {
+            tracing::debug!(%edge, %space, %error, retry_in = ?wait, "replication of a space still fails");
+        }
+        self.failing.insert(
+            space,
+            Failing {
+                error,
+                failures,
+                retry_at: now + wait,
+            },
+        );
+    }
+
+    /// Records that `space` went through; logs it when it was failing.
+    fn succeeded(&mut self, edge: &str, space: SpaceId) {
+        if let Some(f) = self.failing.remove(&space) {
+            tracing::info!(%edge, %space, after = f.failures, "replication of a space works again");
+        }
+    }
+
+    /// Lets every failing space try again now: a purge freed room on the
+    /// edge, which may be what they lacked.
+    fn retry_all_now(&mut self, now: tokio::time::Instant) {
+        for f in self.failing.values_mut() {
+            f.retry_at = now;
+        }
+    }
+
+    /// The failing spaces and why, by space id (as recorded).
+    fn errors(&self) -> Vec<(SpaceId, String)> {
+        let mut out: Vec<_> = self
+            .failing
+            .iter()
+            .map(|(s, f)| (*s, f.error.clone()))
+            .collect();
+        out.sort();
+        out
+    }
+}
+
 async fn record(
     app: &Passerelle,
     edge: &str,
     cursors: &HashMap<SpaceId, Revision>,
+    health: &Health,
     error: Option<String>,
     contact: bool,
 ) -> Result<(), passerelle_core::CoreError> {
@@ -136,18 +269,19 @@ async fn record(
         },
         last_error: error,
         cursors,
+        space_errors: health.errors(),
         updated_at: now,
     })
     .await
 }
 
 async fn session(
-    app: Passerelle,
-    link: EdgeLink,
+    app: &Passerelle,
+    link: &EdgeLink,
     channel: Channel,
-    cancel: CancellationToken,
+    health: &mut Health,
+    cancel: &CancellationToken,
 ) -> Result<(), LinkError> {
-    let (app, link, cancel) = (&app, &link, &cancel);
     let mut client = ReplicationClient::new(channel)
         .max_decoding_message_size(64 * 1024 * 1024)
         .max_encoding_message_size(64 * 1024 * 1024);
@@ -172,7 +306,8 @@ async fn session(
         cursors.insert(s, Revision(r));
     }
     tracing::info!(edge = %link.edge, spaces = cursors.len(), "replication link up");
-    record(app, &link.edge, &cursors, None, true).await?;
+    health.down = None;
+    record(app, &link.edge, &cursors, health, None, true).await?;
 
     // Up: the outbox watcher runs beside the down feed, on its own stream.
     // If either direction fails, the session ends and reconnects (with the
@@ -185,7 +320,7 @@ async fn session(
         cancel.clone(),
     ));
     let result = tokio::select! {
-        down = down_loop(app, link, &mut client, &mut cursors, cancel) => down,
+        down = down_loop(app, link, &mut client, &mut cursors, health, cancel) => down,
         watcher = &mut up => match watcher {
             Ok(Ok(())) if cancel.is_cancelled() => Ok(()),
             Ok(Ok(())) => Err(LinkError::Invalid("the edge closed its outbox stream".into())),
@@ -202,6 +337,7 @@ async fn down_loop(
     link: &EdgeLink,
     client: &mut ReplicationClient<Channel>,
     cursors: &mut HashMap<SpaceId, Revision>,
+    health: &mut Health,
     cancel: &CancellationToken,
 ) -> Result<(), LinkError> {
     let mut last_digest = tokio::time::Instant::now() - DIGEST_EVERY;
@@ -211,67 +347,50 @@ async fn down_loop(
     while !cancel.is_cancelled() {
         // Read before looking: a commit made during this pass wakes the wait.
         let seen = app.changes().current();
-        let mut moved = false;
+        let before = health.errors();
         let shared = app.spaces_shared_with(&link.edge).await?;
+        // Purges first: they free room on the edge, which the sends may
+        // need, and no space's failure may hold them back.
+        let mut moved = purge_unshared(app, link, client, &shared, cursors, health).await?;
         for s in &shared {
+            if !health.due(s.id, tokio::time::Instant::now()) {
+                continue;
+            }
             if cursors.get(&s.id).copied().unwrap_or_default() == Revision::ZERO {
                 to_verify.insert(s.id);
             }
-            moved |= send_space(app, client, s.id, cursors).await?;
-        }
-        // Spaces the edge holds that are no longer shared with it: purge
-        // once their pending operations are applied (the edge refuses before).
-        let gone: Vec<SpaceId> = cursors
-            .keys()
-            .filter(|id| !shared.iter().any(|s| s.id == **id))
-            .copied()
-            .collect();
-        for space in gone {
-            match client
-                .purge_space(timed(pb::PurgeRequest {
-                    space: space.to_string(),
-                }))
-                .await
-            {
-                Ok(receipt) => {
-                    let r = receipt.into_inner();
-                    app.record_purge_receipt(
-                        &link.edge,
-                        space,
-                        serde_json::json!({
-                            "rows_removed": r.rows_removed,
-                            "blobs_removed": r.blobs_removed,
-                            "bytes_removed": r.bytes_removed,
-                            "edge_node_id": r.edge_node_id,
-                            "at": r.at,
-                        }),
-                    )
-                    .await?;
-                    cursors.remove(&space);
-                    moved = true;
-                    tracing::info!(edge = %link.edge, %space, rows = r.rows_removed, "space purged from the edge");
+            match send_space(app, client, s.id, cursors).await {
+                Ok(sent) => {
+                    moved |= sent;
+                    health.succeeded(&link.edge, s.id);
                 }
-                Err(s) if s.code() == tonic::Code::FailedPrecondition => {}
-                Err(s) => return Err(s.into()),
+                Err(e) if e.is_link_down() => return Err(e),
+                Err(e) => health.failed(&link.edge, s.id, &e, tokio::time::Instant::now()),
             }
         }
+        // A space neither shared nor held by the edge any more is no one's
+        // concern.
+        health
+            .failing
+            .retain(|id, _| cursors.contains_key(id) || shared.iter().any(|s| s.id == *id));
         if last_digest.elapsed() >= DIGEST_EVERY {
             last_digest = tokio::time::Instant::now();
-            anti_entropy(app, client, &shared, cursors).await?;
+            check_digests(app, link, client, &shared, cursors, health).await?;
         } else if !to_verify.is_empty() {
             let fresh: Vec<_> = shared
                 .iter()
                 .filter(|s| to_verify.contains(&s.id))
                 .cloned()
                 .collect();
-            for checked in anti_entropy(app, client, &fresh, cursors).await? {
+            for checked in check_digests(app, link, client, &fresh, cursors, health).await? {
                 to_verify.remove(&checked);
             }
             to_verify.retain(|id| shared.iter().any(|s| s.id == *id));
         }
-        if moved {
-            record(app, &link.edge, cursors, None, true).await?;
-        } else {
+        if moved || health.errors() != before {
+            record(app, &link.edge, cursors, health, None, true).await?;
+        }
+        if !moved {
             tokio::select! {
                 () = cancel.cancelled() => {},
                 () = app.changes().changed_since(seen) => {},
@@ -280,6 +399,105 @@ async fn down_loop(
         }
     }
     Ok(())
+}
+
+/// Purges from the edge the spaces it holds that are no longer shared with
+/// it; `true` when one was. A purge the edge refuses for now (operations of
+/// the space still pending there) is asked again at the next pass; any
+/// other failure is the space's, backing off like a send.
+async fn purge_unshared(
+    app: &Passerelle,
+    link: &EdgeLink,
+    client: &mut ReplicationClient<Channel>,
+    shared: &[passerelle_core::model::Space],
+    cursors: &mut HashMap<SpaceId, Revision>,
+    health: &mut Health,
+) -> Result<bool, LinkError> {
+    let gone: Vec<SpaceId> = cursors
+        .keys()
+        .filter(|id| !shared.iter().any(|s| s.id == **id))
+        .copied()
+        .collect();
+    let mut purged = false;
+    for space in gone {
+        if !health.due(space, tokio::time::Instant::now()) {
+            continue;
+        }
+        match purge(app, link, client, space).await {
+            Ok(true) => {
+                cursors.remove(&space);
+                health.succeeded(&link.edge, space);
+                purged = true;
+            }
+            Ok(false) => {}
+            Err(e) if e.is_link_down() => return Err(e),
+            Err(e) => health.failed(&link.edge, space, &e, tokio::time::Instant::now()),
+        }
+    }
+    if purged {
+        health.retry_all_now(tokio::time::Instant::now());
+    }
+    Ok(purged)
+}
+
+/// Asks the edge to purge `space` and records its receipt; `false` when
+/// the edge refuses for now (operations of the space still pending).
+async fn purge(
+    app: &Passerelle,
+    link: &EdgeLink,
+    client: &mut ReplicationClient<Channel>,
+    space: SpaceId,
+) -> Result<bool, LinkError> {
+    let receipt = match client
+        .purge_space(timed(pb::PurgeRequest {
+            space: space.to_string(),
+        }))
+        .await
+    {
+        Ok(receipt) => receipt.into_inner(),
+        Err(s) if s.code() == tonic::Code::FailedPrecondition => return Ok(false),
+        Err(s) => return Err(s.into()),
+    };
+    app.record_purge_receipt(
+        &link.edge,
+        space,
+        serde_json::json!({
+            "rows_removed": receipt.rows_removed,
+            "blobs_removed": receipt.blobs_removed,
+            "bytes_removed": receipt.bytes_removed,
+            "edge_node_id": receipt.edge_node_id,
+            "at": receipt.at,
+        }),
+    )
+    .await?;
+    tracing::info!(edge = %link.edge, %space, rows = receipt.rows_removed, bytes = receipt.bytes_removed, "space purged from the edge");
+    Ok(true)
+}
+
+/// [`anti_entropy`] on `spaces`, minus the failing ones. A failure that is
+/// not the link's is logged and left to the next periodic check: digests
+/// only repair, and the sends go on without them.
+async fn check_digests(
+    app: &Passerelle,
+    link: &EdgeLink,
+    client: &mut ReplicationClient<Channel>,
+    spaces: &[passerelle_core::model::Space],
+    cursors: &mut HashMap<SpaceId, Revision>,
+    health: &Health,
+) -> Result<Vec<SpaceId>, LinkError> {
+    let healthy: Vec<_> = spaces
+        .iter()
+        .filter(|s| !health.failing.contains_key(&s.id))
+        .cloned()
+        .collect();
+    match anti_entropy(app, client, &healthy, cursors).await {
+        Ok(checked) => Ok(checked),
+        Err(e) if e.is_link_down() => Err(e),
+        Err(e) => {
+            tracing::warn!(edge = %link.edge, error = %e, "digests not compared; next try in a minute");
+            Ok(healthy.iter().map(|s| s.id).collect())
+        }
+    }
 }
 
 /// Sends what the edge lacks of one space; `true` when something was sent.
@@ -661,8 +879,18 @@ fn send_probe(app: Passerelle, ch: Channel, cancel: CancellationToken, link: Edg
     ));
     s(fetch_blob(&app, &mut client, ContentHash::of(b""), 0));
     s(push_blobs(&app, client.clone(), SpaceId::new(), Vec::new()));
-    s(record(&app, "", &cursors, None, true));
-    s(down_loop(&app, &link, &mut client, &mut cursors, &cancel));
+    let mut health = Health::default();
+    s(record(&app, "", &cursors, &health, None, true));
+    s(down_loop(
+        &app,
+        &link,
+        &mut client,
+        &mut cursors,
+        &mut health,
+        &cancel,
+    ));
+    s(purge(&app, &link, &mut client, SpaceId::new()));
+    s(session(&app, &link, ch, &mut health, &cancel));
 }
 
 #[cfg(test)]
@@ -702,6 +930,52 @@ mod tests {
                 .is_some_and(|(max, min)| max - min <= 64 * 1024 + 10),
             "{small:?}"
         );
+    }
+
+    #[test]
+    fn a_full_edge_disk_is_the_spaces_failure_named_by_the_edge_not_a_link_failure() {
+        let e = LinkError::Rpc(tonic::Status::resource_exhausted(
+            "disk full (ENOSPC) on /var/lib/passerelle/edge",
+        ));
+        assert!(!e.is_link_down());
+        assert_eq!(
+            e.about_space("edge-1"),
+            "edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge"
+        );
+        assert!(e.to_string().contains("ResourceExhausted"), "{e}");
+        for gone in [
+            tonic::Status::unavailable("transport error"),
+            tonic::Status::cancelled("cut"),
+        ] {
+            assert!(LinkError::Rpc(gone).is_link_down());
+        }
+        assert!(!LinkError::Invalid("bad row".into()).is_link_down());
+    }
+
+    #[test]
+    fn a_failing_space_backs_off_doubling_up_to_a_minute_and_a_purge_lets_it_retry() {
+        let (space, other) = (SpaceId::new(), SpaceId::new());
+        let full = LinkError::Rpc(tonic::Status::resource_exhausted("disk full"));
+        let mut health = Health::default();
+        let t0 = tokio::time::Instant::now();
+        let mut waits = Vec::new();
+        for _ in 0..8 {
+            health.failed("edge-1", space, &full, t0);
+            waits.push(health.failing[&space].retry_at - t0);
+        }
+        let secs: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, [2, 4, 8, 16, 32, 60, 60, 60]);
+        assert!(!health.due(space, t0 + Duration::from_secs(59)));
+        assert!(health.due(other, t0), "the other spaces go on");
+        health.retry_all_now(t0);
+        assert!(health.due(space, t0));
+        assert_eq!(
+            health.errors(),
+            vec![(space, "edge-1: disk full".to_owned())]
+        );
+        health.succeeded("edge-1", space);
+        assert!(health.errors().is_empty());
+        assert!(health.due(space, t0));
     }
 
     #[test]

@@ -365,6 +365,7 @@ async fn replication_status_shows_edge_contact_lag_and_quarantine_to_managers() 
                 SpaceId::from_uuid(space.parse().expect("uuid")),
                 Revision(1),
             )],
+            space_errors: vec![],
             updated_at: contact,
         })
         .await

@@ -1,5 +1,6 @@
 //! Table `edge_status` (internal node): one row per edge; the cursors are a
-//! JSON array of `[space id, revision]` pairs, kept in the given order.
+//! JSON array of `[space id, revision]` pairs, the spaces failing a JSON
+//! array of `[space id, error]` pairs, both kept in the given order.
 
 use passerelle_core::ports::RepoError;
 use passerelle_core::replication::EdgeStatus;
@@ -17,6 +18,7 @@ pub struct Model {
     pub last_contact: Option<i64>,
     pub last_error: Option<String>,
     pub cursors: String,
+    pub space_errors: String,
     pub updated_at: i64,
 }
 
@@ -32,6 +34,7 @@ impl Model {
             last_contact: opt_nanos(s.last_contact)?,
             last_error: s.last_error.clone(),
             cursors: to_json("cursors", &s.cursors)?,
+            space_errors: to_json("space_errors", &s.space_errors)?,
             updated_at: nanos(s.updated_at)?,
         })
     }
@@ -42,6 +45,7 @@ impl Model {
             last_contact: opt_time(TABLE, self.last_contact)?,
             last_error: self.last_error,
             cursors: from_json(TABLE, "cursors", &self.cursors)?,
+            space_errors: from_json(TABLE, "space_errors", &self.space_errors)?,
             updated_at: time(TABLE, self.updated_at)?,
         })
     }

@@ -274,6 +274,7 @@ pub async fn replication_writes_in_a_read_transaction_are_refused(
         last_contact: None,
         last_error: None,
         cursors: vec![],
+        space_errors: vec![],
         updated_at: at(T0),
     };
     let mut tx = read(repo).await?;

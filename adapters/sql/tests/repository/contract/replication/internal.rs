@@ -88,6 +88,10 @@ pub async fn edge_states_are_upserted_and_listed_by_edge(repo: &dyn Repository) 
         last_contact: Some(at(T0 + 1)),
         last_error: None,
         cursors: vec![(s2, Revision(5)), (s1, Revision(3))],
+        space_errors: vec![(
+            s2,
+            "edge-a: disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
+        )],
         updated_at: at(T0 + 2),
     };
     let never = EdgeStatus {
@@ -95,6 +99,7 @@ pub async fn edge_states_are_upserted_and_listed_by_edge(repo: &dyn Repository) 
         last_contact: None,
         last_error: Some("connexion refusée : « certificat inconnu »".into()),
         cursors: vec![],
+        space_errors: vec![],
         updated_at: at(T0 + 3),
     };
     let mut tx = write(repo).await?;
@@ -116,6 +121,8 @@ pub async fn edge_states_are_upserted_and_listed_by_edge(repo: &dyn Repository) 
     let mut later = connected.clone();
     later.last_error = Some("timeout".into());
     later.cursors = vec![(s1, Revision(9))];
+    // The space recovered: its error goes.
+    later.space_errors = vec![];
     later.updated_at = at(T0 + 4);
     let mut tx = write(repo).await?;
     tx.save_edge_status(&later).await?;
