@@ -444,6 +444,9 @@ pub async fn replication(node: Node, cmd: ReplicationCommand) -> anyhow::Result<
                         space.slug,
                         r.quarantine.len()
                     );
+                    if let Some(err) = st.and_then(|s| s.space_error(space.id)) {
+                        println!("    failing: {err}");
+                    }
                 }
             }
         }

@@ -1,6 +1,7 @@
 //! Sharing spaces with edge nodes, contractors' invitations, replication
 //! status (internal node).
 
+use passerelle_core::ids::SpaceId;
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Invitation, InvitationState, OpOutcome, OutboxOp,
 };
@@ -221,7 +222,12 @@ pub struct SpaceReplicationDto {
     /// Last exchange with that edge (`null`: never).
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_contact: Option<OffsetDateTime>,
+    /// Why the link to the edge last went down (`null`: it is up).
     pub last_error: Option<String>,
+    /// Why this space's replication fails while the link is up, for ops
+    /// ("edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge"); `null`:
+    /// it does not. The other spaces of the edge go on.
+    pub error: Option<String>,
     /// Last revision of the space the edge acknowledged.
     pub acknowledged_revision: Option<i64>,
     /// Revisions the edge has not acknowledged yet (0: up to date; an
@@ -239,6 +245,9 @@ impl SpaceReplicationDto {
             edge: r.edge.clone(),
             last_contact: status.and_then(|s| s.last_contact),
             last_error: status.and_then(|s| s.last_error.clone()),
+            error: status
+                .and_then(|s| s.space_error(SpaceId::from_uuid(space)))
+                .map(str::to_owned),
             acknowledged_revision: status.and_then(|s| {
                 s.cursors
                     .iter()
@@ -255,8 +264,10 @@ impl SpaceReplicationDto {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EdgeCursorDto {
     pub space: Uuid,
-    /// Last revision of the space the edge acknowledged.
+    /// Last revision of the space the edge acknowledged (0: none yet).
     pub revision: i64,
+    /// Why this space's replication fails (`null`: it does not).
+    pub error: Option<String>,
 }
 
 /// `GET /edges`: one configured or known edge node.
@@ -274,6 +285,31 @@ pub struct EdgeStatusDto {
     pub updated_at: Option<OffsetDateTime>,
 }
 
+/// Each space the edge holds, with its error if it fails, then the failing
+/// spaces it does not hold yet (a first send refused), by space id.
+fn cursors_and_errors(s: &EdgeStatus) -> Vec<EdgeCursorDto> {
+    let mut spaces: Vec<EdgeCursorDto> = s
+        .cursors
+        .iter()
+        .map(|(space, rev)| EdgeCursorDto {
+            space: space.as_uuid(),
+            revision: rev.0,
+            error: s.space_error(*space).map(str::to_owned),
+        })
+        .collect();
+    for (space, error) in &s.space_errors {
+        if !s.cursors.iter().any(|(c, _)| c == space) {
+            spaces.push(EdgeCursorDto {
+                space: space.as_uuid(),
+                revision: 0,
+                error: Some(error.clone()),
+            });
+        }
+    }
+    spaces.sort_by_key(|c| c.space);
+    spaces
+}
+
 impl EdgeStatusDto {
     pub fn new(s: &EdgeStatus, public_url: Option<String>) -> Self {
         Self {
@@ -281,14 +317,7 @@ impl EdgeStatusDto {
             public_url,
             last_contact: s.last_contact,
             last_error: s.last_error.clone(),
-            spaces: s
-                .cursors
-                .iter()
-                .map(|(space, rev)| EdgeCursorDto {
-                    space: space.as_uuid(),
-                    revision: rev.0,
-                })
-                .collect(),
+            spaces: cursors_and_errors(s),
             updated_at: Some(s.updated_at),
         }
     }

@@ -426,3 +426,63 @@ async fn edges_status_is_for_administrators_and_lists_configured_edges() {
     assert_eq!(edges[0]["last_contact"], Value::Null);
     assert_eq!(edges[0]["spaces"], json!([]));
 }
+
+#[tokio::test]
+async fn a_space_failing_on_its_edge_says_why_in_its_status_and_the_edges_list() {
+    let t = with_edge(None).await;
+    t.agent("root", true).await;
+    let root = t.login("root").await;
+    let space = t.space(&root, "chantier-plein").await;
+    let other = t.space(&root, "chantier-sain").await;
+    share(&t, &root, &space, EDGE).await;
+    share(&t, &root, &other, EDGE).await;
+    let (failing, fine) = (
+        SpaceId::from_uuid(space.parse().expect("uuid")),
+        SpaceId::from_uuid(other.parse().expect("uuid")),
+    );
+    let why = "edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge";
+    let now = OffsetDateTime::now_utc();
+    t.app
+        .record_edge_status(&EdgeStatus {
+            edge: EDGE.into(),
+            last_contact: Some(now),
+            last_error: None,
+            // The failing space's first send was refused: no cursor yet.
+            cursors: vec![(fine, Revision(3))],
+            space_errors: vec![(failing, why.into())],
+            updated_at: now,
+        })
+        .await
+        .expect("status recorded");
+
+    let r = t
+        .send(get(&format!("/api/v1/spaces/{space}/replication"), &root))
+        .await
+        .json();
+    assert_eq!(r["error"], why, "{r}");
+    assert_eq!(r["last_error"], Value::Null, "the link is up: {r}");
+    let r = t
+        .send(get(&format!("/api/v1/spaces/{other}/replication"), &root))
+        .await
+        .json();
+    assert_eq!(r["error"], Value::Null, "{r}");
+
+    let edges = t.send(get("/api/v1/edges", &root)).await.json();
+    let spaces = edges[0]["spaces"].as_array().cloned().unwrap_or_default();
+    let of = |id: &str| spaces.iter().find(|s| s["space"] == id).cloned();
+    assert_eq!(
+        of(&space).map(|s| s["error"].clone()),
+        Some(json!(why)),
+        "{edges}"
+    );
+    assert_eq!(
+        of(&other).map(|s| s["error"].clone()),
+        Some(Value::Null),
+        "{edges}"
+    );
+    assert_eq!(
+        of(&other).map(|s| s["revision"].clone()),
+        Some(json!(3)),
+        "{edges}"
+    );
+}

@@ -287,6 +287,9 @@ struct SharingPage {
     edges: Vec<String>,
     last_contact: String,
     last_error: String,
+    /// Why this space's replication fails while the link is up (empty:
+    /// it does not).
+    space_error: String,
     lag: String,
     quarantine: Vec<QuarantineRow>,
 }
@@ -329,6 +332,12 @@ pub async fn sharing(
             .as_ref()
             .and_then(|s| s.last_error.clone())
             .unwrap_or_default(),
+        space_error: r
+            .status
+            .as_ref()
+            .and_then(|s| s.space_error(sid))
+            .unwrap_or_default()
+            .to_owned(),
         lag: r
             .lag_revisions
             .map(|l| {

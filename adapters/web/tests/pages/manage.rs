@@ -3,7 +3,7 @@
 use axum::http::StatusCode;
 use passerelle_core::Actor;
 use passerelle_core::ids::SpaceId;
-use passerelle_core::replication::{OpOutcome, OutboxItem, OutboxOp};
+use passerelle_core::replication::{EdgeStatus, OpOutcome, OutboxItem, OutboxOp};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -164,6 +164,38 @@ async fn sharing_then_inviting_shows_the_link_once() {
     )
     .await
     .assert_redirect_to(&format!("{members}?err="));
+}
+
+#[tokio::test]
+async fn the_sharing_page_says_why_the_space_fails_to_replicate() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("plein", "Plein").await;
+    let sharing = format!("/spaces/{id}/sharing");
+    b.submit(
+        &sharing,
+        &format!("/spaces/{id}/share"),
+        &[("edge", "edge-1")],
+    )
+    .await
+    .assert_redirect_to(&format!("{sharing}?ok=shared"));
+    let why = "edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge";
+    let now = OffsetDateTime::now_utc();
+    t.app
+        .record_edge_status(&EdgeStatus {
+            edge: "edge-1".into(),
+            last_contact: Some(now),
+            last_error: None,
+            cursors: vec![],
+            space_errors: vec![(SpaceId::from_uuid(id.parse().expect("uuid")), why.into())],
+            updated_at: now,
+        })
+        .await
+        .expect("status recorded");
+    b.get(&sharing)
+        .await
+        .assert_contains("Réplication de cet espace en échec")
+        .assert_contains(why);
 }
 
 #[tokio::test]
