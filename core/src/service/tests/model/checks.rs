@@ -17,8 +17,8 @@ use super::ops::{CONTRACTORS, OUTSIDER};
 use super::real::{EDGE, PASSWORD, core_role};
 use super::reference::{InvState, Life, P, Share};
 
-/// A check that failed. `hard`: the real state and the model's parted, so
-/// the run of this seed stops (what follows would only repeat it).
+/// A check that failed. `hard`: the real state and the model's parted (the
+/// model then takes the real state, see `sync`).
 #[derive(Debug)]
 pub(super) struct Problem {
     /// What went wrong, without ids: failures are reported once per kind.
@@ -52,7 +52,7 @@ pub(super) enum Target {
     Folder(FolderId),
 }
 
-fn life(trashed: &Option<Trashed>, purged: bool) -> Life {
+pub(super) fn life(trashed: &Option<Trashed>, purged: bool) -> Life {
     match (purged, trashed) {
         (true, _) => Life::Purged,
         (false, Some(t)) => Life::Trashed(t.with_folder),
@@ -60,7 +60,7 @@ fn life(trashed: &Option<Trashed>, purged: bool) -> Life {
     }
 }
 
-fn inv_state(i: &Invitation) -> InvState {
+pub(super) fn inv_state(i: &Invitation) -> InvState {
     if i.revoked {
         InvState::Revoked
     } else if i.accepted_at.is_some() {
@@ -72,12 +72,12 @@ fn inv_state(i: &Invitation) -> InvState {
 
 /// Every row of one space, as the repository holds it.
 #[derive(Default)]
-struct Rows {
-    space: Option<crate::model::Space>,
-    members: BTreeMap<PrincipalId, Role>,
-    folders: HashMap<FolderId, crate::model::Folder>,
-    docs: HashMap<DocumentId, crate::model::Document>,
-    invitations: HashMap<uuid::Uuid, Invitation>,
+pub(super) struct Rows {
+    pub space: Option<crate::model::Space>,
+    pub members: BTreeMap<PrincipalId, Role>,
+    pub folders: HashMap<FolderId, crate::model::Folder>,
+    pub docs: HashMap<DocumentId, crate::model::Document>,
+    pub invitations: HashMap<uuid::Uuid, Invitation>,
 }
 
 impl World {
@@ -89,6 +89,12 @@ impl World {
             .rows
     }
 
+    /// Whether the space is archived, as the repository says.
+    pub(super) async fn archived(&self, s: SpaceId) -> bool {
+        let mut tx = self.repo().begin(TxMode::Read).await.expect("read");
+        tx.space(s).await.expect("read").is_some_and(|x| x.archived)
+    }
+
     /// Everything of the space but accounts (which are not the space's),
     /// revisions included: any write shows.
     pub(super) async fn snapshot(&self, s: SpaceId) -> Vec<ChangeRow> {
@@ -97,7 +103,7 @@ impl World {
         rows
     }
 
-    async fn rows(&self, s: SpaceId) -> Rows {
+    pub(super) async fn rows(&self, s: SpaceId) -> Rows {
         let mut out = Rows::default();
         for r in self.feed_rows(s).await {
             match r {
@@ -358,7 +364,10 @@ impl World {
                 let real = app.get_space(&actor, id).await;
                 match (m.role(p, s), real) {
                     (Some(_), _) if contractor => None,
-                    (Some(r), Ok(v)) if v.role == core_role(r) => None,
+                    (Some(r), Ok(v)) if v.role == core_role(r) => {
+                        self.check_listing(&actor, s, None, &format!("{who} on s{s}/root"))
+                            .await
+                    }
                     (Some(r), other) => Some(Problem::soft(
                         "visibility: a space",
                         format!(
@@ -433,16 +442,10 @@ impl World {
                 let name = format!("folder {f} of s{}", mf.space);
                 match (m.role(p, mf.space), mf.life) {
                     (Some(_), Life::Live) if contractor => None,
-                    (Some(_), Life::Live) => match app
-                        .list_folder(&actor, space, Some(f), Page::default())
-                        .await
-                    {
-                        Ok(_) => None,
-                        Err(e) => Some(Problem::soft(
-                            "visibility: a folder",
-                            format!("{who} on {name}: {e:?}"),
-                        )),
-                    },
+                    (Some(_), Life::Live) => {
+                        self.check_listing(&actor, mf.space, Some(f), &format!("{who} on {name}"))
+                            .await
+                    }
                     (Some(_), _) => {
                         let real = app
                             .list_folder(&actor, space, Some(f), Page::default())
@@ -485,6 +488,57 @@ impl World {
                 }
             }
         }
+    }
+
+    /// A visible live folder (or root) lists exactly the model's live
+    /// folders and documents in it.
+    async fn check_listing(
+        &self,
+        actor: &crate::service::Actor,
+        s: usize,
+        folder: Option<FolderId>,
+        what: &str,
+    ) -> Option<Problem> {
+        let m = &self.model;
+        let listing = match self
+            .app
+            .list_folder(actor, m.spaces[s].id, folder, Page::all())
+            .await
+        {
+            Ok(l) => l,
+            Err(e) => {
+                return Some(Problem::soft(
+                    "visibility: a folder",
+                    format!("{what}: {e:?}"),
+                ));
+            }
+        };
+        let mut real: Vec<uuid::Uuid> = listing.folders.iter().map(|f| f.id.as_uuid()).collect();
+        real.extend(listing.documents.items.iter().map(|d| d.id.as_uuid()));
+        real.sort();
+        let mut want: Vec<uuid::Uuid> = m
+            .folders
+            .iter()
+            .filter(|f| f.space == s && f.parent == folder && f.life == Life::Live)
+            .map(|f| f.id.as_uuid())
+            .chain(
+                m.docs
+                    .iter()
+                    .filter(|d| d.space == s && d.folder == folder && d.life == Life::Live)
+                    .map(|d| d.id.as_uuid()),
+            )
+            .collect();
+        want.sort();
+        (real != want).then(|| {
+            Problem::soft(
+                "visibility: a folder's content",
+                format!(
+                    "{what}: lists {} things, the model {}",
+                    real.len(),
+                    want.len()
+                ),
+            )
+        })
     }
 
     /// ADR 0002, 5, whatever rows are there: a password hash, a session and

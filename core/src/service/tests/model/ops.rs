@@ -1,5 +1,5 @@
-//! The operations the generator plays, how it picks them, and how a step is
-//! written in the failure log.
+//! The steps the generator plays, what a real call returned (`Got`), the
+//! seeded random source, and how a step is written in the failure log.
 
 use uuid::Uuid;
 
@@ -13,6 +13,9 @@ use super::reference::{Class, MRole, Model, P};
 pub(super) const ADMIN: P = 0;
 pub(super) const OUTSIDER: P = 6;
 pub(super) const CONTRACTORS: [P; 2] = [7, 8];
+
+/// A contractor's operation as the edge queues it (ids of the internal
+/// node's things; a stale `base` now and then).
 #[derive(Clone, Debug)]
 pub(super) enum EdgeKind {
     NewDocument {

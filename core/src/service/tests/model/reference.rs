@@ -235,12 +235,12 @@ impl Model {
         self.folder_ix.get(&id).map(|i| &self.folders[*i])
     }
 
-    fn doc_mut(&mut self, id: DocumentId) -> &mut MDoc {
+    pub(super) fn doc_mut(&mut self, id: DocumentId) -> &mut MDoc {
         let i = self.doc_ix[&id];
         &mut self.docs[i]
     }
 
-    fn folder_mut(&mut self, id: FolderId) -> &mut MFolder {
+    pub(super) fn folder_mut(&mut self, id: FolderId) -> &mut MFolder {
         let i = self.folder_ix[&id];
         &mut self.folders[i]
     }
