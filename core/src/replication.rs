@@ -121,6 +121,14 @@ pub enum OutboxOp {
         size: u64,
         media_type: String,
         comment: String,
+        /// The contractor's own earlier new version of this document that
+        /// this one follows, set by the edge when that one was not yet
+        /// back down (pending, or applied but not yet replicated);
+        /// `base_version` is then that one's plus one. The internal node
+        /// judges this one against where that one landed, not against
+        /// the head the edge saw (ADR 0003, "Successive saves").
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_op: Option<Uuid>,
     },
     Rename {
         document: DocumentId,

@@ -340,6 +340,7 @@ pub fn item_to_pb(i: &OutboxItem) -> pb::OutboxItem {
             size,
             media_type,
             comment,
+            after_op,
         } => Op::NewVersion(pb::NewVersionOp {
             document: document.to_string(),
             base_version: *base_version,
@@ -347,6 +348,7 @@ pub fn item_to_pb(i: &OutboxItem) -> pb::OutboxItem {
             size: *size,
             media_type: media_type.clone(),
             comment: comment.clone(),
+            after_op: after_op.map(|id| id.to_string()).unwrap_or_default(),
         }),
         OutboxOp::Rename { document, name } => Op::Rename(pb::RenameOp {
             document: document.to_string(),
@@ -418,6 +420,7 @@ pub fn item_from_pb(i: pb::OutboxItem) -> R<OutboxItem> {
             size: o.size,
             media_type: o.media_type,
             comment: o.comment,
+            after_op: opt_uuid("new_version.after_op", &o.after_op)?,
         },
         Op::Rename(o) => OutboxOp::Rename {
             document: doc("rename.document", &o.document)?,
@@ -519,6 +522,16 @@ mod tests {
                 size: 2,
                 media_type: "text/plain".into(),
                 comment: String::new(),
+                after_op: Some(Uuid::now_v7()),
+            },
+            OutboxOp::NewVersion {
+                document,
+                base_version: 1,
+                hash: ContentHash::of(b"v2"),
+                size: 2,
+                media_type: "text/plain".into(),
+                comment: "sans prédécesseur".into(),
+                after_op: None,
             },
             OutboxOp::Rename {
                 document,
@@ -648,6 +661,29 @@ mod tests {
         let id = Uuid::now_v7();
         let i = item_from_pb(accept(&id.to_string())).expect("a UUID is fine");
         assert_eq!(i.op, OutboxOp::AcceptInvitation { invitation: id });
+    }
+
+    #[test]
+    fn a_new_version_following_a_malformed_operation_id_is_refused() {
+        for bad in ["not-a-uuid", "0123456789abcdef", " "] {
+            let mut sent = item_to_pb(&item(OutboxOp::NewVersion {
+                document: DocumentId::new(),
+                base_version: 2,
+                hash: ContentHash::of(b"v3"),
+                size: 2,
+                media_type: "text/plain".into(),
+                comment: String::new(),
+                after_op: Some(Uuid::now_v7()),
+            }));
+            if let Some(pb::outbox_item::Op::NewVersion(o)) = &mut sent.op {
+                o.after_op = bad.into();
+            }
+            assert_eq!(
+                item_from_pb(sent).map_err(|e| e.field),
+                Err("new_version.after_op"),
+                "{bad:?}"
+            );
+        }
     }
 
     #[test]

@@ -5,8 +5,11 @@
 
 use serde_json::json;
 
+use uuid::Uuid;
+
 use crate::blob::BlobInfo;
 use crate::error::CoreError;
+use crate::hash::ContentHash;
 use crate::ids::DocumentId;
 use crate::model::{Document, PrincipalKind};
 use crate::names::DocumentName;
@@ -15,7 +18,7 @@ use crate::replication::{AppliedOp, OpOutcome, OutboxItem, OutboxOp};
 use crate::role::Action;
 
 use super::access::{Access, Fail, Outcome};
-use super::documents::{NewDocument, check_comment};
+use super::documents::{DocumentView, NewDocument, check_comment};
 use super::{Actor, Passerelle};
 
 /// What applying one operation did, before it is recorded.
@@ -34,6 +37,41 @@ impl Effect {
         }
     }
 }
+
+/// A contractor's new version as it came up from the edge, its comment
+/// checked.
+struct EdgeVersion {
+    /// The document the contractor edited.
+    document: DocumentId,
+    base_version: u32,
+    after_op: Option<Uuid>,
+    blob: BlobInfo,
+    media_type: String,
+    comment: String,
+}
+
+/// What a contractor's new version is judged against (ADR 0003,
+/// "Successive saves").
+#[derive(Clone, Copy)]
+enum Follows {
+    /// The version the contractor edited: the document's head must still
+    /// be this one.
+    Base(u32),
+    /// The contractor's own earlier save, which landed on `target` (the
+    /// edited document, or the conflict copy that save became): `target`'s
+    /// head must still be that save, its content by the contractor. Its
+    /// number is not known here, and is not the edge's `base_version` once
+    /// the chain moved to a copy.
+    Save {
+        target: DocumentId,
+        hash: ContentHash,
+    },
+}
+
+/// How many rejected saves a chain is followed back through. Each is one
+/// ledger read; a hostile edge could make two rejected operations name
+/// each other, so the walk is bounded.
+const MAX_REJECTED_SAVES: usize = 64;
 
 /// `rapport.pdf` → `rapport (conflit jean@btp.fr 2026-11-28).pdf`, made
 /// unique in the folder with a counter, and kept within the name limits.
@@ -231,63 +269,21 @@ impl Passerelle {
                 size,
                 media_type,
                 comment,
+                after_op,
             } => {
-                let blob = BlobInfo {
-                    hash: *hash,
-                    size: *size,
-                };
-                let comment = check_comment(comment)?;
-                let (a, d) = self.document_access(tx, &actor, *document).await?;
-                if d.space != item.space {
-                    return Err(CoreError::NotFound("document").into());
-                }
-                if d.current_version != *base_version {
-                    // Edited on both sides: the contractor's version becomes a
-                    // sibling document, every version kept.
-                    a.require(Action::Create, || document.to_string())?;
-                    a.require_writable()?;
-                    let name = conflict_name(tx, d.space, d.folder, &d.name, &who, &date).await?;
-                    let new = NewDocument {
-                        space: d.space,
-                        folder: d.folder,
-                        name: name.to_string(),
-                        doc_type: None,
-                        metadata: Default::default(),
-                        media_type: Some(media_type.clone()),
-                        comment,
-                    };
-                    let v = self
-                        .create_document_in(tx, &actor, &new, blob, new.comment.clone())
-                        .await?;
-                    return Ok(Effect {
-                        outcome: OpOutcome::Conflict,
-                        detail: format!(
-                            "version {base_version} was no longer current (now {}): saved as \"{}\"",
-                            d.current_version, v.document.name
-                        ),
-                        document: Some(v.document.id),
-                    });
-                }
-                a.require(
-                    Action::Edit {
-                        own: Access::owns(&actor, d.created_by),
+                let v = EdgeVersion {
+                    document: *document,
+                    base_version: *base_version,
+                    after_op: *after_op,
+                    blob: BlobInfo {
+                        hash: *hash,
+                        size: *size,
                     },
-                    || document.to_string(),
-                )?;
-                a.require_writable()?;
-                let v = self
-                    .append_version(
-                        tx,
-                        &actor,
-                        a,
-                        d,
-                        blob,
-                        Some(media_type),
-                        comment,
-                        "document.version",
-                    )
-                    .await?;
-                Ok(Effect::applied(Some(v.document.id)))
+                    media_type: media_type.clone(),
+                    comment: check_comment(comment)?,
+                };
+                self.apply_new_version(tx, &actor, item, &v, (&who, &date))
+                    .await
             }
             OutboxOp::Rename { document, name } => {
                 self.check_doc_space(tx, *document, item.space).await?;
@@ -410,6 +406,163 @@ impl Passerelle {
         )
         .await?;
         Ok(Effect::applied(None))
+    }
+
+    /// A contractor's new version (`NewVersion`): onto the document it
+    /// follows while nobody else's version came in between, else a
+    /// conflict copy beside it, every version kept. `names` is the
+    /// contractor's login and today's date, for the copy's name.
+    async fn apply_new_version(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        item: &OutboxItem,
+        v: &EdgeVersion,
+        names: (&str, &str),
+    ) -> Outcome<Effect> {
+        let follows = self.follows(tx, item, v).await?;
+        let target = match follows {
+            Follows::Base(_) => v.document,
+            Follows::Save { target, .. } => target,
+        };
+        let (a, d) = self.document_access(tx, actor, target).await?;
+        if d.space != item.space {
+            return Err(CoreError::NotFound("document").into());
+        }
+        if let Some(why) = self.moved_on(tx, &d, item, follows).await? {
+            let (who, date) = names;
+            let name = conflict_name(tx, d.space, d.folder, &d.name, who, date).await?;
+            let copy = self.conflict_copy(tx, actor, a, &d, v, name).await?;
+            return Ok(Effect {
+                outcome: OpOutcome::Conflict,
+                detail: format!("{why}: saved as \"{}\"", copy.document.name),
+                document: Some(copy.document.id),
+            });
+        }
+        a.require(
+            Action::Edit {
+                own: Access::owns(actor, d.created_by),
+            },
+            || target.to_string(),
+        )?;
+        a.require_writable()?;
+        let saved = self
+            .append_version(
+                tx,
+                actor,
+                a,
+                d,
+                v.blob,
+                Some(&v.media_type),
+                v.comment.clone(),
+                "document.version",
+            )
+            .await?;
+        if target == v.document {
+            return Ok(Effect::applied(Some(target)));
+        }
+        // The chain moved to the conflict copy an earlier save became: this
+        // version is not on the document the contractor edited either.
+        Ok(Effect {
+            outcome: OpOutcome::Conflict,
+            detail: format!(
+                "your previous save became \"{}\": added to it as version {}",
+                saved.document.name, saved.version.number
+            ),
+            document: Some(target),
+        })
+    }
+
+    /// What `v` is judged against: the contractor's earlier save it follows
+    /// when that one was applied (onto the document or as a conflict copy);
+    /// for a rejected one, what that one followed; else its own base, as
+    /// for a save that follows none (or names one the ledger does not hold
+    /// as this contractor's save of this document).
+    async fn follows(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        item: &OutboxItem,
+        v: &EdgeVersion,
+    ) -> Outcome<Follows> {
+        let (mut after, mut base) = (v.after_op, v.base_version);
+        for _ in 0..MAX_REJECTED_SAVES {
+            let Some(id) = after else { break };
+            let Some(earlier) = tx.applied_op(id).await? else {
+                break;
+            };
+            if earlier.space != item.space || earlier.contractor != item.contractor {
+                break;
+            }
+            let OutboxOp::NewVersion {
+                document,
+                base_version,
+                hash,
+                after_op,
+                ..
+            } = earlier.op
+            else {
+                break;
+            };
+            if document != v.document {
+                break;
+            }
+            match (earlier.outcome, earlier.document) {
+                (OpOutcome::Applied | OpOutcome::Conflict, Some(target)) => {
+                    return Ok(Follows::Save { target, hash });
+                }
+                (OpOutcome::Rejected, _) => (after, base) = (after_op, base_version),
+                (_, None) => break,
+            }
+        }
+        Ok(Follows::Base(base))
+    }
+
+    /// Why `d` is no longer what the new version follows (someone else's
+    /// version came in between), or `None` when it still is.
+    async fn moved_on(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        d: &Document,
+        item: &OutboxItem,
+        follows: Follows,
+    ) -> Outcome<Option<String>> {
+        let now = d.current_version;
+        Ok(match follows {
+            Follows::Base(base) => {
+                (now != base).then(|| format!("version {base} was no longer current (now {now})"))
+            }
+            Follows::Save { hash, .. } => {
+                let head = self.current_version(tx, d).await?;
+                (head.author != item.contractor || head.hash != hash)
+                    .then(|| format!("another version followed your previous save (now {now})"))
+            }
+        })
+    }
+
+    /// The contractor's version as a new document `name` beside `d`, which
+    /// was edited on both sides.
+    async fn conflict_copy(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        a: Access,
+        d: &Document,
+        v: &EdgeVersion,
+        name: DocumentName,
+    ) -> Outcome<DocumentView> {
+        a.require(Action::Create, || d.id.to_string())?;
+        a.require_writable()?;
+        let new = NewDocument {
+            space: d.space,
+            folder: d.folder,
+            name: name.to_string(),
+            doc_type: None,
+            metadata: Default::default(),
+            media_type: Some(v.media_type.clone()),
+            comment: v.comment.clone(),
+        };
+        self.create_document_in(tx, actor, &new, v.blob, v.comment.clone())
+            .await
     }
 
     /// The document must belong to the operation's space (an edge cannot

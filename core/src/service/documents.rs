@@ -271,7 +271,11 @@ impl Passerelle {
         Ok((a, d))
     }
 
-    async fn current_version(&self, tx: &mut Box<dyn Tx>, d: &Document) -> Outcome<Version> {
+    pub(super) async fn current_version(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        d: &Document,
+    ) -> Outcome<Version> {
         tx.list_versions(d.id)
             .await?
             .into_iter()

@@ -418,7 +418,7 @@ impl Passerelle {
     ) -> Result<OutboxItem, CoreError> {
         self.guarded(actor, async {
             let comment = check_comment(comment)?;
-            let (space, base_version) = {
+            let space = {
                 let mut tx = self.read().await?;
                 let (a, d) = self.document_access(&mut tx, actor, document).await?;
                 a.require(
@@ -428,12 +428,17 @@ impl Passerelle {
                     || document.to_string(),
                 )?;
                 a.require_writable()?;
-                (d.space, d.current_version)
+                d.space
             };
             let blob = self
                 .blobs
                 .put(content, Some(self.settings.max_upload_bytes))
                 .await?;
+            let mut tx = self.write().await?;
+            // Decided in the transaction of the append: two saves in a row
+            // always see each other.
+            let (base_version, after_op) =
+                self.version_base(&mut tx, actor, space, document).await?;
             let op = OutboxOp::NewVersion {
                 document,
                 base_version,
@@ -441,10 +446,77 @@ impl Passerelle {
                 size: blob.size,
                 media_type: media_type(media),
                 comment,
+                after_op,
             };
-            self.append_op(actor, space, op).await
+            let item = self
+                .append_op_in(&mut tx, actor, space, op, self.clock.now())
+                .await?;
+            self.commit(tx).await?;
+            Ok(item)
         })
         .await
+    }
+
+    /// What a contractor's new version of `document` is based on (ADR 0003,
+    /// "Successive saves"): their own latest save of it that this edge does
+    /// not reflect yet — pending, or applied but not back down — as
+    /// `(its base + 1, Some(its id))`; else `(the replicated head, None)`.
+    /// Rejected saves are passed over (the internal node passes over them
+    /// too); one acknowledged as a conflict copy ends the chain: the
+    /// contractor was told, and what they save now is judged against the
+    /// document as it comes down to them.
+    async fn version_base(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        document: DocumentId,
+    ) -> Result<(u32, Option<uuid::Uuid>), Fail> {
+        let d = tx
+            .document(document)
+            .await?
+            .ok_or(CoreError::NotFound("document"))?;
+        let me = actor.principal()?.id;
+        for item in tx.list_outbox(space).await? {
+            let OutboxOp::NewVersion {
+                document: of,
+                base_version,
+                hash,
+                ..
+            } = item.op
+            else {
+                continue;
+            };
+            if item.contractor != me || of != document {
+                continue;
+            }
+            let chained = (base_version.saturating_add(1), Some(item.op_id));
+            match item.outcome {
+                None => return Ok(chained),
+                Some(OpOutcome::Rejected) => continue,
+                Some(OpOutcome::Applied) if !self.holds_save(tx, document, me, hash).await? => {
+                    return Ok(chained);
+                }
+                Some(OpOutcome::Applied | OpOutcome::Conflict) => break,
+            }
+        }
+        Ok((d.current_version, None))
+    }
+
+    /// Whether the replica holds a version of `document` by `author` with
+    /// this content: an applied save has come back down.
+    async fn holds_save(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+        document: DocumentId,
+        author: crate::ids::PrincipalId,
+        hash: ContentHash,
+    ) -> Result<bool, CoreError> {
+        Ok(tx
+            .list_versions(document)
+            .await?
+            .iter()
+            .any(|v| v.author == author && v.hash == hash))
     }
 
     /// A contractor renames, moves, deletes, sets metadata or creates a

@@ -957,6 +957,7 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 }
 
 mod acceptance;
+mod successive_saves;
 mod blob_accounting;
 
 #[test]

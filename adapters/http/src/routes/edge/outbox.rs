@@ -60,7 +60,8 @@ pub(crate) async fn upload(
     Ok(accepted(&item))
 }
 
-/// Uploads a new version of a document, based on its current version here.
+/// Uploads a new version of a document, based on its current version here,
+/// or on the contractor's own previous save of it not yet back down.
 #[utoipa::path(post, path = "/documents/{id}/versions", tag = "documents", params(VersionQuery),
     request_body(content = RawContent, content_type = "application/octet-stream", description = "The raw content"),
     responses((status = 202, body = OperationDto, description = "Pending until the internal node applies it"), Problems))]

@@ -86,6 +86,8 @@ pub fn new_version(content: &str) -> OutboxOp {
         size: content.len() as u64,
         media_type: "text/plain".into(),
         comment: String::new(),
+        // Stored and read back like every other field.
+        after_op: Some(Uuid::now_v7()),
     }
 }
 

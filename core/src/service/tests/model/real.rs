@@ -297,6 +297,7 @@ impl World {
                 size: blob.size,
                 media_type: "text/plain".into(),
                 comment: String::new(),
+                after_op: None,
             },
             EdgeKind::Rename { doc, name } => OutboxOp::Rename {
                 document: *doc,
