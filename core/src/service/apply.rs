@@ -303,7 +303,13 @@ impl Passerelle {
                 document,
                 base_version,
             } => {
-                let d = self.check_doc_space(tx, *document, item.space).await?;
+                self.check_doc_space(tx, *document, item.space).await?;
+                // Rights first: the "modified since" answer would tell an
+                // ex-member that the document changed.
+                let (a, d) = self.document_access(tx, &actor, *document).await?;
+                let own = Access::owns(&actor, d.created_by);
+                a.require(Action::Delete { own }, || document.to_string())?;
+                a.require_writable()?;
                 if d.current_version != *base_version {
                     // Modify beats delete.
                     return Ok(Effect {
@@ -371,6 +377,15 @@ impl Passerelle {
         // report the contractor accepting the same link again).
         if inv.accepted_at.is_some() {
             return Ok(Effect::applied(None));
+        }
+        // An archived space takes no write, this one included (ADR 0002,
+        // invariant 4): the acceptance waits in quarantine for the managers.
+        if tx.space(item.space).await?.is_some_and(|s| s.archived) {
+            return Err(CoreError::conflict(
+                "space_archived",
+                "this space is archived: it is read-only",
+            )
+            .into());
         }
         if inv.revoked {
             return Err(CoreError::conflict(

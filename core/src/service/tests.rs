@@ -937,3 +937,4 @@ fn a_folder_is_browsed_filtered_and_sorted_over_all_its_documents() {
 
 mod model;
 mod replication;
+mod sequences;
