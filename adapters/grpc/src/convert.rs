@@ -69,8 +69,11 @@ fn author(field: &'static str, s: &str) -> R<PrincipalId> {
     ))
 }
 
+/// A folder or document name of the feed: stored on the internal node, maybe
+/// before today's stricter rules, so checked as stored names are (an older
+/// name must not stop its space's replication); still never a path.
 fn name(field: &'static str, s: &str) -> R<DocumentName> {
-    DocumentName::parse(s).map_err(|e| bad(field, e))
+    DocumentName::parse_stored(s).map_err(|e| bad(field, e))
 }
 
 fn json_map(field: &'static str, s: &str) -> R<Map<String, Value>> {
