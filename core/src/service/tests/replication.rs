@@ -957,8 +957,8 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 }
 
 mod acceptance;
-mod successive_saves;
 mod blob_accounting;
+mod successive_saves;
 
 #[test]
 fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
@@ -1115,7 +1115,10 @@ fn an_edge_purge_is_refused_while_an_operation_of_the_space_is_pending() {
             "the operation is still there"
         );
         // Drained (applied on the internal node, acknowledged), the purge goes.
-        assert_eq!(up_outcomes(&w.internal, &w.edge).await, [OpOutcome::Applied]);
+        assert_eq!(
+            up_outcomes(&w.internal, &w.edge).await,
+            [OpOutcome::Applied]
+        );
         let report = w.edge.app.purge_shared_space(w.space).await.expect("purge");
         assert!(report.rows > 0);
     });

@@ -329,7 +329,11 @@ pub async fn an_outbox_append_begun_during_a_purge_waits_and_finds_the_space_gon
 ) -> Outcome {
     let (_, s) = seed_space(&*repo, "partage").await?;
     let c = contractor("c.rapide");
-    save(&*repo, [Row::from(&c), Row::from(&member(&s, &c, Role::Contributor))]).await?;
+    save(
+        &*repo,
+        [Row::from(&c), Row::from(&member(&s, &c, Role::Contributor))],
+    )
+    .await?;
     let mut purge = write(&*repo).await?;
     assert!(purge.list_outbox(s.id).await?.is_empty(), "nothing pending");
     let appender = {
