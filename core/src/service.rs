@@ -16,6 +16,7 @@ mod maintenance;
 mod sharing;
 mod spaces;
 mod throttle;
+mod tokens;
 mod trash;
 
 use std::sync::Arc;
