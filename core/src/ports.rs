@@ -376,15 +376,46 @@ pub trait Tx: Send {
         limit: u64,
     ) -> Result<Vec<OutboxItem>, RepoError>;
     async fn outbox_item(&mut self, op_id: uuid::Uuid) -> Result<Option<OutboxItem>, RepoError>;
-    /// Records the internal node's verdict on an item (idempotent).
+    /// Records the internal node's verdict on an item, received at `at`.
+    /// Idempotent: a repeated verdict overwrites outcome and detail but
+    /// keeps the first `at`, from which the retention of decided items
+    /// counts ([`Tx::prune_outbox`]). An unknown `op_id` changes nothing.
     async fn set_outbox_outcome(
         &mut self,
         op_id: uuid::Uuid,
         outcome: OpOutcome,
         detail: &str,
+        at: OffsetDateTime,
     ) -> Result<(), RepoError>;
-    /// Items of a space, pending and decided, newest first (contractor view).
+    /// Items of a space, pending and decided, newest first (the purge reads
+    /// them all; contractors page through [`Tx::list_outbox_of`]).
     async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError>;
+    /// One page of a contractor's writes to a space, pending and decided.
+    ///
+    /// Ordering: newest first, by `seq` descending (unique, so the order is
+    /// total and pages neither overlap nor skip). `total` counts every such
+    /// item, not only the page. Acceptances of invitations
+    /// (`OutboxOp::AcceptInvitation`) are not writes to the space: neither
+    /// listed nor counted.
+    /// Errors: `Storage` only (an unknown space or contractor is an empty
+    /// page).
+    async fn list_outbox_of(
+        &mut self,
+        space: SpaceId,
+        contractor: PrincipalId,
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, RepoError>;
+    /// How many items of the whole outbox (every space, every contractor)
+    /// wait for a verdict. Read inside the write transaction that appends,
+    /// it is exact: write transactions are serialised, so no append lands
+    /// between the count and the append. Errors: `Storage` only.
+    async fn count_pending_outbox(&mut self) -> Result<u64, RepoError>;
+    /// Deletes the decided items whose verdict was recorded strictly before
+    /// `decided_before` and returns how many went. A pending item is never
+    /// deleted, however old: it is a contractor's write still on its way.
+    /// Idempotent (a second call deletes nothing more). Errors: `Storage`,
+    /// also when called in a read transaction.
+    async fn prune_outbox(&mut self, decided_before: OffsetDateTime) -> Result<u64, RepoError>;
 }
 
 /// The current time. A port so tests can move it.

@@ -454,10 +454,25 @@ impl Tx for SqlTx {
         op_id: uuid::Uuid,
         outcome: OpOutcome,
         detail: &str,
+        at: OffsetDateTime,
     ) -> Result<(), RepoError> {
-        replication::set_outbox_outcome(self.writable()?, op_id, outcome, detail).await
+        replication::set_outbox_outcome(self.writable()?, op_id, outcome, detail, at).await
     }
     async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError> {
         replication::list_outbox(&self.txn, space).await
+    }
+    async fn list_outbox_of(
+        &mut self,
+        space: SpaceId,
+        contractor: PrincipalId,
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, RepoError> {
+        replication::list_outbox_of(&self.txn, space, contractor, page).await
+    }
+    async fn count_pending_outbox(&mut self) -> Result<u64, RepoError> {
+        replication::count_pending_outbox(&self.txn).await
+    }
+    async fn prune_outbox(&mut self, decided_before: OffsetDateTime) -> Result<u64, RepoError> {
+        replication::prune_outbox(self.writable()?, decided_before).await
     }
 }

@@ -64,6 +64,9 @@ struct State {
     /// Last `seq` handed out: never goes back, even when the items with the
     /// highest ones are purged (as SQL's `AUTOINCREMENT` and sequences).
     outbox_seq: i64,
+    /// When each decided item's first verdict arrived, by `seq` (column
+    /// `outbox.decided_at`): the retention counts from it.
+    outbox_decided: BTreeMap<i64, OffsetDateTime>,
     applied_ops: HashMap<uuid::Uuid, AppliedOp>,
     edge_status: BTreeMap<String, EdgeStatus>,
     cursors: BTreeMap<SpaceId, Revision>,
@@ -506,11 +509,27 @@ impl Tx for MemTx {
         op_id: uuid::Uuid,
         outcome: OpOutcome,
         detail: &str,
+        at: OffsetDateTime,
     ) -> Result<(), RepoError> {
-        self.state_mut()?.set_outbox_outcome(op_id, outcome, detail);
+        self.state_mut()?
+            .set_outbox_outcome(op_id, outcome, detail, at);
         Ok(())
     }
     async fn list_outbox(&mut self, space: SpaceId) -> Result<Vec<OutboxItem>, RepoError> {
         Ok(self.state().list_outbox(space))
+    }
+    async fn list_outbox_of(
+        &mut self,
+        space: SpaceId,
+        contractor: PrincipalId,
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, RepoError> {
+        Ok(paged(self.state().list_outbox_of(space, contractor), page))
+    }
+    async fn count_pending_outbox(&mut self) -> Result<u64, RepoError> {
+        Ok(self.state().count_pending_outbox())
+    }
+    async fn prune_outbox(&mut self, decided_before: OffsetDateTime) -> Result<u64, RepoError> {
+        Ok(self.state_mut()?.prune_outbox(decided_before))
     }
 }

@@ -664,11 +664,12 @@ impl Passerelle {
         &self,
         results: &[(uuid::Uuid, OpOutcome, String)],
     ) -> Result<u32, CoreError> {
+        let now = self.clock.now();
         let mut tx = self.write().await?;
         let mut n = 0;
         for (op, outcome, detail) in results {
             if tx.outbox_item(*op).await?.is_some() {
-                tx.set_outbox_outcome(*op, *outcome, detail).await?;
+                tx.set_outbox_outcome(*op, *outcome, detail, now).await?;
                 n += 1;
             }
         }

@@ -13,21 +13,22 @@ pub(super) use purge::purge_space;
 use std::collections::HashSet;
 
 use passerelle_core::ContentHash;
-use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::model::Space;
+use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
+use passerelle_core::model::{Page, Paged, Space};
 use passerelle_core::ports::RepoError;
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxItem, OutboxOp,
 };
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel, QueryFilter,
-    QueryOrder, QuerySelect,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
 };
+use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::{all_into, exec_guarded, guarded, upsert};
-use crate::convert::from_json;
+use super::{all_into, exec_guarded, guarded, paginate, upsert};
+use crate::convert::{from_json, nanos};
 use crate::entity::{applied_op, cursor, edge_status, invitation, outbox, space};
 use crate::error::{db_error, write_error};
 
@@ -247,18 +248,27 @@ pub(super) async fn outbox_item(
     row.map(outbox::Model::into_core).transpose()
 }
 
-/// Overwrites the verdict (a repeated acknowledgement writes the same one);
-/// an unknown `op_id` (purged meanwhile) changes nothing.
+/// Overwrites the verdict (a repeated acknowledgement writes the same one)
+/// but keeps the time of the first; an unknown `op_id` (purged meanwhile)
+/// changes nothing.
 pub(super) async fn set_outbox_outcome(
     c: &DatabaseTransaction,
     op_id: Uuid,
     outcome: OpOutcome,
     detail: &str,
+    at: OffsetDateTime,
 ) -> Result<(), RepoError> {
     outbox::Entity::update_many()
         .col_expr(outbox::Column::Outcome, Expr::value(outcome.as_str()))
         .col_expr(outbox::Column::Detail, Expr::value(detail))
         .filter(outbox::Column::OpId.eq(op_id))
+        .exec(c)
+        .await
+        .map_err(db_error)?;
+    outbox::Entity::update_many()
+        .col_expr(outbox::Column::DecidedAt, Expr::value(nanos(at)?))
+        .filter(outbox::Column::OpId.eq(op_id))
+        .filter(outbox::Column::DecidedAt.is_null())
         .exec(c)
         .await
         .map_err(db_error)?;
@@ -277,6 +287,51 @@ pub(super) async fn list_outbox(
         .await
         .map_err(db_error)?;
     all_into(rows, outbox::Model::into_core)
+}
+
+/// Newest first, acceptances of invitations left out (by the `kind`
+/// column, indexed with space and contractor).
+pub(super) async fn list_outbox_of(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+    contractor: PrincipalId,
+    page: Page,
+) -> Result<Paged<OutboxItem>, RepoError> {
+    let query = outbox::Entity::find()
+        .filter(outbox::Column::SpaceId.eq(space.as_uuid()))
+        .filter(outbox::Column::ContractorId.eq(contractor.as_uuid()))
+        .filter(outbox::Column::Kind.ne(outbox::ACCEPTANCE));
+    let total = query.clone().count(c).await.map_err(db_error)?;
+    let rows = paginate(query.order_by_desc(outbox::Column::Seq), page)
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    Ok(Paged {
+        items: all_into(rows, outbox::Model::into_core)?,
+        total,
+    })
+}
+
+pub(super) async fn count_pending_outbox(c: &DatabaseTransaction) -> Result<u64, RepoError> {
+    outbox::Entity::find()
+        .filter(outbox::Column::Outcome.is_null())
+        .count(c)
+        .await
+        .map_err(db_error)
+}
+
+/// Decided items whose first verdict came back before `decided_before`.
+pub(super) async fn prune_outbox(
+    c: &DatabaseTransaction,
+    decided_before: OffsetDateTime,
+) -> Result<u64, RepoError> {
+    let deleted = outbox::Entity::delete_many()
+        .filter(outbox::Column::Outcome.is_not_null())
+        .filter(outbox::Column::DecidedAt.lt(nanos(decided_before)?))
+        .exec(c)
+        .await
+        .map_err(db_error)?;
+    Ok(deleted.rows_affected)
 }
 
 /// Hashes of the content that pending outbox operations bring: their blobs

@@ -96,6 +96,8 @@ contract_tests!(
         cursors_are_set_per_space_and_listed_by_space,
         the_outbox_assigns_increasing_seqs_and_tracks_outcomes,
         referenced_hashes_include_pending_outbox_content_until_decided,
+        a_contractors_outbox_pages_newest_first_without_their_acceptance,
+        pending_items_are_counted_and_decided_ones_pruned_by_verdict_time,
         purging_a_space_deletes_its_rows_and_the_principals_left_without_membership,
         blob_claims_are_kept_per_space_released_and_purged_with_it,
         blob_claims_of_a_large_batch_are_claimed_and_released_whole,

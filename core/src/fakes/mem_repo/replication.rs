@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{State, missing};
@@ -115,13 +116,53 @@ impl State {
         self.outbox.values().find(|i| i.op_id == op_id).cloned()
     }
 
-    /// Overwrites the verdict; an unknown `op_id` (purged meanwhile) changes
-    /// nothing.
-    pub(super) fn set_outbox_outcome(&mut self, op_id: Uuid, outcome: OpOutcome, detail: &str) {
+    /// Overwrites the verdict, keeps the time of the first one; an unknown
+    /// `op_id` (purged meanwhile) changes nothing.
+    pub(super) fn set_outbox_outcome(
+        &mut self,
+        op_id: Uuid,
+        outcome: OpOutcome,
+        detail: &str,
+        at: OffsetDateTime,
+    ) {
         if let Some(item) = self.outbox.values_mut().find(|i| i.op_id == op_id) {
             item.outcome = Some(outcome);
             detail.clone_into(&mut item.detail);
+            self.outbox_decided.entry(item.seq).or_insert(at);
         }
+    }
+
+    /// Newest first; acceptances of invitations left out (not writes).
+    pub(super) fn list_outbox_of(
+        &self,
+        space: SpaceId,
+        contractor: PrincipalId,
+    ) -> Vec<OutboxItem> {
+        self.outbox
+            .values()
+            .rev()
+            .filter(|i| i.space == space && i.contractor == contractor)
+            .filter(|i| !matches!(i.op, OutboxOp::AcceptInvitation { .. }))
+            .cloned()
+            .collect()
+    }
+
+    pub(super) fn count_pending_outbox(&self) -> u64 {
+        self.outbox.values().filter(|i| i.outcome.is_none()).count() as u64
+    }
+
+    /// Decided items whose first verdict is older than `decided_before`;
+    /// also forgets the verdict times of items purged with their space.
+    pub(super) fn prune_outbox(&mut self, decided_before: OffsetDateTime) -> u64 {
+        let n = self.outbox.len();
+        let decided = &self.outbox_decided;
+        self.outbox.retain(|seq, item| {
+            item.outcome.is_none() || decided.get(seq).is_none_or(|at| *at >= decided_before)
+        });
+        let outbox = &self.outbox;
+        self.outbox_decided
+            .retain(|seq, _| outbox.contains_key(seq));
+        (n - self.outbox.len()) as u64
     }
 
     /// Newest first.

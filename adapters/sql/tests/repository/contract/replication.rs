@@ -293,11 +293,12 @@ pub async fn replication_writes_in_a_read_transaction_are_refused(
     assert_storage(tx.set_cursor(s.id, Revision(1)).await, "cursor");
     assert_storage(tx.append_outbox(&item).await, "outbox");
     assert_storage(
-        tx.set_outbox_outcome(item.op_id, OpOutcome::Applied, "")
+        tx.set_outbox_outcome(item.op_id, OpOutcome::Applied, "", at(T0 + 30))
             .await,
         "outcome",
     );
     assert_storage(tx.purge_space(s.id).await, "purge");
+    assert_storage(tx.prune_outbox(at(T0 + 1_000)).await, "prune");
     drop(tx);
     let mut tx = read(repo).await?;
     assert!(tx.space(s.id).await?.is_some());

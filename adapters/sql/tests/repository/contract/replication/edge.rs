@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, Revision, SpaceId, TokenId};
-use passerelle_core::model::{ApiToken, Session};
+use passerelle_core::model::{ApiToken, Page, Session};
 use passerelle_core::ports::Repository;
 use passerelle_core::replication::{OpOutcome, OutboxItem, OutboxOp};
 use passerelle_core::role::Role;
@@ -93,13 +93,23 @@ pub async fn the_outbox_assigns_increasing_seqs_and_tracks_outcomes(
     drop(tx);
 
     let mut tx = write(repo).await?;
-    tx.set_outbox_outcome(items[1].op_id, OpOutcome::Applied, "")
+    tx.set_outbox_outcome(items[1].op_id, OpOutcome::Applied, "", at(T0 + 30))
         .await?;
-    tx.set_outbox_outcome(items[3].op_id, OpOutcome::Rejected, "droits retirés")
-        .await?;
-    tx.set_outbox_outcome(items[3].op_id, OpOutcome::Rejected, "droits retirés")
-        .await?;
-    tx.set_outbox_outcome(Uuid::now_v7(), OpOutcome::Applied, "")
+    tx.set_outbox_outcome(
+        items[3].op_id,
+        OpOutcome::Rejected,
+        "droits retirés",
+        at(T0 + 30),
+    )
+    .await?;
+    tx.set_outbox_outcome(
+        items[3].op_id,
+        OpOutcome::Rejected,
+        "droits retirés",
+        at(T0 + 30),
+    )
+    .await?;
+    tx.set_outbox_outcome(Uuid::now_v7(), OpOutcome::Applied, "", at(T0 + 30))
         .await?;
     tx.commit().await?;
     items[1].outcome = Some(OpOutcome::Applied);
@@ -170,9 +180,9 @@ pub async fn referenced_hashes_include_pending_outbox_content_until_decided(
     );
 
     let mut tx = write(repo).await?;
-    tx.set_outbox_outcome(items[1].op_id, OpOutcome::Applied, "")
+    tx.set_outbox_outcome(items[1].op_id, OpOutcome::Applied, "", at(T0 + 30))
         .await?;
-    tx.set_outbox_outcome(items[3].op_id, OpOutcome::Conflict, "")
+    tx.set_outbox_outcome(items[3].op_id, OpOutcome::Conflict, "", at(T0 + 30))
         .await?;
     tx.commit().await?;
     assert_eq!(
@@ -180,7 +190,7 @@ pub async fn referenced_hashes_include_pending_outbox_content_until_decided(
         hashes(&["stocké", "nouveau"])
     );
     let mut tx = write(repo).await?;
-    tx.set_outbox_outcome(items[0].op_id, OpOutcome::Rejected, "")
+    tx.set_outbox_outcome(items[0].op_id, OpOutcome::Rejected, "", at(T0 + 30))
         .await?;
     tx.commit().await?;
     assert_eq!(
@@ -359,5 +369,121 @@ pub async fn an_outbox_append_begun_during_a_purge_waits_and_finds_the_space_gon
     let appended = appender.await??;
     assert!(!appended, "the space was gone when the appender looked");
     assert!(read(&*repo).await?.list_outbox(s.id).await?.is_empty());
+    Ok(())
+}
+
+/// A contractor's page of their writes to one space: newest first, decided
+/// ones included, their acceptance left out of the items and the total.
+pub async fn a_contractors_outbox_pages_newest_first_without_their_acceptance(
+    repo: &dyn Repository,
+) -> Outcome {
+    let (_, s) = seed_space(repo, "espace").await?;
+    let (_, other) = seed_space(repo, "autre").await?;
+    let c = contractor("c.martin");
+    let d = contractor("d.durand");
+    save(repo, [Row::from(&c), Row::from(&d)]).await?;
+    let mut mine = [
+        outbox_item(&s, &c, new_document("plan")),
+        outbox_item(&s, &c, rename()),
+        outbox_item(&s, &c, new_version("devis")),
+        outbox_item(&s, &c, rename()),
+    ];
+    let mut tx = write(repo).await?;
+    tx.append_outbox(&outbox_item(&s, &c, accept_invitation()))
+        .await?;
+    for (n, item) in mine.iter_mut().enumerate() {
+        item.seq = tx.append_outbox(item).await?;
+        // Others' items and other spaces' in between.
+        if n == 1 {
+            tx.append_outbox(&outbox_item(&s, &d, rename())).await?;
+            tx.append_outbox(&outbox_item(&other, &c, rename())).await?;
+        }
+    }
+    tx.set_outbox_outcome(mine[1].op_id, OpOutcome::Rejected, "refusé", at(T0 + 30))
+        .await?;
+    tx.commit().await?;
+    mine[1].outcome = Some(OpOutcome::Rejected);
+    mine[1].detail = "refusé".into();
+    mine.reverse();
+
+    let mut tx = read(repo).await?;
+    let first = tx.list_outbox_of(s.id, c.id, Page::new(0, 3)).await?;
+    assert_eq!((first.items.as_slice(), first.total), (&mine[..3], 4));
+    let rest = tx.list_outbox_of(s.id, c.id, Page::new(3, 3)).await?;
+    assert_eq!((rest.items.as_slice(), rest.total), (&mine[3..], 4));
+    let past = tx.list_outbox_of(s.id, c.id, Page::new(4, 3)).await?;
+    assert_eq!((past.items.len(), past.total), (0, 4));
+    assert_eq!(tx.list_outbox_of(s.id, d.id, Page::all()).await?.total, 1);
+    assert_eq!(
+        tx.list_outbox_of(other.id, c.id, Page::all()).await?.total,
+        1
+    );
+    let nobody = tx
+        .list_outbox_of(SpaceId::new(), c.id, Page::default())
+        .await?;
+    assert_eq!((nobody.items.len(), nobody.total), (0, 0));
+    Ok(())
+}
+
+/// Pending items are counted across spaces; the prune deletes decided items
+/// by the time of their first verdict, never a pending one however old.
+pub async fn pending_items_are_counted_and_decided_ones_pruned_by_verdict_time(
+    repo: &dyn Repository,
+) -> Outcome {
+    let (_, s) = seed_space(repo, "espace").await?;
+    let (_, other) = seed_space(repo, "autre").await?;
+    let c = contractor("c.martin");
+    save(repo, [Row::from(&c)]).await?;
+    // Every item was made at T0 + 20, long before any cutoff below.
+    let items = [
+        outbox_item(&s, &c, new_document("plan")),
+        outbox_item(&other, &c, rename()),
+        outbox_item(&s, &c, accept_invitation()),
+        outbox_item(&s, &c, rename()),
+    ];
+    let mut tx = write(repo).await?;
+    assert_eq!(tx.count_pending_outbox().await?, 0);
+    for item in &items {
+        tx.append_outbox(item).await?;
+    }
+    assert_eq!(
+        tx.count_pending_outbox().await?,
+        4,
+        "within the transaction"
+    );
+    tx.commit().await?;
+    assert_eq!(read(repo).await?.count_pending_outbox().await?, 4);
+
+    let mut tx = write(repo).await?;
+    tx.set_outbox_outcome(items[0].op_id, OpOutcome::Applied, "", at(T0 + 100))
+        .await?;
+    tx.set_outbox_outcome(items[1].op_id, OpOutcome::Rejected, "", at(T0 + 200))
+        .await?;
+    // A repeated verdict keeps the time of the first.
+    tx.set_outbox_outcome(items[0].op_id, OpOutcome::Applied, "", at(T0 + 900))
+        .await?;
+    tx.commit().await?;
+    assert_eq!(read(repo).await?.count_pending_outbox().await?, 2);
+
+    let mut tx = write(repo).await?;
+    assert_eq!(tx.prune_outbox(at(T0 + 100)).await?, 0, "strictly before");
+    assert_eq!(tx.prune_outbox(at(T0 + 101)).await?, 1);
+    assert_eq!(tx.outbox_item(items[0].op_id).await?, None);
+    assert!(tx.outbox_item(items[1].op_id).await?.is_some());
+    tx.commit().await?;
+
+    let mut tx = write(repo).await?;
+    assert_eq!(tx.prune_outbox(at(T0 + 1_000_000_000_000)).await?, 1);
+    assert_eq!(tx.prune_outbox(at(T0 + 1_000_000_000_000)).await?, 0);
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.outbox_item(items[1].op_id).await?, None);
+    for pending in &items[2..] {
+        assert!(
+            tx.outbox_item(pending.op_id).await?.is_some(),
+            "pending kept"
+        );
+    }
+    assert_eq!(tx.count_pending_outbox().await?, 2);
     Ok(())
 }
