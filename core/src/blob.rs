@@ -73,12 +73,34 @@ pub struct Room {
     pub floor: u64,
     /// Where the blobs are (a directory), for operators.
     pub place: String,
+    /// The store refused content for lack of room, and has not gained room
+    /// since: above the floor, but not by enough for what it is sent.
+    pub refusing: bool,
 }
 
 impl Room {
-    /// Whether the store refuses new content now.
+    /// Whether the store is short of room: below its floor, or refusing
+    /// what it is sent.
     pub fn is_short(&self) -> bool {
-        self.free < self.floor
+        self.free < self.floor || self.refusing
+    }
+}
+
+/// "1.5 MiB free, floor 2.0 MiB": for people, without the place (probes
+/// are public).
+impl fmt::Display for Room {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mib = |bytes: u64| bytes as f64 / (1024.0 * 1024.0);
+        write!(
+            f,
+            "{:.1} MiB free, floor {:.1} MiB",
+            mib(self.free),
+            mib(self.floor)
+        )?;
+        if self.refusing {
+            f.write_str(", content refused for lack of room")?;
+        }
+        Ok(())
     }
 }
 

@@ -117,6 +117,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "{} contractor operation(s) waiting for the internal node",
                 pending.len()
             );
+            match node.app.storage_room().await? {
+                Some(room) if room.is_short() => println!(
+                    "DISK PRESSURE on {}: {room} (min_free_bytes): contractors' uploads and \
+                     replicated blobs are refused; free room (un-share a space on the internal \
+                     node, remove other files, grow the disk)",
+                    room.place
+                ),
+                Some(room) => println!("disk of {}: {room} (min_free_bytes)", room.place),
+                None => println!("disk: free space unknown on this platform"),
+            }
             Ok(())
         }
         Command::Check => {

@@ -29,6 +29,14 @@ pub struct Config {
     pub allowed_peers: Vec<String>,
     /// Largest file a contractor may upload, in bytes.
     pub max_upload_bytes: u64,
+    /// Bytes kept free on the disk of `data_dir`: below, contractors'
+    /// uploads (507) and replicated blobs (resource_exhausted) are refused
+    /// before they are written, and `/readyz` and `status` say so. The room
+    /// keeps the database working (rows of the other spaces, contractors'
+    /// operations) and lets an un-share purge run, which writes to the
+    /// database's log before it frees anything.
+    pub min_free_bytes: u64,
+    pub session_hours: u32,
     pub session_hours: u32,
     pub http: passerelle_http::HttpConfig,
     pub log: LogConfig,
@@ -71,6 +79,12 @@ impl Default for Config {
             tls: TlsPaths::default(),
             allowed_peers: vec!["internal".into()],
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
+            // 1 GiB: a purge of a large space writes tens of MiB of SQLite
+            // log (secure_delete rewrites every page it frees), logs and
+            // the system may share the disk; yet under 1 % of a data disk
+            // sized for an edge.
+            min_free_bytes: 1024 * 1024 * 1024,
+            session_hours: 12,
             session_hours: 12,
             http: passerelle_http::HttpConfig::default(),
             log: LogConfig::default(),
@@ -156,6 +170,7 @@ impl fmt::Debug for Config {
             .field("tls", &self.tls)
             .field("allowed_peers", &self.allowed_peers)
             .field("max_upload_bytes", &self.max_upload_bytes)
+            .field("min_free_bytes", &self.min_free_bytes)
             .finish_non_exhaustive()
     }
 }
@@ -175,6 +190,20 @@ mod tests {
             c.database_url()
                 .starts_with("sqlite://passerelle-edge-data/")
         );
+    }
+
+    #[test]
+    fn keeps_1_gib_free_unless_told() {
+        assert_eq!(Config::default().min_free_bytes, 1 << 30);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("e.toml");
+        std::fs::write(&f, "min_free_bytes = 4194304\n").expect("write");
+        assert_eq!(
+            Config::load(Some(&f)).expect("loads").min_free_bytes,
+            4 << 20
+        );
+        std::fs::write(&f, "min_free_bytes = \"1G\"\n").expect("write");
+        assert!(Config::load(Some(&f)).is_err(), "bytes, as a number");
     }
 
     #[test]

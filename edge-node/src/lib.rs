@@ -56,12 +56,16 @@ impl EdgeNode {
         let repo = SqlRepository::connect(&config.database_url())
             .await
             .context("cannot open the edge database")?;
-        let blobs = Arc::new(FsBlobStore::open(config.data_dir.clone()).with_context(|| {
-            format!(
-                "cannot open the blob store in {}",
-                config.data_dir.display()
-            )
-        })?);
+        let blobs = Arc::new(
+            FsBlobStore::open(config.data_dir.clone())
+                .with_context(|| {
+                    format!(
+                        "cannot open the blob store in {}",
+                        config.data_dir.display()
+                    )
+                })?
+                .with_min_free(config.min_free_bytes),
+        );
         let settings = CoreSettings {
             node: NodeRole::Edge,
             max_upload_bytes: config.max_upload_bytes,

@@ -36,6 +36,9 @@ pub struct MemBlobStore {
     /// Bytes the store may hold (blobs and partial blobs), like a small
     /// disk: past it writes are refused with `Full`. `None`: unbounded.
     capacity: Option<u64>,
+    /// Bytes of the capacity kept free, as the disk store's floor: a write
+    /// that would leave less is refused with `Full`.
+    floor: u64,
 }
 
 impl MemBlobStore {
@@ -53,6 +56,16 @@ impl MemBlobStore {
         }
     }
 
+    /// As [`MemBlobStore::with_capacity`], keeping `floor` bytes of it
+    /// free as the disk store does (`room` reports it).
+    pub fn with_capacity_and_floor(bytes: u64, floor: u64) -> Self {
+        Self {
+            capacity: Some(bytes),
+            floor,
+            ..Self::default()
+        }
+    }
+
     /// Bytes held, blobs and partial blobs.
     fn used(&self) -> u64 {
         let blobs: u64 = self.lock().values().map(|b| b.len() as u64).sum();
@@ -60,13 +73,20 @@ impl MemBlobStore {
         blobs + partials
     }
 
-    /// `Full` when `more` bytes do not fit in the capacity.
+    /// `Full` when `more` bytes do not fit in the capacity above the floor.
     fn fits(&self, more: u64) -> Result<(), BlobError> {
         match self.capacity {
-            Some(capacity) if self.used().saturating_add(more) > capacity => Err(BlobError::Full {
-                cause: format!("memory store full ({capacity} bytes)"),
-                source: None,
-            }),
+            Some(capacity)
+                if self.used().saturating_add(more).saturating_add(self.floor) > capacity =>
+            {
+                Err(BlobError::Full {
+                    cause: format!(
+                        "memory store full ({capacity} bytes, {} kept free)",
+                        self.floor
+                    ),
+                    source: None,
+                })
+            }
             _ => Ok(()),
         }
     }
@@ -126,6 +146,7 @@ impl BlobStore for MemBlobStore {
         mut content: ByteStream,
         limit: Option<u64>,
     ) -> Result<BlobInfo, BlobError> {
+        self.fits(0)?;
         let mut buffer = BytesMut::new();
         let mut hasher = Hasher::new();
         while let Some(chunk) = content.next().await {
@@ -294,12 +315,13 @@ impl BlobStore for MemBlobStore {
             .collect())
     }
 
-    /// Known only for a store given a capacity; it keeps no floor.
+    /// Known only for a store given a capacity.
     async fn room(&self) -> Result<Option<Room>, BlobError> {
         Ok(self.capacity.map(|capacity| Room {
             free: capacity.saturating_sub(self.used()),
-            floor: 0,
+            floor: self.floor,
             place: "memory".into(),
+            refusing: false,
         }))
     }
 }

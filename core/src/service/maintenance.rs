@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use crate::audit::{ChainError, ChainVerifier};
+use crate::blob::Room;
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::SpaceId;
@@ -41,6 +42,14 @@ impl BlobCheck {
 }
 
 impl Passerelle {
+    /// Room left where the blobs are, and the floor below which uploads and
+    /// replicated blobs are refused (`InsufficientStorage`); `None` when
+    /// the store cannot tell. For readiness probes and ops' `status`: no
+    /// actor, it names no space.
+    pub async fn storage_room(&self) -> Result<Option<Room>, CoreError> {
+        Ok(self.blobs.room().await?)
+    }
+
     /// The audit log of one space (its managers).
     pub async fn space_audit(
         &self,

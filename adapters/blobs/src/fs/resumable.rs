@@ -282,3 +282,33 @@ pub(super) async fn discard(path: PathBuf) -> Result<(), BlobError> {
         Err(e) => Err(storage("remove partial blob", &path, e)),
     }
 }
+
+/// Cuts the partial blob at `path` back to its first `len` bytes (removes
+/// it when `len` is 0), after a write that failed for lack of room. Best
+/// effort: a failure is logged, and the next write of the blob sees the
+/// length kept and resumes from there.
+pub(super) async fn truncate(path: &Path, len: u64) {
+    let path = path.to_path_buf();
+    let cut = tokio::task::spawn_blocking(move || {
+        let cut = if len == 0 {
+            std::fs::remove_file(&path)
+        } else {
+            OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .and_then(|f| f.set_len(len))
+        };
+        match cut {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err((path, e)),
+            _ => Ok(()),
+        }
+    })
+    .await;
+    match cut {
+        Ok(Ok(())) => {}
+        Ok(Err((path, e))) => {
+            tracing::warn!(path = %path.display(), error = %e, "cannot cut back a partial blob")
+        }
+        Err(e) => tracing::warn!(error = %e, "cannot cut back a partial blob"),
+    }
+}

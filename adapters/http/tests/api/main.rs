@@ -10,4 +10,5 @@ mod openapi;
 mod server;
 mod sharing;
 mod spaces;
+mod storage;
 mod support;
