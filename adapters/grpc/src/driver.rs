@@ -143,6 +143,19 @@ impl LinkError {
         }
     }
 
+    /// What kind of failure this is, to tell a new failure from the same
+    /// one again with other figures ("12.0 MiB free", then "11.9"): the
+    /// gRPC code, or the kind of local failure.
+    fn kind(&self) -> String {
+        match self {
+            LinkError::Rpc(s) => format!("{:?}", s.code()),
+            LinkError::Connect(_) => "connect".into(),
+            LinkError::Invalid(_) => "invalid".into(),
+            LinkError::Local(_) => "local".into(),
+            LinkError::Blob(_) => "blob".into(),
+        }
+    }
+
     /// A space's failure in words ops can act on: what the edge said, after
     /// its name ("edge-1: disk full (ENOSPC) on /var/lib/passerelle/edge").
     fn about_space(&self, edge: &str) -> String {
@@ -177,6 +190,8 @@ struct Health {
 #[derive(Debug)]
 struct Failing {
     error: String,
+    /// [`LinkError::kind`]: a failure of another kind is logged again.
+    kind: String,
     /// Failures in a row: the wait doubles with each.
     failures: u32,
     retry_at: tokio::time::Instant,
@@ -189,11 +204,11 @@ impl Health {
     }
 
     /// Records a failure of `space` and when to try it again; logs it when
-    /// it is news (the space was fine, or fails for another reason).
+    /// it is news (the space was fine, or fails for another kind of reason).
     fn failed(&mut self, edge: &str, space: SpaceId, e: &LinkError, now: tokio::time::Instant) {
-        let error = e.about_space(edge);
+        let (error, kind) = (e.about_space(edge), e.kind());
         let (failures, news) = match self.failing.get(&space) {
-            Some(f) => (f.failures.saturating_add(1), f.error != error),
+            Some(f) => (f.failures.saturating_add(1), f.kind != kind),
             None => (1, true),
         };
         let wait = SPACE_FIRST_RETRY
@@ -208,6 +223,7 @@ impl Health {
             space,
             Failing {
                 error,
+                kind,
                 failures,
                 retry_at: now + wait,
             },

@@ -84,12 +84,39 @@ pub struct Cluster {
     pub ebase: String,
     pub token: String,
     pub config: PathBuf,
+    /// The edge's configuration file, given again when it restarts.
+    pub edge_config: Option<PathBuf>,
+    /// What holds the edge's data directory (a small filesystem mounted
+    /// for the test), released once both nodes have stopped.
+    edge_disk: Option<Box<dyn Send>>,
 }
 
 impl Cluster {
     pub async fn start() -> anyhow::Result<Self> {
+        Self::start_with(|_| Ok(()), None).await
+    }
+
+    /// As [`Cluster::start`], with the edge's data directory prepared by
+    /// `prepare`, called on it (created empty) before anything is written
+    /// there: it may mount a small filesystem on it, and what it returns is
+    /// kept until both nodes have stopped. `edge_toml` is the edge's
+    /// configuration file, if any.
+    pub async fn start_with<D: Send + 'static>(
+        prepare: impl FnOnce(&Path) -> anyhow::Result<D>,
+        edge_toml: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let tmp = tempfile::tempdir()?;
         let (idir, edir) = (tmp.path().join("internal"), tmp.path().join("edge"));
+        std::fs::create_dir_all(&edir)?;
+        let edge_disk: Box<dyn Send> = Box::new(prepare(&edir)?);
+        let edge_config = match edge_toml {
+            Some(toml) => {
+                let path = tmp.path().join("edge.toml");
+                std::fs::write(&path, toml)?;
+                Some(path)
+            }
+            None => None,
+        };
         let internal = internal_bin();
         ensure!(
             internal.exists(),
@@ -106,12 +133,13 @@ impl Cluster {
         .context("token")?
         .to_owned();
 
-        let edge = nodes::start_edge(
+        let edge = nodes::start_edge_with(
             Path::new(EDGE_BIN),
             &edir,
             tmp.path(),
             "127.0.0.1:0",
             "127.0.0.1:0",
+            edge_config.as_deref(),
         )?;
         let (edge_http, edge_peer) = (edge.lines[0].clone(), edge.lines[1].clone());
         let config = nodes::write_internal_config(&idir, &edge_peer, &edge_http)?;
@@ -130,6 +158,8 @@ impl Cluster {
             ebase,
             token,
             config,
+            edge_config,
+            edge_disk: Some(edge_disk),
         })
     }
 
@@ -151,12 +181,13 @@ impl Cluster {
     /// Restarts the edge on the same data directory and ports.
     pub fn start_edge(&mut self) -> anyhow::Result<()> {
         let http_addr = self.edge_http.trim_start_matches("http://").to_owned();
-        let edge = nodes::start_edge(
+        let edge = nodes::start_edge_with(
             Path::new(EDGE_BIN),
             &self.edir,
             self.tmp.path(),
             &http_addr,
             &self.edge_peer,
+            self.edge_config.as_deref(),
         )?;
         self.edge = Some(edge);
         Ok(())
@@ -307,10 +338,12 @@ pub fn plain(log: &str) -> String {
 
 impl Drop for Cluster {
     /// Stops the nodes before the temporary directory goes (fields drop in
-    /// declaration order, `tmp` first), so a failing test prints their logs.
+    /// declaration order, `tmp` first), so a failing test prints their logs;
+    /// then releases the edge's disk (unmounted before `tmp` is removed).
     fn drop(&mut self) {
         drop(self.edge.take());
         drop(self.node.take());
+        drop(self.edge_disk.take());
     }
 }
 

@@ -167,21 +167,24 @@ pub fn start_edge(
     listen: &str,
     peer_listen: &str,
 ) -> anyhow::Result<Proc> {
-    Proc::start(
-        edge,
-        &[
-            "--data-dir",
-            utf8(edir)?,
-            "serve",
-            "--listen",
-            listen,
-            "--peer-listen",
-            peer_listen,
-        ],
-        logs,
-        "edge",
-        EDGE_READY,
-    )
+    start_edge_with(edge, edir, logs, listen, peer_listen, None)
+}
+
+/// As [`start_edge`], with `config` as the edge's configuration file.
+pub fn start_edge_with(
+    edge: &Path,
+    edir: &Path,
+    logs: &Path,
+    listen: &str,
+    peer_listen: &str,
+    config: Option<&Path>,
+) -> anyhow::Result<Proc> {
+    let mut args = vec!["--data-dir", utf8(edir)?];
+    if let Some(config) = config {
+        args.extend(["--config", utf8(config)?]);
+    }
+    args.extend(["serve", "--listen", listen, "--peer-listen", peer_listen]);
+    Proc::start(edge, &args, logs, "edge", EDGE_READY)
 }
 
 /// Writes the internal node's config naming the edge: its peer address
