@@ -40,6 +40,11 @@ pub enum CoreError {
     /// Range outside the content.
     #[error("range not satisfiable for {size} bytes")]
     BadRange { size: u64 },
+    /// The edge's outbox holds as many pending operations as it may (the
+    /// internal node has not fetched them: link down or slow). The write was
+    /// refused before anything of it was stored; retry later.
+    #[error("{pending} operations wait for the internal node: retry in {retry_after_secs} s")]
+    OutboxFull { pending: u64, retry_after_secs: u64 },
     /// The node's storage (blobs or database) has no room left: the write
     /// was refused and nothing of it kept. `cause` is short, says where, and
     /// is meant for operators and the replication peer, never contractors

@@ -68,6 +68,13 @@ pub struct CoreSettings {
     pub min_password_len: usize,
     /// Node ids of the edges this internal node replicates to.
     pub edges: Vec<String>,
+    /// Edge: how long a decided operation stays in the outbox after its
+    /// verdict came back, for the contractor to see it; then it is pruned.
+    pub outbox_retention: Duration,
+    /// Edge: most operations that may wait for the internal node at once.
+    /// Past it contractors' writes are refused (`OutboxFull`) until the
+    /// internal node drains some, so a long outage cannot fill the disk.
+    pub max_pending_operations: u64,
 }
 
 impl Default for CoreSettings {
@@ -78,6 +85,8 @@ impl Default for CoreSettings {
             session_ttl: Duration::hours(12),
             min_password_len: 12,
             edges: Vec::new(),
+            outbox_retention: Duration::days(30),
+            max_pending_operations: 10_000,
         }
     }
 }

@@ -45,7 +45,7 @@ pub struct ApiError {
     code: &'static str,
     detail: String,
     fields: Vec<FieldError>,
-    /// `Retry-After` seconds (throttled logins).
+    /// `Retry-After` seconds (throttled logins, a full edge outbox).
     retry_after: Option<u64>,
     /// Size for `Content-Range: bytes */<size>` (unsatisfiable range).
     unsatisfiable_size: Option<u64>,
@@ -122,6 +122,9 @@ pub fn classify(e: &CoreError) -> (StatusCode, &'static str) {
         CoreError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         CoreError::Interrupted => (StatusCode::BAD_REQUEST, "interrupted"),
         CoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
+        // The edge is fine but cannot take more until the internal node
+        // drains its outbox: a temporary refusal, retried later.
+        CoreError::OutboxFull { .. } => (StatusCode::SERVICE_UNAVAILABLE, "outbox_full"),
         // The node's disk is full: not a bug, and not the client's fault;
         // nothing was stored, and the same request may pass once ops free
         // room.
@@ -155,7 +158,10 @@ impl From<CoreError> for ApiError {
         let mut out = ApiError::new(status, code, e.to_string());
         match e {
             CoreError::Invalid { fields, .. } => out.fields = fields,
-            CoreError::Throttled { retry_after_secs } => out.retry_after = Some(retry_after_secs),
+            CoreError::Throttled { retry_after_secs }
+            | CoreError::OutboxFull {
+                retry_after_secs, ..
+            } => out.retry_after = Some(retry_after_secs),
             CoreError::BadRange { size } => out.unsatisfiable_size = Some(size),
             CoreError::InsufficientStorage { cause } => {
                 tracing::warn!(%cause, "write refused: storage full");
@@ -233,6 +239,20 @@ mod tests {
             classify(&CoreError::invalid("invalid_name", "x")),
             (StatusCode::BAD_REQUEST, "invalid_name")
         );
+    }
+
+    #[test]
+    fn a_full_outbox_is_unavailable_for_a_while_not_an_internal_error() {
+        let e = CoreError::OutboxFull {
+            pending: 10_000,
+            retry_after_secs: 60,
+        };
+        assert_eq!(
+            classify(&e),
+            (StatusCode::SERVICE_UNAVAILABLE, "outbox_full")
+        );
+        let res = ApiError::from(e).into_response();
+        assert_eq!(res.headers()[header::RETRY_AFTER], "60");
     }
 
     #[test]

@@ -372,7 +372,9 @@ pub fn back_with_error(to: &str, e: &CoreError) -> Result<Response, WebError> {
         CoreError::NotFound(_) | CoreError::Unauthenticated => {
             Err(WebError::Core(CoreError::NotFound("page")))
         }
-        _ if status.is_server_error() => {
+        // A full outbox is unavailable for a while, not broken: the form's
+        // page says so, and that nothing was saved, like for a refusal.
+        _ if status.is_server_error() && !matches!(e, CoreError::OutboxFull { .. }) => {
             Err(WebError::Core(CoreError::Internal(e.to_string().into())))
         }
         _ => {

@@ -40,9 +40,12 @@
       xhr.onload = function () {
         var ok = xhr.status >= 200 && xhr.status < 300;
         if (ok) { bar.value = 100; }
+        // 503 on the edge: its outbox is full for now (nothing was stored).
         state.textContent = ok
           ? msgs.getAttribute(xhr.status === 202 ? "data-msg-pending" : "data-msg-done")
-          : msgs.getAttribute("data-msg-failed") + " (" + xhr.status + ")";
+          : xhr.status === 503
+            ? msgs.getAttribute("data-msg-full")
+            : msgs.getAttribute("data-msg-failed") + " (" + xhr.status + ")";
         li.className = ok ? "done" : "failed";
         resolve(ok);
       };

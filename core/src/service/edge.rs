@@ -11,7 +11,7 @@ use crate::blob::{BlobInfo, ByteStream, Holding};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, Revision, SpaceId};
-use crate::model::Principal;
+use crate::model::{Page, Paged, Principal};
 use crate::names::DocumentName;
 use crate::replication::{ChangeRow, OpOutcome, OutboxItem, OutboxOp};
 use crate::role::Action;
@@ -24,6 +24,11 @@ use super::{Actor, Passerelle};
 mod blobs;
 
 pub use blobs::{BlobCollection, ReceiveError};
+
+/// What a refused contractor is told to wait before writing again when the
+/// outbox is full: the internal node drains it in batches as soon as the
+/// link is up, so a minute is long enough to matter, short enough to try.
+const OUTBOX_RETRY_AFTER_SECS: u64 = 60;
 
 /// What an un-share purge removed from the edge.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -361,6 +366,12 @@ impl Passerelle {
         // changed since the caller's checks.
         let a = self.access(tx, actor, space).await?;
         a.require(Action::Read, || space.to_string())?;
+        // The acceptance of an invitation is exempt: each invitation is
+        // accepted once, so it cannot flood the outbox, and refusing it would
+        // lock the contractor out of reading too.
+        if !matches!(item.op, OutboxOp::AcceptInvitation { .. }) {
+            self.ensure_outbox_room(tx).await?;
+        }
         item.seq = tx.append_outbox(&item).await?;
         self.audit(
             tx,
@@ -372,6 +383,25 @@ impl Passerelle {
         )
         .await?;
         Ok(item)
+    }
+
+    /// Refuses a contractor's write (`OutboxFull`) while the outbox holds
+    /// `max_pending_operations` pending ones. Inside the write transaction
+    /// of the append the count is exact (writers are serialised), so the
+    /// bound holds; uploads also ask before receiving their content, so a
+    /// full outbox costs no transfer and leaves no blob behind.
+    async fn ensure_outbox_room(
+        &self,
+        tx: &mut Box<dyn crate::ports::Tx>,
+    ) -> Result<(), CoreError> {
+        let pending = tx.count_pending_outbox().await?;
+        if pending >= self.settings.max_pending_operations {
+            return Err(CoreError::OutboxFull {
+                pending,
+                retry_after_secs: OUTBOX_RETRY_AFTER_SECS,
+            });
+        }
+        Ok(())
     }
 
     /// A contractor uploads a new document on the edge: checked against the
@@ -386,7 +416,9 @@ impl Passerelle {
             let comment = check_comment(&new.comment)?;
             let (_, name, metadata) = {
                 let mut tx = self.read().await?;
-                self.check_new_document(&mut tx, actor, &new).await?
+                let checked = self.check_new_document(&mut tx, actor, &new).await?;
+                self.ensure_outbox_room(&mut tx).await?;
+                checked
             };
             let blob: BlobInfo = self
                 .blobs
@@ -428,6 +460,7 @@ impl Passerelle {
                     || document.to_string(),
                 )?;
                 a.require_writable()?;
+                self.ensure_outbox_room(&mut tx).await?;
                 d.space
             };
             let blob = self
@@ -625,29 +658,49 @@ impl Passerelle {
         Ok(d)
     }
 
-    /// A contractor's operations in a space, pending and decided, newest
-    /// first (the "pending synchronisation" view): their writes to the
-    /// space. The acceptance of their invitation travels in the same outbox
-    /// but is not one, so it is not listed.
+    /// One page of a contractor's operations in a space, pending and
+    /// decided, newest first, with their total (the "pending
+    /// synchronisation" view): their writes to the space. The acceptance of
+    /// their invitation travels in the same outbox but is not one, so it is
+    /// not listed. Decided ones stay `outbox_retention` after their verdict.
     pub async fn my_operations(
         &self,
         actor: &Actor,
         space: SpaceId,
-    ) -> Result<Vec<OutboxItem>, CoreError> {
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, CoreError> {
         self.guarded(actor, async {
             let mut tx = self.read().await?;
             self.access(&mut tx, actor, space).await?;
-            let me = actor.id();
-            Ok::<_, Fail>(
-                tx.list_outbox(space)
-                    .await?
-                    .into_iter()
-                    .filter(|i| Some(i.contractor) == me)
-                    .filter(|i| !matches!(i.op, OutboxOp::AcceptInvitation { .. }))
-                    .collect(),
-            )
+            // The system account writes nothing through the outbox.
+            let Some(me) = actor.id() else {
+                return Ok(Paged {
+                    items: Vec::new(),
+                    total: 0,
+                });
+            };
+            Ok::<_, Fail>(tx.list_outbox_of(space, me, page).await?)
         })
         .await
+    }
+
+    /// Deletes the decided operations whose verdict came back more than
+    /// `outbox_retention` before `now` (edge, periodic housekeeping), and
+    /// returns how many. A pending operation is never deleted, however old.
+    pub async fn prune_decided_operations(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<u64, CoreError> {
+        let mut tx = self.write().await?;
+        let pruned = tx
+            .prune_outbox(now - self.settings.outbox_retention)
+            .await?;
+        // Not `self.commit`: nothing the replication waits for changed.
+        tx.commit().await?;
+        if pruned > 0 {
+            tracing::info!(pruned, "decided outbox operations pruned");
+        }
+        Ok(pruned)
     }
 
     /// Pending outbox items after `after_seq` (the replication streams them).

@@ -25,6 +25,8 @@ use uuid::Uuid;
 
 use crate::support::*;
 
+mod outbox;
+
 const WRITER: &str = "marie@curie.fr";
 const READER: &str = "paul@curie.fr";
 const PLAN: &[u8] = b"plan de recolement, version 1";
@@ -201,7 +203,11 @@ async fn accept(t: &TestApp, secret: &str, password: &str) -> Reply {
 
 /// A seeded edge where the writer and the reader have accepted and logged in.
 async fn with_contractors() -> (TestApp, Seeded, Session, Session) {
-    let t = TestApp::edge();
+    with_contractors_on(TestApp::edge()).await
+}
+
+/// As [`with_contractors`], on this edge.
+async fn with_contractors_on(t: TestApp) -> (TestApp, Seeded, Session, Session) {
     let seeded = seed(&t).await;
     for secret in [&seeded.writer_secret, &seeded.reader_secret] {
         let r = accept(&t, secret, PASSWORD).await;
@@ -221,9 +227,21 @@ fn get(uri: &str, s: &Session) -> Request<Body> {
     with_session(empty(Method::GET, uri), s)
 }
 
+/// The first page of the caller's operations (up to 100, the default).
 async fn operations(t: &TestApp, s: &Session, space: &str) -> Vec<Value> {
+    operations_page(t, s, space, "").await["items"]
+        .as_array()
+        .cloned()
+        .expect("array")
+}
+
+/// A page of the caller's operations (`query`: `offset=…&limit=…`).
+async fn operations_page(t: &TestApp, s: &Session, space: &str, query: &str) -> Value {
     let r = t
-        .send(get(&format!("/api/v1/spaces/{space}/operations"), s))
+        .send(get(
+            &format!("/api/v1/spaces/{space}/operations?{query}"),
+            s,
+        ))
         .await;
     assert_eq!(
         r.status,
@@ -231,7 +249,7 @@ async fn operations(t: &TestApp, s: &Session, space: &str) -> Vec<Value> {
         "{}",
         String::from_utf8_lossy(&r.body)
     );
-    r.json().as_array().cloned().expect("array")
+    r.json()
 }
 
 #[track_caller]

@@ -102,6 +102,11 @@ impl TestApp {
     /// An edge node over empty in-memory stores: nothing is replicated yet
     /// (seed it with `app.apply_changes`, as the replication does).
     pub fn edge() -> Self {
+        Self::edge_with(CoreSettings::default())
+    }
+
+    /// As [`TestApp::edge`], with these settings (the node role is set).
+    pub fn edge_with(settings: CoreSettings) -> Self {
         let blobs = Arc::new(MemBlobStore::new());
         let app = Passerelle::new(
             Arc::new(MemRepository::new()),
@@ -110,7 +115,7 @@ impl TestApp {
             Arc::new(FastPasswords),
             CoreSettings {
                 node: NodeRole::Edge,
-                ..CoreSettings::default()
+                ..settings
             },
         );
         let router = edge_router(AppState::new(app.clone(), HttpConfig::default()));

@@ -131,9 +131,12 @@ pub struct ListingQuery {
     /// documents; sorting and filtering apply to the whole folder first).
     #[serde(default)]
     offset: u64,
+    /// First operation of the page of the contractor's operations (edge).
+    #[serde(default)]
+    ops: u64,
 }
 
-/// A contractor's operation on the edge, until the internal node decides.
+/// A contractor's operation on the edge, pending or decided.
 #[derive(Debug)]
 struct OpRow {
     what: String,
@@ -172,6 +175,9 @@ struct SpacePage {
     sorts: Vec<(String, String)>,
     types: Vec<(String, String)>,
     pending: Vec<OpRow>,
+    /// Links to the newer and older pages of the contractor's operations.
+    newer_ops: Option<String>,
+    older_ops: Option<String>,
     can_write: bool,
 }
 
@@ -244,20 +250,7 @@ async fn listing(
         None => base.to_owned(),
     });
     let ancestors = ancestors(st, actor, space, l.folder.as_ref().and_then(|f| f.parent)).await?;
-    let page_link = |offset: u64| {
-        let mut link = format!("{base}?offset={offset}");
-        for (k, v) in [
-            ("folder", &q.folder),
-            ("sort", &q.sort),
-            ("q", &q.q),
-            ("type", &q.type_filter),
-        ] {
-            if !v.is_empty() {
-                link.push_str(&format!("&{k}={}", crate::ctx::encode(v)));
-            }
-        }
-        link
-    };
+    let page_link = |offset: u64| with_listing_state(format!("{base}?offset={offset}"), q);
     let prev_page = (q.offset > 0).then(|| page_link(q.offset.saturating_sub(PAGE_SIZE)));
     let next_page =
         (q.offset + PAGE_SIZE < l.documents.total).then(|| page_link(q.offset + PAGE_SIZE));
@@ -330,10 +323,10 @@ pub async fn space(
     let folders = st.app.folder_tree(&web.actor, sid).await?;
     let current = parse_folder(&q.folder)?;
     let tree = view::tree_rows(&folders, current);
-    let pending = if web.page.edge {
-        operations(&st.app, &web.actor, sid, t).await?
+    let ops = if web.page.edge {
+        operations(&st.app, &web.actor, sid, &q, &base, t).await?
     } else {
-        Vec::new()
+        Operations::default()
     };
     let page = SpacePage {
         sid: sid.to_string(),
@@ -366,27 +359,54 @@ pub async fn space(
             .map(|(k, key)| ((*k).to_owned(), t.s(key).to_owned()))
             .collect(),
         types: l.types,
-        pending,
+        pending: ops.rows,
+        newer_ops: ops.newer,
+        older_ops: ops.older,
         can_write: view.role.allows(Action::Create) && !view.space.archived,
         p: web.page,
     };
     Ok(render(&page))
 }
 
-/// The contractor's operations in a space on the edge: pending ones, and
-/// the refused or conflicting ones (applied ones are simply in the list).
+/// Operations per page of a contractor's operations.
+pub const OPS_PAGE_SIZE: u64 = 20;
+
+/// One page of a contractor's operations and the links around it.
+#[derive(Debug, Default)]
+struct Operations {
+    rows: Vec<OpRow>,
+    newer: Option<String>,
+    older: Option<String>,
+}
+
+/// The contractor's operations in a space on the edge, newest first, one
+/// page at `q.ops`: pending ones, and decided ones until the edge prunes
+/// them (applied ones are also in the documents' list).
 async fn operations(
     app: &Passerelle,
     actor: &Actor,
     space: SpaceId,
+    q: &ListingQuery,
+    base: &str,
     t: Tr,
-) -> Result<Vec<OpRow>, WebError> {
-    let ops = app.my_operations(actor, space).await?;
-    Ok(ops
+) -> Result<Operations, WebError> {
+    let ops = app
+        .my_operations(actor, space, Page::new(q.ops, OPS_PAGE_SIZE))
+        .await?;
+    // The listing's own state (folder, sort, filter, page) stays.
+    let link = |ops: u64| {
+        let mut link = with_listing_state(format!("{base}?ops={ops}"), q);
+        if q.offset > 0 {
+            link.push_str(&format!("&offset={}", q.offset));
+        }
+        link.push_str("#pending");
+        link
+    };
+    let newer = (q.ops > 0).then(|| link(q.ops.saturating_sub(OPS_PAGE_SIZE)));
+    let older = (q.ops + OPS_PAGE_SIZE < ops.total).then(|| link(q.ops + OPS_PAGE_SIZE));
+    let rows = ops
+        .items
         .into_iter()
-        .rev()
-        .filter(|o| o.outcome != Some(OpOutcome::Applied))
-        .take(50)
         .map(|o| {
             let what = op_label(&o.op, t);
             let (state, class) = match o.outcome {
@@ -400,7 +420,23 @@ async fn operations(
                 detail: o.detail,
             }
         })
-        .collect())
+        .collect();
+    Ok(Operations { rows, newer, older })
+}
+
+/// `link` followed by the listing's folder, sort and filter, when set.
+fn with_listing_state(mut link: String, q: &ListingQuery) -> String {
+    for (k, v) in [
+        ("folder", &q.folder),
+        ("sort", &q.sort),
+        ("q", &q.q),
+        ("type", &q.type_filter),
+    ] {
+        if !v.is_empty() {
+            link.push_str(&format!("&{k}={}", crate::ctx::encode(v)));
+        }
+    }
+    link
 }
 
 /// `GET /embed/spaces/{id}`: the listing alone, for the intranet portal's

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 use crate::support::*;
 
+mod outbox;
+
 const CONTRACTOR: &str = "jean@btp.example";
 const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 const PASSWORD_OF_JEAN: &str = "le mot de passe de Jean";

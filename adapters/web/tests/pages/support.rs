@@ -124,6 +124,11 @@ impl TestApp {
     }
 
     pub fn edge() -> Self {
+        Self::edge_with(CoreSettings::default())
+    }
+
+    /// As [`TestApp::edge`], with these settings (the node role is set).
+    pub fn edge_with(settings: CoreSettings) -> Self {
         let app = Passerelle::new(
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
@@ -131,7 +136,7 @@ impl TestApp {
             Arc::new(FastPasswords),
             CoreSettings {
                 node: NodeRole::Edge,
-                ..CoreSettings::default()
+                ..settings
             },
         );
         let state = AppState::new(

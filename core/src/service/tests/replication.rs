@@ -189,8 +189,12 @@ async fn up_outcomes(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<OpOu
 }
 
 async fn invited() -> Invited {
+    invited_on(node(&[])).await
+}
+
+/// As [`invited`], with this edge.
+async fn invited_on(edge: NodeUnderTest) -> Invited {
     let internal = node(&["edge-1"]);
-    let edge = node(&[]);
     let manager = agent(&internal.app, "marie").await;
     let space = shared_space(&internal.app, &manager, "piscine", "Piscine").await;
     let doc = internal
@@ -241,6 +245,11 @@ async fn invited() -> Invited {
 /// acceptance applied on the internal node and back down) and logged in on
 /// the edge.
 async fn world() -> World {
+    world_on(node(&[])).await
+}
+
+/// As [`world`], with this edge.
+async fn world_on(edge: NodeUnderTest) -> World {
     let Invited {
         internal,
         edge,
@@ -248,7 +257,7 @@ async fn world() -> World {
         space,
         doc,
         invited,
-    } = invited().await;
+    } = invited_on(edge).await;
     edge.app
         .accept_invitation(&invited.secret, "un mot de passe sûr")
         .await
@@ -325,9 +334,10 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
         assert_eq!(
             w.edge
                 .app
-                .my_operations(&w.contractor, w.space)
+                .my_operations(&w.contractor, w.space, Page::default())
                 .await
-                .expect("ops")[0]
+                .expect("ops")
+                .items[0]
                 .outcome,
             None
         );
@@ -352,9 +362,10 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
         assert_eq!(
             w.edge
                 .app
-                .my_operations(&w.contractor, w.space)
+                .my_operations(&w.contractor, w.space, Page::default())
                 .await
-                .expect("ops")[0]
+                .expect("ops")
+                .items[0]
                 .outcome,
             Some(OpOutcome::Applied)
         );
@@ -958,6 +969,7 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 
 mod acceptance;
 mod blob_accounting;
+mod outbox;
 mod successive_saves;
 
 #[test]

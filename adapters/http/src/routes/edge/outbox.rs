@@ -1,7 +1,9 @@
 //! Contractors' writes on the edge node. Each is checked against the
 //! replicated rights, its content stored, and the operation appended to the
 //! outbox: the answer is 202 Accepted with the pending operation, which the
-//! internal node decides later (`GET /spaces/{id}/operations`).
+//! internal node decides later (`GET /spaces/{id}/operations`). While the
+//! outbox holds as many pending operations as the edge allows, writes are
+//! refused with 503 `outbox_full` and `Retry-After`, nothing stored.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -19,7 +21,8 @@ use super::super::content::{
 use crate::AppState;
 use crate::auth::Authenticated;
 use crate::dto::{
-    DocumentPatchBody, MetadataDto, NewFolderBody, OperationDto, UploadQuery, VersionQuery,
+    DocumentPatchBody, MetadataDto, NewFolderBody, OperationDto, PageOf, PageQuery, UploadQuery,
+    VersionQuery,
 };
 use crate::extract::{Json, Path, Query};
 use crate::problem::ApiError;
@@ -183,16 +186,22 @@ pub(crate) async fn create_folder(
     Ok(accepted(&item))
 }
 
-/// The caller's operations in a space, pending and decided, newest first
-/// (writes to the space: the acceptance of the caller's invitation, which
-/// also goes up through the outbox, is not listed).
-#[utoipa::path(get, path = "/spaces/{id}/operations", tag = "operations",
-    responses((status = 200, body = Vec<OperationDto>), Problems))]
+/// One page of the caller's operations in a space, pending and decided,
+/// newest first, with their total (writes to the space: the acceptance of
+/// the caller's invitation, which also goes up through the outbox, is not
+/// listed). Decided ones are kept for the edge's retention period.
+#[utoipa::path(get, path = "/spaces/{id}/operations", tag = "operations", params(PageQuery),
+    responses((status = 200, body = PageOf<OperationDto>), Problems))]
 pub(crate) async fn my_operations(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
-) -> Result<Json<Vec<OperationDto>>, ApiError> {
-    let items = st.app.my_operations(&actor, SpaceId::from_uuid(id)).await?;
-    Ok(Json(items.iter().map(Into::into).collect()))
+    Query(q): Query<PageQuery>,
+) -> Result<Json<PageOf<OperationDto>>, ApiError> {
+    let page = q.page();
+    let items = st
+        .app
+        .my_operations(&actor, SpaceId::from_uuid(id), page)
+        .await?;
+    Ok(Json(PageOf::new(items, page, |i| (&i).into())))
 }

@@ -94,9 +94,10 @@ fn an_acceptance_on_the_edge_goes_up_once_and_the_internal_node_records_it() {
         assert!(
             i.edge
                 .app
-                .my_operations(&jean_here, i.space)
+                .my_operations(&jean_here, i.space, Page::default())
                 .await
                 .expect("ops")
+                .items
                 .is_empty()
         );
 
