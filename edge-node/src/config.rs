@@ -37,7 +37,6 @@ pub struct Config {
     /// database's log before it frees anything.
     pub min_free_bytes: u64,
     pub session_hours: u32,
-    pub session_hours: u32,
     pub http: passerelle_http::HttpConfig,
     pub log: LogConfig,
 }
@@ -84,7 +83,6 @@ impl Default for Config {
             // the system may share the disk; yet under 1 % of a data disk
             // sized for an edge.
             min_free_bytes: 1024 * 1024 * 1024,
-            session_hours: 12,
             session_hours: 12,
             http: passerelle_http::HttpConfig::default(),
             log: LogConfig::default(),
