@@ -1,6 +1,6 @@
-//! The `passerelle-edge` command line: `serve`, and `status`/`check` for ops.
-//! Nothing else: accounts, spaces and sharing are administered on the
-//! internal node.
+//! The `passerelle-edge` command line: `serve`, and `status`/`check`/`blobs`
+//! for ops. Nothing else: accounts, spaces and sharing are administered on
+//! the internal node.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,6 +46,29 @@ pub enum Command {
     /// Checks the configuration, the TLS material, the database and the blob
     /// store; exits non-zero with the fix when something is wrong.
     Check,
+    /// The blobs this edge holds against what its shared spaces need.
+    #[command(subcommand)]
+    Blobs(BlobsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobsCommand {
+    /// Check that every blob a shared space needs is here and re-hash it;
+    /// count the blobs no shared space needs (collectable with `blobs gc`).
+    Verify {
+        /// Only check presence, do not re-read content.
+        #[arg(long)]
+        quick: bool,
+    },
+    /// Delete the blobs no shared space needs (neither a row nor a transfer
+    /// in progress), and the idle partial ones. Safe beside a running edge:
+    /// blobs stored within --min-age-minutes are spared (a contractor's
+    /// upload has a blob no operation names for a moment). The running
+    /// edge also does this hourly.
+    Gc {
+        #[arg(long, default_value_t = 60)]
+        min_age_minutes: u64,
+    },
 }
 
 fn init_tracing(c: &Config, serving: bool) {
@@ -129,6 +152,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Command::Blobs(cmd) => blobs(EdgeNode::open(config).await?, cmd).await,
         Command::Check => {
             passerelle_grpc::tls::install_default_provider();
             let files = config.tls_files();
@@ -152,6 +176,41 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn blobs(node: EdgeNode, cmd: BlobsCommand) -> anyhow::Result<()> {
+    match cmd {
+        BlobsCommand::Verify { quick } => {
+            let report = node.app.check_edge_blobs(!quick).await?;
+            println!(
+                "{} needed by the shared spaces, {} stored, {} needed by none (collectable with `blobs gc`)",
+                report.referenced, report.stored, report.unreferenced
+            );
+            for h in &report.missing {
+                println!("MISSING {h}");
+            }
+            for h in &report.corrupt {
+                println!("CORRUPT {h}");
+            }
+            if !report.is_clean() {
+                anyhow::bail!(
+                    "{} missing and {} corrupt blobs: rebuild the edge (deploy/TWO-HOSTS.md, section 7): the internal node then sends every shared space again",
+                    report.missing.len(),
+                    report.corrupt.len()
+                );
+            }
+            println!("blobs ok");
+        }
+        BlobsCommand::Gc { min_age_minutes } => {
+            let grace = std::time::Duration::from_secs(min_age_minutes.saturating_mul(60));
+            let r = node.app.collect_blobs(grace).await?;
+            println!(
+                "{} blobs scanned, {} deleted and {} partial ones discarded ({} bytes freed), {} recent ones spared",
+                r.scanned, r.deleted, r.partials, r.bytes_freed, r.recent
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

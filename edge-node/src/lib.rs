@@ -14,6 +14,7 @@ pub mod config;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
@@ -119,6 +120,8 @@ impl EdgeNode {
         println!("passerelle-edge listening on http://{public_addr}");
         println!("passerelle-edge replication on {peer_addr}");
         tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
+        // Owned here, ended by the node's token, awaited before returning.
+        let collector = tokio::spawn(collect_blobs_periodically(self.app.clone(), cancel.clone()));
         let stop = cancel.clone();
         let watcher = tokio::spawn(async move {
             shutdown.await;
@@ -129,10 +132,52 @@ impl EdgeNode {
             passerelle_grpc::serve_tls(peer, tls, grpc, cancel.clone().cancelled_owned()),
         );
         watcher.abort();
+        cancel.cancel();
+        if let Err(e) = collector.await {
+            tracing::error!(error = %e, "the blob collection task failed");
+        }
         a?;
         b?;
         tracing::info!("passerelle-edge stopped");
         Ok(())
+    }
+}
+
+/// How often a serving edge collects the blobs no shared space needs
+/// (first at start).
+const COLLECT_EVERY: Duration = Duration::from_secs(3600);
+
+/// Blobs no space needs are spared this long after they were stored: a
+/// contractor's upload is stored before the transaction that appends its
+/// operation, and a push that names no space (an internal node older than
+/// `BlobChunk.space`) is recorded by nothing until its batch lands. Both
+/// take seconds; an hour is a wide margin. Blobs pushed for a space are
+/// recorded before their first byte and need no grace.
+const COLLECT_GRACE: Duration = Duration::from_secs(3600);
+
+/// Collects the blobs no shared space needs (ADR 0003, "Blob accounting")
+/// at start, then every [`COLLECT_EVERY`], until `cancel`. A failed pass is
+/// logged and tried again at the next tick. Cancelled mid-pass, the pass
+/// stops between two removals (each is whole) and the next run goes on.
+async fn collect_blobs_periodically(app: Passerelle, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(COLLECT_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // Cancel-safe branches: a token and an interval tick.
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            done = app.collect_blobs(COLLECT_GRACE) => if let Err(e) = done {
+                tracing::warn!(
+                    error = %e,
+                    cause = ?std::error::Error::source(&e),
+                    "could not collect unneeded blobs; trying again in an hour"
+                );
+            }
+        }
     }
 }
 

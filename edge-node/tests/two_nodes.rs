@@ -269,6 +269,12 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         "{held}"
     );
     assert!(edge_cli(&["check"])?.starts_with("ok:"));
+    // Every blob the space needs is here and true; nothing recent is
+    // collected beside the running edge.
+    let verify = edge_cli(&["blobs", "verify"])?;
+    assert!(verify.contains("blobs ok"), "{verify}");
+    let gc = edge_cli(&["blobs", "gc"])?;
+    assert!(gc.contains(" 0 deleted"), "{gc}");
 
     // Ops see the link and the lag from the CLI.
     let status = eventually("lag 0 in the CLI status", || {
@@ -347,6 +353,11 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         .find(|e| e["action"] == "space.unshare")
         .context("purge receipt in the audit log")?;
     assert!(receipt["detail"]["rows_removed"].as_u64().unwrap_or(0) > 0);
+    let verify = edge_cli(&["blobs", "verify"])?;
+    assert!(
+        verify.starts_with("0 needed by the shared spaces, 0 stored"),
+        "{verify}"
+    );
     let r = edge_api(reqwest::Method::GET, "/spaces").send().await?;
     ensure!(
         r.status() == 401 || r.json::<Value>().await?["items"].as_array().map(Vec::len) == Some(0),
