@@ -1,7 +1,8 @@
 //! Replication under faults, with real processes (see `support/cluster.rs`):
 //! `kill -9` of the edge in the middle of a large blob transfer, `kill -9`
-//! of the internal node while it applies contractors' operations, and an
-//! edge stopped while both sides keep changing.
+//! of the internal node while it applies contractors' operations, an edge
+//! stopped while both sides keep changing, and an un-share after a transfer
+//! cut between the blobs and their batch.
 //!
 //! The tests run one at a time (`SERIAL`): each starts two nodes and the
 //! first moves 200 MiB, which is all a 2-core machine can take at once.
@@ -59,6 +60,12 @@ async fn kill_9_of_the_internal_node_while_it_applies_edge_operations_applies_no
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_sides_converge_after_the_edge_was_stopped_while_both_changed() -> anyhow::Result<()> {
     on_fresh_cluster!(both_sides_converge_after_an_edge_outage)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unsharing_after_a_transfer_cut_before_its_batch_leaves_no_byte_of_the_space_on_the_edge()
+-> anyhow::Result<()> {
+    on_fresh_cluster!(unshare_after_a_cut_before_the_batch)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -182,6 +189,117 @@ async fn transfer_resumes_after_kill_9_of_the_edge(c: &mut Cluster) -> anyhow::R
         "resumed at {offsets:?}, not from the {kept} bytes the edge kept"
     );
     eprintln!("resumed at {offsets:?} (kept {kept})");
+    Ok(())
+}
+
+// ---- 1b. un-share after blobs were pushed but their batch never applied ---
+
+/// Small documents of the space in the fourth test: pushed whole, quickly,
+/// beside the large one that holds their batch back.
+const SMALL: usize = 30;
+
+/// Issue 12: blobs pushed whole before their batch was applied were named
+/// by nothing on the edge, and an un-share purge left them in `blobs/`.
+async fn unshare_after_a_cut_before_the_batch(c: &mut Cluster) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let space = new_space(c, &http, "carottage").await?;
+    let seed = format!("relevé de sondage {}", unique());
+    let mut smalls = Vec::new();
+    for i in 0..SMALL {
+        let text = format!("{seed} n°{i}");
+        upload_internal(
+            c,
+            &http,
+            &space,
+            &format!("releve-{i}.txt"),
+            text.clone().into(),
+        )
+        .await?;
+        smalls.push((blake3::hash(text.as_bytes()).to_hex().to_string(), text));
+    }
+    let big_seed = format!("carotte {}", unique());
+    let big = {
+        let s = big_seed.clone();
+        tokio::task::spawn_blocking(move || hash_generated(&s, BIG)).await?
+    };
+    upload_internal(
+        c,
+        &http,
+        &space,
+        "carotte.bin",
+        generated_body(&big_seed, BIG),
+    )
+    .await?;
+    share(c, &http, &space).await?;
+
+    // The first batch names all 31 blobs: it is applied only once the large
+    // one is whole. Cut when the small ones are stored and it is not.
+    let partial = c.edir.join("partial").join(&big);
+    eventually_within(
+        "the small blobs whole on the edge, the large one begun",
+        Duration::from_secs(60),
+        Duration::from_millis(5),
+        || {
+            let (edir, partial, smalls) = (c.edir.clone(), partial.clone(), &smalls);
+            async move {
+                let stored = blob_files(&edir);
+                let whole = smalls.iter().filter(|(h, _)| stored.contains(h)).count();
+                ensure!(whole == SMALL, "{whole} small blobs so far");
+                ensure!(partial.exists(), "the large one not begun");
+                Ok(())
+            }
+        },
+    )
+    .await?;
+    c.kill_edge()?;
+    ensure!(
+        !blob_files(&c.edir).contains(&big),
+        "the large blob was whole before the kill: its batch may have been applied"
+    );
+
+    // Un-shared while the edge is down; the restarted edge's Hello names
+    // the space (held since the blobs were asked) and the link purges it.
+    let r = c
+        .api(&http, Method::POST, &format!("/spaces/{space}/unshare"))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "unshare: {}", r.status());
+    c.start_edge()?;
+    let receipt = eventually("the purge receipt", || async {
+        audit_log(c, &http)
+            .await?
+            .into_iter()
+            .find(|e| e["action"] == "space.unshare" && e.to_string().contains(&space))
+            .context("not yet")
+    })
+    .await?;
+    eprintln!("purge receipt: {}", receipt["detail"]);
+
+    let stored = blob_files(&c.edir);
+    let left: Vec<_> = smalls
+        .iter()
+        .map(|(h, _)| h)
+        .chain([&big])
+        .filter(|h| stored.contains(h))
+        .collect();
+    ensure!(
+        left.is_empty(),
+        "blobs of the space still on the edge: {left:?}"
+    );
+    ensure!(!partial.exists(), "the partial blob is still on the edge");
+    let scan = cluster::files_under(&c.edir);
+    for (_, text) in &smalls {
+        if let Some(file) = cluster::holds(&scan, text.as_bytes()) {
+            bail!("{text:?} is still in {}", file.display());
+        }
+    }
+    let edge_cli = |args: &[&str]| {
+        let mut v = vec!["--data-dir", c.edir.to_str().unwrap_or_default()];
+        v.extend_from_slice(args);
+        cluster::run(Path::new(cluster::EDGE_BIN), &v)
+    };
+    let verify = edge_cli(&["blobs", "verify"])?;
+    ensure!(verify.contains(", 0 stored,"), "{verify}");
     Ok(())
 }
 
