@@ -37,8 +37,38 @@ pub struct Config {
     /// database's log before it frees anything.
     pub min_free_bytes: u64,
     pub session_hours: u32,
+    /// Bounds of the contractors' outbox (`[outbox]`).
+    pub outbox: OutboxConfig,
     pub http: passerelle_http::HttpConfig,
     pub log: LogConfig,
+}
+
+/// How big the outbox of contractors' operations may grow.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutboxConfig {
+    /// Days a decided operation stays listed for its contractor after the
+    /// internal node's verdict came back; then it is pruned (hourly).
+    pub retention_days: u32,
+    /// Most operations that may wait for the internal node at once: past
+    /// it, contractors' writes are refused (503 `outbox_full`, retry later)
+    /// until the internal node drains some.
+    pub max_pending: u64,
+}
+
+impl Default for OutboxConfig {
+    fn default() -> Self {
+        Self {
+            retention_days: 30,
+            max_pending: 10_000,
+        }
+    }
+}
+
+impl OutboxConfig {
+    pub fn retention(&self) -> time::Duration {
+        time::Duration::days(i64::from(self.retention_days))
+    }
 }
 
 /// Paths of the TLS material; empty: `<data_dir>/tls/{cert,key,ca}.pem`.
@@ -84,6 +114,7 @@ impl Default for Config {
             // sized for an edge.
             min_free_bytes: 1024 * 1024 * 1024,
             session_hours: 12,
+            outbox: OutboxConfig::default(),
             http: passerelle_http::HttpConfig::default(),
             log: LogConfig::default(),
         }
@@ -169,6 +200,7 @@ impl fmt::Debug for Config {
             .field("allowed_peers", &self.allowed_peers)
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("min_free_bytes", &self.min_free_bytes)
+            .field("outbox", &self.outbox)
             .finish_non_exhaustive()
     }
 }
@@ -188,6 +220,35 @@ mod tests {
             c.database_url()
                 .starts_with("sqlite://passerelle-edge-data/")
         );
+    }
+
+    #[test]
+    fn the_outbox_keeps_decided_operations_30_days_and_10000_pending_unless_told() {
+        let c = Config::default();
+        assert_eq!(c.outbox.retention(), time::Duration::days(30));
+        assert_eq!(c.outbox.max_pending, 10_000);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("e.toml");
+        std::fs::write(&f, "[outbox]\nretention_days = 7\nmax_pending = 500\n").expect("write");
+        let c = Config::load(Some(&f)).expect("loads");
+        assert_eq!(c.outbox.retention(), time::Duration::days(7));
+        assert_eq!(c.outbox.max_pending, 500);
+        std::fs::write(&f, "[outbox]\nretention = \"7d\"\n").expect("write");
+        assert!(
+            Config::load(Some(&f))
+                .expect_err("unknown key")
+                .to_string()
+                .contains("retention")
+        );
+    }
+
+    #[test]
+    fn the_deployment_example_loads_with_its_outbox_bounds() {
+        let example =
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/edge/passerelle-edge.toml");
+        let c = Config::load(Some(&example)).expect("the example is valid");
+        assert_eq!(c.outbox.retention_days, 30);
+        assert_eq!(c.outbox.max_pending, 10_000);
     }
 
     #[test]

@@ -19,7 +19,7 @@ use std::time::Duration;
 use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::Passerelle;
-use passerelle_core::ports::{PasswordHasher, SystemClock};
+use passerelle_core::ports::{Clock, PasswordHasher, SystemClock};
 use passerelle_core::service::{CoreSettings, NodeRole};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{NodeId, PeerPolicy, ReloadingTls, TlsError};
@@ -71,6 +71,8 @@ impl EdgeNode {
             node: NodeRole::Edge,
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
+            outbox_retention: config.outbox.retention(),
+            max_pending_operations: config.outbox.max_pending,
             ..CoreSettings::default()
         };
         let app = Passerelle::new(
@@ -127,9 +129,10 @@ impl EdgeNode {
             shutdown.await;
             stop.cancel();
         });
-        let (a, b) = tokio::join!(
+        let (a, b, ()) = tokio::join!(
             passerelle_http::serve(public, http, cancel.clone().cancelled_owned()),
             passerelle_grpc::serve_tls(peer, tls, grpc, cancel.clone().cancelled_owned()),
+            prune_outbox_periodically(self.app.clone(), cancel.clone()),
         );
         watcher.abort();
         cancel.cancel();
@@ -140,6 +143,33 @@ impl EdgeNode {
         b?;
         tracing::info!("passerelle-edge stopped");
         Ok(())
+    }
+}
+
+/// How often decided outbox operations past their retention are pruned:
+/// retention is counted in days, so an hour late is nothing.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Prunes decided outbox operations at start, then every [`PRUNE_EVERY`],
+/// until `cancel`. A failed prune is logged and tried again at the next
+/// tick; one under way when `cancel` fires finishes first (one short
+/// transaction).
+async fn prune_outbox_periodically(app: Passerelle, cancel: CancellationToken) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        // Both branches are cancel-safe: a token and an interval tick.
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            _ = every.tick() => {}
+        }
+        if let Err(e) = app.prune_decided_operations(SystemClock.now()).await {
+            tracing::warn!(
+                error = %e,
+                cause = ?std::error::Error::source(&e),
+                "could not prune the outbox; trying again in an hour"
+            );
+        }
     }
 }
 
