@@ -1,8 +1,9 @@
 //! Replication under faults, with real processes (see `support/cluster.rs`):
 //! `kill -9` of the edge in the middle of a large blob transfer, `kill -9`
 //! of the internal node while it applies contractors' operations, an edge
-//! stopped while both sides keep changing, and an un-share after a transfer
-//! cut between the blobs and their batch.
+//! stopped while both sides keep changing, an un-share after a transfer
+//! cut between the blobs and their batch, and the edge's disk filled by one
+//! shared space (on a tmpfs the test mounts).
 //!
 //! The tests run one at a time (`SERIAL`): each starts two nodes and the
 //! first moves 200 MiB, which is all a 2-core machine can take at once.

@@ -274,3 +274,13 @@ async fn a_new_version_is_uploaded_by_the_plain_form() {
     assert!(hashes.contains(&(2, ContentHash::of(b"v2"))), "{hashes:?}");
     assert_eq!(v.len(), 2);
 }
+
+#[tokio::test]
+async fn the_scripted_upload_has_the_full_disk_message_in_french() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("plein", "Plein").await;
+    b.get(&format!("/spaces/{id}"))
+        .await
+        .assert_contains("data-msg-storage=\"Le serveur n'a plus d'espace de stockage");
+}
