@@ -2,9 +2,7 @@
 //!
 //! A driving adapter of the hexagon: the REST API `/api/v1` (axum) and its
 //! OpenAPI document, over the use cases of `passerelle-core`
-//! ([`passerelle_core::Passerelle`]). It also provides one driven adapter,
-//! [`Argon2Passwords`] (core's `PasswordHasher` port), because only the
-//! node's front door hashes passwords.
+//! ([`passerelle_core::Passerelle`]).
 //!
 //! It depends on core only: never on another adapter (sql, blobs, grpc). All
 //! rules, authorization included, live in core; this crate translates HTTP
@@ -28,7 +26,6 @@
 //! - `download`: `Range`, `ETag`, `Content-Disposition` as pure functions.
 //! - `middleware`: security headers, request id, JSON timeouts, and
 //!   [`with_request_log`] (one log line per request, the web pages' too).
-//! - `passwords`: [`Argon2Passwords`].
 
 mod auth;
 pub mod config;
@@ -36,7 +33,6 @@ mod download;
 pub mod dto;
 mod extract;
 mod middleware;
-mod passwords;
 pub mod problem;
 mod routes;
 mod server;
@@ -49,7 +45,6 @@ pub use auth::{
 };
 pub use config::HttpConfig;
 pub use middleware::with_request_log;
-pub use passwords::Argon2Passwords;
 pub use problem::{ApiError, PROBLEM_JSON, Problem, classify};
 pub use routes::{
     API_PREFIX, EDGE_ROUTES, METADATA_HEADER, ROUTES, edge_openapi, edge_router, openapi, router,
