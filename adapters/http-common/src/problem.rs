@@ -318,6 +318,33 @@ mod tests {
         assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
     }
 
+    /// What axum's JSON extractor says about this body, as a problem.
+    async fn json_problem(content_type: &str, body: &'static str) -> ApiError {
+        use axum::extract::FromRequest;
+        let req = axum::http::Request::post("/")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        let rejection = axum::Json::<serde_json::Value>::from_request(req, &())
+            .await
+            .expect_err("the body is refused");
+        ApiError::from(rejection)
+    }
+
+    #[tokio::test]
+    async fn refused_json_bodies_are_problems_with_stable_codes() {
+        let e = json_problem("application/json", "{").await;
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        );
+        let e = json_problem("text/plain", "{}").await;
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        );
+    }
+
     #[test]
     fn internal_errors_hide_their_cause() {
         let e = ApiError::from(CoreError::Internal("database password is hunter2".into()));
