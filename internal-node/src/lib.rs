@@ -6,13 +6,12 @@
 //! [`cli::run`]; tests start a node in-process through [`Node`].
 //!
 //! Modules: [`config`] (layered settings), [`cli`] (commands), [`demo`]
-//! (sample data for newcomers), [`quickstart`] (`serve --demo`: internal + edge
-//! on one machine).
+//! (sample data for newcomers; `passerelle-demo` adds an edge beside the
+//! node, in its own crate so that this one links no edge code).
 
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod quickstart;
 
 use std::future::Future;
 use std::sync::Arc;

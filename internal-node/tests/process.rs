@@ -136,7 +136,8 @@ where
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut node = NodeProcess::start(dir.path(), &["--demo"])?;
+    ok(&cli(dir.path(), &["init"])?);
+    let mut node = NodeProcess::start(dir.path(), &[])?;
     assert!(
         dir.path()
             .join("passerelle-data")
@@ -151,12 +152,31 @@ async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()
     assert_eq!(ready.status(), 200);
     let login = http
         .post(node.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "marie.dupont", "password": "passerelle-demo"}))
+        .json(&serde_json::json!({"login": "admin", "password": ADMIN_PASSWORD}))
         .send()
         .await?;
-    assert_eq!(login.status(), 200, "demo login works");
+    assert_eq!(
+        login.status(),
+        200,
+        "the administrator made by init logs in"
+    );
     let status = node.terminate()?;
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    Ok(())
+}
+
+/// The demo lives in `passerelle-demo` now; the old flag says where.
+#[test]
+fn serve_demo_is_refused_with_a_pointer_to_passerelle_demo() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = cli(dir.path(), &["serve", "--listen", "127.0.0.1:0", "--demo"])?;
+    assert!(!out.status.success(), "serve --demo no longer serves");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("passerelle-demo"), "{err}");
+    assert!(
+        !dir.path().join("passerelle-data").exists(),
+        "refused before touching the data directory"
+    );
     Ok(())
 }
 

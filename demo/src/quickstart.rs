@@ -1,4 +1,4 @@
-//! `serve --demo`: the whole shape on one machine for a newcomer — this
+//! The demo's edge: the whole shape on one machine for a newcomer — the
 //! internal node, an edge node started in-process on loopback with a freshly
 //! generated PKI, a demo space shared to it and a demo contractor. In
 //! production the edge is a separate `passerelle-edge` process on a DMZ host
@@ -13,11 +13,10 @@ use passerelle_core::model::Page;
 use passerelle_core::role::Role;
 use passerelle_core::service::NewContractor;
 use passerelle_core::{Actor, Passerelle};
+use passerelle_internal::config::{Config, EdgeConfig};
+use passerelle_internal::demo::DEMO_PASSWORD;
 use passerelle_pki::{NodeId, Pki};
 use tokio::net::TcpListener;
-
-use crate::config::{Config, EdgeConfig};
-use crate::demo::DEMO_PASSWORD;
 
 /// The demo edge's id, addresses and contractor.
 pub const EDGE_ID: &str = "edge-1";
@@ -105,7 +104,10 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
     let edge = passerelle_edge::EdgeNode::open(edge_config).await?;
     let serving = edge.clone();
     tokio::spawn(async move {
-        if let Err(e) = serving.serve(public, peer, crate::shutdown_signal()).await {
+        if let Err(e) = serving
+            .serve(public, peer, passerelle_internal::shutdown_signal())
+            .await
+        {
             tracing::error!(error = %e, "demo edge stopped");
         }
     });
