@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use passerelle_testing::eventually;
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle-internal");
 const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
@@ -116,21 +117,6 @@ fn ok(out: &std::process::Output) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-async fn eventually<F, Fut, T>(deadline: Duration, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + deadline;
-    loop {
-        match check().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => return Err(e),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -373,7 +359,7 @@ async fn kill_nine_during_uploads_loses_no_acknowledged_document() -> anyhow::Re
 
     let node = NodeProcess::start(d, &[])?;
     for (id, hash) in &acknowledged {
-        let r = eventually(Duration::from_secs(10), || {
+        let r = eventually(&format!("document {id} after the restart"), || {
             let (http, auth, url) = (
                 http.clone(),
                 auth.clone(),
