@@ -1,6 +1,11 @@
 //! Replication domain: invitations of contractors, the change feed rows,
 //! the edge's outbox of contractor operations, and what the internal node
 //! records when it applies them (exactly once, quarantine). See ADR 0003.
+//! [`NodeId`] (in `node_id`) names the nodes.
+
+mod node_id;
+
+pub use node_id::{InvalidNodeId, NODE_URI_PREFIX, NodeId};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};

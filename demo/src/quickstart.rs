@@ -32,8 +32,8 @@ fn pki(data_dir: &Path) -> anyhow::Result<()> {
     } else {
         Pki::init(&dir, "Passerelle démo", passerelle_pki::CA_VALIDITY)?
     };
-    let edge = NodeId::new(EDGE_ID)?;
-    let internal = NodeId::new("internal")?;
+    let edge = NodeId::parse(EDGE_ID)?;
+    let internal = NodeId::parse("internal")?;
     if !pki.bundle_dir(&edge).join("cert.pem").exists() {
         pki.issue_edge(
             &edge,
