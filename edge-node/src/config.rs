@@ -80,22 +80,7 @@ pub struct TlsPaths {
     pub ca: Option<PathBuf>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` or `json`.
-    pub format: String,
-    pub filter: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: "text".into(),
-            filter: "info".into(),
-        }
-    }
-}
+pub use passerelle_node::{LogConfig, LogFormat};
 
 impl Default for Config {
     fn default() -> Self {

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, LogFormat};
+use crate::config::Config;
 use crate::{Node, demo};
 
 /// Passerelle internal node: the authoritative document repository of the LAN.
@@ -94,31 +94,10 @@ pub fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(c)
 }
 
-/// Logs to stderr, per `[log]`; quiet (warnings only) unless `serving`.
+/// Logs to stderr per `[log]`, as the edge does; warnings only unless
+/// `serving`.
 pub fn init_tracing(c: &Config, serving: bool) {
-    // Commands log warnings only, so their output stays readable.
-    let default = if serving {
-        c.log.filter.as_str()
-    } else {
-        "warn"
-    };
-    // Set with `[log] filter` or PASSERELLE_LOG__FILTER (e.g. "info,passerelle_sql=debug").
-    let mut filter = tracing_subscriber::EnvFilter::try_new(default)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    for quiet in passerelle_sql::QUIET_LOG_DIRECTIVES {
-        if let Ok(d) = quiet.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    // Colours only for a person at a terminal: not in log files or journald.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    let _ = match c.log.format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+    passerelle_node::init_tracing(&c.log, serving, passerelle_sql::QUIET_LOG_DIRECTIVES);
 }
 
 /// Runs a parsed command line.

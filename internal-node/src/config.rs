@@ -63,31 +63,7 @@ pub struct EdgeConfig {
     pub public_url: Option<String>,
 }
 
-/// How the node logs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` for people, `json` for production log collectors.
-    pub format: LogFormat,
-    /// A tracing filter such as `info,passerelle_sql=debug`.
-    pub filter: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info".into(),
-        }
-    }
-}
+pub use passerelle_node::{LogConfig, LogFormat};
 
 impl Default for Config {
     fn default() -> Self {
