@@ -84,14 +84,14 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
     let (public_addr, peer_addr) = (public.local_addr()?, peer.local_addr()?);
     if config.replication.edges.is_empty() {
         config.replication.edges.push(EdgeConfig {
-            id: EDGE_ID.into(),
+            id: NodeId::parse(EDGE_ID)?,
             endpoint: format!("https://{peer_addr}"),
             server_name: None,
             public_url: Some(edge_url(public_addr)),
         });
     }
     let edge_config = passerelle_edge::Config {
-        node_id: EDGE_ID.into(),
+        node_id: NodeId::parse(EDGE_ID)?,
         data_dir: config.data_dir.join("edge"),
         listen: public_addr,
         peer_listen: peer_addr,
