@@ -1,6 +1,11 @@
 //! Replication domain: invitations of contractors, the change feed rows,
 //! the edge's outbox of contractor operations, and what the internal node
 //! records when it applies them (exactly once, quarantine). See ADR 0003.
+//! [`NodeId`] (in `node_id`) names the nodes.
+
+mod node_id;
+
+pub use node_id::{InvalidNodeId, NODE_URI_PREFIX, NodeId};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -83,6 +88,32 @@ impl ChangeRow {
             ChangeRow::Document(x) => x.revision,
             ChangeRow::Version(x) => x.revision,
             ChangeRow::DocumentType(x) => x.revision,
+        }
+    }
+}
+
+/// Where a row stands in the change feed; see [`ChangeRow::feed_key`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FeedKey(Revision, u8, Uuid, u32);
+
+impl ChangeRow {
+    /// The feed's order, which every repository (SQL, the in-memory fake)
+    /// sorts its feed by: revision first; within a revision, parents before
+    /// children (space, principals, memberships, invitations, folders,
+    /// documents, versions), so an edge applying rows in order never meets
+    /// a child before its parent; then by id (versions: by document, then
+    /// number), so that the order is total and both repositories agree.
+    pub fn feed_key(&self) -> FeedKey {
+        match self {
+            ChangeRow::Space(s) => FeedKey(s.revision, 0, s.id.as_uuid(), 0),
+            ChangeRow::Principal(p) => FeedKey(p.revision, 1, p.id.as_uuid(), 0),
+            ChangeRow::Membership(m) => FeedKey(m.revision, 2, m.principal.as_uuid(), 0),
+            ChangeRow::Invitation(i) => FeedKey(i.revision, 3, i.id, 0),
+            ChangeRow::Folder(f) => FeedKey(f.revision, 4, f.id.as_uuid(), 0),
+            ChangeRow::Document(d) => FeedKey(d.revision, 5, d.id.as_uuid(), 0),
+            ChangeRow::Version(v) => FeedKey(v.revision, 6, v.document.as_uuid(), v.number),
+            // Not part of a space's feed.
+            ChangeRow::DocumentType(t) => FeedKey(t.revision, 7, Uuid::nil(), 0),
         }
     }
 }
@@ -251,5 +282,55 @@ impl EdgeStatus {
             .iter()
             .find(|(s, _)| *s == space)
             .map(|(_, e)| e.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::role::Role;
+
+    fn membership(revision: i64, principal: u128) -> ChangeRow {
+        ChangeRow::Membership(Membership {
+            space: SpaceId::from_uuid(Uuid::from_u128(1)),
+            principal: PrincipalId::from_uuid(Uuid::from_u128(principal)),
+            role: Role::Reader,
+            removed: false,
+            revision: Revision(revision),
+        })
+    }
+
+    fn document_type(revision: i64) -> ChangeRow {
+        ChangeRow::DocumentType(DocumentType {
+            key: "facture".into(),
+            label: "Facture".into(),
+            domain: "Finances".into(),
+            description: String::new(),
+            retention_years: 10,
+            fields: Vec::new(),
+            revision: Revision(revision),
+        })
+    }
+
+    #[test]
+    fn the_feed_orders_by_revision_then_parents_first_then_by_id() {
+        let mut rows = vec![
+            document_type(2),
+            membership(2, 9),
+            membership(3, 1),
+            membership(2, 4),
+            document_type(1),
+        ];
+        rows.sort_by_key(ChangeRow::feed_key);
+        assert_eq!(
+            rows,
+            vec![
+                document_type(1),
+                membership(2, 4),
+                membership(2, 9),
+                document_type(2),
+                membership(3, 1),
+            ]
+        );
     }
 }

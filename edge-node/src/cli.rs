@@ -71,37 +71,16 @@ pub enum BlobsCommand {
     },
 }
 
-fn init_tracing(c: &Config, serving: bool) {
-    let filter = if serving {
-        c.log.filter.as_str()
-    } else {
-        "warn"
-    };
-    let mut filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    for quiet in passerelle_sql::QUIET_LOG_DIRECTIVES {
-        if let Ok(d) = quiet.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    // Colours only for a person at a terminal: not in log files or journald.
-    let b = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    let _ = if c.log.format == "json" {
-        b.json().try_init()
-    } else {
-        b.try_init()
-    };
-}
-
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let mut config = Config::load(cli.global.config.as_deref())?;
     if let Some(d) = cli.global.data_dir {
         config.data_dir = d;
     }
-    init_tracing(&config, matches!(cli.command, Command::Serve { .. }));
+    passerelle_node::init_tracing(
+        &config.log,
+        matches!(cli.command, Command::Serve { .. }),
+        passerelle_sql::QUIET_LOG_DIRECTIVES,
+    );
     match cli.command {
         Command::Serve {
             listen,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use passerelle_core::replication::NodeId;
 use serde::{Deserialize, Serialize};
 
 /// The whole edge configuration; every field has a default.
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
     /// This node's id: the `<id>` of `passerelle://node/<id>` in its certificate.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// SQLite database, blobs, partial transfers.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/edge.db`.
@@ -80,27 +81,12 @@ pub struct TlsPaths {
     pub ca: Option<PathBuf>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` or `json`.
-    pub format: String,
-    pub filter: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: "text".into(),
-            filter: "info".into(),
-        }
-    }
-}
+pub use passerelle_node::{LogConfig, LogFormat};
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            node_id: "edge-1".into(),
+            node_id: NodeId::parse("edge-1").expect("a valid node id"),
             data_dir: PathBuf::from("passerelle-edge-data"),
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8443)),
@@ -263,6 +249,17 @@ mod tests {
         );
         std::fs::write(&f, "min_free_bytes = \"1G\"\n").expect("write");
         assert!(Config::load(Some(&f)).is_err(), "bytes, as a number");
+    }
+
+    #[test]
+    fn an_invalid_node_id_is_refused_when_the_file_is_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("e.toml");
+        std::fs::write(&f, "node_id = \"Edge 2\"\n").expect("write");
+        let err = Config::load(Some(&f)).expect_err("invalid id");
+        assert!(format!("{err:#}").contains("invalid node id"), "{err:#}");
+        std::fs::write(&f, "node_id = \"edge-2\"\n").expect("write");
+        assert_eq!(Config::load(Some(&f)).expect("valid").node_id, "edge-2");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use passerelle_core::Passerelle;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::{CoreSettings, NodeRole};
 use passerelle_grpc::edge_service::EdgeReplication;
-use passerelle_grpc::{NodeId, PeerPolicy, ReloadingTls, TlsError};
+use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
 use passerelle_sql::SqlRepository;
@@ -113,7 +113,7 @@ impl EdgeNode {
         let peer_addr = peer.local_addr()?;
         let service = EdgeReplication::new(
             self.app.clone(),
-            self.config.node_id.clone(),
+            self.config.node_id.to_string(),
             cancel.clone(),
         );
         let grpc = passerelle_grpc::server::builder().add_service(service.into_server());
@@ -153,12 +153,8 @@ impl EdgeNode {
 /// error says both ways out. Reads the certificate file (small, once).
 pub fn check_identity(config: &Config) -> anyhow::Result<()> {
     let files = config.tls_files();
-    let own = NodeId::parse(&config.node_id).with_context(|| {
-        format!(
-            "invalid node_id {:?}: use the id the edge's certificate was issued for",
-            config.node_id
-        )
-    })?;
+    // Validated when the configuration was read.
+    let own = config.node_id.clone();
     match passerelle_grpc::tls::check_own_identity(&files, &own) {
         Ok(()) => Ok(()),
         Err(TlsError::OwnIdentityMismatch { path, expected, found }) => Err(anyhow::anyhow!(

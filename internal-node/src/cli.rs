@@ -11,8 +11,8 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use tokio::net::TcpListener;
 
-use crate::config::{Config, LogFormat};
-use crate::{Node, demo, quickstart};
+use crate::config::Config;
+use crate::{Node, demo};
 
 /// Passerelle internal node: the authoritative document repository of the LAN.
 #[derive(Debug, Parser)]
@@ -45,9 +45,10 @@ pub enum Command {
         /// Address to listen on (port 0 picks a free port).
         #[arg(long)]
         listen: Option<SocketAddr>,
-        /// On an empty node, seed sample spaces, people and documents and
-        /// print their logins.
-        #[arg(long)]
+        /// Moved out of the production binary: refused with a pointer to
+        /// `passerelle-demo`, so an old habit gets an answer, not a clap
+        /// "unexpected argument".
+        #[arg(long, hide = true)]
         demo: bool,
     },
     /// Create the data directory, the database and the first administrator.
@@ -80,7 +81,9 @@ pub enum Command {
     Pki(pki::PkiCommand),
 }
 
-fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
+/// The configuration: defaults, then the file and environment, then these
+/// flags. (`passerelle-demo` loads its node's the same way.)
+pub fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
     let mut c = Config::load(g.config.as_deref())?;
     if let Some(d) = &g.data_dir {
         c.data_dir = d.clone();
@@ -91,42 +94,26 @@ fn load_config(g: &GlobalArgs) -> anyhow::Result<Config> {
     Ok(c)
 }
 
-fn init_tracing(c: &Config, serving: bool) {
-    // Commands log warnings only, so their output stays readable.
-    let default = if serving {
-        c.log.filter.as_str()
-    } else {
-        "warn"
-    };
-    // Set with `[log] filter` or PASSERELLE_LOG__FILTER (e.g. "info,passerelle_sql=debug").
-    let mut filter = tracing_subscriber::EnvFilter::try_new(default)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    for quiet in passerelle_sql::QUIET_LOG_DIRECTIVES {
-        if let Ok(d) = quiet.parse() {
-            filter = filter.add_directive(d);
-        }
-    }
-    // Colours only for a person at a terminal: not in log files or journald.
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_writer(std::io::stderr);
-    let _ = match c.log.format {
-        LogFormat::Json => builder.json().try_init(),
-        LogFormat::Text => builder.try_init(),
-    };
+/// Logs to stderr per `[log]`, as the edge does; warnings only unless
+/// `serving`.
+pub fn init_tracing(c: &Config, serving: bool) {
+    passerelle_node::init_tracing(&c.log, serving, passerelle_sql::QUIET_LOG_DIRECTIVES);
 }
 
 /// Runs a parsed command line.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    // Before the configuration is read: the answer does not depend on it.
+    if matches!(cli.command, Command::Serve { demo: true, .. }) {
+        anyhow::bail!("{DEMO_MOVED}");
+    }
     let mut config = load_config(&cli.global)?;
     init_tracing(&config, matches!(cli.command, Command::Serve { .. }));
     match cli.command {
-        Command::Serve { listen, demo } => {
+        Command::Serve { listen, .. } => {
             if let Some(l) = listen {
                 config.listen = l;
             }
-            serve(config, demo).await
+            serve(config).await
         }
         Command::Init(args) => admin::init(Node::open(config).await?, args).await,
         Command::User(c) => admin::user(Node::open(config).await?, c).await,
@@ -146,29 +133,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(mut config: Config, with_demo: bool) -> anyhow::Result<()> {
+/// The answer to `serve --demo`, which the production binary no longer has.
+pub const DEMO_MOVED: &str = "`serve --demo` moved out of the production binary: run `passerelle-demo` instead (from the sources: cargo run --release -p passerelle-demo)";
+
+async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
-    let empty = with_demo && {
-        let probe = Node::open(config.clone()).await?;
-        probe.app.count_principals().await? == 0
-    };
-    let edge = if with_demo {
-        Some(quickstart::start_edge(&mut config).await?)
-    } else {
-        None
-    };
     tracing::info!(config = ?config, "starting");
     let node = Node::open(config).await?;
-    if with_demo {
-        if empty {
-            let logins = demo::seed(&node.app).await?;
-            demo::print_logins(&logins);
-        } else {
-            println!("demo: this node already has accounts; sample data not added again");
-        }
-    } else if node.app.count_principals().await? == 0 {
+    if node.app.count_principals().await? == 0 {
         println!(
-            "no account yet: create the first administrator with `passerelle-internal init`, or run `serve --demo` for sample data"
+            "no account yet: create the first administrator with `passerelle-internal init`, or run `passerelle-demo` for sample data"
         );
     }
     let listener = TcpListener::bind(listen).await.with_context(|| {
@@ -176,18 +150,5 @@ async fn serve(mut config: Config, with_demo: bool) -> anyhow::Result<()> {
             "cannot listen on {listen}: is another process using it? choose another with --listen"
         )
     })?;
-    let addr = listener.local_addr()?;
-    let app = node.app.clone();
-    let mut serving = tokio::spawn(node.serve(listener, crate::shutdown_signal()));
-    if let Some(edge) = &edge {
-        if empty {
-            // A stop requested meanwhile wins over finishing the demo setup.
-            tokio::select! {
-                done = quickstart::share_and_invite(&app, edge) => done?,
-                stopped = &mut serving => return stopped.context("the node task failed")?,
-            }
-        }
-        quickstart::print_urls(addr, edge);
-    }
-    serving.await.context("the node task failed")?
+    node.serve(listener, crate::shutdown_signal()).await
 }

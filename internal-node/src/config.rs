@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
+use passerelle_core::replication::NodeId;
 use serde::{Deserialize, Serialize};
 
 /// The whole node configuration. Every field has a default, so the node runs
@@ -16,7 +17,7 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// This node's id: the `<id>` of `passerelle://node/<id>` in its client
     /// certificate, sent to edges.
-    pub node_id: String,
+    pub node_id: NodeId,
     /// Where the SQLite database, the blobs and temporary files live.
     pub data_dir: PathBuf,
     /// `sqlite://…` or `postgres://…`; defaults to `<data_dir>/passerelle.db`.
@@ -51,7 +52,7 @@ pub struct ReplicationConfig {
 #[serde(deny_unknown_fields)]
 pub struct EdgeConfig {
     /// Its node id (URI SAN of its certificate), e.g. `edge-1`.
-    pub id: String,
+    pub id: NodeId,
     /// Its replication address, `https://edge.example.fr:7443`.
     pub endpoint: String,
     /// Name its certificate must carry, when not the endpoint's host.
@@ -63,36 +64,12 @@ pub struct EdgeConfig {
     pub public_url: Option<String>,
 }
 
-/// How the node logs.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` for people, `json` for production log collectors.
-    pub format: LogFormat,
-    /// A tracing filter such as `info,passerelle_sql=debug`.
-    pub filter: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Text,
-    Json,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            filter: "info".into(),
-        }
-    }
-}
+pub use passerelle_node::{LogConfig, LogFormat};
 
 impl Default for Config {
     fn default() -> Self {
         Self {
-            node_id: "internal".into(),
+            node_id: NodeId::parse("internal").expect("a valid node id"),
             data_dir: PathBuf::from("passerelle-data"),
             database_url: None,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
@@ -150,7 +127,11 @@ impl Config {
 
     /// The client TLS material for replication.
     pub fn tls_files(&self) -> passerelle_grpc::TlsFiles {
-        let dir = self.data_dir.join("pki").join("issued").join(&self.node_id);
+        let dir = self
+            .data_dir
+            .join("pki")
+            .join("issued")
+            .join(self.node_id.as_str());
         let r = &self.replication;
         passerelle_grpc::TlsFiles {
             cert: r.cert.clone().unwrap_or_else(|| dir.join("cert.pem")),
@@ -249,6 +230,25 @@ mod tests {
         std::fs::write(&f, "listen = \"127.0.0.1:9\"\nlisten_port = 3\n").expect("write");
         let err = Config::load(Some(&f)).expect_err("unknown key");
         assert!(err.to_string().contains("listen_port"), "{err}");
+    }
+
+    #[test]
+    fn invalid_node_ids_are_refused_when_the_file_is_read() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        let edge = "[[replication.edges]]\nendpoint = \"https://edge.example.fr:7443\"\n";
+        for bad in [
+            "node_id = \"../internal\"\n".to_owned(),
+            format!("{edge}id = \"edge_1\"\n"),
+        ] {
+            std::fs::write(&f, &bad).expect("write");
+            let err = Config::load(Some(&f)).expect_err(&bad);
+            assert!(format!("{err:#}").contains("invalid node id"), "{err:#}");
+        }
+        std::fs::write(&f, format!("node_id = \"lan-1\"\n{edge}id = \"edge-1\"\n")).expect("write");
+        let c = Config::load(Some(&f)).expect("valid");
+        assert_eq!(c.node_id, "lan-1");
+        assert_eq!(c.replication.edges[0].id, "edge-1");
     }
 
     #[test]

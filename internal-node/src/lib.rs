@@ -6,13 +6,12 @@
 //! [`cli::run`]; tests start a node in-process through [`Node`].
 //!
 //! Modules: [`config`] (layered settings), [`cli`] (commands), [`demo`]
-//! (sample data for newcomers), [`quickstart`] (`serve --demo`: internal + edge
-//! on one machine).
+//! (sample data for newcomers; `passerelle-demo` adds an edge beside the
+//! node, in its own crate so that this one links no edge code).
 
 pub mod cli;
 pub mod config;
 pub mod demo;
-pub mod quickstart;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -23,7 +22,7 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::CoreSettings;
 use passerelle_core::{Actor, Passerelle};
-use passerelle_grpc::{NodeId, ReloadingTls};
+use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
 use passerelle_sql::SqlRepository;
@@ -81,7 +80,7 @@ impl Node {
                 .replication
                 .edges
                 .iter()
-                .map(|e| e.id.clone())
+                .map(|e| e.id.to_string())
                 .collect(),
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
@@ -137,7 +136,7 @@ impl Node {
             if let Some(url) = &e.public_url {
                 http_config
                     .edge_public_urls
-                    .insert(e.id.clone(), url.clone());
+                    .insert(e.id.to_string(), url.clone());
             }
         }
         let state = AppState::new(self.app.clone(), http_config);
@@ -169,8 +168,8 @@ impl Node {
         passerelle_grpc::tls::install_default_provider();
         let files = self.config.tls_files();
         for e in edges.clone() {
-            let edge = NodeId::parse(&e.id)
-                .with_context(|| format!("invalid edge id {:?} in [[replication.edges]]", e.id))?;
+            // Validated when the configuration was read.
+            let edge = e.id.clone();
             // One configuration per link, accepting this edge's certificate
             // only: with one accepting every configured edge, a host holding
             // edge-1's certificate could answer at edge-2's address and
@@ -183,8 +182,8 @@ impl Node {
                 )
             })?;
             let link = passerelle_grpc::driver::EdgeLink {
-                edge: e.id.clone(),
-                node_id: self.config.node_id.clone(),
+                edge: e.id.to_string(),
+                node_id: self.config.node_id.to_string(),
             };
             let connect = move || {
                 let (tls, endpoint, name) =

@@ -7,6 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
+use passerelle_testing::eventually;
 
 const BIN: &str = env!("CARGO_BIN_EXE_passerelle-internal");
 const ADMIN_PASSWORD: &str = "Le mot de passe de l'admin 2026";
@@ -118,25 +119,11 @@ fn ok(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-async fn eventually<F, Fut, T>(deadline: Duration, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + deadline;
-    loop {
-        match check().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => return Err(e),
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
-    let mut node = NodeProcess::start(dir.path(), &["--demo"])?;
+    ok(&cli(dir.path(), &["init"])?);
+    let mut node = NodeProcess::start(dir.path(), &[])?;
     assert!(
         dir.path()
             .join("passerelle-data")
@@ -151,12 +138,31 @@ async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()
     assert_eq!(ready.status(), 200);
     let login = http
         .post(node.url("/api/v1/auth/login"))
-        .json(&serde_json::json!({"login": "marie.dupont", "password": "passerelle-demo"}))
+        .json(&serde_json::json!({"login": "admin", "password": ADMIN_PASSWORD}))
         .send()
         .await?;
-    assert_eq!(login.status(), 200, "demo login works");
+    assert_eq!(
+        login.status(),
+        200,
+        "the administrator made by init logs in"
+    );
     let status = node.terminate()?;
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    Ok(())
+}
+
+/// The demo lives in `passerelle-demo` now; the old flag says where.
+#[test]
+fn serve_demo_is_refused_with_a_pointer_to_passerelle_demo() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let out = cli(dir.path(), &["serve", "--listen", "127.0.0.1:0", "--demo"])?;
+    assert!(!out.status.success(), "serve --demo no longer serves");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("passerelle-demo"), "{err}");
+    assert!(
+        !dir.path().join("passerelle-data").exists(),
+        "refused before touching the data directory"
+    );
     Ok(())
 }
 
@@ -353,7 +359,7 @@ async fn kill_nine_during_uploads_loses_no_acknowledged_document() -> anyhow::Re
 
     let node = NodeProcess::start(d, &[])?;
     for (id, hash) in &acknowledged {
-        let r = eventually(Duration::from_secs(10), || {
+        let r = eventually(&format!("document {id} after the restart"), || {
             let (http, auth, url) = (
                 http.clone(),
                 auth.clone(),

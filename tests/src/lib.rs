@@ -8,7 +8,6 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use passerelle_core::Actor;
@@ -268,21 +267,5 @@ impl Api {
         let status = r.status();
         let v = r.json().await.unwrap_or(Value::Null);
         Ok((status, v))
-    }
-}
-
-/// Polls `check` until it succeeds or `deadline` passes (never a bare sleep).
-pub async fn eventually<F, Fut, T>(deadline: Duration, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + deadline;
-    loop {
-        match check().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => return Err(e),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
     }
 }

@@ -1,10 +1,9 @@
 //! End-to-end API tests on real storage: each scenario runs on SQLite and on
 //! PostgreSQL (a fresh database per test), against the real HTTP server.
 
-use std::time::Duration;
-
 use bytes::Bytes;
-use passerelle_tests::{Api, Backend, TestNode, eventually};
+use passerelle_testing::eventually;
+use passerelle_tests::{Api, Backend, TestNode};
 use serde_json::{Value, json};
 
 macro_rules! on_both_backends {
@@ -275,7 +274,7 @@ async fn a_cut_upload_leaves_no_document_and_no_temporary_file(b: Backend) -> an
         .send()
         .await;
     assert!(r.is_err() || !r.as_ref().map(|r| r.status().is_success()).unwrap_or(false));
-    eventually(Duration::from_secs(10), || async {
+    eventually("the cut upload's temporary removed", || async {
         anyhow::ensure!(n.temporaries() == 0, "temporary file still present");
         Ok(())
     })

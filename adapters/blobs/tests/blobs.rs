@@ -13,6 +13,7 @@ use passerelle_blobs::{FsBlobStore, GcReport, gc};
 use passerelle_core::blob::{BlobError, BlobStore, ByteStream, Resumed};
 use passerelle_core::fakes::MemBlobStore;
 use passerelle_core::hash::ContentHash;
+use passerelle_testing::eventually;
 use tempfile::TempDir;
 
 const MIB: usize = 1 << 20;
@@ -158,15 +159,6 @@ fn files_under(dir: &Path) -> usize {
         .sum()
 }
 
-/// Polls `check` until it holds, failing after a generous deadline.
-async fn eventually(what: &str, check: impl Fn() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn opening_creates_the_blob_and_temporary_directories() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -236,7 +228,13 @@ async fn removes_the_temporary_when_the_upload_is_abandoned() {
     }
     // The `put` future is dropped here, as when a connection is cut.
     let tmp = store.temporaries_dir().to_path_buf();
-    eventually("the temporary is removed", || entries(&tmp).is_empty()).await;
+    eventually("the temporary is removed", || async {
+        let left = entries(&tmp);
+        anyhow::ensure!(left.is_empty(), "still there: {left:?}");
+        Ok(())
+    })
+    .await
+    .expect("the temporary is removed");
     assert!(store.list().await.expect("list").is_empty());
 }
 

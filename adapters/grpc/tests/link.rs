@@ -8,7 +8,6 @@
 //! plain HTTP/2 on loopback: mutual TLS has its own tests (`mtls.rs`).
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use bytes::Bytes;
@@ -21,6 +20,7 @@ use passerelle_core::service::{NewAgent, NewDocument, NewSpace};
 use passerelle_core::{Actor, ContentHash, CoreSettings, NodeRole, Passerelle};
 use passerelle_grpc::driver::{self, EdgeLink};
 use passerelle_grpc::edge_service::EdgeReplication;
+use passerelle_testing::eventually;
 use tokio_util::sync::CancellationToken;
 use tonic::transport::{Channel, Server};
 
@@ -115,21 +115,6 @@ async fn upload(
 /// The content of the document `name`: its name over and over.
 fn document(name: &str, len: usize) -> Vec<u8> {
     name.bytes().cycle().take(len).collect()
-}
-
-async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + Duration::from_secs(20);
-    loop {
-        match check().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => return Err(e.context(format!("waited for {what}"))),
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    }
 }
 
 /// The edge holds `space` as the internal node has it.

@@ -10,7 +10,7 @@ use std::io::Write as _;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context as _, bail, ensure};
 use passerelle_grpc::server::{self as edge, ServeError};
@@ -25,6 +25,7 @@ use passerelle_proto::v1::{
     FetchBlobRequest, HelloRequest, HelloResponse, MissingBlobsRequest, MissingBlobsResponse,
     OutboxItem, PurgeReceipt, PurgeRequest, PushBlobResponse, WatchOutboxRequest,
 };
+use passerelle_testing::eventually_within;
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
     KeyUsagePurpose, SanType, SerialNumber,
@@ -714,18 +715,20 @@ fn replace(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
 
 // ------------------------------------------------------------- waiting ----
 
-async fn eventually(what: &str, mut check: impl FnMut() -> bool) -> anyhow::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !check() {
-        if Instant::now() > deadline {
-            bail!(
-                "timed out waiting for {what}; logs:\n{}",
-                log_lines().join("\n")
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    Ok(())
+/// Waits until `holds`; on timeout the error carries every line logged so
+/// far, which says why the condition never held.
+async fn eventually(what: &str, holds: impl Fn() -> bool) -> anyhow::Result<()> {
+    eventually_within(
+        what,
+        Duration::from_secs(10),
+        Duration::from_millis(25),
+        || async {
+            ensure!(holds(), "not yet");
+            Ok(())
+        },
+    )
+    .await
+    .with_context(|| format!("logs:\n{}", log_lines().join("\n")))
 }
 
 // ----------------------------------------------------------------- logs ----

@@ -254,7 +254,7 @@ mod tests {
     use crate::{CA_VALIDITY, Identity, NODE_VALIDITY, Role, node_id_of};
 
     fn id(s: &str) -> NodeId {
-        NodeId::new(s).expect("valid id")
+        NodeId::parse(s).expect("valid id")
     }
 
     fn mode_of(path: &Path) -> u32 {

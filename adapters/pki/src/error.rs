@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::NodeId;
+use passerelle_core::replication::InvalidNodeId;
 
 /// A boxed cause from rcgen or x509-parser, kept as the error's source.
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
@@ -95,5 +96,11 @@ impl PkiError {
             what: what.into(),
             source: source.into(),
         }
+    }
+}
+
+impl From<InvalidNodeId> for PkiError {
+    fn from(e: InvalidNodeId) -> Self {
+        PkiError::BadNodeId { id: e.id }
     }
 }

@@ -127,7 +127,11 @@ impl Pki {
         let mut certs = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| PkiError::io(&issued, e))?;
-            let Some(id) = entry.file_name().to_str().and_then(|n| NodeId::new(n).ok()) else {
+            let Some(id) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| NodeId::parse(n).ok())
+            else {
                 tracing::warn!(path = %entry.path().display(), "not a node directory, skipped");
                 continue;
             };
@@ -279,7 +283,7 @@ mod tests {
     use crate::{CA_VALIDITY, NODE_VALIDITY, node_id_of};
 
     fn id(s: &str) -> NodeId {
-        NodeId::new(s).expect("valid id")
+        NodeId::parse(s).expect("valid id")
     }
 
     fn new_pki(dir: &Path) -> Pki {

@@ -14,7 +14,7 @@ use rustls::server::WebPkiClientVerifier;
 use rustls::{CertificateError, Error, RootCertStore};
 
 fn id(s: &str) -> NodeId {
-    NodeId::new(s).expect("valid id")
+    NodeId::parse(s).expect("valid id")
 }
 
 fn roots(pki: &Pki) -> Arc<RootCertStore> {

@@ -13,6 +13,8 @@ use anyhow::{Context, ensure};
 mod nodes;
 #[allow(unused_imports)] // each including binary uses some of them
 pub use nodes::{ADMIN_PASSWORD, EDGE_ID, Proc, run};
+#[allow(unused_imports)] // each including binary uses some of them
+pub use passerelle_testing::{eventually, eventually_within};
 
 pub const EDGE_BIN: &str = env!("CARGO_BIN_EXE_passerelle-edge");
 
@@ -20,23 +22,6 @@ pub const EDGE_BIN: &str = env!("CARGO_BIN_EXE_passerelle-edge");
 /// directory (`cargo test --workspace` builds both).
 pub fn internal_bin() -> PathBuf {
     Path::new(EDGE_BIN).with_file_name("passerelle-internal")
-}
-
-pub async fn eventually<T, F, Fut>(what: &str, mut f: F) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + Duration::from_secs(30);
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => {
-                return Err(e.context(format!("waited 30 s for {what}")));
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    }
 }
 
 /// Every file under `dir`, as bytes: the "scan" of what a node holds.
@@ -291,30 +276,6 @@ impl Cluster {
     /// The running internal node's log so far.
     pub fn internal_log(&self) -> String {
         self.node.as_ref().map(Proc::log_text).unwrap_or_default()
-    }
-}
-
-/// `eventually` with another deadline and poll period (for short windows,
-/// such as catching a transfer in flight).
-pub async fn eventually_within<T, F, Fut>(
-    what: &str,
-    within: Duration,
-    every: Duration,
-    mut f: F,
-) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = anyhow::Result<T>>,
-{
-    let end = Instant::now() + within;
-    loop {
-        match f().await {
-            Ok(v) => return Ok(v),
-            Err(e) if Instant::now() > end => {
-                return Err(e.context(format!("waited {within:?} for {what}")));
-            }
-            Err(_) => tokio::time::sleep(every).await,
-        }
     }
 }
 

@@ -10,6 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use passerelle_core::Actor;
 use passerelle_core::doctype::parse_catalogue;
 use passerelle_core::model::{Page, Visibility};
+use passerelle_core::replication::NodeId;
 use passerelle_core::service::{NewAgent, NewSpace};
 
 use super::password::read_password;
@@ -86,7 +87,7 @@ pub enum SpaceCommand {
     Share {
         slug: String,
         #[arg(long)]
-        edge: String,
+        edge: NodeId,
     },
     /// Stop sharing a space: the edge drains its pending operations, then
     /// purges the space and sends a receipt (recorded in the audit log).
@@ -273,7 +274,7 @@ pub async fn space(node: Node, cmd: SpaceCommand) -> anyhow::Result<()> {
         SpaceCommand::Share { slug, edge } => {
             let v = node.app.space_by_slug(&Actor::System, &slug).await?;
             node.app
-                .share_space(&Actor::System, v.space.id, &edge)
+                .share_space(&Actor::System, v.space.id, edge.as_str())
                 .await?;
             println!("{slug} is now shared with {edge}");
         }
@@ -424,7 +425,7 @@ pub async fn replication(node: Node, cmd: ReplicationCommand) -> anyhow::Result<
                 println!("no edge configured ([[replication.edges]] in the configuration)");
             }
             for e in &node.config.replication.edges {
-                let st = statuses.iter().find(|s| s.edge == e.id);
+                let st = statuses.iter().find(|s| e.id == s.edge.as_str());
                 let contact = st
                     .and_then(|s| s.last_contact)
                     .map(|t| t.to_string())
@@ -433,7 +434,7 @@ pub async fn replication(node: Node, cmd: ReplicationCommand) -> anyhow::Result<
                 if let Some(err) = st.and_then(|s| s.last_error.as_ref()) {
                     println!("  last error: {err}");
                 }
-                for space in node.app.spaces_shared_with(&e.id).await? {
+                for space in node.app.spaces_shared_with(e.id.as_str()).await? {
                     let r = node.app.space_replication(&Actor::System, space.id).await?;
                     let lag = r
                         .lag_revisions

@@ -383,7 +383,7 @@ mod tests {
     fn table_aligns_columns_and_marks_expiry() {
         let now = OffsetDateTime::now_utc();
         let cert = |id: &str, role, not_after, expiry, signed_by_ca| IssuedCert {
-            id: NodeId::new(id).expect("id"),
+            id: NodeId::parse(id).expect("id"),
             role,
             serial: "01".into(),
             not_before: now - Duration::days(1),
@@ -441,7 +441,7 @@ mod tests {
 
     #[test]
     fn the_copy_hint_names_the_current_files_and_installs_the_key_for_the_edge_user_only() {
-        let id = NodeId::new("edge-1").expect("id");
+        let id = NodeId::parse("edge-1").expect("id");
         let hint = copy_to_edge(
             &id,
             Path::new("/var/lib/passerelle/internal/pki/issued/edge-1"),

@@ -2,61 +2,10 @@
 //! certificate carries, the allow-list an edge checks its clients against,
 //! and the single node a link of the internal node expects at its end.
 
-use std::fmt;
-use std::str::FromStr;
-
 use x509_parser::extensions::GeneralName;
 use x509_parser::prelude::{FromDer, X509Certificate};
 
-/// Prefix of the URI SAN naming a node (`passerelle://node/<id>`).
-pub const NODE_URI_PREFIX: &str = "passerelle://node/";
-
-/// Identifier of a Passerelle node, as its certificate names it: 1 to 63 of
-/// `[a-z0-9-]` (a DNS label's alphabet, so ids also fit host names and file names).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct NodeId(String);
-
-impl NodeId {
-    /// Longest accepted id.
-    pub const MAX_LEN: usize = 63;
-
-    /// Parses an id, refusing anything outside `[a-z0-9-]{1,63}`.
-    pub fn parse(id: &str) -> Result<Self, IdentityError> {
-        let valid = (1..=Self::MAX_LEN).contains(&id.len())
-            && id
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if valid {
-            Ok(Self(id.to_owned()))
-        } else {
-            Err(IdentityError::InvalidNodeId(id.escape_debug().to_string()))
-        }
-    }
-
-    /// The id as text.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// The URI SAN that names this node in a certificate.
-    pub fn to_uri(&self) -> String {
-        format!("{NODE_URI_PREFIX}{}", self.0)
-    }
-}
-
-impl fmt::Display for NodeId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl FromStr for NodeId {
-    type Err = IdentityError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Self::parse(s)
-    }
-}
+pub use passerelle_core::replication::{InvalidNodeId, NODE_URI_PREFIX, NodeId};
 
 /// Why a certificate does not name an acceptable node.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +32,12 @@ pub enum IdentityError {
     /// A peer policy with an empty allow-list would refuse every peer.
     #[error("the peer allow-list is empty: no node could ever connect")]
     EmptyAllowList,
+}
+
+impl From<InvalidNodeId> for IdentityError {
+    fn from(e: InvalidNodeId) -> Self {
+        IdentityError::InvalidNodeId(e.id)
+    }
 }
 
 /// Reads the node id from the `passerelle://node/<id>` URI SAN of a DER
@@ -125,7 +80,7 @@ impl AllowList {
             return Err(IdentityError::EmptyAllowList);
         }
         ids.iter()
-            .map(|id| NodeId::parse(id))
+            .map(|id| NodeId::parse(id).map_err(IdentityError::from))
             .collect::<Result<Vec<_>, _>>()
             .map(Self)
     }
@@ -169,28 +124,6 @@ mod tests {
 
     fn uri(s: &str) -> rcgen::SanType {
         rcgen::SanType::URI(s.try_into().expect("ia5"))
-    }
-
-    #[test]
-    fn accepts_ids_made_of_lowercase_letters_digits_and_dashes() {
-        for id in ["a", "edge-1", "internal", "0", &"x".repeat(63)] {
-            assert_eq!(NodeId::parse(id).expect(id).as_str(), id);
-        }
-    }
-
-    #[test]
-    fn refuses_empty_long_uppercase_or_punctuated_ids() {
-        for id in [
-            "",
-            "Edge",
-            "edge_1",
-            "edge.1",
-            "edge/1",
-            "é",
-            &"x".repeat(64),
-        ] {
-            assert!(NodeId::parse(id).is_err(), "{id:?} accepted");
-        }
     }
 
     #[test]

@@ -3,8 +3,6 @@
 
 use std::collections::HashSet;
 
-use uuid::Uuid;
-
 use super::State;
 use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::model::Principal;
@@ -70,7 +68,7 @@ impl State {
                 rows.push(ChangeRow::Document(doc.clone()));
             }
         }
-        rows.sort_by_key(feed_order);
+        rows.sort_by_key(ChangeRow::feed_key);
         Feed { rows, through }
     }
 
@@ -166,21 +164,4 @@ fn feed_principal(p: Principal) -> ChangeRow {
         password_hash: None,
         ..p
     })
-}
-
-/// Revision order; within a revision, parents before children (space,
-/// principals, memberships, invitations, folders, documents, versions),
-/// then by id, as the SQL adapter orders them.
-fn feed_order(row: &ChangeRow) -> (Revision, u8, Uuid, u32) {
-    match row {
-        ChangeRow::Space(s) => (s.revision, 0, s.id.as_uuid(), 0),
-        ChangeRow::Principal(p) => (p.revision, 1, p.id.as_uuid(), 0),
-        ChangeRow::Membership(m) => (m.revision, 2, m.principal.as_uuid(), 0),
-        ChangeRow::Invitation(i) => (i.revision, 3, i.id, 0),
-        ChangeRow::Folder(f) => (f.revision, 4, f.id.as_uuid(), 0),
-        ChangeRow::Document(d) => (d.revision, 5, d.id.as_uuid(), 0),
-        ChangeRow::Version(v) => (v.revision, 6, v.document.as_uuid(), v.number),
-        // Not part of a space's feed.
-        ChangeRow::DocumentType(t) => (t.revision, 7, Uuid::nil(), 0),
-    }
 }

@@ -89,7 +89,7 @@ pub(in crate::tx) async fn changes(
     rows.retain(|row| row.revision() <= through);
     add_member_principals(c, &mut rows).await?;
     add_parents(c, space, &mut rows).await?;
-    rows.sort_by_key(feed_order);
+    rows.sort_by_key(ChangeRow::feed_key);
     Ok(Feed { rows, through })
 }
 
@@ -256,21 +256,4 @@ fn feed_principal(p: Principal) -> ChangeRow {
         password_hash: None,
         ..p
     })
-}
-
-/// Revision order; within a revision, parents before children (space,
-/// principals, memberships, invitations, folders, documents, versions),
-/// then by id. The in-memory fake orders the same way.
-fn feed_order(row: &ChangeRow) -> (Revision, u8, Uuid, u32) {
-    match row {
-        ChangeRow::Space(s) => (s.revision, 0, s.id.as_uuid(), 0),
-        ChangeRow::Principal(p) => (p.revision, 1, p.id.as_uuid(), 0),
-        ChangeRow::Membership(m) => (m.revision, 2, m.principal.as_uuid(), 0),
-        ChangeRow::Invitation(i) => (i.revision, 3, i.id, 0),
-        ChangeRow::Folder(f) => (f.revision, 4, f.id.as_uuid(), 0),
-        ChangeRow::Document(d) => (d.revision, 5, d.id.as_uuid(), 0),
-        ChangeRow::Version(v) => (v.revision, 6, v.document.as_uuid(), v.number),
-        // Not part of a space's feed.
-        ChangeRow::DocumentType(t) => (t.revision, 7, Uuid::nil(), 0),
-    }
 }

@@ -1,4 +1,4 @@
-//! `serve --demo`: the whole shape on one machine for a newcomer — this
+//! The demo's edge: the whole shape on one machine for a newcomer — the
 //! internal node, an edge node started in-process on loopback with a freshly
 //! generated PKI, a demo space shared to it and a demo contractor. In
 //! production the edge is a separate `passerelle-edge` process on a DMZ host
@@ -13,11 +13,10 @@ use passerelle_core::model::Page;
 use passerelle_core::role::Role;
 use passerelle_core::service::NewContractor;
 use passerelle_core::{Actor, Passerelle};
+use passerelle_internal::config::{Config, EdgeConfig};
+use passerelle_internal::demo::DEMO_PASSWORD;
 use passerelle_pki::{NodeId, Pki};
 use tokio::net::TcpListener;
-
-use crate::config::{Config, EdgeConfig};
-use crate::demo::DEMO_PASSWORD;
 
 /// The demo edge's id, addresses and contractor.
 pub const EDGE_ID: &str = "edge-1";
@@ -33,8 +32,8 @@ fn pki(data_dir: &Path) -> anyhow::Result<()> {
     } else {
         Pki::init(&dir, "Passerelle démo", passerelle_pki::CA_VALIDITY)?
     };
-    let edge = NodeId::new(EDGE_ID)?;
-    let internal = NodeId::new("internal")?;
+    let edge = NodeId::parse(EDGE_ID)?;
+    let internal = NodeId::parse("internal")?;
     if !pki.bundle_dir(&edge).join("cert.pem").exists() {
         pki.issue_edge(
             &edge,
@@ -85,14 +84,14 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
     let (public_addr, peer_addr) = (public.local_addr()?, peer.local_addr()?);
     if config.replication.edges.is_empty() {
         config.replication.edges.push(EdgeConfig {
-            id: EDGE_ID.into(),
+            id: NodeId::parse(EDGE_ID)?,
             endpoint: format!("https://{peer_addr}"),
             server_name: None,
             public_url: Some(edge_url(public_addr)),
         });
     }
     let edge_config = passerelle_edge::Config {
-        node_id: EDGE_ID.into(),
+        node_id: NodeId::parse(EDGE_ID)?,
         data_dir: config.data_dir.join("edge"),
         listen: public_addr,
         peer_listen: peer_addr,
@@ -105,7 +104,10 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
     let edge = passerelle_edge::EdgeNode::open(edge_config).await?;
     let serving = edge.clone();
     tokio::spawn(async move {
-        if let Err(e) = serving.serve(public, peer, crate::shutdown_signal()).await {
+        if let Err(e) = serving
+            .serve(public, peer, passerelle_internal::shutdown_signal())
+            .await
+        {
             tracing::error!(error = %e, "demo edge stopped");
         }
     });
