@@ -482,7 +482,7 @@ mod tests {
             op_id: Uuid::now_v7(),
             space: SpaceId::new(),
             contractor: PrincipalId::new(),
-            created_at: OffsetDateTime::now_utc(),
+            created_at: OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000),
             op,
             outcome: None,
             detail: String::new(),
@@ -633,7 +633,8 @@ mod tests {
     #[test]
     fn an_absent_author_is_the_nil_id_and_a_malformed_one_is_refused() {
         // An older internal node leaves the new fields at their defaults.
-        let [space, _, invitation] = rows_with_authors(OffsetDateTime::now_utc());
+        let [space, _, invitation] =
+            rows_with_authors(OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000));
         let (ChangeRow::Space(s), ChangeRow::Invitation(i)) = (space, invitation) else {
             unreachable!("rows_with_authors returns a space, a principal, an invitation");
         };

@@ -17,7 +17,7 @@ use std::time::Duration;
 use futures::{StreamExt, TryStreamExt};
 use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::replication::{ChangeRow, EdgeStatus, OpOutcome};
+use passerelle_core::replication::{ChangeRow, OpOutcome};
 use passerelle_core::service::APPLY_RUN;
 use passerelle_core::{ContentHash, Passerelle};
 use passerelle_proto::PROTOCOL_VERSION;
@@ -266,30 +266,9 @@ async fn record(
     error: Option<String>,
     contact: bool,
 ) -> Result<(), passerelle_core::CoreError> {
-    let now = time::OffsetDateTime::now_utc();
-    let previous = app.edge_status_of(edge).await?;
-    let mut cursors: Vec<(SpaceId, Revision)> = if cursors.is_empty() {
-        previous
-            .as_ref()
-            .map(|p| p.cursors.clone())
-            .unwrap_or_default()
-    } else {
-        cursors.iter().map(|(s, r)| (*s, *r)).collect()
-    };
-    cursors.sort();
-    app.record_edge_status(&EdgeStatus {
-        edge: edge.to_owned(),
-        last_contact: if contact {
-            Some(now)
-        } else {
-            previous.and_then(|p| p.last_contact)
-        },
-        last_error: error,
-        cursors,
-        space_errors: health.errors(),
-        updated_at: now,
-    })
-    .await
+    let cursors = cursors.iter().map(|(s, r)| (*s, *r)).collect();
+    app.record_link_state(edge, cursors, health.errors(), error, contact)
+        .await
 }
 
 async fn session(

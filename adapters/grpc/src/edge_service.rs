@@ -268,7 +268,7 @@ impl Replication for EdgeReplication {
         // Refused (failed_precondition) while operations of the space are
         // pending: core checks and purges in one transaction.
         let report = self.app.purge_shared_space(space).await.map_err(status)?;
-        let at = time::OffsetDateTime::now_utc().unix_timestamp_nanos();
+        let at = report.at.unix_timestamp_nanos();
         Ok(Response::new(pb::PurgeReceipt {
             space: space.to_string(),
             rows_removed: report.rows,

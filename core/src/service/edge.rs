@@ -31,11 +31,13 @@ pub use blobs::{BlobCollection, ReceiveError};
 const OUTBOX_RETRY_AFTER_SECS: u64 = 60;
 
 /// What an un-share purge removed from the edge.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PurgeReport {
     pub rows: u64,
     pub blobs: u64,
     pub bytes: u64,
+    /// When the purge committed, by this node's clock (the receipt's time).
+    pub at: time::OffsetDateTime,
 }
 
 impl Passerelle {
@@ -285,7 +287,9 @@ impl Passerelle {
         self.repo.scrub().await?;
         let mut report = PurgeReport {
             rows,
-            ..PurgeReport::default()
+            blobs: 0,
+            bytes: 0,
+            at: self.clock.now(),
         };
         for h in mine.difference(&still) {
             if let Some(size) = self.blobs.size(h).await? {

@@ -397,6 +397,48 @@ impl Passerelle {
         Ok(self.read().await?.spaces_shared_with(edge).await?)
     }
 
+    /// Records what a replication link knows of its edge now, stamped with
+    /// this node's clock: `cursors` (empty: the ones recorded before are
+    /// kept, the link has not heard them yet), the spaces failing and the
+    /// link's error. `contact`: the edge answered, so its last contact is
+    /// now; otherwise the last contact recorded stays.
+    pub async fn record_link_state(
+        &self,
+        edge: &str,
+        mut cursors: Vec<(SpaceId, crate::ids::Revision)>,
+        space_errors: Vec<(SpaceId, String)>,
+        error: Option<String>,
+        contact: bool,
+    ) -> Result<(), CoreError> {
+        let now = self.clock.now();
+        let mut tx = self.write().await?;
+        let previous = tx.edge_status(edge).await?;
+        if cursors.is_empty() {
+            cursors = previous
+                .as_ref()
+                .map(|p| p.cursors.clone())
+                .unwrap_or_default();
+        }
+        cursors.sort();
+        let last_contact = if contact {
+            Some(now)
+        } else {
+            previous.and_then(|p| p.last_contact)
+        };
+        tx.save_edge_status(&EdgeStatus {
+            edge: edge.to_owned(),
+            last_contact,
+            last_error: error,
+            cursors,
+            space_errors,
+            updated_at: now,
+        })
+        .await?;
+        self.commit(tx).await?;
+        Ok(())
+    }
+
+    /// Records an edge's status as given (tests and tools that set one).
     pub async fn record_edge_status(&self, status: &EdgeStatus) -> Result<(), CoreError> {
         let mut tx = self.write().await?;
         tx.save_edge_status(status).await?;

@@ -969,6 +969,7 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 
 mod acceptance;
 mod blob_accounting;
+mod link_state;
 mod outbox;
 mod runs;
 mod successive_saves;
