@@ -705,9 +705,24 @@ async fn a_full_edge_disk(c: &mut Cluster) -> anyhow::Result<()> {
     .await?;
 
     // The edge says it is short of room, and why, without naming the disk.
-    let ready = http.get(format!("{}/readyz", c.edge_http)).send().await?;
-    ensure!(ready.status() == 503, "readyz: {}", ready.status());
-    let ready: Value = ready.json().await?;
+    // Once the blobs that fit are whole: until then a failed pass may have
+    // cut their transfers (their reservations given back), and the refused
+    // blob counts as fitting until they resume and the next refusal.
+    let ready = eventually(
+        "the edge short of room, the blobs that fit whole",
+        || async {
+            let partial = cluster::files_under(&c.edir.join("partial"));
+            ensure!(
+                partial.is_empty(),
+                "{} transfer(s) under way",
+                partial.len()
+            );
+            let ready = http.get(format!("{}/readyz", c.edge_http)).send().await?;
+            ensure!(ready.status() == 503, "readyz: {}", ready.status());
+            Ok(ready.json::<Value>().await?)
+        },
+    )
+    .await?;
     ensure!(ready["code"] == "storage_full", "{ready}");
     let said = ready["detail"].as_str().unwrap_or_default();
     ensure!(

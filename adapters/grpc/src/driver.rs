@@ -576,8 +576,18 @@ async fn send_space(
             .into_iter()
             .map(|blobs| push_blobs(app, client.clone(), space, blobs));
         let mut pushes = futures::stream::iter(pushes).buffer_unordered(PUSH_STREAMS);
+        // Every stream runs to its end even when another fails: a blob the
+        // edge refuses for lack of room must not cut the transfers of those
+        // that fit, or each retry would resume them a little and cut them
+        // again, and the edge's room would never settle.
+        let mut failed = None;
         while let Some(pushed) = pushes.next().await {
-            pushed?;
+            if let Err(e) = pushed {
+                failed.get_or_insert(e);
+            }
+        }
+        if let Some(e) = failed {
+            return Err(e);
         }
     }
     let batch = pb::ChangeBatch {
