@@ -168,7 +168,11 @@ async fn dial(
             })
         }
         Err(_) => {
-            warn!(%peer, server_name = %server_name.to_str(), reason = "TLS handshake timed out", "TLS handshake with the edge failed");
+            // Debug only: while an edge is unreachable this repeats at every
+            // attempt, and the link already reports the outage once, with
+            // this error, when its state changes (a refusal above, rare and
+            // actionable, stays a warning).
+            debug!(%peer, server_name = %server_name.to_str(), reason = "TLS handshake timed out", "TLS handshake with the edge failed");
             Err(DialError::HandshakeTimeout { peer })
         }
     }
