@@ -109,7 +109,6 @@ fn newest_source(workspace: &Path) -> std::time::SystemTime {
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
     let mut stack: Vec<_> = [
         "Cargo.toml",
-        "Cargo.lock",
         "core",
         "adapters",
         "proto",
