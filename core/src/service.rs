@@ -34,6 +34,7 @@ use crate::signal::ChangeSignal;
 
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
+pub use apply::APPLY_RUN;
 pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::FolderListing;

@@ -141,12 +141,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 pending.len()
             );
             match node.app.storage_room().await? {
-                Some(room) if room.is_short() => println!(
-                    "DISK PRESSURE on {}: {room} (min_free_bytes): contractors' uploads and \
-                     replicated blobs are refused; free room (un-share a space on the internal \
-                     node, remove other files, grow the disk)",
-                    room.place
-                ),
+                // Not healthy: the exit status says so to monitoring scripts.
+                Some(room) if room.is_short() => {
+                    println!(
+                        "DISK PRESSURE on {}: {room} (min_free_bytes): contractors' uploads and \
+                         replicated blobs are refused; free room (un-share a space on the internal \
+                         node, remove other files, grow the disk)",
+                        room.place
+                    );
+                    anyhow::bail!("disk pressure on {}: {room}", room.place)
+                }
                 Some(room) => println!("disk of {}: {room} (min_free_bytes)", room.place),
                 None => println!("disk: free space unknown on this platform"),
             }

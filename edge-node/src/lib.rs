@@ -14,17 +14,18 @@ pub mod config;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::Passerelle;
-use passerelle_core::ports::{Clock, PasswordHasher, SystemClock};
+use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::{CoreSettings, NodeRole};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{NodeId, PeerPolicy, ReloadingTls, TlsError};
-use passerelle_http::{AppState, Argon2Passwords};
+use passerelle_http::AppState;
+use passerelle_passwords::Argon2Passwords;
 use passerelle_sql::SqlRepository;
+use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
@@ -122,92 +123,27 @@ impl EdgeNode {
         println!("passerelle-edge listening on http://{public_addr}");
         println!("passerelle-edge replication on {peer_addr}");
         tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
-        // Owned here, ended by the node's token, awaited before returning.
-        let collector = tokio::spawn(collect_blobs_periodically(self.app.clone(), cancel.clone()));
+        // Background work, ended by the node's token, awaited before
+        // returning (a run under way finishes).
+        let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
+        jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
+        jobs::prune_outbox(&workers, &self.app);
+        jobs::collect_blobs(&workers, &self.app);
         let stop = cancel.clone();
         let watcher = tokio::spawn(async move {
             shutdown.await;
             stop.cancel();
         });
-        let (a, b, ()) = tokio::join!(
+        let (a, b) = tokio::join!(
             passerelle_http::serve(public, http, cancel.clone().cancelled_owned()),
             passerelle_grpc::serve_tls(peer, tls, grpc, cancel.clone().cancelled_owned()),
-            prune_outbox_periodically(self.app.clone(), cancel.clone()),
         );
         watcher.abort();
-        cancel.cancel();
-        if let Err(e) = collector.await {
-            tracing::error!(error = %e, "the blob collection task failed");
-        }
+        workers.stop().await;
         a?;
         b?;
         tracing::info!("passerelle-edge stopped");
         Ok(())
-    }
-}
-
-/// How often decided outbox operations past their retention are pruned:
-/// retention is counted in days, so an hour late is nothing.
-const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
-
-/// Prunes decided outbox operations at start, then every [`PRUNE_EVERY`],
-/// until `cancel`. A failed prune is logged and tried again at the next
-/// tick; one under way when `cancel` fires finishes first (one short
-/// transaction).
-async fn prune_outbox_periodically(app: Passerelle, cancel: CancellationToken) {
-    let mut every = tokio::time::interval(PRUNE_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        // Both branches are cancel-safe: a token and an interval tick.
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = every.tick() => {}
-        }
-        if let Err(e) = app.prune_decided_operations(SystemClock.now()).await {
-            tracing::warn!(
-                error = %e,
-                cause = ?std::error::Error::source(&e),
-                "could not prune the outbox; trying again in an hour"
-            );
-        }
-    }
-}
-
-/// How often a serving edge collects the blobs no shared space needs
-/// (first at start).
-const COLLECT_EVERY: Duration = Duration::from_secs(3600);
-
-/// Blobs no space needs are spared this long after they were stored: a
-/// contractor's upload is stored before the transaction that appends its
-/// operation, and a push that names no space (an internal node older than
-/// `BlobChunk.space`) is recorded by nothing until its batch lands. Both
-/// take seconds; an hour is a wide margin. Blobs pushed for a space are
-/// recorded before their first byte and need no grace.
-const COLLECT_GRACE: Duration = Duration::from_secs(3600);
-
-/// Collects the blobs no shared space needs (ADR 0003, "Blob accounting")
-/// at start, then every [`COLLECT_EVERY`], until `cancel`. A failed pass is
-/// logged and tried again at the next tick. Cancelled mid-pass, the pass
-/// stops between two removals (each is whole) and the next run goes on.
-async fn collect_blobs_periodically(app: Passerelle, cancel: CancellationToken) {
-    let mut every = tokio::time::interval(COLLECT_EVERY);
-    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        // Cancel-safe branches: a token and an interval tick.
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            _ = every.tick() => {}
-        }
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            done = app.collect_blobs(COLLECT_GRACE) => if let Err(e) = done {
-                tracing::warn!(
-                    error = %e,
-                    cause = ?std::error::Error::source(&e),
-                    "could not collect unneeded blobs; trying again in an hour"
-                );
-            }
-        }
     }
 }
 

@@ -714,14 +714,6 @@ async fn a_full_edge_disk(c: &mut Cluster) -> anyhow::Result<()> {
         said.contains("MiB free") && !said.contains(&edir),
         "{ready}"
     );
-    let edge_cli = |args: &[&str]| {
-        let mut v = vec!["--data-dir", c.edir.to_str().unwrap_or_default()];
-        v.extend_from_slice(args);
-        cluster::run(Path::new(cluster::EDGE_BIN), &v)
-    };
-    let status = edge_cli(&["status"])?;
-    ensure!(status.contains("DISK PRESSURE"), "{status}");
-
     // A contractor's upload takes the disk just past the floor (an upload
     // is checked when it starts, then every 4 MiB: this one is smaller);
     // the next is refused before it is read: 507, nothing kept. (A body
@@ -768,6 +760,21 @@ async fn a_full_edge_disk(c: &mut Cluster) -> anyhow::Result<()> {
         "the refused upload left a temporary"
     );
 
+    // Below the floor, `status` (its own process, with the edge's floor)
+    // says why, and fails: monitoring reads its exit status.
+    let config = c.edge_config.clone().context("the edge's config file")?;
+    let status = std::process::Command::new(cluster::EDGE_BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--data-dir", &edir, "status"])
+        .output()?;
+    let said = String::from_utf8_lossy(&status.stdout);
+    ensure!(
+        !status.status.success() && said.contains("DISK PRESSURE"),
+        "{:?}: {said}",
+        status.status
+    );
+
     // Un-sharing the big space purges it first, and frees the disk.
     let r = c
         .api(&http, Method::POST, &format!("/spaces/{big}/unshare"))
@@ -793,6 +800,16 @@ async fn a_full_edge_disk(c: &mut Cluster) -> anyhow::Result<()> {
     ensure!(
         free_bytes(&c.edir)? > EDGE_FLOOR + FILLING_SIZE,
         "the purge freed the disk"
+    );
+    let status = std::process::Command::new(cluster::EDGE_BIN)
+        .arg("--config")
+        .arg(&config)
+        .args(["--data-dir", &edir, "status"])
+        .output()?;
+    ensure!(
+        status.status.success(),
+        "status after the purge: {}",
+        String::from_utf8_lossy(&status.stderr)
     );
     let r = paul
         .req(

@@ -24,8 +24,10 @@ use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::CoreSettings;
 use passerelle_core::{Actor, Passerelle};
 use passerelle_grpc::{NodeId, ReloadingTls};
-use passerelle_http::{AppState, Argon2Passwords};
+use passerelle_http::AppState;
+use passerelle_passwords::Argon2Passwords;
 use passerelle_sql::SqlRepository;
+use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -126,6 +128,10 @@ impl Node {
         }
         let cancel = CancellationToken::new();
         let mut links = self.start_replication(&cancel)?;
+        // Background work, ended by the node's token (a run under way
+        // finishes before `serve` returns).
+        let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
+        jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         let mut http_config = self.config.http.clone();
         for e in &self.config.replication.edges {
             if let Some(url) = &e.public_url {
@@ -146,6 +152,7 @@ impl Node {
         })
         .await;
         cancel.cancel();
+        workers.stop().await;
         while links.join_next().await.is_some() {}
         served?;
         tracing::info!("passerelle-internal stopped");

@@ -2,70 +2,38 @@
 //!
 //! A driving adapter of the hexagon: the REST API `/api/v1` (axum) and its
 //! OpenAPI document, over the use cases of `passerelle-core`
-//! ([`passerelle_core::Passerelle`]). It also provides one driven adapter,
-//! [`Argon2Passwords`] (core's `PasswordHasher` port), because only the
-//! node's front door hashes passwords.
+//! ([`passerelle_core::Passerelle`]).
 //!
-//! It depends on core only: never on another adapter (sql, blobs, grpc). All
-//! rules, authorization included, live in core; this crate translates HTTP
-//! to use cases and `CoreError` to problem+json, and streams content both
-//! ways without buffering it.
+//! It depends on core and on `passerelle-http-common` (what it shares with
+//! the web pages: [`AppState`], [`HttpConfig`], sessions, CSRF, the one
+//! `CoreError` → problem+json mapping, the request log), never on another
+//! adapter (sql, blobs, grpc, web). All rules, authorization included, live
+//! in core; this crate translates HTTP to use cases, and streams content
+//! both ways without buffering it.
 //!
 //! Modules:
-//! - [`config`] — [`HttpConfig`] (including the edges' public URLs).
 //! - `server`: [`serve`] on a bound listener with graceful shutdown.
 //! - `routes`: [`router`] (the internal node), its route table and OpenAPI
 //!   document; one submodule per resource (auth, spaces, folders,
 //!   documents, content, trash, admin, sharing, health). `routes::edge`:
 //!   [`edge_router`] (the edge node: contractors' reads, writes that go to
 //!   the outbox, invitation acceptance), with its own table and document.
-//! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
-//!   bearer token) and the session cookie (its helpers are public for the
-//!   web UI crate, `passerelle-web`, which shares these sessions).
 //! - `extract`: `Json`/`Path`/`Query` extractors with problem+json rejections.
-//! - [`problem`] — [`ApiError`] and the one `CoreError` → HTTP mapping.
 //! - [`dto`] — the JSON shapes of the API.
 //! - `download`: `Range`, `ETag`, `Content-Disposition` as pure functions.
-//! - `middleware`: security headers, request id, JSON timeouts, and
-//!   [`with_request_log`] (one log line per request, the web pages' too).
-//! - `passwords`: [`Argon2Passwords`].
+//! - `middleware`: security headers and JSON timeouts.
 
-mod auth;
-pub mod config;
 mod download;
 pub mod dto;
 mod extract;
 mod middleware;
-mod passwords;
-pub mod problem;
 mod routes;
 mod server;
 
-use passerelle_core::Passerelle;
-
-pub use auth::{
-    Authenticated, CSRF_HEADER, SESSION_COOKIE, cleared_cookie, client_address, csrf_matches,
-    session_cookie, session_token,
-};
-pub use config::HttpConfig;
-pub use middleware::with_request_log;
-pub use passwords::Argon2Passwords;
-pub use problem::{ApiError, PROBLEM_JSON, Problem, classify};
+// The nodes build the state and read `[http]` through this crate, whose
+// routers take them: re-exported so that they need not name both crates.
+pub use passerelle_http_common::{AppState, HttpConfig};
 pub use routes::{
     API_PREFIX, EDGE_ROUTES, METADATA_HEADER, ROUTES, edge_openapi, edge_router, openapi, router,
 };
 pub use server::serve;
-
-/// What every handler gets: the use cases and the adapter's settings.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    /// The use cases (cheap to clone: `Arc`s inside).
-    pub app: Passerelle,
-    pub config: HttpConfig,
-}
-
-impl AppState {
-    pub fn new(app: Passerelle, config: HttpConfig) -> Self {
-        Self { app, config }
-    }
-}

@@ -23,6 +23,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Router};
+use passerelle_http_common::{ApiError, PROBLEM_JSON, Problem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
 use utoipa::{IntoResponses, Modify, OpenApi};
@@ -30,7 +31,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::middleware;
-use crate::problem::{ApiError, PROBLEM_JSON, Problem};
 use crate::{AppState, HttpConfig};
 
 pub use content::METADATA_HEADER;
@@ -138,7 +138,7 @@ impl Modify for SecuritySchemes {
         components.add_security_scheme(
             "session",
             SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
-                crate::SESSION_COOKIE,
+                passerelle_http_common::SESSION_COOKIE,
                 "Session cookie from /auth/login; unsafe methods also need the X-CSRF-Token header.",
             ))),
         );
@@ -263,7 +263,7 @@ fn finish(router: Router<AppState>, doc: OpenApiDoc, state: AppState) -> Router 
         .with_state(state)
         .layer(Extension(doc))
         .layer(axum::middleware::from_fn(middleware::security_headers));
-    middleware::with_request_log(router)
+    passerelle_http_common::with_request_log(router)
 }
 
 async fn no_route() -> impl IntoResponse {

@@ -26,6 +26,16 @@ const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// on the small machines SQLite is meant for.
 const SQLITE_MAX_CONNECTIONS: u32 = 8;
 const POSTGRES_MAX_CONNECTIONS: u32 = 16;
+/// PostgreSQL connections are short-lived. sqlx 0.9.0 can return to the
+/// pool a connection whose `BEGIN` was cancelled (a replication task
+/// aborted mid-call) still inside that transaction: the server then logs
+/// "there is no transaction in progress", and the connection's next user
+/// runs in a transaction it did not open (transact-rs/sqlx#4393, fixed
+/// upstream by #4394, not yet released). Recycling connections bounds how
+/// long such a connection lives; take the fix and relax these when sqlx
+/// ships it.
+const POSTGRES_MAX_LIFETIME: Duration = Duration::from_secs(300);
+const POSTGRES_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Key of the PostgreSQL advisory lock that serialises migrations when
 /// several processes start at once (ASCII "passmigr").
 const MIGRATION_LOCK_KEY: i64 = 0x7061_7373_6d69_6772;
@@ -113,7 +123,10 @@ impl SqlRepository {
                     });
             }
             Engine::Postgres => {
-                options.max_connections(POSTGRES_MAX_CONNECTIONS);
+                options
+                    .max_connections(POSTGRES_MAX_CONNECTIONS)
+                    .max_lifetime(POSTGRES_MAX_LIFETIME)
+                    .idle_timeout(POSTGRES_IDLE_TIMEOUT);
             }
         }
         let db = Database::connect(options).await.map_err(db_error)?;
@@ -281,6 +294,22 @@ mod tests {
         assert_eq!(pragma(&repo, "foreign_keys").await, "1");
         assert_eq!(pragma(&repo, "busy_timeout").await, "10000");
         assert_eq!(pragma(&repo, "secure_delete").await, "1");
+    }
+
+    /// sqlx#4393: the pool must recycle PostgreSQL connections.
+    #[tokio::test]
+    async fn postgresql_connections_are_recycled() {
+        let Some(url) = std::env::var("PASSERELLE_TEST_PG_URL").ok() else {
+            assert!(
+                std::env::var_os("PASSERELLE_REQUIRE_PG").is_none(),
+                "PASSERELLE_REQUIRE_PG is set but PASSERELLE_TEST_PG_URL is not"
+            );
+            return;
+        };
+        let repo = SqlRepository::connect(&url).await.expect("connects");
+        let pool = repo.connection().get_postgres_connection_pool().options();
+        assert_eq!(pool.get_max_lifetime(), Some(POSTGRES_MAX_LIFETIME));
+        assert_eq!(pool.get_idle_timeout(), Some(POSTGRES_IDLE_TIMEOUT));
     }
 
     #[test]

@@ -12,7 +12,7 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use passerelle_core::model::{Principal, PrincipalKind};
 use passerelle_core::{Actor, CoreError};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use subtle::ConstantTimeEq;
 
 use crate::assets;
@@ -128,7 +128,7 @@ impl FromRequestParts<AppState> for Web {
             String::new()
         };
         let login = || WebError::Login { next: next.clone() };
-        let token = passerelle_http::session_token(&parts.headers).ok_or_else(login)?;
+        let token = passerelle_http_common::session_token(&parts.headers).ok_or_else(login)?;
         let session = match st.app.authenticate_session(token).await {
             Ok(s) => s,
             Err(e @ CoreError::Internal(_)) => return Err(WebError::Core(e)),
@@ -197,7 +197,7 @@ impl IntoResponse for WebError {
             }
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             WebError::Core(e) => {
-                let (status, code) = passerelle_http::classify(e);
+                let (status, code) = passerelle_http_common::classify(e);
                 if status.is_server_error() {
                     tracing::error!(error = %e, "page failed");
                 }
@@ -360,7 +360,7 @@ pub fn see_other(to: &str) -> Response {
 
 /// Redirect after a failed POST, with the error's code for the next page.
 pub fn back_with_error(to: &str, e: &CoreError) -> Result<Response, WebError> {
-    let (status, code) = passerelle_http::classify(e);
+    let (status, code) = passerelle_http_common::classify(e);
     match e {
         // A full disk refused the write: the form's page says so, and that
         // nothing was saved; where the disk is full is for ops (logged).

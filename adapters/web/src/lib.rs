@@ -4,8 +4,9 @@
 //! [`router`]) and outside contractors (edge node, [`edge_router`]). Part of
 //! the HTTP driving adapter (DESIGN §1), in its own crate so that template
 //! compilation does not rebuild the REST API; it depends on core and on
-//! `passerelle-http` (sessions, `AppState`, error classification — ADR 0004),
-//! never on storage or replication adapters. Every rule is core's: pages
+//! `passerelle-http-common` (sessions, `AppState`, error classification —
+//! ADR 0004), never on the API crate nor on storage or replication
+//! adapters. Every rule is core's: pages
 //! call the same use cases as the API.
 //!
 //! Templates (askama, `templates/`) are compiled in, the CSS and the small
@@ -34,7 +35,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 
 use ctx::Node;
 use pages::{admin, auth, documents, manage, settings, spaces, types, uploads};
@@ -139,5 +140,5 @@ fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
             ctx::page_headers,
         ))
         .layer(Extension(node));
-    passerelle_http::with_request_log(pages)
+    passerelle_http_common::with_request_log(pages)
 }

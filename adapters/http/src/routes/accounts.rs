@@ -4,14 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::TokenId;
 use passerelle_core::service::NewAgent;
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{IssuedTokenDto, NewTokenBody, NewUserBody, PageOf, PageQuery, TokenDto, UserDto};
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 #[utoipa::path(get, path = "/users", tag = "admin", params(PageQuery),
     responses((status = 200, body = PageOf<UserDto>), Problems))]

@@ -2,14 +2,13 @@
 
 use axum::extract::State;
 use passerelle_core::ids::SpaceId;
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{AuditEntryDto, DocumentTypeBody, DocumentTypeDto, PageOf, PageQuery};
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 /// Document types known to this node.
 #[utoipa::path(get, path = "/document-types", tag = "admin",

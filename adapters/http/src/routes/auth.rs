@@ -5,13 +5,15 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use passerelle_core::{Actor, CoreError};
+use passerelle_http_common::{
+    ApiError, Credentials, authenticate, cleared_cookie, client_address, csrf_matches,
+    session_cookie, session_token,
+};
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::{self, Credentials};
 use crate::dto::{LoginBody, LoginResponse, MePatch, MeResponse, UserDto};
 use crate::extract::Json;
-use crate::problem::ApiError;
 
 /// Opens a session: sets the `passerelle_session` cookie (HttpOnly,
 /// SameSite=Strict) and returns the CSRF token to send on writes. Failed
@@ -23,7 +25,7 @@ pub(crate) async fn login(
     parts: Parts,
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
-    let address = auth::client_address(&parts, &st.config.trusted_proxies);
+    let address = client_address(&parts, &st.config.trusted_proxies);
     let outcome = st
         .app
         .login(&body.login, &body.password, address.as_deref())
@@ -33,14 +35,14 @@ pub(crate) async fn login(
             other => other.into(),
         })?;
     // Rotation: a session the client still held ends here.
-    if let Some(old) = auth::session_token(&parts.headers)
+    if let Some(old) = session_token(&parts.headers)
         && let Err(e) = st.app.logout(old).await
     {
         tracing::warn!(error = %e, "could not end the previous session at login");
     }
     let now = time::OffsetDateTime::now_utc();
     let max_age = (outcome.expires_at - now).whole_seconds();
-    let cookie = auth::session_cookie(&outcome.token, max_age, st.config.secure_cookies)?;
+    let cookie = session_cookie(&outcome.token, max_age, st.config.secure_cookies)?;
     let body = LoginResponse {
         user: UserDto::from(&outcome.principal),
         csrf_token: outcome.csrf,
@@ -58,10 +60,10 @@ pub(crate) async fn logout(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    if let Some(token) = auth::session_token(&headers) {
+    if let Some(token) = session_token(&headers) {
         match st.app.authenticate_session(token).await {
             Ok(session) => {
-                if !auth::csrf_matches(&headers, &session.csrf) {
+                if !csrf_matches(&headers, &session.csrf) {
                     return Err(ApiError::csrf());
                 }
                 st.app.logout(token).await?;
@@ -70,7 +72,7 @@ pub(crate) async fn logout(
             Err(e) => return Err(e.into()),
         }
     }
-    let cleared = auth::cleared_cookie(st.config.secure_cookies);
+    let cleared = cleared_cookie(st.config.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, cleared)]).into_response())
 }
 
@@ -81,7 +83,7 @@ pub(crate) async fn me(
     State(st): State<AppState>,
     headers: HeaderMap,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let Credentials { actor, csrf } = auth::authenticate(&Method::GET, &headers, &st).await?;
+    let Credentials { actor, csrf } = authenticate(&Method::GET, &headers, &st).await?;
     let Actor::Principal(p) = actor.clone() else {
         return Err(ApiError::unauthenticated());
     };
@@ -112,7 +114,7 @@ pub(crate) async fn update_me(
     headers: HeaderMap,
     Json(body): Json<MePatch>,
 ) -> Result<Json<MeResponse>, ApiError> {
-    let Credentials { actor, csrf } = auth::authenticate(&Method::PATCH, &headers, &st).await?;
+    let Credentials { actor, csrf } = authenticate(&Method::PATCH, &headers, &st).await?;
     let Actor::Principal(p) = actor.clone() else {
         return Err(ApiError::unauthenticated());
     };

@@ -13,6 +13,7 @@ use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::{Document, Version};
 use passerelle_core::service::{NewDocument, NewVersion};
 use passerelle_core::{Actor, CoreError};
+use passerelle_http_common::{ApiError, Authenticated};
 use serde_json::{Map, Value};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
@@ -21,13 +22,11 @@ use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::download::{
     RangeRequest, content_disposition, etag, if_range_allows, none_match, parse_range,
 };
 use crate::dto::{DocumentDto, UploadQuery, VersionQuery};
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 /// Header carrying an upload's metadata as a JSON object (the body is the content).
 pub const METADATA_HEADER: &str = "x-passerelle-metadata";

@@ -4,14 +4,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::{DocumentId, FolderId};
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{DocumentDto, DocumentPatchBody, MetadataDto, VersionDto};
 use crate::extract::{Json, Path};
-use crate::problem::ApiError;
 
 /// A document and its current version.
 #[utoipa::path(get, path = "/documents/{id}", tag = "documents",

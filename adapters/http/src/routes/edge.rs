@@ -59,7 +59,7 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
         title = "Passerelle edge API",
         description = "Shared spaces for outside contractors. Writes are accepted (202) as pending operations until the internal node applies them. Errors are application/problem+json with a stable `code`."
     ),
-    components(schemas(crate::problem::Problem)),
+    components(schemas(passerelle_http_common::Problem)),
     modifiers(&SecuritySchemes),
     security(("session" = [])),
     tags(

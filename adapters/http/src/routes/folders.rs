@@ -4,14 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::Page;
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{ChildrenQuery, FolderDto, FolderListingDto, FolderPatchBody, NewFolderBody};
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 /// Sub-folders and documents of a folder (`?folder=`) or of the root.
 #[utoipa::path(get, path = "/spaces/{id}/children", tag = "folders", params(ChildrenQuery),

@@ -7,11 +7,11 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use passerelle_core::CoreError;
+use passerelle_http_common::{ApiError, Problem, chain};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::problem::{ApiError, Problem, chain};
 
 /// Probe answer.
 #[derive(Debug, Serialize, ToSchema)]

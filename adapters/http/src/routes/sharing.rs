@@ -5,18 +5,17 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::SpaceId;
 use passerelle_core::service::NewContractor;
+use passerelle_http_common::{ApiError, Authenticated};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{
     EdgeStatusDto, InvitationDto, InviteBody, IssuedInvitationDto, ShareBody, SpaceDto,
     SpaceReplicationDto,
 };
 use crate::extract::{Json, Path};
-use crate::problem::ApiError;
 
 /// Shares a space with an edge node (managers): its content replicates
 /// there for outside contractors. 400 `unknown_edge` for an edge the node

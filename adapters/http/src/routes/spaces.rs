@@ -5,16 +5,15 @@ use axum::http::StatusCode;
 use passerelle_core::ids::{PrincipalId, SpaceId};
 use passerelle_core::model::Visibility;
 use passerelle_core::service::{NewSpace, SpacePatch};
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{
     MemberDto, NewSpaceBody, PageOf, PageQuery, SetMemberBody, SpaceDto, SpacePatchBody,
 };
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 /// The caller's spaces with their role (every space for an administrator).
 #[utoipa::path(get, path = "/spaces", tag = "spaces", params(PageQuery),

@@ -3,14 +3,13 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{DocumentSummaryDto, FolderDto, TrashDto};
 use crate::extract::{Json, Path};
-use crate::problem::ApiError;
 
 #[utoipa::path(get, path = "/spaces/{id}/trash", tag = "trash",
     responses((status = 200, body = TrashDto), Problems))]

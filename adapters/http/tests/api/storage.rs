@@ -9,7 +9,8 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::{Actor, CoreSettings, Passerelle};
-use passerelle_http::{AppState, Argon2Passwords, HttpConfig, router};
+use passerelle_http::{AppState, HttpConfig, router};
+use passerelle_passwords::Argon2Passwords;
 
 use crate::support::*;
 

@@ -11,7 +11,8 @@ use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::NewAgent;
 use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
-use passerelle_http::{AppState, Argon2Passwords, HttpConfig, edge_router, router};
+use passerelle_http::{AppState, HttpConfig, edge_router, router};
+use passerelle_passwords::Argon2Passwords;
 use serde_json::Value;
 use tower::ServiceExt;
 

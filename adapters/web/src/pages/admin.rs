@@ -8,7 +8,7 @@ use axum::response::Response;
 use passerelle_core::CoreError;
 use passerelle_core::model::{Page, PrincipalKind};
 use passerelle_core::service::NewAgent;
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 
 use super::auth::CsrfForm;

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use passerelle_core::CoreError;
 use passerelle_core::service::LoginThrottle;
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 
 use crate::ctx::{Anonymous, PageCtx, Web, WebError, csrf_eq, local_redirect, render, see_other};
@@ -112,7 +112,7 @@ pub async fn login(
     if !form_token_ok(&parts.headers, &form.csrf) {
         return Err(WebError::Csrf);
     }
-    let address = passerelle_http::client_address(&parts, &st.config.trusted_proxies);
+    let address = passerelle_http_common::client_address(&parts, &st.config.trusted_proxies);
     let outcome = match st
         .app
         .login(&form.login, &form.password, address.as_deref())
@@ -121,7 +121,7 @@ pub async fn login(
         Ok(o) => o,
         Err(CoreError::Internal(e)) => return Err(CoreError::Internal(e).into()),
         Err(e) => {
-            let (status, code) = passerelle_http::classify(&e);
+            let (status, code) = passerelle_http_common::classify(&e);
             let msg = if code == "unauthenticated" {
                 p.t.s("login.failed")
             } else {
@@ -130,14 +130,15 @@ pub async fn login(
             return Ok(login_page(&st, p, form.next, form.login, Some(msg), status));
         }
     };
-    if let Some(old) = passerelle_http::session_token(&parts.headers)
+    if let Some(old) = passerelle_http_common::session_token(&parts.headers)
         && let Err(e) = st.app.logout(old).await
     {
         tracing::warn!(error = %e, "could not end the previous session at login");
     }
     let max_age = (outcome.expires_at - time::OffsetDateTime::now_utc()).whole_seconds();
-    let cookie = passerelle_http::session_cookie(&outcome.token, max_age, st.config.secure_cookies)
-        .map_err(|_| CoreError::Internal("session cookie".into()))?;
+    let cookie =
+        passerelle_http_common::session_cookie(&outcome.token, max_age, st.config.secure_cookies)
+            .map_err(|_| CoreError::Internal("session cookie".into()))?;
     let mut res = see_other(local_redirect(&form.next).unwrap_or("/spaces"));
     res.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(res)
@@ -157,13 +158,13 @@ pub async fn logout(
     Form(form): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     web.check_csrf(&form.csrf)?;
-    if let Some(token) = passerelle_http::session_token(&headers) {
+    if let Some(token) = passerelle_http_common::session_token(&headers) {
         st.app.logout(token).await?;
     }
     let mut res = see_other("/login");
     res.headers_mut().append(
         header::SET_COOKIE,
-        passerelle_http::cleared_cookie(st.config.secure_cookies),
+        passerelle_http_common::cleared_cookie(st.config.secure_cookies),
     );
     Ok(res)
 }
@@ -190,7 +191,7 @@ pub async fn set_lang(
     Form(form): Form<LangForm>,
 ) -> Result<Response, WebError> {
     let lang = Lang::parse(&form.lang).unwrap_or_default();
-    if let Some(token) = passerelle_http::session_token(&parts.headers) {
+    if let Some(token) = passerelle_http_common::session_token(&parts.headers) {
         match st.app.authenticate_session(token).await {
             Ok(session) if csrf_eq(&form.csrf, &session.csrf) => {
                 if let Some(id) = session.actor.id() {
@@ -292,7 +293,7 @@ pub async fn accept_invitation(
     if !form_token_ok(&parts.headers, &form.csrf) {
         return Err(WebError::Csrf);
     }
-    let address = passerelle_http::client_address(&parts, &st.config.trusted_proxies);
+    let address = passerelle_http_common::client_address(&parts, &st.config.trusted_proxies);
     let key = InvitationThrottle::key(address.as_deref());
     let now = time::OffsetDateTime::now_utc();
     if throttle.0.check(&key, None, now).is_some() {
@@ -324,7 +325,7 @@ pub async fn accept_invitation(
             if matches!(e, CoreError::NotFound(_)) {
                 throttle.0.record_failure(&key, None, now);
             }
-            let (status, code) = passerelle_http::classify(&e);
+            let (status, code) = passerelle_http_common::classify(&e);
             let msg = if code == "not_found" || code == "unauthenticated" {
                 p.t.s("invite.invalid")
             } else {

@@ -16,7 +16,7 @@ use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::Page;
 use passerelle_core::replication::OutboxOp;
 use passerelle_core::role::Action;
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;

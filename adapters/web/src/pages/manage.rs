@@ -11,7 +11,7 @@ use passerelle_core::replication::{Invitation, InvitationState};
 use passerelle_core::role::{Action, Role};
 use passerelle_core::service::{NewContractor, SpaceView};
 use passerelle_core::{Actor, CoreError};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -9,7 +9,7 @@ use passerelle_core::CoreError;
 use passerelle_core::ids::SpaceId;
 use passerelle_core::model::Visibility;
 use passerelle_core::service::SpacePatch;
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 use uuid::Uuid;
 

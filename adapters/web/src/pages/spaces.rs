@@ -12,7 +12,7 @@ use passerelle_core::replication::{OpOutcome, OutboxOp};
 use passerelle_core::role::{Action, Role};
 use passerelle_core::service::NewSpace;
 use passerelle_core::{Actor, CoreError, Passerelle};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 use uuid::Uuid;
 

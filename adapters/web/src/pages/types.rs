@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use passerelle_core::CoreError;
 use passerelle_core::doctype::{DocumentType, FieldDef, FieldKind, TypeDefinitionError};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 
 use crate::ctx::{PageCtx, Web, WebError, render, see_other};
 

@@ -18,7 +18,7 @@ use passerelle_core::CoreError;
 use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::service::{NewDocument, NewVersion};
-use passerelle_http::AppState;
+use passerelle_http_common::AppState;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 

@@ -12,7 +12,7 @@ use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::NewAgent;
 use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
-use passerelle_http::{AppState, HttpConfig};
+use passerelle_http_common::{AppState, HttpConfig};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery staple";

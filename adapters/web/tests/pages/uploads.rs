@@ -5,7 +5,7 @@ use passerelle_core::hash::ContentHash;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::{Document, Page};
 use passerelle_core::{Actor, CoreSettings};
-use passerelle_http::HttpConfig;
+use passerelle_http_common::HttpConfig;
 
 use crate::support::{Browser, Part, TestApp};
 

@@ -970,6 +970,7 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 mod acceptance;
 mod blob_accounting;
 mod outbox;
+mod runs;
 mod successive_saves;
 
 #[test]

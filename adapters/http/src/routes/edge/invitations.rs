@@ -8,14 +8,13 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use passerelle_core::CoreError;
 use passerelle_core::service::LoginThrottle;
+use passerelle_http_common::{ApiError, client_address};
 use time::OffsetDateTime;
 
 use super::super::Problems;
 use crate::AppState;
-use crate::auth;
 use crate::dto::{AcceptInvitationBody, UserDto};
 use crate::extract::Json;
-use crate::problem::ApiError;
 
 /// Failed acceptances by client address, with the login throttle's rules
 /// (5 free failures, then 30 s doubling up to 15 min). Secrets are 256-bit,
@@ -58,7 +57,7 @@ pub(crate) async fn accept_invitation(
     parts: Parts,
     Json(body): Json<AcceptInvitationBody>,
 ) -> Result<Json<UserDto>, ApiError> {
-    let address = auth::client_address(&parts, &st.config.trusted_proxies);
+    let address = client_address(&parts, &st.config.trusted_proxies);
     let now = OffsetDateTime::now_utc();
     throttle.check(address.as_deref(), now)?;
     match st.app.accept_invitation(&body.secret, &body.password).await {

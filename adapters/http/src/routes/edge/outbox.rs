@@ -12,6 +12,7 @@ use passerelle_core::Actor;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::replication::{OutboxItem, OutboxOp};
 use passerelle_core::service::NewDocument;
+use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::super::Problems;
@@ -19,13 +20,11 @@ use super::super::content::{
     RawContent, byte_stream, check_declared_length, media_type, upload_metadata,
 };
 use crate::AppState;
-use crate::auth::Authenticated;
 use crate::dto::{
     DocumentPatchBody, MetadataDto, NewFolderBody, OperationDto, PageOf, PageQuery, UploadQuery,
     VersionQuery,
 };
 use crate::extract::{Json, Path, Query};
-use crate::problem::ApiError;
 
 /// What every edge write answers.
 type Accepted = (StatusCode, Json<OperationDto>);

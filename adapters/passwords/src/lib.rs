@@ -1,4 +1,12 @@
-//! `Argon2Passwords`: the `PasswordHasher` port with argon2id.
+//! # passerelle-passwords
+//!
+//! A driven adapter of the hexagon: [`Argon2Passwords`] implements core's
+//! `PasswordHasher` port with argon2id. It is its own crate so that the
+//! node crates choose the hashing (and tests a cheap one) without pulling
+//! in an HTTP adapter, and so that the HTTP adapters never hash.
+//!
+//! It depends on core only (and on tokio's blocking pool, since one hash
+//! costs tens of milliseconds of CPU by design). One module: this file.
 
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
@@ -111,6 +119,23 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    #[tokio::test]
+    async fn new_hashes_carry_the_parameters_they_were_made_with() {
+        // A node's hashes: argon2id v1.3 at the OWASP recommendation
+        // (m = 19 MiB, t = 2, p = 1), written into the PHC string so that
+        // verification keeps working after the parameters are raised.
+        let phc = Argon2Passwords::default()
+            .hash("a long enough password")
+            .await
+            .expect("hash");
+        assert!(phc.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{phc}");
+        let cheap = Argon2Passwords::for_tests()
+            .hash("a long enough password")
+            .await
+            .expect("hash");
+        assert!(cheap.starts_with("$argon2id$v=19$m=8,t=1,p=1$"), "{cheap}");
     }
 
     #[tokio::test]

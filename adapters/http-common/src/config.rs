@@ -1,13 +1,15 @@
-//! `HttpConfig`: what the REST adapter needs from the node's configuration.
+//! `HttpConfig`: what the HTTP adapters (API and pages) need from the
+//! node's configuration.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-/// Settings of the HTTP adapter. The node composes it into its own config
+/// Settings of the HTTP adapters. The node composes it into its own config
 /// (TOML section `[http]`, `PASSERELLE_HTTP__*` overrides) and owns the
-/// listening address: [`crate::serve`] takes an already bound listener.
+/// listening address: `passerelle_http::serve` takes an already bound
+/// listener.
 /// No secret here, so the effective config may be logged whole.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]

@@ -1,20 +1,23 @@
 //! Errors as RFC 9457 `application/problem+json`, with stable `code`s.
 //!
-//! [`ApiError::from`]`(CoreError)` is the one place where core errors become
-//! HTTP statuses; it logs internal causes once, and shows them to nobody.
+//! [`classify`] is the one mapping of core errors to HTTP statuses and
+//! codes, for every HTTP adapter (the pages map the same codes to their
+//! messages); [`ApiError::from`]`(CoreError)` builds the API's problem on
+//! it, logs internal causes once, and shows them to nobody.
 
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use passerelle_core::CoreError;
 use passerelle_core::doctype::FieldError;
 use serde::Serialize;
-use utoipa::ToSchema;
 
 /// Media type of error bodies.
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An error body (RFC 9457).
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Problem {
     /// `urn:passerelle:problem:<code>`.
     #[serde(rename = "type")]
@@ -32,7 +35,8 @@ pub struct Problem {
 }
 
 /// One refused field.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FieldProblem {
     pub field: String,
     pub problem: String,
@@ -141,7 +145,7 @@ const STORAGE_FULL_DETAIL: &str =
     "the server has no storage space left: nothing was saved; try again later";
 
 /// The error and its sources, for the log.
-pub(crate) fn chain(e: &dyn std::error::Error) -> String {
+pub fn chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {
@@ -217,6 +221,39 @@ impl IntoResponse for ApiError {
     }
 }
 
+// Rejections of axum's extractors (a malformed body, a path id that is
+// not a UUID, a bad query) become problems like every other refusal. They
+// live beside `ApiError`, not beside the API's extractor wrappers, because
+// only the crate of `ApiError` may implement `From` for it.
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", r.body_text())
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "expected a body with Content-Type: application/json",
+            ),
+            _ => ApiError::invalid_json(r.body_text()),
+        }
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::bad_request(r.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::bad_request(r.body_text())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,6 +316,33 @@ mod tests {
         let res = ApiError::from(CoreError::from(full)).into_response();
         assert_eq!(res.status(), StatusCode::INSUFFICIENT_STORAGE);
         assert_eq!(res.headers()[header::CONTENT_TYPE], PROBLEM_JSON);
+    }
+
+    /// What axum's JSON extractor says about this body, as a problem.
+    async fn json_problem(content_type: &str, body: &'static str) -> ApiError {
+        use axum::extract::FromRequest;
+        let req = axum::http::Request::post("/")
+            .header(header::CONTENT_TYPE, content_type)
+            .body(axum::body::Body::from(body))
+            .expect("request");
+        let rejection = axum::Json::<serde_json::Value>::from_request(req, &())
+            .await
+            .expect_err("the body is refused");
+        ApiError::from(rejection)
+    }
+
+    #[tokio::test]
+    async fn refused_json_bodies_are_problems_with_stable_codes() {
+        let e = json_problem("application/json", "{").await;
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::BAD_REQUEST, "invalid_json")
+        );
+        let e = json_problem("text/plain", "{}").await;
+        assert_eq!(
+            (e.status(), e.code()),
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+        );
     }
 
     #[test]

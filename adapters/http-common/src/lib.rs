@@ -1,0 +1,53 @@
+//! # passerelle-http-common
+//!
+//! What the driving HTTP adapters share — the REST API (`passerelle-http`),
+//! the web pages (`passerelle-web`) and any later one (WebDAV) — so that
+//! none of them depends on another: the state handlers get ([`AppState`])
+//! and the node's `[http]` settings ([`HttpConfig`]), the session cookie
+//! and the CSRF check, the [`Authenticated`] extractor, the client's
+//! address behind trusted proxies, the one mapping of `CoreError` to HTTP
+//! statuses and stable codes ([`classify`], [`ApiError`] as problem+json),
+//! and the request log. Routes, DTOs and the OpenAPI document stay in each
+//! adapter.
+//!
+//! It depends on core only, never on an adapter. With the `openapi` feature
+//! (the API turns it on) the error body also derives `utoipa::ToSchema`.
+//!
+//! Modules:
+//! - [`config`] — [`HttpConfig`].
+//! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
+//!   bearer token), [`authenticate`], the session cookie and CSRF helpers.
+//! - `client`: [`client_address`] (trusted proxies and `X-Forwarded-For`).
+//! - [`problem`] — [`ApiError`], [`Problem`] and [`classify`].
+//! - `request_log`: [`with_request_log`] (one log line per request).
+
+mod auth;
+mod client;
+pub mod config;
+pub mod problem;
+mod request_log;
+
+use passerelle_core::Passerelle;
+
+pub use auth::{
+    Authenticated, CSRF_HEADER, Credentials, SESSION_COOKIE, authenticate, cleared_cookie,
+    csrf_matches, session_cookie, session_token,
+};
+pub use client::client_address;
+pub use config::HttpConfig;
+pub use problem::{ApiError, PROBLEM_JSON, Problem, chain, classify};
+pub use request_log::with_request_log;
+
+/// What every handler gets: the use cases and the adapters' settings.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The use cases (cheap to clone: `Arc`s inside).
+    pub app: Passerelle,
+    pub config: HttpConfig,
+}
+
+impl AppState {
+    pub fn new(app: Passerelle, config: HttpConfig) -> Self {
+        Self { app, config }
+    }
+}
