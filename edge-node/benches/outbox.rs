@@ -107,16 +107,10 @@ fn tail(path: &Path, lines: usize) -> String {
 /// `Cargo.lock`, which the edge's dev-dependencies also change).
 fn newest_source(workspace: &Path) -> std::time::SystemTime {
     let mut newest = std::time::SystemTime::UNIX_EPOCH;
-    let mut stack: Vec<_> = [
-        "Cargo.toml",
-        "core",
-        "adapters",
-        "proto",
-        "internal-node",
-    ]
-    .iter()
-    .map(|p| workspace.join(p))
-    .collect();
+    let mut stack: Vec<_> = ["Cargo.toml", "core", "adapters", "proto", "internal-node"]
+        .iter()
+        .map(|p| workspace.join(p))
+        .collect();
     while let Some(p) = stack.pop() {
         let Ok(m) = std::fs::metadata(&p) else {
             continue;
@@ -1096,7 +1090,11 @@ async fn convergence_on(c: &mut Cluster, cut: Duration) -> anyhow::Result<Conver
     let http = reqwest::Client::new();
     let proxy = CutProxy::start(c.edge_peer.clone()).await?;
     c.config = nodes::write_internal_config(&c.idir, &proxy.addr.to_string(), &c.edge_http)?;
-    c.stop_internal()?;
+    // SIGTERM right after the harness started it kills the internal node
+    // by the default disposition ("exited with signal 15": its handler is
+    // not installed yet), which `stop_internal` takes for a failure. It
+    // holds nothing yet: kill -9 and start it on the proxy.
+    c.kill_internal()?;
     c.start_internal()?;
     let space = create_space(c, &http, "coupure").await?;
     let who = contractor(c, &http, &space).await?;
