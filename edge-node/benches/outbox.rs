@@ -600,13 +600,9 @@ async fn operations_tally(
     }
 }
 
-/// The receipt of the space's un-share purge in the audit log (oldest
-/// first: the last entries are read).
-async fn purge_receipt(
-    c: &Cluster,
-    http: &reqwest::Client,
-    space: &str,
-) -> anyhow::Result<Option<Value>> {
+/// The receipts of the space's un-share purges in the audit log's last
+/// entries (oldest first: the last ones are read).
+async fn purge_receipts(c: &Cluster, http: &reqwest::Client, space: &str) -> anyhow::Result<usize> {
     let page = |offset: u64| {
         c.api(http, Method::GET, "/audit")
             .query(&[("limit", "50".to_owned()), ("offset", offset.to_string())])
@@ -615,10 +611,10 @@ async fn purge_receipt(
     let v: Value = page(0).await?.json().await?;
     let total = v["total"].as_u64().context("audit total")?;
     let v: Value = page(total.saturating_sub(50)).await?.json().await?;
-    Ok(v["items"].as_array().and_then(|a| {
+    Ok(v["items"].as_array().map_or(0, |a| {
         a.iter()
-            .find(|e| e["action"] == "space.unshare" && e.to_string().contains(space))
-            .cloned()
+            .filter(|e| e["action"] == "space.unshare" && e.to_string().contains(space))
+            .count()
     }))
 }
 
@@ -762,6 +758,9 @@ struct Memory {
     purged_rss: u64,
     purged_hwm: u64,
     settled_rss: u64,
+    /// The second share and un-share of the same space.
+    again_shared_rss: u64,
+    again_settled_rss: u64,
     internal_hwm: u64,
     edge_db_shared: u64,
     edge_db_purged: u64,
@@ -852,7 +851,7 @@ async fn memory_on(c: &Cluster, docs: usize) -> anyhow::Result<Memory> {
         Duration::from_secs(300 + docs as u64 / 10),
         Duration::from_millis(250),
         || async {
-            if purge_receipt(c, &http, &space).await?.is_none() {
+            if purge_receipts(c, &http, &space).await? < 1 {
                 return Ok(None);
             }
             let held = file_count(&blobs);
@@ -867,6 +866,43 @@ async fn memory_on(c: &Cluster, docs: usize) -> anyhow::Result<Memory> {
     // Whether what the purge left is the allocator's to give back later.
     tokio::time::sleep(Duration::from_secs(10)).await;
     let (settled_rss, _) = memory(edge)?;
+
+    // The same space shared and un-shared again: memory that stays bounded
+    // ends this cycle near where the first one ended.
+    println!("second share of the space… (load {})", loadavg());
+    share(c, &http, &space).await?;
+    wait_for(
+        "the edge to hold every document of the space again",
+        Duration::from_secs(300 + docs as u64 / 10),
+        Duration::from_millis(250),
+        || async {
+            if !caught_up(c, &http, &space).await? {
+                return Ok(None);
+            }
+            let held = file_count(&blobs);
+            ensure!(held == docs, "{held} blobs on the edge, {docs} expected");
+            Ok(Some(()))
+        },
+    )
+    .await?;
+    let (again_shared_rss, _) = memory(edge)?;
+    unshare(c, &http, &space).await?;
+    wait_for(
+        "the edge to purge the space again",
+        Duration::from_secs(300 + docs as u64 / 10),
+        Duration::from_millis(250),
+        || async {
+            if purge_receipts(c, &http, &space).await? < 2 {
+                return Ok(None);
+            }
+            let held = file_count(&blobs);
+            ensure!(held == 0, "{held} blobs left on the edge after the receipt");
+            Ok(Some(()))
+        },
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let (again_settled_rss, _) = memory(edge)?;
     let (_, internal_hwm) = memory(internal)?;
     ensure!(
         dir_bytes(&c.edir.join("partial")) == 0,
@@ -884,6 +920,8 @@ async fn memory_on(c: &Cluster, docs: usize) -> anyhow::Result<Memory> {
         purged_rss,
         purged_hwm,
         settled_rss,
+        again_shared_rss,
+        again_settled_rss,
         internal_hwm,
         edge_db_shared,
         edge_db_purged,
@@ -1361,6 +1399,14 @@ fn summary_memory(out: &mut String, m: &Memory) -> anyhow::Result<()> {
             m.purged_rss,
         ),
         ("   edge VmRSS 10 s later".to_owned(), m.settled_rss),
+        (
+            "   edge VmRSS holding it again (second share)".to_owned(),
+            m.again_shared_rss,
+        ),
+        (
+            "   edge VmRSS 10 s after the second purge".to_owned(),
+            m.again_settled_rss,
+        ),
     ] {
         writeln!(
             out,
