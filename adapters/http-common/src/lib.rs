@@ -24,13 +24,18 @@
 //!   bearer token), [`authenticate`], the session cookie and CSRF helpers.
 //! - `client`: [`client_address`] (trusted proxies and `X-Forwarded-For`).
 //! - [`problem`] — [`ApiError`], [`Problem`] and [`classify`].
-//! - `request_log`: [`with_request_log`] (one log line per request).
+//! - `request_log`: [`with_request_log`] (one log line per request, and
+//!   its metrics).
+//! - [`metrics`] — [`Metrics`] (what `/metrics` shows) and [`may_scrape`].
 
 mod auth;
 mod client;
 pub mod config;
+pub mod metrics;
 pub mod problem;
 mod request_log;
+
+use std::sync::Arc;
 
 use passerelle_core::Passerelle;
 pub use passerelle_workers::{Board, WorkerState, WorkerStatus};
@@ -41,6 +46,7 @@ pub use auth::{
 };
 pub use client::client_address;
 pub use config::HttpConfig;
+pub use metrics::{Metrics, may_scrape};
 pub use problem::{ApiError, PROBLEM_JSON, Problem, chain, classify};
 pub use request_log::with_request_log;
 
@@ -53,6 +59,9 @@ pub struct AppState {
     pub config: HttpConfig,
     /// The node's workers, as `/readyz` lists them.
     pub workers: Board,
+    /// The node's metrics, recorded by the request log's layer and shown
+    /// at `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
@@ -63,6 +72,7 @@ impl AppState {
             app,
             config,
             workers: Board::default(),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 

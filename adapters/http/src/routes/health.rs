@@ -7,7 +7,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use passerelle_core::CoreError;
-use passerelle_http_common::{ApiError, Problem, chain};
+use passerelle_http_common::{ApiError, Problem, chain, client_address, may_scrape};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -131,4 +131,41 @@ pub(crate) async fn openapi_json(
     let body =
         serde_json::to_vec(&*doc).map_err(|e| ApiError::from(CoreError::Internal(Box::new(e))))?;
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+/// The content type of `/metrics` (prometheus-client writes OpenMetrics).
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// The node's metrics, in OpenMetrics text, for loopback and the
+/// `[http] metrics_allow` networks only; anyone else gets the `404` of an
+/// unknown route (the metrics reveal the node's internals). Request counts
+/// and latencies are by route template; workers and the blob store's free
+/// space are read now.
+#[utoipa::path(get, path = "/metrics", tag = "health", security(()),
+    responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text"),
+        (status = 404, body = Problem, content_type = "application/problem+json")))]
+pub(crate) async fn metrics(
+    State(st): State<AppState>,
+    parts: axum::http::request::Parts,
+) -> Result<Response, ApiError> {
+    let client = client_address(&parts, &st.config.trusted_proxies);
+    if !may_scrape(client.as_deref(), &st.config.metrics_allow) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no such route",
+        ));
+    }
+    let room = match st.app.storage_room().await {
+        Ok(room) => room.map(|r| (r.free, r.floor)),
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "metrics: the blob store's free space cannot be read");
+            None
+        }
+    };
+    let text = st
+        .metrics
+        .render(&st.workers, room)
+        .map_err(|e| ApiError::from(CoreError::Internal(Box::new(e))))?;
+    Ok(([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response())
 }
