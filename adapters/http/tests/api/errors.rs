@@ -259,13 +259,6 @@ async fn probes_answer() {
     assert_eq!(ready.json()["status"], "ready");
 }
 
-/// Lets spawned workers run until they wait again.
-async fn settle() {
-    for _ in 0..50 {
-        tokio::task::yield_now().await;
-    }
-}
-
 #[tokio::test]
 async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped() {
     use passerelle_core::ports::SystemClock;
@@ -289,7 +282,17 @@ async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped()
     });
     t.router =
         router(AppState::new(t.app.clone(), HttpConfig::default()).with_workers(workers.board()));
-    settle().await;
+    // Until both have run once (the periodic job runs on spawned tasks).
+    for _ in 0..500 {
+        let board = workers.board();
+        if ["sweep", "link:edge-1"]
+            .iter()
+            .all(|w| board.status(w).is_some_and(|s| s.runs > 0))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 
     let ready = t.send(empty(Method::GET, "/readyz")).await;
     assert_eq!(ready.status, StatusCode::OK, "{:?}", ready.body);
@@ -308,7 +311,16 @@ async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped()
     assert!(sweep["next_wake"].is_string(), "{sweep}");
 
     fail.send(()).expect("the link waits");
-    settle().await;
+    for _ in 0..500 {
+        if workers
+            .board()
+            .status("link:edge-1")
+            .is_some_and(|s| !s.is_healthy())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     let p = t
         .send(empty(Method::GET, "/readyz"))
         .await
