@@ -117,18 +117,20 @@ impl EdgeNode {
             cancel.clone(),
         );
         let grpc = passerelle_grpc::server::builder().add_service(service.into_server());
-        let state = AppState::new(self.app.clone(), self.config.http.clone());
-        let http =
-            passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
-        println!("passerelle-edge listening on http://{public_addr}");
-        println!("passerelle-edge replication on {peer_addr}");
-        tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
         // Background work, ended by the node's token, awaited before
         // returning (a run under way finishes).
         let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::prune_outbox(&workers, &self.app);
         jobs::collect_blobs(&workers, &self.app);
+        // Created before the state, which shows them on `/readyz`.
+        let state =
+            AppState::new(self.app.clone(), self.config.http.clone()).with_workers(workers.board());
+        let http =
+            passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
+        println!("passerelle-edge listening on http://{public_addr}");
+        println!("passerelle-edge replication on {peer_addr}");
+        tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
         let stop = cancel.clone();
         let watcher = tokio::spawn(async move {
             shutdown.await;

@@ -139,7 +139,7 @@ impl Node {
                     .insert(e.id.to_string(), url.clone());
             }
         }
-        let state = AppState::new(self.app.clone(), http_config);
+        let state = AppState::new(self.app.clone(), http_config).with_workers(workers.board());
         let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");

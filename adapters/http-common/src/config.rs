@@ -41,6 +41,12 @@ pub struct HttpConfig {
     /// proxy. Empty (the default): the header is ignored, since anyone can
     /// send it.
     pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Who may read `/metrics` besides loopback, which always may: addresses
+    /// or networks (`["10.0.20.0/24", "192.0.2.9"]`) of the Prometheus
+    /// servers, matched against the client address (behind
+    /// `trusted_proxies` as for throttling). Anyone else gets 404: the
+    /// metrics reveal the node's internals.
+    pub metrics_allow: Vec<crate::metrics::IpNet>,
 }
 
 impl HttpConfig {
@@ -72,6 +78,7 @@ impl Default for HttpConfig {
             edge_public_urls: BTreeMap::new(),
             embed_frame_ancestors: Vec::new(),
             trusted_proxies: Vec::new(),
+            metrics_allow: Vec::new(),
         }
     }
 }
@@ -87,6 +94,13 @@ mod tests {
         assert_eq!(c.max_json_bytes, HttpConfig::default().max_json_bytes);
         assert!(serde_json::from_str::<HttpConfig>(r#"{"secure_cookie": false}"#).is_err());
         assert!(c.edge_public_urls.is_empty());
+        let c: HttpConfig =
+            serde_json::from_str(r#"{"metrics_allow": ["10.0.20.0/24", "192.0.2.9"]}"#)
+                .expect("valid");
+        assert_eq!(c.metrics_allow.len(), 2);
+        assert!(
+            serde_json::from_str::<HttpConfig>(r#"{"metrics_allow": ["10.0.20.0/40"]}"#).is_err()
+        );
     }
 
     #[test]

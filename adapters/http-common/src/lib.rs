@@ -10,8 +10,13 @@
 //! and the request log. Routes, DTOs and the OpenAPI document stay in each
 //! adapter.
 //!
-//! It depends on core only, never on an adapter. With the `openapi` feature
-//! (the API turns it on) the error body also derives `utoipa::ToSchema`.
+//! It depends on core, and on one other adapter: `passerelle-workers`, for
+//! the read handle of the node's worker registry ([`Board`]) that `/readyz`
+//! and `/metrics` show. A trait of its own here would copy `WorkerStatus`
+//! field for field, and that crate is small (core, tokio, time, serde) and
+//! depends on no HTTP crate, so there is no cycle to break. With the
+//! `openapi` feature (the API turns it on) the error body also derives
+//! `utoipa::ToSchema`.
 //!
 //! Modules:
 //! - [`config`] — [`HttpConfig`].
@@ -19,15 +24,21 @@
 //!   bearer token), [`authenticate`], the session cookie and CSRF helpers.
 //! - `client`: [`client_address`] (trusted proxies and `X-Forwarded-For`).
 //! - [`problem`] — [`ApiError`], [`Problem`] and [`classify`].
-//! - `request_log`: [`with_request_log`] (one log line per request).
+//! - `request_log`: [`with_request_log`] (one log line per request, and
+//!   its metrics).
+//! - [`metrics`] — [`Metrics`] (what `/metrics` shows) and [`may_scrape`].
 
 mod auth;
 mod client;
 pub mod config;
+pub mod metrics;
 pub mod problem;
 mod request_log;
 
+use std::sync::Arc;
+
 use passerelle_core::Passerelle;
+pub use passerelle_workers::{Board, WorkerState, WorkerStatus};
 
 pub use auth::{
     Authenticated, CSRF_HEADER, Credentials, SESSION_COOKIE, authenticate, cleared_cookie,
@@ -35,19 +46,40 @@ pub use auth::{
 };
 pub use client::client_address;
 pub use config::HttpConfig;
+pub use metrics::{Metrics, may_scrape};
 pub use problem::{ApiError, PROBLEM_JSON, Problem, chain, classify};
 pub use request_log::with_request_log;
 
-/// What every handler gets: the use cases and the adapters' settings.
+/// What every handler gets: the use cases, the adapters' settings and the
+/// node's background workers.
 #[derive(Clone, Debug)]
 pub struct AppState {
     /// The use cases (cheap to clone: `Arc`s inside).
     pub app: Passerelle,
     pub config: HttpConfig,
+    /// The node's workers, as `/readyz` lists them.
+    pub workers: Board,
+    /// The node's metrics, recorded by the request log's layer and shown
+    /// at `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
+    /// A state with no worker (tests, tools); a node adds its own with
+    /// [`AppState::with_workers`].
     pub fn new(app: Passerelle, config: HttpConfig) -> Self {
-        Self { app, config }
+        Self {
+            app,
+            config,
+            workers: Board::default(),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+
+    /// The same state, showing these workers.
+    #[must_use]
+    pub fn with_workers(mut self, workers: Board) -> Self {
+        self.workers = workers;
+        self
     }
 }

@@ -1,6 +1,7 @@
 //! The request log: a request id and one line per request, for every
 //! HTTP adapter's routes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -13,35 +14,42 @@ use tower_http::request_id::{
 use tower_http::trace::{MakeSpan, OnResponse, TraceLayer};
 use tracing::Span;
 
+use crate::Metrics;
+
 /// Header carrying the request id (set when the client did not send one,
 /// echoed on the response, recorded in the request's span).
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Gives every route of `router`, and its fallback, a request id and one
 /// log line per request (method, path, route, status, latency; 5xx at
-/// error level).
+/// error level), and records it in `metrics` (count, latency, bytes).
 ///
 /// Each router that is merged into a node's application applies it
 /// itself: `Router::layer` wraps only the routes present when it is
 /// called, so a layer on the API router never sees the pages merged
 /// beside it. As routes cannot overlap, a request passes through exactly
 /// one of these layers and gets exactly one line.
-pub fn with_request_log<S>(router: Router<S>) -> Router<S>
+pub fn with_request_log<S>(router: Router<S>, metrics: Arc<Metrics>) -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
 {
-    router.layer(
-        ServiceBuilder::new()
-            .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-            .layer(
-                TraceLayer::new_for_http()
-                    .make_span_with(RequestSpan)
-                    .on_response(RequestLine)
-                    // The line of `RequestLine` already says a 5xx failed.
-                    .on_failure(()),
-            )
-            .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
-    )
+    router
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
+        ))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(RequestSpan)
+                        .on_response(RequestLine)
+                        // The line of `RequestLine` already says a 5xx failed.
+                        .on_failure(()),
+                )
+                .layer(PropagateRequestIdLayer::new(REQUEST_ID)),
+        )
 }
 
 /// The span of one request: method, path (never the query, which may carry
@@ -91,7 +99,7 @@ impl<B> OnResponse<B> for RequestLine {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::{Arc, Mutex};
+    use std::sync::Mutex;
 
     use super::*;
     use axum::body::Body;
@@ -139,6 +147,7 @@ mod tests {
             Router::new()
                 .route("/ok/{id}", get(|| async { "ok" }))
                 .route("/boom", get(|| async { StatusCode::INTERNAL_SERVER_ERROR })),
+            Arc::new(Metrics::new()),
         );
         let log = Captured::default();
         let writer = log.clone();

@@ -43,6 +43,7 @@ pub const API_PREFIX: &str = "/api/v1";
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
@@ -240,6 +241,7 @@ fn all_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .nest(API_PREFIX, api)
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
 }
 
 /// The OpenAPI document of the API (also served at `/api/v1/openapi.json`).
@@ -257,13 +259,14 @@ pub fn router(state: AppState) -> Router {
 /// fallbacks, the document they serve, request id, tracing, security headers.
 fn finish(router: Router<AppState>, doc: OpenApiDoc, state: AppState) -> Router {
     let doc = Arc::new(doc);
+    let metrics = state.metrics.clone();
     let router = router
         .fallback(no_route)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)
         .layer(Extension(doc))
         .layer(axum::middleware::from_fn(middleware::security_headers));
-    passerelle_http_common::with_request_log(router)
+    passerelle_http_common::with_request_log(router, metrics)
 }
 
 async fn no_route() -> impl IntoResponse {

@@ -130,6 +130,7 @@ fn common() -> Router<AppState> {
 /// routes merged beside it.
 fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
     let ancestors: Arc<str> = ctx::frame_ancestors(&state.config.embed_frame_ancestors).into();
+    let metrics = state.metrics.clone();
     let pages = pages
         .route("/static/{name}", get(assets::serve))
         .with_state(state)
@@ -140,5 +141,5 @@ fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
             ctx::page_headers,
         ))
         .layer(Extension(node));
-    passerelle_http_common::with_request_log(pages)
+    passerelle_http_common::with_request_log(pages, metrics)
 }

@@ -42,6 +42,28 @@ pub enum WorkerState {
     Stopped,
 }
 
+impl WorkerState {
+    /// Every state, for gauges that give each one a label value.
+    pub const ALL: [WorkerState; 5] = [
+        WorkerState::Starting,
+        WorkerState::Running,
+        WorkerState::Idle,
+        WorkerState::Failing,
+        WorkerState::Stopped,
+    ];
+
+    /// The state's name, as it is serialised (`/readyz`, metrics labels).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkerState::Starting => "starting",
+            WorkerState::Running => "running",
+            WorkerState::Idle => "idle",
+            WorkerState::Failing => "failing",
+            WorkerState::Stopped => "stopped",
+        }
+    }
+}
+
 /// What the registry knows of one worker.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct WorkerStatus {

@@ -197,3 +197,11 @@ async fn the_session_sweeper_deletes_expired_sessions() {
     );
     workers.stop().await;
 }
+
+#[test]
+fn a_state_name_is_its_serialised_form() {
+    for s in WorkerState::ALL {
+        let json = serde_json::to_value(s).expect("serialises");
+        assert_eq!(json, serde_json::Value::from(s.as_str()));
+    }
+}

@@ -30,6 +30,7 @@ use invitations::InvitationThrottle;
 pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/healthz"),
     ("GET", "/readyz"),
+    ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/api/v1/auth/logout"),
@@ -119,6 +120,7 @@ fn all_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .nest(API_PREFIX, api)
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
 }
 
 /// The OpenAPI document of the edge API (also served at `/api/v1/openapi.json`).

@@ -258,3 +258,88 @@ async fn probes_answer() {
     assert_eq!(ready.status, StatusCode::OK);
     assert_eq!(ready.json()["status"], "ready");
 }
+
+#[tokio::test]
+async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped() {
+    use passerelle_core::ports::SystemClock;
+    use passerelle_http::{AppState, router};
+    use passerelle_workers::Workers;
+    use std::sync::Arc;
+    use std::time::Duration;
+    use tokio_util::sync::CancellationToken;
+
+    let mut t = TestApp::new().await;
+    let workers = Workers::new(Arc::new(SystemClock), CancellationToken::new());
+    workers.every("sweep", Duration::from_secs(3600), || async {
+        Ok::<_, String>("nothing to do".to_owned())
+    });
+    let (fail, failing) = tokio::sync::oneshot::channel::<()>();
+    workers.spawn("link:edge-1", |report, cancel| async move {
+        report.ok("connected");
+        let _ = failing.await;
+        report.failed("the edge does not answer");
+        cancel.cancelled().await;
+    });
+    t.router =
+        router(AppState::new(t.app.clone(), HttpConfig::default()).with_workers(workers.board()));
+    // Until both have run once (the periodic job runs on spawned tasks).
+    for _ in 0..500 {
+        let board = workers.board();
+        if ["sweep", "link:edge-1"]
+            .iter()
+            .all(|w| board.status(w).is_some_and(|s| s.runs > 0))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    let ready = t.send(empty(Method::GET, "/readyz")).await;
+    assert_eq!(ready.status, StatusCode::OK, "{:?}", ready.body);
+    let body = ready.json();
+    assert_eq!(body["status"], "ready");
+    let listed = body["workers"].as_array().expect("a list of workers");
+    assert_eq!(listed.len(), 2, "{body}");
+    let link = &listed[0];
+    assert_eq!(link["name"], "link:edge-1");
+    assert_eq!(link["state"], "running");
+    assert!(link["last_run"].is_string(), "{link}");
+    assert!(link["last_error"].is_null(), "{link}");
+    let sweep = &listed[1];
+    assert_eq!(sweep["name"], "sweep");
+    assert_eq!(sweep["state"], "idle");
+    assert!(sweep["next_wake"].is_string(), "{sweep}");
+
+    fail.send(()).expect("the link waits");
+    for _ in 0..500 {
+        if workers
+            .board()
+            .status("link:edge-1")
+            .is_some_and(|s| !s.is_healthy())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let p = t
+        .send(empty(Method::GET, "/readyz"))
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "worker_failing");
+    let detail = p["detail"].as_str().expect("detail");
+    assert!(
+        detail.contains("link:edge-1") && detail.contains("failing"),
+        "{detail}"
+    );
+    // Its error stays in the log: the probe is public.
+    assert!(!detail.contains("does not answer"), "{detail}");
+
+    workers.stop().await;
+    let p = t
+        .send(empty(Method::GET, "/readyz"))
+        .await
+        .assert_problem(StatusCode::SERVICE_UNAVAILABLE, "worker_failing");
+    assert!(
+        p["detail"].as_str().expect("detail").contains("stopped"),
+        "{p}"
+    );
+}

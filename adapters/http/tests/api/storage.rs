@@ -30,10 +30,7 @@ async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
             .await
             .expect("seed document types");
     }
-    let router = router(AppState {
-        app: app.clone(),
-        config: HttpConfig::default(),
-    });
+    let router = router(AppState::new(app.clone(), HttpConfig::default()));
     TestApp { router, app, blobs }
 }
 

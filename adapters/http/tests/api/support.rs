@@ -93,10 +93,7 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let router = router(AppState {
-            app: app.clone(),
-            config,
-        });
+        let router = router(AppState::new(app.clone(), config));
         Self { router, app, blobs }
     }
 
