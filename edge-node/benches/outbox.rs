@@ -39,6 +39,7 @@
 
 #[path = "../tests/support/cluster.rs"]
 mod cluster;
+mod support;
 // `cluster` keeps its `nodes` private; part 3 rewrites the internal node's
 // configuration with the harness's own function, so that the file stays
 // the harness's format. (A second copy of the module: `cluster` does not
@@ -60,6 +61,7 @@ use anyhow::{Context, bail, ensure};
 use cluster::{Cluster, Contractor};
 use reqwest::Method;
 use serde_json::{Value, json};
+use support::{dir_bytes, loadavg, tail, wait_for};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
@@ -97,12 +99,6 @@ fn env_or(name: &str, default: u64) -> anyhow::Result<u64> {
 }
 
 // ---------------------------------------------------------------- processes
-
-fn tail(path: &Path, lines: usize) -> String {
-    let s = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = s.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
-}
 
 /// Newest modification time of the sources `passerelle-internal` is built
 /// from (the workspace manifest and every crate but the edge's; not
@@ -249,12 +245,6 @@ fn memory(pid: u32) -> anyhow::Result<(u64, u64)> {
     Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
 
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
 /// Files under `dir` (the edge's blobs: one file per blob).
 fn file_count(dir: &Path) -> usize {
     let mut n = 0;
@@ -269,49 +259,6 @@ fn file_count(dir: &Path) -> usize {
         }
     }
     n
-}
-
-fn dir_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.metadata() {
-                Ok(m) if m.is_dir() => stack.push(e.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
-}
-
-/// Polls `f` every `every` until it returns `Some`, for at most `timeout`;
-/// an `Err` from `f` is kept as the reason if the time runs out.
-async fn wait_for<T, F, Fut>(
-    what: &str,
-    timeout: Duration,
-    every: Duration,
-    mut f: F,
-) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<Option<T>>>,
-{
-    let end = Instant::now() + timeout;
-    let mut last_error = None;
-    loop {
-        match f().await {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => last_error = Some(e),
-        }
-        if Instant::now() > end {
-            let e = last_error.unwrap_or_else(|| anyhow::anyhow!("condition not met"));
-            return Err(e.context(format!("gave up after {timeout:?} waiting for {what}")));
-        }
-        tokio::time::sleep(every).await;
-    }
 }
 
 /// Runs `one(i)` for every `i < n`, `IN_FLIGHT` at a time (workers taking

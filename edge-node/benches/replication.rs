@@ -38,9 +38,9 @@
 
 #[path = "../tests/support/cluster.rs"]
 mod cluster;
+mod support;
 
 use std::fmt::Write as _;
-use std::future::Future;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -49,6 +49,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail, ensure};
 use cluster::Cluster;
 use serde_json::{Value, json};
+use support::{dir_bytes, loadavg, tail, wait_for};
 
 const MIB: u64 = 1024 * 1024;
 const SMALL: usize = 64 * 1024;
@@ -160,12 +161,6 @@ fn warnings_in_logs(dir: &Path) -> Vec<String> {
         );
     }
     out
-}
-
-fn tail(path: &Path, lines: usize) -> String {
-    let s = std::fs::read_to_string(path).unwrap_or_default();
-    let all: Vec<&str> = s.lines().collect();
-    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 fn succeeds(cmd: &mut Command) -> bool {
@@ -433,21 +428,6 @@ impl Sshd {
 
 // ---------------------------------------------------------------- measures
 
-fn dir_bytes(dir: &Path) -> u64 {
-    let mut total = 0;
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
-            match e.metadata() {
-                Ok(m) if m.is_dir() => stack.push(e.path()),
-                Ok(m) => total += m.len(),
-                Err(_) => {}
-            }
-        }
-    }
-    total
-}
-
 /// Bytes a process caused to be written to storage (`write_bytes` minus
 /// `cancelled_write_bytes` of `/proc/<pid>/io`).
 fn disk_writes(pid: u32) -> anyhow::Result<u64> {
@@ -480,39 +460,6 @@ fn clock_ticks() -> f64 {
         .ok()
         .and_then(|o| String::from_utf8_lossy(&o.stdout).trim().parse().ok())
         .unwrap_or(100.0)
-}
-
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_default()
-}
-
-/// Polls `f` every `every` until it returns `Some`, for at most `timeout`.
-async fn wait_for<T, F, Fut>(
-    what: &str,
-    timeout: Duration,
-    every: Duration,
-    mut f: F,
-) -> anyhow::Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = anyhow::Result<Option<T>>>,
-{
-    let end = Instant::now() + timeout;
-    let mut last_error = None;
-    loop {
-        match f().await {
-            Ok(Some(v)) => return Ok(v),
-            Ok(None) => {}
-            Err(e) => last_error = Some(e),
-        }
-        if Instant::now() > end {
-            let e = last_error.unwrap_or_else(|| anyhow::anyhow!("condition not met"));
-            return Err(e.context(format!("gave up after {timeout:?} waiting for {what}")));
-        }
-        tokio::time::sleep(every).await;
-    }
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
