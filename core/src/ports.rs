@@ -47,6 +47,23 @@ pub enum RepoError {
     Storage(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
+/// What [`Tx::feed_backlog`] says of a space past a cursor.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FeedBacklog {
+    /// Rows of the change feed past the cursor.
+    pub rows: u64,
+    /// The newest revision among them; the cursor itself when there are none.
+    pub newest: Revision,
+}
+
+/// What [`Tx::count_quarantine`] says of one edge and space.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QuarantineCount {
+    pub edge: String,
+    pub space: SpaceId,
+    pub operations: u64,
+}
+
 /// Read or read-write transaction.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TxMode {
@@ -317,6 +334,18 @@ pub trait Tx: Send {
         after: Revision,
         limit: u64,
     ) -> Result<Feed, RepoError>;
+    /// How far the change feed of `space` runs past `after`: the rows
+    /// [`Tx::changes`] has in range from there (the space's own rows and
+    /// its members' principals; the parents a batch brings along are not
+    /// counted) and the newest of their revisions. Counted, not loaded, so
+    /// a scrape of the replication lag stays cheap on a large space. Empty
+    /// range: `rows == 0` and `newest == after`. Errors: `Storage` only (an
+    /// unknown space has an empty range).
+    async fn feed_backlog(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+    ) -> Result<FeedBacklog, RepoError>;
     /// Spaces shared with `edge` (`Space::edge == Some(edge)`), by id.
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError>;
     /// The exactly-once ledger of edge operations.
@@ -324,6 +353,11 @@ pub trait Tx: Send {
     async fn save_applied_op(&mut self, op: &AppliedOp) -> Result<(), RepoError>;
     /// Rejected operations of a space (the quarantine), newest first.
     async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError>;
+    /// How many operations are in quarantine, per edge and space that sent
+    /// them, ordered by edge then space id; pairs with none are absent.
+    /// Counted, not loaded (the metrics read it at each scrape). Errors:
+    /// `Storage` only.
+    async fn count_quarantine(&mut self) -> Result<Vec<QuarantineCount>, RepoError>;
     async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError>;
     async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError>;
     async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError>;

@@ -20,7 +20,9 @@ use passerelle_core::model::{
     Space, Version,
 };
 use passerelle_core::names::Login;
-use passerelle_core::ports::{AuditFilter, DocumentQuery, RepoError, SpaceWithRole, Tx, TxMode};
+use passerelle_core::ports::{
+    AuditFilter, DocumentQuery, FeedBacklog, QuarantineCount, RepoError, SpaceWithRole, Tx, TxMode,
+};
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem,
 };
@@ -381,6 +383,13 @@ impl Tx for SqlTx {
     ) -> Result<Feed, RepoError> {
         replication::changes(&self.txn, space, after, limit).await
     }
+    async fn feed_backlog(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+    ) -> Result<FeedBacklog, RepoError> {
+        replication::feed_backlog(&self.txn, space, after).await
+    }
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
         replication::spaces_shared_with(&self.txn, edge).await
     }
@@ -392,6 +401,9 @@ impl Tx for SqlTx {
     }
     async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError> {
         replication::list_quarantine(&self.txn, space).await
+    }
+    async fn count_quarantine(&mut self) -> Result<Vec<QuarantineCount>, RepoError> {
+        replication::count_quarantine(&self.txn).await
     }
     async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError> {
         replication::save_edge_status(self.writable()?, s).await

@@ -39,7 +39,10 @@ use crate::model::{
     Space, Version,
 };
 use crate::names::Login;
-use crate::ports::{AuditFilter, DocumentQuery, RepoError, Repository, SpaceWithRole, Tx, TxMode};
+use crate::ports::{
+    AuditFilter, DocumentQuery, FeedBacklog, QuarantineCount, RepoError, Repository, SpaceWithRole,
+    Tx, TxMode,
+};
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
 
 /// Every table, as the SQL schema has them.
@@ -427,6 +430,13 @@ impl Tx for MemTx {
     ) -> Result<Feed, RepoError> {
         Ok(self.state().changes(space, after, limit))
     }
+    async fn feed_backlog(
+        &mut self,
+        space: SpaceId,
+        after: Revision,
+    ) -> Result<FeedBacklog, RepoError> {
+        Ok(self.state().feed_backlog(space, after))
+    }
     async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
         Ok(self.state().spaces_shared_with(edge))
     }
@@ -439,6 +449,9 @@ impl Tx for MemTx {
     }
     async fn list_quarantine(&mut self, space: SpaceId) -> Result<Vec<AppliedOp>, RepoError> {
         Ok(self.state().list_quarantine(space))
+    }
+    async fn count_quarantine(&mut self) -> Result<Vec<QuarantineCount>, RepoError> {
+        Ok(self.state().count_quarantine())
     }
     async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError> {
         self.state_mut()?.save_edge_status(s);

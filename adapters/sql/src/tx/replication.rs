@@ -1,11 +1,14 @@
 //! Replication storage: invitations, the exactly-once ledger and edge states
 //! (internal node), cursors and the outbox (edge). The change feed is in
-//! `feed`, the un-share purge in `purge`, blob claims in `claims`.
+//! `feed` (its backlog counted in `backlog`), the un-share purge in
+//! `purge`, blob claims in `claims`.
 
+mod backlog;
 mod claims;
 mod feed;
 mod purge;
 
+pub(super) use backlog::feed_backlog;
 pub(super) use claims::{blob_claimed, blob_claims, claim_blobs, release_blob_claims};
 pub(super) use feed::changes;
 pub(super) use purge::purge_space;
@@ -15,11 +18,11 @@ use std::collections::HashSet;
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
 use passerelle_core::model::{Page, Paged, Space};
-use passerelle_core::ports::RepoError;
+use passerelle_core::ports::{QuarantineCount, RepoError};
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxItem, OutboxOp,
 };
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -135,6 +138,40 @@ pub(super) async fn list_quarantine(
         .await
         .map_err(db_error)?;
     all_into(rows, applied_op::Model::into_core)
+}
+
+/// By edge, then space id.
+pub(super) async fn count_quarantine(
+    c: &DatabaseTransaction,
+) -> Result<Vec<QuarantineCount>, RepoError> {
+    let rows: Vec<(String, Uuid, i64)> = applied_op::Entity::find()
+        .select_only()
+        .column(applied_op::Column::Edge)
+        .column(applied_op::Column::SpaceId)
+        .column_as(
+            Expr::from(Func::count(Expr::col(applied_op::Column::OpId))),
+            "operations",
+        )
+        .filter(applied_op::Column::Outcome.eq(OpOutcome::Rejected.as_str()))
+        .group_by(applied_op::Column::Edge)
+        .group_by(applied_op::Column::SpaceId)
+        .into_tuple()
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    let mut counts: Vec<QuarantineCount> = rows
+        .into_iter()
+        .map(|(edge, space, n)| QuarantineCount {
+            edge,
+            space: SpaceId::from_uuid(space),
+            // A count is never negative.
+            operations: u64::try_from(n).unwrap_or(0),
+        })
+        .collect();
+    // Sorted here, not by the engines: PostgreSQL would order the edges by
+    // its collation, SQLite and the fake by code point.
+    counts.sort_by(|a, b| (&a.edge, a.space).cmp(&(&b.edge, b.space)));
+    Ok(counts)
 }
 
 pub(super) async fn save_edge_status(

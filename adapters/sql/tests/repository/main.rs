@@ -92,6 +92,7 @@ contract_tests!(
         the_current_revision_is_read_without_taking_one,
         spaces_shared_with_an_edge_are_listed_by_id,
         applied_ops_round_trip_and_the_quarantine_lists_rejected_ones_newest_first,
+        the_quarantine_is_counted_per_edge_and_space,
         edge_states_are_upserted_and_listed_by_edge,
         cursors_are_set_per_space_and_listed_by_space,
         the_outbox_assigns_increasing_seqs_and_tracks_outcomes,
@@ -112,6 +113,7 @@ contract_tests!(
         a_version_comes_with_its_document_even_when_the_document_changed_later,
         an_empty_range_gives_no_rows_and_keeps_the_cursor,
         small_batches_applied_in_order_cover_the_space_like_one_big_batch,
+        the_feed_backlog_counts_the_rows_changes_has_past_a_cursor,
     ],
     by_arc: [
         concurrent_writers_take_distinct_gapless_revisions,

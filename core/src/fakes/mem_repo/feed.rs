@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use super::State;
 use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::model::Principal;
+use crate::ports::FeedBacklog;
 use crate::replication::{ChangeRow, Feed};
 
 impl State {
@@ -70,6 +71,16 @@ impl State {
         }
         rows.sort_by_key(ChangeRow::feed_key);
         Feed { rows, through }
+    }
+
+    /// The rows `changes` has past `after`, counted, and the newest of
+    /// their revisions.
+    pub(super) fn feed_backlog(&self, space: SpaceId, after: Revision) -> FeedBacklog {
+        let rows = self.rows_of(space, after);
+        FeedBacklog {
+            rows: rows.len() as u64,
+            newest: rows.iter().map(ChangeRow::revision).max().unwrap_or(after),
+        }
     }
 
     /// Every row of the space with a revision above `after`; principals:

@@ -1,7 +1,7 @@
 //! Replication storage: invitations, the exactly-once ledger and edge states
 //! (internal node), cursors, the outbox and the un-share purge (edge).
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -10,7 +10,7 @@ use super::{State, missing};
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::model::Space;
-use crate::ports::RepoError;
+use crate::ports::{QuarantineCount, RepoError};
 use crate::replication::{AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxItem, OutboxOp};
 
 impl State {
@@ -72,6 +72,24 @@ impl State {
             .collect();
         v.sort_by_key(|a| std::cmp::Reverse((a.at, a.op_id)));
         v
+    }
+
+    /// Rejected operations per edge and space, by edge then space id.
+    pub(super) fn count_quarantine(&self) -> Vec<QuarantineCount> {
+        let mut counts: BTreeMap<(&str, SpaceId), u64> = BTreeMap::new();
+        for a in self.applied_ops.values() {
+            if a.outcome == OpOutcome::Rejected {
+                *counts.entry((a.edge.as_str(), a.space)).or_default() += 1;
+            }
+        }
+        counts
+            .into_iter()
+            .map(|((edge, space), operations)| QuarantineCount {
+                edge: edge.to_owned(),
+                space,
+                operations,
+            })
+            .collect()
     }
 
     /// By space id (the map's order).

@@ -1,14 +1,16 @@
 //! Replication storage, on both nodes: invitations, the node's revision,
 //! spaces shared with an edge, read-only transactions; and the helpers of
 //! the submodules: `internal` (the applied-ops ledger and quarantine, edge
-//! states), `edge` (cursors, the outbox, the purge of an un-shared space)
-//! and `feed` (the change feed).
+//! states), `edge` (cursors, the outbox, the purge of an un-shared space),
+//! `feed` (the change feed) and `backlog` (how far it runs past a cursor).
 
+mod backlog;
 mod claims;
 mod edge;
 mod feed;
 mod internal;
 
+pub use backlog::*;
 pub use claims::*;
 pub use edge::*;
 pub use feed::*;

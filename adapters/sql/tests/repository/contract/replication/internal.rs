@@ -2,7 +2,7 @@
 //! quarantine, and the state of each edge.
 
 use passerelle_core::ids::{DocumentId, FolderId, Revision, SpaceId};
-use passerelle_core::ports::Repository;
+use passerelle_core::ports::{QuarantineCount, Repository};
 use passerelle_core::replication::{EdgeStatus, OpOutcome, OutboxOp};
 use uuid::Uuid;
 
@@ -129,5 +129,50 @@ pub async fn edge_states_are_upserted_and_listed_by_edge(repo: &dyn Repository) 
     tx.commit().await?;
     let mut tx = read(repo).await?;
     assert_eq!(tx.list_edge_status().await?, vec![never, later]);
+    Ok(())
+}
+
+pub async fn the_quarantine_is_counted_per_edge_and_space(repo: &dyn Repository) -> Outcome {
+    let (_, s) = seed_space(repo, "espace").await?;
+    let other = SpaceId::new();
+    let from = |edge: &str, space, outcome, n| {
+        let mut op = applied(space, outcome, n, rename());
+        op.edge = edge.into();
+        op
+    };
+    let ops = [
+        from("edge-b", s.id, OpOutcome::Rejected, 1),
+        from("edge-b", s.id, OpOutcome::Rejected, 2),
+        from("edge-b", s.id, OpOutcome::Applied, 3),
+        from("edge-b", s.id, OpOutcome::Conflict, 4),
+        // No space row needed, as for the ledger itself.
+        from("edge-b", other, OpOutcome::Rejected, 5),
+        from("Edge-A", s.id, OpOutcome::Rejected, 6),
+        from("edge-c", s.id, OpOutcome::Applied, 7),
+    ];
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.count_quarantine().await?, vec![], "nothing yet");
+    drop(tx);
+    let mut tx = write(repo).await?;
+    for op in &ops {
+        tx.save_applied_op(op).await?;
+    }
+    tx.commit().await?;
+
+    let count = |edge: &str, space, operations| QuarantineCount {
+        edge: edge.into(),
+        space,
+        operations,
+    };
+    let mut b = vec![count("edge-b", s.id, 2), count("edge-b", other, 1)];
+    b.sort_by_key(|c| c.space);
+    let mut expected = vec![count("Edge-A", s.id, 1)];
+    expected.extend(b);
+    let mut tx = read(repo).await?;
+    assert_eq!(
+        tx.count_quarantine().await?,
+        expected,
+        "by edge (code point), then space; edge-c has none"
+    );
     Ok(())
 }
