@@ -7,6 +7,11 @@
 //!
 //! - [`eventually`] / [`eventually_within`]: wait for a condition by
 //!   polling it, never with a bare sleep (STYLE.md, Tests).
+//! - [`parse_openmetrics`]: read a node's `/metrics` strictly.
+
+mod openmetrics;
+
+pub use openmetrics::parse_openmetrics;
 
 use std::future::Future;
 use std::time::Duration;

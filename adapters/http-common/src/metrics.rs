@@ -8,18 +8,24 @@
 //! upload) or the response (a download) on the content routes: a streamed
 //! body without the header, or cut short, is not counted, which is why the
 //! help text says "declared". What the node's state says (workers, free
-//! space) is read when scraped, with no background thread.
+//! space, replication lag, outbox depth, quarantine) is read when scraped,
+//! with no background thread: a scrape comes every 15 to 60 s, the reads
+//! are counts the repository answers without loading rows, and the figures
+//! are as fresh as the scrape; a worker refreshing them would add a write
+//! path and a staleness of its own for nothing.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
-use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use passerelle_core::service::ReplicationGauges;
 use passerelle_workers::{Board, WorkerState};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -61,6 +67,16 @@ struct WorkerStateLabels {
     state: &'static str,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct LinkLabels {
+    edge: String,
+    space: String,
+}
+
+/// The label set of a family with one unlabelled series, present only on
+/// the node role it applies to.
+type Unlabelled = Vec<(&'static str, String)>;
+
 fn latency_histogram() -> Histogram {
     // 1 ms to about 33 s: JSON calls, and the head of long streams.
     Histogram::new(exponential_buckets(0.001, 2.0, 16))
@@ -79,6 +95,15 @@ pub struct Metrics {
     worker_runs: Family<WorkerLabels, Counter>,
     blob_free: Gauge,
     blob_floor: Gauge,
+    outbox_pending: Family<Unlabelled, Gauge>,
+    quarantined: Family<LinkLabels, Gauge>,
+    lag_revisions: Family<LinkLabels, Gauge>,
+    lag_seconds: Family<LinkLabels, Gauge<f64, AtomicU64>>,
+    backlog_rows: Family<LinkLabels, Gauge>,
+    /// Held while a scrape clears, sets and encodes the replication
+    /// families, so that two scrapes at once cannot show each other's
+    /// half-set series.
+    scraping: Mutex<()>,
 }
 
 impl fmt::Debug for Metrics {
@@ -107,6 +132,12 @@ impl Metrics {
             worker_runs: Family::default(),
             blob_free: Gauge::default(),
             blob_floor: Gauge::default(),
+            outbox_pending: Family::default(),
+            quarantined: Family::default(),
+            lag_revisions: Family::default(),
+            lag_seconds: Family::default(),
+            backlog_rows: Family::default(),
+            scraping: Mutex::new(()),
             registry: Registry::default(),
         };
         registry.register(
@@ -154,7 +185,36 @@ impl Metrics {
             "Free bytes the blob store keeps (min_free_bytes): below, uploads are refused",
             m.blob_floor.clone(),
         );
+        m.register_replication(&mut registry);
         Self { registry, ..m }
+    }
+
+    fn register_replication(&self, registry: &mut Registry) {
+        registry.register(
+            "outbox_pending_operations",
+            "Edge: contractors' operations waiting for the internal node",
+            self.outbox_pending.clone(),
+        );
+        registry.register(
+            "quarantined_operations",
+            "Internal node: operations from an edge refused and kept for the managers, by edge and space",
+            self.quarantined.clone(),
+        );
+        registry.register(
+            "replication_lag_revisions",
+            "Internal node: the space's newest revision minus the cursor its edge acknowledged",
+            self.lag_revisions.clone(),
+        );
+        registry.register(
+            "replication_lag_seconds",
+            "Internal node: 0 when the edge holds all of the space, else seconds since the edge was last heard from",
+            self.lag_seconds.clone(),
+        );
+        registry.register(
+            "replication_backlog_rows",
+            "Internal node: rows of the space's change feed its edge still lacks",
+            self.backlog_rows.clone(),
+        );
     }
 
     /// Records one answered request.
@@ -176,9 +236,18 @@ impl Metrics {
     }
 
     /// The text a scrape gets: the scrape-time families are set from
-    /// `workers` and `room` (free, floor; `None` when the store cannot
-    /// say), then everything is encoded.
-    pub fn render(&self, workers: &Board, room: Option<(u64, u64)>) -> Result<String, fmt::Error> {
+    /// `workers`, `room` (free, floor; `None` when the store cannot say)
+    /// and `replication` (`None` when it cannot be read: its families are
+    /// then left out rather than shown stale), then everything is encoded.
+    pub fn render(
+        &self,
+        workers: &Board,
+        room: Option<(u64, u64)>,
+        replication: Option<&ReplicationGauges>,
+    ) -> Result<String, fmt::Error> {
+        // A panic elsewhere while holding it leaves nothing half-done that
+        // matters: the families are cleared and set again below.
+        let _scraping = self.scraping.lock().unwrap_or_else(PoisonError::into_inner);
         for w in workers.statuses() {
             let worker = WorkerLabels {
                 worker: w.name.clone(),
@@ -202,9 +271,49 @@ impl Metrics {
             self.blob_floor
                 .set(i64::try_from(floor).unwrap_or(i64::MAX));
         }
+        self.set_replication(replication);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
+    }
+
+    /// Sets the replication families from scratch: a space un-shared, or
+    /// an edge removed from the configuration, leaves no stale series.
+    fn set_replication(&self, replication: Option<&ReplicationGauges>) {
+        self.outbox_pending.clear();
+        self.quarantined.clear();
+        self.lag_revisions.clear();
+        self.lag_seconds.clear();
+        self.backlog_rows.clear();
+        let Some(r) = replication else { return };
+        if let Some(n) = r.outbox_pending {
+            self.outbox_pending
+                .get_or_create(&Vec::new())
+                .set(i64::try_from(n).unwrap_or(i64::MAX));
+        }
+        for q in &r.quarantined {
+            self.quarantined
+                .get_or_create(&LinkLabels {
+                    edge: q.edge.clone(),
+                    space: q.space.to_string(),
+                })
+                .set(i64::try_from(q.operations).unwrap_or(i64::MAX));
+        }
+        for l in &r.lags {
+            let labels = LinkLabels {
+                edge: l.edge.clone(),
+                space: l.space.to_string(),
+            };
+            self.lag_revisions.get_or_create(&labels).set(l.revisions);
+            self.backlog_rows
+                .get_or_create(&labels)
+                .set(i64::try_from(l.rows).unwrap_or(i64::MAX));
+            // Never heard from: no figure rather than a made-up one; the
+            // revisions say it is behind.
+            if let Some(s) = l.seconds {
+                self.lag_seconds.get_or_create(&labels).set(s);
+            }
+        }
     }
 }
 
@@ -362,6 +471,67 @@ mod tests {
         assert!(may_scrape(Some("2001:db8:1::5"), &allowed));
         assert!(!may_scrape(Some("2001:db9::5"), &allowed));
         assert!(may_scrape(Some("203.0.113.1"), &nets(&["0.0.0.0/0"])));
+    }
+
+    #[test]
+    fn replication_series_follow_each_scrape_and_leave_none_stale() {
+        use passerelle_core::ids::SpaceId;
+        use passerelle_core::ports::QuarantineCount;
+        use passerelle_core::service::SpaceLag;
+
+        let m = Metrics::new();
+        let space = SpaceId::new();
+        let labels = format!(r#"{{edge="edge-1",space="{space}"}}"#);
+        let lagging = ReplicationGauges {
+            outbox_pending: None,
+            lags: vec![SpaceLag {
+                edge: "edge-1".into(),
+                space,
+                revisions: 4,
+                rows: 2,
+                seconds: Some(90.5),
+            }],
+            quarantined: vec![QuarantineCount {
+                edge: "edge-1".into(),
+                space,
+                operations: 3,
+            }],
+        };
+        let text = m
+            .render(&Board::default(), None, Some(&lagging))
+            .expect("encoded");
+        for line in [
+            format!("passerelle_replication_lag_revisions{labels} 4"),
+            format!("passerelle_replication_backlog_rows{labels} 2"),
+            format!("passerelle_replication_lag_seconds{labels} 90.5"),
+            format!("passerelle_quarantined_operations{labels} 3"),
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
+        }
+        assert!(
+            !text.contains("passerelle_outbox_pending_operations "),
+            "{text}"
+        );
+
+        // The space is un-shared: its series go. An edge shows its outbox.
+        let edge = ReplicationGauges {
+            outbox_pending: Some(7),
+            ..ReplicationGauges::default()
+        };
+        let text = m
+            .render(&Board::default(), None, Some(&edge))
+            .expect("encoded");
+        assert!(!text.contains(&labels), "{text}");
+        assert!(
+            text.lines()
+                .any(|l| l == "passerelle_outbox_pending_operations 7"),
+            "{text}"
+        );
+        let text = m.render(&Board::default(), None, None).expect("encoded");
+        assert!(
+            !text.contains("passerelle_outbox_pending_operations "),
+            "unknown: left out"
+        );
     }
 
     #[test]

@@ -139,8 +139,8 @@ const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=
 /// The node's metrics, in OpenMetrics text, for loopback and the
 /// `[http] metrics_allow` networks only; anyone else gets the `404` of an
 /// unknown route (the metrics reveal the node's internals). Request counts
-/// and latencies are by route template; workers and the blob store's free
-/// space are read now.
+/// and latencies are by route template; workers, the blob store's free
+/// space, replication lag, outbox depth and quarantine are read now.
 #[utoipa::path(get, path = "/metrics", tag = "health", security(()),
     responses((status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text"),
         (status = 404, body = Problem, content_type = "application/problem+json")))]
@@ -163,9 +163,16 @@ pub(crate) async fn metrics(
             None
         }
     };
+    let replication = match st.app.replication_gauges().await {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "metrics: the replication state cannot be read");
+            None
+        }
+    };
     let text = st
         .metrics
-        .render(&st.workers, room)
+        .render(&st.workers, room, replication.as_ref())
         .map_err(|e| ApiError::from(CoreError::Internal(Box::new(e))))?;
     Ok(([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response())
 }

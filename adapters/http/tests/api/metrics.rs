@@ -30,51 +30,9 @@ async fn get(addr: std::net::SocketAddr, path: &str, headers: &str) -> (String, 
     )
 }
 
-/// A strict reader of the OpenMetrics text: every line is a `# HELP`,
-/// `# TYPE` or `# UNIT` of a declared family, a sample `name{labels} value`
-/// of one, or the final `# EOF`. Returns the samples (name with labels →
-/// value).
+/// The samples of a scrape, read strictly.
 fn parse(text: &str) -> BTreeMap<String, f64> {
-    let mut families: Vec<String> = Vec::new();
-    let mut samples = BTreeMap::new();
-    let lines: Vec<&str> = text.lines().collect();
-    assert_eq!(lines.last(), Some(&"# EOF"), "{text}");
-    for line in &lines[..lines.len() - 1] {
-        if let Some(rest) = line.strip_prefix("# ") {
-            let mut words = rest.splitn(3, ' ');
-            let kind = words.next().unwrap_or("");
-            let name = words.next().unwrap_or("");
-            assert!(matches!(kind, "HELP" | "TYPE" | "UNIT"), "{line}");
-            assert!(name.starts_with("passerelle_"), "{line}");
-            if kind == "TYPE" {
-                let t = words.next().unwrap_or("");
-                assert!(matches!(t, "counter" | "gauge" | "histogram"), "{line}");
-                families.push(name.to_owned());
-            }
-            continue;
-        }
-        let (series, value) = line.rsplit_once(' ').expect("a sample has a value");
-        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
-        let name = series.split('{').next().unwrap_or("");
-        assert!(
-            name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            "{line}"
-        );
-        assert!(
-            families.iter().any(|f| name.starts_with(f.as_str())),
-            "a sample of no declared family: {line}"
-        );
-        let labels = &series[name.len()..];
-        if !labels.is_empty() {
-            assert!(labels.starts_with('{') && labels.ends_with('}'), "{line}");
-            for pair in labels[1..labels.len() - 1].split("\",") {
-                let (k, v) = pair.split_once("=\"").unwrap_or_else(|| panic!("{line}"));
-                assert!(!k.is_empty() && !v.contains('\n'), "{line}");
-            }
-        }
-        samples.insert(series.to_owned(), value);
-    }
-    samples
+    passerelle_testing::parse_openmetrics(text).expect("valid OpenMetrics text")
 }
 
 #[tokio::test]
