@@ -41,8 +41,15 @@ pub enum Command {
         peer_listen: Option<SocketAddr>,
     },
     /// What this edge holds: spaces and their replication cursors, pending
-    /// contractor operations.
-    Status,
+    /// contractor operations, free space; and the running edge's background
+    /// workers, asked over loopback. Exits non-zero under disk pressure or
+    /// when the running edge is not ready.
+    Status {
+        /// Where the running edge's API listens, when not at `listen` of
+        /// the configuration (a `serve --listen` given on its command line).
+        #[arg(long)]
+        address: Option<SocketAddr>,
+    },
     /// Checks the configuration, the TLS material, the database and the blob
     /// store; exits non-zero with the fix when something is wrong.
     Check,
@@ -103,7 +110,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot listen on {p}"))?;
             node.serve(public, peer, shutdown_signal()).await
         }
-        Command::Status => {
+        Command::Status { address } => {
+            let address = address.unwrap_or(passerelle_node::status::loopback(config.listen));
             let node = EdgeNode::open(config).await?;
             let cursors = node.app.cursors().await?;
             println!(
@@ -114,11 +122,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             for (space, rev) in cursors {
                 println!("  {space}  at {rev}");
             }
-            let pending = node.app.pending_operations(0, u64::MAX / 2).await?;
-            println!(
-                "{} contractor operation(s) waiting for the internal node",
-                pending.len()
-            );
+            let pending = node.app.count_pending_operations().await?;
+            println!("{pending} contractor operation(s) waiting for the internal node");
             match node.app.storage_room().await? {
                 // Not healthy: the exit status says so to monitoring scripts.
                 Some(room) if room.is_short() => {
@@ -133,7 +138,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(room) => println!("disk of {}: {room} (min_free_bytes)", room.place),
                 None => println!("disk: free space unknown on this platform"),
             }
-            Ok(())
+            workers(address).await
         }
         Command::Blobs(cmd) => blobs(EdgeNode::open(config).await?, cmd).await,
         Command::Check => {
@@ -156,6 +161,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "ok: configuration, TLS material, database and blob store of edge {} are usable",
                 node.config.node_id
             );
+            Ok(())
+        }
+    }
+}
+
+/// The running edge's workers. An edge that does not answer is not an
+/// error here: what it holds was read from its database above, which
+/// `status` may do with the edge stopped; one that answers not ready is.
+async fn workers(address: SocketAddr) -> anyhow::Result<()> {
+    use passerelle_node::status::{Readiness, readiness};
+    match readiness(address).await {
+        Ok(Readiness::Ready(workers)) => {
+            println!("running at {address}, ready; {} worker(s):", workers.len());
+            for w in workers {
+                println!("  {w}");
+            }
+            Ok(())
+        }
+        Ok(Readiness::NotReady { code, detail }) => {
+            println!("running at {address}, NOT READY ({code}): {detail}");
+            anyhow::bail!("the edge at {address} is not ready: {detail}")
+        }
+        Err(e) => {
+            println!("workers unknown: {e}");
             Ok(())
         }
     }

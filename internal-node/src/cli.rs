@@ -51,6 +51,15 @@ pub enum Command {
         #[arg(long, hide = true)]
         demo: bool,
     },
+    /// The running node's background workers and their health, asked over
+    /// loopback (its /readyz); exits non-zero when it does not answer or is
+    /// not ready. The edges' links: `replication status`.
+    Status {
+        /// Where the running node's API listens, when not at `listen` of
+        /// the configuration (a `serve --listen` given on its command line).
+        #[arg(long)]
+        address: Option<SocketAddr>,
+    },
     /// Create the data directory, the database and the first administrator.
     Init(admin::InitArgs),
     /// Manage agent accounts.
@@ -115,6 +124,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             serve(config).await
         }
+        Command::Status { address } => {
+            status(address.unwrap_or(passerelle_node::status::loopback(config.listen))).await
+        }
         Command::Init(args) => admin::init(Node::open(config).await?, args).await,
         Command::User(c) => admin::user(Node::open(config).await?, c).await,
         Command::Space(c) => admin::space(Node::open(config).await?, c).await,
@@ -135,6 +147,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// The answer to `serve --demo`, which the production binary no longer has.
 pub const DEMO_MOVED: &str = "`serve --demo` moved out of the production binary: run `passerelle-demo` instead (from the sources: cargo run --release -p passerelle-demo)";
+
+/// Needs no database: the running node answers for itself.
+async fn status(address: SocketAddr) -> anyhow::Result<()> {
+    use passerelle_node::status::{Readiness, readiness};
+    match readiness(address).await? {
+        Readiness::Ready(workers) => {
+            println!("running at {address}, ready; {} worker(s):", workers.len());
+            for w in workers {
+                println!("  {w}");
+            }
+            Ok(())
+        }
+        Readiness::NotReady { code, detail } => {
+            println!("running at {address}, NOT READY ({code}): {detail}");
+            anyhow::bail!("the node at {address} is not ready: {detail}")
+        }
+    }
+}
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     let listen = config.listen;
