@@ -1,10 +1,13 @@
 //! An internal node and an edge node as two real processes on loopback, with
 //! a PKI made by the CLI in a temp dir: sharing, invitation, a contractor's
 //! upload coming back, a space never shared never reaching the edge, and
-//! un-sharing leaving nothing of the space on the edge.
+//! un-sharing leaving nothing of the space on the edge; in `lag`, the
+//! replication lag on the internal node's `/metrics` and both `status`.
 
 #[path = "support/cluster.rs"]
 mod cluster;
+#[path = "two_nodes/lag.rs"]
+mod lag;
 
 use std::time::{Duration, Instant};
 
