@@ -20,10 +20,12 @@
 //! hash and TLS together on the machines measured (docs/benchmarks.md).
 
 mod direct;
+mod failure;
 mod resumable;
 mod room;
 mod sink;
 mod temp;
+mod tree;
 
 use std::io::{self, Read, SeekFrom};
 use std::mem;
@@ -39,9 +41,11 @@ use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
 use tracing::{Span, debug, instrument};
 
+use self::failure::{joined, missing_or_storage, storage};
 use self::room::Floor;
 use self::sink::{Committed, Sink};
 use self::temp::TempFile;
+use self::tree::{list_blobs, read_dir, sweep, sync_dir};
 
 /// A batch is handed to the blocking writer once it holds this many bytes:
 /// large enough that thread hops are rare, small enough to keep memory flat.
@@ -489,151 +493,5 @@ fn hash_file(path: &Path) -> io::Result<ContentHash> {
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
-}
-
-/// Every well-formed blob name under `blobs/`. Anything else (editor
-/// leftovers, uppercase names, files in the wrong shard) is ignored. Blocking.
-fn list_blobs(blobs: &Path) -> Result<Vec<ContentHash>, BlobError> {
-    let mut hashes = Vec::new();
-    for shard in read_dir(blobs)? {
-        let shard_name = shard.file_name();
-        let Some(prefix) = shard_name.to_str().filter(|n| is_shard_name(n)) else {
-            continue;
-        };
-        let shard_path = shard.path();
-        if !shard_path.is_dir() {
-            continue;
-        }
-        for entry in read_dir(&shard_path)? {
-            let name = entry.file_name();
-            let Some(hash) = name.to_str().and_then(|n| blob_name(prefix, n)) else {
-                continue;
-            };
-            if entry.file_type().is_ok_and(|t| t.is_file()) {
-                hashes.push(hash);
-            }
-        }
-    }
-    Ok(hashes)
-}
-
-fn is_shard_name(name: &str) -> bool {
-    name.len() == 2 && name.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// The hash a file name stands for, if it is the canonical (lowercase) name
-/// of a blob that belongs in the shard `prefix`.
-fn blob_name(prefix: &str, name: &str) -> Option<ContentHash> {
-    let hash: ContentHash = name.parse().ok()?;
-    (hash.to_hex() == name && name.starts_with(prefix)).then_some(hash)
-}
-
-/// The entries of a directory, skipping those that vanish while listed.
-fn read_dir(dir: &Path) -> Result<Vec<std::fs::DirEntry>, BlobError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| storage("list directory", dir, e))?;
-    Ok(entries.filter_map(Result::ok).collect())
-}
-
-/// Removes every entry of `tmp/`; returns how many. Blocking.
-fn sweep(tmp: &Path) -> Result<u64, BlobError> {
-    let mut removed = 0;
-    for entry in read_dir(tmp)? {
-        let path = entry.path();
-        let result = if entry.file_type().is_ok_and(|t| t.is_dir()) {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        };
-        match result {
-            Ok(()) => removed += 1,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(storage("remove temporary", &path, e)),
-        }
-    }
-    Ok(removed)
-}
-
-/// Makes a directory's entries (a new or removed name) durable. Blocking.
-fn sync_dir(dir: &Path) -> Result<(), BlobError> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| storage("fsync directory", dir, e))
-}
-
-/// An I/O failure with what was being done and on which path.
-#[derive(Debug, thiserror::Error)]
-#[error("cannot {op} {}", path.display())]
-struct FsError {
-    op: &'static str,
-    path: PathBuf,
-    #[source]
-    source: io::Error,
-}
-
-/// A failed file operation: `Full` when the disk or quota is full (the
-/// store's entry points add where: [`Floor::named`]), `Storage` otherwise.
-fn storage(op: &'static str, path: &Path, source: io::Error) -> BlobError {
-    let full = room::full_disk(&source);
-    let e = Box::new(FsError {
-        op,
-        path: path.to_path_buf(),
-        source,
-    });
-    match full {
-        Some(cause) => BlobError::Full {
-            cause: cause.to_owned(),
-            source: Some(e),
-        },
-        None => BlobError::Storage(e),
-    }
-}
-
-/// `NotFound` when the blob file is missing, `Storage` for anything else.
-fn missing_or_storage(
-    hash: &ContentHash,
-    op: &'static str,
-    path: &Path,
-    e: io::Error,
-) -> BlobError {
-    if e.kind() == io::ErrorKind::NotFound {
-        BlobError::NotFound(*hash)
-    } else {
-        storage(op, path, e)
-    }
-}
-
-/// A blocking job panicked or was cancelled by runtime shutdown.
-fn joined(e: tokio::task::JoinError) -> BlobError {
-    BlobError::Storage(Box::new(e))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_write_failing_with_enospc_is_full_and_keeps_its_cause() {
-        let e = storage(
-            "write temporary",
-            Path::new("/data/tmp/x.part"),
-            io::Error::from_raw_os_error(28),
-        );
-        let BlobError::Full { cause, source } = e else {
-            panic!("{e:?}")
-        };
-        assert_eq!(cause, "disk full (ENOSPC)");
-        let source = source.expect("the io error is kept");
-        assert!(source.to_string().contains("/data/tmp/x.part"), "{source}");
-    }
-
-    #[test]
-    fn other_write_failures_stay_storage_failures() {
-        let e = storage(
-            "write temporary",
-            Path::new("/data/tmp/x.part"),
-            io::Error::from_raw_os_error(5),
-        );
-        assert!(matches!(e, BlobError::Storage(_)), "{e:?}");
     }
 }
