@@ -301,6 +301,10 @@ pub trait Tx: Send {
     /// Every content hash some version references (for blob GC and checks),
     /// plus, on an edge, the hashes of pending outbox operations.
     async fn referenced_hashes(&mut self) -> Result<HashSet<ContentHash>, RepoError>;
+    /// The content hashes the versions of one space reference, trashed
+    /// documents included: what an un-share purge may remove. Hashes only,
+    /// so a 30,000-document space is not loaded row by row to learn them.
+    async fn space_hashes(&mut self, space: SpaceId) -> Result<HashSet<ContentHash>, RepoError>;
 
     // --- replication: both nodes ----------------------------------------
     /// The node's last revision taken (0 on a new node). Read-only.

@@ -356,6 +356,10 @@ impl Tx for SqlTx {
         Ok(hashes)
     }
 
+    async fn space_hashes(&mut self, space: SpaceId) -> Result<HashSet<ContentHash>, RepoError> {
+        content::space_hashes(&self.txn, space).await
+    }
+
     async fn current_revision(&mut self) -> Result<Revision, RepoError> {
         audit::current_revision(&self.txn).await
     }

@@ -403,6 +403,21 @@ impl Tx for MemTx {
         Ok(self.state().referenced_hashes())
     }
 
+    async fn space_hashes(&mut self, space: SpaceId) -> Result<HashSet<ContentHash>, RepoError> {
+        let state = self.state();
+        Ok(state
+            .versions
+            .values()
+            .filter(|v| {
+                state
+                    .documents
+                    .get(&v.document)
+                    .is_some_and(|d| d.space == space)
+            })
+            .map(|v| v.hash)
+            .collect())
+    }
+
     async fn current_revision(&mut self) -> Result<Revision, RepoError> {
         Ok(Revision(self.state().revision))
     }

@@ -257,14 +257,9 @@ impl Passerelle {
         // their first byte: a transfer cut before its batch included).
         let claimed = tx.blob_claims().await?;
         let mine: HashSet<ContentHash> = tx
-            .changes(space, Revision::ZERO, u64::MAX / 2)
+            .space_hashes(space)
             .await?
-            .rows
             .into_iter()
-            .filter_map(|r| match r {
-                ChangeRow::Version(v) => Some(v.hash),
-                _ => None,
-            })
             .chain(outbox.iter().filter_map(|i| i.op.blob().map(|b| b.hash)))
             .chain(claimed.iter().filter(|(s, _)| *s == space).map(|(_, h)| *h))
             .collect();

@@ -314,6 +314,27 @@ pub(super) async fn delete_versions(
     Ok(())
 }
 
+pub(super) async fn space_hashes(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+) -> Result<HashSet<ContentHash>, RepoError> {
+    let documents = document::Entity::find()
+        .select_only()
+        .column(document::Column::Id)
+        .filter(document::Column::SpaceId.eq(space.as_uuid()))
+        .into_query();
+    let hexes: Vec<String> = version::Entity::find()
+        .select_only()
+        .column(version::Column::Hash)
+        .filter(version::Column::DocumentId.in_subquery(documents))
+        .distinct()
+        .into_tuple()
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    hexes.iter().map(|h| hash("versions", h)).collect()
+}
+
 pub(super) async fn referenced_hashes(
     c: &DatabaseTransaction,
 ) -> Result<HashSet<ContentHash>, RepoError> {

@@ -74,6 +74,7 @@ contract_tests!(
         documents_in_folders_include_trashed_but_not_purged_ones,
         versions_are_listed_by_number_and_deleted_per_document,
         referenced_hashes_are_every_version_hash,
+        space_hashes_are_the_hashes_of_that_space_only,
         rows_referring_to_missing_parents_are_refused,
         // audit
         the_audit_log_starts_empty,

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
-use passerelle_core::model::{ApiToken, Page, Session};
+use passerelle_core::model::{ApiToken, Document, Page, Session};
 use passerelle_core::ports::{DocumentQuery, DocumentSort, Repository};
 use passerelle_core::role::Role;
 use serde_json::json;
@@ -462,6 +462,42 @@ pub async fn referenced_hashes_are_every_version_hash(repo: &dyn Repository) -> 
     ]
     .into();
     assert_eq!(read(repo).await?.referenced_hashes().await?, expected);
+    Ok(())
+}
+
+/// An un-share purge learns the space's blobs from this read: every hash
+/// its versions name (trashed documents too), none of another space's.
+pub async fn space_hashes_are_the_hashes_of_that_space_only(repo: &dyn Repository) -> Outcome {
+    let (p, s) = seed_space(repo, "espace").await?;
+    let (_, other) = seed_space(repo, "autre").await?;
+    assert_eq!(read(repo).await?.space_hashes(s.id).await?, HashSet::new());
+    let a = document(&s, None, "a");
+    let gone = Document {
+        trashed: trashed(p.id, None),
+        ..document(&s, None, "b")
+    };
+    let elsewhere = document(&other, None, "c");
+    save(
+        repo,
+        [
+            Row::from(&a),
+            Row::from(&gone),
+            Row::from(&elsewhere),
+            Row::from(&version(&a, 1, "commun")),
+            Row::from(&version(&a, 2, "un")),
+            Row::from(&version(&gone, 1, "à la corbeille")),
+            Row::from(&version(&elsewhere, 1, "commun")),
+            Row::from(&version(&elsewhere, 2, "ailleurs")),
+        ],
+    )
+    .await?;
+    let expected: HashSet<ContentHash> = [
+        ContentHash::of(b"commun"),
+        ContentHash::of(b"un"),
+        ContentHash::of("à la corbeille".as_bytes()),
+    ]
+    .into();
+    assert_eq!(read(repo).await?.space_hashes(s.id).await?, expected);
     Ok(())
 }
 
