@@ -7,13 +7,20 @@
 //! Compiled in every build: it is small, has no dependency of its own, and
 //! another crate's tests (a node's, an S3 store's) can run it.
 
+mod resumable;
+mod streams;
+
+pub use resumable::*;
+pub use streams::{chunked, collect, hash_stream, pattern};
+
 use std::io;
 use std::ops::Range;
 
-use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed};
-use passerelle_core::hash::{ContentHash, Hasher};
+use passerelle_core::blob::{BlobError, BlobStore};
+use passerelle_core::hash::ContentHash;
+
+use self::streams::{info_of, put, read, sorted};
 
 const MIB: usize = 1 << 20;
 
@@ -43,211 +50,6 @@ pub async fn run_all(store: &dyn BlobStore) {
     refuses_a_resume_out_of_place(store).await;
     discards_a_resumable_write_that_lies(store).await;
     tells_what_it_holds_of_each_blob(store).await;
-}
-
-/// `holdings` answers for each blob asked, in order: stored whole (with
-/// its size), or the bytes a resumable write kept (0 when none).
-pub async fn tells_what_it_holds_of_each_blob(store: &dyn BlobStore) {
-    let stored = pattern(70_000, 970);
-    let stored = put(store, chunked(&stored, &[MIB]), None).await;
-    let partial = pattern(3 * MIB, 971);
-    let partial_info = info_of(&partial);
-    let kept = MIB + 11;
-    let resumed = store
-        .put_resumable(
-            &partial_info.hash,
-            partial_info.size,
-            0,
-            chunked(&partial[..kept], &[MIB]),
-        )
-        .await
-        .expect("partial write");
-    assert_eq!(resumed, Resumed::Incomplete { kept: kept as u64 });
-    let absent = info_of(&pattern(10, 972)).hash;
-    let asked = [absent, stored.hash, partial_info.hash, stored.hash];
-    assert_eq!(
-        store.holdings(&asked).await.expect("holdings"),
-        vec![
-            Holding::Partial(0),
-            Holding::Stored(stored.size),
-            Holding::Partial(kept as u64),
-            Holding::Stored(stored.size),
-        ]
-    );
-    assert!(store.holdings(&[]).await.expect("none").is_empty());
-    store
-        .discard_partial(&partial_info.hash)
-        .await
-        .expect("discard");
-}
-
-/// `content`, then an error: a sender that went away.
-fn cut(data: &[u8], sizes: &[usize]) -> ByteStream {
-    Box::pin(
-        chunked(data, sizes).chain(futures::stream::iter([Err(io::Error::new(
-            io::ErrorKind::ConnectionReset,
-            "sender went away",
-        ))])),
-    )
-}
-
-/// A known blob of boundary sizes arrives whole in one resumable write,
-/// and reads back like any blob; writing it again does nothing.
-pub async fn stores_a_known_blob_in_one_resumable_write(store: &dyn BlobStore) {
-    for (i, &len) in [0, 1, MIB - 1, MIB + 1, 3 * MIB + 5].iter().enumerate() {
-        let data = pattern(len, 900 + i as u64);
-        let info = info_of(&data);
-        let resumed = store
-            .put_resumable(&info.hash, info.size, 0, chunked(&data, ODD_CHUNKS))
-            .await
-            .expect("put_resumable");
-        assert_eq!(resumed, Resumed::Stored(info), "{len} bytes");
-        assert!(read(store, &info.hash, None).await == data);
-        store.verify(&info.hash).await.expect("verifies");
-        assert_eq!(store.partial_len(&info.hash).await.expect("len"), info.size);
-        let again = store
-            .put_resumable(&info.hash, info.size, 0, chunked(&data, &[MIB]))
-            .await
-            .expect("again");
-        assert_eq!(again, Resumed::Stored(info));
-    }
-}
-
-/// A write cut twice keeps what arrived each time; the next write resumes
-/// from there, and the blob is whole and true at the end.
-pub async fn resumes_a_cut_write_where_it_stopped(store: &dyn BlobStore) {
-    let data = pattern(5 * MIB + 17, 950);
-    let info = info_of(&data);
-    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
-    let first = 2 * MIB + 3;
-    let resumed = store
-        .put_resumable(&info.hash, info.size, 0, cut(&data[..first], ODD_CHUNKS))
-        .await
-        .expect("first part");
-    assert_eq!(resumed, Resumed::Incomplete { kept: first as u64 });
-    assert_eq!(
-        store.partial_len(&info.hash).await.expect("len"),
-        first as u64
-    );
-    assert_eq!(store.size(&info.hash).await.expect("size"), None);
-    // A stream that simply ends early keeps its bytes too.
-    let second = 4 * MIB;
-    let resumed = store
-        .put_resumable(
-            &info.hash,
-            info.size,
-            first as u64,
-            chunked(&data[first..second], &[65_536]),
-        )
-        .await
-        .expect("second part");
-    assert_eq!(
-        resumed,
-        Resumed::Incomplete {
-            kept: second as u64
-        }
-    );
-    let resumed = store
-        .put_resumable(
-            &info.hash,
-            info.size,
-            second as u64,
-            chunked(&data[second..], &[MIB]),
-        )
-        .await
-        .expect("last part");
-    assert_eq!(resumed, Resumed::Stored(info));
-    assert!(read(store, &info.hash, None).await == data);
-    store.verify(&info.hash).await.expect("verifies");
-}
-
-/// A resume that does not start where the store stopped writes nothing.
-pub async fn refuses_a_resume_out_of_place(store: &dyn BlobStore) {
-    let data = pattern(MIB, 960);
-    let info = info_of(&data);
-    store
-        .put_resumable(&info.hash, info.size, 0, cut(&data[..1000], &[100]))
-        .await
-        .expect("first part");
-    for offset in [0, 999, 1001] {
-        match store
-            .put_resumable(
-                &info.hash,
-                info.size,
-                offset,
-                chunked(&data[offset as usize..], &[4096]),
-            )
-            .await
-        {
-            Err(BlobError::OutOfPlace { offset: o, kept }) => {
-                assert_eq!((o, kept), (offset, 1000));
-            }
-            other => panic!("resume at {offset}: {other:?}"),
-        }
-    }
-    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 1000);
-    assert!(
-        store
-            .partials()
-            .await
-            .expect("partials")
-            .contains(&(info.hash, 1000))
-    );
-    store.discard_partial(&info.hash).await.expect("discard");
-    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
-    assert!(
-        !store
-            .partials()
-            .await
-            .expect("partials")
-            .iter()
-            .any(|(h, _)| *h == info.hash)
-    );
-    store.discard_partial(&info.hash).await.expect("idempotent");
-}
-
-/// Too many bytes, or bytes that hash to another name: refused, and the
-/// partial blob is gone (a resume could only repeat the lie).
-pub async fn discards_a_resumable_write_that_lies(store: &dyn BlobStore) {
-    let data = pattern(2 * MIB + 1, 970);
-    let info = info_of(&data);
-    let before = sorted(store.list().await.expect("list"));
-    match store
-        .put_resumable(&info.hash, info.size - 1, 0, chunked(&data, ODD_CHUNKS))
-        .await
-    {
-        Err(BlobError::TooLarge { limit }) => assert_eq!(limit, info.size - 1),
-        other => panic!("more bytes than announced: {other:?}"),
-    }
-    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
-    let mut forged = data.clone();
-    forged[MIB] ^= 1;
-    match store
-        .put_resumable(&info.hash, info.size, 0, chunked(&forged, ODD_CHUNKS))
-        .await
-    {
-        Err(BlobError::Corrupt { expected, actual }) => {
-            assert_eq!(expected, info.hash);
-            assert_eq!(actual, ContentHash::of(&forged));
-        }
-        other => panic!("forged content: {other:?}"),
-    }
-    assert_eq!(store.partial_len(&info.hash).await.expect("len"), 0);
-    assert_eq!(store.size(&info.hash).await.expect("size"), None);
-    // The same for a small blob, which arrives in one piece.
-    let small = pattern(1000, 971);
-    let claimed = ContentHash::of(&pattern(1000, 972));
-    match store
-        .put_resumable(&claimed, 1000, 0, chunked(&small, &[300]))
-        .await
-    {
-        Err(BlobError::Corrupt { expected, actual }) => {
-            assert_eq!((expected, actual), (claimed, ContentHash::of(&small)));
-        }
-        other => panic!("forged small content: {other:?}"),
-    }
-    assert_eq!(store.partial_len(&claimed).await.expect("len"), 0);
-    assert_eq!(sorted(store.list().await.expect("list")), before);
 }
 
 /// `stored_at` is the time of the last `put`, deduplicated ones included.
@@ -514,31 +316,6 @@ pub async fn detects_corruption(store: &dyn BlobStore, corrupt: impl FnOnce(&Con
     }
 }
 
-/// Deterministic, incompressible test content: `len` bytes named by `seed`.
-pub fn pattern(len: usize, seed: u64) -> Vec<u8> {
-    let mut data = vec![0; len];
-    blake3::Hasher::new()
-        .update(&seed.to_le_bytes())
-        .finalize_xof()
-        .fill(&mut data);
-    data
-}
-
-/// `data` as a stream of chunks whose sizes cycle through `sizes`.
-pub fn chunked(data: &[u8], sizes: &[usize]) -> ByteStream {
-    let mut chunks = Vec::new();
-    let mut rest = data;
-    for &size in sizes.iter().cycle() {
-        if rest.is_empty() {
-            break;
-        }
-        let (chunk, tail) = rest.split_at(size.clamp(1, rest.len()));
-        chunks.push(Ok(Bytes::copy_from_slice(chunk)));
-        rest = tail;
-    }
-    Box::pin(futures::stream::iter(chunks))
-}
-
 /// A store without room for new content (the caller makes one: a disk
 /// store whose floor is above the free space, a fake of no capacity)
 /// refuses `put` and `put_resumable` with `Full`, saying why, and keeps
@@ -572,49 +349,4 @@ pub async fn refuses_new_content_when_full_and_keeps_nothing(full: &dyn BlobStor
             "room says it fits: {room:?}"
         );
     }
-}
-
-/// Concatenates a stream, failing on its first error.
-pub async fn collect(mut stream: ByteStream) -> io::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    while let Some(chunk) = stream.next().await {
-        out.extend_from_slice(&chunk?);
-    }
-    Ok(out)
-}
-
-/// Hashes a stream without keeping it; returns the hash and the byte count.
-pub async fn hash_stream(mut stream: ByteStream) -> io::Result<BlobInfo> {
-    let mut hasher = Hasher::new();
-    let mut size = 0;
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk?;
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-    }
-    Ok(BlobInfo {
-        hash: hasher.finalize(),
-        size,
-    })
-}
-
-fn info_of(data: &[u8]) -> BlobInfo {
-    BlobInfo {
-        hash: ContentHash::of(data),
-        size: data.len() as u64,
-    }
-}
-
-async fn put(store: &dyn BlobStore, content: ByteStream, limit: Option<u64>) -> BlobInfo {
-    store.put(content, limit).await.expect("put")
-}
-
-async fn read(store: &dyn BlobStore, hash: &ContentHash, range: Option<Range<u64>>) -> Vec<u8> {
-    let stream = store.get(hash, range.clone()).await.expect("get");
-    collect(stream).await.expect("blob stream")
-}
-
-fn sorted(mut hashes: Vec<ContentHash>) -> Vec<ContentHash> {
-    hashes.sort();
-    hashes
 }
