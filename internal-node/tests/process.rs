@@ -1,5 +1,6 @@
 //! The real `passerelle-internal` binary as ops run it: startup on embedded
-//! defaults, signals, the CLI, and a kill -9 in the middle of uploads.
+//! defaults, signals, the CLI (`status` asking the running node included),
+//! and a kill -9 in the middle of uploads.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -146,8 +147,22 @@ async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()
         200,
         "the administrator made by init logs in"
     );
+    // `status`, its own process, asks the running node for its workers.
+    let address = node.base.trim_start_matches("http://").to_owned();
+    let said = ok(&cli(dir.path(), &["status", "--address", &address])?);
+    assert!(
+        said.contains("ready") && said.contains("sessions"),
+        "{said}"
+    );
     let status = node.terminate()?;
     assert!(status.success(), "clean exit on SIGTERM: {status:?}");
+    // Stopped: `status` says no node answers there, and fails.
+    let out = cli(dir.path(), &["status", "--address", &address])?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("no node answers"),
+        "{err}"
+    );
     Ok(())
 }
 
