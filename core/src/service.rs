@@ -168,8 +168,15 @@ impl Passerelle {
         &self.settings
     }
 
-    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+    /// The blob store, for core's own loops (the replication link): driving
+    /// adapters reach content through use cases only.
+    pub(crate) fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// Now, by this node's clock.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// Commits made through this `Passerelle`: replication waits on it

@@ -136,7 +136,15 @@ async fn seed(t: &TestApp) -> Seeded {
 
     // The writer's own document (an earlier upload of theirs, applied by
     // the internal node): a contributor may rename, edit and delete it.
-    let blob = t.app.blobs().put(stream(PLAN), None).await.expect("blob");
+    // Pushed by the internal node before the batch naming it, as replication does.
+    let blob = passerelle_core::blob::BlobInfo {
+        hash: ContentHash::of(PLAN),
+        size: PLAN.len() as u64,
+    };
+    t.app
+        .receive_blob(None, &blob.hash, blob.size, 0, stream(PLAN))
+        .await
+        .expect("blob");
     assert_eq!(blob.hash, ContentHash::of(PLAN));
     let document = Document {
         id: DocumentId::new(),
