@@ -973,6 +973,7 @@ mod link_state;
 mod outbox;
 mod runs;
 mod successive_saves;
+mod writes;
 
 #[test]
 fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
