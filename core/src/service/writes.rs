@@ -305,9 +305,8 @@ impl DocumentWrites for QueuedWrites {
 
     /// A rename and a move are two operations, the rename first (so a
     /// refused name leaves the document where it is, and the internal node
-    /// decides each on its own); each is queued only when it changes what
-    /// this edge holds. When neither does, nothing is queued and the
-    /// document is answered as it is.
+    /// decides each on its own). With neither part, nothing is queued and
+    /// the document is answered as this edge holds it.
     async fn update_document(
         &self,
         actor: &Actor,
@@ -316,15 +315,15 @@ impl DocumentWrites for QueuedWrites {
         folder: Option<Option<FolderId>>,
     ) -> Result<Written<DocumentView>, CoreError> {
         let view = self.app.get_document(actor, id).await?;
-        let d = &view.document;
+        let space = view.document.space;
         let mut ops = Vec::new();
-        if let Some(name) = name.filter(|n| *n != d.name.as_str()) {
+        if let Some(name) = name {
             ops.push(OutboxOp::Rename {
                 document: id,
                 name: name.to_owned(),
             });
         }
-        if let Some(folder) = folder.filter(|f| *f != d.folder) {
+        if let Some(folder) = folder {
             ops.push(OutboxOp::Move {
                 document: id,
                 folder,
@@ -337,7 +336,7 @@ impl DocumentWrites for QueuedWrites {
         for op in ops {
             // A refusal stops here: what was queued before it stays queued
             // (each operation stands on its own on the internal node).
-            items.push(self.app.edge_operation(actor, d.space, op).await?);
+            items.push(self.app.edge_operation(actor, space, op).await?);
         }
         Ok(Written::Queued(Queued { items }))
     }

@@ -220,10 +220,10 @@ fn a_rename_with_a_move_is_two_operations_the_rename_first() {
         assert_eq!(there.document.name.as_str(), "CCTP v2.txt");
         assert_eq!(there.document.folder, Some(folder));
 
-        // What changes nothing queues nothing.
+        // Neither part: nothing to queue, the document as held here.
         down(&w.internal, &w.edge, w.space).await;
         let same = writes
-            .update_document(c, w.doc, Some("CCTP v2.txt"), Some(Some(folder)))
+            .update_document(c, w.doc, None, None)
             .await
             .expect("no change");
         assert_eq!(applied(same).document.name.as_str(), "CCTP v2.txt");
