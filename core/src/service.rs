@@ -13,11 +13,13 @@ mod documents;
 mod edge;
 mod folders;
 mod maintenance;
+mod rights;
 mod sharing;
 mod spaces;
 mod throttle;
 mod tokens;
 mod trash;
+mod writes;
 
 use std::sync::Arc;
 
@@ -39,10 +41,12 @@ pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::FolderListing;
 pub use maintenance::{BlobCheck, ChainReport};
+pub use rights::Rights;
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
+pub use writes::{AppliedWrites, DocumentWrites, Queued, QueuedWrites, Written};
 
 /// Which node these use cases serve. Contractors act only on an edge: the
 /// internal node refuses their logins, sessions and passwords (ADR 0002,

@@ -21,7 +21,7 @@ use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
-use passerelle_core::service::CoreSettings;
+use passerelle_core::service::{AppliedWrites, CoreSettings};
 use passerelle_core::{Actor, Passerelle};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
@@ -140,7 +140,10 @@ impl Node {
                     .insert(e.id.to_string(), url.clone());
             }
         }
-        let state = AppState::new(self.app.clone(), http_config).with_workers(workers.board());
+        // The authoritative node applies every write at once.
+        let writes = Arc::new(AppliedWrites::new(self.app.clone()));
+        let state =
+            AppState::new(self.app.clone(), writes, http_config).with_workers(workers.board());
         let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");

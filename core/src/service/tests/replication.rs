@@ -977,6 +977,7 @@ mod live;
 mod outbox;
 mod runs;
 mod successive_saves;
+mod writes;
 
 #[test]
 fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {
