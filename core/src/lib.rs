@@ -13,7 +13,9 @@
 //! - [`audit`]: the BLAKE3 hash chain of the audit log.
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
 //! - [`replication`]: invitations, change feed rows, outbox, applied-ops ledger.
-//! - [`service`]: the use cases (`Passerelle`), authorization included.
+//! - [`service`]: the use cases (`Passerelle`), authorization included;
+//!   the writes driving adapters share ([`service::DocumentWrites`]: applied
+//!   on the internal node, queued on an edge) and an actor's [`service::Rights`].
 //! - [`signal`]: [`signal::ChangeSignal`], woken by every committed write.
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
 //! - [`error`]: the `CoreError` of use cases.

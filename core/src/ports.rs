@@ -461,6 +461,14 @@ pub trait Clock: Send + Sync + fmt::Debug {
     fn now(&self) -> OffsetDateTime;
 }
 
+/// Waits, for the loops core runs (the replication links): tokio's timer
+/// in a node, one that moves a `FakeClock` in tests, so core needs no
+/// runtime and a scenario of minutes of backoff runs in milliseconds.
+pub trait Timer: Send + Sync + fmt::Debug {
+    /// Completes once `d` has passed.
+    fn sleep(&self, d: std::time::Duration) -> futures::future::BoxFuture<'static, ()>;
+}
+
 /// The wall clock.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;

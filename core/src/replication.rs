@@ -3,7 +3,9 @@
 //! records when it applies them (exactly once, quarantine). See ADR 0003.
 //! [`NodeId`] (in `node_id`) names the nodes.
 
+pub mod link;
 mod node_id;
+pub mod peer;
 
 pub use node_id::{InvalidNodeId, NODE_URI_PREFIX, NodeId};
 

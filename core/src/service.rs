@@ -14,11 +14,13 @@ mod edge;
 mod folders;
 mod gauges;
 mod maintenance;
+mod rights;
 mod sharing;
 mod spaces;
 mod throttle;
 mod tokens;
 mod trash;
+mod writes;
 
 use std::sync::Arc;
 
@@ -41,10 +43,12 @@ pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::FolderListing;
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use maintenance::{BlobCheck, ChainReport};
+pub use rights::Rights;
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
+pub use writes::{AppliedWrites, DocumentWrites, Queued, QueuedWrites, Written};
 
 /// Which node these use cases serve. Contractors act only on an edge: the
 /// internal node refuses their logins, sessions and passwords (ADR 0002,
@@ -170,8 +174,15 @@ impl Passerelle {
         &self.settings
     }
 
-    pub fn blobs(&self) -> &Arc<dyn BlobStore> {
+    /// The blob store, for core's own loops (the replication link): driving
+    /// adapters reach content through use cases only.
+    pub(crate) fn blobs(&self) -> &Arc<dyn BlobStore> {
         &self.blobs
+    }
+
+    /// Now, by this node's clock.
+    pub(crate) fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
     }
 
     /// Commits made through this `Passerelle`: replication waits on it

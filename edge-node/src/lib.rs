@@ -19,7 +19,7 @@ use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::Passerelle;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::{CoreSettings, NodeRole};
+use passerelle_core::service::{CoreSettings, NodeRole, QueuedWrites};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::AppState;
@@ -123,9 +123,11 @@ impl EdgeNode {
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::prune_outbox(&workers, &self.app);
         jobs::collect_blobs(&workers, &self.app);
-        // Created before the state, which shows them on `/readyz`.
-        let state =
-            AppState::new(self.app.clone(), self.config.http.clone()).with_workers(workers.board());
+        // Created before the state, which shows them on `/readyz`. An
+        // edge queues contractors' writes for the internal node.
+        let writes = Arc::new(QueuedWrites::new(self.app.clone()));
+        let state = AppState::new(self.app.clone(), writes, self.config.http.clone())
+            .with_workers(workers.board());
         let http =
             passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
         println!("passerelle-edge listening on http://{public_addr}");

@@ -344,17 +344,23 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         }
     })
     .await?;
-    let audit: Value = api(reqwest::Method::GET, "/audit?limit=500")
-        .send()
-        .await?
-        .json()
-        .await?;
-    let receipt = audit["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|e| e["action"] == "space.unshare")
-        .context("purge receipt in the audit log")?;
+    // The edge deletes the files inside its purge; the internal node
+    // records the receipt when the answer reaches it, a moment later.
+    let receipt = eventually("the purge receipt in the audit log", || async {
+        let audit: Value = api(reqwest::Method::GET, "/audit?limit=500")
+            .send()
+            .await?
+            .json()
+            .await?;
+        audit["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["action"] == "space.unshare")
+            .cloned()
+            .context("no purge receipt yet")
+    })
+    .await?;
     assert!(receipt["detail"]["rows_removed"].as_u64().unwrap_or(0) > 0);
     let verify = edge_cli(&["blobs", "verify"])?;
     assert!(

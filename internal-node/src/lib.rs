@@ -20,7 +20,8 @@ use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::CoreSettings;
+use passerelle_core::replication::link::{Link, LinkEvent};
+use passerelle_core::service::{AppliedWrites, CoreSettings};
 use passerelle_core::{Actor, Passerelle};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
@@ -28,7 +29,6 @@ use passerelle_passwords::Argon2Passwords;
 use passerelle_sql::SqlRepository;
 use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
-use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 pub use config::Config;
@@ -126,10 +126,11 @@ impl Node {
             tracing::warn!(swept, "removed temporary files left by interrupted uploads");
         }
         let cancel = CancellationToken::new();
-        let mut links = self.start_replication(&cancel)?;
         // Background work, ended by the node's token (a run under way
-        // finishes before `serve` returns).
+        // finishes before `serve` returns): the replication links and the
+        // periodic jobs.
         let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
+        self.start_replication(&workers, &cancel)?;
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         let mut http_config = self.config.http.clone();
         for e in &self.config.replication.edges {
@@ -139,7 +140,10 @@ impl Node {
                     .insert(e.id.to_string(), url.clone());
             }
         }
-        let state = AppState::new(self.app.clone(), http_config).with_workers(workers.board());
+        // The authoritative node applies every write at once.
+        let writes = Arc::new(AppliedWrites::new(self.app.clone()));
+        let state =
+            AppState::new(self.app.clone(), writes, http_config).with_workers(workers.board());
         let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
@@ -152,18 +156,21 @@ impl Node {
         .await;
         cancel.cancel();
         workers.stop().await;
-        while links.join_next().await.is_some() {}
         served?;
         tracing::info!("passerelle-internal stopped");
         Ok(())
     }
 
-    /// One replication link per configured edge, each in the returned set.
-    fn start_replication(&self, cancel: &CancellationToken) -> anyhow::Result<JoinSet<()>> {
-        let mut links = JoinSet::new();
+    /// One replication link per configured edge, each a worker of the
+    /// registry (`replication:<edge>`): up, or retrying with why.
+    fn start_replication(
+        &self,
+        workers: &Workers,
+        cancel: &CancellationToken,
+    ) -> anyhow::Result<()> {
         let edges = &self.config.replication.edges;
         if edges.is_empty() {
-            return Ok(links);
+            return Ok(());
         }
         passerelle_grpc::tls::install_default_provider();
         let files = self.config.tls_files();
@@ -181,11 +188,13 @@ impl Node {
                     self.config.node_id
                 )
             })?;
-            let link = passerelle_grpc::driver::EdgeLink {
-                edge: e.id.to_string(),
-                node_id: self.config.node_id.to_string(),
-            };
-            let connect = move || {
+            let link = Link::new(
+                self.app.clone(),
+                e.id.clone(),
+                self.config.node_id.clone(),
+                Arc::new(passerelle_grpc::TokioTimer),
+            );
+            let dial = passerelle_grpc::Dial(move || {
                 let (tls, endpoint, name) =
                     (tls.clone(), e.endpoint.clone(), e.server_name.clone());
                 async move {
@@ -193,15 +202,21 @@ impl Node {
                         .await
                         .map_err(|err| Box::new(err) as Box<dyn std::error::Error + Send + Sync>)
                 }
-            };
-            links.spawn(passerelle_grpc::driver::run(
-                self.app.clone(),
-                link,
-                connect,
-                cancel.clone(),
-            ));
+            });
+            workers.spawn(
+                &format!("replication:{}", e.id),
+                |report, cancel| async move {
+                    let link = link.observed(move |event| match event {
+                        LinkEvent::Up { spaces } => {
+                            report.ok(format!("connected, {spaces} spaces held"))
+                        }
+                        LinkEvent::Down { error } => report.retrying(error),
+                    });
+                    link.run(&dial, cancel.cancelled_owned()).await;
+                },
+            );
         }
-        Ok(links)
+        Ok(())
     }
 }
 

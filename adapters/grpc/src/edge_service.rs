@@ -6,7 +6,6 @@
 
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{Stream, StreamExt};
@@ -24,9 +23,6 @@ use crate::convert;
 
 /// Largest chunk accepted in `PushBlob`, and the size of `FetchBlob` chunks.
 pub const CHUNK_BYTES: usize = 1024 * 1024;
-/// An idle `WatchOutbox` wakes on every commit of this node; it also looks
-/// this often, for operations queued by another process (none today).
-const OUTBOX_POLL: Duration = Duration::from_secs(1);
 
 /// The edge's replication service.
 #[derive(Debug, Clone)]
@@ -298,41 +294,14 @@ impl Replication for EdgeReplication {
         &self,
         request: Request<pb::WatchOutboxRequest>,
     ) -> Result<Response<Self::WatchOutboxStream>, Status> {
-        let app = self.app.clone();
-        let cancel = self.cancel.clone();
         let after = request.into_inner().after_seq;
-        let start = (
-            app,
-            after,
-            Vec::<passerelle_core::replication::OutboxItem>::new().into_iter(),
-            cancel,
-        );
-        let stream =
-            futures::stream::unfold(start, |(app, mut after, mut queue, cancel)| async move {
-                loop {
-                    if let Some(item) = queue.next() {
-                        after = after.max(item.seq);
-                        return Some((Ok(convert::item_to_pb(&item)), (app, after, queue, cancel)));
-                    }
-                    if cancel.is_cancelled() {
-                        return None;
-                    }
-                    // Read before looking: an operation queued meanwhile wakes the wait.
-                    let seen = app.changes().current();
-                    match app.pending_operations(after, 100).await {
-                        Ok(items) if !items.is_empty() => queue = items.into_iter(),
-                        Ok(_) => {
-                            tokio::select! {
-                                () = app.changes().changed_since(seen) => {},
-                                () = tokio::time::sleep(OUTBOX_POLL) => {},
-                                () = cancel.cancelled() => {},
-                            }
-                        }
-                        Err(e) => return Some((Err(status(e)), (app, after, queue, cancel))),
-                    }
-                }
-            });
-        Ok(Response::new(Box::pin(stream)))
+        let items = self
+            .app
+            .watch_operations(after, Arc::new(crate::TokioTimer))
+            .map(|item| item.map(|i| convert::item_to_pb(&i)).map_err(status))
+            // The node's shutdown ends the stream, so the server drains.
+            .take_until(self.cancel.clone().cancelled_owned());
+        Ok(Response::new(Box::pin(items)))
     }
 
     type FetchBlobStream = BoxStream<pb::BlobChunk>;
@@ -616,39 +585,4 @@ fn chunk_bytes(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn enospc() -> BlobError {
-        BlobError::Full {
-            cause: "disk full (ENOSPC) on /var/lib/passerelle/edge".into(),
-            source: Some(Box::new(std::io::Error::from_raw_os_error(28))),
-        }
-    }
-
-    #[test]
-    fn a_full_disk_is_resource_exhausted_with_its_cause_for_the_internal_node() {
-        let s = status(CoreError::from(enospc()));
-        assert_eq!(s.code(), tonic::Code::ResourceExhausted);
-        assert_eq!(
-            s.message(),
-            "disk full (ENOSPC) on /var/lib/passerelle/edge"
-        );
-    }
-
-    #[test]
-    fn a_pushed_blob_refused_for_lack_of_room_says_so() {
-        let s = refused(ReceiveError::Store(enospc()));
-        assert_eq!(s.code(), tonic::Code::ResourceExhausted);
-        assert!(s.message().contains("ENOSPC"), "{}", s.message());
-    }
-
-    #[test]
-    fn other_storage_failures_stay_internal_and_hide_their_cause() {
-        let s = status(CoreError::from(BlobError::Storage(
-            "/secret/path: EIO".into(),
-        )));
-        assert_eq!(s.code(), tonic::Code::Internal);
-        assert_eq!(s.message(), "internal error");
-    }
-}
+mod tests;

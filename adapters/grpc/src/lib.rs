@@ -23,17 +23,31 @@
 //!   own TLS connector.
 //! - [`convert`]: protobuf ⇄ core types, validating everything that arrives.
 //! - [`edge_service`]: the `Replication` service an edge serves.
-//! - [`driver`]: the internal node's link to one edge (feed down, outbox up,
-//!   purges, anti-entropy, status).
+//! - [`peer`]: core's `EdgePeer` port over the gRPC client, and [`peer::Dial`],
+//!   the connector a link calls (the link itself is core's:
+//!   `passerelle_core::replication::link`).
+//! - [`TokioTimer`]: core's `Timer` port over tokio's clock.
 
 pub mod client;
 pub mod convert;
-pub mod driver;
 pub mod edge_service;
+pub mod peer;
 pub mod server;
 pub mod tls;
 
 pub use client::connect;
+pub use peer::{Dial, GrpcEdgePeer};
+
+/// Core's `Timer` port over tokio's clock: the waits of the replication
+/// links (idle, backoff).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokioTimer;
+
+impl passerelle_core::ports::Timer for TokioTimer {
+    fn sleep(&self, d: std::time::Duration) -> futures::future::BoxFuture<'static, ()> {
+        Box::pin(tokio::time::sleep(d))
+    }
+}
 
 /// HTTP/2 flow-control window of one stream, both ways. The 64 KiB default
 /// would stall a blob stream on every round trip; this lets about four

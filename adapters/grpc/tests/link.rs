@@ -1,4 +1,4 @@
-//! The replication link (`driver::run`) against an edge whose disk is too
+//! The replication link (core's `Link::run` over `GrpcEdgePeer`) against an edge whose disk is too
 //! small for one shared space (issue 12): that space's failure is recorded
 //! for it, with why, while the other spaces keep replicating, an un-shared
 //! space is still purged, and the link stays up.
@@ -16,9 +16,10 @@ use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ids::SpaceId;
 use passerelle_core::model::Visibility;
 use passerelle_core::replication::EdgeStatus;
+use passerelle_core::replication::NodeId;
+use passerelle_core::replication::link::Link;
 use passerelle_core::service::{NewAgent, NewDocument, NewSpace};
 use passerelle_core::{Actor, ContentHash, CoreSettings, NodeRole, Passerelle};
-use passerelle_grpc::driver::{self, EdgeLink};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_testing::eventually;
 use tokio_util::sync::CancellationToken;
@@ -162,18 +163,21 @@ async fn a_space_too_large_for_the_edge_fails_alone_and_the_others_and_the_purge
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
     let url = serve(edge.clone(), &cancel).await?;
-    let link = EdgeLink {
-        edge: EDGE.into(),
-        node_id: "internal".into(),
-    };
-    let connect = move || {
+    let link = Link::new(
+        internal.clone(),
+        NodeId::parse(EDGE)?,
+        NodeId::parse("internal")?,
+        Arc::new(passerelle_grpc::TokioTimer),
+    );
+    let dial = passerelle_grpc::Dial(move || {
         let url = url.clone();
         async move {
             let channel = Channel::from_shared(url)?.connect().await?;
             Ok::<_, Box<dyn std::error::Error + Send + Sync>>(channel)
         }
-    };
-    tokio::spawn(driver::run(internal.clone(), link, connect, cancel.clone()));
+    });
+    let stop = cancel.clone().cancelled_owned();
+    tokio::spawn(async move { link.run(&dial, stop).await });
 
     eventually("the small spaces on the edge", || async {
         in_sync(&internal, &edge, small).await?;

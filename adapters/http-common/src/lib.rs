@@ -38,6 +38,7 @@ mod request_log;
 use std::sync::Arc;
 
 use passerelle_core::Passerelle;
+use passerelle_core::service::DocumentWrites;
 pub use passerelle_workers::{Board, WorkerState, WorkerStatus};
 
 pub use auth::{
@@ -56,6 +57,10 @@ pub use request_log::with_request_log;
 pub struct AppState {
     /// The use cases (cheap to clone: `Arc`s inside).
     pub app: Passerelle,
+    /// The writes handlers share: applied on the internal node, queued on
+    /// an edge. The node's composition chooses, so no handler asks which
+    /// node it runs on (ADR 0005 §3).
+    pub writes: Arc<dyn DocumentWrites>,
     pub config: HttpConfig,
     /// The node's workers, as `/readyz` lists them.
     pub workers: Board,
@@ -67,9 +72,10 @@ pub struct AppState {
 impl AppState {
     /// A state with no worker (tests, tools); a node adds its own with
     /// [`AppState::with_workers`].
-    pub fn new(app: Passerelle, config: HttpConfig) -> Self {
+    pub fn new(app: Passerelle, writes: Arc<dyn DocumentWrites>, config: HttpConfig) -> Self {
         Self {
             app,
+            writes,
             config,
             workers: Board::default(),
             metrics: Arc::new(Metrics::new()),

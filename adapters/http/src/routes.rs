@@ -15,6 +15,7 @@ mod health;
 mod sharing;
 mod spaces;
 mod trash;
+mod written;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -38,17 +38,22 @@ pub enum WorkerState {
     /// The last run failed (or the loop reports a failure): see
     /// `last_error`. A periodic worker tries again at its next wake.
     Failing,
+    /// A long-running worker waits for something outside this node (an
+    /// edge unreachable) and retries on its own: listed with its error,
+    /// but the node stays ready, since it serves its users meanwhile.
+    Retrying,
     /// Stopped: the node is shutting down, or the loop ended.
     Stopped,
 }
 
 impl WorkerState {
     /// Every state, for gauges that give each one a label value.
-    pub const ALL: [WorkerState; 5] = [
+    pub const ALL: [WorkerState; 6] = [
         WorkerState::Starting,
         WorkerState::Running,
         WorkerState::Idle,
         WorkerState::Failing,
+        WorkerState::Retrying,
         WorkerState::Stopped,
     ];
 
@@ -59,6 +64,7 @@ impl WorkerState {
             WorkerState::Running => "running",
             WorkerState::Idle => "idle",
             WorkerState::Failing => "failing",
+            WorkerState::Retrying => "retrying",
             WorkerState::Stopped => "stopped",
         }
     }
@@ -156,6 +162,19 @@ impl Report {
             s.runs += 1;
             s.last_run = Some(now);
             s.detail = detail;
+        });
+    }
+
+    /// Waiting for something outside the node (`why`), retrying on its
+    /// own: the node stays ready ([`WorkerState::Retrying`]).
+    pub fn retrying(&self, why: impl Display) {
+        let now = self.clock.now();
+        self.board.update(&self.name, |s| {
+            s.state = WorkerState::Retrying;
+            s.runs += 1;
+            s.last_run = Some(now);
+            s.last_error = Some(why.to_string());
+            s.last_error_at = Some(now);
         });
     }
 

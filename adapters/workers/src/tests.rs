@@ -198,6 +198,26 @@ async fn the_session_sweeper_deletes_expired_sessions() {
     workers.stop().await;
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_worker_waiting_for_an_unreachable_peer_is_listed_but_keeps_the_node_ready() {
+    let cancel = CancellationToken::new();
+    let workers = Workers::new(clock(), cancel.clone());
+    workers.spawn("replication:edge-1", |report, cancel| async move {
+        report.retrying("cannot reach the edge: connection refused");
+        cancel.cancelled().await;
+    });
+    let board = workers.board();
+    settle().await;
+    let s = state(&board, "replication:edge-1");
+    assert_eq!(s.state, WorkerState::Retrying);
+    assert_eq!(
+        s.last_error.as_deref(),
+        Some("cannot reach the edge: connection refused")
+    );
+    assert!(s.is_healthy(), "the node serves its users meanwhile");
+    workers.stop().await;
+}
+
 #[test]
 fn a_state_name_is_its_serialised_form() {
     for s in WorkerState::ALL {

@@ -22,6 +22,7 @@ use super::sharing::invitation_hash;
 use super::{Actor, Passerelle};
 
 mod blobs;
+mod outbox;
 
 pub use blobs::{BlobCollection, ReceiveError};
 
@@ -700,50 +701,6 @@ impl Passerelle {
             tracing::info!(pruned, "decided outbox operations pruned");
         }
         Ok(pruned)
-    }
-
-    /// Pending outbox items after `after_seq` (the replication streams them).
-    pub async fn pending_operations(
-        &self,
-        after_seq: i64,
-        limit: u64,
-    ) -> Result<Vec<OutboxItem>, CoreError> {
-        Ok(self.read().await?.pending_outbox(after_seq, limit).await?)
-    }
-
-    /// Records the internal node's verdicts on outbox items (edge).
-    pub async fn acknowledge_operations(
-        &self,
-        results: &[(uuid::Uuid, OpOutcome, String)],
-    ) -> Result<u32, CoreError> {
-        let now = self.clock.now();
-        let mut tx = self.write().await?;
-        let mut n = 0;
-        for (op, outcome, detail) in results {
-            if tx.outbox_item(*op).await?.is_some() {
-                tx.set_outbox_outcome(*op, *outcome, detail, now).await?;
-                n += 1;
-            }
-        }
-        self.commit(tx).await?;
-        Ok(n)
-    }
-
-    /// Content of a pending upload, for the internal node to fetch.
-    pub async fn open_blob(
-        &self,
-        hash: &ContentHash,
-        offset: u64,
-    ) -> Result<(u64, ByteStream), CoreError> {
-        let size = self
-            .blobs
-            .size(hash)
-            .await?
-            .ok_or(CoreError::NotFound("blob"))?;
-        if offset > size {
-            return Err(CoreError::BadRange { size });
-        }
-        Ok((size, self.blobs.get(hash, Some(offset..size)).await?))
     }
 
     /// Folder ids a contractor may pick for a new folder (fresh, v7).

@@ -21,11 +21,12 @@ use utoipa::{PartialSchema, ToSchema};
 use uuid::Uuid;
 
 use super::Problems;
+use super::written::answer;
 use crate::AppState;
 use crate::download::{
     RangeRequest, content_disposition, etag, if_range_allows, none_match, parse_range,
 };
-use crate::dto::{DocumentDto, UploadQuery, VersionQuery};
+use crate::dto::{DocumentDto, OperationDto, UploadQuery, VersionQuery};
 use crate::extract::{Json, Path, Query};
 
 /// Header carrying an upload's metadata as a JSON object (the body is the content).
@@ -106,7 +107,7 @@ pub(crate) fn upload_metadata(
 #[utoipa::path(post, path = "/spaces/{id}/documents", tag = "documents",
     params(UploadQuery, ("X-Passerelle-Metadata" = Option<String>, Header, description = "Metadata as a JSON object")),
     request_body(content = RawContent, content_type = "application/octet-stream", description = "The raw content (any media type)"),
-    responses((status = 201, body = DocumentDto), Problems))]
+    responses((status = 201, body = DocumentDto), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn upload(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -114,7 +115,7 @@ pub(crate) async fn upload(
     Query(q): Query<UploadQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
+) -> Result<Response, ApiError> {
     check_declared_length(&headers, st.app.settings().max_upload_bytes)?;
     let new = NewDocument {
         space: SpaceId::from_uuid(id),
@@ -125,14 +126,18 @@ pub(crate) async fn upload(
         media_type: media_type(&headers),
         comment: q.comment.unwrap_or_default(),
     };
-    let view = st.app.upload(&actor, new, byte_stream(body)).await?;
-    Ok((StatusCode::CREATED, Json((&view).into())))
+    let written = st.writes.upload(&actor, new, byte_stream(body)).await?;
+    Ok(answer(written, |view| {
+        (StatusCode::CREATED, Json(DocumentDto::from(&view)))
+    }))
 }
 
-/// Adds a version; the body is the raw content (as for an upload).
+/// Adds a version; the body is the raw content (as for an upload). On an
+/// edge the version is based on the current one there, or on the
+/// contractor's own previous save of it not yet back down.
 #[utoipa::path(post, path = "/documents/{id}/versions", tag = "documents", params(VersionQuery),
     request_body(content = RawContent, content_type = "application/octet-stream", description = "The raw content"),
-    responses((status = 201, body = DocumentDto), Problems))]
+    responses((status = 201, body = DocumentDto), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn upload_version(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
@@ -140,17 +145,19 @@ pub(crate) async fn upload_version(
     Query(q): Query<VersionQuery>,
     headers: HeaderMap,
     body: Body,
-) -> Result<(StatusCode, Json<DocumentDto>), ApiError> {
+) -> Result<Response, ApiError> {
     check_declared_length(&headers, st.app.settings().max_upload_bytes)?;
     let new = NewVersion {
         media_type: media_type(&headers),
         comment: q.comment.unwrap_or_default(),
     };
-    let view = st
-        .app
+    let written = st
+        .writes
         .new_version(&actor, DocumentId::from_uuid(id), new, byte_stream(body))
         .await?;
-    Ok((StatusCode::CREATED, Json((&view).into())))
+    Ok(answer(written, |view| {
+        (StatusCode::CREATED, Json(DocumentDto::from(&view)))
+    }))
 }
 
 /// The current content, as an attachment. `ETag` is the BLAKE3 hash;

@@ -3,13 +3,15 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
+use super::written::answer;
 use crate::AppState;
-use crate::dto::{DocumentDto, DocumentPatchBody, MetadataDto, VersionDto};
+use crate::dto::{DocumentDto, DocumentPatchBody, MetadataDto, OperationDto, VersionDto};
 use crate::extract::{Json, Path};
 
 /// A document and its current version.
@@ -27,18 +29,21 @@ pub(crate) async fn get_document(
     Ok(Json((&view).into()))
 }
 
-/// Renames and/or moves a document within its space (`folder: null`: to the root).
+/// Renames and/or moves a document within its space (`folder: null`: to
+/// the root). On an edge a rename with a move is two operations, the rename
+/// first, and the answer is the last (with neither: 200, the document as
+/// the edge holds it).
 #[utoipa::path(patch, path = "/documents/{id}", tag = "documents",
-    responses((status = 200, body = DocumentDto), Problems))]
+    responses((status = 200, body = DocumentDto), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn update_document(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<DocumentPatchBody>,
-) -> Result<Json<DocumentDto>, ApiError> {
+) -> Result<Response, ApiError> {
     let folder = body.folder.map(|f| f.map(FolderId::from_uuid));
-    let view = st
-        .app
+    let written = st
+        .writes
         .update_document(
             &actor,
             DocumentId::from_uuid(id),
@@ -46,21 +51,23 @@ pub(crate) async fn update_document(
             folder,
         )
         .await?;
-    Ok(Json((&view).into()))
+    Ok(answer(written, |view| Json(DocumentDto::from(&view))))
 }
 
-/// Moves a document to the trash.
+/// Moves a document to the trash (on an edge, as of its current version
+/// there: a newer version on the internal node wins, modify beats delete).
 #[utoipa::path(delete, path = "/documents/{id}", tag = "documents",
-    responses((status = 204, description = "In the trash"), Problems))]
+    responses((status = 204, description = "In the trash"), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn delete_document(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
-) -> Result<StatusCode, ApiError> {
-    st.app
+) -> Result<Response, ApiError> {
+    let written = st
+        .writes
         .delete_document(&actor, DocumentId::from_uuid(id))
         .await?;
-    Ok(StatusCode::NO_CONTENT)
+    Ok(answer(written, |()| StatusCode::NO_CONTENT))
 }
 
 /// Every version of a document, oldest first.
@@ -114,15 +121,15 @@ pub(crate) async fn get_metadata(
 /// Replaces the type and metadata, validated against the type
 /// (400 `invalid_metadata` lists every refused field).
 #[utoipa::path(put, path = "/documents/{id}/metadata", tag = "documents",
-    responses((status = 200, body = MetadataDto), Problems))]
+    responses((status = 200, body = MetadataDto), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn put_metadata(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<MetadataDto>,
-) -> Result<Json<MetadataDto>, ApiError> {
-    let view = st
-        .app
+) -> Result<Response, ApiError> {
+    let written = st
+        .writes
         .update_metadata(
             &actor,
             DocumentId::from_uuid(id),
@@ -130,8 +137,10 @@ pub(crate) async fn put_metadata(
             body.metadata,
         )
         .await?;
-    Ok(Json(MetadataDto {
-        doc_type: view.document.doc_type,
-        metadata: view.document.metadata,
+    Ok(answer(written, |view| {
+        Json(MetadataDto {
+            doc_type: view.document.doc_type,
+            metadata: view.document.metadata,
+        })
     }))
 }

@@ -3,8 +3,10 @@
 //! Same state, error mapping, authentication, CSRF and middleware as the
 //! internal node's API, a route table of its own ([`EDGE_ROUTES`], checked
 //! against the router and the OpenAPI document like [`super::ROUTES`]).
-//! Reads are served from the replicated rows; writes go to the outbox and
-//! answer 202 Accepted. No administration, accounts, tokens, audit, trash,
+//! Reads are served from the replicated rows; writes are the internal
+//! node's handlers over the edge's `DocumentWrites` (chosen by the edge
+//! node), which queues them in the outbox: they answer 202 Accepted. No
+//! administration, accounts, tokens, audit, trash,
 //! members or document-type editing: those routes do not exist here.
 
 mod invitations;
@@ -85,15 +87,15 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::list_spaces))
         .routes(routes!(spaces::get_space))
         .routes(routes!(folders::list_children))
-        .routes(routes!(outbox::create_folder))
+        .routes(routes!(folders::create_folder))
         .routes(routes!(outbox::my_operations))
         .routes(routes!(
             documents::get_document,
-            outbox::update_document,
-            outbox::delete_document
+            documents::update_document,
+            documents::delete_document
         ))
         .routes(routes!(documents::list_versions))
-        .routes(routes!(outbox::put_metadata))
+        .routes(routes!(documents::put_metadata))
         .routes(routes!(admin::list_document_types))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
@@ -107,8 +109,8 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
 /// `max_upload_bytes` while streaming).
 fn streaming_routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(outbox::upload))
-        .routes(routes!(outbox::upload_version))
+        .routes(routes!(content::upload))
+        .routes(routes!(content::upload_version))
         .routes(routes!(content::download))
         .routes(routes!(content::download_version))
         .layer(DefaultBodyLimit::disable())

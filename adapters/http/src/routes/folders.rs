@@ -2,14 +2,18 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::Response;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::Page;
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
+use super::written::answer;
 use crate::AppState;
-use crate::dto::{ChildrenQuery, FolderDto, FolderListingDto, FolderPatchBody, NewFolderBody};
+use crate::dto::{
+    ChildrenQuery, FolderDto, FolderListingDto, FolderPatchBody, NewFolderBody, OperationDto,
+};
 use crate::extract::{Json, Path, Query};
 
 /// Sub-folders and documents of a folder (`?folder=`) or of the root.
@@ -38,16 +42,18 @@ pub(crate) async fn list_children(
     Ok(Json(FolderListingDto::new(listing, page)))
 }
 
+/// Creates a folder (on an edge, its id is chosen there and kept by the
+/// internal node).
 #[utoipa::path(post, path = "/spaces/{id}/folders", tag = "folders",
-    responses((status = 201, body = FolderDto), Problems))]
+    responses((status = 201, body = FolderDto), (status = 202, body = OperationDto, description = "On an edge: pending until the internal node applies it"), Problems))]
 pub(crate) async fn create_folder(
     State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<NewFolderBody>,
-) -> Result<(StatusCode, Json<FolderDto>), ApiError> {
-    let folder = st
-        .app
+) -> Result<Response, ApiError> {
+    let written = st
+        .writes
         .create_folder(
             &actor,
             SpaceId::from_uuid(id),
@@ -55,7 +61,9 @@ pub(crate) async fn create_folder(
             &body.name,
         )
         .await?;
-    Ok((StatusCode::CREATED, Json((&folder).into())))
+    Ok(answer(written, |folder| {
+        (StatusCode::CREATED, Json(FolderDto::from(&folder)))
+    }))
 }
 
 /// Renames and/or moves a folder within its space (`parent: null`: to the root).

@@ -262,7 +262,7 @@ async fn probes_answer() {
 #[tokio::test]
 async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped() {
     use passerelle_core::ports::SystemClock;
-    use passerelle_http::{AppState, router};
+    use passerelle_http::router;
     use passerelle_workers::Workers;
     use std::sync::Arc;
     use std::time::Duration;
@@ -280,8 +280,7 @@ async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped()
         report.failed("the edge does not answer");
         cancel.cancelled().await;
     });
-    t.router =
-        router(AppState::new(t.app.clone(), HttpConfig::default()).with_workers(workers.board()));
+    t.router = router(internal_state(&t.app, HttpConfig::default()).with_workers(workers.board()));
     // Until both have run once (the periodic job runs on spawned tasks).
     for _ in 0..500 {
         let board = workers.board();

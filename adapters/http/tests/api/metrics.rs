@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use passerelle_core::ports::SystemClock;
-use passerelle_http::{AppState, HttpConfig, router, serve};
+use passerelle_http::{HttpConfig, router, serve};
 use passerelle_workers::Workers;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio_util::sync::CancellationToken;
 
-use crate::support::TestApp;
+use crate::support::{TestApp, internal_state};
 
 /// Status line and body of a GET, sent with these extra header lines.
 async fn get(addr: std::net::SocketAddr, path: &str, headers: &str) -> (String, String) {
@@ -51,7 +51,7 @@ async fn loopback_reads_the_metrics_and_other_clients_get_404() {
         metrics_allow: vec!["192.0.2.0/24".parse().expect("network")],
         ..HttpConfig::default()
     };
-    let app = router(AppState::new(t.app.clone(), config).with_workers(workers.board()));
+    let app = router(internal_state(&t.app, config).with_workers(workers.board()));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;

@@ -9,7 +9,7 @@ use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::{Actor, CoreSettings, Passerelle};
-use passerelle_http::{AppState, HttpConfig, router};
+use passerelle_http::{HttpConfig, router};
 use passerelle_passwords::Argon2Passwords;
 
 use crate::support::*;
@@ -30,7 +30,7 @@ async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
             .await
             .expect("seed document types");
     }
-    let router = router(AppState::new(app.clone(), HttpConfig::default()));
+    let router = router(internal_state(&app, HttpConfig::default()));
     TestApp { router, app, blobs }
 }
 

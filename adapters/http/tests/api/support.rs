@@ -9,12 +9,30 @@ use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::NewAgent;
+use passerelle_core::service::{AppliedWrites, NewAgent, QueuedWrites};
 use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
 use passerelle_http::{AppState, HttpConfig, edge_router, router};
 use passerelle_passwords::Argon2Passwords;
 use serde_json::Value;
 use tower::ServiceExt;
+
+/// The internal node's state: writes applied at once (as its composition).
+pub fn internal_state(app: &Passerelle, config: HttpConfig) -> AppState {
+    AppState::new(
+        app.clone(),
+        Arc::new(AppliedWrites::new(app.clone())),
+        config,
+    )
+}
+
+/// An edge's state: writes queued in its outbox (as its composition).
+pub fn edge_state(app: &Passerelle, config: HttpConfig) -> AppState {
+    AppState::new(
+        app.clone(),
+        Arc::new(QueuedWrites::new(app.clone())),
+        config,
+    )
+}
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -93,7 +111,7 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let router = router(AppState::new(app.clone(), config));
+        let router = router(internal_state(&app, config));
         Self { router, app, blobs }
     }
 
@@ -116,7 +134,7 @@ impl TestApp {
                 ..settings
             },
         );
-        let router = edge_router(AppState::new(app.clone(), HttpConfig::default()));
+        let router = edge_router(edge_state(&app, HttpConfig::default()));
         Self { router, app, blobs }
     }
 

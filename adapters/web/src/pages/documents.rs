@@ -14,8 +14,7 @@ use passerelle_core::CoreError;
 use passerelle_core::doctype::{DocumentType, FieldKind};
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::Page;
-use passerelle_core::replication::OutboxOp;
-use passerelle_core::role::Action;
+use passerelle_core::service::{Queued, Written};
 use passerelle_http_common::AppState;
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -173,8 +172,11 @@ async fn page(
     } else {
         Preview::None
     };
-    let own = Some(dv.document.created_by) == web.actor.id();
-    let can_edit = dv.role.allows(Action::Edit { own }) && !space.space.archived;
+    let can_edit = st
+        .app
+        .rights(&web.actor, dv.document.space)
+        .await?
+        .may_edit(dv.document.created_by);
     let form_type = submitted
         .doc_type
         .clone()
@@ -402,26 +404,13 @@ pub async fn save_metadata(
         metadata.insert(f.key.clone(), v);
     }
     let typed = (!doc_type.is_empty()).then(|| doc_type.clone());
-    // On the edge the same checks run before the change waits in the outbox.
-    let saved = if web.page.edge {
-        let space = st.app.get_document(&web.actor, id).await?.document.space;
-        let op = OutboxOp::SetMetadata {
-            document: id,
-            doc_type: typed,
-            metadata,
-        };
-        st.app
-            .edge_operation(&web.actor, space, op)
-            .await
-            .map(|_| format!("/spaces/{space}?ok=operation_pending"))
-    } else {
-        st.app
-            .update_metadata(&web.actor, id, typed, metadata)
-            .await
-            .map(|_| format!("/documents/{id}?ok=metadata_saved"))
-    };
+    let saved = st
+        .writes
+        .update_metadata(&web.actor, id, typed, metadata)
+        .await;
     match saved {
-        Ok(to) => Ok(see_other(&to)),
+        Ok(Written::Applied(_)) => Ok(see_other(&format!("/documents/{id}?ok=metadata_saved"))),
+        Ok(Written::Queued(q)) => Ok(pending(&q)),
         Err(CoreError::Invalid {
             fields: errs, code, ..
         }) if !errs.is_empty() || code == "invalid_metadata" => {
@@ -445,7 +434,9 @@ pub struct RenameForm {
     folder: String,
 }
 
-/// `POST /documents/{id}/rename`: new name and/or folder.
+/// `POST /documents/{id}/rename`: new name and/or folder. The form sends
+/// both; only what the user changed is written (on an edge each change is
+/// an operation to decide).
 pub async fn rename(
     State(st): State<AppState>,
     web: Web,
@@ -462,15 +453,20 @@ pub async fn rename(
         ))
     };
     let back = format!("/documents/{id}");
-    if web.page.edge {
-        return edge_rename_move(&st, &web, id, f.name.trim(), folder).await;
+    let d = st.app.get_document(&web.actor, id).await?.document;
+    let name = f.name.trim();
+    let name = (name != d.name.as_str()).then_some(name);
+    let folder = (folder != d.folder).then_some(folder);
+    if name.is_none() && folder.is_none() {
+        return Ok(see_other(&back));
     }
     match st
-        .app
-        .update_document(&web.actor, id, Some(f.name.trim()), Some(folder))
+        .writes
+        .update_document(&web.actor, id, name, folder)
         .await
     {
-        Ok(_) => Ok(see_other(&format!("{back}?ok=renamed"))),
+        Ok(Written::Applied(_)) => Ok(see_other(&format!("{back}?ok=renamed"))),
+        Ok(Written::Queued(q)) => Ok(pending(&q)),
         Err(e) => back_with_error(&back, &e),
     }
 }
@@ -485,18 +481,12 @@ pub async fn delete(
     web.check_csrf(&f.csrf)?;
     let id = DocumentId::from_uuid(id);
     let dv = st.app.get_document(&web.actor, id).await?;
-    if web.page.edge {
-        let op = OutboxOp::Delete {
-            document: id,
-            base_version: dv.document.current_version,
-        };
-        return edge_operation(&st, &web, id, op).await;
-    }
-    match st.app.delete_document(&web.actor, id).await {
-        Ok(()) => Ok(see_other(&format!(
+    match st.writes.delete_document(&web.actor, id).await {
+        Ok(Written::Applied(())) => Ok(see_other(&format!(
             "/spaces/{}?ok=deleted",
             dv.document.space
         ))),
+        Ok(Written::Queued(q)) => Ok(pending(&q)),
         Err(e) => back_with_error(&format!("/documents/{id}"), &e),
     }
 }
@@ -517,57 +507,8 @@ pub async fn restore(
     }
 }
 
-/// On the edge: a rename and a move are two operations (as in the edge
-/// API), each recorded only when it changes something; the rename first,
-/// so a refused name leaves the document where it is.
-async fn edge_rename_move(
-    st: &AppState,
-    web: &Web,
-    id: DocumentId,
-    name: &str,
-    folder: Option<FolderId>,
-) -> Result<Response, WebError> {
-    let d = st.app.get_document(&web.actor, id).await?.document;
-    let back = format!("/documents/{id}");
-    let mut ops = Vec::new();
-    if name != d.name.as_str() {
-        ops.push(OutboxOp::Rename {
-            document: id,
-            name: name.to_owned(),
-        });
-    }
-    if folder != d.folder {
-        ops.push(OutboxOp::Move {
-            document: id,
-            folder,
-        });
-    }
-    if ops.is_empty() {
-        return Ok(see_other(&back));
-    }
-    for op in ops {
-        if let Err(e) = st.app.edge_operation(&web.actor, d.space, op).await {
-            return back_with_error(&back, &e);
-        }
-    }
-    Ok(see_other(&format!(
-        "/spaces/{}?ok=operation_pending",
-        d.space
-    )))
-}
-
-/// On the edge: records the contractor's operation in the outbox; the
-/// space page shows it pending until the internal node decides.
-async fn edge_operation(
-    st: &AppState,
-    web: &Web,
-    id: DocumentId,
-    op: OutboxOp,
-) -> Result<Response, WebError> {
-    let dv = st.app.get_document(&web.actor, id).await?;
-    let space = dv.document.space;
-    match st.app.edge_operation(&web.actor, space, op).await {
-        Ok(_) => Ok(see_other(&format!("/spaces/{space}?ok=operation_pending"))),
-        Err(e) => back_with_error(&format!("/documents/{id}"), &e),
-    }
+/// After a write an edge queued: the space's page, whose list shows the
+/// operation pending until the internal node decides.
+pub(crate) fn pending(q: &Queued) -> Response {
+    see_other(&format!("/spaces/{}?ok=operation_pending", q.space()))
 }

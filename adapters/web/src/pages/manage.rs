@@ -82,7 +82,7 @@ async fn members_page(
     let t = web.t();
     let view = st.app.get_space(&web.actor, sid).await?;
     let members = st.app.list_members(&web.actor, sid).await?;
-    let manager = view.role.allows(Action::Manage);
+    let manager = st.app.may(&web.actor, sid, Action::Manage).await?;
     // Newest first: the first one of a contractor is their latest.
     let invitations = if manager {
         st.app.list_invitations(&web.actor, sid).await?
@@ -296,7 +296,7 @@ struct SharingPage {
 
 pub(super) async fn managed(st: &AppState, web: &Web, sid: SpaceId) -> Result<SpaceView, WebError> {
     let view = st.app.get_space(&web.actor, sid).await?;
-    if !view.role.allows(Action::Manage) {
+    if !st.app.may(&web.actor, sid, Action::Manage).await? {
         return Err(CoreError::Forbidden("managers only").into());
     }
     Ok(view)

@@ -10,7 +10,7 @@ use passerelle_core::model::{Page, PrincipalKind, Visibility};
 use passerelle_core::ports::DocumentQuery;
 use passerelle_core::replication::{OpOutcome, OutboxOp};
 use passerelle_core::role::{Action, Role};
-use passerelle_core::service::NewSpace;
+use passerelle_core::service::{NewSpace, Written};
 use passerelle_core::{Actor, CoreError, Passerelle};
 use passerelle_http_common::AppState;
 use serde::Deserialize;
@@ -52,12 +52,14 @@ pub async fn my_spaces(State(st): State<AppState>, web: Web) -> Result<Response,
             title: s.space.title.clone(),
             domain: s.space.domain.clone(),
             role: t.role(s.role),
-            shared: s.space.shared() && !web.page.edge,
+            // A contractor sees shared spaces only: the mark tells nothing.
+            shared: s.space.shared() && web.me.kind == PrincipalKind::Agent,
             archived: s.space.archived,
             activity,
         });
     }
-    let can_create = !web.page.edge && web.me.kind == PrincipalKind::Agent;
+    // Agents create spaces; contractors (the only users of an edge) never.
+    let can_create = web.me.kind == PrincipalKind::Agent;
     Ok(render(&SpacesPage {
         p: web.page,
         spaces: rows,
@@ -308,7 +310,8 @@ async fn ancestors(
 }
 
 /// `GET /spaces/{id}`: folder, subfolders, documents (sorted, filtered),
-/// upload zone; on the edge, the contractor's operations still pending.
+/// upload zone; the caller's operations waiting in this node's outbox
+/// (a contractor's on an edge; none on the internal node, which has none).
 pub async fn space(
     State(st): State<AppState>,
     web: Web,
@@ -323,15 +326,12 @@ pub async fn space(
     let folders = st.app.folder_tree(&web.actor, sid).await?;
     let current = parse_folder(&q.folder)?;
     let tree = view::tree_rows(&folders, current);
-    let ops = if web.page.edge {
-        operations(&st.app, &web.actor, sid, &q, &base, t).await?
-    } else {
-        Operations::default()
-    };
+    let ops = operations(&st.app, &web.actor, sid, &q, &base, t).await?;
+    let rights = st.app.rights(&web.actor, sid).await?;
     let page = SpacePage {
         sid: sid.to_string(),
         tab: "docs",
-        manager: view.role.allows(Action::Manage),
+        manager: rights.may(Action::Manage),
         title: view.space.title.clone(),
         description: view.space.description.clone(),
         role: t.role(view.role),
@@ -362,7 +362,7 @@ pub async fn space(
         pending: ops.rows,
         newer_ops: ops.newer,
         older_ops: ops.older,
-        can_write: view.role.allows(Action::Create) && !view.space.archived,
+        can_write: rights.may(Action::Create),
         p: web.page,
     };
     Ok(render(&page))
@@ -484,22 +484,16 @@ pub async fn create_folder(
         Some(p) => format!("/spaces/{sid}?folder={p}"),
         None => format!("/spaces/{sid}"),
     };
-    if web.page.edge {
-        let op = OutboxOp::NewFolder {
-            folder: st.app.new_folder_id(),
-            parent,
-            name: f.name.clone(),
-        };
-        return match st.app.edge_operation(&web.actor, sid, op).await {
-            Ok(_) => Ok(see_other(&format!("/spaces/{sid}?ok=operation_pending"))),
-            Err(e) => back_with_error(&back, &e),
-        };
-    }
-    match st.app.create_folder(&web.actor, sid, parent, &f.name).await {
-        Ok(folder) => Ok(see_other(&format!(
+    match st
+        .writes
+        .create_folder(&web.actor, sid, parent, &f.name)
+        .await
+    {
+        Ok(Written::Applied(folder)) => Ok(see_other(&format!(
             "/spaces/{sid}?folder={}&ok=folder_created",
             folder.id
         ))),
+        Ok(Written::Queued(q)) => Ok(super::documents::pending(&q)),
         Err(e) => back_with_error(&back, &e),
     }
 }

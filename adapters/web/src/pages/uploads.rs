@@ -6,7 +6,8 @@
 //! The form's fields come in document order: `_csrf` first (checked before
 //! a byte of content is read), then `folder` (optional), then the files.
 //! Each file is streamed to core as it arrives (nothing is buffered whole);
-//! core checks its name and size, on the edge through the outbox.
+//! core checks its name and size, and the node's `DocumentWrites` stores
+//! it or (on an edge) queues it in the outbox.
 
 use std::io;
 
@@ -17,7 +18,7 @@ use bytes::Bytes;
 use passerelle_core::CoreError;
 use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
-use passerelle_core::service::{NewDocument, NewVersion};
+use passerelle_core::service::{NewDocument, NewVersion, Written};
 use passerelle_http_common::AppState;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -45,6 +46,8 @@ pub async fn upload_files(
     let space = SpaceId::from_uuid(id);
     let mut folder: Option<FolderId> = None;
     let mut stored = 0usize;
+    // Whether a file waits for the internal node (an edge queued it).
+    let mut queued = false;
     let mut files = 0usize;
     let mut first_error: Option<CoreError> = None;
     while let Some(field) = form.next_field().await.map_err(bad_form)? {
@@ -83,16 +86,13 @@ pub async fn upload_files(
                     media_type,
                     comment: String::new(),
                 };
-                let outcome = streamed(field, |content| async {
-                    if web.page.edge {
-                        st.app.edge_upload(&web.actor, new, content).await.map(drop)
-                    } else {
-                        st.app.upload(&web.actor, new, content).await.map(drop)
-                    }
-                })
-                .await;
+                let outcome =
+                    streamed(field, |content| st.writes.upload(&web.actor, new, content)).await;
                 match outcome {
-                    Ok(()) => stored += 1,
+                    Ok(written) => {
+                        stored += 1;
+                        queued |= written.is_queued();
+                    }
                     // Reading the request failed: the form is cut short.
                     Err(Upload::Form(e)) => return Err(bad_form(e)),
                     Err(Upload::Core(e)) => {
@@ -119,7 +119,7 @@ pub async fn upload_files(
         );
     }
     let sep = if back.contains('?') { '&' } else { '?' };
-    let notice = if web.page.edge {
+    let notice = if queued {
         "operation_pending"
     } else {
         "uploaded"
@@ -143,31 +143,17 @@ pub async fn upload_version(
         if field.name() != Some("file") || field.file_name().is_none_or(str::is_empty) {
             continue;
         }
-        let media_type = field.content_type().map(str::to_owned);
-        let outcome = streamed(field, |content| async {
-            if web.page.edge {
-                st.app
-                    .edge_new_version(&web.actor, id, media_type.as_deref(), "", content)
-                    .await
-                    .map(drop)
-            } else {
-                let new = NewVersion {
-                    media_type: media_type.clone(),
-                    comment: String::new(),
-                };
-                st.app
-                    .new_version(&web.actor, id, new, content)
-                    .await
-                    .map(drop)
-            }
+        let new = NewVersion {
+            media_type: field.content_type().map(str::to_owned),
+            comment: String::new(),
+        };
+        let outcome = streamed(field, |content| {
+            st.writes.new_version(&web.actor, id, new, content)
         })
         .await;
         return match outcome {
-            Ok(()) if web.page.edge => {
-                let space = st.app.get_document(&web.actor, id).await?.document.space;
-                Ok(see_other(&format!("/spaces/{space}?ok=operation_pending")))
-            }
-            Ok(()) => Ok(see_other(&format!("{back}?ok=version_added"))),
+            Ok(Written::Queued(q)) => Ok(super::documents::pending(&q)),
+            Ok(Written::Applied(_)) => Ok(see_other(&format!("{back}?ok=version_added"))),
             Err(Upload::Form(e)) => Err(bad_form(e)),
             Err(Upload::Core(e)) => back_with_error(&back, &e),
         };
@@ -216,10 +202,10 @@ enum Upload {
 /// Runs `store` over the content of `field`, streamed through a small
 /// channel: the field borrows the form, so the two run side by side in
 /// this task rather than in a spawned one.
-async fn streamed<F, Fut>(mut field: Field<'_>, store: F) -> Result<(), Upload>
+async fn streamed<T, F, Fut>(mut field: Field<'_>, store: F) -> Result<T, Upload>
 where
     F: FnOnce(ByteStream) -> Fut,
-    Fut: Future<Output = Result<(), CoreError>>,
+    Fut: Future<Output = Result<T, CoreError>>,
 {
     let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(4);
     let content: ByteStream = Box::pin(futures::stream::unfold(rx, |mut rx| async move {

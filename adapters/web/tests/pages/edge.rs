@@ -260,7 +260,13 @@ async fn document(
     let content: passerelle_core::blob::ByteStream = Box::pin(futures::stream::once(async {
         Ok(bytes::Bytes::from_static(b"plan"))
     }));
-    let blob = t.app.blobs().put(content, None).await.expect("blob");
+    // Pushed by the internal node before the batch naming it, as replication does.
+    let hash = passerelle_core::ContentHash::of(b"plan");
+    t.app
+        .receive_blob(None, &hash, 4, 0, content)
+        .await
+        .expect("blob");
+    let blob = passerelle_core::blob::BlobInfo { hash, size: 4 };
     let d = Document {
         id: DocumentId::new(),
         space,

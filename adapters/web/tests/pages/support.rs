@@ -10,7 +10,7 @@ use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::NewAgent;
+use passerelle_core::service::{AppliedWrites, DocumentWrites, NewAgent, QueuedWrites};
 use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
 use passerelle_http_common::{AppState, HttpConfig};
 use tower::ServiceExt;
@@ -106,6 +106,17 @@ impl TestApp {
     }
 
     pub async fn with(settings: CoreSettings, config: HttpConfig) -> Self {
+        // The internal node's composition: writes applied at once.
+        Self::composed(settings, config, |app| Arc::new(AppliedWrites::new(app))).await
+    }
+
+    /// The internal node's routers over the writes `writes` makes of the
+    /// app: what a composition chooses, the pages follow.
+    pub async fn composed(
+        settings: CoreSettings,
+        config: HttpConfig,
+        writes: impl FnOnce(Passerelle) -> Arc<dyn DocumentWrites>,
+    ) -> Self {
         let app = Passerelle::new(
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
@@ -118,7 +129,7 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let state = AppState::new(app.clone(), config);
+        let state = AppState::new(app.clone(), writes(app.clone()), config);
         let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
         Self { router, app }
     }
@@ -139,8 +150,11 @@ impl TestApp {
                 ..settings
             },
         );
+        // The edge's composition: writes queued in the outbox.
+        let writes = Arc::new(QueuedWrites::new(app.clone()));
         let state = AppState::new(
             app.clone(),
+            writes,
             HttpConfig {
                 secure_cookies: false,
                 ..HttpConfig::default()

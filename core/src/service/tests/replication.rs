@@ -1,6 +1,6 @@
-//! Two nodes in memory: an internal node and an edge, synchronised by hand
-//! the way the gRPC replication does it (feed → blobs → apply; outbox →
-//! blobs → apply → acknowledge).
+//! Two nodes in memory: an internal node and an edge, synchronised by the
+//! real link loop's steps (core's `replication::link`) through an in-memory
+//! `EdgePeer` that calls the edge's use cases, as the gRPC server does.
 
 use std::sync::Arc;
 
@@ -9,9 +9,11 @@ use futures::executor::block_on;
 
 use super::super::*;
 use crate::blob::{BlobStore, ByteStream};
-use crate::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use crate::fakes::{FakeClock, FakeTimer, FastPasswords, MemBlobStore, MemEdgePeer, MemRepository};
 use crate::ids::{Revision, SpaceId};
 use crate::model::{Page, Visibility};
+use crate::replication::NodeId;
+use crate::replication::link::Link;
 use crate::replication::{ChangeRow, OpOutcome, OutboxOp};
 use crate::role::Role;
 
@@ -54,67 +56,68 @@ async fn copy_blob(from: &MemBlobStore, to: &MemBlobStore, hash: &crate::Content
     to.put(stream, None).await.expect("put");
 }
 
-/// One down pass for one space: feed after the edge's cursor, blobs first,
-/// then the batch.
-async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, space: SpaceId) {
-    let cursor = edge
-        .app
-        .cursors()
-        .await
-        .expect("cursors")
-        .into_iter()
-        .find(|(s, _)| *s == space)
-        .map(|(_, r)| r)
-        .unwrap_or_default();
-    let feed = internal
-        .app
-        .feed(space, cursor, 10_000)
-        .await
-        .expect("feed");
-    if feed.rows.is_empty() {
-        return;
-    }
-    let (mut rows, to) = (feed.rows, feed.through);
-    for t in internal.app.list_document_types().await.expect("types") {
-        rows.push(ChangeRow::DocumentType(t));
-    }
-    for r in &rows {
-        if let ChangeRow::Version(v) = r {
-            copy_blob(&internal.blobs, &edge.blobs, &v.hash).await;
-        }
-    }
-    edge.app
-        .apply_changes(space, cursor, to, rows)
-        .await
-        .expect("apply");
+/// The internal node's link to `edge` as `edge-1`, and the peer it talks
+/// to: the real link loop's steps, over the edge's use cases in memory.
+fn wire(internal: &NodeUnderTest, edge: &NodeUnderTest) -> (Link, MemEdgePeer) {
+    let timer: Arc<dyn crate::ports::Timer> = Arc::new(FakeTimer::new(Arc::new(FakeClock::new(
+        time::OffsetDateTime::UNIX_EPOCH,
+    ))));
+    let edge_id = NodeId::parse("edge-1").expect("edge id");
+    let link = Link::new(
+        internal.app.clone(),
+        edge_id.clone(),
+        NodeId::parse("internal").expect("node id"),
+        timer.clone(),
+    );
+    (link, MemEdgePeer::new(edge.app.clone(), edge_id, timer))
 }
 
-/// One up pass: every pending outbox item applied on the internal node and
-/// acknowledged on the edge.
-async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replication::AppliedOp> {
-    let mut done = Vec::new();
-    for item in edge.app.pending_operations(0, 100).await.expect("pending") {
-        if let Some(b) = item.op.blob() {
-            copy_blob(&edge.blobs, &internal.blobs, &b.hash).await;
+/// Down passes of the real link until nothing moves: purges of un-shared
+/// spaces, then each shared space's feed, blobs first, then the batch, and
+/// digests. `_space` names the space the caller waits for.
+async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, _space: SpaceId) {
+    let (mut link, peer) = wire(internal, edge);
+    let cursors = link.hello(&peer).await.expect("hello");
+    let mut down = link.down(&peer, cursors);
+    for _ in 0..100 {
+        if !down.pass().await.expect("down pass") {
+            return;
         }
+    }
+    panic!("the down passes did not settle");
+}
+
+/// The real link's up direction on demand: every pending outbox item
+/// fetched, applied on the internal node in runs and acknowledged on the
+/// edge. Returns the internal node's records of them.
+async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replication::AppliedOp> {
+    let items = edge.app.pending_operations(0, 1000).await.expect("pending");
+    let (link, peer) = wire(internal, edge);
+    let verdicts = link.drain_outbox(&peer).await.expect("drain");
+    assert_eq!(verdicts.len(), items.len(), "every pending item decided");
+    let mut done = Vec::new();
+    for item in items {
+        // Exactly once: applying again returns the record, changes nothing.
         let applied = internal
             .app
             .apply_edge_op("edge-1", &item)
             .await
-            .expect("apply op");
-        // Exactly once: applying again returns the same record, changes nothing.
-        let again = internal
-            .app
-            .apply_edge_op("edge-1", &item)
-            .await
             .expect("apply again");
-        assert_eq!(again, applied);
-        edge.app
-            .acknowledge_operations(&[(item.op_id, applied.outcome, applied.detail.clone())])
-            .await
-            .expect("ack");
+        assert!(
+            verdicts
+                .iter()
+                .any(|v| v.op_id == item.op_id && v.outcome == applied.outcome)
+        );
         done.push(applied);
     }
+    assert!(
+        edge.app
+            .pending_operations(0, 1000)
+            .await
+            .expect("pending")
+            .is_empty(),
+        "every verdict acknowledged"
+    );
     done
 }
 
@@ -970,9 +973,11 @@ fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
 mod acceptance;
 mod blob_accounting;
 mod link_state;
+mod live;
 mod outbox;
 mod runs;
 mod successive_saves;
+mod writes;
 
 #[test]
 fn a_contractors_new_folder_move_and_metadata_are_applied_as_the_contractor() {

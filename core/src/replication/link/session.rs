@@ -1,0 +1,68 @@
+//! One session of a link: hello, then the two directions side by side in
+//! one task (the down feed and the outbox watcher), until either fails, the
+//! edge closes its outbox, or the node shuts down.
+
+use std::collections::HashMap;
+
+use futures::FutureExt;
+
+use super::down::Down;
+use super::{Link, LinkError, Shutdown};
+use crate::ids::{Revision, SpaceId};
+use crate::replication::peer::{EdgePeer, PeerError};
+
+/// How far the edge has applied each space it holds, as this session knows.
+pub(super) type Cursors = HashMap<SpaceId, Revision>;
+
+impl Link {
+    pub(super) async fn session(
+        &mut self,
+        peer: &dyn EdgePeer,
+        shutdown: &Shutdown,
+    ) -> Result<(), LinkError> {
+        let cursors = self.hello(peer).await?;
+        // If either direction fails the session ends and reconnects (with
+        // the error recorded): a silently dead watcher would leave
+        // contractors' operations pending forever while the link looks
+        // healthy.
+        let up = Self::watch_outbox(&self.app, &self.edge, peer);
+        let mut down = Down::of(
+            &self.app,
+            &self.edge,
+            self.timer.as_ref(),
+            &mut self.health,
+            peer,
+            cursors,
+        );
+        futures::select_biased! {
+            () = shutdown.clone().fuse() => Ok(()),
+            up = up.fuse() => match up {
+                Ok(()) => Err(PeerError::Down("the edge closed its outbox stream".into()).into()),
+                Err(e) => Err(e),
+            },
+            down = down.run().fuse() => down,
+        }
+    }
+
+    /// Opens the session: checks the edge is who the link expects, and
+    /// returns its cursors (recorded with the contact).
+    pub(crate) async fn hello(&mut self, peer: &dyn EdgePeer) -> Result<Cursors, LinkError> {
+        let hello = peer.hello(&self.me).await?;
+        if hello.edge != self.edge {
+            return Err(PeerError::Invalid(format!("the edge says it is {:?}", hello.edge)).into());
+        }
+        let cursors: Cursors = hello.cursors.into_iter().collect();
+        tracing::info!(edge = %self.edge, spaces = cursors.len(), "replication link up");
+        self.health.down = None;
+        self.record(recorded(&cursors), None, true).await?;
+        self.tell(super::LinkEvent::Up {
+            spaces: cursors.len(),
+        });
+        Ok(cursors)
+    }
+}
+
+/// The cursors as `record_link_state` takes them.
+pub(super) fn recorded(cursors: &Cursors) -> Vec<(SpaceId, Revision)> {
+    cursors.iter().map(|(s, r)| (*s, *r)).collect()
+}
