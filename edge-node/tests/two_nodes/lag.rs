@@ -80,7 +80,9 @@ async fn the_lag_gauge_rises_while_the_edge_is_away_and_falls_back_to_zero() -> 
     let internal_status =
         c.internal_cli(&["status", "--address", node.trim_start_matches("http://")])?;
     ensure!(
-        internal_status.contains("ready") && internal_status.contains("sessions"),
+        internal_status.contains("ready")
+            && internal_status.contains("sessions")
+            && internal_status.contains(&format!("replication:{}", cluster::EDGE_ID)),
         "{internal_status}"
     );
     let edge_status = cluster::run(
