@@ -296,7 +296,7 @@ fn incoming(item: pb::OutboxItem) -> Result<IncomingOp, PeerError> {
         .parse()
         .map_err(|_| invalid(format!("outbox item id {:?} is not a UUID", item.op_id)))?;
     Ok(match convert::item_from_pb(item) {
-        Ok(item) => IncomingOp::Op(item),
+        Ok(item) => IncomingOp::Op(Box::new(item)),
         Err(e) => IncomingOp::Invalid {
             op_id,
             why: e.to_string(),

@@ -198,7 +198,7 @@ impl EdgePeer for MemEdgePeer {
         // Each item crosses the link: a cut ends the stream with `Down`.
         Ok(Box::pin(items.map(move |item| {
             peer.up()?;
-            item.map(IncomingOp::Op).map_err(refused)
+            item.map(|i| IncomingOp::Op(Box::new(i))).map_err(refused)
         })))
     }
 

@@ -86,7 +86,7 @@ pub struct PurgeReceipt {
 /// edge sent that does not parse (refused on its own, by its id).
 #[derive(Clone, Debug, PartialEq)]
 pub enum IncomingOp {
-    Op(OutboxItem),
+    Op(Box<OutboxItem>),
     Invalid { op_id: Uuid, why: String },
 }
 

@@ -63,7 +63,7 @@ impl Link {
         let mut items = Vec::with_capacity(run.len());
         for op in run {
             match op {
-                IncomingOp::Op(item) => items.push(item),
+                IncomingOp::Op(item) => items.push(*item),
                 IncomingOp::Invalid { op_id, why } => {
                     tracing::warn!(%edge, op = %op_id, error = %why, "invalid operation from the edge");
                     verdicts.push(OpVerdict {
