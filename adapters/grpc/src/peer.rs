@@ -29,6 +29,10 @@ use crate::edge_service::CHUNK_BYTES;
 
 /// Timeout of unary calls (blob pushes and the outbox stream have none).
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// Timeout of a purge: the edge deletes every file of the space (30,000
+/// documents took over 30 s on a loaded edge), and an answer lost to a
+/// timeout only costs asking again.
+const PURGE_TIMEOUT: Duration = Duration::from_secs(600);
 /// Largest message either way: a batch of 2,000 rows is about 1 MiB.
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
@@ -198,9 +202,10 @@ impl EdgePeer for GrpcEdgePeer {
     }
 
     async fn purge_space(&self, space: SpaceId) -> Result<Purge, PeerError> {
-        let request = timed(pb::PurgeRequest {
+        let mut request = tonic::Request::new(pb::PurgeRequest {
             space: space.to_string(),
         });
+        request.set_timeout(PURGE_TIMEOUT);
         let receipt = match self.client.clone().purge_space(request).await {
             Ok(r) => r.into_inner(),
             // The edge's "operations of this space are pending".

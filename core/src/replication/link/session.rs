@@ -51,7 +51,8 @@ impl Link {
         if hello.edge != self.edge {
             return Err(PeerError::Invalid(format!("the edge says it is {:?}", hello.edge)).into());
         }
-        let cursors: Cursors = hello.cursors.into_iter().collect();
+        let mut cursors: Cursors = hello.cursors.into_iter().collect();
+        self.awaiting_purge(&mut cursors).await?;
         tracing::info!(edge = %self.edge, spaces = cursors.len(), "replication link up");
         self.health.down = None;
         self.record(recorded(&cursors), None, true).await?;
@@ -59,6 +60,28 @@ impl Link {
             spaces: cursors.len(),
         });
         Ok(cursors)
+    }
+}
+
+impl Link {
+    /// Adds to `cursors` the spaces this link last knew the edge to hold
+    /// that are no longer shared with it and that the edge no longer names:
+    /// a purge whose answer was lost (a timeout, a cut after the edge
+    /// committed it). The next pass asks again; the edge purges nothing
+    /// more and answers with a receipt, which ends the contractors' access
+    /// here (ADR 0002, invariant 6). Without it, the receipt would never
+    /// be recorded.
+    async fn awaiting_purge(&self, cursors: &mut Cursors) -> Result<(), LinkError> {
+        let Some(known) = self.app.edge_status_of(self.edge.as_str()).await? else {
+            return Ok(());
+        };
+        let shared = self.app.spaces_shared_with(self.edge.as_str()).await?;
+        for (space, revision) in known.cursors {
+            if !shared.iter().any(|s| s.id == space) {
+                cursors.entry(space).or_insert(revision);
+            }
+        }
+        Ok(())
     }
 }
 

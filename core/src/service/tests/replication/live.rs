@@ -178,10 +178,13 @@ fn a_cut_link_records_it_reconnects_and_resumes_both_ways() {
 }
 
 /// An edge on which a contractor queues an operation just as the link asks
-/// for the purge: the append and the purge race for the edge's database.
+/// for the purge (the append and the purge race for the edge's database),
+/// or whose answer to a purge is lost.
 struct RacingEdge {
     inner: MemEdgePeer,
     append: Mutex<Option<BoxFuture<'static, ()>>>,
+    /// Purges, then fails as a timeout would, once: the answer is lost.
+    lose_purge_answer: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait]
@@ -195,7 +198,15 @@ impl EdgePeer for RacingEdge {
         if let Some(append) = append {
             append.await;
         }
-        self.inner.purge_space(space).await
+        let purged = self.inner.purge_space(space).await;
+        if self
+            .lose_purge_answer
+            .swap(false, std::sync::atomic::Ordering::SeqCst)
+        {
+            purged?;
+            return Err(PeerError::Down("timeout expired".into()));
+        }
+        purged
     }
 
     async fn hello(&self, internal: &NodeId) -> Result<Hello, PeerError> {
@@ -328,6 +339,7 @@ fn an_operation_appended_during_an_unshare_is_applied_before_the_purge_never_los
         let racing = Arc::new(RacingEdge {
             inner: peer,
             append: Mutex::new(Some(append)),
+            lose_purge_answer: false.into(),
         });
         w.internal
             .app
@@ -360,5 +372,52 @@ fn an_operation_appended_during_an_unshare_is_applied_before_the_purge_never_los
             .await
             .expect("the contractor's document is on the internal node");
         assert_eq!(kept.document.created_by, item.contractor);
+    });
+}
+
+#[test]
+fn a_purge_whose_answer_is_lost_is_asked_again_and_its_receipt_recorded() {
+    block_on(async {
+        let w = world().await;
+        let (_, peer) = wire(&w.internal, &w.edge);
+        let racing = Arc::new(RacingEdge {
+            inner: peer,
+            append: Mutex::new(None),
+            lose_purge_answer: true.into(),
+        });
+        let connector = RacingConnector(racing);
+        while_linked(&w, &connector, async {
+            // The link knows the edge holds the space before the un-share.
+            until("the link's view recorded", || async {
+                let status = w.internal.app.edge_status_of("edge-1").await;
+                status
+                    .expect("status")
+                    .is_some_and(|s| s.cursors.iter().any(|(id, _)| *id == w.space))
+            })
+            .await;
+            w.internal
+                .app
+                .unshare_space(&w.manager, w.space)
+                .await
+                .expect("unshare");
+            // The edge purged, the answer was lost, the session ended; the
+            // next session's hello no longer names the space, yet the link
+            // asks again and records the receipt.
+            until(
+                "the contractor's membership ended by the receipt",
+                || async {
+                    w.internal
+                        .app
+                        .list_members(&w.manager, w.space)
+                        .await
+                        .expect("members")
+                        .iter()
+                        .all(|m| m.principal.kind != crate::model::PrincipalKind::Contractor)
+                },
+            )
+            .await;
+        })
+        .await;
+        assert!(w.edge.app.cursors().await.expect("cursors").is_empty());
     });
 }
