@@ -1,11 +1,12 @@
-//! Documents and their versions.
+//! Documents and their versions: uploads, new versions, reading and
+//! restoring them. `edits`: metadata, rename, move and deletion.
+//! `document_types`: the types and the validation of metadata.
 
 use std::ops::Range;
 
 use serde_json::{Map, Value, json};
 
 use crate::blob::{BlobInfo, ByteStream};
-use crate::doctype::DocumentType;
 use crate::error::CoreError;
 use crate::ids::{DocumentId, FolderId, SpaceId};
 use crate::model::{Document, Version};
@@ -15,6 +16,9 @@ use crate::role::{Action, Role};
 
 use super::access::{Access, Fail, Outcome};
 use super::{Actor, Passerelle};
+
+mod document_types;
+mod edits;
 
 /// A document to create (its content comes as a stream beside it).
 #[derive(Clone, Debug, Default)]
@@ -96,38 +100,6 @@ pub(crate) fn check_comment(c: &str) -> Result<String, CoreError> {
 }
 
 impl Passerelle {
-    /// Resolves and validates a document type and its metadata.
-    pub(crate) async fn typed_metadata(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        doc_type: Option<&str>,
-        metadata: &Map<String, Value>,
-    ) -> Outcome<Map<String, Value>> {
-        match doc_type {
-            None if metadata.is_empty() => Ok(Map::new()),
-            None => Err(CoreError::invalid(
-                "metadata_without_type",
-                "metadata need a document type",
-            )
-            .into()),
-            Some(key) => {
-                let t: DocumentType = tx.document_type(key).await?.ok_or_else(|| {
-                    CoreError::invalid(
-                        "unknown_document_type",
-                        format!("unknown document type {key:?}"),
-                    )
-                })?;
-                t.validate(metadata).map_err(|fields| {
-                    Fail::Error(CoreError::Invalid {
-                        code: "invalid_metadata",
-                        message: format!("metadata do not match the document type {}", t.key),
-                        fields,
-                    })
-                })
-            }
-        }
-    }
-
     /// Every check of `upload` that does not need the content; run before the
     /// body is read (fail fast) and again in the write transaction.
     pub(crate) async fn check_new_document(
@@ -479,225 +451,6 @@ impl Passerelle {
                 .await?;
             self.commit(tx).await?;
             Ok::<_, Fail>(view)
-        })
-        .await
-    }
-
-    /// Sets the document type and metadata (validated against the type).
-    pub async fn update_metadata(
-        &self,
-        actor: &Actor,
-        id: DocumentId,
-        doc_type: Option<String>,
-        metadata: Map<String, Value>,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            let out = self
-                .update_metadata_in(&mut tx, actor, id, doc_type, metadata)
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(out)
-        })
-        .await
-    }
-
-    /// `update_metadata` inside an open write transaction (also used to apply
-    /// contractors' operations replicated from an edge).
-    pub(crate) async fn update_metadata_in(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        actor: &Actor,
-        id: DocumentId,
-        doc_type: Option<String>,
-        metadata: Map<String, Value>,
-    ) -> Outcome<DocumentView> {
-        let (a, mut d) = self.document_access(tx, actor, id).await?;
-        a.require(
-            Action::Edit {
-                own: Access::owns(actor, d.created_by),
-            },
-            || id.to_string(),
-        )?;
-        a.require_writable()?;
-        d.metadata = self
-            .typed_metadata(tx, doc_type.as_deref(), &metadata)
-            .await?;
-        d.doc_type = doc_type;
-        d.updated_at = self.clock.now();
-        d.revision = tx.next_revision().await?;
-        tx.save_document(&d).await?;
-        self.audit(
-            tx,
-            actor,
-            "document.metadata",
-            Some(d.space),
-            Some(id.to_string()),
-            json!({ "type": d.doc_type, "metadata": d.metadata }),
-        )
-        .await?;
-        let version = self.current_version(tx, &d).await?;
-        Ok(DocumentView {
-            document: d,
-            version,
-            role: a.role,
-        })
-    }
-
-    /// Renames and/or moves a document within its space.
-    /// `new_folder: Some(None)` moves it to the root.
-    pub async fn update_document(
-        &self,
-        actor: &Actor,
-        id: DocumentId,
-        new_name: Option<&str>,
-        new_folder: Option<Option<FolderId>>,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            let out = self
-                .update_document_in(&mut tx, actor, id, new_name, new_folder)
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(out)
-        })
-        .await
-    }
-
-    /// `update_document` inside an open write transaction (also used to apply
-    /// contractors' operations replicated from an edge).
-    pub(crate) async fn update_document_in(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        actor: &Actor,
-        id: DocumentId,
-        new_name: Option<&str>,
-        new_folder: Option<Option<FolderId>>,
-    ) -> Outcome<DocumentView> {
-        let (a, mut d) = self.document_access(tx, actor, id).await?;
-        a.require(
-            Action::Edit {
-                own: Access::owns(actor, d.created_by),
-            },
-            || id.to_string(),
-        )?;
-        a.require_writable()?;
-        if let Some(n) = new_name {
-            d.name = DocumentName::parse(n).map_err(CoreError::name)?;
-        }
-        if let Some(folder) = new_folder {
-            if let Some(f) = folder {
-                self.live_folder(tx, d.space, f).await?;
-            }
-            d.folder = folder;
-        }
-        self.ensure_name_free(tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
-            .await?;
-        d.updated_at = self.clock.now();
-        d.revision = tx.next_revision().await?;
-        tx.save_document(&d).await?;
-        self.audit(
-            tx,
-            actor,
-            "document.update",
-            Some(d.space),
-            Some(id.to_string()),
-            json!({ "name": d.name.as_str(), "folder": d.folder.map(|f| f.to_string()) }),
-        )
-        .await?;
-        let version = self.current_version(tx, &d).await?;
-        Ok(DocumentView {
-            document: d,
-            version,
-            role: a.role,
-        })
-    }
-
-    /// Moves a document to the trash.
-    pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            self.delete_document_in(&mut tx, actor, id).await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(())
-        })
-        .await
-    }
-
-    /// `delete_document` inside an open write transaction (also used to apply
-    /// contractors' operations replicated from an edge).
-    pub(crate) async fn delete_document_in(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        actor: &Actor,
-        id: DocumentId,
-    ) -> Outcome<()> {
-        let (a, mut d) = self.document_access(tx, actor, id).await?;
-        a.require(
-            Action::Delete {
-                own: Access::owns(actor, d.created_by),
-            },
-            || id.to_string(),
-        )?;
-        a.require_writable()?;
-        d.trashed = Some(crate::model::Trashed {
-            at: self.clock.now(),
-            by: actor.principal().map(|p| p.id).unwrap_or(d.created_by),
-            with_folder: None,
-        });
-        d.revision = tx.next_revision().await?;
-        tx.save_document(&d).await?;
-        self.audit(
-            tx,
-            actor,
-            "document.delete",
-            Some(d.space),
-            Some(id.to_string()),
-            json!({ "name": d.name.as_str() }),
-        )
-        .await?;
-        Ok(())
-    }
-
-    /// Document types known to this node (any authenticated caller).
-    pub async fn list_document_types(&self) -> Result<Vec<DocumentType>, CoreError> {
-        Ok(self.read().await?.list_document_types().await?)
-    }
-
-    pub async fn get_document_type(&self, key: &str) -> Result<DocumentType, CoreError> {
-        self.read()
-            .await?
-            .document_type(key)
-            .await?
-            .ok_or(CoreError::NotFound("document type"))
-    }
-
-    /// Creates or replaces a document type (administrators and the CLI).
-    /// Existing documents keep their metadata; they are validated against the
-    /// new definition at their next metadata change.
-    pub async fn save_document_type(
-        &self,
-        actor: &Actor,
-        mut t: DocumentType,
-    ) -> Result<DocumentType, CoreError> {
-        self.guarded(actor, async {
-            self.require_admin(actor, &t.key)?;
-            t.check()
-                .map_err(|e| CoreError::invalid("invalid_document_type", e.to_string()))?;
-            let mut tx = self.write().await?;
-            t.revision = tx.next_revision().await?;
-            tx.save_document_type(&t).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "doctype.save",
-                None,
-                Some(t.key.clone()),
-                json!({ "fields": t.fields.len() }),
-            )
-            .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(t)
         })
         .await
     }
