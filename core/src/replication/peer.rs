@@ -177,6 +177,52 @@ pub trait EdgePeer: Send + Sync {
     async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError>;
 }
 
+/// A shared peer is a peer: a connector may hand out one edge to every
+/// session (the fakes, a test that wraps an edge).
+#[async_trait]
+impl<T: EdgePeer + ?Sized> EdgePeer for std::sync::Arc<T> {
+    async fn hello(&self, internal: &NodeId) -> Result<Hello, PeerError> {
+        (**self).hello(internal).await
+    }
+    async fn missing_blobs(
+        &self,
+        space: SpaceId,
+        blobs: &[BlobInfo],
+    ) -> Result<Vec<BlobNeed>, PeerError> {
+        (**self).missing_blobs(space, blobs).await
+    }
+    async fn push_blobs(&self, space: SpaceId, blobs: OutgoingBlobs) -> Result<u64, PeerError> {
+        (**self).push_blobs(space, blobs).await
+    }
+    async fn apply_changes(
+        &self,
+        space: SpaceId,
+        from: Revision,
+        to: Revision,
+        rows: Vec<ChangeRow>,
+    ) -> Result<Revision, PeerError> {
+        (**self).apply_changes(space, from, to, rows).await
+    }
+    async fn purge_space(&self, space: SpaceId) -> Result<Purge, PeerError> {
+        (**self).purge_space(space).await
+    }
+    async fn space_digests(
+        &self,
+        spaces: &[SpaceId],
+    ) -> Result<HashMap<SpaceId, ContentHash>, PeerError> {
+        (**self).space_digests(spaces).await
+    }
+    async fn watch_outbox(&self, after: i64) -> Result<OutboxStream, PeerError> {
+        (**self).watch_outbox(after).await
+    }
+    async fn fetch_blob(&self, hash: ContentHash, offset: u64) -> Result<ByteStream, PeerError> {
+        (**self).fetch_blob(hash, offset).await
+    }
+    async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError> {
+        (**self).acknowledge(verdicts).await
+    }
+}
+
 /// Dials one edge. The link calls it again after every session that ends.
 #[async_trait]
 pub trait EdgeConnector: Send + Sync {

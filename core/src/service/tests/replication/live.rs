@@ -254,54 +254,7 @@ struct RacingConnector(Arc<RacingEdge>);
 #[async_trait]
 impl EdgeConnector for RacingConnector {
     async fn connect(&self) -> Result<Box<dyn EdgePeer>, PeerError> {
-        Ok(Box::new(Shared(self.0.clone())))
-    }
-}
-
-/// A racing edge behind an `Arc`, as a peer of its own.
-struct Shared(Arc<RacingEdge>);
-
-#[async_trait]
-impl EdgePeer for Shared {
-    async fn purge_space(&self, space: SpaceId) -> Result<Purge, PeerError> {
-        self.0.purge_space(space).await
-    }
-    async fn hello(&self, internal: &NodeId) -> Result<Hello, PeerError> {
-        self.0.hello(internal).await
-    }
-    async fn missing_blobs(
-        &self,
-        space: SpaceId,
-        blobs: &[BlobInfo],
-    ) -> Result<Vec<BlobNeed>, PeerError> {
-        self.0.missing_blobs(space, blobs).await
-    }
-    async fn push_blobs(&self, space: SpaceId, blobs: OutgoingBlobs) -> Result<u64, PeerError> {
-        self.0.push_blobs(space, blobs).await
-    }
-    async fn apply_changes(
-        &self,
-        space: SpaceId,
-        from: Revision,
-        to: Revision,
-        rows: Vec<ChangeRow>,
-    ) -> Result<Revision, PeerError> {
-        self.0.apply_changes(space, from, to, rows).await
-    }
-    async fn space_digests(
-        &self,
-        spaces: &[SpaceId],
-    ) -> Result<HashMap<SpaceId, ContentHash>, PeerError> {
-        self.0.space_digests(spaces).await
-    }
-    async fn watch_outbox(&self, after: i64) -> Result<OutboxStream, PeerError> {
-        self.0.watch_outbox(after).await
-    }
-    async fn fetch_blob(&self, hash: ContentHash, offset: u64) -> Result<ByteStream, PeerError> {
-        self.0.fetch_blob(hash, offset).await
-    }
-    async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError> {
-        self.0.acknowledge(verdicts).await
+        Ok(Box::new(self.0.clone()))
     }
 }
 
