@@ -1,7 +1,8 @@
 //! Every page request gets one request log line (issue 11: a 500 of a page
 //! left none, as only the API's routes were logged).
 
-use std::sync::{Arc, Mutex};
+use std::cell::RefCell;
+use std::sync::{Arc, Mutex, Once};
 
 use axum::http::StatusCode;
 use tracing::Level;
@@ -12,15 +13,48 @@ use crate::support::*;
 #[derive(Clone, Default)]
 struct Captured(Arc<Mutex<Vec<u8>>>);
 
-impl std::io::Write for Captured {
+thread_local! {
+    /// Where this thread's log lines go while a test captures them.
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Writes to the capture of the thread that logs, if any; other threads'
+/// lines (the other tests of this binary) are dropped.
+struct ThreadWriter;
+
+impl std::io::Write for ThreadWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("log buffer").extend_from_slice(buf);
+        CAPTURE.with(|c| {
+            if let Some(c) = c.borrow().as_ref() {
+                c.0.lock().expect("log buffer").extend_from_slice(buf);
+            }
+        });
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Installs, once for this test binary, a global subscriber writing to
+/// [`ThreadWriter`]. A global one, not `set_default`: with a thread-local
+/// subscriber, a log call site first reached by another test's thread (no
+/// subscriber there) could be cached as disabled, and this test saw no line
+/// (one run in five).
+fn capture_this_thread() -> Captured {
+    static INSTALL: Once = Once::new();
+    INSTALL.call_once(|| {
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(|| ThreadWriter)
+            .with_ansi(false)
+            .with_max_level(Level::INFO)
+            .finish();
+        tracing::subscriber::set_global_default(subscriber).expect("the only global subscriber");
+    });
+    let captured = Captured::default();
+    CAPTURE.with(|c| *c.borrow_mut() = Some(captured.clone()));
+    captured
 }
 
 impl Captured {
@@ -39,15 +73,8 @@ async fn each_page_request_gets_one_log_line_with_its_status_and_without_its_que
     let t = TestApp::internal().await;
     let mut marie = t.user("marie").await;
     let mut b = t.browser();
-    let log = Captured::default();
-    let writer = log.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .with_max_level(Level::INFO)
-        .finish();
-    // The test's runtime has one thread: the router runs under this guard.
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // The test's runtime has one thread: the router runs on this one.
+    let log = capture_this_thread();
 
     b.get("/login?next=/invitation%3Fcode%3Ds3cret")
         .await
