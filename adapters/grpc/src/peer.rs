@@ -389,3 +389,59 @@ fn blob_chunks(
         },
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_edge_disk_is_a_refusal_in_the_edges_words_not_a_link_failure() {
+        let e = peer_error(Status::resource_exhausted(
+            "disk full (ENOSPC) on /var/lib/passerelle/edge",
+        ));
+        assert!(
+            matches!(&e, PeerError::Refused { kind, message }
+                if kind == "ResourceExhausted"
+                    && message == "disk full (ENOSPC) on /var/lib/passerelle/edge"),
+            "{e:?}"
+        );
+        for gone in [
+            Status::unavailable("transport error"),
+            Status::cancelled("cut"),
+            Status::unknown("h2 protocol error"),
+        ] {
+            assert!(matches!(peer_error(gone), PeerError::Down(_)));
+        }
+        let hidden = peer_error(Status::internal("internal error"));
+        assert!(
+            matches!(&hidden, PeerError::Refused { message, .. }
+                if message.ends_with("(the edge's log says why)")),
+            "{hidden:?}"
+        );
+    }
+
+    #[test]
+    fn an_outbox_item_that_does_not_convert_is_refused_alone_by_its_id() {
+        let op_id = uuid::Uuid::now_v7();
+        let item = pb::OutboxItem {
+            op_id: op_id.to_string(),
+            ..pb::OutboxItem::default()
+        };
+        match incoming(item) {
+            Ok(IncomingOp::Invalid { op_id: id, why }) => {
+                assert_eq!(id, op_id);
+                assert!(!why.is_empty());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_outbox_item_without_a_usable_id_breaks_the_protocol() {
+        let item = pb::OutboxItem {
+            op_id: "../../etc".into(),
+            ..pb::OutboxItem::default()
+        };
+        assert!(matches!(incoming(item), Err(PeerError::Invalid(_))));
+    }
+}
