@@ -37,4 +37,4 @@ pub mod signal;
 
 pub use error::CoreError;
 pub use hash::ContentHash;
-pub use service::{Actor, CoreSettings, NodeRole, Passerelle};
+pub use service::{Actor, CoreSettings, EdgeApp, InternalApp, Passerelle};

@@ -15,6 +15,7 @@ mod folders;
 mod gauges;
 mod maintenance;
 mod rights;
+mod roles;
 mod sharing;
 mod spaces;
 mod throttle;
@@ -44,19 +45,21 @@ pub use folders::FolderListing;
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use rights::Rights;
+pub use roles::{EdgeApp, InternalApp};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
 pub use writes::{AppliedWrites, DocumentWrites, Queued, QueuedWrites, Written};
 
-/// Which node these use cases serve. Contractors act only on an edge: the
-/// internal node refuses their logins, sessions and passwords (ADR 0002,
-/// invariant 5), whatever rows replication or an administrator left there.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum NodeRole {
+/// Which node the shared use cases serve, chosen by the type that holds
+/// them ([`InternalApp`] or [`EdgeApp`]). Contractors act only on an edge:
+/// the internal node refuses their logins, sessions and passwords (ADR
+/// 0002, invariant 5), whatever rows replication or an administrator left
+/// there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NodeRole {
     /// The authoritative node on the LAN (agents, administrators).
-    #[default]
     Internal,
     /// A DMZ node serving contractors the spaces shared with it.
     Edge,
@@ -65,8 +68,6 @@ pub enum NodeRole {
 /// Settings of the use cases (the node's config fills them).
 #[derive(Clone, Debug)]
 pub struct CoreSettings {
-    /// The role of this node.
-    pub node: NodeRole,
     /// Largest content accepted for one version, in bytes.
     pub max_upload_bytes: u64,
     /// How long a login session lives without logging in again.
@@ -87,7 +88,6 @@ pub struct CoreSettings {
 impl Default for CoreSettings {
     fn default() -> Self {
         Self {
-            node: NodeRole::Internal,
             max_upload_bytes: 10 * 1024 * 1024 * 1024,
             session_ttl: Duration::hours(12),
             min_password_len: 12,
@@ -138,9 +138,12 @@ impl Actor {
     }
 }
 
-/// The application: use cases over the ports.
+/// The use cases both node roles share, over the ports. A node holds them
+/// through its role's type, [`InternalApp`] or [`EdgeApp`], which adds the
+/// use cases only that role has.
 #[derive(Clone, Debug)]
 pub struct Passerelle {
+    role: NodeRole,
     repo: Arc<dyn Repository>,
     blobs: Arc<dyn BlobStore>,
     clock: Arc<dyn Clock>,
@@ -152,7 +155,8 @@ pub struct Passerelle {
 }
 
 impl Passerelle {
-    pub fn new(
+    pub(crate) fn new(
+        role: NodeRole,
         repo: Arc<dyn Repository>,
         blobs: Arc<dyn BlobStore>,
         clock: Arc<dyn Clock>,
@@ -160,6 +164,7 @@ impl Passerelle {
         settings: CoreSettings,
     ) -> Self {
         Self {
+            role,
             repo,
             blobs,
             clock,

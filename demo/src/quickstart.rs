@@ -12,7 +12,7 @@ use anyhow::Context;
 use passerelle_core::model::Page;
 use passerelle_core::role::Role;
 use passerelle_core::service::NewContractor;
-use passerelle_core::{Actor, Passerelle};
+use passerelle_core::{Actor, InternalApp};
 use passerelle_internal::config::{Config, EdgeConfig};
 use passerelle_internal::demo::DEMO_PASSWORD;
 use passerelle_pki::{NodeId, Pki};
@@ -121,7 +121,7 @@ pub async fn start_edge(config: &mut Config) -> anyhow::Result<DemoEdge> {
 /// Shares the demo space with the edge and invites the demo contractor,
 /// then accepts the invitation on the edge once it got there, so the
 /// printed login works at once.
-pub async fn share_and_invite(app: &Passerelle, edge: &DemoEdge) -> anyhow::Result<()> {
+pub async fn share_and_invite(app: &InternalApp, edge: &DemoEdge) -> anyhow::Result<()> {
     let marie = Actor::Principal(
         app.principal_by_login(&Actor::System, "marie.dupont")
             .await?,

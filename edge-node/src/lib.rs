@@ -17,9 +17,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
-use passerelle_core::Passerelle;
+use passerelle_core::EdgeApp;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::{CoreSettings, NodeRole, QueuedWrites};
+use passerelle_core::service::CoreSettings;
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::AppState;
@@ -35,7 +35,7 @@ pub use config::Config;
 #[derive(Debug, Clone)]
 pub struct EdgeNode {
     pub config: Config,
-    pub app: Passerelle,
+    pub app: EdgeApp,
     pub blobs: Arc<FsBlobStore>,
 }
 
@@ -69,14 +69,13 @@ impl EdgeNode {
                 .with_min_free(config.min_free_bytes),
         );
         let settings = CoreSettings {
-            node: NodeRole::Edge,
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             outbox_retention: config.outbox.retention(),
             max_pending_operations: config.outbox.max_pending,
             ..CoreSettings::default()
         };
-        let app = Passerelle::new(
+        let app = EdgeApp::new(
             Arc::new(repo),
             blobs.clone(),
             Arc::new(SystemClock),
@@ -125,11 +124,11 @@ impl EdgeNode {
         jobs::collect_blobs(&workers, &self.app);
         // Created before the state, which shows them on `/readyz`. An
         // edge queues contractors' writes for the internal node.
-        let writes = Arc::new(QueuedWrites::new(self.app.clone()));
-        let state = AppState::new(self.app.clone(), writes, self.config.http.clone())
+        let writes = Arc::new(self.app.writes());
+        let state = AppState::new(self.app.shared().clone(), writes, self.config.http.clone())
             .with_workers(workers.board());
-        let http =
-            passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
+        let http = passerelle_http::edge_router(state.clone(), self.app.clone())
+            .merge(passerelle_web::edge_router(state, self.app.clone()));
         println!("passerelle-edge listening on http://{public_addr}");
         println!("passerelle-edge replication on {peer_addr}");
         tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");

@@ -7,7 +7,7 @@ use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::{Page, Visibility};
 use passerelle_core::role::Role;
 use passerelle_core::service::{NewAgent, NewDocument, NewSpace, NewVersion};
-use passerelle_core::{Actor, Passerelle};
+use passerelle_core::{Actor, InternalApp};
 use serde_json::{Map, Value, json};
 
 /// The password of every demo account (never use the demo in production).
@@ -68,7 +68,7 @@ fn meta(v: Value) -> Map<String, Value> {
     v.as_object().cloned().unwrap_or_default()
 }
 
-async fn actor(app: &Passerelle, login: &str) -> anyhow::Result<Actor> {
+async fn actor(app: &InternalApp, login: &str) -> anyhow::Result<Actor> {
     Ok(Actor::Principal(
         app.principal_by_login(&Actor::System, login).await?,
     ))
@@ -83,7 +83,7 @@ struct Doc<'a> {
 }
 
 async fn add_doc(
-    app: &Passerelle,
+    app: &InternalApp,
     who: &Actor,
     space: SpaceId,
     folder: Option<FolderId>,
@@ -122,7 +122,7 @@ async fn add_doc(
 }
 
 /// Seeds the sample on an empty node and returns the logins to print.
-pub async fn seed(app: &Passerelle) -> anyhow::Result<Vec<DemoLogin>> {
+pub async fn seed(app: &InternalApp) -> anyhow::Result<Vec<DemoLogin>> {
     if app.count_principals().await? > 0 {
         anyhow::bail!(
             "this node already has accounts: the demo seeds only an empty node (use another --data-dir)"

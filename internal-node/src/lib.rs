@@ -21,8 +21,8 @@ use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
-use passerelle_core::service::{AppliedWrites, CoreSettings};
-use passerelle_core::{Actor, Passerelle};
+use passerelle_core::service::CoreSettings;
+use passerelle_core::{Actor, InternalApp};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
@@ -37,7 +37,7 @@ pub use config::Config;
 #[derive(Debug, Clone)]
 pub struct Node {
     pub config: Config,
-    pub app: Passerelle,
+    pub app: InternalApp,
     /// Kept concrete for maintenance commands that are filesystem-specific.
     pub blobs: Arc<FsBlobStore>,
 }
@@ -86,7 +86,7 @@ impl Node {
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             ..CoreSettings::default()
         };
-        let app = Passerelle::new(
+        let app = InternalApp::new(
             Arc::new(repo),
             blobs.clone(),
             Arc::new(SystemClock),
@@ -141,10 +141,11 @@ impl Node {
             }
         }
         // The authoritative node applies every write at once.
-        let writes = Arc::new(AppliedWrites::new(self.app.clone()));
-        let state =
-            AppState::new(self.app.clone(), writes, http_config).with_workers(workers.board());
-        let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
+        let writes = Arc::new(self.app.writes());
+        let state = AppState::new(self.app.shared().clone(), writes, http_config)
+            .with_workers(workers.board());
+        let router = passerelle_http::router(state.clone(), self.app.clone())
+            .merge(passerelle_web::router(state, self.app.clone()));
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
         tracing::info!(%addr, edges = self.config.replication.edges.len(), "passerelle-internal ready");

@@ -12,7 +12,7 @@ use futures::{Stream, StreamExt};
 use passerelle_core::blob::{BlobError, ByteStream, Holding, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
 use passerelle_core::service::ReceiveError;
-use passerelle_core::{ContentHash, CoreError, Passerelle};
+use passerelle_core::{ContentHash, CoreError, EdgeApp};
 use passerelle_proto::PROTOCOL_VERSION;
 use passerelle_proto::v1 as pb;
 use pb::replication_server::Replication;
@@ -27,14 +27,14 @@ pub const CHUNK_BYTES: usize = 1024 * 1024;
 /// The edge's replication service.
 #[derive(Debug, Clone)]
 pub struct EdgeReplication {
-    app: Passerelle,
+    app: EdgeApp,
     node_id: String,
     /// The node's shutdown: ends `WatchOutbox` streams so the server drains.
     cancel: CancellationToken,
 }
 
 impl EdgeReplication {
-    pub fn new(app: Passerelle, node_id: String, cancel: CancellationToken) -> Self {
+    pub fn new(app: EdgeApp, node_id: String, cancel: CancellationToken) -> Self {
         Self {
             app,
             node_id,

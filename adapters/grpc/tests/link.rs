@@ -19,7 +19,7 @@ use passerelle_core::replication::EdgeStatus;
 use passerelle_core::replication::NodeId;
 use passerelle_core::replication::link::Link;
 use passerelle_core::service::{NewAgent, NewDocument, NewSpace};
-use passerelle_core::{Actor, ContentHash, CoreSettings, NodeRole, Passerelle};
+use passerelle_core::{Actor, ContentHash, CoreSettings, EdgeApp, InternalApp};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_testing::eventually;
 use tokio_util::sync::CancellationToken;
@@ -31,22 +31,28 @@ const EDGE: &str = "edge-1";
 const EDGE_DISK: u64 = 1 << 20;
 const LARGE: usize = 2 << 20;
 
-fn node(role: NodeRole, blobs: Arc<MemBlobStore>) -> Passerelle {
-    Passerelle::new(
-        Arc::new(MemRepository::new()),
-        blobs,
-        Arc::new(passerelle_core::ports::SystemClock),
-        Arc::new(FastPasswords),
-        CoreSettings {
-            node: role,
-            edges: vec![EDGE.into()],
-            ..CoreSettings::default()
-        },
-    )
+fn settings() -> CoreSettings {
+    CoreSettings {
+        edges: vec![EDGE.into()],
+        ..CoreSettings::default()
+    }
+}
+
+fn internal_node() -> InternalApp {
+    let blobs = Arc::new(MemBlobStore::new());
+    let clock = Arc::new(passerelle_core::ports::SystemClock);
+    let repo = Arc::new(MemRepository::new());
+    InternalApp::new(repo, blobs, clock, Arc::new(FastPasswords), settings())
+}
+
+fn edge_node(blobs: Arc<MemBlobStore>) -> EdgeApp {
+    let clock = Arc::new(passerelle_core::ports::SystemClock);
+    let repo = Arc::new(MemRepository::new());
+    EdgeApp::new(repo, blobs, clock, Arc::new(FastPasswords), settings())
 }
 
 /// Serves `edge` on a loopback port until `cancel`; returns its URL.
-async fn serve(edge: Passerelle, cancel: &CancellationToken) -> anyhow::Result<String> {
+async fn serve(edge: EdgeApp, cancel: &CancellationToken) -> anyhow::Result<String> {
     let service = EdgeReplication::new(edge, EDGE.into(), cancel.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
@@ -66,7 +72,7 @@ fn content(bytes: Vec<u8>) -> ByteStream {
 }
 
 async fn shared_space(
-    app: &Passerelle,
+    app: &InternalApp,
     manager: &Actor,
     slug: &str,
     documents: &[(&str, usize)],
@@ -94,7 +100,7 @@ async fn shared_space(
 }
 
 async fn upload(
-    app: &Passerelle,
+    app: &InternalApp,
     by: &Actor,
     space: SpaceId,
     name: &str,
@@ -119,7 +125,7 @@ fn document(name: &str, len: usize) -> Vec<u8> {
 }
 
 /// The edge holds `space` as the internal node has it.
-async fn in_sync(internal: &Passerelle, edge: &Passerelle, space: SpaceId) -> anyhow::Result<()> {
+async fn in_sync(internal: &InternalApp, edge: &EdgeApp, space: SpaceId) -> anyhow::Result<()> {
     ensure!(
         edge.space_digest(space).await? == internal.space_digest(space).await?,
         "space {space} differs on the edge"
@@ -127,7 +133,7 @@ async fn in_sync(internal: &Passerelle, edge: &Passerelle, space: SpaceId) -> an
     Ok(())
 }
 
-async fn status(internal: &Passerelle) -> anyhow::Result<EdgeStatus> {
+async fn status(internal: &InternalApp) -> anyhow::Result<EdgeStatus> {
     internal
         .edge_status_of(EDGE)
         .await?
@@ -137,9 +143,9 @@ async fn status(internal: &Passerelle) -> anyhow::Result<EdgeStatus> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_space_too_large_for_the_edge_fails_alone_and_the_others_and_the_purges_go_on()
 -> anyhow::Result<()> {
-    let internal = node(NodeRole::Internal, Arc::new(MemBlobStore::new()));
+    let internal = internal_node();
     let edge_blobs = Arc::new(MemBlobStore::with_capacity(EDGE_DISK));
-    let edge = node(NodeRole::Edge, edge_blobs.clone());
+    let edge = edge_node(edge_blobs.clone());
     let manager = Actor::Principal(
         internal
             .create_agent(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use passerelle_core::blob::BlobStore;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
-use passerelle_core::{ContentHash, CoreSettings, Passerelle};
+use passerelle_core::{ContentHash, CoreSettings, EdgeApp};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_proto::v1 as pb;
 use pb::replication_client::ReplicationClient;
@@ -36,7 +36,7 @@ impl Drop for Edge {
 
 async fn edge() -> anyhow::Result<Edge> {
     let blobs = Arc::new(MemBlobStore::new());
-    let app = Passerelle::new(
+    let app = EdgeApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
         Arc::new(passerelle_core::ports::SystemClock),

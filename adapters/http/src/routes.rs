@@ -24,6 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Router};
+use passerelle_core::InternalApp;
 use passerelle_http_common::{ApiError, PROBLEM_JSON, Problem};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi as OpenApiDoc, Ref, RefOr, ResponseBuilder};
@@ -251,9 +252,14 @@ pub fn openapi() -> OpenApiDoc {
 }
 
 /// The whole HTTP application: API routes, probes and middleware.
-pub fn router(state: AppState) -> Router {
+///
+/// `app` serves the routes only the internal node has (administration,
+/// sharing, trash, spaces and members): their handlers take it as an
+/// `Extension`, so the edge's router, which has no `InternalApp`, cannot
+/// serve them.
+pub fn router(state: AppState, app: InternalApp) -> Router {
     let (router, doc) = all_routes(&state.config).split_for_parts();
-    finish(router, doc, state)
+    finish(router, doc, state).layer(Extension(app))
 }
 
 /// What both nodes' APIs share around their routes: problem+json

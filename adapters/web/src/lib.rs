@@ -35,6 +35,7 @@ use std::sync::Arc;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::{Extension, Router};
+use passerelle_core::{EdgeApp, InternalApp};
 use passerelle_http_common::AppState;
 
 use ctx::Node;
@@ -44,7 +45,11 @@ use pages::{admin, auth, documents, manage, settings, spaces, types, uploads};
 const MAX_FORM_BYTES: usize = 256 * 1024;
 
 /// The internal node's pages, to merge beside `passerelle_http::router`.
-pub fn router(state: AppState) -> Router {
+///
+/// `app` serves the pages only the internal node has (spaces' creation,
+/// members, sharing, trash, settings, administration), which take it as an
+/// `Extension`.
+pub fn router(state: AppState, app: InternalApp) -> Router {
     let pages = common()
         .route("/spaces", get(spaces::my_spaces).post(spaces::create_space))
         .route("/folders/{id}/rename", post(spaces::rename_folder))
@@ -86,17 +91,21 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/types/new", get(types::new_form))
         .route("/admin/types/{key}", post(types::save))
         .route("/admin/types/{key}/edit", get(types::edit_form));
-    finish(pages, state, Node::Internal)
+    finish(pages, state, Node::Internal).layer(Extension(app))
 }
 
 /// The edge node's pages: contractors only (login, invitation, their
 /// spaces, documents, uploads through the outbox).
-pub fn edge_router(state: AppState) -> Router {
+///
+/// `app` serves the acceptance of invitations, which only an edge has.
+pub fn edge_router(state: AppState, app: EdgeApp) -> Router {
     let pages = common().route("/spaces", get(spaces::my_spaces)).route(
         "/invitation",
         get(auth::invitation_form).post(auth::accept_invitation),
     );
-    finish(pages, state, Node::Edge).layer(Extension(Arc::new(auth::InvitationThrottle::default())))
+    finish(pages, state, Node::Edge)
+        .layer(Extension(Arc::new(auth::InvitationThrottle::default())))
+        .layer(Extension(app))
 }
 
 /// Pages both nodes serve.

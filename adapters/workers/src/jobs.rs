@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use passerelle_core::Passerelle;
+use passerelle_core::{EdgeApp, Passerelle};
 
 use crate::Workers;
 
@@ -42,7 +42,7 @@ pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
 
 /// Prunes the edge's decided outbox operations older than its retention
 /// (worker `outbox-prune`).
-pub fn prune_outbox(workers: &Workers, app: &Passerelle) {
+pub fn prune_outbox(workers: &Workers, app: &EdgeApp) {
     let (app, clock) = (app.clone(), workers.clock());
     workers.every("outbox-prune", PRUNE_OUTBOX_EVERY, move || {
         let (app, now) = (app.clone(), clock.now());
@@ -55,7 +55,7 @@ pub fn prune_outbox(workers: &Workers, app: &Passerelle) {
 
 /// Collects the blobs no shared space needs on an edge (ADR 0003, "Blob
 /// accounting"; worker `blob-gc`).
-pub fn collect_blobs(workers: &Workers, app: &Passerelle) {
+pub fn collect_blobs(workers: &Workers, app: &EdgeApp) {
     let app = app.clone();
     workers.every("blob-gc", COLLECT_BLOBS_EVERY, move || {
         let app = app.clone();

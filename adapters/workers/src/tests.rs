@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use passerelle_core::fakes::{FakeClock, FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::service::NewAgent;
-use passerelle_core::{Actor, CoreSettings, Passerelle};
+use passerelle_core::{Actor, CoreSettings, InternalApp};
 use time::OffsetDateTime;
 
 use super::*;
@@ -150,7 +150,7 @@ async fn a_long_running_worker_reports_its_failures_and_its_panic() {
 #[tokio::test(start_paused = true)]
 async fn the_session_sweeper_deletes_expired_sessions() {
     let clock = clock();
-    let app = Passerelle::new(
+    let app = InternalApp::new(
         Arc::new(MemRepository::new()),
         Arc::new(MemBlobStore::new()),
         clock.clone(),

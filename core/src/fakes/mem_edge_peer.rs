@@ -20,12 +20,12 @@ use crate::replication::peer::{
     PeerError, Purge, PurgeReceipt,
 };
 use crate::replication::{ChangeRow, NodeId};
-use crate::service::{Passerelle, ReceiveError};
+use crate::service::{EdgeApp, ReceiveError};
 
 /// The edge `node` seen through the link, identifying itself as `id`.
 #[derive(Clone, Debug)]
 pub struct MemEdgePeer {
-    node: Passerelle,
+    node: EdgeApp,
     id: NodeId,
     timer: Arc<dyn Timer>,
     cut: Arc<AtomicBool>,
@@ -34,7 +34,7 @@ pub struct MemEdgePeer {
 }
 
 impl MemEdgePeer {
-    pub fn new(node: Passerelle, id: NodeId, timer: Arc<dyn Timer>) -> Self {
+    pub fn new(node: EdgeApp, id: NodeId, timer: Arc<dyn Timer>) -> Self {
         Self {
             node,
             id,

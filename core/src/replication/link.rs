@@ -31,7 +31,7 @@ use super::peer::{EdgeConnector, PeerError};
 use crate::blob::BlobError;
 use crate::error::CoreError;
 use crate::ports::Timer;
-use crate::service::Passerelle;
+use crate::service::InternalApp;
 use health::Health;
 
 /// Longest wait between two connection attempts. Kept short: an edge is
@@ -47,7 +47,7 @@ type Shutdown = Shared<BoxFuture<'static, ()>>;
 /// One edge's link, kept across sessions: a reconnection neither retries a
 /// failing space before its time nor logs its failure again.
 pub struct Link {
-    app: Passerelle,
+    app: InternalApp,
     /// The edge's node id (its certificate's URI SAN).
     edge: NodeId,
     /// This node's id, sent in `Hello`.
@@ -80,7 +80,7 @@ pub enum LinkEvent {
 type Observer = Arc<dyn Fn(LinkEvent) + Send + Sync>;
 
 impl Link {
-    pub fn new(app: Passerelle, edge: NodeId, me: NodeId, timer: Arc<dyn Timer>) -> Self {
+    pub fn new(app: InternalApp, edge: NodeId, me: NodeId, timer: Arc<dyn Timer>) -> Self {
         Self {
             app,
             edge,

@@ -11,7 +11,7 @@ use crate::model::{ApiToken, Language, Page, Paged, Principal, PrincipalKind, Se
 use crate::names::Login;
 
 use super::access::Fail;
-use super::{Actor, NodeRole, Passerelle};
+use super::{Actor, InternalApp, NodeRole, Passerelle};
 
 /// A new internal agent.
 #[derive(Clone, Debug)]
@@ -106,71 +106,6 @@ impl Passerelle {
         Ok(())
     }
 
-    /// Creates an internal agent (administrators and the CLI).
-    pub async fn create_agent(&self, actor: &Actor, new: NewAgent) -> Result<Principal, CoreError> {
-        self.guarded(actor, async {
-            self.require_admin(actor, &new.login)?;
-            let login = Login::parse(&new.login).map_err(CoreError::name)?;
-            let display_name = new.display_name.trim().to_owned();
-            if display_name.is_empty() || display_name.chars().count() > 200 {
-                return Err(CoreError::invalid(
-                    "invalid_display_name",
-                    "a display name has 1 to 200 characters",
-                )
-                .into());
-            }
-            let email = new.email.trim().to_owned();
-            if !email.is_empty()
-                && (!email.contains('@')
-                    || email.len() > 254
-                    || email.chars().any(char::is_whitespace))
-            {
-                return Err(CoreError::invalid("invalid_email", "not an e-mail address").into());
-            }
-            let password_hash = match &new.password {
-                Some(pw) => {
-                    self.check_password_policy(pw)?;
-                    Some(self.passwords.hash(pw).await?)
-                }
-                None => None,
-            };
-            let mut tx = self.write().await?;
-            if tx.principal_by_login(&login).await?.is_some() {
-                return Err(CoreError::conflict(
-                    "login_taken",
-                    format!("the login {login} is taken"),
-                )
-                .into());
-            }
-            let p = Principal {
-                id: PrincipalId::new(),
-                login,
-                display_name,
-                email,
-                kind: PrincipalKind::Agent,
-                is_admin: new.is_admin,
-                disabled: false,
-                password_hash,
-                organisation: None,
-                created_at: self.clock.now(),
-                revision: tx.next_revision().await?,
-            };
-            tx.save_principal(&p).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "principal.create",
-                None,
-                Some(p.login.to_string()),
-                json!({ "admin": p.is_admin }),
-            )
-            .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(p)
-        })
-        .await
-    }
-
     /// Number of accounts (the CLI's `init` refuses to run twice).
     pub async fn count_principals(&self) -> Result<u64, CoreError> {
         Ok(self.read().await?.count_principals().await?)
@@ -257,54 +192,6 @@ impl Passerelle {
         .await
     }
 
-    /// Disables or re-enables an account; disabling ends its sessions.
-    pub async fn set_disabled(
-        &self,
-        actor: &Actor,
-        login: &str,
-        disabled: bool,
-    ) -> Result<Principal, CoreError> {
-        self.guarded(actor, async {
-            self.require_admin(actor, login)?;
-            let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
-            let mut tx = self.write().await?;
-            let mut p = tx
-                .principal_by_login(&login)
-                .await?
-                .ok_or(CoreError::NotFound("user"))?;
-            if actor.id() == Some(p.id) && disabled {
-                return Err(CoreError::conflict(
-                    "cannot_disable_self",
-                    "you cannot disable your own account",
-                )
-                .into());
-            }
-            p.disabled = disabled;
-            p.revision = tx.next_revision().await?;
-            tx.save_principal(&p).await?;
-            if disabled {
-                tx.delete_sessions_of(p.id).await?;
-            }
-            let action = if disabled {
-                "principal.disable"
-            } else {
-                "principal.enable"
-            };
-            self.audit(
-                &mut tx,
-                actor,
-                action,
-                None,
-                Some(p.login.to_string()),
-                json!({}),
-            )
-            .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(p)
-        })
-        .await
-    }
-
     /// Sets a password (the account itself, an administrator or the CLI).
     /// Ends the account's other sessions.
     pub async fn set_password(
@@ -325,7 +212,7 @@ impl Passerelle {
             if actor.id() != Some(p.id) {
                 self.require_admin(actor, login)?;
             }
-            if p.kind == PrincipalKind::Contractor && self.settings.node == NodeRole::Internal {
+            if p.kind == PrincipalKind::Contractor && self.role == NodeRole::Internal {
                 return Err(CoreError::conflict(
                     "contractor_password",
                     "a contractor sets their password on the edge, through their invitation link",
@@ -369,7 +256,7 @@ impl Passerelle {
             Ok(l) => self.read().await?.principal_by_login(&l).await?,
             Err(_) => None,
         };
-        let node = self.settings.node;
+        let node = self.role;
         let ok = match &found {
             Some(p) if may_authenticate(node, p) => match &p.password_hash {
                 Some(phc) => self.passwords.verify(password, phc).await?,
@@ -446,7 +333,7 @@ impl Passerelle {
             .principal(s.principal)
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        if !may_authenticate(self.settings.node, &p) {
+        if !may_authenticate(self.role, &p) {
             return Err(CoreError::Unauthenticated);
         }
         let language = tx.preferred_language(p.id).await?;
@@ -487,5 +374,120 @@ impl Passerelle {
         let n = tx.delete_expired_sessions(self.clock.now()).await?;
         self.commit(tx).await?;
         Ok(n)
+    }
+}
+
+impl InternalApp {
+    /// Creates an internal agent (administrators and the CLI).
+    pub async fn create_agent(&self, actor: &Actor, new: NewAgent) -> Result<Principal, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, &new.login)?;
+            let login = Login::parse(&new.login).map_err(CoreError::name)?;
+            let display_name = new.display_name.trim().to_owned();
+            if display_name.is_empty() || display_name.chars().count() > 200 {
+                return Err(CoreError::invalid(
+                    "invalid_display_name",
+                    "a display name has 1 to 200 characters",
+                )
+                .into());
+            }
+            let email = new.email.trim().to_owned();
+            if !email.is_empty()
+                && (!email.contains('@')
+                    || email.len() > 254
+                    || email.chars().any(char::is_whitespace))
+            {
+                return Err(CoreError::invalid("invalid_email", "not an e-mail address").into());
+            }
+            let password_hash = match &new.password {
+                Some(pw) => {
+                    self.check_password_policy(pw)?;
+                    Some(self.passwords.hash(pw).await?)
+                }
+                None => None,
+            };
+            let mut tx = self.write().await?;
+            if tx.principal_by_login(&login).await?.is_some() {
+                return Err(CoreError::conflict(
+                    "login_taken",
+                    format!("the login {login} is taken"),
+                )
+                .into());
+            }
+            let p = Principal {
+                id: PrincipalId::new(),
+                login,
+                display_name,
+                email,
+                kind: PrincipalKind::Agent,
+                is_admin: new.is_admin,
+                disabled: false,
+                password_hash,
+                organisation: None,
+                created_at: self.clock.now(),
+                revision: tx.next_revision().await?,
+            };
+            tx.save_principal(&p).await?;
+            self.audit(
+                &mut tx,
+                actor,
+                "principal.create",
+                None,
+                Some(p.login.to_string()),
+                json!({ "admin": p.is_admin }),
+            )
+            .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(p)
+        })
+        .await
+    }
+
+    /// Disables or re-enables an account; disabling ends its sessions.
+    pub async fn set_disabled(
+        &self,
+        actor: &Actor,
+        login: &str,
+        disabled: bool,
+    ) -> Result<Principal, CoreError> {
+        self.guarded(actor, async {
+            self.require_admin(actor, login)?;
+            let login = Login::parse(login).map_err(|_| CoreError::NotFound("user"))?;
+            let mut tx = self.write().await?;
+            let mut p = tx
+                .principal_by_login(&login)
+                .await?
+                .ok_or(CoreError::NotFound("user"))?;
+            if actor.id() == Some(p.id) && disabled {
+                return Err(CoreError::conflict(
+                    "cannot_disable_self",
+                    "you cannot disable your own account",
+                )
+                .into());
+            }
+            p.disabled = disabled;
+            p.revision = tx.next_revision().await?;
+            tx.save_principal(&p).await?;
+            if disabled {
+                tx.delete_sessions_of(p.id).await?;
+            }
+            let action = if disabled {
+                "principal.disable"
+            } else {
+                "principal.enable"
+            };
+            self.audit(
+                &mut tx,
+                actor,
+                action,
+                None,
+                Some(p.login.to_string()),
+                json!({}),
+            )
+            .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(p)
+        })
+        .await
     }
 }

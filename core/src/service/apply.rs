@@ -19,7 +19,7 @@ use crate::role::Action;
 
 use super::access::{Access, Outcome};
 use super::documents::{DocumentView, NewDocument, check_comment};
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp};
 
 mod ledger;
 pub use ledger::APPLY_RUN;
@@ -129,7 +129,7 @@ async fn conflict_name(
     Err(CoreError::conflict("name_taken", "no free conflict name").into())
 }
 
-impl Passerelle {
+impl InternalApp {
     async fn apply_in(
         &self,
         tx: &mut Box<dyn Tx>,

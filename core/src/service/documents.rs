@@ -15,7 +15,7 @@ use crate::ports::Tx;
 use crate::role::{Action, Role};
 
 use super::access::{Access, Fail, Outcome};
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp, Passerelle};
 
 mod document_types;
 mod edits;
@@ -121,30 +121,6 @@ impl Passerelle {
             .typed_metadata(tx, new.doc_type.as_deref(), &new.metadata)
             .await?;
         Ok((a, name, metadata))
-    }
-
-    /// Creates a document from streamed content. Nothing is stored when a
-    /// check fails, the stream breaks, or the content passes the size limit.
-    pub async fn upload(
-        &self,
-        actor: &Actor,
-        new: NewDocument,
-        content: ByteStream,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let comment = check_comment(&new.comment)?;
-            {
-                let mut tx = self.read().await?;
-                self.check_new_document(&mut tx, actor, &new).await?;
-            }
-            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
-            let mut tx = self.write().await?;
-            let view = self.create_document_in(&mut tx, actor, &new, blob, comment).await?;
-            self.commit(tx).await?;
-            tracing::info!(doc = %view.document.id, space = %new.space, bytes = blob.size, "document stored");
-            Ok::<_, Fail>(view)
-        })
-        .await
     }
 
     /// Creates a document whose content is already a durable blob, inside
@@ -259,55 +235,6 @@ impl Passerelle {
             })
     }
 
-    /// Adds a version from streamed content.
-    pub async fn new_version(
-        &self,
-        actor: &Actor,
-        id: DocumentId,
-        new: NewVersion,
-        content: ByteStream,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let comment = check_comment(&new.comment)?;
-            let check = |a: &Access, d: &Document| -> Outcome<()> {
-                a.require(
-                    Action::Edit {
-                        own: Access::owns(actor, d.created_by),
-                    },
-                    || id.to_string(),
-                )?;
-                a.require_writable()
-            };
-            {
-                let mut tx = self.read().await?;
-                let (a, d) = self.document_access(&mut tx, actor, id).await?;
-                check(&a, &d)?;
-            }
-            let blob = self
-                .blobs
-                .put(content, Some(self.settings.max_upload_bytes))
-                .await?;
-            let mut tx = self.write().await?;
-            let (a, d) = self.document_access(&mut tx, actor, id).await?;
-            check(&a, &d)?;
-            let view = self
-                .append_version(
-                    &mut tx,
-                    actor,
-                    a,
-                    d,
-                    blob,
-                    new.media_type.as_deref(),
-                    comment,
-                    "document.version",
-                )
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(view)
-        })
-        .await
-    }
-
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn append_version(
         &self,
@@ -404,6 +331,81 @@ impl Passerelle {
                 range,
                 content,
             })
+        })
+        .await
+    }
+}
+
+impl InternalApp {
+    /// Creates a document from streamed content. Nothing is stored when a
+    /// check fails, the stream breaks, or the content passes the size limit.
+    pub async fn upload(
+        &self,
+        actor: &Actor,
+        new: NewDocument,
+        content: ByteStream,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(&new.comment)?;
+            {
+                let mut tx = self.read().await?;
+                self.check_new_document(&mut tx, actor, &new).await?;
+            }
+            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
+            let mut tx = self.write().await?;
+            let view = self.create_document_in(&mut tx, actor, &new, blob, comment).await?;
+            self.commit(tx).await?;
+            tracing::info!(doc = %view.document.id, space = %new.space, bytes = blob.size, "document stored");
+            Ok::<_, Fail>(view)
+        })
+        .await
+    }
+
+    /// Adds a version from streamed content.
+    pub async fn new_version(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        new: NewVersion,
+        content: ByteStream,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let comment = check_comment(&new.comment)?;
+            let check = |a: &Access, d: &Document| -> Outcome<()> {
+                a.require(
+                    Action::Edit {
+                        own: Access::owns(actor, d.created_by),
+                    },
+                    || id.to_string(),
+                )?;
+                a.require_writable()
+            };
+            {
+                let mut tx = self.read().await?;
+                let (a, d) = self.document_access(&mut tx, actor, id).await?;
+                check(&a, &d)?;
+            }
+            let blob = self
+                .blobs
+                .put(content, Some(self.settings.max_upload_bytes))
+                .await?;
+            let mut tx = self.write().await?;
+            let (a, d) = self.document_access(&mut tx, actor, id).await?;
+            check(&a, &d)?;
+            let view = self
+                .append_version(
+                    &mut tx,
+                    actor,
+                    a,
+                    d,
+                    blob,
+                    new.media_type.as_deref(),
+                    comment,
+                    "document.version",
+                )
+                .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(view)
         })
         .await
     }

@@ -16,7 +16,7 @@ use crate::replication::OutboxOp;
 
 use super::access::Fail;
 use super::sharing::invitation_hash;
-use super::{Actor, Passerelle};
+use super::{Actor, EdgeApp};
 
 mod blobs;
 mod feed;
@@ -26,7 +26,7 @@ mod writes;
 pub use blobs::{BlobCollection, ReceiveError};
 pub use feed::PurgeReport;
 
-impl Passerelle {
+impl EdgeApp {
     /// A contractor accepts an invitation by choosing a password (edge). The
     /// password hash stays on the edge; the acceptance goes to the outbox in
     /// the same transaction, so the internal node learns it (ADR 0003).

@@ -12,7 +12,7 @@ use crate::ports::{DocumentQuery, Tx};
 use crate::role::Action;
 
 use super::access::{Access, Fail, Outcome};
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp, Passerelle};
 
 /// The content of a folder (or of a space's root).
 #[derive(Clone, Debug, PartialEq)]
@@ -58,24 +58,6 @@ impl Passerelle {
             .into());
         }
         Ok(())
-    }
-
-    pub async fn create_folder(
-        &self,
-        actor: &Actor,
-        space: SpaceId,
-        parent: Option<FolderId>,
-        name: &str,
-    ) -> Result<Folder, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            let out = self
-                .create_folder_in(&mut tx, actor, space, parent, name, FolderId::new())
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(out)
-        })
-        .await
     }
 
     /// `create_folder` inside an open write transaction (also used to apply
@@ -190,6 +172,41 @@ impl Passerelle {
             // dropping trashed rows drops whole subtrees.
             let all = tx.all_folders(space).await?;
             Ok::<_, Fail>(all.into_iter().filter(|f| f.trashed.is_none()).collect())
+        })
+        .await
+    }
+
+    /// A live folder and the actor's access to its space.
+    pub(crate) async fn folder_access(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        id: FolderId,
+    ) -> Outcome<(Access, Folder)> {
+        let f = match tx.folder(id).await? {
+            Some(f) if f.trashed.is_none() && !f.purged => f,
+            _ => return Err(CoreError::NotFound("folder").into()),
+        };
+        let a = self.access_as(tx, actor, f.space, "folder").await?;
+        Ok((a, f))
+    }
+}
+
+impl InternalApp {
+    pub async fn create_folder(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        parent: Option<FolderId>,
+        name: &str,
+    ) -> Result<Folder, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let out = self
+                .create_folder_in(&mut tx, actor, space, parent, name, FolderId::new())
+                .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(out)
         })
         .await
     }
@@ -310,21 +327,6 @@ impl Passerelle {
             Ok::<_, Fail>(())
         })
         .await
-    }
-
-    /// A live folder and the actor's access to its space.
-    pub(crate) async fn folder_access(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        actor: &Actor,
-        id: FolderId,
-    ) -> Outcome<(Access, Folder)> {
-        let f = match tx.folder(id).await? {
-            Some(f) if f.trashed.is_none() && !f.purged => f,
-            _ => return Err(CoreError::NotFound("folder").into()),
-        };
-        let a = self.access_as(tx, actor, f.space, "folder").await?;
-        Ok((a, f))
     }
 }
 

@@ -11,7 +11,7 @@ use crate::ids::{Revision, SpaceId};
 use crate::ports::{QuarantineCount, Tx};
 use crate::replication::EdgeStatus;
 
-use super::{NodeRole, Passerelle};
+use super::{EdgeApp, NodeRole, Passerelle};
 
 /// Replication as the metrics show it. What does not apply to the node's
 /// role is empty, so a driving adapter renders what it gets and never asks
@@ -43,18 +43,20 @@ pub struct SpaceLag {
     pub seconds: Option<f64>,
 }
 
-impl Passerelle {
-    /// Contractors' operations waiting for the internal node (edge), counted
+impl EdgeApp {
+    /// Contractors' operations waiting for the internal node, counted
     /// without loading them.
     pub async fn count_pending_operations(&self) -> Result<u64, CoreError> {
         Ok(self.read().await?.count_pending_outbox().await?)
     }
+}
 
+impl Passerelle {
     /// The replication gauges of this node's role, read in one read
     /// transaction, so the figures of one scrape agree with each other.
     pub async fn replication_gauges(&self) -> Result<ReplicationGauges, CoreError> {
         let mut tx = self.read().await?;
-        match self.settings.node {
+        match self.role {
             NodeRole::Edge => Ok(ReplicationGauges {
                 outbox_pending: Some(tx.count_pending_outbox().await?),
                 ..ReplicationGauges::default()
@@ -123,24 +125,27 @@ mod tests {
     use crate::names::Slug;
     use crate::ports::{Repository, TxMode};
     use crate::replication::{AppliedOp, OpOutcome, OutboxItem, OutboxOp};
-    use crate::service::CoreSettings;
+    use crate::service::{CoreSettings, InternalApp};
 
     fn start() -> OffsetDateTime {
         OffsetDateTime::UNIX_EPOCH + Duration::days(20_000)
     }
 
-    fn node(role: NodeRole, repo: Arc<MemRepository>, clock: Arc<FakeClock>) -> Passerelle {
-        Passerelle::new(
-            repo,
-            Arc::new(MemBlobStore::new()),
-            clock,
-            Arc::new(FastPasswords),
-            CoreSettings {
-                node: role,
-                edges: vec!["edge-1".into()],
-                ..CoreSettings::default()
-            },
-        )
+    fn settings() -> CoreSettings {
+        CoreSettings {
+            edges: vec!["edge-1".into()],
+            ..CoreSettings::default()
+        }
+    }
+
+    fn internal(repo: Arc<MemRepository>, clock: Arc<FakeClock>) -> InternalApp {
+        let blobs = Arc::new(MemBlobStore::new());
+        InternalApp::new(repo, blobs, clock, Arc::new(FastPasswords), settings())
+    }
+
+    fn edge(repo: Arc<MemRepository>, clock: Arc<FakeClock>) -> EdgeApp {
+        let blobs = Arc::new(MemBlobStore::new());
+        EdgeApp::new(repo, blobs, clock, Arc::new(FastPasswords), settings())
     }
 
     fn shared_space(revision: i64) -> Space {
@@ -190,7 +195,7 @@ mod tests {
                 Arc::new(MemRepository::new()),
                 Arc::new(FakeClock::new(start())),
             );
-            let app = node(NodeRole::Internal, repo.clone(), clock.clone());
+            let app = internal(repo.clone(), clock.clone());
             let space = shared_space(1);
             write(&repo, async |tx| {
                 tx.save_space(&space).await.expect("space");
@@ -230,7 +235,7 @@ mod tests {
                 Arc::new(MemRepository::new()),
                 Arc::new(FakeClock::new(start())),
             );
-            let app = node(NodeRole::Internal, repo.clone(), clock);
+            let app = internal(repo.clone(), clock);
             let space = shared_space(1);
             write(&repo, async |tx| {
                 tx.save_space(&space).await.expect("space");
@@ -260,7 +265,7 @@ mod tests {
                 Arc::new(MemRepository::new()),
                 Arc::new(FakeClock::new(start())),
             );
-            let app = node(NodeRole::Edge, repo.clone(), clock);
+            let app = edge(repo.clone(), clock);
             let space = shared_space(1);
             write(&repo, async |tx| {
                 tx.save_space(&space).await.expect("space");

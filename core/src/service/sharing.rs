@@ -15,7 +15,7 @@ use crate::role::{Action, Role};
 
 use super::access::Fail;
 use super::spaces::{SpaceView, check_contractor_membership};
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp, Passerelle};
 
 /// How long an invitation can be accepted.
 pub const INVITATION_TTL: Duration = Duration::days(14);
@@ -55,7 +55,7 @@ pub fn invitation_hash(secret: &str) -> ContentHash {
     ContentHash::of(secret.as_bytes())
 }
 
-impl Passerelle {
+impl InternalApp {
     /// Shares a space with an edge: its content starts replicating there.
     pub async fn share_space(
         &self,
@@ -379,7 +379,8 @@ impl Passerelle {
 /// Driver-facing operations: what the replication (an adapter running as
 /// the node itself) needs. No actor: the node acts on its own behalf.
 impl Passerelle {
-    /// Rows of a shared space after `after` (see `Tx::changes`).
+    /// Rows of a space after `after` (see `Tx::changes`): what the internal
+    /// node sends, what an edge holds.
     pub async fn feed(
         &self,
         space: SpaceId,
@@ -388,7 +389,9 @@ impl Passerelle {
     ) -> Result<crate::replication::Feed, CoreError> {
         Ok(self.read().await?.changes(space, after, limit).await?)
     }
+}
 
+impl InternalApp {
     /// Spaces currently shared with `edge`.
     pub async fn spaces_shared_with(
         &self,
@@ -506,7 +509,7 @@ impl Passerelle {
     }
 }
 
-impl Passerelle {
+impl InternalApp {
     /// The recorded status of one edge (the replication driver).
     pub async fn edge_status_of(&self, edge: &str) -> Result<Option<EdgeStatus>, CoreError> {
         Ok(self.read().await?.edge_status(edge).await?)

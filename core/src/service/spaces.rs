@@ -10,7 +10,7 @@ use crate::ports::SpaceWithRole;
 use crate::role::{Action, Role};
 
 use super::access::{Access, Fail};
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp, Passerelle};
 
 /// A space to create.
 #[derive(Clone, Debug)]
@@ -89,6 +89,91 @@ pub(crate) fn check_contractor_membership(space: &Space, role: Role) -> Result<(
 }
 
 impl Passerelle {
+    /// The caller's spaces with their role (every space, for administrators).
+    pub async fn my_spaces(
+        &self,
+        actor: &Actor,
+        page: Page,
+    ) -> Result<Paged<SpaceWithRole>, CoreError> {
+        let mut tx = self.read().await?;
+        match actor {
+            Actor::Principal(p) if !p.is_admin => Ok(tx.list_spaces_of(p.id, page).await?),
+            _ => {
+                let all = tx.list_spaces(page).await?;
+                Ok(Paged {
+                    total: all.total,
+                    items: all
+                        .items
+                        .into_iter()
+                        .map(|space| SpaceWithRole {
+                            space,
+                            role: Role::Manager,
+                        })
+                        .collect(),
+                })
+            }
+        }
+    }
+
+    pub async fn get_space(&self, actor: &Actor, id: SpaceId) -> Result<SpaceView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let a = self.access(&mut tx, actor, id).await?;
+            Ok(SpaceView {
+                space: a.space,
+                role: a.role,
+            })
+        })
+        .await
+    }
+
+    /// Finds a space by slug, as `get_space` would.
+    pub async fn space_by_slug(&self, actor: &Actor, slug: &str) -> Result<SpaceView, CoreError> {
+        let id = self
+            .read()
+            .await?
+            .space_by_slug(slug)
+            .await?
+            .ok_or(CoreError::NotFound("space"))?
+            .id;
+        self.get_space(actor, id).await
+    }
+
+    /// Members of a space (any member may see who else is in it).
+    pub async fn list_members(
+        &self,
+        actor: &Actor,
+        id: SpaceId,
+    ) -> Result<Vec<MemberView>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, id).await?;
+            let mut out = Vec::new();
+            for m in tx.list_members(id).await? {
+                if let Some(p) = tx.principal(m.principal).await? {
+                    out.push(MemberView {
+                        principal: p,
+                        role: m.role,
+                    });
+                }
+            }
+            out.sort_by(|a, b| a.principal.display_name.cmp(&b.principal.display_name));
+            Ok::<_, Fail>(out)
+        })
+        .await
+    }
+
+    /// Resolves access for adapters that need the role (e.g. to show buttons).
+    pub async fn access_to(&self, actor: &Actor, id: SpaceId) -> Result<Access, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, id).await
+        })
+        .await
+    }
+}
+
+impl InternalApp {
     /// Creates a space; its creator (or the named manager, when an
     /// administrator creates it for someone) becomes its manager. Any agent may.
     pub async fn create_space(&self, actor: &Actor, new: NewSpace) -> Result<SpaceView, CoreError> {
@@ -157,56 +242,6 @@ impl Passerelle {
             })
         })
         .await
-    }
-
-    /// The caller's spaces with their role (every space, for administrators).
-    pub async fn my_spaces(
-        &self,
-        actor: &Actor,
-        page: Page,
-    ) -> Result<Paged<SpaceWithRole>, CoreError> {
-        let mut tx = self.read().await?;
-        match actor {
-            Actor::Principal(p) if !p.is_admin => Ok(tx.list_spaces_of(p.id, page).await?),
-            _ => {
-                let all = tx.list_spaces(page).await?;
-                Ok(Paged {
-                    total: all.total,
-                    items: all
-                        .items
-                        .into_iter()
-                        .map(|space| SpaceWithRole {
-                            space,
-                            role: Role::Manager,
-                        })
-                        .collect(),
-                })
-            }
-        }
-    }
-
-    pub async fn get_space(&self, actor: &Actor, id: SpaceId) -> Result<SpaceView, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.read().await?;
-            let a = self.access(&mut tx, actor, id).await?;
-            Ok(SpaceView {
-                space: a.space,
-                role: a.role,
-            })
-        })
-        .await
-    }
-
-    /// Finds a space by slug, as `get_space` would.
-    pub async fn space_by_slug(&self, actor: &Actor, slug: &str) -> Result<SpaceView, CoreError> {
-        let id = self
-            .read()
-            .await?
-            .space_by_slug(slug)
-            .await?
-            .ok_or(CoreError::NotFound("space"))?
-            .id;
-        self.get_space(actor, id).await
     }
 
     pub async fn update_space(
@@ -295,30 +330,6 @@ impl Passerelle {
                 space: s,
                 role: a.role,
             })
-        })
-        .await
-    }
-
-    /// Members of a space (any member may see who else is in it).
-    pub async fn list_members(
-        &self,
-        actor: &Actor,
-        id: SpaceId,
-    ) -> Result<Vec<MemberView>, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.read().await?;
-            self.access(&mut tx, actor, id).await?;
-            let mut out = Vec::new();
-            for m in tx.list_members(id).await? {
-                if let Some(p) = tx.principal(m.principal).await? {
-                    out.push(MemberView {
-                        principal: p,
-                        role: m.role,
-                    });
-                }
-            }
-            out.sort_by(|a, b| a.principal.display_name.cmp(&b.principal.display_name));
-            Ok::<_, Fail>(out)
         })
         .await
     }
@@ -465,14 +476,5 @@ impl Passerelle {
             "a space keeps at least one manager among its agents",
         )
         .into())
-    }
-
-    /// Resolves access for adapters that need the role (e.g. to show buttons).
-    pub async fn access_to(&self, actor: &Actor, id: SpaceId) -> Result<Access, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.read().await?;
-            self.access(&mut tx, actor, id).await
-        })
-        .await
     }
 }

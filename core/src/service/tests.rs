@@ -16,9 +16,9 @@ use crate::ids::DocumentId;
 use crate::model::{Page, Visibility};
 use crate::role::Role;
 
-fn app() -> (Passerelle, Arc<MemBlobStore>) {
+fn app() -> (InternalApp, Arc<MemBlobStore>) {
     let blobs = Arc::new(MemBlobStore::new());
-    let app = Passerelle::new(
+    let app = InternalApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
         Arc::new(crate::ports::SystemClock),
@@ -40,7 +40,7 @@ fn obj(v: Value) -> Map<String, Value> {
     v.as_object().cloned().expect("object")
 }
 
-async fn agent(app: &Passerelle, login: &str, admin: bool) -> Actor {
+async fn agent(app: &InternalApp, login: &str, admin: bool) -> Actor {
     let p = app
         .create_agent(
             &Actor::System,
@@ -57,7 +57,7 @@ async fn agent(app: &Passerelle, login: &str, admin: bool) -> Actor {
     Actor::Principal(p)
 }
 
-async fn space(app: &Passerelle, by: &Actor, slug: &str) -> SpaceId {
+async fn space(app: &InternalApp, by: &Actor, slug: &str) -> SpaceId {
     app.create_space(
         by,
         NewSpace {
@@ -76,7 +76,7 @@ async fn space(app: &Passerelle, by: &Actor, slug: &str) -> SpaceId {
 }
 
 async fn upload(
-    app: &Passerelle,
+    app: &InternalApp,
     by: &Actor,
     space: SpaceId,
     name: &str,

@@ -33,7 +33,7 @@ impl Passerelle {
             .ok_or(CoreError::Unauthenticated)?;
         // No token is issued to a contractor; one left from before that rule
         // (or planted in the database) opens nothing.
-        if p.kind != PrincipalKind::Agent || !may_authenticate(self.settings.node, &p) {
+        if p.kind != PrincipalKind::Agent || !may_authenticate(self.role, &p) {
             return Err(CoreError::Unauthenticated);
         }
         Ok(Actor::Principal(p))

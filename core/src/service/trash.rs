@@ -8,7 +8,7 @@ use crate::model::{Document, Folder};
 use crate::role::Action;
 
 use super::access::Fail;
-use super::{Actor, Passerelle};
+use super::{Actor, InternalApp, Passerelle};
 
 /// What a manager sees in a space's trash: the items deleted by themselves
 /// (content of a deleted folder comes back with it).
@@ -39,7 +39,9 @@ impl Passerelle {
         })
         .await
     }
+}
 
+impl InternalApp {
     /// Restores a trashed document to its folder (or to the root if that
     /// folder is gone). A live item with the same name blocks the restore.
     pub async fn restore_document(

@@ -9,11 +9,11 @@ use serde_json::{Map, Value};
 use crate::blob::ByteStream;
 use crate::error::CoreError;
 use crate::ids::{DocumentId, FolderId, SpaceId};
-use crate::model::Folder;
+use crate::model::{Folder, Page, Paged};
 use crate::replication::{OutboxItem, OutboxOp};
 
 use super::documents::{DocumentView, NewDocument, NewVersion};
-use super::{Actor, Passerelle};
+use super::{Actor, EdgeApp, InternalApp};
 
 /// What a write became.
 #[derive(Clone, Debug, PartialEq)]
@@ -153,17 +153,27 @@ pub trait DocumentWrites: Send + Sync + std::fmt::Debug {
         parent: Option<FolderId>,
         name: &str,
     ) -> Result<Written<Folder>, CoreError>;
+
+    /// One page of the actor's writes in `space` that wait, or waited, for
+    /// another node's verdict, newest first, with their total (the "pending
+    /// synchronisation" view). Empty where writes apply at once.
+    async fn queued_writes(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, CoreError>;
 }
 
 /// The internal node's writes: each applied at once by the use case of
 /// the same name.
 #[derive(Clone, Debug)]
 pub struct AppliedWrites {
-    app: Passerelle,
+    app: InternalApp,
 }
 
 impl AppliedWrites {
-    pub fn new(app: Passerelle) -> Self {
+    pub fn new(app: InternalApp) -> Self {
         Self { app }
     }
 }
@@ -245,6 +255,21 @@ impl DocumentWrites for AppliedWrites {
             .await
             .map(Written::Applied)
     }
+
+    /// Nothing waits here: every write was applied or refused at once. A
+    /// space the actor cannot see is `NotFound`, as on an edge.
+    async fn queued_writes(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        _page: Page,
+    ) -> Result<Paged<OutboxItem>, CoreError> {
+        self.app.get_space(actor, space).await?;
+        Ok(Paged {
+            items: Vec::new(),
+            total: 0,
+        })
+    }
 }
 
 /// An edge's writes: each checked against the replicated rights, its
@@ -252,11 +277,11 @@ impl DocumentWrites for AppliedWrites {
 /// (ADR 0003). This is the one place that turns a write into operations.
 #[derive(Clone, Debug)]
 pub struct QueuedWrites {
-    app: Passerelle,
+    app: EdgeApp,
 }
 
 impl QueuedWrites {
-    pub fn new(app: Passerelle) -> Self {
+    pub fn new(app: EdgeApp) -> Self {
         Self { app }
     }
 
@@ -390,5 +415,14 @@ impl DocumentWrites for QueuedWrites {
         };
         let item = self.app.edge_operation(actor, space, op).await?;
         Ok(Written::Queued(Queued::one(item)))
+    }
+
+    async fn queued_writes(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        page: Page,
+    ) -> Result<Paged<OutboxItem>, CoreError> {
+        self.app.my_operations(actor, space, page).await
     }
 }

@@ -1,7 +1,9 @@
 //! Users (administrators) and API tokens.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::TokenId;
 use passerelle_core::service::NewAgent;
 use passerelle_http_common::{ApiError, Authenticated};
@@ -28,7 +30,7 @@ pub(crate) async fn list_users(
 #[utoipa::path(post, path = "/users", tag = "admin",
     responses((status = 201, body = UserDto), Problems))]
 pub(crate) async fn create_user(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Json(body): Json<NewUserBody>,
 ) -> Result<(StatusCode, Json<UserDto>), ApiError> {
@@ -39,7 +41,7 @@ pub(crate) async fn create_user(
         is_admin: body.is_admin,
         password: body.password,
     };
-    let p = st.app.create_agent(&actor, new).await?;
+    let p = internal.create_agent(&actor, new).await?;
     Ok((StatusCode::CREATED, Json((&p).into())))
 }
 
@@ -47,22 +49,22 @@ pub(crate) async fn create_user(
 #[utoipa::path(post, path = "/users/{login}/disable", tag = "admin",
     responses((status = 200, body = UserDto), Problems))]
 pub(crate) async fn disable_user(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(login): Path<String>,
 ) -> Result<Json<UserDto>, ApiError> {
-    let p = st.app.set_disabled(&actor, &login, true).await?;
+    let p = internal.set_disabled(&actor, &login, true).await?;
     Ok(Json((&p).into()))
 }
 
 #[utoipa::path(post, path = "/users/{login}/enable", tag = "admin",
     responses((status = 200, body = UserDto), Problems))]
 pub(crate) async fn enable_user(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(login): Path<String>,
 ) -> Result<Json<UserDto>, ApiError> {
-    let p = st.app.set_disabled(&actor, &login, false).await?;
+    let p = internal.set_disabled(&actor, &login, false).await?;
     Ok(Json((&p).into()))
 }
 

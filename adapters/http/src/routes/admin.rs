@@ -1,6 +1,8 @@
 //! Document types and the audit log.
 
+use axum::Extension;
 use axum::extract::State;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::SpaceId;
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
@@ -36,13 +38,12 @@ pub(crate) async fn get_document_type(
 #[utoipa::path(put, path = "/document-types/{key}", tag = "admin",
     responses((status = 200, body = DocumentTypeDto), Problems))]
 pub(crate) async fn put_document_type(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(key): Path<String>,
     Json(body): Json<DocumentTypeBody>,
 ) -> Result<Json<DocumentTypeDto>, ApiError> {
-    let t = st
-        .app
+    let t = internal
         .save_document_type(&actor, body.into_core(key))
         .await?;
     Ok(Json((&t).into()))

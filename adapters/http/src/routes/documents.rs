@@ -1,9 +1,11 @@
 //! Documents (JSON side): details, rename/move, trash, versions, metadata.
 //! Content streams are in `content`.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
@@ -89,12 +91,11 @@ pub(crate) async fn list_versions(
 #[utoipa::path(post, path = "/documents/{id}/versions/{n}/restore", tag = "documents",
     responses((status = 200, body = DocumentDto), Problems))]
 pub(crate) async fn restore_version(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path((id, n)): Path<(Uuid, u32)>,
 ) -> Result<Json<DocumentDto>, ApiError> {
-    let view = st
-        .app
+    let view = internal
         .restore_version(&actor, DocumentId::from_uuid(id), n)
         .await?;
     Ok(Json((&view).into()))

@@ -16,6 +16,7 @@ use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::{Extension, Router};
+use passerelle_core::EdgeApp;
 use utoipa::OpenApi;
 use utoipa::openapi::OpenApi as OpenApiDoc;
 use utoipa_axum::router::OpenApiRouter;
@@ -132,7 +133,11 @@ pub fn edge_openapi() -> OpenApiDoc {
 
 /// The edge node's HTTP application: contractors' routes, probes and the
 /// same middleware as [`super::router`].
-pub fn edge_router(state: AppState) -> Router {
+///
+/// `app` serves what only an edge has (the acceptance of invitations).
+pub fn edge_router(state: AppState, app: EdgeApp) -> Router {
     let (router, doc) = all_routes(&state.config).split_for_parts();
-    super::finish(router, doc, state).layer(Extension(Arc::new(InvitationThrottle::default())))
+    super::finish(router, doc, state)
+        .layer(Extension(Arc::new(InvitationThrottle::default())))
+        .layer(Extension(app))
 }

@@ -1,8 +1,10 @@
 //! Folders: listing a space's tree, creating, renaming, moving, deleting.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::Page;
 use passerelle_http_common::{ApiError, Authenticated};
@@ -70,14 +72,13 @@ pub(crate) async fn create_folder(
 #[utoipa::path(patch, path = "/folders/{id}", tag = "folders",
     responses((status = 200, body = FolderDto), Problems))]
 pub(crate) async fn update_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<FolderPatchBody>,
 ) -> Result<Json<FolderDto>, ApiError> {
     let parent = body.parent.map(|p| p.map(FolderId::from_uuid));
-    let folder = st
-        .app
+    let folder = internal
         .update_folder(
             &actor,
             FolderId::from_uuid(id),
@@ -92,11 +93,11 @@ pub(crate) async fn update_folder(
 #[utoipa::path(delete, path = "/folders/{id}", tag = "folders",
     responses((status = 204, description = "In the trash"), Problems))]
 pub(crate) async fn delete_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    st.app
+    internal
         .delete_folder(&actor, FolderId::from_uuid(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -1,8 +1,10 @@
 //! Sharing spaces with edge nodes, inviting contractors, replication status
 //! (internal node).
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::SpaceId;
 use passerelle_core::service::NewContractor;
 use passerelle_http_common::{ApiError, Authenticated};
@@ -23,13 +25,12 @@ use crate::extract::{Json, Path};
 #[utoipa::path(post, path = "/spaces/{id}/share", tag = "sharing",
     responses((status = 200, body = SpaceDto), Problems))]
 pub(crate) async fn share_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<ShareBody>,
 ) -> Result<Json<SpaceDto>, ApiError> {
-    let view = st
-        .app
+    let view = internal
         .share_space(&actor, SpaceId::from_uuid(id), &body.edge)
         .await?;
     Ok(Json(SpaceDto::new(&view.space, view.role)))
@@ -41,11 +42,13 @@ pub(crate) async fn share_space(
 #[utoipa::path(post, path = "/spaces/{id}/unshare", tag = "sharing",
     responses((status = 200, body = SpaceDto), Problems))]
 pub(crate) async fn unshare_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SpaceDto>, ApiError> {
-    let view = st.app.unshare_space(&actor, SpaceId::from_uuid(id)).await?;
+    let view = internal
+        .unshare_space(&actor, SpaceId::from_uuid(id))
+        .await?;
     Ok(Json(SpaceDto::new(&view.space, view.role)))
 }
 
@@ -57,6 +60,7 @@ pub(crate) async fn unshare_space(
     responses((status = 201, body = IssuedInvitationDto), Problems))]
 pub(crate) async fn invite_contractor(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<InviteBody>,
@@ -67,8 +71,7 @@ pub(crate) async fn invite_contractor(
         organisation: body.organisation,
         role: body.role.into(),
     };
-    let issued = st
-        .app
+    let issued = internal
         .invite_contractor(&actor, SpaceId::from_uuid(id), new)
         .await?;
     let url = st.config.invitation_url(&issued.edge, &issued.secret);
@@ -80,12 +83,11 @@ pub(crate) async fn invite_contractor(
 #[utoipa::path(get, path = "/spaces/{id}/invitations", tag = "sharing",
     responses((status = 200, body = Vec<InvitationDto>), Problems))]
 pub(crate) async fn list_invitations(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<InvitationDto>>, ApiError> {
-    let invitations = st
-        .app
+    let invitations = internal
         .list_invitations(&actor, SpaceId::from_uuid(id))
         .await?;
     let now = OffsetDateTime::now_utc();
@@ -103,11 +105,11 @@ pub(crate) async fn list_invitations(
 #[utoipa::path(delete, path = "/invitations/{id}", tag = "sharing",
     responses((status = 204, description = "Revoked"), Problems))]
 pub(crate) async fn revoke_invitation(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    st.app.revoke_invitation(&actor, id).await?;
+    internal.revoke_invitation(&actor, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -116,12 +118,11 @@ pub(crate) async fn revoke_invitation(
 #[utoipa::path(get, path = "/spaces/{id}/replication", tag = "sharing",
     responses((status = 200, body = SpaceReplicationDto), Problems))]
 pub(crate) async fn space_replication(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SpaceReplicationDto>, ApiError> {
-    let r = st
-        .app
+    let r = internal
         .space_replication(&actor, SpaceId::from_uuid(id))
         .await?;
     Ok(Json(SpaceReplicationDto::new(id, &r)))
@@ -133,9 +134,10 @@ pub(crate) async fn space_replication(
     responses((status = 200, body = Vec<EdgeStatusDto>), Problems))]
 pub(crate) async fn edges_status(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<Vec<EdgeStatusDto>>, ApiError> {
-    let known = st.app.edges_status(&actor).await?;
+    let known = internal.edges_status(&actor).await?;
     let url = |edge: &str| st.config.edge_public_urls.get(edge).cloned();
     let mut out: Vec<EdgeStatusDto> = known
         .iter()

@@ -1,7 +1,9 @@
 //! `/spaces`: spaces and their members.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{PrincipalId, SpaceId};
 use passerelle_core::model::Visibility;
 use passerelle_core::service::{NewSpace, SpacePatch};
@@ -34,7 +36,7 @@ pub(crate) async fn list_spaces(
 #[utoipa::path(post, path = "/spaces", tag = "spaces",
     responses((status = 201, body = SpaceDto), Problems))]
 pub(crate) async fn create_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Json(body): Json<NewSpaceBody>,
 ) -> Result<(StatusCode, Json<SpaceDto>), ApiError> {
@@ -49,7 +51,7 @@ pub(crate) async fn create_space(
             .unwrap_or(Visibility::Private),
         manager: body.manager,
     };
-    let view = st.app.create_space(&actor, new).await?;
+    let view = internal.create_space(&actor, new).await?;
     Ok((
         StatusCode::CREATED,
         Json(SpaceDto::new(&view.space, view.role)),
@@ -71,7 +73,7 @@ pub(crate) async fn get_space(
 #[utoipa::path(patch, path = "/spaces/{id}", tag = "spaces",
     responses((status = 200, body = SpaceDto), Problems))]
 pub(crate) async fn update_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
     Json(body): Json<SpacePatchBody>,
@@ -82,8 +84,7 @@ pub(crate) async fn update_space(
         domain: body.domain,
         visibility: body.visibility.map(Into::into),
     };
-    let view = st
-        .app
+    let view = internal
         .update_space(&actor, SpaceId::from_uuid(id), patch)
         .await?;
     Ok(Json(SpaceDto::new(&view.space, view.role)))
@@ -93,12 +94,11 @@ pub(crate) async fn update_space(
 #[utoipa::path(post, path = "/spaces/{id}/archive", tag = "spaces",
     responses((status = 200, body = SpaceDto), Problems))]
 pub(crate) async fn archive_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SpaceDto>, ApiError> {
-    let view = st
-        .app
+    let view = internal
         .set_archived(&actor, SpaceId::from_uuid(id), true)
         .await?;
     Ok(Json(SpaceDto::new(&view.space, view.role)))
@@ -107,12 +107,11 @@ pub(crate) async fn archive_space(
 #[utoipa::path(post, path = "/spaces/{id}/unarchive", tag = "spaces",
     responses((status = 200, body = SpaceDto), Problems))]
 pub(crate) async fn unarchive_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<SpaceDto>, ApiError> {
-    let view = st
-        .app
+    let view = internal
         .set_archived(&actor, SpaceId::from_uuid(id), false)
         .await?;
     Ok(Json(SpaceDto::new(&view.space, view.role)))
@@ -135,13 +134,12 @@ pub(crate) async fn list_members(
     params(("id" = Uuid, Path, description = "Space id"), ("member" = String, Path, description = "Login of the account")),
     responses((status = 200, body = MemberDto), Problems))]
 pub(crate) async fn set_member(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path((id, member)): Path<(Uuid, String)>,
     Json(body): Json<SetMemberBody>,
 ) -> Result<Json<MemberDto>, ApiError> {
-    let view = st
-        .app
+    let view = internal
         .set_member(&actor, SpaceId::from_uuid(id), &member, body.role.into())
         .await?;
     Ok(Json((&view).into()))
@@ -153,11 +151,11 @@ pub(crate) async fn set_member(
     params(("id" = Uuid, Path, description = "Space id"), ("member" = Uuid, Path, description = "Principal id of the member")),
     responses((status = 204, description = "Removed"), Problems))]
 pub(crate) async fn remove_member(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path((id, member)): Path<(Uuid, Uuid)>,
 ) -> Result<StatusCode, ApiError> {
-    st.app
+    internal
         .remove_member(
             &actor,
             SpaceId::from_uuid(id),

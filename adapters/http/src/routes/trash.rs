@@ -1,7 +1,9 @@
 //! The trash of a space: list, restore, purge (managers).
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
@@ -26,12 +28,11 @@ pub(crate) async fn list_trash(
 #[utoipa::path(post, path = "/trash/documents/{id}/restore", tag = "trash",
     responses((status = 200, body = DocumentSummaryDto), Problems))]
 pub(crate) async fn restore_document(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<DocumentSummaryDto>, ApiError> {
-    let d = st
-        .app
+    let d = internal
         .restore_document(&actor, DocumentId::from_uuid(id))
         .await?;
     Ok(Json((&d).into()))
@@ -41,11 +42,11 @@ pub(crate) async fn restore_document(
 #[utoipa::path(delete, path = "/trash/documents/{id}", tag = "trash",
     responses((status = 204, description = "Purged"), Problems))]
 pub(crate) async fn purge_document(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    st.app
+    internal
         .purge_document(&actor, DocumentId::from_uuid(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -55,12 +56,11 @@ pub(crate) async fn purge_document(
 #[utoipa::path(post, path = "/trash/folders/{id}/restore", tag = "trash",
     responses((status = 200, body = FolderDto), Problems))]
 pub(crate) async fn restore_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<FolderDto>, ApiError> {
-    let f = st
-        .app
+    let f = internal
         .restore_folder(&actor, FolderId::from_uuid(id))
         .await?;
     Ok(Json((&f).into()))
@@ -70,10 +70,12 @@ pub(crate) async fn restore_folder(
 #[utoipa::path(delete, path = "/trash/folders/{id}", tag = "trash",
     responses((status = 204, description = "Purged"), Problems))]
 pub(crate) async fn purge_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    st.app.purge_folder(&actor, FolderId::from_uuid(id)).await?;
+    internal
+        .purge_folder(&actor, FolderId::from_uuid(id))
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

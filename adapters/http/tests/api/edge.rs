@@ -2,6 +2,7 @@
 //! replicated space and writes through the outbox. The edge is seeded with
 //! `apply_changes`, as the replication does.
 
+use passerelle_core::EdgeApp;
 use std::collections::BTreeSet;
 
 use axum::body::Body;
@@ -119,7 +120,7 @@ fn stream(content: &'static [u8]) -> ByteStream {
     }))
 }
 
-async fn seed(t: &TestApp) -> Seeded {
+async fn seed(t: &TestApp<EdgeApp>) -> Seeded {
     let now = OffsetDateTime::now_utc();
     let agent = PrincipalId::new();
     let s = space("voirie", agent, now);
@@ -200,7 +201,7 @@ async fn seed(t: &TestApp) -> Seeded {
     }
 }
 
-async fn accept(t: &TestApp, secret: &str, password: &str) -> Reply {
+async fn accept(t: &TestApp<EdgeApp>, secret: &str, password: &str) -> Reply {
     t.send(json(
         Method::POST,
         "/api/v1/invitations/accept",
@@ -210,12 +211,12 @@ async fn accept(t: &TestApp, secret: &str, password: &str) -> Reply {
 }
 
 /// A seeded edge where the writer and the reader have accepted and logged in.
-async fn with_contractors() -> (TestApp, Seeded, Session, Session) {
+async fn with_contractors() -> (TestApp<EdgeApp>, Seeded, Session, Session) {
     with_contractors_on(TestApp::edge()).await
 }
 
 /// As [`with_contractors`], on this edge.
-async fn with_contractors_on(t: TestApp) -> (TestApp, Seeded, Session, Session) {
+async fn with_contractors_on(t: TestApp<EdgeApp>) -> (TestApp<EdgeApp>, Seeded, Session, Session) {
     let seeded = seed(&t).await;
     for secret in [&seeded.writer_secret, &seeded.reader_secret] {
         let r = accept(&t, secret, PASSWORD).await;
@@ -236,7 +237,7 @@ fn get(uri: &str, s: &Session) -> Request<Body> {
 }
 
 /// The first page of the caller's operations (up to 100, the default).
-async fn operations(t: &TestApp, s: &Session, space: &str) -> Vec<Value> {
+async fn operations(t: &TestApp<EdgeApp>, s: &Session, space: &str) -> Vec<Value> {
     operations_page(t, s, space, "").await["items"]
         .as_array()
         .cloned()
@@ -244,7 +245,7 @@ async fn operations(t: &TestApp, s: &Session, space: &str) -> Vec<Value> {
 }
 
 /// A page of the caller's operations (`query`: `offset=…&limit=…`).
-async fn operations_page(t: &TestApp, s: &Session, space: &str, query: &str) -> Value {
+async fn operations_page(t: &TestApp<EdgeApp>, s: &Session, space: &str, query: &str) -> Value {
     let r = t
         .send(get(
             &format!("/api/v1/spaces/{space}/operations?{query}"),

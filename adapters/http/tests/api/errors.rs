@@ -280,7 +280,10 @@ async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped()
         report.failed("the edge does not answer");
         cancel.cancelled().await;
     });
-    t.router = router(internal_state(&t.app, HttpConfig::default()).with_workers(workers.board()));
+    t.router = router(
+        internal_state(&t.app, HttpConfig::default()).with_workers(workers.board()),
+        t.app.clone(),
+    );
     // Until both have run once (the periodic job runs on spawned tasks).
     for _ in 0..500 {
         let board = workers.board();

@@ -51,7 +51,10 @@ async fn loopback_reads_the_metrics_and_other_clients_get_404() {
         metrics_allow: vec!["192.0.2.0/24".parse().expect("network")],
         ..HttpConfig::default()
     };
-    let app = router(internal_state(&t.app, config).with_workers(workers.board()));
+    let app = router(
+        internal_state(&t.app, config).with_workers(workers.board()),
+        t.app.clone(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;

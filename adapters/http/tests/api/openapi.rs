@@ -51,7 +51,7 @@ fn assert_same_operations(routes: &[(&str, &str)], doc: &OpenApi) {
     );
 }
 
-async fn assert_all_routed(t: &TestApp, routes: &[(&str, &str)]) {
+async fn assert_all_routed<A>(t: &TestApp<A>, routes: &[(&str, &str)]) {
     for (method, path) in routes {
         // It answers an in-process request (no client address) as an
         // unknown route, on purpose: see `metrics.rs`.

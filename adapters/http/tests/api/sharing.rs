@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use axum::http::{Method, StatusCode};
 use passerelle_core::ids::{FolderId, PrincipalId, Revision, SpaceId};
 use passerelle_core::replication::{EdgeStatus, OutboxItem, OutboxOp};
-use passerelle_core::{CoreSettings, Passerelle};
+use passerelle_core::{CoreSettings, InternalApp};
 use passerelle_http::HttpConfig;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -315,7 +315,7 @@ async fn an_acceptance_reported_by_the_edge_shows_the_invitation_accepted() {
 
 /// A contractor's operation the internal node refuses (a reader creating a
 /// folder), as the replication would apply it.
-async fn rejected_operation(app: &Passerelle, space: &str, contractor: &str) -> Uuid {
+async fn rejected_operation(app: &InternalApp, space: &str, contractor: &str) -> Uuid {
     let item = OutboxItem {
         seq: 1,
         op_id: Uuid::now_v7(),

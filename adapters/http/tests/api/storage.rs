@@ -8,7 +8,7 @@ use axum::http::{Method, StatusCode};
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::{Actor, CoreSettings, Passerelle};
+use passerelle_core::{Actor, CoreSettings, InternalApp};
 use passerelle_http::{HttpConfig, router};
 use passerelle_passwords::Argon2Passwords;
 
@@ -18,7 +18,7 @@ use crate::support::*;
 /// `floor` of them free, as a small disk with `min_free_bytes` would.
 async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
     let blobs = Arc::new(MemBlobStore::with_capacity_and_floor(capacity, floor));
-    let app = Passerelle::new(
+    let app = InternalApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
         Arc::new(SystemClock),
@@ -30,7 +30,7 @@ async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
             .await
             .expect("seed document types");
     }
-    let router = router(internal_state(&app, HttpConfig::default()));
+    let router = router(internal_state(&app, HttpConfig::default()), app.clone());
     TestApp { router, app, blobs }
 }
 

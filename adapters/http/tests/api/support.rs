@@ -9,37 +9,30 @@ use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::{AppliedWrites, NewAgent, QueuedWrites};
-use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
+use passerelle_core::service::NewAgent;
+use passerelle_core::{Actor, CoreSettings, EdgeApp, InternalApp};
 use passerelle_http::{AppState, HttpConfig, edge_router, router};
 use passerelle_passwords::Argon2Passwords;
 use serde_json::Value;
 use tower::ServiceExt;
 
 /// The internal node's state: writes applied at once (as its composition).
-pub fn internal_state(app: &Passerelle, config: HttpConfig) -> AppState {
-    AppState::new(
-        app.clone(),
-        Arc::new(AppliedWrites::new(app.clone())),
-        config,
-    )
+pub fn internal_state(app: &InternalApp, config: HttpConfig) -> AppState {
+    AppState::new(app.shared().clone(), Arc::new(app.writes()), config)
 }
 
 /// An edge's state: writes queued in its outbox (as its composition).
-pub fn edge_state(app: &Passerelle, config: HttpConfig) -> AppState {
-    AppState::new(
-        app.clone(),
-        Arc::new(QueuedWrites::new(app.clone())),
-        config,
-    )
+pub fn edge_state(app: &EdgeApp, config: HttpConfig) -> AppState {
+    AppState::new(app.shared().clone(), Arc::new(app.writes()), config)
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
-/// One application over empty in-memory stores.
-pub struct TestApp {
+/// One node over empty in-memory stores: `A` is its role's use cases
+/// ([`InternalApp`] or [`EdgeApp`]).
+pub struct TestApp<A = InternalApp> {
     pub router: Router,
-    pub app: Passerelle,
+    pub app: A,
     pub blobs: Arc<MemBlobStore>,
 }
 
@@ -99,7 +92,7 @@ impl TestApp {
 
     pub async fn with(settings: CoreSettings, config: HttpConfig) -> Self {
         let blobs = Arc::new(MemBlobStore::new());
-        let app = Passerelle::new(
+        let app = InternalApp::new(
             Arc::new(MemRepository::new()),
             blobs.clone(),
             Arc::new(SystemClock),
@@ -111,31 +104,28 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let router = router(internal_state(&app, config));
+        let router = router(internal_state(&app, config), app.clone());
         Self { router, app, blobs }
     }
 
     /// An edge node over empty in-memory stores: nothing is replicated yet
     /// (seed it with `app.apply_changes`, as the replication does).
-    pub fn edge() -> Self {
+    pub fn edge() -> TestApp<EdgeApp> {
         Self::edge_with(CoreSettings::default())
     }
 
-    /// As [`TestApp::edge`], with these settings (the node role is set).
-    pub fn edge_with(settings: CoreSettings) -> Self {
+    /// As [`TestApp::edge`], with these settings.
+    pub fn edge_with(settings: CoreSettings) -> TestApp<EdgeApp> {
         let blobs = Arc::new(MemBlobStore::new());
-        let app = Passerelle::new(
+        let app = EdgeApp::new(
             Arc::new(MemRepository::new()),
             blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
-            CoreSettings {
-                node: NodeRole::Edge,
-                ..settings
-            },
+            settings,
         );
-        let router = edge_router(edge_state(&app, HttpConfig::default()));
-        Self { router, app, blobs }
+        let router = edge_router(edge_state(&app, HttpConfig::default()), app.clone());
+        TestApp { router, app, blobs }
     }
 
     /// Creates an agent whose password is [`PASSWORD`].
@@ -155,6 +145,15 @@ impl TestApp {
             .expect("create agent");
     }
 
+    /// An agent, logged in.
+    pub async fn user(&self, login: &str) -> Session {
+        self.agent(login, false).await;
+        self.login(login).await
+    }
+}
+
+/// What tests do on either node: requests, logins.
+impl<A> TestApp<A> {
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = self
             .router
@@ -187,12 +186,6 @@ impl TestApp {
             String::from_utf8_lossy(&reply.body)
         );
         session_of(&reply)
-    }
-
-    /// An agent, logged in.
-    pub async fn user(&self, login: &str) -> Session {
-        self.agent(login, false).await;
-        self.login(login).await
     }
 
     /// Creates a space through the API and returns its id.

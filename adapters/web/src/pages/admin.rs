@@ -2,10 +2,12 @@
 //! are in [`super::types`]).
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use passerelle_core::CoreError;
+use passerelle_core::InternalApp;
 use passerelle_core::model::{Page, PrincipalKind};
 use passerelle_core::service::NewAgent;
 use passerelle_http_common::AppState;
@@ -109,7 +111,7 @@ impl std::fmt::Debug for NewUserForm {
 
 /// `POST /admin/users`: a new agent account.
 pub async fn create_user(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Form(f): Form<NewUserForm>,
 ) -> Result<Response, WebError> {
@@ -121,7 +123,7 @@ pub async fn create_user(
         is_admin: f.is_admin.as_deref() == Some("true"),
         password: Some(f.password),
     };
-    match st.app.create_agent(&web.actor, new).await {
+    match internal.create_agent(&web.actor, new).await {
         Ok(_) => Ok(see_other("/admin/users?ok=user_created")),
         Err(e) => back_with_error("/admin/users", &e),
     }
@@ -129,7 +131,7 @@ pub async fn create_user(
 
 /// `POST /admin/users/{login}/{enable|disable}`.
 pub async fn set_user_state(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path((login, action)): Path<(String, String)>,
     Form(f): Form<CsrfForm>,
@@ -140,7 +142,7 @@ pub async fn set_user_state(
         "enable" => false,
         _ => return Err(CoreError::NotFound("page").into()),
     };
-    match st.app.set_disabled(&web.actor, &login, disabled).await {
+    match internal.set_disabled(&web.actor, &login, disabled).await {
         Ok(_) => Ok(see_other("/admin/users?ok=user_saved")),
         Err(e) => back_with_error("/admin/users", &e),
     }

@@ -5,6 +5,7 @@
 //! (`passerelle_form_csrf`, SameSite=Strict, HttpOnly) whose value is also
 //! in the form.
 
+use passerelle_core::EdgeApp;
 use std::sync::Arc;
 
 use askama::Template;
@@ -285,6 +286,7 @@ impl InvitationThrottle {
 /// `POST /invitation` (edge): sets the contractor's password, then login.
 pub async fn accept_invitation(
     State(st): State<AppState>,
+    Extension(edge): Extension<EdgeApp>,
     Extension(throttle): Extension<Arc<InvitationThrottle>>,
     Anonymous(p): Anonymous,
     parts: Parts,
@@ -314,8 +316,7 @@ pub async fn accept_invitation(
             StatusCode::UNPROCESSABLE_ENTITY,
         ));
     }
-    match st
-        .app
+    match edge
         .accept_invitation(form.secret.trim(), &form.password)
         .await
     {

@@ -1,6 +1,8 @@
 //! A document: facts, preview, versions (restore, new version), metadata
 //! form generated from its type (inline errors), rename/move, delete.
 
+use axum::Extension;
+use passerelle_core::InternalApp;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -494,14 +496,14 @@ pub async fn delete(
 /// `POST /documents/{id}/versions/{n}/restore`: version `n` becomes a new
 /// current version (history is kept).
 pub async fn restore(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path((id, n)): Path<(Uuid, u32)>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     web.check_csrf(&f.csrf)?;
     let id = DocumentId::from_uuid(id);
-    match st.app.restore_version(&web.actor, id, n).await {
+    match internal.restore_version(&web.actor, id, n).await {
         Ok(_) => Ok(see_other(&format!("/documents/{id}?ok=restored"))),
         Err(e) => back_with_error(&format!("/documents/{id}"), &e),
     }

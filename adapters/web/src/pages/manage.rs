@@ -2,9 +2,11 @@
 //! audit log.
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use passerelle_core::model::{AuditEntry, Page, PrincipalKind};
 use passerelle_core::replication::{Invitation, InvitationState};
@@ -75,6 +77,7 @@ struct MembersPage {
 
 async fn members_page(
     st: &AppState,
+    internal: &InternalApp,
     web: Web,
     sid: SpaceId,
     invitation: Option<String>,
@@ -85,7 +88,7 @@ async fn members_page(
     let manager = st.app.may(&web.actor, sid, Action::Manage).await?;
     // Newest first: the first one of a contractor is their latest.
     let invitations = if manager {
-        st.app.list_invitations(&web.actor, sid).await?
+        internal.list_invitations(&web.actor, sid).await?
     } else {
         Vec::new()
     };
@@ -130,10 +133,11 @@ async fn members_page(
 /// `GET /spaces/{id}/members`.
 pub async fn members(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
 ) -> Result<Response, WebError> {
-    members_page(&st, web, SpaceId::from_uuid(id), None).await
+    members_page(&st, &internal, web, SpaceId::from_uuid(id), None).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,7 +150,7 @@ pub struct AddMemberForm {
 
 /// `POST /spaces/{id}/members`: adds an agent (or changes their role).
 pub async fn add_member(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<AddMemberForm>,
@@ -155,8 +159,7 @@ pub async fn add_member(
     let sid = SpaceId::from_uuid(id);
     let back = format!("/spaces/{sid}/members");
     let role = parse_role(&f.role)?;
-    match st
-        .app
+    match internal
         .set_member(&web.actor, sid, f.login.trim(), role)
         .await
     {
@@ -193,6 +196,7 @@ async fn member_login(
 /// `POST /spaces/{id}/members/{member}/role`.
 pub async fn change_role(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path((id, member)): Path<(Uuid, Uuid)>,
     Form(f): Form<RoleForm>,
@@ -202,7 +206,7 @@ pub async fn change_role(
     let back = format!("/spaces/{sid}/members");
     let role = parse_role(&f.role)?;
     let login = member_login(&st, &web.actor, sid, PrincipalId::from_uuid(member)).await?;
-    match st.app.set_member(&web.actor, sid, &login, role).await {
+    match internal.set_member(&web.actor, sid, &login, role).await {
         Ok(_) => Ok(see_other(&format!("{back}?ok=member_saved"))),
         Err(e) => back_with_error(&back, &e),
     }
@@ -210,7 +214,7 @@ pub async fn change_role(
 
 /// `POST /spaces/{id}/members/{member}/remove`.
 pub async fn remove_member(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path((id, member)): Path<(Uuid, Uuid)>,
     Form(f): Form<CsrfForm>,
@@ -218,8 +222,7 @@ pub async fn remove_member(
     web.check_csrf(&f.csrf)?;
     let sid = SpaceId::from_uuid(id);
     let back = format!("/spaces/{sid}/members");
-    match st
-        .app
+    match internal
         .remove_member(&web.actor, sid, PrincipalId::from_uuid(member))
         .await
     {
@@ -242,6 +245,7 @@ pub struct InviteForm {
 /// shown once, on this response (never put in a URL).
 pub async fn invite(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<InviteForm>,
@@ -255,13 +259,13 @@ pub async fn invite(
         organisation: f.organisation.trim().to_owned(),
         role,
     };
-    match st.app.invite_contractor(&web.actor, sid, new).await {
+    match internal.invite_contractor(&web.actor, sid, new).await {
         Ok(issued) => {
             let url = st
                 .config
                 .invitation_url(&issued.edge, &issued.secret)
                 .unwrap_or(issued.secret);
-            members_page(&st, web, sid, Some(url)).await
+            members_page(&st, &internal, web, sid, Some(url)).await
         }
         Err(e) => back_with_error(&format!("/spaces/{sid}/members"), &e),
     }
@@ -306,13 +310,14 @@ pub(super) async fn managed(st: &AppState, web: &Web, sid: SpaceId) -> Result<Sp
 /// quarantined and conflicting operations.
 pub async fn sharing(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
 ) -> Result<Response, WebError> {
     let t = web.t();
     let sid = SpaceId::from_uuid(id);
     let view = managed(&st, &web, sid).await?;
-    let r = st.app.space_replication(&web.actor, sid).await?;
+    let r = internal.space_replication(&web.actor, sid).await?;
     let never = t.s("sharing.never").to_owned();
     let page = SharingPage {
         sid: sid.to_string(),
@@ -372,7 +377,7 @@ pub struct ShareForm {
 
 /// `POST /spaces/{id}/share`.
 pub async fn share(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<ShareForm>,
@@ -380,7 +385,7 @@ pub async fn share(
     web.check_csrf(&f.csrf)?;
     let sid = SpaceId::from_uuid(id);
     let back = format!("/spaces/{sid}/sharing");
-    match st.app.share_space(&web.actor, sid, &f.edge).await {
+    match internal.share_space(&web.actor, sid, &f.edge).await {
         Ok(_) => Ok(see_other(&format!("{back}?ok=shared"))),
         Err(e) => back_with_error(&back, &e),
     }
@@ -388,7 +393,7 @@ pub async fn share(
 
 /// `POST /spaces/{id}/unshare`.
 pub async fn unshare(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<CsrfForm>,
@@ -396,7 +401,7 @@ pub async fn unshare(
     web.check_csrf(&f.csrf)?;
     let sid = SpaceId::from_uuid(id);
     let back = format!("/spaces/{sid}/sharing");
-    match st.app.unshare_space(&web.actor, sid).await {
+    match internal.unshare_space(&web.actor, sid).await {
         Ok(_) => Ok(see_other(&format!("{back}?ok=unshared"))),
         Err(e) => back_with_error(&back, &e),
     }
@@ -468,7 +473,7 @@ pub async fn trash(
 
 /// `POST /trash/{kind}/{id}/{restore|purge}`.
 pub async fn trash_action(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path((kind, id, action)): Path<(String, Uuid, String)>,
     Form(f): Form<TrashForm>,
@@ -476,25 +481,25 @@ pub async fn trash_action(
     web.check_csrf(&f.csrf)?;
     let space = match (kind.as_str(), action.as_str()) {
         ("documents", "restore") => Some(
-            st.app
+            internal
                 .restore_document(&web.actor, DocumentId::from_uuid(id))
                 .await?
                 .space,
         ),
         ("folders", "restore") => Some(
-            st.app
+            internal
                 .restore_folder(&web.actor, FolderId::from_uuid(id))
                 .await?
                 .space,
         ),
         ("documents", "purge") => {
-            st.app
+            internal
                 .purge_document(&web.actor, DocumentId::from_uuid(id))
                 .await?;
             None
         }
         ("folders", "purge") => {
-            st.app
+            internal
                 .purge_folder(&web.actor, FolderId::from_uuid(id))
                 .await?;
             None

@@ -2,10 +2,12 @@
 //! archiving.
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use passerelle_core::CoreError;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::SpaceId;
 use passerelle_core::model::Visibility;
 use passerelle_core::service::SpacePatch;
@@ -67,7 +69,7 @@ pub struct SettingsForm {
 
 /// `POST /spaces/{id}/settings`.
 pub async fn save_settings(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<SettingsForm>,
@@ -86,7 +88,7 @@ pub async fn save_settings(
         domain: Some(f.domain.trim().to_owned()),
         visibility: Some(visibility),
     };
-    match st.app.update_space(&web.actor, sid, patch).await {
+    match internal.update_space(&web.actor, sid, patch).await {
         Ok(_) => Ok(see_other(&format!("{back}?ok=settings_saved"))),
         Err(e) => back_with_error(&back, &e),
     }
@@ -94,26 +96,26 @@ pub async fn save_settings(
 
 /// `POST /spaces/{id}/archive`: read only for everyone.
 pub async fn archive(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    set_archived(st, web, id, f, true).await
+    set_archived(internal, web, id, f, true).await
 }
 
 /// `POST /spaces/{id}/unarchive`.
 pub async fn unarchive(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
-    set_archived(st, web, id, f, false).await
+    set_archived(internal, web, id, f, false).await
 }
 
 async fn set_archived(
-    st: AppState,
+    internal: InternalApp,
     web: Web,
     id: Uuid,
     f: CsrfForm,
@@ -122,7 +124,7 @@ async fn set_archived(
     web.check_csrf(&f.csrf)?;
     let sid = SpaceId::from_uuid(id);
     let back = format!("/spaces/{sid}/settings");
-    match st.app.set_archived(&web.actor, sid, archived).await {
+    match internal.set_archived(&web.actor, sid, archived).await {
         Ok(_) => Ok(see_other(&format!("{back}?ok=settings_saved"))),
         Err(e) => back_with_error(&back, &e),
     }

@@ -2,14 +2,17 @@
 //! view), creating a folder.
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
+use passerelle_core::InternalApp;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::{Page, PrincipalKind, Visibility};
 use passerelle_core::ports::DocumentQuery;
 use passerelle_core::replication::{OpOutcome, OutboxOp};
 use passerelle_core::role::{Action, Role};
+use passerelle_core::service::DocumentWrites;
 use passerelle_core::service::{NewSpace, Written};
 use passerelle_core::{Actor, CoreError, Passerelle};
 use passerelle_http_common::AppState;
@@ -97,7 +100,7 @@ pub struct NewSpaceForm {
 
 /// `POST /spaces`: creates a space (its creator manages it), then opens it.
 pub async fn create_space(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Form(f): Form<NewSpaceForm>,
 ) -> Result<Response, WebError> {
@@ -110,7 +113,7 @@ pub async fn create_space(
         visibility: Visibility::Private,
         manager: None,
     };
-    match st.app.create_space(&web.actor, new).await {
+    match internal.create_space(&web.actor, new).await {
         Ok(v) => Ok(see_other(&format!(
             "/spaces/{}?ok=space_created",
             v.space.id
@@ -326,7 +329,7 @@ pub async fn space(
     let folders = st.app.folder_tree(&web.actor, sid).await?;
     let current = parse_folder(&q.folder)?;
     let tree = view::tree_rows(&folders, current);
-    let ops = operations(&st.app, &web.actor, sid, &q, &base, t).await?;
+    let ops = operations(st.writes.as_ref(), &web.actor, sid, &q, &base, t).await?;
     let rights = st.app.rights(&web.actor, sid).await?;
     let page = SpacePage {
         sid: sid.to_string(),
@@ -383,15 +386,15 @@ struct Operations {
 /// page at `q.ops`: pending ones, and decided ones until the edge prunes
 /// them (applied ones are also in the documents' list).
 async fn operations(
-    app: &Passerelle,
+    writes: &dyn DocumentWrites,
     actor: &Actor,
     space: SpaceId,
     q: &ListingQuery,
     base: &str,
     t: Tr,
 ) -> Result<Operations, WebError> {
-    let ops = app
-        .my_operations(actor, space, Page::new(q.ops, OPS_PAGE_SIZE))
+    let ops = writes
+        .queued_writes(actor, space, Page::new(q.ops, OPS_PAGE_SIZE))
         .await?;
     // The listing's own state (folder, sort, filter, page) stays.
     let link = |ops: u64| {
@@ -517,7 +520,7 @@ pub struct FolderForm {
 
 /// `POST /folders/{id}/rename`.
 pub async fn rename_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<FolderForm>,
@@ -525,8 +528,7 @@ pub async fn rename_folder(
     web.check_csrf(&f.csrf)?;
     let id = FolderId::from_uuid(id);
     let back = format!("/spaces/{}?folder={id}", f.space);
-    match st
-        .app
+    match internal
         .update_folder(&web.actor, id, Some(f.name.trim()), None)
         .await
     {
@@ -537,14 +539,14 @@ pub async fn rename_folder(
 
 /// `POST /folders/{id}/delete`: the folder and its content to the trash.
 pub async fn delete_folder(
-    State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<FolderForm>,
 ) -> Result<Response, WebError> {
     web.check_csrf(&f.csrf)?;
     let id = FolderId::from_uuid(id);
-    match st.app.delete_folder(&web.actor, id).await {
+    match internal.delete_folder(&web.actor, id).await {
         Ok(()) => Ok(see_other(&format!("/spaces/{}?ok=folder_deleted", f.space))),
         Err(e) => back_with_error(&format!("/spaces/{}?folder={id}", f.space), &e),
     }

@@ -5,11 +5,13 @@
 //! checked there too); problems come back inline on the form (422).
 
 use askama::Template;
+use axum::Extension;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use passerelle_core::CoreError;
+use passerelle_core::InternalApp;
 use passerelle_core::doctype::{DocumentType, FieldDef, FieldKind, TypeDefinitionError};
 use passerelle_http_common::AppState;
 
@@ -359,6 +361,7 @@ fn refused(page: Box<TypeFormPage>) -> Response {
 /// not overwritten).
 pub async fn create(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
@@ -371,17 +374,17 @@ pub async fn create(
         Err(e) => return Err(e.into()),
     };
     match build(TypeFormPage::new(web.page, true), posted, taken) {
-        Ok(ty) => saved(&st, &web.actor, ty).await,
+        Ok(ty) => saved(&internal, &web.actor, ty).await,
         Err(page) => Ok(refused(page)),
     }
 }
 
 async fn saved(
-    st: &AppState,
+    internal: &InternalApp,
     actor: &passerelle_core::Actor,
     ty: DocumentType,
 ) -> Result<Response, WebError> {
-    let ty = st.app.save_document_type(actor, ty).await?;
+    let ty = internal.save_document_type(actor, ty).await?;
     Ok(see_other(&format!(
         "/admin/types/{}/edit?ok=type_saved",
         crate::ctx::encode(&ty.key)
@@ -391,6 +394,7 @@ async fn saved(
 /// `POST /admin/types/{key}`: saves an existing type (its key stays).
 pub async fn save(
     State(st): State<AppState>,
+    Extension(internal): Extension<InternalApp>,
     web: Web,
     Path(key): Path<String>,
     Form(pairs): Form<Vec<(String, String)>>,
@@ -401,7 +405,7 @@ pub async fn save(
     st.app.get_document_type(&key).await?;
     posted.key = key;
     match build(TypeFormPage::new(web.page, false), posted, false) {
-        Ok(ty) => saved(&st, &web.actor, ty).await,
+        Ok(ty) => saved(&internal, &web.actor, ty).await,
         Err(page) => Ok(refused(page)),
     }
 }

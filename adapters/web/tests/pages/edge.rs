@@ -3,6 +3,7 @@
 //! The edge is seeded with `apply_changes`, as the replication does.
 
 use axum::http::StatusCode;
+use passerelle_core::EdgeApp;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId};
 use passerelle_core::model::{
@@ -40,7 +41,7 @@ fn space(slug: &str, title: &str, now: OffsetDateTime) -> Space {
 }
 
 /// A shared space with the invited contractor, and another shared space.
-async fn seed(t: &TestApp) -> (SpaceId, SpaceId) {
+async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
     let now = OffsetDateTime::now_utc();
     let s = space("voirie", "Voirie 2027", now);
     let jean = Principal {
@@ -95,7 +96,7 @@ async fn seed(t: &TestApp) -> (SpaceId, SpaceId) {
     (s.id, other.id)
 }
 
-async fn contractor(t: &TestApp) -> Browser {
+async fn contractor(t: &TestApp<EdgeApp>) -> Browser {
     let mut b = t.browser();
     b.submit(
         "/invitation",
@@ -119,7 +120,7 @@ async fn contractor(t: &TestApp) -> Browser {
 
 /// The contractor's acceptance, waiting in the outbox, applied by the
 /// internal node (as the replication would acknowledge it).
-async fn acceptance_applied(t: &TestApp) {
+async fn acceptance_applied(t: &TestApp<EdgeApp>) {
     let pending = t.app.pending_operations(0, 10).await.expect("outbox");
     assert!(
         matches!(
@@ -250,7 +251,7 @@ async fn a_contractor_uploads_by_the_plain_form_through_the_outbox() {
 
 /// A replicated document of `space`, written by `author`.
 async fn document(
-    t: &TestApp,
+    t: &TestApp<EdgeApp>,
     space: SpaceId,
     author: PrincipalId,
     name: &str,
@@ -349,7 +350,7 @@ async fn a_contractor_renames_and_deletes_through_the_outbox() {
     assert_eq!(ops.len(), 2, "{ops:?}");
 }
 
-async fn jean(t: &TestApp) -> PrincipalId {
+async fn jean(t: &TestApp<EdgeApp>) -> PrincipalId {
     t.app
         .principal_by_login(&passerelle_core::Actor::System, CONTRACTOR)
         .await
@@ -358,7 +359,7 @@ async fn jean(t: &TestApp) -> PrincipalId {
 }
 
 /// A replicated folder at the root of `space`.
-async fn folder(t: &TestApp, space: SpaceId, name: &str, rev: i64) -> FolderId {
+async fn folder(t: &TestApp<EdgeApp>, space: SpaceId, name: &str, rev: i64) -> FolderId {
     let f = Folder {
         id: FolderId::new(),
         space,

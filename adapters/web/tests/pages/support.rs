@@ -10,18 +10,19 @@ use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::{AppliedWrites, DocumentWrites, NewAgent, QueuedWrites};
-use passerelle_core::{Actor, CoreSettings, NodeRole, Passerelle};
+use passerelle_core::service::{DocumentWrites, NewAgent};
+use passerelle_core::{Actor, CoreSettings, EdgeApp, InternalApp};
 use passerelle_http_common::{AppState, HttpConfig};
 use tower::ServiceExt;
 
 pub const PASSWORD: &str = "correct horse battery staple";
 pub const EDGE: &str = "edge-1";
 
-/// One node over empty in-memory stores, with its API and pages.
-pub struct TestApp {
+/// One node over empty in-memory stores, with its API and pages: `A` is
+/// its role's use cases ([`InternalApp`] or [`EdgeApp`]).
+pub struct TestApp<A = InternalApp> {
     pub router: Router,
-    pub app: Passerelle,
+    pub app: A,
 }
 
 #[derive(Debug)]
@@ -107,19 +108,27 @@ impl TestApp {
 
     pub async fn with(settings: CoreSettings, config: HttpConfig) -> Self {
         // The internal node's composition: writes applied at once.
-        Self::composed(settings, config, |app| Arc::new(AppliedWrites::new(app))).await
+        Self::composed(settings, config, |app, _, _| Arc::new(app.writes())).await
     }
 
-    /// The internal node's routers over the writes `writes` makes of the
-    /// app: what a composition chooses, the pages follow.
+    /// The internal node's routers over the writes `writes` makes of its
+    /// use cases and stores: what a composition chooses, the pages follow.
     pub async fn composed(
         settings: CoreSettings,
         config: HttpConfig,
-        writes: impl FnOnce(Passerelle) -> Arc<dyn DocumentWrites>,
+        writes: impl FnOnce(
+            &InternalApp,
+            Arc<MemRepository>,
+            Arc<MemBlobStore>,
+        ) -> Arc<dyn DocumentWrites>,
     ) -> Self {
-        let app = Passerelle::new(
+        let (repo, blobs) = (
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
+        );
+        let app = InternalApp::new(
+            repo.clone(),
+            blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
             settings,
@@ -129,40 +138,37 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let state = AppState::new(app.clone(), writes(app.clone()), config);
-        let router = passerelle_http::router(state.clone()).merge(passerelle_web::router(state));
+        let state = AppState::new(app.shared().clone(), writes(&app, repo, blobs), config);
+        let router = passerelle_http::router(state.clone(), app.clone())
+            .merge(passerelle_web::router(state, app.clone()));
         Self { router, app }
     }
 
-    pub fn edge() -> Self {
+    pub fn edge() -> TestApp<EdgeApp> {
         Self::edge_with(CoreSettings::default())
     }
 
-    /// As [`TestApp::edge`], with these settings (the node role is set).
-    pub fn edge_with(settings: CoreSettings) -> Self {
-        let app = Passerelle::new(
+    /// As [`TestApp::edge`], with these settings.
+    pub fn edge_with(settings: CoreSettings) -> TestApp<EdgeApp> {
+        let app = EdgeApp::new(
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
-            CoreSettings {
-                node: NodeRole::Edge,
-                ..settings
-            },
+            settings,
         );
         // The edge's composition: writes queued in the outbox.
-        let writes = Arc::new(QueuedWrites::new(app.clone()));
         let state = AppState::new(
-            app.clone(),
-            writes,
+            app.shared().clone(),
+            Arc::new(app.writes()),
             HttpConfig {
                 secure_cookies: false,
                 ..HttpConfig::default()
             },
         );
-        let router =
-            passerelle_http::edge_router(state.clone()).merge(passerelle_web::edge_router(state));
-        Self { router, app }
+        let router = passerelle_http::edge_router(state.clone(), app.clone())
+            .merge(passerelle_web::edge_router(state, app.clone()));
+        TestApp { router, app }
     }
 
     pub async fn agent(&self, login: &str, is_admin: bool) {
@@ -181,20 +187,23 @@ impl TestApp {
             .expect("create agent");
     }
 
-    pub fn browser(&self) -> Browser {
-        Browser {
-            router: self.router.clone(),
-            cookies: BTreeMap::new(),
-            accept_language: None,
-        }
-    }
-
     /// A browser logged in as a new agent.
     pub async fn user(&self, login: &str) -> Browser {
         self.agent(login, false).await;
         let mut b = self.browser();
         b.login(login, PASSWORD).await.assert_redirect_to("/spaces");
         b
+    }
+}
+
+/// What tests do on either node.
+impl<A> TestApp<A> {
+    pub fn browser(&self) -> Browser {
+        Browser {
+            router: self.router.clone(),
+            cookies: BTreeMap::new(),
+            accept_language: None,
+        }
     }
 }
 

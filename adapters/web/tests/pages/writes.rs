@@ -4,21 +4,36 @@
 
 use std::sync::Arc;
 
-use passerelle_core::service::{NewDocument, QueuedWrites};
-use passerelle_core::{Actor, CoreSettings};
+use passerelle_core::fakes::FastPasswords;
+use passerelle_core::ports::SystemClock;
+use passerelle_core::service::NewDocument;
+use passerelle_core::{Actor, CoreSettings, EdgeApp};
 use passerelle_http_common::HttpConfig;
 
 use crate::support::*;
 
 #[tokio::test]
 async fn a_page_write_queued_by_the_writes_answers_pending_synchronisation() {
+    let edge = std::sync::OnceLock::new();
     let t = TestApp::composed(
         CoreSettings::default(),
         HttpConfig {
             secure_cookies: false,
             ..HttpConfig::default()
         },
-        |app| Arc::new(QueuedWrites::new(app)),
+        // An edge's writes over the same stores.
+        |_, repo, blobs| {
+            let edge_app = edge.get_or_init(|| {
+                EdgeApp::new(
+                    repo,
+                    blobs,
+                    Arc::new(SystemClock),
+                    Arc::new(FastPasswords),
+                    CoreSettings::default(),
+                )
+            });
+            Arc::new(edge_app.writes())
+        },
     )
     .await;
     let mut b = t.user("marie").await;
@@ -59,6 +74,11 @@ async fn a_page_write_queued_by_the_writes_answers_pending_synchronisation() {
         .assert_contains("Renommage en « Plan v2.pdf »")
         .assert_contains("Synchronisation en attente");
     b.get(&page).await.assert_contains("<h1>Plan.pdf</h1>");
-    let ops = t.app.pending_operations(0, 10).await.expect("outbox");
+    let ops = edge
+        .get()
+        .expect("composed")
+        .pending_operations(0, 10)
+        .await
+        .expect("outbox");
     assert_eq!(ops.len(), 1, "one operation, the rename: {ops:?}");
 }

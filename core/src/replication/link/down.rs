@@ -17,7 +17,7 @@ use crate::model::Space;
 use crate::ports::Timer;
 use crate::replication::NodeId;
 use crate::replication::peer::{EdgePeer, Purge, PurgeReceipt};
-use crate::service::Passerelle;
+use crate::service::InternalApp;
 
 /// When nothing moved, the down feed waits for the next commit of this
 /// node; it also looks this often, for changes made by another process (a
@@ -28,7 +28,7 @@ pub(super) const DIGEST_EVERY: Duration = Duration::from_secs(60);
 
 /// The down direction of one session, over the link's parts.
 pub(crate) struct Down<'a> {
-    pub(super) app: &'a Passerelle,
+    pub(super) app: &'a InternalApp,
     pub(super) edge: &'a NodeId,
     timer: &'a dyn Timer,
     pub(super) health: &'a mut Health,
@@ -43,7 +43,7 @@ pub(crate) struct Down<'a> {
 
 impl<'a> Down<'a> {
     pub(super) fn of(
-        app: &'a Passerelle,
+        app: &'a InternalApp,
         edge: &'a NodeId,
         timer: &'a dyn Timer,
         health: &'a mut Health,

@@ -11,7 +11,7 @@ use super::{Link, LinkError};
 use crate::blob::BlobInfo;
 use crate::replication::NodeId;
 use crate::replication::peer::{EdgePeer, IncomingOp, OpVerdict, PeerError};
-use crate::service::{APPLY_RUN, Passerelle};
+use crate::service::{APPLY_RUN, InternalApp};
 
 /// Contractors' uploads fetched at once while a run is applied: small ones
 /// are dominated by the round trip, not the bytes.
@@ -21,7 +21,7 @@ impl Link {
     /// Streams the edge's outbox and applies it in runs, until the edge
     /// closes the stream (`Ok`) or a call fails.
     pub(super) async fn watch_outbox(
-        app: &Passerelle,
+        app: &InternalApp,
         edge: &NodeId,
         peer: &dyn EdgePeer,
     ) -> Result<(), LinkError> {
@@ -54,7 +54,7 @@ impl Link {
     /// acknowledges them in one call; those that do not parse are refused
     /// on their own.
     async fn apply_run(
-        app: &Passerelle,
+        app: &InternalApp,
         edge: &NodeId,
         peer: &dyn EdgePeer,
         run: Vec<IncomingOp>,
@@ -100,7 +100,7 @@ impl Link {
 }
 
 /// Pulls a contractor's upload into this node's store, verifying its hash.
-async fn fetch_blob(app: &Passerelle, peer: &dyn EdgePeer, b: BlobInfo) -> Result<(), LinkError> {
+async fn fetch_blob(app: &InternalApp, peer: &dyn EdgePeer, b: BlobInfo) -> Result<(), LinkError> {
     let store = app.blobs();
     if store.size(&b.hash).await? == Some(b.size) {
         return Ok(());

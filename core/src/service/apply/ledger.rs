@@ -10,7 +10,7 @@ use crate::ports::Tx;
 use crate::replication::{AppliedOp, OpOutcome, OutboxItem};
 
 use super::super::access::Fail;
-use super::super::{Actor, Passerelle};
+use super::super::{Actor, InternalApp};
 use super::{Effect, blob_missing, refused};
 
 /// Operations applied in one write transaction at most. A run holds the
@@ -31,7 +31,7 @@ enum Run {
     StopAt(usize),
 }
 
-impl Passerelle {
+impl InternalApp {
     /// Applies a sequence of operations from `edge`'s outbox, in order and
     /// exactly once each, in as few transactions as their outcomes allow:
     /// runs of up to [`APPLY_RUN`] operations share one, an operation

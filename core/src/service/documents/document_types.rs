@@ -9,7 +9,7 @@ use crate::error::CoreError;
 use crate::ports::Tx;
 
 use super::super::access::{Fail, Outcome};
-use super::super::{Actor, Passerelle};
+use super::super::{Actor, InternalApp, Passerelle};
 
 impl Passerelle {
     /// Resolves and validates a document type and its metadata.
@@ -56,7 +56,9 @@ impl Passerelle {
             .await?
             .ok_or(CoreError::NotFound("document type"))
     }
+}
 
+impl InternalApp {
     /// Creates or replaces a document type (administrators and the CLI).
     /// Existing documents keep their metadata; they are validated against the
     /// new definition at their next metadata change.

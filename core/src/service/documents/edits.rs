@@ -11,29 +11,10 @@ use crate::ports::Tx;
 use crate::role::Action;
 
 use super::super::access::{Access, Fail, Outcome};
-use super::super::{Actor, Passerelle};
+use super::super::{Actor, InternalApp, Passerelle};
 use super::DocumentView;
 
 impl Passerelle {
-    /// Sets the document type and metadata (validated against the type).
-    pub async fn update_metadata(
-        &self,
-        actor: &Actor,
-        id: DocumentId,
-        doc_type: Option<String>,
-        metadata: Map<String, Value>,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            let out = self
-                .update_metadata_in(&mut tx, actor, id, doc_type, metadata)
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(out)
-        })
-        .await
-    }
-
     /// `update_metadata` inside an open write transaction (also used to apply
     /// contractors' operations replicated from an edge).
     pub(crate) async fn update_metadata_in(
@@ -74,26 +55,6 @@ impl Passerelle {
             version,
             role: a.role,
         })
-    }
-
-    /// Renames and/or moves a document within its space.
-    /// `new_folder: Some(None)` moves it to the root.
-    pub async fn update_document(
-        &self,
-        actor: &Actor,
-        id: DocumentId,
-        new_name: Option<&str>,
-        new_folder: Option<Option<FolderId>>,
-    ) -> Result<DocumentView, CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            let out = self
-                .update_document_in(&mut tx, actor, id, new_name, new_folder)
-                .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(out)
-        })
-        .await
     }
 
     /// `update_document` inside an open write transaction (also used to apply
@@ -145,17 +106,6 @@ impl Passerelle {
         })
     }
 
-    /// Moves a document to the trash.
-    pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
-        self.guarded(actor, async {
-            let mut tx = self.write().await?;
-            self.delete_document_in(&mut tx, actor, id).await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(())
-        })
-        .await
-    }
-
     /// `delete_document` inside an open write transaction (also used to apply
     /// contractors' operations replicated from an edge).
     pub(crate) async fn delete_document_in(
@@ -189,5 +139,57 @@ impl Passerelle {
         )
         .await?;
         Ok(())
+    }
+}
+
+impl InternalApp {
+    /// Sets the document type and metadata (validated against the type).
+    pub async fn update_metadata(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        doc_type: Option<String>,
+        metadata: Map<String, Value>,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let out = self
+                .update_metadata_in(&mut tx, actor, id, doc_type, metadata)
+                .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(out)
+        })
+        .await
+    }
+
+    /// Renames and/or moves a document within its space.
+    /// `new_folder: Some(None)` moves it to the root.
+    pub async fn update_document(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+        new_name: Option<&str>,
+        new_folder: Option<Option<FolderId>>,
+    ) -> Result<DocumentView, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            let out = self
+                .update_document_in(&mut tx, actor, id, new_name, new_folder)
+                .await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(out)
+        })
+        .await
+    }
+
+    /// Moves a document to the trash.
+    pub async fn delete_document(&self, actor: &Actor, id: DocumentId) -> Result<(), CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.write().await?;
+            self.delete_document_in(&mut tx, actor, id).await?;
+            self.commit(tx).await?;
+            Ok::<_, Fail>(())
+        })
+        .await
     }
 }

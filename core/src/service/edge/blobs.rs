@@ -15,7 +15,7 @@ use crate::hash::ContentHash;
 use crate::ids::{Revision, SpaceId};
 use crate::ports::Tx;
 
-use super::super::Passerelle;
+use super::super::EdgeApp;
 use super::super::maintenance::BlobCheck;
 
 /// Why a blob pushed by the internal node was not received (edge).
@@ -49,7 +49,7 @@ pub struct BlobCollection {
     pub bytes_freed: u64,
 }
 
-impl Passerelle {
+impl EdgeApp {
     /// What the edge holds of the blobs the internal node offers for
     /// `space` (have/want), once they are recorded for it: the space is
     /// held (cursor 0 until a first batch, so the edge's `Hello` names it
@@ -78,7 +78,7 @@ impl Passerelle {
     /// that preceded: then one lookup), so from the moment the blob exists
     /// here a purge of the space removes it and a collection keeps it.
     /// `None` (a sender older than the push's space field) writes an
-    /// unaccounted blob: the grace period of [`Passerelle::collect_blobs`]
+    /// unaccounted blob: the grace period of [`EdgeApp::collect_blobs`]
     /// keeps it until its batch names it, and a collection removes it if
     /// none ever does.
     pub async fn receive_blob(

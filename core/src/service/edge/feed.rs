@@ -13,7 +13,7 @@ use crate::hash::ContentHash;
 use crate::ids::{DocumentId, Revision, SpaceId};
 use crate::replication::ChangeRow;
 
-use super::super::{Actor, Passerelle};
+use super::super::{Actor, EdgeApp, Passerelle};
 use super::blobs;
 
 /// What an un-share purge removed from the edge.
@@ -26,7 +26,7 @@ pub struct PurgeReport {
     pub at: time::OffsetDateTime,
 }
 
-impl Passerelle {
+impl EdgeApp {
     /// Applies a batch of the change feed of one space (edge). Idempotent:
     /// a batch at or below the stored cursor is skipped; a batch starting past
     /// it is refused (`cursor_gap`) so nothing is skipped. Every version's
@@ -227,7 +227,10 @@ impl Passerelle {
         tracing::info!(%space, rows, blobs = report.blobs, "shared space purged");
         Ok(report)
     }
+}
 
+/// The digest both sides compute for anti-entropy.
+impl Passerelle {
     /// BLAKE3 over the canonical current state of a space: the same rows on
     /// both nodes give the same digest (edge-local fields excluded).
     pub async fn space_digest(&self, space: SpaceId) -> Result<ContentHash, CoreError> {
@@ -349,7 +352,7 @@ fn canonical(row: &ChangeRow) -> (String, String) {
     (key, v.to_string())
 }
 
-impl Passerelle {
+impl EdgeApp {
     /// Last revision applied per space held here (edge; sent in `Hello`).
     pub async fn cursors(&self) -> Result<Vec<(SpaceId, Revision)>, CoreError> {
         Ok(self.read().await?.cursors().await?)

@@ -13,7 +13,7 @@ use crate::hash::ContentHash;
 use crate::ports::Timer;
 use crate::replication::{OpOutcome, OutboxItem};
 
-use super::super::Passerelle;
+use super::super::EdgeApp;
 
 /// How often the outbox watch looks when no commit of this process woke
 /// it: an operation queued by another process (a CLI beside the server).
@@ -21,7 +21,7 @@ const OUTBOX_POLL: Duration = Duration::from_secs(1);
 /// Items read at once by the watch.
 const WATCH_BATCH: u64 = 100;
 
-impl Passerelle {
+impl EdgeApp {
     /// Pending outbox items after `after_seq` (the replication streams them).
     pub async fn pending_operations(
         &self,

@@ -16,14 +16,14 @@ use crate::role::Action;
 
 use super::super::access::{Access, Fail};
 use super::super::documents::{NewDocument, check_comment, media_type};
-use super::super::{Actor, Passerelle};
+use super::super::{Actor, EdgeApp};
 
 /// What a refused contractor is told to wait before writing again when the
 /// outbox is full: the internal node drains it in batches as soon as the
 /// link is up, so a minute is long enough to matter, short enough to try.
 const OUTBOX_RETRY_AFTER_SECS: u64 = 60;
 
-impl Passerelle {
+impl EdgeApp {
     // --- contractors' writes on the edge --------------------------------
 
     async fn append_op(

@@ -81,7 +81,7 @@ struct Targets {
 
 /// A space where `user` holds `who`; `own` was created by `user` while a
 /// contributor (so "own" exists for readers and ex-members too).
-async fn targets(app: &Passerelle, boss: &Actor, user: &Actor, slug: &str, who: Who) -> Targets {
+async fn targets(app: &InternalApp, boss: &Actor, user: &Actor, slug: &str, who: Who) -> Targets {
     let s = space(app, boss, slug).await;
     let login = user.principal().expect("principal").login.to_string();
     if who != Who::Admin {
@@ -126,7 +126,7 @@ async fn targets(app: &Passerelle, boss: &Actor, user: &Actor, slug: &str, who: 
     }
 }
 
-async fn perform(app: &Passerelle, user: &Actor, t: &Targets, act: Act) -> Result<(), CoreError> {
+async fn perform(app: &InternalApp, user: &Actor, t: &Targets, act: Act) -> Result<(), CoreError> {
     let facture = json!({"numero": "F1", "fournisseur": "ACME", "montant_ttc": "10", "date_emission": "2026-01-02"});
     match act {
         Act::Read => app.get_document(user, t.other).await.map(drop),

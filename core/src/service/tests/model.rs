@@ -50,7 +50,7 @@ use futures::executor::block_on;
 
 use crate::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use crate::model::Visibility;
-use crate::service::{CoreSettings, NewSpace, Passerelle};
+use crate::service::{CoreSettings, InternalApp, NewSpace};
 
 use checks::{Problem, Target};
 use ops::{CONTRACTORS, OUTSIDER, Op, Rng};
@@ -70,7 +70,7 @@ const RECENT: usize = 20;
 
 /// The real node and the model, side by side.
 pub(super) struct World {
-    app: Passerelle,
+    app: InternalApp,
     repo: Arc<MemRepository>,
     blobs: Arc<MemBlobStore>,
     model: Model,
@@ -91,7 +91,7 @@ impl World {
     async fn new() -> Self {
         let repo = Arc::new(MemRepository::new());
         let blobs = Arc::new(MemBlobStore::new());
-        let app = Passerelle::new(
+        let app = InternalApp::new(
             repo.clone(),
             blobs.clone(),
             Arc::new(crate::ports::SystemClock),

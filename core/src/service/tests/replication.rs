@@ -19,28 +19,44 @@ use crate::replication::link::Link;
 use crate::replication::{ChangeRow, OpOutcome, OutboxOp};
 use crate::role::Role;
 
-struct NodeUnderTest {
-    app: Passerelle,
+/// A node of either role in memory, with its blob store in view.
+struct NodeUnderTest<A> {
+    app: A,
     blobs: Arc<MemBlobStore>,
 }
 
-fn node(edges: &[&str]) -> NodeUnderTest {
+type Internal = NodeUnderTest<InternalApp>;
+type Edge = NodeUnderTest<EdgeApp>;
+
+fn settings(edges: &[&str]) -> CoreSettings {
+    CoreSettings {
+        edges: edges.iter().map(|e| (*e).to_owned()).collect(),
+        ..CoreSettings::default()
+    }
+}
+
+/// The internal node, replicating to `edge-1`.
+fn internal_node() -> Internal {
     let blobs = Arc::new(MemBlobStore::new());
-    let app = Passerelle::new(
+    let app = InternalApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
         Arc::new(crate::ports::SystemClock),
         Arc::new(FastPasswords),
-        CoreSettings {
-            // A node with no edge to replicate to is the edge itself here.
-            node: if edges.is_empty() {
-                NodeRole::Edge
-            } else {
-                NodeRole::Internal
-            },
-            edges: edges.iter().map(|e| (*e).to_owned()).collect(),
-            ..CoreSettings::default()
-        },
+        settings(&["edge-1"]),
+    );
+    NodeUnderTest { app, blobs }
+}
+
+/// An edge.
+fn edge_node() -> Edge {
+    let blobs = Arc::new(MemBlobStore::new());
+    let app = EdgeApp::new(
+        Arc::new(MemRepository::new()),
+        blobs.clone(),
+        Arc::new(crate::ports::SystemClock),
+        Arc::new(FastPasswords),
+        settings(&[]),
     );
     NodeUnderTest { app, blobs }
 }
@@ -60,7 +76,7 @@ async fn copy_blob(from: &MemBlobStore, to: &MemBlobStore, hash: &crate::Content
 
 /// The internal node's link to `edge` as `edge-1`, and the peer it talks
 /// to: the real link loop's steps, over the edge's use cases in memory.
-fn wire(internal: &NodeUnderTest, edge: &NodeUnderTest) -> (Link, MemEdgePeer) {
+fn wire(internal: &Internal, edge: &Edge) -> (Link, MemEdgePeer) {
     let timer: Arc<dyn crate::ports::Timer> = Arc::new(FakeTimer::new(Arc::new(FakeClock::new(
         time::OffsetDateTime::UNIX_EPOCH,
     ))));
@@ -77,7 +93,7 @@ fn wire(internal: &NodeUnderTest, edge: &NodeUnderTest) -> (Link, MemEdgePeer) {
 /// Down passes of the real link until nothing moves: purges of un-shared
 /// spaces, then each shared space's feed, blobs first, then the batch, and
 /// digests. `_space` names the space the caller waits for.
-async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, _space: SpaceId) {
+async fn down(internal: &Internal, edge: &Edge, _space: SpaceId) {
     let (mut link, peer) = wire(internal, edge);
     let cursors = link.hello(&peer).await.expect("hello");
     let mut down = link.down(&peer, cursors);
@@ -92,7 +108,7 @@ async fn down(internal: &NodeUnderTest, edge: &NodeUnderTest, _space: SpaceId) {
 /// The real link's up direction on demand: every pending outbox item
 /// fetched, applied on the internal node in runs and acknowledged on the
 /// edge. Returns the internal node's records of them.
-async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replication::AppliedOp> {
+async fn up(internal: &Internal, edge: &Edge) -> Vec<crate::replication::AppliedOp> {
     let items = edge.app.pending_operations(0, 1000).await.expect("pending");
     let (link, peer) = wire(internal, edge);
     let verdicts = link.drain_outbox(&peer).await.expect("drain");
@@ -123,7 +139,7 @@ async fn up(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<crate::replic
     done
 }
 
-async fn agent(app: &Passerelle, login: &str) -> Actor {
+async fn agent(app: &InternalApp, login: &str) -> Actor {
     Actor::Principal(
         app.create_agent(
             &Actor::System,
@@ -141,8 +157,8 @@ async fn agent(app: &Passerelle, login: &str) -> Actor {
 }
 
 struct World {
-    internal: NodeUnderTest,
-    edge: NodeUnderTest,
+    internal: Internal,
+    edge: Edge,
     manager: Actor,
     space: SpaceId,
     contractor: Actor,
@@ -152,8 +168,8 @@ struct World {
 /// A shared space with one document and a contractor invited; the
 /// invitation is on the edge, not accepted yet.
 struct Invited {
-    internal: NodeUnderTest,
-    edge: NodeUnderTest,
+    internal: Internal,
+    edge: Edge,
     manager: Actor,
     space: SpaceId,
     doc: crate::ids::DocumentId,
@@ -161,7 +177,7 @@ struct Invited {
 }
 
 /// A private space of the Sports domain, shared with `edge-1`.
-async fn shared_space(app: &Passerelle, manager: &Actor, slug: &str, title: &str) -> SpaceId {
+async fn shared_space(app: &InternalApp, manager: &Actor, slug: &str, title: &str) -> SpaceId {
     let space = app
         .create_space(
             manager,
@@ -185,7 +201,7 @@ async fn shared_space(app: &Passerelle, manager: &Actor, slug: &str, title: &str
 }
 
 /// The outcomes of one up pass.
-async fn up_outcomes(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<OpOutcome> {
+async fn up_outcomes(internal: &Internal, edge: &Edge) -> Vec<OpOutcome> {
     up(internal, edge)
         .await
         .into_iter()
@@ -194,12 +210,12 @@ async fn up_outcomes(internal: &NodeUnderTest, edge: &NodeUnderTest) -> Vec<OpOu
 }
 
 async fn invited() -> Invited {
-    invited_on(node(&[])).await
+    invited_on(edge_node()).await
 }
 
 /// As [`invited`], with this edge.
-async fn invited_on(edge: NodeUnderTest) -> Invited {
-    let internal = node(&["edge-1"]);
+async fn invited_on(edge: Edge) -> Invited {
+    let internal = internal_node();
     let manager = agent(&internal.app, "marie").await;
     let space = shared_space(&internal.app, &manager, "piscine", "Piscine").await;
     let doc = internal
@@ -250,11 +266,11 @@ async fn invited_on(edge: NodeUnderTest) -> Invited {
 /// acceptance applied on the internal node and back down) and logged in on
 /// the edge.
 async fn world() -> World {
-    world_on(node(&[])).await
+    world_on(edge_node()).await
 }
 
 /// As [`world`], with this edge.
-async fn world_on(edge: NodeUnderTest) -> World {
+async fn world_on(edge: Edge) -> World {
     let Invited {
         internal,
         edge,

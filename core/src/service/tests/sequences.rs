@@ -14,22 +14,21 @@ use crate::ids::{DocumentId, FolderId, PrincipalId, TokenId};
 use crate::model::{ApiToken, Membership, Session};
 use crate::ports::{Repository, SystemClock, TxMode};
 use crate::role::Role;
-use crate::service::{Actor, CoreSettings, NewContractor, NodeRole, Passerelle};
+use crate::service::{Actor, CoreSettings, InternalApp, NewContractor};
 
 const EDGE: &str = "edge-1";
 
 /// An internal node that may share with `edge-1`, and its repository (to
 /// plant rows no use case would write, as a tampered database or an older
 /// version could have left them).
-fn internal() -> (Passerelle, Arc<MemRepository>) {
+fn internal() -> (InternalApp, Arc<MemRepository>) {
     let repo = Arc::new(MemRepository::new());
-    let app = Passerelle::new(
+    let app = InternalApp::new(
         repo.clone(),
         Arc::new(MemBlobStore::new()),
         Arc::new(SystemClock),
         Arc::new(FastPasswords),
         CoreSettings {
-            node: NodeRole::Internal,
             edges: vec![EDGE.into()],
             ..CoreSettings::default()
         },
@@ -38,7 +37,7 @@ fn internal() -> (Passerelle, Arc<MemRepository>) {
 }
 
 /// Invites a contractor into a shared space; returns the contractor.
-async fn contractor(app: &Passerelle, manager: &Actor, space: crate::ids::SpaceId) -> Actor {
+async fn contractor(app: &InternalApp, manager: &Actor, space: crate::ids::SpaceId) -> Actor {
     let issued = app
         .invite_contractor(
             manager,
@@ -253,7 +252,7 @@ fn deleting_ones_own_folder_never_trashes_what_one_could_not_delete() {
     });
 }
 
-async fn assert_live(app: &Passerelle, by: &Actor, doc: DocumentId, folder: FolderId) {
+async fn assert_live(app: &InternalApp, by: &Actor, doc: DocumentId, folder: FolderId) {
     app.get_document(by, doc).await.expect("document kept");
     let listing = app
         .list_folder(
@@ -400,7 +399,7 @@ fn the_purge_receipt_ends_contractors_memberships_and_a_reshare_starts_without_t
             .await
             .expect("second invite");
         app.unshare_space(&marie, s).await.expect("unshare");
-        let members = |app: Passerelle| async move {
+        let members = |app: InternalApp| async move {
             app.list_members(&Actor::System, s)
                 .await
                 .expect("members")

@@ -1,6 +1,7 @@
 //! `POST /invitations/accept`: a contractor opens the link of an invitation
 //! and chooses a password (no session yet).
 
+use passerelle_core::EdgeApp;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -53,6 +54,7 @@ impl InvitationThrottle {
     responses((status = 200, body = UserDto, description = "Password set; log in with the invited address"), Problems))]
 pub(crate) async fn accept_invitation(
     State(st): State<AppState>,
+    Extension(edge): Extension<EdgeApp>,
     Extension(throttle): Extension<Arc<InvitationThrottle>>,
     parts: Parts,
     Json(body): Json<AcceptInvitationBody>,
@@ -60,7 +62,7 @@ pub(crate) async fn accept_invitation(
     let address = client_address(&parts, &st.config.trusted_proxies);
     let now = OffsetDateTime::now_utc();
     throttle.check(address.as_deref(), now)?;
-    match st.app.accept_invitation(&body.secret, &body.password).await {
+    match edge.accept_invitation(&body.secret, &body.password).await {
         Ok(principal) => {
             tracing::info!(principal = %principal.id, "invitation accepted");
             Ok(Json(UserDto::from(&principal)))

@@ -29,8 +29,8 @@ pub(crate) async fn my_operations(
 ) -> Result<Json<PageOf<OperationDto>>, ApiError> {
     let page = q.page();
     let items = st
-        .app
-        .my_operations(&actor, SpaceId::from_uuid(id), page)
+        .writes
+        .queued_writes(&actor, SpaceId::from_uuid(id), page)
         .await?;
     Ok(Json(PageOf::new(items, page, |i| (&i).into())))
 }

@@ -3,10 +3,11 @@
 //! `outbox_full` and `Retry-After`, storing nothing, until it drains.
 
 use passerelle_core::CoreSettings;
+use passerelle_core::EdgeApp;
 
 use super::*;
 
-async fn new_folder(t: &TestApp, s: &Session, space: &str, name: &str) -> Reply {
+async fn new_folder(t: &TestApp<EdgeApp>, s: &Session, space: &str, name: &str) -> Reply {
     let req = json(
         Method::POST,
         &format!("/api/v1/spaces/{space}/folders"),

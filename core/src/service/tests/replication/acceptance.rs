@@ -10,7 +10,11 @@ use crate::replication::{Invitation, InvitationState, OutboxItem};
 const PASSWORD: &str = "un mot de passe sûr";
 
 /// The invitation as one node stores it (from its feed of the space).
-async fn stored(node: &NodeUnderTest, space: SpaceId, id: uuid::Uuid) -> Invitation {
+async fn stored<A: std::ops::Deref<Target = Passerelle>>(
+    node: &NodeUnderTest<A>,
+    space: SpaceId,
+    id: uuid::Uuid,
+) -> Invitation {
     node.app
         .feed(space, Revision::ZERO, 10_000)
         .await
@@ -318,7 +322,7 @@ fn a_rebuilt_edge_lets_the_contractor_accept_again_and_the_first_acceptance_stan
 
         // A new edge has no password for the contractor: the internal
         // node's acceptance does not make the link unusable there.
-        let rebuilt = node(&[]);
+        let rebuilt = edge_node();
         down(&i.internal, &rebuilt, i.space).await;
         assert_eq!(stored(&rebuilt, i.space, id).await.accepted_at, None);
         assert_eq!(

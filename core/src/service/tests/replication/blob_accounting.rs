@@ -9,7 +9,7 @@ use super::*;
 use crate::ContentHash;
 
 /// The hashes the versions of `space` name on the internal node.
-async fn version_hashes(internal: &NodeUnderTest, space: SpaceId) -> Vec<ContentHash> {
+async fn version_hashes(internal: &Internal, space: SpaceId) -> Vec<ContentHash> {
     internal
         .app
         .feed(space, Revision::ZERO, 10_000)
@@ -27,8 +27,8 @@ async fn version_hashes(internal: &NodeUnderTest, space: SpaceId) -> Vec<Content
 /// What the link does before a batch: have/want for `space`, then each
 /// blob pushed whole, or only its first `cut` bytes when given (a cut).
 async fn push(
-    internal: &NodeUnderTest,
-    edge: &NodeUnderTest,
+    internal: &Internal,
+    edge: &Edge,
     space: SpaceId,
     hashes: &[ContentHash],
     cut: Option<u64>,
@@ -55,7 +55,7 @@ async fn push(
 
 /// A shared space with a document of each of `contents`.
 async fn space_with(
-    internal: &NodeUnderTest,
+    internal: &Internal,
     manager: &Actor,
     slug: &str,
     contents: &[&str],
@@ -82,8 +82,8 @@ async fn space_with(
 #[test]
 fn blobs_pushed_for_a_space_whose_batch_never_came_are_purged_with_it() {
     block_on(async {
-        let internal = node(&["edge-1"]);
-        let edge = node(&[]);
+        let internal = internal_node();
+        let edge = edge_node();
         let manager = agent(&internal.app, "marie").await;
         let contents = ["plan", "devis", "CCTP", "planning", "une grande maquette"];
         let space = space_with(&internal, &manager, "voirie", &contents).await;
@@ -115,8 +115,8 @@ fn blobs_pushed_for_a_space_whose_batch_never_came_are_purged_with_it() {
 fn a_blob_two_spaces_need_survives_the_purge_of_either() {
     for sent_for_first in [true, false] {
         block_on(async {
-            let internal = node(&["edge-1"]);
-            let edge = node(&[]);
+            let internal = internal_node();
+            let edge = edge_node();
             let manager = agent(&internal.app, "marie").await;
             let sent_for = space_with(&internal, &manager, "nord", &["plan commun"]).await;
             let named_by = space_with(&internal, &manager, "sud", &["plan commun"]).await;

@@ -7,8 +7,8 @@ use super::*;
 #[test]
 fn an_invitation_works_once_and_not_when_revoked() {
     block_on(async {
-        let internal = node(&["edge-1"]);
-        let edge = node(&[]);
+        let internal = internal_node();
+        let edge = edge_node();
         let m = agent(&internal.app, "marie").await;
         let s = internal
             .app
@@ -132,7 +132,7 @@ fn an_invitation_works_once_and_not_when_revoked() {
 #[test]
 fn a_contractor_is_never_invited_as_a_manager() {
     block_on(async {
-        let internal = node(&["edge-1"]);
+        let internal = internal_node();
         let m = agent(&internal.app, "marie").await;
         let s = internal
             .app

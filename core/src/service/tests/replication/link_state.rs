@@ -12,7 +12,7 @@ fn a_link_state_is_stamped_by_the_clock_and_keeps_what_it_did_not_hear() {
     block_on(async {
         let start = OffsetDateTime::UNIX_EPOCH + Duration::days(20_000);
         let clock = Arc::new(FakeClock::new(start));
-        let app = Passerelle::new(
+        let app = InternalApp::new(
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
             clock.clone(),

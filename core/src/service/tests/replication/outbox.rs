@@ -12,15 +12,14 @@ use crate::replication::OutboxItem;
 
 /// An edge whose clock the test moves, holding at most `max_pending`
 /// pending operations.
-fn edge(clock: &Arc<FakeClock>, max_pending: u64) -> NodeUnderTest {
+fn edge(clock: &Arc<FakeClock>, max_pending: u64) -> Edge {
     let blobs = Arc::new(MemBlobStore::new());
-    let app = Passerelle::new(
+    let app = EdgeApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
         clock.clone(),
         Arc::new(FastPasswords),
         CoreSettings {
-            node: NodeRole::Edge,
             max_pending_operations: max_pending,
             outbox_retention: Duration::days(30),
             ..CoreSettings::default()

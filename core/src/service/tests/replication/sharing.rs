@@ -53,7 +53,7 @@ fn unsharing_purges_every_row_and_blob_of_the_space_from_the_edge() {
 #[test]
 fn a_space_never_shared_never_reaches_the_feed_of_an_edge() {
     block_on(async {
-        let internal = node(&["edge-1"]);
+        let internal = internal_node();
         let m = agent(&internal.app, "marie").await;
         internal
             .app
@@ -84,8 +84,8 @@ fn a_space_never_shared_never_reaches_the_feed_of_an_edge() {
 #[test]
 fn the_edge_refuses_a_batch_whose_blobs_it_does_not_hold_whole() {
     block_on(async {
-        let internal = node(&["edge-1"]);
-        let edge = node(&[]);
+        let internal = internal_node();
+        let edge = edge_node();
         let manager = agent(&internal.app, "marie").await;
         let space = internal
             .app
