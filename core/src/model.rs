@@ -11,6 +11,7 @@ use time::OffsetDateTime;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
 use crate::names::{DocumentName, Login, Slug};
+use crate::replication::NodeId;
 use crate::role::Role;
 
 /// Internal agent or outside contractor.
@@ -62,7 +63,7 @@ pub struct Space {
     pub visibility: Visibility,
     /// The edge node (its node id) this space is shared with, replicated to
     /// it for outside contractors; `None`: internal only.
-    pub edge: Option<String>,
+    pub edge: Option<NodeId>,
     /// Read-only for everyone; listed apart.
     pub archived: bool,
     pub created_by: PrincipalId,

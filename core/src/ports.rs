@@ -21,7 +21,7 @@ use crate::model::{
     Space, Version,
 };
 use crate::names::Login;
-use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
+use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, NodeId, OpOutcome, OutboxItem};
 use crate::role::Role;
 
 /// Failures of the repository. Lookups of absent rows return `Ok(None)`, not
@@ -59,7 +59,7 @@ pub struct FeedBacklog {
 /// What [`Tx::count_quarantine`] says of one edge and space.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QuarantineCount {
-    pub edge: String,
+    pub edge: NodeId,
     pub space: SpaceId,
     pub operations: u64,
 }
@@ -351,7 +351,7 @@ pub trait Tx: Send {
         after: Revision,
     ) -> Result<FeedBacklog, RepoError>;
     /// Spaces shared with `edge` (`Space::edge == Some(edge)`), by id.
-    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError>;
+    async fn spaces_shared_with(&mut self, edge: &NodeId) -> Result<Vec<Space>, RepoError>;
     /// The exactly-once ledger of edge operations.
     async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError>;
     async fn save_applied_op(&mut self, op: &AppliedOp) -> Result<(), RepoError>;
@@ -363,7 +363,7 @@ pub trait Tx: Send {
     /// `Storage` only.
     async fn count_quarantine(&mut self) -> Result<Vec<QuarantineCount>, RepoError>;
     async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError>;
-    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError>;
+    async fn edge_status(&mut self, edge: &NodeId) -> Result<Option<EdgeStatus>, RepoError>;
     async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError>;
 
     // --- replication: edge node -----------------------------------------

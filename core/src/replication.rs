@@ -250,7 +250,7 @@ pub struct OutboxItem {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AppliedOp {
     pub op_id: Uuid,
-    pub edge: String,
+    pub edge: NodeId,
     pub space: SpaceId,
     pub contractor: PrincipalId,
     pub at: OffsetDateTime,
@@ -265,7 +265,7 @@ pub struct AppliedOp {
 /// Replication state of one edge as the internal node sees it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct EdgeStatus {
-    pub edge: String,
+    pub edge: NodeId,
     pub last_contact: Option<OffsetDateTime>,
     pub last_error: Option<String>,
     /// Cursor per shared space (last revision the edge acknowledged).

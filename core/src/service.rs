@@ -34,6 +34,7 @@ use crate::error::CoreError;
 use crate::ids::{PrincipalId, SpaceId};
 use crate::model::Principal;
 use crate::ports::{Clock, PasswordHasher, Repository, Tx, TxMode};
+use crate::replication::NodeId;
 use crate::signal::ChangeSignal;
 
 pub use access::Access;
@@ -75,7 +76,7 @@ pub struct CoreSettings {
     /// Minimum password length (ANSSI recommends 12 at least).
     pub min_password_len: usize,
     /// Node ids of the edges this internal node replicates to.
-    pub edges: Vec<String>,
+    pub edges: Vec<NodeId>,
     /// Edge: how long a decided operation stays in the outbox after its
     /// verdict came back, for the contractor to see it; then it is pruned.
     pub outbox_retention: Duration,

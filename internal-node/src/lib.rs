@@ -80,7 +80,7 @@ impl Node {
                 .replication
                 .edges
                 .iter()
-                .map(|e| e.id.to_string())
+                .map(|e| e.id.clone())
                 .collect(),
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),

@@ -33,7 +33,7 @@ const LARGE: usize = 2 << 20;
 
 fn settings() -> CoreSettings {
     CoreSettings {
-        edges: vec![EDGE.into()],
+        edges: vec![EDGE.parse().expect("node id")],
         ..CoreSettings::default()
     }
 }
@@ -135,7 +135,7 @@ async fn in_sync(internal: &InternalApp, edge: &EdgeApp, space: SpaceId) -> anyh
 
 async fn status(internal: &InternalApp) -> anyhow::Result<EdgeStatus> {
     internal
-        .edge_status_of(EDGE)
+        .edge_status_of(&EDGE.parse().expect("node id"))
         .await?
         .context("no status yet")
 }

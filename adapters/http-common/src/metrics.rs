@@ -294,14 +294,14 @@ impl Metrics {
         for q in &r.quarantined {
             self.quarantined
                 .get_or_create(&LinkLabels {
-                    edge: q.edge.clone(),
+                    edge: q.edge.to_string(),
                     space: q.space.to_string(),
                 })
                 .set(i64::try_from(q.operations).unwrap_or(i64::MAX));
         }
         for l in &r.lags {
             let labels = LinkLabels {
-                edge: l.edge.clone(),
+                edge: l.edge.to_string(),
                 space: l.space.to_string(),
             };
             self.lag_revisions.get_or_create(&labels).set(l.revisions);
@@ -485,14 +485,14 @@ mod tests {
         let lagging = ReplicationGauges {
             outbox_pending: None,
             lags: vec![SpaceLag {
-                edge: "edge-1".into(),
+                edge: "edge-1".parse().expect("node id"),
                 space,
                 revisions: 4,
                 rows: 2,
                 seconds: Some(90.5),
             }],
             quarantined: vec![QuarantineCount {
-                edge: "edge-1".into(),
+                edge: "edge-1".parse().expect("node id"),
                 space,
                 operations: 3,
             }],

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use passerelle_core::ContentHash;
 use passerelle_core::names::NameError;
 use passerelle_core::ports::RepoError;
+use passerelle_core::replication::NodeId;
 use time::OffsetDateTime;
 
 /// A stored row that does not convert back into a domain value: an unknown
@@ -87,6 +88,11 @@ pub(crate) fn validated<T>(
     parser: fn(&str) -> Result<T, NameError>,
 ) -> Result<T, RepoError> {
     parser(raw).map_err(|e| corrupt(table, format_args!("{what} {raw:?}: {e}")))
+}
+
+/// A node id read back from `table`, checked as when it was configured.
+pub(crate) fn node_id(table: &'static str, raw: &str) -> Result<NodeId, RepoError> {
+    NodeId::parse(raw).map_err(|e| corrupt(table, format_args!("edge: {e}")))
 }
 
 pub(crate) fn to_i64(what: &str, n: u64) -> Result<i64, RepoError> {

@@ -24,7 +24,7 @@ use passerelle_core::ports::{
     AuditFilter, DocumentQuery, FeedBacklog, QuarantineCount, RepoError, SpaceWithRole, Tx, TxMode,
 };
 use passerelle_core::replication::{
-    AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem,
+    AppliedOp, EdgeStatus, Feed, Invitation, NodeId, OpOutcome, OutboxItem,
 };
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
@@ -394,7 +394,7 @@ impl Tx for SqlTx {
     ) -> Result<FeedBacklog, RepoError> {
         replication::feed_backlog(&self.txn, space, after).await
     }
-    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
+    async fn spaces_shared_with(&mut self, edge: &NodeId) -> Result<Vec<Space>, RepoError> {
         replication::spaces_shared_with(&self.txn, edge).await
     }
     async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError> {
@@ -412,7 +412,7 @@ impl Tx for SqlTx {
     async fn save_edge_status(&mut self, s: &EdgeStatus) -> Result<(), RepoError> {
         replication::save_edge_status(self.writable()?, s).await
     }
-    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError> {
+    async fn edge_status(&mut self, edge: &NodeId) -> Result<Option<EdgeStatus>, RepoError> {
         replication::edge_status(&self.txn, edge).await
     }
     async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError> {

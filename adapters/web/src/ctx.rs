@@ -18,11 +18,18 @@ use subtle::ConstantTimeEq;
 use crate::assets;
 use crate::i18n::{Lang, Tr};
 
-/// Which node serves the pages (the edge shows the contractor pages only).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Node {
-    Internal,
-    Edge,
+/// What the pages mounted beside the shared ones offer, as the router that
+/// mounted them says: the layout links only to pages that exist here, and
+/// never asks which node it runs on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offers {
+    /// Members, sharing, trash, audit, settings, folder renaming and
+    /// deletion, version restoring, and administration for administrators.
+    pub management: bool,
+    /// The acceptance of a contractor's invitation.
+    pub invitations: bool,
+    /// The site is the contractors' portal: the brand says so.
+    pub partner_portal: bool,
 }
 
 /// The logged-in user as the layout shows it.
@@ -41,7 +48,7 @@ pub struct PageCtx {
     /// The session's CSRF token, put in every form (empty when logged out).
     pub csrf: String,
     pub user: Option<UserCtx>,
-    pub edge: bool,
+    pub offers: Offers,
     pub css: String,
     pub js: String,
     /// Path and query of this page, for the language switch to come back.
@@ -70,7 +77,11 @@ impl PageCtx {
             lang: lang.code(),
             csrf: String::new(),
             user: None,
-            edge: parts.extensions.get::<Node>() == Some(&Node::Edge),
+            offers: parts
+                .extensions
+                .get::<Offers>()
+                .copied()
+                .unwrap_or_default(),
             css: assets::css_url(),
             js: assets::js_url(),
             here: parts

@@ -38,7 +38,7 @@ use axum::{Extension, Router};
 use passerelle_core::{EdgeApp, InternalApp};
 use passerelle_http_common::AppState;
 
-use ctx::Node;
+use ctx::Offers;
 use pages::{admin, auth, documents, manage, settings, spaces, types, uploads};
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -91,7 +91,11 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/admin/types/new", get(types::new_form))
         .route("/admin/types/{key}", post(types::save))
         .route("/admin/types/{key}/edit", get(types::edit_form));
-    finish(pages, state, Node::Internal).layer(Extension(app))
+    let offers = Offers {
+        management: true,
+        ..Offers::default()
+    };
+    finish(pages, state, offers).layer(Extension(app))
 }
 
 /// The edge node's pages: contractors only (login, invitation, their
@@ -103,7 +107,12 @@ pub fn edge_router(state: AppState, app: EdgeApp) -> Router {
         "/invitation",
         get(auth::invitation_form).post(auth::accept_invitation),
     );
-    finish(pages, state, Node::Edge)
+    let offers = Offers {
+        invitations: true,
+        partner_portal: true,
+        ..Offers::default()
+    };
+    finish(pages, state, offers)
         .layer(Extension(Arc::new(auth::InvitationThrottle::default())))
         .layer(Extension(app))
 }
@@ -137,7 +146,7 @@ fn common() -> Router<AppState> {
 /// has the status the browser gets (after the error page is rendered); it
 /// is applied here because the API router's own log does not cover the
 /// routes merged beside it.
-fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
+fn finish(pages: Router<AppState>, state: AppState, offers: Offers) -> Router {
     let ancestors: Arc<str> = ctx::frame_ancestors(&state.config.embed_frame_ancestors).into();
     let metrics = state.metrics.clone();
     let pages = pages
@@ -149,6 +158,6 @@ fn finish(pages: Router<AppState>, state: AppState, node: Node) -> Router {
             ancestors,
             ctx::page_headers,
         ))
-        .layer(Extension(node));
+        .layer(Extension(offers));
     passerelle_http_common::with_request_log(pages, metrics)
 }

@@ -43,6 +43,7 @@ use crate::ports::{
     AuditFilter, DocumentQuery, FeedBacklog, QuarantineCount, RepoError, Repository, SpaceWithRole,
     Tx, TxMode,
 };
+use crate::replication::NodeId;
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
 
 /// Every table, as the SQL schema has them.
@@ -71,7 +72,7 @@ struct State {
     /// `outbox.decided_at`): the retention counts from it.
     outbox_decided: BTreeMap<i64, OffsetDateTime>,
     applied_ops: HashMap<uuid::Uuid, AppliedOp>,
-    edge_status: BTreeMap<String, EdgeStatus>,
+    edge_status: BTreeMap<NodeId, EdgeStatus>,
     cursors: BTreeMap<SpaceId, Revision>,
     /// Edge: blobs sent for a space and not yet named by its applied rows
     /// (table `blob_claims`).
@@ -452,7 +453,7 @@ impl Tx for MemTx {
     ) -> Result<FeedBacklog, RepoError> {
         Ok(self.state().feed_backlog(space, after))
     }
-    async fn spaces_shared_with(&mut self, edge: &str) -> Result<Vec<Space>, RepoError> {
+    async fn spaces_shared_with(&mut self, edge: &NodeId) -> Result<Vec<Space>, RepoError> {
         Ok(self.state().spaces_shared_with(edge))
     }
     async fn applied_op(&mut self, op_id: uuid::Uuid) -> Result<Option<AppliedOp>, RepoError> {
@@ -472,7 +473,7 @@ impl Tx for MemTx {
         self.state_mut()?.save_edge_status(s);
         Ok(())
     }
-    async fn edge_status(&mut self, edge: &str) -> Result<Option<EdgeStatus>, RepoError> {
+    async fn edge_status(&mut self, edge: &NodeId) -> Result<Option<EdgeStatus>, RepoError> {
         Ok(self.state().edge_status.get(edge).cloned())
     }
     async fn list_edge_status(&mut self) -> Result<Vec<EdgeStatus>, RepoError> {

@@ -178,13 +178,7 @@ impl Link {
         contact: bool,
     ) -> Result<(), CoreError> {
         self.app
-            .record_link_state(
-                self.edge.as_str(),
-                cursors,
-                self.health.errors(),
-                error,
-                contact,
-            )
+            .record_link_state(&self.edge, cursors, self.health.errors(), error, contact)
             .await
     }
 }

@@ -14,6 +14,7 @@ use crate::ids::DocumentId;
 use crate::model::{Document, PrincipalKind};
 use crate::names::DocumentName;
 use crate::ports::Tx;
+use crate::replication::NodeId;
 use crate::replication::{OpOutcome, OutboxItem, OutboxOp};
 use crate::role::Action;
 
@@ -133,7 +134,7 @@ impl InternalApp {
     async fn apply_in(
         &self,
         tx: &mut Box<dyn Tx>,
-        edge: &str,
+        edge: &NodeId,
         item: &OutboxItem,
     ) -> Outcome<Effect> {
         let contractor = match tx.principal(item.contractor).await? {
@@ -142,7 +143,7 @@ impl InternalApp {
         };
         match tx.space(item.space).await? {
             // A space being un-shared is drained before the purge.
-            Some(s) if s.edge.as_deref() == Some(edge) || s.edge.is_none() => {}
+            Some(s) if s.edge.as_ref() == Some(edge) || s.edge.is_none() => {}
             _ => return Err(CoreError::NotFound("space").into()),
         }
         let date = self.clock.now().date().to_string();
@@ -297,7 +298,7 @@ impl InternalApp {
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
-        edge: &str,
+        edge: &NodeId,
         item: &OutboxItem,
         invitation: uuid::Uuid,
     ) -> Outcome<Effect> {

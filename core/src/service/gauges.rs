@@ -10,6 +10,7 @@ use crate::error::CoreError;
 use crate::ids::{Revision, SpaceId};
 use crate::ports::{QuarantineCount, Tx};
 use crate::replication::EdgeStatus;
+use crate::replication::NodeId;
 
 use super::{EdgeApp, NodeRole, Passerelle};
 
@@ -29,7 +30,7 @@ pub struct ReplicationGauges {
 /// How far an edge's copy of a space is behind the internal node's.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpaceLag {
-    pub edge: String,
+    pub edge: NodeId,
     pub space: SpaceId,
     /// The space's newest revision minus the cursor the edge acknowledged
     /// (as last recorded by the link); 0 when the edge holds all of it.
@@ -81,7 +82,7 @@ impl Passerelle {
 /// last recorded (none recorded: the edge holds nothing yet).
 async fn edge_lags(
     tx: &mut dyn Tx,
-    edge: &str,
+    edge: &NodeId,
     now: OffsetDateTime,
 ) -> Result<Vec<SpaceLag>, CoreError> {
     let status: Option<EdgeStatus> = tx.edge_status(edge).await?;
@@ -100,7 +101,7 @@ async fn edge_lags(
             Some(0.0)
         };
         lags.push(SpaceLag {
-            edge: edge.to_owned(),
+            edge: edge.clone(),
             space: space.id,
             revisions: (backlog.newest.0 - cursor.0).max(0),
             rows: backlog.rows,
@@ -133,7 +134,7 @@ mod tests {
 
     fn settings() -> CoreSettings {
         CoreSettings {
-            edges: vec!["edge-1".into()],
+            edges: vec!["edge-1".parse().expect("node id")],
             ..CoreSettings::default()
         }
     }
@@ -156,7 +157,7 @@ mod tests {
             description: String::new(),
             domain: String::new(),
             visibility: Visibility::Private,
-            edge: Some("edge-1".into()),
+            edge: Some("edge-1".parse().expect("node id")),
             archived: false,
             created_by: PrincipalId::from_uuid(Uuid::from_u128(2)),
             created_at: start(),
@@ -167,7 +168,7 @@ mod tests {
     fn rejected(space: SpaceId, outcome: OpOutcome) -> AppliedOp {
         AppliedOp {
             op_id: Uuid::now_v7(),
-            edge: "edge-1".into(),
+            edge: "edge-1".parse().expect("node id"),
             space,
             contractor: PrincipalId::from_uuid(Uuid::from_u128(3)),
             at: start(),
@@ -211,9 +212,15 @@ mod tests {
             assert_eq!(lag(&g), (1, 1, None), "never heard: it lacks everything");
             assert_eq!(g.outbox_pending, None, "no outbox here");
 
-            app.record_link_state("edge-1", vec![(space.id, Revision(1))], vec![], None, true)
-                .await
-                .expect("recorded");
+            app.record_link_state(
+                &"edge-1".parse().expect("node id"),
+                vec![(space.id, Revision(1))],
+                vec![],
+                None,
+                true,
+            )
+            .await
+            .expect("recorded");
             let g = app.replication_gauges().await.expect("gauges");
             assert_eq!(lag(&g), (0, 0, Some(0.0)), "caught up");
 
@@ -250,7 +257,7 @@ mod tests {
             assert_eq!(
                 g.quarantined,
                 [QuarantineCount {
-                    edge: "edge-1".into(),
+                    edge: "edge-1".parse().expect("node id"),
                     space: space.id,
                     operations: 2,
                 }]

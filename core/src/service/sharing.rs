@@ -10,6 +10,7 @@ use crate::hash::ContentHash;
 use crate::ids::{PrincipalId, SpaceId};
 use crate::model::{Membership, Principal, PrincipalKind};
 use crate::names::Login;
+use crate::replication::NodeId;
 use crate::replication::{AppliedOp, EdgeStatus, Invitation};
 use crate::role::{Action, Role};
 
@@ -36,14 +37,14 @@ pub struct IssuedInvitation {
     pub invitation: Invitation,
     pub principal: Principal,
     /// The edge that will welcome the contractor.
-    pub edge: String,
+    pub edge: NodeId,
     pub secret: String,
 }
 
 /// Replication state of a space as its managers see it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SpaceReplication {
-    pub edge: Option<String>,
+    pub edge: Option<NodeId>,
     pub status: Option<EdgeStatus>,
     /// Revisions of the space the edge has not acknowledged yet.
     pub lag_revisions: Option<i64>,
@@ -64,20 +65,25 @@ impl InternalApp {
         edge: &str,
     ) -> Result<SpaceView, CoreError> {
         self.guarded(actor, async {
-            if !self.settings.edges.iter().any(|e| e == edge) {
+            // A malformed name is answered as an unknown one: either way no
+            // configured edge has it.
+            let known = NodeId::parse(edge)
+                .ok()
+                .filter(|e| self.settings.edges.contains(e));
+            let Some(edge) = known else {
                 return Err(CoreError::invalid(
                     "unknown_edge",
                     format!("no edge node named {edge:?} is configured"),
                 )
                 .into());
-            }
+            };
             let mut tx = self.write().await?;
             let a = self.access(&mut tx, actor, id).await?;
             a.require(Action::Manage, || id.to_string())?;
             a.require_writable()?;
             let mut s = a.space.clone();
             match &s.edge {
-                Some(e) if e == edge => {
+                Some(e) if *e == edge => {
                     return Ok(SpaceView {
                         space: s,
                         role: a.role,
@@ -92,7 +98,7 @@ impl InternalApp {
                 }
                 None => {}
             }
-            s.edge = Some(edge.to_owned());
+            s.edge = Some(edge.clone());
             s.revision = tx.next_revision().await?;
             tx.save_space(&s).await?;
             self.audit(
@@ -100,7 +106,7 @@ impl InternalApp {
                 actor,
                 "space.share",
                 Some(id),
-                Some(edge.to_owned()),
+                Some(edge.to_string()),
                 json!({}),
             )
             .await?;
@@ -134,7 +140,7 @@ impl InternalApp {
                 actor,
                 "space.unshare.requested",
                 Some(id),
-                Some(edge),
+                Some(edge.to_string()),
                 json!({}),
             )
             .await?;
@@ -395,7 +401,7 @@ impl InternalApp {
     /// Spaces currently shared with `edge`.
     pub async fn spaces_shared_with(
         &self,
-        edge: &str,
+        edge: &NodeId,
     ) -> Result<Vec<crate::model::Space>, CoreError> {
         Ok(self.read().await?.spaces_shared_with(edge).await?)
     }
@@ -407,7 +413,7 @@ impl InternalApp {
     /// now; otherwise the last contact recorded stays.
     pub async fn record_link_state(
         &self,
-        edge: &str,
+        edge: &NodeId,
         mut cursors: Vec<(SpaceId, crate::ids::Revision)>,
         space_errors: Vec<(SpaceId, String)>,
         error: Option<String>,
@@ -455,7 +461,7 @@ impl InternalApp {
     /// revoked (ADR 0002, invariant 6), audited with the receipt.
     pub async fn record_purge_receipt(
         &self,
-        edge: &str,
+        edge: &NodeId,
         space: SpaceId,
         receipt: serde_json::Value,
     ) -> Result<(), CoreError> {
@@ -470,7 +476,7 @@ impl InternalApp {
             &Actor::System,
             "space.unshare",
             Some(space),
-            Some(edge.to_owned()),
+            Some(edge.to_string()),
             detail,
         )
         .await?;
@@ -511,7 +517,7 @@ impl InternalApp {
 
 impl InternalApp {
     /// The recorded status of one edge (the replication driver).
-    pub async fn edge_status_of(&self, edge: &str) -> Result<Option<EdgeStatus>, CoreError> {
+    pub async fn edge_status_of(&self, edge: &NodeId) -> Result<Option<EdgeStatus>, CoreError> {
         Ok(self.read().await?.edge_status(edge).await?)
     }
 }

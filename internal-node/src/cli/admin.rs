@@ -434,7 +434,7 @@ pub async fn replication(node: Node, cmd: ReplicationCommand) -> anyhow::Result<
                 if let Some(err) = st.and_then(|s| s.last_error.as_ref()) {
                     println!("  last error: {err}");
                 }
-                for space in node.app.spaces_shared_with(e.id.as_str()).await? {
+                for space in node.app.spaces_shared_with(&e.id).await? {
                     let r = node.app.space_replication(&Actor::System, space.id).await?;
                     let lag = r
                         .lag_revisions

@@ -107,7 +107,7 @@ impl IssuedInvitationDto {
         Self {
             invitation: InvitationDto::new(&issued.invitation, now),
             contractor: UserDto::from(&issued.principal),
-            edge: issued.edge.clone(),
+            edge: issued.edge.to_string(),
             invitation_url: url,
             invitation_secret,
         }
@@ -199,7 +199,7 @@ impl From<&AppliedOp> for QuarantinedOpDto {
     fn from(a: &AppliedOp) -> Self {
         Self {
             op_id: a.op_id,
-            edge: a.edge.clone(),
+            edge: a.edge.to_string(),
             kind: (&a.op).into(),
             contractor: a.contractor.as_uuid(),
             document: a
@@ -242,7 +242,7 @@ impl SpaceReplicationDto {
         let status = r.status.as_ref();
         Self {
             space,
-            edge: r.edge.clone(),
+            edge: r.edge.as_ref().map(ToString::to_string),
             last_contact: status.and_then(|s| s.last_contact),
             last_error: status.and_then(|s| s.last_error.clone()),
             error: status
@@ -313,7 +313,7 @@ fn cursors_and_errors(s: &EdgeStatus) -> Vec<EdgeCursorDto> {
 impl EdgeStatusDto {
     pub fn new(s: &EdgeStatus, public_url: Option<String>) -> Self {
         Self {
-            edge: s.edge.clone(),
+            edge: s.edge.to_string(),
             public_url,
             last_contact: s.last_contact,
             last_error: s.last_error.clone(),

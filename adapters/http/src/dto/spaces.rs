@@ -42,7 +42,7 @@ impl SpaceDto {
             domain: s.domain.clone(),
             visibility: s.visibility.into(),
             shared: s.shared(),
-            edge: s.edge.clone(),
+            edge: s.edge.as_ref().map(ToString::to_string),
             archived: s.archived,
             created_by: s.created_by.as_uuid(),
             created_at: s.created_at,

@@ -74,7 +74,9 @@ pub(crate) async fn invite_contractor(
     let issued = internal
         .invite_contractor(&actor, SpaceId::from_uuid(id), new)
         .await?;
-    let url = st.config.invitation_url(&issued.edge, &issued.secret);
+    let url = st
+        .config
+        .invitation_url(issued.edge.as_str(), &issued.secret);
     let dto = IssuedInvitationDto::new(&issued, url, OffsetDateTime::now_utc());
     Ok((StatusCode::CREATED, Json(dto)))
 }
@@ -141,11 +143,14 @@ pub(crate) async fn edges_status(
     let url = |edge: &str| st.config.edge_public_urls.get(edge).cloned();
     let mut out: Vec<EdgeStatusDto> = known
         .iter()
-        .map(|s| EdgeStatusDto::new(s, url(&s.edge)))
+        .map(|s| EdgeStatusDto::new(s, url(s.edge.as_str())))
         .collect();
     for edge in &st.app.settings().edges {
         if !known.iter().any(|s| &s.edge == edge) {
-            out.push(EdgeStatusDto::never_contacted(edge, url(edge)));
+            out.push(EdgeStatusDto::never_contacted(
+                edge.as_str(),
+                url(edge.as_str()),
+            ));
         }
     }
     out.sort_by(|a, b| a.edge.cmp(&b.edge));

@@ -52,7 +52,7 @@ fn space(slug: &str, agent: PrincipalId, now: OffsetDateTime) -> Space {
         description: String::new(),
         domain: "Voirie".into(),
         visibility: Visibility::Private,
-        edge: Some("edge-1".into()),
+        edge: Some("edge-1".parse().expect("node id")),
         archived: false,
         created_by: agent,
         created_at: now,
@@ -70,7 +70,7 @@ fn contractor(login: &str, now: OffsetDateTime) -> Principal {
         is_admin: false,
         disabled: false,
         password_hash: None,
-        organisation: Some("Curie".into()),
+        organisation: Some("Curie".parse().expect("node id")),
         created_at: now,
         revision: Revision(2),
     }

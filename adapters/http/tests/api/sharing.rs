@@ -18,7 +18,7 @@ const EDGE: &str = "edge-1";
 
 async fn with_edge(public_url: Option<&str>) -> TestApp {
     let settings = CoreSettings {
-        edges: vec![EDGE.to_owned()],
+        edges: vec![EDGE.parse().expect("node id")],
         ..CoreSettings::default()
     };
     let config = HttpConfig {
@@ -287,7 +287,11 @@ async fn an_acceptance_reported_by_the_edge_shows_the_invitation_accepted() {
         outcome: None,
         detail: String::new(),
     };
-    let applied = t.app.apply_edge_op(EDGE, &item).await.expect("applied");
+    let applied = t
+        .app
+        .apply_edge_op(&EDGE.parse().expect("node id"), &item)
+        .await
+        .expect("applied");
     assert_eq!(applied.outcome.as_str(), "applied");
 
     let listed = t.send(get(&uri, &alice)).await.json();
@@ -330,7 +334,10 @@ async fn rejected_operation(app: &InternalApp, space: &str, contractor: &str) ->
         outcome: None,
         detail: String::new(),
     };
-    let applied = app.apply_edge_op(EDGE, &item).await.expect("applied");
+    let applied = app
+        .apply_edge_op(&EDGE.parse().expect("node id"), &item)
+        .await
+        .expect("applied");
     assert_eq!(applied.outcome.as_str(), "rejected");
     item.op_id
 }
@@ -358,7 +365,7 @@ async fn replication_status_shows_edge_contact_lag_and_quarantine_to_managers() 
     let contact = OffsetDateTime::now_utc();
     t.app
         .record_edge_status(&EdgeStatus {
-            edge: EDGE.into(),
+            edge: EDGE.parse().expect("node id"),
             last_contact: Some(contact),
             last_error: Some("connection reset".into()),
             cursors: vec![(
@@ -444,7 +451,7 @@ async fn a_space_failing_on_its_edge_says_why_in_its_status_and_the_edges_list()
     let now = OffsetDateTime::now_utc();
     t.app
         .record_edge_status(&EdgeStatus {
-            edge: EDGE.into(),
+            edge: EDGE.parse().expect("node id"),
             last_contact: Some(now),
             last_error: None,
             // The failing space's first send was refused: no cursor yet.

@@ -7,9 +7,9 @@ use passerelle_core::replication::AppliedOp;
 use sea_orm::entity::prelude::*;
 
 use super::outcome_from_str;
-use crate::convert::{from_json, nanos, time, to_json};
+use crate::convert::{from_json, nanos, node_id, time, to_json};
 
-const TABLE: &str = "applied_ops";
+pub(crate) const TABLE: &str = "applied_ops";
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "applied_ops")]
@@ -35,7 +35,7 @@ impl Model {
     pub(crate) fn from_core(a: &AppliedOp) -> Result<Self, RepoError> {
         Ok(Self {
             op_id: a.op_id,
-            edge: a.edge.clone(),
+            edge: a.edge.to_string(),
             space_id: a.space.as_uuid(),
             contractor_id: a.contractor.as_uuid(),
             at: nanos(a.at)?,
@@ -49,7 +49,7 @@ impl Model {
     pub(crate) fn into_core(self) -> Result<AppliedOp, RepoError> {
         Ok(AppliedOp {
             op_id: self.op_id,
-            edge: self.edge,
+            edge: node_id(TABLE, &self.edge)?,
             space: SpaceId::from_uuid(self.space_id),
             contractor: PrincipalId::from_uuid(self.contractor_id),
             at: time(TABLE, self.at)?,

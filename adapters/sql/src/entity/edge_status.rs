@@ -6,7 +6,7 @@ use passerelle_core::ports::RepoError;
 use passerelle_core::replication::EdgeStatus;
 use sea_orm::entity::prelude::*;
 
-use crate::convert::{from_json, nanos, opt_nanos, opt_time, time, to_json};
+use crate::convert::{from_json, nanos, node_id, opt_nanos, opt_time, time, to_json};
 
 const TABLE: &str = "edge_status";
 
@@ -30,7 +30,7 @@ impl ActiveModelBehavior for ActiveModel {}
 impl Model {
     pub(crate) fn from_core(s: &EdgeStatus) -> Result<Self, RepoError> {
         Ok(Self {
-            edge: s.edge.clone(),
+            edge: s.edge.to_string(),
             last_contact: opt_nanos(s.last_contact)?,
             last_error: s.last_error.clone(),
             cursors: to_json("cursors", &s.cursors)?,
@@ -41,7 +41,7 @@ impl Model {
 
     pub(crate) fn into_core(self) -> Result<EdgeStatus, RepoError> {
         Ok(EdgeStatus {
-            edge: self.edge,
+            edge: node_id(TABLE, &self.edge)?,
             last_contact: opt_time(TABLE, self.last_contact)?,
             last_error: self.last_error,
             cursors: from_json(TABLE, "cursors", &self.cursors)?,

@@ -7,7 +7,7 @@ use passerelle_core::names::Slug;
 use passerelle_core::ports::RepoError;
 use sea_orm::entity::prelude::*;
 
-use crate::convert::{corrupt, nanos, time, validated};
+use crate::convert::{corrupt, nanos, node_id, time, validated};
 
 const TABLE: &str = "spaces";
 
@@ -48,7 +48,7 @@ impl Model {
                 Visibility::Public => "public",
             }
             .to_owned(),
-            edge: s.edge.clone(),
+            edge: s.edge.as_ref().map(ToString::to_string),
             archived: s.archived,
             created_by: s.created_by.as_uuid(),
             created_at: nanos(s.created_at)?,
@@ -69,7 +69,11 @@ impl Model {
             description: self.description,
             domain: self.domain,
             visibility,
-            edge: self.edge,
+            edge: self
+                .edge
+                .as_deref()
+                .map(|e| node_id(TABLE, e))
+                .transpose()?,
             archived: self.archived,
             created_by: PrincipalId::from_uuid(self.created_by),
             created_at: time(TABLE, self.created_at)?,

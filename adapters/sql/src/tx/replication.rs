@@ -20,7 +20,7 @@ use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
 use passerelle_core::model::{Page, Paged, Space};
 use passerelle_core::ports::{QuarantineCount, RepoError};
 use passerelle_core::replication::{
-    AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxItem, OutboxOp,
+    AppliedOp, EdgeStatus, Invitation, NodeId, OpOutcome, OutboxItem, OutboxOp,
 };
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
@@ -31,7 +31,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use super::{all_into, exec_guarded, guarded, paginate, upsert};
-use crate::convert::{from_json, nanos};
+use crate::convert::{from_json, nanos, node_id};
 use crate::entity::{applied_op, cursor, edge_status, invitation, outbox, space};
 use crate::error::{db_error, write_error};
 
@@ -88,10 +88,10 @@ pub(super) async fn list_invitations(
 /// By id.
 pub(super) async fn spaces_shared_with(
     c: &DatabaseTransaction,
-    edge: &str,
+    edge: &NodeId,
 ) -> Result<Vec<Space>, RepoError> {
     let rows = space::Entity::find()
-        .filter(space::Column::Edge.eq(edge))
+        .filter(space::Column::Edge.eq(edge.as_str()))
         .order_by_asc(space::Column::Id)
         .all(c)
         .await
@@ -159,15 +159,17 @@ pub(super) async fn count_quarantine(
         .all(c)
         .await
         .map_err(db_error)?;
-    let mut counts: Vec<QuarantineCount> = rows
+    let mut counts = rows
         .into_iter()
-        .map(|(edge, space, n)| QuarantineCount {
-            edge,
-            space: SpaceId::from_uuid(space),
-            // A count is never negative.
-            operations: u64::try_from(n).unwrap_or(0),
+        .map(|(edge, space, n): (String, _, i64)| {
+            Ok(QuarantineCount {
+                edge: node_id(applied_op::TABLE, &edge)?,
+                space: SpaceId::from_uuid(space),
+                // A count is never negative.
+                operations: u64::try_from(n).unwrap_or(0),
+            })
         })
-        .collect();
+        .collect::<Result<Vec<_>, RepoError>>()?;
     // Sorted here, not by the engines: PostgreSQL would order the edges by
     // its collation, SQLite and the fake by code point.
     counts.sort_by(|a, b| (&a.edge, a.space).cmp(&(&b.edge, b.space)));
@@ -190,9 +192,9 @@ pub(super) async fn save_edge_status(
 
 pub(super) async fn edge_status(
     c: &DatabaseTransaction,
-    edge: &str,
+    edge: &NodeId,
 ) -> Result<Option<EdgeStatus>, RepoError> {
-    let row = edge_status::Entity::find_by_id(edge.to_owned())
+    let row = edge_status::Entity::find_by_id(edge.to_string())
         .one(c)
         .await
         .map_err(db_error)?;

@@ -35,11 +35,13 @@ async fn reconnecting_keeps_committed_data(t: TestRepo) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A principal with an unknown kind, a version with a malformed hash and a
-/// document with broken metadata: reads fail with `Storage`, no panic.
+/// A principal with an unknown kind, a version with a malformed hash, a
+/// document with broken metadata and a space shared with something that is
+/// no node id: reads fail with `Storage`, no panic.
 async fn corrupt_rows_are_storage_errors(t: TestRepo) -> anyhow::Result<()> {
     let url = t.url.clone().expect("an SQL repository");
     let (owner, space) = seed_space(&*t.repo, "corrupt").await?;
+    let (_, shared) = seed_space(&*t.repo, "corrupt-edge").await?;
     let doc = document(&space, None, "a.txt");
     save(
         &*t.repo,
@@ -52,7 +54,8 @@ async fn corrupt_rows_are_storage_errors(t: TestRepo) -> anyhow::Result<()> {
         "UPDATE principals SET kind = 'robot'",
         "UPDATE versions SET hash = 'not-a-hash'",
         "UPDATE documents SET metadata = '{broken'",
-        "UPDATE spaces SET visibility = 'secret'",
+        "UPDATE spaces SET visibility = 'secret' WHERE slug = 'corrupt'",
+        "UPDATE spaces SET edge = '../edge-1' WHERE slug = 'corrupt-edge'",
     ] {
         raw.execute_unprepared(sql).await?;
     }
@@ -79,6 +82,8 @@ async fn corrupt_rows_are_storage_errors(t: TestRepo) -> anyhow::Result<()> {
     let message = storage(tx.document(doc.id).await.map(|d| format!("{d:?}")));
     assert!(message.contains("metadata"), "{message}");
     storage(tx.space(space.id).await.map(|s| format!("{s:?}")));
+    let message = storage(tx.space(shared.id).await.map(|s| format!("{s:?}")));
+    assert!(message.contains("edge"), "{message}");
     Ok(())
 }
 
@@ -169,7 +174,7 @@ fn feed_fixture() -> (SpaceId, Vec<Row>) {
     let mut rng = Lcg(0x7061_7373);
     let owner = agent("owner");
     let mut s = space("partage", "Partagé", owner.id);
-    s.edge = Some("edge-1".into());
+    s.edge = Some("edge-1".parse().expect("node id"));
     s.revision = Revision(21);
     let o = space("autre", "Autre", owner.id);
     let mut rows = vec![Row::from(&owner), Row::from(&s), Row::from(&o)];

@@ -263,7 +263,7 @@ pub async fn invite(
         Ok(issued) => {
             let url = st
                 .config
-                .invitation_url(&issued.edge, &issued.secret)
+                .invitation_url(issued.edge.as_str(), &issued.secret)
                 .unwrap_or(issued.secret);
             members_page(&st, &internal, web, sid, Some(url)).await
         }
@@ -324,8 +324,14 @@ pub async fn sharing(
         tab: "sharing",
         manager: true,
         title: view.space.title,
-        edge: r.edge.clone(),
-        edges: st.app.settings().edges.clone(),
+        edge: r.edge.as_ref().map(ToString::to_string),
+        edges: st
+            .app
+            .settings()
+            .edges
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
         last_contact: r
             .status
             .as_ref()

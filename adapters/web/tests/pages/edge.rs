@@ -32,7 +32,7 @@ fn space(slug: &str, title: &str, now: OffsetDateTime) -> Space {
         description: String::new(),
         domain: "Voirie".into(),
         visibility: Visibility::Private,
-        edge: Some(EDGE.into()),
+        edge: Some(EDGE.parse().expect("node id")),
         archived: false,
         created_by: PrincipalId::new(),
         created_at: now,

@@ -183,7 +183,7 @@ async fn the_sharing_page_says_why_the_space_fails_to_replicate() {
     let now = OffsetDateTime::now_utc();
     t.app
         .record_edge_status(&EdgeStatus {
-            edge: "edge-1".into(),
+            edge: "edge-1".parse().expect("node id"),
             last_contact: Some(now),
             last_error: None,
             cursors: vec![],
@@ -239,7 +239,7 @@ async fn a_contractors_invitation_shows_pending_then_accepted_once_the_edge_repo
     let applied = t
         .app
         .apply_edge_op(
-            EDGE,
+            &EDGE.parse().expect("node id"),
             &OutboxItem {
                 seq: 1,
                 op_id: Uuid::now_v7(),
@@ -266,7 +266,7 @@ async fn a_contractors_invitation_shows_pending_then_accepted_once_the_edge_repo
     let refused = t
         .app
         .apply_edge_op(
-            EDGE,
+            &EDGE.parse().expect("node id"),
             &OutboxItem {
                 seq: 2,
                 op_id: Uuid::now_v7(),

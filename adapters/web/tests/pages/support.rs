@@ -90,7 +90,7 @@ impl TestApp {
     pub async fn internal() -> Self {
         Self::with(
             CoreSettings {
-                edges: vec![EDGE.into()],
+                edges: vec![EDGE.parse().expect("node id")],
                 ..CoreSettings::default()
             },
             HttpConfig {

@@ -11,6 +11,7 @@ use crate::hash::ContentHash;
 use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::model::Space;
 use crate::ports::{QuarantineCount, RepoError};
+use crate::replication::NodeId;
 use crate::replication::{AppliedOp, EdgeStatus, Invitation, OpOutcome, OutboxItem, OutboxOp};
 
 impl State {
@@ -51,11 +52,11 @@ impl State {
     }
 
     /// By id.
-    pub(super) fn spaces_shared_with(&self, edge: &str) -> Vec<Space> {
+    pub(super) fn spaces_shared_with(&self, edge: &NodeId) -> Vec<Space> {
         let mut v: Vec<Space> = self
             .spaces
             .values()
-            .filter(|s| s.edge.as_deref() == Some(edge))
+            .filter(|s| s.edge.as_ref() == Some(edge))
             .cloned()
             .collect();
         v.sort_by_key(|s| s.id);
@@ -76,16 +77,16 @@ impl State {
 
     /// Rejected operations per edge and space, by edge then space id.
     pub(super) fn count_quarantine(&self) -> Vec<QuarantineCount> {
-        let mut counts: BTreeMap<(&str, SpaceId), u64> = BTreeMap::new();
+        let mut counts: BTreeMap<(&NodeId, SpaceId), u64> = BTreeMap::new();
         for a in self.applied_ops.values() {
             if a.outcome == OpOutcome::Rejected {
-                *counts.entry((a.edge.as_str(), a.space)).or_default() += 1;
+                *counts.entry((&a.edge, a.space)).or_default() += 1;
             }
         }
         counts
             .into_iter()
             .map(|((edge, space), operations)| QuarantineCount {
-                edge: edge.to_owned(),
+                edge: edge.clone(),
                 space,
                 operations,
             })

@@ -82,7 +82,7 @@ impl<'a> Down<'a> {
     /// was sent or purged.
     pub(crate) async fn pass(&mut self) -> Result<bool, LinkError> {
         let before = self.health.errors();
-        let shared = self.app.spaces_shared_with(self.edge.as_str()).await?;
+        let shared = self.app.spaces_shared_with(self.edge).await?;
         let mut moved = self.purge_unshared(&shared).await?;
         for s in &shared {
             moved |= self.send_if_due(s.id).await?;
@@ -163,7 +163,7 @@ impl<'a> Down<'a> {
             Purge::Pending => return Ok(false),
         };
         self.app
-            .record_purge_receipt(self.edge.as_str(), space, receipt_json(&receipt))
+            .record_purge_receipt(self.edge, space, receipt_json(&receipt))
             .await?;
         tracing::info!(edge = %self.edge, %space, rows = receipt.rows, bytes = receipt.bytes, "space purged from the edge");
         Ok(true)
@@ -172,7 +172,7 @@ impl<'a> Down<'a> {
     pub(super) async fn record(&self) -> Result<(), LinkError> {
         self.app
             .record_link_state(
-                self.edge.as_str(),
+                self.edge,
                 recorded(&self.cursors),
                 self.health.errors(),
                 None,

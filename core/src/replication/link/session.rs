@@ -72,10 +72,10 @@ impl Link {
     /// here (ADR 0002, invariant 6). Without it, the receipt would never
     /// be recorded.
     async fn awaiting_purge(&self, cursors: &mut Cursors) -> Result<(), LinkError> {
-        let Some(known) = self.app.edge_status_of(self.edge.as_str()).await? else {
+        let Some(known) = self.app.edge_status_of(&self.edge).await? else {
             return Ok(());
         };
-        let shared = self.app.spaces_shared_with(self.edge.as_str()).await?;
+        let shared = self.app.spaces_shared_with(&self.edge).await?;
         for (space, revision) in known.cursors {
             if !shared.iter().any(|s| s.id == space) {
                 cursors.entry(space).or_insert(revision);

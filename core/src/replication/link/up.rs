@@ -87,7 +87,7 @@ impl Link {
             .buffer_unordered(FETCHES_IN_FLIGHT)
             .try_collect::<Vec<()>>()
             .await?;
-        for applied in app.apply_edge_ops(edge.as_str(), &items).await? {
+        for applied in app.apply_edge_ops(edge, &items).await? {
             verdicts.push(OpVerdict {
                 op_id: applied.op_id,
                 outcome: applied.outcome,

@@ -7,6 +7,7 @@ use serde_json::json;
 
 use crate::error::CoreError;
 use crate::ports::Tx;
+use crate::replication::NodeId;
 use crate::replication::{AppliedOp, OpOutcome, OutboxItem};
 
 use super::super::access::Fail;
@@ -42,7 +43,7 @@ impl InternalApp {
     /// applying them again returns their records.
     pub async fn apply_edge_ops(
         &self,
-        edge: &str,
+        edge: &NodeId,
         items: &[OutboxItem],
     ) -> Result<Vec<AppliedOp>, CoreError> {
         let mut done = Vec::with_capacity(items.len());
@@ -69,7 +70,7 @@ impl InternalApp {
 
     /// Applies `items` in one transaction if each of them applies (or was
     /// applied before); otherwise commits nothing and says where to stop.
-    async fn apply_run(&self, edge: &str, items: &[OutboxItem]) -> Result<Run, CoreError> {
+    async fn apply_run(&self, edge: &NodeId, items: &[OutboxItem]) -> Result<Run, CoreError> {
         let limit = self.settings.max_upload_bytes;
         // Blobs are looked for before the transaction, not while holding it.
         for (i, item) in items.iter().enumerate() {
@@ -111,7 +112,7 @@ impl InternalApp {
         }
         self.commit(tx).await?;
         for r in fresh.iter().filter_map(|&i| records.get(i)) {
-            tracing::info!(op = %r.op_id, edge, outcome = r.outcome.as_str(), "edge operation applied");
+            tracing::info!(op = %r.op_id, %edge, outcome = r.outcome.as_str(), "edge operation applied");
         }
         Ok(Run::Whole(records))
     }
@@ -123,7 +124,7 @@ impl InternalApp {
     /// is an `Ok` with `OpOutcome::Rejected`, kept in quarantine.
     pub async fn apply_edge_op(
         &self,
-        edge: &str,
+        edge: &NodeId,
         item: &OutboxItem,
     ) -> Result<AppliedOp, CoreError> {
         if let Some(done) = self.read().await?.applied_op(item.op_id).await? {
@@ -166,7 +167,7 @@ impl InternalApp {
         };
         let record = self.record_op(&mut tx, edge, item, effect).await?;
         self.commit(tx).await?;
-        tracing::info!(op = %item.op_id, edge, outcome = record.outcome.as_str(), "edge operation applied");
+        tracing::info!(op = %item.op_id, %edge, outcome = record.outcome.as_str(), "edge operation applied");
         Ok(record)
     }
 
@@ -175,7 +176,7 @@ impl InternalApp {
     async fn record_op(
         &self,
         tx: &mut Box<dyn Tx>,
-        edge: &str,
+        edge: &NodeId,
         item: &OutboxItem,
         effect: Effect,
     ) -> Result<AppliedOp, CoreError> {

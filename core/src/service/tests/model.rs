@@ -97,7 +97,7 @@ impl World {
             Arc::new(crate::ports::SystemClock),
             Arc::new(FastPasswords),
             CoreSettings {
-                edges: vec![real::EDGE.to_owned()],
+                edges: vec![real::EDGE.parse().expect("node id")],
                 ..CoreSettings::default()
             },
         );

@@ -30,7 +30,7 @@ type Edge = NodeUnderTest<EdgeApp>;
 
 fn settings(edges: &[&str]) -> CoreSettings {
     CoreSettings {
-        edges: edges.iter().map(|e| (*e).to_owned()).collect(),
+        edges: edges.iter().map(|e| e.parse().expect("node id")).collect(),
         ..CoreSettings::default()
     }
 }
@@ -118,7 +118,7 @@ async fn up(internal: &Internal, edge: &Edge) -> Vec<crate::replication::Applied
         // Exactly once: applying again returns the record, changes nothing.
         let applied = internal
             .app
-            .apply_edge_op("edge-1", &item)
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &item)
             .await
             .expect("apply again");
         assert!(

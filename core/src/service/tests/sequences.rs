@@ -29,7 +29,7 @@ fn internal() -> (InternalApp, Arc<MemRepository>) {
         Arc::new(SystemClock),
         Arc::new(FastPasswords),
         CoreSettings {
-            edges: vec![EDGE.into()],
+            edges: vec![EDGE.parse().expect("node id")],
             ..CoreSettings::default()
         },
     );
@@ -413,9 +413,13 @@ fn the_purge_receipt_ends_contractors_memberships_and_a_reshare_starts_without_t
                 .await
                 .contains(&"jean@btp-rhone.fr".into())
         );
-        app.record_purge_receipt(EDGE, s, serde_json::json!({ "rows_removed": 3 }))
-            .await
-            .expect("receipt");
+        app.record_purge_receipt(
+            &EDGE.parse().expect("node id"),
+            s,
+            serde_json::json!({ "rows_removed": 3 }),
+        )
+        .await
+        .expect("receipt");
         assert_eq!(members(app.clone()).await, ["marie"]);
         let invitations = app.list_invitations(&marie, s).await.expect("invitations");
         let luc = invitations

@@ -123,7 +123,7 @@ pub fn outbox_item(space: &Space, by: &Principal, op: OutboxOp) -> OutboxItem {
 pub fn applied(space: SpaceId, outcome: OpOutcome, at_offset: i128, op: OutboxOp) -> AppliedOp {
     AppliedOp {
         op_id: Uuid::now_v7(),
-        edge: "edge-1".into(),
+        edge: "edge-1".parse().expect("node id"),
         space,
         contractor: PrincipalId::new(),
         at: at(T0 + at_offset),
@@ -246,9 +246,9 @@ pub async fn spaces_shared_with_an_edge_are_listed_by_id(repo: &dyn Repository) 
         Some("edge-2"),
         None,
         Some("edge-1"),
-        Some("Edge-1"),
+        Some("edge-10"),
     ]) {
-        s.edge = edge.map(str::to_owned);
+        s.edge = edge.map(|e| e.parse().expect("node id"));
     }
     let rows = std::iter::once(Row::from(&p)).chain(spaces.iter().rev().map(Row::from));
     save(repo, rows).await?;
@@ -256,13 +256,21 @@ pub async fn spaces_shared_with_an_edge_are_listed_by_id(repo: &dyn Repository) 
     let mut expected = vec![spaces[0].clone(), spaces[3].clone()];
     expected.sort_by_key(|s| s.id);
     let mut tx = read(repo).await?;
-    assert_eq!(tx.spaces_shared_with("edge-1").await?, expected);
     assert_eq!(
-        tx.spaces_shared_with("edge-2").await?,
+        tx.spaces_shared_with(&"edge-1".parse().expect("node id"))
+            .await?,
+        expected
+    );
+    assert_eq!(
+        tx.spaces_shared_with(&"edge-2".parse().expect("node id"))
+            .await?,
         vec![spaces[1].clone()]
     );
-    assert_eq!(tx.spaces_shared_with("edge-3").await?, vec![]);
-    assert_eq!(tx.spaces_shared_with("").await?, vec![]);
+    assert_eq!(
+        tx.spaces_shared_with(&"edge-3".parse().expect("node id"))
+            .await?,
+        vec![]
+    );
     Ok(())
 }
 /// Every replication write is refused in a read transaction, as the others.
@@ -274,7 +282,7 @@ pub async fn replication_writes_in_a_read_transaction_are_refused(
     save(repo, [Row::from(&c)]).await?;
     let item = outbox_item(&s, &c, rename());
     let status = EdgeStatus {
-        edge: "edge-1".into(),
+        edge: "edge-1".parse().expect("node id"),
         last_contact: None,
         last_error: None,
         cursors: vec![],

@@ -13,7 +13,7 @@ pub async fn spaces_round_trip_exactly_and_are_found_by_slug(repo: &dyn Reposito
     let private = space("construction-piscine", "Construction de la piscine", p.id);
     let mut public = space("budget-2027", "Budget primitif 2027", p.id);
     public.visibility = Visibility::Public;
-    public.edge = Some("edge-1".into());
+    public.edge = Some("edge-1".parse().expect("node id"));
     public.archived = true;
     public.domain = "Finances".into();
     public.description = String::new();
@@ -41,7 +41,7 @@ pub async fn saving_a_space_again_overwrites_it(repo: &dyn Repository) -> Outcom
     let mut after = before.clone();
     after.title = "Voirie et réseaux".into();
     after.archived = true;
-    after.edge = Some("edge-2".into());
+    after.edge = Some("edge-2".parse().expect("node id"));
     after.revision = Revision(12);
     save(repo, [Row::from(&after)]).await?;
     let mut tx = read(repo).await?;

@@ -150,7 +150,7 @@ impl World {
             } else {
                 None
             };
-            if space.archived != ms.archived || space.edge.as_deref() != edge {
+            if space.archived != ms.archived || space.edge.as_ref().map(|e| e.as_str()) != edge {
                 out.push(Problem::hard(
                     "state: space flags",
                     format!(

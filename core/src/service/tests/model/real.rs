@@ -240,7 +240,7 @@ impl World {
                 .await),
             Op::PurgeReceipt { space } => got(&app
                 .record_purge_receipt(
-                    EDGE,
+                    &EDGE.parse().expect("node id"),
                     self.space_id(*space),
                     json!({ "rows": 0, "blobs": 0, "bytes": 0 }),
                 )
@@ -334,7 +334,11 @@ impl World {
             outcome: None,
             detail: String::new(),
         };
-        let record = match self.app.apply_edge_op(EDGE, &item).await {
+        let record = match self
+            .app
+            .apply_edge_op(&EDGE.parse().expect("node id"), &item)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
                 return Got {
@@ -369,7 +373,11 @@ impl World {
         item: &OutboxItem,
         record: &crate::replication::AppliedOp,
     ) -> Option<String> {
-        match self.app.apply_edge_op(EDGE, item).await {
+        match self
+            .app
+            .apply_edge_op(&EDGE.parse().expect("node id"), item)
+            .await
+        {
             Ok(again) if again == *record => {}
             other => return Some(format!("replaying the operation answered {other:?}")),
         }

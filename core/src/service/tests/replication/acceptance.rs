@@ -160,7 +160,7 @@ fn an_acceptance_on_the_edge_goes_up_once_and_the_internal_node_records_it() {
         let r = i
             .internal
             .app
-            .apply_edge_op("edge-1", &again)
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &again)
             .await
             .expect("recorded");
         assert_eq!(r.outcome, OpOutcome::Applied);
@@ -266,7 +266,7 @@ fn an_acceptance_the_internal_node_cannot_vouch_for_is_rejected_and_changes_noth
             let r = i
                 .internal
                 .app
-                .apply_edge_op("edge-1", item)
+                .apply_edge_op(&"edge-1".parse().expect("node id"), item)
                 .await
                 .expect("recorded, not retried");
             assert_eq!(r.outcome, OpOutcome::Rejected, "{what}");
@@ -295,7 +295,7 @@ fn an_acceptance_the_internal_node_cannot_vouch_for_is_rejected_and_changes_noth
         let r = i
             .internal
             .app
-            .apply_edge_op("edge-1", &in_time)
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &in_time)
             .await
             .expect("recorded");
         assert_eq!(r.outcome, OpOutcome::Applied);

@@ -52,13 +52,27 @@ fn an_invitation_works_once_and_not_when_revoked() {
             .share_space(&m, s, "edge-1")
             .await
             .expect("share");
-        assert!(matches!(
-            internal.app.share_space(&m, s, "edge-9").await,
-            Err(CoreError::Invalid {
-                code: "unknown_edge",
-                ..
-            })
-        ));
+        // Unknown, or no node id at all (upper case, a path, NUL, an
+        // invisible character, empty): the same answer, nothing shared.
+        for edge in [
+            "edge-9",
+            "Edge-1",
+            "../edge-1",
+            "edge-1\0",
+            "edge\u{200b}-1",
+            "",
+        ] {
+            assert!(
+                matches!(
+                    internal.app.share_space(&m, s, edge).await,
+                    Err(CoreError::Invalid {
+                        code: "unknown_edge",
+                        ..
+                    })
+                ),
+                "{edge:?}"
+            );
+        }
         let one = internal
             .app
             .invite_contractor(

@@ -18,16 +18,22 @@ fn a_link_state_is_stamped_by_the_clock_and_keeps_what_it_did_not_hear() {
             clock.clone(),
             Arc::new(FastPasswords),
             CoreSettings {
-                edges: vec!["edge-1".into()],
+                edges: vec!["edge-1".parse().expect("node id")],
                 ..CoreSettings::default()
             },
         );
         let space = SpaceId::new();
-        app.record_link_state("edge-1", vec![(space, Revision(7))], vec![], None, true)
-            .await
-            .expect("recorded");
+        app.record_link_state(
+            &"edge-1".parse().expect("node id"),
+            vec![(space, Revision(7))],
+            vec![],
+            None,
+            true,
+        )
+        .await
+        .expect("recorded");
         let s = app
-            .edge_status_of("edge-1")
+            .edge_status_of(&"edge-1".parse().expect("node id"))
             .await
             .expect("read")
             .expect("some");
@@ -37,11 +43,17 @@ fn a_link_state_is_stamped_by_the_clock_and_keeps_what_it_did_not_hear() {
         // Later, the link is down: no cursors heard, no contact.
         clock.advance(Duration::minutes(5));
         let why = vec![(space, "edge-1: disk full".to_owned())];
-        app.record_link_state("edge-1", vec![], why.clone(), Some("down".into()), false)
-            .await
-            .expect("recorded");
+        app.record_link_state(
+            &"edge-1".parse().expect("node id"),
+            vec![],
+            why.clone(),
+            Some("down".into()),
+            false,
+        )
+        .await
+        .expect("recorded");
         let s = app
-            .edge_status_of("edge-1")
+            .edge_status_of(&"edge-1".parse().expect("node id"))
             .await
             .expect("read")
             .expect("some");

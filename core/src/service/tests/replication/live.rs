@@ -150,7 +150,11 @@ fn a_cut_link_records_it_reconnects_and_resumes_both_ways() {
             let doc = manager_upload(&w, "Avenant.txt").await;
             let item = contractor_upload(&w, "Plan.txt").await;
             until("the cut recorded", || async {
-                let status = w.internal.app.edge_status_of("edge-1").await;
+                let status = w
+                    .internal
+                    .app
+                    .edge_status_of(&"edge-1".parse().expect("node id"))
+                    .await;
                 status
                     .expect("status")
                     .and_then(|s| s.last_error)
@@ -166,7 +170,11 @@ fn a_cut_link_records_it_reconnects_and_resumes_both_ways() {
             })
             .await;
             until("the link healthy again", || async {
-                let status = w.internal.app.edge_status_of("edge-1").await;
+                let status = w
+                    .internal
+                    .app
+                    .edge_status_of(&"edge-1".parse().expect("node id"))
+                    .await;
                 status
                     .expect("status")
                     .is_some_and(|s| s.last_error.is_none())
@@ -342,7 +350,11 @@ fn a_purge_whose_answer_is_lost_is_asked_again_and_its_receipt_recorded() {
         while_linked(&w, &connector, async {
             // The link knows the edge holds the space before the un-share.
             until("the link's view recorded", || async {
-                let status = w.internal.app.edge_status_of("edge-1").await;
+                let status = w
+                    .internal
+                    .app
+                    .edge_status_of(&"edge-1".parse().expect("node id"))
+                    .await;
                 status
                     .expect("status")
                     .is_some_and(|s| s.cursors.iter().any(|(id, _)| *id == w.space))

@@ -162,7 +162,7 @@ fn operations_naming_another_spaces_document_are_rejected() {
         let r = w
             .internal
             .app
-            .apply_edge_op("edge-1", &forged)
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &forged)
             .await
             .expect("recorded");
         assert_eq!(r.outcome, OpOutcome::Rejected);
@@ -189,7 +189,7 @@ fn operations_naming_another_spaces_document_are_rejected() {
         assert_eq!(
             w.internal
                 .app
-                .apply_edge_op("edge-2", &forged2)
+                .apply_edge_op(&"edge-2".parse().expect("node id"), &forged2)
                 .await
                 .expect("recorded")
                 .outcome,
@@ -225,7 +225,7 @@ fn content_over_the_internal_limit_is_refused_without_being_fetched() {
         let r = w
             .internal
             .app
-            .apply_edge_op("edge-1", &item)
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &item)
             .await
             .expect("recorded, not retried");
         assert_eq!(r.outcome, OpOutcome::Rejected);

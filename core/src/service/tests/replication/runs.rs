@@ -102,7 +102,7 @@ fn a_run_with_a_refused_operation_applies_the_others_once_and_in_order() {
         let applied = w
             .internal
             .app
-            .apply_edge_ops("edge-1", &items)
+            .apply_edge_ops(&"edge-1".parse().expect("node id"), &items)
             .await
             .expect("applied");
         assert_eq!(
@@ -132,7 +132,7 @@ fn a_run_with_a_refused_operation_applies_the_others_once_and_in_order() {
         let again = w
             .internal
             .app
-            .apply_edge_ops("edge-1", &items)
+            .apply_edge_ops(&"edge-1".parse().expect("node id"), &items)
             .await
             .expect("again");
         assert_eq!(again, applied);
@@ -161,7 +161,7 @@ fn a_blob_not_fetched_yet_stops_the_run_there_and_keeps_what_came_before() {
         let e = w
             .internal
             .app
-            .apply_edge_ops("edge-1", &items)
+            .apply_edge_ops(&"edge-1".parse().expect("node id"), &items)
             .await
             .expect_err("B's blob is missing");
         assert!(e.to_string().contains("not here yet"), "{e}");
@@ -171,7 +171,7 @@ fn a_blob_not_fetched_yet_stops_the_run_there_and_keeps_what_came_before() {
         let applied = w
             .internal
             .app
-            .apply_edge_ops("edge-1", &items)
+            .apply_edge_ops(&"edge-1".parse().expect("node id"), &items)
             .await
             .expect("applied");
         assert_eq!(outcomes(&applied), [OpOutcome::Applied; 3]);
@@ -205,7 +205,7 @@ fn more_operations_than_a_run_holds_all_apply() {
         let applied = w
             .internal
             .app
-            .apply_edge_ops("edge-1", &items)
+            .apply_edge_ops(&"edge-1".parse().expect("node id"), &items)
             .await
             .expect("applied");
         assert_eq!(outcomes(&applied), vec![OpOutcome::Applied; n]);

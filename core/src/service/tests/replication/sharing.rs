@@ -73,7 +73,7 @@ fn a_space_never_shared_never_reaches_the_feed_of_an_edge() {
         assert!(
             internal
                 .app
-                .spaces_shared_with("edge-1")
+                .spaces_shared_with(&"edge-1".parse().expect("node id"))
                 .await
                 .expect("shared")
                 .is_empty()

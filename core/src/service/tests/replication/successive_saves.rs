@@ -243,7 +243,7 @@ fn a_save_following_a_rejected_one_is_judged_against_that_ones_base() {
         let r = w
             .internal
             .app
-            .apply_edge_op("edge-1", &item(first, huge))
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &item(first, huge))
             .await
             .expect("recorded");
         assert_eq!(r.outcome, OpOutcome::Rejected);
@@ -257,7 +257,7 @@ fn a_save_following_a_rejected_one_is_judged_against_that_ones_base() {
         let r = w
             .internal
             .app
-            .apply_edge_op("edge-1", &item(second, small))
+            .apply_edge_op(&"edge-1".parse().expect("node id"), &item(second, small))
             .await
             .expect("applied");
         assert_eq!((r.outcome, r.detail.as_str()), (OpOutcome::Applied, ""));

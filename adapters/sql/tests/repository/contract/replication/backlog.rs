@@ -21,7 +21,7 @@ pub async fn the_feed_backlog_counts_the_rows_changes_has_past_a_cursor(
     let mut x = agent("x.ailleurs");
     x.revision = r(8);
     let mut s = space("partage", "Partagé", p.id);
-    (s.edge, s.revision) = (Some("edge-1".into()), r(2));
+    (s.edge, s.revision) = (Some("edge-1".parse().expect("node id")), r(2));
     let mut o = space("autre", "Autre", p.id);
     o.revision = r(2);
     let mut m_p = member(&s, &p, Role::Manager);

@@ -279,7 +279,7 @@ pub async fn changes_carry_every_row_of_the_space_with_tombstones(
     let c = principal_at(contractor("c.dupont"), 6);
     let r = principal_at(agent("r.ailleurs"), 10);
     let mut s = space_at(space("partage", "Partagé", p.id), 2);
-    s.edge = Some("edge-1".into());
+    s.edge = Some("edge-1".parse().expect("node id"));
     let o = space_at(space("autre", "Autre", p.id), 2);
     let m_p = member_at(member(&s, &p, Role::Manager), 3);
     let f = folder_at(folder(&s, None, "Plans"), 4);
@@ -619,7 +619,7 @@ pub async fn through_is_the_last_whole_revision_even_when_parents_brought_along_
     let c = principal_at(contractor("c.renomme"), 11);
     // Shared last.
     let mut s = space_at(space("partage", "Partagé", p.id), 12);
-    s.edge = Some("edge-1".into());
+    s.edge = Some("edge-1".parse().expect("node id"));
     let m_p = member_at(member(&s, &p, Role::Manager), 3);
     let m_c = member_at(member(&s, &c, Role::Contributor), 4);
     let f = folder_at(folder(&s, None, "Plans"), 5);
@@ -708,7 +708,7 @@ pub async fn every_non_empty_batch_carries_the_space_even_when_it_is_the_newest_
     )
     .await?;
     let mut shared = space_at(s.clone(), 7);
-    shared.edge = Some("edge-1".into());
+    shared.edge = Some("edge-1".parse().expect("node id"));
     save(repo, [Row::from(&shared)]).await?;
 
     let sh = shared.row();
@@ -930,7 +930,7 @@ pub async fn small_batches_applied_in_order_cover_the_space_like_one_big_batch(
     let c = principal_at(contractor("c.renomme"), 14);
     let x = principal_at(agent("x.ailleurs"), 4);
     let mut s = space_at(space("partage", "Partagé", p.id), 15);
-    s.edge = Some("edge-1".into());
+    s.edge = Some("edge-1".parse().expect("node id"));
     let o = space_at(space("autre", "Autre", p.id), 2);
     let m_p = member_at(member(&s, &p, Role::Manager), 3);
     let f1 = folder_at(folder(&s, None, "f1"), 4);
