@@ -112,7 +112,7 @@ impl EdgeNode {
         let peer_addr = peer.local_addr()?;
         let service = EdgeReplication::new(
             self.app.clone(),
-            self.config.node_id.to_string(),
+            self.config.node_id.clone(),
             cancel.clone(),
         );
         let grpc = passerelle_grpc::server::builder().add_service(service.into_server());

@@ -11,6 +11,7 @@ use bytes::Bytes;
 use futures::{Stream, StreamExt};
 use passerelle_core::blob::{BlobError, ByteStream, Holding, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::replication::NodeId;
 use passerelle_core::service::ReceiveError;
 use passerelle_core::{ContentHash, CoreError, EdgeApp};
 use passerelle_proto::PROTOCOL_VERSION;
@@ -28,13 +29,13 @@ pub const CHUNK_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone)]
 pub struct EdgeReplication {
     app: EdgeApp,
-    node_id: String,
+    node_id: NodeId,
     /// The node's shutdown: ends `WatchOutbox` streams so the server drains.
     cancel: CancellationToken,
 }
 
 impl EdgeReplication {
-    pub fn new(app: EdgeApp, node_id: String, cancel: CancellationToken) -> Self {
+    pub fn new(app: EdgeApp, node_id: NodeId, cancel: CancellationToken) -> Self {
         Self {
             app,
             node_id,
@@ -109,7 +110,7 @@ impl Replication for EdgeReplication {
         let cursors = self.app.cursors().await.map_err(status)?;
         tracing::info!(peer = %hello.internal_node_id, "replication hello");
         Ok(Response::new(pb::HelloResponse {
-            edge_node_id: self.node_id.clone(),
+            edge_node_id: self.node_id.to_string(),
             protocol_version: PROTOCOL_VERSION,
             cursors: cursors
                 .into_iter()
@@ -266,7 +267,7 @@ impl Replication for EdgeReplication {
             rows_removed: report.rows,
             blobs_removed: report.blobs,
             bytes_removed: report.bytes,
-            edge_node_id: self.node_id.clone(),
+            edge_node_id: self.node_id.to_string(),
             at: i64::try_from(at).unwrap_or(i64::MAX),
         }))
     }

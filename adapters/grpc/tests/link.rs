@@ -53,7 +53,7 @@ fn edge_node(blobs: Arc<MemBlobStore>) -> EdgeApp {
 
 /// Serves `edge` on a loopback port until `cancel`; returns its URL.
 async fn serve(edge: EdgeApp, cancel: &CancellationToken) -> anyhow::Result<String> {
-    let service = EdgeReplication::new(edge, EDGE.into(), cancel.clone());
+    let service = EdgeReplication::new(edge, EDGE.parse()?, cancel.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     tokio::spawn(

@@ -47,7 +47,7 @@ async fn edge() -> anyhow::Result<Edge> {
         },
     );
     let cancel = CancellationToken::new();
-    let service = EdgeReplication::new(app, "edge-1".into(), cancel.clone());
+    let service = EdgeReplication::new(app, "edge-1".parse()?, cancel.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let stop = cancel.clone();
