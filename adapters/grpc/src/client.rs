@@ -82,7 +82,7 @@ pub async fn connect(
         .await
         .map_err(|source| TlsError::Unreachable {
             endpoint: endpoint.to_owned(),
-            source,
+            source: Box::new(source),
         })
 }
 

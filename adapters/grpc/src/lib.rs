@@ -2,7 +2,9 @@
 //! edge node's server and the internal node's client (DESIGN.md §4–5).
 //!
 //! Place in the hexagon: a driven/driving adapter. It depends on
-//! `passerelle-core` and `passerelle-proto`, never on another adapter, and links
+//! `passerelle-core`, `passerelle-proto` and `passerelle-tls` (the nodes'
+//! mutual TLS, which the coming HTTPS listeners share), never on a storage
+//! or driving adapter, and links
 //! no certificate-issuing code (rcgen is a dev-dependency only, so the edge
 //! binary never holds CA-signing code). Generated protobuf types stay here.
 //!
@@ -14,9 +16,9 @@
 //! with the peer address and reason.
 //!
 //! Modules:
-//! - [`tls`]: rustls configurations ([`tls::server_config`],
-//!   [`tls::client_config`]), node identities ([`tls::NodeId`]), and
-//!   [`tls::ReloadingTls`], which follows certificate renewals on disk.
+//! - [`tls`]: `passerelle-tls`, re-exported because this crate's API takes
+//!   its types (rustls configurations, node identities, [`ReloadingTls`],
+//!   which follows certificate renewals on disk).
 //! - [`server`]: [`server::serve_tls`], the edge's accept loop feeding tonic, and
 //!   [`server::PeerInfo`], the authenticated peer every request carries.
 //! - [`client`]: [`client::connect`], a tonic `Channel` to an edge through our
@@ -33,7 +35,6 @@ pub mod convert;
 pub mod edge_service;
 pub mod peer;
 pub mod server;
-pub mod tls;
 
 pub use client::connect;
 pub use peer::{Dial, GrpcEdgePeer};
@@ -61,5 +62,6 @@ pub const CONNECTION_WINDOW: u32 = 16 << 20;
 /// Largest HTTP/2 frame each side accepts: 1 MiB chunks travel in a few
 /// frames instead of 64 (the default is 16 KiB).
 pub const MAX_FRAME: u32 = 1 << 20;
+pub use passerelle_tls as tls;
 pub use server::{PeerInfo, ServeError, serve_tls};
 pub use tls::{NodeId, PeerPolicy, ReloadingTls, TlsError, TlsFiles};

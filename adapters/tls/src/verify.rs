@@ -136,7 +136,7 @@ fn refused(err: IdentityError) -> rustls::Error {
 /// A one-line reason for a failed handshake, for logs: rustls' own message,
 /// except for our identity refusals, whose `Debug`-shaped default would hide
 /// the node id.
-pub(crate) fn handshake_failure_reason(err: &io::Error) -> String {
+pub fn handshake_failure_reason(err: &io::Error) -> String {
     match err
         .get_ref()
         .and_then(|e| e.downcast_ref::<rustls::Error>())
@@ -151,7 +151,7 @@ pub(crate) fn handshake_failure_reason(err: &io::Error) -> String {
 
 /// Whether the handshake failed because the peer sent a fatal alert (it
 /// refused us, or gave up), rather than because we refused it.
-pub(crate) fn aborted_by_peer(err: &io::Error) -> bool {
+pub fn aborted_by_peer(err: &io::Error) -> bool {
     matches!(
         err.get_ref()
             .and_then(|e| e.downcast_ref::<rustls::Error>()),

@@ -1,6 +1,11 @@
-//! Mutual TLS 1.3 for replication: rustls configurations for the edge (server)
-//! and the internal node (client), each checking the peer's chain AND its node
-//! identity, and [`ReloadingTls`], which follows certificate renewals on disk.
+//! Mutual TLS 1.3 between Passerelle's nodes: rustls configurations for the
+//! edge (server) and the internal node (client), each checking the peer's
+//! chain AND its node identity, and [`ReloadingTls`], which follows
+//! certificate renewals on disk.
+//!
+//! A library of the adapters, apart from the gRPC transport that uses it
+//! (`passerelle-grpc`), so that trust is read and reviewed in one place and
+//! other listeners can share it; it knows no transport (no tonic, no hyper).
 //!
 //! Policy, whichever the side:
 //! - TLS 1.3 only, ring provider, ALPN `h2`;
@@ -36,7 +41,7 @@ use x509_parser::prelude::{FromDer, X509Certificate};
 pub use identity::{IdentityError, NODE_URI_PREFIX, NodeId, node_id_from_der};
 pub use reload::ReloadingTls;
 
-pub(crate) use verify::{aborted_by_peer, handshake_failure_reason};
+pub use verify::{aborted_by_peer, handshake_failure_reason};
 
 use identity::AllowList;
 use verify::{NodeClientVerifier, NodeServerVerifier};
@@ -153,8 +158,9 @@ pub enum TlsError {
     #[error("cannot connect to {endpoint}")]
     Unreachable {
         endpoint: String,
+        /// The transport's error (tonic's, for the gRPC client).
         #[source]
-        source: tonic::transport::Error,
+        source: Box<dyn StdError + Send + Sync>,
     },
 }
 
