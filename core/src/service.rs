@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod apply;
+mod digest;
 mod documents;
 mod edge;
 mod folders;

@@ -23,7 +23,9 @@ use super::documents::{DocumentView, NewDocument, check_comment};
 use super::{Actor, InternalApp};
 
 mod ledger;
+mod ops;
 pub use ledger::APPLY_RUN;
+use ops::Edit;
 
 /// What applying one operation did, before it is recorded.
 struct Effect {
@@ -149,6 +151,8 @@ impl InternalApp {
         let date = self.clock.now().date().to_string();
         let who = contractor.login.to_string();
         let actor = Actor::Principal(contractor);
+        let names = (who.as_str(), date.as_str());
+        let space = item.space;
         match &item.op {
             OutboxOp::NewDocument {
                 folder,
@@ -160,42 +164,20 @@ impl InternalApp {
                 metadata,
                 comment,
             } => {
-                let blob = BlobInfo {
-                    hash: *hash,
-                    size: *size,
-                };
-                let mut new = NewDocument {
-                    space: item.space,
+                let new = NewDocument {
+                    space,
                     folder: *folder,
                     name: name.clone(),
                     doc_type: doc_type.clone(),
                     metadata: metadata.clone(),
                     media_type: Some(media_type.clone()),
-                    comment: comment.clone(),
+                    comment: check_comment(comment)?,
                 };
-                let comment = check_comment(comment)?;
-                let parsed = DocumentName::parse(name).map_err(CoreError::name)?;
-                if tx
-                    .name_taken(item.space, *folder, &parsed.unique_key(), None)
-                    .await?
-                {
-                    // Someone created the same name meanwhile: keep both.
-                    new.name = conflict_name(tx, item.space, *folder, &parsed, &who, &date)
-                        .await?
-                        .to_string();
-                    let v = self
-                        .create_document_in(tx, &actor, &new, blob, comment)
-                        .await?;
-                    return Ok(Effect {
-                        outcome: OpOutcome::Conflict,
-                        detail: format!("name taken: created as \"{}\"", v.document.name),
-                        document: Some(v.document.id),
-                    });
-                }
-                let v = self
-                    .create_document_in(tx, &actor, &new, blob, comment)
-                    .await?;
-                Ok(Effect::applied(Some(v.document.id)))
+                let blob = BlobInfo {
+                    hash: *hash,
+                    size: *size,
+                };
+                self.apply_new_document(tx, &actor, new, blob, names).await
             }
             OutboxOp::NewVersion {
                 document,
@@ -217,71 +199,38 @@ impl InternalApp {
                     media_type: media_type.clone(),
                     comment: check_comment(comment)?,
                 };
-                self.apply_new_version(tx, &actor, item, &v, (&who, &date))
-                    .await
+                self.apply_new_version(tx, &actor, item, &v, names).await
             }
             OutboxOp::Rename { document, name } => {
-                self.check_doc_space(tx, *document, item.space).await?;
-                let v = self
-                    .update_document_in(tx, &actor, *document, Some(name.as_str()), None)
-                    .await?;
-                Ok(Effect::applied(Some(v.document.id)))
+                let edit = Edit::Rename(name);
+                self.apply_edit(tx, &actor, space, *document, edit).await
             }
             OutboxOp::Move { document, folder } => {
-                self.check_doc_space(tx, *document, item.space).await?;
-                let v = self
-                    .update_document_in(tx, &actor, *document, None, Some(*folder))
-                    .await?;
-                Ok(Effect::applied(Some(v.document.id)))
-            }
-            OutboxOp::Delete {
-                document,
-                base_version,
-            } => {
-                self.check_doc_space(tx, *document, item.space).await?;
-                // Rights first: the "modified since" answer would tell an
-                // ex-member that the document changed.
-                let (a, d) = self.document_access(tx, &actor, *document).await?;
-                let own = Access::owns(&actor, d.created_by);
-                a.require(Action::Delete { own }, || document.to_string())?;
-                a.require_writable()?;
-                if d.current_version != *base_version {
-                    // Modify beats delete.
-                    return Ok(Effect {
-                        outcome: OpOutcome::Conflict,
-                        detail: format!("modified since version {base_version}: not deleted"),
-                        document: Some(*document),
-                    });
-                }
-                self.delete_document_in(tx, &actor, *document).await?;
-                Ok(Effect::applied(Some(*document)))
+                let edit = Edit::Move(*folder);
+                self.apply_edit(tx, &actor, space, *document, edit).await
             }
             OutboxOp::SetMetadata {
                 document,
                 doc_type,
                 metadata,
             } => {
-                self.check_doc_space(tx, *document, item.space).await?;
-                let v = self
-                    .update_metadata_in(tx, &actor, *document, doc_type.clone(), metadata.clone())
-                    .await?;
-                Ok(Effect::applied(Some(v.document.id)))
+                let edit = Edit::Metadata(doc_type.clone(), metadata.clone());
+                self.apply_edit(tx, &actor, space, *document, edit).await
+            }
+            OutboxOp::Delete {
+                document,
+                base_version,
+            } => {
+                self.apply_delete(tx, &actor, space, *document, *base_version)
+                    .await
             }
             OutboxOp::NewFolder {
                 folder,
                 parent,
                 name,
             } => {
-                if tx.folder(*folder).await?.is_some() {
-                    return Err(CoreError::conflict(
-                        "folder_exists",
-                        "this folder id is already used",
-                    )
-                    .into());
-                }
-                self.create_folder_in(tx, &actor, item.space, *parent, name, *folder)
-                    .await?;
-                Ok(Effect::applied(None))
+                self.apply_new_folder(tx, &actor, space, *folder, *parent, name)
+                    .await
             }
             OutboxOp::AcceptInvitation { invitation } => {
                 self.record_acceptance(tx, &actor, edge, item, *invitation)

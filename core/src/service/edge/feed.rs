@@ -1,11 +1,11 @@
 //! The edge's side of the change feed (edge): batches applied in order,
 //! the shared spaces held here and their cursors, the purge of an
-//! un-shared space and the digest both nodes compare; apart from the
-//! contractors' writes, which go the other way.
+//! un-shared space; apart from the contractors' writes, which go the other
+//! way, and the digest both nodes compare (`service::digest`).
 
 use std::collections::HashSet;
 
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::blob::Holding;
 use crate::error::CoreError;
@@ -13,7 +13,7 @@ use crate::hash::ContentHash;
 use crate::ids::{DocumentId, Revision, SpaceId};
 use crate::replication::ChangeRow;
 
-use super::super::{Actor, EdgeApp, Passerelle};
+use super::super::{Actor, EdgeApp};
 use super::blobs;
 
 /// What an un-share purge removed from the edge.
@@ -227,129 +227,6 @@ impl EdgeApp {
         tracing::info!(%space, rows, blobs = report.blobs, "shared space purged");
         Ok(report)
     }
-}
-
-/// The digest both sides compute for anti-entropy.
-impl Passerelle {
-    /// BLAKE3 over the canonical current state of a space: the same rows on
-    /// both nodes give the same digest (edge-local fields excluded).
-    pub async fn space_digest(&self, space: SpaceId) -> Result<ContentHash, CoreError> {
-        let rows = self
-            .read()
-            .await?
-            .changes(space, Revision::ZERO, u64::MAX / 2)
-            .await?;
-        let mut canon: Vec<(String, String)> = rows.rows.iter().map(canonical).collect();
-        canon.sort();
-        let mut h = blake3::Hasher::new();
-        for (key, value) in canon {
-            h.update(key.as_bytes());
-            h.update(b"\0");
-            h.update(value.as_bytes());
-            h.update(b"\n");
-        }
-        Ok(h.finalize().into())
-    }
-}
-
-fn opt<T: ToString>(x: &Option<T>) -> Value {
-    x.as_ref()
-        .map(|v| Value::String(v.to_string()))
-        .unwrap_or(Value::Null)
-}
-
-fn nanos(t: time::OffsetDateTime) -> String {
-    t.unix_timestamp_nanos().to_string()
-}
-
-/// (sort key, canonical JSON) of a row: only what replication carries
-/// (no edge-local field, nothing the internal node keeps to itself).
-fn canonical(row: &ChangeRow) -> (String, String) {
-    let trashed = |t: &Option<crate::model::Trashed>| {
-        t.as_ref()
-            .map(|t| json!([nanos(t.at), t.by.to_string(), opt(&t.with_folder)]))
-            .unwrap_or(Value::Null)
-    };
-    let (key, v) = match row {
-        ChangeRow::Space(s) => (
-            format!("1:{}", s.id),
-            json!([
-                s.slug.as_str(),
-                s.title,
-                s.description,
-                s.domain,
-                s.archived,
-                s.revision.0
-            ]),
-        ),
-        ChangeRow::Principal(p) => (
-            format!("2:{}", p.id),
-            json!([
-                p.login.as_str(),
-                p.display_name,
-                // Agents' addresses stay on the internal node.
-                if p.kind == crate::model::PrincipalKind::Contractor {
-                    p.email.as_str()
-                } else {
-                    ""
-                },
-                format!("{:?}", p.kind),
-                p.disabled,
-                opt(&p.organisation),
-                p.revision.0
-            ]),
-        ),
-        ChangeRow::Membership(m) => (
-            format!("3:{}:{}", m.space, m.principal),
-            json!([m.role.as_str(), m.removed, m.revision.0]),
-        ),
-        ChangeRow::Invitation(i) => (
-            format!("4:{}", i.id),
-            json!([
-                i.principal.to_string(),
-                i.secret_hash.to_hex(),
-                nanos(i.expires_at),
-                i.revoked,
-                i.revision.0
-            ]),
-        ),
-        ChangeRow::Folder(f) => (
-            format!("5:{}", f.id),
-            json!([
-                opt(&f.parent),
-                f.name.as_str(),
-                trashed(&f.trashed),
-                f.purged,
-                f.revision.0
-            ]),
-        ),
-        ChangeRow::Document(d) => (
-            format!("6:{}", d.id),
-            json!([
-                opt(&d.folder),
-                d.name.as_str(),
-                opt(&d.doc_type),
-                d.metadata,
-                d.current_version,
-                trashed(&d.trashed),
-                d.purged,
-                d.revision.0
-            ]),
-        ),
-        ChangeRow::Version(v) => (
-            format!("7:{}:{:010}", v.document, v.number),
-            json!([
-                v.hash.to_hex(),
-                v.size,
-                v.media_type,
-                v.author.to_string(),
-                v.comment,
-                v.revision.0
-            ]),
-        ),
-        ChangeRow::DocumentType(t) => (format!("8:{}", t.key), json!([t.revision.0])),
-    };
-    (key, v.to_string())
 }
 
 impl EdgeApp {
