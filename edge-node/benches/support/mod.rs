@@ -1,11 +1,75 @@
-//! What the bench binaries of this crate share: waits, `/proc` and
-//! directory readers, log tails. (Included with `#[path]` by each bench;
-//! each uses some of it.)
+//! What the bench binaries of this crate share: their directories, the
+//! bench's contractor, the API calls both make alike, waits, `/proc` and
+//! directory readers, log tails. (Declared with `mod support;` by each
+//! bench, beside its `cluster`; each uses some of it.)
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use serde_json::{Value, json};
+
+use super::cluster::{self, Cluster};
+
+/// The contractor each bench invites to its spaces.
+pub const CONTRACTOR: &str = "bench@prestataire.fr";
+pub const CONTRACTOR_PASSWORD: &str = "mot de passe du prestataire bench";
+
+/// The bench's directory `name` under the target directory, emptied, and
+/// its `logs/` and `tmp/`: `(root, logs, tmp)`.
+pub fn bench_dirs(name: &str) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
+    let target = Path::new(cluster::EDGE_BIN)
+        .parent()
+        .and_then(Path::parent)
+        .context("target directory")?;
+    let root = target.join(name);
+    let _ = std::fs::remove_dir_all(&root);
+    let (log_dir, tmp) = (root.join("logs"), root.join("tmp"));
+    std::fs::create_dir_all(&log_dir)?;
+    std::fs::create_dir_all(&tmp)?;
+    // The harness makes its directories with `tempfile::tempdir()`.
+    let _ = tempfile::env::override_temp_dir(&tmp);
+    Ok((root, log_dir, tmp))
+}
+
+pub async fn create_space(
+    c: &Cluster,
+    http: &reqwest::Client,
+    slug: &str,
+) -> anyhow::Result<String> {
+    let r = c
+        .api(http, reqwest::Method::POST, "/spaces")
+        .json(&json!({"slug": slug, "title": slug, "domain": "Bench"}))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "create space: {}", r.status());
+    let v: Value = r.json().await?;
+    Ok(v["id"]
+        .as_str()
+        .or(v["space"]["id"].as_str())
+        .context("space id")?
+        .to_owned())
+}
+
+/// The internal node's replication status of the space.
+pub async fn replication(
+    c: &Cluster,
+    http: &reqwest::Client,
+    space: &str,
+) -> anyhow::Result<Value> {
+    let r = c
+        .api(
+            http,
+            reqwest::Method::GET,
+            &format!("/spaces/{space}/replication"),
+        )
+        .send()
+        .await?;
+    ensure!(r.status() == 200, "replication status: {}", r.status());
+    Ok(r.json().await?)
+}
 
 pub fn tail(path: &Path, lines: usize) -> String {
     let s = std::fs::read_to_string(path).unwrap_or_default();
