@@ -16,6 +16,8 @@
 //! - [`service`]: the use cases (`Passerelle`), authorization included;
 //!   the writes driving adapters share ([`service::DocumentWrites`]: applied
 //!   on the internal node, queued on an edge) and an actor's [`service::Rights`].
+//! - [`search`]: what a search asks for; [`search::parse`], the lenient
+//!   parser from what a user types (ADR 0006).
 //! - [`signal`]: [`signal::ChangeSignal`], woken by every committed write.
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
 //! - [`error`]: the `CoreError` of use cases.
@@ -32,6 +34,7 @@ pub mod names;
 pub mod ports;
 pub mod replication;
 pub mod role;
+pub mod search;
 pub mod service;
 pub mod signal;
 
