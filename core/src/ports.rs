@@ -266,6 +266,9 @@ pub trait Tx: Send {
         query: &DocumentQuery,
         page: Page,
     ) -> Result<Paged<Document>, RepoError>;
+    /// The live document of a space, in whichever folder, changed last
+    /// (newest `updated_at`, then smallest id); `None` in an empty space.
+    async fn latest_document(&mut self, space: SpaceId) -> Result<Option<Document>, RepoError>;
     /// Documents of a space whose folder is one of `folders` (live or trashed, not purged).
     async fn documents_in_folders(
         &mut self,

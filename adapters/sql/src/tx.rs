@@ -307,6 +307,9 @@ impl Tx for SqlTx {
     ) -> Result<Paged<Document>, RepoError> {
         content::query_documents(&self.txn, space, folder, query, page).await
     }
+    async fn latest_document(&mut self, space: SpaceId) -> Result<Option<Document>, RepoError> {
+        content::latest_document(&self.txn, space).await
+    }
     async fn documents_in_folders(
         &mut self,
         space: SpaceId,

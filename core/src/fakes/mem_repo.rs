@@ -353,6 +353,9 @@ impl Tx for MemTx {
     ) -> Result<Paged<Document>, RepoError> {
         Ok(self.state().query_documents(space, folder, query, page))
     }
+    async fn latest_document(&mut self, space: SpaceId) -> Result<Option<Document>, RepoError> {
+        Ok(self.state().latest_document(space))
+    }
     async fn documents_in_folders(
         &mut self,
         space: SpaceId,

@@ -4,7 +4,9 @@ use serde_json::json;
 
 use crate::error::CoreError;
 use crate::ids::{PrincipalId, SpaceId};
-use crate::model::{Membership, Page, Paged, Principal, PrincipalKind, Space, Visibility};
+use crate::model::{
+    Document, Membership, Page, Paged, Principal, PrincipalKind, Space, Visibility,
+};
 use crate::names::{Login, Slug};
 use crate::ports::SpaceWithRole;
 use crate::role::{Action, Role};
@@ -123,6 +125,21 @@ impl Passerelle {
                 space: a.space,
                 role: a.role,
             })
+        })
+        .await
+    }
+
+    /// The space's document changed last, in whichever folder: its recent
+    /// activity as any reader may see it (the audit log is for managers).
+    pub async fn latest_document(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+    ) -> Result<Option<Document>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            Ok::<_, Fail>(tx.latest_document(space).await?)
         })
         .await
     }

@@ -195,6 +195,21 @@ pub(super) async fn query_documents(
     })
 }
 
+pub(super) async fn latest_document(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+) -> Result<Option<Document>, RepoError> {
+    let row = document::Entity::find()
+        .filter(document::Column::SpaceId.eq(space.as_uuid()))
+        .filter(live(document::Column::TrashedAt, document::Column::Purged))
+        .order_by_desc(document::Column::UpdatedAt)
+        .order_by_asc(document::Column::Id)
+        .one(c)
+        .await
+        .map_err(db_error)?;
+    row.map(document::Model::into_core).transpose()
+}
+
 /// Live or trashed, not purged. Queried in chunks, merged and re-sorted.
 pub(super) async fn documents_in_folders(
     c: &DatabaseTransaction,

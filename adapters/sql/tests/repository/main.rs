@@ -67,6 +67,7 @@ contract_tests!(
         documents_round_trip_exactly_including_metadata_and_trash_state,
         live_items_are_listed_by_name_under_their_parent,
         documents_are_queried_filtered_and_sorted_over_the_whole_folder,
+        the_latest_document_of_a_space_is_found_in_any_folder,
         name_taken_is_case_insensitive_and_ignores_trashed_rows_and_the_exception,
         a_duplicate_live_name_in_a_folder_is_a_conflict,
         the_trash_lists_trashed_but_not_purged_items,

@@ -70,18 +70,11 @@ pub async fn my_spaces(State(st): State<AppState>, web: Web) -> Result<Response,
     }))
 }
 
-/// The most recently changed document of a space's root listing, as
-/// "name — date" (recent activity without reading the audit log, which
-/// only managers may).
+/// The space's document changed last, wherever it is, as "name — date".
 async fn latest_activity(app: &Passerelle, actor: &Actor, space: SpaceId, t: Tr) -> String {
-    match app.list_folder(actor, space, None, Page::new(0, 500)).await {
-        Ok(l) => l
-            .documents
-            .items
-            .iter()
-            .max_by_key(|d| d.updated_at)
-            .map(|d| format!("{} — {}", d.name.as_str(), view::date(d.updated_at)))
-            .unwrap_or_else(|| t.s("spaces.no_activity").to_owned()),
+    match app.latest_document(actor, space).await {
+        Ok(Some(d)) => format!("{} — {}", d.name.as_str(), view::date(d.updated_at)),
+        Ok(None) => t.s("spaces.no_activity").to_owned(),
         Err(_) => String::new(),
     }
 }

@@ -306,3 +306,46 @@ async fn a_folder_with_more_than_a_page_of_documents_links_the_next_page() {
         .assert_contains("1 document(s) dans ce dossier");
     assert!(!found.body.contains("rel=\"next\""));
 }
+
+#[tokio::test]
+async fn recent_activity_shows_the_latest_document_in_any_folder() {
+    let t = TestApp::internal().await;
+    let mut b = t.user("marie").await;
+    let id = b.space("piscine", "Piscine").await;
+    b.upload(&id, "Ancien plan.pdf", b"%PDF-1.4", "application/pdf")
+        .await;
+    let marie = passerelle_core::Actor::Principal(
+        t.app
+            .principal_by_login(&passerelle_core::Actor::System, "marie")
+            .await
+            .expect("marie"),
+    );
+    let space = id.parse().expect("space id");
+    let plans = t
+        .app
+        .create_folder(&marie, space, None, "Plans")
+        .await
+        .expect("folder");
+    let lot = t
+        .app
+        .create_folder(&marie, space, Some(plans.id), "Lot 2")
+        .await
+        .expect("folder");
+    t.app
+        .upload(
+            &marie,
+            passerelle_core::service::NewDocument {
+                space,
+                folder: Some(lot.id),
+                name: "Plan lot 2.pdf".into(),
+                ..passerelle_core::service::NewDocument::default()
+            },
+            Box::pin(futures::stream::once(async {
+                Ok(bytes::Bytes::from_static(b"%PDF-1.4 lot 2"))
+            })),
+        )
+        .await
+        .expect("upload");
+    // The root holds only the older one; the latest is two folders down.
+    b.get("/spaces").await.assert_contains("Plan lot 2.pdf —");
+}

@@ -190,6 +190,15 @@ impl State {
         paged(sort_documents(v), page)
     }
 
+    /// As the SQL adapter: newest `updated_at`, then smallest id.
+    pub(super) fn latest_document(&self, space: SpaceId) -> Option<Document> {
+        self.documents
+            .values()
+            .filter(|d| d.space == space && live_document(d))
+            .max_by(|a, b| a.updated_at.cmp(&b.updated_at).then(b.id.cmp(&a.id)))
+            .cloned()
+    }
+
     /// As the SQL adapter: filter on `name_key`, sort key in the asked
     /// direction, then name key and id ascending.
     pub(super) fn query_documents(

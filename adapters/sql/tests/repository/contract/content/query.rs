@@ -169,3 +169,53 @@ pub async fn documents_are_queried_filtered_and_sorted_over_the_whole_folder(
     assert_eq!(inner.items, vec![inside]);
     Ok(())
 }
+
+/// A space's latest document is found in whichever folder it sits, never a
+/// trashed or purged one nor another space's; ties go to the smallest id.
+pub async fn the_latest_document_of_a_space_is_found_in_any_folder(
+    repo: &dyn Repository,
+) -> Outcome {
+    let (owner, s) = seed_space(repo, "activite").await?;
+    let (_, other) = seed_space(repo, "ailleurs").await?;
+    assert_eq!(read(repo).await?.latest_document(s.id).await?, None);
+    let plans = folder(&s, None, "Plans");
+    let deep = folder(&s, Some(&plans), "Lot 2");
+    let at_minute = |mut d: passerelle_core::model::Document, minutes: i128| {
+        d.updated_at = at(T0 + minutes * 60_000_000_000);
+        d
+    };
+    let root = at_minute(document(&s, None, "racine.pdf"), 1);
+    let nested = at_minute(document(&s, Some(&deep), "plan-lot2.pdf"), 5);
+    let mut binned = at_minute(document(&s, Some(&plans), "jeté.pdf"), 9);
+    binned.trashed = trashed(owner.id, None);
+    let mut purged = at_minute(document(&s, None, "purgé.pdf"), 10);
+    purged.trashed = trashed(owner.id, None);
+    purged.purged = true;
+    let elsewhere = at_minute(document(&other, None, "ailleurs.pdf"), 11);
+    save(
+        repo,
+        [
+            Row::from(&plans),
+            Row::from(&deep),
+            Row::from(&root),
+            Row::from(&nested),
+            Row::from(&binned),
+            Row::from(&purged),
+            Row::from(&elsewhere),
+        ],
+    )
+    .await?;
+    let latest = read(repo).await?.latest_document(s.id).await?;
+    assert_eq!(
+        latest.map(|d| d.id),
+        Some(nested.id),
+        "the one two folders down"
+    );
+
+    // Same time: the smallest id, on every engine.
+    let twin = at_minute(document(&s, None, "jumeau.pdf"), 5);
+    save(repo, [Row::from(&twin)]).await?;
+    let latest = read(repo).await?.latest_document(s.id).await?;
+    assert_eq!(latest.map(|d| d.id), Some(nested.id.min(twin.id)));
+    Ok(())
+}
