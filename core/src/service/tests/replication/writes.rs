@@ -364,3 +364,44 @@ fn rights_follow_the_table_and_an_archived_space_takes_no_write() {
         );
     });
 }
+
+#[test]
+fn queued_writes_are_the_outbox_on_an_edge_and_none_here_with_the_same_rights() {
+    block_on(async {
+        let w = world().await;
+        let page = Page::new(0, 10);
+        let applied = AppliedWrites::new(w.internal.app.clone());
+        let queued = QueuedWrites::new(w.edge.app.clone());
+        let here = applied
+            .queued_writes(&w.manager, w.space, page)
+            .await
+            .expect("manager's");
+        assert_eq!((here.items.len(), here.total), (0, 0));
+
+        queued
+            .create_folder(&w.contractor, w.space, None, "Relevés")
+            .await
+            .expect("queued");
+        let there = queued
+            .queued_writes(&w.contractor, w.space, page)
+            .await
+            .expect("contractor's");
+        assert_eq!(kinds(&there.items), ["new_folder"]);
+
+        // A space the actor cannot see, or none at all: not found on both.
+        let outsider = agent(&w.internal.app, "outsider").await;
+        assert!(matches!(
+            applied.queued_writes(&outsider, w.space, page).await,
+            Err(CoreError::NotFound(_))
+        ));
+        let nowhere = SpaceId::new();
+        assert!(matches!(
+            applied.queued_writes(&w.manager, nowhere, page).await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            queued.queued_writes(&w.contractor, nowhere, page).await,
+            Err(CoreError::NotFound(_))
+        ));
+    });
+}
