@@ -13,7 +13,9 @@ pub mod find;
 pub mod port;
 pub mod query;
 
-pub use extract::{ExtractInput, Extraction, ExtractionStatus, TextExtractor};
+pub use extract::{
+    ExtractInput, Extraction, ExtractionLog, ExtractionRecord, ExtractionStatus, TextExtractor,
+};
 pub use find::{DateField, Exact, Find, Within};
 pub use port::{
     Facets, IndexChange, IndexError, IndexedDocument, MAX_LIMIT, MAX_OFFSET, MetaValue, Scope,

@@ -6,8 +6,13 @@
 use std::fmt;
 
 use async_trait::async_trait;
+use time::OffsetDateTime;
 
 use crate::blob::ByteStream;
+use crate::hash::ContentHash;
+use crate::ids::DocumentId;
+use crate::model::{Page, Paged};
+use crate::ports::RepoError;
 
 /// What came of an extraction. Stored per content hash; names are stable
 /// (API, metrics labels, database).
@@ -120,4 +125,56 @@ impl fmt::Debug for ExtractInput {
 #[async_trait]
 pub trait TextExtractor: Send + Sync + fmt::Debug {
     async fn extract(&self, input: ExtractInput) -> Extraction;
+}
+
+/// What the node knows of the extraction of one content, whatever the
+/// number of documents and versions holding it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExtractionRecord {
+    pub hash: ContentHash,
+    pub status: ExtractionStatus,
+    pub reason: String,
+    /// Attempts made so far (1 after the first).
+    pub attempts: u32,
+    /// When the last attempt ended.
+    pub tried_at: OffsetDateTime,
+    /// When to try again (retryable statuses only), `None` when done or
+    /// given up.
+    pub next_try: Option<OffsetDateTime>,
+}
+
+/// The extraction statuses, per content hash (ADR 0006 §3): a port of its
+/// own rather than more methods on the repository's transaction, since
+/// they are derived data written outside the revisioned history (no
+/// revision, no audit entry, not replicated: each node extracts what it
+/// holds). The SQL repository and the in-memory fake implement it beside
+/// [`crate::ports::Repository`].
+#[async_trait]
+pub trait ExtractionLog: Send + Sync + fmt::Debug {
+    /// Records an attempt's outcome, replacing the earlier one.
+    async fn record(&self, record: &ExtractionRecord) -> Result<(), RepoError>;
+
+    /// The record of `hash`, if it was ever extracted.
+    async fn extraction(&self, hash: &ContentHash) -> Result<Option<ExtractionRecord>, RepoError>;
+
+    /// Records whose `next_try` is at or before `now`, soonest first, at
+    /// most `limit`.
+    async fn due(
+        &self,
+        now: OffsetDateTime,
+        limit: u64,
+    ) -> Result<Vec<ExtractionRecord>, RepoError>;
+
+    /// Records whose status is neither `ok` nor `empty`, last tried first
+    /// (ties by hash), paged: what administrators review.
+    async fn problems(&self, page: Page) -> Result<Paged<ExtractionRecord>, RepoError>;
+
+    /// How many records have each status (statuses with none are absent),
+    /// counted, not loaded: the metrics read it at each scrape.
+    async fn count_by_status(&self) -> Result<Vec<(ExtractionStatus, u64)>, RepoError>;
+
+    /// Documents not purged whose current version holds `hash` (trashed
+    /// ones included), by id:
+    /// those to index again when the content's extraction changes.
+    async fn holders(&self, hash: &ContentHash) -> Result<Vec<DocumentId>, RepoError>;
 }
