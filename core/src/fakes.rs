@@ -1,6 +1,6 @@
 //! In-memory fakes of the driven ports (repository, blobs, passwords,
-//! clock, timer, an edge peer), for service tests; they pass the adapters'
-//! contract suites.
+//! clock, timer, an edge peer, a search index, a text extractor), for service
+//! tests; they pass the adapters' contract suites.
 
 mod mem_blobs;
 pub use mem_blobs::MemBlobStore;
@@ -14,3 +14,31 @@ mod fake_timer;
 pub use fake_timer::FakeTimer;
 mod mem_edge_peer;
 pub use mem_edge_peer::{MemConnector, MemEdgePeer};
+mod mem_index;
+pub use mem_index::MemIndex;
+mod plain_extractor;
+pub use plain_extractor::PlainTextExtractor;
+
+/// Search over the in-memory fakes, wired as a node wires the real ones:
+/// the [`crate::service::Search`] a router serves, the
+/// [`crate::service::Indexer`] a test runs to bring the index up to date,
+/// and the index itself. `repo` must be the one `app` runs on: it is also
+/// the log of extractions.
+pub fn mem_search(
+    app: &crate::Passerelle,
+    repo: std::sync::Arc<MemRepository>,
+) -> (
+    crate::service::Search,
+    crate::service::Indexer,
+    std::sync::Arc<MemIndex>,
+) {
+    let index = std::sync::Arc::new(MemIndex::new());
+    let search = crate::service::Search::new(app, index.clone(), repo.clone());
+    let indexer = crate::service::Indexer::new(
+        app,
+        index.clone(),
+        std::sync::Arc::new(PlainTextExtractor::new()),
+        repo,
+    );
+    (search, indexer, index)
+}

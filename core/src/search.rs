@@ -12,6 +12,7 @@ pub mod extract;
 pub mod find;
 pub mod port;
 pub mod query;
+pub mod resolve;
 
 pub use extract::{
     ExtractInput, Extraction, ExtractionLog, ExtractionRecord, ExtractionStatus, TextExtractor,
@@ -22,3 +23,4 @@ pub use port::{
     SearchHit, SearchIndex, SearchRequest, SearchResults, Snippet, Sort,
 };
 pub use query::{Bound, Field, Query, parse};
+pub use resolve::resolve;

@@ -14,9 +14,11 @@ mod documents;
 mod edge;
 mod folders;
 mod gauges;
+mod indexer;
 mod maintenance;
 mod rights;
 mod roles;
+mod search;
 mod sharing;
 mod spaces;
 mod throttle;
@@ -45,9 +47,14 @@ pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::FolderListing;
 pub use gauges::{ReplicationGauges, SpaceLag};
+pub use indexer::{IndexRun, Indexer};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use rights::Rights;
 pub use roles::{EdgeApp, InternalApp};
+pub use search::{
+    ExtractionProblem, FACET_VALUES, Facet, FacetsView, Found, IndexLag, Search, SearchAsk,
+    SearchFilters, SearchGauges, SearchPage,
+};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;

@@ -149,6 +149,11 @@ impl Config {
         }
     }
 
+    /// The search index: derived data, rebuilt when deleted.
+    pub fn search_dir(&self) -> std::path::PathBuf {
+        self.data_dir.join("search")
+    }
+
     pub fn tls_files(&self) -> passerelle_grpc::TlsFiles {
         let dir = self.data_dir.join("tls");
         passerelle_grpc::TlsFiles {

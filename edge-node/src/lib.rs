@@ -19,11 +19,14 @@ use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::EdgeApp;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::CoreSettings;
+use passerelle_core::search::SearchIndex;
+use passerelle_core::service::{CoreSettings, Indexer, Search};
+use passerelle_extract::{Extractor, Limits};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
+use passerelle_search::{Opened, TantivyIndex};
 use passerelle_sql::SqlRepository;
 use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
@@ -37,6 +40,8 @@ pub struct EdgeNode {
     pub config: Config,
     pub app: EdgeApp,
     pub blobs: Arc<FsBlobStore>,
+    /// The database, also the log of text extractions.
+    pub repo: Arc<SqlRepository>,
 }
 
 impl EdgeNode {
@@ -75,14 +80,20 @@ impl EdgeNode {
             max_pending_operations: config.outbox.max_pending,
             ..CoreSettings::default()
         };
+        let repo = Arc::new(repo);
         let app = EdgeApp::new(
-            Arc::new(repo),
+            repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             passwords,
             settings,
         );
-        Ok(Self { config, app, blobs })
+        Ok(Self {
+            config,
+            app,
+            blobs,
+            repo,
+        })
     }
 
     /// Serves the contractors' API on `public` and replication on `peer`
@@ -122,11 +133,18 @@ impl EdgeNode {
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::prune_outbox(&workers, &self.app);
         jobs::collect_blobs(&workers, &self.app);
+        let (search, indexer) = self.open_search()?;
+        jobs::index_search(&workers, indexer, &self.app);
         // Created before the state, which shows them on `/readyz`. An
         // edge queues contractors' writes for the internal node.
         let writes = Arc::new(self.app.writes());
-        let state = AppState::new(self.app.shared().clone(), writes, self.config.http.clone())
-            .with_workers(workers.board());
+        let state = AppState::new(
+            self.app.shared().clone(),
+            writes,
+            search,
+            self.config.http.clone(),
+        )
+        .with_workers(workers.board());
         let http = passerelle_http::edge_router(state.clone(), self.app.clone())
             .merge(passerelle_web::edge_router(state, self.app.clone()));
         println!("passerelle-edge listening on http://{public_addr}");
@@ -147,6 +165,31 @@ impl EdgeNode {
         b?;
         tracing::info!("passerelle-edge stopped");
         Ok(())
+    }
+}
+
+impl EdgeNode {
+    /// The search index of the shared spaces this edge holds, searched
+    /// through core's rights (contractors see their spaces only), and its
+    /// indexer; a space purged from the edge leaves the index too. Only a
+    /// serving node opens it (one writer).
+    fn open_search(&self) -> anyhow::Result<(Search, Indexer)> {
+        let dir = self.config.search_dir();
+        let (index, opened) = TantivyIndex::open(&dir).with_context(|| {
+            format!(
+                "cannot open the search index in {}: `passerelle-edge search reindex` rebuilds it",
+                dir.display()
+            )
+        })?;
+        if opened == Opened::Rebuilt {
+            tracing::info!(dir = %dir.display(), "new search index: the shared spaces are indexed in the background");
+        }
+        let index: Arc<dyn SearchIndex> = Arc::new(index);
+        let extractor = Arc::new(Extractor::new(Limits::default()));
+        Ok((
+            Search::new(&self.app, index.clone(), self.repo.clone()),
+            Indexer::new(&self.app, index, extractor, self.repo.clone()),
+        ))
     }
 }
 

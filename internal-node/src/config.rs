@@ -125,6 +125,11 @@ impl Config {
         self.data_dir.clone()
     }
 
+    /// The search index: derived data, rebuilt when deleted.
+    pub fn search_dir(&self) -> PathBuf {
+        self.data_dir.join("search")
+    }
+
     /// The client TLS material for replication.
     pub fn tls_files(&self) -> passerelle_grpc::TlsFiles {
         let dir = self

@@ -21,11 +21,14 @@ use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
-use passerelle_core::service::CoreSettings;
+use passerelle_core::search::SearchIndex;
+use passerelle_core::service::{CoreSettings, Indexer, Search};
 use passerelle_core::{Actor, InternalApp};
+use passerelle_extract::{Extractor, Limits};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
+use passerelle_search::{Opened, TantivyIndex};
 use passerelle_sql::SqlRepository;
 use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
@@ -40,6 +43,8 @@ pub struct Node {
     pub app: InternalApp,
     /// Kept concrete for maintenance commands that are filesystem-specific.
     pub blobs: Arc<FsBlobStore>,
+    /// The database, also the log of text extractions.
+    pub repo: Arc<SqlRepository>,
 }
 
 impl Node {
@@ -86,14 +91,20 @@ impl Node {
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             ..CoreSettings::default()
         };
+        let repo = Arc::new(repo);
         let app = InternalApp::new(
-            Arc::new(repo),
+            repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             passwords,
             settings,
         );
-        let node = Self { config, app, blobs };
+        let node = Self {
+            config,
+            app,
+            blobs,
+            repo,
+        };
         node.seed_document_types().await?;
         Ok(node)
     }
@@ -132,6 +143,8 @@ impl Node {
         let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
         self.start_replication(&workers, &cancel)?;
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
+        let (search, indexer) = self.open_search()?;
+        jobs::index_search(&workers, indexer, &self.app);
         let mut http_config = self.config.http.clone();
         for e in &self.config.replication.edges {
             if let Some(url) = &e.public_url {
@@ -142,7 +155,7 @@ impl Node {
         }
         // The authoritative node applies every write at once.
         let writes = Arc::new(self.app.writes());
-        let state = AppState::new(self.app.shared().clone(), writes, http_config)
+        let state = AppState::new(self.app.shared().clone(), writes, search, http_config)
             .with_workers(workers.board());
         let router = passerelle_http::router(state.clone(), self.app.clone())
             .merge(passerelle_web::router(state, self.app.clone()));
@@ -160,6 +173,29 @@ impl Node {
         served?;
         tracing::info!("passerelle-internal stopped");
         Ok(())
+    }
+
+    /// The search index in the data directory (created, or rebuilt when
+    /// its schema changed), searched through core's rights, and the indexer
+    /// that keeps it up to date. Only a serving node opens it: the index
+    /// has one writer, which a CLI command beside the node must not take.
+    fn open_search(&self) -> anyhow::Result<(Search, Indexer)> {
+        let dir = self.config.search_dir();
+        let (index, opened) = TantivyIndex::open(&dir).with_context(|| {
+            format!(
+                "cannot open the search index in {}: `passerelle-internal search reindex` rebuilds it",
+                dir.display()
+            )
+        })?;
+        if opened == Opened::Rebuilt {
+            tracing::info!(dir = %dir.display(), "new search index: the documents are indexed in the background");
+        }
+        let index: Arc<dyn SearchIndex> = Arc::new(index);
+        let extractor = Arc::new(Extractor::new(Limits::default()));
+        Ok((
+            Search::new(&self.app, index.clone(), self.repo.clone()),
+            Indexer::new(&self.app, index, extractor, self.repo.clone()),
+        ))
     }
 
     /// One replication link per configured edge, each a worker of the

@@ -38,7 +38,7 @@ mod request_log;
 use std::sync::Arc;
 
 use passerelle_core::Passerelle;
-use passerelle_core::service::DocumentWrites;
+use passerelle_core::service::{DocumentWrites, Search};
 pub use passerelle_workers::{Board, WorkerState, WorkerStatus};
 
 pub use auth::{
@@ -61,6 +61,8 @@ pub struct AppState {
     /// an edge. The node's composition chooses, so no handler asks which
     /// node it runs on (ADR 0005 §3).
     pub writes: Arc<dyn DocumentWrites>,
+    /// Search over the node's index, with the caller's rights.
+    pub search: Search,
     pub config: HttpConfig,
     /// The node's workers, as `/readyz` lists them.
     pub workers: Board,
@@ -72,10 +74,16 @@ pub struct AppState {
 impl AppState {
     /// A state with no worker (tests, tools); a node adds its own with
     /// [`AppState::with_workers`].
-    pub fn new(app: Passerelle, writes: Arc<dyn DocumentWrites>, config: HttpConfig) -> Self {
+    pub fn new(
+        app: Passerelle,
+        writes: Arc<dyn DocumentWrites>,
+        search: Search,
+        config: HttpConfig,
+    ) -> Self {
         Self {
             app,
             writes,
+            search,
             config,
             workers: Board::default(),
             metrics: Arc::new(Metrics::new()),

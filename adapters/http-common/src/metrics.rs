@@ -25,7 +25,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
-use passerelle_core::service::ReplicationGauges;
+use passerelle_core::service::{ReplicationGauges, SearchGauges};
 use passerelle_workers::{Board, WorkerState};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -34,6 +34,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
+
+mod search;
 
 /// Routes whose request body is an upload (API and pages).
 const UPLOAD_ROUTES: &[&str] = &[
@@ -100,6 +102,7 @@ pub struct Metrics {
     lag_revisions: Family<LinkLabels, Gauge>,
     lag_seconds: Family<LinkLabels, Gauge<f64, AtomicU64>>,
     backlog_rows: Family<LinkLabels, Gauge>,
+    search: search::SearchFamilies,
     /// Held while a scrape clears, sets and encodes the replication
     /// families, so that two scrapes at once cannot show each other's
     /// half-set series.
@@ -137,6 +140,7 @@ impl Metrics {
             lag_revisions: Family::default(),
             lag_seconds: Family::default(),
             backlog_rows: Family::default(),
+            search: search::SearchFamilies::default(),
             scraping: Mutex::new(()),
             registry: Registry::default(),
         };
@@ -186,6 +190,7 @@ impl Metrics {
             m.blob_floor.clone(),
         );
         m.register_replication(&mut registry);
+        m.search.register(&mut registry);
         Self { registry, ..m }
     }
 
@@ -236,14 +241,16 @@ impl Metrics {
     }
 
     /// The text a scrape gets: the scrape-time families are set from
-    /// `workers`, `room` (free, floor; `None` when the store cannot say)
-    /// and `replication` (`None` when it cannot be read: its families are
-    /// then left out rather than shown stale), then everything is encoded.
+    /// `workers`, `room` (free, floor; `None` when the store cannot say),
+    /// `replication` and `search` (`None` when they cannot be read: their
+    /// families are then left out rather than shown stale), then
+    /// everything is encoded.
     pub fn render(
         &self,
         workers: &Board,
         room: Option<(u64, u64)>,
         replication: Option<&ReplicationGauges>,
+        search: Option<&SearchGauges>,
     ) -> Result<String, fmt::Error> {
         // A panic elsewhere while holding it leaves nothing half-done that
         // matters: the families are cleared and set again below.
@@ -272,6 +279,7 @@ impl Metrics {
                 .set(i64::try_from(floor).unwrap_or(i64::MAX));
         }
         self.set_replication(replication);
+        self.search.set(search);
         let mut text = String::new();
         prometheus_client::encoding::text::encode(&mut text, &self.registry)?;
         Ok(text)
@@ -498,7 +506,7 @@ mod tests {
             }],
         };
         let text = m
-            .render(&Board::default(), None, Some(&lagging))
+            .render(&Board::default(), None, Some(&lagging), None)
             .expect("encoded");
         for line in [
             format!("passerelle_replication_lag_revisions{labels} 4"),
@@ -519,7 +527,7 @@ mod tests {
             ..ReplicationGauges::default()
         };
         let text = m
-            .render(&Board::default(), None, Some(&edge))
+            .render(&Board::default(), None, Some(&edge), None)
             .expect("encoded");
         assert!(!text.contains(&labels), "{text}");
         assert!(
@@ -527,7 +535,9 @@ mod tests {
                 .any(|l| l == "passerelle_outbox_pending_operations 7"),
             "{text}"
         );
-        let text = m.render(&Board::default(), None, None).expect("encoded");
+        let text = m
+            .render(&Board::default(), None, None, None)
+            .expect("encoded");
         assert!(
             !text.contains("passerelle_outbox_pending_operations "),
             "unknown: left out"

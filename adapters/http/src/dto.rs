@@ -8,6 +8,7 @@ mod accounts;
 mod admin;
 mod documents;
 mod edge;
+mod search;
 mod sharing;
 mod spaces;
 
@@ -15,6 +16,7 @@ pub use accounts::*;
 pub use admin::*;
 pub use documents::*;
 pub use edge::*;
+pub use search::*;
 pub use sharing::*;
 pub use spaces::*;
 

@@ -12,6 +12,7 @@ mod documents;
 mod edge;
 mod folders;
 mod health;
+mod search;
 mod sharing;
 mod spaces;
 mod trash;
@@ -99,6 +100,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("DELETE", "/api/v1/invitations/{id}"),
     ("GET", "/api/v1/spaces/{id}/replication"),
     ("GET", "/api/v1/edges"),
+    ("GET", "/api/v1/search"),
+    ("GET", "/api/v1/documents/{id}/extraction"),
+    ("GET", "/api/v1/admin/extractions"),
+    ("POST", "/api/v1/admin/extractions/{hash}/retry"),
 ];
 
 #[derive(OpenApi)]
@@ -118,6 +123,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         (name = "trash", description = "Soft deletion"),
         (name = "admin", description = "Document types, audit log, users and tokens"),
         (name = "sharing", description = "Edge nodes, contractors' invitations, replication status"),
+        (name = "search", description = "Full-text search, extraction statuses"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -218,6 +224,10 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(sharing::revoke_invitation))
         .routes(routes!(sharing::space_replication))
         .routes(routes!(sharing::edges_status))
+        .routes(routes!(search::search))
+        .routes(routes!(search::document_extraction))
+        .routes(routes!(search::extraction_problems))
+        .routes(routes!(search::retry_extraction))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(

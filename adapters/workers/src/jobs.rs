@@ -1,8 +1,10 @@
 //! The periodic jobs of the nodes, each a core use case run by a worker:
-//! written once here, registered by each node that needs it.
+//! written once here, registered by each node that needs it; and the
+//! search indexer's loop, woken by the node's writes.
 
 use std::time::Duration;
 
+use passerelle_core::service::{IndexRun, Indexer};
 use passerelle_core::{EdgeApp, Passerelle};
 
 use crate::Workers;
@@ -67,4 +69,69 @@ pub fn collect_blobs(workers: &Workers, app: &EdgeApp) {
             ))
         }
     });
+}
+
+/// How often the indexer looks for changes no signal told it of (writes
+/// made by another process, such as a CLI command beside the node).
+pub const INDEX_POLL: Duration = Duration::from_secs(5);
+
+/// Once woken, the indexer waits this long so that a burst of uploads
+/// lands in one batch (one commit) rather than one commit each.
+pub const INDEX_SETTLE: Duration = Duration::from_millis(300);
+
+/// Retries of failed extractions taken per wake.
+const RETRIES_PER_WAKE: u64 = 20;
+
+/// Keeps the search index up to date (ADR 0006 §2, worker
+/// `search-indexer`): woken by every write this node commits, and every
+/// [`INDEX_POLL`] at the latest, it indexes until caught up, then retries
+/// the extractions that are due. A failure (the index's disk, the
+/// database) is reported as `retrying`, not `failing`: the node still
+/// serves its documents while search catches up.
+pub fn index_search(workers: &Workers, indexer: Indexer, app: &Passerelle) {
+    let app = app.clone();
+    workers.spawn("search-indexer", move |report, cancel| async move {
+        loop {
+            let seen = app.changes().current();
+            match catch_up(&indexer, &cancel).await {
+                Ok(detail) => report.ok(detail),
+                Err(e) => {
+                    tracing::warn!(error = %e, "search indexer: will try again");
+                    report.retrying(e);
+                }
+            }
+            tokio::select! {
+                biased;
+                () = cancel.cancelled() => break,
+                () = app.changes().changed_since(seen) => {
+                    tokio::time::sleep(INDEX_SETTLE).await;
+                }
+                () = tokio::time::sleep(INDEX_POLL) => {}
+            }
+        }
+    });
+}
+
+/// Runs the indexer until it has caught up (or the node stops), then the
+/// retries due; says what was done.
+async fn catch_up(
+    indexer: &Indexer,
+    cancel: &tokio_util::sync::CancellationToken,
+) -> Result<String, passerelle_core::CoreError> {
+    let mut total = IndexRun::default();
+    loop {
+        let run = indexer.run().await?;
+        total.indexed += run.indexed;
+        total.removed += run.removed;
+        total.extracted += run.extracted;
+        total.dropped += run.dropped;
+        if run.caught_up || cancel.is_cancelled() {
+            break;
+        }
+    }
+    let retried = indexer.retry_due(RETRIES_PER_WAKE).await?;
+    Ok(format!(
+        "{} document(s) indexed, {} removed, {} extracted, {} retried",
+        total.indexed, total.removed, total.extracted, retried
+    ))
 }

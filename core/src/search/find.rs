@@ -64,11 +64,20 @@ pub enum Find {
     /// whose bounds are not dates, a type that does not exist).
     Nothing,
     /// One word, analysed as the field's text is.
-    Word { within: Within, text: String },
+    Word {
+        within: Within,
+        text: String,
+    },
     /// Words next to each other, in this order, analysed.
-    Phrase { within: Within, words: Vec<String> },
+    Phrase {
+        within: Within,
+        words: Vec<String>,
+    },
     /// Words starting with `text` (analysed as a word, unstemmed).
-    Prefix { within: Within, text: String },
+    Prefix {
+        within: Within,
+        text: String,
+    },
     Is(Exact),
     Dates {
         field: DateField,

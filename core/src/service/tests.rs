@@ -488,4 +488,5 @@ mod accounts;
 mod authorization;
 mod model;
 mod replication;
+mod search;
 mod sequences;

@@ -23,7 +23,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, spaces,
+    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, search, spaces,
 };
 use crate::{AppState, HttpConfig, middleware};
 
@@ -55,6 +55,8 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/documents/{id}/versions/{n}/content"),
     ("PUT", "/api/v1/documents/{id}/metadata"),
     ("GET", "/api/v1/document-types"),
+    ("GET", "/api/v1/search"),
+    ("GET", "/api/v1/documents/{id}/extraction"),
 ];
 
 #[derive(OpenApi)]
@@ -73,6 +75,7 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
         (name = "documents", description = "Documents, versions and content"),
         (name = "operations", description = "Pending and decided writes"),
         (name = "admin", description = "Document types (read only)"),
+        (name = "search", description = "Full-text search in the shared spaces"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -98,6 +101,8 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::list_versions))
         .routes(routes!(documents::put_metadata))
         .routes(routes!(admin::list_document_types))
+        .routes(routes!(search::search))
+        .routes(routes!(search::document_extraction))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(

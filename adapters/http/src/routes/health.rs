@@ -170,9 +170,16 @@ pub(crate) async fn metrics(
             None
         }
     };
+    let search = match st.search.gauges().await {
+        Ok(g) => Some(g),
+        Err(e) => {
+            tracing::warn!(error = %chain(&e), "metrics: the search index's state cannot be read");
+            None
+        }
+    };
     let text = st
         .metrics
-        .render(&st.workers, room, replication.as_ref())
+        .render(&st.workers, room, replication.as_ref(), search.as_ref())
         .map_err(|e| ApiError::from(CoreError::Internal(Box::new(e))))?;
     Ok(([(header::CONTENT_TYPE, OPENMETRICS)], text).into_response())
 }

@@ -281,7 +281,8 @@ async fn readiness_lists_the_workers_and_fails_while_one_is_failing_or_stopped()
         cancel.cancelled().await;
     });
     t.router = router(
-        internal_state(&t.app, HttpConfig::default()).with_workers(workers.board()),
+        internal_state(&t.app, t.search.clone(), HttpConfig::default())
+            .with_workers(workers.board()),
         t.app.clone(),
     );
     // Until both have run once (the periodic job runs on spawned tasks).

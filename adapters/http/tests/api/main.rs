@@ -8,6 +8,7 @@ mod edge;
 mod errors;
 mod metrics;
 mod openapi;
+mod search;
 mod server;
 mod sharing;
 mod spaces;

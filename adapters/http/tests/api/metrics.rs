@@ -52,7 +52,7 @@ async fn loopback_reads_the_metrics_and_other_clients_get_404() {
         ..HttpConfig::default()
     };
     let app = router(
-        internal_state(&t.app, config).with_workers(workers.board()),
+        internal_state(&t.app, t.search.clone(), config).with_workers(workers.board()),
         t.app.clone(),
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

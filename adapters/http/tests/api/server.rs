@@ -22,7 +22,10 @@ async fn serves_on_a_bound_listener_and_stops_gracefully() {
     let t = TestApp::new().await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(internal_state(&t.app, HttpConfig::default()), t.app.clone());
+    let app = router(
+        internal_state(&t.app, t.search.clone(), HttpConfig::default()),
+        t.app.clone(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;
@@ -52,7 +55,10 @@ async fn login_failures_are_throttled_per_client_address_over_tcp() {
     let t = TestApp::new().await;
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
-    let app = router(internal_state(&t.app, HttpConfig::default()), t.app.clone());
+    let app = router(
+        internal_state(&t.app, t.search.clone(), HttpConfig::default()),
+        t.app.clone(),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(serve(listener, app, async {
         let _ = stopped.await;
@@ -87,6 +93,7 @@ async fn behind_a_trusted_proxy_login_throttling_counts_per_forwarded_client() {
     let app = router(
         internal_state(
             &t.app,
+            t.search.clone(),
             HttpConfig {
                 trusted_proxies: vec!["127.0.0.1".parse().expect("ip")],
                 ..HttpConfig::default()

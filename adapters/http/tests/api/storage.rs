@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::http::{Method, StatusCode};
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::fakes::{MemBlobStore, MemRepository};
+use passerelle_core::fakes::{MemBlobStore, MemRepository, mem_search};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::{Actor, CoreSettings, InternalApp};
 use passerelle_http::{HttpConfig, router};
@@ -18,8 +18,9 @@ use crate::support::*;
 /// `floor` of them free, as a small disk with `min_free_bytes` would.
 async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
     let blobs = Arc::new(MemBlobStore::with_capacity_and_floor(capacity, floor));
+    let repo = Arc::new(MemRepository::new());
     let app = InternalApp::new(
-        Arc::new(MemRepository::new()),
+        repo.clone(),
         blobs.clone(),
         Arc::new(SystemClock),
         Arc::new(Argon2Passwords::for_tests()),
@@ -30,8 +31,18 @@ async fn on_a_small_disk(capacity: u64, floor: u64) -> TestApp {
             .await
             .expect("seed document types");
     }
-    let router = router(internal_state(&app, HttpConfig::default()), app.clone());
-    TestApp { router, app, blobs }
+    let (search, indexer, _) = mem_search(&app, repo);
+    let router = router(
+        internal_state(&app, search.clone(), HttpConfig::default()),
+        app.clone(),
+    );
+    TestApp {
+        router,
+        app,
+        blobs,
+        search,
+        indexer,
+    }
 }
 
 #[tokio::test]

@@ -7,9 +7,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository, mem_search};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::NewAgent;
+use passerelle_core::service::{Indexer, NewAgent, Search};
 use passerelle_core::{Actor, CoreSettings, EdgeApp, InternalApp};
 use passerelle_http::{AppState, HttpConfig, edge_router, router};
 use passerelle_passwords::Argon2Passwords;
@@ -17,13 +17,13 @@ use serde_json::Value;
 use tower::ServiceExt;
 
 /// The internal node's state: writes applied at once (as its composition).
-pub fn internal_state(app: &InternalApp, config: HttpConfig) -> AppState {
-    AppState::new(app.shared().clone(), Arc::new(app.writes()), config)
+pub fn internal_state(app: &InternalApp, search: Search, config: HttpConfig) -> AppState {
+    AppState::new(app.shared().clone(), Arc::new(app.writes()), search, config)
 }
 
 /// An edge's state: writes queued in its outbox (as its composition).
-pub fn edge_state(app: &EdgeApp, config: HttpConfig) -> AppState {
-    AppState::new(app.shared().clone(), Arc::new(app.writes()), config)
+pub fn edge_state(app: &EdgeApp, search: Search, config: HttpConfig) -> AppState {
+    AppState::new(app.shared().clone(), Arc::new(app.writes()), search, config)
 }
 
 pub const PASSWORD: &str = "correct horse battery staple";
@@ -34,6 +34,10 @@ pub struct TestApp<A = InternalApp> {
     pub router: Router,
     pub app: A,
     pub blobs: Arc<MemBlobStore>,
+    /// Search over an in-memory index, as the router serves it.
+    pub search: Search,
+    /// Brings the index up to date: see [`TestApp::index_now`].
+    pub indexer: Indexer,
 }
 
 /// A logged-in browser: its cookie and CSRF token.
@@ -91,9 +95,12 @@ impl TestApp {
     }
 
     pub async fn with(settings: CoreSettings, config: HttpConfig) -> Self {
-        let blobs = Arc::new(MemBlobStore::new());
-        let app = InternalApp::new(
+        let (repo, blobs) = (
             Arc::new(MemRepository::new()),
+            Arc::new(MemBlobStore::new()),
+        );
+        let app = InternalApp::new(
+            repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(Argon2Passwords::for_tests()),
@@ -104,8 +111,15 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let router = router(internal_state(&app, config), app.clone());
-        Self { router, app, blobs }
+        let (search, indexer, _) = mem_search(&app, repo);
+        let router = router(internal_state(&app, search.clone(), config), app.clone());
+        Self {
+            router,
+            app,
+            blobs,
+            search,
+            indexer,
+        }
     }
 
     /// An edge node over empty in-memory stores: nothing is replicated yet
@@ -116,16 +130,29 @@ impl TestApp {
 
     /// As [`TestApp::edge`], with these settings.
     pub fn edge_with(settings: CoreSettings) -> TestApp<EdgeApp> {
-        let blobs = Arc::new(MemBlobStore::new());
-        let app = EdgeApp::new(
+        let (repo, blobs) = (
             Arc::new(MemRepository::new()),
+            Arc::new(MemBlobStore::new()),
+        );
+        let app = EdgeApp::new(
+            repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
             settings,
         );
-        let router = edge_router(edge_state(&app, HttpConfig::default()), app.clone());
-        TestApp { router, app, blobs }
+        let (search, indexer, _) = mem_search(&app, repo);
+        let router = edge_router(
+            edge_state(&app, search.clone(), HttpConfig::default()),
+            app.clone(),
+        );
+        TestApp {
+            router,
+            app,
+            blobs,
+            search,
+            indexer,
+        }
     }
 
     /// Creates an agent whose password is [`PASSWORD`].
@@ -154,6 +181,12 @@ impl TestApp {
 
 /// What tests do on either node: requests, logins.
 impl<A> TestApp<A> {
+    /// Runs the indexer until the index holds every committed write (a
+    /// node's worker does it in the background).
+    pub async fn index_now(&self) {
+        while !self.indexer.run().await.expect("index run").caught_up {}
+    }
+
     pub async fn send(&self, req: Request<Body>) -> Reply {
         let res = self
             .router

@@ -8,9 +8,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository, mem_search};
 use passerelle_core::ports::SystemClock;
-use passerelle_core::service::{DocumentWrites, NewAgent};
+use passerelle_core::service::{DocumentWrites, Indexer, NewAgent};
 use passerelle_core::{Actor, CoreSettings, EdgeApp, InternalApp};
 use passerelle_http_common::{AppState, HttpConfig};
 use tower::ServiceExt;
@@ -23,6 +23,9 @@ pub const EDGE: &str = "edge-1";
 pub struct TestApp<A = InternalApp> {
     pub router: Router,
     pub app: A,
+    /// Brings the in-memory search index up to date: see
+    /// [`TestApp::index_now`].
+    pub indexer: Indexer,
 }
 
 #[derive(Debug)]
@@ -138,10 +141,20 @@ impl TestApp {
                 .await
                 .expect("seed document types");
         }
-        let state = AppState::new(app.shared().clone(), writes(&app, repo, blobs), config);
+        let (search, indexer, _) = mem_search(&app, repo.clone());
+        let state = AppState::new(
+            app.shared().clone(),
+            writes(&app, repo, blobs),
+            search,
+            config,
+        );
         let router = passerelle_http::router(state.clone(), app.clone())
             .merge(passerelle_web::router(state, app.clone()));
-        Self { router, app }
+        Self {
+            router,
+            app,
+            indexer,
+        }
     }
 
     pub fn edge() -> TestApp<EdgeApp> {
@@ -150,17 +163,20 @@ impl TestApp {
 
     /// As [`TestApp::edge`], with these settings.
     pub fn edge_with(settings: CoreSettings) -> TestApp<EdgeApp> {
+        let repo = Arc::new(MemRepository::new());
         let app = EdgeApp::new(
-            Arc::new(MemRepository::new()),
+            repo.clone(),
             Arc::new(MemBlobStore::new()),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
             settings,
         );
+        let (search, indexer, _) = mem_search(&app, repo);
         // The edge's composition: writes queued in the outbox.
         let state = AppState::new(
             app.shared().clone(),
             Arc::new(app.writes()),
+            search,
             HttpConfig {
                 secure_cookies: false,
                 ..HttpConfig::default()
@@ -168,7 +184,11 @@ impl TestApp {
         );
         let router = passerelle_http::edge_router(state.clone(), app.clone())
             .merge(passerelle_web::edge_router(state, app.clone()));
-        TestApp { router, app }
+        TestApp {
+            router,
+            app,
+            indexer,
+        }
     }
 
     pub async fn agent(&self, login: &str, is_admin: bool) {
@@ -198,6 +218,12 @@ impl TestApp {
 
 /// What tests do on either node.
 impl<A> TestApp<A> {
+    /// Runs the indexer until the index holds every committed write (a
+    /// node's worker does it in the background).
+    pub async fn index_now(&self) {
+        while !self.indexer.run().await.expect("index run").caught_up {}
+    }
+
     pub fn browser(&self) -> Browser {
         Browser {
             router: self.router.clone(),
