@@ -9,6 +9,7 @@ pub(crate) mod cursor;
 pub(crate) mod document;
 pub(crate) mod document_type;
 pub(crate) mod edge_status;
+pub(crate) mod extraction;
 pub(crate) mod folder;
 pub(crate) mod invitation;
 pub(crate) mod membership;

@@ -15,6 +15,8 @@
 //! - `repository`: [`SqlRepository`] — connect, migrate, begin (writer
 //!   serialisation per engine).
 //! - `tx`: the `Tx` implementation, one submodule per group of the port.
+//! - `extractions`: core's `ExtractionLog` port on the same database,
+//!   outside transactions (its rows are not revisioned).
 //! - `entity`: sea-orm entities and their conversions; `convert`: shared
 //!   conversions (times as unix nanoseconds, hashes, names, JSON).
 //! - `migration`: the schema, one `mYYYYMMDD_HHMMSS_name.rs` per migration.
@@ -26,6 +28,7 @@
 mod convert;
 mod entity;
 mod error;
+mod extractions;
 mod migration;
 mod repository;
 mod tx;

@@ -199,8 +199,36 @@ impl SqlRepository {
         }
     }
 
-    /// The sea-orm connection, for this crate's tests.
-    #[cfg(test)]
+    /// A read-only snapshot that takes no lock: WAL on SQLite,
+    /// `REPEATABLE READ READ ONLY` on PostgreSQL.
+    pub(crate) async fn begin_read(&self) -> Result<DatabaseTransaction, RepoError> {
+        match self.engine {
+            Engine::Sqlite => self.db.begin().await,
+            Engine::Postgres => {
+                self.db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await
+            }
+        }
+        .map_err(db_error)
+    }
+
+    /// SQLite: this process's writer lock, for a write made outside a `Tx`
+    /// (the extraction log), so that it queues behind the write
+    /// transactions rather than polling SQLite's busy handler. PostgreSQL
+    /// needs none: row locks suffice.
+    pub(crate) async fn sqlite_writer(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match self.engine {
+            Engine::Sqlite => Some(Arc::clone(&self.writer).lock_owned().await),
+            Engine::Postgres => None,
+        }
+    }
+
+    /// The sea-orm connection (the pool): for the extraction log, which
+    /// writes outside transactions, and this crate's tests.
     pub(crate) fn connection(&self) -> &DatabaseConnection {
         &self.db
     }
@@ -214,21 +242,7 @@ impl Repository for SqlRepository {
     /// first).
     async fn begin(&self, mode: TxMode) -> Result<Box<dyn Tx>, RepoError> {
         let tx = match mode {
-            TxMode::Read => {
-                let txn = match self.engine {
-                    Engine::Sqlite => self.db.begin().await,
-                    Engine::Postgres => {
-                        self.db
-                            .begin_with_config(
-                                Some(IsolationLevel::RepeatableRead),
-                                Some(AccessMode::ReadOnly),
-                            )
-                            .await
-                    }
-                }
-                .map_err(db_error)?;
-                SqlTx::new(txn, mode, None)
-            }
+            TxMode::Read => SqlTx::new(self.begin_read().await?, mode, None),
             TxMode::Write => {
                 let (txn, writer) = self.begin_exclusive().await?;
                 if self.engine == Engine::Postgres {

@@ -77,7 +77,7 @@ impl SqlTx {
 }
 
 /// `INSERT … ON CONFLICT (primary key) DO UPDATE SET every other column`.
-fn upsert<A>(model: A) -> Insert<A>
+pub(crate) fn upsert<A>(model: A) -> Insert<A>
 where
     A: ActiveModelTrait,
 {
@@ -132,12 +132,12 @@ where
 
 /// Offset/limit of a page; values past `i64::MAX` (which the drivers cannot
 /// bind) are clamped, which changes nothing in practice.
-fn paginate<E: EntityTrait>(select: Select<E>, page: Page) -> Select<E> {
+pub(crate) fn paginate<E: EntityTrait>(select: Select<E>, page: Page) -> Select<E> {
     let clamp = |n: u64| n.min(i64::MAX as u64);
     select.offset(clamp(page.offset)).limit(clamp(page.limit))
 }
 
-fn all_into<M, T>(
+pub(crate) fn all_into<M, T>(
     rows: Vec<M>,
     convert: fn(M) -> Result<T, RepoError>,
 ) -> Result<Vec<T>, RepoError> {

@@ -12,6 +12,7 @@
 //! tokens), `content` (spaces, memberships, folders, documents, versions),
 //! `replication` (invitations, ledger, edge states, cursors, outbox, purge)
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
+//! `extractions` implements the `ExtractionLog` port on the same store.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -20,6 +21,7 @@
 
 mod accounts;
 mod content;
+mod extractions;
 mod feed;
 mod replication;
 
@@ -45,6 +47,7 @@ use crate::ports::{
 };
 use crate::replication::NodeId;
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
+use crate::search::ExtractionRecord;
 
 /// Every table, as the SQL schema has them.
 #[derive(Clone, Debug, Default)]
@@ -77,6 +80,9 @@ struct State {
     /// Edge: blobs sent for a space and not yet named by its applied rows
     /// (table `blob_claims`).
     blob_claims: BTreeSet<(SpaceId, ContentHash)>,
+    /// Extraction statuses per content hash (table `extractions`): written
+    /// outside transactions, see `extractions`.
+    extractions: BTreeMap<ContentHash, ExtractionRecord>,
 }
 
 /// The in-memory repository. Cheap to create; each instance is an empty,

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod content;
+mod extractions;
 mod replication;
 mod spaces;
 mod transactions;
@@ -12,6 +13,7 @@ mod transactions;
 pub use accounts::*;
 pub use audit::*;
 pub use content::*;
+pub use extractions::*;
 pub use replication::*;
 pub use spaces::*;
 pub use transactions::*;

@@ -2,16 +2,18 @@
 //! migrations, rows altered behind the repository's back; and the change
 //! feed checked against the in-memory fake on generated data.
 
+use passerelle_core::ContentHash;
 use passerelle_core::ids::{Revision, SpaceId};
 use passerelle_core::model::Page;
 use passerelle_core::ports::{RepoError, Repository, TxMode};
 use passerelle_core::role::Role;
+use passerelle_core::search::{ExtractionRecord, ExtractionStatus};
 use passerelle_sql::SqlRepository;
 use sea_orm::ConnectionTrait;
 
 use crate::contract::{
-    Row, agent, assert_batches_cover_the_space, contractor, document, folder, invitation, member,
-    save, seed_space, space, trashed, version,
+    Row, T0, agent, assert_batches_cover_the_space, at, contractor, document, folder, invitation,
+    member, save, seed_space, space, trashed, version,
 };
 use crate::harness::{self, TestRepo};
 
@@ -116,6 +118,70 @@ mod corrupt_rows_are_storage_errors_not_panics {
     async fn on_postgres() -> anyhow::Result<()> {
         match harness::postgres().await? {
             Some(t) => corrupt_rows_are_storage_errors(t).await,
+            None => Ok(()),
+        }
+    }
+}
+
+/// An extraction row whose status is unknown, then whose hash is malformed:
+/// every read of it fails with `Storage` naming the table, no panic.
+async fn corrupt_extractions_are_storage_errors(t: TestRepo) -> anyhow::Result<()> {
+    let url = t.url.clone().expect("an SQL repository");
+    let record = ExtractionRecord {
+        hash: ContentHash::of(b"abime"),
+        status: ExtractionStatus::Failed,
+        reason: "tronqué".into(),
+        attempts: 1,
+        tried_at: at(T0),
+        next_try: Some(at(T0 + 1)),
+    };
+    t.log.record(&record).await?;
+    let raw = sea_orm::Database::connect(url.as_str()).await?;
+    raw.execute_unprepared("UPDATE extractions SET status = 'lost'")
+        .await?;
+
+    let storage = |r: Result<String, RepoError>| match r {
+        Err(RepoError::Storage(e)) => e.to_string(),
+        other => panic!("expected Storage, got {other:?}"),
+    };
+    let message = storage(
+        t.log
+            .extraction(&record.hash)
+            .await
+            .map(|r| format!("{r:?}")),
+    );
+    assert!(
+        message.contains("extractions") && message.contains("lost"),
+        "{message}"
+    );
+    storage(t.log.due(at(T0 + 1), 10).await.map(|r| format!("{r:?}")));
+    storage(t.log.problems(Page::all()).await.map(|r| format!("{r:?}")));
+    let message = storage(t.log.count_by_status().await.map(|r| format!("{r:?}")));
+    assert!(message.contains("lost"), "{message}");
+
+    raw.execute_unprepared("UPDATE extractions SET status = 'failed', hash = 'not-a-hash'")
+        .await?;
+    raw.close().await?;
+    let message = storage(t.log.problems(Page::all()).await.map(|r| format!("{r:?}")));
+    assert!(
+        message.contains("extractions") && message.contains("not-a-hash"),
+        "{message}"
+    );
+    Ok(())
+}
+
+mod corrupt_extractions_are_storage_errors_not_panics {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_sqlite() -> anyhow::Result<()> {
+        corrupt_extractions_are_storage_errors(harness::sqlite().await?).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn on_postgres() -> anyhow::Result<()> {
+        match harness::postgres().await? {
+            Some(t) => corrupt_extractions_are_storage_errors(t).await,
             None => Ok(()),
         }
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use passerelle_core::fakes::MemRepository;
 use passerelle_core::ports::Repository;
+use passerelle_core::search::ExtractionLog;
 use passerelle_sql::SqlRepository;
 use sea_orm::ConnectionTrait;
 use tempfile::TempDir;
@@ -19,6 +20,8 @@ use tempfile::TempDir;
 /// A repository under test and what must outlive it.
 pub struct TestRepo {
     pub repo: Arc<dyn Repository>,
+    /// The extraction log of the same store (the same value as `repo`).
+    pub log: Arc<dyn ExtractionLog>,
     /// The database URL, for tests that reconnect or tamper with rows.
     pub url: Option<String>,
     /// Removes the temp dir when dropped (after `repo`: fields drop in order).
@@ -28,8 +31,10 @@ pub struct TestRepo {
 }
 
 pub fn memory() -> TestRepo {
+    let repo = Arc::new(MemRepository::new());
     TestRepo {
-        repo: Arc::new(MemRepository::new()),
+        repo: repo.clone(),
+        log: repo,
         url: None,
         _dir: None,
         _database: None,
@@ -46,11 +51,14 @@ pub fn sqlite_url(dir: &TempDir) -> String {
 pub async fn sqlite() -> anyhow::Result<TestRepo> {
     let dir = tempfile::tempdir().context("temp dir")?;
     let url = sqlite_url(&dir);
-    let repo = SqlRepository::connect(&url)
-        .await
-        .context("connect to SQLite")?;
+    let repo = Arc::new(
+        SqlRepository::connect(&url)
+            .await
+            .context("connect to SQLite")?,
+    );
     Ok(TestRepo {
-        repo: Arc::new(repo),
+        repo: repo.clone(),
+        log: repo,
         url: Some(url),
         _dir: Some(dir),
         _database: None,
@@ -64,11 +72,14 @@ pub async fn postgres() -> anyhow::Result<Option<TestRepo>> {
         return Ok(None);
     };
     let url = db.url();
-    let repo = SqlRepository::connect(&url)
-        .await
-        .context("connect to PostgreSQL")?;
+    let repo = Arc::new(
+        SqlRepository::connect(&url)
+            .await
+            .context("connect to PostgreSQL")?,
+    );
     Ok(Some(TestRepo {
-        repo: Arc::new(repo),
+        repo: repo.clone(),
+        log: repo,
         url: Some(url),
         _dir: None,
         _database: Some(db),

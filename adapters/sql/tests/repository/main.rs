@@ -9,11 +9,17 @@ mod harness;
 
 /// For each contract check, one module with a test per repository:
 /// `<check>::on_memory`, `<check>::on_sqlite`, `<check>::on_postgres`.
-/// `by_ref` checks take `&dyn Repository`; `by_arc` ones spawn tasks.
+/// `by_ref` checks take `&dyn Repository`; `by_arc` ones spawn tasks;
+/// `with_log` ones take the repository and its `ExtractionLog`.
 macro_rules! contract_tests {
-    (by_ref: [$($by_ref:ident),* $(,)?], by_arc: [$($by_arc:ident),* $(,)?] $(,)?) => {
+    (
+        by_ref: [$($by_ref:ident),* $(,)?],
+        by_arc: [$($by_arc:ident),* $(,)?],
+        with_log: [$($with_log:ident),* $(,)?] $(,)?
+    ) => {
         $(contract_tests!(@one $by_ref, |t| contract::$by_ref(&*t.repo));)*
         $(contract_tests!(@one $by_arc, |t| contract::$by_arc(t.repo.clone()));)*
+        $(contract_tests!(@one $with_log, |t| contract::$with_log(&*t.repo, &*t.log));)*
     };
     (@one $name:ident, |$t:ident| $call:expr) => {
         mod $name {
@@ -120,5 +126,14 @@ contract_tests!(
     by_arc: [
         concurrent_writers_take_distinct_gapless_revisions,
         an_outbox_append_begun_during_a_purge_waits_and_finds_the_space_gone,
+    ],
+    with_log: [
+        extractions_round_trip_every_status_exactly,
+        recording_again_replaces_the_record,
+        due_records_are_those_whose_time_has_come_soonest_first,
+        problems_leave_out_ok_and_empty_last_tried_first_and_page_with_a_total,
+        records_are_counted_by_status,
+        holders_are_the_unpurged_documents_whose_current_version_has_the_hash,
+        an_unknown_hash_has_no_record_and_no_holders,
     ],
 );
