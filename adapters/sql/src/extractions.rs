@@ -40,7 +40,8 @@ fn current_version_of_document() -> RelationDef {
 #[async_trait]
 impl ExtractionLog for SqlRepository {
     /// One upsert on the primary key (`ON CONFLICT (hash) DO UPDATE`), on
-    /// both engines.
+    /// both engines. On SQLite it waits for the writer lock like a write
+    /// transaction, so a task must not call it while holding one.
     async fn record(&self, record: &ExtractionRecord) -> Result<(), RepoError> {
         let model = extraction::Model::from_core(record)?
             .into_active_model()
