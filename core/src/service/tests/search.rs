@@ -67,6 +67,15 @@ fn node() -> Node {
 }
 
 impl Node {
+    async fn seed_types(&self) {
+        for t in crate::doctype::default_catalogue() {
+            self.app
+                .save_document_type(&Actor::System, t)
+                .await
+                .expect("type");
+        }
+    }
+
     async fn catch_up(&self) {
         loop {
             let run = self.indexer.run().await.expect("index run");
@@ -297,6 +306,7 @@ fn the_trash_is_searched_apart_and_by_managers_only() {
 fn the_index_follows_versions_renamed_folders_and_metadata() {
     block_on(async {
         let n = node();
+        n.seed_types().await;
         let marie = agent(&n.app, "marie", false).await;
         let s = space(&n.app, &marie, "piscine").await;
         let f = n
@@ -457,7 +467,7 @@ fn each_content_is_extracted_once_and_failures_are_retried_with_backoff() {
         );
         // Not due yet: nothing retried.
         assert_eq!(n.indexer.retry_due(10).await.expect("retry"), 0);
-        n.clock.advance(Duration::from_secs(61));
+        n.clock.advance(time::Duration::seconds(61));
         assert_eq!(n.indexer.retry_due(10).await.expect("retry"), 1);
         let record = n
             .repo
@@ -472,7 +482,7 @@ fn each_content_is_extracted_once_and_failures_are_retried_with_backoff() {
         );
         // The extractor works again: the next due retry makes it findable.
         n.extractor.set_failing(false);
-        n.clock.advance(Duration::from_secs(121));
+        n.clock.advance(time::Duration::seconds(121));
         assert_eq!(n.indexer.retry_due(10).await.expect("retry"), 1);
         assert_eq!(n.names(&marie, "rapport").await, ["c.txt"]);
         let record = n
@@ -508,7 +518,7 @@ fn a_failed_extraction_is_listed_with_its_documents_and_given_up_after_the_last_
         let d = n.put(&marie, s, "scan.txt", "illisible").await;
         n.catch_up().await;
         for _ in 0..10 {
-            n.clock.advance(Duration::from_secs(24 * 3600));
+            n.clock.advance(time::Duration::seconds(24 * 3600));
             n.indexer.retry_due(10).await.expect("retry");
         }
         let problems = n
