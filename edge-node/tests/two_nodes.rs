@@ -4,7 +4,8 @@
 //! un-sharing leaving nothing of the space on the edge; in `conflicts`,
 //! concurrent edits and revoked rights; in `check`, the edge's `check`
 //! command on bad TLS material; in `lag`, the replication lag on the
-//! internal node's `/metrics` and both `status`.
+//! internal node's `/metrics` and both `status`; in `search`, what a
+//! contractor finds on the edge.
 
 #[path = "two_nodes/check.rs"]
 mod check;
@@ -14,6 +15,8 @@ mod cluster;
 mod conflicts;
 #[path = "two_nodes/lag.rs"]
 mod lag;
+#[path = "two_nodes/search.rs"]
+mod search;
 
 use std::time::{Duration, Instant};
 
@@ -373,6 +376,21 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         verify.starts_with("0 needed by the shared spaces, 0 stored"),
         "{verify}"
     );
+    // The edge's indexer drops the purged space from the search index
+    // (rewriting its segments, so that no byte of it stays on disk).
+    let search_dir = edir.join("search");
+    eventually("the space gone from the edge's search index", || {
+        let search_dir = search_dir.clone();
+        async move {
+            let scan = files_under(&search_dir);
+            ensure!(
+                holds(&scan, b"version 2 du CCTP").is_none() && holds(&scan, b"CCTP.txt").is_none(),
+                "the search index still holds the space"
+            );
+            Ok(())
+        }
+    })
+    .await?;
     let r = edge_api(reqwest::Method::GET, "/spaces").send().await?;
     ensure!(
         r.status() == 401 || r.json::<Value>().await?["items"].as_array().map(Vec::len) == Some(0),

@@ -6,7 +6,7 @@
 //! Real-process tests (signals, kill -9, the CLI) live beside the binary in
 //! `internal-node/tests/`, where Cargo gives the binary's path.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
@@ -172,6 +172,32 @@ impl TestNode {
         std::fs::read_dir(self.data_dir.join("tmp"))
             .map(|r| r.count())
             .unwrap_or(0)
+    }
+
+    /// Stops the server, runs `between` on the stopped node's data (an
+    /// operator's step: deleting the search index…), and serves again on
+    /// a new port (`base` changes).
+    pub async fn restart(&mut self, between: impl FnOnce(&Path)) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await??;
+        }
+        between(&self.data_dir);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        self.base = format!("http://{}", listener.local_addr()?);
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let serving = self.node.clone();
+        self.task = Some(tokio::spawn(async move {
+            serving
+                .serve(listener, async {
+                    let _ = rx.await;
+                })
+                .await
+        }));
+        self.shutdown = Some(tx);
+        Ok(())
     }
 
     /// Stops the server and waits for it.

@@ -31,6 +31,7 @@ on_both_backends!(
     malformed_json_and_bad_metadata_get_problem_details,
     another_spaces_ids_are_not_found,
     the_audit_chain_verifies_after_a_session_of_work,
+    an_upload_is_found_in_seconds_and_a_deleted_index_rebuilds_itself,
 );
 
 const LIMIT: u64 = 1024 * 1024;
@@ -424,5 +425,69 @@ async fn the_audit_chain_verifies_after_a_session_of_work(b: Backend) -> anyhow:
     assert!(report.verified >= 6);
     let r = alice.get(&format!("/spaces/{space}/audit")).send().await?;
     assert_eq!(r.status(), 200);
+    n.stop().await
+}
+
+/// The names a search finds.
+async fn found(api: &Api, q: &str) -> anyhow::Result<Vec<String>> {
+    let r = api.get("/search").query(&[("q", q)]).send().await?;
+    anyhow::ensure!(r.status() == 200, "search: {}", r.status());
+    let v: Value = r.json().await?;
+    Ok(v["hits"]
+        .as_array()
+        .map(|hits| {
+            hits.iter()
+                .filter_map(|h| h["document"]["name"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Issue 14: the indexer follows the writes (a new upload is found in
+/// seconds, by an accent-free inflected word, and by its author only), and
+/// the index is derived data: deleted while the node is stopped, it is
+/// rebuilt at the next start without anyone's help.
+async fn an_upload_is_found_in_seconds_and_a_deleted_index_rebuilds_itself(
+    b: Backend,
+) -> anyhow::Result<()> {
+    let Some(mut n) = node(b).await? else {
+        return Ok(());
+    };
+    let alice = Api::for_user(&n, "alice").await?;
+    let bob = Api::for_user(&n, "bob").await?;
+    let space = alice.space("transports").await?;
+    let started = std::time::Instant::now();
+    let (status, v) = alice
+        .upload(
+            &space,
+            "Délibération 2026-041.txt",
+            "Les délibérations du conseil métropolitain sur les transports publics"
+                .as_bytes()
+                .to_vec(),
+        )
+        .await?;
+    assert_eq!(status, 201, "{v}");
+    let names = eventually("the upload in the search results", || async {
+        let names = found(&alice, "deliberation transport").await?;
+        anyhow::ensure!(!names.is_empty(), "not found yet");
+        Ok(names)
+    })
+    .await?;
+    println!("found {:?} after {:?}", names, started.elapsed());
+    assert_eq!(names, ["Délibération 2026-041.txt"]);
+    assert!(found(&bob, "deliberation transport").await?.is_empty());
+
+    n.restart(|data| {
+        let _ = std::fs::remove_dir_all(data.join("search"));
+    })
+    .await?;
+    let alice = Api::for_user(&n, "alice").await?;
+    let names = eventually("the rebuilt index", || async {
+        let names = found(&alice, "conseil metropolitain").await?;
+        anyhow::ensure!(!names.is_empty(), "not rebuilt yet");
+        Ok(names)
+    })
+    .await?;
+    assert_eq!(names, ["Délibération 2026-041.txt"]);
     n.stop().await
 }

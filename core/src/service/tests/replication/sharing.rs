@@ -234,3 +234,52 @@ fn an_edge_purge_is_refused_while_an_operation_of_the_space_is_pending() {
         assert!(report.rows > 0);
     });
 }
+
+#[test]
+fn an_edge_indexes_what_it_holds_and_drops_a_purged_space_from_its_index() {
+    block_on(async {
+        use crate::fakes::{MemIndex, MemRepository, PlainTextExtractor};
+        use crate::service::{Indexer, Search, SearchAsk};
+        let w = world().await;
+        let index = Arc::new(MemIndex::new());
+        let log = Arc::new(MemRepository::new());
+        let indexer = Indexer::new(
+            &w.edge.app,
+            index.clone(),
+            Arc::new(PlainTextExtractor::new()),
+            log.clone(),
+        );
+        let search = Search::new(&w.edge.app, index.clone(), log);
+        while !indexer.run().await.expect("index run").caught_up {}
+        let entries = index.entries();
+        assert_eq!(entries.len(), 1);
+        assert_eq!((entries[0].id, entries[0].space), (w.doc, w.space));
+        let ask = SearchAsk {
+            limit: 10,
+            ..SearchAsk::default()
+        };
+        let found = search
+            .search(&w.contractor, ask.clone())
+            .await
+            .expect("search");
+        assert_eq!(found.total, 1);
+
+        w.internal
+            .app
+            .unshare_space(&w.manager, w.space)
+            .await
+            .expect("unshare");
+        w.edge.app.purge_shared_space(w.space).await.expect("purge");
+        let run = indexer.run().await.expect("index run");
+        assert_eq!(run.dropped, 1);
+        assert!(index.entries().is_empty());
+        assert!(
+            crate::search::SearchIndex::cursors(index.as_ref())
+                .await
+                .expect("cursors")
+                .is_empty()
+        );
+        let admin = Actor::System;
+        assert_eq!(search.search(&admin, ask).await.expect("search").total, 0);
+    });
+}
