@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use passerelle_core::search::Extraction;
+use quick_xml::encoding::DecodingReader;
 use quick_xml::events::{BytesRef, Event};
 use tempfile::NamedTempFile;
 
@@ -229,10 +230,17 @@ pub(crate) fn xml_text<R: BufRead>(
     style: &XmlStyle,
     sink: &mut TextSink,
 ) -> Result<(), quick_xml::Error> {
-    let mut reader = quick_xml::Reader::from_reader(input);
+    // DecodingReader turns the declared encoding (ISO-8859-1 in many PES
+    // files) into the UTF-8 the parser expects, once told by the `Decl`.
+    let mut reader = quick_xml::Reader::from_reader(DecodingReader::new(input));
     let mut buf = Vec::new();
     while !sink.is_full() {
         match reader.read_event_into(&mut buf)? {
+            Event::Decl(e) => {
+                if let Some(encoding) = e.encoder() {
+                    reader.get_mut().set_encoding(encoding);
+                }
+            }
             Event::Start(e) | Event::Empty(e) => {
                 let local = e.local_name();
                 let name: &str = local.as_ref();
