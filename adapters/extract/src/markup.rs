@@ -112,7 +112,9 @@ fn push_text(text: &str, sink: &mut TextSink) {
     while let Some(amp) = rest.find('&') {
         push_folded(&rest[..amp], sink);
         let after = &rest[amp + 1..];
-        match after.find(';').filter(|&semi| semi <= 10) {
+        // Entity names are short: looking further would make a run of
+        // bare `&` quadratic.
+        match after.bytes().take(12).position(|b| b == b';') {
             Some(semi) => {
                 match entity(&after[..semi]) {
                     Some(c) => sink.push(c.encode_utf8(&mut [0; 4])),
@@ -318,6 +320,11 @@ mod tests {
             html_of("<p>un</p><p>deux <b>trois</b></p>"),
             "un\ndeux trois"
         );
+    }
+
+    #[test]
+    fn bare_ampersands_stay_as_they_are() {
+        assert_eq!(html_of("<p>Dupont & fils; R&D</p>"), "Dupont & fils; R&D");
     }
 
     #[test]

@@ -77,6 +77,7 @@ async fn a_pdf_with_a_user_password_is_encrypted() {
     }
     let done = extract(input("application/pdf", "x.pdf", make::encrypted_pdf())).await;
     assert_eq!(done.status, ExtractionStatus::Encrypted, "{done:?}");
+    assert!(done.reason.contains("password"), "{done:?}");
 }
 
 #[tokio::test]
@@ -202,8 +203,11 @@ async fn html_leaves_scripts_out_and_decodes_entities() {
 async fn pes_xml_in_iso_8859_1_gives_v_values() {
     let xml = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
         <PES_Aller><EnTetePES><LibelleColBud V=\"Commune de Sainte-Hélène\"/></EnTetePES>\
-        <Bordereau><Objet V=\"Réfection de la piscine\"/><Note>Payé</Note></Bordereau></PES_Aller>";
-    let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(xml);
+        PADDING<Bordereau><Objet V=\"Réfection de la piscine\"/><Note>Payé</Note></Bordereau></PES_Aller>";
+    // Past the decoder's first buffers, so that the declared encoding is
+    // seen to hold for the whole file, not only its head.
+    let xml = xml.replace("PADDING", &"<Ligne V=\"1\"/>".repeat(5000));
+    let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode(&xml);
     let done = extract(input(OCTETS, "flux.xml", latin1.into_owned())).await;
     assert_ok(
         &done,
@@ -229,6 +233,18 @@ async fn an_encrypted_zip_entry_is_encrypted() {
     let done = extract(input(OCTETS, "secret.docx", docx)).await;
     assert_eq!(done.status, ExtractionStatus::Encrypted, "{done:?}");
     assert!(done.reason.contains("is encrypted"), "{done:?}");
+}
+
+#[tokio::test]
+async fn archives_nested_in_an_office_file_are_not_opened() {
+    let inner = make::docx(&["motdepasse-cache"]);
+    let outer = make::zip(&[
+        ("word/document.xml", make::DOCX_BODY.as_bytes(), true),
+        ("word/embeddings/inner.docx", &inner, false),
+    ]);
+    let done = extract(input(OCTETS, "outer.docx", outer)).await;
+    assert_ok(&done, &["Visible"]);
+    assert!(!done.text.contains("motdepasse"), "{:?}", done.text);
 }
 
 #[tokio::test]
