@@ -102,6 +102,7 @@ async fn the_sandbox_is_probed_and_described() {
     }
     let extractor = Extractor::new(Limits::default());
     let sandbox = extractor.pdf_sandbox().await;
+    eprintln!("{}", sandbox.describe());
     assert!(sandbox.pdftotext.is_some());
     assert!(
         sandbox.describe().starts_with("pdftotext "),
@@ -336,4 +337,21 @@ async fn a_zip_that_is_not_an_office_file_is_unsupported() {
     let archive = make::zip(&[("photos/a.jpg", b"\xff\xd8", false)]);
     let done = extract(input(OCTETS, "photos.zip", archive)).await;
     assert_eq!(done.status, ExtractionStatus::Unsupported, "{done:?}");
+}
+
+#[tokio::test]
+async fn pdftotext_over_its_memory_limit_failed() {
+    if !pdftotext_present() {
+        return;
+    }
+    // Too little address space even to load poppler: proves the rlimit holds.
+    let limits = Limits {
+        pdf_memory: 8 * 1024 * 1024,
+        ..Limits::default()
+    };
+    let done = Extractor::new(limits)
+        .extract(input("application/pdf", "x.pdf", make::pdf(&[SENTENCE])))
+        .await;
+    assert_eq!(done.status, ExtractionStatus::Failed, "{done:?}");
+    assert!(done.reason.starts_with("pdftotext: "), "{done:?}");
 }
