@@ -16,9 +16,7 @@ use std::sync::{Arc, Mutex};
 use async_trait::async_trait;
 use passerelle_core::hash::ContentHash;
 use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::search::{
-    IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults,
-};
+use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
 use tantivy::collector::TopDocs;
 use tantivy::directory::MmapDirectory;
 use tantivy::query::TermQuery;

@@ -6,16 +6,17 @@
 use std::ops::Bound;
 
 use passerelle_core::search::{DateField, Exact, Find, Within};
+use tantivy::DateTime;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ExistsQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::DateTime;
 use time::Date;
 
 use crate::analyzer;
+use crate::guard::Guarded;
 use crate::schema::{Fields, META_VALUES, midnight};
 
 /// Most terms one prefix expands to: `a*` must not become a query over
@@ -194,8 +195,11 @@ impl Compiler {
             let query = match &place.exact {
                 Some(exact) => phrase_prefix(exact, &leading_folded, (&last, last_pos)),
                 None => {
-                    let mut variants =
-                        vec![phrase_prefix(&place.stemmed, &leading_stemmed, (&last, last_pos))];
+                    let mut variants = vec![phrase_prefix(
+                        &place.stemmed,
+                        &leading_stemmed,
+                        (&last, last_pos),
+                    )];
                     if stem != last {
                         variants.push(phrase_prefix(
                             &place.stemmed,
@@ -244,7 +248,8 @@ impl Compiler {
     }
 
     fn numbers(&self, key: &str, lower: Bound<f64>, upper: Bound<f64>) -> Compiled {
-        let nan = |b: &Bound<f64>| matches!(b, Bound::Included(v) | Bound::Excluded(v) if v.is_nan());
+        let nan =
+            |b: &Bound<f64>| matches!(b, Bound::Included(v) | Bound::Excluded(v) if v.is_nan());
         if nan(&lower) || nan(&upper) || empty_range(&lower, &upper) {
             return Compiled::Nothing;
         }
@@ -255,12 +260,7 @@ impl Compiler {
 
     /// A range query, or "has a value" when both bounds are open (tantivy's
     /// range needs at least one bound).
-    fn range(
-        &self,
-        key: Option<&str>,
-        lower: Bound<Term>,
-        upper: Bound<Term>,
-    ) -> Compiled {
+    fn range(&self, key: Option<&str>, lower: Bound<Term>, upper: Bound<Term>) -> Compiled {
         if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
             return match key {
                 // Every document has a modification date.
@@ -300,7 +300,9 @@ impl Compiler {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         if let [(Occur::Must, _)] = clauses.as_slice() {
-            return clauses.pop().map_or(Compiled::All, |(_, q)| Compiled::Query(q));
+            return clauses
+                .pop()
+                .map_or(Compiled::All, |(_, q)| Compiled::Query(q));
         }
         Compiled::Query(Box::new(BooleanQuery::new(clauses)))
     }
@@ -335,7 +337,7 @@ fn words_query(target: &Target, tokens: &[Token]) -> Box<dyn Query> {
                 .iter()
                 .map(|(t, p)| (p - first, target.term(t)))
                 .collect();
-            Box::new(PhraseQuery::new_with_offset(terms))
+            Box::new(Guarded(Box::new(PhraseQuery::new_with_offset(terms))))
         }
     }
 }
@@ -350,7 +352,12 @@ fn phrase_prefix(target: &Target, leading: &[Token], prefix: (&str, usize)) -> B
     terms.push((prefix.1.saturating_sub(first), target.term(prefix.0)));
     let mut query = PhrasePrefixQuery::new_with_offset(terms);
     query.set_max_expansions(MAX_PREFIX_TERMS);
-    Box::new(query)
+    if leading.is_empty() {
+        // One term: a range over the dictionary, no phrase scorer.
+        Box::new(query)
+    } else {
+        Box::new(Guarded(Box::new(query)))
+    }
 }
 
 /// The text before the start of its last token (by the prefix analyzer).
