@@ -15,7 +15,7 @@ async fn upserting_twice_leaves_one_entry_and_delete_removes_it() -> anyhow::Res
     let a = SpaceId::new();
     let d = doc(a, "Compte rendu");
     let index = index_of(&[d.clone(), d.clone()]).await?;
-    put(&index, &[d.clone()]).await?;
+    put(&index, std::slice::from_ref(&d)).await?;
     let found = search(&index, anywhere("compte"), Scope::spaces([a])).await?;
     assert_eq!(found.total, 1);
 
