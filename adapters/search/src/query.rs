@@ -162,15 +162,24 @@ impl Compiler {
     /// A word or a phrase: its analysed tokens, as a term (one token) or a
     /// phrase keeping the gaps stop words left (several).
     fn words(&mut self, within: &Within, text: &str) -> Compiled {
-        let tokens = tokens(&mut self.french, text);
-        if tokens.is_empty() {
+        let stemmed = tokens(&mut self.french, text);
+        if stemmed.is_empty() {
             return Compiled::All;
         }
-        let per_place = self
-            .places(within)
-            .into_iter()
-            .map(|place| boosted(words_query(&place.stemmed, &tokens), place.boost))
-            .collect();
+        // The unstemmed copy of one word, where there is one, ranks the
+        // word as typed above its inflections; it matches no other document.
+        let folded = match tokens(&mut self.folded, text).as_slice() {
+            [one] if stemmed.len() == 1 => Some(one.clone()),
+            _ => None,
+        };
+        let mut per_place = Vec::new();
+        for place in self.places(within) {
+            per_place.push(boosted(words_query(&place.stemmed, &stemmed), place.boost));
+            if let (Some(exact), Some(word)) = (&place.exact, &folded) {
+                let exact = words_query(exact, std::slice::from_ref(word));
+                per_place.push(boosted(exact, place.boost));
+            }
+        }
         Compiled::Query(should(per_place))
     }
 

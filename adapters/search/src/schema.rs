@@ -93,7 +93,7 @@ pub(crate) fn build() -> Schema {
     b.add_date_field(MODIFIED, INDEXED | FAST);
     b.add_i64_field(YEAR, FAST);
     b.add_text_field(NAME_SORT, TextOptions::default().set_fast("raw"));
-    b.add_text_field("hash", STRING);
+    b.add_text_field("hash", STRING | STORED);
     b.add_text_field("name", analysed(FRENCH, true));
     b.add_text_field("name_exact", analysed(FOLDED, false));
     b.add_text_field("comment", analysed(FRENCH, true));

@@ -51,6 +51,22 @@ async fn words_typed_without_accents_find_accented_inflected_text() -> anyhow::R
 }
 
 #[tokio::test]
+async fn the_word_as_typed_ranks_above_its_inflections() -> anyhow::Result<()> {
+    let space = SpaceId::new();
+    let docs = vec![
+        doc(space, "Marchés de voirie"),
+        doc(space, "Marché de voirie"),
+    ];
+    let index = index_of(&docs).await?;
+    let found = search(&index, word(Within::Name, "marche"), Scope::spaces([space])).await?;
+    assert_eq!(
+        names(&found, &docs),
+        ["Marché de voirie", "Marchés de voirie"]
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_phrase_in_the_wrong_order_does_not_match() -> anyhow::Result<()> {
     let space = SpaceId::new();
     let docs = corpus(space);
@@ -202,6 +218,13 @@ async fn metadata_text_is_found_by_key() -> anyhow::Result<()> {
     };
     let found = search(&index, prefix, scope()).await?;
     assert_eq!(names(&found, &docs), ["Facture B"]);
+
+    let phrase = Find::Phrase {
+        within: Within::Meta("fournisseur".into()),
+        words: vec!["societe".into(), "generale".into()],
+    };
+    let found = search(&index, phrase, scope()).await?;
+    assert_eq!(names(&found, &docs), ["Facture A"]);
 
     let found = search(&index, anywhere("dupont"), scope()).await?;
     assert_eq!(names(&found, &docs), ["Facture B"]);
