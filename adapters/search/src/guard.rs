@@ -1,12 +1,17 @@
-//! A wrapper around phrase queries that shields tantivy 0.27's phrase
-//! scorer from seeks behind its position.
+//! A wrapper that shields tantivy 0.27's scorers from `seek_danger`, which
+//! several of them get wrong when asked out of their expected order:
 //!
-//! A phrase that matches nothing in a segment starts out terminated; when
-//! it is excluded (`-"a b"`) or intersected, tantivy's `Exclude` still asks
-//! it to `seek_danger(0)`, which its scorer rejects (a debug assertion, and
-//! in release a seek on a finished intersection). Found by the random
-//! query test in `tests/index/rights.rs`. The wrapper answers such seeks
-//! from its current position and forwards the others.
+//! - a phrase whose words are in a segment but never in its order starts
+//!   out terminated, and `Exclude` still asks it `seek_danger(0)`: a debug
+//!   assertion, and in release a seek on a finished intersection (pinned
+//!   by `not_and_or_combine` in `tests/index/words.rs`);
+//! - a fast-field range under an excluded intersection is seeked below its
+//!   last seek and underflows (found by the random query test in
+//!   `tests/index/rights.rs` at a few thousand rounds).
+//!
+//! Guarded, a scorer is only ever advanced or seeked forward: a seek at or
+//! behind its position answers from that position. Used on every phrase
+//! and every exclusion; the cost is the point lookups `seek_danger` saves.
 
 use tantivy::query::{EnableScoring, Explanation, Query, Scorer, Weight};
 use tantivy::schema::Term;

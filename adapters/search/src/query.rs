@@ -295,6 +295,12 @@ impl Compiler {
                     return Compiled::Nothing;
                 }
                 (_, Compiled::All) | (_, Compiled::Nothing) => {}
+                (Occur::MustNot, Compiled::Query(q)) => {
+                    // tantivy asks exclusions whether they hold each doc
+                    // with `seek_danger`, which several of its scorers get
+                    // wrong (see guard.rs); guarded, they are only seeked.
+                    clauses.push((Occur::MustNot, Box::new(Guarded(q))));
+                }
                 (occur, Compiled::Query(q)) => {
                     positive |= occur == Occur::Must;
                     clauses.push((occur, q));
