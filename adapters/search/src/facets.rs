@@ -42,7 +42,9 @@ impl OrdCounts {
     fn collect(&mut self, doc: DocId) {
         if let Some(column) = &self.column {
             for ord in column.term_ords(doc) {
-                if let Some(count) = usize::try_from(ord).ok().and_then(|o| self.counts.get_mut(o))
+                if let Some(count) = usize::try_from(ord)
+                    .ok()
+                    .and_then(|o| self.counts.get_mut(o))
                 {
                     *count += 1;
                 }

@@ -13,9 +13,11 @@
 //! - `search`: scope, sort, paging, total and facets of one search.
 //! - `facets`: the facet counts collector.
 //! - `snippet`: the passages shown under each hit.
+//! - `guard`: shields tantivy's phrase scorer from backward seeks.
 
 pub mod analyzer;
 mod facets;
+mod guard;
 mod index;
 mod query;
 mod schema;

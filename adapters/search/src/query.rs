@@ -6,16 +6,17 @@
 use std::ops::Bound;
 
 use passerelle_core::search::{DateField, Exact, Find, Within};
+use tantivy::DateTime;
 use tantivy::query::{
     AllQuery, BooleanQuery, BoostQuery, ExistsQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
     RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::tokenizer::TextAnalyzer;
-use tantivy::DateTime;
 use time::Date;
 
 use crate::analyzer;
+use crate::guard::Guarded;
 use crate::schema::{Fields, META_VALUES, midnight};
 
 /// Most terms one prefix expands to: `a*` must not become a query over
@@ -161,15 +162,24 @@ impl Compiler {
     /// A word or a phrase: its analysed tokens, as a term (one token) or a
     /// phrase keeping the gaps stop words left (several).
     fn words(&mut self, within: &Within, text: &str) -> Compiled {
-        let tokens = tokens(&mut self.french, text);
-        if tokens.is_empty() {
+        let stemmed = tokens(&mut self.french, text);
+        if stemmed.is_empty() {
             return Compiled::All;
         }
-        let per_place = self
-            .places(within)
-            .into_iter()
-            .map(|place| boosted(words_query(&place.stemmed, &tokens), place.boost))
-            .collect();
+        // The unstemmed copy of one word, where there is one, ranks the
+        // word as typed above its inflections; it matches no other document.
+        let folded = match tokens(&mut self.folded, text).as_slice() {
+            [one] if stemmed.len() == 1 => Some(one.clone()),
+            _ => None,
+        };
+        let mut per_place = Vec::new();
+        for place in self.places(within) {
+            per_place.push(boosted(words_query(&place.stemmed, &stemmed), place.boost));
+            if let (Some(exact), Some(word)) = (&place.exact, &folded) {
+                let exact = words_query(exact, std::slice::from_ref(word));
+                per_place.push(boosted(exact, place.boost));
+            }
+        }
         Compiled::Query(should(per_place))
     }
 
@@ -194,8 +204,11 @@ impl Compiler {
             let query = match &place.exact {
                 Some(exact) => phrase_prefix(exact, &leading_folded, (&last, last_pos)),
                 None => {
-                    let mut variants =
-                        vec![phrase_prefix(&place.stemmed, &leading_stemmed, (&last, last_pos))];
+                    let mut variants = vec![phrase_prefix(
+                        &place.stemmed,
+                        &leading_stemmed,
+                        (&last, last_pos),
+                    )];
                     if stem != last {
                         variants.push(phrase_prefix(
                             &place.stemmed,
@@ -244,7 +257,8 @@ impl Compiler {
     }
 
     fn numbers(&self, key: &str, lower: Bound<f64>, upper: Bound<f64>) -> Compiled {
-        let nan = |b: &Bound<f64>| matches!(b, Bound::Included(v) | Bound::Excluded(v) if v.is_nan());
+        let nan =
+            |b: &Bound<f64>| matches!(b, Bound::Included(v) | Bound::Excluded(v) if v.is_nan());
         if nan(&lower) || nan(&upper) || empty_range(&lower, &upper) {
             return Compiled::Nothing;
         }
@@ -255,12 +269,7 @@ impl Compiler {
 
     /// A range query, or "has a value" when both bounds are open (tantivy's
     /// range needs at least one bound).
-    fn range(
-        &self,
-        key: Option<&str>,
-        lower: Bound<Term>,
-        upper: Bound<Term>,
-    ) -> Compiled {
+    fn range(&self, key: Option<&str>, lower: Bound<Term>, upper: Bound<Term>) -> Compiled {
         if matches!((&lower, &upper), (Bound::Unbounded, Bound::Unbounded)) {
             return match key {
                 // Every document has a modification date.
@@ -286,6 +295,12 @@ impl Compiler {
                     return Compiled::Nothing;
                 }
                 (_, Compiled::All) | (_, Compiled::Nothing) => {}
+                (Occur::MustNot, Compiled::Query(q)) => {
+                    // tantivy asks exclusions whether they hold each doc
+                    // with `seek_danger`, which several of its scorers get
+                    // wrong (see guard.rs); guarded, they are only seeked.
+                    clauses.push((Occur::MustNot, Box::new(Guarded(q))));
+                }
                 (occur, Compiled::Query(q)) => {
                     positive |= occur == Occur::Must;
                     clauses.push((occur, q));
@@ -300,7 +315,9 @@ impl Compiler {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         if let [(Occur::Must, _)] = clauses.as_slice() {
-            return clauses.pop().map_or(Compiled::All, |(_, q)| Compiled::Query(q));
+            return clauses
+                .pop()
+                .map_or(Compiled::All, |(_, q)| Compiled::Query(q));
         }
         Compiled::Query(Box::new(BooleanQuery::new(clauses)))
     }
@@ -335,7 +352,7 @@ fn words_query(target: &Target, tokens: &[Token]) -> Box<dyn Query> {
                 .iter()
                 .map(|(t, p)| (p - first, target.term(t)))
                 .collect();
-            Box::new(PhraseQuery::new_with_offset(terms))
+            Box::new(Guarded(Box::new(PhraseQuery::new_with_offset(terms))))
         }
     }
 }
@@ -350,7 +367,12 @@ fn phrase_prefix(target: &Target, leading: &[Token], prefix: (&str, usize)) -> B
     terms.push((prefix.1.saturating_sub(first), target.term(prefix.0)));
     let mut query = PhrasePrefixQuery::new_with_offset(terms);
     query.set_max_expansions(MAX_PREFIX_TERMS);
-    Box::new(query)
+    if leading.is_empty() {
+        // One term: a range over the dictionary, no phrase scorer.
+        Box::new(query)
+    } else {
+        Box::new(Guarded(Box::new(query)))
+    }
 }
 
 /// The text before the start of its last token (by the prefix analyzer).
@@ -422,5 +444,47 @@ fn empty_range<T: PartialOrd>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
         (Bound::Included(l) | Bound::Excluded(l), Bound::Excluded(u))
         | (Bound::Excluded(l), Bound::Included(u)) => l >= u,
         _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn day_bounds_take_whole_days_at_midnight_utc() {
+        let d = date!(2026 - 02 - 10);
+        let next = midnight(date!(2026 - 02 - 11));
+        assert_eq!(
+            day_lower(Bound::Included(d)),
+            Some(Bound::Included(midnight(d)))
+        );
+        assert_eq!(day_lower(Bound::Excluded(d)), Some(Bound::Included(next)));
+        assert_eq!(day_upper(Bound::Included(d)), Some(Bound::Excluded(next)));
+        assert_eq!(
+            day_upper(Bound::Excluded(d)),
+            Some(Bound::Excluded(midnight(d)))
+        );
+        assert_eq!(
+            day_lower(Bound::Excluded(Date::MAX)),
+            None,
+            "nothing after the last day"
+        );
+        assert_eq!(
+            day_upper(Bound::Included(Date::MAX)),
+            Some(Bound::Unbounded)
+        );
+    }
+
+    #[test]
+    fn empty_ranges_are_seen_before_tantivy_runs_them() {
+        use Bound::{Excluded, Included, Unbounded};
+        assert!(empty_range(&Included(2.0), &Included(1.0)));
+        assert!(empty_range(&Excluded(1.0), &Included(1.0)));
+        assert!(empty_range(&Included(1.0), &Excluded(1.0)));
+        assert!(!empty_range(&Included(1.0), &Included(1.0)));
+        assert!(!empty_range(&Unbounded, &Excluded(1.0)));
     }
 }

@@ -9,8 +9,8 @@ use std::collections::BTreeMap;
 
 use passerelle_core::search::{IndexedDocument, MetaValue};
 use tantivy::schema::{
-    FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions, OwnedValue, STORED, STRING,
-    Schema, TextFieldIndexing, TextOptions,
+    FAST, Field, INDEXED, IndexRecordOption, JsonObjectOptions, OwnedValue, STORED, STRING, Schema,
+    TextFieldIndexing, TextOptions,
 };
 use tantivy::{DateTime, Index, TantivyDocument};
 use time::{Date, OffsetDateTime};
@@ -66,7 +66,11 @@ fn analysed(tokenizer: &str, stored: bool) -> TextOptions {
             .set_tokenizer(tokenizer)
             .set_index_option(IndexRecordOption::WithFreqsAndPositions),
     );
-    if stored { options.set_stored() } else { options }
+    if stored {
+        options.set_stored()
+    } else {
+        options
+    }
 }
 
 fn json_analysed(tokenizer: &str) -> JsonObjectOptions {
@@ -89,7 +93,7 @@ pub(crate) fn build() -> Schema {
     b.add_date_field(MODIFIED, INDEXED | FAST);
     b.add_i64_field(YEAR, FAST);
     b.add_text_field(NAME_SORT, TextOptions::default().set_fast("raw"));
-    b.add_text_field("hash", STRING);
+    b.add_text_field("hash", STRING | STORED);
     b.add_text_field("name", analysed(FRENCH, true));
     b.add_text_field("name_exact", analysed(FOLDED, false));
     b.add_text_field("comment", analysed(FRENCH, true));
@@ -161,7 +165,10 @@ impl Fields {
         d.add_text(self.author, doc.author.to_string());
         d.add_bool(self.trashed, doc.trashed);
         d.add_date(self.modified, date_time(doc.modified));
-        d.add_i64(self.year, i64::from(doc.modified.to_offset(time::UtcOffset::UTC).year()));
+        d.add_i64(
+            self.year,
+            i64::from(doc.modified.to_offset(time::UtcOffset::UTC).year()),
+        );
         d.add_text(self.name_sort, analyzer::sort_key(&doc.name));
         d.add_text(self.hash, doc.hash.to_hex());
         d.add_text(self.name, &doc.name);
@@ -183,10 +190,16 @@ impl Fields {
                 MetaValue::Text(t) => {
                     d.add_text(self.meta_text, t);
                     d.add_text(self.meta_text_exact, t);
-                    texts.entry(key.clone()).or_default().push(OwnedValue::Str(t.clone()));
+                    texts
+                        .entry(key.clone())
+                        .or_default()
+                        .push(OwnedValue::Str(t.clone()));
                 }
                 MetaValue::Number(n) if n.is_finite() => {
-                    values.entry(key.clone()).or_default().push(OwnedValue::F64(*n));
+                    values
+                        .entry(key.clone())
+                        .or_default()
+                        .push(OwnedValue::F64(*n));
                 }
                 // NaN and infinities compare with nothing: no range finds them.
                 MetaValue::Number(_) => {}

@@ -43,7 +43,10 @@ pub(crate) fn run(inner: &Inner, request: &SearchRequest) -> tantivy::Result<Sea
         Sort::Relevance => {
             let by = (
                 (SortBySimilarityScore, Order::Desc),
-                (SortByStaticFastValue::<DateTime>::for_field(MODIFIED), Order::Desc),
+                (
+                    SortByStaticFastValue::<DateTime>::for_field(MODIFIED),
+                    Order::Desc,
+                ),
             );
             collect(&searcher, &query, page.order_by(by), |(score, _)| score)?
         }

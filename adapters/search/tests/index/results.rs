@@ -12,7 +12,10 @@ use super::support::*;
 fn dated(space: SpaceId) -> Vec<passerelle_core::search::IndexedDocument> {
     vec![
         modified(doc(space, "bravo rapport"), datetime!(2024-05-01 10:00 UTC)),
-        modified(doc(space, "Écoles rapport"), datetime!(2026-01-01 10:00 UTC)),
+        modified(
+            doc(space, "Écoles rapport"),
+            datetime!(2026-01-01 10:00 UTC),
+        ),
         modified(doc(space, "alpha rapport"), datetime!(2025-07-01 10:00 UTC)),
         modified(doc(space, "Delta rapport"), datetime!(2023-02-01 10:00 UTC)),
     ]
@@ -27,12 +30,22 @@ async fn sorts_by_date_by_name_and_by_relevance_with_newest_first_on_ties() -> a
 
     req.sort = Sort::Modified;
     let found = index.search(&req).await?;
-    let by_date = ["Écoles rapport", "alpha rapport", "bravo rapport", "Delta rapport"];
+    let by_date = [
+        "Écoles rapport",
+        "alpha rapport",
+        "bravo rapport",
+        "Delta rapport",
+    ];
     assert_eq!(names(&found, &docs), by_date);
 
     req.sort = Sort::Name;
     let found = index.search(&req).await?;
-    let by_name = ["alpha rapport", "bravo rapport", "Delta rapport", "Écoles rapport"];
+    let by_name = [
+        "alpha rapport",
+        "bravo rapport",
+        "Delta rapport",
+        "Écoles rapport",
+    ];
     assert_eq!(names(&found, &docs), by_name);
 
     // Same words, same lengths but one: equal scores fall back to newest.
@@ -71,7 +84,11 @@ async fn pages_are_consistent_with_the_total() -> anyhow::Result<()> {
     req.limit = 0;
     req.offset = usize::MAX;
     let found = index.search(&req).await?;
-    assert_eq!((found.total, found.hits.len()), (25, 0), "clamped, not panicking");
+    assert_eq!(
+        (found.total, found.hits.len()),
+        (25, 0),
+        "clamped, not panicking"
+    );
     Ok(())
 }
 
@@ -150,7 +167,10 @@ async fn snippets_fall_back_to_the_comment_then_the_name() -> anyhow::Result<()>
     req.sort = Sort::Name;
     let found = index.search(&req).await?;
     let texts: Vec<&str> = found.hits.iter().map(|h| h.snippet.text.as_str()).collect();
-    assert_eq!(texts, ["Comité de pilotage", "Version validée par le comité"]);
+    assert_eq!(
+        texts,
+        ["Comité de pilotage", "Version validée par le comité"]
+    );
 
     // Filters alone highlight nothing.
     let found = search(&index, Find::All, Scope::spaces([a])).await?;

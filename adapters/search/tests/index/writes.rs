@@ -15,21 +15,37 @@ async fn upserting_twice_leaves_one_entry_and_delete_removes_it() -> anyhow::Res
     let a = SpaceId::new();
     let d = doc(a, "Compte rendu");
     let index = index_of(&[d.clone(), d.clone()]).await?;
-    put(&index, &[d.clone()]).await?;
+    put(&index, std::slice::from_ref(&d)).await?;
     let found = search(&index, anywhere("compte"), Scope::spaces([a])).await?;
     assert_eq!(found.total, 1);
 
     let mut renamed = d.clone();
     renamed.name = "Procès-verbal".into();
     put(&index, &[renamed]).await?;
-    assert_eq!(search(&index, anywhere("compte"), Scope::spaces([a])).await?.total, 0);
-    assert_eq!(search(&index, anywhere("proces"), Scope::spaces([a])).await?.total, 1);
+    assert_eq!(
+        search(&index, anywhere("compte"), Scope::spaces([a]))
+            .await?
+            .total,
+        0
+    );
+    assert_eq!(
+        search(&index, anywhere("proces"), Scope::spaces([a]))
+            .await?
+            .total,
+        1
+    );
 
     index.apply(vec![IndexChange::Delete(d.id)]).await?;
     // Staged only: still there until the commit.
-    assert_eq!(search(&index, Find::All, Scope::spaces([a])).await?.total, 1);
+    assert_eq!(
+        search(&index, Find::All, Scope::spaces([a])).await?.total,
+        1
+    );
     index.commit(&[]).await?;
-    assert_eq!(search(&index, Find::All, Scope::spaces([a])).await?.total, 0);
+    assert_eq!(
+        search(&index, Find::All, Scope::spaces([a])).await?.total,
+        0
+    );
     index.apply(vec![IndexChange::Delete(d.id)]).await?;
     index.commit(&[]).await?;
     Ok(())
@@ -40,7 +56,9 @@ async fn stored_text_is_found_by_content_hash_once_committed() -> anyhow::Result
     let a = SpaceId::new();
     let d = with_text(doc(a, "Note"), "Le texte extrait, une fois.");
     let index = TantivyIndex::in_memory()?;
-    index.apply(vec![IndexChange::Upsert(Box::new(d.clone()))]).await?;
+    index
+        .apply(vec![IndexChange::Upsert(Box::new(d.clone()))])
+        .await?;
     assert_eq!(index.stored_text(&d.hash).await?, None);
     index.commit(&[]).await?;
     assert_eq!(
@@ -64,8 +82,14 @@ async fn commit_merges_cursors_and_drop_space_removes_entries_and_cursor() -> an
     );
     index.drop_space(b).await?;
     assert_eq!(index.cursors().await?, BTreeMap::from([(a, Revision(7))]));
-    assert_eq!(search(&index, Find::All, Scope::spaces([b])).await?.total, 0);
-    assert_eq!(search(&index, Find::All, Scope::spaces([a])).await?.total, 1);
+    assert_eq!(
+        search(&index, Find::All, Scope::spaces([b])).await?.total,
+        0
+    );
+    assert_eq!(
+        search(&index, Find::All, Scope::spaces([a])).await?.total,
+        1
+    );
     Ok(())
 }
 
@@ -84,7 +108,12 @@ async fn cursors_and_entries_survive_reopening_the_directory() -> anyhow::Result
     let (index, opened) = TantivyIndex::open(dir.path())?;
     assert_eq!(opened, Opened::Existing);
     assert_eq!(index.cursors().await?, BTreeMap::from([(a, Revision(42))]));
-    assert_eq!(search(&index, anywhere("garde"), Scope::spaces([a])).await?.total, 1);
+    assert_eq!(
+        search(&index, anywhere("garde"), Scope::spaces([a]))
+            .await?
+            .total,
+        1
+    );
     Ok(())
 }
 
@@ -105,13 +134,19 @@ async fn another_schema_version_or_garbage_is_wiped_and_rebuilt() -> anyhow::Res
         let (index, opened) = TantivyIndex::open(dir.path())?;
         assert_eq!(opened, Opened::Rebuilt);
         assert_eq!(index.cursors().await?, BTreeMap::new());
-        assert_eq!(search(&index, Find::All, Scope::spaces([a])).await?.total, 0);
+        assert_eq!(
+            search(&index, Find::All, Scope::spaces([a])).await?.total,
+            0
+        );
     }
     // An unreadable index (its metadata clobbered) is rebuilt as well.
     std::fs::write(dir.path().join("meta.json"), b"not json")?;
     let (index, opened) = TantivyIndex::open(dir.path())?;
     assert_eq!(opened, Opened::Rebuilt);
     put(&index, &[doc(a, "Nouveau")]).await?;
-    assert_eq!(search(&index, Find::All, Scope::spaces([a])).await?.total, 1);
+    assert_eq!(
+        search(&index, Find::All, Scope::spaces([a])).await?.total,
+        1
+    );
     Ok(())
 }
