@@ -230,7 +230,31 @@ impl Inner {
         writer.delete_term(Term::from_field_text(self.fields.space, &space.to_string()));
         let mut cursors = self.cursors()?;
         cursors.remove(&space);
-        self.commit_with(&mut writer, &cursors)
+        self.commit_with(&mut writer, &cursors)?;
+        self.expunge_deleted(&mut writer)
+    }
+
+    /// Rewrites the segments that hold deleted documents and removes the
+    /// old files. A delete in tantivy only marks documents: their terms and
+    /// stored text stay in the segment's files until a merge. An un-share
+    /// purge promises that nothing of the space stays on the edge's disk
+    /// (ADR 0003), so dropping a space merges at once rather than when the
+    /// merge policy gets to it. Un-sharing is rare; the merge costs a
+    /// rewrite of the segments concerned, not of the whole index.
+    fn expunge_deleted(&self, writer: &mut IndexWriter) -> Result<(), IndexError> {
+        let with_deletes: Vec<_> = self
+            .index
+            .searchable_segment_metas()
+            .map_err(engine)?
+            .into_iter()
+            .filter(|m| m.has_deletes())
+            .map(|m| m.id())
+            .collect();
+        if !with_deletes.is_empty() {
+            writer.merge(&with_deletes).wait().map_err(engine)?;
+        }
+        writer.garbage_collect_files().wait().map_err(engine)?;
+        self.reader.reload().map_err(engine)
     }
 
     fn stored_text(&self, hash: &ContentHash) -> Result<Option<String>, IndexError> {

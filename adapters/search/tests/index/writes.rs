@@ -150,3 +150,48 @@ async fn another_schema_version_or_garbage_is_wiped_and_rebuilt() -> anyhow::Res
     );
     Ok(())
 }
+
+/// Every file of `dir` that holds `needle`.
+fn files_holding(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            std::fs::read(p)
+                .map(|bytes| bytes.windows(needle.len()).any(|w| w == needle))
+                .unwrap_or(false)
+        })
+        .collect()
+}
+
+/// An un-share purge leaves nothing of the space on the edge's disk: a
+/// dropped space's stored text is gone from the index's files, not only
+/// marked deleted, while the other spaces' stays.
+#[tokio::test]
+async fn a_dropped_space_leaves_no_byte_in_the_index_directory() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let (a, b) = (SpaceId::new(), SpaceId::new());
+    let (index, _) = TantivyIndex::open(dir.path())?;
+    // Stored text is compressed in blocks: a long run of one marker
+    // compresses to almost nothing, so the marker is unique words.
+    let secret = "zqxj-7781 vwkp-4410 confidentiel-unique-3390";
+    let kept = "conserve-5521 hmrt-9032 public-unique-1187";
+    index
+        .apply(vec![
+            IndexChange::Upsert(Box::new(with_text(doc(b, "Secret"), secret))),
+            IndexChange::Upsert(Box::new(with_text(doc(a, "Garde"), kept))),
+        ])
+        .await?;
+    index.commit(&[(a, Revision(1)), (b, Revision(1))]).await?;
+    assert!(!files_holding(dir.path(), secret.as_bytes()).is_empty());
+    index.drop_space(b).await?;
+    assert_eq!(files_holding(dir.path(), secret.as_bytes()), Vec::<std::path::PathBuf>::new());
+    assert!(!files_holding(dir.path(), kept.as_bytes()).is_empty());
+    assert_eq!(
+        search(&index, anywhere("conserve"), Scope::spaces([a])).await?.total,
+        1
+    );
+    Ok(())
+}
