@@ -394,6 +394,55 @@ mod tests {
     }
 
     #[test]
+    fn a_snippet_is_escaped_but_for_its_highlights() {
+        use passerelle_core::search::Snippet;
+
+        let (parts, ()) = axum::http::Request::builder()
+            .uri("/search?q=piscine")
+            .body(())
+            .expect("request")
+            .into_parts();
+        let text = "<b>la</b> <script>alert(1)</script> piscine".to_owned();
+        let at = text.find("piscine").expect("word");
+        let snippet = Snippet {
+            highlights: vec![at..at + "piscine".len()],
+            text,
+        };
+        let view = SearchView {
+            p: PageCtx::new(&parts, crate::i18n::Lang::Fr),
+            help: false,
+            total: 1,
+            hits: vec![HitRow {
+                doc: DocRow {
+                    id: "d".into(),
+                    name: "<i>n</i>.txt".into(),
+                    type_label: String::new(),
+                    key_meta: String::new(),
+                    version: 1,
+                    author: String::new(),
+                    date: String::new(),
+                    date_iso: String::new(),
+                },
+                space_id: "s".into(),
+                space_title: "Espace".into(),
+                folders: String::new(),
+                author: "Alice".into(),
+                snippet_html: snippet.to_html(),
+            }],
+            sorts: Vec::new(),
+            next: None,
+            facets: Vec::new(),
+            meta_form: None,
+        };
+        let html = view.render().expect("rendered");
+        assert!(html.contains("<mark>piscine</mark>"), "{html}");
+        assert!(html.contains("&lt;b&gt;la&lt;/b&gt;"), "{html}");
+        for raw in ["<b>", "<script>alert", "<i>"] {
+            assert!(!html.contains(raw), "{raw} in {html}");
+        }
+    }
+
+    #[test]
     fn links_drop_the_cursor_and_encode_values() {
         let raw = pairs(&[("q", "a b&c"), ("cursor", "20"), ("type", "facture")]);
         assert_eq!(

@@ -40,7 +40,8 @@ fn href_after(html: &str, marker: &str) -> String {
     let rest = &html[at..];
     let start = rest.find("href=\"").expect("a link") + 6;
     let end = rest[start..].find('"').expect("end of link");
-    rest[start..start + end].replace("&amp;", "&")
+    // askama writes `&` in attributes as `&#38;`.
+    rest[start..start + end].replace("&#38;", "&")
 }
 
 #[tokio::test]
@@ -60,7 +61,6 @@ async fn a_member_finds_a_document_by_its_content_and_nobody_else_does() {
     r.assert_status(StatusCode::OK)
         .assert_contains(&format!(r#"<a href="/documents/{doc}">rapport.txt</a>"#))
         .assert_contains(&format!(r#"<a href="/spaces/{s}">Comptabilité</a>"#))
-        .assert_contains("<mark>piscine</mark>")
         .assert_contains("1 document(s) trouvé(s)")
         .assert_contains(r#"name="q" value="piscine""#)
         .assert_contains(r#"aria-current="true">pertinence"#);
@@ -121,11 +121,13 @@ async fn the_header_has_a_search_box_on_both_nodes() {
 }
 
 #[tokio::test]
-async fn names_titles_and_contents_come_out_escaped_but_for_the_highlights() {
+async fn names_and_titles_come_out_escaped() {
     let t = TestApp::internal().await;
     let mut alice = t.user("alice").await;
     // Core refuses `<`, `>` and `"` in document names: the markup goes in
-    // the space's title and the content, the name keeps `&` and `'`.
+    // the space's title and the content, the name keeps `&` and `'`. (The
+    // in-memory index gives no snippet: the snippet's own escaping and
+    // `<mark>` are checked by the page module's unit test.)
     let s = alice.space("marches", "<script>alert(1)</script>").await;
     alice
         .upload(
@@ -138,9 +140,8 @@ async fn names_titles_and_contents_come_out_escaped_but_for_the_highlights() {
     t.index_now().await;
     let r = alice.get("/search?q=piscine").await;
     r.assert_status(StatusCode::OK)
-        .assert_contains("Devis &amp; avenant &#39;n°2&#39;.txt")
-        .assert_contains("&lt;script&gt;alert(1)&lt;/script&gt;")
-        .assert_contains("<mark>piscine</mark>");
+        .assert_contains("Devis &#38; avenant &#39;n°2&#39;.txt")
+        .assert_contains("&#60;script&#62;alert(1)&#60;/script&#62;");
     assert!(!r.body.contains("<script>alert"), "{}", r.body);
     assert!(!r.body.contains("<b>"), "{}", r.body);
 }
