@@ -404,10 +404,9 @@ mod tests {
             .into_parts();
         let text = "<b>la</b> <script>alert(1)</script> piscine".to_owned();
         let at = text.find("piscine").expect("word");
-        let snippet = Snippet {
-            highlights: vec![at..at + "piscine".len()],
-            text,
-        };
+        // One highlight: the range is the element, not the contents.
+        let highlights = std::iter::once(at..at + "piscine".len()).collect();
+        let snippet = Snippet { highlights, text };
         let view = SearchView {
             p: PageCtx::new(&parts, crate::i18n::Lang::Fr),
             help: false,

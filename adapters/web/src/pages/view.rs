@@ -218,6 +218,46 @@ pub fn tree_rows(folders: &[Folder], current: Option<FolderId>) -> Vec<TreeRow> 
     out
 }
 
+/// What text extraction made of a document's current content, as a
+/// sentence in the page's language ("Indexation en attente" until the
+/// indexer has tried it).
+pub fn extraction(t: crate::i18n::Tr, record: Option<&ExtractionRecord>) -> String {
+    let Some(r) = record else {
+        return t.s("extraction.pending").to_owned();
+    };
+    let retried = matches!(
+        r.status,
+        ExtractionStatus::Failed | ExtractionStatus::Timeout
+    );
+    let text = t.s(extraction_key(r.status));
+    let mut text = if r.reason.trim().is_empty() {
+        text.replace(" ({reason})", "")
+    } else {
+        text.replace("{reason}", r.reason.trim())
+    };
+    if retried {
+        text.push(' ');
+        match r.next_try {
+            Some(at) => text.push_str(&t.f("extraction.next_try", &date(at))),
+            None => text.push_str(t.s("extraction.no_retry")),
+        }
+    }
+    text
+}
+
+/// The catalogue key of an extraction status.
+pub fn extraction_key(status: ExtractionStatus) -> &'static str {
+    match status {
+        ExtractionStatus::Ok => "extraction.ok",
+        ExtractionStatus::Empty => "extraction.empty",
+        ExtractionStatus::TooLarge => "extraction.too_large",
+        ExtractionStatus::Encrypted => "extraction.encrypted",
+        ExtractionStatus::Unsupported => "extraction.unsupported",
+        ExtractionStatus::Failed => "extraction.failed",
+        ExtractionStatus::Timeout => "extraction.timeout",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -296,45 +336,5 @@ mod tests {
         assert_eq!(size(512, crate::i18n::Lang::Fr), "512 o");
         assert_eq!(size(1536, crate::i18n::Lang::En), "1.5 KB");
         assert_eq!(size(5 * 1024 * 1024, crate::i18n::Lang::Fr), "5.0 Mo");
-    }
-}
-
-/// What text extraction made of a document's current content, as a
-/// sentence in the page's language ("Indexation en attente" until the
-/// indexer has tried it).
-pub fn extraction(t: crate::i18n::Tr, record: Option<&ExtractionRecord>) -> String {
-    let Some(r) = record else {
-        return t.s("extraction.pending").to_owned();
-    };
-    let retried = matches!(
-        r.status,
-        ExtractionStatus::Failed | ExtractionStatus::Timeout
-    );
-    let text = t.s(extraction_key(r.status));
-    let mut text = if r.reason.trim().is_empty() {
-        text.replace(" ({reason})", "")
-    } else {
-        text.replace("{reason}", r.reason.trim())
-    };
-    if retried {
-        text.push(' ');
-        match r.next_try {
-            Some(at) => text.push_str(&t.f("extraction.next_try", &date(at))),
-            None => text.push_str(t.s("extraction.no_retry")),
-        }
-    }
-    text
-}
-
-/// The catalogue key of an extraction status.
-pub fn extraction_key(status: ExtractionStatus) -> &'static str {
-    match status {
-        ExtractionStatus::Ok => "extraction.ok",
-        ExtractionStatus::Empty => "extraction.empty",
-        ExtractionStatus::TooLarge => "extraction.too_large",
-        ExtractionStatus::Encrypted => "extraction.encrypted",
-        ExtractionStatus::Unsupported => "extraction.unsupported",
-        ExtractionStatus::Failed => "extraction.failed",
-        ExtractionStatus::Timeout => "extraction.timeout",
     }
 }
