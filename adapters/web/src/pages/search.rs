@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use passerelle_core::doctype::{DocumentType, FieldKind};
+use passerelle_core::doctype::{DocumentType, FieldDef, FieldKind};
 use passerelle_core::search::Sort;
 use passerelle_core::service::{Facet, SearchAsk, SearchFilters, SearchPage};
 use passerelle_http_common::AppState;
@@ -60,12 +60,17 @@ struct FacetGroup {
 enum MetaInput {
     /// `meta.<key>=<value>`.
     Text(String),
+    /// `meta.<key>=<value>` among a list's values or yes/no: `(value,
+    /// label)` choices and the chosen value (empty: any).
+    Choice(Vec<(String, String)>, String),
     /// `min.<key>`/`max.<key>` (or `from.`/`to.` for days), folded into a
     /// range; the input type (`number`, `date`) and the prefixes.
     Range {
         input: &'static str,
         lower: &'static str,
         upper: &'static str,
+        /// The bounds' labels: minimum/maximum, or from/to for days.
+        labels: (&'static str, &'static str),
         min: String,
         max: String,
     },
@@ -124,7 +129,7 @@ pub async fn search(
         sorts: Vec::new(),
         next: None,
         facets: Vec::new(),
-        meta_form: meta_form(&raw, &types),
+        meta_form: meta_form(&raw, &types, t),
         p: web.page,
     };
     let ask = match ask_of(&folded(&raw)) {
@@ -307,6 +312,37 @@ fn facet_group(
     }
 }
 
+/// How one field of a type is filtered; `get(prefix)` is the value the
+/// query gives the field's input of that prefix.
+fn meta_input(f: &FieldDef, t: Tr, get: &dyn Fn(&str) -> String) -> MetaInput {
+    let range = |input, (lower, upper): (&'static str, &'static str), labels| MetaInput::Range {
+        input,
+        lower,
+        upper,
+        labels,
+        min: get(lower),
+        max: get(upper),
+    };
+    match &f.kind {
+        FieldKind::Integer | FieldKind::Decimal => {
+            range("text", RANGES[0], (t.s("search.min"), t.s("search.max")))
+        }
+        FieldKind::Date => range("date", RANGES[1], (t.s("search.from"), t.s("search.to"))),
+        FieldKind::Enum { values } => MetaInput::Choice(
+            values.iter().map(|v| (v.clone(), v.clone())).collect(),
+            get("meta."),
+        ),
+        FieldKind::Boolean => MetaInput::Choice(
+            vec![
+                ("true".into(), t.s("search.yes").to_owned()),
+                ("false".into(), t.s("search.no").to_owned()),
+            ],
+            get("meta."),
+        ),
+        FieldKind::Text => MetaInput::Text(get("meta.")),
+    }
+}
+
 fn sort_links(raw: &[(String, String)], sort: Sort, t: Tr) -> Vec<Link> {
     [
         (Sort::Relevance, "relevance", "search.sort_relevance"),
@@ -324,7 +360,7 @@ fn sort_links(raw: &[(String, String)], sort: Sort, t: Tr) -> Vec<Link> {
 }
 
 /// The metadata filters of the chosen type, prefilled from the query.
-fn meta_form(raw: &[(String, String)], types: &[DocumentType]) -> Option<MetaForm> {
+fn meta_form(raw: &[(String, String)], types: &[DocumentType], t: Tr) -> Option<MetaForm> {
     let key = last(raw, "type")?;
     let ty = types.iter().find(|ty| ty.key == key)?;
     let get = |name: String| last(raw, &name).unwrap_or_default().to_owned();
@@ -332,18 +368,7 @@ fn meta_form(raw: &[(String, String)], types: &[DocumentType]) -> Option<MetaFor
         .fields
         .iter()
         .map(|f| {
-            let range = |input, (lower, upper): (&'static str, &'static str)| MetaInput::Range {
-                input,
-                lower,
-                upper,
-                min: get(format!("{lower}{}", f.key)),
-                max: get(format!("{upper}{}", f.key)),
-            };
-            let input = match f.kind {
-                FieldKind::Integer | FieldKind::Decimal => range("text", RANGES[0]),
-                FieldKind::Date => range("date", RANGES[1]),
-                _ => MetaInput::Text(get(format!("meta.{}", f.key))),
-            };
+            let input = meta_input(f, t, &|name| get(format!("{name}{}", f.key)));
             MetaField {
                 key: f.key.clone(),
                 label: f.label.clone(),

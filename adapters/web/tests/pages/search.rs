@@ -209,7 +209,9 @@ async fn a_types_metadata_filters_narrow_by_range() {
     assert_eq!(names(&both.body), ["f1.txt", "f2.txt"]);
     both.assert_contains(r#"name="max.montant_ttc""#)
         .assert_contains(r#"name="from.date_emission""#)
-        .assert_contains(r#"name="meta.fournisseur""#);
+        .assert_contains(r#"name="meta.fournisseur""#)
+        .assert_contains(r#"<select id="mf-payee" name="meta.payee">"#)
+        .assert_contains(r#"<label for="mf-date_emission-min">Du</label>"#);
     let between = alice
         .get("/search?type=facture&min.montant_ttc=10000&max.montant_ttc=20000")
         .await;
