@@ -99,6 +99,8 @@ struct SearchView {
     p: PageCtx,
     /// Nothing asked: the page explains what can be asked.
     help: bool,
+    /// Malformed parameters: the alert says so, no results are shown.
+    refused: bool,
     total: u64,
     hits: Vec<HitRow>,
     sorts: Vec<Link>,
@@ -124,6 +126,7 @@ pub async fn search(
     let types = st.app.list_document_types().await?;
     let mut view = SearchView {
         help: false,
+        refused: false,
         total: 0,
         hits: Vec::new(),
         sorts: Vec::new(),
@@ -136,6 +139,7 @@ pub async fn search(
         Ok(ask) => ask,
         Err(e) => {
             tracing::debug!(code = e.code, detail = %e.detail, "search parameters refused");
+            view.refused = true;
             view.p.alert = Some(
                 t.lookup(&format!("search.error.{}", e.code))
                     .unwrap_or_else(|| t.s("search.error.bad_request")),
@@ -435,6 +439,7 @@ mod tests {
         let view = SearchView {
             p: PageCtx::new(&parts, crate::i18n::Lang::Fr),
             help: false,
+            refused: false,
             total: 1,
             hits: vec![HitRow {
                 doc: DocRow {

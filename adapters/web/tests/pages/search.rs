@@ -332,3 +332,26 @@ fn href_or_action(html: &str) -> String {
     let end = html[at..].find('"').expect("end");
     html[at..at + end].to_owned()
 }
+
+#[tokio::test]
+async fn the_next_page_link_carries_the_cursor_and_the_chosen_sort() {
+    let t = TestApp::internal().await;
+    let (mut alice, s) = alice_with(&t).await;
+    for name in ["a.txt", "b.txt"] {
+        alice.upload(&s, name, b"voirie", "text/plain").await;
+    }
+    t.index_now().await;
+    let first = alice.get("/search?q=voirie&sort=name&limit=1").await;
+    first
+        .assert_contains(r#"aria-current="true">nom"#)
+        .assert_contains(">a.txt</a>");
+    let next = href_after(&first.body, r#"id="next-page""#);
+    assert!(
+        next.contains("cursor=1") && next.contains("sort=name"),
+        "{next}"
+    );
+    let second = alice.get(&next).await;
+    second.assert_contains(">b.txt</a>");
+    assert!(!second.body.contains(">a.txt</a>"));
+    assert!(!second.body.contains(r#"id="next-page""#));
+}
