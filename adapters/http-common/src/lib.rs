@@ -27,6 +27,8 @@
 //! - `request_log`: [`with_request_log`] (one log line per request, and
 //!   its metrics).
 //! - [`metrics`] — [`Metrics`] (what `/metrics` shows) and [`may_scrape`].
+//! - [`search_params`] — the query string of a search, as the API and the
+//!   results page both read it.
 
 mod auth;
 mod client;
@@ -34,6 +36,7 @@ pub mod config;
 pub mod metrics;
 pub mod problem;
 mod request_log;
+pub mod search_params;
 
 use std::sync::Arc;
 

@@ -57,6 +57,9 @@ pub struct PageCtx {
     pub notice: Option<&'static str>,
     /// A failure after a redirect (`?err=<code>`), from the catalogue.
     pub alert: Option<&'static str>,
+    /// The search text shown in the header's search box: the results page
+    /// keeps its query there, other pages leave it empty.
+    pub search_text: String,
 }
 
 impl PageCtx {
@@ -91,6 +94,7 @@ impl PageCtx {
                 .unwrap_or_else(|| "/".into()),
             notice,
             alert,
+            search_text: String::new(),
         }
     }
 }

@@ -23,7 +23,8 @@
 //!   (members, sharing, trash, audit), `settings` (a space's settings and
 //!   archiving), `admin` (users, whole audit log), `types` (the document
 //!   type editor), `uploads` (the upload forms without JavaScript), `view`
-//!   (rows).
+//!   (rows), `search` (the results page), `extractions` (the
+//!   administrators' list of failed text extractions).
 
 mod assets;
 pub mod ctx;
@@ -39,7 +40,9 @@ use passerelle_core::{EdgeApp, InternalApp};
 use passerelle_http_common::AppState;
 
 use ctx::Offers;
-use pages::{admin, auth, documents, manage, settings, spaces, types, uploads};
+use pages::{
+    admin, auth, documents, extractions, manage, search, settings, spaces, types, uploads,
+};
 
 /// Largest form body (forms carry names and metadata, never content).
 const MAX_FORM_BYTES: usize = 256 * 1024;
@@ -90,7 +93,9 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/admin/types", get(types::types).post(types::create))
         .route("/admin/types/new", get(types::new_form))
         .route("/admin/types/{key}", post(types::save))
-        .route("/admin/types/{key}/edit", get(types::edit_form));
+        .route("/admin/types/{key}/edit", get(types::edit_form))
+        .route("/admin/extractions", get(extractions::extractions))
+        .route("/admin/extractions/{hash}/retry", post(extractions::retry));
     let offers = Offers {
         management: true,
         ..Offers::default()
@@ -125,6 +130,7 @@ fn common() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/lang", post(auth::set_lang))
         .route("/spaces/{id}", get(spaces::space))
+        .route("/search", get(search::search))
         .route("/documents/{id}", get(documents::document))
         .route("/documents/{id}/preview", get(documents::preview))
         .route("/spaces/{id}/folders", post(spaces::create_folder))

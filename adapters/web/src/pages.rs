@@ -3,7 +3,9 @@
 pub mod admin;
 pub mod auth;
 pub mod documents;
+pub mod extractions;
 pub mod manage;
+pub mod search;
 pub mod settings;
 pub mod spaces;
 pub mod types;

@@ -1,7 +1,7 @@
 //! Search: the query string of `GET /search`, its hits and facets, and
 //! extraction statuses.
 
-use passerelle_core::search::{ExtractionRecord, Sort};
+use passerelle_core::search::ExtractionRecord;
 use passerelle_core::service::{ExtractionProblem, Facet, FacetsView, Found, SearchPage};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -36,6 +36,9 @@ pub struct SearchQueryDoc {
     modified_after: Option<String>,
     /// Changed on or before this day (`YYYY-MM-DD`).
     modified_before: Option<String>,
+    /// Changed during this year (`YYYY`), as the year facet gives it:
+    /// `modified_after` and `modified_before` its first and last day.
+    year: Option<u16>,
     /// `relevance` (default), `date` (newest first) or `name`.
     sort: Option<String>,
     /// Hits per page, 1 to 100 (default 20).
@@ -44,16 +47,6 @@ pub struct SearchQueryDoc {
     cursor: Option<String>,
     /// `true`: search the trash of the spaces one manages.
     trash: Option<bool>,
-}
-
-/// How hits are ordered, as the query string names it.
-pub fn sort_named(name: &str) -> Option<Sort> {
-    match name {
-        "relevance" => Some(Sort::Relevance),
-        "date" => Some(Sort::Modified),
-        "name" => Some(Sort::Name),
-        _ => None,
-    }
 }
 
 /// The space a hit is in.

@@ -1,28 +1,23 @@
 //! Search (both nodes) and extraction statuses: `GET /search` reads its
 //! query string as pairs, since `meta.<key>` filters have keys of the
-//! catalogue's choosing; the administrators' list of extraction problems
+//! catalogue's choosing (the reader is `passerelle_http_common::search_params`,
+//! shared with the results page); the administrators' list of extraction problems
 //! is the internal node's.
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ContentHash;
-use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
-use passerelle_core::service::SearchAsk;
+use passerelle_core::ids::DocumentId;
+use passerelle_http_common::search_params::{SearchParamError, ask_of};
 use passerelle_http_common::{ApiError, Authenticated};
-use time::Date;
-use time::macros::format_description;
 use uuid::Uuid;
 
 use super::Problems;
 use crate::AppState;
 use crate::dto::{
     ExtractionDto, ExtractionProblemDto, PageOf, PageQuery, SearchQueryDoc, SearchResultsDto,
-    sort_named,
 };
 use crate::extract::{Json, Path, Query};
-
-/// Hits per page when the query string says nothing.
-const DEFAULT_LIMIT: usize = 20;
 
 /// Finds documents by name, type, metadata and content, in the spaces the
 /// caller may read (on an edge: the shared spaces held there). A space,
@@ -37,71 +32,14 @@ pub(crate) async fn search(
     Authenticated(actor): Authenticated,
     Query(pairs): Query<Vec<(String, String)>>,
 ) -> Result<Json<SearchResultsDto>, ApiError> {
-    let ask = ask_of(&pairs)?;
+    let ask = ask_of(&pairs).map_err(bad_params)?;
     let page = st.search.search(&actor, ask).await?;
     Ok(Json((&page).into()))
 }
 
-/// Reads the query string; repeated parameters: the last one counts,
-/// except `meta.<key>`, which add up.
-pub(crate) fn ask_of(pairs: &[(String, String)]) -> Result<SearchAsk, ApiError> {
-    let mut ask = SearchAsk {
-        limit: DEFAULT_LIMIT,
-        ..SearchAsk::default()
-    };
-    let f = &mut ask.filters;
-    for (key, value) in pairs {
-        match key.as_str() {
-            "q" => ask.text = value.clone(),
-            "space" => f.space = Some(SpaceId::from_uuid(uuid("space", value)?)),
-            "type" => f.doc_type = Some(value.clone()).filter(|v| !v.is_empty()),
-            "author" => f.author = Some(PrincipalId::from_uuid(uuid("author", value)?)),
-            "folder" => f.folder = Some(FolderId::from_uuid(uuid("folder", value)?)),
-            "modified_after" => f.modified_after = Some(day("modified_after", value)?),
-            "modified_before" => f.modified_before = Some(day("modified_before", value)?),
-            "sort" => {
-                ask.sort = sort_named(value)
-                    .ok_or_else(|| invalid("invalid_sort", "sort is relevance, date or name"))?;
-            }
-            "limit" => {
-                ask.limit = value
-                    .parse()
-                    .ok()
-                    .filter(|n| (1..=passerelle_core::search::MAX_LIMIT).contains(n))
-                    .ok_or_else(|| invalid("invalid_limit", "limit is 1 to 100"))?;
-            }
-            "cursor" => {
-                ask.offset = value
-                    .parse()
-                    .ok()
-                    .filter(|n| *n <= passerelle_core::search::MAX_OFFSET)
-                    .ok_or_else(|| {
-                        invalid("invalid_cursor", "cursor is the next_cursor of a page")
-                    })?;
-            }
-            "trash" => ask.trash = value == "true",
-            other => {
-                if let Some(meta) = other.strip_prefix("meta.") {
-                    f.meta.push((meta.to_owned(), value.clone()));
-                }
-                // Anything else is ignored, as HTTP clients expect.
-            }
-        }
-    }
-    Ok(ask)
-}
-
-fn invalid(code: &'static str, detail: &str) -> ApiError {
-    ApiError::new(StatusCode::BAD_REQUEST, code, detail)
-}
-
-fn uuid(name: &str, value: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(value).map_err(|_| ApiError::bad_request(format!("{name} must be a UUID")))
-}
-
-fn day(name: &str, value: &str) -> Result<Date, ApiError> {
-    Date::parse(value, format_description!("[year]-[month]-[day]"))
-        .map_err(|_| ApiError::bad_request(format!("{name} must be a date, YYYY-MM-DD")))
+/// The shared reader's error as the API's 400 (its codes unchanged).
+fn bad_params(e: SearchParamError) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, e.code, e.detail)
 }
 
 /// What text extraction made of the document's current content (`null`

@@ -102,6 +102,8 @@ struct DocumentPage {
     size: String,
     media_type: String,
     preview: Preview,
+    /// What text extraction made of the current version, as a sentence.
+    extraction: String,
     versions: Vec<VersionRow>,
     can_edit: bool,
     types: Vec<(String, String)>,
@@ -162,6 +164,7 @@ async fn page(
         .await
         .unwrap_or_default();
     let versions = st.app.list_versions(&web.actor, id).await?;
+    let extraction = st.search.extraction_of(&web.actor, id).await?;
     let media = base_media(&dv.version.media_type);
     let preview = if INLINE_TYPES.contains(&media.as_str()) {
         if media == "application/pdf" {
@@ -210,6 +213,7 @@ async fn page(
         size: view::size(dv.version.size, lang),
         media_type: dv.version.media_type.clone(),
         preview,
+        extraction: view::extraction(t, extraction.as_ref()),
         versions: versions
             .iter()
             .rev()

@@ -6,6 +6,7 @@ use passerelle_core::doctype::DocumentType;
 use passerelle_core::ids::{FolderId, PrincipalId, SpaceId};
 use passerelle_core::model::{Document, Folder};
 use passerelle_core::ports::DocumentSort;
+use passerelle_core::search::{ExtractionRecord, ExtractionStatus};
 use passerelle_core::{Actor, CoreError, Passerelle};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -215,6 +216,46 @@ pub fn tree_rows(folders: &[Folder], current: Option<FolderId>) -> Vec<TreeRow> 
         }
     }
     out
+}
+
+/// What text extraction made of a document's current content, as a
+/// sentence in the page's language ("Indexation en attente" until the
+/// indexer has tried it).
+pub fn extraction(t: crate::i18n::Tr, record: Option<&ExtractionRecord>) -> String {
+    let Some(r) = record else {
+        return t.s("extraction.pending").to_owned();
+    };
+    let retried = matches!(
+        r.status,
+        ExtractionStatus::Failed | ExtractionStatus::Timeout
+    );
+    let text = t.s(extraction_key(r.status));
+    let mut text = if r.reason.trim().is_empty() {
+        text.replace(" ({reason})", "")
+    } else {
+        text.replace("{reason}", r.reason.trim())
+    };
+    if retried {
+        text.push(' ');
+        match r.next_try {
+            Some(at) => text.push_str(&t.f("extraction.next_try", &date(at))),
+            None => text.push_str(t.s("extraction.no_retry")),
+        }
+    }
+    text
+}
+
+/// The catalogue key of an extraction status.
+pub fn extraction_key(status: ExtractionStatus) -> &'static str {
+    match status {
+        ExtractionStatus::Ok => "extraction.ok",
+        ExtractionStatus::Empty => "extraction.empty",
+        ExtractionStatus::TooLarge => "extraction.too_large",
+        ExtractionStatus::Encrypted => "extraction.encrypted",
+        ExtractionStatus::Unsupported => "extraction.unsupported",
+        ExtractionStatus::Failed => "extraction.failed",
+        ExtractionStatus::Timeout => "extraction.timeout",
+    }
 }
 
 #[cfg(test)]

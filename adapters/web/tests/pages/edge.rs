@@ -41,7 +41,7 @@ fn space(slug: &str, title: &str, now: OffsetDateTime) -> Space {
 }
 
 /// A shared space with the invited contractor, and another shared space.
-async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
+pub(crate) async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
     let now = OffsetDateTime::now_utc();
     let s = space("voirie", "Voirie 2027", now);
     let jean = Principal {
@@ -96,7 +96,7 @@ async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
     (s.id, other.id)
 }
 
-async fn contractor(t: &TestApp<EdgeApp>) -> Browser {
+pub(crate) async fn contractor(t: &TestApp<EdgeApp>) -> Browser {
     let mut b = t.browser();
     b.submit(
         "/invitation",

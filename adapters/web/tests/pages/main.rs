@@ -9,6 +9,7 @@ mod i18n;
 mod logging;
 mod manage;
 mod redirects;
+mod search;
 mod security;
 mod support;
 mod types;
