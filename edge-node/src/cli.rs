@@ -56,6 +56,18 @@ pub enum Command {
     /// The blobs this edge holds against what its shared spaces need.
     #[command(subcommand)]
     Blobs(BlobsCommand),
+    /// The full-text search index of the shared spaces.
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+/// `search …`: the index is derived data, rebuilt from the database and
+/// the blobs.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Delete the search index (with the edge stopped); the edge rebuilds
+    /// it in the background at its next start.
+    Reindex,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +153,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             workers(address).await
         }
         Command::Blobs(cmd) => blobs(EdgeNode::open(config).await?, cmd).await,
+        Command::Search(SearchCommand::Reindex) => {
+            let said = passerelle_search::reindex(&config.search_dir(), "passerelle-edge")
+                .map_err(anyhow::Error::msg)?;
+            println!("{said}");
+            Ok(())
+        }
         Command::Check => {
             passerelle_grpc::tls::install_default_provider();
             let files = config.tls_files();

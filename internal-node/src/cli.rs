@@ -88,6 +88,19 @@ pub enum Command {
     /// Private CA of the mTLS link to the edge nodes: init, issue, list, renew.
     #[command(subcommand)]
     Pki(pki::PkiCommand),
+    /// The full-text search index.
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+/// `search …`: the index is derived data, rebuilt from the database and
+/// the blobs.
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Delete the search index (with the node stopped); the node rebuilds
+    /// it in the background at its next start, searches meanwhile finding
+    /// what is indexed so far.
+    Reindex,
 }
 
 /// The configuration: defaults, then the file and environment, then these
@@ -136,6 +149,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Blobs(c) => admin::blobs(Node::open(config).await?, c).await,
         Command::Types(c) => admin::types(Node::open(config).await?, c).await,
         Command::Pki(c) => pki::pki(&config, c).await,
+        Command::Search(SearchCommand::Reindex) => {
+            let said = passerelle_search::reindex(&config.search_dir(), "passerelle-internal")
+                .map_err(anyhow::Error::msg)?;
+            println!("{said}");
+            Ok(())
+        }
         Command::Demo => {
             let node = Node::open(config).await?;
             let logins = demo::seed(&node.app).await?;

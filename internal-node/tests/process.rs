@@ -403,3 +403,88 @@ async fn kill_nine_during_uploads_loses_no_acknowledged_document() -> anyhow::Re
     assert_eq!(leftovers, 0, "no temporary file left after restart");
     Ok(())
 }
+
+/// `search reindex` as ops run it: refused while the node serves (it
+/// holds the index), then the index deleted once the node is stopped, and
+/// rebuilt by the next start: the administrator's upload is found again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_reindex_waits_for_a_stopped_node_and_the_next_start_rebuilds() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    ok(&cli(dir.path(), &["init"])?);
+    ok(&cli(
+        dir.path(),
+        &[
+            "space",
+            "create",
+            "compta",
+            "--title",
+            "Compta",
+            "--manager",
+            "admin",
+        ],
+    )?);
+    let token = ok(&cli(
+        dir.path(),
+        &["token", "create", "--login", "admin", "--name", "tests"],
+    )?)
+    .lines()
+    .find(|l| l.starts_with("psr_"))
+    .context("token")?
+    .to_owned();
+    let bearer = format!("Bearer {token}");
+    let mut node = NodeProcess::start(dir.path(), &[])?;
+    let http = reqwest::Client::new();
+    let spaces: serde_json::Value = http
+        .get(node.url("/api/v1/spaces"))
+        .header("Authorization", &bearer)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let space = spaces["items"][0]["id"]
+        .as_str()
+        .context("space")?
+        .to_owned();
+    let r = http
+        .post(node.url(&format!(
+            "/api/v1/spaces/{space}/documents?name=Mandat%2042.txt"
+        )))
+        .header("Authorization", &bearer)
+        .body("Mandatement des subventions aux associations sportives")
+        .send()
+        .await?;
+    assert_eq!(r.status(), 201);
+    let found = |base: String| {
+        let (http, bearer) = (http.clone(), bearer.clone());
+        async move {
+            let v: serde_json::Value = http
+                .get(format!("{base}/api/v1/search?q=subvention%20sportive"))
+                .header("Authorization", &bearer)
+                .send()
+                .await?
+                .json()
+                .await?;
+            anyhow::ensure!(v["total"] == 1, "not found yet: {v}");
+            Ok(())
+        }
+    };
+    eventually("the upload indexed", || found(node.base.clone())).await?;
+
+    let out = cli(dir.path(), &["search", "reindex"])?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "refused while serving");
+    assert!(
+        err.contains("stop it") && err.contains("search reindex"),
+        "{err}"
+    );
+    assert!(node.terminate()?.success());
+    let said = ok(&cli(dir.path(), &["search", "reindex"])?);
+    assert!(said.contains("rebuilds it"), "{said}");
+    let index = dir.path().join("passerelle-data").join("search");
+    assert_eq!(std::fs::read_dir(&index)?.count(), 0, "the index is gone");
+
+    let node = NodeProcess::start(dir.path(), &[])?;
+    eventually("the rebuilt index", || found(node.base.clone())).await?;
+    Ok(())
+}

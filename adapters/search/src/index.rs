@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::fs;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
@@ -18,7 +18,7 @@ use passerelle_core::hash::ContentHash;
 use passerelle_core::ids::{Revision, SpaceId};
 use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
+use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
@@ -137,6 +137,47 @@ impl TantivyIndex {
         tokio::task::spawn_blocking(move || work(&inner))
             .await
             .map_err(engine)?
+    }
+}
+
+/// Why [`TantivyIndex::reset`] left the index in place.
+#[derive(Debug, thiserror::Error)]
+pub enum ResetError {
+    /// A process (the serving node) holds the index's writer.
+    #[error("a running node holds the search index in {0}")]
+    InUse(PathBuf),
+    #[error("cannot delete the search index in {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+impl TantivyIndex {
+    /// Deletes the index in `dir`, which the node rebuilds at its next
+    /// start (`search reindex`). Refused while a process holds the index's
+    /// writer lock: files deleted under a serving node would break its
+    /// searches, and it would go on writing segments nobody lists. Returns
+    /// whether there was an index to delete.
+    pub fn reset(dir: &Path) -> Result<bool, ResetError> {
+        if !dir.exists() {
+            return Ok(false);
+        }
+        let io = |source| ResetError::Io {
+            path: dir.to_owned(),
+            source,
+        };
+        if let Ok(directory) = MmapDirectory::open(dir) {
+            // Held only for this check: dropped before anything is deleted.
+            if let Err(tantivy::directory::error::LockError::LockBusy) =
+                directory.acquire_lock(&tantivy::directory::INDEX_WRITER_LOCK)
+            {
+                return Err(ResetError::InUse(dir.to_owned()));
+            }
+        }
+        clear_dir(dir).map_err(io)?;
+        Ok(true)
     }
 }
 

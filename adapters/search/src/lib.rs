@@ -14,15 +14,18 @@
 //! - `facets`: the facet counts collector.
 //! - `snippet`: the passages shown under each hit.
 //! - `guard`: shields tantivy's phrase scorer from backward seeks.
+//! - [`reindex`]: the `search reindex` command of both nodes.
 
 pub mod analyzer;
 mod facets;
 mod guard;
 mod index;
 mod query;
+mod reindex;
 mod schema;
 mod search;
 mod snippet;
 
-pub use index::{Opened, TantivyIndex};
+pub use index::{Opened, ResetError, TantivyIndex};
+pub use reindex::reindex;
 pub use schema::SCHEMA_VERSION;

@@ -101,7 +101,7 @@ impl SearchIndex for MemIndex {
             Sort::Relevance | Sort::Modified => {
                 hits.sort_by(|a, b| b.modified.cmp(&a.modified).then(a.id.cmp(&b.id)));
             }
-            Sort::Name => hits.sort_by(|a, b| fold(&a.name).cmp(&fold(&b.name))),
+            Sort::Name => hits.sort_by_key(|d| fold(&d.name)),
         }
         let mut facets = Facets::default();
         for d in &hits {

@@ -214,10 +214,12 @@ impl Indexer {
                 changes.push(IndexChange::Delete(id));
                 continue;
             };
-            if !chains.contains_key(&d.folder) {
-                chains.insert(d.folder, folder_chain(&mut tx, d.folder).await?);
-            }
-            let chain = chains.get(&d.folder).map(Vec::as_slice).unwrap_or_default();
+            let chain = match chains.entry(d.folder) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(folder_chain(&mut tx, d.folder).await?)
+                }
+            };
             let author_name = match names.get(&version.author) {
                 Some(n) => n.clone(),
                 None => {

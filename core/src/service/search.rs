@@ -353,7 +353,7 @@ async fn facets_view(
     fn top<K>(counts: impl IntoIterator<Item = (K, u64)>) -> Vec<(K, u64)> {
         let mut v: Vec<(K, u64)> = counts.into_iter().collect();
         // Stable: equal counts keep the map's order (by key).
-        v.sort_by(|a, b| b.1.cmp(&a.1));
+        v.sort_by_key(|x| std::cmp::Reverse(x.1));
         v.truncate(FACET_VALUES);
         v
     }

@@ -187,11 +187,38 @@ async fn a_dropped_space_leaves_no_byte_in_the_index_directory() -> anyhow::Resu
     index.commit(&[(a, Revision(1)), (b, Revision(1))]).await?;
     assert!(!files_holding(dir.path(), secret.as_bytes()).is_empty());
     index.drop_space(b).await?;
-    assert_eq!(files_holding(dir.path(), secret.as_bytes()), Vec::<std::path::PathBuf>::new());
+    assert_eq!(
+        files_holding(dir.path(), secret.as_bytes()),
+        Vec::<std::path::PathBuf>::new()
+    );
     assert!(!files_holding(dir.path(), kept.as_bytes()).is_empty());
     assert_eq!(
-        search(&index, anywhere("conserve"), Scope::spaces([a])).await?.total,
+        search(&index, anywhere("conserve"), Scope::spaces([a]))
+            .await?
+            .total,
         1
     );
+    Ok(())
+}
+
+/// `search reindex`: refused while a node holds the index, then deletes
+/// it, and the next open starts from nothing.
+#[tokio::test]
+async fn reset_is_refused_while_the_index_is_open_and_empties_it_after() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let a = SpaceId::new();
+    let (index, _) = TantivyIndex::open(dir.path())?;
+    put(&index, &[doc(a, "Gardé")]).await?;
+    index.commit(&[(a, Revision(4))]).await?;
+    assert!(matches!(
+        TantivyIndex::reset(dir.path()),
+        Err(passerelle_search::ResetError::InUse(_))
+    ));
+    drop(index);
+    assert!(TantivyIndex::reset(dir.path())?);
+    let (index, opened) = TantivyIndex::open(dir.path())?;
+    assert_eq!(opened, Opened::Rebuilt);
+    assert!(index.cursors().await?.is_empty());
+    assert!(!TantivyIndex::reset(&dir.path().join("absent"))?);
     Ok(())
 }
