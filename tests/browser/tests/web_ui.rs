@@ -15,7 +15,7 @@ use std::time::Instant;
 use anyhow::{Context, ensure};
 use thirtyfour::{By, Key};
 
-use support::{ADMIN_PASSWORD, Browser, Nodes, browser_available};
+use support::{ADMIN_PASSWORD, Browser, Nodes, browser_available, login, minimal_pdf};
 
 const AGENT: &str = "marie.dupont";
 const AGENT_PASSWORD: &str = "une phrase de passe pour Marie";
@@ -159,7 +159,7 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
         .await?
         .click()
         .await?;
-    b.click("form[method=get] button[type=submit]").await?;
+    b.click("main form[method=get] button[type=submit]").await?;
     b.fill("#m-numero", "F-2026-0042").await?;
     b.fill("#m-montant_ttc", "12480.50").await?;
     b.js("document.getElementById('m-date_emission').value = '2026-10-02';")
@@ -353,44 +353,6 @@ fn white_share(png_bytes: &[u8]) -> anyhow::Result<f64> {
     Ok(white as f64 / total as f64)
 }
 
-/// A one-page PDF showing `text`, with a correct cross-reference table.
-fn minimal_pdf(text: &str) -> Vec<u8> {
-    let stream = format!("BT /F1 24 Tf 72 720 Td ({text}) Tj ET");
-    let objects = [
-        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
-        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
-        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
-         /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
-            .to_owned(),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
-        format!(
-            "<< /Length {} >>\nstream\n{stream}\nendstream",
-            stream.len()
-        ),
-    ];
-    let mut out = b"%PDF-1.4\n".to_vec();
-    let mut offsets = Vec::new();
-    for (i, o) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
-    }
-    let xref = out.len();
-    out.extend_from_slice(
-        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
-    );
-    for off in offsets {
-        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
-    }
-    out.extend_from_slice(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .as_bytes(),
-    );
-    out
-}
-
 /// The first Tab reaches the skip link, visibly; Enter moves to the content.
 async fn keyboard_reaches_the_content(b: &Browser) -> anyhow::Result<()> {
     b.driver
@@ -416,24 +378,6 @@ async fn keyboard_reaches_the_content(b: &Browser) -> anyhow::Result<()> {
         .await?;
     let target = b.js("return document.activeElement.id;").await?;
     ensure!(target == "main", "the skip link leads to {target}");
-    Ok(())
-}
-
-async fn login(b: &Browser, login: &str, password: &str) -> anyhow::Result<()> {
-    if !b.url().await?.contains("/login") {
-        let origin = b.js("return location.origin;").await?;
-        b.goto(&format!("{}/login", origin.as_str().context("origin")?))
-            .await?;
-    }
-    b.fill("#login", login).await?;
-    b.fill("#password", password).await?;
-    b.click("form[action=\"/login\"] button[type=submit]")
-        .await?;
-    ensure!(
-        b.url().await?.contains("/spaces"),
-        "login of {login} failed: {}",
-        b.body().await?
-    );
     Ok(())
 }
 

@@ -335,3 +335,73 @@ pub struct Measure {
     pub dom_ready_ms: f64,
     pub load_ms: f64,
 }
+
+pub async fn login(b: &Browser, login: &str, password: &str) -> anyhow::Result<()> {
+    if !b.url().await?.contains("/login") {
+        let origin = b.js("return location.origin;").await?;
+        b.goto(&format!("{}/login", origin.as_str().context("origin")?))
+            .await?;
+    }
+    b.fill("#login", login).await?;
+    b.fill("#password", password).await?;
+    b.click("form[action=\"/login\"] button[type=submit]")
+        .await?;
+    ensure!(
+        b.url().await?.contains("/spaces"),
+        "login of {login} failed: {}",
+        b.body().await?
+    );
+    Ok(())
+}
+
+/// A one-page PDF showing `text` (Latin-1: French accents included), with
+/// a correct cross-reference table.
+pub fn minimal_pdf(text: &str) -> Vec<u8> {
+    let stream = format!("BT /F1 14 Tf 40 720 Td ({}) Tj ET", pdf_string(text));
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] \
+         /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>"
+            .to_owned(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+            .to_owned(),
+        format!(
+            "<< /Length {} >>\nstream\n{stream}\nendstream",
+            stream.len()
+        ),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// `text` as a PDF string's body: WinAnsi (Latin-1 for French) bytes, the
+/// delimiters and anything not ASCII as octal escapes.
+fn pdf_string(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            '(' | ')' | '\\' => format!("\\{c}"),
+            c if c.is_ascii() && !c.is_ascii_control() => c.to_string(),
+            c => format!("\\{:03o}", u32::from(c).min(0xFF)),
+        })
+        .collect()
+}
