@@ -21,14 +21,13 @@ use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
-use passerelle_core::search::SearchIndex;
 use passerelle_core::service::{CoreSettings, Indexer, Search};
 use passerelle_core::{Actor, InternalApp};
 use passerelle_extract::{Extractor, Limits};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
-use passerelle_search::{Opened, TantivyIndex};
+use passerelle_search::{Opened, node_search};
 use passerelle_sql::SqlRepository;
 use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
@@ -181,21 +180,24 @@ impl Node {
     /// has one writer, which a CLI command beside the node must not take.
     fn open_search(&self) -> anyhow::Result<(Search, Indexer)> {
         let dir = self.config.search_dir();
-        let (index, opened) = TantivyIndex::open(&dir).with_context(|| {
-            format!(
-                "cannot open the search index in {}: `passerelle-internal search reindex` rebuilds it",
-                dir.display()
-            )
-        })?;
+        let extractor = Arc::new(Extractor::new(Limits::default()));
+        let (search, indexer, opened) =
+            node_search(&self.app, &dir, extractor.clone(), self.repo.clone()).with_context(|| {
+                format!(
+                    "cannot open the search index in {}: `passerelle-internal search reindex` rebuilds it",
+                    dir.display()
+                )
+            })?;
         if opened == Opened::Rebuilt {
             tracing::info!(dir = %dir.display(), "new search index: the documents are indexed in the background");
         }
-        let index: Arc<dyn SearchIndex> = Arc::new(index);
-        let extractor = Arc::new(Extractor::new(Limits::default()));
-        Ok((
-            Search::new(&self.app, index.clone(), self.repo.clone()),
-            Indexer::new(&self.app, index, extractor, self.repo.clone()),
-        ))
+        // How PDFs are read here (pdftotext installed? confined?), for the
+        // operator reading the start-up log.
+        tokio::spawn(async move {
+            let how = extractor.pdf_sandbox().await.describe();
+            tracing::info!(pdf = %how, "text extraction ready");
+        });
+        Ok((search, indexer))
     }
 
     /// One replication link per configured edge, each a worker of the

@@ -15,6 +15,7 @@
 //! - `snippet`: the passages shown under each hit.
 //! - `guard`: shields tantivy's phrase scorer from backward seeks.
 //! - [`reindex`]: the `search reindex` command of both nodes.
+//! - [`node_search`]: the index as both nodes' compositions wire it.
 
 pub mod analyzer;
 mod facets;
@@ -25,7 +26,9 @@ mod reindex;
 mod schema;
 mod search;
 mod snippet;
+mod wiring;
 
 pub use index::{Opened, ResetError, TantivyIndex};
 pub use reindex::reindex;
 pub use schema::SCHEMA_VERSION;
+pub use wiring::node_search;
