@@ -1,6 +1,7 @@
 //! `/metrics` on a real socket: loopback reads valid OpenMetrics text whose
-//! request counter moves and which lists the workers and free space; a
-//! client outside `metrics_allow` gets 404.
+//! request counter moves and which lists the workers, free space and the
+//! search index's lag and extraction statuses; a client outside
+//! `metrics_allow` gets 404.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -115,4 +116,49 @@ async fn a_request_without_a_client_address_gets_no_metrics() {
         .send(crate::support::empty(axum::http::Method::GET, "/metrics"))
         .await;
     r.assert_problem(axum::http::StatusCode::NOT_FOUND, "not_found");
+}
+
+/// Issue 14: the index's lag per space and the contents by extraction
+/// status, read at each scrape: behind after an upload, caught up once the
+/// indexer ran, and a content no extractor reads counted as such.
+#[tokio::test]
+async fn the_search_index_lag_and_the_extraction_statuses_are_scraped() {
+    let t = TestApp::new().await;
+    let alice = t.user("alice").await;
+    let space = t.space(&alice, "piscine").await;
+    t.upload(&alice, &space, "cctp.txt", b"bassin olympique")
+        .await;
+    t.upload(&alice, &space, "plan.bin", b"\xff\xfe\x00binary")
+        .await;
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = router(
+        internal_state(&t.app, t.search.clone(), HttpConfig::default()),
+        t.app.clone(),
+    );
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, app, async {
+        let _ = stopped.await;
+    }));
+    let lag = format!(r#"passerelle_search_index_lag_rows{{space="{space}"}}"#);
+    let (_, body) = get(addr, "/metrics", "").await;
+    let behind = parse(&body).get(&lag).copied().unwrap_or(0.0);
+    assert!(behind > 0.0, "an upload not indexed yet is lag: {body}");
+
+    t.index_now().await;
+    let (_, body) = get(addr, "/metrics", "").await;
+    let samples = parse(&body);
+    assert_eq!(samples.get(&lag), Some(&0.0), "{body}");
+    assert_eq!(
+        samples.get(r#"passerelle_search_extractions{status="ok"}"#),
+        Some(&1.0),
+        "{body}"
+    );
+    assert_eq!(
+        samples.get(r#"passerelle_search_extractions{status="unsupported"}"#),
+        Some(&1.0),
+        "{body}"
+    );
+    stop.send(()).expect("server alive");
+    server.await.expect("task").expect("serve ok");
 }
