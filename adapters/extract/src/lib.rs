@@ -1,0 +1,33 @@
+//! Text extraction (ADR 0006 §3): the driven adapter behind core's
+//! [`TextExtractor`](passerelle_core::search::TextExtractor) port, from a
+//! version's bytes to the text the search index holds, with a status. It
+//! depends on core only; nothing here knows of the index or the database.
+//!
+//! Modules:
+//! - [`extractor`]: [`Extractor`], format detection (media type, extension,
+//!   magic bytes), spooling to a temp file, the overall timeout.
+//! - [`limits`]: [`Limits`] and the text cap.
+//! - `pdf`: `pdftotext` (poppler-utils) in a confined child process.
+//! - `office`: ODF (odt, odp, ods) and OOXML (docx, pptx, xlsx) in zip,
+//!   sheets through calamine.
+//! - `text`: plain text and CSV, UTF-8 or else Windows-1252.
+//! - `markup`: HTML and XML text (PES/ACTES `V="…"` values included).
+//! - `mail`: `.eml` headers and text parts.
+//!
+//! Default limits: 256 MiB read per document (plain text: only what the
+//! text cap needs), 64 MiB held in memory (HTML, e-mail), 1 MiB of text
+//! kept, 10,000 zip entries, 512 MiB unzipped, a 100:1 compression ratio,
+//! no nested archives, 30 s per extraction; pdftotext gets 512 MiB of
+//! address space, 30 CPU seconds, no file writes and no network.
+
+pub mod extractor;
+pub mod limits;
+mod mail;
+mod markup;
+mod office;
+mod pdf;
+mod text;
+
+pub use extractor::Extractor;
+pub use limits::Limits;
+pub use pdf::PdfSandbox;
