@@ -14,8 +14,11 @@
 
 #[path = "../tests/corpus/mod.rs"]
 mod corpus;
+#[path = "search/engine.rs"]
 mod engine;
+#[path = "search/pg.rs"]
 mod pg;
+#[path = "search/sql.rs"]
 mod sql;
 
 use std::time::Instant;
@@ -130,7 +133,10 @@ fn main() -> anyhow::Result<()> {
     );
     let started = Instant::now();
     let tantivy = runtime.block_on(engine::run(&corpus, &queries))?;
-    eprintln!("tantivy side done in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "tantivy side done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     let started = Instant::now();
     let postgres = match runtime.block_on(pg::run(&url, &corpus, &queries)) {
         Ok(m) => Some(m),
@@ -139,7 +145,10 @@ fn main() -> anyhow::Result<()> {
             None
         }
     };
-    eprintln!("postgresql side done in {:.0} s", started.elapsed().as_secs_f64());
+    eprintln!(
+        "postgresql side done in {:.0} s",
+        started.elapsed().as_secs_f64()
+    );
     print_table(&tantivy, postgres.as_ref(), &queries);
     Ok(())
 }
@@ -190,7 +199,11 @@ impl Table {
                 .enumerate()
                 .map(|(i, (c, w))| {
                     let pad = " ".repeat(w - c.chars().count());
-                    if i == 0 { format!("{c}{pad}") } else { format!("{pad}{c}") }
+                    if i == 0 {
+                        format!("{c}{pad}")
+                    } else {
+                        format!("{pad}{c}")
+                    }
                 })
                 .collect();
             println!("| {} |", cells.join(" | "));
@@ -234,28 +247,96 @@ fn print_table(t: &Measured, p: Option<&Measured>, q: &QuerySet) {
     );
     println!();
     let mut table = Table { rows: Vec::new() };
-    table.row("metric", "Passerelle (tantivy)".into(), "PostgreSQL FTS".into(), "ratio".into());
+    table.row(
+        "metric",
+        "Passerelle (tantivy)".into(),
+        "PostgreSQL FTS".into(),
+        "ratio".into(),
+    );
     let secs_ex = t.index_secs;
     let secs_in = t.index_secs + t.extract_secs.unwrap_or(0.0);
     let docs_s = |m: &Measured, s: f64| m.docs as f64 / s;
     let p_docs = p.map(|m| docs_s(m, m.index_secs));
     let p_mbs = p.map(|m| mb(m) / m.index_secs);
-    table.row("indexing, extraction excluded (docs/s)", format!("{:.0}", docs_s(t, secs_ex)), opt(&|m| Some(docs_s(m, m.index_secs)), &|x| format!("{x:.0}")), ratio(docs_s(t, secs_ex), p_docs));
-    table.row("indexing, extraction excluded (MiB/s)", format!("{:.1}", mb(t) / secs_ex), opt(&|m| Some(mb(m) / m.index_secs), &|x| format!("{x:.1}")), ratio(mb(t) / secs_ex, p_mbs));
-    table.row("indexing, extraction included (docs/s)", format!("{:.0}", docs_s(t, secs_in)), "(no extraction)".into(), ratio(docs_s(t, secs_in), p_docs));
-    table.row("indexing, extraction included (MiB/s)", format!("{:.1}", mb(t) / secs_in), "(no extraction)".into(), ratio(mb(t) / secs_in, p_mbs));
-    table.row("time in extraction / in the index (s)", format!("{:.0} / {:.0}", t.extract_secs.unwrap_or(0.0), t.index_secs), opt(&|m| Some(m.index_secs), &|x| format!("— / {x:.0}")), "".into());
+    table.row(
+        "indexing, extraction excluded (docs/s)",
+        format!("{:.0}", docs_s(t, secs_ex)),
+        opt(&|m| Some(docs_s(m, m.index_secs)), &|x| format!("{x:.0}")),
+        ratio(docs_s(t, secs_ex), p_docs),
+    );
+    table.row(
+        "indexing, extraction excluded (MiB/s)",
+        format!("{:.1}", mb(t) / secs_ex),
+        opt(&|m| Some(mb(m) / m.index_secs), &|x| format!("{x:.1}")),
+        ratio(mb(t) / secs_ex, p_mbs),
+    );
+    table.row(
+        "indexing, extraction included (docs/s)",
+        format!("{:.0}", docs_s(t, secs_in)),
+        "(no extraction)".into(),
+        ratio(docs_s(t, secs_in), p_docs),
+    );
+    table.row(
+        "indexing, extraction included (MiB/s)",
+        format!("{:.1}", mb(t) / secs_in),
+        "(no extraction)".into(),
+        ratio(mb(t) / secs_in, p_mbs),
+    );
+    table.row(
+        "time in extraction / in the index (s)",
+        format!("{:.0} / {:.0}", t.extract_secs.unwrap_or(0.0), t.index_secs),
+        opt(&|m| Some(m.index_secs), &|x| format!("— / {x:.0}")),
+        "".into(),
+    );
     let size = |m: &Measured| m.index_bytes as f64 / m.corpus_bytes.max(1) as f64;
-    table.row("index size (MiB)", format!("{:.0}", t.index_bytes as f64 / MIB), opt(&|m| Some(m.index_bytes as f64 / MIB), &|x| format!("{x:.0}")), ratio(t.index_bytes as f64, p.map(|m| m.index_bytes as f64)));
-    table.row("index size / corpus", format!("{:.2}", size(t)), opt(&|m| Some(size(m)), &|x| format!("{x:.2}")), "".into());
+    table.row(
+        "index size (MiB)",
+        format!("{:.0}", t.index_bytes as f64 / MIB),
+        opt(&|m| Some(m.index_bytes as f64 / MIB), &|x| {
+            format!("{x:.0}")
+        }),
+        ratio(t.index_bytes as f64, p.map(|m| m.index_bytes as f64)),
+    );
+    table.row(
+        "index size / corpus",
+        format!("{:.2}", size(t)),
+        opt(&|m| Some(size(m)), &|x| format!("{x:.2}")),
+        "".into(),
+    );
     if let Some(g) = p.and_then(|m| m.gin_bytes) {
-        table.row("  of which GIN index (MiB)", "".into(), format!("{:.0}", g as f64 / MIB), "".into());
+        table.row(
+            "  of which GIN index (MiB)",
+            "".into(),
+            format!("{:.0}", g as f64 / MIB),
+            "".into(),
+        );
     }
-    for (i, name) in ["query p50 (ms)", "query p95 (ms)", "query p99 (ms)"].iter().enumerate() {
-        table.row(name, format!("{:.2}", t.latency[i]), opt(&|m| Some(m.latency[i]), &|x| format!("{x:.2}")), ratio(t.latency[i], p.map(|m| m.latency[i])));
+    for (i, name) in ["query p50 (ms)", "query p95 (ms)", "query p99 (ms)"]
+        .iter()
+        .enumerate()
+    {
+        table.row(
+            name,
+            format!("{:.2}", t.latency[i]),
+            opt(&|m| Some(m.latency[i]), &|x| format!("{x:.2}")),
+            ratio(t.latency[i], p.map(|m| m.latency[i])),
+        );
     }
-    table.row("recall@10, labelled set", format!("{:.3}", t.recall.at_10), opt(&|m| Some(m.recall.at_10), &|x| format!("{x:.3}")), ratio(t.recall.at_10, p.map(|m| m.recall.at_10)));
-    table.row("peak RSS (MiB)", t.rss_hwm.map_or("?".into(), |b| format!("{:.0}", b as f64 / MIB)), opt(&|m| m.rss_hwm.map(|b| b as f64 / MIB), &|x| format!("{x:.0} (backend)")), "".into());
+    table.row(
+        "recall@10, labelled set",
+        format!("{:.3}", t.recall.at_10),
+        opt(&|m| Some(m.recall.at_10), &|x| format!("{x:.3}")),
+        ratio(t.recall.at_10, p.map(|m| m.recall.at_10)),
+    );
+    table.row(
+        "peak RSS (MiB)",
+        t.rss_hwm
+            .map_or("?".into(), |b| format!("{:.0}", b as f64 / MIB)),
+        opt(&|m| m.rss_hwm.map(|b| b as f64 / MIB), &|x| {
+            format!("{x:.0} (backend)")
+        }),
+        "".into(),
+    );
     table.print();
     println!();
     println!("Extraction statuses: {}", t.statuses);

@@ -11,7 +11,6 @@ use std::sync::Arc;
 use passerelle_core::search::{
     IndexChange, Scope, SearchIndex, SearchRequest, Sort, parse, resolve,
 };
-use passerelle_search::TantivyIndex;
 
 use corpus::Corpus;
 

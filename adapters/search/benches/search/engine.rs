@@ -19,7 +19,6 @@ use passerelle_core::search::{
 };
 use passerelle_extract::{Extractor, Limits};
 use passerelle_search::TantivyIndex;
-
 use super::corpus::Corpus;
 use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of};
 
@@ -51,9 +50,9 @@ pub async fn run(corpus: &Corpus, queries: &QuerySet) -> anyhow::Result<Measured
             media_type: entry.media_type.clone(),
             name: entry.name.clone(),
             size: g.content.len() as u64,
-            content: Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(Bytes::from(
-                g.content,
-            ))])),
+            content: Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(
+                Bytes::from(g.content),
+            )])),
         };
         let t = Instant::now();
         let extraction = extractor.extract(input).await;

@@ -60,17 +60,27 @@ pub async fn run(url: &str, corpus: &Corpus, queries: &QuerySet) -> anyhow::Resu
         .execute(&mut admin)
         .await?;
     let result = measure(url, &db, corpus, queries).await;
-    sqlx::raw_sql(AssertSqlSafe(format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")))
-        .execute(&mut admin)
-        .await?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+    )))
+    .execute(&mut admin)
+    .await?;
     result
 }
 
-async fn measure(url: &str, db: &str, corpus: &Corpus, queries: &QuerySet) -> anyhow::Result<Measured> {
+async fn measure(
+    url: &str,
+    db: &str,
+    corpus: &Corpus,
+    queries: &QuerySet,
+) -> anyhow::Result<Measured> {
     let options = PgConnectOptions::from_str(url)?.database(db);
     let mut conn = PgConnection::connect_with(&options).await?;
     sqlx::raw_sql(SETUP).execute(&mut conn).await?;
-    let backend: i32 = sqlx::query("SELECT pg_backend_pid()").fetch_one(&mut conn).await?.get(0);
+    let backend: i32 = sqlx::query("SELECT pg_backend_pid()")
+        .fetch_one(&mut conn)
+        .await?
+        .get(0);
 
     // Load: COPY in batches of 2,000 rows; only the database's time counts.
     let mut m = Measured::default();
@@ -99,7 +109,10 @@ async fn measure(url: &str, db: &str, corpus: &Corpus, queries: &QuerySet) -> an
         i = end;
         m.docs = end;
         if end % 20_000 == 0 {
-            eprintln!("  postgresql: {end}/{n} loaded, {:.0} s in COPY", busy.as_secs_f64());
+            eprintln!(
+                "  postgresql: {end}/{n} loaded, {:.0} s in COPY",
+                busy.as_secs_f64()
+            );
         }
     }
     let t = Instant::now();
@@ -112,17 +125,23 @@ async fn measure(url: &str, db: &str, corpus: &Corpus, queries: &QuerySet) -> an
 
     // Latency: the same queries, scope of ten spaces, warm-up round first.
     let scope: Vec<i32> = (0..queries.scope_spaces as i32).collect();
-    let statements: Vec<(String, String)> = queries
+    let prepared: Vec<(String, String)> = queries
         .texts
         .iter()
         .map(|q| statements(&resolve(&parse(q), corpus.types())))
         .collect();
     let mut samples = Vec::new();
     for round in 0..=queries.rounds {
-        for (top, facets) in &statements {
+        for (top, facets) in &prepared {
             let t = Instant::now();
-            sqlx::query(AssertSqlSafe(top.as_str())).bind(&scope).fetch_all(&mut conn).await?;
-            sqlx::query(AssertSqlSafe(facets.as_str())).bind(&scope).fetch_all(&mut conn).await?;
+            sqlx::query(AssertSqlSafe(top.as_str()))
+                .bind(&scope)
+                .fetch_all(&mut conn)
+                .await?;
+            sqlx::query(AssertSqlSafe(facets.as_str()))
+                .bind(&scope)
+                .fetch_all(&mut conn)
+                .await?;
             if round > 0 {
                 samples.push(t.elapsed().as_secs_f64() * 1e3);
             }
@@ -135,11 +154,21 @@ async fn measure(url: &str, db: &str, corpus: &Corpus, queries: &QuerySet) -> an
     let mut hits = Vec::new();
     for q in &corpus.labelled.queries {
         let (top, _) = statements(&resolve(&parse(&q.text), corpus.types()));
-        let found = sqlx::query(AssertSqlSafe(top.as_str())).bind(&all).fetch_all(&mut conn).await?;
-        hits.push(found.iter().map(|r| Corpus::id(r.get::<i64, _>(0) as usize)).collect::<Vec<_>>());
+        let found = sqlx::query(AssertSqlSafe(top.as_str()))
+            .bind(&all)
+            .fetch_all(&mut conn)
+            .await?;
+        hits.push(
+            found
+                .iter()
+                .map(|r| Corpus::id(r.get::<i64, _>(0) as usize))
+                .collect::<Vec<_>>(),
+        );
     }
     let labelled = &corpus.labelled;
-    m.recall = labelled.recall(&hits, |k| Corpus::id(labelled.index_of(k).unwrap_or(usize::MAX)));
+    m.recall = labelled.recall(&hits, |k| {
+        Corpus::id(labelled.index_of(k).unwrap_or(usize::MAX))
+    });
     m.engine = Engine::Postgres;
     Ok(m)
 }
@@ -208,7 +237,13 @@ fn row(out: &mut Vec<u8>, i: usize, e: &passerelle_core::search::IndexedDocument
         }
         out.push(b'\t');
     }
-    escape(out, &e.text);
+    // The text the extractor would keep (its cap), as tantivy gets.
+    let cap = passerelle_extract::Limits::default().max_text;
+    let mut end = e.text.len().min(cap);
+    while !e.text.is_char_boundary(end) {
+        end -= 1;
+    }
+    escape(out, &e.text[..end]);
     out.push(b'\n');
 }
 

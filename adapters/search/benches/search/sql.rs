@@ -23,7 +23,9 @@ pub fn translate(find: &Find) -> Sql {
         Find::All => plain("TRUE"),
         Find::Nothing => plain("FALSE"),
         Find::Word { within, text } => words(within, websearch(text)),
-        Find::Phrase { within, words: w } => words(within, websearch(&format!("\"{}\"", w.join(" ")))),
+        Find::Phrase { within, words: w } => {
+            words(within, websearch(&format!("\"{}\"", w.join(" "))))
+        }
         Find::Prefix { within, text } => {
             let parts: Vec<String> = text
                 .split(|c: char| !c.is_alphanumeric())
@@ -39,23 +41,39 @@ pub fn translate(find: &Find) -> Sql {
         Find::Is(Exact::Type(key)) => plain(&format!("doc_type = {}", lit(key))),
         // Not asked by the bench's queries: spaces are the scope's.
         Find::Is(_) => plain("TRUE"),
-        Find::Dates { field, lower, upper } => {
+        Find::Dates {
+            field,
+            lower,
+            upper,
+        } => {
             let column = match field {
                 DateField::Modified => "modified::date".to_owned(),
                 DateField::Meta(key) => format!("(metadata->>{})", lit(key)),
             };
             let day = |d: &time::Date| lit(&d.to_string());
-            plain(&range(&column, lower.as_ref().map(day), upper.as_ref().map(day)))
+            plain(&range(
+                &column,
+                lower.as_ref().map(day),
+                upper.as_ref().map(day),
+            ))
         }
         Find::Numbers { key, lower, upper } => {
             let column = format!("(metadata->{})::numeric", lit(key));
             let n = |x: &f64| format!("{x}");
-            plain(&range(&column, lower.as_ref().map(n), upper.as_ref().map(n)))
+            plain(&range(
+                &column,
+                lower.as_ref().map(n),
+                upper.as_ref().map(n),
+            ))
         }
         Find::And(parts) => and(parts),
         Find::Or(parts) => {
             let sqls: Vec<Sql> = parts.iter().map(translate).collect();
-            let cond = sqls.iter().map(|s| format!("({})", s.cond)).collect::<Vec<_>>().join(" OR ");
+            let cond = sqls
+                .iter()
+                .map(|s| format!("({})", s.cond))
+                .collect::<Vec<_>>()
+                .join(" OR ");
             let ranks: Vec<String> = sqls.into_iter().filter_map(|s| s.rank).collect();
             Sql {
                 cond,
@@ -73,11 +91,23 @@ fn and(parts: &[Find]) -> Sql {
     let mut others = Vec::new();
     for p in parts {
         match p {
-            Find::Word { within: Within::Anywhere, text } => typed.push(text.clone()),
-            Find::Phrase { within: Within::Anywhere, words } => typed.push(format!("\"{}\"", words.join(" "))),
+            Find::Word {
+                within: Within::Anywhere,
+                text,
+            } => typed.push(text.clone()),
+            Find::Phrase {
+                within: Within::Anywhere,
+                words,
+            } => typed.push(format!("\"{}\"", words.join(" "))),
             Find::Not(inner) => match inner.as_ref() {
-                Find::Word { within: Within::Anywhere, text } => typed.push(format!("-{text}")),
-                Find::Phrase { within: Within::Anywhere, words } => {
+                Find::Word {
+                    within: Within::Anywhere,
+                    text,
+                } => typed.push(format!("-{text}")),
+                Find::Phrase {
+                    within: Within::Anywhere,
+                    words,
+                } => {
                     typed.push(format!("-\"{}\"", words.join(" ")));
                 }
                 _ => others.push(translate(p)),
@@ -88,7 +118,11 @@ fn and(parts: &[Find]) -> Sql {
     if !typed.is_empty() {
         others.insert(0, words(&Within::Anywhere, websearch(&typed.join(" "))));
     }
-    let cond = others.iter().map(|s| format!("({})", s.cond)).collect::<Vec<_>>().join(" AND ");
+    let cond = others
+        .iter()
+        .map(|s| format!("({})", s.cond))
+        .collect::<Vec<_>>()
+        .join(" AND ");
     let ranks: Vec<String> = others.into_iter().filter_map(|s| s.rank).collect();
     Sql {
         cond: if cond.is_empty() { "TRUE".into() } else { cond },
@@ -117,7 +151,10 @@ fn words(within: &Within, q: String) -> Sql {
             lit(key)
         ),
     };
-    Sql { cond, rank: Some(q) }
+    Sql {
+        cond,
+        rank: Some(q),
+    }
 }
 
 fn range(column: &str, lower: Bound<String>, upper: Bound<String>) -> String {

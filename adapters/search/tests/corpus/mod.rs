@@ -23,7 +23,7 @@ use passerelle_core::hash::ContentHash;
 use passerelle_core::ids::{DocumentId, PrincipalId, SpaceId};
 use passerelle_core::search::{IndexedDocument, MetaValue};
 
-pub use labelled::{Labelled, LabelledQuery, PlantedDoc};
+pub use labelled::Labelled;
 
 /// Spaces of the corpus.
 pub const SPACES: usize = 80;
@@ -58,8 +58,16 @@ pub struct Corpus {
 }
 
 const SERVICES: &[&str] = &[
-    "Voirie", "Finances", "Commande publique", "Eau et assainissement", "Sports", "Mobilités",
-    "Assemblées", "Urbanisme", "Propreté", "Bâtiments",
+    "Voirie",
+    "Finances",
+    "Commande publique",
+    "Eau et assainissement",
+    "Sports",
+    "Mobilités",
+    "Assemblées",
+    "Urbanisme",
+    "Propreté",
+    "Bâtiments",
 ];
 
 impl Corpus {
@@ -67,7 +75,11 @@ impl Corpus {
     pub fn new(background: usize) -> Self {
         let spaces = (0..SPACES)
             .map(|s| {
-                let name = format!("{} {}", SERVICES[s % SERVICES.len()], s / SERVICES.len() + 1);
+                let name = format!(
+                    "{} {}",
+                    SERVICES[s % SERVICES.len()],
+                    s / SERVICES.len() + 1
+                );
                 (space_id(s), name)
             })
             .collect();
@@ -94,7 +106,9 @@ impl Corpus {
 
     /// The id document `i` gets.
     pub fn id(i: usize) -> DocumentId {
-        DocumentId::from_uuid(uuid::Uuid::from_u128(0xD0C5_0000_0000_0000_0000_0000_0000_0000 | i as u128))
+        DocumentId::from_uuid(uuid::Uuid::from_u128(
+            0xD0C5_0000_0000_0000_0000_0000_0000_0000 | i as u128,
+        ))
     }
 
     /// Document `i` (planted ones first).
@@ -135,7 +149,9 @@ impl Corpus {
     }
 
     fn background(&self, i: usize, n: usize) -> GenDoc {
-        let mut rng = StdRng::seed_from_u64(SEED.wrapping_add((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)));
+        let mut rng = StdRng::seed_from_u64(
+            SEED.wrapping_add((n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)),
+        );
         let space = rng.random_range(0..SPACES);
         let t1 = rng.random_range(0..words::TOPICS.len());
         let t2 = rng.random_range(0..words::TOPICS.len());
@@ -222,7 +238,11 @@ impl Corpus {
     }
 
     /// The planted metadata, typed by the catalogue.
-    fn typed_meta(&self, doc_type: Option<&str>, meta: &[(String, String)]) -> Vec<(String, MetaValue)> {
+    fn typed_meta(
+        &self,
+        doc_type: Option<&str>,
+        meta: &[(String, String)],
+    ) -> Vec<(String, MetaValue)> {
         let fields = doc_type
             .and_then(|k| self.types.iter().find(|t| t.key == k))
             .map(|t| t.fields.as_slice())
@@ -231,9 +251,12 @@ impl Corpus {
             .map(|(k, v)| {
                 let kind = fields.iter().find(|f| &f.key == k).map(|f| &f.kind);
                 let value = match kind {
-                    Some(FieldKind::Integer | FieldKind::Decimal) => {
-                        MetaValue::Number(v.replace([' ', '\u{202f}'], "").replace(',', ".").parse().unwrap_or(0.0))
-                    }
+                    Some(FieldKind::Integer | FieldKind::Decimal) => MetaValue::Number(
+                        v.replace([' ', '\u{202f}'], "")
+                            .replace(',', ".")
+                            .parse()
+                            .unwrap_or(0.0),
+                    ),
                     Some(FieldKind::Date) => MetaValue::Date(labelled::date(v)),
                     _ => MetaValue::Text(v.clone()),
                 };
@@ -243,7 +266,13 @@ impl Corpus {
     }
 
     /// Metadata for a background document of `doc_type`.
-    fn generated_meta(&self, doc_type: Option<&str>, rng: &mut StdRng, year: i32, topic: usize) -> Vec<(String, MetaValue)> {
+    fn generated_meta(
+        &self,
+        doc_type: Option<&str>,
+        rng: &mut StdRng,
+        year: i32,
+        topic: usize,
+    ) -> Vec<(String, MetaValue)> {
         let Some(t) = doc_type.and_then(|k| self.types.iter().find(|t| t.key == k)) else {
             return Vec::new();
         };
@@ -251,7 +280,8 @@ impl Corpus {
         for f in &t.fields {
             let value = match &f.kind {
                 FieldKind::Date => {
-                    let d = Date::from_ordinal_date(year, rng.random_range(1..=365)).unwrap_or(Date::MIN);
+                    let d = Date::from_ordinal_date(year, rng.random_range(1..=365))
+                        .unwrap_or(Date::MIN);
                     MetaValue::Date(d)
                 }
                 // Amounts avoid 10,000–20,000 €: that range is the planted
@@ -266,8 +296,12 @@ impl Corpus {
                 }
                 FieldKind::Integer if f.key == "exercice" => MetaValue::Number(f64::from(year)),
                 FieldKind::Integer => MetaValue::Number(f64::from(rng.random_range(1..9))),
-                FieldKind::Enum { values } => MetaValue::Text(values.choose(rng).cloned().unwrap_or_default()),
-                FieldKind::Boolean => MetaValue::Text(if rng.random_bool(0.5) { "oui" } else { "non" }.to_owned()),
+                FieldKind::Enum { values } => {
+                    MetaValue::Text(values.choose(rng).cloned().unwrap_or_default())
+                }
+                FieldKind::Boolean => {
+                    MetaValue::Text(if rng.random_bool(0.5) { "oui" } else { "non" }.to_owned())
+                }
                 FieldKind::Text => MetaValue::Text(text_field(&f.key, rng, year, topic)),
             };
             out.push((f.key.clone(), value));
@@ -292,7 +326,9 @@ struct Parts<'a> {
 }
 
 pub fn space_id(s: usize) -> SpaceId {
-    SpaceId::from_uuid(uuid::Uuid::from_u128(0x5BAC_E000_0000_0000_0000_0000_0000_0000 | s as u128))
+    SpaceId::from_uuid(uuid::Uuid::from_u128(
+        0x5BAC_E000_0000_0000_0000_0000_0000_0000 | s as u128,
+    ))
 }
 
 fn text_field(key: &str, rng: &mut StdRng, year: i32, topic: usize) -> String {
@@ -301,9 +337,15 @@ fn text_field(key: &str, rng: &mut StdRng, year: i32, topic: usize) -> String {
         "fournisseur" | "tiers" => pick(rng, words::SUPPLIERS),
         "signataire" | "participants" => pick(rng, words::PEOPLE),
         "correspondant" => pick(rng, words::COMMUNES),
-        "siret" => format!("{:014}", rng.random_range(10_000_000_000_000u64..99_999_999_999_999)),
+        "siret" => format!(
+            "{:014}",
+            rng.random_range(10_000_000_000_000u64..99_999_999_999_999)
+        ),
         "objet" => {
-            let w: Vec<&str> = words::TOPICS[topic].choose_multiple(rng, 4).copied().collect();
+            let w: Vec<&str> = words::TOPICS[topic]
+                .choose_multiple(rng, 4)
+                .copied()
+                .collect();
             capitalised(&w.join(" "))
         }
         _ => format!("{year}-{:05}", rng.random_range(0..100_000)),
@@ -312,7 +354,8 @@ fn text_field(key: &str, rng: &mut StdRng, year: i32, topic: usize) -> String {
 
 /// A time of `day`, in working hours.
 fn at(day: Date, rng: &mut StdRng) -> OffsetDateTime {
-    let time = Time::from_hms(rng.random_range(8..19), rng.random_range(0..60), 0).unwrap_or(Time::MIDNIGHT);
+    let time = Time::from_hms(rng.random_range(8..19), rng.random_range(0..60), 0)
+        .unwrap_or(Time::MIDNIGHT);
     day.with_time(time).assume_utc() + Duration::ZERO
 }
 
@@ -323,7 +366,8 @@ fn log_uniform(rng: &mut StdRng, lo: f64, hi: f64) -> usize {
 
 fn capitalised(s: &str) -> String {
     let mut c = s.chars();
-    c.next().map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
+    c.next()
+        .map_or_else(String::new, |f| f.to_uppercase().chain(c).collect())
 }
 
 /// About `bytes` of French-looking prose: sentences of filler, common
@@ -338,16 +382,36 @@ pub fn prose(rng: &mut StdRng, topics: &[&[&str]], bytes: usize) -> String {
         for _ in 0..len {
             let r: f64 = rng.random();
             let word: String = if r < 0.34 {
-                words::FILLER.choose(rng).copied().unwrap_or("de").to_owned()
+                words::FILLER
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("de")
+                    .to_owned()
             } else if r < 0.58 {
-                words::COMMON.choose(rng).copied().unwrap_or("service").to_owned()
+                words::COMMON
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("service")
+                    .to_owned()
             } else if r < 0.93 {
-                let t = if topics.len() > 1 && rng.random_bool(0.3) { topics[1] } else { topics[0] };
+                let t = if topics.len() > 1 && rng.random_bool(0.3) {
+                    topics[1]
+                } else {
+                    topics[0]
+                };
                 t.choose(rng).copied().unwrap_or("dossier").to_owned()
             } else if r < 0.96 {
-                words::COMMUNES.choose(rng).copied().unwrap_or("Lyon").to_owned()
+                words::COMMUNES
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("Lyon")
+                    .to_owned()
             } else if r < 0.98 {
-                words::PEOPLE.choose(rng).copied().unwrap_or("Martin").to_owned()
+                words::PEOPLE
+                    .choose(rng)
+                    .copied()
+                    .unwrap_or("Martin")
+                    .to_owned()
             } else if r < 0.99 {
                 rng.random_range(2015..=2024).to_string()
             } else {
