@@ -10,12 +10,15 @@
 //! elisions (`jusqu'`, `lorsqu'`), hence the list here (ADR 0006 §4).
 
 use tantivy::tokenizer::{
-    AsciiFoldingFilter, Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer,
-    StopWordFilter, TextAnalyzer,
+    AsciiFoldingFilter, Language, LowerCaser, RawTokenizer, RemoveLongFilter, SimpleTokenizer,
+    Stemmer, StopWordFilter, TextAnalyzer,
 };
 
 /// The name the analyzer is registered under in an index.
 pub const FRENCH: &str = "passerelle_fr";
+
+/// The name of [`folded`], the unstemmed copy of names and metadata text.
+pub const FOLDED: &str = "passerelle_fr_folded";
 
 /// Longer tokens are dropped (hashes, base64 in extracted text): nobody
 /// searches them and they bloat the index.
@@ -56,6 +59,45 @@ pub fn french() -> TextAnalyzer {
         .build()
 }
 
+/// [`french`] without the stemmer: the copy of names and metadata text on
+/// which prefixes and exact words are looked for, since a prefix typed by
+/// someone (`commande*`) is not a prefix of its stem (`command`).
+pub fn folded() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(StopWordFilter::remove(
+            STOP_WORDS.iter().map(|w| (*w).to_owned()),
+        ))
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// What a prefix is analysed with: lower-cased and folded, stop words kept,
+/// because `de*` asks for `délibération`, not for the article.
+pub fn prefix() -> TextAnalyzer {
+    TextAnalyzer::builder(SimpleTokenizer::default())
+        .filter(RemoveLongFilter::limit(MAX_TOKEN_BYTES))
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build()
+}
+
+/// The key names sort on: the whole name lower-cased and folded, so that
+/// `École` sorts with `ecole`, between `D` and `F`.
+pub fn sort_key(name: &str) -> String {
+    let mut analyzer = TextAnalyzer::builder(RawTokenizer::default())
+        .filter(LowerCaser)
+        .filter(AsciiFoldingFilter)
+        .build();
+    let mut stream = analyzer.token_stream(name);
+    let mut out = String::with_capacity(name.len());
+    while stream.advance() {
+        out.push_str(&stream.token().text);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -93,6 +135,18 @@ mod tests {
         assert_eq!(terms("Être été où ça"), Vec::<String>::new());
         assert_eq!(terms("jusqu'à lorsqu’il qu'un d'une"), Vec::<String>::new());
         assert_eq!(terms("le cahier des charges"), terms("cahier charges"));
+    }
+
+    #[test]
+    fn folded_keeps_whole_words_and_sort_keys_ignore_case_and_accents() {
+        let mut analyzer = folded();
+        let mut stream = analyzer.token_stream("Bons de Commande");
+        let mut out = Vec::new();
+        while stream.advance() {
+            out.push(stream.token().text.clone());
+        }
+        assert_eq!(out, vec!["bons".to_owned(), "commande".to_owned()]);
+        assert_eq!(sort_key("École Élémentaire"), "ecole elementaire");
     }
 
     #[test]

@@ -1,0 +1,285 @@
+//! The index behind core's [`SearchIndex`] port: one tantivy index in a
+//! directory, its single writer behind a mutex, its reader reloaded after
+//! every commit (read-your-writes), and each space's cursor kept in the
+//! commit's payload so that the index and its cursors never disagree.
+//!
+//! tantivy is synchronous: every call runs in `spawn_blocking`, off the
+//! async runtime.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::fs;
+use std::io;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use passerelle_core::hash::ContentHash;
+use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::TermQuery;
+use tantivy::schema::{IndexRecordOption, Term, Value};
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+
+use crate::schema::{self, Fields, SCHEMA_VERSION};
+use crate::search;
+
+/// The file, beside tantivy's, that says which schema the index was
+/// written with.
+const VERSION_FILE: &str = "passerelle-schema";
+
+/// Writer memory, per indexing thread (tantivy wants at least 15 MB).
+const WRITER_BYTES_PER_THREAD: usize = 32 * 1024 * 1024;
+/// Indexing threads: the indexer is a background worker, it must not take
+/// every core from searches.
+const WRITER_THREADS: usize = 2;
+
+/// What [`TantivyIndex::open`] found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    /// The index was there, written with this schema: its cursors hold.
+    Existing,
+    /// The index was missing, unreadable or of another schema version: it
+    /// is new and empty, and the indexer starts again from cursor zero.
+    Rebuilt,
+}
+
+/// A tantivy index behind core's search port.
+#[derive(Clone)]
+pub struct TantivyIndex {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for TantivyIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TantivyIndex").finish_non_exhaustive()
+    }
+}
+
+pub(crate) struct Inner {
+    pub(crate) index: Index,
+    pub(crate) reader: IndexReader,
+    /// The one writer of the directory (tantivy locks it): a mutex because
+    /// `apply`, `commit` and `drop_space` take it in turn.
+    writer: Mutex<IndexWriter>,
+    pub(crate) fields: Fields,
+}
+
+/// A tantivy failure, as the port reports it.
+fn engine(e: impl std::error::Error + Send + Sync + 'static) -> IndexError {
+    IndexError::Engine(Box::new(e))
+}
+
+/// The writer mutex was poisoned by a panic mid-write: the staged changes
+/// are in an unknown state, the caller should rebuild.
+#[derive(Debug, thiserror::Error)]
+#[error("the index writer panicked earlier")]
+struct WriterPoisoned;
+
+impl TantivyIndex {
+    /// Opens the index in `dir`, creating it (and `dir`) if needed. An
+    /// index of another schema version, or one that cannot be read, is
+    /// deleted and created anew: the index is derived data.
+    ///
+    /// # Errors
+    /// `Engine` when the directory cannot be written, or another process
+    /// holds the index's writer lock.
+    pub fn open(dir: &Path) -> Result<(TantivyIndex, Opened), IndexError> {
+        fs::create_dir_all(dir).map_err(engine)?;
+        if let Some(index) = open_existing(dir) {
+            return Ok((Self::with(index)?, Opened::Existing));
+        }
+        tracing::info!(dir = %dir.display(), version = SCHEMA_VERSION, "search index rebuilt");
+        clear_dir(dir).map_err(engine)?;
+        let index = Index::create_in_dir(dir, schema::build()).map_err(engine)?;
+        fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(engine)?;
+        Ok((Self::with(index)?, Opened::Rebuilt))
+    }
+
+    /// An index in memory, for tests.
+    pub fn in_memory() -> Result<TantivyIndex, IndexError> {
+        Self::with(Index::create_in_ram(schema::build()))
+    }
+
+    fn with(index: Index) -> Result<TantivyIndex, IndexError> {
+        schema::register_analyzers(&index);
+        let fields = Fields::of(&index.schema()).map_err(engine)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()
+            .map_err(engine)?;
+        let writer = index
+            .writer_with_num_threads(WRITER_THREADS, WRITER_THREADS * WRITER_BYTES_PER_THREAD)
+            .map_err(engine)?;
+        Ok(TantivyIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+            }),
+        })
+    }
+
+    /// Runs `work` on the blocking pool: tantivy calls block.
+    async fn blocking<T, F>(&self, work: F) -> Result<T, IndexError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, IndexError> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        tokio::task::spawn_blocking(move || work(&inner))
+            .await
+            .map_err(engine)?
+    }
+}
+
+/// The index in `dir` if it was written with this code's schema and opens.
+fn open_existing(dir: &Path) -> Option<Index> {
+    let version = fs::read_to_string(dir.join(VERSION_FILE)).ok()?;
+    if version.trim() != SCHEMA_VERSION.to_string() {
+        return None;
+    }
+    let directory = MmapDirectory::open(dir).ok()?;
+    let index = Index::open(directory).ok()?;
+    // The version file could outlive a schema change made without a bump.
+    if index.schema() != schema::build() {
+        return None;
+    }
+    index.load_metas().ok()?;
+    Some(index)
+}
+
+/// Deletes everything in `dir`, not `dir` itself (it may be a mount point).
+fn clear_dir(dir: &Path) -> io::Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            fs::remove_dir_all(&path)?;
+        } else {
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+impl Inner {
+    fn writer(&self) -> Result<std::sync::MutexGuard<'_, IndexWriter>, IndexError> {
+        self.writer.lock().map_err(|_| engine(WriterPoisoned))
+    }
+
+    fn apply(&self, changes: Vec<IndexChange>) -> Result<(), IndexError> {
+        let writer = self.writer()?;
+        for change in changes {
+            match change {
+                IndexChange::Upsert(doc) => {
+                    writer.delete_term(self.id_term(&doc.id.to_string()));
+                    writer
+                        .add_document(self.fields.document(&doc))
+                        .map_err(engine)?;
+                }
+                IndexChange::Delete(id) => {
+                    writer.delete_term(self.id_term(&id.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn id_term(&self, id: &str) -> Term {
+        Term::from_field_text(self.fields.id, id)
+    }
+
+    /// Commits what is staged with `cursors` as the commit's payload, then
+    /// reloads the reader so that the next search sees it.
+    fn commit_with(
+        &self,
+        writer: &mut IndexWriter,
+        cursors: &BTreeMap<SpaceId, Revision>,
+    ) -> Result<(), IndexError> {
+        let payload = serde_json::to_string(cursors).map_err(engine)?;
+        let mut prepared = writer.prepare_commit().map_err(engine)?;
+        prepared.set_payload(&payload);
+        prepared.commit().map_err(engine)?;
+        self.reader.reload().map_err(engine)
+    }
+
+    fn commit(&self, named: &[(SpaceId, Revision)]) -> Result<(), IndexError> {
+        let mut writer = self.writer()?;
+        let mut cursors = self.cursors()?;
+        cursors.extend(named.iter().copied());
+        self.commit_with(&mut writer, &cursors)
+    }
+
+    fn cursors(&self) -> Result<BTreeMap<SpaceId, Revision>, IndexError> {
+        let metas = self.index.load_metas().map_err(engine)?;
+        match metas.payload {
+            None => Ok(BTreeMap::new()),
+            Some(payload) => serde_json::from_str(&payload).map_err(engine),
+        }
+    }
+
+    fn drop_space(&self, space: SpaceId) -> Result<(), IndexError> {
+        let mut writer = self.writer()?;
+        writer.delete_term(Term::from_field_text(self.fields.space, &space.to_string()));
+        let mut cursors = self.cursors()?;
+        cursors.remove(&space);
+        self.commit_with(&mut writer, &cursors)
+    }
+
+    fn stored_text(&self, hash: &ContentHash) -> Result<Option<String>, IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_field_text(self.fields.hash, &hash.to_hex()),
+            IndexRecordOption::Basic,
+        );
+        let top = searcher
+            .search(&query, &TopDocs::with_limit(1).order_by_score())
+            .map_err(engine)?;
+        let Some((_, address)) = top.first() else {
+            return Ok(None);
+        };
+        let doc: TantivyDocument = searcher.doc(*address).map_err(engine)?;
+        Ok(doc
+            .get_first(self.fields.text)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned))
+    }
+}
+
+#[async_trait]
+impl SearchIndex for TantivyIndex {
+    async fn apply(&self, changes: Vec<IndexChange>) -> Result<(), IndexError> {
+        self.blocking(move |inner| inner.apply(changes)).await
+    }
+
+    async fn commit(&self, cursors: &[(SpaceId, Revision)]) -> Result<(), IndexError> {
+        let cursors = cursors.to_vec();
+        self.blocking(move |inner| inner.commit(&cursors)).await
+    }
+
+    async fn cursors(&self) -> Result<BTreeMap<SpaceId, Revision>, IndexError> {
+        self.blocking(Inner::cursors).await
+    }
+
+    async fn drop_space(&self, space: SpaceId) -> Result<(), IndexError> {
+        self.blocking(move |inner| inner.drop_space(space)).await
+    }
+
+    async fn stored_text(&self, hash: &ContentHash) -> Result<Option<String>, IndexError> {
+        let hash = *hash;
+        self.blocking(move |inner| inner.stored_text(&hash)).await
+    }
+
+    async fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
+        if request.scope.is_empty() {
+            return Ok(SearchResults::default());
+        }
+        let request = request.clone();
+        self.blocking(move |inner| search::run(inner, &request).map_err(engine))
+            .await
+    }
+}
