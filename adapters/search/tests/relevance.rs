@@ -11,6 +11,7 @@ use std::sync::Arc;
 use passerelle_core::search::{
     IndexChange, Scope, SearchIndex, SearchRequest, Sort, parse, resolve,
 };
+use passerelle_search::TantivyIndex;
 
 use corpus::Corpus;
 

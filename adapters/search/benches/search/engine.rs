@@ -19,6 +19,7 @@ use passerelle_core::search::{
 };
 use passerelle_extract::{Extractor, Limits};
 use passerelle_search::TantivyIndex;
+
 use super::corpus::Corpus;
 use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of};
 
