@@ -95,6 +95,12 @@ pub struct Measured {
     pub index_bytes: u64,
     pub gin_bytes: Option<u64>,
     pub rss_hwm: Option<u64>,
+    /// Peaks of `RssAnon` and `RssFile` sampled while indexing: the heap,
+    /// and the index files mapped (page cache, given back under pressure).
+    pub rss_anon_peak: u64,
+    pub rss_file_peak: u64,
+    /// The slowest queries: text and median in ms.
+    pub slowest: Vec<(String, f64)>,
     /// p50, p95, p99 in ms.
     pub latency: [f64; 3],
     pub samples: usize,
@@ -172,6 +178,42 @@ pub fn rss_hwm_of(path: &str) -> Option<u64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// `RssAnon` and `RssFile` of a `/proc/<pid>/status`, in bytes.
+pub fn rss_parts_of(path: &str) -> (u64, u64) {
+    let Ok(status) = std::fs::read_to_string(path) else {
+        return (0, 0);
+    };
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kib| kib * 1024)
+    };
+    (field("RssAnon:"), field("RssFile:"))
+}
+
+/// Keeps the peaks of `RssAnon` and `RssFile` of `path` in `m`.
+pub fn sample_rss(m: &mut Measured, path: &str) {
+    let (anon, file) = rss_parts_of(path);
+    m.rss_anon_peak = m.rss_anon_peak.max(anon);
+    m.rss_file_peak = m.rss_file_peak.max(file);
+}
+
+/// The five queries of highest median, from the samples of each query
+/// (in the order of `texts`).
+pub fn slowest(texts: &[String], by_query: &mut [Vec<f64>]) -> Vec<(String, f64)> {
+    let mut medians: Vec<(String, f64)> = texts
+        .iter()
+        .zip(by_query.iter_mut())
+        .map(|(t, samples)| (t.clone(), percentiles(samples)[0]))
+        .collect();
+    medians.sort_by(|a, b| b.1.total_cmp(&a.1));
+    medians.truncate(5);
+    medians
 }
 
 const MIB: f64 = 1024.0 * 1024.0;
@@ -337,11 +379,30 @@ fn print_table(t: &Measured, p: Option<&Measured>, q: &QuerySet) {
         }),
         "".into(),
     );
+    let peaks = |m: &Measured| {
+        format!(
+            "{:.0} / {:.0}",
+            m.rss_anon_peak as f64 / MIB,
+            m.rss_file_peak as f64 / MIB
+        )
+    };
+    table.row(
+        "  peak anonymous / file-mapped RSS (MiB)",
+        peaks(t),
+        p.map_or("—".into(), |m| format!("{} (backend)", peaks(m))),
+        "".into(),
+    );
     table.print();
     println!();
     println!("Extraction statuses: {}", t.statuses);
     for (name, m) in [("Passerelle", Some(t)), ("PostgreSQL", p)] {
         if let Some(m) = m {
+            let slow: Vec<String> = m
+                .slowest
+                .iter()
+                .map(|(q, ms)| format!("{q} ({ms:.1} ms)"))
+                .collect();
+            println!("{name}'s slowest medians: {}", slow.join(", "));
             for (query, missed) in &m.recall.misses {
                 println!("{name} missed in the first ten of {query:?}: {missed:?}");
             }

@@ -21,7 +21,7 @@ use passerelle_extract::{Extractor, Limits};
 use passerelle_search::TantivyIndex;
 
 use super::corpus::Corpus;
-use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of};
+use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of, sample_rss, slowest};
 
 /// Documents per `apply`.
 const BATCH: usize = 500;
@@ -65,6 +65,7 @@ pub async fn run(corpus: &Corpus, queries: &QuerySet) -> anyhow::Result<Measured
             let t = Instant::now();
             index.apply(std::mem::take(&mut batch)).await?;
             in_index += t.elapsed();
+            sample_rss(&mut m, "/proc/self/status");
         }
         if (i + 1) % COMMIT_EVERY == 0 || i + 1 == n {
             let t = Instant::now();
@@ -98,9 +99,9 @@ pub async fn run(corpus: &Corpus, queries: &QuerySet) -> anyhow::Result<Measured
         .iter()
         .map(|q| resolve(&parse(q), corpus.types()))
         .collect();
-    let mut samples = Vec::new();
+    let mut by_query = vec![Vec::new(); finds.len()];
     for round in 0..=queries.rounds {
-        for find in &finds {
+        for (q, find) in finds.iter().enumerate() {
             let request = SearchRequest {
                 find: find.clone(),
                 scope: ten.clone(),
@@ -111,11 +112,12 @@ pub async fn run(corpus: &Corpus, queries: &QuerySet) -> anyhow::Result<Measured
             let t = Instant::now();
             index.search(&request).await?;
             if round > 0 {
-                samples.push(t.elapsed().as_secs_f64() * 1e3);
+                by_query[q].push(t.elapsed().as_secs_f64() * 1e3);
             }
         }
     }
-    m.latency = percentiles(&mut samples);
+    m.latency = percentiles(&mut by_query.concat());
+    m.slowest = slowest(&queries.texts, &mut by_query);
 
     // Recall@10 of the labelled set, every space in scope.
     let all = Scope::spaces(corpus.space_ids());

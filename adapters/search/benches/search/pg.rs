@@ -19,7 +19,7 @@ use passerelle_core::search::{MetaValue, parse, resolve};
 
 use super::corpus::Corpus;
 use super::sql::translate;
-use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of};
+use super::{Engine, Measured, QuerySet, percentiles, rss_hwm_of, sample_rss, slowest};
 
 const SETUP: &str = "
 CREATE EXTENSION IF NOT EXISTS unaccent;
@@ -106,6 +106,7 @@ async fn measure(
         let t = Instant::now();
         copy.finish().await?;
         busy += t.elapsed();
+        sample_rss(&mut m, &format!("/proc/{backend}/status"));
         i = end;
         m.docs = end;
         if end % 20_000 == 0 {
@@ -130,9 +131,9 @@ async fn measure(
         .iter()
         .map(|q| statements(&resolve(&parse(q), corpus.types())))
         .collect();
-    let mut samples = Vec::new();
+    let mut by_query = vec![Vec::new(); prepared.len()];
     for round in 0..=queries.rounds {
-        for (top, facets) in &prepared {
+        for (q, (top, facets)) in prepared.iter().enumerate() {
             let t = Instant::now();
             sqlx::query(AssertSqlSafe(top.as_str()))
                 .bind(&scope)
@@ -143,11 +144,12 @@ async fn measure(
                 .fetch_all(&mut conn)
                 .await?;
             if round > 0 {
-                samples.push(t.elapsed().as_secs_f64() * 1e3);
+                by_query[q].push(t.elapsed().as_secs_f64() * 1e3);
             }
         }
     }
-    m.latency = percentiles(&mut samples);
+    m.latency = percentiles(&mut by_query.concat());
+    m.slowest = slowest(&queries.texts, &mut by_query);
 
     // Recall@10 of the labelled set, every space in scope.
     let all: Vec<i32> = (0..super::corpus::SPACES as i32).collect();
