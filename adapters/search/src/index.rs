@@ -83,6 +83,9 @@ impl TantivyIndex {
     /// index of another schema version, or one that cannot be read, is
     /// deleted and created anew: the index is derived data.
     ///
+    /// Blocking (it reads and may delete files): call it at start-up or
+    /// from `spawn_blocking`.
+    ///
     /// # Errors
     /// `Engine` when the directory cannot be written, or another process
     /// holds the index's writer lock.
@@ -256,6 +259,7 @@ impl SearchIndex for TantivyIndex {
         self.blocking(move |inner| inner.apply(changes)).await
     }
 
+    #[tracing::instrument(skip_all, fields(cursors = cursors.len()))]
     async fn commit(&self, cursors: &[(SpaceId, Revision)]) -> Result<(), IndexError> {
         let cursors = cursors.to_vec();
         self.blocking(move |inner| inner.commit(&cursors)).await
@@ -265,6 +269,7 @@ impl SearchIndex for TantivyIndex {
         self.blocking(Inner::cursors).await
     }
 
+    #[tracing::instrument(skip_all, fields(space = %space))]
     async fn drop_space(&self, space: SpaceId) -> Result<(), IndexError> {
         self.blocking(move |inner| inner.drop_space(space)).await
     }
@@ -274,6 +279,7 @@ impl SearchIndex for TantivyIndex {
         self.blocking(move |inner| inner.stored_text(&hash)).await
     }
 
+    #[tracing::instrument(skip_all, fields(sort = ?request.sort, spaces = request.scope.space_ids().len()))]
     async fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError> {
         if request.scope.is_empty() {
             return Ok(SearchResults::default());

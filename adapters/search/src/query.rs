@@ -446,3 +446,45 @@ fn empty_range<T: PartialOrd>(lower: &Bound<T>, upper: &Bound<T>) -> bool {
         _ => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use time::macros::date;
+
+    use super::*;
+
+    #[test]
+    fn day_bounds_take_whole_days_at_midnight_utc() {
+        let d = date!(2026 - 02 - 10);
+        let next = midnight(date!(2026 - 02 - 11));
+        assert_eq!(
+            day_lower(Bound::Included(d)),
+            Some(Bound::Included(midnight(d)))
+        );
+        assert_eq!(day_lower(Bound::Excluded(d)), Some(Bound::Included(next)));
+        assert_eq!(day_upper(Bound::Included(d)), Some(Bound::Excluded(next)));
+        assert_eq!(
+            day_upper(Bound::Excluded(d)),
+            Some(Bound::Excluded(midnight(d)))
+        );
+        assert_eq!(
+            day_lower(Bound::Excluded(Date::MAX)),
+            None,
+            "nothing after the last day"
+        );
+        assert_eq!(
+            day_upper(Bound::Included(Date::MAX)),
+            Some(Bound::Unbounded)
+        );
+    }
+
+    #[test]
+    fn empty_ranges_are_seen_before_tantivy_runs_them() {
+        use Bound::{Excluded, Included, Unbounded};
+        assert!(empty_range(&Included(2.0), &Included(1.0)));
+        assert!(empty_range(&Excluded(1.0), &Included(1.0)));
+        assert!(empty_range(&Included(1.0), &Excluded(1.0)));
+        assert!(!empty_range(&Included(1.0), &Included(1.0)));
+        assert!(!empty_range(&Unbounded, &Excluded(1.0)));
+    }
+}
