@@ -7,7 +7,9 @@
 //! - [`extractor`]: [`Extractor`], format detection (media type, extension,
 //!   magic bytes), spooling to a temp file, the overall timeout.
 //! - [`limits`]: [`Limits`] and the text cap.
-//! - `pdf`: `pdftotext` (poppler-utils) in a confined child process.
+//! - `pdf`: `pdftotext` (poppler-utils) in a confined child process;
+//!   [`PdfSandbox`] (from [`Extractor::pdf_sandbox`]) says how it runs on
+//!   this machine, for the node's startup report.
 //! - `office`: ODF (odt, odp, ods) and OOXML (docx, pptx, xlsx) in zip,
 //!   sheets through calamine.
 //! - `text`: plain text and CSV, UTF-8 or else Windows-1252.

@@ -8,6 +8,7 @@ use std::io::{BufRead, BufReader};
 use std::time::Instant;
 
 use passerelle_core::search::Extraction;
+use quick_xml::encoding::DecodingReader;
 use quick_xml::events::{BytesRef, Event};
 use tempfile::NamedTempFile;
 
@@ -111,7 +112,9 @@ fn push_text(text: &str, sink: &mut TextSink) {
     while let Some(amp) = rest.find('&') {
         push_folded(&rest[..amp], sink);
         let after = &rest[amp + 1..];
-        match after.find(';').filter(|&semi| semi <= 10) {
+        // Entity names are short: looking further would make a run of
+        // bare `&` quadratic.
+        match after.bytes().take(12).position(|b| b == b';') {
             Some(semi) => {
                 match entity(&after[..semi]) {
                     Some(c) => sink.push(c.encode_utf8(&mut [0; 4])),
@@ -229,10 +232,17 @@ pub(crate) fn xml_text<R: BufRead>(
     style: &XmlStyle,
     sink: &mut TextSink,
 ) -> Result<(), quick_xml::Error> {
-    let mut reader = quick_xml::Reader::from_reader(input);
+    // DecodingReader turns the declared encoding (ISO-8859-1 in many PES
+    // files) into the UTF-8 the parser expects, once told by the `Decl`.
+    let mut reader = quick_xml::Reader::from_reader(DecodingReader::new(input));
     let mut buf = Vec::new();
     while !sink.is_full() {
         match reader.read_event_into(&mut buf)? {
+            Event::Decl(e) => {
+                if let Some(encoding) = e.encoder() {
+                    reader.get_mut().set_encoding(encoding);
+                }
+            }
             Event::Start(e) | Event::Empty(e) => {
                 let local = e.local_name();
                 let name: &str = local.as_ref();
@@ -310,6 +320,11 @@ mod tests {
             html_of("<p>un</p><p>deux <b>trois</b></p>"),
             "un\ndeux trois"
         );
+    }
+
+    #[test]
+    fn bare_ampersands_stay_as_they_are() {
+        assert_eq!(html_of("<p>Dupont & fils; R&D</p>"), "Dupont & fils; R&D");
     }
 
     #[test]
