@@ -65,3 +65,63 @@ async fn labelled_queries_find_their_documents_in_the_first_ten() -> anyhow::Res
     );
     Ok(())
 }
+
+/// The corpus the bench and this test share is what they claim: the same
+/// documents every time, the size mix, and PDFs whose text the
+/// real extractor reads back, accents included.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_generated_corpus_is_deterministic_with_its_size_mix_and_readable_pdfs()
+-> anyhow::Result<()> {
+    use passerelle_core::search::{ExtractInput, ExtractionStatus, TextExtractor};
+    use passerelle_extract::{Extractor, Limits};
+
+    let corpus = Corpus::new(BACKGROUND);
+    let (mut pdfs, mut big, mut mid) = (0, 0, 0);
+    for i in 0..corpus.len() {
+        let g = corpus.doc(i);
+        pdfs += usize::from(g.kind == corpus::Kind::Pdf);
+        big += usize::from(g.content.len() >= 1_000_000);
+        mid += usize::from((2_000..=50_000).contains(&g.content.len()));
+    }
+    let n = corpus.len() as f64;
+    println!(
+        "{} documents: {pdfs} PDFs, {big} of 1–3 MB, {mid} of 2–50 KB",
+        corpus.len()
+    );
+    assert!((0.01..0.03).contains(&(pdfs as f64 / n)), "{pdfs} PDFs");
+    assert!((0.001..0.01).contains(&(big as f64 / n)), "{big} big ones");
+    assert!(mid as f64 / n > 0.8, "{mid} of 2–50 KB");
+
+    let again = Corpus::new(BACKGROUND);
+    for i in [0, 40, 1_234, corpus.len() - 1] {
+        let (a, b) = (corpus.doc(i), again.doc(i));
+        assert_eq!(a.entry, b.entry, "document {i}");
+        assert_eq!(a.content, b.content, "document {i}");
+    }
+
+    let key = "delib-funiculaire";
+    let g = corpus.doc(corpus.labelled.index_of(key).expect("planted"));
+    assert_eq!(g.kind, corpus::Kind::Pdf);
+    let extraction = Extractor::new(Limits::default())
+        .extract(ExtractInput {
+            media_type: g.entry.media_type.clone(),
+            name: g.entry.name.clone(),
+            size: g.content.len() as u64,
+            content: Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(
+                bytes::Bytes::from(g.content),
+            )])),
+        })
+        .await;
+    assert_eq!(
+        extraction.status,
+        ExtractionStatus::Ok,
+        "{}",
+        extraction.reason
+    );
+    assert!(
+        extraction.text.contains("belvédère") && extraction.text.contains("funiculaire"),
+        "{:?}",
+        extraction.text
+    );
+    Ok(())
+}
