@@ -371,7 +371,7 @@ fn print_table(t: &Measured, p: Option<&Measured>, q: &QuerySet) {
         ratio(t.recall.at_10, p.map(|m| m.recall.at_10)),
     );
     table.row(
-        "peak RSS (MiB)",
+        "peak RSS, VmHWM (MiB)",
         t.rss_hwm
             .map_or("?".into(), |b| format!("{:.0}", b as f64 / MIB)),
         opt(&|m| m.rss_hwm.map(|b| b as f64 / MIB), &|x| {

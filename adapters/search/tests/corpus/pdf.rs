@@ -1,7 +1,9 @@
-//! Minimal PDFs for the corpus: the text in uncompressed content streams,
-//! Helvetica in WinAnsi (what `pdftotext` reads back, accents included),
-//! about 50 lines of 90 characters a page, with a correct cross-reference
-//! table. No dependency: the bytes are written here.
+//! PDFs for the corpus, written with `pdf-writer` as the extraction
+//! adapter's tests write theirs: Helvetica in WinAnsi (Windows-1252, what
+//! `pdftotext` reads back, accents included), uncompressed content
+//! streams, about 50 lines of 90 characters a page.
+
+use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str};
 
 const LINE: usize = 90;
 const LINES_PER_PAGE: usize = 50;
@@ -11,58 +13,37 @@ pub fn render(text: &str) -> Vec<u8> {
     let lines = wrap(text);
     let pages: Vec<&[String]> = lines.chunks(LINES_PER_PAGE).collect();
     let n = pages.len().max(1);
-    // Objects: 1 catalog, 2 pages, 3 font, then page i = 4 + 2i and its
-    // content 5 + 2i.
-    let mut objects: Vec<Vec<u8>> = Vec::new();
-    objects.push(b"<< /Type /Catalog /Pages 2 0 R >>".to_vec());
-    let kids: Vec<String> = (0..n).map(|i| format!("{} 0 R", 4 + 2 * i)).collect();
-    objects.push(format!("<< /Type /Pages /Kids [{}] /Count {n} >>", kids.join(" ")).into_bytes());
-    objects.push(
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
-            .to_vec(),
-    );
+    // Objects: 1 catalog, 2 page tree, 3 font, then page i is 4 + 2i and
+    // its content 5 + 2i.
+    let (catalog, tree, font) = (Ref::new(1), Ref::new(2), Ref::new(3));
+    let page_ref = |i: usize| Ref::new(4 + 2 * i as i32);
+    let content_ref = |i: usize| Ref::new(5 + 2 * i as i32);
+    let mut pdf = Pdf::new();
+    pdf.catalog(catalog).pages(tree);
+    pdf.pages(tree).kids((0..n).map(page_ref)).count(n as i32);
+    pdf.type1_font(font)
+        .base_font(Name(b"Helvetica"))
+        .encoding_predefined(Name(b"WinAnsiEncoding"));
     for i in 0..n {
-        objects.push(
-            format!(
-                "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] \
-                 /Resources << /Font << /F1 3 0 R >> >> /Contents {} 0 R >>",
-                5 + 2 * i
-            )
-            .into_bytes(),
-        );
-        let mut stream = b"BT /F1 9 Tf 11 TL 40 800 Td\n".to_vec();
+        let mut page = pdf.page(page_ref(i));
+        page.media_box(Rect::new(0.0, 0.0, 595.0, 842.0));
+        page.parent(tree);
+        page.contents(content_ref(i));
+        page.resources().fonts().pair(Name(b"F1"), font);
+        page.finish();
+        let mut content = Content::new();
+        content.begin_text();
+        content.set_font(Name(b"F1"), 9.0);
+        content.next_line(40.0, 800.0);
         for line in pages.get(i).copied().unwrap_or_default() {
-            stream.push(b'(');
-            stream.extend(win_ansi(line));
-            stream.extend_from_slice(b") Tj T*\n");
+            let (winansi, _, _) = encoding_rs::WINDOWS_1252.encode(line);
+            content.show(Str(&winansi));
+            content.next_line(0.0, -11.0);
         }
-        stream.extend_from_slice(b"ET");
-        let mut obj = format!("<< /Length {} >>\nstream\n", stream.len()).into_bytes();
-        obj.extend(stream);
-        obj.extend_from_slice(b"\nendstream");
-        objects.push(obj);
+        content.end_text();
+        pdf.stream(content_ref(i), &content.finish());
     }
-    let mut out = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n".to_vec();
-    let mut offsets = Vec::with_capacity(objects.len());
-    for (i, obj) in objects.iter().enumerate() {
-        offsets.push(out.len());
-        out.extend(format!("{} 0 obj\n", i + 1).into_bytes());
-        out.extend_from_slice(obj);
-        out.extend_from_slice(b"\nendobj\n");
-    }
-    let xref = out.len();
-    out.extend(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).into_bytes());
-    for o in offsets {
-        out.extend(format!("{o:010} 00000 n \n").into_bytes());
-    }
-    out.extend(
-        format!(
-            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
-            objects.len() + 1
-        )
-        .into_bytes(),
-    );
-    out
+    pdf.finish()
 }
 
 fn wrap(text: &str) -> Vec<String> {
@@ -84,29 +65,4 @@ fn wrap(text: &str) -> Vec<String> {
         lines.push(String::new());
     }
     lines
-}
-
-/// `s` in WinAnsi, escaped for a PDF string; what the encoding lacks
-/// becomes `?`.
-fn win_ansi(s: &str) -> Vec<u8> {
-    let mut out = Vec::with_capacity(s.len());
-    for c in s.chars() {
-        let b = match c {
-            '(' | ')' | '\\' => {
-                out.push(b'\\');
-                c as u8
-            }
-            '’' => 0x92,
-            'œ' => 0x9c,
-            'Œ' => 0x8c,
-            '€' => 0x80,
-            '—' => 0x97,
-            '–' => 0x96,
-            c if (c as u32) < 0x7f && !c.is_control() => c as u8,
-            c if (0xa0..=0xff).contains(&(c as u32)) => c as u32 as u8,
-            _ => b'?',
-        };
-        out.push(b);
-    }
-    out
 }
