@@ -147,16 +147,20 @@ impl Indexer {
         let Some(space_row) = tx.space(space).await? else {
             return Ok(None);
         };
-        // From cursor 0 every document comes in the feed itself: a space
-        // or folder row needs no expansion to the documents under it.
+        // A space or folder row changed in this batch's window renames
+        // what is below it. The feed also brings the space row along with
+        // every batch, changed or not (a parent, so that a batch applies on
+        // its own): only its revision tells. From cursor 0 every document
+        // comes in the feed itself and needs no expansion.
         let first = cursor == Revision(0);
+        let changed = |r: Revision| !first && r > cursor && r <= feed.through;
         let mut documents: BTreeMap<DocumentId, Option<Document>> = BTreeMap::new();
         let mut folders: Vec<FolderId> = Vec::new();
         let mut whole_space = false;
         for row in feed.rows {
             match row {
-                ChangeRow::Space(_) if !first => whole_space = true,
-                ChangeRow::Folder(f) if !first => folders.push(f.id),
+                ChangeRow::Space(s) if changed(s.revision) => whole_space = true,
+                ChangeRow::Folder(f) if changed(f.revision) => folders.push(f.id),
                 ChangeRow::Document(d) if d.space == space => {
                     documents.insert(d.id, Some(d));
                 }
