@@ -31,6 +31,17 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Runs DDL templates (see [`ddl`]) in order: what every migration's `up`
+/// and `down` do.
+pub(crate) async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for template in statements {
+        db.execute_unprepared(&ddl(manager.get_database_backend(), template))
+            .await?;
+    }
+    Ok(())
+}
+
 /// Column types that differ between engines, substituted in the DDL.
 ///
 /// - `{uuid}`: `UUID` on PostgreSQL; `BLOB` on SQLite, where sqlx binds a

@@ -8,7 +8,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::ddl;
+use super::run;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -19,15 +19,6 @@ const UP: &[&str] = &["CREATE TABLE principal_settings (
     )"];
 
 const DOWN: &[&str] = &["DROP TABLE principal_settings"];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    for template in statements {
-        db.execute_unprepared(&ddl(manager.get_database_backend(), template))
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -10,7 +10,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::ddl;
+use super::run;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -22,15 +22,6 @@ const UP: &[&str] = &["CREATE TABLE blob_claims (
     )"];
 
 const DOWN: &[&str] = &["DROP TABLE blob_claims"];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    for template in statements {
-        db.execute_unprepared(&ddl(manager.get_database_backend(), template))
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -5,7 +5,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::ddl;
+use super::run;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -13,15 +13,6 @@ pub(crate) struct Migration;
 const UP: &[&str] = &["ALTER TABLE edge_status ADD COLUMN space_errors TEXT NOT NULL DEFAULT '[]'"];
 
 const DOWN: &[&str] = &["ALTER TABLE edge_status DROP COLUMN space_errors"];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    for template in statements {
-        db.execute_unprepared(&ddl(manager.get_database_backend(), template))
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {

@@ -11,7 +11,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::ddl;
+use super::run;
 
 #[derive(DeriveMigrationName)]
 pub(crate) struct Migration;
@@ -40,15 +40,6 @@ const DOWN: &[&str] = &[
     "ALTER TABLE outbox DROP COLUMN decided_at",
     "ALTER TABLE outbox DROP COLUMN kind",
 ];
-
-async fn run(manager: &SchemaManager<'_>, statements: &[&str]) -> Result<(), DbErr> {
-    let db = manager.get_connection();
-    for template in statements {
-        db.execute_unprepared(&ddl(manager.get_database_backend(), template))
-            .await?;
-    }
-    Ok(())
-}
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
