@@ -133,6 +133,16 @@ pub struct Document {
     pub revision: Revision,
 }
 
+/// Something in a space a lock or a property is attached to, by identity:
+/// it follows the item through renames and moves (WebDAV paths do not).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Resource {
+    /// The space's root collection.
+    Space(SpaceId),
+    Folder(FolderId),
+    Document(DocumentId),
+}
+
 /// An immutable version of a document's content.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Version {

@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod apply;
+mod basic;
 mod digest;
 mod documents;
 mod edge;
@@ -159,6 +160,8 @@ pub struct Passerelle {
     passwords: Arc<dyn PasswordHasher>,
     settings: CoreSettings,
     throttle: Arc<LoginThrottle>,
+    /// Basic credentials checked recently (WebDAV clients resend them).
+    basic: Arc<basic::BasicChecks>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
 }
@@ -180,6 +183,7 @@ impl Passerelle {
             passwords,
             settings,
             throttle: Arc::new(LoginThrottle::default()),
+            basic: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),
         }
     }

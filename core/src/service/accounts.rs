@@ -252,23 +252,7 @@ impl Passerelle {
         if let Some(retry_after_secs) = self.throttle.check(&key, address, now) {
             return Err(CoreError::Throttled { retry_after_secs });
         }
-        let found = match Login::parse(login) {
-            Ok(l) => self.read().await?.principal_by_login(&l).await?,
-            Err(_) => None,
-        };
-        let node = self.role;
-        let ok = match &found {
-            Some(p) if may_authenticate(node, p) => match &p.password_hash {
-                Some(phc) => self.passwords.verify(password, phc).await?,
-                None => false,
-            },
-            _ => {
-                // Spend the same time as a real check, so timing does not
-                // tell which logins exist.
-                let _ = self.passwords.hash(password).await;
-                false
-            }
-        };
+        let (ok, found) = self.check_password(login, password).await?;
         let mut tx = self.write().await?;
         match (ok, found) {
             (true, Some(p)) => {
@@ -317,6 +301,32 @@ impl Passerelle {
                 Err(CoreError::Unauthenticated)
             }
         }
+    }
+
+    /// Whether `password` is `login`'s, with the principal found (if any).
+    /// Unknown logins, disabled accounts and principals that may not act on
+    /// this node spend the same time as a real check, so timing does not
+    /// tell which logins exist.
+    pub(super) async fn check_password(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<(bool, Option<Principal>), CoreError> {
+        let found = match Login::parse(login) {
+            Ok(l) => self.read().await?.principal_by_login(&l).await?,
+            Err(_) => None,
+        };
+        let ok = match &found {
+            Some(p) if may_authenticate(self.role, p) => match &p.password_hash {
+                Some(phc) => self.passwords.verify(password, phc).await?,
+                None => false,
+            },
+            _ => {
+                let _ = self.passwords.hash(password).await;
+                false
+            }
+        };
+        Ok((ok, found))
     }
 
     /// Resolves a session cookie. Expired or unknown → `Unauthenticated`.
