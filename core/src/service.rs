@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod app_passwords;
 mod apply;
 mod basic;
 mod digest;
@@ -43,6 +44,7 @@ use crate::signal::ChangeSignal;
 
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
+pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
 pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
