@@ -1,8 +1,11 @@
 //! `CoreError`: what a use case reports. Driving adapters map each variant to
 //! one HTTP status / problem code in one place.
 
+use time::OffsetDateTime;
+
 use crate::blob::BlobError;
 use crate::doctype::FieldError;
+use crate::ids::PrincipalId;
 use crate::names::NameError;
 use crate::ports::{PasswordError, RepoError};
 
@@ -32,6 +35,16 @@ pub enum CoreError {
     /// The request contradicts current state. `code` is stable.
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// An unexpired lock held by another principal covers what the write
+    /// would change (ADR 0007 §1): refused until its holder releases it,
+    /// it expires at `until`, or a manager forces it.
+    #[error("locked by {holder_name} until {until}")]
+    Locked {
+        holder: PrincipalId,
+        /// The holder's display name, for the message people read.
+        holder_name: String,
+        until: OffsetDateTime,
+    },
     #[error("content larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
     /// The client's upload stream broke; nothing was stored.

@@ -9,6 +9,8 @@
 //! - [`ids`], [`hash`], [`names`]: validated identifiers and names.
 //! - [`role`]: roles and the rights table of DESIGN §2.
 //! - [`model`]: entities (principals, spaces, folders, documents, versions…).
+//! - [`locks`]: locks (check-out, WebDAV LOCK) and their [`locks::LockStore`]
+//!   part of the transaction.
 //! - [`doctype`]: document types and metadata validation, the default catalogue.
 //! - [`audit`]: the BLAKE3 hash chain of the audit log.
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
@@ -29,6 +31,7 @@ pub mod error;
 pub mod fakes;
 pub mod hash;
 pub mod ids;
+pub mod locks;
 pub mod model;
 pub mod names;
 pub mod ports;

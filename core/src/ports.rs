@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use crate::doctype::DocumentType;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
+use crate::locks::LockStore;
 use crate::model::{
     ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
     Space, Version,
@@ -156,9 +157,11 @@ impl DocumentQuery {
 }
 
 /// One transaction on the metadata store. `save_*` are upserts by primary key.
-/// Lists exclude tombstones unless said otherwise.
+/// Lists exclude tombstones unless said otherwise. The lock rows are its
+/// [`LockStore`] part (grouped apart, read and written in the same
+/// transaction as the writes they guard).
 #[async_trait]
-pub trait Tx: Send {
+pub trait Tx: LockStore + Send {
     /// Commits; on error nothing of the transaction is kept.
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 
@@ -403,8 +406,8 @@ pub trait Tx: Send {
     async fn blob_claimed(&mut self, space: SpaceId, hash: &ContentHash)
     -> Result<bool, RepoError>;
     /// Deletes every row of the space (space, memberships, invitations,
-    /// folders, documents, versions, outbox items, blob claims, cursor)
-    /// for good, and the principals that no longer hold a membership
+    /// folders, documents, versions, outbox items, blob claims, cursor,
+    /// locks) for good, and the principals that no longer hold a membership
     /// anywhere. Returns the number of rows deleted. Edge only (un-share).
     async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError>;
     /// Appends an operation; `item.seq` is ignored and the assigned one

@@ -32,6 +32,24 @@ pub struct Problem {
     /// One entry per invalid field (metadata validation).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub fields: Vec<FieldProblem>,
+    /// The lock that refused the write (`code: locked`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock: Option<LockProblem>,
+}
+
+/// Who holds the lock that refused a write, and until when.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct LockProblem {
+    /// The holder's principal id.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
+    pub holder: passerelle_core::ids::PrincipalId,
+    /// The holder's display name.
+    pub holder_name: String,
+    /// When the lock expires by itself (RFC 3339).
+    #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub until: time::OffsetDateTime,
 }
 
 /// One refused field.
@@ -53,6 +71,9 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// Size for `Content-Range: bytes */<size>` (unsatisfiable range).
     unsatisfiable_size: Option<u64>,
+    /// The lock that refused a write (423); boxed, as it is rare and
+    /// would make every `Result<_, ApiError>` larger.
+    lock: Option<Box<LockProblem>>,
 }
 
 impl ApiError {
@@ -64,6 +85,7 @@ impl ApiError {
             fields: Vec::new(),
             retry_after: None,
             unsatisfiable_size: None,
+            lock: None,
         }
     }
 
@@ -123,6 +145,9 @@ pub fn classify(e: &CoreError) -> (StatusCode, &'static str) {
         CoreError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
         CoreError::Invalid { code, .. } => (StatusCode::BAD_REQUEST, code),
         CoreError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+        // WebDAV's status (RFC 4918 §11.3), for every path to the same
+        // lock: the API and the pages say it the same way.
+        CoreError::Locked { .. } => (StatusCode::LOCKED, "locked"),
         CoreError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
         CoreError::Interrupted => (StatusCode::BAD_REQUEST, "interrupted"),
         CoreError::BadRange { .. } => (StatusCode::RANGE_NOT_SATISFIABLE, "range_not_satisfiable"),
@@ -167,6 +192,17 @@ impl From<CoreError> for ApiError {
                 retry_after_secs, ..
             } => out.retry_after = Some(retry_after_secs),
             CoreError::BadRange { size } => out.unsatisfiable_size = Some(size),
+            CoreError::Locked {
+                holder,
+                holder_name,
+                until,
+            } => {
+                out.lock = Some(Box::new(LockProblem {
+                    holder,
+                    holder_name,
+                    until,
+                }))
+            }
             CoreError::InsufficientStorage { cause } => {
                 tracing::warn!(%cause, "write refused: storage full");
                 out.detail = STORAGE_FULL_DETAIL.into();
@@ -201,6 +237,7 @@ impl IntoResponse for ApiError {
                     problem: f.problem,
                 })
                 .collect(),
+            lock: self.lock.map(|l| *l),
         };
         let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
         let mut res = (self.status, json).into_response();
@@ -343,6 +380,25 @@ mod tests {
             (e.status(), e.code()),
             (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
         );
+    }
+
+    #[test]
+    fn a_lock_is_423_locked_with_its_holder_and_expiry_in_the_body() {
+        let holder = passerelle_core::ids::PrincipalId::new();
+        let until = time::macros::datetime!(2026-12-06 17:40 UTC);
+        let e = CoreError::Locked {
+            holder,
+            holder_name: "Paul Martin".into(),
+            until,
+        };
+        assert_eq!(classify(&e), (StatusCode::LOCKED, "locked"));
+        let e = ApiError::from(e);
+        let lock = e.lock.as_ref().expect("the lock travels");
+        assert_eq!(
+            (lock.holder, lock.holder_name.as_str()),
+            (holder, "Paul Martin")
+        );
+        assert_eq!(lock.until, until);
     }
 
     #[test]

@@ -13,6 +13,7 @@ mod documents;
 mod edge;
 mod folders;
 mod health;
+mod locks;
 mod search;
 mod sharing;
 mod spaces;
@@ -75,6 +76,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/documents/{id}/versions"),
     ("GET", "/api/v1/documents/{id}/versions/{n}/content"),
     ("POST", "/api/v1/documents/{id}/versions/{n}/restore"),
+    ("GET", "/api/v1/documents/{id}/lock"),
+    ("POST", "/api/v1/documents/{id}/lock"),
+    ("DELETE", "/api/v1/documents/{id}/lock"),
     ("GET", "/api/v1/documents/{id}/metadata"),
     ("PUT", "/api/v1/documents/{id}/metadata"),
     ("GET", "/api/v1/spaces/{id}/trash"),
@@ -124,7 +128,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         (name = "accounts", description = "The caller's app passwords for WebDAV clients"),
         (name = "spaces", description = "Spaces and members"),
         (name = "folders", description = "Folder tree"),
-        (name = "documents", description = "Documents, versions, content and metadata"),
+        (name = "documents", description = "Documents, versions, content and metadata, check-out (locks)"),
         (name = "trash", description = "Soft deletion"),
         (name = "admin", description = "Document types, audit log, users and tokens"),
         (name = "sharing", description = "Edge nodes, contractors' invitations, replication status"),
@@ -208,6 +212,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::list_versions))
         .routes(routes!(documents::restore_version))
         .routes(routes!(documents::get_metadata, documents::put_metadata))
+        .routes(routes!(locks::get_lock, locks::check_out, locks::unlock))
         .routes(routes!(trash::list_trash))
         .routes(routes!(trash::restore_document))
         .routes(routes!(trash::purge_document))

@@ -1,9 +1,11 @@
 //! `SqlTx`: the port's transaction over a sea-orm `DatabaseTransaction`.
-//! The queries live in the submodules, one per group of the port.
+//! The queries live in the submodules, one per group of the port; `locks`
+//! also implements the transaction's `LockStore` part.
 
 mod accounts;
 mod audit;
 mod content;
+mod locks;
 mod replication;
 mod spaces;
 

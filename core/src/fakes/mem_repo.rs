@@ -12,7 +12,8 @@
 //! tokens), `content` (spaces, memberships, folders, documents, versions),
 //! `replication` (invitations, ledger, edge states, cursors, outbox, purge)
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
-//! `extractions` implements the `ExtractionLog` port on the same store.
+//! `extractions` implements the `ExtractionLog` port on the same store;
+//! `locks` the transaction's `LockStore` part.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -23,6 +24,7 @@ mod accounts;
 mod content;
 mod extractions;
 mod feed;
+mod locks;
 mod replication;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -83,6 +85,8 @@ struct State {
     /// Extraction statuses per content hash (table `extractions`): written
     /// outside transactions, see `extractions`.
     extractions: BTreeMap<ContentHash, ExtractionRecord>,
+    /// Locks by token (table `locks`): not revisioned, see `locks`.
+    locks: BTreeMap<crate::locks::LockToken, crate::locks::Lock>,
 }
 
 /// The in-memory repository. Cheap to create; each instance is an empty,

@@ -18,8 +18,9 @@ use crate::replication::NodeId;
 use crate::replication::{OpOutcome, OutboxItem, OutboxOp};
 use crate::role::Action;
 
-use super::access::{Access, Outcome};
+use super::access::{Access, Fail, Outcome};
 use super::documents::{DocumentView, NewDocument, check_comment};
+use super::locks::cover::Inside;
 use super::{Actor, InternalApp};
 
 mod ledger;
@@ -50,6 +51,18 @@ fn refused(detail: String) -> Effect {
         outcome: OpOutcome::Rejected,
         detail,
         document: None,
+    }
+}
+
+/// A refusal because of a lock (held on this node, which the edge could
+/// not know of) as the reason of a conflict; anything else as it is.
+fn locked_reason<T>(r: Outcome<T>) -> Outcome<Result<T, String>> {
+    match r {
+        Ok(v) => Ok(Ok(v)),
+        Err(Fail::Error(CoreError::Locked {
+            holder_name, until, ..
+        })) => Ok(Err(format!("locked by {holder_name} until {until}"))),
+        Err(e) => Err(e),
     }
 }
 
@@ -345,18 +358,33 @@ impl InternalApp {
             || target.to_string(),
         )?;
         a.require_writable()?;
-        let saved = self
+        let appended = self
             .append_version(
                 tx,
                 actor,
-                a,
-                d,
+                a.clone(),
+                d.clone(),
                 v.blob,
                 Some(&v.media_type),
                 v.comment.clone(),
                 "document.version",
             )
-            .await?;
+            .await;
+        // Locked by someone on this node: the contractor's version is kept
+        // beside it, as when another version came in between.
+        let saved = match locked_reason(appended)? {
+            Ok(saved) => saved,
+            Err(why) => {
+                let (who, date) = names;
+                let name = conflict_name(tx, d.space, d.folder, &d.name, who, date).await?;
+                let copy = self.conflict_copy(tx, actor, a, &d, v, name).await?;
+                return Ok(Effect {
+                    outcome: OpOutcome::Conflict,
+                    detail: format!("{why}: saved as \"{}\"", copy.document.name),
+                    document: Some(copy.document.id),
+                });
+            }
+        };
         if target == v.document {
             return Ok(Effect::applied(Some(target)));
         }
@@ -460,7 +488,9 @@ impl InternalApp {
             media_type: Some(v.media_type.clone()),
             comment: v.comment.clone(),
         };
-        self.create_document_in(tx, actor, &new, v.blob, v.comment.clone())
+        // Beside the document even in a folder locked with depth infinity:
+        // the copy overwrites nothing, and losing it would lose the work.
+        self.create_document_in(tx, actor, &new, v.blob, v.comment.clone(), Inside::Ignore)
             .await
     }
 

@@ -15,6 +15,8 @@ use crate::ports::Tx;
 use crate::role::{Action, Role};
 
 use super::access::{Access, Fail, Outcome};
+use super::locks::LockView;
+use super::locks::cover::Inside;
 use super::{Actor, InternalApp, Passerelle};
 
 mod document_types;
@@ -45,6 +47,10 @@ pub struct DocumentView {
     pub document: Document,
     pub version: Version,
     pub role: Role,
+    /// The unexpired lock covering the document (on it, or on a folder
+    /// above with depth infinity), an exclusive one first; `None` on an
+    /// edge, where locks do not exist.
+    pub lock: Option<LockView>,
 }
 
 /// Content of a version, to stream to a client.
@@ -107,6 +113,7 @@ impl Passerelle {
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
         new: &NewDocument,
+        inside: Inside,
     ) -> Outcome<(Access, DocumentName, Map<String, Value>)> {
         let a = self.access(tx, actor, new.space).await?;
         a.require(Action::Create, || new.space.to_string())?;
@@ -115,6 +122,8 @@ impl Passerelle {
         if let Some(f) = new.folder {
             self.live_folder(tx, new.space, f).await?;
         }
+        self.ensure_open_inside(tx, actor, new.space, new.folder, inside)
+            .await?;
         self.ensure_name_free(tx, new.space, new.folder, &name, None)
             .await?;
         let metadata = self
@@ -125,7 +134,8 @@ impl Passerelle {
 
     /// Creates a document whose content is already a durable blob, inside
     /// `tx` (checks included). Used by `upload` and by the application of
-    /// contractors' operations replicated from an edge.
+    /// contractors' operations replicated from an edge (`inside` says
+    /// whether a depth-infinity lock on the folder holds it back).
     pub(crate) async fn create_document_in(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -133,8 +143,9 @@ impl Passerelle {
         new: &NewDocument,
         blob: BlobInfo,
         comment: String,
+        inside: Inside,
     ) -> Outcome<DocumentView> {
-        let (a, name, metadata) = self.check_new_document(tx, actor, new).await?;
+        let (a, name, metadata) = self.check_new_document(tx, actor, new, inside).await?;
         let author = actor.principal()?.id;
         let now = self.clock.now();
         let rev = tx.next_revision().await?;
@@ -173,10 +184,12 @@ impl Passerelle {
             json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
         )
         .await?;
+        let lock = self.lock_view(tx, &document).await?;
         Ok(DocumentView {
             document,
             version,
             role: a.role,
+            lock,
         })
     }
 
@@ -247,6 +260,9 @@ impl Passerelle {
         comment: String,
         action: &'static str,
     ) -> Outcome<DocumentView> {
+        // Every new version, whichever the path (upload, restore, an
+        // edge's save), passes here: the lock check with it.
+        self.ensure_document_unlocked(tx, actor, &d).await?;
         let author = actor.principal()?.id;
         let rev = tx.next_revision().await?;
         d.current_version += 1;
@@ -264,10 +280,12 @@ impl Passerelle {
             json!({ "version": version.number, "hash": blob.hash, "size": blob.size }),
         )
         .await?;
+        let lock = self.lock_view(tx, &d).await?;
         Ok(DocumentView {
             document: d,
             version,
             role: a.role,
+            lock,
         })
     }
 
@@ -280,10 +298,12 @@ impl Passerelle {
             let mut tx = self.read().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
             let version = self.current_version(&mut tx, &d).await?;
+            let lock = self.lock_view(&mut tx, &d).await?;
             Ok::<_, Fail>(DocumentView {
                 document: d,
                 version,
                 role: a.role,
+                lock,
             })
         })
         .await
@@ -349,11 +369,13 @@ impl InternalApp {
             let comment = check_comment(&new.comment)?;
             {
                 let mut tx = self.read().await?;
-                self.check_new_document(&mut tx, actor, &new).await?;
+                self.check_new_document(&mut tx, actor, &new, Inside::Respect).await?;
             }
             let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
             let mut tx = self.write().await?;
-            let view = self.create_document_in(&mut tx, actor, &new, blob, comment).await?;
+            let view = self
+                .create_document_in(&mut tx, actor, &new, blob, comment, Inside::Respect)
+                .await?;
             self.commit(tx).await?;
             tracing::info!(doc = %view.document.id, space = %new.space, bytes = blob.size, "document stored");
             Ok::<_, Fail>(view)

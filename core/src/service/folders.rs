@@ -6,12 +6,13 @@ use serde_json::json;
 
 use crate::error::CoreError;
 use crate::ids::{FolderId, SpaceId};
-use crate::model::{Document, Folder, Page, Paged, Trashed};
+use crate::model::{Document, Folder, Page, Paged, Resource, Trashed};
 use crate::names::DocumentName;
 use crate::ports::{DocumentQuery, Tx};
 use crate::role::Action;
 
 use super::access::{Access, Fail, Outcome};
+use super::locks::cover::Inside;
 use super::{Actor, InternalApp, Passerelle};
 
 /// The content of a folder (or of a space's root).
@@ -62,6 +63,7 @@ impl Passerelle {
 
     /// `create_folder` inside an open write transaction (also used to apply
     /// contractors' operations replicated from an edge).
+    #[allow(clippy::too_many_arguments)]
     pub(crate) async fn create_folder_in(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -70,6 +72,7 @@ impl Passerelle {
         parent: Option<FolderId>,
         name: &str,
         id: FolderId,
+        inside: Inside,
     ) -> Outcome<Folder> {
         let a = self.access(tx, actor, space).await?;
         a.require(Action::Create, || space.to_string())?;
@@ -78,6 +81,8 @@ impl Passerelle {
         if let Some(p) = parent {
             self.live_folder(tx, space, p).await?;
         }
+        self.ensure_open_inside(tx, actor, space, parent, inside)
+            .await?;
         self.ensure_name_free(tx, space, parent, &name, None)
             .await?;
         let f = Folder {
@@ -203,7 +208,15 @@ impl InternalApp {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
             let out = self
-                .create_folder_in(&mut tx, actor, space, parent, name, FolderId::new())
+                .create_folder_in(
+                    &mut tx,
+                    actor,
+                    space,
+                    parent,
+                    name,
+                    FolderId::new(),
+                    Inside::Respect,
+                )
                 .await?;
             self.commit(tx).await?;
             Ok::<_, Fail>(out)
@@ -225,6 +238,8 @@ impl InternalApp {
             let own = Access::owns(actor, f.created_by);
             a.require(Action::Edit { own }, || id.to_string())?;
             a.require_writable()?;
+            let chain = self.folder_chain(&mut tx, f.space, Some(id)).await?;
+            self.ensure_unlocked(&mut tx, actor, &chain).await?;
             if let Some(n) = new_name {
                 f.name = DocumentName::parse(n).map_err(CoreError::name)?;
             }
@@ -249,6 +264,10 @@ impl InternalApp {
                         }
                         cursor = parents.get(&c).copied().flatten();
                     }
+                }
+                if parent != f.parent {
+                    self.ensure_open_inside(&mut tx, actor, f.space, parent, Inside::Respect)
+                        .await?;
                 }
                 f.parent = parent;
             }
@@ -279,6 +298,12 @@ impl InternalApp {
             let own = Access::owns(actor, f.created_by);
             a.require(Action::Delete { own }, || id.to_string())?;
             a.require_writable()?;
+            // Trashing the folder trashes what is below it: a lock there
+            // of someone else refuses it as one on the folder would.
+            let chain = self.folder_chain(&mut tx, f.space, Some(id)).await?;
+            let mut locks = self.covering(&mut tx, &chain).await?;
+            locks.extend(self.below(&mut tx, f.space, Resource::Folder(id)).await?);
+            self.refuse_if_blocked(&mut tx, actor, &locks).await?;
             let by = actor.principal().map(|p| p.id).unwrap_or(f.created_by);
             let now = self.clock.now();
             let all = tx.all_folders(f.space).await?;

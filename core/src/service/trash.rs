@@ -4,10 +4,11 @@ use serde_json::json;
 
 use crate::error::CoreError;
 use crate::ids::{DocumentId, FolderId, SpaceId};
-use crate::model::{Document, Folder};
+use crate::model::{Document, Folder, Resource};
 use crate::role::Action;
 
 use super::access::Fail;
+use super::locks::cover::Inside;
 use super::{Actor, InternalApp, Passerelle};
 
 /// What a manager sees in a space's trash: the items deleted by themselves
@@ -65,6 +66,8 @@ impl InternalApp {
             {
                 d.folder = None;
             }
+            self.ensure_open_inside(&mut tx, actor, d.space, d.folder, Inside::Respect)
+                .await?;
             self.ensure_name_free(&mut tx, d.space, d.folder, &d.name, Some(id.as_uuid()))
                 .await?;
             d.trashed = None;
@@ -107,6 +110,8 @@ impl InternalApp {
             {
                 f.parent = None;
             }
+            self.ensure_open_inside(&mut tx, actor, f.space, f.parent, Inside::Respect)
+                .await?;
             self.ensure_name_free(&mut tx, f.space, f.parent, &f.name, Some(id.as_uuid()))
                 .await?;
             let rev = tx.next_revision().await?;
@@ -165,6 +170,8 @@ impl InternalApp {
             d.purged = true;
             d.revision = tx.next_revision().await?;
             tx.delete_versions(id).await?;
+            // A lock on what no longer exists would only confuse a listing.
+            tx.delete_locks_of(&[Resource::Document(id)]).await?;
             tx.save_document(&d).await?;
             self.audit(
                 &mut tx,
@@ -200,12 +207,14 @@ impl InternalApp {
             a.require_writable()?;
             let rev = tx.next_revision().await?;
             let (folders, documents) = tx.list_trash(f.space).await?;
+            let mut purged = Vec::new();
             for mut d in documents.into_iter().filter(|x| {
                 x.trashed
                     .as_ref()
                     .is_some_and(|t| t.with_folder == Some(id))
             }) {
                 tx.delete_versions(d.id).await?;
+                purged.push(Resource::Document(d.id));
                 d.purged = true;
                 d.revision = rev;
                 tx.save_document(&d).await?;
@@ -215,10 +224,13 @@ impl InternalApp {
                     .as_ref()
                     .is_some_and(|t| t.with_folder == Some(id))
             }) {
+                purged.push(Resource::Folder(sub.id));
                 sub.purged = true;
                 sub.revision = rev;
                 tx.save_folder(&sub).await?;
             }
+            purged.push(Resource::Folder(id));
+            tx.delete_locks_of(&purged).await?;
             f.purged = true;
             f.revision = rev;
             tx.save_folder(&f).await?;

@@ -83,13 +83,22 @@ pub fn prepare(dir: &Path, slug: &str) -> anyhow::Result<String> {
     cli(dir, &["init"])?;
     cli(
         dir,
-        &["space", "create", slug, "--title", slug, "--manager", "admin"],
+        &[
+            "space",
+            "create",
+            slug,
+            "--title",
+            slug,
+            "--manager",
+            "admin",
+        ],
     )?;
-    Ok(
-        cli(dir, &["token", "create", "--login", "admin", "--name", "bench"])?
-            .lines()
-            .find(|l| l.starts_with("psr_"))
-            .context("token")?
-            .to_owned(),
-    )
+    Ok(cli(
+        dir,
+        &["token", "create", "--login", "admin", "--name", "bench"],
+    )?
+    .lines()
+    .find(|l| l.starts_with("psr_"))
+    .context("token")?
+    .to_owned())
 }

@@ -135,6 +135,8 @@ pub struct DocumentDto {
     pub document: DocumentSummaryDto,
     pub version: VersionDto,
     pub role: RoleDto,
+    /// The lock covering the document (checked out), if any.
+    pub lock: Option<super::LockDto>,
 }
 
 impl From<&DocumentView> for DocumentDto {
@@ -143,6 +145,7 @@ impl From<&DocumentView> for DocumentDto {
             document: (&v.document).into(),
             version: (&v.version).into(),
             role: v.role.into(),
+            lock: v.lock.as_ref().map(Into::into),
         }
     }
 }

@@ -122,6 +122,13 @@ contract_tests!(
         an_empty_range_gives_no_rows_and_keeps_the_cursor,
         small_batches_applied_in_order_cover_the_space_like_one_big_batch,
         the_feed_backlog_counts_the_rows_changes_has_past_a_cursor,
+        // locks
+        locks_round_trip_exactly_and_are_found_by_token,
+        saving_a_lock_again_replaces_it,
+        locks_are_found_by_resource_and_by_space_oldest_first_then_by_token,
+        locks_are_deleted_by_token_by_resource_and_once_expired,
+        a_lock_needs_its_owner_and_space_and_a_write_transaction,
+        a_dropped_transaction_keeps_no_lock_and_a_purge_takes_the_spaces_locks,
     ],
     by_arc: [
         concurrent_writers_take_distinct_gapless_revisions,

@@ -14,8 +14,9 @@ use crate::role::Action;
 
 use super::super::access::{Access, Outcome};
 use super::super::documents::NewDocument;
+use super::super::locks::cover::Inside;
 use super::super::{Actor, InternalApp};
-use super::{Effect, conflict_name};
+use super::{Effect, conflict_name, locked_reason};
 use crate::error::CoreError;
 
 /// An edit of a document's name, place or metadata, as one operation.
@@ -44,7 +45,7 @@ impl InternalApp {
             .await?
         {
             let v = self
-                .create_document_in(tx, actor, &new, blob, comment)
+                .create_document_in(tx, actor, &new, blob, comment, Inside::Ignore)
                 .await?;
             return Ok(Effect::applied(Some(v.document.id)));
         }
@@ -53,7 +54,7 @@ impl InternalApp {
             .await?
             .to_string();
         let v = self
-            .create_document_in(tx, actor, &new, blob, comment)
+            .create_document_in(tx, actor, &new, blob, comment, Inside::Ignore)
             .await?;
         Ok(Effect {
             outcome: OpOutcome::Conflict,
@@ -73,21 +74,34 @@ impl InternalApp {
         edit: Edit<'_>,
     ) -> Outcome<Effect> {
         self.check_doc_space(tx, document, space).await?;
-        let v = match edit {
-            Edit::Rename(name) => {
+        let (done, not) = match edit {
+            Edit::Rename(name) => (
                 self.update_document_in(tx, actor, document, Some(name), None)
-                    .await?
-            }
-            Edit::Move(folder) => {
+                    .await,
+                "not renamed",
+            ),
+            Edit::Move(folder) => (
                 self.update_document_in(tx, actor, document, None, Some(folder))
-                    .await?
-            }
-            Edit::Metadata(doc_type, metadata) => {
+                    .await,
+                "not moved",
+            ),
+            Edit::Metadata(doc_type, metadata) => (
                 self.update_metadata_in(tx, actor, document, doc_type, metadata)
-                    .await?
-            }
+                    .await,
+                "metadata not changed",
+            ),
         };
-        Ok(Effect::applied(Some(v.document.id)))
+        // A lock taken on this node meanwhile wins, as a newer version
+        // wins over a deletion: the edit is answered as a conflict, the
+        // document left as the holder has it.
+        match locked_reason(done)? {
+            Ok(v) => Ok(Effect::applied(Some(v.document.id))),
+            Err(why) => Ok(Effect {
+                outcome: OpOutcome::Conflict,
+                detail: format!("{why}: {not}"),
+                document: Some(document),
+            }),
+        }
     }
 
     /// A deletion as of `base_version`: a newer version here wins (modify
@@ -114,8 +128,14 @@ impl InternalApp {
                 document: Some(document),
             });
         }
-        self.delete_document_in(tx, actor, document).await?;
-        Ok(Effect::applied(Some(document)))
+        match locked_reason(self.delete_document_in(tx, actor, document).await)? {
+            Ok(()) => Ok(Effect::applied(Some(document))),
+            Err(why) => Ok(Effect {
+                outcome: OpOutcome::Conflict,
+                detail: format!("{why}: not deleted"),
+                document: Some(document),
+            }),
+        }
     }
 
     /// A folder under the id the edge chose, so that the contractor's later
@@ -134,7 +154,8 @@ impl InternalApp {
                 CoreError::conflict("folder_exists", "this folder id is already used").into(),
             );
         }
-        self.create_folder_in(tx, actor, space, parent, name, folder)
+        // New content lands even under a lock (see `Inside::Ignore`).
+        self.create_folder_in(tx, actor, space, parent, name, folder, Inside::Ignore)
             .await?;
         Ok(Effect::applied(None))
     }

@@ -11,6 +11,7 @@ use crate::ports::Tx;
 use crate::role::Action;
 
 use super::super::access::{Access, Fail, Outcome};
+use super::super::locks::cover::Inside;
 use super::super::{Actor, InternalApp, Passerelle};
 use super::DocumentView;
 
@@ -33,6 +34,7 @@ impl Passerelle {
             || id.to_string(),
         )?;
         a.require_writable()?;
+        self.ensure_document_unlocked(tx, actor, &d).await?;
         d.metadata = self
             .typed_metadata(tx, doc_type.as_deref(), &metadata)
             .await?;
@@ -50,10 +52,12 @@ impl Passerelle {
         )
         .await?;
         let version = self.current_version(tx, &d).await?;
+        let lock = self.lock_view(tx, &d).await?;
         Ok(DocumentView {
             document: d,
             version,
             role: a.role,
+            lock,
         })
     }
 
@@ -75,12 +79,19 @@ impl Passerelle {
             || id.to_string(),
         )?;
         a.require_writable()?;
+        // The lock where the document is (its own, its folders'), before
+        // it changes place.
+        self.ensure_document_unlocked(tx, actor, &d).await?;
         if let Some(n) = new_name {
             d.name = DocumentName::parse(n).map_err(CoreError::name)?;
         }
         if let Some(folder) = new_folder {
             if let Some(f) = folder {
                 self.live_folder(tx, d.space, f).await?;
+            }
+            if folder != d.folder {
+                self.ensure_open_inside(tx, actor, d.space, folder, Inside::Respect)
+                    .await?;
             }
             d.folder = folder;
         }
@@ -99,10 +110,12 @@ impl Passerelle {
         )
         .await?;
         let version = self.current_version(tx, &d).await?;
+        let lock = self.lock_view(tx, &d).await?;
         Ok(DocumentView {
             document: d,
             version,
             role: a.role,
+            lock,
         })
     }
 
@@ -122,6 +135,7 @@ impl Passerelle {
             || id.to_string(),
         )?;
         a.require_writable()?;
+        self.ensure_document_unlocked(tx, actor, &d).await?;
         d.trashed = Some(crate::model::Trashed {
             at: self.clock.now(),
             by: actor.principal().map(|p| p.id).unwrap_or(d.created_by),

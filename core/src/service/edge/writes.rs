@@ -16,6 +16,7 @@ use crate::role::Action;
 
 use super::super::access::{Access, Fail};
 use super::super::documents::{NewDocument, check_comment, media_type};
+use super::super::locks::cover::Inside;
 use super::super::{Actor, EdgeApp};
 
 /// What a refused contractor is told to wait before writing again when the
@@ -115,7 +116,11 @@ impl EdgeApp {
             let comment = check_comment(&new.comment)?;
             let (_, name, metadata) = {
                 let mut tx = self.read().await?;
-                let checked = self.check_new_document(&mut tx, actor, &new).await?;
+                // Locks live on the internal node only (not replicated):
+                // it judges them when the operation arrives.
+                let checked = self
+                    .check_new_document(&mut tx, actor, &new, Inside::Ignore)
+                    .await?;
                 self.ensure_outbox_room(&mut tx).await?;
                 checked
             };

@@ -399,6 +399,7 @@ mod blob_accounting;
 mod invitations;
 mod link_state;
 mod live;
+mod locks;
 mod operations;
 mod outbox;
 mod runs;

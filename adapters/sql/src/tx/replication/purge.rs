@@ -40,7 +40,7 @@ pub(in crate::tx) async fn purge_space(
         .filter(document::Column::SpaceId.eq(id))
         .into_query();
 
-    let mut total = 0;
+    let mut total = super::super::locks::purge_space_locks(c, space).await?;
     total += rows(
         version::Entity::delete_many()
             .filter(version::Column::DocumentId.in_subquery(documents))

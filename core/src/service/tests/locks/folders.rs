@@ -1,0 +1,168 @@
+//! Locks on folders: depth infinity holds back additions and writes
+//! below, waits for the locks below before it is taken, and keeps a
+//! folder with them out of the trash; depth 0 protects the folder alone.
+
+use super::*;
+
+#[test]
+fn a_folder_locked_with_depth_infinity_refuses_additions_and_writes_below() {
+    block_on(async {
+        let o = office().await;
+        let inside = o
+            .app
+            .upload(
+                &o.boss,
+                NewDocument {
+                    space: o.space,
+                    folder: Some(o.folder),
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("doc inside")
+            .document
+            .id;
+        let folder = Resource::Folder(o.folder);
+        let lock = o
+            .locks
+            .lock(&o.alice, folder, exclusive(LockDepth::Infinity))
+            .await
+            .expect("deep lock");
+        let into = NewDocument {
+            space: o.space,
+            folder: Some(o.folder),
+            name: "Nouveau.pdf".into(),
+            ..NewDocument::default()
+        };
+        let bob = &o.bob;
+        assert_locked_by(
+            o.app.upload(bob, into.clone(), content("n")).await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.app
+                .create_folder(bob, o.space, Some(o.folder), "Sous")
+                .await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.app
+                .new_version(bob, inside, NewVersion::default(), content("b"))
+                .await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.app.update_document(bob, inside, None, Some(None)).await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.app
+                .update_document(bob, o.doc, None, Some(Some(o.folder)))
+                .await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.app.delete_folder(&o.boss, o.folder).await,
+            &o.alice,
+            &lock,
+        );
+        assert_locked_by(
+            o.locks
+                .lock(bob, Resource::Document(inside), exclusive(LockDepth::Zero))
+                .await,
+            &o.alice,
+            &lock,
+        );
+        assert_eq!(
+            o.locks
+                .locks_on(bob, Resource::Document(inside))
+                .await
+                .expect("covering"),
+            vec![lock.clone()],
+            "the folder's lock covers the document below"
+        );
+        assert_eq!(
+            o.locks
+                .locks_below(bob, Resource::Space(o.space))
+                .await
+                .expect("below"),
+            vec![lock.clone()]
+        );
+        o.app
+            .upload(&o.alice, into, content("a"))
+            .await
+            .expect("the holder adds inside");
+        o.locks.unlock(&o.alice, lock.token).await.expect("unlock");
+
+        // Depth 0 protects the folder, not what goes in it.
+        o.locks
+            .lock(&o.alice, folder, exclusive(LockDepth::Zero))
+            .await
+            .expect("shallow lock");
+        o.app
+            .create_folder(bob, o.space, Some(o.folder), "Sous")
+            .await
+            .expect("bob adds inside a depth-0 lock");
+        assert!(matches!(
+            o.app
+                .update_folder(bob, o.folder, Some("Cartes"), None)
+                .await,
+            Err(CoreError::Locked { .. })
+        ));
+    });
+}
+
+#[test]
+fn a_deep_lock_waits_for_the_locks_below_and_a_folder_with_them_is_not_trashed() {
+    block_on(async {
+        let o = office().await;
+        let inside = o
+            .app
+            .upload(
+                &o.boss,
+                NewDocument {
+                    space: o.space,
+                    folder: Some(o.folder),
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("doc")
+            .document
+            .id;
+        let below = o
+            .locks
+            .check_out(&o.bob, inside, None, None)
+            .await
+            .expect("bob's check-out");
+        assert_locked_by(
+            o.locks
+                .lock(
+                    &o.alice,
+                    Resource::Folder(o.folder),
+                    exclusive(LockDepth::Infinity),
+                )
+                .await,
+            &o.bob,
+            &below,
+        );
+        assert_locked_by(o.app.delete_folder(&o.boss, o.folder).await, &o.bob, &below);
+        o.locks
+            .lock(
+                &o.alice,
+                Resource::Folder(o.folder),
+                exclusive(LockDepth::Zero),
+            )
+            .await
+            .expect("a depth-0 lock ignores what is below");
+    });
+}
