@@ -12,7 +12,8 @@
 //! tokens), `content` (spaces, memberships, folders, documents, versions),
 //! `replication` (invitations, ledger, edge states, cursors, outbox, purge)
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
-//! `extractions` implements the `ExtractionLog` port on the same store.
+//! `extractions` implements the `ExtractionLog` port on the same store,
+//! `properties` the `PropertyStore` port.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -23,6 +24,7 @@ mod accounts;
 mod content;
 mod extractions;
 mod feed;
+mod properties;
 mod replication;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -83,7 +85,14 @@ struct State {
     /// Extraction statuses per content hash (table `extractions`): written
     /// outside transactions, see `extractions`.
     extractions: BTreeMap<ContentHash, ExtractionRecord>,
+    /// Dead properties per resource (table `dead_properties`): written
+    /// outside transactions, see `properties`.
+    properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,
 }
+
+/// A [`crate::model::Resource`] as an ordered key (kind, then uuid), as
+/// the SQL table's primary key orders it.
+type ResourceKey = (u8, uuid::Uuid);
 
 /// The in-memory repository. Cheap to create; each instance is an empty,
 /// independent store.

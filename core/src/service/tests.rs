@@ -491,3 +491,4 @@ mod model;
 mod replication;
 mod search;
 mod sequences;
+mod webdav;
