@@ -126,7 +126,11 @@ impl PasserelleFs {
                     .rights(actor, parent.space.id)
                     .await
                     .map_err(fs_error)?;
-                if !rights.may(passerelle_core::role::Action::Create) {
+                // Core's own rules, asked before the body is read: a refused
+                // name or right is answered now, not after a gigabyte (core
+                // checks both again when it stores the content).
+                let name_ok = passerelle_core::names::DocumentName::parse(&name).is_ok();
+                if !rights.may(passerelle_core::role::Action::Create) || !name_ok {
                     return Err(FsError::Forbidden);
                 }
                 PutTarget::New {

@@ -39,11 +39,3 @@ pub use dav_server::ls::DavLockSystem;
 pub use fs::{DavCredentials, PasserelleFs};
 pub use props::NAMESPACE;
 pub use service::{DavService, router};
-
-/// dav-server's in-memory lock system, for tests that need one until core's
-/// lock model is wired (never in a node: it forgets locks on restart and
-/// knows nothing of the other paths' writes).
-#[doc(hidden)]
-pub fn memory_locks_for_tests() -> Box<dyn DavLockSystem> {
-    dav_server::memls::MemLs::new()
-}
