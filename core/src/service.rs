@@ -47,7 +47,7 @@ pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
 pub use apply::APPLY_RUN;
 pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
-pub use folders::FolderListing;
+pub use folders::{FolderContents, FolderListing};
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use indexer::{IndexRun, Indexer};
 pub use maintenance::{BlobCheck, ChainReport};

@@ -46,40 +46,28 @@ impl PasserelleFs {
             .collect())
     }
 
-    /// A collection's content. Each document's size and ETag come from its
-    /// current version, read one by one (core's listing carries the
-    /// version number only).
+    /// A collection's content, each document with its current version
+    /// (size, ETag), in one core read.
     async fn folder_entries(
         &self,
         actor: &Actor,
         space: &Space,
         folder: Option<FolderId>,
     ) -> FsResult<Vec<Entry>> {
-        let listing = self
+        let contents = self
             .app
-            .list_folder(actor, space.id, folder, Page::all())
+            .folder_contents(actor, space.id, folder)
             .await
             .map_err(fs_error)?;
-        let mut out: Vec<Entry> = listing
-            .folders
-            .iter()
-            .map(|f| Entry {
-                name: f.name.as_str().to_owned(),
-                meta: Meta::folder(f),
-            })
-            .collect();
-        for d in listing.documents.items {
-            match self.app.get_document(actor, d.id).await {
-                Ok(view) => out.push(Entry {
-                    name: d.name.as_str().to_owned(),
-                    meta: Meta::document(&view.version, d.created_at),
-                }),
-                // Trashed since the listing was read: not listed.
-                Err(passerelle_core::CoreError::NotFound(_)) => {}
-                Err(e) => return Err(fs_error(e)),
-            }
-        }
-        Ok(out)
+        let folders = contents.folders.iter().map(|f| Entry {
+            name: f.name.as_str().to_owned(),
+            meta: Meta::folder(f),
+        });
+        let documents = contents.documents.iter().map(|(d, v)| Entry {
+            name: d.name.as_str().to_owned(),
+            meta: Meta::document(v, d.created_at),
+        });
+        Ok(folders.chain(documents).collect())
     }
 }
 

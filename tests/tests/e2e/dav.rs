@@ -96,17 +96,22 @@ fn tree(root: &Path, count: usize, large: usize) -> anyhow::Result<()> {
             format!("pièce {i}\n").repeat(1 + i % 7),
         )?;
     }
-    let mut big = Vec::with_capacity(large);
+    // Written in chunks, so that the test's own memory stays small and the
+    // process's peak RSS measures the node.
+    let mut out = std::io::BufWriter::new(std::fs::File::create(root.join("plans.bin"))?);
     let mut x: u32 = 2_463_534_242;
-    while big.len() < large {
+    let mut left = large;
+    while left > 0 {
         // xorshift: incompressible, reproducible.
         x ^= x << 13;
         x ^= x >> 17;
         x ^= x << 5;
-        big.extend_from_slice(&x.to_le_bytes());
+        let bytes = x.to_le_bytes();
+        let n = left.min(bytes.len());
+        std::io::Write::write_all(&mut out, &bytes[..n])?;
+        left -= n;
     }
-    big.truncate(large);
-    std::fs::write(root.join("plans.bin"), big)?;
+    std::io::Write::flush(&mut out)?;
     Ok(())
 }
 

@@ -155,3 +155,29 @@ fn dead_properties_take_the_resources_rights_and_limits() {
         );
     });
 }
+
+#[test]
+fn folder_contents_carry_each_documents_current_version_to_readers_only() {
+    block_on(async {
+        let (app, _) = app();
+        let boss = agent(&app, "boss", false).await;
+        let outsider = agent(&app, "outsider", false).await;
+        let s = space(&app, &boss, "plans").await;
+        let d = upload(&app, &boss, s, "a.txt").await.expect("upload");
+        app.new_version(&boss, d.document.id, NewVersion::default(), content("v2"))
+            .await
+            .expect("v2");
+        app.create_folder(&boss, s, None, "Lots")
+            .await
+            .expect("folder");
+        let c = app.folder_contents(&boss, s, None).await.expect("contents");
+        assert_eq!(c.folders.len(), 1);
+        assert_eq!(c.documents.len(), 1);
+        assert_eq!(c.documents[0].1.number, 2);
+        assert_eq!(c.documents[0].1.size, 2);
+        assert!(matches!(
+            app.folder_contents(&outsider, s, None).await,
+            Err(CoreError::NotFound(_))
+        ));
+    });
+}
