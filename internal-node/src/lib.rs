@@ -185,9 +185,9 @@ impl Node {
         let spool = self.config.data_dir.join("dav-spool");
         let fs = PasserelleFs::new(self.app.clone(), properties, spool.clone())
             .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
-        // No lock system yet: WebDAV is offered without LOCK (class 1) until
-        // core's lock model is wired here, as a `DavLockSystem` over it.
-        let locks: Option<Box<dyn passerelle_dav::DavLockSystem>> = None;
+        // WebDAV's locks are core's: the check-outs the API and the pages
+        // show, respected by every write path.
+        let locks = Some(self.app.locks());
         let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), locks);
         Ok(passerelle_http_common::with_request_log(
             passerelle_dav::router(dav),

@@ -23,11 +23,13 @@
 //! - `props`: Passerelle's live properties and the dead ones (core's
 //!   `Properties`).
 //! - `fs`: the `GuardedFileSystem` that dispatches to the above.
+//! - `locks`: the `DavLockSystem` over core's lock model.
 //! - `service`: the handler, its checks before dav-server, the router.
 
 mod auth;
 mod error;
 mod fs;
+mod locks;
 mod meta;
 mod paths;
 mod props;
@@ -35,7 +37,6 @@ mod reads;
 mod service;
 mod writes;
 
-pub use dav_server::ls::DavLockSystem;
 pub use fs::{DavCredentials, PasserelleFs};
 pub use props::NAMESPACE;
 pub use service::{DavService, router};

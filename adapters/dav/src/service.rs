@@ -14,16 +14,21 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
+use passerelle_core::Actor;
+use passerelle_core::service::Locks;
 
-use crate::DavLockSystem;
 use crate::auth::authenticate;
 use crate::fs::{DavCredentials, PasserelleFs};
+use crate::locks::CoreLocks;
 
 /// The WebDAV service of the internal node.
 #[derive(Clone)]
 pub struct DavService {
-    handler: DavHandler<DavCredentials>,
     fs: PasserelleFs,
+    /// Core's locks, through which LOCK, UNLOCK and the `If:` checks go;
+    /// `None`: no locking offered (DAV class 1), never locks that exclude
+    /// nothing.
+    locks: Option<Locks>,
     /// Proxies whose `X-Forwarded-*` headers are believed.
     trusted_proxies: Vec<IpAddr>,
 }
@@ -35,32 +40,35 @@ impl std::fmt::Debug for DavService {
 }
 
 impl DavService {
-    /// `locks`: the lock system LOCK, UNLOCK and the `If:` checks use; the
-    /// one place where the node passes it. `None` offers no locking (DAV
-    /// class 1): better than a lock system that excludes nothing.
-    pub fn new(
-        fs: PasserelleFs,
-        trusted_proxies: Vec<IpAddr>,
-        locks: Option<Box<dyn DavLockSystem>>,
-    ) -> Self {
+    /// `locks`: the node's lock use cases (`InternalApp::locks`), the one
+    /// place where the node passes them.
+    pub fn new(fs: PasserelleFs, trusted_proxies: Vec<IpAddr>, locks: Option<Locks>) -> Self {
+        Self {
+            fs,
+            locks,
+            trusted_proxies,
+        }
+    }
+
+    /// dav-server's handler for one request: its lock system resolves
+    /// paths as this request's actor, so it is built per request (a few
+    /// `Arc` clones).
+    fn handler(&self, actor: &Actor) -> DavHandler<DavCredentials> {
         let mut methods = DavMethodSet::WEBDAV_RW;
-        if locks.is_none() {
+        if self.locks.is_none() {
             methods.remove(DavMethod::Lock);
             methods.remove(DavMethod::Unlock);
         }
         let mut config = DavHandler::builder()
-            .filesystem(Box::new(fs.clone()))
+            .filesystem(Box::new(self.fs.clone()))
             .strip_prefix("/dav")
             .methods(methods)
             .autoindex(false);
-        if let Some(ls) = locks {
-            config = config.locksystem(ls);
+        if let Some(locks) = &self.locks {
+            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), actor.clone());
+            config = config.locksystem(Box::new(ls));
         }
-        Self {
-            handler: config.build_handler(),
-            fs,
-            trusted_proxies,
-        }
+        config.build_handler()
     }
 }
 
@@ -82,6 +90,9 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     if let Some(refused) = refuse_unbounded_propfind(&parts.method, &parts.headers) {
         return refused;
     }
+    if let Some(refused) = refuse_unscannable_if(&parts.headers) {
+        return refused;
+    }
     if let Some(refused) = refuse_foreign_destination(&parts.headers, &dav.trusted_proxies, &parts)
     {
         return refused;
@@ -89,7 +100,7 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
     let req = Request::from_parts(parts, body);
     let res = dav
-        .handler
+        .handler(&actor)
         .handle_guarded(req, principal, DavCredentials { actor })
         .await;
     let mut res = res.map(Body::new);
@@ -114,6 +125,58 @@ fn refuse_unbounded_propfind(method: &Method, headers: &axum::http::HeaderMap) -
         )
             .into_response()
     })
+}
+
+/// An `If:` header with a `<…>` or `[…]` left open at its end (a quote
+/// never closed, a client's truncated buffer): dav-server 0.11's scanner
+/// indexes past the end of such a header and panics, so it is answered
+/// 400 here instead of reaching it. Whitespace inside a token stops that
+/// scanner cleanly, so it is left to dav-server's own answer.
+fn refuse_unscannable_if(headers: &axum::http::HeaderMap) -> Option<Response> {
+    let malformed = headers
+        .get_all("if")
+        .iter()
+        .any(|v| !if_header_is_scannable(v.as_bytes()));
+    malformed.then(|| {
+        (
+            StatusCode::BAD_REQUEST,
+            "malformed If header: a <…> or […] is not closed\n",
+        )
+            .into_response()
+    })
+}
+
+/// Whether every `<` and `[` of an `If:` value is closed before its end,
+/// the way dav-server scans them (quotes toggle, whitespace ends a scan).
+fn if_header_is_scannable(v: &[u8]) -> bool {
+    let mut i = 0;
+    while i < v.len() {
+        let close = match v[i] {
+            b'<' => b'>',
+            b'[' => b']',
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        let mut j = i + 1;
+        let mut quote = false;
+        loop {
+            let Some(&c) = v.get(j) else { return false };
+            if !quote && c == close {
+                break;
+            }
+            if c.is_ascii_whitespace() {
+                break;
+            }
+            if c == b'"' {
+                quote = !quote;
+            }
+            j += 1;
+        }
+        i = j + 1;
+    }
+    true
 }
 
 /// A COPY or MOVE whose `Destination` names another server: 502, as RFC
@@ -160,4 +223,31 @@ fn harden(res: &mut Response) {
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("default-src 'none'; sandbox"),
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::if_header_is_scannable;
+
+    #[test]
+    fn if_headers_left_open_are_caught_before_dav_server_scans_them() {
+        for ok in [
+            "(<opaquelocktoken:a> [\"e\"]) (Not <DAV:no-lock> [\"e\"])",
+            "<http://h/dav/x> (<opaquelocktoken:a>)",
+            "(<a b>)",
+            "",
+        ] {
+            assert!(if_header_is_scannable(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "(<opaquelocktoken:a> [\"e",
+            "<",
+            "[",
+            "(<a",
+            "[\"e]\"",
+            "(Not <DAV:no-lock> [\"5c1a",
+        ] {
+            assert!(!if_header_is_scannable(bad.as_bytes()), "{bad}");
+        }
+    }
 }

@@ -160,7 +160,7 @@ fn applied<T, U>(w: Written<T>, f: impl FnOnce(T) -> U) -> FsResult<U> {
 
 /// A label for the content from its name's extension; core keeps it only
 /// if it looks like a media type, and content is served as an attachment.
-fn media_type(name: &str) -> String {
+pub(crate) fn media_type(name: &str) -> String {
     mime_guess::from_path(name)
         .first_or_octet_stream()
         .essence_str()

@@ -12,9 +12,9 @@ use passerelle_core::model::{Page, Visibility};
 use passerelle_core::service::NewSpace;
 use passerelle_tests::{Backend, PASSWORD, TestNode};
 
-/// The litmus suites that must pass in full: the locks suite waits for
-/// core's lock model (ADR 0007 §1).
-const LITMUS_SUITES: [&str; 4] = ["basic", "copymove", "props", "http"];
+/// The litmus suites that must pass in full; `locks` runs against core's
+/// lock model (ADR 0007 §1), the one the API and the pages use.
+const LITMUS_SUITES: [&str; 5] = ["basic", "copymove", "props", "locks", "http"];
 
 /// A node with the space `slug`, managed by `alice`.
 async fn node_with_space(slug: &str, max_upload: u64) -> anyhow::Result<TestNode> {
@@ -61,7 +61,7 @@ fn litmus_summaries(out: &str) -> Vec<(String, u32, u32)> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn litmus_passes_the_basic_copymove_props_and_http_suites() -> anyhow::Result<()> {
+async fn litmus_passes_the_basic_copymove_props_locks_and_http_suites() -> anyhow::Result<()> {
     let n = node_with_space("litmus", 64 * 1024 * 1024).await?;
     let work = tempfile::tempdir()?;
     let url = format!("{}/dav/litmus/", n.base);
