@@ -4,6 +4,7 @@ pub mod admin;
 pub mod auth;
 pub mod documents;
 pub mod extractions;
+pub mod locks;
 pub mod manage;
 pub mod search;
 pub mod settings;
