@@ -379,10 +379,13 @@ impl Locks {
         .await
     }
 
-    /// Releases the actor's own locks on `resource` and below, live or
-    /// not: what a WebDAV lock system does once a DELETE or MOVE of the
-    /// resource succeeded (a lock of someone else there would have refused
-    /// that write). Returns how many went; none is not an error.
+    /// Releases the actor's own locks on `resource` (expired or not) and
+    /// its unexpired ones below: what a WebDAV lock system does once a
+    /// DELETE or MOVE of the resource succeeded (a lock of someone else
+    /// there would have refused that write, and stays). The resource may
+    /// be in the trash already; a purged or absent one, or one in a space
+    /// the actor cannot see, is `NotFound`. Returns how many went; none is
+    /// not an error.
     pub async fn release_tree(&self, actor: &Actor, resource: Resource) -> Result<u64, CoreError> {
         let app = &self.app;
         app.guarded(actor, async {
