@@ -41,7 +41,9 @@ async fn the_page_shows_who_holds_the_lock_and_each_user_gets_their_buttons() {
     let free = bob.get(&page).await;
     free.assert_status(StatusCode::OK)
         .assert_contains("id=\"lock-form\"")
-        .assert_contains("Verrouiller");
+        .assert_contains("Verrouiller")
+        // The upload script's message for a version refused by a lock.
+        .assert_contains("data-msg-locked=\"Modification refusée");
     assert!(!free.body.contains("id=\"lock-line\""), "not locked yet");
 
     bob.submit(&page, &format!("{page}/lock"), &[])
