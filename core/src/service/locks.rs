@@ -190,7 +190,7 @@ impl Locks {
     ) -> Result<Lock, CoreError> {
         let app = &self.app;
         app.guarded(actor, async {
-            let info = owner_info(request.owner_info)?;
+            let info = owner_info(request.owner_info.clone())?;
             let mut tx = app.write().await?;
             let (kind, id) = describe(resource);
             let t = self.target(&mut tx, actor, resource, kind).await?;
@@ -203,16 +203,8 @@ impl Locks {
             t.access.require(action, || id.clone())?;
             t.access.require_writable()?;
             let owner = actor.principal()?.id;
-            let mut existing = app.covering(&mut tx, &t.chain).await?;
-            if request.depth == LockDepth::Infinity {
-                existing.extend(app.below(&mut tx, t.access.space.id, resource).await?);
-            }
-            let shared = |l: &Lock| l.scope == LockScope::Shared;
-            let clash = existing
-                .iter()
-                .find(|l| request.scope == LockScope::Exclusive || !shared(l));
-            if let Some(l) = clash {
-                return Err(Fail::Error(app.locked(&mut tx, l).await?));
+            if let Some(l) = self.clash(&mut tx, &t, resource, &request).await? {
+                return Err(Fail::Error(app.locked(&mut tx, &l).await?));
             }
             let now = app.now();
             let lock = Lock {
@@ -248,6 +240,25 @@ impl Locks {
             Ok::<_, Fail>(lock)
         })
         .await
+    }
+
+    /// The unexpired lock a new one would conflict with: one covering the
+    /// resource or, for depth infinity, one below it; unless both are
+    /// shared.
+    async fn clash(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        t: &Target,
+        resource: Resource,
+        request: &LockRequest,
+    ) -> Outcome<Option<Lock>> {
+        let mut existing = self.app.covering(tx, &t.chain).await?;
+        if request.depth == LockDepth::Infinity {
+            existing.extend(self.app.below(tx, t.access.space.id, resource).await?);
+        }
+        Ok(existing
+            .into_iter()
+            .find(|l| request.scope == LockScope::Exclusive || l.scope == LockScope::Exclusive))
     }
 
     /// Extends the holder's live lock to `timeout` from now (bounded, the
