@@ -232,3 +232,56 @@ fn releasing_a_tree_takes_the_actors_locks_on_and_below_it_and_leaves_the_others
         ));
     });
 }
+
+#[test]
+fn purging_a_folder_removes_its_locks_and_those_of_what_went_with_it() {
+    block_on(async {
+        let o = office().await;
+        let inside = o
+            .app
+            .upload(
+                &o.boss,
+                NewDocument {
+                    space: o.space,
+                    folder: Some(o.folder),
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("doc")
+            .document
+            .id;
+        let folder = Resource::Folder(o.folder);
+        o.locks
+            .lock(&o.boss, folder, exclusive(LockDepth::Zero))
+            .await
+            .expect("folder");
+        o.locks
+            .check_out(&o.boss, inside, None, None)
+            .await
+            .expect("doc");
+        o.app
+            .delete_folder(&o.boss, o.folder)
+            .await
+            .expect("the holder trashes it");
+        let space = Resource::Space(o.space);
+        assert_eq!(
+            o.locks
+                .locks_below(&o.boss, space)
+                .await
+                .expect("below")
+                .len(),
+            2
+        );
+        o.app.purge_folder(&o.boss, o.folder).await.expect("purge");
+        assert!(
+            o.locks
+                .locks_below(&o.boss, space)
+                .await
+                .expect("below")
+                .is_empty()
+        );
+    });
+}
