@@ -442,7 +442,9 @@ impl Locks {
     }
 
     /// The API's check-out: an exclusive lock on one document, `timeout`
-    /// or the default, with the holder's note.
+    /// or the default, with the holder's note. Checking out again what
+    /// one holds already refreshes that lock (to `timeout`, its note kept),
+    /// so a client may repeat it; anyone else's lock is `Locked`.
     pub async fn check_out(
         &self,
         actor: &Actor,
@@ -450,9 +452,24 @@ impl Locks {
         timeout: Option<Duration>,
         note: Option<String>,
     ) -> Result<Lock, CoreError> {
+        let resource = Resource::Document(document);
         let request = LockRequest::check_out(timeout, note);
-        self.lock(actor, Resource::Document(document), request)
-            .await
+        match self.lock(actor, resource, request).await {
+            Err(e @ CoreError::Locked { holder, .. }) if actor.id() == Some(holder) => {
+                let mine = self
+                    .locks_on(actor, resource)
+                    .await?
+                    .into_iter()
+                    .find(|l| l.resource == resource && actor.id() == Some(l.owner));
+                match mine {
+                    Some(l) => self.refresh(actor, l.token, timeout).await,
+                    // The actor's lock is a folder's above: not this
+                    // document's to extend.
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     /// The API's check-in: releases the actor's lock on the document

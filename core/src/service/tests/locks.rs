@@ -195,6 +195,16 @@ fn a_checked_out_document_refuses_every_write_of_the_others_and_takes_its_holder
             vec![lock.clone()]
         );
 
+        // Checking out again is the holder's refresh, not a conflict.
+        o.clock.advance(Duration::hours(1));
+        let again = o
+            .locks
+            .check_out(a, o.doc, Some(Duration::hours(2)), None)
+            .await
+            .expect("a second check-out by the holder");
+        assert_eq!(again.token, lock.token);
+        assert_eq!(again.expires_at, datetime!(2026-12-07 12:00 UTC));
+        assert_eq!(again.owner_info.as_deref(), Some("relecture"));
         o.locks.check_in(a, o.doc).await.expect("check-in");
         app.update_document(bob, o.doc, Some("Bob.odt"), None)
             .await
