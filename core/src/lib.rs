@@ -18,6 +18,7 @@
 //! - [`service`]: the use cases (`Passerelle`), authorization included;
 //!   the writes driving adapters share ([`service::DocumentWrites`]: applied
 //!   on the internal node, queued on an edge) and an actor's [`service::Rights`].
+//! - [`properties`]: dead properties (WebDAV) per resource, their port and limits.
 //! - [`search`]: what a search asks for; [`search::parse`], the lenient
 //!   parser from what a user types (ADR 0006).
 //! - [`signal`]: [`signal::ChangeSignal`], woken by every committed write.
@@ -35,6 +36,7 @@ pub mod locks;
 pub mod model;
 pub mod names;
 pub mod ports;
+pub mod properties;
 pub mod replication;
 pub mod role;
 pub mod search;

@@ -170,11 +170,42 @@ pub struct Session {
     pub expires_at: OffsetDateTime,
 }
 
-/// A bearer token for a business application, acting as its principal.
+/// What a stored secret of an account opens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TokenKind {
+    /// A bearer token for the API (business applications, scripts).
+    Api,
+    /// An app password: the secret a WebDAV client (office suite, rclone,
+    /// a phone) sends with the account's login over HTTP Basic, one per
+    /// device, so the account password stays out of client settings and
+    /// one device's access ends without changing it.
+    AppPassword,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Api => "api",
+            TokenKind::AppPassword => "app_password",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "api" => Some(TokenKind::Api),
+            "app_password" => Some(TokenKind::AppPassword),
+            _ => None,
+        }
+    }
+}
+
+/// A secret acting as its principal: a bearer token for a business
+/// application, or an app password for a WebDAV client ([`TokenKind`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct ApiToken {
     pub id: TokenId,
     pub principal: PrincipalId,
+    pub kind: TokenKind,
     pub name: String,
     pub token_hash: ContentHash,
     pub created_at: OffsetDateTime,

@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod app_passwords;
 mod apply;
 mod basic;
 mod digest;
@@ -18,6 +19,7 @@ mod gauges;
 mod indexer;
 mod locks;
 mod maintenance;
+mod properties;
 mod rights;
 mod roles;
 mod search;
@@ -44,14 +46,16 @@ use crate::signal::ChangeSignal;
 
 pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
+pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
-pub use documents::{DocumentView, NewDocument, NewVersion, VersionContent};
+pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
-pub use folders::FolderListing;
+pub use folders::{FolderContents, FolderListing};
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use indexer::{IndexRun, Indexer};
 pub use locks::{LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
+pub use properties::Properties;
 pub use rights::Rights;
 pub use roles::{EdgeApp, InternalApp};
 pub use search::{

@@ -5,15 +5,17 @@
 //! Prints a table of throughputs and ratios, and the server's peak RSS after
 //! small files and after the big file (it must not grow with file size).
 
+#[path = "support/node.rs"]
+mod support;
+
 use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use bytes::Bytes;
 
-const BIN: &str = env!("CARGO_BIN_EXE_passerelle-internal");
+use support::{peak_rss_kib, prepare, rss_kib, start};
 const MIB: u64 = 1024 * 1024;
 const SMALL: usize = 64 * 1024;
 const SMALL_COUNT: usize = 1000;
@@ -61,65 +63,6 @@ fn raw_small(dir: &Path) -> anyhow::Result<Duration> {
     Ok(d)
 }
 
-fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("VmHWM")
-}
-
-fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .context("VmRSS")
-}
-
-fn cli(dir: &Path, args: &[&str]) -> anyhow::Result<String> {
-    let out = Command::new(BIN)
-        .current_dir(dir)
-        .args(args)
-        .env("PASSERELLE_ADMIN_PASSWORD", "bench password 2026!")
-        .stdin(Stdio::null())
-        .output()?;
-    if !out.status.success() {
-        bail!("{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    }
-    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
-}
-
-struct Server(Child);
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(dir: &Path) -> anyhow::Result<(Server, String)> {
-    use std::io::BufRead;
-    let mut child = Command::new(BIN)
-        .current_dir(dir)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("PASSERELLE_LOG__FILTER", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()?;
-    let out = child.stdout.take().context("stdout")?;
-    let server = Server(child);
-    for line in std::io::BufReader::new(out).lines() {
-        let line = line?;
-        if let Some(u) = line.strip_prefix("passerelle-internal listening on ") {
-            return Ok((server, u.trim().to_owned()));
-        }
-    }
-    bail!("server exited before its ready line")
-}
-
 fn rate(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / MIB as f64 / d.as_secs_f64()
 }
@@ -143,27 +86,7 @@ async fn main() -> anyhow::Result<()> {
     let raw_big_1 = raw_big(d, big_mib)?;
     let raw_small_1 = raw_small(d)?;
 
-    cli(d, &["init"])?;
-    cli(
-        d,
-        &[
-            "space",
-            "create",
-            "bench",
-            "--title",
-            "Bench",
-            "--manager",
-            "admin",
-        ],
-    )?;
-    let token = cli(
-        d,
-        &["token", "create", "--login", "admin", "--name", "bench"],
-    )?
-    .lines()
-    .find(|l| l.starts_with("psr_"))
-    .context("token")?
-    .to_owned();
+    let token = prepare(d, "bench")?;
     let (server, base) = start(d)?;
     let pid = server.0.id();
     let http = reqwest::Client::new();

@@ -1,7 +1,7 @@
 //! # passerelle-internal
 //!
 //! The internal node's composition root: it reads the configuration, wires
-//! the adapters (sea-orm storage, filesystem blobs, axum API) around the core
+//! the adapters (sea-orm storage, filesystem blobs, axum API, WebDAV) around the core
 //! use cases, and runs them. `main.rs` only parses the command line and calls
 //! [`cli::run`]; tests start a node in-process through [`Node`].
 //!
@@ -21,8 +21,9 @@ use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
-use passerelle_core::service::{CoreSettings, Indexer, Search};
+use passerelle_core::service::{CoreSettings, Indexer, Properties, Search};
 use passerelle_core::{Actor, InternalApp};
+use passerelle_dav::{DavService, PasserelleFs};
 use passerelle_extract::{Extractor, Limits};
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
@@ -157,8 +158,10 @@ impl Node {
         let writes = Arc::new(self.app.writes());
         let state = AppState::new(self.app.shared().clone(), writes, search, http_config)
             .with_workers(workers.board());
+        let dav = self.dav_router(&state)?;
         let router = passerelle_http::router(state.clone(), self.app.clone())
-            .merge(passerelle_web::router(state, self.app.clone()));
+            .merge(passerelle_web::router(state, self.app.clone()))
+            .merge(dav);
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
         tracing::info!(%addr, edges = self.config.replication.edges.len(), "passerelle-internal ready");
@@ -173,6 +176,24 @@ impl Node {
         served?;
         tracing::info!("passerelle-internal stopped");
         Ok(())
+    }
+
+    /// WebDAV under `/dav` (ADR 0007 §2), with its own request log: the
+    /// API's layers (JSON time limit, CSRF, body limits) stay on the API's
+    /// routes. PUT bodies wait in `dav-spool` in the data directory.
+    fn dav_router(&self, state: &AppState) -> anyhow::Result<axum::Router> {
+        let properties = Properties::new(self.app.shared(), self.repo.clone());
+        let spool = self.config.data_dir.join("dav-spool");
+        let fs = PasserelleFs::new(self.app.clone(), properties, spool.clone())
+            .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
+        // No lock system yet: WebDAV is offered without LOCK (class 1) until
+        // core's lock model is wired here, as a `DavLockSystem` over it.
+        let locks: Option<Box<dyn passerelle_dav::DavLockSystem>> = None;
+        let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), locks);
+        Ok(passerelle_http_common::with_request_log(
+            passerelle_dav::router(dav),
+            state.metrics.clone(),
+        ))
     }
 
     /// The search index in the data directory (created, or rebuilt when

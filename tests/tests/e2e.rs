@@ -491,3 +491,7 @@ async fn an_upload_is_found_in_seconds_and_a_deleted_index_rebuilds_itself(
     assert_eq!(names, ["Délibération 2026-041.txt"]);
     n.stop().await
 }
+
+// WebDAV with real clients (litmus, rclone) on a real node.
+#[path = "e2e/dav.rs"]
+mod dav;

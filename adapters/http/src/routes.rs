@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod app_passwords;
 mod auth;
 mod content;
 mod documents;
@@ -97,6 +98,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/tokens"),
     ("GET", "/api/v1/tokens"),
     ("DELETE", "/api/v1/tokens/{id}"),
+    ("POST", "/api/v1/app-passwords"),
+    ("GET", "/api/v1/app-passwords"),
+    ("DELETE", "/api/v1/app-passwords/{id}"),
     ("POST", "/api/v1/spaces/{id}/share"),
     ("POST", "/api/v1/spaces/{id}/unshare"),
     ("POST", "/api/v1/spaces/{id}/contractors"),
@@ -121,6 +125,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     security(("session" = []), ("bearer" = [])),
     tags(
         (name = "auth", description = "Sessions"),
+        (name = "accounts", description = "The caller's app passwords for WebDAV clients"),
         (name = "spaces", description = "Spaces and members"),
         (name = "folders", description = "Folder tree"),
         (name = "documents", description = "Documents, versions, content and metadata, check-out (locks)"),
@@ -222,6 +227,11 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(accounts::enable_user))
         .routes(routes!(accounts::create_token, accounts::list_tokens))
         .routes(routes!(accounts::revoke_token))
+        .routes(routes!(
+            app_passwords::create_app_password,
+            app_passwords::list_app_passwords
+        ))
+        .routes(routes!(app_passwords::revoke_app_password))
         .routes(routes!(sharing::share_space))
         .routes(routes!(sharing::unshare_space))
         .routes(routes!(sharing::invite_contractor))

@@ -19,6 +19,7 @@ use passerelle_core::ids::{Revision, SpaceId};
 use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
 use tantivy::collector::TopDocs;
 use tantivy::directory::{Directory, MmapDirectory};
+use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
@@ -30,11 +31,18 @@ use crate::search;
 /// written with.
 const VERSION_FILE: &str = "passerelle-schema";
 
-/// Writer memory, per indexing thread (tantivy wants at least 15 MB).
-const WRITER_BYTES_PER_THREAD: usize = 32 * 1024 * 1024;
+/// Writer memory, per indexing thread (tantivy wants at least 15 MB). The
+/// node's indexer commits every 500 rows, so a bigger buffer would mostly
+/// sit empty; it is resident memory the node holds all day (issue 14's
+/// target: under 300 MiB while indexing).
+const WRITER_BYTES_PER_THREAD: usize = 24 * 1024 * 1024;
 /// Indexing threads: the indexer is a background worker, it must not take
-/// every core from searches.
-const WRITER_THREADS: usize = 2;
+/// every core from searches (the machine kind has two).
+const WRITER_THREADS: usize = 1;
+/// Merge threads (tantivy's default is 4): each merge maps and reads whole
+/// segments, so concurrent merges multiply the resident pages; one at a
+/// time keeps the second core for searches and uploads.
+const MERGE_THREADS: usize = 1;
 
 /// What [`TantivyIndex::open`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,9 +122,12 @@ impl TantivyIndex {
             .reload_policy(ReloadPolicy::Manual)
             .try_into()
             .map_err(engine)?;
-        let writer = index
-            .writer_with_num_threads(WRITER_THREADS, WRITER_THREADS * WRITER_BYTES_PER_THREAD)
-            .map_err(engine)?;
+        let options = IndexWriterOptions::builder()
+            .memory_budget_per_thread(WRITER_BYTES_PER_THREAD)
+            .num_worker_threads(WRITER_THREADS)
+            .num_merge_threads(MERGE_THREADS)
+            .build();
+        let writer = index.writer_with_options(options).map_err(engine)?;
         Ok(TantivyIndex {
             inner: Arc::new(Inner {
                 index,

@@ -6,6 +6,7 @@ pub(crate) mod applied_op;
 pub(crate) mod audit;
 pub(crate) mod blob_claim;
 pub(crate) mod cursor;
+pub(crate) mod dead_property;
 pub(crate) mod document;
 pub(crate) mod document_type;
 pub(crate) mod edge_status;

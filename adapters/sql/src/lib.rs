@@ -17,6 +17,8 @@
 //! - `tx`: the `Tx` implementation, one submodule per group of the port.
 //! - `extractions`: core's `ExtractionLog` port on the same database,
 //!   outside transactions (its rows are not revisioned).
+//! - `properties`: core's `PropertyStore` port (WebDAV dead properties),
+//!   likewise outside the revisioned history.
 //! - `entity`: sea-orm entities and their conversions; `convert`: shared
 //!   conversions (times as unix nanoseconds, hashes, names, JSON).
 //! - `migration`: the schema, one `mYYYYMMDD_HHMMSS_name.rs` per migration.
@@ -30,6 +32,7 @@ mod entity;
 mod error;
 mod extractions;
 mod migration;
+mod properties;
 mod repository;
 mod tx;
 

@@ -11,6 +11,8 @@ mod m20261206_120000_blob_claims;
 mod m20261207_120000_edge_space_errors;
 mod m20261207_130000_outbox_retention;
 mod m20261208_120000_extractions;
+mod m20261209_100000_app_passwords;
+mod m20261209_120000_dead_properties;
 mod m20261209_120000_locks;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
@@ -28,7 +30,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_120000_edge_space_errors::Migration),
             Box::new(m20261207_130000_outbox_retention::Migration),
             Box::new(m20261208_120000_extractions::Migration),
+            Box::new(m20261209_100000_app_passwords::Migration),
             Box::new(m20261209_120000_locks::Migration),
+            Box::new(m20261209_120000_dead_properties::Migration),
         ]
     }
 }

@@ -41,7 +41,8 @@ use passerelle_http_common::AppState;
 
 use ctx::Offers;
 use pages::{
-    admin, auth, documents, extractions, locks, manage, search, settings, spaces, types, uploads,
+    admin, app_passwords, auth, documents, extractions, locks, manage, search, settings, spaces,
+    types, uploads,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -98,7 +99,15 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/admin/types/{key}", post(types::save))
         .route("/admin/types/{key}/edit", get(types::edit_form))
         .route("/admin/extractions", get(extractions::extractions))
-        .route("/admin/extractions/{hash}/retry", post(extractions::retry));
+        .route("/admin/extractions/{hash}/retry", post(extractions::retry))
+        .route(
+            "/account/app-passwords",
+            get(app_passwords::list).post(app_passwords::create),
+        )
+        .route(
+            "/account/app-passwords/{id}/revoke",
+            post(app_passwords::revoke),
+        );
     let offers = Offers {
         management: true,
         ..Offers::default()

@@ -1,6 +1,7 @@
 //! Page handlers, one module per area.
 
 pub mod admin;
+pub mod app_passwords;
 pub mod auth;
 pub mod documents;
 pub mod extractions;

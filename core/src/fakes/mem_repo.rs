@@ -12,8 +12,9 @@
 //! tokens), `content` (spaces, memberships, folders, documents, versions),
 //! `replication` (invitations, ledger, edge states, cursors, outbox, purge)
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
-//! `extractions` implements the `ExtractionLog` port on the same store;
-//! `locks` the transaction's `LockStore` part.
+//! `extractions` implements the `ExtractionLog` port on the same store,
+//! `properties` the `PropertyStore` port, `locks` the transaction's
+//! `LockStore` part.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -25,6 +26,7 @@ mod content;
 mod extractions;
 mod feed;
 mod locks;
+mod properties;
 mod replication;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -87,7 +89,14 @@ struct State {
     extractions: BTreeMap<ContentHash, ExtractionRecord>,
     /// Locks by token (table `locks`): not revisioned, see `locks`.
     locks: BTreeMap<crate::locks::LockToken, crate::locks::Lock>,
+    /// Dead properties per resource (table `dead_properties`): written
+    /// outside transactions, see `properties`.
+    properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,
 }
+
+/// A [`crate::model::Resource`] as an ordered key (kind, then uuid), as
+/// the SQL table's primary key orders it.
+type ResourceKey = (u8, uuid::Uuid);
 
 /// The in-memory repository. Cheap to create; each instance is an empty,
 /// independent store.

@@ -8,6 +8,9 @@
 //! start (never the secret itself), and bound to the account's current
 //! password hash: a changed password, a disabled account or a principal
 //! that may not act on this node ends the remembered check at once.
+//!
+//! The secret may also be an app password (`app_passwords`), recognised by
+//! its prefix, checked by hash and tied to its owner's login.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -22,6 +25,7 @@ use crate::ids::PrincipalId;
 use crate::model::Principal;
 
 use super::accounts::may_authenticate;
+use super::app_passwords::APP_PASSWORD_PREFIX;
 use super::{Actor, Passerelle};
 
 /// How long a checked secret is trusted without argon2id again.
@@ -142,6 +146,16 @@ impl Passerelle {
         // answer an empty bind as an anonymous success.
         let (ok, found) = if secret.is_empty() {
             (false, None)
+        } else if secret.starts_with(APP_PASSWORD_PREFIX) {
+            // 256 random bits hashed with BLAKE3: as cheap to check again
+            // as to recall, so never remembered.
+            match self.check_app_password(login, secret).await? {
+                Some(p) => {
+                    self.throttle.record_success(&key);
+                    return Ok(Actor::Principal(p));
+                }
+                None => (false, None),
+            }
         } else {
             self.check_password(login, secret).await?
         };

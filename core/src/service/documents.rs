@@ -19,6 +19,8 @@ use super::locks::LockView;
 use super::locks::cover::Inside;
 use super::{Actor, InternalApp, Passerelle};
 
+mod copies;
+pub use copies::CopyTarget;
 mod document_types;
 mod edits;
 
@@ -383,7 +385,11 @@ impl InternalApp {
         .await
     }
 
-    /// Adds a version from streamed content.
+    /// Adds a version from streamed content. Content identical to the
+    /// current version's (same hash) adds nothing: the document is answered
+    /// as it is, with no version, revision or audit entry. Clients that save
+    /// whole files (WebDAV, sync tools) resend unchanged content all day,
+    /// and a history of identical versions would bury the real ones.
     pub async fn new_version(
         &self,
         actor: &Actor,
@@ -417,6 +423,16 @@ impl InternalApp {
             let mut tx = self.write().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
             check(&a, &d)?;
+            let current = self.current_version(&mut tx, &d).await?;
+            if current.hash == blob.hash {
+                let lock = self.lock_view(&mut tx, &d).await?;
+                return Ok(DocumentView {
+                    document: d,
+                    version: current,
+                    role: a.role,
+                    lock,
+                });
+            }
             let view = self
                 .append_version(
                     &mut tx,

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::error::CoreError;
 use crate::ids::{FolderId, SpaceId};
-use crate::model::{Document, Folder, Page, Paged, Resource, Trashed};
+use crate::model::{Document, Folder, Page, Paged, Resource, Trashed, Version};
 use crate::names::DocumentName;
 use crate::ports::{DocumentQuery, Tx};
 use crate::role::Action;
@@ -21,6 +21,14 @@ pub struct FolderListing {
     pub folder: Option<Folder>,
     pub folders: Vec<Folder>,
     pub documents: Paged<Document>,
+}
+
+/// A folder's content with each document's current version: what a
+/// WebDAV listing shows (sizes, ETags) without a read per document.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FolderContents {
+    pub folders: Vec<Folder>,
+    pub documents: Vec<(Document, Version)>,
 }
 
 impl Passerelle {
@@ -131,6 +139,33 @@ impl Passerelle {
                 folders,
                 documents,
             })
+        })
+        .await
+    }
+
+    /// Every live folder and document of a folder (the root with `folder:
+    /// None`), each document with its current version, in one read
+    /// transaction and one access check.
+    pub async fn folder_contents(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<FolderContents, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            self.access(&mut tx, actor, space).await?;
+            if let Some(id) = folder {
+                self.live_folder(&mut tx, space, id).await?;
+            }
+            let folders = tx.list_folders(space, folder).await?;
+            let listed = tx.list_documents(space, folder, Page::all()).await?;
+            let mut documents = Vec::with_capacity(listed.items.len());
+            for d in listed.items {
+                let v = self.current_version(&mut tx, &d).await?;
+                documents.push((d, v));
+            }
+            Ok::<_, Fail>(FolderContents { folders, documents })
         })
         .await
     }

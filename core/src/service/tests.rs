@@ -492,3 +492,4 @@ mod model;
 mod replication;
 mod search;
 mod sequences;
+mod webdav;

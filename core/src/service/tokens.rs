@@ -6,7 +6,7 @@ use time::OffsetDateTime;
 
 use crate::error::CoreError;
 use crate::ids::TokenId;
-use crate::model::{ApiToken, PrincipalKind};
+use crate::model::{ApiToken, PrincipalKind, TokenKind};
 use crate::names::Login;
 
 use super::access::Fail;
@@ -24,7 +24,11 @@ impl Passerelle {
             .token_by_hash(&token_hash(secret))
             .await?
             .ok_or(CoreError::Unauthenticated)?;
-        if t.revoked || t.expires_at.is_some_and(|e| e <= self.clock.now()) {
+        // An app password opens WebDAV with its login, never the API alone.
+        if t.kind != TokenKind::Api
+            || t.revoked
+            || t.expires_at.is_some_and(|e| e <= self.clock.now())
+        {
             return Err(CoreError::Unauthenticated);
         }
         let p = tx
@@ -81,6 +85,7 @@ impl Passerelle {
             let token = ApiToken {
                 id: TokenId::new(),
                 principal: p.id,
+                kind: TokenKind::Api,
                 name: name.to_owned(),
                 token_hash: token_hash(&secret),
                 created_at: self.clock.now(),
@@ -109,22 +114,43 @@ impl Passerelle {
         if filter.is_none() && !actor.is_admin() {
             return Ok(Vec::new());
         }
-        Ok(self.read().await?.list_tokens(filter).await?)
+        let mut all = self.read().await?.list_tokens(filter).await?;
+        all.retain(|t| t.kind == TokenKind::Api);
+        Ok(all)
     }
 
     pub async fn revoke_token(&self, actor: &Actor, id: TokenId) -> Result<(), CoreError> {
+        self.revoke_secret(actor, id, TokenKind::Api).await
+    }
+
+    /// Revokes a token or app password of the actor (any, for an
+    /// administrator). Another's, or one of the other kind, is `NotFound`.
+    pub(super) async fn revoke_secret(
+        &self,
+        actor: &Actor,
+        id: TokenId,
+        kind: TokenKind,
+    ) -> Result<(), CoreError> {
         self.guarded(actor, async {
             let mut tx = self.write().await?;
-            let mut t = tx.token(id).await?.ok_or(CoreError::NotFound("token"))?;
+            let mut t = tx
+                .token(id)
+                .await?
+                .filter(|t| t.kind == kind)
+                .ok_or(CoreError::NotFound("token"))?;
             if actor.id() != Some(t.principal) && !actor.is_admin() {
                 return Err(CoreError::NotFound("token").into());
             }
             t.revoked = true;
             tx.save_token(&t).await?;
+            let action = match kind {
+                TokenKind::Api => "token.revoke",
+                TokenKind::AppPassword => "app_password.revoke",
+            };
             self.audit(
                 &mut tx,
                 actor,
-                "token.revoke",
+                action,
                 None,
                 Some(id.to_string()),
                 json!({}),

@@ -166,3 +166,21 @@ pub struct IssuedTokenDto {
     /// `psr_…`: send it as `Authorization: Bearer <secret>`.
     pub secret: String,
 }
+
+/// `POST /app-passwords`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAppPasswordBody {
+    /// The device that will use it ("LibreOffice, poste 12", "rclone").
+    pub name: String,
+}
+
+/// A new app password: `secret` is shown this once and never stored.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IssuedAppPasswordDto {
+    pub app_password: TokenDto,
+    /// The login to give the WebDAV client with it.
+    pub login: String,
+    /// `psr_app_…`: the password of the WebDAV client (HTTP Basic).
+    pub secret: String,
+}

@@ -342,3 +342,81 @@ async fn the_caller_sets_their_own_language_with_patch_me_and_csrf() {
         .await;
     assert_eq!(cleared.json()["language"], Value::Null);
 }
+
+#[tokio::test]
+async fn app_passwords_are_shown_once_listed_apart_from_tokens_and_never_bearers() {
+    let t = TestApp::new().await;
+    let s = t.user("alice").await;
+    let r = t
+        .send(with_session(
+            json(
+                Method::POST,
+                "/api/v1/app-passwords",
+                &json!({"name": "LibreOffice, poste 12"}),
+            ),
+            &s,
+        ))
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let issued = r.json();
+    assert_eq!(issued["login"], "alice");
+    let secret = issued["secret"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("psr_app_"), "{secret}");
+    // Not a bearer token.
+    t.send(with_header(
+        empty(Method::GET, "/api/v1/spaces"),
+        "authorization",
+        &format!("Bearer {secret}"),
+    ))
+    .await
+    .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    // Listed without its secret, and not among the API tokens.
+    let listed = t
+        .send(with_session(
+            empty(Method::GET, "/api/v1/app-passwords"),
+            &s,
+        ))
+        .await;
+    assert_eq!(listed.status, StatusCode::OK);
+    assert!(!String::from_utf8_lossy(&listed.body).contains(&secret));
+    assert_eq!(listed.json()[0]["name"], "LibreOffice, poste 12");
+    let tokens = t
+        .send(with_session(empty(Method::GET, "/api/v1/tokens"), &s))
+        .await;
+    assert_eq!(tokens.json(), json!([]));
+    // A bad name is a clear 422 with a stable code; another user cannot
+    // revoke it; its owner can.
+    t.send(with_session(
+        json(Method::POST, "/api/v1/app-passwords", &json!({"name": " "})),
+        &s,
+    ))
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "invalid_app_password_name");
+    let id = issued["app_password"]["id"].as_str().expect("id");
+    let bob = t.user("bob").await;
+    t.send(with_session(
+        empty(Method::DELETE, &format!("/api/v1/app-passwords/{id}")),
+        &bob,
+    ))
+    .await
+    .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    let revoke = t
+        .send(with_session(
+            empty(Method::DELETE, &format!("/api/v1/app-passwords/{id}")),
+            &s,
+        ))
+        .await;
+    assert_eq!(revoke.status, StatusCode::NO_CONTENT);
+    let after = t
+        .send(with_session(
+            empty(Method::GET, "/api/v1/app-passwords"),
+            &s,
+        ))
+        .await;
+    assert_eq!(after.json()[0]["revoked"], true);
+}

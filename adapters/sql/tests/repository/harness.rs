@@ -12,6 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use passerelle_core::fakes::MemRepository;
 use passerelle_core::ports::Repository;
+use passerelle_core::properties::PropertyStore;
 use passerelle_core::search::ExtractionLog;
 use passerelle_sql::SqlRepository;
 use sea_orm::ConnectionTrait;
@@ -22,6 +23,8 @@ pub struct TestRepo {
     pub repo: Arc<dyn Repository>,
     /// The extraction log of the same store (the same value as `repo`).
     pub log: Arc<dyn ExtractionLog>,
+    /// The dead properties of the same store (the same value as `repo`).
+    pub props: Arc<dyn PropertyStore>,
     /// The database URL, for tests that reconnect or tamper with rows.
     pub url: Option<String>,
     /// Removes the temp dir when dropped (after `repo`: fields drop in order).
@@ -34,7 +37,8 @@ pub fn memory() -> TestRepo {
     let repo = Arc::new(MemRepository::new());
     TestRepo {
         repo: repo.clone(),
-        log: repo,
+        log: repo.clone(),
+        props: repo,
         url: None,
         _dir: None,
         _database: None,
@@ -58,7 +62,8 @@ pub async fn sqlite() -> anyhow::Result<TestRepo> {
     );
     Ok(TestRepo {
         repo: repo.clone(),
-        log: repo,
+        log: repo.clone(),
+        props: repo,
         url: Some(url),
         _dir: Some(dir),
         _database: None,
@@ -79,7 +84,8 @@ pub async fn postgres() -> anyhow::Result<Option<TestRepo>> {
     );
     Ok(Some(TestRepo {
         repo: repo.clone(),
-        log: repo,
+        log: repo.clone(),
+        props: repo,
         url: Some(url),
         _dir: None,
         _database: Some(db),

@@ -10,16 +10,19 @@ mod harness;
 /// For each contract check, one module with a test per repository:
 /// `<check>::on_memory`, `<check>::on_sqlite`, `<check>::on_postgres`.
 /// `by_ref` checks take `&dyn Repository`; `by_arc` ones spawn tasks;
-/// `with_log` ones take the repository and its `ExtractionLog`.
+/// `with_log` ones take the repository and its `ExtractionLog`;
+/// `with_props` ones its `PropertyStore`.
 macro_rules! contract_tests {
     (
         by_ref: [$($by_ref:ident),* $(,)?],
         by_arc: [$($by_arc:ident),* $(,)?],
-        with_log: [$($with_log:ident),* $(,)?] $(,)?
+        with_log: [$($with_log:ident),* $(,)?],
+        with_props: [$($with_props:ident),* $(,)?] $(,)?
     ) => {
         $(contract_tests!(@one $by_ref, |t| contract::$by_ref(&*t.repo));)*
         $(contract_tests!(@one $by_arc, |t| contract::$by_arc(t.repo.clone()));)*
         $(contract_tests!(@one $with_log, |t| contract::$with_log(&*t.repo, &*t.log));)*
+        $(contract_tests!(@one $with_props, |t| contract::$with_props(&*t.props));)*
     };
     (@one $name:ident, |$t:ident| $call:expr) => {
         mod $name {
@@ -142,5 +145,9 @@ contract_tests!(
         records_are_counted_by_status,
         holders_are_the_unpurged_documents_whose_current_version_has_the_hash,
         an_unknown_hash_has_no_record_and_no_holders,
+    ],
+    with_props: [
+        properties_round_trip_sorted_by_namespace_then_name,
+        a_patch_replaces_removes_and_keeps_resources_apart,
     ],
 );

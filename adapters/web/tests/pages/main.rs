@@ -2,6 +2,7 @@
 //! do) and core's in-memory fakes, driven with `tower::ServiceExt::oneshot`
 //! and a small cookie jar.
 
+mod account;
 mod documents;
 mod edge;
 mod forms;

@@ -98,3 +98,105 @@ fn a_remembered_check_ends_when_the_password_changes_or_the_account_is_disabled(
         ));
     });
 }
+
+#[test]
+fn an_app_password_opens_basic_with_its_owners_login_only_until_revoked() {
+    block_on(async {
+        let (app, _) = app();
+        let alice = agent(&app, "alice", false).await;
+        let bob = agent(&app, "bob", false).await;
+        let issued = app
+            .create_app_password(&alice, "LibreOffice, poste 12")
+            .await
+            .expect("app password");
+        assert!(
+            issued
+                .secret
+                .starts_with(crate::service::APP_PASSWORD_PREFIX)
+        );
+        let got = app
+            .authenticate_basic("alice", &issued.secret, None)
+            .await
+            .expect("app password opens basic");
+        assert_eq!(got.id(), alice.id());
+        // Someone else's login with it, or it as a bearer token: refused.
+        assert!(matches!(
+            app.authenticate_basic("bob", &issued.secret, None).await,
+            Err(CoreError::Unauthenticated)
+        ));
+        assert!(matches!(
+            app.authenticate_token(&issued.secret).await,
+            Err(CoreError::Unauthenticated)
+        ));
+        // …and an API token is no app password.
+        let api = app
+            .create_token(&alice, "alice", "erp", None)
+            .await
+            .expect("token");
+        assert!(matches!(
+            app.authenticate_basic("alice", &api.secret, None).await,
+            Err(CoreError::Unauthenticated)
+        ));
+        // Lists: each kind apart, one's own only.
+        let listed = app.list_app_passwords(&alice).await.expect("list");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].name, "LibreOffice, poste 12");
+        assert!(app.list_app_passwords(&bob).await.expect("list").is_empty());
+        assert!(
+            app.list_tokens(&alice)
+                .await
+                .expect("tokens")
+                .iter()
+                .all(|t| t.id != issued.token.id)
+        );
+        // Bob cannot revoke it (and cannot tell it exists); revoking an API
+        // token's id as an app password finds nothing.
+        assert!(matches!(
+            app.revoke_app_password(&bob, issued.token.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.revoke_app_password(&alice, api.token.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        app.revoke_app_password(&alice, issued.token.id)
+            .await
+            .expect("revoke");
+        assert!(matches!(
+            app.authenticate_basic("alice", &issued.secret, None).await,
+            Err(CoreError::Unauthenticated)
+        ));
+        app.authenticate_token(&api.secret)
+            .await
+            .expect("the API token lives on");
+    });
+}
+
+#[test]
+fn app_password_names_are_checked_and_disabling_the_account_ends_them() {
+    block_on(async {
+        let (app, _) = app();
+        let alice = agent(&app, "alice", false).await;
+        for bad in ["", "   ", "a\u{0}b", &"x".repeat(101)] {
+            assert!(matches!(
+                app.create_app_password(&alice, bad).await,
+                Err(CoreError::Invalid { .. })
+            ));
+        }
+        assert!(matches!(
+            app.create_app_password(&Actor::System, "cli").await,
+            Err(CoreError::Forbidden(_))
+        ));
+        let issued = app
+            .create_app_password(&alice, "rclone")
+            .await
+            .expect("app password");
+        app.set_disabled(&Actor::System, "alice", true)
+            .await
+            .expect("disable");
+        assert!(matches!(
+            app.authenticate_basic("alice", &issued.secret, None).await,
+            Err(CoreError::Unauthenticated)
+        ));
+    });
+}

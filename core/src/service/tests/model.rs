@@ -78,6 +78,9 @@ pub(super) struct World {
     tokens: Vec<(P, String)>,
     /// Outbox sequence of the edge operations made up so far.
     seq: i64,
+    /// New versions played so far: each carries new content, since content
+    /// identical to the current version's adds no version.
+    versions: u64,
 }
 
 impl World {
@@ -161,6 +164,7 @@ impl World {
             model,
             tokens: Vec::new(),
             seq: 0,
+            versions: 0,
         }
     }
 

@@ -11,7 +11,7 @@ use super::{agent, content, space, upload};
 use crate::error::CoreError;
 use crate::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use crate::ids::{DocumentId, FolderId, PrincipalId, TokenId};
-use crate::model::{ApiToken, Membership, Session};
+use crate::model::{ApiToken, Membership, Session, TokenKind};
 use crate::ports::{Repository, SystemClock, TxMode};
 use crate::role::Role;
 use crate::service::{Actor, CoreSettings, InternalApp, NewContractor};
@@ -350,6 +350,7 @@ fn a_contractor_never_authenticates_on_the_internal_node() {
         tx.save_token(&ApiToken {
             id: TokenId::new(),
             principal: p.id,
+            kind: TokenKind::Api,
             name: "planted".into(),
             token_hash: crate::ContentHash::of(secret.as_bytes()),
             created_at: now,

@@ -2,7 +2,7 @@
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{PrincipalId, Revision, TokenId};
-use passerelle_core::model::{ApiToken, Language, Page, PrincipalKind, Session};
+use passerelle_core::model::{ApiToken, Language, Page, PrincipalKind, Session, TokenKind};
 use passerelle_core::names::Login;
 use passerelle_core::ports::Repository;
 
@@ -22,6 +22,7 @@ fn token(principal: PrincipalId, secret: &str, created: i128) -> ApiToken {
     ApiToken {
         id: TokenId::new(),
         principal,
+        kind: TokenKind::Api,
         name: format!("application {secret}"),
         token_hash: ContentHash::of(secret.as_bytes()),
         created_at: at(created),
@@ -212,6 +213,8 @@ pub async fn tokens_round_trip_and_are_found_by_hash_or_listed(repo: &dyn Reposi
     let mut earlier = token(p.id, "earlier", T0 + 10);
     earlier.expires_at = Some(at(T0 + 86_400_000_000_007));
     earlier.revoked = true;
+    // An app password comes back as one, not as a bearer token.
+    earlier.kind = TokenKind::AppPassword;
     let other = token(q.id, "other", T0 + 15);
     let mut tx = write(repo).await?;
     for t in [&later, &earlier, &other] {

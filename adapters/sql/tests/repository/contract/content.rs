@@ -9,7 +9,7 @@ pub use versions::*;
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
-use passerelle_core::model::{ApiToken, Page, Session};
+use passerelle_core::model::{ApiToken, Page, Session, TokenKind};
 use passerelle_core::ports::Repository;
 use passerelle_core::role::Role;
 use serde_json::json;
@@ -412,6 +412,7 @@ pub async fn rows_referring_to_missing_parents_are_refused(repo: &dyn Repository
     let token = ApiToken {
         id: TokenId::new(),
         principal: nobody,
+        kind: TokenKind::Api,
         name: "app".into(),
         token_hash: ContentHash::of(b"token"),
         created_at: at(T0),

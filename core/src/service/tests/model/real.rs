@@ -111,14 +111,18 @@ impl World {
                     ..got(&r)
                 }
             }
-            Op::NewVersion { by, doc } => got(&app
-                .new_version(
-                    &self.actor(*by).await,
-                    *doc,
-                    NewVersion::default(),
-                    super::super::content("another version"),
-                )
-                .await),
+            Op::NewVersion { by, doc } => {
+                self.versions += 1;
+                let text = format!("another version ({})", self.versions);
+                got(&app
+                    .new_version(
+                        &self.actor(*by).await,
+                        *doc,
+                        NewVersion::default(),
+                        super::super::content(&text),
+                    )
+                    .await)
+            }
             Op::ChangeMetadata { by, doc } => got(&app
                 .update_metadata(&self.actor(*by).await, *doc, None, Map::new())
                 .await),

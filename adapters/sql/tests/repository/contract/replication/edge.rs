@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, Revision, SpaceId, TokenId};
-use passerelle_core::model::{ApiToken, Page, Session};
+use passerelle_core::model::{ApiToken, Page, Session, TokenKind};
 use passerelle_core::ports::Repository;
 use passerelle_core::replication::{OpOutcome, OutboxItem, OutboxOp};
 use passerelle_core::role::Role;
@@ -262,6 +262,7 @@ pub async fn purging_a_space_deletes_its_rows_and_the_principals_left_without_me
     let token = ApiToken {
         id: TokenId::new(),
         principal: only_here.id,
+        kind: TokenKind::Api,
         name: "app".into(),
         token_hash: ContentHash::of(b"token"),
         created_at: at(T0),

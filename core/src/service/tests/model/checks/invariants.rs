@@ -6,7 +6,7 @@
 use crate::fakes::FastPasswords;
 use crate::hash::ContentHash;
 use crate::ids::TokenId;
-use crate::model::{ApiToken, PrincipalKind, Session};
+use crate::model::{ApiToken, PrincipalKind, Session, TokenKind};
 use crate::ports::{PasswordHasher, Repository, TxMode};
 use crate::role::Role;
 
@@ -142,6 +142,7 @@ impl World {
         tx.save_token(&ApiToken {
             id: TokenId::new(),
             principal: id,
+            kind: TokenKind::Api,
             name: "planted".into(),
             token_hash: ContentHash::of(token.as_bytes()),
             created_at: now,

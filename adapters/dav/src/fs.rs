@@ -1,0 +1,303 @@
+//! The `GuardedFileSystem` dav-server calls for every request: each method
+//! resolves its path as the request's actor and hands over to `reads`,
+//! `writes` or `props`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use dav_server::davpath::DavPath;
+use dav_server::fs::{
+    DavDirEntry, DavFile, DavMetaData, DavProp, FsError, FsFuture, FsResult, FsStream,
+    GuardedFileSystem, OpenOptions, ReadDirMeta,
+};
+use futures::FutureExt;
+use passerelle_core::service::{DocumentWrites, Properties};
+use passerelle_core::{Actor, InternalApp};
+
+use crate::error::fs_error;
+use crate::meta::Meta;
+use crate::paths::Located;
+use crate::reads::ReadFile;
+use crate::writes::{PutTarget, SpoolFile};
+
+/// Who a request acts as: the actor Basic authentication resolved.
+#[derive(Clone, Debug)]
+pub struct DavCredentials {
+    pub actor: Actor,
+}
+
+/// The spaces of the internal node as a file system.
+#[derive(Clone, Debug)]
+pub struct PasserelleFs {
+    /// Reads and the writes only the internal node has (folders' moves and
+    /// deletions, copies).
+    pub(crate) app: InternalApp,
+    /// The writes every driving adapter shares, applied at once here.
+    pub(crate) writes: Arc<dyn DocumentWrites>,
+    /// Dead properties, under the resources' rights.
+    pub(crate) properties: Properties,
+    /// Where PUT bodies wait until stored (in the node's data directory,
+    /// on the same disk as the blobs).
+    pub(crate) spool_dir: PathBuf,
+}
+
+impl PasserelleFs {
+    /// `spool_dir` is created if absent and emptied: what it holds was left
+    /// by PUTs a stopped process never finished.
+    pub fn new(
+        app: InternalApp,
+        properties: Properties,
+        spool_dir: PathBuf,
+    ) -> std::io::Result<Self> {
+        std::fs::create_dir_all(&spool_dir)?;
+        for entry in std::fs::read_dir(&spool_dir)? {
+            let entry = entry?;
+            if entry.file_type()?.is_file() {
+                std::fs::remove_file(entry.path())?;
+            }
+        }
+        Ok(Self {
+            writes: Arc::new(app.writes()),
+            app,
+            properties,
+            spool_dir,
+        })
+    }
+
+    async fn metadata_of(&self, actor: &Actor, path: &DavPath) -> FsResult<Box<dyn DavMetaData>> {
+        Ok(Box::new(match self.locate(actor, path).await? {
+            Located::Root => Meta::root(),
+            Located::Space(s) => Meta::space(&s),
+            Located::Folder(_, f) => Meta::folder(&f),
+            Located::Document(_, v) => Meta::document(&v.version, v.document.created_at),
+        }))
+    }
+
+    async fn open_file(
+        &self,
+        actor: &Actor,
+        path: &DavPath,
+        options: OpenOptions,
+    ) -> FsResult<Box<dyn DavFile>> {
+        let found = match self.locate(actor, path).await {
+            Ok(l) => Some(l),
+            Err(FsError::NotFound) => None,
+            Err(e) => return Err(e),
+        };
+        if !options.write {
+            return match found {
+                Some(Located::Document(_, v)) => {
+                    let meta = Meta::document(&v.version, v.document.created_at);
+                    Ok(Box::new(ReadFile::new(
+                        self.clone(),
+                        actor.clone(),
+                        v.document.id,
+                        v.version.number,
+                        meta,
+                    )))
+                }
+                Some(_) => Err(FsError::Forbidden),
+                None => Err(FsError::NotFound),
+            };
+        }
+        if options
+            .size
+            .is_some_and(|n| n > self.app.settings().max_upload_bytes)
+        {
+            return Err(FsError::TooLarge);
+        }
+        let target = match found {
+            Some(Located::Document(space, v)) if !options.create_new => {
+                // Refused before the body is read, not after a gigabyte.
+                let rights = self.app.rights(actor, space.id).await.map_err(fs_error)?;
+                if !rights.may_edit(v.document.created_by) {
+                    return Err(FsError::Forbidden);
+                }
+                PutTarget::Existing(v.document.id)
+            }
+            Some(Located::Document(..)) => return Err(FsError::Exists),
+            Some(_) => return Err(FsError::Forbidden),
+            None if !options.create => return Err(FsError::NotFound),
+            None => {
+                let (parent, name) = self.locate_parent(actor, path).await?;
+                let rights = self
+                    .app
+                    .rights(actor, parent.space.id)
+                    .await
+                    .map_err(fs_error)?;
+                // Core's own rules, asked before the body is read: a refused
+                // name or right is answered now, not after a gigabyte (core
+                // checks both again when it stores the content).
+                let name_ok = passerelle_core::names::DocumentName::parse(&name).is_ok();
+                if !rights.may(passerelle_core::role::Action::Create) || !name_ok {
+                    return Err(FsError::Forbidden);
+                }
+                PutTarget::New {
+                    parent: Box::new(parent),
+                    name,
+                }
+            }
+        };
+        Ok(Box::new(SpoolFile::create(
+            self.clone(),
+            actor.clone(),
+            target,
+        )?))
+    }
+
+    async fn list(
+        &self,
+        actor: &Actor,
+        path: &DavPath,
+    ) -> FsResult<FsStream<Box<dyn DavDirEntry>>> {
+        let at = self.locate(actor, path).await?;
+        let entries = self.entries(actor, at).await?;
+        let items: Vec<FsResult<Box<dyn DavDirEntry>>> = entries
+            .into_iter()
+            .map(|e| Ok(Box::new(e) as Box<dyn DavDirEntry>))
+            .collect();
+        Ok(Box::pin(futures::stream::iter(items)))
+    }
+
+    async fn mkcol(&self, actor: &Actor, path: &DavPath) -> FsResult<()> {
+        if self.locate(actor, path).await.is_ok() {
+            return Err(FsError::Exists);
+        }
+        let (parent, name) = self.locate_parent(actor, path).await?;
+        self.make_folder(actor, parent, &name).await
+    }
+
+    async fn remove(&self, actor: &Actor, path: &DavPath, dir: bool) -> FsResult<()> {
+        let at = self.locate(actor, path).await?;
+        match (&at, dir) {
+            (Located::Document(..), false) | (Located::Folder(..), true) => {
+                self.trash(actor, at).await
+            }
+            _ => Err(FsError::Forbidden),
+        }
+    }
+
+    async fn move_to(&self, actor: &Actor, from: &DavPath, to: &DavPath) -> FsResult<()> {
+        let at = self.locate(actor, from).await?;
+        let (parent, name) = self.locate_parent(actor, to).await?;
+        self.relocate(actor, at, parent, &name).await
+    }
+
+    async fn copy_file(&self, actor: &Actor, from: &DavPath, to: &DavPath) -> FsResult<()> {
+        let Located::Document(_, v) = self.locate(actor, from).await? else {
+            return Err(FsError::Forbidden);
+        };
+        let (parent, name) = self.locate_parent(actor, to).await?;
+        self.copy_document(actor, v.document.id, &parent, &name)
+            .await
+            .map(|_| ())
+    }
+}
+
+impl GuardedFileSystem<DavCredentials> for PasserelleFs {
+    fn open<'a>(
+        &'a self,
+        path: &'a DavPath,
+        options: OpenOptions,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, Box<dyn DavFile>> {
+        self.open_file(&c.actor, path, options).boxed()
+    }
+
+    fn read_dir<'a>(
+        &'a self,
+        path: &'a DavPath,
+        _meta: ReadDirMeta,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
+        self.list(&c.actor, path).boxed()
+    }
+
+    fn metadata<'a>(
+        &'a self,
+        path: &'a DavPath,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, Box<dyn DavMetaData>> {
+        self.metadata_of(&c.actor, path).boxed()
+    }
+
+    fn create_dir<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
+        self.mkcol(&c.actor, path).boxed()
+    }
+
+    fn remove_dir<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
+        self.remove(&c.actor, path, true).boxed()
+    }
+
+    fn remove_file<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
+        self.remove(&c.actor, path, false).boxed()
+    }
+
+    fn rename<'a>(
+        &'a self,
+        from: &'a DavPath,
+        to: &'a DavPath,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, ()> {
+        self.move_to(&c.actor, from, to).boxed()
+    }
+
+    fn copy<'a>(
+        &'a self,
+        from: &'a DavPath,
+        to: &'a DavPath,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, ()> {
+        self.copy_file(&c.actor, from, to).boxed()
+    }
+
+    /// Every resource but the root holds dead properties.
+    fn have_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        _c: &'a DavCredentials,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        let root = path.as_bytes().iter().all(|b| *b == b'/');
+        futures::future::ready(!root).boxed()
+    }
+
+    fn patch_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        patch: Vec<(bool, DavProp)>,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, Vec<(StatusCode, DavProp)>> {
+        async move {
+            let at = self.locate(&c.actor, path).await?;
+            self.patch_props(&c.actor, at, patch).await
+        }
+        .boxed()
+    }
+
+    fn get_props<'a>(
+        &'a self,
+        path: &'a DavPath,
+        do_content: bool,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, Vec<DavProp>> {
+        async move {
+            let at = self.locate(&c.actor, path).await?;
+            self.all_props(&c.actor, at, do_content).await
+        }
+        .boxed()
+    }
+
+    fn get_prop<'a>(
+        &'a self,
+        path: &'a DavPath,
+        prop: DavProp,
+        c: &'a DavCredentials,
+    ) -> FsFuture<'a, Vec<u8>> {
+        async move {
+            let at = self.locate(&c.actor, path).await?;
+            self.one_prop(&c.actor, at, prop).await
+        }
+        .boxed()
+    }
+}

@@ -1,0 +1,210 @@
+//! Reads: listings (PROPFIND Depth 1, directory walks of COPY and DELETE)
+//! and the content of documents, streamed from core by byte range so that
+//! a seek (Range requests, resumed downloads) never reads what it skips.
+
+use std::io::SeekFrom;
+use std::sync::{Mutex, PoisonError};
+
+use bytes::Bytes;
+use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
+use futures::{FutureExt, StreamExt};
+use passerelle_core::Actor;
+use passerelle_core::blob::ByteStream;
+use passerelle_core::ids::{DocumentId, FolderId};
+use passerelle_core::model::{Page, Space};
+
+use crate::error::fs_error;
+use crate::fs::PasserelleFs;
+use crate::meta::{Entry, Meta};
+use crate::paths::Located;
+
+impl PasserelleFs {
+    /// The entries of a collection: the actor's spaces at the root, the
+    /// folders then documents of a space or folder.
+    pub(crate) async fn entries(&self, actor: &Actor, at: Located) -> FsResult<Vec<Entry>> {
+        match at {
+            Located::Root => self.spaces(actor).await,
+            Located::Space(s) => self.folder_entries(actor, &s, None).await,
+            Located::Folder(s, f) => self.folder_entries(actor, &s, Some(f.id)).await,
+            Located::Document(..) => Err(FsError::Forbidden),
+        }
+    }
+
+    async fn spaces(&self, actor: &Actor) -> FsResult<Vec<Entry>> {
+        let mine = self
+            .app
+            .my_spaces(actor, Page::all())
+            .await
+            .map_err(fs_error)?;
+        Ok(mine
+            .items
+            .into_iter()
+            .map(|s| Entry {
+                name: s.space.slug.as_str().to_owned(),
+                meta: Meta::space(&s.space),
+            })
+            .collect())
+    }
+
+    /// A collection's content, each document with its current version
+    /// (size, ETag), in one core read.
+    async fn folder_entries(
+        &self,
+        actor: &Actor,
+        space: &Space,
+        folder: Option<FolderId>,
+    ) -> FsResult<Vec<Entry>> {
+        let contents = self
+            .app
+            .folder_contents(actor, space.id, folder)
+            .await
+            .map_err(fs_error)?;
+        let folders = contents.folders.iter().map(|f| Entry {
+            name: f.name.as_str().to_owned(),
+            meta: Meta::folder(f),
+        });
+        let documents = contents.documents.iter().map(|(d, v)| Entry {
+            name: d.name.as_str().to_owned(),
+            meta: Meta::document(v, d.created_at),
+        });
+        Ok(folders.chain(documents).collect())
+    }
+}
+
+/// A document's content opened for reading, pinned to the version current
+/// when it was opened (a new version meanwhile does not mix two contents).
+pub(crate) struct ReadFile {
+    fs: PasserelleFs,
+    actor: Actor,
+    document: DocumentId,
+    version: u32,
+    meta: Meta,
+    /// Where the next read starts.
+    pos: u64,
+    /// The content from `pos` on, opened at the first read after a seek.
+    /// In a mutex only to be `Sync` (dav-server's files must be): reached
+    /// through `&mut self` with `get_mut`, it is never locked.
+    stream: Mutex<Option<ByteStream>>,
+    /// What the stream gave beyond the last read's count.
+    pending: Bytes,
+}
+
+impl std::fmt::Debug for ReadFile {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReadFile")
+            .field("document", &self.document)
+            .field("version", &self.version)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ReadFile {
+    pub(crate) fn new(
+        fs: PasserelleFs,
+        actor: Actor,
+        document: DocumentId,
+        version: u32,
+        meta: Meta,
+    ) -> Self {
+        Self {
+            fs,
+            actor,
+            document,
+            version,
+            meta,
+            pos: 0,
+            stream: Mutex::new(None),
+            pending: Bytes::new(),
+        }
+    }
+
+    async fn read(&mut self, count: usize) -> FsResult<Bytes> {
+        let len = self.meta.len();
+        if self.pos >= len || count == 0 {
+            return Ok(Bytes::new());
+        }
+        if self.pending.is_empty() {
+            let slot = self
+                .stream
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner);
+            let stream = match slot {
+                Some(s) => s,
+                None => {
+                    let opened = self
+                        .fs
+                        .app
+                        .open_version(
+                            &self.actor,
+                            self.document,
+                            Some(self.version),
+                            Some(self.pos..len),
+                        )
+                        .await
+                        .map_err(fs_error)?;
+                    slot.insert(opened.content)
+                }
+            };
+            match stream.next().await {
+                Some(Ok(chunk)) => self.pending = chunk,
+                Some(Err(e)) => {
+                    tracing::error!(error = %e, doc = %self.document, "dav: reading content failed");
+                    return Err(FsError::GeneralFailure);
+                }
+                None => return Ok(Bytes::new()),
+            }
+        }
+        let n = count.min(self.pending.len());
+        let out = self.pending.split_to(n);
+        self.pos += n as u64;
+        Ok(out)
+    }
+
+    fn seek_to(&mut self, to: SeekFrom) -> FsResult<u64> {
+        let len = self.meta.len();
+        let target = match to {
+            SeekFrom::Start(n) => Some(n),
+            SeekFrom::End(d) => len.checked_add_signed(d),
+            SeekFrom::Current(d) => self.pos.checked_add_signed(d),
+        }
+        .ok_or(FsError::GeneralFailure)?;
+        if target != self.pos {
+            // The next read opens the content at `target`.
+            *self
+                .stream
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner) = None;
+            self.pending = Bytes::new();
+            self.pos = target;
+        }
+        Ok(target)
+    }
+}
+
+impl DavFile for ReadFile {
+    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
+        let meta: Box<dyn DavMetaData> = Box::new(self.meta.clone());
+        futures::future::ready(Ok(meta)).boxed()
+    }
+
+    fn write_buf(&mut self, _buf: Box<dyn bytes::Buf + Send>) -> FsFuture<'_, ()> {
+        futures::future::ready(Err(FsError::Forbidden)).boxed()
+    }
+
+    fn write_bytes(&mut self, _buf: Bytes) -> FsFuture<'_, ()> {
+        futures::future::ready(Err(FsError::Forbidden)).boxed()
+    }
+
+    fn read_bytes(&mut self, count: usize) -> FsFuture<'_, Bytes> {
+        self.read(count).boxed()
+    }
+
+    fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
+        futures::future::ready(self.seek_to(pos)).boxed()
+    }
+
+    fn flush(&mut self) -> FsFuture<'_, ()> {
+        futures::future::ready(Ok(())).boxed()
+    }
+}

@@ -1,0 +1,556 @@
+//! The WebDAV adapter over core's in-memory fakes, through its real router:
+//! authentication, the authorization matrix as WebDAV shows it, hostile
+//! paths and headers, versions and ranges, properties.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode};
+use base64::Engine;
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use passerelle_core::model::{Page, Visibility};
+use passerelle_core::ports::SystemClock;
+use passerelle_core::role::Role;
+use passerelle_core::service::{NewAgent, NewSpace, Properties};
+use passerelle_core::{Actor, ContentHash, CoreSettings, InternalApp};
+use passerelle_dav::{DavService, PasserelleFs, router};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "un mot de passe de test";
+
+struct World {
+    app: InternalApp,
+    router: Router,
+    _spool: tempfile::TempDir,
+}
+
+async fn agent(app: &InternalApp, login: &str) -> anyhow::Result<Actor> {
+    let p = app
+        .create_agent(
+            &Actor::System,
+            NewAgent {
+                login: login.into(),
+                display_name: login.into(),
+                email: String::new(),
+                is_admin: false,
+                password: Some(PASSWORD.into()),
+            },
+        )
+        .await?;
+    Ok(Actor::Principal(p))
+}
+
+/// A space `plans` managed by `boss`, where `reader`, `contrib` and
+/// `collab` have those roles; `outsider` is in none; `other` is a second
+/// space of `boss` where `reader` is a reader.
+async fn world() -> anyhow::Result<World> {
+    let repo = Arc::new(MemRepository::new());
+    let app = InternalApp::new(
+        repo.clone(),
+        Arc::new(MemBlobStore::new()),
+        Arc::new(SystemClock),
+        Arc::new(FastPasswords),
+        CoreSettings {
+            max_upload_bytes: 1024 * 1024,
+            ..CoreSettings::default()
+        },
+    );
+    let boss = agent(&app, "boss").await?;
+    for login in ["reader", "contrib", "collab", "outsider"] {
+        agent(&app, login).await?;
+    }
+    for slug in ["plans", "other"] {
+        let s = app
+            .create_space(
+                &boss,
+                NewSpace {
+                    slug: slug.into(),
+                    title: slug.into(),
+                    description: String::new(),
+                    domain: "Urbanisme".into(),
+                    visibility: Visibility::Private,
+                    manager: None,
+                },
+            )
+            .await?
+            .space
+            .id;
+        app.set_member(&boss, s, "reader", Role::Reader).await?;
+        if slug == "plans" {
+            app.set_member(&boss, s, "contrib", Role::Contributor)
+                .await?;
+            app.set_member(&boss, s, "collab", Role::Collaborator)
+                .await?;
+        }
+    }
+    let spool = tempfile::tempdir()?;
+    let properties = Properties::new(app.shared(), repo);
+    let fs = PasserelleFs::new(app.clone(), properties, spool.path().join("spool"))?;
+    let router = router(DavService::new(fs, Vec::new(), None));
+    Ok(World {
+        app,
+        router,
+        _spool: spool,
+    })
+}
+
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl World {
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        user: Option<&str>,
+        headers: &[(&str, &str)],
+        body: impl Into<Body>,
+    ) -> anyhow::Result<Answer> {
+        let mut req = Request::builder().method(method).uri(path);
+        if let Some(u) = user {
+            let creds = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{PASSWORD}"));
+            req = req.header("authorization", format!("Basic {creds}"));
+        }
+        req = req.header("host", "node.example");
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(body.into())?;
+        req.extensions_mut()
+            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))));
+        let res = self.router.clone().oneshot(req).await?;
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await?.to_bytes();
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    async fn put(&self, path: &str, user: &str, content: &str) -> anyhow::Result<StatusCode> {
+        Ok(self
+            .send("PUT", path, Some(user), &[], content.to_owned())
+            .await?
+            .status)
+    }
+
+    /// The documents of the space `plans`' root, by name.
+    async fn names(&self) -> anyhow::Result<Vec<String>> {
+        let boss = self.app.authenticate_basic("boss", PASSWORD, None).await?;
+        let s = self.app.space_by_slug(&boss, "plans").await?.space.id;
+        let listing = self.app.list_folder(&boss, s, None, Page::all()).await?;
+        Ok(listing
+            .documents
+            .items
+            .iter()
+            .map(|d| d.name.as_str().to_owned())
+            .chain(listing.folders.iter().map(|f| f.name.as_str().to_owned()))
+            .collect())
+    }
+}
+
+#[tokio::test]
+async fn basic_is_required_and_a_session_cookie_is_not_enough() -> anyhow::Result<()> {
+    let w = world().await?;
+    let none = w.send("PROPFIND", "/dav/", None, &[], "").await?;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        none.headers["www-authenticate"],
+        "Basic realm=\"Passerelle\", charset=\"UTF-8\""
+    );
+    let cookie = w
+        .send(
+            "PROPFIND",
+            "/dav/",
+            None,
+            &[("cookie", "passerelle_session=anything")],
+            "",
+        )
+        .await?;
+    assert_eq!(cookie.status, StatusCode::UNAUTHORIZED);
+    let wrong = w
+        .send(
+            "PROPFIND",
+            "/dav/",
+            None,
+            &[("authorization", "Basic Ym9zczp3cm9uZw==")],
+            "",
+        )
+        .await?;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let ok = w
+        .send("PROPFIND", "/dav/", Some("boss"), &[("depth", "1")], "")
+        .await?;
+    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
+    let text = String::from_utf8_lossy(&ok.body);
+    assert!(
+        text.contains("/dav/plans/") && text.contains("/dav/other/"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_reader_reads_but_cannot_put_delete_or_move() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "plan A").await?,
+        StatusCode::CREATED
+    );
+    let get = w
+        .send("GET", "/dav/plans/a.txt", Some("reader"), &[], "")
+        .await?;
+    assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(&get.body[..], b"plan A");
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "reader", "x").await?,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.put("/dav/plans/b.txt", "reader", "x").await?,
+        StatusCode::FORBIDDEN
+    );
+    let del = w
+        .send("DELETE", "/dav/plans/a.txt", Some("reader"), &[], "")
+        .await?;
+    assert_eq!(del.status, StatusCode::FORBIDDEN);
+    let mv = w
+        .send(
+            "MOVE",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[("destination", "/dav/plans/c.txt")],
+            "",
+        )
+        .await?;
+    assert!(mv.status.is_client_error(), "{}", mv.status);
+    let mkcol = w
+        .send("MKCOL", "/dav/plans/d", Some("reader"), &[], "")
+        .await?;
+    assert_eq!(mkcol.status, StatusCode::FORBIDDEN);
+    assert_eq!(w.names().await?, vec!["a.txt"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_non_member_gets_exactly_what_an_absent_space_gives() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "plan A").await?,
+        StatusCode::CREATED
+    );
+    for path in ["/dav/plans/", "/dav/plans/a.txt"] {
+        let hidden = w
+            .send("PROPFIND", path, Some("outsider"), &[("depth", "0")], "")
+            .await?;
+        let absent = w
+            .send(
+                "PROPFIND",
+                &path.replace("plans", "nowhere"),
+                Some("outsider"),
+                &[("depth", "0")],
+                "",
+            )
+            .await?;
+        assert_eq!(hidden.status, StatusCode::NOT_FOUND);
+        assert_eq!((hidden.status, hidden.body), (absent.status, absent.body));
+    }
+    let get = w
+        .send("GET", "/dav/plans/a.txt", Some("outsider"), &[], "")
+        .await?;
+    assert_eq!(get.status, StatusCode::NOT_FOUND);
+    let root = w
+        .send("PROPFIND", "/dav/", Some("outsider"), &[("depth", "1")], "")
+        .await?;
+    assert!(!String::from_utf8_lossy(&root.body).contains("plans"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_contributor_cannot_overwrite_anothers_document_but_may_its_own() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/boss.txt", "boss", "v1").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/boss.txt", "contrib", "v2").await?,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        w.put("/dav/plans/mine.txt", "contrib", "v1").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/mine.txt", "contrib", "v2").await?,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        w.put("/dav/plans/boss.txt", "collab", "v2").await?,
+        StatusCode::NO_CONTENT
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn hostile_paths_are_refused_and_store_nothing() -> anyhow::Result<()> {
+    let w = world().await?;
+    let long = format!("/dav/plans/{}.txt", "a".repeat(300));
+    let invisible = "/dav/plans/pla%E2%80%8Bn.txt";
+    let control = "/dav/plans/a%01b.txt";
+    let reserved = "/dav/plans/CON";
+    for path in [long.as_str(), invisible, control, reserved] {
+        let put = w.put(path, "boss", "x").await?;
+        assert!(put.is_client_error(), "{path}: {put}");
+        let mkcol = w.send("MKCOL", path, Some("boss"), &[], "").await?;
+        assert!(mkcol.status.is_client_error(), "{path}: {}", mkcol.status);
+    }
+    for path in [
+        "/dav/plans/a%00b",
+        "/dav/plans/a%2Fb",
+        "/dav/plans/%2e%2e/%2e%2e/etc",
+    ] {
+        let put = w.put(path, "boss", "x").await?;
+        assert!(
+            put.is_client_error() || put.is_server_error(),
+            "{path}: {put}"
+        );
+        assert_ne!(put, StatusCode::CREATED);
+    }
+    // `..` resolves inside /dav only, to a path the actor's rights judge.
+    let up = w.put("/dav/plans/../other/x.txt", "reader", "x").await?;
+    assert_eq!(up, StatusCode::FORBIDDEN);
+    assert!(w.names().await?.is_empty(), "{:?}", w.names().await?);
+    Ok(())
+}
+
+#[tokio::test]
+async fn destinations_elsewhere_or_unwritable_are_refused() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    let foreign = w
+        .send(
+            "COPY",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[("destination", "http://evil.example/dav/plans/b.txt")],
+            "",
+        )
+        .await?;
+    assert_eq!(foreign.status, StatusCode::BAD_GATEWAY);
+    // `reader` reads both spaces and may write in neither.
+    for method in ["COPY", "MOVE"] {
+        let into_other = w
+            .send(
+                method,
+                "/dav/plans/a.txt",
+                Some("reader"),
+                &[("destination", "http://node.example/dav/other/a.txt")],
+                "",
+            )
+            .await?;
+        assert!(
+            into_other.status.is_client_error() || into_other.status == StatusCode::MULTI_STATUS
+        );
+    }
+    // `contrib` does not see `other`.
+    let hidden = w
+        .send(
+            "COPY",
+            "/dav/plans/a.txt",
+            Some("contrib"),
+            &[("destination", "/dav/other/a.txt")],
+            "",
+        )
+        .await?;
+    assert!(hidden.status.is_client_error(), "{}", hidden.status);
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let other = w.app.space_by_slug(&boss, "other").await?.space.id;
+    let listing = w.app.list_folder(&boss, other, None, Page::all()).await?;
+    assert_eq!(listing.documents.total, 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn copy_and_move_across_spaces_go_through_core() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    let copy = w
+        .send(
+            "COPY",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[("destination", "/dav/other/a.txt")],
+            "",
+        )
+        .await?;
+    assert_eq!(copy.status, StatusCode::CREATED);
+    let mv = w
+        .send(
+            "MOVE",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[("destination", "/dav/other/b.txt")],
+            "",
+        )
+        .await?;
+    assert_eq!(mv.status, StatusCode::CREATED);
+    assert!(w.names().await?.is_empty());
+    let b = w
+        .send("GET", "/dav/other/b.txt", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(&b.body[..], b"A");
+    // The source went to the trash, not away.
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let plans = w.app.space_by_slug(&boss, "plans").await?.space.id;
+    assert_eq!(w.app.list_trash(&boss, plans).await?.documents.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Result<()> {
+    let w = world().await?;
+    let path = "/dav/plans/plan.txt";
+    assert_eq!(
+        w.put(path, "boss", "0123456789").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put(path, "boss", "0123456789").await?,
+        StatusCode::NO_CONTENT
+    );
+    let props = w
+        .send(
+            "PROPFIND",
+            path,
+            Some("boss"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:P="urn:passerelle:dav"><D:prop><P:version/><D:getetag/></D:prop></D:propfind>"#,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&props.body).into_owned();
+    assert!(text.contains(">1</P:version>"), "{text}");
+    let hash = ContentHash::of(b"0123456789").to_hex();
+    assert!(text.contains(&hash), "the ETag is the content hash: {text}");
+    assert_eq!(
+        w.put(path, "boss", "0123456789!").await?,
+        StatusCode::NO_CONTENT
+    );
+    let ranged = w
+        .send("GET", path, Some("boss"), &[("range", "bytes=3-5")], "")
+        .await?;
+    assert_eq!(ranged.status, StatusCode::PARTIAL_CONTENT);
+    assert_eq!(&ranged.body[..], b"345");
+    let tail = w
+        .send("GET", path, Some("boss"), &[("range", "bytes=-2")], "")
+        .await?;
+    assert_eq!(&tail.body[..], b"9!");
+    let get = w.send("GET", path, Some("boss"), &[], "").await?;
+    assert_eq!(
+        get.headers["etag"],
+        format!("\"{}\"", ContentHash::of(b"0123456789!").to_hex()).as_str()
+    );
+    assert_eq!(get.headers["x-content-type-options"], "nosniff");
+    Ok(())
+}
+
+#[tokio::test]
+async fn propfind_depth_infinity_is_refused() -> anyhow::Result<()> {
+    let w = world().await?;
+    let res = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/",
+            Some("boss"),
+            &[("depth", "infinity")],
+            "",
+        )
+        .await?;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&res.body).contains("propfind-finite-depth"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn dead_properties_follow_the_resource_rights_and_live_ones_are_read_only()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    let set = |ns: &str, name: &str, value: &str| {
+        format!(
+            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="{ns}"><D:set><D:prop><Z:{name}>{value}</Z:{name}></D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    let ok = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "colour", "bleu"),
+        )
+        .await?;
+    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
+    assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
+    let by_reader = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[],
+            set("urn:x", "colour", "rouge"),
+        )
+        .await?;
+    assert_eq!(by_reader.status, StatusCode::FORBIDDEN);
+    let live = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:passerelle:dav", "version", "9"),
+        )
+        .await?;
+    assert!(String::from_utf8_lossy(&live.body).contains("403"));
+    let huge = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "big", &"v".repeat(20_000)),
+        )
+        .await?;
+    assert!(!String::from_utf8_lossy(&huge.body).contains("200 OK"));
+    let read = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop><Z:colour/><Z:big/></D:prop></D:propfind>"#,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&read.body).into_owned();
+    assert!(text.contains("bleu") && !text.contains("vvvv"), "{text}");
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `PropertyStore` on [`MemRepository`]: dead properties kept in the same
+//! [`State`], ordered as the SQL adapter lists them (resource, namespace,
+//! name in code-point order).
+//!
+//! Written outside transactions, as `extractions`: a write waits for the
+//! writer lock so that a committing write transaction cannot lose it.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{MemRepository, ResourceKey, lock};
+use crate::model::Resource;
+use crate::ports::RepoError;
+use crate::properties::{DeadProperty, PropertyName, PropertyStore};
+
+fn key(r: Resource) -> ResourceKey {
+    match r {
+        Resource::Space(id) => (0, id.as_uuid()),
+        Resource::Folder(id) => (1, id.as_uuid()),
+        Resource::Document(id) => (2, id.as_uuid()),
+    }
+}
+
+#[async_trait]
+impl PropertyStore for MemRepository {
+    async fn properties(&self, resource: Resource) -> Result<Vec<DeadProperty>, RepoError> {
+        let k = key(resource);
+        Ok(self
+            .snapshot()
+            .properties
+            .iter()
+            .filter(|((r, _), _)| *r == k)
+            .map(|((_, name), xml)| DeadProperty {
+                name: name.clone(),
+                xml: xml.clone(),
+            })
+            .collect())
+    }
+
+    async fn patch(
+        &self,
+        resource: Resource,
+        set: &[DeadProperty],
+        remove: &[PropertyName],
+    ) -> Result<(), RepoError> {
+        let k = key(resource);
+        let _writer = self.writer.lock().await;
+        let mut committed = lock(&self.committed);
+        let state = Arc::make_mut(&mut committed);
+        for name in remove {
+            state.properties.remove(&(k, name.clone()));
+        }
+        for p in set {
+            state.properties.insert((k, p.name.clone()), p.xml.clone());
+        }
+        Ok(())
+    }
+}
