@@ -38,7 +38,7 @@ pub enum CoreError {
     /// An unexpired lock held by another principal covers what the write
     /// would change (ADR 0007 §1): refused until its holder releases it,
     /// it expires at `until`, or a manager forces it.
-    #[error("locked by {holder_name} until {until}")]
+    #[error("locked by {holder_name} until {}", minute(until))]
     Locked {
         holder: PrincipalId,
         /// The holder's display name, for the message people read.
@@ -70,6 +70,14 @@ pub enum CoreError {
     /// Storage or infrastructure failure; the cause is logged, never shown.
     #[error("internal error")]
     Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+/// `2026-12-07 17:40 UTC`: an expiry as people read it in a message (the
+/// API's problem also carries it as RFC 3339).
+pub fn minute(t: &OffsetDateTime) -> String {
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    utc.format(fmt).unwrap_or_else(|_| utc.to_string())
 }
 
 impl CoreError {
@@ -147,6 +155,19 @@ mod tests {
         assert!(
             matches!(&e, CoreError::InsufficientStorage { cause } if cause.contains("ENOSPC")),
             "{e:?}"
+        );
+    }
+
+    #[test]
+    fn a_lock_says_who_holds_it_and_until_which_minute() {
+        let e = CoreError::Locked {
+            holder: PrincipalId::new(),
+            holder_name: "Paul Martin".into(),
+            until: time::macros::datetime!(2026-12-07 17:40:59.5 +01:00),
+        };
+        assert_eq!(
+            e.to_string(),
+            "locked by Paul Martin until 2026-12-07 16:40 UTC"
         );
     }
 

@@ -143,6 +143,7 @@ impl Node {
         let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
         self.start_replication(&workers, &cancel)?;
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
+        jobs::sweep_locks(&workers, &self.app.locks(), jobs::SWEEP_LOCKS_EVERY);
         let (search, indexer) = self.open_search()?;
         jobs::index_search(&workers, indexer, &self.app);
         let mut http_config = self.config.http.clone();

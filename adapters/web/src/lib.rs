@@ -41,8 +41,8 @@ use passerelle_http_common::AppState;
 
 use ctx::Offers;
 use pages::{
-    admin, app_passwords, auth, documents, extractions, manage, search, settings, spaces, types,
-    uploads,
+    admin, app_passwords, auth, documents, extractions, locks, manage, search, settings, spaces,
+    types, uploads,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -59,6 +59,9 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/folders/{id}/rename", post(spaces::rename_folder))
         .route("/folders/{id}/delete", post(spaces::delete_folder))
         .route("/embed/spaces/{id}", get(spaces::embed))
+        .route("/documents/{id}/lock", post(locks::lock))
+        .route("/documents/{id}/unlock", post(locks::unlock))
+        .route("/documents/{id}/force-unlock", post(locks::force_unlock))
         .route(
             "/documents/{id}/versions/{n}/restore",
             post(documents::restore),

@@ -41,14 +41,17 @@
         var ok = xhr.status >= 200 && xhr.status < 300;
         if (ok) { bar.value = 100; }
         // 503 on the edge: its outbox is full for now; 507: the node's disk
-        // is full. Nothing was stored either way.
+        // is full; 423: someone else holds a lock on the document or the
+        // folder. Nothing was stored in any case.
         state.textContent = ok
           ? msgs.getAttribute(xhr.status === 202 ? "data-msg-pending" : "data-msg-done")
           : xhr.status === 503
             ? msgs.getAttribute("data-msg-full")
             : xhr.status === 507
               ? msgs.getAttribute("data-msg-storage")
-              : msgs.getAttribute("data-msg-failed") + " (" + xhr.status + ")";
+              : xhr.status === 423
+                ? msgs.getAttribute("data-msg-locked")
+                : msgs.getAttribute("data-msg-failed") + " (" + xhr.status + ")";
         li.className = ok ? "done" : "failed";
         resolve(ok);
       };

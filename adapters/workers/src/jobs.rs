@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use passerelle_core::service::{IndexRun, Indexer};
+use passerelle_core::service::{IndexRun, Indexer, Locks};
 use passerelle_core::{EdgeApp, Passerelle};
 
 use crate::Workers;
@@ -13,6 +13,11 @@ use crate::Workers;
 /// already refused; deleting it only keeps the table small, so a few
 /// minutes late is nothing.
 pub const SWEEP_SESSIONS_EVERY: Duration = Duration::from_secs(300);
+
+/// How often expired locks are deleted. An expired lock already excludes
+/// nothing (core compares its expiry at every check); deleting it keeps
+/// the table and WebDAV's lock discovery small, so minutes late is nothing.
+pub const SWEEP_LOCKS_EVERY: Duration = Duration::from_secs(300);
 
 /// How often an edge prunes decided outbox operations (first at start):
 /// retention is counted in days, so an hour late is nothing.
@@ -38,6 +43,19 @@ pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
         async move {
             let n = app.sweep_sessions().await?;
             Ok::<_, passerelle_core::CoreError>(format!("{n} expired session(s) deleted"))
+        }
+    });
+}
+
+/// Deletes expired locks every `period` (worker `locks`; internal node:
+/// locks are not replicated, an edge has none).
+pub fn sweep_locks(workers: &Workers, locks: &Locks, period: Duration) {
+    let locks = locks.clone();
+    workers.every("locks", period, move || {
+        let locks = locks.clone();
+        async move {
+            let n = locks.sweep().await?;
+            Ok::<_, passerelle_core::CoreError>(format!("{n} expired lock(s) deleted"))
         }
     });
 }

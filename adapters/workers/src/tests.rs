@@ -5,7 +5,9 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use passerelle_core::fakes::{FakeClock, FastPasswords, MemBlobStore, MemRepository};
-use passerelle_core::service::NewAgent;
+use passerelle_core::locks::{LockDepth, LockRequest, LockScope};
+use passerelle_core::model::{Resource, Visibility};
+use passerelle_core::service::{NewAgent, NewSpace};
 use passerelle_core::{Actor, CoreSettings, InternalApp};
 use time::OffsetDateTime;
 
@@ -195,6 +197,72 @@ async fn the_session_sweeper_deletes_expired_sessions() {
         0,
         "the worker had deleted it"
     );
+    workers.stop().await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_lock_sweeper_deletes_expired_locks() {
+    let clock = clock();
+    let app = InternalApp::new(
+        Arc::new(MemRepository::new()),
+        Arc::new(MemBlobStore::new()),
+        clock.clone(),
+        Arc::new(FastPasswords),
+        CoreSettings::default(),
+    );
+    let marie = Actor::Principal(
+        app.create_agent(
+            &Actor::System,
+            NewAgent {
+                login: "marie".into(),
+                display_name: "Marie".into(),
+                email: "marie@example.fr".into(),
+                is_admin: true,
+                password: None,
+            },
+        )
+        .await
+        .expect("agent"),
+    );
+    let space = app
+        .create_space(
+            &marie,
+            NewSpace {
+                slug: "urba".into(),
+                title: "Urbanisme".into(),
+                description: String::new(),
+                domain: "Urbanisme".into(),
+                visibility: Visibility::Private,
+                manager: None,
+            },
+        )
+        .await
+        .expect("space")
+        .space
+        .id;
+    let locks = app.locks();
+    let lock = locks
+        .lock(
+            &marie,
+            Resource::Space(space),
+            LockRequest {
+                scope: LockScope::Exclusive,
+                depth: LockDepth::Zero,
+                timeout: Some(time::Duration::minutes(10)),
+                owner_info: None,
+            },
+        )
+        .await
+        .expect("lock");
+    let workers = Workers::new(clock.clone(), CancellationToken::new());
+    jobs::sweep_locks(&workers, &locks, Duration::from_secs(300));
+    let board = workers.board();
+    settle().await;
+    assert_eq!(state(&board, "locks").detail, "0 expired lock(s) deleted");
+    clock.set(lock.expires_at);
+    tokio::time::advance(Duration::from_secs(300)).await;
+    settle().await;
+    assert_eq!(state(&board, "locks").detail, "1 expired lock(s) deleted");
     workers.stop().await;
 }
 

@@ -61,7 +61,10 @@ fn locked_reason<T>(r: Outcome<T>) -> Outcome<Result<T, String>> {
         Ok(v) => Ok(Ok(v)),
         Err(Fail::Error(CoreError::Locked {
             holder_name, until, ..
-        })) => Ok(Err(format!("locked by {holder_name} until {until}"))),
+        })) => Ok(Err(format!(
+            "locked by {holder_name} until {}",
+            crate::error::minute(&until)
+        ))),
         Err(e) => Err(e),
     }
 }

@@ -412,6 +412,9 @@ impl InternalApp {
                 let mut tx = self.read().await?;
                 let (a, d) = self.document_access(&mut tx, actor, id).await?;
                 check(&a, &d)?;
+                // Fail fast, before the content is stored; checked again
+                // in the write transaction (`append_version`).
+                self.ensure_document_unlocked(&mut tx, actor, &d).await?;
             }
             let blob = self
                 .blobs

@@ -190,7 +190,7 @@ impl Locks {
     ) -> Result<Lock, CoreError> {
         let app = &self.app;
         app.guarded(actor, async {
-            let info = owner_info(request.owner_info)?;
+            let info = owner_info(request.owner_info.clone())?;
             let mut tx = app.write().await?;
             let (kind, id) = describe(resource);
             let t = self.target(&mut tx, actor, resource, kind).await?;
@@ -203,16 +203,8 @@ impl Locks {
             t.access.require(action, || id.clone())?;
             t.access.require_writable()?;
             let owner = actor.principal()?.id;
-            let mut existing = app.covering(&mut tx, &t.chain).await?;
-            if request.depth == LockDepth::Infinity {
-                existing.extend(app.below(&mut tx, t.access.space.id, resource).await?);
-            }
-            let shared = |l: &Lock| l.scope == LockScope::Shared;
-            let clash = existing
-                .iter()
-                .find(|l| request.scope == LockScope::Exclusive || !shared(l));
-            if let Some(l) = clash {
-                return Err(Fail::Error(app.locked(&mut tx, l).await?));
+            if let Some(l) = self.clash(&mut tx, &t, resource, &request).await? {
+                return Err(Fail::Error(app.locked(&mut tx, &l).await?));
             }
             let now = app.now();
             let lock = Lock {
@@ -248,6 +240,25 @@ impl Locks {
             Ok::<_, Fail>(lock)
         })
         .await
+    }
+
+    /// The unexpired lock a new one would conflict with: one covering the
+    /// resource or, for depth infinity, one below it; unless both are
+    /// shared.
+    async fn clash(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        t: &Target,
+        resource: Resource,
+        request: &LockRequest,
+    ) -> Outcome<Option<Lock>> {
+        let mut existing = self.app.covering(tx, &t.chain).await?;
+        if request.depth == LockDepth::Infinity {
+            existing.extend(self.app.below(tx, t.access.space.id, resource).await?);
+        }
+        Ok(existing
+            .into_iter()
+            .find(|l| request.scope == LockScope::Exclusive || l.scope == LockScope::Exclusive))
     }
 
     /// Extends the holder's live lock to `timeout` from now (bounded, the
@@ -379,10 +390,13 @@ impl Locks {
         .await
     }
 
-    /// Releases the actor's own locks on `resource` and below, live or
-    /// not: what a WebDAV lock system does once a DELETE or MOVE of the
-    /// resource succeeded (a lock of someone else there would have refused
-    /// that write). Returns how many went; none is not an error.
+    /// Releases the actor's own locks on `resource` (expired or not) and
+    /// its unexpired ones below: what a WebDAV lock system does once a
+    /// DELETE or MOVE of the resource succeeded (a lock of someone else
+    /// there would have refused that write, and stays). The resource may
+    /// be in the trash already; a purged or absent one, or one in a space
+    /// the actor cannot see, is `NotFound`. Returns how many went; none is
+    /// not an error.
     pub async fn release_tree(&self, actor: &Actor, resource: Resource) -> Result<u64, CoreError> {
         let app = &self.app;
         app.guarded(actor, async {
@@ -428,7 +442,9 @@ impl Locks {
     }
 
     /// The API's check-out: an exclusive lock on one document, `timeout`
-    /// or the default, with the holder's note.
+    /// or the default, with the holder's note. Checking out again what
+    /// one holds already refreshes that lock (to `timeout`, its note kept),
+    /// so a client may repeat it; anyone else's lock is `Locked`.
     pub async fn check_out(
         &self,
         actor: &Actor,
@@ -436,9 +452,24 @@ impl Locks {
         timeout: Option<Duration>,
         note: Option<String>,
     ) -> Result<Lock, CoreError> {
+        let resource = Resource::Document(document);
         let request = LockRequest::check_out(timeout, note);
-        self.lock(actor, Resource::Document(document), request)
-            .await
+        match self.lock(actor, resource, request).await {
+            Err(e @ CoreError::Locked { holder, .. }) if actor.id() == Some(holder) => {
+                let mine = self
+                    .locks_on(actor, resource)
+                    .await?
+                    .into_iter()
+                    .find(|l| l.resource == resource && actor.id() == Some(l.owner));
+                match mine {
+                    Some(l) => self.refresh(actor, l.token, timeout).await,
+                    // The actor's lock is a folder's above: not this
+                    // document's to extend.
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
     }
 
     /// The API's check-in: releases the actor's lock on the document

@@ -28,10 +28,22 @@
 //! let _ = internal.create_folder(&actor, space, None, "Plans").await;
 //! let _ = internal.share_space(&actor, space, "edge-1").await;
 //! let _ = edge.pending_operations(0, 10).await;
+//! // Locks (check-out) exist on the internal node only.
+//! let doc = passerelle_core::ids::DocumentId::new();
+//! let _ = internal.locks().check_out(&actor, doc, None, None).await;
 //! # }
 //! ```
 //!
-//! An edge cannot share a space…
+//! An edge takes no lock (locks are not replicated: the internal node
+//! judges a contractor's write against its own when it arrives)…
+//!
+//! ```compile_fail
+//! # async fn roles(edge: passerelle_core::EdgeApp) {
+//! let _ = edge.locks();
+//! # }
+//! ```
+//!
+//! …nor share a space…
 //!
 //! ```compile_fail
 //! # async fn roles(edge: passerelle_core::EdgeApp) {

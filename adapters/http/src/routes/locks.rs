@@ -44,7 +44,8 @@ pub(crate) async fn get_lock(
 /// Checks the document out: an exclusive lock for the caller, who alone
 /// may then write it (423 `locked` for the others) until they check in,
 /// it expires, or a manager forces it. Needs the right to edit the
-/// document; 423 `locked` when someone holds it already.
+/// document; 423 `locked` when someone else holds it. The holder checking
+/// out again extends their lock (to `timeout_secs` from now).
 #[utoipa::path(post, path = "/documents/{id}/lock", tag = "documents",
     request_body = CheckOutBody,
     responses((status = 201, body = LockDto), Problems))]

@@ -132,6 +132,21 @@ async fn the_holder_writes_then_checks_in_and_the_document_is_free() {
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.json()["holder_name"], "Agent bob");
 
+    // The holder checking out again extends the same lock.
+    let again = t
+        .send(with_session(
+            check_out(&doc, json!({"timeout_secs": 7200})),
+            &bob,
+        ))
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&again.body)
+    );
+    assert_eq!(again.json()["token"], r.json()["token"]);
+
     let v2 = t.send(with_session(new_version(&doc), &bob)).await;
     assert_eq!(
         v2.status,

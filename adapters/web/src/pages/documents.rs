@@ -1,5 +1,6 @@
 //! A document: facts, preview, versions (restore, new version), metadata
-//! form generated from its type (inline errors), rename/move, delete.
+//! form generated from its type (inline errors), rename/move, delete, and
+//! its lock (the buttons are in `locks`).
 
 use axum::Extension;
 use passerelle_core::InternalApp;
@@ -16,6 +17,7 @@ use passerelle_core::CoreError;
 use passerelle_core::doctype::{DocumentType, FieldKind};
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::Page;
+use passerelle_core::role::Action;
 use passerelle_core::service::{Queued, Written};
 use passerelle_http_common::AppState;
 use serde::Deserialize;
@@ -23,6 +25,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::auth::CsrfForm;
+use super::locks::LockLine;
 use super::view::{self, DocRow};
 use crate::ctx::{PageCtx, Web, WebError, back_with_error, render, see_other};
 
@@ -112,6 +115,8 @@ struct DocumentPage {
     meta_errors: Vec<String>,
     folders: Vec<(String, String)>,
     current_folder: String,
+    /// Who holds the document's lock, and the lock buttons the actor gets.
+    lock: LockLine,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,11 +182,9 @@ async fn page(
     } else {
         Preview::None
     };
-    let can_edit = st
-        .app
-        .rights(&web.actor, dv.document.space)
-        .await?
-        .may_edit(dv.document.created_by);
+    let rights = st.app.rights(&web.actor, dv.document.space).await?;
+    let can_edit = rights.may_edit(dv.document.created_by);
+    let lock = LockLine::new(&dv, &web, can_edit, rights.may(Action::Manage));
     let form_type = submitted
         .doc_type
         .clone()
@@ -239,6 +242,7 @@ async fn page(
             .folder
             .map(|f| f.to_string())
             .unwrap_or_default(),
+        lock,
         p: web.page,
     };
     Ok((status, render(&page)).into_response())

@@ -20,6 +20,7 @@ struct Office {
     app: InternalApp,
     locks: Locks,
     clock: Arc<FakeClock>,
+    blobs: Arc<MemBlobStore>,
     boss: Actor,
     alice: Actor,
     bob: Actor,
@@ -32,9 +33,10 @@ struct Office {
 
 async fn office() -> Office {
     let clock = Arc::new(FakeClock::new(datetime!(2026-12-07 09:00 UTC)));
+    let blobs = Arc::new(MemBlobStore::new());
     let app = InternalApp::new(
         Arc::new(MemRepository::new()),
-        Arc::new(MemBlobStore::new()),
+        blobs.clone(),
         clock.clone(),
         Arc::new(FastPasswords),
         CoreSettings::default(),
@@ -69,6 +71,7 @@ async fn office() -> Office {
         locks: app.locks(),
         app,
         clock,
+        blobs,
         boss,
         alice,
         bob,
@@ -123,11 +126,17 @@ fn a_checked_out_document_refuses_every_write_of_the_others_and_takes_its_holder
             .expect("check-out");
         assert_eq!(lock.expires_at, datetime!(2026-12-07 17:00 UTC), "8 h");
         let (app, bob) = (&o.app, &o.bob);
+        let stored = o.blobs.len();
         assert_locked_by(
             app.new_version(bob, o.doc, NewVersion::default(), content("b"))
                 .await,
             &o.alice,
             &lock,
+        );
+        assert_eq!(
+            o.blobs.len(),
+            stored,
+            "refused before its content is stored"
         );
         assert_locked_by(
             app.update_document(bob, o.doc, Some("Autre.odt"), None)
@@ -186,6 +195,16 @@ fn a_checked_out_document_refuses_every_write_of_the_others_and_takes_its_holder
             vec![lock.clone()]
         );
 
+        // Checking out again is the holder's refresh, not a conflict.
+        o.clock.advance(Duration::hours(1));
+        let again = o
+            .locks
+            .check_out(a, o.doc, Some(Duration::hours(2)), None)
+            .await
+            .expect("a second check-out by the holder");
+        assert_eq!(again.token, lock.token);
+        assert_eq!(again.expires_at, datetime!(2026-12-07 12:00 UTC));
+        assert_eq!(again.owner_info.as_deref(), Some("relecture"));
         o.locks.check_in(a, o.doc).await.expect("check-in");
         app.update_document(bob, o.doc, Some("Bob.odt"), None)
             .await

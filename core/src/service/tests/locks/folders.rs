@@ -166,3 +166,122 @@ fn a_deep_lock_waits_for_the_locks_below_and_a_folder_with_them_is_not_trashed()
             .expect("a depth-0 lock ignores what is below");
     });
 }
+
+#[test]
+fn releasing_a_tree_takes_the_actors_locks_on_and_below_it_and_leaves_the_others() {
+    block_on(async {
+        let o = office().await;
+        let in_folder = |name: &str| NewDocument {
+            space: o.space,
+            folder: Some(o.folder),
+            name: name.into(),
+            ..NewDocument::default()
+        };
+        let mut ids = Vec::new();
+        for name in ["A.odt", "B.odt"] {
+            let d = o
+                .app
+                .upload(&o.boss, in_folder(name), content(name))
+                .await
+                .expect("doc");
+            ids.push(d.document.id);
+        }
+        let folder = Resource::Folder(o.folder);
+        o.locks
+            .lock(&o.alice, folder, exclusive(LockDepth::Zero))
+            .await
+            .expect("folder");
+        o.locks
+            .check_out(&o.alice, ids[0], None, None)
+            .await
+            .expect("a");
+        let bobs = o
+            .locks
+            .check_out(&o.bob, ids[1], None, None)
+            .await
+            .expect("b");
+        assert_eq!(
+            o.locks
+                .locks_below(&o.rita, folder)
+                .await
+                .expect("below")
+                .len(),
+            2
+        );
+        assert_eq!(
+            o.locks
+                .release_tree(&o.alice, folder)
+                .await
+                .expect("release"),
+            2
+        );
+        assert_eq!(
+            o.locks.locks_below(&o.rita, folder).await.expect("below"),
+            vec![bobs]
+        );
+        assert!(
+            o.locks
+                .locks_on(&o.rita, folder)
+                .await
+                .expect("on")
+                .is_empty()
+        );
+        assert!(matches!(
+            o.locks.release_tree(&o.eve, folder).await,
+            Err(CoreError::NotFound("folder"))
+        ));
+    });
+}
+
+#[test]
+fn purging_a_folder_removes_its_locks_and_those_of_what_went_with_it() {
+    block_on(async {
+        let o = office().await;
+        let inside = o
+            .app
+            .upload(
+                &o.boss,
+                NewDocument {
+                    space: o.space,
+                    folder: Some(o.folder),
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("doc")
+            .document
+            .id;
+        let folder = Resource::Folder(o.folder);
+        o.locks
+            .lock(&o.boss, folder, exclusive(LockDepth::Zero))
+            .await
+            .expect("folder");
+        o.locks
+            .check_out(&o.boss, inside, None, None)
+            .await
+            .expect("doc");
+        o.app
+            .delete_folder(&o.boss, o.folder)
+            .await
+            .expect("the holder trashes it");
+        let space = Resource::Space(o.space);
+        assert_eq!(
+            o.locks
+                .locks_below(&o.boss, space)
+                .await
+                .expect("below")
+                .len(),
+            2
+        );
+        o.app.purge_folder(&o.boss, o.folder).await.expect("purge");
+        assert!(
+            o.locks
+                .locks_below(&o.boss, space)
+                .await
+                .expect("below")
+                .is_empty()
+        );
+    });
+}

@@ -1,7 +1,7 @@
 //! A contractor's writes queued on the edge against a document an agent
 //! has checked out on the internal node (ADR 0007 §1): the edge could not
 //! know of the lock, so nothing is lost — a new version becomes a
-//! conflict copy beside the locked document, an edit (or a deletion) is
+//! conflict copy beside the locked document, an edit or a deletion is
 //! answered as a conflict and leaves the holder's document as it is.
 
 use super::*;
@@ -160,5 +160,60 @@ fn a_contractors_new_document_lands_in_a_folder_locked_with_depth_infinity() {
             up_outcomes(&w.internal, &w.edge).await,
             [OpOutcome::Applied]
         );
+    });
+}
+
+#[test]
+fn a_contractors_deletion_of_their_document_locked_by_an_agent_is_a_conflict_without_effect() {
+    block_on(async {
+        let w = world().await;
+        w.edge
+            .app
+            .edge_upload(
+                &w.contractor,
+                NewDocument {
+                    space: w.space,
+                    name: "Relevé.txt".into(),
+                    ..NewDocument::default()
+                },
+                content("relevé"),
+            )
+            .await
+            .expect("queued");
+        let applied = up(&w.internal, &w.edge).await;
+        let doc = applied[0].document.expect("created");
+        down(&w.internal, &w.edge, w.space).await;
+        w.internal
+            .app
+            .locks()
+            .check_out(&w.manager, doc, None, None)
+            .await
+            .expect("the manager checks it out");
+        w.edge
+            .app
+            .edge_operation(
+                &w.contractor,
+                w.space,
+                OutboxOp::Delete {
+                    document: doc,
+                    base_version: 1,
+                },
+            )
+            .await
+            .expect("queued");
+        let applied = up(&w.internal, &w.edge).await;
+        assert_eq!(applied[0].outcome, OpOutcome::Conflict);
+        assert!(
+            applied[0].detail.ends_with(": not deleted"),
+            "{}",
+            applied[0].detail
+        );
+        let kept = w
+            .internal
+            .app
+            .get_document(&w.manager, doc)
+            .await
+            .expect("not in the trash");
+        assert!(kept.document.trashed.is_none());
     });
 }
