@@ -21,10 +21,25 @@ use crate::paths::Located;
 use crate::reads::ReadFile;
 use crate::writes::{PutTarget, SpoolFile};
 
-/// Who a request acts as: the actor Basic authentication resolved.
+/// Who a request acts as (the actor Basic authentication resolved), and
+/// what of the request the file system must know.
 #[derive(Clone, Debug)]
 pub struct DavCredentials {
     pub actor: Actor,
+    /// A DELETE: collections list as empty, so that dav-server, which
+    /// deletes a collection's members one by one before the collection,
+    /// only asks to delete the collection itself, and core's cascade trashes
+    /// it whole: one trash entry restored whole, all or nothing under the
+    /// cascade rule, and a DELETE of a space's root (refused) trashes
+    /// nothing inside it. Locks are still checked on the whole tree by
+    /// dav-server (by path, depth infinity) before it asks.
+    deleting: bool,
+}
+
+impl DavCredentials {
+    pub fn new(actor: Actor, deleting: bool) -> Self {
+        Self { actor, deleting }
+    }
 }
 
 /// The spaces of the internal node as a file system.
@@ -148,11 +163,15 @@ impl PasserelleFs {
 
     async fn list(
         &self,
-        actor: &Actor,
+        c: &DavCredentials,
         path: &DavPath,
     ) -> FsResult<FsStream<Box<dyn DavDirEntry>>> {
-        let at = self.locate(actor, path).await?;
-        let entries = self.entries(actor, at).await?;
+        let at = self.locate(&c.actor, path).await?;
+        let entries = if c.deleting {
+            Vec::new()
+        } else {
+            self.entries(&c.actor, at).await?
+        };
         let items: Vec<FsResult<Box<dyn DavDirEntry>>> = entries
             .into_iter()
             .map(|e| Ok(Box::new(e) as Box<dyn DavDirEntry>))
@@ -211,7 +230,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         _meta: ReadDirMeta,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
-        self.list(&c.actor, path).boxed()
+        self.list(c, path).boxed()
     }
 
     fn metadata<'a>(

@@ -1,6 +1,7 @@
 //! The WebDAV adapter over core's in-memory fakes, through its real router:
 //! authentication, the authorization matrix as WebDAV shows it, hostile
-//! paths and headers, versions and ranges, properties.
+//! paths and headers, versions and ranges; `trees`: properties, depth,
+//! deleting collections.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -470,87 +471,4 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
     Ok(())
 }
 
-#[tokio::test]
-async fn propfind_depth_infinity_is_refused() -> anyhow::Result<()> {
-    let w = world().await?;
-    let res = w
-        .send(
-            "PROPFIND",
-            "/dav/plans/",
-            Some("boss"),
-            &[("depth", "infinity")],
-            "",
-        )
-        .await?;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(String::from_utf8_lossy(&res.body).contains("propfind-finite-depth"));
-    Ok(())
-}
-
-#[tokio::test]
-async fn dead_properties_follow_the_resource_rights_and_live_ones_are_read_only()
--> anyhow::Result<()> {
-    let w = world().await?;
-    assert_eq!(
-        w.put("/dav/plans/a.txt", "boss", "A").await?,
-        StatusCode::CREATED
-    );
-    let set = |ns: &str, name: &str, value: &str| {
-        format!(
-            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="{ns}"><D:set><D:prop><Z:{name}>{value}</Z:{name}></D:prop></D:set></D:propertyupdate>"#
-        )
-    };
-    let ok = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:x", "colour", "bleu"),
-        )
-        .await?;
-    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
-    assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
-    let by_reader = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("reader"),
-            &[],
-            set("urn:x", "colour", "rouge"),
-        )
-        .await?;
-    assert_eq!(by_reader.status, StatusCode::FORBIDDEN);
-    let live = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:passerelle:dav", "version", "9"),
-        )
-        .await?;
-    assert!(String::from_utf8_lossy(&live.body).contains("403"));
-    let huge = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:x", "big", &"v".repeat(20_000)),
-        )
-        .await?;
-    assert!(!String::from_utf8_lossy(&huge.body).contains("200 OK"));
-    let read = w
-        .send(
-            "PROPFIND",
-            "/dav/plans/a.txt",
-            Some("reader"),
-            &[("depth", "0")],
-            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop><Z:colour/><Z:big/></D:prop></D:propfind>"#,
-        )
-        .await?;
-    let text = String::from_utf8_lossy(&read.body).into_owned();
-    assert!(text.contains("bleu") && !text.contains("vvvv"), "{text}");
-    Ok(())
-}
+mod trees;

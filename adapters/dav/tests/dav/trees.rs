@@ -1,0 +1,130 @@
+//! Properties, PROPFIND depth and the deletion of collections.
+
+use super::*;
+
+#[tokio::test]
+async fn propfind_depth_infinity_is_refused() -> anyhow::Result<()> {
+    let w = world().await?;
+    let res = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/",
+            Some("boss"),
+            &[("depth", "infinity")],
+            "",
+        )
+        .await?;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&res.body).contains("propfind-finite-depth"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn dead_properties_follow_the_resource_rights_and_live_ones_are_read_only()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    let set = |ns: &str, name: &str, value: &str| {
+        format!(
+            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="{ns}"><D:set><D:prop><Z:{name}>{value}</Z:{name}></D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    let ok = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "colour", "bleu"),
+        )
+        .await?;
+    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
+    assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
+    let by_reader = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[],
+            set("urn:x", "colour", "rouge"),
+        )
+        .await?;
+    assert_eq!(by_reader.status, StatusCode::FORBIDDEN);
+    let live = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:passerelle:dav", "version", "9"),
+        )
+        .await?;
+    assert!(String::from_utf8_lossy(&live.body).contains("403"));
+    let huge = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "big", &"v".repeat(20_000)),
+        )
+        .await?;
+    assert!(!String::from_utf8_lossy(&huge.body).contains("200 OK"));
+    let read = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop><Z:colour/><Z:big/></D:prop></D:propfind>"#,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&read.body).into_owned();
+    assert!(text.contains("bleu") && !text.contains("vvvv"), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_collection_trashes_it_whole_or_not_at_all() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mkcol = w
+        .send("MKCOL", "/dav/plans/lot", Some("contrib"), &[], "")
+        .await?;
+    assert_eq!(mkcol.status, StatusCode::CREATED);
+    assert_eq!(
+        w.put("/dav/plans/lot/mine.txt", "contrib", "A").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/lot/boss.txt", "boss", "B").await?,
+        StatusCode::CREATED
+    );
+    // The contributor may not delete the manager's document: nothing goes.
+    let refused = w
+        .send("DELETE", "/dav/plans/lot/", Some("contrib"), &[], "")
+        .await?;
+    assert!(refused.status.is_client_error() || refused.status == StatusCode::MULTI_STATUS);
+    let still = w
+        .send("GET", "/dav/plans/lot/mine.txt", Some("contrib"), &[], "")
+        .await?;
+    assert_eq!(still.status, StatusCode::OK);
+    // A space's root is never deleted, nor anything in it through it.
+    let root = w
+        .send("DELETE", "/dav/plans/", Some("boss"), &[], "")
+        .await?;
+    assert!(!root.status.is_success(), "{}", root.status);
+    assert_eq!(w.names().await?, vec!["lot"]);
+    let ok = w
+        .send("DELETE", "/dav/plans/lot/", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let plans = w.app.space_by_slug(&boss, "plans").await?.space.id;
+    let trash = w.app.list_trash(&boss, plans).await?;
+    assert_eq!(trash.folders.len(), 1, "one entry for the folder");
+    assert!(trash.documents.is_empty(), "its documents went with it");
+    Ok(())
+}
