@@ -147,29 +147,39 @@ impl PasserelleFs {
         };
         let key = wanted.unique_key();
         let query = DocumentQuery::default().name_contains(wanted.as_str());
-        let listing = self
-            .app
-            .browse_folder(
-                actor,
-                space.id,
-                parent,
-                &query,
-                Page::new(0, Page::MAX_LIMIT),
-            )
-            .await
-            .map_err(fs_error)?;
-        if let Some(f) = listing
-            .folders
-            .into_iter()
-            .find(|f| f.name.unique_key() == key)
-        {
-            return Ok(Some(Child::Folder(f)));
+        let mut offset = 0;
+        loop {
+            let listing = self
+                .app
+                .browse_folder(
+                    actor,
+                    space.id,
+                    parent,
+                    &query,
+                    Page::new(offset, Page::MAX_LIMIT),
+                )
+                .await
+                .map_err(fs_error)?;
+            if offset == 0
+                && let Some(f) = listing.folders.iter().find(|f| f.name.unique_key() == key)
+            {
+                return Ok(Some(Child::Folder(f.clone())));
+            }
+            let seen = listing.documents.items.len() as u64;
+            if let Some(d) = listing
+                .documents
+                .items
+                .into_iter()
+                .find(|d| d.name.unique_key() == key)
+            {
+                return Ok(Some(Child::Document(d)));
+            }
+            // The filter is a substring: in a large folder, other names
+            // may hold this one; read on until the exact one or the end.
+            offset += seen;
+            if seen == 0 || offset >= listing.documents.total {
+                return Ok(None);
+            }
         }
-        Ok(listing
-            .documents
-            .items
-            .into_iter()
-            .find(|d| d.name.unique_key() == key)
-            .map(Child::Document))
     }
 }

@@ -128,3 +128,35 @@ async fn deleting_a_collection_trashes_it_whole_or_not_at_all() -> anyhow::Resul
     assert!(trash.documents.is_empty(), "its documents went with it");
     Ok(())
 }
+
+#[tokio::test]
+async fn a_name_is_found_past_a_page_of_names_that_contain_it() -> anyhow::Result<()> {
+    let w = world().await?;
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let plans = w.app.space_by_slug(&boss, "plans").await?.space.id;
+    // Sorted by name, these 600 come before `a.txt` and all contain it.
+    for i in 0..600 {
+        let new = passerelle_core::service::NewDocument {
+            space: plans,
+            name: format!("{i:03}-a.txt"),
+            ..Default::default()
+        };
+        let body = Bytes::from(format!("{i}"));
+        let content: passerelle_core::blob::ByteStream =
+            Box::pin(futures::stream::once(async move { Ok(body) }));
+        w.app.upload(&boss, new, content).await?;
+    }
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "le bon").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "le bon, v2").await?,
+        StatusCode::NO_CONTENT
+    );
+    let get = w
+        .send("GET", "/dav/plans/a.txt", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(&get.body[..], b"le bon, v2");
+    Ok(())
+}
