@@ -12,21 +12,37 @@ use dav_server::davpath::DavPath;
 use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
 use passerelle_core::ids::FolderId;
-use passerelle_core::model::{Document, Folder, Page, Resource, Space};
+use passerelle_core::model::{Document, Folder, Page, Resource, Space, Version};
 use passerelle_core::names::DocumentName;
 use passerelle_core::ports::DocumentQuery;
-use passerelle_core::service::DocumentView;
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
 
+/// A document and its current version, as a path names it.
+#[derive(Clone, Debug)]
+pub(crate) struct Doc {
+    pub(crate) document: Document,
+    pub(crate) version: Version,
+}
+
 /// What a path names, resolved.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Located {
     Root,
     Space(Space),
     Folder(Space, Folder),
-    Document(Space, Box<DocumentView>),
+    Document(Space, Box<Doc>),
+}
+
+/// The key of a path in a request's cache of resolutions: its bytes
+/// without a trailing slash (`/plans/` and `/plans` name the same).
+pub(crate) fn cache_key(path: &[u8]) -> Vec<u8> {
+    let mut k = path.to_vec();
+    while k.last() == Some(&b'/') {
+        k.pop();
+    }
+    k
 }
 
 impl Located {
@@ -80,7 +96,11 @@ impl PasserelleFs {
             Some(Child::Folder(f)) => Ok(Located::Folder(space, f)),
             Some(Child::Document(d)) => {
                 let view = self.app.get_document(actor, d.id).await.map_err(fs_error)?;
-                Ok(Located::Document(space, Box::new(view)))
+                let doc = Doc {
+                    document: view.document,
+                    version: view.version,
+                };
+                Ok(Located::Document(space, Box::new(doc)))
             }
             None => Err(FsError::NotFound),
         }
