@@ -124,9 +124,14 @@ impl World {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        // A test may name the peer (`x-test-peer`); loopback otherwise.
+        let peer = headers
+            .iter()
+            .find(|(k, _)| *k == "x-test-peer")
+            .map_or(Ok([127, 0, 0, 1].into()), |(_, v)| v.parse())?;
         let mut req = req.body(body.into())?;
         req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))));
+            .insert(ConnectInfo(SocketAddr::new(peer, 50000)));
         let res = self.router.clone().oneshot(req).await?;
         let status = res.status();
         let headers = res.headers().clone();

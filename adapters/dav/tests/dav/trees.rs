@@ -160,3 +160,32 @@ async fn a_name_is_found_past_a_page_of_names_that_contain_it() -> anyhow::Resul
     assert_eq!(&get.body[..], b"le bon, v2");
     Ok(())
 }
+
+#[tokio::test]
+async fn plain_http_from_afar_is_refused_and_guessing_is_throttled() -> anyhow::Result<()> {
+    let w = world().await?;
+    let afar = w
+        .send(
+            "PROPFIND",
+            "/dav/",
+            Some("boss"),
+            &[("x-test-peer", "192.0.2.7")],
+            "",
+        )
+        .await?;
+    assert_eq!(afar.status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&afar.body).contains("https://"));
+    let wrong = "Basic Ym9zczp3cm9uZyBwYXNzd29yZA=="; // boss:wrong password
+    let mut last = StatusCode::OK;
+    let mut retry = None;
+    for _ in 0..8 {
+        let r = w
+            .send("PROPFIND", "/dav/", None, &[("authorization", wrong)], "")
+            .await?;
+        last = r.status;
+        retry = r.headers.get("retry-after").cloned();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some(), "Retry-After says when");
+    Ok(())
+}
