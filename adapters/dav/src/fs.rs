@@ -2,8 +2,9 @@
 //! resolves its path as the request's actor and hands over to `reads`,
 //! `writes` or `props`.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::StatusCode;
 use dav_server::davpath::DavPath;
@@ -17,14 +18,55 @@ use passerelle_core::{Actor, InternalApp};
 
 use crate::error::fs_error;
 use crate::meta::Meta;
-use crate::paths::Located;
+use crate::paths::{Located, cache_key};
 use crate::reads::ReadFile;
 use crate::writes::{PutTarget, SpoolFile};
 
-/// Who a request acts as: the actor Basic authentication resolved.
+/// Who a request acts as (the actor Basic authentication resolved), and
+/// what of the request the file system must know.
 #[derive(Clone, Debug)]
 pub struct DavCredentials {
     pub actor: Actor,
+    /// A DELETE: collections list as empty, so that dav-server, which
+    /// deletes a collection's members one by one before the collection,
+    /// only asks to delete the collection itself, and core's cascade trashes
+    /// it whole: one trash entry restored whole, all or nothing under the
+    /// cascade rule, and a DELETE of a space's root (refused) trashes
+    /// nothing inside it. Locks are still checked on the whole tree by
+    /// dav-server (by path, depth infinity) before it asks.
+    deleting: bool,
+    /// What paths resolved to during this request: dav-server asks for the
+    /// same path several times (metadata, then open; each property), and
+    /// a listing already read its children. Only this request sees it, and
+    /// any write empties it.
+    seen: Arc<Mutex<HashMap<Vec<u8>, Located>>>,
+}
+
+impl DavCredentials {
+    pub fn new(actor: Actor, deleting: bool) -> Self {
+        Self {
+            actor,
+            deleting,
+            seen: Arc::default(),
+        }
+    }
+
+    fn seen(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Located>> {
+        self.seen.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn recall(&self, key: &[u8]) -> Option<Located> {
+        self.seen().get(key).cloned()
+    }
+
+    fn remember(&self, key: Vec<u8>, at: Located) {
+        self.seen().insert(key, at);
+    }
+
+    /// Before a write: what was resolved may change.
+    fn forget(&self) {
+        self.seen().clear();
+    }
 }
 
 /// The spaces of the internal node as a file system.
@@ -65,8 +107,23 @@ impl PasserelleFs {
         })
     }
 
-    async fn metadata_of(&self, actor: &Actor, path: &DavPath) -> FsResult<Box<dyn DavMetaData>> {
-        Ok(Box::new(match self.locate(actor, path).await? {
+    /// `locate`, remembered for the rest of the request.
+    async fn resolve(&self, c: &DavCredentials, path: &DavPath) -> FsResult<Located> {
+        let key = cache_key(path.as_bytes());
+        if let Some(at) = c.recall(&key) {
+            return Ok(at);
+        }
+        let at = self.locate(&c.actor, path).await?;
+        c.remember(key, at.clone());
+        Ok(at)
+    }
+
+    async fn metadata_of(
+        &self,
+        c: &DavCredentials,
+        path: &DavPath,
+    ) -> FsResult<Box<dyn DavMetaData>> {
+        Ok(Box::new(match self.resolve(c, path).await? {
             Located::Root => Meta::root(),
             Located::Space(s) => Meta::space(&s),
             Located::Folder(_, f) => Meta::folder(&f),
@@ -76,11 +133,15 @@ impl PasserelleFs {
 
     async fn open_file(
         &self,
-        actor: &Actor,
+        c: &DavCredentials,
         path: &DavPath,
         options: OpenOptions,
     ) -> FsResult<Box<dyn DavFile>> {
-        let found = match self.locate(actor, path).await {
+        let actor = &c.actor;
+        if options.write {
+            c.forget();
+        }
+        let found = match self.resolve(c, path).await {
             Ok(l) => Some(l),
             Err(FsError::NotFound) => None,
             Err(e) => return Err(e),
@@ -148,11 +209,24 @@ impl PasserelleFs {
 
     async fn list(
         &self,
-        actor: &Actor,
+        c: &DavCredentials,
         path: &DavPath,
     ) -> FsResult<FsStream<Box<dyn DavDirEntry>>> {
-        let at = self.locate(actor, path).await?;
-        let entries = self.entries(actor, at).await?;
+        let at = self.resolve(c, path).await?;
+        let entries = if c.deleting {
+            Vec::new()
+        } else {
+            self.entries(&c.actor, at).await?
+        };
+        // PROPFIND asks next for each child's properties: resolved here.
+        let parent = cache_key(path.as_bytes());
+        for (entry, child) in &entries {
+            let mut key = parent.clone();
+            key.push(b'/');
+            key.extend_from_slice(entry.name.as_bytes());
+            c.remember(key, child.clone());
+        }
+        let entries = entries.into_iter().map(|(e, _)| e);
         let items: Vec<FsResult<Box<dyn DavDirEntry>>> = entries
             .into_iter()
             .map(|e| Ok(Box::new(e) as Box<dyn DavDirEntry>))
@@ -202,7 +276,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         options: OpenOptions,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Box<dyn DavFile>> {
-        self.open_file(&c.actor, path, options).boxed()
+        self.open_file(c, path, options).boxed()
     }
 
     fn read_dir<'a>(
@@ -211,7 +285,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         _meta: ReadDirMeta,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, FsStream<Box<dyn DavDirEntry>>> {
-        self.list(&c.actor, path).boxed()
+        self.list(c, path).boxed()
     }
 
     fn metadata<'a>(
@@ -219,19 +293,28 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         path: &'a DavPath,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Box<dyn DavMetaData>> {
-        self.metadata_of(&c.actor, path).boxed()
+        self.metadata_of(c, path).boxed()
     }
 
     fn create_dir<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
-        self.mkcol(&c.actor, path).boxed()
+        {
+            c.forget();
+            self.mkcol(&c.actor, path).boxed()
+        }
     }
 
     fn remove_dir<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
-        self.remove(&c.actor, path, true).boxed()
+        {
+            c.forget();
+            self.remove(&c.actor, path, true).boxed()
+        }
     }
 
     fn remove_file<'a>(&'a self, path: &'a DavPath, c: &'a DavCredentials) -> FsFuture<'a, ()> {
-        self.remove(&c.actor, path, false).boxed()
+        {
+            c.forget();
+            self.remove(&c.actor, path, false).boxed()
+        }
     }
 
     fn rename<'a>(
@@ -240,7 +323,10 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         to: &'a DavPath,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, ()> {
-        self.move_to(&c.actor, from, to).boxed()
+        {
+            c.forget();
+            self.move_to(&c.actor, from, to).boxed()
+        }
     }
 
     fn copy<'a>(
@@ -249,7 +335,10 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         to: &'a DavPath,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, ()> {
-        self.copy_file(&c.actor, from, to).boxed()
+        {
+            c.forget();
+            self.copy_file(&c.actor, from, to).boxed()
+        }
     }
 
     /// Every resource but the root holds dead properties.
@@ -282,7 +371,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Vec<DavProp>> {
         async move {
-            let at = self.locate(&c.actor, path).await?;
+            let at = self.resolve(c, path).await?;
             self.all_props(&c.actor, at, do_content).await
         }
         .boxed()
@@ -295,7 +384,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Vec<u8>> {
         async move {
-            let at = self.locate(&c.actor, path).await?;
+            let at = self.resolve(c, path).await?;
             self.one_prop(&c.actor, at, prop).await
         }
         .boxed()

@@ -12,21 +12,37 @@ use dav_server::davpath::DavPath;
 use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
 use passerelle_core::ids::FolderId;
-use passerelle_core::model::{Document, Folder, Page, Resource, Space};
+use passerelle_core::model::{Document, Folder, Page, Resource, Space, Version};
 use passerelle_core::names::DocumentName;
 use passerelle_core::ports::DocumentQuery;
-use passerelle_core::service::DocumentView;
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
 
+/// A document and its current version, as a path names it.
+#[derive(Clone, Debug)]
+pub(crate) struct Doc {
+    pub(crate) document: Document,
+    pub(crate) version: Version,
+}
+
 /// What a path names, resolved.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(crate) enum Located {
     Root,
     Space(Space),
     Folder(Space, Folder),
-    Document(Space, Box<DocumentView>),
+    Document(Space, Box<Doc>),
+}
+
+/// The key of a path in a request's cache of resolutions: its bytes
+/// without a trailing slash (`/plans/` and `/plans` name the same).
+pub(crate) fn cache_key(path: &[u8]) -> Vec<u8> {
+    let mut k = path.to_vec();
+    while k.last() == Some(&b'/') {
+        k.pop();
+    }
+    k
 }
 
 impl Located {
@@ -80,7 +96,11 @@ impl PasserelleFs {
             Some(Child::Folder(f)) => Ok(Located::Folder(space, f)),
             Some(Child::Document(d)) => {
                 let view = self.app.get_document(actor, d.id).await.map_err(fs_error)?;
-                Ok(Located::Document(space, Box::new(view)))
+                let doc = Doc {
+                    document: view.document,
+                    version: view.version,
+                };
+                Ok(Located::Document(space, Box::new(doc)))
             }
             None => Err(FsError::NotFound),
         }
@@ -147,29 +167,39 @@ impl PasserelleFs {
         };
         let key = wanted.unique_key();
         let query = DocumentQuery::default().name_contains(wanted.as_str());
-        let listing = self
-            .app
-            .browse_folder(
-                actor,
-                space.id,
-                parent,
-                &query,
-                Page::new(0, Page::MAX_LIMIT),
-            )
-            .await
-            .map_err(fs_error)?;
-        if let Some(f) = listing
-            .folders
-            .into_iter()
-            .find(|f| f.name.unique_key() == key)
-        {
-            return Ok(Some(Child::Folder(f)));
+        let mut offset = 0;
+        loop {
+            let listing = self
+                .app
+                .browse_folder(
+                    actor,
+                    space.id,
+                    parent,
+                    &query,
+                    Page::new(offset, Page::MAX_LIMIT),
+                )
+                .await
+                .map_err(fs_error)?;
+            if offset == 0
+                && let Some(f) = listing.folders.iter().find(|f| f.name.unique_key() == key)
+            {
+                return Ok(Some(Child::Folder(f.clone())));
+            }
+            let seen = listing.documents.items.len() as u64;
+            if let Some(d) = listing
+                .documents
+                .items
+                .into_iter()
+                .find(|d| d.name.unique_key() == key)
+            {
+                return Ok(Some(Child::Document(d)));
+            }
+            // The filter is a substring: in a large folder, other names
+            // may hold this one; read on until the exact one or the end.
+            offset += seen;
+            if seen == 0 || offset >= listing.documents.total {
+                return Ok(None);
+            }
         }
-        Ok(listing
-            .documents
-            .items
-            .into_iter()
-            .find(|d| d.name.unique_key() == key)
-            .map(Child::Document))
     }
 }

@@ -7,12 +7,11 @@ use axum::http::StatusCode;
 use dav_server::fs::{DavProp, FsError, FsResult};
 use passerelle_core::model::Resource;
 use passerelle_core::properties::{DeadProperty, PropertyChange, PropertyName};
-use passerelle_core::service::DocumentView;
 use passerelle_core::{Actor, CoreError};
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
-use crate::paths::Located;
+use crate::paths::{Doc, Located};
 
 /// The XML namespace of Passerelle's own properties.
 pub const NAMESPACE: &str = "urn:passerelle:dav";
@@ -37,7 +36,7 @@ fn escape(text: &str) -> String {
 }
 
 /// One live property of a document, as text.
-fn live_value(view: &DocumentView, name: &str) -> Option<String> {
+fn live_value(view: &Doc, name: &str) -> Option<String> {
     let d = &view.document;
     match name {
         "type" => Some(d.doc_type.clone().unwrap_or_default()),
@@ -48,7 +47,7 @@ fn live_value(view: &DocumentView, name: &str) -> Option<String> {
     }
 }
 
-fn live_prop(view: &DocumentView, name: &str, content: bool) -> Option<DavProp> {
+fn live_prop(view: &Doc, name: &str, content: bool) -> Option<DavProp> {
     let value = live_value(view, name)?;
     Some(if content {
         DavProp::new(

@@ -16,12 +16,17 @@ use passerelle_core::model::{Page, Space};
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
 use crate::meta::{Entry, Meta};
-use crate::paths::Located;
+use crate::paths::{Doc, Located};
 
 impl PasserelleFs {
-    /// The entries of a collection: the actor's spaces at the root, the
-    /// folders then documents of a space or folder.
-    pub(crate) async fn entries(&self, actor: &Actor, at: Located) -> FsResult<Vec<Entry>> {
+    /// The entries of a collection, each with what its path resolves to:
+    /// the actor's spaces at the root, the folders then documents of a
+    /// space or folder.
+    pub(crate) async fn entries(
+        &self,
+        actor: &Actor,
+        at: Located,
+    ) -> FsResult<Vec<(Entry, Located)>> {
         match at {
             Located::Root => self.spaces(actor).await,
             Located::Space(s) => self.folder_entries(actor, &s, None).await,
@@ -30,7 +35,7 @@ impl PasserelleFs {
         }
     }
 
-    async fn spaces(&self, actor: &Actor) -> FsResult<Vec<Entry>> {
+    async fn spaces(&self, actor: &Actor) -> FsResult<Vec<(Entry, Located)>> {
         let mine = self
             .app
             .my_spaces(actor, Page::all())
@@ -39,9 +44,12 @@ impl PasserelleFs {
         Ok(mine
             .items
             .into_iter()
-            .map(|s| Entry {
-                name: s.space.slug.as_str().to_owned(),
-                meta: Meta::space(&s.space),
+            .map(|s| {
+                let entry = Entry {
+                    name: s.space.slug.as_str().to_owned(),
+                    meta: Meta::space(&s.space),
+                };
+                (entry, Located::Space(s.space))
             })
             .collect())
     }
@@ -53,19 +61,26 @@ impl PasserelleFs {
         actor: &Actor,
         space: &Space,
         folder: Option<FolderId>,
-    ) -> FsResult<Vec<Entry>> {
+    ) -> FsResult<Vec<(Entry, Located)>> {
         let contents = self
             .app
             .folder_contents(actor, space.id, folder)
             .await
             .map_err(fs_error)?;
-        let folders = contents.folders.iter().map(|f| Entry {
-            name: f.name.as_str().to_owned(),
-            meta: Meta::folder(f),
+        let folders = contents.folders.into_iter().map(|f| {
+            let entry = Entry {
+                name: f.name.as_str().to_owned(),
+                meta: Meta::folder(&f),
+            };
+            (entry, Located::Folder(space.clone(), f))
         });
-        let documents = contents.documents.iter().map(|(d, v)| Entry {
-            name: d.name.as_str().to_owned(),
-            meta: Meta::document(v, d.created_at),
+        let documents = contents.documents.into_iter().map(|(document, version)| {
+            let entry = Entry {
+                name: document.name.as_str().to_owned(),
+                meta: Meta::document(&version, document.created_at),
+            };
+            let doc = Doc { document, version };
+            (entry, Located::Document(space.clone(), Box::new(doc)))
         });
         Ok(folders.chain(documents).collect())
     }

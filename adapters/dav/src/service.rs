@@ -98,10 +98,11 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
         return refused;
     }
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
+    let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
     let req = Request::from_parts(parts, body);
     let res = dav
-        .handler(&actor)
-        .handle_guarded(req, principal, DavCredentials { actor })
+        .handler(&credentials.actor)
+        .handle_guarded(req, principal, credentials)
         .await;
     let mut res = res.map(Body::new);
     harden(&mut res);

@@ -12,8 +12,8 @@ mod m20261207_120000_edge_space_errors;
 mod m20261207_130000_outbox_retention;
 mod m20261208_120000_extractions;
 mod m20261209_100000_app_passwords;
-mod m20261209_120000_dead_properties;
 mod m20261209_120000_locks;
+mod m20261209_140000_dead_properties;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -32,7 +32,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261208_120000_extractions::Migration),
             Box::new(m20261209_100000_app_passwords::Migration),
             Box::new(m20261209_120000_locks::Migration),
-            Box::new(m20261209_120000_dead_properties::Migration),
+            Box::new(m20261209_140000_dead_properties::Migration),
         ]
     }
 }

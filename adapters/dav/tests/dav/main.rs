@@ -1,6 +1,7 @@
 //! The WebDAV adapter over core's in-memory fakes, through its real router:
 //! authentication, the authorization matrix as WebDAV shows it, hostile
-//! paths and headers, versions and ranges, properties.
+//! paths and headers, versions and ranges; `trees`: properties, depth,
+//! deleting collections.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -123,9 +124,14 @@ impl World {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
+        // A test may name the peer (`x-test-peer`); loopback otherwise.
+        let peer = headers
+            .iter()
+            .find(|(k, _)| *k == "x-test-peer")
+            .map_or(Ok([127, 0, 0, 1].into()), |(_, v)| v.parse())?;
         let mut req = req.body(body.into())?;
         req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::from(([127, 0, 0, 1], 50000))));
+            .insert(ConnectInfo(SocketAddr::new(peer, 50000)));
         let res = self.router.clone().oneshot(req).await?;
         let status = res.status();
         let headers = res.headers().clone();
@@ -473,260 +479,5 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
     Ok(())
 }
 
-#[tokio::test]
-async fn propfind_depth_infinity_is_refused() -> anyhow::Result<()> {
-    let w = world().await?;
-    let res = w
-        .send(
-            "PROPFIND",
-            "/dav/plans/",
-            Some("boss"),
-            &[("depth", "infinity")],
-            "",
-        )
-        .await?;
-    assert_eq!(res.status, StatusCode::FORBIDDEN);
-    assert!(String::from_utf8_lossy(&res.body).contains("propfind-finite-depth"));
-    Ok(())
-}
-
-#[tokio::test]
-async fn dead_properties_follow_the_resource_rights_and_live_ones_are_read_only()
--> anyhow::Result<()> {
-    let w = world().await?;
-    assert_eq!(
-        w.put("/dav/plans/a.txt", "boss", "A").await?,
-        StatusCode::CREATED
-    );
-    let set = |ns: &str, name: &str, value: &str| {
-        format!(
-            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="{ns}"><D:set><D:prop><Z:{name}>{value}</Z:{name}></D:prop></D:set></D:propertyupdate>"#
-        )
-    };
-    let ok = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:x", "colour", "bleu"),
-        )
-        .await?;
-    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
-    assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
-    let by_reader = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("reader"),
-            &[],
-            set("urn:x", "colour", "rouge"),
-        )
-        .await?;
-    assert_eq!(by_reader.status, StatusCode::FORBIDDEN);
-    let live = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:passerelle:dav", "version", "9"),
-        )
-        .await?;
-    assert!(String::from_utf8_lossy(&live.body).contains("403"));
-    let huge = w
-        .send(
-            "PROPPATCH",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[],
-            set("urn:x", "big", &"v".repeat(20_000)),
-        )
-        .await?;
-    assert!(!String::from_utf8_lossy(&huge.body).contains("200 OK"));
-    let read = w
-        .send(
-            "PROPFIND",
-            "/dav/plans/a.txt",
-            Some("reader"),
-            &[("depth", "0")],
-            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop><Z:colour/><Z:big/></D:prop></D:propfind>"#,
-        )
-        .await?;
-    let text = String::from_utf8_lossy(&read.body).into_owned();
-    assert!(text.contains("bleu") && !text.contains("vvvv"), "{text}");
-    Ok(())
-}
-
-#[tokio::test]
-async fn an_if_header_left_open_is_a_400_not_a_dropped_connection() -> anyhow::Result<()> {
-    let w = world().await?;
-    assert_eq!(
-        w.put("/dav/plans/a.txt", "boss", "v1").await?,
-        StatusCode::CREATED
-    );
-    let r = w
-        .send(
-            "PUT",
-            "/dav/plans/a.txt",
-            Some("boss"),
-            &[("if", "(<opaquelocktoken:x> [\"5c1a")],
-            "v2",
-        )
-        .await?;
-    assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let get = w
-        .send("GET", "/dav/plans/a.txt", Some("boss"), &[], "")
-        .await?;
-    assert_eq!(&get.body[..], b"v1", "nothing written");
-    Ok(())
-}
-
-const LOCKINFO: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype><D:owner>LibreOffice</D:owner></D:lockinfo>"#;
-
-/// LOCKs `path` as `user`; the token, without its angle brackets.
-async fn dav_lock(w: &World, path: &str, user: &str) -> anyhow::Result<String> {
-    let r = w
-        .send(
-            "LOCK",
-            path,
-            Some(user),
-            &[("timeout", "Second-600")],
-            LOCKINFO,
-        )
-        .await?;
-    anyhow::ensure!(r.status.is_success(), "LOCK answered {}", r.status);
-    let token = r.headers["lock-token"].to_str()?;
-    Ok(token.trim_matches(|c| c == '<' || c == '>').to_owned())
-}
-
-#[tokio::test]
-async fn a_webdav_lock_is_core_s_lock_for_every_path() -> anyhow::Result<()> {
-    let w = world().await?;
-    assert_eq!(
-        w.put("/dav/plans/cctp.odt", "boss", "v1").await?,
-        StatusCode::CREATED
-    );
-    let token = dav_lock(&w, "/dav/plans/cctp.odt", "boss").await?;
-    assert!(token.starts_with("opaquelocktoken:"), "{token}");
-
-    // Another member's writes are refused through WebDAV (423) and
-    // through core, as the API and the pages call it.
-    assert_eq!(
-        w.put("/dav/plans/cctp.odt", "collab", "theirs").await?,
-        StatusCode::LOCKED
-    );
-    let collab = w.app.authenticate_basic("collab", PASSWORD, None).await?;
-    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
-    let space = w.app.space_by_slug(&boss, "plans").await?.space.id;
-    let listing = w.app.list_folder(&boss, space, None, Page::all()).await?;
-    let doc = listing.documents.items[0].id;
-    let refused = w
-        .app
-        .writes()
-        .rename_document(&collab, doc, "autre.odt")
-        .await;
-    assert!(
-        matches!(refused, Err(passerelle_core::CoreError::Locked { .. })),
-        "{refused:?}"
-    );
-    // The holder writes with the token (WebDAV asks for it) and keeps the lock.
-    assert_eq!(
-        w.put("/dav/plans/cctp.odt", "boss", "v2 sans jeton")
-            .await?,
-        StatusCode::LOCKED
-    );
-    let with_token = w
-        .send(
-            "PUT",
-            "/dav/plans/cctp.odt",
-            Some("boss"),
-            &[("if", &format!("(<{token}>)"))],
-            "v2",
-        )
-        .await?;
-    assert_eq!(with_token.status, StatusCode::NO_CONTENT);
-    let locks = w
-        .app
-        .locks()
-        .locks_on(&boss, passerelle_core::model::Resource::Document(doc))
-        .await?;
-    assert_eq!(locks.len(), 1, "the save kept the lock");
-    assert_eq!(
-        locks[0]
-            .owner_info
-            .as_deref()
-            .map(|o| o.contains("LibreOffice")),
-        Some(true)
-    );
-
-    // UNLOCK, then the other member writes.
-    let unlock = w
-        .send(
-            "UNLOCK",
-            "/dav/plans/cctp.odt",
-            Some("boss"),
-            &[("lock-token", &format!("<{token}>"))],
-            "",
-        )
-        .await?;
-    assert_eq!(unlock.status, StatusCode::NO_CONTENT);
-    assert_eq!(
-        w.put("/dav/plans/cctp.odt", "collab", "v3").await?,
-        StatusCode::NO_CONTENT
-    );
-    Ok(())
-}
-
-#[tokio::test]
-async fn a_check_out_from_the_api_refuses_webdav_writes_and_shows_in_lockdiscovery()
--> anyhow::Result<()> {
-    let w = world().await?;
-    assert_eq!(
-        w.put("/dav/plans/devis.xlsx", "collab", "v1").await?,
-        StatusCode::CREATED
-    );
-    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
-    let space = w.app.space_by_slug(&boss, "plans").await?.space.id;
-    let doc = w
-        .app
-        .list_folder(&boss, space, None, Page::all())
-        .await?
-        .documents
-        .items[0]
-        .id;
-    w.app
-        .locks()
-        .check_out(&boss, doc, None, Some("relecture".into()))
-        .await?;
-    assert_eq!(
-        w.put("/dav/plans/devis.xlsx", "collab", "v2").await?,
-        StatusCode::LOCKED
-    );
-    assert_eq!(
-        w.send("DELETE", "/dav/plans/devis.xlsx", Some("collab"), &[], "")
-            .await?
-            .status,
-        StatusCode::LOCKED
-    );
-    let found = w
-        .send(
-            "PROPFIND",
-            "/dav/plans/devis.xlsx",
-            Some("collab"),
-            &[("depth", "0")],
-            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>"#,
-        )
-        .await?;
-    let text = String::from_utf8_lossy(&found.body).into_owned();
-    assert!(
-        text.contains("opaquelocktoken:") && text.contains("relecture"),
-        "{text}"
-    );
-    // A lock on a name that holds nothing yet makes an empty document.
-    let token = dav_lock(&w, "/dav/plans/nouveau.odt", "collab").await?;
-    assert!(!token.is_empty());
-    assert!(w.names().await?.contains(&"nouveau.odt".to_owned()));
-    Ok(())
-}
+mod locks;
+mod trees;

@@ -1,0 +1,191 @@
+//! Properties, PROPFIND depth and the deletion of collections.
+
+use super::*;
+
+#[tokio::test]
+async fn propfind_depth_infinity_is_refused() -> anyhow::Result<()> {
+    let w = world().await?;
+    let res = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/",
+            Some("boss"),
+            &[("depth", "infinity")],
+            "",
+        )
+        .await?;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&res.body).contains("propfind-finite-depth"));
+    Ok(())
+}
+
+#[tokio::test]
+async fn dead_properties_follow_the_resource_rights_and_live_ones_are_read_only()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    let set = |ns: &str, name: &str, value: &str| {
+        format!(
+            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="{ns}"><D:set><D:prop><Z:{name}>{value}</Z:{name}></D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    let ok = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "colour", "bleu"),
+        )
+        .await?;
+    assert_eq!(ok.status, StatusCode::MULTI_STATUS);
+    assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
+    let by_reader = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[],
+            set("urn:x", "colour", "rouge"),
+        )
+        .await?;
+    assert_eq!(by_reader.status, StatusCode::FORBIDDEN);
+    let live = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:passerelle:dav", "version", "9"),
+        )
+        .await?;
+    assert!(String::from_utf8_lossy(&live.body).contains("403"));
+    let huge = w
+        .send(
+            "PROPPATCH",
+            "/dav/plans/a.txt",
+            Some("boss"),
+            &[],
+            set("urn:x", "big", &"v".repeat(20_000)),
+        )
+        .await?;
+    assert!(!String::from_utf8_lossy(&huge.body).contains("200 OK"));
+    let read = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/a.txt",
+            Some("reader"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x"><D:prop><Z:colour/><Z:big/></D:prop></D:propfind>"#,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&read.body).into_owned();
+    assert!(text.contains("bleu") && !text.contains("vvvv"), "{text}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn deleting_a_collection_trashes_it_whole_or_not_at_all() -> anyhow::Result<()> {
+    let w = world().await?;
+    let mkcol = w
+        .send("MKCOL", "/dav/plans/lot", Some("contrib"), &[], "")
+        .await?;
+    assert_eq!(mkcol.status, StatusCode::CREATED);
+    assert_eq!(
+        w.put("/dav/plans/lot/mine.txt", "contrib", "A").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/lot/boss.txt", "boss", "B").await?,
+        StatusCode::CREATED
+    );
+    // The contributor may not delete the manager's document: nothing goes.
+    let refused = w
+        .send("DELETE", "/dav/plans/lot/", Some("contrib"), &[], "")
+        .await?;
+    assert!(refused.status.is_client_error() || refused.status == StatusCode::MULTI_STATUS);
+    let still = w
+        .send("GET", "/dav/plans/lot/mine.txt", Some("contrib"), &[], "")
+        .await?;
+    assert_eq!(still.status, StatusCode::OK);
+    // A space's root is never deleted, nor anything in it through it.
+    let root = w
+        .send("DELETE", "/dav/plans/", Some("boss"), &[], "")
+        .await?;
+    assert!(!root.status.is_success(), "{}", root.status);
+    assert_eq!(w.names().await?, vec!["lot"]);
+    let ok = w
+        .send("DELETE", "/dav/plans/lot/", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(ok.status, StatusCode::NO_CONTENT);
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let plans = w.app.space_by_slug(&boss, "plans").await?.space.id;
+    let trash = w.app.list_trash(&boss, plans).await?;
+    assert_eq!(trash.folders.len(), 1, "one entry for the folder");
+    assert!(trash.documents.is_empty(), "its documents went with it");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_name_is_found_past_a_page_of_names_that_contain_it() -> anyhow::Result<()> {
+    let w = world().await?;
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let plans = w.app.space_by_slug(&boss, "plans").await?.space.id;
+    // Sorted by name, these 600 come before `a.txt` and all contain it.
+    for i in 0..600 {
+        let new = passerelle_core::service::NewDocument {
+            space: plans,
+            name: format!("{i:03}-a.txt"),
+            ..Default::default()
+        };
+        let body = Bytes::from(format!("{i}"));
+        let content: passerelle_core::blob::ByteStream =
+            Box::pin(futures::stream::once(async move { Ok(body) }));
+        w.app.upload(&boss, new, content).await?;
+    }
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "le bon").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "le bon, v2").await?,
+        StatusCode::NO_CONTENT
+    );
+    let get = w
+        .send("GET", "/dav/plans/a.txt", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(&get.body[..], b"le bon, v2");
+    Ok(())
+}
+
+#[tokio::test]
+async fn plain_http_from_afar_is_refused_and_guessing_is_throttled() -> anyhow::Result<()> {
+    let w = world().await?;
+    let afar = w
+        .send(
+            "PROPFIND",
+            "/dav/",
+            Some("boss"),
+            &[("x-test-peer", "192.0.2.7")],
+            "",
+        )
+        .await?;
+    assert_eq!(afar.status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&afar.body).contains("https://"));
+    let wrong = "Basic Ym9zczp3cm9uZyBwYXNzd29yZA=="; // boss:wrong password
+    let mut last = StatusCode::OK;
+    let mut retry = None;
+    for _ in 0..8 {
+        let r = w
+            .send("PROPFIND", "/dav/", None, &[("authorization", wrong)], "")
+            .await?;
+        last = r.status;
+        retry = r.headers.get("retry-after").cloned();
+    }
+    assert_eq!(last, StatusCode::TOO_MANY_REQUESTS);
+    assert!(retry.is_some(), "Retry-After says when");
+    Ok(())
+}
