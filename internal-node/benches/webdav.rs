@@ -267,6 +267,7 @@ fn drive(remote: &Remote, src: &Path, work: &Path, pid: u32) -> anyhow::Result<T
 }
 
 async fn passerelle(dir: &Path, src: &Path) -> anyhow::Result<Times> {
+    std::fs::create_dir_all(dir)?;
     let token = prepare(dir, "bench")?;
     let (server, base): (Server, String) = start(dir)?;
     let issued: serde_json::Value = reqwest::Client::new()
