@@ -323,10 +323,8 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         to: &'a DavPath,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, ()> {
-        {
-            c.forget();
-            self.move_to(&c.actor, from, to).boxed()
-        }
+        c.forget();
+        self.move_to(&c.actor, from, to).boxed()
     }
 
     fn copy<'a>(
@@ -335,10 +333,8 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         to: &'a DavPath,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, ()> {
-        {
-            c.forget();
-            self.copy_file(&c.actor, from, to).boxed()
-        }
+        c.forget();
+        self.copy_file(&c.actor, from, to).boxed()
     }
 
     /// Every resource but the root holds dead properties.
@@ -347,7 +343,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         path: &'a DavPath,
         _c: &'a DavCredentials,
     ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
-        let root = path.as_bytes().iter().all(|b| *b == b'/');
+        let root = crate::paths::is_root(path);
         futures::future::ready(!root).boxed()
     }
 

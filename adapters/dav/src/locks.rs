@@ -26,7 +26,7 @@ use passerelle_core::service::NewDocument;
 use xmltree::{Element, EmitterConfig};
 
 use crate::fs::PasserelleFs;
-use crate::paths::Located;
+use crate::paths::{Located, is_root};
 use crate::writes::media_type;
 
 /// The lock system of one request.
@@ -96,8 +96,7 @@ fn std_to_time(d: Duration) -> time::Duration {
 /// The collection holding `path`; `None` at the root (dav-server's own
 /// `parent` cuts into its prefix there).
 fn parent_of(path: &DavPath) -> Option<DavPath> {
-    let is_root = path.as_bytes().iter().all(|b| *b == b'/');
-    (!is_root).then(|| path.parent())
+    (!is_root(path)).then(|| path.parent())
 }
 
 /// A lock that names what refused, for dav-server's 423 (it shows none of

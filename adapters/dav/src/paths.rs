@@ -70,6 +70,11 @@ pub(crate) enum Child {
     Document(Document),
 }
 
+/// Whether `path` is `/dav/` itself (the list of spaces).
+pub(crate) fn is_root(path: &DavPath) -> bool {
+    path.as_bytes().iter().all(|b| *b == b'/')
+}
+
 /// The path's segments, decoded; `None` when one is not UTF-8 (no such
 /// name can exist: names are Unicode).
 fn segments(path: &DavPath) -> Option<Vec<String>> {
