@@ -23,6 +23,7 @@ mod properties;
 mod rights;
 mod roles;
 mod search;
+mod seen;
 mod sharing;
 mod spaces;
 mod throttle;
@@ -62,11 +63,12 @@ pub use search::{
     ExtractionProblem, FACET_VALUES, Facet, FacetsView, Found, IndexLag, Search, SearchAsk,
     SearchFilters, SearchGauges, SearchPage,
 };
+pub use seen::{NewWaiting, Pending, SeenContents, SeenDocument, Waiting};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
 pub use trash::TrashListing;
-pub use writes::{AppliedWrites, DocumentWrites, Queued, QueuedWrites, Written};
+pub use writes::{AppliedWrites, DocumentWrites, Queued, QueuedWrites, TreeWrites, Written};
 
 /// Which node the shared use cases serve, chosen by the type that holds
 /// them ([`InternalApp`] or [`EdgeApp`]). Contractors act only on an edge:

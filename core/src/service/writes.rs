@@ -15,6 +15,10 @@ use crate::replication::{OutboxItem, OutboxOp};
 use super::documents::{DocumentView, NewDocument, NewVersion};
 use super::{Actor, EdgeApp, InternalApp};
 
+mod tree;
+
+pub use tree::TreeWrites;
+
 /// What a write became.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Written<T> {

@@ -403,6 +403,7 @@ mod locks;
 mod operations;
 mod outbox;
 mod runs;
+mod seen;
 mod sharing;
 mod successive_saves;
 mod writes;
