@@ -1,4 +1,5 @@
-//! The client's address, behind the reverse proxies the node trusts.
+//! The client's address, channel and origin, behind the reverse proxies
+//! the node trusts.
 
 use std::net::SocketAddr;
 
@@ -35,6 +36,58 @@ pub fn client_address(parts: &Parts, trusted_proxies: &[std::net::IpAddr]) -> Op
         }
     }
     Some(peer.to_string())
+}
+
+/// Whether the client reached the node over TLS: the node serves plain
+/// HTTP, so only one of `trusted_proxies` can say so, by the last value of
+/// `X-Forwarded-Proto` (each proxy appends), exactly `https`.
+pub fn client_used_tls(parts: &Parts, trusted_proxies: &[std::net::IpAddr]) -> bool {
+    if !peer_is_trusted(parts, trusted_proxies) {
+        return false;
+    }
+    let last = parts
+        .headers
+        .get_all("x-forwarded-proto")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .next_back();
+    last.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+}
+
+/// The origin (`https://ged.example.fr`) the client addressed, to show
+/// it addresses it should use (WebDAV's): the host a trusted proxy
+/// forwarded, else `Host`; `None` without a usable host.
+pub fn client_origin(parts: &Parts, trusted_proxies: &[std::net::IpAddr]) -> Option<String> {
+    let forwarded = peer_is_trusted(parts, trusted_proxies)
+        .then(|| parts.headers.get("x-forwarded-host"))
+        .flatten();
+    let host = forwarded
+        .or_else(|| parts.headers.get(axum::http::header::HOST))?
+        .to_str()
+        .ok()?
+        .split(',')
+        .next_back()?
+        .trim();
+    // A host is a name or an address and a port: nothing to escape, and
+    // anything else is not shown.
+    let plain = !host.is_empty()
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b));
+    let scheme = if client_used_tls(parts, trusted_proxies) {
+        "https"
+    } else {
+        "http"
+    };
+    plain.then(|| format!("{scheme}://{host}"))
+}
+
+fn peer_is_trusted(parts: &Parts, trusted_proxies: &[std::net::IpAddr]) -> bool {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .is_some_and(|ConnectInfo(a)| trusted_proxies.contains(&a.ip()))
 }
 
 #[cfg(test)]
@@ -86,5 +139,57 @@ mod tests {
         // No connection info at all (a request built in-process): none.
         let (bare, ()) = axum::http::Request::new(()).into_parts();
         assert_eq!(client_address(&bare, &proxies), None);
+    }
+
+    fn with(peer: &str, headers: &[(&'static str, &'static str)]) -> Parts {
+        let mut req = axum::http::Request::builder();
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let mut req = req.body(()).expect("request");
+        let addr: SocketAddr = format!("{peer}:40000").parse().expect("address");
+        req.extensions_mut().insert(ConnectInfo(addr));
+        req.into_parts().0
+    }
+
+    #[test]
+    fn the_origin_shown_is_the_proxys_only_when_trusted_and_never_odd_text() {
+        let proxies = ips(&["10.0.10.5"]);
+        let direct = with("127.0.0.1", &[("host", "127.0.0.1:8080")]);
+        assert_eq!(
+            client_origin(&direct, &proxies).as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        let proxied = with(
+            "10.0.10.5",
+            &[
+                ("host", "10.0.10.9:8080"),
+                ("x-forwarded-host", "ged.metropole.fr"),
+                ("x-forwarded-proto", "https"),
+            ],
+        );
+        assert!(client_used_tls(&proxied, &proxies));
+        assert_eq!(
+            client_origin(&proxied, &proxies).as_deref(),
+            Some("https://ged.metropole.fr")
+        );
+        // The same headers from anyone else are not believed.
+        let forged = with(
+            "203.0.113.7",
+            &[
+                ("host", "ged.metropole.fr"),
+                ("x-forwarded-host", "evil.example"),
+                ("x-forwarded-proto", "https"),
+            ],
+        );
+        assert!(!client_used_tls(&forged, &proxies));
+        assert_eq!(
+            client_origin(&forged, &proxies).as_deref(),
+            Some("http://ged.metropole.fr")
+        );
+        for odd in ["a\"<b>", "", "x/y", "h@st"] {
+            let p = with("127.0.0.1", &[("host", odd)]);
+            assert_eq!(client_origin(&p, &proxies), None, "{odd}");
+        }
     }
 }

@@ -48,7 +48,7 @@ pub use auth::{
     Authenticated, CSRF_HEADER, Credentials, SESSION_COOKIE, authenticate, cleared_cookie,
     csrf_matches, session_cookie, session_token,
 };
-pub use client::client_address;
+pub use client::{client_address, client_origin, client_used_tls};
 pub use config::HttpConfig;
 pub use metrics::{Metrics, may_scrape};
 pub use problem::{ApiError, PROBLEM_JSON, Problem, chain, classify};

@@ -42,7 +42,7 @@ use passerelle_http_common::AppState;
 use ctx::Offers;
 use pages::{
     admin, app_passwords, auth, documents, extractions, locks, manage, search, settings, spaces,
-    types, uploads,
+    types, uploads, webdav,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -143,6 +143,7 @@ fn common() -> Router<AppState> {
         .route("/lang", post(auth::set_lang))
         .route("/spaces/{id}", get(spaces::space))
         .route("/search", get(search::search))
+        .route("/account/webdav", get(webdav::webdav))
         .route("/documents/{id}", get(documents::document))
         .route("/documents/{id}/preview", get(documents::preview))
         .route("/spaces/{id}/folders", post(spaces::create_folder))

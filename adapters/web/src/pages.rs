@@ -13,3 +13,4 @@ pub mod spaces;
 pub mod types;
 pub mod uploads;
 pub mod view;
+pub mod webdav;

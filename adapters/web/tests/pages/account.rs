@@ -81,3 +81,40 @@ async fn an_agent_creates_an_app_password_sees_it_once_and_revokes_it() {
             .is_err()
     );
 }
+
+/// The WebDAV help page as reached at `host`.
+async fn webdav_page(b: &mut Browser, host: &str) -> Reply {
+    let req = axum::http::Request::get("/account/webdav")
+        .header("host", host)
+        .body(axum::body::Body::empty())
+        .expect("request");
+    b.send(req).await
+}
+
+#[tokio::test]
+async fn the_webdav_page_gives_an_agent_the_addresses_and_the_app_passwords() {
+    let t = TestApp::internal().await;
+    let mut paul = t.user("paul").await;
+    paul.space("voirie", "Voirie 2027").await;
+    paul.get("/spaces")
+        .await
+        .assert_contains("href=\"/account/webdav\"");
+    let page = webdav_page(&mut paul, "127.0.0.1:8080").await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("id=\"dav-url\">http://127.0.0.1:8080/dav/<")
+        .assert_contains("id=\"dav-login\">paul<")
+        .assert_contains("vnd.sun.star.webdav://127.0.0.1:8080/dav/")
+        .assert_contains("http://127.0.0.1:8080/dav/voirie/")
+        .assert_contains("href=\"/account/app-passwords\"");
+    // Loopback: no warning. Reached in clear from elsewhere: one, since
+    // clients will not send a password there.
+    assert!(!page.body.contains("role=\"alert\""), "{}", page.body);
+    webdav_page(&mut paul, "ged.metropole.fr")
+        .await
+        .assert_contains("http://ged.metropole.fr/dav/")
+        .assert_contains("role=\"alert\"");
+    // A Host header that is not a host shows no address built from it.
+    let odd = webdav_page(&mut paul, "evil\"><script>").await;
+    odd.assert_status(StatusCode::OK);
+    assert!(!odd.body.contains("<script>"), "{}", odd.body);
+}

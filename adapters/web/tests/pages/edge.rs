@@ -551,3 +551,26 @@ async fn a_contractor_creates_a_folder_through_the_outbox() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_webdav_page_tells_a_contractor_their_own_password_and_shared_spaces() {
+    let t = TestApp::edge();
+    seed(&t).await;
+    let mut jean = contractor(&t).await;
+    let req = axum::http::Request::get("/account/webdav")
+        .header("host", "127.0.0.1:9443")
+        .body(axum::body::Body::empty())
+        .expect("request");
+    let page = jean.send(req).await;
+    page.assert_status(StatusCode::OK)
+        .assert_contains("id=\"dav-login\">jean@btp.example<")
+        .assert_contains("http://127.0.0.1:9443/dav/voirie/")
+        .assert_contains("Votre mot de passe de ce portail");
+    // No app passwords on an edge, and the edge's limits are said.
+    assert!(
+        !page.body.contains("/account/app-passwords"),
+        "{}",
+        page.body
+    );
+    page.assert_contains("lecture seule");
+}
