@@ -19,7 +19,8 @@ use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::EdgeApp;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
-use passerelle_core::service::{CoreSettings, Indexer, Search};
+use passerelle_core::service::{CoreSettings, Indexer, Properties, Search};
+use passerelle_dav::{DavService, PasserelleFs};
 use passerelle_extract::{Extractor, Limits};
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
@@ -144,8 +145,10 @@ impl EdgeNode {
             self.config.http.clone(),
         )
         .with_workers(workers.board());
+        let dav = self.dav_router(&state)?;
         let http = passerelle_http::edge_router(state.clone(), self.app.clone())
-            .merge(passerelle_web::edge_router(state, self.app.clone()));
+            .merge(passerelle_web::edge_router(state, self.app.clone()))
+            .merge(dav);
         println!("passerelle-edge listening on http://{public_addr}");
         println!("passerelle-edge replication on {peer_addr}");
         tracing::info!(%public_addr, %peer_addr, node = %self.config.node_id, "passerelle-edge ready");
@@ -168,6 +171,29 @@ impl EdgeNode {
 }
 
 impl EdgeNode {
+    /// WebDAV under `/dav` for contractors (ADR 0007 §4): the shared
+    /// spaces they are members of, read at once; their writes queued in
+    /// the outbox as every contractor write, through the edge's writes.
+    /// No lock system: a lock taken here could not exclude the agents
+    /// until the internal node decided it (ADR 0007, "WebDAV on the
+    /// edge"), so none is offered rather than one that excludes nothing.
+    fn dav_router(&self, state: &AppState) -> anyhow::Result<axum::Router> {
+        let properties = Properties::new(self.app.shared(), self.repo.clone());
+        let spool = self.config.data_dir.join("dav-spool");
+        let fs = PasserelleFs::new(
+            self.app.shared().clone(),
+            self.app.writes(),
+            properties,
+            spool.clone(),
+        )
+        .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
+        let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), None);
+        Ok(passerelle_http_common::with_request_log(
+            passerelle_dav::router(dav),
+            state.metrics.clone(),
+        ))
+    }
+
     /// The search index of the shared spaces this edge holds, searched
     /// through core's rights (contractors see their spaces only), and its
     /// indexer; a space purged from the edge leaves the index too. Only a

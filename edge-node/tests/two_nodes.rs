@@ -5,7 +5,7 @@
 //! concurrent edits and revoked rights; in `check`, the edge's `check`
 //! command on bad TLS material; in `lag`, the replication lag on the
 //! internal node's `/metrics` and both `status`; in `search`, what a
-//! contractor finds on the edge.
+//! contractor finds on the edge; in `dav`, WebDAV on the edge.
 
 #[path = "two_nodes/check.rs"]
 mod check;
@@ -13,6 +13,8 @@ mod check;
 mod cluster;
 #[path = "two_nodes/conflicts.rs"]
 mod conflicts;
+#[path = "two_nodes/dav.rs"]
+mod dav;
 #[path = "two_nodes/lag.rs"]
 mod lag;
 #[path = "two_nodes/search.rs"]

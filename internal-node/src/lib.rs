@@ -184,8 +184,13 @@ impl Node {
     fn dav_router(&self, state: &AppState) -> anyhow::Result<axum::Router> {
         let properties = Properties::new(self.app.shared(), self.repo.clone());
         let spool = self.config.data_dir.join("dav-spool");
-        let fs = PasserelleFs::new(self.app.clone(), properties, spool.clone())
-            .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
+        let fs = PasserelleFs::new(
+            self.app.shared().clone(),
+            self.app.writes(),
+            properties,
+            spool.clone(),
+        )
+        .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
         // WebDAV's locks are core's: the check-outs the API and the pages
         // show, respected by every write path.
         let locks = Some(self.app.locks());

@@ -15,6 +15,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use passerelle_core::{Actor, CoreError, Passerelle};
+use passerelle_http_common::client_used_tls;
 
 /// The challenge of a 401: UTF-8 logins and passwords (RFC 7617).
 pub(crate) const CHALLENGE: &str = "Basic realm=\"Passerelle\", charset=\"UTF-8\"";
@@ -73,7 +74,7 @@ pub(crate) fn check_transport(parts: &Parts, trusted_proxies: &[IpAddr]) -> Resu
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ConnectInfo(a)| a.ip());
     let secure = match peer {
-        Some(ip) if trusted_proxies.contains(&ip) => forwarded_https(parts),
+        Some(ip) if trusted_proxies.contains(&ip) => client_used_tls(parts, trusted_proxies),
         // A loopback peer with forwarding headers is a proxy the node does
         // not trust: what it says of the client's channel is unknown.
         Some(ip) => ip.is_loopback() && !forwarded(parts),
@@ -86,19 +87,6 @@ fn forwarded(parts: &Parts) -> bool {
     ["x-forwarded-for", "x-forwarded-proto", "forwarded"]
         .iter()
         .any(|h| parts.headers.contains_key(*h))
-}
-
-/// The nearest proxy's word: the last value of `X-Forwarded-Proto` (each
-/// proxy appends), exactly `https`.
-fn forwarded_https(parts: &Parts) -> bool {
-    let last = parts
-        .headers
-        .get_all("x-forwarded-proto")
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .next_back();
-    last.is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
 }
 
 /// The login and secret of an `Authorization: Basic` header, if well formed.

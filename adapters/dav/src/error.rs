@@ -1,9 +1,31 @@
 //! The one place where a use case's error becomes a WebDAV answer.
 //! dav-server's `FsError` is a closed set of statuses with no message, so
-//! the cause is logged here, once, and the client gets the status.
+//! the cause is logged here, once, and the client gets the status. It has
+//! no 423 either: a refusal by a lock is also noted for the request (a
+//! task-local the service reads), which answers 423 with who holds it.
+
+use std::cell::RefCell;
+use std::future::Future;
 
 use dav_server::fs::FsError;
 use passerelle_core::CoreError;
+
+tokio::task_local! {
+    /// The lock that refused a write of the request being handled.
+    static LOCKED: RefCell<Option<String>>;
+}
+
+/// Runs `handling` (dav-server handling one request, in this task) and
+/// returns with its answer what a refusal by a lock said, if one did.
+pub(crate) async fn noting_locks<T>(handling: impl Future<Output = T>) -> (T, Option<String>) {
+    LOCKED
+        .scope(RefCell::new(None), async {
+            let out = handling.await;
+            let locked = LOCKED.with(|l| l.borrow_mut().take());
+            (out, locked)
+        })
+        .await
+}
 
 /// Maps a use case's error to the status dav-server sends.
 ///
@@ -32,10 +54,12 @@ pub(crate) fn fs_error(e: CoreError) -> FsError {
             }
         }
         // dav-server's lock check answers 423 before the file system is
-        // called; core refusing here means a lock was taken in between,
-        // and `FsError` has no 423: the write is refused all the same.
+        // called where the node offers locks; core refusing here means a
+        // lock taken in between, or (edge) one the internal node holds.
         CoreError::Locked { .. } => {
             tracing::info!(error = %e, "dav: locked by someone else");
+            // Outside `noting_locks` (no request), nothing to note.
+            let _ = LOCKED.try_with(|l| *l.borrow_mut() = Some(e.to_string()));
             FsError::Forbidden
         }
         CoreError::TooLarge { .. } => FsError::TooLarge,

@@ -13,13 +13,13 @@ use dav_server::fs::{
     GuardedFileSystem, OpenOptions, ReadDirMeta,
 };
 use futures::FutureExt;
-use passerelle_core::service::{DocumentWrites, Properties};
-use passerelle_core::{Actor, InternalApp};
+use passerelle_core::service::{DocumentWrites, Properties, TreeWrites};
+use passerelle_core::{Actor, Passerelle};
 
 use crate::error::fs_error;
 use crate::meta::Meta;
 use crate::paths::{Located, cache_key};
-use crate::reads::ReadFile;
+use crate::reads::{ReadFile, Source};
 use crate::writes::{PutTarget, SpoolFile};
 
 /// Who a request acts as (the actor Basic authentication resolved), and
@@ -69,14 +69,17 @@ impl DavCredentials {
     }
 }
 
-/// The spaces of the internal node as a file system.
+/// A node's spaces as a file system: the same on both roles, whose
+/// writes are applied at once (internal node) or queued for the internal
+/// node (edge) by the writes the node's composition hands in.
 #[derive(Clone, Debug)]
 pub struct PasserelleFs {
-    /// Reads and the writes only the internal node has (folders' moves and
-    /// deletions, copies).
-    pub(crate) app: InternalApp,
-    /// The writes every driving adapter shares, applied at once here.
+    /// Reads, the same on both roles.
+    pub(crate) app: Passerelle,
+    /// Writes on documents, and folders' creation.
     pub(crate) writes: Arc<dyn DocumentWrites>,
+    /// Folders' renames, moves and deletions; copies.
+    pub(crate) tree: Arc<dyn TreeWrites>,
     /// Dead properties, under the resources' rights.
     pub(crate) properties: Properties,
     /// Where PUT bodies wait until stored (in the node's data directory,
@@ -85,13 +88,18 @@ pub struct PasserelleFs {
 }
 
 impl PasserelleFs {
-    /// `spool_dir` is created if absent and emptied: what it holds was left
-    /// by PUTs a stopped process never finished.
-    pub fn new(
-        app: InternalApp,
+    /// `writes`: the node role's writes (`InternalApp::writes`,
+    /// `EdgeApp::writes`). `spool_dir` is created if absent and emptied:
+    /// what it holds was left by PUTs a stopped process never finished.
+    pub fn new<W>(
+        app: Passerelle,
+        writes: W,
         properties: Properties,
         spool_dir: PathBuf,
-    ) -> std::io::Result<Self> {
+    ) -> std::io::Result<Self>
+    where
+        W: DocumentWrites + TreeWrites + Clone + 'static,
+    {
         std::fs::create_dir_all(&spool_dir)?;
         for entry in std::fs::read_dir(&spool_dir)? {
             let entry = entry?;
@@ -100,7 +108,8 @@ impl PasserelleFs {
             }
         }
         Ok(Self {
-            writes: Arc::new(app.writes()),
+            writes: Arc::new(writes.clone()),
+            tree: Arc::new(writes),
             app,
             properties,
             spool_dir,
@@ -127,7 +136,8 @@ impl PasserelleFs {
             Located::Root => Meta::root(),
             Located::Space(s) => Meta::space(&s),
             Located::Folder(_, f) => Meta::folder(&f),
-            Located::Document(_, v) => Meta::document(&v.version, v.document.created_at),
+            Located::Document(_, v) => v.meta(),
+            Located::New(n) => Meta::waiting(&n.content, n.content.at),
         }))
     }
 
@@ -149,12 +159,24 @@ impl PasserelleFs {
         if !options.write {
             return match found {
                 Some(Located::Document(_, v)) => {
-                    let meta = Meta::document(&v.version, v.document.created_at);
+                    let source = match &v.waiting {
+                        Some(w) => Source::Waiting(w.op),
+                        None => Source::Version(v.document.id, v.version.number),
+                    };
                     Ok(Box::new(ReadFile::new(
                         self.clone(),
                         actor.clone(),
-                        v.document.id,
-                        v.version.number,
+                        source,
+                        v.meta(),
+                    )))
+                }
+                Some(Located::New(n)) => {
+                    let meta = Meta::waiting(&n.content, n.content.at);
+                    let source = Source::Waiting(n.content.op);
+                    Ok(Box::new(ReadFile::new(
+                        self.clone(),
+                        actor.clone(),
+                        source,
                         meta,
                     )))
                 }
@@ -178,6 +200,9 @@ impl PasserelleFs {
                 PutTarget::Existing(v.document.id)
             }
             Some(Located::Document(..)) => return Err(FsError::Exists),
+            // A new document still waiting has no identity to add a
+            // version to: saved again once the internal node created it.
+            Some(Located::New(..)) => return Err(FsError::Forbidden),
             Some(_) => return Err(FsError::Forbidden),
             None if !options.create => return Err(FsError::NotFound),
             None => {
@@ -265,7 +290,6 @@ impl PasserelleFs {
         let (parent, name) = self.locate_parent(actor, to).await?;
         self.copy_document(actor, v.document.id, &parent, &name)
             .await
-            .map(|_| ())
     }
 }
 

@@ -5,7 +5,9 @@ use std::time::SystemTime;
 
 use dav_server::fs::{DavDirEntry, DavMetaData, FsFuture, FsResult};
 use futures::FutureExt;
+use passerelle_core::hash::ContentHash;
 use passerelle_core::model::{Folder, Space, Version};
+use passerelle_core::service::Waiting;
 use time::OffsetDateTime;
 
 /// Metadata of a collection (the root, a space, a folder) or a document.
@@ -64,7 +66,19 @@ impl Meta {
             len: version.size,
             modified: system(version.created_at),
             created: system(created),
-            etag: Some(etag(version)),
+            etag: Some(etag(&version.hash)),
+        }
+    }
+
+    /// A document whose content, written by the reader, waits for the
+    /// internal node (edge): as the reader will find it once applied.
+    pub(crate) fn waiting(w: &Waiting, created: OffsetDateTime) -> Self {
+        Self {
+            dir: false,
+            len: w.size,
+            modified: system(w.at),
+            created: system(created),
+            etag: Some(etag(&w.hash)),
         }
     }
 
@@ -128,8 +142,8 @@ impl DavDirEntry for Entry {
 /// unique as the content for any purpose an ETag serves, and short enough
 /// for clients that keep `If:` headers in small buffers (litmus truncates
 /// a 64-digit one beside a lock token).
-fn etag(version: &Version) -> String {
-    let mut hex = version.hash.to_hex();
+fn etag(hash: &ContentHash) -> String {
+    let mut hex = hash.to_hex();
     hex.truncate(32);
     hex
 }

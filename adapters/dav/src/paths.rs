@@ -15,15 +15,30 @@ use passerelle_core::ids::FolderId;
 use passerelle_core::model::{Document, Folder, Page, Resource, Space, Version};
 use passerelle_core::names::DocumentName;
 use passerelle_core::ports::DocumentQuery;
+use passerelle_core::service::{NewWaiting, Pending, Waiting};
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
+use crate::meta::Meta;
 
 /// A document and its current version, as a path names it.
 #[derive(Clone, Debug)]
 pub(crate) struct Doc {
     pub(crate) document: Document,
     pub(crate) version: Version,
+    /// The reader's newer content, waiting for the internal node (edge):
+    /// what they read back.
+    pub(crate) waiting: Option<Waiting>,
+}
+
+impl Doc {
+    /// Its metadata as the reader sees it.
+    pub(crate) fn meta(&self) -> Meta {
+        match &self.waiting {
+            Some(w) => Meta::waiting(w, self.document.created_at),
+            None => Meta::document(&self.version, self.document.created_at),
+        }
+    }
 }
 
 /// What a path names, resolved.
@@ -33,6 +48,9 @@ pub(crate) enum Located {
     Space(Space),
     Folder(Space, Folder),
     Document(Space, Box<Doc>),
+    /// A document the reader created on an edge that the internal node
+    /// has not yet: readable by them, nothing else until it is applied.
+    New(Box<NewWaiting>),
 }
 
 /// The key of a path in a request's cache of resolutions: its bytes
@@ -49,7 +67,7 @@ impl Located {
     /// The resource that locks and properties attach to (`None`: the root).
     pub(crate) fn resource(&self) -> Option<Resource> {
         match self {
-            Located::Root => None,
+            Located::Root | Located::New(..) => None,
             Located::Space(s) => Some(Resource::Space(s.id)),
             Located::Folder(_, f) => Some(Resource::Folder(f.id)),
             Located::Document(_, d) => Some(Resource::Document(d.document.id)),
@@ -97,18 +115,42 @@ impl PasserelleFs {
             return Ok(Located::Space(space));
         };
         let parent = self.walk(actor, &space, dirs).await?;
+        let pending = self.pending(actor, &space).await?;
         match self.child(actor, &space, parent, last).await? {
             Some(Child::Folder(f)) => Ok(Located::Folder(space, f)),
             Some(Child::Document(d)) => {
                 let view = self.app.get_document(actor, d.id).await.map_err(fs_error)?;
+                let seen = pending
+                    .document(view.document, view.version)
+                    .ok_or(FsError::NotFound)?;
                 let doc = Doc {
-                    document: view.document,
-                    version: view.version,
+                    document: seen.document,
+                    version: seen.version,
+                    waiting: seen.waiting,
                 };
                 Ok(Located::Document(space, Box::new(doc)))
             }
-            None => Err(FsError::NotFound),
+            None => {
+                let key = DocumentName::parse(last)
+                    .map_err(|_| FsError::NotFound)?
+                    .unique_key();
+                pending
+                    .new_documents(parent)
+                    .into_iter()
+                    .find(|n| n.name.unique_key() == key)
+                    .map(|n| Located::New(Box::new(n)))
+                    .ok_or(FsError::NotFound)
+            }
         }
+    }
+
+    /// The actor's writes in `space` that wait for the internal node:
+    /// none on the internal node (one read of its empty outbox).
+    async fn pending(&self, actor: &Actor, space: &Space) -> FsResult<Pending> {
+        self.app
+            .pending_writes(actor, space.id)
+            .await
+            .map_err(fs_error)
     }
 
     /// The collection that holds (or would hold) `path`, and the last

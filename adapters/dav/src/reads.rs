@@ -12,6 +12,7 @@ use passerelle_core::Actor;
 use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::{Page, Space};
+use uuid::Uuid;
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
@@ -31,7 +32,7 @@ impl PasserelleFs {
             Located::Root => self.spaces(actor).await,
             Located::Space(s) => self.folder_entries(actor, &s, None).await,
             Located::Folder(s, f) => self.folder_entries(actor, &s, Some(f.id)).await,
-            Located::Document(..) => Err(FsError::Forbidden),
+            Located::Document(..) | Located::New(..) => Err(FsError::Forbidden),
         }
     }
 
@@ -54,7 +55,8 @@ impl PasserelleFs {
             .collect())
     }
 
-    /// A collection's content, each document with its current version
+    /// A collection's content as the actor sees it (their writes waiting
+    /// on an edge laid over), each document with its current version
     /// (size, ETag), in one core read.
     async fn folder_entries(
         &self,
@@ -64,7 +66,7 @@ impl PasserelleFs {
     ) -> FsResult<Vec<(Entry, Located)>> {
         let contents = self
             .app
-            .folder_contents(actor, space.id, folder)
+            .seen_contents(actor, space.id, folder)
             .await
             .map_err(fs_error)?;
         let folders = contents.folders.into_iter().map(|f| {
@@ -74,25 +76,44 @@ impl PasserelleFs {
             };
             (entry, Located::Folder(space.clone(), f))
         });
-        let documents = contents.documents.into_iter().map(|(document, version)| {
-            let entry = Entry {
-                name: document.name.as_str().to_owned(),
-                meta: Meta::document(&version, document.created_at),
+        let documents = contents.documents.into_iter().map(|seen| {
+            let doc = Doc {
+                document: seen.document,
+                version: seen.version,
+                waiting: seen.waiting,
             };
-            let doc = Doc { document, version };
+            let entry = Entry {
+                name: doc.document.name.as_str().to_owned(),
+                meta: doc.meta(),
+            };
             (entry, Located::Document(space.clone(), Box::new(doc)))
         });
-        Ok(folders.chain(documents).collect())
+        let new = contents.new.into_iter().map(|n| {
+            let entry = Entry {
+                name: n.name.as_str().to_owned(),
+                meta: Meta::waiting(&n.content, n.content.at),
+            };
+            (entry, Located::New(Box::new(n)))
+        });
+        Ok(folders.chain(documents).chain(new).collect())
     }
 }
 
-/// A document's content opened for reading, pinned to the version current
-/// when it was opened (a new version meanwhile does not mix two contents).
+/// Which content a read streams.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Source {
+    /// A stored version, pinned when opened (a new version meanwhile does
+    /// not mix two contents).
+    Version(DocumentId, u32),
+    /// The reader's own write waiting for the internal node (edge).
+    Waiting(Uuid),
+}
+
+/// A document's content opened for reading.
 pub(crate) struct ReadFile {
     fs: PasserelleFs,
     actor: Actor,
-    document: DocumentId,
-    version: u32,
+    source: Source,
     meta: Meta,
     /// Where the next read starts.
     pos: u64,
@@ -107,26 +128,18 @@ pub(crate) struct ReadFile {
 impl std::fmt::Debug for ReadFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ReadFile")
-            .field("document", &self.document)
-            .field("version", &self.version)
+            .field("source", &self.source)
             .field("pos", &self.pos)
             .finish_non_exhaustive()
     }
 }
 
 impl ReadFile {
-    pub(crate) fn new(
-        fs: PasserelleFs,
-        actor: Actor,
-        document: DocumentId,
-        version: u32,
-        meta: Meta,
-    ) -> Self {
+    pub(crate) fn new(fs: PasserelleFs, actor: Actor, source: Source, meta: Meta) -> Self {
         Self {
             fs,
             actor,
-            document,
-            version,
+            source,
             meta,
             pos: 0,
             stream: Mutex::new(None),
@@ -140,31 +153,30 @@ impl ReadFile {
             return Ok(Bytes::new());
         }
         if self.pending.is_empty() {
+            let opened = self
+                .stream
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner)
+                .is_some();
+            if !opened {
+                let content = self.open(self.pos..len).await?;
+                *self
+                    .stream
+                    .get_mut()
+                    .unwrap_or_else(PoisonError::into_inner) = Some(content);
+            }
+            let source = self.source;
             let slot = self
                 .stream
                 .get_mut()
                 .unwrap_or_else(PoisonError::into_inner);
-            let stream = match slot {
-                Some(s) => s,
-                None => {
-                    let opened = self
-                        .fs
-                        .app
-                        .open_version(
-                            &self.actor,
-                            self.document,
-                            Some(self.version),
-                            Some(self.pos..len),
-                        )
-                        .await
-                        .map_err(fs_error)?;
-                    slot.insert(opened.content)
-                }
+            let Some(stream) = slot.as_mut() else {
+                return Err(FsError::GeneralFailure);
             };
             match stream.next().await {
                 Some(Ok(chunk)) => self.pending = chunk,
                 Some(Err(e)) => {
-                    tracing::error!(error = %e, doc = %self.document, "dav: reading content failed");
+                    tracing::error!(error = %e, ?source, "dav: reading content failed");
                     return Err(FsError::GeneralFailure);
                 }
                 None => return Ok(Bytes::new()),
@@ -174,6 +186,19 @@ impl ReadFile {
         let out = self.pending.split_to(n);
         self.pos += n as u64;
         Ok(out)
+    }
+
+    /// The content from `range.start` on, as the reader may read it.
+    async fn open(&self, range: std::ops::Range<u64>) -> FsResult<ByteStream> {
+        let app = &self.fs.app;
+        match self.source {
+            Source::Version(doc, n) => app
+                .open_version(&self.actor, doc, Some(n), Some(range))
+                .await
+                .map(|v| v.content),
+            Source::Waiting(op) => app.open_waiting(&self.actor, op, Some(range)).await,
+        }
+        .map_err(fs_error)
     }
 
     fn seek_to(&mut self, to: SeekFrom) -> FsResult<u64> {

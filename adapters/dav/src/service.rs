@@ -18,6 +18,7 @@ use passerelle_core::Actor;
 use passerelle_core::service::Locks;
 
 use crate::auth::authenticate;
+use crate::error::noting_locks;
 use crate::fs::{DavCredentials, PasserelleFs};
 use crate::locks::CoreLocks;
 
@@ -83,7 +84,7 @@ pub fn router(service: DavService) -> Router {
 
 async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
-    let actor = match authenticate(dav.fs.app.shared(), &parts, &dav.trusted_proxies).await {
+    let actor = match authenticate(&dav.fs.app, &parts, &dav.trusted_proxies).await {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
     };
@@ -100,13 +101,38 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
     let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
     let req = Request::from_parts(parts, body);
-    let res = dav
-        .handler(&credentials.actor)
-        .handle_guarded(req, principal, credentials)
-        .await;
+    let handler = dav.handler(&credentials.actor);
+    let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
     let mut res = res.map(Body::new);
+    if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {
+        res = refused_by_lock(&holder);
+    }
+    advertise_class(&mut res, dav.locks.is_some());
     harden(&mut res);
     res
+}
+
+/// 423 for a write core refused because of another's lock, saying whose
+/// and until when (dav-server could only say 403).
+fn refused_by_lock(holder: &str) -> Response {
+    (
+        StatusCode::LOCKED,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        format!("{holder}\n"),
+    )
+        .into_response()
+}
+
+/// The DAV compliance classes this node offers: 1 and 3, and 2 (locking)
+/// only with a lock system. dav-server advertises 2 even without one, and
+/// `sabredav-partialupdate`, which PUT here does not do (a version is
+/// whole content).
+fn advertise_class(res: &mut Response, locking: bool) {
+    if res.headers().contains_key("dav") {
+        let class = if locking { "1,2,3" } else { "1,3" };
+        res.headers_mut()
+            .insert("dav", HeaderValue::from_static(class));
+    }
 }
 
 /// PROPFIND `Depth: infinity` walks a whole space in one request: refused

@@ -12,7 +12,7 @@ use passerelle_core::Actor;
 use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::DocumentId;
 use passerelle_core::model::{Folder, Page, Resource};
-use passerelle_core::service::{CopyTarget, DocumentView, NewDocument, NewVersion, Written};
+use passerelle_core::service::{CopyTarget, NewDocument, NewVersion, Written};
 use tempfile::TempPath;
 use tokio::io::AsyncWriteExt;
 
@@ -139,22 +139,25 @@ impl SpoolFile {
             }
         }
         .map_err(fs_error)?;
-        self.stored = Some(applied(written, |v| {
-            Meta::document(&v.version, v.document.created_at)
-        })?);
+        // Queued (edge): the content waits in the outbox; the client is
+        // answered with what it sent.
+        self.stored = Some(match written {
+            Written::Applied(v) => Meta::document(&v.version, v.document.created_at),
+            Written::Queued(_) => Meta::pending(self.written),
+        });
         Ok(())
     }
 }
 
-/// A write's result on the internal node, where every write applies at
-/// once; a queued one would be a wiring mistake (an edge's writes).
-fn applied<T, U>(w: Written<T>, f: impl FnOnce(T) -> U) -> FsResult<U> {
+/// What a write produced, for the steps that need it (a copied folder's
+/// id, to copy into it). A queued write (edge) produced nothing yet: the
+/// steps after it cannot go on, and the client is refused (what was
+/// queued stays queued, as a failure midway on the internal node leaves
+/// what was copied).
+fn produced<T>(w: Written<T>) -> FsResult<T> {
     match w {
-        Written::Applied(v) => Ok(f(v)),
-        Written::Queued(_) => {
-            tracing::error!("dav: a write was queued; WebDAV serves the internal node only");
-            Err(FsError::GeneralFailure)
-        }
+        Written::Applied(v) => Ok(v),
+        Written::Queued(_) => Err(FsError::Forbidden),
     }
 }
 
@@ -214,27 +217,31 @@ impl PasserelleFs {
         parent: Parent,
         name: &str,
     ) -> FsResult<()> {
-        let w = self
-            .writes
+        self.writes
             .create_folder(actor, parent.space.id, parent.folder, name)
             .await
             .map_err(fs_error)?;
-        applied(w, |_| ())
+        Ok(())
     }
 
     /// DELETE of one item: to the trash.
     pub(crate) async fn trash(&self, actor: &Actor, at: Located) -> FsResult<()> {
         match at {
             Located::Document(_, view) => {
-                let w = self
-                    .writes
+                self.writes
                     .delete_document(actor, view.document.id)
                     .await
                     .map_err(fs_error)?;
-                applied(w, |_| ())
+                Ok(())
             }
-            Located::Folder(_, f) => self.app.delete_folder(actor, f.id).await.map_err(fs_error),
-            Located::Root | Located::Space(_) => Err(FsError::Forbidden),
+            Located::Folder(_, f) => {
+                self.tree
+                    .delete_folder(actor, f.id)
+                    .await
+                    .map_err(fs_error)?;
+                Ok(())
+            }
+            Located::Root | Located::Space(_) | Located::New(..) => Err(FsError::Forbidden),
         }
     }
 
@@ -252,17 +259,16 @@ impl PasserelleFs {
                 let d = &view.document;
                 let new_name = (d.name.as_str() != name).then_some(name);
                 let new_folder = (d.folder != to.folder).then_some(to.folder);
-                let w = self
-                    .writes
+                self.writes
                     .update_document(actor, d.id, new_name, new_folder)
                     .await
                     .map_err(fs_error)?;
-                applied(w, |_| ())
+                Ok(())
             }
             Located::Folder(space, f) if space.id == to.space.id => {
                 let new_name = (f.name.as_str() != name).then_some(name);
                 let new_parent = (f.parent != to.folder).then_some(to.folder);
-                self.app
+                self.tree
                     .update_folder(actor, f.id, new_name, new_parent)
                     .await
                     .map_err(fs_error)?;
@@ -275,38 +281,42 @@ impl PasserelleFs {
             }
             Located::Folder(space, f) => {
                 self.copy_folder(actor, &space, &f, &to, name).await?;
-                self.app.delete_folder(actor, f.id).await.map_err(fs_error)
+                self.trash(actor, Located::Folder(space, f)).await
             }
-            Located::Root | Located::Space(_) => Err(FsError::Forbidden),
+            Located::Root | Located::Space(_) | Located::New(..) => Err(FsError::Forbidden),
         }
     }
 
     /// COPY of one document (dav-server walks collections itself: MKCOL
-    /// then COPY of each file). Its dead properties go along.
+    /// then COPY of each file). Its dead properties go along to a copy
+    /// made at once (a queued one has no id yet: it is a new document
+    /// without them).
     pub(crate) async fn copy_document(
         &self,
         actor: &Actor,
         source: DocumentId,
         to: &Parent,
         name: &str,
-    ) -> FsResult<DocumentView> {
+    ) -> FsResult<()> {
         let target = CopyTarget {
             space: to.space.id,
             folder: to.folder,
             name: name.to_owned(),
         };
         let copy = self
-            .app
+            .tree
             .copy_document(actor, source, target)
             .await
             .map_err(fs_error)?;
-        self.copy_properties(
-            actor,
-            Resource::Document(source),
-            Resource::Document(copy.document.id),
-        )
-        .await;
-        Ok(copy)
+        if let Written::Applied(copy) = copy {
+            self.copy_properties(
+                actor,
+                Resource::Document(source),
+                Resource::Document(copy.document.id),
+            )
+            .await;
+        }
+        Ok(())
     }
 
     /// A folder and everything under it, copied into `to` as `name`: for
@@ -324,7 +334,7 @@ impl PasserelleFs {
             .create_folder(actor, to.space.id, to.folder, name)
             .await
             .map_err(fs_error)?;
-        let created: Folder = applied(created, |f| f)?;
+        let created: Folder = produced(created)?;
         let inside = Parent {
             space: to.space.clone(),
             folder: Some(created.id),

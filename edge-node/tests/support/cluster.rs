@@ -341,6 +341,9 @@ pub fn listening_ports(pid: u32) -> anyhow::Result<Vec<u16>> {
     Ok(ports)
 }
 
+/// The password every contractor of [`Cluster::contractor`] chooses.
+pub const CONTRACTOR_PASSWORD: &str = "mot de passe du prestataire";
+
 /// A contractor logged in on the edge (cookie session + CSRF token).
 pub struct Contractor {
     pub id: String,
@@ -430,7 +433,7 @@ impl Cluster {
             .await?;
         let url = inv["invitation_url"].as_str().context("invitation url")?;
         let secret = url.split('#').nth(1).context("secret")?.to_owned();
-        let password = "mot de passe du prestataire";
+        let password = CONTRACTOR_PASSWORD;
         eventually("the invitation on the edge", || {
             let (http, ebase, secret) = (http.clone(), self.ebase.clone(), secret.clone());
             async move {

@@ -91,7 +91,12 @@ async fn world() -> anyhow::Result<World> {
     }
     let spool = tempfile::tempdir()?;
     let properties = Properties::new(app.shared(), repo);
-    let fs = PasserelleFs::new(app.clone(), properties, spool.path().join("spool"))?;
+    let fs = PasserelleFs::new(
+        app.shared().clone(),
+        app.writes(),
+        properties,
+        spool.path().join("spool"),
+    )?;
     let router = router(DavService::new(fs, Vec::new(), Some(app.locks())));
     Ok(World {
         app,

@@ -1,0 +1,287 @@
+//! WebDAV on the edge (issue 15 §4), two real nodes: a contractor sees the
+//! spaces shared with them as the same tree the agents have, reads at
+//! once, and their writes (a new version, a new document, a folder) are
+//! queued in the outbox and land on the internal node; what the outbox
+//! cannot carry (a folder's deletion) is refused and changes nothing, and
+//! no lock is offered where it could not exclude the agents. While the
+//! link is down, what the contractor saved shows to them as saved.
+
+use anyhow::{Context, ensure};
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::cluster::{CONTRACTOR_PASSWORD, Cluster, eventually};
+
+const JEAN: &str = "jean@btp-rhone.fr";
+
+fn method(m: &str) -> anyhow::Result<Method> {
+    Ok(Method::from_bytes(m.as_bytes())?)
+}
+
+/// A WebDAV request on the edge as `login`.
+fn dav(
+    c: &Cluster,
+    http: &reqwest::Client,
+    m: &str,
+    path: &str,
+    login: &str,
+) -> anyhow::Result<reqwest::RequestBuilder> {
+    Ok(http
+        .request(method(m)?, format!("{}/dav{path}", c.edge_http))
+        .basic_auth(login, Some(CONTRACTOR_PASSWORD)))
+}
+
+/// The `href`s a PROPFIND answered, decoded enough to compare.
+fn hrefs(body: &str) -> Vec<String> {
+    body.split("<D:href>")
+        .skip(1)
+        .filter_map(|s| s.split("</D:href>").next())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The names of the documents and folders at a space's root on the
+/// internal node.
+async fn internal_root(
+    c: &Cluster,
+    http: &reqwest::Client,
+    space: &str,
+) -> anyhow::Result<(Vec<String>, Vec<String>)> {
+    let v: Value = c
+        .api(http, Method::GET, &format!("/spaces/{space}/children"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let names = |arr: &Value| -> Vec<String> {
+        arr.as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| d["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    Ok((names(&v["documents"]["items"]), names(&v["folders"])))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> anyhow::Result<()> {
+    let c = Cluster::start().await?;
+    let http = reqwest::Client::new();
+    let shared = c.space(&http, "chantier").await?;
+    let private = c.space(&http, "budget").await?;
+    let plan = c
+        .upload(&http, &shared, "Plan.txt", "plan version un")
+        .await?;
+    c.upload(&http, &private, "Budget.txt", "confidentiel")
+        .await?;
+    c.contractor(&http, &shared, JEAN, "collaborator").await?;
+
+    // Reads at once, from the edge's replica.
+    let body = eventually("the shared document over WebDAV on the edge", || async {
+        let r = dav(&c, &http, "GET", "/chantier/Plan.txt", JEAN)?
+            .send()
+            .await?;
+        ensure!(r.status() == 200, "GET: {}", r.status());
+        Ok(r.text().await?)
+    })
+    .await?;
+    assert_eq!(body, "plan version un");
+    let r = dav(&c, &http, "PROPFIND", "/", JEAN)?
+        .header("Depth", "1")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    let listed = hrefs(&r.text().await?);
+    assert!(
+        listed.iter().any(|h| h.ends_with("/dav/chantier/")),
+        "{listed:?}"
+    );
+    assert!(!listed.iter().any(|h| h.contains("budget")), "{listed:?}");
+    // A space never shared is absent from the edge: 404, as anything absent.
+    let r = dav(&c, &http, "PROPFIND", "/budget/", JEAN)?
+        .header("Depth", "0")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    // A wrong password is refused before anything is read.
+    let r = http
+        .get(format!("{}/dav/chantier/Plan.txt", c.edge_http))
+        .basic_auth(JEAN, Some("pas le bon"))
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+    // No lock is offered on the edge: LOCK is not allowed, and the class
+    // advertised says so.
+    let r = dav(&c, &http, "OPTIONS", "/chantier/", JEAN)?
+        .send()
+        .await?;
+    let class = r
+        .headers()
+        .get("dav")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(!class.split(',').any(|c| c.trim() == "2"), "DAV: {class}");
+    let r = dav(&c, &http, "LOCK", "/chantier/Plan.txt", JEAN)?
+        .header("Content-Type", "application/xml")
+        .body(r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"#)
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+
+    // Writes are queued, answered once queued, and land on the internal
+    // node: a new version, a new document, a folder.
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+        .body("plan version deux")
+        .send()
+        .await?;
+    assert!(r.status().is_success(), "PUT new version: {}", r.status());
+    let r = dav(&c, &http, "PUT", "/chantier/Rapport.txt", JEAN)?
+        .body("rapport de chantier")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = dav(&c, &http, "MKCOL", "/chantier/Livrables", JEAN)?
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    eventually(
+        "the contractor's writes applied on the internal node",
+        || async {
+            let (docs, folders) = internal_root(&c, &http, &shared).await?;
+            ensure!(
+                docs.contains(&"Rapport.txt".to_owned()),
+                "documents: {docs:?}"
+            );
+            ensure!(
+                folders.contains(&"Livrables".to_owned()),
+                "folders: {folders:?}"
+            );
+            let v: Value = c
+                .api(&http, Method::GET, &format!("/documents/{plan}"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            ensure!(v["version"]["number"] == 2, "plan: {v}");
+            Ok(())
+        },
+    )
+    .await?;
+    let content = c
+        .api(&http, Method::GET, &format!("/documents/{plan}/content"))
+        .send()
+        .await?
+        .text()
+        .await?;
+    assert_eq!(content, "plan version deux");
+    // Back down on the edge, in the same tree.
+    let back = eventually("the new document back on the edge", || async {
+        let r = dav(&c, &http, "GET", "/chantier/Rapport.txt", JEAN)?
+            .send()
+            .await?;
+        ensure!(r.status() == 200, "GET: {}", r.status());
+        Ok(r.text().await?)
+    })
+    .await?;
+    assert_eq!(back, "rapport de chantier");
+
+    // A folder's deletion has no outbox operation: refused, nothing changes
+    // on either node.
+    eventually("the folder on the edge", || async {
+        let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", JEAN)?
+            .header("Depth", "0")
+            .send()
+            .await?;
+        ensure!(
+            r.status() == StatusCode::MULTI_STATUS,
+            "PROPFIND: {}",
+            r.status()
+        );
+        Ok(())
+    })
+    .await?;
+    let r = dav(&c, &http, "DELETE", "/chantier/Livrables/", JEAN)?
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let (_, folders) = internal_root(&c, &http, &shared).await?;
+    assert!(folders.contains(&"Livrables".to_owned()), "{folders:?}");
+    let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", JEAN)?
+        .header("Depth", "0")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+
+    // A document's deletion is queued like the pages' and goes to the
+    // internal node's trash.
+    let r = dav(&c, &http, "DELETE", "/chantier/Rapport.txt", JEAN)?
+        .send()
+        .await?;
+    assert!(r.status().is_success(), "DELETE: {}", r.status());
+    eventually("the deletion applied on the internal node", || async {
+        let (docs, _) = internal_root(&c, &http, &shared).await?;
+        ensure!(
+            !docs.contains(&"Rapport.txt".to_owned()),
+            "documents: {docs:?}"
+        );
+        Ok(())
+    })
+    .await
+    .context("the contractor's deletion")?;
+
+    // The link down: what the contractor saves waits in the outbox, and
+    // shows to them (only) as saved: listed, read back, its size.
+    let mut c = c;
+    c.stop_internal()?;
+    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", JEAN)?
+        .body("note en attente")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+        .body("plan version trois, en attente")
+        .send()
+        .await?;
+    assert!(r.status().is_success(), "PUT: {}", r.status());
+    let r = dav(&c, &http, "GET", "/chantier/Note.txt", JEAN)?
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.text().await?, "note en attente");
+    let r = dav(&c, &http, "GET", "/chantier/Plan.txt", JEAN)?
+        .header("Range", "bytes=5-18")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(r.text().await?, "version trois,");
+    let r = dav(&c, &http, "PROPFIND", "/chantier/", JEAN)?
+        .header("Depth", "1")
+        .send()
+        .await?;
+    let listing = r.text().await?;
+    assert!(listing.contains("/dav/chantier/Note.txt"), "{listing}");
+    // A second save of the waiting new document: it has no identity yet.
+    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", JEAN)?
+        .body("note modifiée")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The link back: applied, and the replica alone shows it.
+    c.start_internal()?;
+    eventually("the waiting writes applied", || async {
+        let (docs, _) = internal_root(&c, &http, &shared).await?;
+        ensure!(docs.contains(&"Note.txt".to_owned()), "documents: {docs:?}");
+        let v: Value = c
+            .api(&http, Method::GET, &format!("/documents/{plan}"))
+            .send()
+            .await?
+            .json()
+            .await?;
+        ensure!(v["version"]["number"] == 3, "plan: {v}");
+        Ok(())
+    })
+    .await?;
+    Ok(())
+}
