@@ -1,8 +1,10 @@
 //! WebDAV on a real node (SQLite file, filesystem blobs, the real HTTP
 //! server on a loopback port) with real clients: Debian's `litmus` (the
 //! reference conformance suite) and `rclone` (a sync tool). Both must be
-//! installed (`.ci/run` installs them); a missing one fails the test.
+//! installed (`.ci/run` installs them); a missing one fails the test. What
+//! rclone wrote is then read back through the REST API and the pages.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Output;
 
@@ -10,7 +12,8 @@ use anyhow::{Context, bail, ensure};
 use passerelle_core::Actor;
 use passerelle_core::model::{Page, Visibility};
 use passerelle_core::service::NewSpace;
-use passerelle_tests::{Backend, PASSWORD, TestNode};
+use passerelle_tests::{Api, Backend, PASSWORD, TestNode};
+use serde_json::Value;
 
 /// The litmus suites that must pass in full; `locks` runs against core's
 /// lock model (ADR 0007 §1), the one the API and the pages use.
@@ -200,7 +203,177 @@ async fn rclone_copies_a_tree_checks_it_equal_and_sends_only_changes() -> anyhow
             .all(|d| d.current_version == 1),
         "unchanged files stay at version 1"
     );
+    same_tree_through_api_and_pages(&n, &space.to_string(), src.path()).await?;
     n.stop().await
+}
+
+/// The local files of `dir` (not below), by name, with their content's
+/// hash.
+fn local_files(dir: &Path) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        if e.file_type()?.is_file() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let hash = blake3::hash(&std::fs::read(e.path())?).to_hex().to_string();
+            out.insert(name, hash);
+        }
+    }
+    Ok(out)
+}
+
+/// The tree rclone wrote, as the REST API and the web pages show it: the
+/// same folders, the same names, each current version's hash that of the
+/// local file.
+async fn same_tree_through_api_and_pages(
+    n: &TestNode,
+    space: &str,
+    local: &Path,
+) -> anyhow::Result<()> {
+    let api = Api::for_user(n, "alice").await?;
+    let web = WebSession::login(n, "alice").await?;
+    let children = |folder: Option<String>| {
+        let mut req = api
+            .get(&format!("/spaces/{space}/children"))
+            .query(&[("limit", "1000")]);
+        if let Some(f) = folder {
+            req = req.query(&[("folder", f)]);
+        }
+        async move {
+            let r = req.send().await?;
+            ensure!(r.status() == 200, "children: {}", r.status());
+            Ok::<Value, anyhow::Error>(r.json().await?)
+        }
+    };
+    let root = children(None).await?;
+    let mut folders: Vec<(String, String)> = root["folders"]
+        .as_array()
+        .context("folders")?
+        .iter()
+        .filter_map(|f| Some((f["name"].as_str()?.to_owned(), f["id"].as_str()?.to_owned())))
+        .collect();
+    folders.sort();
+    let expected: Vec<String> = (0..10).map(|i| format!("lot-{i}")).collect();
+    let names: Vec<String> = folders.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(names, expected, "the folders through the API");
+    let mut dirs = vec![(None, local.to_path_buf())];
+    dirs.extend(
+        folders
+            .iter()
+            .map(|(name, id)| (Some(id.clone()), local.join(name))),
+    );
+    for (folder, dir) in dirs {
+        let want = local_files(&dir)?;
+        let listing = children(folder.clone()).await?;
+        let mut got = BTreeMap::new();
+        for d in listing["documents"]["items"]
+            .as_array()
+            .context("documents")?
+        {
+            let id = d["id"].as_str().context("id")?;
+            let v: Value = api
+                .get(&format!("/documents/{id}"))
+                .send()
+                .await?
+                .json()
+                .await?;
+            let name = d["name"].as_str().context("name")?.to_owned();
+            let hash = v["version"]["hash"].as_str().context("hash")?.to_owned();
+            got.insert(name, hash);
+        }
+        assert_eq!(got, want, "{} through the API", dir.display());
+        // The folder's page lists every name (one page: at most 100 here).
+        let page = match &folder {
+            Some(f) => web.get(&format!("/spaces/{space}?folder={f}")).await?,
+            None => web.get(&format!("/spaces/{space}")).await?,
+        };
+        for name in want.keys() {
+            ensure!(
+                page.contains(name.as_str()),
+                "{name} is not on the page of {}",
+                dir.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A browser-like session on the node's pages: the login form's token,
+/// then the session cookie.
+struct WebSession {
+    http: reqwest::Client,
+    base: String,
+    cookie: String,
+}
+
+impl WebSession {
+    async fn login(n: &TestNode, login: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()?;
+        let form = http.get(format!("{}/login", n.base)).send().await?;
+        let form_cookie = set_cookie(&form, "passerelle_form_csrf")?;
+        let html = form.text().await?;
+        let token = html
+            .split("name=\"_csrf\" value=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .context("the login form's token")?
+            .to_owned();
+        let r = http
+            .post(format!("{}/login", n.base))
+            .header("Cookie", form_cookie)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "login={}&password={}&_csrf={}",
+                form_value(login),
+                form_value(PASSWORD),
+                form_value(&token)
+            ))
+            .send()
+            .await?;
+        ensure!(r.status() == 303, "login: {}", r.status());
+        Ok(Self {
+            cookie: set_cookie(&r, "passerelle_session")?,
+            http,
+            base: n.base.clone(),
+        })
+    }
+
+    async fn get(&self, path: &str) -> anyhow::Result<String> {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .header("Cookie", &self.cookie)
+            .send()
+            .await?;
+        ensure!(r.status() == 200, "GET {path}: {}", r.status());
+        Ok(r.text().await?)
+    }
+}
+
+/// `v` encoded for an `application/x-www-form-urlencoded` body.
+fn form_value(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// `name=value` of the cookie `name` a response sets.
+fn set_cookie(r: &reqwest::Response, name: &str) -> anyhow::Result<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|c| c.split(';').next())
+        .find(|c| c.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+        .with_context(|| format!("no {name} cookie"))
 }
 
 #[test]
