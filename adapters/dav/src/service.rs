@@ -84,6 +84,9 @@ pub fn router(service: DavService) -> Router {
 
 async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
+    if parts.method == Method::OPTIONS && !parts.headers.contains_key(header::AUTHORIZATION) {
+        return anonymous_options(dav.locks.is_some());
+    }
     let actor = match authenticate(&dav.fs.app, &parts, &dav.trusted_proxies).await {
         Ok(a) => a,
         Err(refused) => return refused.into_response(),
@@ -129,10 +132,37 @@ fn refused_by_lock(holder: &str) -> Response {
 /// whole content).
 fn advertise_class(res: &mut Response, locking: bool) {
     if res.headers().contains_key("dav") {
-        let class = if locking { "1,2,3" } else { "1,3" };
-        res.headers_mut()
-            .insert("dav", HeaderValue::from_static(class));
+        advertise_class_always(res, locking);
     }
+}
+
+fn advertise_class_always(res: &mut Response, locking: bool) {
+    let class = if locking { "1,2,3" } else { "1,3" };
+    res.headers_mut()
+        .insert("dav", HeaderValue::from_static(class));
+}
+
+/// OPTIONS without credentials, as clients send it first (LibreOffice,
+/// Windows' Mini-Redirector) and give up if it is refused: what any
+/// resource of the tree may offer, the same for every path, so nothing of
+/// what exists is told before authentication.
+fn anonymous_options(locking: bool) -> Response {
+    let allow = if locking {
+        "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE, LOCK, UNLOCK"
+    } else {
+        "OPTIONS, GET, HEAD, PUT, DELETE, PROPFIND, PROPPATCH, MKCOL, COPY, MOVE"
+    };
+    let mut res = (
+        StatusCode::OK,
+        [
+            (header::ALLOW, allow),
+            (header::HeaderName::from_static("ms-author-via"), "DAV"),
+        ],
+    )
+        .into_response();
+    advertise_class_always(&mut res, locking);
+    harden(&mut res);
+    res
 }
 
 /// PROPFIND `Depth: infinity` walks a whole space in one request: refused

@@ -486,3 +486,32 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
 
 mod locks;
 mod trees;
+
+#[tokio::test]
+async fn options_without_credentials_tells_the_same_for_any_path_and_nothing_else()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    let existing = w.send("OPTIONS", "/dav/plans/", None, &[], "").await?;
+    let absent = w
+        .send("OPTIONS", "/dav/nulle-part/x.odt", None, &[], "")
+        .await?;
+    for a in [&existing, &absent] {
+        assert_eq!(a.status, StatusCode::OK);
+        assert_eq!(a.headers["dav"], "1,2,3");
+        assert!(a.headers["allow"].to_str()?.contains("LOCK"));
+        assert!(a.body.is_empty());
+    }
+    // What exists is not told apart before authentication.
+    assert_eq!(existing.headers["allow"], absent.headers["allow"]);
+    // Authenticated, dav-server answers for the path; the class is the
+    // node's (no partial PUT offered).
+    let known = w
+        .send("OPTIONS", "/dav/plans/", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(known.status, StatusCode::OK);
+    assert_eq!(known.headers["dav"], "1,2,3");
+    // Anything else still needs credentials.
+    let get = w.send("GET", "/dav/plans/", None, &[], "").await?;
+    assert_eq!(get.status, StatusCode::UNAUTHORIZED);
+    Ok(())
+}
