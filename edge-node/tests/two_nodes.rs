@@ -5,7 +5,8 @@
 //! concurrent edits and revoked rights; in `check`, the edge's `check`
 //! command on bad TLS material; in `lag`, the replication lag on the
 //! internal node's `/metrics` and both `status`; in `search`, what a
-//! contractor finds on the edge.
+//! contractor finds on the edge; in `locks`, an agent's check-out seen and
+//! enforced on the edge.
 
 #[path = "two_nodes/check.rs"]
 mod check;
@@ -15,6 +16,8 @@ mod cluster;
 mod conflicts;
 #[path = "two_nodes/lag.rs"]
 mod lag;
+#[path = "two_nodes/locks.rs"]
+mod locks;
 #[path = "two_nodes/search.rs"]
 mod search;
 
