@@ -8,6 +8,9 @@
 //!
 //! `store`: the [`LockStore`] part of the repository's transaction, so a
 //! write use case checks the locks and writes in one transaction.
+//! `mirror`: [`LockSummary`], what an edge is told of the internal node's
+//! locks, and the [`LockMirror`] part of the transaction that keeps them
+//! there (ADR 0007, "Locks seen on the edge").
 
 use std::fmt;
 use std::str::FromStr;
@@ -18,7 +21,9 @@ use uuid::Uuid;
 use crate::ids::{PrincipalId, SpaceId};
 use crate::model::Resource;
 
+mod mirror;
 mod store;
+pub use mirror::{LockMirror, LockSummary};
 pub use store::LockStore;
 
 /// The `opaquelocktoken:` URI scheme of RFC 4918 §20.
@@ -161,6 +166,21 @@ impl Lock {
     /// Whether the lock still holds at `now` (it ends at `expires_at`).
     pub fn is_live(&self, now: OffsetDateTime) -> bool {
         now < self.expires_at
+    }
+
+    /// What anyone who may read the resource may know of this lock, with
+    /// its holder's display name: what an edge mirrors.
+    pub fn summary(&self, holder_name: String) -> LockSummary {
+        LockSummary {
+            resource: self.resource,
+            space: self.space,
+            holder: self.owner,
+            holder_name,
+            scope: self.scope,
+            depth: self.depth,
+            since: self.created_at,
+            until: self.expires_at,
+        }
     }
 }
 

@@ -16,7 +16,7 @@ use time::OffsetDateTime;
 use crate::doctype::DocumentType;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
-use crate::locks::LockStore;
+use crate::locks::{LockMirror, LockStore};
 use crate::model::{
     ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
     Space, Version,
@@ -159,9 +159,10 @@ impl DocumentQuery {
 /// One transaction on the metadata store. `save_*` are upserts by primary key.
 /// Lists exclude tombstones unless said otherwise. The lock rows are its
 /// [`LockStore`] part (grouped apart, read and written in the same
-/// transaction as the writes they guard).
+/// transaction as the writes they guard); the locks an edge mirrors from
+/// the internal node its [`LockMirror`] part, for the same reason.
 #[async_trait]
-pub trait Tx: LockStore + Send {
+pub trait Tx: LockStore + LockMirror + Send {
     /// Commits; on error nothing of the transaction is kept.
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 
@@ -407,7 +408,7 @@ pub trait Tx: LockStore + Send {
     -> Result<bool, RepoError>;
     /// Deletes every row of the space (space, memberships, invitations,
     /// folders, documents, versions, outbox items, blob claims, cursor,
-    /// locks) for good, and the principals that no longer hold a membership
+    /// locks, mirrored locks) for good, and the principals that no longer hold a membership
     /// anywhere. Returns the number of rows deleted. Edge only (un-share).
     async fn purge_space(&mut self, space: SpaceId) -> Result<u64, RepoError>;
     /// Appends an operation; `item.seq` is ignored and the assigned one

@@ -172,6 +172,10 @@ pub struct Passerelle {
     basic: Arc<basic::BasicChecks>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
+    /// Woken by every lock taken, refreshed or released in this process:
+    /// the link sends the edge the spaces' locks without waking revision
+    /// work (ADR 0007, "Locks seen on the edge").
+    lock_changes: Arc<ChangeSignal>,
 }
 
 impl Passerelle {
@@ -193,6 +197,7 @@ impl Passerelle {
             throttle: Arc::new(LoginThrottle::default()),
             basic: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),
+            lock_changes: Arc::new(ChangeSignal::default()),
         }
     }
 
@@ -217,10 +222,25 @@ impl Passerelle {
         &self.changes
     }
 
+    /// Lock transactions committed through this `Passerelle`: the link
+    /// waits on it to mirror locks on the edge.
+    pub fn lock_changes(&self) -> &ChangeSignal {
+        &self.lock_changes
+    }
+
     /// Commits `tx`, then wakes whoever waits for a change.
     async fn commit(&self, tx: Box<dyn Tx>) -> Result<(), CoreError> {
         tx.commit().await?;
         self.changes.notify();
+        Ok(())
+    }
+
+    /// Commits a transaction that changed locks only, then wakes whoever
+    /// waits for a lock change (not the change signal: nothing in the
+    /// feed moved).
+    async fn commit_locks(&self, tx: Box<dyn Tx>) -> Result<(), CoreError> {
+        tx.commit().await?;
+        self.lock_changes.notify();
         Ok(())
     }
 

@@ -5,7 +5,8 @@
 //! concurrent edits and revoked rights; in `check`, the edge's `check`
 //! command on bad TLS material; in `lag`, the replication lag on the
 //! internal node's `/metrics` and both `status`; in `search`, what a
-//! contractor finds on the edge; in `dav`, WebDAV on the edge.
+//! contractor finds on the edge; in `locks`, an agent's check-out seen and
+//! enforced on the edge; in `dav`, WebDAV on the edge.
 
 #[path = "two_nodes/check.rs"]
 mod check;
@@ -17,6 +18,8 @@ mod conflicts;
 mod dav;
 #[path = "two_nodes/lag.rs"]
 mod lag;
+#[path = "two_nodes/locks.rs"]
+mod locks;
 #[path = "two_nodes/search.rs"]
 mod search;
 

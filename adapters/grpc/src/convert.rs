@@ -2,12 +2,14 @@
 //! incoming message is hostile input: ids, names, hashes, roles and JSON are
 //! parsed and validated here, at the boundary. The field helpers shared by
 //! every message live here; feed rows are in `changes`, outbox items in
-//! `outbox`.
+//! `outbox`, lock snapshots in `locks`.
 
 mod changes;
+mod locks;
 mod outbox;
 
 pub use changes::{change_from_pb, change_to_pb};
+pub use locks::{lock_from_pb, lock_to_pb};
 pub use outbox::{item_from_pb, item_to_pb};
 
 use passerelle_core::ContentHash;

@@ -285,6 +285,24 @@ impl Replication for EdgeReplication {
         Ok(Response::new(pb::DigestResponse { digests }))
     }
 
+    async fn mirror_locks(
+        &self,
+        request: Request<pb::LockSnapshot>,
+    ) -> Result<Response<pb::LockSnapshotAck>, Status> {
+        let snapshot = request.into_inner();
+        let space = space_id(&snapshot.space)?;
+        let locks = snapshot
+            .locks
+            .into_iter()
+            .map(|l| convert::lock_from_pb(l, space))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
+        let n = self.app.mirror_locks(space, locks).await.map_err(status)?;
+        Ok(Response::new(pb::LockSnapshotAck {
+            locks: u32::try_from(n).unwrap_or(u32::MAX),
+        }))
+    }
+
     type WatchOutboxStream = BoxStream<pb::OutboxItem>;
 
     async fn watch_outbox(

@@ -13,6 +13,7 @@ use futures::StreamExt;
 use passerelle_core::ContentHash;
 use passerelle_core::blob::{BlobInfo, ByteStream};
 use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::locks::LockSummary;
 use passerelle_core::replication::peer::{
     BlobNeed, EdgeConnector, EdgePeer, Hello, IncomingOp, OpVerdict, OutboxStream, OutgoingBlob,
     OutgoingBlobs, PeerError, Purge, PurgeReceipt,
@@ -290,6 +291,18 @@ impl EdgePeer for GrpcEdgePeer {
             .map_err(peer_error)?
             .into_inner();
         Ok(u64::from(ack.acknowledged))
+    }
+
+    async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError> {
+        self.client
+            .clone()
+            .mirror_locks(timed(pb::LockSnapshot {
+                space: space.to_string(),
+                locks: locks.iter().map(convert::lock_to_pb).collect(),
+            }))
+            .await
+            .map_err(peer_error)?;
+        Ok(())
     }
 }
 

@@ -14,6 +14,7 @@ pub(crate) mod extraction;
 pub(crate) mod folder;
 pub(crate) mod invitation;
 pub(crate) mod lock;
+pub(crate) mod lock_mirror;
 pub(crate) mod membership;
 pub(crate) mod outbox;
 pub(crate) mod principal;

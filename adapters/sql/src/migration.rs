@@ -14,6 +14,7 @@ mod m20261208_120000_extractions;
 mod m20261209_100000_app_passwords;
 mod m20261209_120000_locks;
 mod m20261209_140000_dead_properties;
+mod m20261210_120000_lock_mirror;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_100000_app_passwords::Migration),
             Box::new(m20261209_120000_locks::Migration),
             Box::new(m20261209_140000_dead_properties::Migration),
+            Box::new(m20261210_120000_lock_mirror::Migration),
         ]
     }
 }

@@ -1,10 +1,12 @@
 //! `SqlTx`: the port's transaction over a sea-orm `DatabaseTransaction`.
 //! The queries live in the submodules, one per group of the port; `locks`
-//! also implements the transaction's `LockStore` part.
+//! also implements the transaction's `LockStore` part, `lock_mirror` its
+//! `LockMirror` part.
 
 mod accounts;
 mod audit;
 mod content;
+mod lock_mirror;
 mod locks;
 mod replication;
 mod spaces;

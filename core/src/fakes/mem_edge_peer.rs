@@ -14,6 +14,7 @@ use crate::blob::{BlobInfo, ByteStream, Holding, Resumed};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{Revision, SpaceId};
+use crate::locks::LockSummary;
 use crate::ports::Timer;
 use crate::replication::peer::{
     BlobNeed, EdgeConnector, EdgePeer, Hello, IncomingOp, OpVerdict, OutboxStream, OutgoingBlobs,
@@ -220,6 +221,15 @@ impl EdgePeer for MemEdgePeer {
             .await
             .map_err(refused)?;
         Ok(u64::from(n))
+    }
+
+    async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError> {
+        self.up()?;
+        self.node
+            .mirror_locks(space, locks.to_vec())
+            .await
+            .map_err(refused)?;
+        Ok(())
     }
 }
 

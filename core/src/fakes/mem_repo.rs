@@ -14,7 +14,7 @@
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
 //! `extractions` implements the `ExtractionLog` port on the same store,
 //! `properties` the `PropertyStore` port, `locks` the transaction's
-//! `LockStore` part.
+//! `LockStore` part, `lock_mirror` its `LockMirror` part.
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -25,6 +25,7 @@ mod accounts;
 mod content;
 mod extractions;
 mod feed;
+mod lock_mirror;
 mod locks;
 mod properties;
 mod replication;
@@ -89,6 +90,9 @@ struct State {
     extractions: BTreeMap<ContentHash, ExtractionRecord>,
     /// Locks by token (table `locks`): not revisioned, see `locks`.
     locks: BTreeMap<crate::locks::LockToken, crate::locks::Lock>,
+    /// Edge: the internal node's locks per space (table `lock_mirror`), in
+    /// the order the last snapshot gave them; see `lock_mirror`.
+    lock_mirror: BTreeMap<SpaceId, Vec<crate::locks::LockSummary>>,
     /// Dead properties per resource (table `dead_properties`): written
     /// outside transactions, see `properties`.
     properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,

@@ -2,7 +2,8 @@
 //! the edge (never the reverse) through an [`EdgeConnector`], purges
 //! un-shared spaces, sends the change feed of the spaces shared with it
 //! (blobs first), pulls contractors' operations from the edge's outbox and
-//! applies them, compares digests, and records the link's status. Every
+//! applies them, compares digests, mirrors the spaces' locks on the edge,
+//! and records the link's status. Every
 //! step resumes from cursors; time goes through the `Clock` and `Timer`
 //! ports, so the whole loop runs in core's tests against an in-memory edge.
 //!
@@ -15,6 +16,7 @@
 mod digests;
 mod down;
 mod health;
+mod locks;
 mod send;
 mod session;
 mod up;

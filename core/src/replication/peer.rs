@@ -19,6 +19,7 @@ use super::{ChangeRow, NodeId, OpOutcome, OutboxItem};
 use crate::blob::{BlobError, BlobInfo, ByteStream};
 use crate::hash::ContentHash;
 use crate::ids::{Revision, SpaceId};
+use crate::locks::LockSummary;
 
 /// What an edge says when a link comes up.
 #[derive(Clone, Debug, PartialEq)]
@@ -175,6 +176,12 @@ pub trait EdgePeer: Send + Sync {
     /// Gives the edge this node's verdicts; returns how many it recorded.
     /// Idempotent by operation id.
     async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError>;
+
+    /// Replaces the edge's mirror of `space`'s locks with `locks`, this
+    /// node's live ones (ADR 0007, "Locks seen on the edge"). Idempotent:
+    /// the edge keeps the last snapshot it received. Refused (`Refused`,
+    /// `NotFound`) for a space the edge does not hold yet.
+    async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError>;
 }
 
 /// A shared peer is a peer: a connector may hand out one edge to every
@@ -220,6 +227,9 @@ impl<T: EdgePeer + ?Sized> EdgePeer for std::sync::Arc<T> {
     }
     async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError> {
         (**self).acknowledge(verdicts).await
+    }
+    async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError> {
+        (**self).mirror_locks(space, locks).await
     }
 }
 

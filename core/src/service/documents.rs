@@ -50,8 +50,8 @@ pub struct DocumentView {
     pub version: Version,
     pub role: Role,
     /// The unexpired lock covering the document (on it, or on a folder
-    /// above with depth infinity), an exclusive one first; `None` on an
-    /// edge, where locks do not exist.
+    /// above with depth infinity), an exclusive one first; on an edge, as
+    /// it mirrors the internal node's locks (without token nor note).
     pub lock: Option<LockView>,
 }
 

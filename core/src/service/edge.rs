@@ -6,7 +6,8 @@
 //! Here: the acceptance of an invitation. `writes`: contractors' writes
 //! queued in the outbox. `feed`: batches applied, purge, digest and cursors.
 //! `outbox`: the outbox as the internal node reads it. `blobs`: the edge's
-//! account of its blobs.
+//! account of its blobs. `locks`: the mirror of the internal node's locks,
+//! and the refusals it gives.
 
 use serde_json::json;
 
@@ -20,6 +21,7 @@ use super::{Actor, EdgeApp};
 
 mod blobs;
 mod feed;
+mod locks;
 mod outbox;
 mod writes;
 

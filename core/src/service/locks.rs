@@ -1,6 +1,7 @@
 //! `Locks`: the lock use cases of the internal node (ADR 0007 §1), a
-//! facade of its own built from an [`InternalApp`], so an edge (where
-//! locks do not exist: they are not replicated) cannot call them. The
+//! facade of its own built from an [`InternalApp`], so an edge (which
+//! takes no lock: it only mirrors the internal node's, `edge::locks`)
+//! cannot call them. The
 //! API's check-out and check-in, the web pages' buttons and the WebDAV
 //! lock system all go through it; the enforcement on writes lives with
 //! the writes (`cover`), not here.
@@ -11,7 +12,8 @@
 //! and administrators force one open. Locking, releasing and forcing are
 //! audited; a refresh is not (WebDAV clients refresh every few minutes).
 //! Lock transactions commit without waking the change signal: nothing
-//! replicated changed.
+//! in the change feed moved; they wake the lock signal instead, on which
+//! the replication link sends the edge the spaces' locks.
 
 use serde_json::json;
 use time::Duration;
@@ -19,23 +21,28 @@ use time::Duration;
 use crate::error::CoreError;
 use crate::ids::{DocumentId, PrincipalId};
 use crate::locks::{
-    Lock, LockDepth, LockRequest, LockScope, LockToken, MAX_OWNER_INFO, granted_timeout,
+    Lock, LockDepth, LockRequest, LockScope, LockSummary, LockToken, MAX_OWNER_INFO,
+    granted_timeout,
 };
 use crate::model::{Document, Resource};
 use crate::ports::Tx;
 use crate::role::Action;
 
 use super::access::{Access, Fail, Outcome};
-use super::{Actor, InternalApp, Passerelle};
+use super::{Actor, InternalApp, NodeRole, Passerelle};
 
 pub(crate) mod cover;
 
-/// A lock and its holder's name, as a page or the API shows it.
+/// The lock covering a document, as a page or the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LockView {
-    pub lock: Lock,
-    /// The holder's display name ("Paul Martin").
-    pub holder_name: String,
+    /// On what, held by whom (with their display name), until when: what
+    /// both node roles know of it.
+    pub summary: LockSummary,
+    /// The lock itself, token and note included, on the node that holds
+    /// it; `None` on an edge, whose mirror carries neither (ADR 0007,
+    /// "Locks seen on the edge").
+    pub lock: Option<Lock>,
 }
 
 /// What a lock use case resolved of its resource.
@@ -58,28 +65,68 @@ impl InternalApp {
     pub fn locks(&self) -> Locks {
         Locks::new(self)
     }
+
+    /// The live locks of `space` with their holders' names, oldest first:
+    /// the snapshot the replication link sends the edge (ADR 0007, "Locks
+    /// seen on the edge"). Reads only.
+    pub(crate) async fn lock_snapshot(
+        &self,
+        space: crate::ids::SpaceId,
+    ) -> Result<Vec<LockSummary>, CoreError> {
+        let mut tx = self.read().await?;
+        let now = self.now();
+        let mut out = Vec::new();
+        for lock in tx.space_locks(space).await? {
+            if lock.is_live(now) {
+                let name = self.holder_name(&mut tx, lock.owner).await?;
+                out.push(lock.summary(name));
+            }
+        }
+        Ok(out)
+    }
 }
 
 impl Passerelle {
     /// The lock a document's page shows: the unexpired one covering it,
     /// an exclusive one first (it is the one that refuses writes), with
-    /// its holder's name.
+    /// its holder's name. On the internal node, from its own locks; on an
+    /// edge, from the mirror of the internal node's.
     pub(crate) async fn lock_view(
         &self,
         tx: &mut Box<dyn Tx>,
         d: &Document,
     ) -> Outcome<Option<LockView>> {
         let chain = self.document_chain(tx, d).await?;
+        if self.role == NodeRole::Edge {
+            let mut covering = self.mirror_covering(tx, &chain).await?;
+            covering.sort_by_key(|l| l.scope != LockScope::Exclusive);
+            return Ok(covering.into_iter().next().map(|summary| LockView {
+                summary,
+                lock: None,
+            }));
+        }
         let mut covering = self.covering(tx, &chain).await?;
         covering.sort_by_key(|l| l.scope != LockScope::Exclusive);
         let Some(lock) = covering.into_iter().next() else {
             return Ok(None);
         };
-        let holder_name = match tx.principal(lock.owner).await? {
+        let holder_name = self.holder_name(tx, lock.owner).await?;
+        Ok(Some(LockView {
+            summary: lock.summary(holder_name),
+            lock: Some(lock),
+        }))
+    }
+
+    /// A holder's display name, or their id when the account is gone.
+    pub(crate) async fn holder_name(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        holder: PrincipalId,
+    ) -> Result<String, CoreError> {
+        Ok(match tx.principal(holder).await? {
             Some(p) => p.display_name,
-            None => lock.owner.to_string(),
-        };
-        Ok(Some(LockView { lock, holder_name }))
+            None => holder.to_string(),
+        })
     }
 }
 
@@ -235,7 +282,7 @@ impl Locks {
                 }),
             )
             .await?;
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             tracing::info!(until = %lock.expires_at, "lock taken");
             Ok::<_, Fail>(lock)
         })
@@ -279,7 +326,7 @@ impl Locks {
             lock.refreshed_at = now;
             lock.expires_at = now + granted_timeout(timeout);
             tx.save_lock(&lock).await?;
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             Ok::<_, Fail>(lock)
         })
         .await
@@ -292,7 +339,7 @@ impl Locks {
             let mut tx = app.write().await?;
             let (lock, _) = self.held(&mut tx, actor, token).await?;
             self.release(&mut tx, actor, &lock, "lock.release").await?;
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             Ok::<_, Fail>(())
         })
         .await
@@ -349,7 +396,7 @@ impl Locks {
                 self.release(&mut tx, actor, lock, "lock.force_release")
                     .await?;
             }
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             Ok::<_, Fail>(covering)
         })
         .await
@@ -415,7 +462,7 @@ impl Locks {
             for lock in &mine {
                 self.release(&mut tx, actor, lock, "lock.release").await?;
             }
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             Ok::<_, Fail>(mine.len() as u64)
         })
         .await
@@ -499,7 +546,7 @@ impl Locks {
                 .into());
             };
             self.release(&mut tx, actor, lock, "lock.release").await?;
-            tx.commit().await?;
+            app.commit_locks(tx).await?;
             Ok::<_, Fail>(())
         })
         .await

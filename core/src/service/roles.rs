@@ -31,11 +31,14 @@
 //! // Locks (check-out) exist on the internal node only.
 //! let doc = passerelle_core::ids::DocumentId::new();
 //! let _ = internal.locks().check_out(&actor, doc, None, None).await;
+//! // An edge shows the internal node's locks it mirrors.
+//! let _ = edge.mirrored_locks_on(&actor, passerelle_core::model::Resource::Document(doc)).await;
 //! # }
 //! ```
 //!
-//! An edge takes no lock (locks are not replicated: the internal node
-//! judges a contractor's write against its own when it arrives)…
+//! An edge takes no lock (it only mirrors the internal node's, ADR 0007
+//! "Locks seen on the edge", and the internal node judges a contractor's
+//! write against its own when it arrives)…
 //!
 //! ```compile_fail
 //! # async fn roles(edge: passerelle_core::EdgeApp) {

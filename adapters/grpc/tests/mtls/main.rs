@@ -318,6 +318,13 @@ impl Replication for HelloOnly {
     async fn ack_outbox(&self, _: Request<AckRequest>) -> Result<Response<AckResponse>, Status> {
         Err(Status::unimplemented("test server"))
     }
+
+    async fn mirror_locks(
+        &self,
+        _: Request<passerelle_proto::v1::LockSnapshot>,
+    ) -> Result<Response<passerelle_proto::v1::LockSnapshotAck>, Status> {
+        Err(Status::unimplemented("test server"))
+    }
 }
 
 // ------------------------------------------------------------------ PKI ----

@@ -1,7 +1,7 @@
 //! Locks (check-out): what a lock looks like in the API, and the bodies
 //! and query of the lock routes.
 
-use passerelle_core::locks::Lock;
+use passerelle_core::locks::{Lock, LockSummary};
 use passerelle_core::model::Resource;
 use passerelle_core::service::LockView;
 use serde::{Deserialize, Serialize};
@@ -21,8 +21,10 @@ pub enum LockedKind {
 /// A lock: who holds it, on what, until when.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LockDto {
-    /// `opaquelocktoken:<uuid>` (as WebDAV clients see it).
-    pub token: String,
+    /// `opaquelocktoken:<uuid>` (as WebDAV clients see it); `null` on an
+    /// edge, which is told of the internal node's locks without their
+    /// tokens.
+    pub token: Option<String>,
     pub kind: LockedKind,
     /// The space, folder or document locked (a document may be covered by
     /// a folder's lock with depth infinity).
@@ -45,29 +47,34 @@ pub struct LockDto {
 
 impl LockDto {
     pub fn new(l: &Lock, holder_name: &str) -> Self {
-        let (kind, resource) = match l.resource {
+        Self::of(&l.summary(holder_name.to_owned()), Some(l))
+    }
+
+    /// `summary`, with the token and note of `lock` when this node holds it.
+    fn of(summary: &LockSummary, lock: Option<&Lock>) -> Self {
+        let (kind, resource) = match summary.resource {
             Resource::Space(id) => (LockedKind::Space, id.as_uuid()),
             Resource::Folder(id) => (LockedKind::Folder, id.as_uuid()),
             Resource::Document(id) => (LockedKind::Document, id.as_uuid()),
         };
         Self {
-            token: l.token.to_string(),
+            token: lock.map(|l| l.token.to_string()),
             kind,
             resource,
-            holder: l.owner.as_uuid(),
-            holder_name: holder_name.to_owned(),
-            note: l.owner_info.clone(),
-            scope: l.scope.as_str().to_owned(),
-            depth: l.depth.as_str().to_owned(),
-            created_at: l.created_at,
-            until: l.expires_at,
+            holder: summary.holder.as_uuid(),
+            holder_name: summary.holder_name.clone(),
+            note: lock.and_then(|l| l.owner_info.clone()),
+            scope: summary.scope.as_str().to_owned(),
+            depth: summary.depth.as_str().to_owned(),
+            created_at: summary.since,
+            until: summary.until,
         }
     }
 }
 
 impl From<&LockView> for LockDto {
     fn from(v: &LockView) -> Self {
-        LockDto::new(&v.lock, &v.holder_name)
+        LockDto::of(&v.summary, v.lock.as_ref())
     }
 }
 

@@ -44,14 +44,16 @@ pub(crate) fn kind(r: Resource) -> (&'static str, Uuid) {
     }
 }
 
-fn resource(raw: &str, id: Uuid) -> Result<Resource, RepoError> {
+/// The resource the two columns name; an unknown kind is `table`'s
+/// corruption.
+pub(crate) fn resource(table: &'static str, raw: &str, id: Uuid) -> Result<Resource, RepoError> {
     Ok(match raw {
         "space" => Resource::Space(SpaceId::from_uuid(id)),
         "folder" => Resource::Folder(FolderId::from_uuid(id)),
         "document" => Resource::Document(DocumentId::from_uuid(id)),
         other => {
             return Err(corrupt(
-                TABLE,
+                table,
                 format_args!("unknown resource kind {other:?}"),
             ));
         }
@@ -79,7 +81,7 @@ impl Model {
     pub(crate) fn into_core(self) -> Result<Lock, RepoError> {
         Ok(Lock {
             token: LockToken::from_uuid(self.token),
-            resource: resource(&self.resource_kind, self.resource_id)?,
+            resource: resource(TABLE, &self.resource_kind, self.resource_id)?,
             space: SpaceId::from_uuid(self.space_id),
             owner: PrincipalId::from_uuid(self.owner_id),
             owner_info: self.owner_info,

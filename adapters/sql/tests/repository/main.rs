@@ -132,6 +132,10 @@ contract_tests!(
         locks_are_deleted_by_token_by_resource_and_once_expired,
         a_lock_needs_its_owner_and_space_and_a_write_transaction,
         a_dropped_transaction_keeps_no_lock_and_a_purge_takes_the_spaces_locks,
+        // the edge's mirror of the internal node's locks
+        a_snapshot_round_trips_in_order_and_replaces_only_its_spaces_mirror,
+        mirrored_locks_are_found_by_resource_of_the_right_kind,
+        a_mirror_needs_its_space_and_a_write_transaction_and_goes_with_a_purge,
     ],
     by_arc: [
         concurrent_writers_take_distinct_gapless_revisions,

@@ -48,10 +48,10 @@ impl LockLine {
                 ..Self::default()
             };
         };
-        let mine = web.actor.id() == Some(l.lock.owner);
-        let until = l.lock.expires_at;
+        let mine = web.actor.id() == Some(l.summary.holder);
+        let until = l.summary.until;
         Self {
-            holder: l.holder_name.clone(),
+            holder: l.summary.holder_name.clone(),
             until_time: until
                 .format(format_description!("[hour]:[minute]"))
                 .unwrap_or_default(),
@@ -59,7 +59,13 @@ impl LockLine {
                 .format(format_description!("[day]/[month]/[year]"))
                 .unwrap_or_default(),
             until_iso: view::date_iso(until),
-            note: l.lock.owner_info.clone().unwrap_or_default(),
+            // The note stays on the node that holds the lock (an edge's
+            // mirror has none).
+            note: l
+                .lock
+                .as_ref()
+                .and_then(|k| k.owner_info.clone())
+                .unwrap_or_default(),
             may_lock: false,
             may_unlock: mine,
             may_force: !mine && may_manage,

@@ -223,7 +223,7 @@ impl State {
     /// it and hold none anywhere now, with their sessions and tokens (as the
     /// SQL adapter). Returns the number of rows deleted.
     pub(super) fn purge_space(&mut self, space: SpaceId) -> u64 {
-        let mut deleted = self.purge_space_locks(space);
+        let mut deleted = self.purge_space_locks(space) + self.purge_lock_mirror(space);
         let mut count = |before: usize, after: usize| deleted += (before - after) as u64;
 
         let documents: HashSet<DocumentId> = self

@@ -1,7 +1,8 @@
 //! The down direction: passes over the spaces shared with the edge. Each
 //! pass purges what is no longer shared first (it frees room the sends may
 //! need, and no space's failure may hold it back), then sends each space
-//! that is due, then compares digests when their time has come.
+//! that is due, then compares digests when their time has come, then
+//! mirrors the spaces' locks on the edge when they changed.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 
 use super::LinkError;
 use super::health::Health;
+use super::locks::LockMirroring;
 use super::session::{Cursors, recorded};
 use crate::ids::SpaceId;
 use crate::model::Space;
@@ -39,6 +41,8 @@ pub(crate) struct Down<'a> {
     /// Spaces sent from scratch: their digests are compared as soon as the
     /// edge has caught up, not only at the next periodic check.
     pub(super) to_verify: HashSet<SpaceId>,
+    /// What the edge mirrors of this node's locks (see `locks`).
+    pub(super) mirror: LockMirroring,
 }
 
 impl<'a> Down<'a> {
@@ -59,18 +63,24 @@ impl<'a> Down<'a> {
             cursors,
             last_digest: None,
             to_verify: HashSet::new(),
+            mirror: LockMirroring::default(),
         }
     }
 
     /// Passes until a failure of the link; between passes that moved
-    /// nothing, waits for a commit of this node (or [`IDLE`]).
+    /// nothing, waits for a commit of this node, a lock change (or
+    /// [`IDLE`]).
     pub(super) async fn run(&mut self) -> Result<(), LinkError> {
         loop {
             // Read before looking: a commit made during this pass wakes the wait.
             let seen = self.app.changes().current();
+            let seen_locks = self.app.lock_changes().current();
             if !self.pass().await? {
                 futures::select_biased! {
                     () = self.app.changes().changed_since(seen).fuse() => {},
+                    // A lock taken or released: the next pass mirrors it
+                    // on the edge, without any feed work to do.
+                    () = self.app.lock_changes().changed_since(seen_locks).fuse() => {},
                     () = self.timer.sleep(IDLE).fuse() => {},
                 }
             }
@@ -94,6 +104,7 @@ impl<'a> Down<'a> {
             .failing
             .retain(|id, _| cursors.contains_key(id) || shared.iter().any(|s| s.id == *id));
         self.digests_if_due(&shared).await?;
+        self.mirror_locks_if_due(&shared).await?;
         if moved || self.health.errors() != before {
             self.record().await?;
         }

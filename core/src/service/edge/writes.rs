@@ -1,5 +1,6 @@
 //! Contractors' writes on the edge: each is checked against the replicated
-//! rights, then queued in the outbox (content stored first for uploads),
+//! rights and the mirror of the internal node's locks (`locks`), then
+//! queued in the outbox (content stored first for uploads),
 //! pending until the internal node applies it; apart from the application
 //! of the feed, which goes the other way.
 
@@ -116,8 +117,9 @@ impl EdgeApp {
             let comment = check_comment(&new.comment)?;
             let (_, name, metadata) = {
                 let mut tx = self.read().await?;
-                // Locks live on the internal node only (not replicated):
-                // it judges them when the operation arrives.
+                // A new document lands even in a folder locked with depth
+                // infinity (the internal node lets it, ADR 0007 §1): the
+                // mirror of its locks is not consulted here.
                 let checked = self
                     .check_new_document(&mut tx, actor, &new, Inside::Ignore)
                     .await?;
@@ -164,6 +166,9 @@ impl EdgeApp {
                     || document.to_string(),
                 )?;
                 a.require_writable()?;
+                // Before the content is received: a locked document costs
+                // the contractor no transfer and leaves no blob behind.
+                self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
                 self.ensure_outbox_room(&mut tx).await?;
                 d.space
             };
@@ -172,6 +177,10 @@ impl EdgeApp {
                 .put(content, Some(self.settings.max_upload_bytes))
                 .await?;
             let mut tx = self.write().await?;
+            // Again in the append's transaction: a snapshot may have come
+            // while the content was received.
+            let (_, d) = self.document_access(&mut tx, actor, document).await?;
+            self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
             // Decided in the transaction of the append: two saves in a row
             // always see each other.
             let (base_version, after_op) =
@@ -273,6 +282,7 @@ impl EdgeApp {
                 match &op {
                     OutboxOp::Rename { document, name } => {
                         let d = self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
                         let name = DocumentName::parse(name).map_err(CoreError::name)?;
                         self.ensure_name_free(
                             &mut tx,
@@ -285,8 +295,13 @@ impl EdgeApp {
                     }
                     OutboxOp::Move { document, folder } => {
                         let d = self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
                         if let Some(f) = folder {
                             self.live_folder(&mut tx, space, *f).await?;
+                        }
+                        if *folder != d.folder {
+                            self.ensure_mirror_open_inside(&mut tx, actor, space, *folder)
+                                .await?;
                         }
                         self.ensure_name_free(
                             &mut tx,
@@ -298,14 +313,16 @@ impl EdgeApp {
                         .await?;
                     }
                     OutboxOp::Delete { document, .. } => {
-                        self.edge_doc(&mut tx, &a, actor, *document, true).await?;
+                        let d = self.edge_doc(&mut tx, &a, actor, *document, true).await?;
+                        self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
                     }
                     OutboxOp::SetMetadata {
                         document,
                         doc_type,
                         metadata,
                     } => {
-                        self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        let d = self.edge_doc(&mut tx, &a, actor, *document, false).await?;
+                        self.ensure_not_mirror_locked(&mut tx, actor, &d).await?;
                         self.typed_metadata(&mut tx, doc_type.as_deref(), metadata)
                             .await?;
                     }

@@ -170,10 +170,7 @@ impl Passerelle {
         tx: &mut Box<dyn Tx>,
         lock: &Lock,
     ) -> Result<CoreError, CoreError> {
-        let holder_name = match tx.principal(lock.owner).await? {
-            Some(p) => p.display_name,
-            None => lock.owner.to_string(),
-        };
+        let holder_name = self.holder_name(tx, lock.owner).await?;
         Ok(CoreError::Locked {
             holder: lock.owner,
             holder_name,

@@ -396,6 +396,7 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
 
 mod acceptance;
 mod blob_accounting;
+mod edge_locks;
 mod invitations;
 mod link_state;
 mod live;

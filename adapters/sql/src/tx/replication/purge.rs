@@ -41,6 +41,7 @@ pub(in crate::tx) async fn purge_space(
         .into_query();
 
     let mut total = super::super::locks::purge_space_locks(c, space).await?;
+    total += super::super::lock_mirror::purge_lock_mirror(c, space).await?;
     total += rows(
         version::Entity::delete_many()
             .filter(version::Column::DocumentId.in_subquery(documents))

@@ -254,6 +254,13 @@ impl EdgePeer for RacingEdge {
     async fn acknowledge(&self, verdicts: &[OpVerdict]) -> Result<u64, PeerError> {
         self.inner.acknowledge(verdicts).await
     }
+    async fn mirror_locks(
+        &self,
+        space: SpaceId,
+        locks: &[crate::locks::LockSummary],
+    ) -> Result<(), PeerError> {
+        self.inner.mirror_locks(space, locks).await
+    }
 }
 
 /// Hands out the one racing edge.
@@ -384,5 +391,42 @@ fn a_purge_whose_answer_is_lost_is_asked_again_and_its_receipt_recorded() {
         })
         .await;
         assert!(w.edge.app.cursors().await.expect("cursors").is_empty());
+    });
+}
+
+/// Whether the contractor sees `doc` locked on the edge.
+async fn locked_on_edge(w: &World, doc: DocumentId) -> bool {
+    w.edge
+        .app
+        .get_document(&w.contractor, doc)
+        .await
+        .is_ok_and(|d| d.lock.is_some())
+}
+
+#[test]
+fn the_running_link_mirrors_a_check_out_and_a_check_in_on_the_edge() {
+    block_on(async {
+        let w = world().await;
+        let (_, peer) = wire(&w.internal, &w.edge);
+        let connector = MemConnector(peer);
+        while_linked(&w, &connector, async {
+            let doc = manager_upload(&w, "CCAP.txt").await;
+            until("the agent's upload on the edge", || on_edge(&w, doc)).await;
+            // Lock transactions wake no revision work: the lock signal
+            // alone brings the link to read the locks (its periodic look
+            // is a minute away on the node's real clock).
+            let locks = w.internal.app.locks();
+            locks
+                .check_out(&w.manager, doc, None, None)
+                .await
+                .expect("check-out");
+            until("the lock on the edge", || locked_on_edge(&w, doc)).await;
+            locks.check_in(&w.manager, doc).await.expect("check-in");
+            until("the lock gone from the edge", || async {
+                !locked_on_edge(&w, doc).await
+            })
+            .await;
+        })
+        .await;
     });
 }

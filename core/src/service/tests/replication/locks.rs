@@ -59,7 +59,10 @@ fn a_contractors_version_of_a_locked_document_becomes_a_conflict_copy() {
             .await
             .expect("the locked document");
         assert_eq!(held.version.number, 1, "the holder's document is untouched");
-        assert_eq!(held.lock.map(|l| l.lock.token), Some(lock.token));
+        assert_eq!(
+            held.lock.and_then(|l| l.lock).map(|l| l.token),
+            Some(lock.token)
+        );
     });
 }
 
