@@ -74,7 +74,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
         .await?;
     c.upload(&http, &private, "Budget.txt", "confidentiel")
         .await?;
-    c.contractor(&http, &shared, JEAN, "collaborator").await?;
+    let jean = c.contractor(&http, &shared, JEAN, "collaborator").await?;
 
     // Reads at once, from the edge's replica.
     let body = eventually("the shared document over WebDAV on the edge", || async {
@@ -283,5 +283,50 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
         Ok(())
     })
     .await?;
+
+    // An agent checks the plan out on the internal node: once the lock
+    // reached the edge, the contractor's save through WebDAV is refused
+    // 423, saying by whom, and nothing is queued.
+    let r = c
+        .api(&http, Method::POST, &format!("/documents/{plan}/lock"))
+        .json(&serde_json::json!({"note": "relecture"}))
+        .send()
+        .await?;
+    ensure!(r.status() == 201, "check-out: {}", r.status());
+    eventually("the lock on the edge", || {
+        let r = jean.req(&http, Method::GET, &format!("/documents/{plan}"));
+        async move {
+            let v: Value = r.send().await?.json().await?;
+            ensure!(!v["lock"].is_null(), "not yet");
+            Ok(())
+        }
+    })
+    .await?;
+    let queued_before: Value = jean
+        .req(&http, Method::GET, &format!("/spaces/{shared}/operations"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+        .body("plan version quatre")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::LOCKED);
+    let said = r.text().await?;
+    assert!(
+        said.contains("locked by Administrateur Passerelle"),
+        "{said}"
+    );
+    let queued_after: Value = jean
+        .req(&http, Method::GET, &format!("/spaces/{shared}/operations"))
+        .send()
+        .await?
+        .json()
+        .await?;
+    assert_eq!(
+        queued_after["total"], queued_before["total"],
+        "nothing queued"
+    );
     Ok(())
 }
