@@ -1,15 +1,17 @@
 //! # passerelle-dav
 //!
-//! A driving adapter: the internal node's spaces as a WebDAV tree (ADR 0007
-//! §2), on `dav-server`. `/dav/` lists the spaces the user is a member of
-//! (by slug); below, folders and documents by name. Every operation is a
-//! core use case run as the authenticated actor, so rights, name rules,
-//! locks (once core has them) and the audit log are core's; this crate
-//! translates paths to ids and errors to statuses.
+//! A driving adapter: a node's spaces as a WebDAV tree (ADR 0007 §2, §4),
+//! on `dav-server`. `/dav/` lists the spaces the user is a member of (by
+//! slug); below, folders and documents by name. Every operation is a core
+//! use case run as the authenticated actor, so rights, name rules, locks
+//! and the audit log are core's; this crate translates paths to ids and
+//! errors to statuses. The node's composition hands in its role's writes
+//! (applied on the internal node, queued on an edge) and, on the internal
+//! node only, its lock use cases.
 //!
 //! It depends on core and on `passerelle-http-common` (client address,
 //! trusted proxies), never on another adapter; core does not depend on it
-//! (nor on dav-server or axum). The edge node does not serve it.
+//! (nor on dav-server or axum).
 //!
 //! Modules:
 //! - `auth`: HTTP Basic, accepted over TLS (through a trusted proxy) or
