@@ -25,7 +25,7 @@ use passerelle_core::service::Locks;
 use passerelle_core::service::NewDocument;
 use xmltree::{Element, EmitterConfig};
 
-use crate::fs::PasserelleFs;
+use crate::fs::{DavCredentials, PasserelleFs};
 use crate::paths::{Located, is_root};
 use crate::writes::media_type;
 
@@ -35,6 +35,10 @@ pub(crate) struct CoreLocks {
     fs: PasserelleFs,
     locks: Locks,
     actor: Actor,
+    /// The request's credentials, for their cache of resolved paths: lock
+    /// discovery in a PROPFIND asks for every entry of a listing, which
+    /// the listing already resolved.
+    request: DavCredentials,
     /// What each path named when this request first resolved it: after a
     /// DELETE or MOVE the path names nothing, and dav-server then asks to
     /// drop the locks that were there.
@@ -123,19 +127,26 @@ fn held(lock: &Lock, principal: Option<&str>, ignore_principal: bool, tokens: &[
 }
 
 impl CoreLocks {
-    pub(crate) fn new(fs: PasserelleFs, locks: Locks, actor: Actor) -> Self {
+    pub(crate) fn new(fs: PasserelleFs, locks: Locks, request: DavCredentials) -> Self {
         Self {
             fs,
             locks,
-            actor,
+            actor: request.actor.clone(),
+            request,
             seen: Arc::default(),
         }
     }
 
     /// The resource `path` names now (`None`: nothing, or the root), and
-    /// remembers it for `delete`.
+    /// remembers it for `delete`. "Now" within the request: the file
+    /// system empties the request's cache before each write.
     async fn resource(&self, path: &DavPath) -> Option<Resource> {
-        let found = self.fs.locate(&self.actor, path).await.ok()?.resource()?;
+        let found = self
+            .fs
+            .resolve(&self.request, path)
+            .await
+            .ok()?
+            .resource()?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.insert(path.as_bytes().to_vec(), found);
         Some(found)

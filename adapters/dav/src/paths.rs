@@ -1,7 +1,8 @@
 //! From a DAV path to what it names: the root, a space (by slug), a folder
 //! or a document (by name, as core compares names: case-insensitively,
-//! NFC). Every step is a core read as the actor, so what the actor cannot
-//! see is "not found", exactly as what does not exist.
+//! NFC). Core resolves the whole path in one read as the actor
+//! (`resolve_path`), so what the actor cannot see is "not found", exactly
+//! as what does not exist.
 //!
 //! dav-server has already decoded the path, resolved `.` and `..` inside
 //! `/dav`, and refused encoded NUL and `/` in a segment. A segment that is
@@ -12,9 +13,8 @@ use dav_server::davpath::DavPath;
 use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
 use passerelle_core::ids::FolderId;
-use passerelle_core::model::{Document, Folder, Page, Resource, Space, Version};
-use passerelle_core::names::DocumentName;
-use passerelle_core::ports::DocumentQuery;
+use passerelle_core::model::{Document, Folder, Resource, Space, Version};
+use passerelle_core::service::PathTarget;
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
@@ -24,6 +24,10 @@ use crate::fs::PasserelleFs;
 pub(crate) struct Doc {
     pub(crate) document: Document,
     pub(crate) version: Version,
+    /// The display name of the version's author when the listing that
+    /// found the document read it (empty: the account is gone); `None`:
+    /// asked of core if a property needs it.
+    pub(crate) author: Option<String>,
 }
 
 /// What a path names, resolved.
@@ -64,12 +68,6 @@ pub(crate) struct Parent {
     pub(crate) folder: Option<FolderId>,
 }
 
-/// A child found by name in a collection.
-pub(crate) enum Child {
-    Folder(Folder),
-    Document(Document),
-}
-
 /// Whether `path` is `/dav/` itself (the list of spaces).
 pub(crate) fn is_root(path: &DavPath) -> bool {
     path.as_bytes().iter().all(|b| *b == b'/')
@@ -86,29 +84,29 @@ fn segments(path: &DavPath) -> Option<Vec<String>> {
 }
 
 impl PasserelleFs {
-    /// Resolves `path` as the actor sees it.
+    /// Resolves `path` as the actor sees it (one core read).
     pub(crate) async fn locate(&self, actor: &Actor, path: &DavPath) -> FsResult<Located> {
         let segs = segments(path).ok_or(FsError::NotFound)?;
         let Some((slug, rest)) = segs.split_first() else {
             return Ok(Located::Root);
         };
-        let space = self.space(actor, slug).await?;
-        let Some((last, dirs)) = rest.split_last() else {
-            return Ok(Located::Space(space));
-        };
-        let parent = self.walk(actor, &space, dirs).await?;
-        match self.child(actor, &space, parent, last).await? {
-            Some(Child::Folder(f)) => Ok(Located::Folder(space, f)),
-            Some(Child::Document(d)) => {
-                let view = self.app.get_document(actor, d.id).await.map_err(fs_error)?;
+        let found = self
+            .app
+            .resolve_path(actor, slug, rest)
+            .await
+            .map_err(fs_error)?;
+        Ok(match found {
+            PathTarget::Space(s) => Located::Space(s),
+            PathTarget::Folder(s, f) => Located::Folder(s, f),
+            PathTarget::Document(s, document, version) => {
                 let doc = Doc {
-                    document: view.document,
-                    version: view.version,
+                    document,
+                    version,
+                    author: None,
                 };
-                Ok(Located::Document(space, Box::new(doc)))
+                Located::Document(s, Box::new(doc))
             }
-            None => Err(FsError::NotFound),
-        }
+        })
     }
 
     /// The collection that holds (or would hold) `path`, and the last
@@ -126,85 +124,22 @@ impl PasserelleFs {
         let Some((name, dirs)) = rest.split_last() else {
             return Err(FsError::Forbidden);
         };
-        let space = self.space(actor, slug).await?;
-        let folder = self.walk(actor, &space, dirs).await?;
-        Ok((Parent { space, folder }, name.clone()))
-    }
-
-    async fn space(&self, actor: &Actor, slug: &str) -> FsResult<Space> {
-        Ok(self
+        let found = self
             .app
-            .space_by_slug(actor, slug)
+            .resolve_path(actor, slug, dirs)
             .await
-            .map_err(fs_error)?
-            .space)
-    }
-
-    /// Follows folder names from a space's root; each must be a folder.
-    async fn walk(
-        &self,
-        actor: &Actor,
-        space: &Space,
-        dirs: &[String],
-    ) -> FsResult<Option<FolderId>> {
-        let mut at = None;
-        for name in dirs {
-            match self.child(actor, space, at, name).await? {
-                Some(Child::Folder(f)) => at = Some(f.id),
-                _ => return Err(FsError::NotFound),
-            }
-        }
-        Ok(at)
-    }
-
-    /// The live folder or document named `name` in `parent`, compared as
-    /// core keeps names unique. The store filters documents by name, so a
-    /// large folder is not read whole for one lookup.
-    pub(crate) async fn child(
-        &self,
-        actor: &Actor,
-        space: &Space,
-        parent: Option<FolderId>,
-        name: &str,
-    ) -> FsResult<Option<Child>> {
-        let Ok(wanted) = DocumentName::parse(name) else {
-            return Ok(None);
+            .map_err(fs_error)?;
+        let parent = match found {
+            PathTarget::Space(space) => Parent {
+                space,
+                folder: None,
+            },
+            PathTarget::Folder(space, f) => Parent {
+                space,
+                folder: Some(f.id),
+            },
+            PathTarget::Document(..) => return Err(FsError::NotFound),
         };
-        let key = wanted.unique_key();
-        let query = DocumentQuery::default().name_contains(wanted.as_str());
-        let mut offset = 0;
-        loop {
-            let listing = self
-                .app
-                .browse_folder(
-                    actor,
-                    space.id,
-                    parent,
-                    &query,
-                    Page::new(offset, Page::MAX_LIMIT),
-                )
-                .await
-                .map_err(fs_error)?;
-            if offset == 0
-                && let Some(f) = listing.folders.iter().find(|f| f.name.unique_key() == key)
-            {
-                return Ok(Some(Child::Folder(f.clone())));
-            }
-            let seen = listing.documents.items.len() as u64;
-            if let Some(d) = listing
-                .documents
-                .items
-                .into_iter()
-                .find(|d| d.name.unique_key() == key)
-            {
-                return Ok(Some(Child::Document(d)));
-            }
-            // The filter is a substring: in a large folder, other names
-            // may hold this one; read on until the exact one or the end.
-            offset += seen;
-            if seen == 0 || offset >= listing.documents.total {
-                return Ok(None);
-            }
-        }
+        Ok((parent, name.clone()))
     }
 }

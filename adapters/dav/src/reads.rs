@@ -74,12 +74,18 @@ impl PasserelleFs {
             };
             (entry, Located::Folder(space.clone(), f))
         });
+        let authors = contents.authors;
         let documents = contents.documents.into_iter().map(|(document, version)| {
             let entry = Entry {
                 name: document.name.as_str().to_owned(),
                 meta: Meta::document(&version, document.created_at),
             };
-            let doc = Doc { document, version };
+            let author = Some(authors.get(&version.author).cloned().unwrap_or_default());
+            let doc = Doc {
+                document,
+                version,
+                author,
+            };
             (entry, Located::Document(space.clone(), Box::new(doc)))
         });
         Ok(folders.chain(documents).collect())

@@ -14,7 +14,6 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
-use passerelle_core::Actor;
 use passerelle_core::service::Locks;
 
 use crate::auth::authenticate;
@@ -53,7 +52,7 @@ impl DavService {
     /// dav-server's handler for one request: its lock system resolves
     /// paths as this request's actor, so it is built per request (a few
     /// `Arc` clones).
-    fn handler(&self, actor: &Actor) -> DavHandler<DavCredentials> {
+    fn handler(&self, request: &DavCredentials) -> DavHandler<DavCredentials> {
         let mut methods = DavMethodSet::WEBDAV_RW;
         if self.locks.is_none() {
             methods.remove(DavMethod::Lock);
@@ -65,7 +64,7 @@ impl DavService {
             .methods(methods)
             .autoindex(false);
         if let Some(locks) = &self.locks {
-            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), actor.clone());
+            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), request.clone());
             config = config.locksystem(Box::new(ls));
         }
         config.build_handler()
@@ -101,7 +100,7 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
     let req = Request::from_parts(parts, body);
     let res = dav
-        .handler(&credentials.actor)
+        .handler(&credentials)
         .handle_guarded(req, principal, credentials)
         .await;
     let mut res = res.map(Body::new);
