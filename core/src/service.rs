@@ -54,7 +54,7 @@ pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use folders::{FolderContents, FolderListing};
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use indexer::{IndexRun, Indexer};
-pub use locks::{LockView, Locks};
+pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use paths::PathTarget;
 pub use properties::Properties;

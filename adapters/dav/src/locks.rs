@@ -21,12 +21,12 @@ use futures::FutureExt;
 use passerelle_core::Actor;
 use passerelle_core::locks::{Lock, LockDepth, LockRequest, LockScope, LockToken};
 use passerelle_core::model::Resource;
-use passerelle_core::service::Locks;
 use passerelle_core::service::NewDocument;
+use passerelle_core::service::{ListingLocks, Locks};
 use xmltree::{Element, EmitterConfig};
 
 use crate::fs::{DavCredentials, PasserelleFs};
-use crate::paths::{Located, is_root};
+use crate::paths::{Located, cache_key, is_root};
 use crate::writes::media_type;
 
 /// The lock system of one request.
@@ -43,6 +43,10 @@ pub(crate) struct CoreLocks {
     /// DELETE or MOVE the path names nothing, and dav-server then asks to
     /// drop the locks that were there.
     seen: Arc<Mutex<HashMap<Vec<u8>, Resource>>>,
+    /// What covers the children of each collection whose entries lock
+    /// discovery was asked for, by the collection's path: a PROPFIND asks
+    /// it for every entry of a listing, read here once.
+    listings: Arc<Mutex<HashMap<Vec<u8>, Arc<ListingLocks>>>>,
 }
 
 impl std::fmt::Debug for CoreLocks {
@@ -134,7 +138,41 @@ impl CoreLocks {
             actor: request.actor.clone(),
             request,
             seen: Arc::default(),
+            listings: Arc::default(),
         }
+    }
+
+    /// What covers `path` when it names a child of a collection, from the
+    /// collection's locks read once for all its children (`None`: the
+    /// root, a space, or nothing: ask `covering`).
+    async fn listed_covering(&self, path: &DavPath) -> Option<Vec<Lock>> {
+        let parent = parent_of(path)?;
+        let child = self.resource(path).await?;
+        let key = cache_key(parent.as_bytes());
+        let known = {
+            let listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+            listings.get(&key).cloned()
+        };
+        let listing = match known {
+            Some(l) => l,
+            None => {
+                let (space, folder) = match self.fs.resolve(&self.request, &parent).await.ok()? {
+                    Located::Space(s) => (s.id, None),
+                    Located::Folder(s, f) => (s.id, Some(f.id)),
+                    Located::Root | Located::Document(..) => return None,
+                };
+                let read = self
+                    .locks
+                    .listing_locks(&self.actor, space, folder)
+                    .await
+                    .ok()?;
+                let read = Arc::new(read);
+                let mut listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+                listings.insert(key, read.clone());
+                read
+            }
+        };
+        Some(listing.covering(child))
     }
 
     /// The resource `path` names now (`None`: nothing, or the root), and
@@ -371,8 +409,12 @@ impl DavLockSystem for CoreLocks {
     fn discover(&'_ self, path: &DavPath) -> LsFuture<'_, Vec<DavLock>> {
         let path = path.clone();
         async move {
+            let covering = match self.listed_covering(&path).await {
+                Some(c) => c,
+                None => self.covering(&path).await.unwrap_or_default(),
+            };
             let mut out = Vec::new();
-            for lock in self.covering(&path).await.unwrap_or_default() {
+            for lock in covering {
                 let at = self.path_of(&lock, &path).await;
                 out.push(dav_lock(&lock, &at));
             }
