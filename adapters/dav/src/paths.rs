@@ -100,7 +100,7 @@ impl PasserelleFs {
             PathTarget::Folder(s, f) => Located::Folder(s, f),
             PathTarget::Document(s, document, version) => {
                 let doc = Doc {
-                    document,
+                    document: *document,
                     version,
                     author: None,
                 };

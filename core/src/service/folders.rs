@@ -1,5 +1,6 @@
 //! Folders: the tree of a space.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
@@ -182,9 +183,8 @@ impl Passerelle {
                     // missing one is a broken row, reported as one.
                     _ => self.current_version(&mut tx, &d).await?,
                 };
-                if !names.contains_key(&v.author) {
-                    let name = tx.principal(v.author).await?.map(|p| p.display_name);
-                    names.insert(v.author, name);
+                if let Entry::Vacant(slot) = names.entry(v.author) {
+                    slot.insert(tx.principal(v.author).await?.map(|p| p.display_name));
                 }
                 documents.push((d, v));
             }

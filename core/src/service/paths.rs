@@ -19,8 +19,8 @@ pub enum PathTarget {
     /// The space's root.
     Space(Space),
     Folder(Space, Folder),
-    /// A live document with its current version.
-    Document(Space, Document, Version),
+    /// A live document with its current version (boxed: the largest).
+    Document(Space, Box<Document>, Version),
 }
 
 /// A live child of a collection, found by name.
@@ -63,7 +63,7 @@ impl Passerelle {
                 Some(Child::Folder(f)) => Ok(PathTarget::Folder(space, f)),
                 Some(Child::Document(d)) => {
                     let v = self.current_version(&mut tx, &d).await?;
-                    Ok::<_, Fail>(PathTarget::Document(space, d, v))
+                    Ok::<_, Fail>(PathTarget::Document(space, Box::new(d), v))
                 }
                 None => Err(CoreError::NotFound("document").into()),
             }
