@@ -9,6 +9,8 @@
 //! not UTF-8, or not a valid name, names nothing here; creating under such
 //! a name goes to core, which refuses it.
 
+use std::sync::Arc;
+
 use dav_server::davpath::DavPath;
 use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
@@ -30,13 +32,15 @@ pub(crate) struct Doc {
     pub(crate) author: Option<String>,
 }
 
-/// What a path names, resolved.
+/// What a path names, resolved. Shared (`Arc`): a request's caches hand
+/// it out for each of the calls dav-server makes per entry of a listing,
+/// and a listing's entries share their space.
 #[derive(Clone, Debug)]
 pub(crate) enum Located {
     Root,
-    Space(Space),
-    Folder(Space, Folder),
-    Document(Space, Box<Doc>),
+    Space(Arc<Space>),
+    Folder(Arc<Space>, Arc<Folder>),
+    Document(Arc<Space>, Arc<Doc>),
 }
 
 /// The key of a path in a request's cache of resolutions: its bytes
@@ -96,15 +100,15 @@ impl PasserelleFs {
             .await
             .map_err(fs_error)?;
         Ok(match found {
-            PathTarget::Space(s) => Located::Space(s),
-            PathTarget::Folder(s, f) => Located::Folder(s, f),
+            PathTarget::Space(s) => Located::Space(Arc::new(s)),
+            PathTarget::Folder(s, f) => Located::Folder(Arc::new(s), Arc::new(f)),
             PathTarget::Document(s, document, version) => {
                 let doc = Doc {
                     document: *document,
                     version,
                     author: None,
                 };
-                Located::Document(s, Box::new(doc))
+                Located::Document(Arc::new(s), Arc::new(doc))
             }
         })
     }

@@ -3,7 +3,7 @@
 //! a seek (Range requests, resumed downloads) never reads what it skips.
 
 use std::io::SeekFrom;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
@@ -49,7 +49,7 @@ impl PasserelleFs {
                     name: s.space.slug.as_str().to_owned(),
                     meta: Meta::space(&s.space),
                 };
-                (entry, Located::Space(s.space))
+                (entry, Located::Space(Arc::new(s.space)))
             })
             .collect())
     }
@@ -59,7 +59,7 @@ impl PasserelleFs {
     async fn folder_entries(
         &self,
         actor: &Actor,
-        space: &Space,
+        space: &Arc<Space>,
         folder: Option<FolderId>,
     ) -> FsResult<Vec<(Entry, Located)>> {
         let contents = self
@@ -72,7 +72,7 @@ impl PasserelleFs {
                 name: f.name.as_str().to_owned(),
                 meta: Meta::folder(&f),
             };
-            (entry, Located::Folder(space.clone(), f))
+            (entry, Located::Folder(space.clone(), Arc::new(f)))
         });
         let authors = contents.authors;
         let documents = contents.documents.into_iter().map(|(document, version)| {
@@ -86,7 +86,7 @@ impl PasserelleFs {
                 version,
                 author,
             };
-            (entry, Located::Document(space.clone(), Box::new(doc)))
+            (entry, Located::Document(space.clone(), Arc::new(doc)))
         });
         Ok(folders.chain(documents).collect())
     }
