@@ -297,6 +297,14 @@ pub trait Tx: LockStore + LockMirror + Send {
     async fn save_version(&mut self, v: &Version) -> Result<(), RepoError>;
     /// Versions of a document, by number.
     async fn list_versions(&mut self, document: DocumentId) -> Result<Vec<Version>, RepoError>;
+    /// The current version of every live document directly in `folder`
+    /// (the root: `None`), in one read (a listing's), by document id; a
+    /// document whose current version is missing is absent.
+    async fn current_versions(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<Vec<Version>, RepoError>;
     async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError>;
 
     // --- document types -------------------------------------------------

@@ -14,6 +14,7 @@ use std::fmt;
 use async_trait::async_trait;
 
 use crate::error::CoreError;
+use crate::ids::{FolderId, SpaceId};
 use crate::model::Resource;
 use crate::ports::RepoError;
 
@@ -111,12 +112,26 @@ pub enum PropertyChange {
 /// then its sets in one transaction, all or nothing; setting a name
 /// already there replaces its value; removing an absent name is not an
 /// error (idempotent); resources are independent (a document and a folder
-/// with the same uuid do not share properties). Neither method checks
-/// limits or rights: the use cases do.
+/// with the same uuid do not share properties); `children_properties`
+/// gives the properties of the live children of one collection and of
+/// nothing else. No method checks limits or rights: the use cases do.
 #[async_trait]
 pub trait PropertyStore: Send + Sync + fmt::Debug {
     /// Every dead property of `resource`.
     async fn properties(&self, resource: Resource) -> Result<Vec<DeadProperty>, RepoError>;
+
+    /// Every dead property of the live (neither trashed nor purged)
+    /// folders and documents directly inside `folder` of `space` (its root
+    /// when `None`), in one read: a listing's, so that a PROPFIND of a
+    /// large folder does not read each child's one by one. Each
+    /// resource's properties come together, in `properties`' order (the
+    /// order between resources is the store's); a child without any is
+    /// absent.
+    async fn children_properties(
+        &self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<Vec<(Resource, DeadProperty)>, RepoError>;
 
     /// Removes `remove`, then sets `set`, atomically.
     async fn patch(

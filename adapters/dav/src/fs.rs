@@ -13,6 +13,8 @@ use dav_server::fs::{
     GuardedFileSystem, OpenOptions, ReadDirMeta,
 };
 use futures::FutureExt;
+use passerelle_core::model::Resource;
+use passerelle_core::properties::DeadProperty;
 use passerelle_core::service::{DocumentWrites, Properties, TreeWrites};
 use passerelle_core::{Actor, Passerelle};
 
@@ -40,6 +42,11 @@ pub struct DavCredentials {
     /// a listing already read its children. Only this request sees it, and
     /// any write empties it.
     seen: Arc<Mutex<HashMap<Vec<u8>, Located>>>,
+    /// Dead properties read during this request, by resource: dav-server
+    /// asks for each named property of each entry, then for all of them
+    /// again (`get_prop` per name, `get_props` per entry), and a listing
+    /// reads its children's in one go. Emptied with `seen`.
+    props: Arc<Mutex<HashMap<Resource, Arc<Vec<DeadProperty>>>>>,
 }
 
 impl DavCredentials {
@@ -48,6 +55,7 @@ impl DavCredentials {
             actor,
             deleting,
             seen: Arc::default(),
+            props: Arc::default(),
         }
     }
 
@@ -63,9 +71,22 @@ impl DavCredentials {
         self.seen().insert(key, at);
     }
 
+    fn props(&self) -> MutexGuard<'_, HashMap<Resource, Arc<Vec<DeadProperty>>>> {
+        self.props.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn recall_props(&self, r: Resource) -> Option<Arc<Vec<DeadProperty>>> {
+        self.props().get(&r).cloned()
+    }
+
+    pub(crate) fn remember_props(&self, r: Resource, props: Arc<Vec<DeadProperty>>) {
+        self.props().insert(r, props);
+    }
+
     /// Before a write: what was resolved may change.
-    fn forget(&self) {
+    pub(crate) fn forget(&self) {
         self.seen().clear();
+        self.props().clear();
     }
 }
 
@@ -117,7 +138,7 @@ impl PasserelleFs {
     }
 
     /// `locate`, remembered for the rest of the request.
-    async fn resolve(&self, c: &DavCredentials, path: &DavPath) -> FsResult<Located> {
+    pub(crate) async fn resolve(&self, c: &DavCredentials, path: &DavPath) -> FsResult<Located> {
         let key = cache_key(path.as_bytes());
         if let Some(at) = c.recall(&key) {
             return Ok(at);
@@ -241,9 +262,11 @@ impl PasserelleFs {
         let entries = if c.deleting {
             Vec::new()
         } else {
-            self.entries(&c.actor, at).await?
+            self.entries(&c.actor, at.clone()).await?
         };
-        // PROPFIND asks next for each child's properties: resolved here.
+        // PROPFIND asks next for each child's properties: resolved here,
+        // their dead properties read here in one go.
+        self.prefetch_props(c, &at, &entries).await;
         let parent = cache_key(path.as_bytes());
         for (entry, child) in &entries {
             let mut key = parent.clone();
@@ -378,6 +401,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Vec<(StatusCode, DavProp)>> {
         async move {
+            c.forget();
             let at = self.locate(&c.actor, path).await?;
             self.patch_props(&c.actor, at, patch).await
         }
@@ -392,7 +416,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
     ) -> FsFuture<'a, Vec<DavProp>> {
         async move {
             let at = self.resolve(c, path).await?;
-            self.all_props(&c.actor, at, do_content).await
+            self.all_props(c, at, do_content).await
         }
         .boxed()
     }
@@ -405,7 +429,7 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
     ) -> FsFuture<'a, Vec<u8>> {
         async move {
             let at = self.resolve(c, path).await?;
-            self.one_prop(&c.actor, at, prop).await
+            self.one_prop(c, at, prop).await
         }
         .boxed()
     }

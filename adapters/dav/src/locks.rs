@@ -21,12 +21,12 @@ use futures::FutureExt;
 use passerelle_core::Actor;
 use passerelle_core::locks::{Lock, LockDepth, LockRequest, LockScope, LockToken};
 use passerelle_core::model::Resource;
-use passerelle_core::service::Locks;
 use passerelle_core::service::NewDocument;
+use passerelle_core::service::{ListingLocks, Locks};
 use xmltree::{Element, EmitterConfig};
 
-use crate::fs::PasserelleFs;
-use crate::paths::{Located, is_root};
+use crate::fs::{DavCredentials, PasserelleFs};
+use crate::paths::{Located, cache_key, is_root};
 use crate::writes::media_type;
 
 /// The lock system of one request.
@@ -35,10 +35,18 @@ pub(crate) struct CoreLocks {
     fs: PasserelleFs,
     locks: Locks,
     actor: Actor,
+    /// The request's credentials, for their cache of resolved paths: lock
+    /// discovery in a PROPFIND asks for every entry of a listing, which
+    /// the listing already resolved.
+    request: DavCredentials,
     /// What each path named when this request first resolved it: after a
     /// DELETE or MOVE the path names nothing, and dav-server then asks to
     /// drop the locks that were there.
     seen: Arc<Mutex<HashMap<Vec<u8>, Resource>>>,
+    /// What covers the children of each collection whose entries lock
+    /// discovery was asked for, by the collection's path: a PROPFIND asks
+    /// it for every entry of a listing, read here once.
+    listings: Arc<Mutex<HashMap<Vec<u8>, Arc<ListingLocks>>>>,
 }
 
 impl std::fmt::Debug for CoreLocks {
@@ -123,19 +131,60 @@ fn held(lock: &Lock, principal: Option<&str>, ignore_principal: bool, tokens: &[
 }
 
 impl CoreLocks {
-    pub(crate) fn new(fs: PasserelleFs, locks: Locks, actor: Actor) -> Self {
+    pub(crate) fn new(fs: PasserelleFs, locks: Locks, request: DavCredentials) -> Self {
         Self {
             fs,
             locks,
-            actor,
+            actor: request.actor.clone(),
+            request,
             seen: Arc::default(),
+            listings: Arc::default(),
         }
     }
 
+    /// What covers `path` when it names a child of a collection, from the
+    /// collection's locks read once for all its children (`None`: the
+    /// root, a space, or nothing: ask `covering`).
+    async fn listed_covering(&self, path: &DavPath) -> Option<Vec<Lock>> {
+        let parent = parent_of(path)?;
+        let child = self.resource(path).await?;
+        let key = cache_key(parent.as_bytes());
+        let known = {
+            let listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+            listings.get(&key).cloned()
+        };
+        let listing = match known {
+            Some(l) => l,
+            None => {
+                let (space, folder) = match self.fs.resolve(&self.request, &parent).await.ok()? {
+                    Located::Space(s) => (s.id, None),
+                    Located::Folder(s, f) => (s.id, Some(f.id)),
+                    Located::Root | Located::Document(..) | Located::New(_) => return None,
+                };
+                let read = self
+                    .locks
+                    .listing_locks(&self.actor, space, folder)
+                    .await
+                    .ok()?;
+                let read = Arc::new(read);
+                let mut listings = self.listings.lock().unwrap_or_else(|p| p.into_inner());
+                listings.insert(key, read.clone());
+                read
+            }
+        };
+        Some(listing.covering(child))
+    }
+
     /// The resource `path` names now (`None`: nothing, or the root), and
-    /// remembers it for `delete`.
+    /// remembers it for `delete`. "Now" within the request: the file
+    /// system empties the request's cache before each write.
     async fn resource(&self, path: &DavPath) -> Option<Resource> {
-        let found = self.fs.locate(&self.actor, path).await.ok()?.resource()?;
+        let found = self
+            .fs
+            .resolve(&self.request, path)
+            .await
+            .ok()?
+            .resource()?;
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
         seen.insert(path.as_bytes().to_vec(), found);
         Some(found)
@@ -360,8 +409,12 @@ impl DavLockSystem for CoreLocks {
     fn discover(&'_ self, path: &DavPath) -> LsFuture<'_, Vec<DavLock>> {
         let path = path.clone();
         async move {
+            let covering = match self.listed_covering(&path).await {
+                Some(c) => c,
+                None => self.covering(&path).await.unwrap_or_default(),
+            };
             let mut out = Vec::new();
-            for lock in self.covering(&path).await.unwrap_or_default() {
+            for lock in covering {
                 let at = self.path_of(&lock, &path).await;
                 out.push(dav_lock(&lock, &at));
             }

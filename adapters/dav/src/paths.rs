@@ -1,21 +1,26 @@
 //! From a DAV path to what it names: the root, a space (by slug), a folder
 //! or a document (by name, as core compares names: case-insensitively,
-//! NFC). Every step is a core read as the actor, so what the actor cannot
-//! see is "not found", exactly as what does not exist.
+//! NFC). Core resolves the whole path in one read as the actor
+//! (`resolve_path`), so what the actor cannot see is "not found", exactly
+//! as what does not exist. On an edge, the actor's own writes that wait
+//! for the internal node are laid over what the replica holds (core's
+//! `Pending`): a deleted document is gone, a new one is found, a new
+//! version is read back.
 //!
 //! dav-server has already decoded the path, resolved `.` and `..` inside
 //! `/dav`, and refused encoded NUL and `/` in a segment. A segment that is
 //! not UTF-8, or not a valid name, names nothing here; creating under such
 //! a name goes to core, which refuses it.
 
+use std::sync::Arc;
+
 use dav_server::davpath::DavPath;
 use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
 use passerelle_core::ids::FolderId;
-use passerelle_core::model::{Document, Folder, Page, Resource, Space, Version};
+use passerelle_core::model::{Document, Folder, Resource, Space, Version};
 use passerelle_core::names::DocumentName;
-use passerelle_core::ports::DocumentQuery;
-use passerelle_core::service::{NewWaiting, Pending, Waiting};
+use passerelle_core::service::{NewWaiting, PathTarget, Pending, Waiting};
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
@@ -26,6 +31,10 @@ use crate::meta::Meta;
 pub(crate) struct Doc {
     pub(crate) document: Document,
     pub(crate) version: Version,
+    /// The display name of the version's author when the listing that
+    /// found the document read it (empty: the account is gone); `None`:
+    /// asked of core if a property needs it.
+    pub(crate) author: Option<String>,
     /// The reader's newer content, waiting for the internal node (edge):
     /// what they read back.
     pub(crate) waiting: Option<Waiting>,
@@ -41,16 +50,18 @@ impl Doc {
     }
 }
 
-/// What a path names, resolved.
+/// What a path names, resolved. Shared (`Arc`): a request's caches hand
+/// it out for each of the calls dav-server makes per entry of a listing,
+/// and a listing's entries share their space.
 #[derive(Clone, Debug)]
 pub(crate) enum Located {
     Root,
-    Space(Space),
-    Folder(Space, Folder),
-    Document(Space, Box<Doc>),
+    Space(Arc<Space>),
+    Folder(Arc<Space>, Arc<Folder>),
+    Document(Arc<Space>, Arc<Doc>),
     /// A document the reader created on an edge that the internal node
     /// has not yet: readable by them, nothing else until it is applied.
-    New(Box<NewWaiting>),
+    New(Arc<NewWaiting>),
 }
 
 /// The key of a path in a request's cache of resolutions: its bytes
@@ -67,7 +78,7 @@ impl Located {
     /// The resource that locks and properties attach to (`None`: the root).
     pub(crate) fn resource(&self) -> Option<Resource> {
         match self {
-            Located::Root | Located::New(..) => None,
+            Located::Root | Located::New(_) => None,
             Located::Space(s) => Some(Resource::Space(s.id)),
             Located::Folder(_, f) => Some(Resource::Folder(f.id)),
             Located::Document(_, d) => Some(Resource::Document(d.document.id)),
@@ -80,12 +91,6 @@ impl Located {
 pub(crate) struct Parent {
     pub(crate) space: Space,
     pub(crate) folder: Option<FolderId>,
-}
-
-/// A child found by name in a collection.
-pub(crate) enum Child {
-    Folder(Folder),
-    Document(Document),
 }
 
 /// Whether `path` is `/dav/` itself (the list of spaces).
@@ -104,44 +109,71 @@ fn segments(path: &DavPath) -> Option<Vec<String>> {
 }
 
 impl PasserelleFs {
-    /// Resolves `path` as the actor sees it.
+    /// Resolves `path` as the actor sees it (one core read, and one of the
+    /// actor's pending writes for a document; none wait on the internal
+    /// node).
     pub(crate) async fn locate(&self, actor: &Actor, path: &DavPath) -> FsResult<Located> {
         let segs = segments(path).ok_or(FsError::NotFound)?;
         let Some((slug, rest)) = segs.split_first() else {
             return Ok(Located::Root);
         };
-        let space = self.space(actor, slug).await?;
-        let Some((last, dirs)) = rest.split_last() else {
-            return Ok(Located::Space(space));
+        let found = match self.app.resolve_path(actor, slug, rest).await {
+            Ok(found) => found,
+            Err(passerelle_core::CoreError::NotFound(_)) => {
+                return self.locate_waiting(actor, slug, rest).await;
+            }
+            Err(e) => return Err(fs_error(e)),
         };
-        let parent = self.walk(actor, &space, dirs).await?;
-        let pending = self.pending(actor, &space).await?;
-        match self.child(actor, &space, parent, last).await? {
-            Some(Child::Folder(f)) => Ok(Located::Folder(space, f)),
-            Some(Child::Document(d)) => {
-                let view = self.app.get_document(actor, d.id).await.map_err(fs_error)?;
+        Ok(match found {
+            PathTarget::Space(s) => Located::Space(Arc::new(s)),
+            PathTarget::Folder(s, f) => Located::Folder(Arc::new(s), Arc::new(f)),
+            PathTarget::Document(s, document, version) => {
+                let pending = self.pending(actor, &s).await?;
                 let seen = pending
-                    .document(view.document, view.version)
+                    .document(*document, version)
                     .ok_or(FsError::NotFound)?;
                 let doc = Doc {
                     document: seen.document,
                     version: seen.version,
+                    author: None,
                     waiting: seen.waiting,
                 };
-                Ok(Located::Document(space, Box::new(doc)))
+                Located::Document(Arc::new(s), Arc::new(doc))
             }
-            None => {
-                let key = DocumentName::parse(last)
-                    .map_err(|_| FsError::NotFound)?
-                    .unique_key();
-                pending
-                    .new_documents(parent)
-                    .into_iter()
-                    .find(|n| n.name.unique_key() == key)
-                    .map(|n| Located::New(Box::new(n)))
-                    .ok_or(FsError::NotFound)
-            }
-        }
+        })
+    }
+
+    /// A path the replica holds nothing at: one of the actor's new
+    /// documents waiting in its folder, if any.
+    async fn locate_waiting(
+        &self,
+        actor: &Actor,
+        slug: &str,
+        rest: &[String],
+    ) -> FsResult<Located> {
+        let Some((name, dirs)) = rest.split_last() else {
+            return Err(FsError::NotFound);
+        };
+        let key = DocumentName::parse(name)
+            .map_err(|_| FsError::NotFound)?
+            .unique_key();
+        let (space, folder) = match self
+            .app
+            .resolve_path(actor, slug, dirs)
+            .await
+            .map_err(fs_error)?
+        {
+            PathTarget::Space(s) => (s, None),
+            PathTarget::Folder(s, f) => (s, Some(f.id)),
+            PathTarget::Document(..) => return Err(FsError::NotFound),
+        };
+        self.pending(actor, &space)
+            .await?
+            .new_documents(folder)
+            .into_iter()
+            .find(|n| n.name.unique_key() == key)
+            .map(|n| Located::New(Arc::new(n)))
+            .ok_or(FsError::NotFound)
     }
 
     /// The actor's writes in `space` that wait for the internal node:
@@ -168,85 +200,22 @@ impl PasserelleFs {
         let Some((name, dirs)) = rest.split_last() else {
             return Err(FsError::Forbidden);
         };
-        let space = self.space(actor, slug).await?;
-        let folder = self.walk(actor, &space, dirs).await?;
-        Ok((Parent { space, folder }, name.clone()))
-    }
-
-    async fn space(&self, actor: &Actor, slug: &str) -> FsResult<Space> {
-        Ok(self
+        let found = self
             .app
-            .space_by_slug(actor, slug)
+            .resolve_path(actor, slug, dirs)
             .await
-            .map_err(fs_error)?
-            .space)
-    }
-
-    /// Follows folder names from a space's root; each must be a folder.
-    async fn walk(
-        &self,
-        actor: &Actor,
-        space: &Space,
-        dirs: &[String],
-    ) -> FsResult<Option<FolderId>> {
-        let mut at = None;
-        for name in dirs {
-            match self.child(actor, space, at, name).await? {
-                Some(Child::Folder(f)) => at = Some(f.id),
-                _ => return Err(FsError::NotFound),
-            }
-        }
-        Ok(at)
-    }
-
-    /// The live folder or document named `name` in `parent`, compared as
-    /// core keeps names unique. The store filters documents by name, so a
-    /// large folder is not read whole for one lookup.
-    pub(crate) async fn child(
-        &self,
-        actor: &Actor,
-        space: &Space,
-        parent: Option<FolderId>,
-        name: &str,
-    ) -> FsResult<Option<Child>> {
-        let Ok(wanted) = DocumentName::parse(name) else {
-            return Ok(None);
+            .map_err(fs_error)?;
+        let parent = match found {
+            PathTarget::Space(space) => Parent {
+                space,
+                folder: None,
+            },
+            PathTarget::Folder(space, f) => Parent {
+                space,
+                folder: Some(f.id),
+            },
+            PathTarget::Document(..) => return Err(FsError::NotFound),
         };
-        let key = wanted.unique_key();
-        let query = DocumentQuery::default().name_contains(wanted.as_str());
-        let mut offset = 0;
-        loop {
-            let listing = self
-                .app
-                .browse_folder(
-                    actor,
-                    space.id,
-                    parent,
-                    &query,
-                    Page::new(offset, Page::MAX_LIMIT),
-                )
-                .await
-                .map_err(fs_error)?;
-            if offset == 0
-                && let Some(f) = listing.folders.iter().find(|f| f.name.unique_key() == key)
-            {
-                return Ok(Some(Child::Folder(f.clone())));
-            }
-            let seen = listing.documents.items.len() as u64;
-            if let Some(d) = listing
-                .documents
-                .items
-                .into_iter()
-                .find(|d| d.name.unique_key() == key)
-            {
-                return Ok(Some(Child::Document(d)));
-            }
-            // The filter is a substring: in a large folder, other names
-            // may hold this one; read on until the exact one or the end.
-            offset += seen;
-            if seen == 0 || offset >= listing.documents.total {
-                return Ok(None);
-            }
-        }
+        Ok((parent, name.clone()))
     }
 }

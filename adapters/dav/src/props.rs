@@ -3,6 +3,8 @@
 //! (anything else a client sets with PROPPATCH) are kept per resource by
 //! core's `Properties`, under the resource's rights and core's limits.
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use dav_server::fs::{DavProp, FsError, FsResult};
 use passerelle_core::model::Resource;
@@ -10,7 +12,8 @@ use passerelle_core::properties::{DeadProperty, PropertyChange, PropertyName};
 use passerelle_core::{Actor, CoreError};
 
 use crate::error::fs_error;
-use crate::fs::PasserelleFs;
+use crate::fs::{DavCredentials, PasserelleFs};
+use crate::meta::Entry;
 use crate::paths::{Doc, Located};
 
 /// The XML namespace of Passerelle's own properties.
@@ -35,20 +38,21 @@ fn escape(text: &str) -> String {
     out
 }
 
-/// One live property of a document, as text.
-fn live_value(view: &Doc, name: &str) -> Option<String> {
+/// One live property of a document, as text; `author` is the display
+/// name of the current version's author (empty when the account is gone).
+fn live_value(view: &Doc, author: &str, name: &str) -> Option<String> {
     let d = &view.document;
     match name {
         "type" => Some(d.doc_type.clone().unwrap_or_default()),
         "metadata" => Some(serde_json::Value::Object(d.metadata.clone()).to_string()),
         "version" => Some(view.version.number.to_string()),
-        "author" => Some(view.version.author.to_string()),
+        "author" => Some(author.to_owned()),
         _ => None,
     }
 }
 
-fn live_prop(view: &Doc, name: &str, content: bool) -> Option<DavProp> {
-    let value = live_value(view, name)?;
+fn live_prop(view: &Doc, author: &str, name: &str, content: bool) -> Option<DavProp> {
+    let value = live_value(view, author, name)?;
     Some(if content {
         DavProp::new(
             name.to_owned(),
@@ -67,13 +71,13 @@ fn live_prop(view: &Doc, name: &str, content: bool) -> Option<DavProp> {
 }
 
 /// A dead property as dav-server carries it.
-fn to_dav(p: DeadProperty, content: bool) -> DavProp {
+fn to_dav(p: &DeadProperty, content: bool) -> DavProp {
     let ns = p.name.namespace();
     DavProp {
         name: p.name.name().to_owned(),
         prefix: None,
         namespace: (!ns.is_empty()).then(|| ns.to_owned()),
-        xml: content.then(|| p.xml.into_bytes()),
+        xml: content.then(|| p.xml.clone().into_bytes()),
     }
 }
 
@@ -90,10 +94,76 @@ fn bare(p: &DavProp) -> DavProp {
 }
 
 impl PasserelleFs {
+    /// Reads the dead properties of a listing's children in one core read
+    /// and keeps them for the request, so that the properties dav-server
+    /// asks next of each child read no more store. A failure only loses
+    /// the shortcut: each child's are then read one by one, as core allows.
+    pub(crate) async fn prefetch_props(
+        &self,
+        c: &DavCredentials,
+        at: &Located,
+        entries: &[(Entry, Located)],
+    ) {
+        let (space, folder) = match at {
+            Located::Space(s) => (s.id, None),
+            Located::Folder(s, f) => (s.id, Some(f.id)),
+            Located::Root | Located::Document(..) | Located::New(_) => return,
+        };
+        if entries.is_empty() {
+            return;
+        }
+        let mut found = match self.properties.children(&c.actor, space, folder).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::info!(error = %e, "dav: children's properties not read");
+                return;
+            }
+        };
+        for (_, child) in entries {
+            if let Some(r) = child.resource() {
+                let props = found.remove(&r).unwrap_or_default();
+                c.remember_props(r, Arc::new(props));
+            }
+        }
+    }
+
+    /// The dead properties of `resource`, read once per request.
+    async fn dead_props(
+        &self,
+        c: &DavCredentials,
+        resource: Resource,
+    ) -> FsResult<Arc<Vec<DeadProperty>>> {
+        if let Some(props) = c.recall_props(resource) {
+            return Ok(props);
+        }
+        let props = Arc::new(
+            self.properties
+                .get(&c.actor, resource)
+                .await
+                .map_err(fs_error)?,
+        );
+        c.remember_props(resource, props.clone());
+        Ok(props)
+    }
+
+    /// The display name of a document's current author: from the listing
+    /// that found it, else asked of core.
+    async fn author_of(&self, actor: &Actor, view: &Doc) -> FsResult<String> {
+        if let Some(name) = &view.author {
+            return Ok(name.clone());
+        }
+        let name = self
+            .app
+            .current_author_name(actor, view.document.id)
+            .await
+            .map_err(fs_error)?;
+        Ok(name.unwrap_or_default())
+    }
+
     /// Every property a PROPFIND `allprop` lists beyond DAV's own.
     pub(crate) async fn all_props(
         &self,
-        actor: &Actor,
+        c: &DavCredentials,
         at: Located,
         content: bool,
     ) -> FsResult<Vec<DavProp>> {
@@ -102,43 +172,46 @@ impl PasserelleFs {
         };
         let mut out = Vec::new();
         if let Located::Document(_, view) = &at {
-            out.extend(LIVE.iter().filter_map(|n| live_prop(view, n, content)));
+            let author = self.author_of(&c.actor, view).await?;
+            out.extend(
+                LIVE.iter()
+                    .filter_map(|n| live_prop(view, &author, n, content)),
+            );
         }
-        let dead = self
-            .properties
-            .get(actor, resource)
-            .await
-            .map_err(fs_error)?;
-        out.extend(dead.into_iter().map(|p| to_dav(p, content)));
+        let dead = self.dead_props(c, resource).await?;
+        out.extend(dead.iter().map(|p| to_dav(p, content)));
         Ok(out)
     }
 
     /// One property's XML, or `NotFound`.
     pub(crate) async fn one_prop(
         &self,
-        actor: &Actor,
+        c: &DavCredentials,
         at: Located,
         prop: DavProp,
     ) -> FsResult<Vec<u8>> {
         if prop.namespace.as_deref() == Some(NAMESPACE) {
-            return match &at {
-                Located::Document(_, view) => live_prop(view, &prop.name, true)
-                    .and_then(|p| p.xml)
-                    .ok_or(FsError::NotFound),
-                _ => Err(FsError::NotFound),
+            let Located::Document(_, view) = &at else {
+                return Err(FsError::NotFound);
             };
+            let author = if prop.name == "author" {
+                self.author_of(&c.actor, view).await?
+            } else {
+                String::new()
+            };
+            return live_prop(view, &author, &prop.name, true)
+                .and_then(|p| p.xml)
+                .ok_or(FsError::NotFound);
         }
         let resource = at.resource().ok_or(FsError::NotFound)?;
         let Ok(name) = name_of(&prop) else {
             return Err(FsError::NotFound);
         };
-        self.properties
-            .get(actor, resource)
-            .await
-            .map_err(fs_error)?
-            .into_iter()
+        self.dead_props(c, resource)
+            .await?
+            .iter()
             .find(|p| p.name == name)
-            .map(|p| p.xml.into_bytes())
+            .map(|p| p.xml.clone().into_bytes())
             .ok_or(FsError::NotFound)
     }
 

@@ -3,7 +3,7 @@
 //! a seek (Range requests, resumed downloads) never reads what it skips.
 
 use std::io::SeekFrom;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::Bytes;
 use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
@@ -50,7 +50,7 @@ impl PasserelleFs {
                     name: s.space.slug.as_str().to_owned(),
                     meta: Meta::space(&s.space),
                 };
-                (entry, Located::Space(s.space))
+                (entry, Located::Space(Arc::new(s.space)))
             })
             .collect())
     }
@@ -61,7 +61,7 @@ impl PasserelleFs {
     async fn folder_entries(
         &self,
         actor: &Actor,
-        space: &Space,
+        space: &Arc<Space>,
         folder: Option<FolderId>,
     ) -> FsResult<Vec<(Entry, Located)>> {
         let contents = self
@@ -74,26 +74,34 @@ impl PasserelleFs {
                 name: f.name.as_str().to_owned(),
                 meta: Meta::folder(&f),
             };
-            (entry, Located::Folder(space.clone(), f))
+            (entry, Located::Folder(space.clone(), Arc::new(f)))
         });
+        let authors = contents.authors;
         let documents = contents.documents.into_iter().map(|seen| {
+            let author = Some(
+                authors
+                    .get(&seen.version.author)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
             let doc = Doc {
                 document: seen.document,
                 version: seen.version,
+                author,
                 waiting: seen.waiting,
             };
             let entry = Entry {
                 name: doc.document.name.as_str().to_owned(),
                 meta: doc.meta(),
             };
-            (entry, Located::Document(space.clone(), Box::new(doc)))
+            (entry, Located::Document(space.clone(), Arc::new(doc)))
         });
         let new = contents.new.into_iter().map(|n| {
             let entry = Entry {
                 name: n.name.as_str().to_owned(),
                 meta: Meta::waiting(&n.content, n.content.at),
             };
-            (entry, Located::New(Box::new(n)))
+            (entry, Located::New(Arc::new(n)))
         });
         Ok(folders.chain(documents).chain(new).collect())
     }

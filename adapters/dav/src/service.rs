@@ -14,7 +14,6 @@ use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
-use passerelle_core::Actor;
 use passerelle_core::service::Locks;
 
 use crate::auth::authenticate;
@@ -54,7 +53,7 @@ impl DavService {
     /// dav-server's handler for one request: its lock system resolves
     /// paths as this request's actor, so it is built per request (a few
     /// `Arc` clones).
-    fn handler(&self, actor: &Actor) -> DavHandler<DavCredentials> {
+    fn handler(&self, request: &DavCredentials) -> DavHandler<DavCredentials> {
         let mut methods = DavMethodSet::WEBDAV_RW;
         if self.locks.is_none() {
             methods.remove(DavMethod::Lock);
@@ -66,7 +65,7 @@ impl DavService {
             .methods(methods)
             .autoindex(false);
         if let Some(locks) = &self.locks {
-            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), actor.clone());
+            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), request.clone());
             config = config.locksystem(Box::new(ls));
         }
         config.build_handler()
@@ -104,7 +103,7 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
     let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
     let req = Request::from_parts(parts, body);
-    let handler = dav.handler(&credentials.actor);
+    let handler = dav.handler(&credentials);
     let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
     let mut res = res.map(Body::new);
     if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {

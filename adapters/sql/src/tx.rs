@@ -343,6 +343,13 @@ impl Tx for SqlTx {
     async fn list_versions(&mut self, document: DocumentId) -> Result<Vec<Version>, RepoError> {
         content::list_versions(&self.txn, document).await
     }
+    async fn current_versions(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<Vec<Version>, RepoError> {
+        content::current_versions(&self.txn, space, folder).await
+    }
     async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError> {
         content::delete_versions(self.writable()?, document).await
     }

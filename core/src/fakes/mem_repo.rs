@@ -408,6 +408,13 @@ impl Tx for MemTx {
     async fn list_versions(&mut self, document: DocumentId) -> Result<Vec<Version>, RepoError> {
         Ok(self.state().list_versions(document))
     }
+    async fn current_versions(
+        &mut self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<Vec<Version>, RepoError> {
+        Ok(self.state().current_versions(space, folder))
+    }
     async fn delete_versions(&mut self, document: DocumentId) -> Result<(), RepoError> {
         self.state_mut()?.delete_versions(document);
         Ok(())

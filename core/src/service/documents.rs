@@ -311,6 +311,23 @@ impl Passerelle {
         .await
     }
 
+    /// The display name of the author of a document's current version, as
+    /// its page shows it (`None`: that account no longer exists), to
+    /// whoever may read the document.
+    pub async fn current_author_name(
+        &self,
+        actor: &Actor,
+        id: DocumentId,
+    ) -> Result<Option<String>, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let (_, d) = self.document_access(&mut tx, actor, id).await?;
+            let version = self.current_version(&mut tx, &d).await?;
+            Ok::<_, Fail>(tx.principal(version.author).await?.map(|p| p.display_name))
+        })
+        .await
+    }
+
     pub async fn list_versions(
         &self,
         actor: &Actor,

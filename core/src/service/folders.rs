@@ -1,11 +1,12 @@
 //! Folders: the tree of a space.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
 use serde_json::json;
 
 use crate::error::CoreError;
-use crate::ids::{FolderId, SpaceId};
+use crate::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use crate::model::{Document, Folder, Page, Paged, Resource, Trashed, Version};
 use crate::names::DocumentName;
 use crate::ports::{DocumentQuery, Tx};
@@ -29,6 +30,11 @@ pub struct FolderListing {
 pub struct FolderContents {
     pub folders: Vec<Folder>,
     pub documents: Vec<(Document, Version)>,
+    /// The display names of those versions' authors, as a document's page
+    /// shows who wrote each version; read once per distinct author (a
+    /// folder has thousands of documents and a handful of authors). An
+    /// author whose account no longer exists is absent.
+    pub authors: HashMap<PrincipalId, String>,
 }
 
 impl Passerelle {
@@ -160,12 +166,37 @@ impl Passerelle {
             }
             let folders = tx.list_folders(space, folder).await?;
             let listed = tx.list_documents(space, folder, Page::all()).await?;
+            // One read for all current versions, not one per document.
+            let mut current: HashMap<DocumentId, Version> = tx
+                .current_versions(space, folder)
+                .await?
+                .into_iter()
+                .map(|v| (v.document, v))
+                .collect();
             let mut documents = Vec::with_capacity(listed.items.len());
+            // `None`: looked up, no such account (not looked up again).
+            let mut names: HashMap<PrincipalId, Option<String>> = HashMap::new();
             for d in listed.items {
-                let v = self.current_version(&mut tx, &d).await?;
+                let v = match current.remove(&d.id) {
+                    Some(v) if v.number == d.current_version => v,
+                    // Both reads share one transaction, so they agree: a
+                    // missing one is a broken row, reported as one.
+                    _ => self.current_version(&mut tx, &d).await?,
+                };
+                if let Entry::Vacant(slot) = names.entry(v.author) {
+                    slot.insert(tx.principal(v.author).await?.map(|p| p.display_name));
+                }
                 documents.push((d, v));
             }
-            Ok::<_, Fail>(FolderContents { folders, documents })
+            let authors = names
+                .into_iter()
+                .filter_map(|(id, name)| Some((id, name?)))
+                .collect();
+            Ok::<_, Fail>(FolderContents {
+                folders,
+                documents,
+                authors,
+            })
         })
         .await
     }

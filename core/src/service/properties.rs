@@ -8,10 +8,11 @@
 //! change nothing of the content, its name or its place. Denials are
 //! audited, as for every use case.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use crate::error::CoreError;
+use crate::ids::{FolderId, SpaceId};
 use crate::model::Resource;
 use crate::properties::{
     DeadProperty, MAX_PER_RESOURCE, PropertyChange, PropertyName, PropertyStore,
@@ -70,6 +71,37 @@ impl Properties {
             .guarded(actor, async {
                 self.access(actor, resource).await?;
                 Ok::<_, Fail>(self.store.properties(resource).await?)
+            })
+            .await
+    }
+
+    /// The dead properties of every live folder and document directly in
+    /// `folder` of `space` (its root with `None`), by resource (a child
+    /// without any is absent): a listing's, with one check of the right to
+    /// read the space and one store read, where [`Properties::get`] per
+    /// child would take both per child. `NotFound` as for `get` when the
+    /// space or folder is absent or invisible: what is inside is then
+    /// never read.
+    pub async fn children(
+        &self,
+        actor: &Actor,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<HashMap<Resource, Vec<DeadProperty>>, CoreError> {
+        self.app
+            .guarded(actor, async {
+                {
+                    let mut tx = self.app.read().await?;
+                    self.app.access(&mut tx, actor, space).await?;
+                    if let Some(id) = folder {
+                        self.app.live_folder(&mut tx, space, id).await?;
+                    }
+                }
+                let mut out: HashMap<Resource, Vec<DeadProperty>> = HashMap::new();
+                for (r, p) in self.store.children_properties(space, folder).await? {
+                    out.entry(r).or_default().push(p);
+                }
+                Ok::<_, Fail>(out)
             })
             .await
     }

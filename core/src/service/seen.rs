@@ -13,6 +13,7 @@
 //! renamed or moved shows once applied: an upload into a folder the
 //! internal node has not created yet could not be checked here.
 
+use std::collections::HashMap;
 use std::ops::Range;
 
 use time::OffsetDateTime;
@@ -21,13 +22,13 @@ use uuid::Uuid;
 use crate::blob::ByteStream;
 use crate::error::CoreError;
 use crate::hash::ContentHash;
-use crate::ids::{DocumentId, FolderId, SpaceId};
+use crate::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use crate::model::{Document, Folder, Version};
 use crate::names::DocumentName;
 use crate::replication::{OutboxItem, OutboxOp};
 
 use super::access::Fail;
-use super::{Actor, Passerelle};
+use super::{Actor, FolderContents, Passerelle};
 
 /// Content a reader wrote that waits for the internal node.
 #[derive(Clone, Debug, PartialEq)]
@@ -65,6 +66,9 @@ pub struct SeenContents {
     pub documents: Vec<SeenDocument>,
     /// Names no stored document of the folder holds.
     pub new: Vec<NewWaiting>,
+    /// The display names of the stored versions' authors (as
+    /// [`FolderContents::authors`](super::FolderContents)).
+    pub authors: HashMap<PrincipalId, String>,
 }
 
 /// A reader's pending operations in one space, oldest first: the rule of
@@ -173,12 +177,12 @@ impl Pending {
     /// A folder's stored content with the reader's pending writes laid
     /// over it. A new document whose name a stored one holds is not shown
     /// (the internal node will refuse it or keep it as a copy).
-    pub fn overlay(
-        &self,
-        folder: Option<FolderId>,
-        folders: Vec<Folder>,
-        documents: Vec<(Document, Version)>,
-    ) -> SeenContents {
+    pub fn overlay(&self, folder: Option<FolderId>, contents: FolderContents) -> SeenContents {
+        let FolderContents {
+            folders,
+            documents,
+            authors,
+        } = contents;
         let documents: Vec<SeenDocument> = documents
             .into_iter()
             .filter_map(|(d, v)| self.document(d, v))
@@ -199,6 +203,7 @@ impl Pending {
             folders,
             documents,
             new,
+            authors,
         }
     }
 }
@@ -240,7 +245,7 @@ impl Passerelle {
     ) -> Result<SeenContents, CoreError> {
         let pending = self.pending_writes(actor, space).await?;
         let contents = self.folder_contents(actor, space, folder).await?;
-        Ok(pending.overlay(folder, contents.folders, contents.documents))
+        Ok(pending.overlay(folder, contents))
     }
 
     /// The content (or its `range`) of one of the actor's own writes that

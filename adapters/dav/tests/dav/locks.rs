@@ -175,3 +175,72 @@ async fn a_check_out_from_the_api_refuses_webdav_writes_and_shows_in_lockdiscove
     assert!(w.names().await?.contains(&"nouveau.odt".to_owned()));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_listing_discovers_each_entrys_own_locks_and_its_folders_deep_ones() -> anyhow::Result<()>
+{
+    let w = world().await?;
+    for path in ["/dav/plans/lot/a.odt", "/dav/plans/lot/b.odt"] {
+        if path.ends_with("a.odt") {
+            let mkcol = w
+                .send("MKCOL", "/dav/plans/lot", Some("boss"), &[], "")
+                .await?;
+            assert_eq!(mkcol.status, StatusCode::CREATED);
+        }
+        assert_eq!(w.put(path, "boss", "v1").await?, StatusCode::CREATED);
+    }
+    let on_a = dav_lock(&w, "/dav/plans/lot/a.odt", "boss").await?;
+    let propfind = r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:prop><D:lockdiscovery/></D:prop></D:propfind>"#;
+    let listing = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/lot/",
+            Some("reader"),
+            &[("depth", "1")],
+            propfind,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&listing.body).into_owned();
+    let entry = |href: &str| {
+        text.split("<D:response>")
+            .find(|r| r.contains(&format!("<D:href>{href}</D:href>")))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(entry("/dav/plans/lot/a.odt").contains(&on_a), "{text}");
+    assert!(!entry("/dav/plans/lot/b.odt").contains(&on_a), "{text}");
+    assert!(!entry("/dav/plans/lot/").contains(&on_a), "{text}");
+
+    // A depth-infinity lock on the folder covers every entry, and is
+    // shown at the folder's path.
+    let unlock = w
+        .send(
+            "UNLOCK",
+            "/dav/plans/lot/a.odt",
+            Some("boss"),
+            &[("lock-token", &format!("<{on_a}>"))],
+            "",
+        )
+        .await?;
+    assert!(unlock.status.is_success());
+    let deep = dav_lock(&w, "/dav/plans/lot", "boss").await?;
+    let listing = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/lot/",
+            Some("reader"),
+            &[("depth", "1")],
+            propfind,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&listing.body).into_owned();
+    let b = text
+        .split("<D:response>")
+        .find(|r| r.contains("<D:href>/dav/plans/lot/b.odt</D:href>"))
+        .unwrap_or_default();
+    assert!(
+        b.contains(&deep) && b.contains("<D:href>/dav/plans/lot/</D:href>"),
+        "{text}"
+    );
+    Ok(())
+}

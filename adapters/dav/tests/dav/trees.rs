@@ -189,3 +189,81 @@ async fn plain_http_from_afar_is_refused_and_guessing_is_throttled() -> anyhow::
     assert!(retry.is_some(), "Retry-After says when");
     Ok(())
 }
+
+/// The `<D:response>` of `href` in a multistatus.
+fn response_of<'a>(multistatus: &'a str, href: &str) -> &'a str {
+    multistatus
+        .split("<D:response>")
+        .find(|r| r.contains(&format!("<D:href>{href}</D:href>")))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_listing_gives_each_childs_dead_properties_and_its_author_by_name() -> anyhow::Result<()>
+{
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/a.txt", "boss", "A").await?,
+        StatusCode::CREATED
+    );
+    assert_eq!(
+        w.put("/dav/plans/b.txt", "contrib", "B").await?,
+        StatusCode::CREATED
+    );
+    let mkcol = w
+        .send("MKCOL", "/dav/plans/lot", Some("boss"), &[], "")
+        .await?;
+    assert_eq!(mkcol.status, StatusCode::CREATED);
+    let set = |value: &str| {
+        format!(
+            r#"<?xml version="1.0"?><D:propertyupdate xmlns:D="DAV:" xmlns:Z="urn:x"><D:set><D:prop><Z:colour>{value}</Z:colour></D:prop></D:set></D:propertyupdate>"#
+        )
+    };
+    for (path, value) in [("/dav/plans/a.txt", "bleu"), ("/dav/plans/lot", "vert")] {
+        let ok = w
+            .send("PROPPATCH", path, Some("boss"), &[], set(value))
+            .await?;
+        assert!(String::from_utf8_lossy(&ok.body).contains("200 OK"));
+    }
+    let listing = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/",
+            Some("reader"),
+            &[("depth", "1")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:Z="urn:x" xmlns:P="urn:passerelle:dav"><D:prop><Z:colour/><P:author/><D:lockdiscovery/></D:prop></D:propfind>"#,
+        )
+        .await?;
+    assert_eq!(listing.status, StatusCode::MULTI_STATUS);
+    let text = String::from_utf8_lossy(&listing.body).into_owned();
+    let a = response_of(&text, "/dav/plans/a.txt");
+    assert!(
+        a.contains("bleu") && a.contains(">boss</P:author>"),
+        "{text}"
+    );
+    let b = response_of(&text, "/dav/plans/b.txt");
+    assert!(
+        !b.contains("bleu") && b.contains(">contrib</P:author>"),
+        "{text}"
+    );
+    let lot = response_of(&text, "/dav/plans/lot/");
+    assert!(lot.contains("vert") && !lot.contains("bleu"), "{text}");
+    // Names, never principal ids.
+    let boss = w.app.authenticate_basic("boss", PASSWORD, None).await?;
+    let id = boss.id().map(|i| i.to_string()).unwrap_or_default();
+    assert!(!id.is_empty() && !text.contains(&id), "{text}");
+
+    // One document alone (not through a listing) gives the same.
+    let one = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/b.txt",
+            Some("reader"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>"#,
+        )
+        .await?;
+    let text = String::from_utf8_lossy(&one.body).into_owned();
+    assert!(text.contains(">contrib</P:author>"), "{text}");
+    Ok(())
+}

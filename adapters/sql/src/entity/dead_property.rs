@@ -1,6 +1,7 @@
 //! Table `dead_properties`: WebDAV dead properties per resource (not
 //! revisioned, not replicated).
 
+use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::Resource;
 use passerelle_core::ports::RepoError;
 use passerelle_core::properties::{DeadProperty, PropertyName};
@@ -32,12 +33,17 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+/// `resource_kind` of a space's root, a folder, a document.
+pub(crate) const SPACE: &str = "space";
+pub(crate) const FOLDER: &str = "folder";
+pub(crate) const DOCUMENT: &str = "document";
+
 /// The key columns of a resource.
 pub(crate) fn key(r: Resource) -> (&'static str, Uuid) {
     match r {
-        Resource::Space(id) => ("space", id.as_uuid()),
-        Resource::Folder(id) => ("folder", id.as_uuid()),
-        Resource::Document(id) => ("document", id.as_uuid()),
+        Resource::Space(id) => (SPACE, id.as_uuid()),
+        Resource::Folder(id) => (FOLDER, id.as_uuid()),
+        Resource::Document(id) => (DOCUMENT, id.as_uuid()),
     }
 }
 
@@ -50,6 +56,20 @@ impl Model {
             namespace: p.name.namespace().to_owned(),
             name: p.name.name().to_owned(),
             xml: p.xml.clone(),
+        }
+    }
+
+    /// The resource the row belongs to.
+    pub(crate) fn resource(&self) -> Result<Resource, RepoError> {
+        let id = self.resource_id;
+        match self.resource_kind.as_str() {
+            SPACE => Ok(Resource::Space(SpaceId::from_uuid(id))),
+            FOLDER => Ok(Resource::Folder(FolderId::from_uuid(id))),
+            DOCUMENT => Ok(Resource::Document(DocumentId::from_uuid(id))),
+            other => Err(corrupt(
+                TABLE,
+                format_args!("unknown resource kind {other:?}"),
+            )),
         }
     }
 

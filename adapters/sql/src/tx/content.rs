@@ -9,7 +9,7 @@ use passerelle_core::ContentHash;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::{Document, Folder, Page, Paged, Version};
 use passerelle_core::ports::{DocumentQuery, DocumentSort, RepoError};
-use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, SimpleExpr};
+use sea_orm::sea_query::{Expr, ExprTrait, LikeExpr, Query, SimpleExpr};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, DbBackend,
     EntityTrait, IntoActiveModel, Order, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -311,6 +311,34 @@ pub(super) async fn list_versions(
     let rows = version::Entity::find()
         .filter(version::Column::DocumentId.eq(document.as_uuid()))
         .order_by_asc(version::Column::Number)
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    all_into(rows, version::Model::into_core)
+}
+
+/// One query: the versions whose document is a live one of the folder
+/// and whose number is that document's current one (a join written as a
+/// subquery and a correlated one: the entities declare no relations).
+pub(super) async fn current_versions(
+    c: &DatabaseTransaction,
+    space: SpaceId,
+    folder: Option<FolderId>,
+) -> Result<Vec<Version>, RepoError> {
+    let docs = Query::select()
+        .column(document::Column::Id)
+        .from(document::Entity)
+        .and_where(document::Column::SpaceId.eq(space.as_uuid()))
+        .and_where(under(document::Column::FolderId, folder))
+        .cond_where(live(document::Column::TrashedAt, document::Column::Purged))
+        .to_owned();
+    let rows = version::Entity::find()
+        .filter(version::Column::DocumentId.in_subquery(docs))
+        .filter(Expr::cust(
+            "versions.number = (SELECT d.current_version FROM documents d \
+             WHERE d.id = versions.document_id)",
+        ))
+        .order_by_asc(version::Column::DocumentId)
         .all(c)
         .await
         .map_err(db_error)?;

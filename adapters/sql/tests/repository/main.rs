@@ -11,18 +11,20 @@ mod harness;
 /// `<check>::on_memory`, `<check>::on_sqlite`, `<check>::on_postgres`.
 /// `by_ref` checks take `&dyn Repository`; `by_arc` ones spawn tasks;
 /// `with_log` ones take the repository and its `ExtractionLog`;
-/// `with_props` ones its `PropertyStore`.
+/// `with_props` ones its `PropertyStore`; `with_repo_props` both.
 macro_rules! contract_tests {
     (
         by_ref: [$($by_ref:ident),* $(,)?],
         by_arc: [$($by_arc:ident),* $(,)?],
         with_log: [$($with_log:ident),* $(,)?],
-        with_props: [$($with_props:ident),* $(,)?] $(,)?
+        with_props: [$($with_props:ident),* $(,)?],
+        with_repo_props: [$($with_repo_props:ident),* $(,)?] $(,)?
     ) => {
         $(contract_tests!(@one $by_ref, |t| contract::$by_ref(&*t.repo));)*
         $(contract_tests!(@one $by_arc, |t| contract::$by_arc(t.repo.clone()));)*
         $(contract_tests!(@one $with_log, |t| contract::$with_log(&*t.repo, &*t.log));)*
         $(contract_tests!(@one $with_props, |t| contract::$with_props(&*t.props));)*
+        $(contract_tests!(@one $with_repo_props, |t| contract::$with_repo_props(&*t.repo, &*t.props));)*
     };
     (@one $name:ident, |$t:ident| $call:expr) => {
         mod $name {
@@ -83,6 +85,7 @@ contract_tests!(
         all_folders_include_trashed_but_not_purged_ones,
         documents_in_folders_include_trashed_but_not_purged_ones,
         versions_are_listed_by_number_and_deleted_per_document,
+        current_versions_are_those_of_the_folders_live_documents,
         referenced_hashes_are_every_version_hash,
         space_hashes_are_the_hashes_of_that_space_only,
         rows_referring_to_missing_parents_are_refused,
@@ -153,5 +156,8 @@ contract_tests!(
     with_props: [
         properties_round_trip_sorted_by_namespace_then_name,
         a_patch_replaces_removes_and_keeps_resources_apart,
+    ],
+    with_repo_props: [
+        children_properties_are_those_of_the_live_children_only,
     ],
 );

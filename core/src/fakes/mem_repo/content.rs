@@ -316,6 +316,22 @@ impl State {
             .collect()
     }
 
+    pub(super) fn current_versions(
+        &self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Vec<Version> {
+        let mut docs: Vec<&Document> = self
+            .documents
+            .values()
+            .filter(|d| d.space == space && d.folder == folder && live_document(d))
+            .collect();
+        docs.sort_by_key(|d| d.id);
+        docs.into_iter()
+            .filter_map(|d| self.versions.get(&(d.id, d.current_version)).cloned())
+            .collect()
+    }
+
     pub(super) fn delete_versions(&mut self, document: DocumentId) {
         self.versions.retain(|(d, _), _| *d != document);
     }

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use super::{MemRepository, ResourceKey, lock};
+use crate::ids::{DocumentId, FolderId, SpaceId};
 use crate::model::Resource;
 use crate::ports::RepoError;
 use crate::properties::{DeadProperty, PropertyName, PropertyStore};
@@ -34,6 +35,44 @@ impl PropertyStore for MemRepository {
             .map(|((_, name), xml)| DeadProperty {
                 name: name.clone(),
                 xml: xml.clone(),
+            })
+            .collect())
+    }
+
+    async fn children_properties(
+        &self,
+        space: SpaceId,
+        folder: Option<FolderId>,
+    ) -> Result<Vec<(Resource, DeadProperty)>, RepoError> {
+        let state = self.snapshot();
+        // A child by its key, when it is a live child of the collection.
+        let child = |(kind, id): ResourceKey| -> Option<Resource> {
+            let live = |trashed: bool, purged: bool| !trashed && !purged;
+            match kind {
+                1 => {
+                    let id = FolderId::from_uuid(id);
+                    let f = state.folders.get(&id)?;
+                    (f.space == space && f.parent == folder && live(f.trashed.is_some(), f.purged))
+                        .then_some(Resource::Folder(id))
+                }
+                2 => {
+                    let id = DocumentId::from_uuid(id);
+                    let d = state.documents.get(&id)?;
+                    (d.space == space && d.folder == folder && live(d.trashed.is_some(), d.purged))
+                        .then_some(Resource::Document(id))
+                }
+                _ => None,
+            }
+        };
+        Ok(state
+            .properties
+            .iter()
+            .filter_map(|((k, name), xml)| {
+                let p = DeadProperty {
+                    name: name.clone(),
+                    xml: xml.clone(),
+                };
+                child(*k).map(|r| (r, p))
             })
             .collect())
     }

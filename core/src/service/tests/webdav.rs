@@ -6,7 +6,7 @@ use super::*;
 use crate::fakes::MemRepository;
 use crate::model::Resource;
 use crate::properties::{DeadProperty, MAX_PER_RESOURCE, PropertyChange, PropertyName};
-use crate::service::{CopyTarget, Properties};
+use crate::service::{CopyTarget, PathTarget, Properties};
 
 fn prop(name: &str, value: &str) -> PropertyChange {
     let n = PropertyName::parse("urn:x", name).expect("name");
@@ -157,6 +157,80 @@ fn dead_properties_take_the_resources_rights_and_limits() {
 }
 
 #[test]
+fn a_listings_dead_properties_take_one_check_of_the_space_and_hide_the_rest() {
+    block_on(async {
+        let repo = Arc::new(MemRepository::new());
+        let app = InternalApp::new(
+            repo.clone(),
+            Arc::new(MemBlobStore::new()),
+            Arc::new(crate::ports::SystemClock),
+            Arc::new(FastPasswords),
+            CoreSettings::default(),
+        );
+        let props = Properties::new(app.shared(), repo);
+        let boss = agent(&app, "boss", false).await;
+        let reader = agent(&app, "reader", false).await;
+        let outsider = agent(&app, "outsider", false).await;
+        let s = space(&app, &boss, "plans").await;
+        let other = space(&app, &boss, "autre").await;
+        app.set_member(&boss, s, "reader", Role::Reader)
+            .await
+            .expect("member");
+        let d = upload(&app, &boss, s, "a.txt").await.expect("upload");
+        let lot = app
+            .create_folder(&boss, s, None, "Lot")
+            .await
+            .expect("folder");
+        let r = Resource::Document(d.document.id);
+        props
+            .patch(&boss, r, vec![prop("colour", "bleu")])
+            .await
+            .expect("set");
+        let got = props.children(&reader, s, None).await.expect("reader");
+        assert_eq!(got.len(), 1, "the folder has none: absent");
+        assert_eq!(got[&r][0].xml, "bleu");
+        assert!(
+            props
+                .children(&reader, s, Some(lot.id))
+                .await
+                .expect("empty folder")
+                .is_empty()
+        );
+        // Not a member: the space answers as one that does not exist.
+        assert!(matches!(
+            props.children(&outsider, s, None).await,
+            Err(CoreError::NotFound(_))
+        ));
+        // A folder named with a space it is not in: not found either.
+        assert!(matches!(
+            props.children(&boss, other, Some(lot.id)).await,
+            Err(CoreError::NotFound(_))
+        ));
+    });
+}
+
+#[test]
+fn folder_contents_name_the_authors_of_the_current_versions() {
+    block_on(async {
+        let (app, _) = app();
+        let boss = agent(&app, "boss", false).await;
+        let s = space(&app, &boss, "plans").await;
+        let d = upload(&app, &boss, s, "a.txt").await.expect("upload");
+        upload(&app, &boss, s, "b.txt").await.expect("upload");
+        let c = app.folder_contents(&boss, s, None).await.expect("contents");
+        assert_eq!(c.authors.len(), 1, "one per distinct author");
+        assert_eq!(c.authors[&d.version.author], "boss");
+        assert_eq!(
+            app.current_author_name(&boss, d.document.id)
+                .await
+                .expect("name")
+                .as_deref(),
+            Some("boss")
+        );
+    });
+}
+
+#[test]
 fn folder_contents_carry_each_documents_current_version_to_readers_only() {
     block_on(async {
         let (app, _) = app();
@@ -179,5 +253,66 @@ fn folder_contents_carry_each_documents_current_version_to_readers_only() {
             app.folder_contents(&outsider, s, None).await,
             Err(CoreError::NotFound(_))
         ));
+    });
+}
+
+#[test]
+fn a_path_resolves_by_name_as_names_compare_and_hides_what_one_cannot_see() {
+    block_on(async {
+        let (app, _) = app();
+        let boss = agent(&app, "boss", false).await;
+        let outsider = agent(&app, "outsider", false).await;
+        let s = space(&app, &boss, "plans").await;
+        let lot = app
+            .create_folder(&boss, s, None, "Lot 1")
+            .await
+            .expect("folder");
+        let d = app
+            .upload(
+                &boss,
+                NewDocument {
+                    space: s,
+                    folder: Some(lot.id),
+                    name: "Devis.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("devis"),
+            )
+            .await
+            .expect("upload");
+        let names = |n: &[&str]| n.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(matches!(
+            app.resolve_path(&boss, "plans", &[]).await,
+            Ok(PathTarget::Space(sp)) if sp.id == s
+        ));
+        assert!(matches!(
+            app.resolve_path(&boss, "plans", &names(&["lot 1"])).await,
+            Ok(PathTarget::Folder(_, f)) if f.id == lot.id
+        ));
+        match app
+            .resolve_path(&boss, "plans", &names(&["LOT 1", "devis.PDF"]))
+            .await
+        {
+            Ok(PathTarget::Document(_, doc, v)) => {
+                assert_eq!(doc.id, d.document.id);
+                assert_eq!(v.number, 1);
+            }
+            other => panic!("{other:?}"),
+        }
+        for (who, slug, path) in [
+            (&outsider, "plans", names(&["Lot 1", "Devis.pdf"])),
+            (&boss, "plans", names(&["Devis.pdf"])),
+            (&boss, "plans", names(&["Lot 1", "Devis.pdf", "x"])),
+            (&boss, "plans", names(&["Lot 1", "a/b"])),
+            (&boss, "absent", names(&[])),
+        ] {
+            assert!(
+                matches!(
+                    app.resolve_path(who, slug, &path).await,
+                    Err(CoreError::NotFound(_))
+                ),
+                "{slug} {path:?}"
+            );
+        }
     });
 }

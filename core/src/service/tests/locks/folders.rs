@@ -285,3 +285,73 @@ fn purging_a_folder_removes_its_locks_and_those_of_what_went_with_it() {
         );
     });
 }
+
+#[test]
+fn a_listings_locks_cover_each_child_as_locks_on_does() {
+    block_on(async {
+        let o = office().await;
+        let sub = o
+            .app
+            .create_folder(&o.boss, o.space, Some(o.folder), "Lot 1")
+            .await
+            .expect("sub");
+        let inside = o
+            .app
+            .upload(
+                &o.boss,
+                NewDocument {
+                    space: o.space,
+                    folder: Some(o.folder),
+                    name: "Plan.pdf".into(),
+                    ..NewDocument::default()
+                },
+                content("plan"),
+            )
+            .await
+            .expect("inside")
+            .document
+            .id;
+        let deep = o
+            .locks
+            .lock(&o.alice, Resource::Space(o.space), shared())
+            .await
+            .expect("on the space, depth 0: covers no child");
+        let on_folder = o
+            .locks
+            .lock(
+                &o.bob,
+                Resource::Folder(o.folder),
+                LockRequest {
+                    scope: LockScope::Shared,
+                    ..exclusive(LockDepth::Infinity)
+                },
+            )
+            .await
+            .expect("folder, depth infinity");
+        let on_doc = o
+            .locks
+            .lock(&o.alice, Resource::Document(inside), shared())
+            .await
+            .expect("document");
+        let listing = o
+            .locks
+            .listing_locks(&o.rita, o.space, Some(o.folder))
+            .await
+            .expect("a reader lists");
+        let tokens = |mut v: Vec<Lock>| {
+            v.sort_by_key(|l| l.token.to_string());
+            v.into_iter().map(|l| l.token).collect::<Vec<_>>()
+        };
+        for child in [Resource::Document(inside), Resource::Folder(sub.id)] {
+            let one = o.locks.locks_on(&o.rita, child).await.expect("locks_on");
+            assert_eq!(tokens(listing.covering(child)), tokens(one), "{child:?}");
+        }
+        let doc = tokens(listing.covering(Resource::Document(inside)));
+        assert!(doc.contains(&on_doc.token) && doc.contains(&on_folder.token));
+        assert!(!doc.contains(&deep.token));
+        assert!(matches!(
+            o.locks.listing_locks(&o.eve, o.space, Some(o.folder)).await,
+            Err(CoreError::NotFound(_))
+        ));
+    });
+}

@@ -8,7 +8,9 @@ use passerelle_core::ids::DocumentId;
 use passerelle_core::model::Document;
 use passerelle_core::ports::Repository;
 
-use super::super::{Outcome, Row, document, read, save, seed_space, trashed, version, write};
+use super::super::{
+    Outcome, Row, document, folder, read, save, seed_space, trashed, version, write,
+};
 
 pub async fn versions_are_listed_by_number_and_deleted_per_document(
     repo: &dyn Repository,
@@ -57,6 +59,55 @@ pub async fn versions_are_listed_by_number_and_deleted_per_document(
     let mut tx = read(repo).await?;
     assert_eq!(tx.list_versions(a.id).await?, vec![]);
     assert_eq!(tx.list_versions(b.id).await?, vec![big]);
+    Ok(())
+}
+
+/// A listing's versions: the current one of each live document directly
+/// in the folder, none of an older version, a trashed document, another
+/// folder or another space.
+pub async fn current_versions_are_those_of_the_folders_live_documents(
+    repo: &dyn Repository,
+) -> Outcome {
+    let (owner, s) = seed_space(repo, "espace").await?;
+    let (_, other) = seed_space(repo, "autre").await?;
+    let lot = folder(&s, None, "Lot");
+    let mut a = document(&s, Some(&lot), "a.pdf");
+    a.current_version = 2;
+    let b = document(&s, Some(&lot), "b.pdf");
+    let mut gone = document(&s, Some(&lot), "jeté.pdf");
+    gone.trashed = trashed(owner.id, None);
+    let at_root = document(&s, None, "racine.pdf");
+    let elsewhere = document(&other, None, "ailleurs.pdf");
+    let (a1, a2, b1) = (
+        version(&a, 1, "a1"),
+        version(&a, 2, "a2"),
+        version(&b, 1, "b1"),
+    );
+    let (g1, r1, e1) = (
+        version(&gone, 1, "g"),
+        version(&at_root, 1, "r"),
+        version(&elsewhere, 1, "e"),
+    );
+    save(
+        repo,
+        [Row::from(&lot)]
+            .into_iter()
+            .chain(
+                [&a, &b, &gone, &at_root, &elsewhere]
+                    .into_iter()
+                    .map(Row::from),
+            )
+            .chain([&a1, &a2, &b1, &g1, &r1, &e1].into_iter().map(Row::from)),
+    )
+    .await?;
+    let mut tx = read(repo).await?;
+    let mut got = tx.current_versions(s.id, Some(lot.id)).await?;
+    got.sort_by_key(|v| v.document);
+    let mut want = vec![a2, b1];
+    want.sort_by_key(|v| v.document);
+    assert_eq!(got, want);
+    assert_eq!(tx.current_versions(s.id, None).await?, vec![r1]);
+    assert_eq!(tx.current_versions(other.id, Some(lot.id)).await?, vec![]);
     Ok(())
 }
 
