@@ -320,10 +320,29 @@ mod tests {
             );
             return;
         };
-        let repo = SqlRepository::connect(&url).await.expect("connects");
+        // A database of its own: connecting migrates, and the shared one
+        // must only ever hold the migrations of the branch that runs.
+        use sea_orm::ConnectionTrait;
+        let name = format!("passerelle_pool_{}", uuid::Uuid::new_v4().simple());
+        let admin = sea_orm::Database::connect(url.as_str())
+            .await
+            .expect("admin");
+        admin
+            .execute_unprepared(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create database");
+        let (base, _) = url.split_once('?').unwrap_or((url.as_str(), ""));
+        let at = base.rfind('/').expect("a database in the URL");
+        let own = format!("{}/{name}", &base[..at]);
+        let repo = SqlRepository::connect(&own).await.expect("connects");
         let pool = repo.connection().get_postgres_connection_pool().options();
         assert_eq!(pool.get_max_lifetime(), Some(POSTGRES_MAX_LIFETIME));
         assert_eq!(pool.get_idle_timeout(), Some(POSTGRES_IDLE_TIMEOUT));
+        repo.connection().clone().close().await.ok();
+        admin
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("drop database");
     }
 
     #[test]
