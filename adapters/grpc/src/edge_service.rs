@@ -13,7 +13,7 @@ use passerelle_core::blob::{BlobError, ByteStream, Holding, Resumed};
 use passerelle_core::ids::{Revision, SpaceId};
 use passerelle_core::replication::NodeId;
 use passerelle_core::service::ReceiveError;
-use passerelle_core::{ContentHash, CoreError, EdgeApp};
+use passerelle_core::{ContentHash, EdgeApp};
 use passerelle_proto::PROTOCOL_VERSION;
 use passerelle_proto::v1 as pb;
 use pb::replication_server::Replication;
@@ -47,48 +47,6 @@ impl EdgeReplication {
         pb::replication_server::ReplicationServer::new(self)
             .max_decoding_message_size(64 * 1024 * 1024)
             .max_encoding_message_size(64 * 1024 * 1024)
-    }
-}
-
-/// Maps a core error to a gRPC status, logging internal causes once.
-pub(crate) fn status(e: CoreError) -> Status {
-    match e {
-        CoreError::NotFound(what) => Status::not_found(format!("{what} not found")),
-        CoreError::Invalid { code, message, .. } => {
-            Status::invalid_argument(format!("{code}: {message}"))
-        }
-        CoreError::Conflict { code, message } => {
-            Status::failed_precondition(format!("{code}: {message}"))
-        }
-        CoreError::TooLarge { limit } => {
-            Status::resource_exhausted(format!("larger than {limit} bytes"))
-        }
-        CoreError::BadRange { size } => Status::out_of_range(format!("range outside {size} bytes")),
-        CoreError::Corrupt => Status::data_loss("stored content is corrupt"),
-        // The peer is the internal node, run by the same ops: the cause
-        // (which disk, how full) is what they need to act, so it travels.
-        CoreError::InsufficientStorage { cause } => {
-            tracing::warn!(%cause, "replication write refused: storage full");
-            Status::resource_exhausted(cause)
-        }
-        other => {
-            tracing::error!(error = %other, cause = ?std::error::Error::source(&other), "replication request failed");
-            Status::internal("internal error")
-        }
-    }
-}
-
-fn space_id(s: &str) -> Result<SpaceId, Status> {
-    s.parse()
-        .map_err(|_| Status::invalid_argument("space: not a UUID"))
-}
-
-/// A space that may be left unsaid (empty: a sender older than the field).
-fn said_space(s: &str) -> Result<Option<SpaceId>, Status> {
-    if s.is_empty() {
-        Ok(None)
-    } else {
-        space_id(s).map(Some)
     }
 }
 
@@ -598,6 +556,11 @@ fn chunk_bytes(
         },
     ))
 }
+
+mod status;
+
+pub(crate) use status::status;
+use status::{said_space, space_id};
 
 #[cfg(test)]
 mod tests;

@@ -15,13 +15,11 @@
 //! in the change feed moved; they wake the lock signal instead, on which
 //! the replication link sends the edge the spaces' locks.
 
-use std::collections::HashMap;
-
 use serde_json::json;
 use time::Duration;
 
 use crate::error::CoreError;
-use crate::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
+use crate::ids::{DocumentId, PrincipalId};
 use crate::locks::{
     Lock, LockDepth, LockRequest, LockScope, LockSummary, LockToken, MAX_OWNER_INFO,
     granted_timeout,
@@ -34,6 +32,9 @@ use super::access::{Access, Fail, Outcome};
 use super::{Actor, InternalApp, NodeRole, Passerelle};
 
 pub(crate) mod cover;
+mod listing;
+
+pub use listing::ListingLocks;
 
 /// The lock covering a document, as a page or the API shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,33 +46,6 @@ pub struct LockView {
     /// it; `None` on an edge, whose mirror carries neither (ADR 0007,
     /// "Locks seen on the edge").
     pub lock: Option<Lock>,
-}
-
-/// The unexpired locks covering the children of one collection, read at
-/// once for a listing: WebDAV lock discovery asks, for each entry of a
-/// PROPFIND, what [`Locks::locks_on`] answers for one resource.
-#[derive(Clone, Debug, Default)]
-pub struct ListingLocks {
-    /// Depth-infinity locks on the collection or above it: they cover
-    /// every child.
-    inherited: Vec<Lock>,
-    /// The space's locks by the resource they are on (the children's
-    /// among them).
-    on: HashMap<Resource, Vec<Lock>>,
-}
-
-impl ListingLocks {
-    /// What covers `child`, a child of the listed collection: the same
-    /// locks as `locks_on(child)` (those on it, then the inherited ones).
-    pub fn covering(&self, child: Resource) -> Vec<Lock> {
-        self.on
-            .get(&child)
-            .into_iter()
-            .flatten()
-            .chain(&self.inherited)
-            .cloned()
-            .collect()
-    }
 }
 
 /// What a lock use case resolved of its resource.
@@ -445,42 +419,6 @@ impl Locks {
             let (kind, _) = describe(resource);
             let t = self.target(&mut tx, actor, resource, kind).await?;
             app.covering(&mut tx, &t.chain).await
-        })
-        .await
-    }
-
-    /// What covers each child of `folder` of `space` (its root: `None`),
-    /// in one read with one check of the right to read the space, where
-    /// `locks_on` per child takes both per child. `NotFound` when the
-    /// space or folder is absent or invisible.
-    pub async fn listing_locks(
-        &self,
-        actor: &Actor,
-        space: SpaceId,
-        folder: Option<FolderId>,
-    ) -> Result<ListingLocks, CoreError> {
-        let app = &self.app;
-        app.guarded(actor, async {
-            let mut tx = app.read().await?;
-            app.access(&mut tx, actor, space).await?;
-            if let Some(id) = folder {
-                app.live_folder(&mut tx, space, id).await?;
-            }
-            let now = app.now();
-            let chain = app.folder_chain(&mut tx, space, folder).await?;
-            let inherited = tx
-                .locks_of(&chain)
-                .await?
-                .into_iter()
-                .filter(|l| l.is_live(now) && l.depth == LockDepth::Infinity)
-                .collect();
-            let mut on: HashMap<Resource, Vec<Lock>> = HashMap::new();
-            for l in tx.space_locks(space).await? {
-                if l.is_live(now) {
-                    on.entry(l.resource).or_default().push(l);
-                }
-            }
-            Ok::<_, Fail>(ListingLocks { inherited, on })
         })
         .await
     }

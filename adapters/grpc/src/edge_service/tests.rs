@@ -1,6 +1,8 @@
 //! Tests of the edge service's error mapping: what the internal node is
 //! told when a pushed blob is refused.
 
+use passerelle_core::CoreError;
+
 use super::*;
 
 fn enospc() -> BlobError {
