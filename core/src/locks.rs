@@ -127,6 +127,15 @@ pub enum LockDepth {
 }
 
 impl LockDepth {
+    /// Whether a lock with this depth on `on` covers `target`, where `on`
+    /// is `target` itself or one of its folders or its space (the chain
+    /// the stores were asked about): the lock on the resource always,
+    /// one above it only with depth infinity. The one rule, for the
+    /// internal node's locks and the edge's mirror alike.
+    pub fn covers(self, on: Resource, target: Resource) -> bool {
+        on == target || self == LockDepth::Infinity
+    }
+
     /// Stable name (database, API).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -230,6 +239,16 @@ impl LockRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lock_covers_its_resource_and_below_only_with_depth_infinity() {
+        let doc = Resource::Document(crate::ids::DocumentId::new());
+        let folder = Resource::Folder(crate::ids::FolderId::new());
+        assert!(LockDepth::Zero.covers(doc, doc));
+        assert!(LockDepth::Infinity.covers(doc, doc));
+        assert!(!LockDepth::Zero.covers(folder, doc));
+        assert!(LockDepth::Infinity.covers(folder, doc));
+    }
 
     #[test]
     fn a_token_reads_back_from_its_display_form() {

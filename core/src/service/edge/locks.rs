@@ -34,8 +34,7 @@ impl Passerelle {
             .mirrored_locks_of(chain)
             .await?
             .into_iter()
-            .filter(|l| l.is_live(now))
-            .filter(|l| l.resource == *first || l.depth == LockDepth::Infinity)
+            .filter(|l| l.is_live(now) && l.depth.covers(l.resource, *first))
             .collect())
     }
 }

@@ -94,8 +94,7 @@ impl Passerelle {
             .locks_of(chain)
             .await?
             .into_iter()
-            .filter(|l| l.is_live(now))
-            .filter(|l| l.resource == *first || l.depth == LockDepth::Infinity)
+            .filter(|l| l.is_live(now) && l.depth.covers(l.resource, *first))
             .collect())
     }
 
