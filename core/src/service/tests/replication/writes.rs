@@ -405,3 +405,78 @@ fn queued_writes_are_the_outbox_on_an_edge_and_none_here_with_the_same_rights() 
         ));
     });
 }
+
+#[test]
+fn an_edge_copies_through_the_outbox_and_refuses_folder_reshaping() {
+    use crate::service::{CopyTarget, TreeWrites};
+    block_on(async {
+        let w = world().await;
+        let writes = QueuedWrites::new(w.edge.app.clone());
+        let jean = &w.contractor;
+        let folder = replicated_folder(&w, "Relevés").await;
+        let source = w
+            .edge
+            .app
+            .get_document(jean, w.doc)
+            .await
+            .expect("source")
+            .version;
+        // A copy is a new document carrying the source's content.
+        let copy = queued(
+            writes
+                .copy_document(
+                    jean,
+                    w.doc,
+                    CopyTarget {
+                        space: w.space,
+                        folder: Some(folder),
+                        name: "Copie.txt".into(),
+                    },
+                )
+                .await
+                .expect("copy"),
+        );
+        match &copy.op {
+            OutboxOp::NewDocument {
+                folder: f,
+                name,
+                hash,
+                ..
+            } => {
+                assert_eq!(*f, Some(folder));
+                assert_eq!(name, "Copie.txt");
+                assert_eq!(*hash, source.hash);
+            }
+            other => panic!("not a new document: {other:?}"),
+        }
+        // A folder's rename, move or deletion has no operation: refused,
+        // nothing queued; a folder the actor cannot see is not found.
+        let before = w
+            .edge
+            .app
+            .pending_operations(0, 100)
+            .await
+            .expect("pending");
+        assert!(matches!(
+            writes
+                .update_folder(jean, folder, Some("Autre"), None)
+                .await,
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            writes.delete_folder(jean, folder).await,
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            writes.delete_folder(jean, FolderId::new()).await,
+            Err(CoreError::NotFound(_))
+        ));
+        let after = w
+            .edge
+            .app
+            .pending_operations(0, 100)
+            .await
+            .expect("pending");
+        assert_eq!(after.len(), before.len(), "nothing queued");
+    });
+}
