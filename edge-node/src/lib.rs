@@ -145,7 +145,7 @@ impl EdgeNode {
             self.config.http.clone(),
         )
         .with_workers(workers.board());
-        let dav = self.dav_router(&state)?;
+        let dav = self.dav_router(&state);
         let http = passerelle_http::edge_router(state.clone(), self.app.clone())
             .merge(passerelle_web::edge_router(state, self.app.clone()))
             .merge(dav);
@@ -177,21 +177,11 @@ impl EdgeNode {
     /// No lock system: a lock taken here could not exclude the agents
     /// until the internal node decided it (ADR 0007, "WebDAV on the
     /// edge"), so none is offered rather than one that excludes nothing.
-    fn dav_router(&self, state: &AppState) -> anyhow::Result<axum::Router> {
+    fn dav_router(&self, state: &AppState) -> axum::Router {
         let properties = Properties::new(self.app.shared(), self.repo.clone());
-        let spool = self.config.data_dir.join("dav-spool");
-        let fs = PasserelleFs::new(
-            self.app.shared().clone(),
-            self.app.writes(),
-            properties,
-            spool.clone(),
-        )
-        .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
+        let fs = PasserelleFs::new(self.app.shared().clone(), self.app.writes(), properties);
         let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), None);
-        Ok(passerelle_http_common::with_request_log(
-            passerelle_dav::router(dav),
-            state.metrics.clone(),
-        ))
+        passerelle_http_common::with_request_log(passerelle_dav::router(dav), state.metrics.clone())
     }
 
     /// The search index of the shared spaces this edge holds, searched

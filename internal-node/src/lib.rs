@@ -158,7 +158,7 @@ impl Node {
         let writes = Arc::new(self.app.writes());
         let state = AppState::new(self.app.shared().clone(), writes, search, http_config)
             .with_workers(workers.board());
-        let dav = self.dav_router(&state)?;
+        let dav = self.dav_router(&state);
         let router = passerelle_http::router(state.clone(), self.app.clone())
             .merge(passerelle_web::router(state, self.app.clone()))
             .merge(dav);
@@ -180,25 +180,15 @@ impl Node {
 
     /// WebDAV under `/dav` (ADR 0007 §2), with its own request log: the
     /// API's layers (JSON time limit, CSRF, body limits) stay on the API's
-    /// routes. PUT bodies wait in `dav-spool` in the data directory.
-    fn dav_router(&self, state: &AppState) -> anyhow::Result<axum::Router> {
+    /// routes.
+    fn dav_router(&self, state: &AppState) -> axum::Router {
         let properties = Properties::new(self.app.shared(), self.repo.clone());
-        let spool = self.config.data_dir.join("dav-spool");
-        let fs = PasserelleFs::new(
-            self.app.shared().clone(),
-            self.app.writes(),
-            properties,
-            spool.clone(),
-        )
-        .with_context(|| format!("cannot prepare the WebDAV spool in {}", spool.display()))?;
+        let fs = PasserelleFs::new(self.app.shared().clone(), self.app.writes(), properties);
         // WebDAV's locks are core's: the check-outs the API and the pages
         // show, respected by every write path.
         let locks = Some(self.app.locks());
         let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), locks);
-        Ok(passerelle_http_common::with_request_log(
-            passerelle_dav::router(dav),
-            state.metrics.clone(),
-        ))
+        passerelle_http_common::with_request_log(passerelle_dav::router(dav), state.metrics.clone())
     }
 
     /// The search index in the data directory (created, or rebuilt when

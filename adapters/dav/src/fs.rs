@@ -3,7 +3,6 @@
 //! `writes` or `props`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use axum::http::StatusCode;
@@ -21,8 +20,8 @@ use passerelle_core::{Actor, Passerelle};
 use crate::error::fs_error;
 use crate::meta::Meta;
 use crate::paths::{Located, cache_key};
+use crate::put::{PutFile, PutTarget};
 use crate::reads::{ReadFile, Source};
-use crate::writes::{PutTarget, SpoolFile};
 
 /// Who a request acts as (the actor Basic authentication resolved), and
 /// what of the request the file system must know.
@@ -37,6 +36,9 @@ pub struct DavCredentials {
     /// nothing inside it. Locks are still checked on the whole tree by
     /// dav-server (by path, depth infinity) before it asks.
     deleting: bool,
+    /// A PROPFIND `propname`: properties by name, without their values
+    /// (dav-server asks for them with their values whatever the request).
+    names_only: bool,
     /// What paths resolved to during this request: dav-server asks for the
     /// same path several times (metadata, then open; each property), and
     /// a listing already read its children. Only this request sees it, and
@@ -54,9 +56,16 @@ impl DavCredentials {
         Self {
             actor,
             deleting,
+            names_only: false,
             seen: Arc::default(),
             props: Arc::default(),
         }
+    }
+
+    /// For a PROPFIND `propname`.
+    pub(crate) fn asking_names(mut self, names_only: bool) -> Self {
+        self.names_only = names_only;
+        self
     }
 
     fn seen(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Located>> {
@@ -103,38 +112,21 @@ pub struct PasserelleFs {
     pub(crate) tree: Arc<dyn TreeWrites>,
     /// Dead properties, under the resources' rights.
     pub(crate) properties: Properties,
-    /// Where PUT bodies wait until stored (in the node's data directory,
-    /// on the same disk as the blobs).
-    pub(crate) spool_dir: PathBuf,
 }
 
 impl PasserelleFs {
     /// `writes`: the node role's writes (`InternalApp::writes`,
-    /// `EdgeApp::writes`). `spool_dir` is created if absent and emptied:
-    /// what it holds was left by PUTs a stopped process never finished.
-    pub fn new<W>(
-        app: Passerelle,
-        writes: W,
-        properties: Properties,
-        spool_dir: PathBuf,
-    ) -> std::io::Result<Self>
+    /// `EdgeApp::writes`).
+    pub fn new<W>(app: Passerelle, writes: W, properties: Properties) -> Self
     where
         W: DocumentWrites + TreeWrites + Clone + 'static,
     {
-        std::fs::create_dir_all(&spool_dir)?;
-        for entry in std::fs::read_dir(&spool_dir)? {
-            let entry = entry?;
-            if entry.file_type()?.is_file() {
-                std::fs::remove_file(entry.path())?;
-            }
-        }
-        Ok(Self {
+        Self {
             writes: Arc::new(writes.clone()),
             tree: Arc::new(writes),
             app,
             properties,
-            spool_dir,
-        })
+        }
     }
 
     /// `locate`, remembered for the rest of the request.
@@ -246,11 +238,12 @@ impl PasserelleFs {
                 }
             }
         };
-        Ok(Box::new(SpoolFile::create(
+        Ok(Box::new(PutFile::start(
             self.clone(),
             actor.clone(),
             target,
-        )?))
+            options.size,
+        )))
     }
 
     async fn list(
@@ -408,15 +401,17 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
         .boxed()
     }
 
+    /// dav-server passes `do_content` true whatever the PROPFIND asked:
+    /// the request's own kind decides.
     fn get_props<'a>(
         &'a self,
         path: &'a DavPath,
-        do_content: bool,
+        _do_content: bool,
         c: &'a DavCredentials,
     ) -> FsFuture<'a, Vec<DavProp>> {
         async move {
             let at = self.resolve(c, path).await?;
-            self.all_props(c, at, do_content).await
+            self.all_props(c, at, !c.names_only).await
         }
         .boxed()
     }

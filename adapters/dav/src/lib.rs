@@ -20,8 +20,9 @@
 //! - `paths`: from a DAV path to a space, folder or document.
 //! - `meta`: metadata and directory entries as dav-server reads them.
 //! - `reads`: listings and ranged reads of content.
-//! - `writes`: PUT spooled to a temporary file, MKCOL, DELETE (trash),
-//!   MOVE and COPY.
+//! - `propfind`: whether a PROPFIND asks for names only.
+//! - `put`: PUT streamed into core's uploads as it arrives.
+//! - `writes`: MKCOL, DELETE (trash), MOVE and COPY.
 //! - `props`: Passerelle's live properties and the dead ones (core's
 //!   `Properties`).
 //! - `fs`: the `GuardedFileSystem` that dispatches to the above.
@@ -34,7 +35,9 @@ mod fs;
 mod locks;
 mod meta;
 mod paths;
+mod propfind;
 mod props;
+mod put;
 mod reads;
 mod service;
 mod writes;

@@ -1,153 +1,16 @@
-//! Writes: PUT (spooled to a temporary file in the node's data directory,
-//! then stored through core as a new document or a new version), MKCOL,
-//! DELETE (to the trash, never purged), MOVE and COPY. A MOVE across
-//! spaces is a copy then a trash of the source, each under its own rights.
+//! Writes other than PUT (`put`): MKCOL, DELETE (to the trash, never
+//! purged), MOVE and COPY. A MOVE across spaces is a copy then a trash of
+//! the source, each under its own rights.
 
-use std::io::SeekFrom;
-
-use bytes::{Buf, Bytes};
-use dav_server::fs::{DavFile, DavMetaData, FsError, FsFuture, FsResult};
-use futures::FutureExt;
+use dav_server::fs::{FsError, FsResult};
 use passerelle_core::Actor;
-use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::DocumentId;
 use passerelle_core::model::{Folder, Page, Resource};
-use passerelle_core::service::{CopyTarget, NewDocument, NewVersion, Written};
-use tempfile::TempPath;
-use tokio::io::AsyncWriteExt;
+use passerelle_core::service::{CopyTarget, Written};
 
 use crate::error::fs_error;
 use crate::fs::PasserelleFs;
-use crate::meta::Meta;
 use crate::paths::{Located, Parent};
-
-/// Chunks read back from the spool file when storing it.
-const SPOOL_READ_CHUNK: usize = 256 * 1024;
-
-/// Where a PUT's content goes once it has all arrived.
-#[derive(Debug)]
-pub(crate) enum PutTarget {
-    /// A new document named `name` in `parent`.
-    New { parent: Box<Parent>, name: String },
-    /// A new version of an existing document (none if unchanged: core).
-    Existing(DocumentId),
-}
-
-/// A PUT in progress: the body goes to a temporary file (never memory),
-/// stored through core at `flush`, when dav-server has read the whole body.
-pub(crate) struct SpoolFile {
-    fs: PasserelleFs,
-    actor: Actor,
-    target: PutTarget,
-    /// Open for writing until stored.
-    file: Option<tokio::fs::File>,
-    /// Deleted when this is dropped, stored or not.
-    path: TempPath,
-    written: u64,
-    limit: u64,
-    /// What core answered, once stored.
-    stored: Option<Meta>,
-}
-
-impl std::fmt::Debug for SpoolFile {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SpoolFile")
-            .field("target", &self.target)
-            .field("written", &self.written)
-            .finish_non_exhaustive()
-    }
-}
-
-impl SpoolFile {
-    pub(crate) fn create(fs: PasserelleFs, actor: Actor, target: PutTarget) -> FsResult<Self> {
-        let limit = fs.app.settings().max_upload_bytes;
-        let (file, path) = tempfile::Builder::new()
-            .prefix("put-")
-            .tempfile_in(&fs.spool_dir)
-            .map_err(|e| {
-                tracing::error!(error = %e, dir = %fs.spool_dir.display(), "dav: cannot create a spool file");
-                FsError::InsufficientStorage
-            })?
-            .into_parts();
-        Ok(Self {
-            fs,
-            actor,
-            target,
-            file: Some(tokio::fs::File::from_std(file)),
-            path,
-            written: 0,
-            limit,
-            stored: None,
-        })
-    }
-
-    async fn write(&mut self, bytes: &[u8]) -> FsResult<()> {
-        self.written += bytes.len() as u64;
-        if self.written > self.limit {
-            return Err(FsError::TooLarge);
-        }
-        let file = self.file.as_mut().ok_or(FsError::GeneralFailure)?;
-        file.write_all(bytes).await.map_err(|e| {
-            tracing::error!(error = %e, "dav: cannot write a spool file");
-            FsError::InsufficientStorage
-        })
-    }
-
-    async fn write_chunks(&mut self, mut buf: Box<dyn Buf + Send>) -> FsResult<()> {
-        while buf.has_remaining() {
-            let chunk = Bytes::copy_from_slice(buf.chunk());
-            buf.advance(chunk.len());
-            self.write(&chunk).await?;
-        }
-        Ok(())
-    }
-
-    /// Stores the spooled content through core, once.
-    async fn store(&mut self) -> FsResult<()> {
-        if self.stored.is_some() {
-            return Ok(());
-        }
-        let Some(mut file) = self.file.take() else {
-            return Err(FsError::GeneralFailure);
-        };
-        file.flush().await.map_err(|_| FsError::GeneralFailure)?;
-        drop(file);
-        let reader = tokio::fs::File::open(&self.path).await.map_err(|e| {
-            tracing::error!(error = %e, "dav: cannot reopen a spool file");
-            FsError::GeneralFailure
-        })?;
-        let content: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
-            reader,
-            SPOOL_READ_CHUNK,
-        ));
-        let writes = &self.fs.writes;
-        let written = match &self.target {
-            PutTarget::New { parent, name } => {
-                let new = NewDocument {
-                    space: parent.space.id,
-                    folder: parent.folder,
-                    name: name.clone(),
-                    media_type: Some(media_type(name)),
-                    ..NewDocument::default()
-                };
-                writes.upload(&self.actor, new, content).await
-            }
-            PutTarget::Existing(id) => {
-                writes
-                    .new_version(&self.actor, *id, NewVersion::default(), content)
-                    .await
-            }
-        }
-        .map_err(fs_error)?;
-        // Queued (edge): the content waits in the outbox; the client is
-        // answered with what it sent.
-        self.stored = Some(match written {
-            Written::Applied(v) => Meta::document(&v.version, v.document.created_at),
-            Written::Queued(_) => Meta::pending(self.written),
-        });
-        Ok(())
-    }
-}
 
 /// What a write produced, for the steps that need it (a copied folder's
 /// id, to copy into it). A queued write (edge) produced nothing yet: the
@@ -168,45 +31,6 @@ pub(crate) fn media_type(name: &str) -> String {
         .first_or_octet_stream()
         .essence_str()
         .to_owned()
-}
-
-impl DavFile for SpoolFile {
-    fn metadata(&mut self) -> FsFuture<'_, Box<dyn DavMetaData>> {
-        let meta = self
-            .stored
-            .clone()
-            .unwrap_or_else(|| Meta::pending(self.written));
-        let meta: Box<dyn DavMetaData> = Box::new(meta);
-        futures::future::ready(Ok(meta)).boxed()
-    }
-
-    fn write_buf(&mut self, buf: Box<dyn Buf + Send>) -> FsFuture<'_, ()> {
-        self.write_chunks(buf).boxed()
-    }
-
-    fn write_bytes(&mut self, buf: Bytes) -> FsFuture<'_, ()> {
-        async move { self.write(&buf).await }.boxed()
-    }
-
-    fn read_bytes(&mut self, _count: usize) -> FsFuture<'_, Bytes> {
-        futures::future::ready(Err(FsError::Forbidden)).boxed()
-    }
-
-    /// Partial writes (Content-Range PUT) are not offered: a version is
-    /// whole content. Only "where am I" is answered.
-    fn seek(&mut self, pos: SeekFrom) -> FsFuture<'_, u64> {
-        let here = self.written;
-        let r = match pos {
-            SeekFrom::Start(n) if n == here => Ok(here),
-            SeekFrom::Current(0) => Ok(here),
-            _ => Err(FsError::NotImplemented),
-        };
-        futures::future::ready(r).boxed()
-    }
-
-    fn flush(&mut self) -> FsFuture<'_, ()> {
-        self.store().boxed()
-    }
 }
 
 impl PasserelleFs {

@@ -27,7 +27,6 @@ const PASSWORD: &str = "un mot de passe de test";
 struct World {
     app: InternalApp,
     router: Router,
-    _spool: tempfile::TempDir,
 }
 
 async fn agent(app: &InternalApp, login: &str) -> anyhow::Result<Actor> {
@@ -89,20 +88,10 @@ async fn world() -> anyhow::Result<World> {
                 .await?;
         }
     }
-    let spool = tempfile::tempdir()?;
     let properties = Properties::new(app.shared(), repo);
-    let fs = PasserelleFs::new(
-        app.shared().clone(),
-        app.writes(),
-        properties,
-        spool.path().join("spool"),
-    )?;
+    let fs = PasserelleFs::new(app.shared().clone(), app.writes(), properties);
     let router = router(DavService::new(fs, Vec::new(), Some(app.locks())));
-    Ok(World {
-        app,
-        router,
-        _spool: spool,
-    })
+    Ok(World { app, router })
 }
 
 struct Answer {
@@ -485,6 +474,7 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
 }
 
 mod locks;
+mod put;
 mod trees;
 
 #[tokio::test]
