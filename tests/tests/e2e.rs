@@ -495,3 +495,5 @@ async fn an_upload_is_found_in_seconds_and_a_deleted_index_rebuilds_itself(
 // WebDAV with real clients (litmus, rclone) on a real node.
 #[path = "e2e/dav.rs"]
 mod dav;
+#[path = "e2e/libreoffice.rs"]
+mod libreoffice;

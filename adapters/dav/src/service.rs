@@ -20,6 +20,7 @@ use crate::auth::authenticate;
 use crate::error::noting_locks;
 use crate::fs::{DavCredentials, PasserelleFs};
 use crate::locks::CoreLocks;
+use crate::propfind;
 
 /// The WebDAV service of the internal node.
 #[derive(Clone)]
@@ -63,7 +64,7 @@ impl DavService {
             .filesystem(Box::new(self.fs.clone()))
             .strip_prefix("/dav")
             .methods(methods)
-            .autoindex(false);
+            .autoindex(true);
         if let Some(locks) = &self.locks {
             let ls = CoreLocks::new(self.fs.clone(), locks.clone(), request.clone());
             config = config.locksystem(Box::new(ls));
@@ -100,12 +101,21 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     {
         return refused;
     }
+    let (body, asked) = if parts.method.as_str() == "PROPFIND" {
+        match propfind::read(body).await {
+            Ok(read) => read,
+            Err(refused) => return refused,
+        }
+    } else {
+        (body, propfind::Asked::default())
+    };
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
-    let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
+    let credentials =
+        DavCredentials::new(actor, parts.method == Method::DELETE).asking_names(asked.names_only);
     let req = Request::from_parts(parts, body);
     let handler = dav.handler(&credentials);
     let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
-    let mut res = res.map(Body::new);
+    let mut res = propfind::with_not_found(res.map(Body::new), &asked.named);
     if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {
         res = refused_by_lock(&holder);
     }

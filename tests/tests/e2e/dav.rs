@@ -20,7 +20,7 @@ use serde_json::Value;
 const LITMUS_SUITES: [&str; 5] = ["basic", "copymove", "props", "locks", "http"];
 
 /// A node with the space `slug`, managed by `alice`.
-async fn node_with_space(slug: &str, max_upload: u64) -> anyhow::Result<TestNode> {
+pub(super) async fn node_with_space(slug: &str, max_upload: u64) -> anyhow::Result<TestNode> {
     let n = TestNode::start(Backend::Sqlite, max_upload)
         .await?
         .context("SQLite always runs")?;
@@ -41,7 +41,7 @@ async fn node_with_space(slug: &str, max_upload: u64) -> anyhow::Result<TestNode
     Ok(n)
 }
 
-async fn run(cmd: &mut tokio::process::Command, what: &str) -> anyhow::Result<Output> {
+pub(super) async fn run(cmd: &mut tokio::process::Command, what: &str) -> anyhow::Result<Output> {
     cmd.kill_on_drop(true)
         .output()
         .await

@@ -254,16 +254,124 @@ async fn a_listing_gives_each_childs_dead_properties_and_its_author_by_name() ->
     assert!(!id.is_empty() && !text.contains(&id), "{text}");
 
     // One document alone (not through a listing) gives the same.
-    let one = w
-        .send(
+    let propfind = |body: &'static str| {
+        w.send(
             "PROPFIND",
             "/dav/plans/b.txt",
             Some("reader"),
             &[("depth", "0")],
-            r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>"#,
+            body,
+        )
+    };
+    let one = propfind(
+        r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:" xmlns:P="urn:passerelle:dav"><D:prop><P:author/><P:version/></D:prop></D:propfind>"#,
+    )
+    .await?;
+    let text = String::from_utf8_lossy(&one.body).into_owned();
+    assert!(
+        text.contains(">contrib</P:author>") && text.contains(">1</P:version>"),
+        "{text}"
+    );
+    // `allprop` is DAV's live properties and the dead ones (RFC 4918
+    // §9.1): Passerelle's own are answered when named, and `propname`
+    // lists them.
+    let all =
+        propfind(r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>"#)
+            .await?;
+    let text = String::from_utf8_lossy(&all.body).into_owned();
+    assert!(
+        text.contains("getetag")
+            && !text.contains("contrib")
+            && !text.contains("urn:passerelle:dav"),
+        "{text}"
+    );
+    let names =
+        propfind(r#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>"#)
+            .await?;
+    let text = String::from_utf8_lossy(&names.body).into_owned();
+    for name in ["type", "metadata", "version", "author"] {
+        assert!(text.contains(&format!(":{name}")), "{name} in {text}");
+    }
+    assert!(
+        text.contains("urn:passerelle:dav") && !text.contains("contrib"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn named_properties_come_back_as_libreoffice_reads_them() -> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.send("MKCOL", "/dav/plans/lot/", Some("boss"), &[], "")
+            .await?
+            .status,
+        StatusCode::CREATED
+    );
+    // LibreOffice names DAV's properties with a default namespace, and
+    // asks a folder for properties of its own before saving into it.
+    let res = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/lot/",
+            Some("boss"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0" encoding="UTF-8"?><propfind xmlns="DAV:"><prop><resourcetype xmlns="DAV:"/></prop></propfind>"#,
         )
         .await?;
-    let text = String::from_utf8_lossy(&one.body).into_owned();
-    assert!(text.contains(">contrib</P:author>"), "{text}");
+    let text = String::from_utf8_lossy(&res.body).into_owned();
+    assert!(
+        text.contains("<D:resourcetype><D:collection></D:collection></D:resourcetype>"),
+        "a folder's resourcetype in DAV's prefix: {text}"
+    );
+    let res = w
+        .send(
+            "PROPFIND",
+            "/dav/plans/lot/",
+            Some("boss"),
+            &[("depth", "0")],
+            r#"<?xml version="1.0" encoding="UTF-8"?><propfind xmlns="DAV:"><prop><CreatableContentsInfo xmlns="http://ucb.openoffice.org/dav/props/"/></prop></propfind>"#,
+        )
+        .await?;
+    assert_eq!(res.status, StatusCode::MULTI_STATUS);
+    let text = String::from_utf8_lossy(&res.body).into_owned();
+    assert!(
+        text.contains(r#"<CreatableContentsInfo xmlns="http://ucb.openoffice.org/dav/props/"/></D:prop><D:status>HTTP/1.1 404 Not Found</D:status>"#),
+        "every response has a propstat, 404 for what it does not have: {text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_collection_answers_get_and_head_with_a_listing_of_what_the_user_sees()
+-> anyhow::Result<()> {
+    let w = world().await?;
+    assert_eq!(
+        w.put("/dav/plans/R%26D.txt", "boss", "x").await?,
+        StatusCode::CREATED
+    );
+    // LibreOffice checks the folder with HEAD before it saves into it.
+    let head = w
+        .send("HEAD", "/dav/plans/", Some("reader"), &[], "")
+        .await?;
+    assert_eq!(head.status, StatusCode::OK);
+    let get = w
+        .send("GET", "/dav/plans/", Some("reader"), &[], "")
+        .await?;
+    assert_eq!(get.status, StatusCode::OK);
+    assert_eq!(
+        get.headers["content-security-policy"],
+        "default-src 'none'; sandbox"
+    );
+    let html = String::from_utf8_lossy(&get.body).into_owned();
+    assert!(
+        html.contains("R&amp;D.txt") && !html.contains("R&D"),
+        "names are escaped: {html}"
+    );
+    // A space the user is not a member of is absent, as everywhere.
+    let hidden = w
+        .send("GET", "/dav/plans/", Some("outsider"), &[], "")
+        .await?;
+    assert_eq!(hidden.status, StatusCode::NOT_FOUND);
     Ok(())
 }
