@@ -6,7 +6,9 @@
 //!   true)`), so without this a `propname` answer would carry values it
 //!   must not, and Passerelle's live properties, left out of `allprop`,
 //!   could not be listed by name.
-//! - `prop` (named properties), two repairs of dav-server's answer:
+//! - `prop` (named properties), two repairs of dav-server's answer
+//!   (and, in every PROPFIND answer, `getetag` quoted as RFC 4918 §15.6
+//!   asks: dav-server writes it bare):
 //!   - it writes `resourcetype` back in the form the client named it; named
 //!     with a default namespace (`<resourcetype xmlns="DAV:"/>`, as
 //!     LibreOffice does), LibreOffice's parser does not read it back as
@@ -82,10 +84,11 @@ fn asked(xml: &[u8]) -> Asked {
     out
 }
 
-/// dav-server's answer to a `prop` request, each response that found
-/// none of `named` given them back as 404.
-pub(crate) fn with_not_found(res: Response, named: &[(String, String)]) -> Response {
-    if named.is_empty() || res.status() != StatusCode::MULTI_STATUS {
+/// dav-server's answer to a PROPFIND, repaired (see the module's comment):
+/// `resourcetype` in DAV's prefix, `getetag` quoted, and each response
+/// that found none of `named` given them back as 404.
+pub(crate) fn repaired(res: Response, named: &[(String, String)]) -> Response {
+    if res.status() != StatusCode::MULTI_STATUS {
         return res;
     }
     let fill = NotFound::new(named);
@@ -108,8 +111,8 @@ pub(crate) fn with_not_found(res: Response, named: &[(String, String)]) -> Respo
 /// chunks dav-server sends (it flushes after each), but a response split
 /// across two chunks is joined before it is looked at.
 struct NotFound {
-    /// The `propstat` to put into an empty response.
-    propstat: String,
+    /// The `propstat` to put into an empty response (a `prop` request).
+    propstat: Option<String>,
     /// Text after the last complete response of the chunks so far.
     pending: Vec<u8>,
 }
@@ -134,7 +137,7 @@ impl NotFound {
         }
         propstat.push_str("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
         Self {
-            propstat,
+            propstat: (!named.is_empty()).then_some(propstat),
             pending: Vec::new(),
         }
     }
@@ -146,20 +149,46 @@ impl NotFound {
         };
         let ready: Vec<u8> = self.pending.drain(..at + CLOSE.len()).collect();
         let text = String::from_utf8_lossy(&ready);
-        let filled = text.replace(EMPTY, &format!("</D:href>{}</D:response>", self.propstat));
+        let filled = match &self.propstat {
+            Some(propstat) => text.replace(EMPTY, &format!("</D:href>{propstat}</D:response>")),
+            None => text.into_owned(),
+        };
         let filled = filled
             .replace(
                 ECHOED_FOLDER,
                 "<D:resourcetype><D:collection></D:collection></D:resourcetype>",
             )
             .replace(ECHOED_FILE, "<D:resourcetype></D:resourcetype>");
-        Bytes::from(filled)
+        Bytes::from(quote_etags(&filled))
     }
 
     /// What follows the last response (`</D:multistatus>`), at the end.
     fn rest(&mut self) -> Bytes {
         Bytes::from(std::mem::take(&mut self.pending))
     }
+}
+
+/// `getetag` values as entity tags (RFC 4918 §15.6: quoted, as in the
+/// `ETag` header): dav-server writes them bare in PROPFIND answers.
+fn quote_etags(text: &str) -> String {
+    const OPEN: &str = "<D:getetag>";
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut rest = text;
+    while let Some(at) = rest.find(OPEN) {
+        let (before, after) = rest.split_at(at + OPEN.len());
+        out.push_str(before);
+        if !after.starts_with('"') && !after.starts_with("W/") && !after.starts_with('<') {
+            let end = after.find('<').unwrap_or(after.len());
+            out.push('"');
+            out.push_str(&after[..end]);
+            out.push('"');
+            rest = &after[end..];
+        } else {
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
@@ -192,6 +221,16 @@ mod tests {
         ] {
             assert!(!asked(not).names_only, "{}", String::from_utf8_lossy(not));
         }
+    }
+
+    #[test]
+    fn etags_are_quoted_once() {
+        assert_eq!(
+            quote_etags(
+                "<D:getetag>ab12</D:getetag><D:getetag>\"cd\"</D:getetag><D:getetag></D:getetag>x"
+            ),
+            "<D:getetag>\"ab12\"</D:getetag><D:getetag>\"cd\"</D:getetag><D:getetag></D:getetag>x"
+        );
     }
 
     #[test]
@@ -235,7 +274,7 @@ mod tests {
             "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>/a/</D:href>\
              <D:propstat><D:prop><Creatable xmlns=\"urn:x&quot;\"/><D:getetag/></D:prop>\
              <D:status>HTTP/1.1 404 Not Found</D:status></D:propstat></D:response>\
-             <D:response><D:href>/b</D:href><D:propstat><D:prop><D:getetag>x</D:getetag></D:prop>\
+             <D:response><D:href>/b</D:href><D:propstat><D:prop><D:getetag>\"x\"</D:getetag></D:prop>\
              <D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"
         );
         assert!(xmltree::Element::parse(text.as_bytes()).is_ok());

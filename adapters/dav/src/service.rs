@@ -115,7 +115,7 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     let req = Request::from_parts(parts, body);
     let handler = dav.handler(&credentials);
     let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
-    let mut res = propfind::with_not_found(res.map(Body::new), &asked.named);
+    let mut res = propfind::repaired(res.map(Body::new), &asked.named);
     if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {
         res = refused_by_lock(&holder);
     }

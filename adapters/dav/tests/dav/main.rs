@@ -448,8 +448,8 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
     assert!(text.contains(">1</P:version>"), "{text}");
     let hash = ContentHash::of(b"0123456789").to_hex();
     assert!(
-        text.contains(&format!(">{}<", &hash[..32])),
-        "the ETag is the content hash's first 128 bits: {text}"
+        text.contains(&format!(">\"{}\"<", &hash[..32])),
+        "the ETag is the content hash's first 128 bits, quoted as an entity tag: {text}"
     );
     assert_eq!(
         w.put(path, "boss", "0123456789!").await?,
