@@ -493,6 +493,8 @@ async fn an_upload_is_found_in_seconds_and_a_deleted_index_rebuilds_itself(
 }
 
 // WebDAV with real clients (litmus, rclone) on a real node.
+#[path = "e2e/cadaver.rs"]
+mod cadaver;
 #[path = "e2e/dav.rs"]
 mod dav;
 #[path = "e2e/libreoffice.rs"]
