@@ -3,6 +3,10 @@
 //! every commit (read-your-writes), and each space's cursor kept in the
 //! commit's payload so that the index and its cursors never disagree.
 //!
+//! Its files are read with positioned reads, not mapped
+//! ([`ReadAtDirectory`]): the node's resident memory must not grow with
+//! the index.
+//!
 //! tantivy is synchronous: every call runs in `spawn_blocking`, off the
 //! async runtime.
 
@@ -22,8 +26,9 @@ use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
 
+use crate::directory::ReadAtDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::search;
 
@@ -104,7 +109,9 @@ impl TantivyIndex {
         }
         tracing::info!(dir = %dir.display(), version = SCHEMA_VERSION, "search index rebuilt");
         clear_dir(dir).map_err(engine)?;
-        let index = Index::create_in_dir(dir, schema::build()).map_err(engine)?;
+        let directory = ReadAtDirectory::open(dir).map_err(engine)?;
+        let index =
+            Index::create(directory, schema::build(), IndexSettings::default()).map_err(engine)?;
         fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(engine)?;
         Ok((Self::with(index)?, Opened::Rebuilt))
     }
@@ -198,7 +205,7 @@ fn open_existing(dir: &Path) -> Option<Index> {
     if version.trim() != SCHEMA_VERSION.to_string() {
         return None;
     }
-    let directory = MmapDirectory::open(dir).ok()?;
+    let directory = ReadAtDirectory::open(dir).ok()?;
     let index = Index::open(directory).ok()?;
     // The version file could outlive a schema change made without a bump.
     if index.schema() != schema::build() {
