@@ -24,6 +24,7 @@ use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchReques
 use tantivy::collector::TopDocs;
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
+use tantivy::merge_policy::{LogMergePolicy, MergePolicy};
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
@@ -48,6 +49,25 @@ const WRITER_THREADS: usize = 1;
 /// segments, so concurrent merges multiply the resident pages; one at a
 /// time keeps the second core for searches and uploads.
 const MERGE_THREADS: usize = 1;
+
+/// Documents past which a segment is merged no more (tantivy's default is
+/// ten million). A merge copies each segment's doc store whole into memory
+/// before writing it out (tantivy's `StoreWriter::stack`), and with a
+/// commit every batch the log policy merged the same growing segment again
+/// and again: the node's peak memory grew with the index (issue 14). Past
+/// this bound a segment stays as it is, so a merge holds at most the store
+/// of one segment of this many documents (some 40 MiB of stored text for
+/// documents of 2–50 KB); the index keeps a few more segments, each one
+/// searched in turn.
+const MAX_DOCS_MERGED: usize = 5_000;
+
+/// The merge policy of the writer: tantivy's log policy, its segments
+/// bounded by [`MAX_DOCS_MERGED`].
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+    policy
+}
 
 /// What [`TantivyIndex::open`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,7 +154,8 @@ impl TantivyIndex {
             .num_worker_threads(WRITER_THREADS)
             .num_merge_threads(MERGE_THREADS)
             .build();
-        let writer = index.writer_with_options(options).map_err(engine)?;
+        let writer: IndexWriter = index.writer_with_options(options).map_err(engine)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         Ok(TantivyIndex {
             inner: Arc::new(Inner {
                 index,
@@ -370,5 +391,33 @@ impl SearchIndex for TantivyIndex {
         let request = request.clone();
         self.blocking(move |inner| search::run(inner, &request).map_err(engine))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::index::SegmentId;
+
+    use super::*;
+
+    fn segments(index: &Index, docs: &[u32]) -> Vec<tantivy::index::SegmentMeta> {
+        docs.iter()
+            .map(|&n| index.new_segment_meta(SegmentId::generate_random(), n))
+            .collect()
+    }
+
+    #[test]
+    fn small_segments_are_merged_and_those_past_the_bound_left_alone() {
+        let index = Index::create_in_ram(schema::build());
+        let policy = merge_policy();
+        let small = segments(&index, &[250; 8]);
+        assert_eq!(policy.compute_merge_candidates(&small).len(), 1);
+        let past = MAX_DOCS_MERGED as u32 + 1;
+        let big = segments(&index, &[past; 8]);
+        assert!(policy.compute_merge_candidates(&big).is_empty());
+        // The growing segment is no longer merged again with each new one.
+        let mut mixed = segments(&index, &[250; 7]);
+        mixed.extend(segments(&index, &[past]));
+        assert!(policy.compute_merge_candidates(&mixed).is_empty());
     }
 }
