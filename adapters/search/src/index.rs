@@ -24,7 +24,7 @@ use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchReques
 use tantivy::collector::TopDocs;
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
-use tantivy::merge_policy::{LogMergePolicy, MergePolicy};
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
@@ -397,6 +397,7 @@ impl SearchIndex for TantivyIndex {
 #[cfg(test)]
 mod tests {
     use tantivy::index::SegmentId;
+    use tantivy::merge_policy::MergePolicy;
 
     use super::*;
 
