@@ -3,6 +3,10 @@
 //! every commit (read-your-writes), and each space's cursor kept in the
 //! commit's payload so that the index and its cursors never disagree.
 //!
+//! Its files are read with positioned reads, not mapped
+//! ([`ReadAtDirectory`]): the node's resident memory must not grow with
+//! the index.
+//!
 //! tantivy is synchronous: every call runs in `spawn_blocking`, off the
 //! async runtime.
 
@@ -20,10 +24,12 @@ use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchReques
 use tantivy::collector::TopDocs;
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
+use tantivy::merge_policy::LogMergePolicy;
 use tantivy::query::TermQuery;
 use tantivy::schema::{IndexRecordOption, Term, Value};
-use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument};
+use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
 
+use crate::directory::ReadAtDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::search;
 
@@ -43,6 +49,25 @@ const WRITER_THREADS: usize = 1;
 /// segments, so concurrent merges multiply the resident pages; one at a
 /// time keeps the second core for searches and uploads.
 const MERGE_THREADS: usize = 1;
+
+/// Documents past which a segment is merged no more (tantivy's default is
+/// ten million). A merge copies each segment's doc store whole into memory
+/// before writing it out (tantivy's `StoreWriter::stack`), and with a
+/// commit every batch the log policy merged the same growing segment again
+/// and again: the node's peak memory grew with the index (issue 14). Past
+/// this bound a segment stays as it is, so a merge holds at most the store
+/// of one segment of this many documents (some 40 MiB of stored text for
+/// documents of 2–50 KB); the index keeps a few more segments, each one
+/// searched in turn.
+const MAX_DOCS_MERGED: usize = 5_000;
+
+/// The merge policy of the writer: tantivy's log policy, its segments
+/// bounded by [`MAX_DOCS_MERGED`].
+fn merge_policy() -> LogMergePolicy {
+    let mut policy = LogMergePolicy::default();
+    policy.set_max_docs_before_merge(MAX_DOCS_MERGED);
+    policy
+}
 
 /// What [`TantivyIndex::open`] found.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,7 +129,9 @@ impl TantivyIndex {
         }
         tracing::info!(dir = %dir.display(), version = SCHEMA_VERSION, "search index rebuilt");
         clear_dir(dir).map_err(engine)?;
-        let index = Index::create_in_dir(dir, schema::build()).map_err(engine)?;
+        let directory = ReadAtDirectory::open(dir).map_err(engine)?;
+        let index =
+            Index::create(directory, schema::build(), IndexSettings::default()).map_err(engine)?;
         fs::write(dir.join(VERSION_FILE), SCHEMA_VERSION.to_string()).map_err(engine)?;
         Ok((Self::with(index)?, Opened::Rebuilt))
     }
@@ -127,7 +154,8 @@ impl TantivyIndex {
             .num_worker_threads(WRITER_THREADS)
             .num_merge_threads(MERGE_THREADS)
             .build();
-        let writer = index.writer_with_options(options).map_err(engine)?;
+        let writer: IndexWriter = index.writer_with_options(options).map_err(engine)?;
+        writer.set_merge_policy(Box::new(merge_policy()));
         Ok(TantivyIndex {
             inner: Arc::new(Inner {
                 index,
@@ -198,7 +226,7 @@ fn open_existing(dir: &Path) -> Option<Index> {
     if version.trim() != SCHEMA_VERSION.to_string() {
         return None;
     }
-    let directory = MmapDirectory::open(dir).ok()?;
+    let directory = ReadAtDirectory::open(dir).ok()?;
     let index = Index::open(directory).ok()?;
     // The version file could outlive a schema change made without a bump.
     if index.schema() != schema::build() {
@@ -363,5 +391,34 @@ impl SearchIndex for TantivyIndex {
         let request = request.clone();
         self.blocking(move |inner| search::run(inner, &request).map_err(engine))
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tantivy::index::SegmentId;
+    use tantivy::merge_policy::MergePolicy;
+
+    use super::*;
+
+    fn segments(index: &Index, docs: &[u32]) -> Vec<tantivy::index::SegmentMeta> {
+        docs.iter()
+            .map(|&n| index.new_segment_meta(SegmentId::generate_random(), n))
+            .collect()
+    }
+
+    #[test]
+    fn small_segments_are_merged_and_those_past_the_bound_left_alone() {
+        let index = Index::create_in_ram(schema::build());
+        let policy = merge_policy();
+        let small = segments(&index, &[250; 8]);
+        assert_eq!(policy.compute_merge_candidates(&small).len(), 1);
+        let past = MAX_DOCS_MERGED as u32 + 1;
+        let big = segments(&index, &[past; 8]);
+        assert!(policy.compute_merge_candidates(&big).is_empty());
+        // The growing segment is no longer merged again with each new one.
+        let mut mixed = segments(&index, &[250; 7]);
+        mixed.extend(segments(&index, &[past]));
+        assert!(policy.compute_merge_candidates(&mixed).is_empty());
     }
 }

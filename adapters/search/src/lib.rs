@@ -8,6 +8,7 @@
 //! Modules:
 //! - [`analyzer`]: the French analysis of names, metadata and content.
 //! - `schema`: the fields, and core's document as a tantivy document.
+//! - `directory`: the index's files on disk, read without mapping them.
 //! - `index`: [`TantivyIndex`], its writer, commits and cursors.
 //! - `query`: core's resolved query (`Find`) as a tantivy query.
 //! - `search`: scope, sort, paging, total and facets of one search.
@@ -18,6 +19,7 @@
 //! - [`node_search`]: the index as both nodes' compositions wire it.
 
 pub mod analyzer;
+mod directory;
 mod facets;
 mod guard;
 mod index;

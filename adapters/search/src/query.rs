@@ -8,8 +8,8 @@ use std::ops::Bound;
 use passerelle_core::search::{DateField, Exact, Find, Within};
 use tantivy::DateTime;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ExistsQuery, Occur, PhrasePrefixQuery, PhraseQuery, Query,
-    RangeQuery, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, DisjunctionMaxQuery, ExistsQuery, Occur, PhrasePrefixQuery,
+    PhraseQuery, Query, RangeQuery, TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Term};
 use tantivy::tokenizer::TextAnalyzer;
@@ -185,6 +185,15 @@ impl Compiler {
 
     /// Words starting with `text`'s last word (after its other words, if
     /// any, as a phrase).
+    ///
+    /// Scored as the best of its fields, not their sum. A lone prefix is a
+    /// dictionary range that tantivy scores as a constant (its boost) in
+    /// each field: summed, the score counts how many fields mention the
+    /// word, and `piscin*` put every document filed under `… / Piscine`
+    /// with a pool `objet` above the order forms *named* after the pool
+    /// (issue 14's relevance set). The best field ranks by where the word
+    /// stands (name, then metadata, then the rest), and the relevance sort
+    /// puts the newest first among equals.
     fn prefix(&mut self, within: &Within, text: &str) -> Compiled {
         let raw = tokens(&mut self.prefix, text);
         let Some((last, last_pos)) = raw.last().cloned() else {
@@ -216,12 +225,12 @@ impl Compiler {
                             (&stem, last_pos),
                         ));
                     }
-                    should(variants)
+                    best_of(variants)
                 }
             };
             per_place.push(boosted(query, place.boost));
         }
-        Compiled::Query(should(per_place))
+        Compiled::Query(best_of(per_place))
     }
 
     fn exact(&self, exact: &Exact) -> TermQuery {
@@ -403,6 +412,17 @@ fn should(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
     Box::new(BooleanQuery::new(
         queries.into_iter().map(|q| (Occur::Should, q)).collect(),
     ))
+}
+
+/// The best of `queries`' scores: one query's matches counted once, in
+/// the field where they weigh most.
+fn best_of(mut queries: Vec<Box<dyn Query>>) -> Box<dyn Query> {
+    if queries.len() == 1
+        && let Some(q) = queries.pop()
+    {
+        return q;
+    }
+    Box::new(DisjunctionMaxQuery::new(queries))
 }
 
 /// A value at JSON path `key` of `field`, typed as the fast column holds it.

@@ -12,7 +12,7 @@ use passerelle_core::search::{ExtractionLog, ExtractionRecord, ExtractionStatus}
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, JoinType, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, RelationDef,
+    QueryFilter, QueryOrder, QuerySelect, RelationDef, TransactionTrait,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -51,6 +51,33 @@ impl ExtractionLog for SqlRepository {
             .exec_without_returning(self.connection())
             .await
             .map_err(db_error)?;
+        Ok(())
+    }
+
+    /// One transaction of upserts, one per record, in order (a multi-row
+    /// `ON CONFLICT` would refuse a hash given twice on PostgreSQL). On
+    /// SQLite it takes the writer lock once for the whole batch.
+    async fn record_all(&self, records: &[ExtractionRecord]) -> Result<(), RepoError> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let models = records
+            .iter()
+            .map(|r| {
+                Ok(extraction::Model::from_core(r)?
+                    .into_active_model()
+                    .reset_all())
+            })
+            .collect::<Result<Vec<_>, RepoError>>()?;
+        let _writer = self.sqlite_writer().await;
+        let txn = self.connection().begin().await.map_err(db_error)?;
+        for model in models {
+            upsert(model)
+                .exec_without_returning(&txn)
+                .await
+                .map_err(db_error)?;
+        }
+        txn.commit().await.map_err(db_error)?;
         Ok(())
     }
 

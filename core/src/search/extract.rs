@@ -154,6 +154,15 @@ pub trait ExtractionLog: Send + Sync + fmt::Debug {
     /// Records an attempt's outcome, replacing the earlier one.
     async fn record(&self, record: &ExtractionRecord) -> Result<(), RepoError>;
 
+    /// Records several outcomes in one write (one transaction on SQL): all
+    /// of them or, on error, none. Each replaces the hash's earlier record;
+    /// a hash given twice keeps the later one. What the indexer calls once
+    /// per batch, since a commit per content (an fsync on SQLite, taken
+    /// behind the writer lock) cost more than the extraction of a small
+    /// text. Like `record`, it must not be called while holding a write
+    /// transaction.
+    async fn record_all(&self, records: &[ExtractionRecord]) -> Result<(), RepoError>;
+
     /// The record of `hash`, if it was ever extracted.
     async fn extraction(&self, hash: &ContentHash) -> Result<Option<ExtractionRecord>, RepoError>;
 

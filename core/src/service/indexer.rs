@@ -208,6 +208,8 @@ impl Indexer {
         let mut names: HashMap<PrincipalId, String> = HashMap::new();
         let mut chains: HashMap<Option<FolderId>, Vec<Folder>> = HashMap::new();
         let mut texts: HashMap<ContentHash, String> = HashMap::new();
+        // The batch's extraction outcomes, written in one go below.
+        let mut records: Vec<ExtractionRecord> = Vec::new();
         for (id, document) in batch.documents {
             let Some(d) = document.filter(|d| !d.purged && d.space == batch.space.id) else {
                 changes.push(IndexChange::Delete(id));
@@ -238,7 +240,7 @@ impl Indexer {
             let text = match texts.get(&version.hash) {
                 Some(t) => t.clone(),
                 None => {
-                    let t = self.text_of(&d, &version, run).await?;
+                    let t = self.text_of(&d, &version, run, &mut records).await?;
                     texts.insert(version.hash, t.clone());
                     t
                 }
@@ -255,6 +257,10 @@ impl Indexer {
             run.indexed += 1;
         }
         drop(tx);
+        // Before the index's commit, as each record was before: a crash in
+        // between re-extracts those contents (the log says `ok` but the
+        // index has no text for them), it loses nothing.
+        self.log.record_all(&records).await?;
         self.index.apply(changes).await?;
         self.index
             .commit(&[(batch.space.id, batch.through)])
@@ -263,16 +269,19 @@ impl Indexer {
     }
 
     /// The text of a version's content: what the index keeps already for
-    /// those bytes, else a new extraction, unless an earlier one gave no
-    /// text for a reason that holds (the file's nature, or a retry not due).
+    /// those bytes, else a new extraction (its outcome pushed on
+    /// `records`), unless an earlier one gave no text for a reason that
+    /// holds (the file's nature, or a retry not due).
     async fn text_of(
         &self,
         d: &Document,
         v: &Version,
         run: &mut IndexRun,
+        records: &mut Vec<ExtractionRecord>,
     ) -> Result<String, CoreError> {
         let now = self.app.now();
-        match self.log.extraction(&v.hash).await? {
+        let earlier = self.log.extraction(&v.hash).await?;
+        match &earlier {
             Some(r) if r.status == ExtractionStatus::Ok => {
                 if let Some(text) = self.index.stored_text(&v.hash).await? {
                     return Ok(text);
@@ -282,12 +291,20 @@ impl Indexer {
             _ => {}
         }
         run.extracted += 1;
-        self.extract(d.name.as_str(), v).await
+        let (text, record) = self.extract(d.name.as_str(), v, earlier.as_ref()).await?;
+        records.push(record);
+        Ok(text)
     }
 
-    /// Extracts a version's content and records the outcome.
-    async fn extract(&self, name: &str, v: &Version) -> Result<String, CoreError> {
-        let attempts = match self.log.extraction(&v.hash).await? {
+    /// Extracts a version's content: its text and the outcome to record
+    /// (`earlier`, the hash's record if any, counts the attempts).
+    async fn extract(
+        &self,
+        name: &str,
+        v: &Version,
+        earlier: Option<&ExtractionRecord>,
+    ) -> Result<(String, ExtractionRecord), CoreError> {
+        let attempts = match earlier {
             Some(r) if r.status.is_retryable() => r.attempts + 1,
             _ => 1,
         };
@@ -311,17 +328,15 @@ impl Indexer {
             Err(e) => return Err(e.into()),
         };
         let now = self.app.now();
-        self.log
-            .record(&ExtractionRecord {
-                hash: v.hash,
-                status: extraction.status,
-                reason: extraction.reason,
-                attempts,
-                tried_at: now,
-                next_try: next_try(extraction.status, attempts, now),
-            })
-            .await?;
-        Ok(extraction.text)
+        let record = ExtractionRecord {
+            hash: v.hash,
+            status: extraction.status,
+            reason: extraction.reason,
+            attempts,
+            tried_at: now,
+            next_try: next_try(extraction.status, attempts, now),
+        };
+        Ok((extraction.text, record))
     }
 
     /// Extractions whose retry is due: each is tried again, and the

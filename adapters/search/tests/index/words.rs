@@ -125,6 +125,44 @@ async fn prefixes_are_looked_for_unstemmed_in_names() -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Issue 14's `piscin*` miss: a prefix scores as the best of its fields,
+/// not their sum, so a document named after the word outranks a newer one
+/// that only mentions it in its folder, metadata and text (three weaker
+/// fields that, summed, weighed more than the name).
+#[tokio::test]
+async fn a_prefix_in_the_name_outranks_the_same_prefix_in_several_weaker_fields()
+-> anyhow::Result<()> {
+    let space = SpaceId::new();
+    let named = modified(
+        doc(space, "Bon de commande — matériel de la piscine"),
+        datetime!(2026-02-03 10:00 UTC),
+    );
+    let mut filed = with_text(
+        doc(space, "Compte rendu de réunion"),
+        "les bassins de la piscine municipale et la piscine d'été",
+    );
+    filed.folder_path = "2021 / Piscine".to_owned();
+    let filed = modified(
+        meta(filed, "objet", MetaValue::Text("Piscine municipale".into())),
+        datetime!(2026-05-28 10:00 UTC),
+    );
+    let docs = vec![filed, named];
+    let index = index_of(&docs).await?;
+    let prefix = Find::Prefix {
+        within: Within::Anywhere,
+        text: "piscin".into(),
+    };
+    let found = search(&index, prefix, Scope::spaces([space])).await?;
+    assert_eq!(
+        names(&found, &docs),
+        [
+            "Bon de commande — matériel de la piscine",
+            "Compte rendu de réunion"
+        ]
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn not_and_or_combine() -> anyhow::Result<()> {
     let space = SpaceId::new();

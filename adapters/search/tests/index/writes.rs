@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use passerelle_core::hash::ContentHash;
 use passerelle_core::ids::{Revision, SpaceId};
-use passerelle_core::search::{Find, IndexChange, Scope, SearchIndex};
+use passerelle_core::search::{Find, IndexChange, Scope, SearchIndex, Within};
 use passerelle_search::{Opened, SCHEMA_VERSION, TantivyIndex};
 
 use super::support::*;
@@ -114,6 +114,45 @@ async fn cursors_and_entries_survive_reopening_the_directory() -> anyhow::Result
             .total,
         1
     );
+    Ok(())
+}
+
+/// Issue 14's memory target: the index's files are read, never mapped, so
+/// that they do not count in the node's resident memory however big the
+/// index grows. Searched (postings, positions, stored text for snippets),
+/// committed several times and merged, then the process's maps are read.
+#[tokio::test]
+async fn an_index_on_disk_is_written_and_searched_without_mapping_its_files() -> anyhow::Result<()>
+{
+    let dir = tempfile::tempdir()?;
+    let a = SpaceId::new();
+    let b = SpaceId::new();
+    let (index, _) = TantivyIndex::open(dir.path())?;
+    for (i, space) in [a, b, a, b].into_iter().enumerate() {
+        let d = with_text(
+            doc(space, &format!("Délibération {i}")),
+            "le conseil métropolitain adopte le plan de mobilité",
+        );
+        put(&index, &[d]).await?;
+    }
+    index.drop_space(b).await?;
+    let phrase = Find::Phrase {
+        within: Within::Anywhere,
+        words: vec!["conseil".into(), "métropolitain".into()],
+    };
+    let found = search(&index, phrase, Scope::spaces([a])).await?;
+    assert_eq!(found.total, 2);
+    assert!(found.hits.iter().all(|h| !h.snippet.text.is_empty()));
+    let text = ContentHash::of("le conseil métropolitain adopte le plan de mobilité".as_bytes());
+    assert!(index.stored_text(&text).await?.is_some());
+
+    let root = dir.path().canonicalize()?;
+    let maps = std::fs::read_to_string("/proc/self/maps")?;
+    let mapped: Vec<&str> = maps
+        .lines()
+        .filter(|l| l.contains(&*root.to_string_lossy()))
+        .collect();
+    assert!(mapped.is_empty(), "index files mapped: {mapped:?}");
     Ok(())
 }
 

@@ -147,6 +147,7 @@ contract_tests!(
     with_log: [
         extractions_round_trip_every_status_exactly,
         recording_again_replaces_the_record,
+        records_are_written_in_a_batch_and_the_later_of_a_hash_wins,
         due_records_are_those_whose_time_has_come_soonest_first,
         problems_leave_out_ok_and_empty_last_tried_first_and_page_with_a_total,
         records_are_counted_by_status,

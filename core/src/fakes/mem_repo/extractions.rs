@@ -86,6 +86,16 @@ impl ExtractionLog for MemRepository {
         Ok(())
     }
 
+    async fn record_all(&self, records: &[ExtractionRecord]) -> Result<(), RepoError> {
+        let _writer = self.writer.lock().await;
+        let mut committed = lock(&self.committed);
+        let extractions = &mut Arc::make_mut(&mut committed).extractions;
+        for record in records {
+            extractions.insert(record.hash, record.clone());
+        }
+        Ok(())
+    }
+
     async fn extraction(&self, hash: &ContentHash) -> Result<Option<ExtractionRecord>, RepoError> {
         Ok(self.snapshot().extractions.get(hash).cloned())
     }

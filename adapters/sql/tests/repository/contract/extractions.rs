@@ -29,7 +29,7 @@ fn retry(content: &str, next: i128) -> ExtractionRecord {
     }
 }
 
-async fn record_all(log: &dyn ExtractionLog, records: &[&ExtractionRecord]) -> Outcome {
+async fn record_each(log: &dyn ExtractionLog, records: &[&ExtractionRecord]) -> Outcome {
     for r in records {
         log.record(r).await?;
     }
@@ -113,6 +113,46 @@ pub async fn recording_again_replaces_the_record(
     Ok(())
 }
 
+/// The indexer's write: one batch per feed batch. Every record lands, a
+/// hash given twice keeps its later record, an earlier record of a hash is
+/// replaced, and an empty batch writes nothing.
+pub async fn records_are_written_in_a_batch_and_the_later_of_a_hash_wins(
+    _repo: &dyn Repository,
+    log: &dyn ExtractionLog,
+) -> Outcome {
+    let before = retry("plan", 10);
+    log.record(&before).await?;
+    log.record_all(&[]).await?;
+    assert_eq!(
+        log.count_by_status().await?,
+        vec![(ExtractionStatus::Failed, 1)]
+    );
+
+    let plan = record("plan", ExtractionStatus::Ok, 20);
+    let scan = record("scan", ExtractionStatus::Empty, 21);
+    let first = record("devis", ExtractionStatus::Timeout, 22);
+    let later = ExtractionRecord {
+        reason: "« chiffré »".into(),
+        ..record("devis", ExtractionStatus::Encrypted, 23)
+    };
+    let batch = [plan.clone(), scan.clone(), first, later.clone()];
+    log.record_all(&batch).await?;
+    for r in [&plan, &scan, &later] {
+        assert_eq!(log.extraction(&r.hash).await?.as_ref(), Some(r));
+    }
+    assert_eq!(
+        log.count_by_status().await?,
+        vec![
+            (ExtractionStatus::Ok, 1),
+            (ExtractionStatus::Empty, 1),
+            (ExtractionStatus::Encrypted, 1),
+        ],
+        "one record per hash"
+    );
+    assert_eq!(log.due(at(T0 + 1_000_000), 10).await?, vec![], "replaced");
+    Ok(())
+}
+
 pub async fn due_records_are_those_whose_time_has_come_soonest_first(
     _repo: &dyn Repository,
     log: &dyn ExtractionLog,
@@ -126,7 +166,7 @@ pub async fn due_records_are_those_whose_time_has_come_soonest_first(
     };
     let future = retry("future", 31);
     let done = record("done", ExtractionStatus::Ok, 0);
-    record_all(log, &[&late, &tie_b, &future, &done, &soon, &tie_a]).await?;
+    record_each(log, &[&late, &tie_b, &future, &done, &soon, &tie_a]).await?;
 
     let now = at(T0 + 30);
     assert_eq!(
@@ -159,7 +199,7 @@ pub async fn problems_leave_out_ok_and_empty_last_tried_first_and_page_with_a_to
         );
         if a.hash < b.hash { (a, b) } else { (b, a) }
     };
-    record_all(
+    record_each(
         log,
         &[
             &failed,
