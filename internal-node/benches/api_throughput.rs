@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use bytes::Bytes;
 
-use support::{peak_rss_kib, prepare, rss_kib, start};
+use support::{first_space, peak_rss_kib, prepare, rss_kib, start};
 const MIB: u64 = 1024 * 1024;
 const SMALL: usize = 64 * 1024;
 const SMALL_COUNT: usize = 1000;
@@ -91,17 +91,7 @@ async fn main() -> anyhow::Result<()> {
     let pid = server.0.id();
     let http = reqwest::Client::new();
     let auth = format!("Bearer {token}");
-    let spaces: serde_json::Value = http
-        .get(format!("{base}/api/v1/spaces"))
-        .header("Authorization", &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let space = spaces["items"][0]["id"]
-        .as_str()
-        .context("space")?
-        .to_owned();
+    let space = first_space(&http, &base, &auth).await?;
 
     // 1,000 × 64 KiB, sequential.
     let t = Instant::now();

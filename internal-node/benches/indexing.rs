@@ -19,9 +19,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-
-use support::{cli, prepare, start};
+use support::{cli, first_space, prepare, start};
 
 const MIB: f64 = 1024.0 * 1024.0;
 /// Issue 14's target for the node's resident memory while indexing.
@@ -286,17 +284,7 @@ async fn main() -> anyhow::Result<()> {
     // catching up.
     let (server, base) = start(d)?;
     let pid = server.0.id();
-    let spaces: serde_json::Value = http
-        .get(format!("{base}/api/v1/spaces"))
-        .header("Authorization", &auth)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let space = spaces["items"][0]["id"]
-        .as_str()
-        .context("space")?
-        .to_owned();
+    let space = first_space(&http, &base, &auth).await?;
     let stop = Arc::new(AtomicBool::new(false));
     let sampler = sample(pid, stop.clone());
     let t = Instant::now();

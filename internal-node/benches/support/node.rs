@@ -102,3 +102,19 @@ pub fn prepare(dir: &Path, slug: &str) -> anyhow::Result<String> {
     .context("token")?
     .to_owned())
 }
+
+/// The id of the first space `auth` sees on the node at `base` (the one
+/// `prepare` created).
+pub async fn first_space(http: &reqwest::Client, base: &str, auth: &str) -> anyhow::Result<String> {
+    let spaces: serde_json::Value = http
+        .get(format!("{base}/api/v1/spaces"))
+        .header("Authorization", auth)
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(spaces["items"][0]["id"]
+        .as_str()
+        .context("space")?
+        .to_owned())
+}
