@@ -18,7 +18,7 @@ use passerelle_core::service::{DocumentWrites, Properties, TreeWrites};
 use passerelle_core::{Actor, Passerelle};
 
 use crate::error::fs_error;
-use crate::meta::Meta;
+use crate::meta::{Entry, Meta};
 use crate::paths::{Located, cache_key};
 use crate::put::{PutFile, PutTarget};
 use crate::reads::{ReadFile, Source};
@@ -36,17 +36,12 @@ pub struct DavCredentials {
     /// nothing inside it. Locks are still checked on the whole tree by
     /// dav-server (by path, depth infinity) before it asks.
     deleting: bool,
-    /// A PROPFIND `propname`: properties by name, without their values
-    /// (dav-server asks for them with their values whatever the request).
-    names_only: bool,
     /// What paths resolved to during this request: dav-server asks for the
     /// same path several times (metadata, then open; each property), and
     /// a listing already read its children. Only this request sees it, and
     /// any write empties it.
     seen: Arc<Mutex<HashMap<Vec<u8>, Located>>>,
-    /// Dead properties read during this request, by resource: dav-server
-    /// asks for each named property of each entry, then for all of them
-    /// again (`get_prop` per name, `get_props` per entry), and a listing
+    /// Dead properties read during this request, by resource: a listing
     /// reads its children's in one go. Emptied with `seen`.
     props: Arc<Mutex<HashMap<Resource, Arc<Vec<DeadProperty>>>>>,
 }
@@ -56,16 +51,9 @@ impl DavCredentials {
         Self {
             actor,
             deleting,
-            names_only: false,
             seen: Arc::default(),
             props: Arc::default(),
         }
-    }
-
-    /// For a PROPFIND `propname`.
-    pub(crate) fn asking_names(mut self, names_only: bool) -> Self {
-        self.names_only = names_only;
-        self
     }
 
     fn seen(&self) -> MutexGuard<'_, HashMap<Vec<u8>, Located>> {
@@ -96,6 +84,17 @@ impl DavCredentials {
     pub(crate) fn forget(&self) {
         self.seen().clear();
         self.props().clear();
+    }
+}
+
+/// What dav-server and PROPFIND read of what a path names.
+pub(crate) fn meta_of(at: &Located) -> Meta {
+    match at {
+        Located::Root => Meta::root(),
+        Located::Space(s) => Meta::space(s),
+        Located::Folder(_, f) => Meta::folder(f),
+        Located::Document(_, v) => v.meta(),
+        Located::New(n) => Meta::waiting(&n.content, n.content.at),
     }
 }
 
@@ -145,13 +144,7 @@ impl PasserelleFs {
         c: &DavCredentials,
         path: &DavPath,
     ) -> FsResult<Box<dyn DavMetaData>> {
-        Ok(Box::new(match self.resolve(c, path).await? {
-            Located::Root => Meta::root(),
-            Located::Space(s) => Meta::space(&s),
-            Located::Folder(_, f) => Meta::folder(&f),
-            Located::Document(_, v) => v.meta(),
-            Located::New(n) => Meta::waiting(&n.content, n.content.at),
-        }))
+        Ok(Box::new(meta_of(&self.resolve(c, path).await?)))
     }
 
     async fn open_file(
@@ -255,11 +248,27 @@ impl PasserelleFs {
         let entries = if c.deleting {
             Vec::new()
         } else {
-            self.entries(&c.actor, at.clone()).await?
+            self.listing(c, path, &at).await?
         };
-        // PROPFIND asks next for each child's properties: resolved here,
-        // their dead properties read here in one go.
-        self.prefetch_props(c, &at, &entries).await;
+        let items: Vec<FsResult<Box<dyn DavDirEntry>>> = entries
+            .into_iter()
+            .map(|(e, _)| Ok(Box::new(e) as Box<dyn DavDirEntry>))
+            .collect();
+        Ok(Box::pin(futures::stream::iter(items)))
+    }
+
+    /// The entries of the collection `path` names (`at`), each remembered
+    /// for the rest of the request with its dead properties, read in one
+    /// go: a PROPFIND answers for each child next, and its lock discovery
+    /// resolves each child's path.
+    pub(crate) async fn listing(
+        &self,
+        c: &DavCredentials,
+        path: &DavPath,
+        at: &Located,
+    ) -> FsResult<Vec<(Entry, Located)>> {
+        let entries = self.entries(&c.actor, at.clone()).await?;
+        self.prefetch_props(c, at, &entries).await;
         let parent = cache_key(path.as_bytes());
         for (entry, child) in &entries {
             let mut key = parent.clone();
@@ -267,12 +276,7 @@ impl PasserelleFs {
             key.extend_from_slice(entry.name.as_bytes());
             c.remember(key, child.clone());
         }
-        let entries = entries.into_iter().map(|(e, _)| e);
-        let items: Vec<FsResult<Box<dyn DavDirEntry>>> = entries
-            .into_iter()
-            .map(|e| Ok(Box::new(e) as Box<dyn DavDirEntry>))
-            .collect();
-        Ok(Box::pin(futures::stream::iter(items)))
+        Ok(entries)
     }
 
     async fn mkcol(&self, actor: &Actor, path: &DavPath) -> FsResult<()> {
@@ -397,34 +401,6 @@ impl GuardedFileSystem<DavCredentials> for PasserelleFs {
             c.forget();
             let at = self.locate(&c.actor, path).await?;
             self.patch_props(&c.actor, at, patch).await
-        }
-        .boxed()
-    }
-
-    /// dav-server passes `do_content` true whatever the PROPFIND asked:
-    /// the request's own kind decides.
-    fn get_props<'a>(
-        &'a self,
-        path: &'a DavPath,
-        _do_content: bool,
-        c: &'a DavCredentials,
-    ) -> FsFuture<'a, Vec<DavProp>> {
-        async move {
-            let at = self.resolve(c, path).await?;
-            self.all_props(c, at, !c.names_only).await
-        }
-        .boxed()
-    }
-
-    fn get_prop<'a>(
-        &'a self,
-        path: &'a DavPath,
-        prop: DavProp,
-        c: &'a DavCredentials,
-    ) -> FsFuture<'a, Vec<u8>> {
-        async move {
-            let at = self.resolve(c, path).await?;
-            self.one_prop(c, at, prop).await
         }
         .boxed()
     }

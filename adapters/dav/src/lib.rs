@@ -20,7 +20,9 @@
 //! - `paths`: from a DAV path to a space, folder or document.
 //! - `meta`: metadata and directory entries as dav-server reads them.
 //! - `reads`: listings and ranged reads of content.
-//! - `propfind`: whether a PROPFIND asks for names only.
+//! - `propfind`: PROPFIND, answered by this crate (not dav-server).
+//! - `multistatus`: the XML of its answer.
+//! - `live`: the live properties of DAV and Windows, from metadata.
 //! - `put`: PUT streamed into core's uploads as it arrives.
 //! - `writes`: MKCOL, DELETE (trash), MOVE and COPY.
 //! - `props`: Passerelle's live properties and the dead ones (core's
@@ -32,8 +34,10 @@
 mod auth;
 mod error;
 mod fs;
+mod live;
 mod locks;
 mod meta;
+mod multistatus;
 mod paths;
 mod propfind;
 mod props;

@@ -80,7 +80,7 @@ fn dav_lock(lock: &Lock, path: &DavPath) -> DavLock {
 
 /// The client's `<owner>` as stored: its XML, so lock discovery gives it
 /// back as sent (litmus checks).
-fn owner_text(owner: &Element) -> Option<String> {
+pub(crate) fn owner_text(owner: &Element) -> Option<String> {
     let mut buf = Vec::new();
     let config = EmitterConfig::new().write_document_declaration(false);
     owner.write_with_config(&mut buf, config).ok()?;

@@ -1,204 +1,539 @@
-//! What a PROPFIND asks for, read before dav-server does, and what its
-//! answer needs that dav-server 0.11 leaves out.
+//! PROPFIND (RFC 4918 §9.1), answered here rather than by dav-server,
+//! over the same file system and lock system (ADR 0007 §2).
 //!
-//! - `propname` (names only): dav-server asks the file system for every
-//!   property *with* its value whatever the request (`get_props(path,
-//!   true)`), so without this a `propname` answer would carry values it
-//!   must not, and Passerelle's live properties, left out of `allprop`,
-//!   could not be listed by name.
-//! - `prop` (named properties), two repairs of dav-server's answer
-//!   (and, in every PROPFIND answer, `getetag` quoted as RFC 4918 §15.6
-//!   asks: dav-server writes it bare):
-//!   - it writes `resourcetype` back in the form the client named it; named
-//!     with a default namespace (`<resourcetype xmlns="DAV:"/>`, as
-//!     LibreOffice does), LibreOffice's parser does not read it back as
-//!     DAV's, takes a folder for a document, and refuses to save into it
-//!     (`SfxBaseModel::storeSelf: 0x20d`). It is written with the `D:`
-//!     prefix, as every other DAV property of the answer.
-//!   - it writes only the properties it found, never a 404 `propstat`, so
-//!     a resource with none of them gets a `<D:response>` with no
-//!     `propstat` at all, which RFC 4918 (§14.24) does not allow. Such
-//!     responses get the named properties back as 404, as Apache answers.
+//! dav-server 0.11's answer had to be repaired as it streamed: it echoed
+//! `resourcetype` in the client's form (LibreOffice, which names it with a
+//! default namespace, then took folders for documents and could not save),
+//! wrote no 404 `propstat` (a response with none of the named properties
+//! had no `propstat` at all, which §14.24 does not allow), wrote `getetag`
+//! bare, added every dead property to a `prop` answer, asked the file
+//! system for values on `propname`, and built an XML tree per property per
+//! entry, then one response per network write. A listing of 5,000
+//! documents took longer than Apache's `mod_dav_fs`. Here the answer is
+//! written as text in chunks of about 64 KiB (`multistatus`), from one
+//! read of the listing, its dead properties and its locks.
+//!
+//! What it answers: `allprop` (DAV's live properties, Windows' for its
+//! client, the dead ones, and any `include`), `propname`, and `prop` (each
+//! named property, 404 for those absent); Passerelle's own properties
+//! when named or listed by name, never in `allprop` (§9.1 leaves them out
+//! of it: they are computed). `Depth` 0 or 1; none is taken as 1 (RFC 4918
+//! says infinity, which the service refuses when asked for by name:
+//! clients that omit the header still get a bounded listing).
+
+use std::convert::Infallible;
+use std::sync::Arc;
 
 use axum::body::{Body, Bytes, to_bytes};
-use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::StreamExt;
+use dav_server::davpath::DavPath;
+use dav_server::fs::{DavMetaData, FsError};
+use dav_server::ls::{DavLock, DavLockSystem};
 
-/// dav-server's own limit on a PROPFIND body.
+use crate::fs::{DavCredentials, PasserelleFs, meta_of};
+use crate::live::{self, DAV_LIVE, MS_LIVE};
+use crate::locks::CoreLocks;
+use crate::meta::Meta;
+use crate::multistatus::{self, DAV, HEAD, MS, PropName, Props, TAIL, escape_into};
+use crate::paths::Located;
+use crate::props::{LIVE, NAMESPACE};
+
+/// The largest PROPFIND body read (dav-server's own limit).
 const MAX_BODY: usize = 64 * 1024;
+/// About how much of the answer is sent at a time.
+const CHUNK: usize = 64 * 1024;
+/// The prefix of the tree's paths.
+const PREFIX: &str = "/dav";
 
-const DAV: &str = "DAV:";
-
-/// What a PROPFIND asks.
-#[derive(Debug, Default, PartialEq, Eq)]
-pub(crate) struct Asked {
+/// What a PROPFIND asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Wanted {
+    /// `allprop` (or an empty body), with the names of its `include`.
+    All(Vec<PropName>),
     /// `propname`.
-    pub(crate) names_only: bool,
-    /// `prop`: the properties named, as (namespace, local name).
-    pub(crate) named: Vec<(String, String)>,
+    Names,
+    /// `prop`: these properties.
+    Named(Vec<PropName>),
 }
 
-/// The body, read whole and handed back, and what it asks. A body past the
-/// limit is refused as dav-server would (413); one that does not parse is
-/// left for dav-server to answer (400).
-pub(crate) async fn read(body: Body) -> Result<(Body, Asked), Response> {
-    let bytes = match to_bytes(body, MAX_BODY).await {
-        Ok(b) => b,
-        Err(_) => return Err(StatusCode::PAYLOAD_TOO_LARGE.into_response()),
-    };
-    let asked = asked(&bytes);
-    Ok((Body::from(bytes), asked))
+/// A request the service refuses before looking anything up.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Refused {
+    /// Body past [`MAX_BODY`]: 413.
+    TooLarge,
+    /// Body that is not a DAV `propfind`, or a `Depth` that is neither
+    /// 0, 1 nor absent: 400.
+    Malformed,
 }
 
-fn asked(xml: &[u8]) -> Asked {
-    if xml.is_empty() {
-        return Asked::default();
-    }
-    let Ok(root) = xmltree::Element::parse(xml) else {
-        return Asked::default();
-    };
-    let dav = |e: &xmltree::Element| e.namespace.as_deref() == Some(DAV);
-    if root.name != "propfind" || !dav(&root) {
-        return Asked::default();
-    }
-    let mut out = Asked::default();
-    for child in root
-        .children
-        .iter()
-        .filter_map(xmltree::XMLNode::as_element)
-    {
-        match child.name.as_str() {
-            "propname" if dav(child) => out.names_only = true,
-            "prop" if dav(child) => {
-                out.named = child
-                    .children
-                    .iter()
-                    .filter_map(xmltree::XMLNode::as_element)
-                    .map(|p| (p.namespace.clone().unwrap_or_default(), p.name.clone()))
-                    .collect();
-            }
-            _ => {}
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Refused::TooLarge => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            Refused::Malformed => StatusCode::BAD_REQUEST.into_response(),
         }
     }
-    out
 }
 
-/// dav-server's answer to a PROPFIND, repaired (see the module's comment):
-/// `resourcetype` in DAV's prefix, `getetag` quoted, and each response
-/// that found none of `named` given them back as 404.
-pub(crate) fn repaired(res: Response, named: &[(String, String)]) -> Response {
-    if res.status() != StatusCode::MULTI_STATUS {
-        return res;
+/// Reads what the body asks for.
+pub(crate) async fn read(body: Body) -> Result<Wanted, Refused> {
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|_| Refused::TooLarge)?;
+    wanted(&bytes)
+}
+
+fn wanted(xml: &[u8]) -> Result<Wanted, Refused> {
+    if xml.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Wanted::All(Vec::new()));
     }
-    let fill = NotFound::new(named);
-    let (parts, body) = res.into_parts();
-    let state = (body.into_data_stream(), fill, false);
-    let chunks = futures::stream::unfold(state, |(mut body, mut fill, done)| async move {
+    let root = xmltree::Element::parse(xml).map_err(|_| Refused::Malformed)?;
+    if root.name != "propfind" || !in_dav(&root) {
+        return Err(Refused::Malformed);
+    }
+    let children = || {
+        root.children
+            .iter()
+            .filter_map(xmltree::XMLNode::as_element)
+    };
+    let include = children()
+        .find(|e| e.name == "include" && in_dav(e))
+        .map(names_in)
+        .unwrap_or_default();
+    let kind = children()
+        .find(|e| in_dav(e) && matches!(e.name.as_str(), "allprop" | "propname" | "prop"))
+        .ok_or(Refused::Malformed)?;
+    Ok(match kind.name.as_str() {
+        "allprop" => Wanted::All(include),
+        "propname" => Wanted::Names,
+        _ => Wanted::Named(names_in(kind)),
+    })
+}
+
+fn in_dav(e: &xmltree::Element) -> bool {
+    e.namespace.as_deref() == Some(DAV)
+}
+
+fn names_in(e: &xmltree::Element) -> Vec<PropName> {
+    e.children
+        .iter()
+        .filter_map(xmltree::XMLNode::as_element)
+        .map(|p| PropName::new(p.namespace.as_deref().unwrap_or(""), &p.name))
+        .collect()
+}
+
+/// Whether the children are asked for too (`Depth: 1`, or none).
+fn depth(headers: &HeaderMap) -> Result<bool, Refused> {
+    match headers.get("depth").map(|v| v.to_str().map(str::trim)) {
+        None => Ok(true),
+        Some(Ok("1")) => Ok(true),
+        Some(Ok("0")) => Ok(false),
+        Some(_) => Err(Refused::Malformed),
+    }
+}
+
+/// The request's path in the tree, as dav-server reads it (decoded, `.`
+/// and `..` resolved, NUL and `/` refused in a segment).
+fn dav_path(parts: &Parts) -> Result<DavPath, StatusCode> {
+    let mut path = DavPath::new(parts.uri.path()).map_err(|e| match e {
+        dav_server::davpath::ParseError::ForbiddenPath => StatusCode::FORBIDDEN,
+        _ => StatusCode::BAD_REQUEST,
+    })?;
+    path.set_prefix(PREFIX).map_err(|_| StatusCode::NOT_FOUND)?;
+    Ok(path)
+}
+
+fn status_of(e: FsError) -> StatusCode {
+    match e {
+        FsError::NotFound => StatusCode::NOT_FOUND,
+        FsError::Forbidden => StatusCode::FORBIDDEN,
+        FsError::PathTooLong => StatusCode::URI_TOO_LONG,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// The path of `name` in the collection `parent` (a collection's path,
+/// ending in `/`).
+fn child_path(parent: &DavPath, name: &str, dir: bool) -> Option<DavPath> {
+    let mut url = parent.with_prefix().as_url_string();
+    if !url.ends_with('/') {
+        url.push('/');
+    }
+    url.extend(percent_encoding::utf8_percent_encode(name, SEGMENT));
+    if dir {
+        url.push('/');
+    }
+    let mut path = DavPath::new(&url).ok()?;
+    path.set_prefix(PREFIX).ok()?;
+    Some(path)
+}
+
+/// What a path segment keeps unencoded: dav-server's set (so that hrefs
+/// are the ones it writes elsewhere, Content-Location, lock roots).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+/// One resource of the answer.
+struct Item {
+    path: DavPath,
+    at: Located,
+    meta: Meta,
+    /// Its last segment, decoded.
+    name: String,
+}
+
+/// PROPFIND of `parts`' path, as `c`'s actor, with the lock system of
+/// the request (`None`: the node offers no locks).
+pub(crate) async fn answer(
+    fs: PasserelleFs,
+    locks: Option<CoreLocks>,
+    c: DavCredentials,
+    parts: &Parts,
+    body: Body,
+) -> Response {
+    let wanted = match depth(&parts.headers) {
+        Ok(deep) => read(body).await.map(|w| (w, deep)),
+        Err(refused) => Err(refused),
+    };
+    let (wanted, deep) = match wanted {
+        Ok(w) => w,
+        Err(refused) => return refused.into_response(),
+    };
+    let mut path = match dav_path(parts) {
+        Ok(p) => p,
+        Err(status) => return status.into_response(),
+    };
+    let at = match fs.resolve(&c, &path).await {
+        Ok(at) => at,
+        Err(e) => return status_of(e).into_response(),
+    };
+    let meta = meta_of(&at);
+    let mut moved = None;
+    if meta.is_dir() && !path.is_collection() {
+        // Named without its slash: answered at its own name, which the
+        // client is told (as dav-server and Apache do).
+        let mut url = path.with_prefix().as_url_string();
+        url.push('/');
+        if let Ok(mut p) = DavPath::new(&url)
+            && p.set_prefix(PREFIX).is_ok()
+        {
+            path = p;
+            moved = Some(url);
+        }
+    }
+    let name = String::from_utf8_lossy(path.file_name_bytes()).into_owned();
+    let children = if deep && meta.is_dir() {
+        match fs.listing(&c, &path, &at).await {
+            Ok(entries) => entries,
+            Err(e) => {
+                // As dav-server did: the collection's own answer still stands.
+                tracing::info!(error = ?e, "dav: listing not read");
+                Vec::new()
+            }
+        }
+    } else {
+        Vec::new()
+    };
+    let mut items = Vec::with_capacity(children.len() + 1);
+    items.push(Item {
+        path: path.clone(),
+        at,
+        meta,
+        name,
+    });
+    for (entry, child) in children {
+        let dir = entry.meta.is_dir();
+        if let Some(p) = child_path(&path, &entry.name, dir) {
+            items.push(Item {
+                path: p,
+                at: child,
+                meta: entry.meta,
+                name: entry.name,
+            });
+        }
+    }
+    let microsoft = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.contains("Microsoft"));
+    let answering = Arc::new(Answering {
+        fs,
+        locks,
+        c,
+        wanted,
+        microsoft,
+    });
+    respond(answering, items, moved)
+}
+
+fn respond(answering: Arc<Answering>, items: Vec<Item>, moved: Option<String>) -> Response {
+    let state = (answering, items.into_iter(), true, false);
+    let chunks = futures::stream::unfold(state, |(a, mut items, first, done)| async move {
         if done {
             return None;
         }
-        match body.next().await {
-            Some(Ok(chunk)) => Some((Ok(fill.chunk(&chunk)), (body, fill, false))),
-            Some(Err(e)) => Some((Err(e), (body, fill, true))),
-            None => Some((Ok(fill.rest()), (body, fill, true))),
+        let mut out = String::with_capacity(CHUNK + 4096);
+        if first {
+            out.push_str(HEAD);
         }
+        let mut finished = false;
+        while out.len() < CHUNK {
+            let Some(item) = items.next() else {
+                out.push_str(TAIL);
+                finished = true;
+                break;
+            };
+            let props = a.props(&item).await;
+            multistatus::response(&mut out, &item.path.with_prefix().as_url_string(), &props);
+        }
+        Some((
+            Ok::<_, Infallible>(Bytes::from(out)),
+            (a, items, false, finished),
+        ))
     });
-    Response::from_parts(parts, Body::from_stream(chunks))
+    let mut res = Response::new(Body::from_stream(chunks));
+    *res.status_mut() = StatusCode::MULTI_STATUS;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+    if let Some(url) = moved.and_then(|u| HeaderValue::from_str(&u).ok()) {
+        h.insert(header::CONTENT_LOCATION, url);
+    }
+    res
 }
 
-/// The rewriting of one answer: responses are closed whole within the
-/// chunks dav-server sends (it flushes after each), but a response split
-/// across two chunks is joined before it is looked at.
-struct NotFound {
-    /// The `propstat` to put into an empty response (a `prop` request).
-    propstat: Option<String>,
-    /// Text after the last complete response of the chunks so far.
-    pending: Vec<u8>,
+/// What answers for each resource of one PROPFIND.
+struct Answering {
+    fs: PasserelleFs,
+    locks: Option<CoreLocks>,
+    c: DavCredentials,
+    wanted: Wanted,
+    /// Windows' Mini-Redirector: its properties are in `allprop`.
+    microsoft: bool,
 }
 
-const EMPTY: &str = "</D:href></D:response>";
-/// `resourcetype` as dav-server echoes it when a client named it with a
-/// default namespace (see the module's comment).
-const ECHOED_FOLDER: &str =
-    "<resourcetype xmlns=\"DAV:\"><D:collection></D:collection></resourcetype>";
-const ECHOED_FILE: &str = "<resourcetype xmlns=\"DAV:\"></resourcetype>";
-const CLOSE: &[u8] = b"</D:response>";
-
-impl NotFound {
-    fn new(named: &[(String, String)]) -> Self {
-        let mut propstat = String::from("<D:propstat><D:prop>");
-        for (ns, name) in named {
-            if ns == DAV {
-                propstat.push_str(&format!("<D:{name}/>"));
-            } else {
-                propstat.push_str(&format!("<{name} xmlns=\"{}\"/>", escape(ns)));
+impl Answering {
+    async fn props(&self, item: &Item) -> Props {
+        let mut out = Props::default();
+        match &self.wanted {
+            Wanted::All(include) => self.all(item, include, &mut out).await,
+            Wanted::Names => self.names(item, &mut out).await,
+            Wanted::Named(names) => {
+                for name in names {
+                    if !self.named(item, name, &mut out).await {
+                        out.missing(name.clone());
+                    }
+                }
             }
         }
-        propstat.push_str("</D:prop><D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>");
-        Self {
-            propstat: (!named.is_empty()).then_some(propstat),
-            pending: Vec::new(),
+        out
+    }
+
+    /// The live properties of `allprop`, then `include`'s, then the dead
+    /// ones (an included dead property once).
+    async fn all(&self, item: &Item, include: &[PropName], out: &mut Props) {
+        let r = live::Resource {
+            meta: &item.meta,
+            name: &item.name,
+        };
+        for local in DAV_LIVE {
+            live::write(&r, &PropName::dav(local), true, out);
+        }
+        self.lock_props(item, true, out).await;
+        if self.microsoft {
+            for local in MS_LIVE {
+                live::write(&r, &PropName::new(MS, local), true, out);
+            }
+        }
+        let dead = self.dead(item).await;
+        for name in include {
+            let listed = is_allprop(name, self.microsoft)
+                || dead
+                    .iter()
+                    .any(|p| p.name.namespace() == name.ns && p.name.name() == name.local);
+            if !listed && !self.named(item, name, out).await {
+                out.missing(name.clone());
+            }
+        }
+        for p in dead.iter() {
+            out.element(&p.xml);
         }
     }
 
-    fn chunk(&mut self, chunk: &[u8]) -> Bytes {
-        self.pending.extend_from_slice(chunk);
-        let Some(at) = rfind(&self.pending, CLOSE) else {
-            return Bytes::new();
+    /// Every property's name: the live ones this resource has, Passerelle's
+    /// on a document, the dead ones.
+    async fn names(&self, item: &Item, out: &mut Props) {
+        let r = live::Resource {
+            meta: &item.meta,
+            name: &item.name,
         };
-        let ready: Vec<u8> = self.pending.drain(..at + CLOSE.len()).collect();
-        let text = String::from_utf8_lossy(&ready);
-        let filled = match &self.propstat {
-            Some(propstat) => text.replace(EMPTY, &format!("</D:href>{propstat}</D:response>")),
-            None => text.into_owned(),
-        };
-        let filled = filled
-            .replace(
-                ECHOED_FOLDER,
-                "<D:resourcetype><D:collection></D:collection></D:resourcetype>",
-            )
-            .replace(ECHOED_FILE, "<D:resourcetype></D:resourcetype>");
-        Bytes::from(quote_etags(&filled))
+        for local in DAV_LIVE {
+            live::write(&r, &PropName::dav(local), false, out);
+        }
+        self.lock_props(item, false, out).await;
+        for local in MS_LIVE {
+            live::write(&r, &PropName::new(MS, local), false, out);
+        }
+        if matches!(item.at, Located::Document(..)) {
+            for local in LIVE {
+                out.empty(&PropName::new(NAMESPACE, local));
+            }
+        }
+        for p in self.dead(item).await.iter() {
+            out.empty(&PropName::new(p.name.namespace(), p.name.name()));
+        }
     }
 
-    /// What follows the last response (`</D:multistatus>`), at the end.
-    fn rest(&mut self) -> Bytes {
-        Bytes::from(std::mem::take(&mut self.pending))
+    /// Writes `name` if the resource has it; `false` if not.
+    async fn named(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
+        match name.ns.as_str() {
+            DAV => self.dav_prop(item, name, out).await,
+            NAMESPACE => self.passerelle_prop(item, name, out).await,
+            _ => {
+                let r = live::Resource {
+                    meta: &item.meta,
+                    name: &item.name,
+                };
+                live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
+            }
+        }
     }
-}
 
-/// `getetag` values as entity tags (RFC 4918 §15.6: quoted, as in the
-/// `ETag` header): dav-server writes them bare in PROPFIND answers.
-fn quote_etags(text: &str) -> String {
-    const OPEN: &str = "<D:getetag>";
-    let mut out = String::with_capacity(text.len() + 64);
-    let mut rest = text;
-    while let Some(at) = rest.find(OPEN) {
-        let (before, after) = rest.split_at(at + OPEN.len());
-        out.push_str(before);
-        if !after.starts_with('"') && !after.starts_with("W/") && !after.starts_with('<') {
-            let end = after.find('<').unwrap_or(after.len());
-            out.push('"');
-            out.push_str(&after[..end]);
-            out.push('"');
-            rest = &after[end..];
+    async fn dav_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
+        match name.local.as_str() {
+            "supportedlock" => self.supported_lock(out),
+            "lockdiscovery" => self.lock_discovery(item, out).await,
+            _ => {
+                let r = live::Resource {
+                    meta: &item.meta,
+                    name: &item.name,
+                };
+                live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
+            }
+        }
+    }
+
+    async fn passerelle_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
+        match self
+            .fs
+            .passerelle_prop(&self.c, &item.at, &name.local)
+            .await
+        {
+            Some(value) => {
+                out.text(name, &value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    async fn dead_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
+        let dead = self.dead(item).await;
+        let found = dead
+            .iter()
+            .find(|p| p.name.namespace() == name.ns && p.name.name() == name.local);
+        if let Some(p) = found {
+            out.element(&p.xml);
+        }
+        found.is_some()
+    }
+
+    async fn dead(&self, item: &Item) -> Arc<Vec<passerelle_core::properties::DeadProperty>> {
+        let Some(resource) = item.at.resource() else {
+            return Arc::default();
+        };
+        match self.fs.dead_props(&self.c, resource).await {
+            Ok(props) => props,
+            Err(e) => {
+                tracing::info!(error = ?e, "dav: dead properties not read");
+                Arc::default()
+            }
+        }
+    }
+
+    /// `supportedlock` and `lockdiscovery`, with values or by name: where
+    /// the node offers locks only.
+    async fn lock_props(&self, item: &Item, values: bool, out: &mut Props) {
+        if self.locks.is_none() {
+            return;
+        }
+        if values {
+            self.supported_lock(out);
+            self.lock_discovery(item, out).await;
         } else {
-            rest = after;
+            out.empty(&PropName::dav("supportedlock"));
+            out.empty(&PropName::dav("lockdiscovery"));
         }
     }
-    out.push_str(rest);
-    out
+
+    fn supported_lock(&self, out: &mut Props) -> bool {
+        if self.locks.is_none() {
+            return false;
+        }
+        out.xml(
+            &PropName::dav("supportedlock"),
+            "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>\
+             <D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>",
+        );
+        true
+    }
+
+    async fn lock_discovery(&self, item: &Item, out: &mut Props) -> bool {
+        let Some(ls) = &self.locks else {
+            return false;
+        };
+        let mut xml = String::new();
+        for lock in ls.discover(&item.path).await {
+            active_lock(&mut xml, &lock);
+        }
+        out.xml(&PropName::dav("lockdiscovery"), &xml);
+        true
+    }
 }
 
-fn rfind(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).rposition(|w| w == needle)
+/// Whether `allprop` lists `name` already.
+fn is_allprop(name: &PropName, microsoft: bool) -> bool {
+    (name.ns == DAV
+        && (DAV_LIVE.contains(&name.local.as_str())
+            || name.local == "supportedlock"
+            || name.local == "lockdiscovery"))
+        || (microsoft && name.ns == MS && MS_LIVE.contains(&name.local.as_str()))
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('"', "&quot;")
-        .replace('<', "&lt;")
+/// One `<D:activelock>` (RFC 4918 §14.1).
+fn active_lock(out: &mut String, lock: &DavLock) {
+    out.push_str("<D:activelock><D:lockscope>");
+    out.push_str(if lock.shared {
+        "<D:shared/>"
+    } else {
+        "<D:exclusive/>"
+    });
+    out.push_str("</D:lockscope><D:locktype><D:write/></D:locktype><D:depth>");
+    out.push_str(if lock.deep { "Infinity" } else { "0" });
+    out.push_str("</D:depth><D:timeout>");
+    match lock.timeout {
+        Some(d) => out.push_str(&format!("Second-{}", d.as_secs())),
+        None => out.push_str("Infinite"),
+    }
+    out.push_str("</D:timeout><D:locktoken><D:href>");
+    escape_into(out, &lock.token);
+    out.push_str("</D:href></D:locktoken><D:lockroot><D:href>");
+    escape_into(out, &lock.path.with_prefix().as_url_string());
+    out.push_str("</D:href></D:lockroot>");
+    if let Some(owner) = lock.owner.as_deref().and_then(crate::locks::owner_text) {
+        out.push_str(&owner);
+    }
+    out.push_str("</D:activelock>");
 }
 
 #[cfg(test)]
@@ -206,78 +541,77 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_a_dav_propname_asks_for_names() {
-        assert!(
-            asked(br#"<?xml version="1.0"?><D:propfind xmlns:D="DAV:"><D:propname/></D:propfind>"#)
-                .names_only
-        );
-        assert!(asked(br#"<propfind xmlns="DAV:"><propname/></propfind>"#).names_only);
-        for not in [
-            &br#"<D:propfind xmlns:D="DAV:"><D:allprop/></D:propfind>"#[..],
-            br#"<D:propfind xmlns:D="DAV:"><D:prop><D:propname/></D:prop></D:propfind>"#,
-            br#"<D:propfind xmlns:D="urn:x"><D:propname/></D:propfind>"#,
-            br#"<D:propfind xmlns:D="DAV:"><D:propname/>"#,
-            b"",
-        ] {
-            assert!(!asked(not).names_only, "{}", String::from_utf8_lossy(not));
-        }
-    }
-
-    #[test]
-    fn etags_are_quoted_once() {
+    fn an_empty_body_is_allprop_and_each_form_is_read() {
+        assert_eq!(wanted(b""), Ok(Wanted::All(Vec::new())));
+        assert_eq!(wanted(b" \r\n"), Ok(Wanted::All(Vec::new())));
         assert_eq!(
-            quote_etags(
-                "<D:getetag>ab12</D:getetag><D:getetag>\"cd\"</D:getetag><D:getetag></D:getetag>x"
+            wanted(br#"<propfind xmlns="DAV:"><propname/></propfind>"#),
+            Ok(Wanted::Names)
+        );
+        assert_eq!(
+            wanted(
+                br#"<D:propfind xmlns:D="DAV:"><D:allprop/><D:include><Z:x xmlns:Z="urn:z"/></D:include></D:propfind>"#
             ),
-            "<D:getetag>\"ab12\"</D:getetag><D:getetag>\"cd\"</D:getetag><D:getetag></D:getetag>x"
-        );
-    }
-
-    #[test]
-    fn the_named_properties_are_read_with_their_namespaces() {
-        let a = asked(
-            br#"<propfind xmlns="DAV:"><prop><resourcetype/><IsReadOnly xmlns="http://ucb.openoffice.org/dav/props/"/></prop></propfind>"#,
+            Ok(Wanted::All(vec![PropName::new("urn:z", "x")]))
         );
         assert_eq!(
-            a.named,
-            vec![
-                ("DAV:".to_owned(), "resourcetype".to_owned()),
-                (
-                    "http://ucb.openoffice.org/dav/props/".to_owned(),
-                    "IsReadOnly".to_owned()
-                )
-            ]
+            wanted(
+                br#"<propfind xmlns="DAV:"><prop><resourcetype/><IsReadOnly xmlns="http://ucb.openoffice.org/dav/props/"/><n xmlns=""/></prop></propfind>"#
+            ),
+            Ok(Wanted::Named(vec![
+                PropName::dav("resourcetype"),
+                PropName::new("http://ucb.openoffice.org/dav/props/", "IsReadOnly"),
+                PropName::new("", "n"),
+            ]))
         );
     }
 
     #[test]
-    fn an_empty_response_gets_the_named_properties_as_404_across_chunks()
-    -> Result<(), std::string::FromUtf8Error> {
-        let named = vec![
-            ("urn:x\"".to_owned(), "Creatable".to_owned()),
-            ("DAV:".to_owned(), "getetag".to_owned()),
-        ];
-        let mut fill = NotFound::new(&named);
-        let mut out = Vec::new();
-        for chunk in [
-            &b"<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>/a/</D:hr"[..],
-            b"ef></D:response><D:response><D:href>/b</D:href><D:propstat><D:prop><D:getetag>x</D:getetag></D:prop>",
-            b"<D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>",
-            b"</D:multistatus>",
+    fn bodies_that_are_not_a_dav_propfind_are_malformed() {
+        for bad in [
+            &br#"<D:propfind xmlns:D="urn:x"><D:propname/></D:propfind>"#[..],
+            br#"<D:propfind xmlns:D="DAV:"><D:propname/>"#,
+            br#"<D:propfind xmlns:D="DAV:"></D:propfind>"#,
+            br#"<D:propfind xmlns:D="DAV:"><D:other/></D:propfind>"#,
+            br#"<propfind><prop/></propfind>"#,
+            b"\0",
         ] {
-            out.extend_from_slice(&fill.chunk(chunk));
+            assert_eq!(
+                wanted(bad),
+                Err(Refused::Malformed),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
-        out.extend_from_slice(&fill.rest());
-        let text = String::from_utf8(out)?;
+    }
+
+    #[test]
+    fn depth_is_zero_one_or_absent() -> Result<(), axum::http::header::InvalidHeaderValue> {
+        let mut h = HeaderMap::new();
+        assert_eq!(depth(&h), Ok(true));
+        for (v, deep) in [
+            ("0", Ok(false)),
+            (" 1 ", Ok(true)),
+            ("2", Err(Refused::Malformed)),
+        ] {
+            h.insert("depth", HeaderValue::from_str(v)?);
+            assert_eq!(depth(&h), deep, "{v}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn children_paths_are_encoded_as_dav_server_encodes_them() -> Result<(), String> {
+        let mut parent = DavPath::new("/dav/plans/").map_err(|e| format!("{e:?}"))?;
+        parent.set_prefix(PREFIX).map_err(|e| format!("{e:?}"))?;
+        let child = child_path(&parent, "Devis n°2 & co?.odt", false).ok_or("no path")?;
         assert_eq!(
-            text,
-            "<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"><D:response><D:href>/a/</D:href>\
-             <D:propstat><D:prop><Creatable xmlns=\"urn:x&quot;\"/><D:getetag/></D:prop>\
-             <D:status>HTTP/1.1 404 Not Found</D:status></D:propstat></D:response>\
-             <D:response><D:href>/b</D:href><D:propstat><D:prop><D:getetag>\"x\"</D:getetag></D:prop>\
-             <D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response></D:multistatus>"
+            child.with_prefix().as_url_string(),
+            "/dav/plans/Devis%20n%C2%B02%20%26%20co%3F.odt"
         );
-        assert!(xmltree::Element::parse(text.as_bytes()).is_ok());
+        assert_eq!(child.as_bytes(), "/plans/Devis n°2 & co?.odt".as_bytes());
+        let dir = child_path(&parent, "lot 1", true).ok_or("no path")?;
+        assert_eq!(dir.with_prefix().as_url_string(), "/dav/plans/lot%201/");
         Ok(())
     }
 }

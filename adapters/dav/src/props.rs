@@ -18,25 +18,9 @@ use crate::paths::{Doc, Located};
 
 /// The XML namespace of Passerelle's own properties.
 pub const NAMESPACE: &str = "urn:passerelle:dav";
-const PREFIX: &str = "P";
 
 /// The names of the live properties, in the order they are listed.
-const LIVE: [&str; 4] = ["type", "metadata", "version", "author"];
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub(crate) const LIVE: [&str; 4] = ["type", "metadata", "version", "author"];
 
 /// One live property of a document, as text; `author` is the display
 /// name of the current version's author (empty when the account is gone).
@@ -48,36 +32,6 @@ fn live_value(view: &Doc, author: &str, name: &str) -> Option<String> {
         "version" => Some(view.version.number.to_string()),
         "author" => Some(author.to_owned()),
         _ => None,
-    }
-}
-
-fn live_prop(view: &Doc, author: &str, name: &str, content: bool) -> Option<DavProp> {
-    let value = live_value(view, author, name)?;
-    Some(if content {
-        DavProp::new(
-            name.to_owned(),
-            PREFIX.to_owned(),
-            NAMESPACE.to_owned(),
-            escape(&value),
-        )
-    } else {
-        DavProp {
-            name: name.to_owned(),
-            prefix: Some(PREFIX.to_owned()),
-            namespace: Some(NAMESPACE.to_owned()),
-            xml: None,
-        }
-    })
-}
-
-/// A dead property as dav-server carries it.
-fn to_dav(p: &DeadProperty, content: bool) -> DavProp {
-    let ns = p.name.namespace();
-    DavProp {
-        name: p.name.name().to_owned(),
-        prefix: None,
-        namespace: (!ns.is_empty()).then(|| ns.to_owned()),
-        xml: content.then(|| p.xml.clone().into_bytes()),
     }
 }
 
@@ -95,8 +49,8 @@ fn bare(p: &DavProp) -> DavProp {
 
 impl PasserelleFs {
     /// Reads the dead properties of a listing's children in one core read
-    /// and keeps them for the request, so that the properties dav-server
-    /// asks next of each child read no more store. A failure only loses
+    /// and keeps them for the request, so that a PROPFIND's answer for
+    /// each child reads no more store. A failure only loses
     /// the shortcut: each child's are then read one by one, as core allows.
     pub(crate) async fn prefetch_props(
         &self,
@@ -128,7 +82,7 @@ impl PasserelleFs {
     }
 
     /// The dead properties of `resource`, read once per request.
-    async fn dead_props(
+    pub(crate) async fn dead_props(
         &self,
         c: &DavCredentials,
         resource: Resource,
@@ -160,65 +114,30 @@ impl PasserelleFs {
         Ok(name.unwrap_or_default())
     }
 
-    /// The properties beyond DAV's own: with their values (`content`,
-    /// PROPFIND `allprop`), the dead ones; by name only (`propname`), the
-    /// live ones too.
-    ///
-    /// `allprop` returns the dead properties and the live ones RFC 4918
-    /// defines (§9.1, §14.2); Passerelle's own are answered when named
-    /// (`prop`, or `allprop` with `include`). dav-server parses each
-    /// property's XML back for every entry of a listing, and asks for all
-    /// of them even for a `prop` request: four live values per document
-    /// made a listing of 5,000 documents parse 20,000 small XML documents
-    /// that no client had asked for.
-    pub(crate) async fn all_props(
+    /// The value of Passerelle's live property `local` of a document
+    /// (`None`: not a document, or no such property). `author` is the
+    /// only one that may ask core (when the listing did not read it).
+    pub(crate) async fn passerelle_prop(
         &self,
         c: &DavCredentials,
-        at: Located,
-        content: bool,
-    ) -> FsResult<Vec<DavProp>> {
-        let Some(resource) = at.resource() else {
-            return Ok(Vec::new());
+        at: &Located,
+        local: &str,
+    ) -> Option<String> {
+        let Located::Document(_, view) = at else {
+            return None;
         };
-        let mut out = Vec::new();
-        if let (Located::Document(_, view), false) = (&at, content) {
-            out.extend(LIVE.iter().filter_map(|n| live_prop(view, "", n, false)));
-        }
-        let dead = self.dead_props(c, resource).await?;
-        out.extend(dead.iter().map(|p| to_dav(p, content)));
-        Ok(out)
-    }
-
-    /// One property's XML, or `NotFound`.
-    pub(crate) async fn one_prop(
-        &self,
-        c: &DavCredentials,
-        at: Located,
-        prop: DavProp,
-    ) -> FsResult<Vec<u8>> {
-        if prop.namespace.as_deref() == Some(NAMESPACE) {
-            let Located::Document(_, view) = &at else {
-                return Err(FsError::NotFound);
-            };
-            let author = if prop.name == "author" {
-                self.author_of(&c.actor, view).await?
-            } else {
-                String::new()
-            };
-            return live_prop(view, &author, &prop.name, true)
-                .and_then(|p| p.xml)
-                .ok_or(FsError::NotFound);
-        }
-        let resource = at.resource().ok_or(FsError::NotFound)?;
-        let Ok(name) = name_of(&prop) else {
-            return Err(FsError::NotFound);
+        let author = if local == "author" {
+            match self.author_of(&c.actor, view).await {
+                Ok(name) => name,
+                Err(e) => {
+                    tracing::info!(error = ?e, "dav: author not read");
+                    return None;
+                }
+            }
+        } else {
+            String::new()
         };
-        self.dead_props(c, resource)
-            .await?
-            .iter()
-            .find(|p| p.name == name)
-            .map(|p| p.xml.clone().into_bytes())
-            .ok_or(FsError::NotFound)
+        live_value(view, &author, local)
     }
 
     /// PROPPATCH of dead properties, all or nothing: a protected or
@@ -305,14 +224,4 @@ fn failed(
         .collect();
     out.extend(refused);
     out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_markup_in_live_values() {
-        assert_eq!(escape("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&apos;");
-    }
 }

@@ -65,11 +65,20 @@ impl DavService {
             .strip_prefix("/dav")
             .methods(methods)
             .autoindex(true);
-        if let Some(locks) = &self.locks {
-            let ls = CoreLocks::new(self.fs.clone(), locks.clone(), request.clone());
+        if let Some(ls) = self.lock_system(request) {
             config = config.locksystem(Box::new(ls));
         }
         config.build_handler()
+    }
+
+    /// The lock system of one request, where the node offers locks.
+    fn lock_system(&self, request: &DavCredentials) -> Option<CoreLocks> {
+        let locks = self.locks.as_ref()?;
+        Some(CoreLocks::new(
+            self.fs.clone(),
+            locks.clone(),
+            request.clone(),
+        ))
     }
 }
 
@@ -101,27 +110,37 @@ async fn handle(State(dav): State<Arc<DavService>>, req: Request) -> Response {
     {
         return refused;
     }
-    let (body, asked) = if parts.method.as_str() == "PROPFIND" {
-        match propfind::read(body).await {
-            Ok(read) => read,
-            Err(refused) => return refused,
-        }
-    } else {
-        (body, propfind::Asked::default())
-    };
     let principal = actor.id().map(|id| id.to_string()).unwrap_or_default();
-    let credentials =
-        DavCredentials::new(actor, parts.method == Method::DELETE).asking_names(asked.names_only);
-    let req = Request::from_parts(parts, body);
-    let handler = dav.handler(&credentials);
-    let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
-    let mut res = propfind::repaired(res.map(Body::new), &asked.named);
-    if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {
-        res = refused_by_lock(&holder);
-    }
-    advertise_class(&mut res, dav.locks.is_some());
+    let credentials = DavCredentials::new(actor, parts.method == Method::DELETE);
+    let mut res = if parts.method.as_str() == "PROPFIND" {
+        let locks = dav.lock_system(&credentials);
+        propfind::answer(dav.fs.clone(), locks, credentials, &parts, body).await
+    } else {
+        dav.through_dav_server(Request::from_parts(parts, body), principal, credentials)
+            .await
+    };
     harden(&mut res);
     res
+}
+
+impl DavService {
+    /// Every method but PROPFIND: dav-server's answer, with the holder of a
+    /// lock that refused a write, and the classes this node offers.
+    async fn through_dav_server(
+        &self,
+        req: Request,
+        principal: String,
+        credentials: DavCredentials,
+    ) -> Response {
+        let handler = self.handler(&credentials);
+        let (res, locked) = noting_locks(handler.handle_guarded(req, principal, credentials)).await;
+        let mut res = res.map(Body::new);
+        if let Some(holder) = locked.filter(|_| res.status() == StatusCode::FORBIDDEN) {
+            res = refused_by_lock(&holder);
+        }
+        advertise_class(&mut res, self.locks.is_some());
+        res
+    }
 }
 
 /// 423 for a write core refused because of another's lock, saying whose

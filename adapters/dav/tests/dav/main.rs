@@ -474,6 +474,7 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
 }
 
 mod locks;
+mod propfind;
 mod put;
 mod trees;
 

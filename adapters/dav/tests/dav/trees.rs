@@ -321,7 +321,7 @@ async fn named_properties_come_back_as_libreoffice_reads_them() -> anyhow::Resul
         .await?;
     let text = String::from_utf8_lossy(&res.body).into_owned();
     assert!(
-        text.contains("<D:resourcetype><D:collection></D:collection></D:resourcetype>"),
+        text.contains("<D:resourcetype><D:collection/></D:resourcetype>"),
         "a folder's resourcetype in DAV's prefix: {text}"
     );
     let res = w
