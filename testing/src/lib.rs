@@ -1,15 +1,17 @@
 //! # passerelle-testing
 //!
 //! Helpers shared by the test suites of the workspace, used only as a
-//! dev-dependency. It depends on no Passerelle crate (tokio, anyhow and
-//! base64 only), so that any crate, core included, can use it in its tests without
+//! dev-dependency. It depends on no Passerelle crate (tokio, anyhow,
+//! base64 and flate2 only), so that any crate, core included, can use it in its tests without
 //! a dependency cycle.
 //!
 //! - [`eventually`] / [`eventually_within`]: wait for a condition by
 //!   polling it, never with a bare sleep (STYLE.md, Tests).
 //! - [`parse_openmetrics`]: read a node's `/metrics` strictly.
 //! - [`pes`]: Helios PES V2 files built from their published structure.
+//! - [`actes`]: @CTES bundles and acknowledgements, and hostile bundles.
 
+pub mod actes;
 mod openmetrics;
 pub mod pes;
 

@@ -21,6 +21,16 @@ pub enum FluxError {
     RunTooLong { at: u64, max: usize },
     #[error("not a PES V2 outbound file: the root element is {root}")]
     NotPes { root: String },
+    #[error("not an @CTES document: the root element is {root}")]
+    NotActes { root: String },
+    #[error("bundle entry {name:?}: expected {why}")]
+    UnsafeEntry { name: String, why: &'static str },
+    #[error("bundle entry {name:?}: past {max} bytes")]
+    BundleTooLarge { name: String, max: u64 },
+    #[error("bundle entry {name:?} is not named by the act")]
+    UnexpectedFile { name: String },
+    #[error("the act names {name:?}, absent from the bundle")]
+    MissingFile { name: String },
     #[error("{what} missing in {path}")]
     Missing { path: String, what: &'static str },
     #[error("{path} = {value:?}: expected {expected}")]
@@ -79,6 +89,27 @@ impl FluxError {
             FluxError::NotPes { root } => format!(
                 "Ce n'est pas un flux PES Aller : l'élément racine est « {root} » au lieu de \
                  « PES_Aller ». Déposez-le dans le dossier qui correspond à son type."
+            ),
+            FluxError::NotActes { root } => format!(
+                "Ce n'est pas un document @CTES : l'élément racine est « {root} » au lieu de \
+                 « EnveloppeCLMISILL », « Acte » ou « ARActe ». Déposez-le dans le dossier qui \
+                 correspond à son type."
+            ),
+            FluxError::UnsafeEntry { name, why } => format!(
+                "L'archive contient « {name} », alors que chaque entrée doit être {why}. \
+                 Refaites l'archive avec les seuls fichiers de l'acte, à plat."
+            ),
+            FluxError::BundleTooLarge { name, max } => format!(
+                "L'entrée « {name} » de l'archive dépasse la limite de {max} octets (taille \
+                 annoncée, vérifiée avant lecture). Réduisez les annexes ou scindez l'envoi."
+            ),
+            FluxError::UnexpectedFile { name } => format!(
+                "L'archive contient « {name} », que les métadonnées de l'acte ne nomment ni \
+                 comme acte ni comme annexe. Retirez-le ou ajoutez-le aux annexes."
+            ),
+            FluxError::MissingFile { name } => format!(
+                "Les métadonnées de l'acte nomment « {name} », absent de l'archive. Ajoutez ce \
+                 fichier à l'archive."
             ),
             FluxError::Missing { path, what } => {
                 format!("{what} manque dans {path}. Complétez-le dans l'application émettrice.")

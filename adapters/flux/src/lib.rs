@@ -14,17 +14,29 @@
 //!
 //! Modules:
 //! - [`pes`]: Helios PES V2 (`PES_Aller`): header, bordereaux, `PES_PJ`.
+//! - [`actes`]: @CTES transmissions (envelope, act, annexes, as a
+//!   `.tar.gz`) and the prefecture's acknowledgements (`ARActe`).
 //! - `xml`: the guarded event stream the parsers read (encodings, depth,
 //!   no DTD, bounded runs, raw reading of attachments).
 //! - `base64`: attachments decoded as they are read.
 //! - `error`: [`FluxError`].
 
+pub mod actes;
 mod base64;
 mod error;
 pub mod pes;
 mod xml;
 
+use std::io::Write;
+
 pub use error::FluxError;
+
+/// Where the files a flow carries go (PES attachments, an act and its
+/// annexes): the writer of the `index`-th one. Names may come after the
+/// content (`NomPJ` follows `Fichier`), so only the rank is given.
+pub trait AttachmentSink {
+    fn open(&mut self, index: usize) -> std::io::Result<Box<dyn Write + '_>>;
+}
 
 /// Bounds against hostile files; the defaults suit real flows.
 #[derive(Clone, Debug)]
@@ -41,6 +53,10 @@ pub struct Limits {
     pub max_attachments: usize,
     /// Bordereaux in one file.
     pub max_bordereaux: usize,
+    /// Entries of an @CTES bundle.
+    pub max_bundle_files: usize,
+    /// Declared bytes of all the entries of a bundle together.
+    pub max_bundle_bytes: u64,
 }
 
 impl Default for Limits {
@@ -51,6 +67,8 @@ impl Default for Limits {
             max_attachment_bytes: 2 * 1024 * 1024 * 1024,
             max_attachments: 10_000,
             max_bordereaux: 10_000,
+            max_bundle_files: 200,
+            max_bundle_bytes: 4 * 1024 * 1024 * 1024,
         }
     }
 }

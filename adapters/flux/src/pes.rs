@@ -9,11 +9,12 @@
 //! are skipped, and the caller keeps the file whole so that it stays
 //! verifiable.
 
-use std::io::{BufRead, Write};
+use std::io::BufRead;
 use std::str::FromStr;
 
 use rust_decimal::Decimal;
 
+pub use crate::AttachmentSink;
 use crate::base64::Decoder;
 use crate::xml::{Element, Step, XmlStream};
 use crate::{FluxError, Limits};
@@ -109,12 +110,6 @@ pub struct Attachment {
     pub description: Option<String>,
     /// Decoded bytes written to the sink.
     pub size: u64,
-}
-
-/// Where attachments' content goes: the writer of the `index`-th one.
-/// `NomPJ` may come after the content, so the name is not known yet.
-pub trait AttachmentSink {
-    fn open(&mut self, index: usize) -> std::io::Result<Box<dyn Write + '_>>;
 }
 
 /// Reads a whole PES file; on error nothing of it is to be filed (what the

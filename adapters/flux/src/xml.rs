@@ -346,6 +346,50 @@ impl<'r> XmlStream<'r> {
         }
     }
 
+    /// The text of the element just started, up to its end (which is
+    /// consumed: the stream continues after it). Predefined and numeric
+    /// references are resolved; an element inside is refused.
+    pub(crate) fn text(&mut self) -> Result<String, FluxError> {
+        let mut out = String::new();
+        loop {
+            self.buf.clear();
+            let at = self.reader.buffer_position();
+            let event = match self.reader.read_event_into(&mut self.buf) {
+                Ok(e) => e,
+                Err(e) => return Err(self.xml_error(e)),
+            };
+            match event {
+                Event::Text(t) => out.push_str(&t.xml10_content()),
+                Event::CData(t) => out.push_str(&t),
+                Event::GeneralRef(r) => {
+                    let name: &str = &r;
+                    match reference(name) {
+                        Some(c) => out.push(c),
+                        None => {
+                            return Err(FluxError::Xml {
+                                at,
+                                detail: format!("unknown entity &{name};"),
+                            });
+                        }
+                    }
+                }
+                Event::End(_) => {
+                    self.path.pop();
+                    return Ok(out.trim().to_owned());
+                }
+                Event::Start(_) => {
+                    return Err(FluxError::Invalid {
+                        path: self.path(),
+                        value: "un élément".to_owned(),
+                        expected: "du texte seul",
+                    });
+                }
+                Event::Eof => return Err(FluxError::Truncated { path: self.path() }),
+                _ => {}
+            }
+        }
+    }
+
     /// The text of the element just started, read raw up to the next `<`
     /// in steps handed to `take` (attachments: base64, which holds
     /// neither `<` nor `&`; numeric references to whitespace, which some
@@ -416,6 +460,25 @@ impl<'r> XmlStream<'r> {
             }
         }
     }
+}
+
+/// A predefined or numeric reference (no DTD, so no other is known).
+fn reference(name: &str) -> Option<char> {
+    if let Some(num) = name.strip_prefix('#') {
+        let code = match num.strip_prefix(['x', 'X']) {
+            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
+            None => num.parse().ok()?,
+        };
+        return char::from_u32(code).filter(|&c| c != '\0');
+    }
+    Some(match name {
+        "amp" => '&',
+        "lt" => '<',
+        "gt" => '>',
+        "quot" => '"',
+        "apos" => '\'',
+        _ => return None,
+    })
 }
 
 fn local(name: &str) -> String {
