@@ -21,13 +21,13 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use passerelle_core::hash::ContentHash;
-use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
-use tantivy::query::TermQuery;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
 
@@ -386,7 +386,42 @@ impl Inner {
             .and_then(|v| v.as_str())
             .map(str::to_owned))
     }
+
+    fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError> {
+        let term = |field, value: String| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, term(self.fields.space, space.to_string())),
+            (Occur::Must, term(self.fields.author, author.to_string())),
+        ]);
+        let searcher = self.reader.searcher();
+        let addresses = searcher.search(&query, &DocSetCollector).map_err(engine)?;
+        addresses
+            .into_iter()
+            .map(|address| {
+                let doc: TantivyDocument = searcher.doc(address).map_err(engine)?;
+                doc.get_first(self.fields.id)
+                    .and_then(|v| v.as_str())
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| engine(NotOurs))
+            })
+            .collect()
+    }
 }
+
+/// An entry without a document id that parses: not written by this
+/// adapter, the index should be rebuilt.
+#[derive(Debug, thiserror::Error)]
+#[error("search index entry without a valid document id")]
+struct NotOurs;
 
 #[async_trait]
 impl SearchIndex for TantivyIndex {
@@ -412,6 +447,15 @@ impl SearchIndex for TantivyIndex {
     async fn stored_text(&self, hash: &ContentHash) -> Result<Option<String>, IndexError> {
         let hash = *hash;
         self.reading(move |inner| inner.stored_text(&hash)).await
+    }
+
+    async fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError> {
+        self.reading(move |inner| inner.authored_by(space, author))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(sort = ?request.sort, spaces = request.scope.space_ids().len()))]

@@ -383,6 +383,46 @@ fn the_index_follows_versions_renamed_folders_and_metadata() {
 }
 
 #[test]
+fn a_principal_s_new_name_reaches_the_author_of_their_documents() {
+    block_on(async {
+        let n = node();
+        let admin = agent(&n.app, "root", true).await;
+        let marie = agent(&n.app, "marie", false).await;
+        let paul = agent(&n.app, "paul", false).await;
+        let s = space(&n.app, &marie, "piscine").await;
+        n.app
+            .set_member(&marie, s, "paul", Role::Collaborator)
+            .await
+            .expect("member");
+        let trashed = n.put(&marie, s, "ancien.txt", "bassin").await;
+        n.put(&marie, s, "devis.txt", "bassin").await;
+        n.put(&paul, s, "plan.txt", "bassin").await;
+        n.app
+            .delete_document(&marie, trashed)
+            .await
+            .expect("trashed");
+        n.catch_up().await;
+        assert!(n.names(&paul, "auteur:dupont").await.is_empty());
+
+        n.app
+            .rename_principal(&admin, "marie", "Marie Dupont")
+            .await
+            .expect("renamed");
+        n.catch_up().await;
+        assert_eq!(n.names(&paul, "auteur:dupont").await, ["devis.txt"]);
+        // Her login still finds her, and the trash follows too.
+        assert_eq!(n.names(&paul, "auteur:marie").await, ["devis.txt"]);
+        assert_eq!(
+            n.names_with(&marie, "auteur:dupont", SearchFilters::default(), true)
+                .await,
+            ["ancien.txt"]
+        );
+        // Paul's entries were not rewritten with her name.
+        assert_eq!(n.names(&paul, "auteur:paul").await, ["plan.txt"]);
+    });
+}
+
+#[test]
 fn a_rebuild_from_scratch_equals_the_live_index() {
     block_on(async {
         let n = node();
