@@ -6,7 +6,8 @@
 //! Modules:
 //! - [`extractor`]: [`Extractor`], format detection (media type, extension,
 //!   magic bytes), spooling to a temp file, the overall timeout.
-//! - [`limits`]: [`Limits`] and the text cap.
+//! - [`limits`]: [`Limits`], their `[extract]` section of the nodes'
+//!   configuration and its bounds, and the text cap.
 //! - `pdf`: `pdftotext` (poppler-utils) in a confined child process;
 //!   [`PdfSandbox`] (from [`Extractor::pdf_sandbox`]) says how it runs on
 //!   this machine, for the node's startup report.
@@ -16,7 +17,7 @@
 //! - `markup`: HTML and XML text (PES/ACTES `V="…"` values included).
 //! - `mail`: `.eml` headers and text parts.
 //!
-//! Default limits: 256 MiB read per document (plain text: only what the
+//! Default limits (the nodes' `[extract]` section changes them): 256 MiB read per document (plain text: only what the
 //! text cap needs), 64 MiB held in memory (HTML, e-mail), 1 MiB of text
 //! kept, 10,000 zip entries, 512 MiB unzipped, a 100:1 compression ratio,
 //! no nested archives, 30 s per extraction; pdftotext gets 512 MiB of
@@ -31,5 +32,5 @@ mod pdf;
 mod text;
 
 pub use extractor::Extractor;
-pub use limits::Limits;
+pub use limits::{Limits, LimitsConfig, LimitsError};
 pub use pdf::PdfSandbox;

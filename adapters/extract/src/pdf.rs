@@ -107,8 +107,8 @@ fn command(pdftotext: &Path, sandbox: &PdfSandbox, file: &Path, limits: &Limits)
     }
     if let Some(prlimit) = &sandbox.prlimit {
         argv.push(prlimit.into());
-        argv.push(format!("--as={}", limits.pdf_memory).into());
-        argv.push(format!("--cpu={}", limits.pdf_cpu_seconds).into());
+        argv.push(format!("--as={}", limits.child_memory).into());
+        argv.push(format!("--cpu={}", limits.child_cpu_seconds).into());
         argv.push("--fsize=0".into());
         argv.push("--nofile=64".into());
         argv.push("--".into());

@@ -346,7 +346,7 @@ async fn pdftotext_over_its_memory_limit_failed() {
     }
     // Too little address space even to load poppler: proves the rlimit holds.
     let limits = Limits {
-        pdf_memory: 8 * 1024 * 1024,
+        child_memory: 8 * 1024 * 1024,
         ..Limits::default()
     };
     let done = Extractor::new(limits)
