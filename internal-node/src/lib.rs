@@ -211,8 +211,8 @@ impl Node {
         // How PDFs are read here (pdftotext installed? confined?), for the
         // operator reading the start-up log.
         tokio::spawn(async move {
-            let how = extractor.pdf_sandbox().await.describe();
-            tracing::info!(pdf = %how, "text extraction ready");
+            let how = extractor.sandbox().await.describe();
+            tracing::info!(parsers = %how, "text extraction ready");
         });
         Ok((search, indexer))
     }
