@@ -41,6 +41,10 @@ pub struct Config {
     /// Bounds of the contractors' outbox (`[outbox]`).
     pub outbox: OutboxConfig,
     pub http: passerelle_http::HttpConfig,
+    /// What text extraction may read, keep and spend per document
+    /// (`[extract]`; bounds checked when the file is read). Contractors'
+    /// files are the least trusted the system reads.
+    pub extract: passerelle_extract::Limits,
     pub log: LogConfig,
 }
 
@@ -102,6 +106,7 @@ impl Default for Config {
             session_hours: 12,
             outbox: OutboxConfig::default(),
             http: passerelle_http::HttpConfig::default(),
+            extract: passerelle_extract::Limits::default(),
             log: LogConfig::default(),
         }
     }
@@ -192,6 +197,7 @@ impl fmt::Debug for Config {
             .field("max_upload_bytes", &self.max_upload_bytes)
             .field("min_free_bytes", &self.min_free_bytes)
             .field("outbox", &self.outbox)
+            .field("extract", &self.extract)
             .finish_non_exhaustive()
     }
 }
@@ -240,6 +246,20 @@ mod tests {
         let c = Config::load(Some(&example)).expect("the example is valid");
         assert_eq!(c.outbox.retention_days, 30);
         assert_eq!(c.outbox.max_pending, 10_000);
+        assert_eq!(c.extract, passerelle_extract::Limits::default());
+    }
+
+    #[test]
+    fn extraction_limits_are_read_and_bad_ones_refused_with_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("e.toml");
+        std::fs::write(&f, "[extract]\nchild_cpu_seconds = 10\n").expect("write");
+        let c = Config::load(Some(&f)).expect("loads");
+        assert_eq!(c.extract.child_cpu_seconds, 10);
+        std::fs::write(&f, "[extract]\nchild_memory_bytes = 1024\n").expect("write");
+        let err = Config::load(Some(&f)).expect_err("too little").to_string();
+        assert!(err.contains("extract.child_memory_bytes = 1024"), "{err}");
+        assert!(err.contains("set it between 67108864"), "{err}");
     }
 
     #[test]

@@ -21,7 +21,7 @@ use passerelle_core::EdgeApp;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::service::{CoreSettings, Indexer, Properties, Search};
 use passerelle_dav::{DavService, PasserelleFs};
-use passerelle_extract::{Extractor, Limits};
+use passerelle_extract::Extractor;
 use passerelle_grpc::edge_service::EdgeReplication;
 use passerelle_grpc::{PeerPolicy, ReloadingTls, TlsError};
 use passerelle_http::AppState;
@@ -190,7 +190,7 @@ impl EdgeNode {
     /// serving node opens it (one writer).
     fn open_search(&self) -> anyhow::Result<(Search, Indexer)> {
         let dir = self.config.search_dir();
-        let extractor = Arc::new(Extractor::new(Limits::default()));
+        let extractor = Arc::new(Extractor::new(self.config.extract.clone()));
         let (search, indexer, opened) = node_search(
             &self.app,
             &dir,
@@ -209,8 +209,8 @@ impl EdgeNode {
         // How PDFs are read here (pdftotext installed? confined?), for the
         // operator reading the start-up log.
         tokio::spawn(async move {
-            let how = extractor.pdf_sandbox().await.describe();
-            tracing::info!(pdf = %how, "text extraction ready");
+            let how = extractor.sandbox().await.describe();
+            tracing::info!(parsers = %how, "text extraction ready");
         });
         Ok((search, indexer))
     }

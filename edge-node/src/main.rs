@@ -4,10 +4,7 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = passerelle_edge::cli::Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match passerelle_node::runtime::runtime() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

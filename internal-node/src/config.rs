@@ -32,6 +32,9 @@ pub struct Config {
     pub http: passerelle_http::HttpConfig,
     /// Edge nodes this node replicates shared spaces to (it dials them).
     pub replication: ReplicationConfig,
+    /// What text extraction may read, keep and spend per document
+    /// (`[extract]`; bounds checked when the file is read).
+    pub extract: passerelle_extract::Limits,
     pub log: LogConfig,
 }
 
@@ -77,6 +80,7 @@ impl Default for Config {
             session_hours: 12,
             http: passerelle_http::HttpConfig::default(),
             replication: ReplicationConfig::default(),
+            extract: passerelle_extract::Limits::default(),
             log: LogConfig::default(),
         }
     }
@@ -159,6 +163,7 @@ impl fmt::Debug for Config {
             .field("node_id", &self.node_id)
             .field("http", &self.http)
             .field("replication", &self.replication)
+            .field("extract", &self.extract)
             .field("log", &self.log)
             .finish()
     }
@@ -174,6 +179,7 @@ const KEYS: &[&str] = &[
     "session_hours",
     "http",
     "replication",
+    "extract",
     "log",
 ];
 
@@ -254,6 +260,43 @@ mod tests {
         let c = Config::load(Some(&f)).expect("valid");
         assert_eq!(c.node_id, "lan-1");
         assert_eq!(c.replication.edges[0].id, "edge-1");
+    }
+
+    #[test]
+    fn extraction_limits_are_read_and_bad_ones_refused_with_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[extract]\ntimeout_secs = 5\nmax_text_bytes = 4096\n").expect("write");
+        let c = Config::load(Some(&f)).expect("valid");
+        assert_eq!(c.extract.time, std::time::Duration::from_secs(5));
+        assert_eq!(c.extract.max_text, 4096);
+        // The others keep their defaults.
+        let defaults = passerelle_extract::Limits::default();
+        assert_eq!(c.extract.max_input, defaults.max_input);
+        assert_eq!(Config::default().extract, defaults);
+
+        std::fs::write(&f, "[extract]\ntimeout_secs = 0\n").expect("write");
+        let err = Config::load(Some(&f))
+            .expect_err("zero timeout")
+            .to_string();
+        assert!(err.contains("extract.timeout_secs = 0"), "{err}");
+        assert!(
+            err.contains("set it between 1 and 3600 (default 30)"),
+            "{err}"
+        );
+        std::fs::write(&f, "[extract]\ntimeout = 5\n").expect("write");
+        let err = Config::load(Some(&f)).expect_err("unknown key").to_string();
+        assert!(err.contains("timeout"), "{err}");
+        std::fs::write(&f, "[extract]\nmax_ratio = -3\n").expect("write");
+        assert!(Config::load(Some(&f)).is_err(), "a negative ratio");
+    }
+
+    #[test]
+    fn the_deployment_example_loads_with_the_default_extraction_limits() {
+        let example = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/internal/passerelle-internal.toml");
+        let c = Config::load(Some(&example)).expect("the example is valid");
+        assert_eq!(c.extract, passerelle_extract::Limits::default());
     }
 
     #[test]

@@ -24,7 +24,7 @@ use passerelle_core::replication::link::{Link, LinkEvent};
 use passerelle_core::service::{CoreSettings, Indexer, Properties, Search};
 use passerelle_core::{Actor, InternalApp};
 use passerelle_dav::{DavService, PasserelleFs};
-use passerelle_extract::{Extractor, Limits};
+use passerelle_extract::Extractor;
 use passerelle_grpc::ReloadingTls;
 use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
@@ -197,7 +197,7 @@ impl Node {
     /// has one writer, which a CLI command beside the node must not take.
     fn open_search(&self) -> anyhow::Result<(Search, Indexer)> {
         let dir = self.config.search_dir();
-        let extractor = Arc::new(Extractor::new(Limits::default()));
+        let extractor = Arc::new(Extractor::new(self.config.extract.clone()));
         let (search, indexer, opened) =
             node_search(&self.app, &dir, extractor.clone(), self.repo.clone()).with_context(|| {
                 format!(
@@ -211,8 +211,8 @@ impl Node {
         // How PDFs are read here (pdftotext installed? confined?), for the
         // operator reading the start-up log.
         tokio::spawn(async move {
-            let how = extractor.pdf_sandbox().await.describe();
-            tracing::info!(pdf = %how, "text extraction ready");
+            let how = extractor.sandbox().await.describe();
+            tracing::info!(parsers = %how, "text extraction ready");
         });
         Ok((search, indexer))
     }

@@ -12,9 +12,11 @@
 //! (`passerelle_sql::QUIET_LOG_DIRECTIVES`).
 //!
 //! Modules: [`log`] ([`LogConfig`], [`LogFormat`], [`init_tracing`]),
-//! [`status`] (a running node's workers, read from its `/readyz`).
+//! [`status`] (a running node's workers, read from its `/readyz`),
+//! [`runtime`] (the async runtime, its blocking pool bounded).
 
 pub mod log;
+pub mod runtime;
 pub mod status;
 
 pub use log::{LogConfig, LogFormat, init_tracing};

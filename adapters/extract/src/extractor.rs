@@ -12,16 +12,16 @@ use passerelle_core::search::{ExtractInput, Extraction, ExtractionStatus, TextEx
 use tempfile::NamedTempFile;
 use tokio::sync::OnceCell;
 
+use crate::child::Sandbox;
 use crate::limits::{self, Limits, human, too_large};
-use crate::pdf::{self, PdfSandbox};
-use crate::{mail, markup, office, text};
+use crate::{doc, mail, markup, office, pdf, text};
 
 /// Reads text out of documents within [`Limits`]. Cheap to share: the
-/// pdftotext sandbox is probed once, on first use.
+/// child parsers' sandbox is probed once, on first use.
 #[derive(Debug)]
 pub struct Extractor {
     limits: Limits,
-    sandbox: OnceCell<PdfSandbox>,
+    sandbox: OnceCell<Sandbox>,
 }
 
 /// The formats read, one function each.
@@ -32,6 +32,10 @@ pub(crate) enum Format {
     Xml,
     Mail,
     Pdf,
+    /// Word 97–2003, through catdoc.
+    Doc,
+    /// Excel 97–2003, through calamine.
+    Xls,
     /// A zip container: ODF or OOXML, told apart by its entries.
     Zip,
     Unknown,
@@ -49,10 +53,11 @@ impl Extractor {
         &self.limits
     }
 
-    /// How pdftotext runs on this machine (found or not, its own network
-    /// namespace or not, rlimits or not), for the node's startup report.
-    pub async fn pdf_sandbox(&self) -> &PdfSandbox {
-        self.sandbox.get_or_init(PdfSandbox::probe).await
+    /// How the child parsers (pdftotext, catdoc) run on this machine
+    /// (found or not, their own network namespace or not, rlimits or not),
+    /// for the node's startup report.
+    pub async fn sandbox(&self) -> &Sandbox {
+        self.sandbox.get_or_init(Sandbox::probe).await
     }
 
     async fn run(&self, input: ExtractInput) -> Extraction {
@@ -83,9 +88,14 @@ impl Extractor {
             Ok(file) => file,
             Err(done) => return done,
         };
-        if format == Format::Pdf {
-            let sandbox = self.pdf_sandbox().await;
-            return pdf::extract(file.path(), sandbox, &self.limits).await;
+        match format {
+            Format::Pdf => {
+                return pdf::extract(file.path(), self.sandbox().await, &self.limits).await;
+            }
+            Format::Doc => {
+                return doc::extract(file.path(), self.sandbox().await, &self.limits).await;
+            }
+            _ => {}
         }
         let limits = self.limits.clone();
         let deadline = Instant::now() + limits.time;
@@ -93,6 +103,7 @@ impl Extractor {
             Format::Html => markup::html(&file, &limits),
             Format::Xml => markup::xml(&file, &limits, deadline),
             Format::Mail => mail::extract(&file, &limits),
+            Format::Xls => office::xls(&file, &limits, deadline),
             _ => office::extract(&file, &limits, deadline),
         };
         match tokio::task::spawn_blocking(work).await {
@@ -152,6 +163,8 @@ fn by_media_type(media: &str) -> Format {
         "text/html" | "application/xhtml+xml" => Format::Html,
         "text/xml" | "application/xml" => Format::Xml,
         "message/rfc822" => Format::Mail,
+        "application/msword" => Format::Doc,
+        "application/vnd.ms-excel" => Format::Xls,
         m if m.ends_with("+xml") => Format::Xml,
         m if m.starts_with("application/vnd.oasis.opendocument.")
             || m.starts_with("application/vnd.openxmlformats-officedocument.") =>
@@ -170,6 +183,8 @@ fn by_extension(ext: &str) -> Format {
         "xml" | "pes" | "actes" => Format::Xml,
         "eml" => Format::Mail,
         "pdf" => Format::Pdf,
+        "doc" | "dot" => Format::Doc,
+        "xls" | "xlt" => Format::Xls,
         "odt" | "ods" | "odp" | "docx" | "xlsx" | "pptx" => Format::Zip,
         _ => Format::Unknown,
     }
@@ -245,6 +260,18 @@ mod tests {
         assert_eq!(detect(octets, "x", b"PK\x03\x04rest"), Format::Zip);
         assert_eq!(detect(octets, "notes.TXT", b"hello"), Format::Text);
         assert_eq!(detect(octets, "x.bin", b"\x7fELF"), Format::Unknown);
+    }
+
+    #[test]
+    fn word_and_excel_97_are_told_by_media_type_or_extension() {
+        let ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1";
+        let octets = "application/octet-stream";
+        assert_eq!(detect("application/msword", "x", ole), Format::Doc);
+        assert_eq!(detect("application/vnd.ms-excel", "x", ole), Format::Xls);
+        assert_eq!(detect(octets, "Budget.XLS", ole), Format::Xls);
+        assert_eq!(detect(octets, "cctp.doc", ole), Format::Doc);
+        // Another compound file (a .msg, a .ppt): nothing reads it.
+        assert_eq!(detect(octets, "courrier.msg", ole), Format::Unknown);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Office documents in zip containers: ODF (odt, odp: `content.xml`; ods
 //! through calamine) and OOXML (docx: `word/document.xml`; pptx: the slides;
-//! xlsx through calamine). The container is checked before anything is
+//! xlsx through calamine); and Excel 97–2003 (`.xls`, not a zip: an OLE2
+//! compound file) through calamine as well. The container is checked before anything is
 //! unpacked (entry count, encrypted entries, declared sizes and ratios), and
 //! every entry is then read through a counting `take`, since declared sizes
 //! can lie. Only the named XML entries are read: archives nested inside are
@@ -10,7 +11,7 @@ use std::fs::File;
 use std::io::{self, BufReader, Read};
 use std::time::Instant;
 
-use calamine::{Data, Ods, Reader, Xlsx};
+use calamine::{Data, Ods, Reader, Xls, XlsError, Xlsx};
 use passerelle_core::search::{Extraction, ExtractionStatus};
 use tempfile::NamedTempFile;
 use zip::ZipArchive;
@@ -82,6 +83,31 @@ pub(crate) fn extract(file: &NamedTempFile, limits: &Limits, deadline: Instant) 
         )),
     };
     done.unwrap_or_else(|e| e)
+}
+
+/// Excel 97–2003. calamine reads the whole compound file into memory
+/// first, so a file over the in-memory bound is `too_large` unread; a
+/// workbook with a password is `encrypted` (calamine stops at its
+/// `FILEPASS` record).
+pub(crate) fn xls(file: &NamedTempFile, limits: &Limits, deadline: Instant) -> Extraction {
+    let read = || -> Result<Extraction, Extraction> {
+        let (fresh, len) = reader(file, deadline)?;
+        if len > limits.max_in_memory {
+            return Err(too_large(format!(
+                "{} is over the {} parsed in memory",
+                human(len),
+                human(limits.max_in_memory)
+            )));
+        }
+        let book = Xls::new(fresh).map_err(|e| match e {
+            XlsError::Password => {
+                Extraction::not(ExtractionStatus::Encrypted, "the workbook has a password")
+            }
+            e => failure(deadline, format!("xls: {e}")),
+        })?;
+        Reading::new(limits, deadline).book(book)
+    };
+    read().unwrap_or_else(|e| e)
 }
 
 type FileReader = BufReader<DeadlineReader<File>>;
@@ -292,7 +318,16 @@ impl<'l> Reading<'l> {
             self.spend(&name, counted.count, cap)?;
         }
         let (fresh, _) = reader(file, self.deadline)?;
-        let mut book = W::new(fresh).map_err(|e| failure(self.deadline, format!("sheet: {e}")))?;
+        let book = W::new(fresh).map_err(|e| failure(self.deadline, format!("sheet: {e}")))?;
+        self.book(book)
+    }
+
+    /// Each sheet's name, then its rows, until the text cap.
+    fn book<W>(mut self, mut book: W) -> Result<Extraction, Extraction>
+    where
+        W: Reader<FileReader>,
+        W::Error: std::fmt::Display,
+    {
         for name in book.sheet_names() {
             let range = book
                 .worksheet_range(&name)

@@ -28,19 +28,40 @@ fn assert_ok(done: &Extraction, words: &[&str]) {
     }
 }
 
-/// pdftotext is needed here; under CI its absence is a failure, elsewhere
-/// the test says it skipped.
-fn pdftotext_present() -> bool {
+/// `program` (from Debian's `package`) is needed here; under CI its
+/// absence is a failure, elsewhere the test says it skipped.
+fn installed(program: &str, package: &str) -> bool {
     let present = std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
-        .any(|dir| dir.join("pdftotext").is_file());
+        .any(|dir| dir.join(program).is_file());
     if !present {
         assert!(
             std::env::var_os("CI").is_none(),
-            "pdftotext (poppler-utils) is required under CI"
+            "{program} ({package}) is required under CI"
         );
-        eprintln!("skipped: pdftotext (poppler-utils) is not installed");
+        eprintln!("skipped: {program} ({package}) is not installed");
     }
     present
+}
+
+fn pdftotext_present() -> bool {
+    installed("pdftotext", "poppler-utils")
+}
+
+/// catdoc reads the `.doc`, LibreOffice writes it from an ODT.
+fn catdoc_and_libreoffice_present() -> bool {
+    installed("catdoc", "catdoc") && installed("soffice", "libreoffice-writer-nogui")
+}
+
+/// A `.doc` with [`SENTENCE`] and a second paragraph, made by LibreOffice.
+async fn word_97() -> Vec<u8> {
+    let odt = make::odt(&[SENTENCE, "Marchés publics : bon de commande"]);
+    make::by_libreoffice("cctp.odt", &odt, "doc").await
+}
+
+/// A `.xls` of one sheet, made by LibreOffice (Calc) from an ODS.
+async fn excel_97() -> Vec<u8> {
+    let ods = make::ods(&[&["Piscine", "Gymnase"], &["Médiathèque"]]);
+    make::by_libreoffice("budget.ods", &ods, "xls").await
 }
 
 #[tokio::test]
@@ -101,7 +122,7 @@ async fn the_sandbox_is_probed_and_described() {
         return;
     }
     let extractor = Extractor::new(Limits::default());
-    let sandbox = extractor.pdf_sandbox().await;
+    let sandbox = extractor.sandbox().await;
     eprintln!("{}", sandbox.describe());
     assert!(sandbox.pdftotext.is_some());
     assert!(
@@ -109,6 +130,101 @@ async fn the_sandbox_is_probed_and_described() {
         "{}",
         sandbox.describe()
     );
+    if installed("catdoc", "catdoc") {
+        assert!(
+            sandbox.describe().starts_with("pdftotext and catdoc with"),
+            "{}",
+            sandbox.describe()
+        );
+    }
+}
+
+#[tokio::test]
+async fn doc_text_is_read_through_catdoc() {
+    if !catdoc_and_libreoffice_present() {
+        return;
+    }
+    let doc = word_97().await;
+    let done = extract(input(OCTETS, "cctp.doc", doc.clone())).await;
+    assert_ok(
+        &done,
+        &[
+            "Délibération du conseil",
+            "piscine de 50 m",
+            "coût à l’étude",
+            "Marchés publics : bon de commande",
+        ],
+    );
+    // The media type alone tells it too.
+    let done = extract(input("application/msword", "sans-nom", doc)).await;
+    assert_ok(&done, &["piscine de 50 m"]);
+}
+
+#[tokio::test]
+async fn a_truncated_doc_failed_with_catdoc_s_words() {
+    if !catdoc_and_libreoffice_present() {
+        return;
+    }
+    let doc = word_97().await;
+    let done = extract(input("application/msword", "x.doc", doc[..3000].to_vec())).await;
+    assert_eq!(done.status, ExtractionStatus::Failed, "{done:?}");
+    assert!(done.reason.starts_with("catdoc: exit status"), "{done:?}");
+}
+
+#[tokio::test]
+async fn catdoc_runs_within_the_child_limits() {
+    if !catdoc_and_libreoffice_present() {
+        return;
+    }
+    let doc = word_97().await;
+    // Too little address space to start: proves the rlimit holds for it.
+    let starved = Limits {
+        child_memory: 1024 * 1024,
+        ..Limits::default()
+    };
+    let done = Extractor::new(starved)
+        .extract(input("application/msword", "x.doc", doc.clone()))
+        .await;
+    assert_eq!(done.status, ExtractionStatus::Failed, "{done:?}");
+    assert!(done.reason.starts_with("catdoc: "), "{done:?}");
+    // The text cap holds too: the start of the whole text, cut at a
+    // character boundary.
+    let whole = extract(input("application/msword", "x.doc", doc.clone()))
+        .await
+        .text;
+    let capped = Limits {
+        max_text: 12,
+        ..Limits::default()
+    };
+    let done = Extractor::new(capped)
+        .extract(input("application/msword", "x.doc", doc))
+        .await;
+    assert_eq!(done.status, ExtractionStatus::Ok, "{done:?}");
+    assert!(done.text.len() <= 12, "{done:?}");
+    assert!(whole.starts_with(done.text.trim_end()), "{done:?}");
+    assert_eq!(done.reason, "text cut at 12 B");
+}
+
+#[tokio::test]
+async fn xls_cells_are_read_through_calamine() {
+    if !installed("soffice", "libreoffice-calc-nogui") {
+        return;
+    }
+    let xls = excel_97().await;
+    let done = extract(input(OCTETS, "budget.xls", xls.clone())).await;
+    assert_ok(&done, &["Budget", "Piscine\tGymnase", "Médiathèque"]);
+    // Read whole into memory by calamine: over that bound, unread.
+    let small = Limits {
+        max_in_memory: 1024,
+        ..Limits::default()
+    };
+    let done = Extractor::new(small)
+        .extract(input("application/vnd.ms-excel", "b", xls.clone()))
+        .await;
+    assert_eq!(done.status, ExtractionStatus::TooLarge, "{done:?}");
+    let done = extract(input(OCTETS, "budget.xls", xls[..2048].to_vec())).await;
+    assert_eq!(done.status, ExtractionStatus::Failed, "{done:?}");
+    assert!(done.reason.starts_with("xls: "), "{done:?}");
 }
 
 #[tokio::test]
@@ -346,7 +462,7 @@ async fn pdftotext_over_its_memory_limit_failed() {
     }
     // Too little address space even to load poppler: proves the rlimit holds.
     let limits = Limits {
-        pdf_memory: 8 * 1024 * 1024,
+        child_memory: 8 * 1024 * 1024,
         ..Limits::default()
     };
     let done = Extractor::new(limits)

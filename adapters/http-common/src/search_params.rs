@@ -99,7 +99,20 @@ pub fn ask_of(pairs: &[(String, String)]) -> Result<SearchAsk, SearchParamError>
                         )
                     })?;
             }
-            "trash" => ask.trash = value == "true",
+            // Strict: a `trash=1` or `trash=yes` read as false would show
+            // live documents to someone who asked for the trash.
+            "trash" => {
+                ask.trash = match value.as_str() {
+                    "true" => true,
+                    "false" => false,
+                    _ => {
+                        return Err(SearchParamError::new(
+                            "bad_request",
+                            "trash is true or false",
+                        ));
+                    }
+                };
+            }
             other => {
                 if let Some(meta) = other.strip_prefix("meta.") {
                     f.meta.push((meta.to_owned(), value.clone()));
@@ -169,6 +182,8 @@ mod tests {
             ("limit", "0", "invalid_limit"),
             ("cursor", "x", "invalid_cursor"),
             ("modified_after", "2026-13-01", "bad_request"),
+            ("trash", "yes", "bad_request"),
+            ("trash", "1", "bad_request"),
         ] {
             assert_eq!(ask_of(&pairs(&[(k, v)])).expect_err(k).code, code);
         }

@@ -7,8 +7,10 @@
 //! ([`ReadAtDirectory`]): the node's resident memory must not grow with
 //! the index.
 //!
-//! tantivy is synchronous: every call runs in `spawn_blocking`, off the
-//! async runtime.
+//! tantivy is synchronous: every call runs off the async runtime, on the
+//! index's own threads (`threads`): writes on one, searches on a pool of
+//! [`SEARCH_THREADS`], so that the heap buffers its reads allocate stay in
+//! the same few allocator arenas.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,19 +21,20 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use passerelle_core::hash::ContentHash;
-use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use passerelle_core::search::{IndexChange, IndexError, SearchIndex, SearchRequest, SearchResults};
-use tantivy::collector::TopDocs;
+use tantivy::collector::{DocSetCollector, TopDocs};
 use tantivy::directory::{Directory, MmapDirectory};
 use tantivy::indexer::IndexWriterOptions;
 use tantivy::merge_policy::LogMergePolicy;
-use tantivy::query::TermQuery;
+use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::{IndexRecordOption, Term, Value};
 use tantivy::{Index, IndexReader, IndexSettings, IndexWriter, ReloadPolicy, TantivyDocument};
 
 use crate::directory::ReadAtDirectory;
 use crate::schema::{self, Fields, SCHEMA_VERSION};
 use crate::search;
+use crate::threads::Lane;
 
 /// The file, beside tantivy's, that says which schema the index was
 /// written with.
@@ -45,6 +48,11 @@ const WRITER_BYTES_PER_THREAD: usize = 24 * 1024 * 1024;
 /// Indexing threads: the indexer is a background worker, it must not take
 /// every core from searches (the machine kind has two).
 const WRITER_THREADS: usize = 1;
+/// Threads that run searches (and `stored_text`): the machine kind has two
+/// cores, so more would only queue in the kernel instead of in the lane,
+/// and each thread that reads the index keeps an allocator arena of its
+/// own.
+const SEARCH_THREADS: usize = 2;
 /// Merge threads (tantivy's default is 4): each merge maps and reads whole
 /// segments, so concurrent merges multiply the resident pages; one at a
 /// time keeps the second core for searches and uploads.
@@ -79,10 +87,22 @@ pub enum Opened {
     Rebuilt,
 }
 
-/// A tantivy index behind core's search port.
+/// A tantivy index behind core's search port. Clones share the index and
+/// its threads; the last one dropped stops the threads and releases the
+/// writer's lock before its drop returns.
 #[derive(Clone)]
 pub struct TantivyIndex {
-    inner: Arc<Inner>,
+    lanes: Arc<Lanes>,
+}
+
+/// The index's threads, each lane holding the index.
+struct Lanes {
+    /// `apply`, `commit`, `cursors` and `drop_space`, in the order they
+    /// were called: the single writer's work is sequential anyway, and the
+    /// cursors read there cannot overtake a commit.
+    writes: Lane<Inner>,
+    /// Searches and `stored_text`, a few at a time.
+    searches: Lane<Inner>,
 }
 
 impl fmt::Debug for TantivyIndex {
@@ -94,8 +114,9 @@ impl fmt::Debug for TantivyIndex {
 pub(crate) struct Inner {
     pub(crate) index: Index,
     pub(crate) reader: IndexReader,
-    /// The one writer of the directory (tantivy locks it): a mutex because
-    /// `apply`, `commit` and `drop_space` take it in turn.
+    /// The one writer of the directory (tantivy locks it). Only the writes
+    /// lane's single thread takes it; the mutex makes `Inner` shareable
+    /// with the searches lane, which never touches it.
     writer: Mutex<IndexWriter>,
     pub(crate) fields: Fields,
 }
@@ -156,26 +177,36 @@ impl TantivyIndex {
             .build();
         let writer: IndexWriter = index.writer_with_options(options).map_err(engine)?;
         writer.set_merge_policy(Box::new(merge_policy()));
+        let inner = Arc::new(Inner {
+            index,
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+        });
         Ok(TantivyIndex {
-            inner: Arc::new(Inner {
-                index,
-                reader,
-                writer: Mutex::new(writer),
-                fields,
+            lanes: Arc::new(Lanes {
+                writes: Lane::start("index-write", 1, Arc::clone(&inner))?,
+                searches: Lane::start("index-search", SEARCH_THREADS, inner)?,
             }),
         })
     }
 
-    /// Runs `work` on the blocking pool: tantivy calls block.
-    async fn blocking<T, F>(&self, work: F) -> Result<T, IndexError>
+    /// Runs `work` on the writer's thread: tantivy calls block.
+    async fn writing<T, F>(&self, work: F) -> Result<T, IndexError>
     where
         T: Send + 'static,
         F: FnOnce(&Inner) -> Result<T, IndexError> + Send + 'static,
     {
-        let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || work(&inner))
-            .await
-            .map_err(engine)?
+        self.lanes.writes.run(work).await
+    }
+
+    /// Runs `work` on one of the search threads.
+    async fn reading<T, F>(&self, work: F) -> Result<T, IndexError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Inner) -> Result<T, IndexError> + Send + 'static,
+    {
+        self.lanes.searches.run(work).await
     }
 }
 
@@ -355,32 +386,76 @@ impl Inner {
             .and_then(|v| v.as_str())
             .map(str::to_owned))
     }
+
+    fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError> {
+        let term = |field, value: String| -> Box<dyn Query> {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &value),
+                IndexRecordOption::Basic,
+            ))
+        };
+        let query = BooleanQuery::new(vec![
+            (Occur::Must, term(self.fields.space, space.to_string())),
+            (Occur::Must, term(self.fields.author, author.to_string())),
+        ]);
+        let searcher = self.reader.searcher();
+        let addresses = searcher.search(&query, &DocSetCollector).map_err(engine)?;
+        addresses
+            .into_iter()
+            .map(|address| {
+                let doc: TantivyDocument = searcher.doc(address).map_err(engine)?;
+                doc.get_first(self.fields.id)
+                    .and_then(|v| v.as_str())
+                    .and_then(|id| id.parse().ok())
+                    .ok_or_else(|| engine(NotOurs))
+            })
+            .collect()
+    }
 }
+
+/// An entry without a document id that parses: not written by this
+/// adapter, the index should be rebuilt.
+#[derive(Debug, thiserror::Error)]
+#[error("search index entry without a valid document id")]
+struct NotOurs;
 
 #[async_trait]
 impl SearchIndex for TantivyIndex {
     async fn apply(&self, changes: Vec<IndexChange>) -> Result<(), IndexError> {
-        self.blocking(move |inner| inner.apply(changes)).await
+        self.writing(move |inner| inner.apply(changes)).await
     }
 
     #[tracing::instrument(skip_all, fields(cursors = cursors.len()))]
     async fn commit(&self, cursors: &[(SpaceId, Revision)]) -> Result<(), IndexError> {
         let cursors = cursors.to_vec();
-        self.blocking(move |inner| inner.commit(&cursors)).await
+        self.writing(move |inner| inner.commit(&cursors)).await
     }
 
     async fn cursors(&self) -> Result<BTreeMap<SpaceId, Revision>, IndexError> {
-        self.blocking(Inner::cursors).await
+        self.writing(Inner::cursors).await
     }
 
     #[tracing::instrument(skip_all, fields(space = %space))]
     async fn drop_space(&self, space: SpaceId) -> Result<(), IndexError> {
-        self.blocking(move |inner| inner.drop_space(space)).await
+        self.writing(move |inner| inner.drop_space(space)).await
     }
 
     async fn stored_text(&self, hash: &ContentHash) -> Result<Option<String>, IndexError> {
         let hash = *hash;
-        self.blocking(move |inner| inner.stored_text(&hash)).await
+        self.reading(move |inner| inner.stored_text(&hash)).await
+    }
+
+    async fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError> {
+        self.reading(move |inner| inner.authored_by(space, author))
+            .await
     }
 
     #[tracing::instrument(skip_all, fields(sort = ?request.sort, spaces = request.scope.space_ids().len()))]
@@ -389,7 +464,7 @@ impl SearchIndex for TantivyIndex {
             return Ok(SearchResults::default());
         }
         let request = request.clone();
-        self.blocking(move |inner| search::run(inner, &request).map_err(engine))
+        self.reading(move |inner| search::run(inner, &request).map_err(engine))
             .await
     }
 }

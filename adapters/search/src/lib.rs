@@ -14,6 +14,7 @@
 //! - `search`: scope, sort, paging, total and facets of one search.
 //! - `facets`: the facet counts collector.
 //! - `snippet`: the passages shown under each hit.
+//! - `threads`: the index's own threads, where every tantivy call runs.
 //! - `guard`: shields tantivy's phrase scorer from backward seeks.
 //! - [`reindex`]: the `search reindex` command of both nodes.
 //! - [`node_search`]: the index as both nodes' compositions wire it.
@@ -28,6 +29,7 @@ mod reindex;
 mod schema;
 mod search;
 mod snippet;
+mod threads;
 mod wiring;
 
 pub use index::{Opened, ResetError, TantivyIndex};

@@ -11,7 +11,7 @@ use std::sync::{Mutex, PoisonError};
 use async_trait::async_trait;
 
 use crate::hash::ContentHash;
-use crate::ids::{DocumentId, Revision, SpaceId};
+use crate::ids::{DocumentId, PrincipalId, Revision, SpaceId};
 use crate::search::{
     DateField, Exact, Facets, Find, IndexChange, IndexError, IndexedDocument, MetaValue, SearchHit,
     SearchIndex, SearchRequest, SearchResults, Sort, Within,
@@ -86,6 +86,20 @@ impl SearchIndex for MemIndex {
             .values()
             .find(|d| d.hash == *hash)
             .map(|d| d.text.clone()))
+    }
+
+    async fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError> {
+        Ok(self
+            .lock()
+            .committed
+            .values()
+            .filter(|d| d.space == space && d.author == author)
+            .map(|d| d.id)
+            .collect())
     }
 
     async fn search(&self, r: &SearchRequest) -> Result<SearchResults, IndexError> {

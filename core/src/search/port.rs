@@ -261,4 +261,14 @@ pub trait SearchIndex: Send + Sync + fmt::Debug {
     /// Runs a search. Hits outside `request.scope` are never counted nor
     /// returned; an empty scope finds nothing.
     async fn search(&self, request: &SearchRequest) -> Result<SearchResults, IndexError>;
+
+    /// The documents of `space` whose entry names `author` as the author of
+    /// their current version, trashed or not, in no particular order.
+    /// Committed entries only. The change feed tells that a principal
+    /// changed, not which documents carry their name: the index knows.
+    async fn authored_by(
+        &self,
+        space: SpaceId,
+        author: PrincipalId,
+    ) -> Result<Vec<DocumentId>, IndexError>;
 }

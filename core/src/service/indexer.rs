@@ -7,6 +7,10 @@
 //! what it holds, and the [`ExtractionLog`] keeps each content's status,
 //! retried with backoff when the extractor broke or ran out of time.
 //!
+//! Renames reach the entries below what was renamed: a space's or a
+//! folder's documents, and a principal's, whose display name each entry
+//! of theirs carries as its author's.
+//!
 //! Both roles run it over what they hold: on an edge, the shared spaces it
 //! received; a space purged from the node is dropped from the index.
 
@@ -156,11 +160,13 @@ impl Indexer {
         let changed = |r: Revision| !first && r > cursor && r <= feed.through;
         let mut documents: BTreeMap<DocumentId, Option<Document>> = BTreeMap::new();
         let mut folders: Vec<FolderId> = Vec::new();
+        let mut authors: Vec<PrincipalId> = Vec::new();
         let mut whole_space = false;
         for row in feed.rows {
             match row {
                 ChangeRow::Space(s) if changed(s.revision) => whole_space = true,
                 ChangeRow::Folder(f) if changed(f.revision) => folders.push(f.id),
+                ChangeRow::Principal(p) if changed(p.revision) => authors.push(p.id),
                 ChangeRow::Document(d) if d.space == space => {
                     documents.insert(d.id, Some(d));
                 }
@@ -187,6 +193,17 @@ impl Indexer {
         };
         for d in below {
             documents.insert(d.id, Some(d));
+        }
+        // A member's row changed (renamed, or a password or state that the
+        // entries do not hold: the row does not say which): the entries
+        // naming them as author carry their old name. The feed brings a
+        // principal to the spaces where they hold a membership, removed or
+        // not; an administrator who wrote in a space without one keeps the
+        // old name there until the document changes.
+        for author in authors {
+            for id in self.index.authored_by(space, author).await? {
+                documents.entry(id).or_insert(None);
+            }
         }
         // Versions whose document row was not in the batch: read it.
         for (id, slot) in documents.iter_mut() {

@@ -170,17 +170,7 @@ impl InternalApp {
             let login = Login::parse(&email).map_err(|_| {
                 CoreError::invalid("invalid_email", "this e-mail address cannot be a login")
             })?;
-            let display_name = new.display_name.trim().to_owned();
-            if display_name.is_empty()
-                || display_name.chars().count() > 200
-                || display_name.chars().any(char::is_control)
-            {
-                return Err(CoreError::invalid(
-                    "invalid_display_name",
-                    "a display name has 1 to 200 characters",
-                )
-                .into());
-            }
+            let display_name = super::accounts::display_name(&new.display_name)?;
             let organisation = new.organisation.trim().to_owned();
             if organisation.chars().count() > 200 || organisation.chars().any(char::is_control) {
                 return Err(CoreError::invalid(

@@ -1,8 +1,11 @@
 //! Test documents, generated here (never copied binaries): PDFs written with
-//! pdf-writer, office files with zip's writer, and the byte streams that
-//! feed them to the extractor.
+//! pdf-writer, office files with zip's writer, Office 97–2003 files
+//! converted from those by LibreOffice, and the byte streams that feed them
+//! to the extractor.
 
 use std::io::{Cursor, Write};
+use std::path::Path;
+use std::time::Duration;
 
 use bytes::Bytes;
 use passerelle_core::blob::ByteStream;
@@ -273,4 +276,39 @@ pub fn zip_bomb(size: usize) -> Vec<u8> {
         left -= n;
     }
     zip.finish().expect("finish the zip").into_inner()
+}
+
+/// `source`, an ODF file the tests made (`name` gives its extension),
+/// converted by LibreOffice headless to `format` (`doc`, `xls`): the Office
+/// 97–2003 binary formats, which no crate here writes. Each call has its
+/// own LibreOffice profile, so that tests convert in parallel.
+pub async fn by_libreoffice(name: &str, source: &[u8], format: &str) -> Vec<u8> {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src = dir.path().join(name);
+    std::fs::write(&src, source).expect("write the source");
+    let profile = dir.path().join("profile");
+    let run = tokio::process::Command::new("soffice")
+        .args(["--headless", "--norestore"])
+        .arg(format!(
+            "-env:UserInstallation=file://{}",
+            profile.display()
+        ))
+        .args(["--convert-to", format, "--outdir"])
+        .arg(dir.path())
+        .arg(&src)
+        .kill_on_drop(true)
+        .output();
+    // Its first start builds the profile: slow on a loaded machine.
+    let out = tokio::time::timeout(Duration::from_secs(240), run)
+        .await
+        .expect("soffice in time")
+        .expect("soffice runs");
+    let converted = Path::new(&src).with_extension(format);
+    std::fs::read(&converted).unwrap_or_else(|e| {
+        panic!(
+            "soffice made no {}: {e}; {}",
+            converted.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
 }

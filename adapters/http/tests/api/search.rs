@@ -279,3 +279,91 @@ async fn extraction_statuses_are_shown_to_readers_and_listed_to_administrators()
     .await
     .assert_problem(StatusCode::BAD_REQUEST, "bad_request");
 }
+
+/// Posts nothing to `uri` as `s` and checks the answer is `status`.
+async fn act(t: &TestApp, s: &Session, method: Method, uri: &str, status: StatusCode) {
+    let r = t.send(with_session(empty(method, uri), s)).await;
+    assert_eq!(
+        r.status,
+        status,
+        "{uri}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+}
+
+#[tokio::test]
+async fn the_trash_is_searched_by_managers_and_admins_only_until_restored() {
+    let t = TestApp::new().await;
+    let alice = t.user("alice").await;
+    let bob = t.user("bob").await;
+    t.agent("root", true).await;
+    let root = t.login("root").await;
+    let space = t.space(&alice, "piscine").await;
+    let member = json(
+        Method::PUT,
+        &format!("/api/v1/spaces/{space}/members/bob"),
+        &json!({"role": "reader"}),
+    );
+    assert_eq!(
+        t.send(with_session(member, &alice)).await.status,
+        StatusCode::OK
+    );
+    let old = t
+        .upload(&alice, &space, "ancien.txt", b"bassin ancien")
+        .await
+        .json()["document"]["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    t.upload(&alice, &space, "neuf.txt", b"bassin neuf").await;
+    t.index_now().await;
+    // Nothing in the trash yet, even for its manager.
+    assert!(names(&search(&t, &alice, "q=bassin&trash=true").await).is_empty());
+
+    act(
+        &t,
+        &alice,
+        Method::DELETE,
+        &format!("/api/v1/documents/{old}"),
+        StatusCode::NO_CONTENT,
+    )
+    .await;
+    t.index_now().await;
+    for s in [&alice, &bob, &root] {
+        assert_eq!(names(&search(&t, s, "q=bassin").await), ["neuf.txt"]);
+    }
+    assert_eq!(
+        names(&search(&t, &alice, "q=bassin&trash=true").await),
+        ["ancien.txt"]
+    );
+    assert_eq!(
+        names(&search(&t, &root, "q=bassin&trash=true").await),
+        ["ancien.txt"]
+    );
+    // A reader's trash search finds nothing, as a space without a trash.
+    let theirs = search(&t, &bob, "q=bassin&trash=true").await;
+    assert!(names(&theirs).is_empty());
+    assert_eq!(theirs.json()["total"], 0);
+    assert_eq!(
+        names(&search(&t, &alice, "q=bassin&trash=false").await),
+        ["neuf.txt"]
+    );
+    search(&t, &alice, "q=bassin&trash=oui")
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "bad_request");
+
+    act(
+        &t,
+        &alice,
+        Method::POST,
+        &format!("/api/v1/trash/documents/{old}/restore"),
+        StatusCode::OK,
+    )
+    .await;
+    t.index_now().await;
+    assert_eq!(
+        names(&search(&t, &bob, "q=bassin").await),
+        ["ancien.txt", "neuf.txt"]
+    );
+    assert!(names(&search(&t, &alice, "q=bassin&trash=true").await).is_empty());
+}

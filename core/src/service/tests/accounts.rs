@@ -142,6 +142,52 @@ fn non_admins_cannot_create_accounts_or_types() {
     });
 }
 #[test]
+fn a_display_name_is_changed_by_its_owner_or_an_admin_and_must_be_one() {
+    block_on(async {
+        let (app, _) = app();
+        let admin = agent(&app, "root", true).await;
+        let bob = agent(&app, "bob", false).await;
+        agent(&app, "carol", false).await;
+        let renamed = app
+            .rename_principal(&bob, "bob", "  Bob Martin ")
+            .await
+            .expect("own name");
+        assert_eq!(renamed.display_name, "Bob Martin");
+        let before = renamed.revision;
+        let renamed = app
+            .rename_principal(&admin, "bob", "Robert Martin")
+            .await
+            .expect("admin");
+        assert!(renamed.revision > before, "a new revision to replicate");
+        assert!(matches!(
+            app.rename_principal(&bob, "carol", "Caroline").await,
+            Err(CoreError::Forbidden(_))
+        ));
+        assert!(matches!(
+            app.rename_principal(&admin, "nobody", "Personne").await,
+            Err(CoreError::NotFound(_))
+        ));
+        for bad in ["", "   ", "Bob\nMartin", &"x".repeat(201)] {
+            assert!(
+                matches!(
+                    app.rename_principal(&bob, "bob", bad).await,
+                    Err(CoreError::Invalid {
+                        code: "invalid_display_name",
+                        ..
+                    })
+                ),
+                "{bad:?} accepted"
+            );
+        }
+        let bob_now = app
+            .principal_by_login(&Actor::System, "bob")
+            .await
+            .expect("read");
+        assert_eq!(bob_now.display_name, "Robert Martin");
+    });
+}
+
+#[test]
 fn a_user_sets_only_their_own_language_and_the_session_carries_it() {
     block_on(async {
         use crate::model::Language;

@@ -303,6 +303,66 @@ fn the_trash_is_searched_apart_and_by_managers_only() {
 }
 
 #[test]
+fn trash_searches_follow_trash_restore_and_trash_again_for_each_role() {
+    block_on(async {
+        let n = node();
+        let admin = agent(&n.app, "root", true).await;
+        let marie = agent(&n.app, "marie", false).await;
+        let paul = agent(&n.app, "paul", false).await;
+        let lea = agent(&n.app, "lea", false).await;
+        let s = space(&n.app, &marie, "piscine").await;
+        for (login, role) in [("paul", Role::Reader), ("lea", Role::Collaborator)] {
+            n.app
+                .set_member(&marie, s, login, role)
+                .await
+                .expect("member");
+        }
+        let doc = n.put(&marie, s, "devis.txt", "bassin").await;
+        async fn trash(n: &Node, who: &Actor) -> Vec<String> {
+            n.names_with(who, "bassin", SearchFilters::default(), true)
+                .await
+        }
+        async fn live(n: &Node, who: &Actor) -> Vec<String> {
+            n.names(who, "bassin").await
+        }
+        let managers = [&marie, &admin];
+        let others = [&paul, &lea];
+        for step in 0..2 {
+            n.app.delete_document(&marie, doc).await.expect("trashed");
+            n.catch_up().await;
+            for who in managers {
+                assert_eq!(trash(&n, who).await, ["devis.txt"], "step {step}");
+            }
+            for who in managers.into_iter().chain(others) {
+                assert!(live(&n, who).await.is_empty(), "step {step}");
+            }
+            for who in others {
+                assert!(trash(&n, who).await.is_empty(), "step {step}");
+            }
+            n.app.restore_document(&marie, doc).await.expect("restored");
+            n.catch_up().await;
+            for who in managers.into_iter().chain(others) {
+                assert_eq!(live(&n, who).await, ["devis.txt"], "step {step}");
+                assert!(trash(&n, who).await.is_empty(), "step {step}");
+            }
+        }
+        // A manager demoted to reader loses the trash at the next search.
+        n.app
+            .set_member(&marie, s, "lea", Role::Manager)
+            .await
+            .expect("promoted");
+        n.app.delete_document(&marie, doc).await.expect("trashed");
+        n.catch_up().await;
+        assert_eq!(trash(&n, &lea).await, ["devis.txt"]);
+        n.app
+            .set_member(&marie, s, "lea", Role::Reader)
+            .await
+            .expect("demoted");
+        assert!(trash(&n, &lea).await.is_empty());
+    });
+}
+
+#[test]
 fn the_index_follows_versions_renamed_folders_and_metadata() {
     block_on(async {
         let n = node();
@@ -379,6 +439,46 @@ fn the_index_follows_versions_renamed_folders_and_metadata() {
         // The grandparent's new name reached the document's entry.
         assert!(n.names(&marie, "dossier:consultation").await.is_empty());
         assert_eq!(n.names(&marie, "dossier:offres").await, ["facture-12.txt"]);
+    });
+}
+
+#[test]
+fn a_principal_s_new_name_reaches_the_author_of_their_documents() {
+    block_on(async {
+        let n = node();
+        let admin = agent(&n.app, "root", true).await;
+        let marie = agent(&n.app, "marie", false).await;
+        let paul = agent(&n.app, "paul", false).await;
+        let s = space(&n.app, &marie, "piscine").await;
+        n.app
+            .set_member(&marie, s, "paul", Role::Collaborator)
+            .await
+            .expect("member");
+        let trashed = n.put(&marie, s, "ancien.txt", "bassin").await;
+        n.put(&marie, s, "devis.txt", "bassin").await;
+        n.put(&paul, s, "plan.txt", "bassin").await;
+        n.app
+            .delete_document(&marie, trashed)
+            .await
+            .expect("trashed");
+        n.catch_up().await;
+        assert!(n.names(&paul, "auteur:dupont").await.is_empty());
+
+        n.app
+            .rename_principal(&admin, "marie", "Marie Dupont")
+            .await
+            .expect("renamed");
+        n.catch_up().await;
+        assert_eq!(n.names(&paul, "auteur:dupont").await, ["devis.txt"]);
+        // Her login still finds her, and the trash follows too.
+        assert_eq!(n.names(&paul, "auteur:marie").await, ["devis.txt"]);
+        assert_eq!(
+            n.names_with(&marie, "auteur:dupont", SearchFilters::default(), true)
+                .await,
+            ["ancien.txt"]
+        );
+        // Paul's entries were not rewritten with her name.
+        assert_eq!(n.names(&paul, "auteur:paul").await, ["plan.txt"]);
     });
 }
 
