@@ -21,6 +21,7 @@
 //! - `meta`: metadata and directory entries as dav-server reads them.
 //! - `reads`: listings and ranged reads of content.
 //! - `propfind`: PROPFIND, answered by this crate (not dav-server).
+//! - `answer`: what each resource answers to it.
 //! - `multistatus`: the XML of its answer.
 //! - `live`: the live properties of DAV and Windows, from metadata.
 //! - `put`: PUT streamed into core's uploads as it arrives.
@@ -31,6 +32,7 @@
 //! - `locks`: the `DavLockSystem` over core's lock model.
 //! - `service`: the handler, its checks before dav-server, the router.
 
+mod answer;
 mod auth;
 mod error;
 mod fs;

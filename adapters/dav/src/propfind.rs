@@ -11,7 +11,8 @@
 //! entry, then one response per network write. A listing of 5,000
 //! documents took longer than Apache's `mod_dav_fs`. Here the answer is
 //! written as text in chunks of about 64 KiB (`multistatus`), from one
-//! read of the listing, its dead properties and its locks.
+//! read of the listing, its dead properties and its locks; what each
+//! resource answers is `answer`'s.
 //!
 //! What it answers: `allprop` (DAV's live properties, Windows' for its
 //! client, the dead ones, and any `include`), `propname`, and `prop` (each
@@ -30,15 +31,13 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use dav_server::davpath::DavPath;
 use dav_server::fs::{DavMetaData, FsError};
-use dav_server::ls::{DavLock, DavLockSystem};
 
+use crate::answer::Answering;
 use crate::fs::{DavCredentials, PasserelleFs, meta_of};
-use crate::live::{self, DAV_LIVE, MS_LIVE};
 use crate::locks::CoreLocks;
 use crate::meta::Meta;
-use crate::multistatus::{self, DAV, HEAD, MS, PropName, Props, TAIL, escape_into};
+use crate::multistatus::{self, DAV, HEAD, PropName, TAIL};
 use crate::paths::Located;
-use crate::props::{LIVE, NAMESPACE};
 
 /// The largest PROPFIND body read (dav-server's own limit).
 const MAX_BODY: usize = 64 * 1024;
@@ -179,12 +178,12 @@ const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'~');
 
 /// One resource of the answer.
-struct Item {
-    path: DavPath,
-    at: Located,
-    meta: Meta,
+pub(crate) struct Item {
+    pub(crate) path: DavPath,
+    pub(crate) at: Located,
+    pub(crate) meta: Meta,
     /// Its last segment, decoded.
-    name: String,
+    pub(crate) name: String,
 }
 
 /// PROPFIND of `parts`' path, as `c`'s actor, with the lock system of
@@ -310,230 +309,6 @@ fn respond(answering: Arc<Answering>, items: Vec<Item>, moved: Option<String>) -
         h.insert(header::CONTENT_LOCATION, url);
     }
     res
-}
-
-/// What answers for each resource of one PROPFIND.
-struct Answering {
-    fs: PasserelleFs,
-    locks: Option<CoreLocks>,
-    c: DavCredentials,
-    wanted: Wanted,
-    /// Windows' Mini-Redirector: its properties are in `allprop`.
-    microsoft: bool,
-}
-
-impl Answering {
-    async fn props(&self, item: &Item) -> Props {
-        let mut out = Props::default();
-        match &self.wanted {
-            Wanted::All(include) => self.all(item, include, &mut out).await,
-            Wanted::Names => self.names(item, &mut out).await,
-            Wanted::Named(names) => {
-                for name in names {
-                    if !self.named(item, name, &mut out).await {
-                        out.missing(name.clone());
-                    }
-                }
-            }
-        }
-        out
-    }
-
-    /// The live properties of `allprop`, then `include`'s, then the dead
-    /// ones (an included dead property once).
-    async fn all(&self, item: &Item, include: &[PropName], out: &mut Props) {
-        let r = live::Resource {
-            meta: &item.meta,
-            name: &item.name,
-        };
-        for local in DAV_LIVE {
-            live::write(&r, &PropName::dav(local), true, out);
-        }
-        self.lock_props(item, true, out).await;
-        if self.microsoft {
-            for local in MS_LIVE {
-                live::write(&r, &PropName::new(MS, local), true, out);
-            }
-        }
-        let dead = self.dead(item).await;
-        for name in include {
-            let listed = is_allprop(name, self.microsoft)
-                || dead
-                    .iter()
-                    .any(|p| p.name.namespace() == name.ns && p.name.name() == name.local);
-            if !listed && !self.named(item, name, out).await {
-                out.missing(name.clone());
-            }
-        }
-        for p in dead.iter() {
-            out.element(&p.xml);
-        }
-    }
-
-    /// Every property's name: the live ones this resource has, Passerelle's
-    /// on a document, the dead ones.
-    async fn names(&self, item: &Item, out: &mut Props) {
-        let r = live::Resource {
-            meta: &item.meta,
-            name: &item.name,
-        };
-        for local in DAV_LIVE {
-            live::write(&r, &PropName::dav(local), false, out);
-        }
-        self.lock_props(item, false, out).await;
-        for local in MS_LIVE {
-            live::write(&r, &PropName::new(MS, local), false, out);
-        }
-        if matches!(item.at, Located::Document(..)) {
-            for local in LIVE {
-                out.empty(&PropName::new(NAMESPACE, local));
-            }
-        }
-        for p in self.dead(item).await.iter() {
-            out.empty(&PropName::new(p.name.namespace(), p.name.name()));
-        }
-    }
-
-    /// Writes `name` if the resource has it; `false` if not.
-    async fn named(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
-        match name.ns.as_str() {
-            DAV => self.dav_prop(item, name, out).await,
-            NAMESPACE => self.passerelle_prop(item, name, out).await,
-            _ => {
-                let r = live::Resource {
-                    meta: &item.meta,
-                    name: &item.name,
-                };
-                live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
-            }
-        }
-    }
-
-    async fn dav_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
-        match name.local.as_str() {
-            "supportedlock" => self.supported_lock(out),
-            "lockdiscovery" => self.lock_discovery(item, out).await,
-            _ => {
-                let r = live::Resource {
-                    meta: &item.meta,
-                    name: &item.name,
-                };
-                live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
-            }
-        }
-    }
-
-    async fn passerelle_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
-        match self
-            .fs
-            .passerelle_prop(&self.c, &item.at, &name.local)
-            .await
-        {
-            Some(value) => {
-                out.text(name, &value);
-                true
-            }
-            None => false,
-        }
-    }
-
-    async fn dead_prop(&self, item: &Item, name: &PropName, out: &mut Props) -> bool {
-        let dead = self.dead(item).await;
-        let found = dead
-            .iter()
-            .find(|p| p.name.namespace() == name.ns && p.name.name() == name.local);
-        if let Some(p) = found {
-            out.element(&p.xml);
-        }
-        found.is_some()
-    }
-
-    async fn dead(&self, item: &Item) -> Arc<Vec<passerelle_core::properties::DeadProperty>> {
-        let Some(resource) = item.at.resource() else {
-            return Arc::default();
-        };
-        match self.fs.dead_props(&self.c, resource).await {
-            Ok(props) => props,
-            Err(e) => {
-                tracing::info!(error = ?e, "dav: dead properties not read");
-                Arc::default()
-            }
-        }
-    }
-
-    /// `supportedlock` and `lockdiscovery`, with values or by name: where
-    /// the node offers locks only.
-    async fn lock_props(&self, item: &Item, values: bool, out: &mut Props) {
-        if self.locks.is_none() {
-            return;
-        }
-        if values {
-            self.supported_lock(out);
-            self.lock_discovery(item, out).await;
-        } else {
-            out.empty(&PropName::dav("supportedlock"));
-            out.empty(&PropName::dav("lockdiscovery"));
-        }
-    }
-
-    fn supported_lock(&self, out: &mut Props) -> bool {
-        if self.locks.is_none() {
-            return false;
-        }
-        out.xml(
-            &PropName::dav("supportedlock"),
-            "<D:lockentry><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>\
-             <D:lockentry><D:lockscope><D:shared/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockentry>",
-        );
-        true
-    }
-
-    async fn lock_discovery(&self, item: &Item, out: &mut Props) -> bool {
-        let Some(ls) = &self.locks else {
-            return false;
-        };
-        let mut xml = String::new();
-        for lock in ls.discover(&item.path).await {
-            active_lock(&mut xml, &lock);
-        }
-        out.xml(&PropName::dav("lockdiscovery"), &xml);
-        true
-    }
-}
-
-/// Whether `allprop` lists `name` already.
-fn is_allprop(name: &PropName, microsoft: bool) -> bool {
-    (name.ns == DAV
-        && (DAV_LIVE.contains(&name.local.as_str())
-            || name.local == "supportedlock"
-            || name.local == "lockdiscovery"))
-        || (microsoft && name.ns == MS && MS_LIVE.contains(&name.local.as_str()))
-}
-
-/// One `<D:activelock>` (RFC 4918 §14.1).
-fn active_lock(out: &mut String, lock: &DavLock) {
-    out.push_str("<D:activelock><D:lockscope>");
-    out.push_str(if lock.shared {
-        "<D:shared/>"
-    } else {
-        "<D:exclusive/>"
-    });
-    out.push_str("</D:lockscope><D:locktype><D:write/></D:locktype><D:depth>");
-    out.push_str(if lock.deep { "Infinity" } else { "0" });
-    out.push_str("</D:depth><D:timeout>");
-    match lock.timeout {
-        Some(d) => out.push_str(&format!("Second-{}", d.as_secs())),
-        None => out.push_str("Infinite"),
-    }
-    out.push_str("</D:timeout><D:locktoken><D:href>");
-    escape_into(out, &lock.token);
-    out.push_str("</D:href></D:locktoken><D:lockroot><D:href>");
-    escape_into(out, &lock.path.with_prefix().as_url_string());
-    out.push_str("</D:href></D:lockroot>");
-    if let Some(owner) = lock.owner.as_deref().and_then(crate::locks::owner_text) {
-        out.push_str(&owner);
-    }
-    out.push_str("</D:activelock>");
 }
 
 #[cfg(test)]
