@@ -195,15 +195,11 @@ pub(crate) async fn answer(
     parts: &Parts,
     body: Body,
 ) -> Response {
-    let wanted = match depth(&parts.headers) {
-        Ok(deep) => read(body).await.map(|w| (w, deep)),
-        Err(refused) => Err(refused),
-    };
-    let (wanted, deep) = match wanted {
-        Ok(w) => w,
+    let (wanted, deep) = match request(parts, body).await {
+        Ok(asked) => asked,
         Err(refused) => return refused.into_response(),
     };
-    let mut path = match dav_path(parts) {
+    let path = match dav_path(parts) {
         Ok(p) => p,
         Err(status) => return status.into_response(),
     };
@@ -211,6 +207,38 @@ pub(crate) async fn answer(
         Ok(at) => at,
         Err(e) => return status_of(e).into_response(),
     };
+    let (items, moved) = items(&fs, &c, path, at, deep).await;
+    let microsoft = parts
+        .headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.contains("Microsoft"));
+    let answering = Arc::new(Answering {
+        fs,
+        locks,
+        c,
+        wanted,
+        microsoft,
+    });
+    respond(answering, items, moved)
+}
+
+/// What the request asks, and whether for the children too.
+async fn request(parts: &Parts, body: Body) -> Result<(Wanted, bool), Refused> {
+    let deep = depth(&parts.headers)?;
+    Ok((read(body).await?, deep))
+}
+
+/// The resources of the answer: `path` (resolved to `at`), then its
+/// children when `deep`; and the URL the answer is at when the request
+/// named a collection without its slash.
+async fn items(
+    fs: &PasserelleFs,
+    c: &DavCredentials,
+    mut path: DavPath,
+    at: Located,
+    deep: bool,
+) -> (Vec<Item>, Option<String>) {
     let meta = meta_of(&at);
     let mut moved = None;
     if meta.is_dir() && !path.is_collection() {
@@ -225,9 +253,8 @@ pub(crate) async fn answer(
             moved = Some(url);
         }
     }
-    let name = String::from_utf8_lossy(path.file_name_bytes()).into_owned();
     let children = if deep && meta.is_dir() {
-        match fs.listing(&c, &path, &at).await {
+        match fs.listing(c, &path, &at).await {
             Ok(entries) => entries,
             Err(e) => {
                 // As dav-server did: the collection's own answer still stands.
@@ -239,12 +266,6 @@ pub(crate) async fn answer(
         Vec::new()
     };
     let mut items = Vec::with_capacity(children.len() + 1);
-    items.push(Item {
-        path: path.clone(),
-        at,
-        meta,
-        name,
-    });
     for (entry, child) in children {
         let dir = entry.meta.is_dir();
         if let Some(p) = child_path(&path, &entry.name, dir) {
@@ -256,19 +277,17 @@ pub(crate) async fn answer(
             });
         }
     }
-    let microsoft = parts
-        .headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ua| ua.contains("Microsoft"));
-    let answering = Arc::new(Answering {
-        fs,
-        locks,
-        c,
-        wanted,
-        microsoft,
-    });
-    respond(answering, items, moved)
+    let name = String::from_utf8_lossy(path.file_name_bytes()).into_owned();
+    items.insert(
+        0,
+        Item {
+            path,
+            at,
+            meta,
+            name,
+        },
+    );
+    (items, moved)
 }
 
 fn respond(answering: Arc<Answering>, items: Vec<Item>, moved: Option<String>) -> Response {
