@@ -313,7 +313,12 @@ impl Drop for Cluster {
 pub fn listening_ports(pid: u32) -> anyhow::Result<Vec<u16>> {
     let mut inodes = std::collections::HashSet::new();
     for fd in std::fs::read_dir(format!("/proc/{pid}/fd"))? {
-        let target = std::fs::read_link(fd?.path())?;
+        // A descriptor closed between the listing and this read (the node
+        // opens and closes files all the time: blobs, index segments) is
+        // not a listener.
+        let Ok(target) = std::fs::read_link(fd?.path()) else {
+            continue;
+        };
         let t = target.to_string_lossy();
         if let Some(inode) = t.strip_prefix("socket:[").and_then(|r| r.strip_suffix(']')) {
             inodes.insert(inode.to_owned());
