@@ -45,10 +45,7 @@ impl Answering {
     /// The live properties of `allprop`, then `include`'s, then the dead
     /// ones (an included dead property once).
     async fn all(&self, item: &Item, include: &[PropName], out: &mut Props) {
-        let r = live::Resource {
-            meta: &item.meta,
-            name: &item.name,
-        };
+        let r = item.live();
         for local in DAV_LIVE {
             live::write(&r, &PropName::dav(local), true, out);
         }
@@ -76,10 +73,7 @@ impl Answering {
     /// Every property's name: the live ones this resource has, Passerelle's
     /// on a document, the dead ones.
     async fn names(&self, item: &Item, out: &mut Props) {
-        let r = live::Resource {
-            meta: &item.meta,
-            name: &item.name,
-        };
+        let r = item.live();
         for local in DAV_LIVE {
             live::write(&r, &PropName::dav(local), false, out);
         }
@@ -103,10 +97,7 @@ impl Answering {
             DAV => self.dav_prop(item, name, out).await,
             NAMESPACE => self.passerelle_prop(item, name, out).await,
             _ => {
-                let r = live::Resource {
-                    meta: &item.meta,
-                    name: &item.name,
-                };
+                let r = item.live();
                 live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
             }
         }
@@ -117,10 +108,7 @@ impl Answering {
             "supportedlock" => self.supported_lock(out),
             "lockdiscovery" => self.lock_discovery(item, out).await,
             _ => {
-                let r = live::Resource {
-                    meta: &item.meta,
-                    name: &item.name,
-                };
+                let r = item.live();
                 live::write(&r, name, true, out) || self.dead_prop(item, name, out).await
             }
         }

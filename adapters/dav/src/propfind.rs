@@ -186,6 +186,16 @@ pub(crate) struct Item {
     pub(crate) name: String,
 }
 
+impl Item {
+    /// What its live properties are computed from.
+    pub(crate) fn live(&self) -> crate::live::Resource<'_> {
+        crate::live::Resource {
+            meta: &self.meta,
+            name: &self.name,
+        }
+    }
+}
+
 /// PROPFIND of `parts`' path, as `c`'s actor, with the lock system of
 /// the request (`None`: the node offers no locks).
 pub(crate) async fn answer(
