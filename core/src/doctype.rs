@@ -347,6 +347,26 @@ pub fn default_catalogue() -> Vec<DocumentType> {
     parse_catalogue(DEFAULT_CATALOGUE).expect("the embedded catalogue is checked by a unit test")
 }
 
+impl DocumentType {
+    /// Adds the optional fields of `newer` (a later release's definition
+    /// of the same type) that this one lacks, and returns their keys.
+    /// Nothing else changes: an administrator's labels, values and
+    /// required flags stay, and a new *required* field is not added (the
+    /// documents already filed would no longer validate). How a node's
+    /// built-in types gain the fields a release brings (the act types'
+    /// @CTES fields) without undoing local changes.
+    pub fn add_missing_fields(&mut self, newer: &DocumentType) -> Vec<String> {
+        let mut added = Vec::new();
+        for f in &newer.fields {
+            if !f.required && !self.fields.iter().any(|mine| mine.key == f.key) {
+                self.fields.push(f.clone());
+                added.push(f.key.clone());
+            }
+        }
+        added
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -364,6 +384,32 @@ mod tests {
     }
 
     #[test]
+    fn a_release_adds_only_missing_optional_fields_and_keeps_local_changes() {
+        let newer = default_catalogue()
+            .into_iter()
+            .find(|t| t.key == "deliberation")
+            .expect("deliberation");
+        let mut mine = newer.clone();
+        // An administrator relabelled one field and dropped two new ones;
+        // the release also brings a required field of its own.
+        mine.fields[0].label = "N° (local)".into();
+        mine.fields
+            .retain(|f| f.key != "matiere" && f.key != "transmis_le");
+        let mut newer = newer;
+        newer.fields.push(FieldDef {
+            key: "nouveau_obligatoire".into(),
+            label: "Obligatoire".into(),
+            kind: FieldKind::Text,
+            required: true,
+        });
+        let added = mine.add_missing_fields(&newer);
+        assert_eq!(added, ["matiere", "transmis_le"]);
+        assert_eq!(mine.fields[0].label, "N° (local)");
+        assert!(!mine.fields.iter().any(|f| f.key == "nouveau_obligatoire"));
+        assert!(mine.add_missing_fields(&newer).is_empty(), "idempotent");
+    }
+
+    #[test]
     fn embedded_catalogue_parses_and_covers_the_authority_types() {
         let keys: Vec<_> = default_catalogue().into_iter().map(|t| t.key).collect();
         for k in [
@@ -375,6 +421,11 @@ mod tests {
             "piece-comptable",
             "compte-rendu",
             "courrier",
+            "flux-pes",
+            "bordereau",
+            "piece-justificative",
+            "annexe-acte",
+            "accuse-reception-acte",
         ] {
             assert!(keys.iter().any(|x| x == k), "{k} missing");
         }

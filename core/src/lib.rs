@@ -30,6 +30,7 @@ pub mod blob;
 pub mod doctype;
 pub mod error;
 pub mod fakes;
+pub mod flows;
 pub mod hash;
 pub mod ids;
 pub mod locks;

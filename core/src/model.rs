@@ -14,12 +14,18 @@ use crate::names::{DocumentName, Login, Slug};
 use crate::replication::NodeId;
 use crate::role::Role;
 
-/// Internal agent or outside contractor.
+/// Internal agent, outside contractor, or a business application's
+/// service account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalKind {
     Agent,
     Contractor,
+    /// An integration account (ADR 0008 §3): files flows from a drop
+    /// folder, or calls the API with a token. No password, no session,
+    /// no web login; a member of spaces like anyone, named in the audit
+    /// log. Acts on the internal node only.
+    Service,
 }
 
 /// An account.

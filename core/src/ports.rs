@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use crate::doctype::DocumentType;
+use crate::flows::IngestionLedger;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
 use crate::locks::{LockMirror, LockStore};
@@ -160,9 +161,11 @@ impl DocumentQuery {
 /// Lists exclude tombstones unless said otherwise. The lock rows are its
 /// [`LockStore`] part (grouped apart, read and written in the same
 /// transaction as the writes they guard); the locks an edge mirrors from
-/// the internal node its [`LockMirror`] part, for the same reason.
+/// the internal node its [`LockMirror`] part, for the same reason; what
+/// drop folders filed its [`IngestionLedger`] part (a filing's documents
+/// and its ledger row commit together).
 #[async_trait]
-pub trait Tx: LockStore + LockMirror + Send {
+pub trait Tx: LockStore + LockMirror + IngestionLedger + Send {
     /// Commits; on error nothing of the transaction is kept.
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 

@@ -14,6 +14,7 @@ mod basic;
 mod digest;
 mod documents;
 mod edge;
+mod flows;
 mod folders;
 mod gauges;
 mod indexer;
@@ -25,6 +26,7 @@ mod rights;
 mod roles;
 mod search;
 mod seen;
+mod service_accounts;
 mod sharing;
 mod spaces;
 mod throttle;
@@ -52,6 +54,10 @@ pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
 pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
+pub use flows::{
+    FiledDocument, Filing, FilingReceipt, FlowDocument, FlowReference, Flows, MAX_FILING_DOCUMENTS,
+    Staged,
+};
 pub use folders::{FolderContents, FolderListing};
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use indexer::{IndexRun, Indexer};

@@ -125,12 +125,14 @@ impl From<VisibilityDto> for Visibility {
     }
 }
 
-/// Internal agent or outside contractor.
+/// Internal agent, outside contractor, or a business application's
+/// service account.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum PrincipalKindDto {
     Agent,
     Contractor,
+    Service,
 }
 
 impl From<PrincipalKind> for PrincipalKindDto {
@@ -138,6 +140,7 @@ impl From<PrincipalKind> for PrincipalKindDto {
         match k {
             PrincipalKind::Agent => PrincipalKindDto::Agent,
             PrincipalKind::Contractor => PrincipalKindDto::Contractor,
+            PrincipalKind::Service => PrincipalKindDto::Service,
         }
     }
 }

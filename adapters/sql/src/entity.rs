@@ -12,6 +12,7 @@ pub(crate) mod document_type;
 pub(crate) mod edge_status;
 pub(crate) mod extraction;
 pub(crate) mod folder;
+pub(crate) mod ingestion;
 pub(crate) mod invitation;
 pub(crate) mod lock;
 pub(crate) mod lock_mirror;

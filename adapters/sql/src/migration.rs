@@ -15,6 +15,7 @@ mod m20261209_100000_app_passwords;
 mod m20261209_120000_locks;
 mod m20261209_140000_dead_properties;
 mod m20261210_120000_lock_mirror;
+mod m20261211_120000_ingestions;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261209_120000_locks::Migration),
             Box::new(m20261209_140000_dead_properties::Migration),
             Box::new(m20261210_120000_lock_mirror::Migration),
+            Box::new(m20261211_120000_ingestions::Migration),
         ]
     }
 }

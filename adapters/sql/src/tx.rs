@@ -1,11 +1,12 @@
 //! `SqlTx`: the port's transaction over a sea-orm `DatabaseTransaction`.
 //! The queries live in the submodules, one per group of the port; `locks`
 //! also implements the transaction's `LockStore` part, `lock_mirror` its
-//! `LockMirror` part.
+//! `LockMirror` part, `flows` its `IngestionLedger` part.
 
 mod accounts;
 mod audit;
 mod content;
+mod flows;
 mod lock_mirror;
 mod locks;
 mod replication;

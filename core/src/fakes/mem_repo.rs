@@ -25,6 +25,7 @@ mod accounts;
 mod content;
 mod extractions;
 mod feed;
+mod flows;
 mod lock_mirror;
 mod locks;
 mod properties;
@@ -96,6 +97,8 @@ struct State {
     /// Dead properties per resource (table `dead_properties`): written
     /// outside transactions, see `properties`.
     properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,
+    /// What each drop folder filed (table `ingestions`), see `flows`.
+    ingestions: BTreeMap<(crate::flows::DropName, ContentHash), crate::flows::Ingestion>,
 }
 
 /// A [`crate::model::Resource`] as an ordered key (kind, then uuid), as

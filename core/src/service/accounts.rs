@@ -77,10 +77,29 @@ fn require_self(actor: &Actor, principal: PrincipalId) -> Result<(), Fail> {
     }
 }
 
-/// Whether `p` may authenticate on this node at all: a contractor acts only
-/// on an edge (ADR 0002, invariant 5), whatever rows exist for them here.
+/// Whether `p` may authenticate on this node with a password, a session
+/// or an app password: a contractor only on an edge (ADR 0002, invariant
+/// 5), a service account never (ADR 0008 §3: tokens only), whatever rows
+/// exist for them here.
 pub(super) fn may_authenticate(node: NodeRole, p: &Principal) -> bool {
-    !p.disabled && (p.kind == PrincipalKind::Agent || node == NodeRole::Edge)
+    !p.disabled
+        && match p.kind {
+            PrincipalKind::Agent => true,
+            PrincipalKind::Contractor => node == NodeRole::Edge,
+            PrincipalKind::Service => false,
+        }
+}
+
+/// Whether `p` may authenticate with an API token: agents, and service
+/// accounts on the internal node (an edge holds a service account's row
+/// as an author's name, nothing more); never a contractor.
+pub(super) fn may_use_token(node: NodeRole, p: &Principal) -> bool {
+    !p.disabled
+        && match p.kind {
+            PrincipalKind::Agent => true,
+            PrincipalKind::Service => node == NodeRole::Internal,
+            PrincipalKind::Contractor => false,
+        }
 }
 
 /// Prefix of API tokens, so secret scanners and people recognise them.
@@ -216,6 +235,13 @@ impl Passerelle {
                 return Err(CoreError::conflict(
                     "contractor_password",
                     "a contractor sets their password on the edge, through their invitation link",
+                )
+                .into());
+            }
+            if p.kind == PrincipalKind::Service {
+                return Err(CoreError::conflict(
+                    "service_password",
+                    "a service account has no password: issue it an API token",
                 )
                 .into());
             }

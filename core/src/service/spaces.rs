@@ -378,6 +378,15 @@ impl InternalApp {
             if p.kind == PrincipalKind::Contractor {
                 check_contractor_membership(&a.space, role)?;
             }
+            if p.kind == PrincipalKind::Service && role == Role::Manager {
+                // Managing is inviting and deciding: people's work. An
+                // application files, and at most edits what it filed.
+                return Err(CoreError::conflict(
+                    "service_manager",
+                    "a service account cannot manage a space: give it the contributor role",
+                )
+                .into());
+            }
             let previous = tx.membership(id, p.id).await?.filter(|m| !m.removed);
             if let Some(prev) = &previous
                 && prev.role == Role::Manager

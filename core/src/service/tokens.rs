@@ -10,7 +10,7 @@ use crate::model::{ApiToken, PrincipalKind, TokenKind};
 use crate::names::Login;
 
 use super::access::Fail;
-use super::accounts::{API_TOKEN_PREFIX, IssuedToken, may_authenticate, random_hex, token_hash};
+use super::accounts::{API_TOKEN_PREFIX, IssuedToken, may_use_token, random_hex, token_hash};
 use super::{Actor, Passerelle};
 
 impl Passerelle {
@@ -37,7 +37,7 @@ impl Passerelle {
             .ok_or(CoreError::Unauthenticated)?;
         // No token is issued to a contractor; one left from before that rule
         // (or planted in the database) opens nothing.
-        if p.kind != PrincipalKind::Agent || !may_authenticate(self.role, &p) {
+        if !may_use_token(self.role, &p) {
             return Err(CoreError::Unauthenticated);
         }
         Ok(Actor::Principal(p))

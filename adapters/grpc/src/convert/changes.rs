@@ -122,6 +122,7 @@ fn kind_to_pb(kind: PrincipalKind) -> &'static str {
     match kind {
         PrincipalKind::Agent => "agent",
         PrincipalKind::Contractor => "contractor",
+        PrincipalKind::Service => "service",
     }
 }
 
@@ -129,6 +130,7 @@ fn kind_from_pb(kind: &str) -> R<PrincipalKind> {
     match kind {
         "agent" => Ok(PrincipalKind::Agent),
         "contractor" => Ok(PrincipalKind::Contractor),
+        "service" => Ok(PrincipalKind::Service),
         other => Err(bad("principal.kind", format!("unknown kind {other:?}"))),
     }
 }

@@ -36,6 +36,7 @@ fn kind_str(k: PrincipalKind) -> &'static str {
     match k {
         PrincipalKind::Agent => "agent",
         PrincipalKind::Contractor => "contractor",
+        PrincipalKind::Service => "service",
     }
 }
 
@@ -60,6 +61,7 @@ impl Model {
         let kind = match self.kind.as_str() {
             "agent" => PrincipalKind::Agent,
             "contractor" => PrincipalKind::Contractor,
+            "service" => PrincipalKind::Service,
             other => {
                 return Err(corrupt(
                     TABLE,

@@ -135,6 +135,10 @@ contract_tests!(
         locks_are_deleted_by_token_by_resource_and_once_expired,
         a_lock_needs_its_owner_and_space_and_a_write_transaction,
         a_dropped_transaction_keeps_no_lock_and_a_purge_takes_the_spaces_locks,
+        // the ingestion ledger of drop folders
+        ingestions_round_trip_and_are_found_by_drop_folder_and_hash,
+        ingestions_are_found_by_reference_oldest_first_across_drop_folders,
+        an_ingestion_is_written_once_and_needs_its_space_and_account,
         // the edge's mirror of the internal node's locks
         a_snapshot_round_trips_in_order_and_replaces_only_its_spaces_mirror,
         mirrored_locks_are_found_by_resource_of_the_right_kind,

@@ -75,6 +75,7 @@ pub async fn users(State(st): State<AppState>, web: Web) -> Result<Response, Web
             name: u.display_name,
             kind: match (u.kind, u.is_admin) {
                 (PrincipalKind::Contractor, _) => t.s("members.contractor"),
+                (PrincipalKind::Service, _) => t.s("members.service"),
                 (_, true) => t.s("users.administrator"),
                 _ => t.s("members.agent"),
             },

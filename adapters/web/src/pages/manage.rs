@@ -115,6 +115,7 @@ async fn members_page(
                 kind: match m.principal.kind {
                     PrincipalKind::Agent => t.s("members.agent"),
                     PrincipalKind::Contractor => t.s("members.contractor"),
+                    PrincipalKind::Service => t.s("members.service"),
                 },
                 contractor: m.principal.kind == PrincipalKind::Contractor,
                 role: m.role.as_str().to_owned(),

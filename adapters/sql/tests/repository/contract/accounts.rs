@@ -43,18 +43,31 @@ pub async fn principals_round_trip_exactly(repo: &dyn Repository) -> Outcome {
     contractor.password_hash = None;
     contractor.organisation = Some("BET Structures SARL".into());
     contractor.created_at = at(T0 + 1);
-    save(repo, [Row::from(&admin), Row::from(&contractor)]).await?;
+    let mut service = agent("finances-helios");
+    service.display_name = "Helios (finances)".into();
+    service.kind = PrincipalKind::Service;
+    service.password_hash = None;
+    save(
+        repo,
+        [
+            Row::from(&admin),
+            Row::from(&contractor),
+            Row::from(&service),
+        ],
+    )
+    .await?;
 
     let mut tx = read(repo).await?;
     assert_eq!(tx.principal(admin.id).await?, Some(admin.clone()));
     assert_eq!(tx.principal(contractor.id).await?, Some(contractor.clone()));
+    assert_eq!(tx.principal(service.id).await?, Some(service));
     assert_eq!(
         tx.principal_by_login(&contractor.login).await?,
         Some(contractor)
     );
     assert_eq!(tx.principal(PrincipalId::new()).await?, None);
     assert_eq!(tx.principal_by_login(&Login::parse("nobody")?).await?, None);
-    assert_eq!(tx.count_principals().await?, 2);
+    assert_eq!(tx.count_principals().await?, 3);
     Ok(())
 }
 

@@ -34,6 +34,10 @@ impl World {
                         "invariant 1: a contractor holds manager",
                         format!("{} manages s{s}", p.login),
                     )),
+                    PrincipalKind::Service => out.push(Problem::soft(
+                        "a service account holds manager",
+                        format!("{} manages s{s}", p.login),
+                    )),
                 }
             }
             if !agent_manager {

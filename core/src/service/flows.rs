@@ -1,0 +1,404 @@
+//! Filing business flows (ADR 0008 §2): what a drop folder's worker calls
+//! once it has parsed a dropped file into documents. A filing is one unit
+//! of work: its folders, its documents and its ingestion ledger row commit
+//! together or not at all, so a `kill -9` mid-filing leaves nothing
+//! partial, and the same bytes handed again (after a crash, or dropped
+//! twice) find the ledger's row and file nothing new.
+//!
+//! The rights are the service account's, as for any member: creating in
+//! the target space needs its `Create` right; the documents' names, types
+//! and metadata go through the same checks as an upload.
+
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+use crate::blob::{BlobInfo, ByteStream};
+use crate::error::CoreError;
+use crate::flows::{DropName, Ingestion};
+use crate::hash::ContentHash;
+use crate::ids::{DocumentId, FolderId, SpaceId};
+use crate::model::Document;
+use crate::names::DocumentName;
+use crate::ports::Tx;
+use crate::role::Action;
+
+use super::access::{Fail, Outcome};
+use super::documents::{NewDocument, check_comment};
+use super::locks::cover::Inside;
+use super::service_accounts::check_service;
+use super::{Actor, InternalApp};
+
+mod acts;
+
+pub use acts::FlowReference;
+
+/// Most documents one filing may create (a PES with its attachments).
+pub const MAX_FILING_DOCUMENTS: usize = 10_000;
+
+/// Most names tried when a document's name is taken (`name (2).xml`…).
+const MAX_NAME_TRIES: u32 = 1_000;
+
+/// The flows use cases of the internal node: `InternalApp::flows()`.
+#[derive(Clone, Debug)]
+pub struct Flows {
+    app: InternalApp,
+}
+
+/// Content stored for a filing before its unit of work. Only
+/// [`Flows::stage`] makes one, so a filing names only stored blobs; what a
+/// failed filing staged is collected with the other unreferenced blobs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Staged(BlobInfo);
+
+impl Staged {
+    pub fn hash(&self) -> ContentHash {
+        self.0.hash
+    }
+
+    pub fn size(&self) -> u64 {
+        self.0.size
+    }
+}
+
+/// One document of a filing.
+#[derive(Clone, Debug)]
+pub struct FlowDocument {
+    /// Folders below the filing's target, created when missing.
+    pub folder: Vec<String>,
+    /// Its name; taken already, `name (2).ext` and so on.
+    pub name: String,
+    pub doc_type: Option<String>,
+    pub metadata: Map<String, Value>,
+    pub media_type: Option<String>,
+    pub content: Staged,
+}
+
+/// A dropped file, parsed into documents.
+#[derive(Clone, Debug)]
+pub struct Filing {
+    pub source: DropName,
+    /// The dropped file's content hash: the ledger's key with `source`.
+    pub hash: ContentHash,
+    /// Its name as dropped (the receipt and the audit log repeat it).
+    pub file_name: String,
+    /// The target space, by slug.
+    pub space: String,
+    /// The target folder below the space's root, created when missing.
+    pub folder: Vec<String>,
+    /// The documents, the flow's own first; never empty.
+    pub documents: Vec<FlowDocument>,
+    /// The versions' comment ("Déposé par Helios (finances)").
+    pub comment: String,
+    /// The business key other flows find this one by (an act and its
+    /// acknowledgement meet through it).
+    pub reference: Option<FlowReference>,
+}
+
+/// A document a filing made.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FiledDocument {
+    pub id: DocumentId,
+    pub name: String,
+    pub doc_type: Option<String>,
+}
+
+/// What became of a dropped file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FilingReceipt {
+    pub file_name: String,
+    pub hash: ContentHash,
+    pub space: SpaceId,
+    pub filed_at: OffsetDateTime,
+    /// Filed by an earlier drop of the same bytes (nothing new now).
+    pub already: bool,
+    /// An acknowledgement whose act is not filed yet: the act's filing
+    /// will apply it.
+    pub waiting_for_act: bool,
+    pub documents: Vec<FiledDocument>,
+}
+
+impl InternalApp {
+    /// The flows use cases.
+    pub fn flows(&self) -> Flows {
+        Flows { app: self.clone() }
+    }
+}
+
+impl Flows {
+    /// The receipt of an earlier filing of these bytes from `source`, if
+    /// any: a worker asks before parsing a file again.
+    pub async fn filed(
+        &self,
+        source: &DropName,
+        hash: &ContentHash,
+    ) -> Result<Option<FilingReceipt>, CoreError> {
+        let mut tx = self.app.read().await?;
+        match tx.ingestion(source, hash).await? {
+            Some(i) => Ok(Some(receipt_of(&mut tx, &i).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Stores content a filing will name, within the node's upload limit.
+    /// Only a service account stages.
+    pub async fn stage(&self, actor: &Actor, content: ByteStream) -> Result<Staged, CoreError> {
+        check_service(actor.principal()?)?;
+        let limit = self.app.settings().max_upload_bytes;
+        Ok(Staged(self.app.blobs().put(content, Some(limit)).await?))
+    }
+
+    /// Files `filing` as `actor` (a service account), all or nothing; the
+    /// same bytes from the same drop folder a second time are answered
+    /// with the first filing's receipt (`already`).
+    pub async fn file(&self, actor: &Actor, filing: Filing) -> Result<FilingReceipt, CoreError> {
+        self.app
+            .guarded(actor, async {
+                let comment = check_comment(&filing.comment)?;
+                check_filing(&filing)?;
+                let mut tx = self.app.write().await?;
+                // Checked again inside the unit of work: an account
+                // disabled since the worker started files nothing more.
+                let me = actor.principal()?;
+                let current = tx.principal(me.id).await?.ok_or(CoreError::Unauthenticated)?;
+                check_service(&current)?;
+                if let Some(i) = tx.ingestion(&filing.source, &filing.hash).await? {
+                    return Ok(receipt_of(&mut tx, &i).await?);
+                }
+                let space = tx
+                    .space_by_slug(&filing.space)
+                    .await?
+                    .ok_or(CoreError::NotFound("space"))?
+                    .id;
+                let a = self.app.access(&mut tx, actor, space).await?;
+                a.require(Action::Create, || space.to_string())?;
+                a.require_writable()?;
+                let target = self.folder_path(&mut tx, actor, space, None, &filing.folder).await?;
+                let mut filed = Vec::with_capacity(filing.documents.len());
+                for doc in &filing.documents {
+                    filed.push(self.file_one(&mut tx, actor, space, target, doc, &comment).await?);
+                }
+                let waiting_for_act = match (&filing.reference, filed.first()) {
+                    (Some(r), Some(first)) => {
+                        self.app.meet(&mut tx, actor, space, r, first.id).await?
+                    }
+                    _ => false,
+                };
+                let now = self.app.now();
+                tx.save_ingestion(&Ingestion {
+                    source: filing.source.clone(),
+                    hash: filing.hash,
+                    file_name: filing.file_name.clone(),
+                    space,
+                    filed_by: me.id,
+                    filed_at: now,
+                    documents: filed.iter().map(|d| d.id).collect(),
+                    reference: filing.reference.as_ref().map(FlowReference::key),
+                })
+                .await?;
+                self.app
+                    .audit(
+                        &mut tx,
+                        actor,
+                        "flow.filed",
+                        Some(space),
+                        Some(filing.source.to_string()),
+                        json!({
+                            "file": filing.file_name,
+                            "hash": filing.hash,
+                            "documents": filed.len(),
+                        }),
+                    )
+                    .await?;
+                self.app.commit(tx).await?;
+                tracing::info!(source = %filing.source, file = %filing.file_name, documents = filed.len(), "flow filed");
+                Ok::<_, Fail>(FilingReceipt {
+                    file_name: filing.file_name,
+                    hash: filing.hash,
+                    space,
+                    filed_at: now,
+                    already: false,
+                    waiting_for_act,
+                    documents: filed,
+                })
+            })
+            .await
+    }
+
+    /// How many files `source` has filed.
+    pub async fn count_filed(&self, source: &DropName) -> Result<u64, CoreError> {
+        let mut tx = self.app.read().await?;
+        Ok(tx.count_ingestions(source).await?)
+    }
+
+    /// One document of a filing, in its folder below `target`, under a
+    /// free name.
+    async fn file_one(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        target: Option<FolderId>,
+        doc: &FlowDocument,
+        comment: &str,
+    ) -> Outcome<FiledDocument> {
+        let folder = self
+            .folder_path(tx, actor, space, target, &doc.folder)
+            .await?;
+        let wanted = DocumentName::parse(&doc.name).map_err(CoreError::name)?;
+        let name = free_name(tx, space, folder, &wanted).await?;
+        let new = NewDocument {
+            space,
+            folder,
+            name: name.as_str().to_owned(),
+            doc_type: doc.doc_type.clone(),
+            metadata: doc.metadata.clone(),
+            media_type: doc.media_type.clone(),
+            comment: comment.to_owned(),
+        };
+        let view = self
+            .app
+            .create_document_in(
+                tx,
+                actor,
+                &new,
+                doc.content.0,
+                comment.to_owned(),
+                Inside::Respect,
+            )
+            .await?;
+        Ok(filed_document(&view.document))
+    }
+
+    /// The folder at `names` below `parent`, each missing one created.
+    async fn folder_path(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        space: SpaceId,
+        mut parent: Option<FolderId>,
+        names: &[String],
+    ) -> Outcome<Option<FolderId>> {
+        for raw in names {
+            let name = DocumentName::parse(raw).map_err(CoreError::name)?;
+            let key = name.unique_key();
+            let existing = tx
+                .list_folders(space, parent)
+                .await?
+                .into_iter()
+                .find(|f| f.name.unique_key() == key);
+            parent = Some(match existing {
+                Some(f) => f.id,
+                None => {
+                    self.app
+                        .create_folder_in(
+                            tx,
+                            actor,
+                            space,
+                            parent,
+                            raw,
+                            FolderId::new(),
+                            Inside::Respect,
+                        )
+                        .await?
+                        .id
+                }
+            });
+        }
+        Ok(parent)
+    }
+}
+
+/// Bounds a filing before anything is read: at least one document, at
+/// most [`MAX_FILING_DOCUMENTS`], and a file name a receipt can repeat.
+fn check_filing(f: &Filing) -> Result<(), CoreError> {
+    if f.documents.is_empty() || f.documents.len() > MAX_FILING_DOCUMENTS {
+        return Err(CoreError::invalid(
+            "invalid_filing",
+            format!("a filing has 1 to {MAX_FILING_DOCUMENTS} documents"),
+        ));
+    }
+    if f.file_name.is_empty()
+        || f.file_name.chars().count() > 255
+        || f.file_name.chars().any(char::is_control)
+    {
+        return Err(CoreError::invalid(
+            "invalid_filing",
+            "a dropped file's name has 1 to 255 characters, without control characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `wanted` if free in `folder`, else `stem (2).ext`, `stem (3).ext`…
+async fn free_name(
+    tx: &mut Box<dyn Tx>,
+    space: SpaceId,
+    folder: Option<FolderId>,
+    wanted: &DocumentName,
+) -> Outcome<DocumentName> {
+    if !tx
+        .name_taken(space, folder, &wanted.unique_key(), None)
+        .await?
+    {
+        return Ok(wanted.clone());
+    }
+    let raw = wanted.as_str();
+    // A leading dot is part of the stem (".profile" has no extension).
+    let (stem, ext) = match raw.rfind('.') {
+        Some(i) if i > 0 => raw.split_at(i),
+        _ => (raw, ""),
+    };
+    for n in 2..=MAX_NAME_TRIES {
+        // A name too long with its suffix is refused by the parse: try
+        // the next number rather than fail (it will be refused too, and
+        // the loop ends with the conflict below).
+        let Ok(candidate) = DocumentName::parse(&format!("{stem} ({n}){ext}")) else {
+            continue;
+        };
+        if !tx
+            .name_taken(space, folder, &candidate.unique_key(), None)
+            .await?
+        {
+            return Ok(candidate);
+        }
+    }
+    Err(CoreError::conflict(
+        "name_taken",
+        format!("\"{wanted}\" and its {MAX_NAME_TRIES} numbered variants are taken in this folder"),
+    )
+    .into())
+}
+
+fn filed_document(d: &Document) -> FiledDocument {
+    FiledDocument {
+        id: d.id,
+        name: d.name.as_str().to_owned(),
+        doc_type: d.doc_type.clone(),
+    }
+}
+
+/// The receipt of a ledger row: its documents as they are now (renamed,
+/// trashed or purged since, they are listed as the ledger names them).
+async fn receipt_of(tx: &mut Box<dyn Tx>, i: &Ingestion) -> Result<FilingReceipt, CoreError> {
+    let mut documents = Vec::with_capacity(i.documents.len());
+    for id in &i.documents {
+        documents.push(match tx.document(*id).await? {
+            Some(d) => filed_document(&d),
+            None => FiledDocument {
+                id: *id,
+                name: String::new(),
+                doc_type: None,
+            },
+        });
+    }
+    Ok(FilingReceipt {
+        file_name: i.file_name.clone(),
+        hash: i.hash,
+        space: i.space,
+        filed_at: i.filed_at,
+        already: true,
+        // As it was then: the ledger does not follow the act's arrival.
+        waiting_for_act: false,
+        documents,
+    })
+}
