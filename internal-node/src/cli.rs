@@ -3,6 +3,7 @@
 mod admin;
 mod password;
 mod pki;
+mod service;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -71,6 +72,9 @@ pub enum Command {
     /// Replication to edge nodes.
     #[command(subcommand)]
     Replication(admin::ReplicationCommand),
+    /// Service accounts of business applications (drop folders, API).
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
     /// Manage API tokens of business applications.
     #[command(subcommand)]
     Token(admin::TokenCommand),
@@ -143,6 +147,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Init(args) => admin::init(Node::open(config).await?, args).await,
         Command::User(c) => admin::user(Node::open(config).await?, c).await,
         Command::Space(c) => admin::space(Node::open(config).await?, c).await,
+        Command::Service(c) => service::service(Node::open(config).await?, c).await,
         Command::Token(c) => admin::token(Node::open(config).await?, c).await,
         Command::Replication(c) => admin::replication(Node::open(config).await?, c).await,
         Command::Audit(c) => admin::audit(Node::open(config).await?, c).await,

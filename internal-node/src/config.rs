@@ -35,7 +35,119 @@ pub struct Config {
     /// What text extraction may read, keep and spend per document
     /// (`[extract]`; bounds checked when the file is read).
     pub extract: passerelle_extract::Limits,
+    /// Hot folders (`[[drops]]`): directories business applications drop
+    /// flows into, each filed as a service account (ADR 0008 §2).
+    pub drops: Vec<DropConfig>,
     pub log: LogConfig,
+}
+
+/// What a drop folder's files are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DropKind {
+    /// Helios PES V2 (`PES_Aller`) files.
+    Pes,
+    /// @CTES bundles (`.tar.gz`).
+    Actes,
+    /// Any file, filed as it is.
+    Generic,
+}
+
+/// How a drop folder is watched.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DropMode {
+    /// inotify: changes wake the worker at once (local disks).
+    #[default]
+    Inotify,
+    /// A scan every `poll_secs`: SMB and NFS mounts, where inotify sees
+    /// nothing of other hosts' writes.
+    Poll,
+}
+
+/// One hot folder.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DropConfig {
+    /// Its stable name (`helios-finances`): the ledger's key, the
+    /// worker's name (`drop:<name>`). Lowercase letters, digits, `-`, `_`.
+    pub name: String,
+    /// The directory watched; `traite/`, `erreur/` and `.passerelle/` are
+    /// made inside it.
+    pub path: PathBuf,
+    pub kind: DropKind,
+    /// The service account it files as (`passerelle-internal service add`).
+    pub service: String,
+    /// The target space's slug.
+    pub space: String,
+    /// The target folder in the space, `/`-separated; created when
+    /// missing. Empty: the space's root.
+    #[serde(default)]
+    pub folder: String,
+    #[serde(default)]
+    pub mode: DropMode,
+    /// Seconds between two scans in `poll` mode.
+    #[serde(default = "DropConfig::default_poll_secs")]
+    pub poll_secs: u64,
+    /// Seconds between two full scans in `inotify` mode (events are lost
+    /// when the kernel's queue overflows: the scan is the ground truth).
+    #[serde(default = "DropConfig::default_rescan_secs")]
+    pub rescan_secs: u64,
+    /// A file without an `.ok` marker is taken once its size and time
+    /// have not changed for this many seconds.
+    #[serde(default = "DropConfig::default_stable_secs")]
+    pub stable_secs: u64,
+    /// Larger files go to `erreur/` unread.
+    #[serde(default = "DropConfig::default_max_bytes")]
+    pub max_bytes: u64,
+}
+
+impl DropConfig {
+    fn default_poll_secs() -> u64 {
+        5
+    }
+    fn default_rescan_secs() -> u64 {
+        60
+    }
+    fn default_stable_secs() -> u64 {
+        5
+    }
+    fn default_max_bytes() -> u64 {
+        2 * 1024 * 1024 * 1024
+    }
+
+    /// The target folder's names.
+    pub fn folder_names(&self) -> Vec<String> {
+        self.folder
+            .split('/')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// What `Config::load` refuses, with the fix.
+    fn check(&self) -> Result<(), ConfigError> {
+        let at = |what: String| ConfigError(format!("[[drops]] {:?}: {what}", self.name));
+        passerelle_core::flows::DropName::parse(&self.name)
+            .map_err(|e| at(format!("name: {e}")))?;
+        if self.service.trim().is_empty() || self.space.trim().is_empty() {
+            return Err(at(
+                "set `service` (a service account's login) and `space` (a slug)".into(),
+            ));
+        }
+        if !(1..=3600).contains(&self.poll_secs) || !(1..=86_400).contains(&self.rescan_secs) {
+            return Err(at(
+                "poll_secs is 1 to 3600 (default 5), rescan_secs 1 to 86400 (default 60)".into(),
+            ));
+        }
+        if self.stable_secs > 3600 || self.max_bytes == 0 {
+            return Err(at(
+                "stable_secs is at most 3600 (default 5), max_bytes more than 0".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Replication to edge nodes.
@@ -81,6 +193,7 @@ impl Default for Config {
             http: passerelle_http::HttpConfig::default(),
             replication: ReplicationConfig::default(),
             extract: passerelle_extract::Limits::default(),
+            drops: Vec::new(),
             log: LogConfig::default(),
         }
     }
@@ -111,7 +224,33 @@ impl Config {
                 .filter(|k| is_config_key(k.as_str()))
                 .split("__"),
         );
-        fig.extract().map_err(|e| ConfigError(e.to_string()))
+        let config: Config = fig.extract().map_err(|e| ConfigError(e.to_string()))?;
+        config.check_drops()?;
+        Ok(config)
+    }
+
+    /// Each drop folder valid, and no two with one name or one path (two
+    /// workers would claim each other's files).
+    fn check_drops(&self) -> Result<(), ConfigError> {
+        for (i, d) in self.drops.iter().enumerate() {
+            d.check()?;
+            if let Some(other) = self.drops[..i]
+                .iter()
+                .find(|o| o.name == d.name || o.path == d.path)
+            {
+                return Err(ConfigError(format!(
+                    "[[drops]] {:?} and {:?} share a name or a path: give each its own",
+                    other.name, d.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Where attachments of dropped flows are decoded before they are
+    /// stored.
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("tmp").join("depots")
     }
 
     /// The database URL, the SQLite file in the data directory by default.
@@ -164,6 +303,7 @@ impl fmt::Debug for Config {
             .field("http", &self.http)
             .field("replication", &self.replication)
             .field("extract", &self.extract)
+            .field("drops", &self.drops)
             .field("log", &self.log)
             .finish()
     }
@@ -180,6 +320,7 @@ const KEYS: &[&str] = &[
     "http",
     "replication",
     "extract",
+    "drops",
     "log",
 ];
 
@@ -297,6 +438,49 @@ mod tests {
             .join("../deploy/internal/passerelle-internal.toml");
         let c = Config::load(Some(&example)).expect("the example is valid");
         assert_eq!(c.extract, passerelle_extract::Limits::default());
+    }
+
+    #[test]
+    fn drop_folders_are_read_with_defaults_and_bad_ones_refused_with_the_fix() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let f = dir.path().join("c.toml");
+        let one = |name: &str, path: &str, extra: &str| {
+            format!(
+                "[[drops]]\nname = \"{name}\"\npath = \"{path}\"\nkind = \"pes\"\n\
+                 service = \"finances-helios\"\nspace = \"finances\"\n{extra}"
+            )
+        };
+        std::fs::write(
+            &f,
+            one("helios", "/srv/helios", "folder = \"Flux / 2026 \"\n"),
+        )
+        .expect("write");
+        let c = Config::load(Some(&f)).expect("valid");
+        let d = &c.drops[0];
+        assert_eq!((d.kind, d.mode), (DropKind::Pes, DropMode::Inotify));
+        assert_eq!((d.poll_secs, d.rescan_secs, d.stable_secs), (5, 60, 5));
+        assert_eq!(d.folder_names(), ["Flux", "2026"]);
+        for (bad, says) in [
+            (one("Helios", "/a", ""), "name"),
+            (
+                one("helios", "/a", "poll_secs = 0\n"),
+                "poll_secs is 1 to 3600",
+            ),
+            (one("helios", "/a", "mode = \"fanotify\"\n"), "fanotify"),
+            (one("helios", "/a", "kind2 = 1\n"), "kind2"),
+            (
+                format!("{}{}", one("a", "/same", ""), one("b", "/same", "")),
+                "share a name or a path",
+            ),
+            (
+                format!("{}{}", one("a", "/x", ""), one("a", "/y", "")),
+                "share a name or a path",
+            ),
+        ] {
+            std::fs::write(&f, &bad).expect("write");
+            let err = Config::load(Some(&f)).expect_err(&bad).to_string();
+            assert!(err.contains(says), "{bad}: {err}");
+        }
     }
 
     #[test]

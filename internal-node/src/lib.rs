@@ -109,15 +109,29 @@ impl Node {
         Ok(node)
     }
 
-    /// Seeds the authority's document types when the node has none.
+    /// Seeds the authority's document types: a type of the release that
+    /// the node lacks is added, and a type it has gains the release's new
+    /// optional fields (`DocumentType::add_missing_fields`); nothing an
+    /// administrator changed is undone.
     async fn seed_document_types(&self) -> anyhow::Result<()> {
-        if !self.app.list_document_types().await?.is_empty() {
-            return Ok(());
-        }
+        let mine = self.app.list_document_types().await?;
         for t in default_catalogue() {
-            self.app.save_document_type(&Actor::System, t).await?;
+            let key = t.key.clone();
+            match mine.iter().find(|m| m.key == t.key) {
+                None => {
+                    self.app.save_document_type(&Actor::System, t).await?;
+                    tracing::info!(doctype = %key, "document type added");
+                }
+                Some(m) => {
+                    let mut m = m.clone();
+                    let added = m.add_missing_fields(&t);
+                    if !added.is_empty() {
+                        self.app.save_document_type(&Actor::System, m).await?;
+                        tracing::info!(doctype = %key, fields = ?added, "document type gained fields");
+                    }
+                }
+            }
         }
-        tracing::info!("seeded the default document types");
         Ok(())
     }
 
