@@ -1,0 +1,107 @@
+//! Names and entries an application (or an intruder) may drop: unicode
+//! and spaces, names that are not UTF-8, symlinks (never followed), FIFOs
+//! (never opened: opening one would block the worker).
+
+use std::fs;
+use std::time::Duration;
+
+use passerelle_watch::Scanner;
+
+use crate::support::*;
+
+/// A pass that blocks (on a FIFO) fails the test instead of hanging it.
+const NO_BLOCK: Duration = Duration::from_secs(20);
+
+#[tokio::test]
+async fn names_with_spaces_accents_and_unicode_are_filed_as_they_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let ingest = Recorder::default();
+    let t = t0();
+    let name = "Délibération n° 12 — été 2026 « budget » 日本.xml";
+    write(drop, name, b"<acte/>");
+    write(drop, &format!("{name}.ok"), b"");
+
+    Scanner::new(folder(drop))
+        .pass(&ingest, t)
+        .await
+        .expect("pass");
+    assert_eq!(ingest.names(), [name]);
+    assert_eq!(
+        names(&traite(drop, t)),
+        [name.to_owned(), format!("{name}.recu.json")]
+    );
+    assert!(dropped(drop).is_empty());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_name_that_is_not_utf8_is_filed_under_its_own_bytes() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let ingest = Recorder::default();
+    let t = t0();
+    let name = OsStr::from_bytes(b"facture-\xe9t\xe9.xml");
+    fs::write(drop.join(name), b"latin-1").expect("write");
+
+    let mut scanner = Scanner::new(folder(drop));
+    scanner.pass(&ingest, t).await.expect("pass");
+    scanner.pass(&ingest, after(t, 11)).await.expect("pass");
+    assert_eq!(ingest.names(), ["facture-\u{FFFD}t\u{FFFD}.xml"]);
+    assert!(traite(drop, t).join(name).is_file());
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_symlink_is_refused_to_erreur_without_being_followed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let secret = write(outside.path(), "secret.txt", b"ne pas lire");
+    std::os::unix::fs::symlink(&secret, drop.join("lien.xml")).expect("symlink");
+    let ingest = Recorder::default();
+
+    let summary = Scanner::new(folder(drop))
+        .pass(&ingest, t0())
+        .await
+        .expect("pass");
+    assert_eq!(summary.refused, 1, "refused at once, no stability wait");
+    assert!(ingest.calls().is_empty());
+    let moved = fs::symlink_metadata(erreur(drop).join("lien.xml")).expect("in erreur");
+    assert!(
+        moved.file_type().is_symlink(),
+        "the link moved, not its target"
+    );
+    assert_eq!(read(&secret), "ne pas lire");
+    let text = read(&erreur(drop).join("lien.xml.err.txt"));
+    assert!(text.contains("Lien symbolique"), "{text}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_fifo_is_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let status = std::process::Command::new("mkfifo")
+        .arg(drop.join("tube.xml"))
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+    write(drop, "tube.xml.ok", b"");
+    write(drop, "normal.xml", b"x");
+    write(drop, "normal.xml.ok", b"");
+    let ingest = Recorder::default();
+
+    let summary = tokio::time::timeout(NO_BLOCK, Scanner::new(folder(drop)).pass(&ingest, t0()))
+        .await
+        .expect("a FIFO blocked the pass")
+        .expect("pass");
+    assert_eq!((summary.filed, summary.refused), (1, 1));
+    assert_eq!(ingest.names(), ["normal.xml"]);
+    let text = read(&erreur(drop).join("tube.xml.err.txt"));
+    assert!(text.contains("non pris en charge"), "{text}");
+    assert!(dropped(drop).is_empty(), "{:?}", dropped(drop));
+}
