@@ -120,6 +120,8 @@ pub enum Ingested {
 /// without filing twice. It reads `file.path` itself (the watcher never
 /// reads content) and must not move or delete it. A `Retry` answer stops
 /// the pass: nothing else in the folder is handed until it is retried.
+/// A panic is taken as a refusal (the file goes to `erreur/` with an
+/// "internal error" text), so that one file cannot stop the folder.
 #[async_trait]
 pub trait Ingest: Send + Sync + 'static {
     /// Files `file`, or says why not.

@@ -7,10 +7,12 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -115,6 +117,7 @@ impl Scanner {
 
         let layout = self.layout.clone();
         let listing = blocking(move || layout.list_drop()).await?;
+        summary.waiting += listing.unreadable;
         let ready = self.observe(listing.entries, &listing.markers, now, &mut summary);
         for entry in ready {
             if cancel.is_cancelled() {
@@ -197,7 +200,7 @@ impl Scanner {
                     size: entry.stamp.size,
                     is_dir: entry.kind == Kind::Dir,
                 };
-                ingest.ingest(&claimed).await
+                self.hand(ingest, &claimed).await
             }
         };
         let layout = self.layout.clone();
@@ -232,6 +235,28 @@ impl Scanner {
             }
         }
         Ok(true)
+    }
+
+    /// Calls the ingestion. A panic (a parser's bug on a hostile file) is
+    /// a refusal: otherwise the file, recovered at every start, would
+    /// panic again each time and stop the folder for good.
+    async fn hand(&self, ingest: &dyn Ingest, claimed: &Claimed) -> Ingested {
+        match AssertUnwindSafe(ingest.ingest(claimed))
+            .catch_unwind()
+            .await
+        {
+            Ok(outcome) => outcome,
+            Err(_) => {
+                tracing::error!(folder = %self.folder.name, file = %claimed.name,
+                    "the ingestion panicked: file refused");
+                Ingested::Refused {
+                    reason: "Erreur interne de Passerelle pendant le classement de ce fichier : \
+                             il est mis de côté. Signalez-le à l'équipe qui administre \
+                             Passerelle, puis redéposez-le une fois le défaut corrigé."
+                        .to_owned(),
+                }
+            }
+        }
     }
 
     /// Why an entry is refused without being handed, in French.

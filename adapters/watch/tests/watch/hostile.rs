@@ -51,7 +51,7 @@ async fn a_name_that_is_not_utf8_is_filed_under_its_own_bytes() {
     scanner.pass(&ingest, t).await.expect("pass");
     scanner.pass(&ingest, after(t, 11)).await.expect("pass");
     assert_eq!(ingest.names(), ["facture-\u{FFFD}t\u{FFFD}.xml"]);
-    assert!(traite(drop, t).join(name).is_file());
+    assert!(traite(drop, after(t, 11)).join(name).is_file());
 }
 
 #[cfg(unix)]
@@ -104,4 +104,85 @@ async fn a_fifo_is_refused_without_blocking() {
     let text = read(&erreur(drop).join("tube.xml.err.txt"));
     assert!(text.contains("non pris en charge"), "{text}");
     assert!(dropped(drop).is_empty(), "{:?}", dropped(drop));
+}
+
+#[tokio::test]
+async fn a_name_too_long_for_its_receipt_is_filed_under_a_shortened_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let ingest = Recorder::default();
+    let t = t0();
+    // 250 bytes: the name fits, `<name>.recu.json` would not.
+    let name = format!("{}.xml", "é".repeat(123));
+    assert_eq!(name.len(), 250);
+    write(drop, &name, b"<PES/>");
+    write(drop, "court.xml", b"x");
+    write(drop, "court.xml.ok", b"");
+    let marked = fs::File::create(drop.join(&name)).expect("open");
+    marked
+        .set_modified(std::time::SystemTime::UNIX_EPOCH)
+        .expect("mtime");
+
+    let mut scanner = Scanner::new(folder(drop));
+    scanner.pass(&ingest, t).await.expect("pass");
+    let summary = scanner.pass(&ingest, after(t, 11)).await.expect("pass");
+    assert_eq!(summary.filed, 1, "the long name, after the marked one");
+    assert_eq!(ingest.names(), ["court.xml".to_owned(), name.clone()]);
+    let filed = names(&traite(drop, after(t, 11)));
+    assert_eq!(filed.len(), 4, "{filed:?}");
+    assert!(
+        filed
+            .iter()
+            .any(|n| n.ends_with(".xml.recu.json") && n.starts_with("éé")),
+        "{filed:?}"
+    );
+    assert!(dropped(drop).is_empty() && names(&en_cours(drop)).is_empty());
+}
+
+#[tokio::test]
+async fn a_marker_in_capitals_is_honoured_and_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let ingest = Recorder::default();
+    write(drop, "FACTURE.XML", b"x");
+    write(drop, "FACTURE.XML.OK", b"");
+    let summary = Scanner::new(folder(drop))
+        .pass(&ingest, t0())
+        .await
+        .expect("pass");
+    assert_eq!(summary.filed, 1);
+    assert!(dropped(drop).is_empty(), "{:?}", dropped(drop));
+}
+
+/// An ingestion with a bug: it panics on one file.
+#[derive(Debug)]
+struct Panicking;
+
+#[async_trait::async_trait]
+impl passerelle_watch::Ingest for Panicking {
+    async fn ingest(&self, file: &passerelle_watch::Claimed) -> passerelle_watch::Ingested {
+        assert_ne!(file.name, "bombe.xml", "a parser's bug");
+        passerelle_watch::Ingested::Filed {
+            receipt: serde_json::json!({}),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_panicking_ingestion_refuses_the_file_and_the_folder_goes_on() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let t = t0();
+    for name in ["bombe.xml", "suivant.xml"] {
+        write(drop, name, b"x");
+        write(drop, &format!("{name}.ok"), b"");
+    }
+    let summary = Scanner::new(folder(drop))
+        .pass(&Panicking, t)
+        .await
+        .expect("pass");
+    assert_eq!((summary.filed, summary.refused), (1, 1));
+    let text = read(&erreur(drop).join("bombe.xml.err.txt"));
+    assert!(text.contains("Erreur interne"), "{text}");
+    assert!(traite(drop, t).join("suivant.xml").is_file());
 }
