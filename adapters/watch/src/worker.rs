@@ -33,6 +33,11 @@ const EVENT_GAP: Duration = Duration::from_millis(250);
 pub fn spawn(workers: &Workers, folder: DropFolder, ingest: Arc<dyn Ingest>) {
     let clock = workers.clock();
     let name = format!("watch:{}", folder.name);
+    // A zero period from a configuration would spin on the folder.
+    let folder = DropFolder {
+        rescan: folder.rescan.max(EVENT_GAP),
+        ..folder
+    };
     workers.spawn(&name, move |report, cancel| {
         run(folder, ingest, clock, report, cancel)
     });

@@ -199,3 +199,36 @@ async fn a_file_too_large_is_refused_without_being_handed() {
     );
     assert!(erreur(drop).join("enorme.xml").is_file());
 }
+
+#[tokio::test]
+async fn a_kill_between_receipt_and_move_files_again_beside_the_lone_receipt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let t = t0();
+    // The killed run had written the receipt, not yet moved the file.
+    fs::create_dir_all(en_cours(drop)).expect("mkdir");
+    fs::create_dir_all(traite(drop, t)).expect("mkdir");
+    write(&en_cours(drop), "flux.xml", b"<PES/>");
+    write(
+        &traite(drop, t),
+        "flux.xml.recu.json",
+        b"{\"premier\": true}\n",
+    );
+    let ingest = Recorder::default();
+
+    Scanner::new(folder(drop))
+        .pass(&ingest, t)
+        .await
+        .expect("pass");
+    assert_eq!(ingest.names(), ["flux.xml"]);
+    assert_eq!(
+        names(&traite(drop, t)),
+        ["flux.1.xml", "flux.1.xml.recu.json", "flux.xml.recu.json"]
+    );
+    assert_eq!(
+        read(&traite(drop, t).join("flux.xml.recu.json")),
+        "{\"premier\": true}\n",
+        "never overwritten"
+    );
+    assert!(names(&en_cours(drop)).is_empty());
+}

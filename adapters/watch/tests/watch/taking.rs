@@ -146,12 +146,21 @@ async fn a_bundle_without_marker_waits_until_nothing_inside_changes() {
     let bundle = drop.join("lot");
     fs::create_dir(&bundle).expect("mkdir");
     write(&bundle, "enveloppe.xml", b"12345");
+    let before = fs::metadata(&bundle)
+        .expect("stat")
+        .modified()
+        .expect("mtime");
     scanner.pass(&ingest, t).await.expect("pass");
-    // A file added with an old mtime (a copy keeping times) still counts.
+    // An empty file added with old times, the directory's mtime put back
+    // (a copy keeping times, `rsync -t`): only the count of entries moved.
     let added = fs::File::create(write(&bundle, "acte.pdf", b"")).expect("open");
     added
         .set_modified(std::time::SystemTime::UNIX_EPOCH)
         .expect("mtime");
+    fs::File::open(&bundle)
+        .expect("open dir")
+        .set_modified(before)
+        .expect("dir mtime");
     scanner.pass(&ingest, after(t, 11)).await.expect("pass");
     assert!(ingest.calls().is_empty(), "taken while being filled");
     scanner.pass(&ingest, after(t, 22)).await.expect("pass");
