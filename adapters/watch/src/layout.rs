@@ -139,17 +139,30 @@ impl Layout {
     }
 
     /// Renames `<drop>/<name>` into `en-cours/` (under a suffixed name if
-    /// taken there). `None` if it vanished since the listing: the
-    /// application took it back, nothing to do.
-    pub fn claim(&self, name: &OsStr) -> io::Result<Option<PathBuf>> {
+    /// taken there), and examines it again there: what the listing saw
+    /// may have been replaced before the rename (a file by a link to
+    /// something the application may not read), what was claimed cannot.
+    /// The entry keeps `name`. `None` if it vanished since the listing:
+    /// the application took it back, nothing to do.
+    pub fn claim(&self, name: &OsStr) -> io::Result<Option<(PathBuf, Entry)>> {
         let to = unique(&self.en_cours, name, None);
         // Not flushed: if a crash undoes the rename, the file is back in
         // the drop folder and taken again, which the ingestion absorbs.
         match fs::rename(self.drop.join(name), &to) {
-            Ok(()) => Ok(Some(to)),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e),
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e),
         }
+        let claimed = to.file_name().unwrap_or(name);
+        // Gone from our own directory: only an operator's hand does that.
+        let Some(entry) = stat_or_error(&self.en_cours, claimed)? else {
+            return Ok(None);
+        };
+        let entry = Entry {
+            name: name.to_owned(),
+            ..entry
+        };
+        Ok(Some((to, entry)))
     }
 
     /// Moves a claimed file to `traite/<date>/`, its receipt beside it

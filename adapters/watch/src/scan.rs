@@ -124,7 +124,8 @@ impl Scanner {
                 break;
             }
             let (layout, name) = (self.layout.clone(), entry.name.clone());
-            let Some(path) = blocking(move || layout.claim(&name)).await? else {
+            // Settled as examined once claimed, not as listed (see `claim`).
+            let Some((path, entry)) = blocking(move || layout.claim(&name)).await? else {
                 continue;
             };
             tracing::debug!(folder = %self.folder.name, file = ?entry.name, "claimed");

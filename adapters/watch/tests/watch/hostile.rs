@@ -186,3 +186,57 @@ async fn a_panicking_ingestion_refuses_the_file_and_the_folder_goes_on() {
     assert!(text.contains("Erreur interne"), "{text}");
     assert!(traite(drop, t).join("suivant.xml").is_file());
 }
+
+/// Files `a.xml`, and meanwhile replaces `b.xml` (listed as a plain
+/// file) by a link to `target`: what a hostile application would race.
+#[cfg(unix)]
+#[derive(Debug)]
+struct Swapping {
+    drop: std::path::PathBuf,
+    target: std::path::PathBuf,
+    handed: std::sync::Mutex<Vec<String>>,
+}
+
+#[cfg(unix)]
+#[async_trait::async_trait]
+impl passerelle_watch::Ingest for Swapping {
+    async fn ingest(&self, file: &passerelle_watch::Claimed) -> passerelle_watch::Ingested {
+        self.handed.lock().expect("lock").push(file.name.clone());
+        if file.name == "a.xml" {
+            fs::remove_file(self.drop.join("b.xml")).expect("remove");
+            std::os::unix::fs::symlink(&self.target, self.drop.join("b.xml")).expect("link");
+        }
+        passerelle_watch::Ingested::Filed {
+            receipt: serde_json::json!({}),
+        }
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_file_swapped_for_a_link_after_the_listing_is_refused_when_claimed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let outside = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    let target = write(outside.path(), "secret.txt", b"ne pas lire");
+    let old = std::time::SystemTime::now() - Duration::from_secs(60);
+    for (name, mtime) in [("a.xml", old), ("b.xml", std::time::SystemTime::now())] {
+        let file = fs::File::create(write(drop, name, b"x")).expect("open");
+        file.set_modified(mtime).expect("mtime");
+        write(drop, &format!("{name}.ok"), b"");
+    }
+    let ingest = Swapping {
+        drop: drop.to_owned(),
+        target,
+        handed: Default::default(),
+    };
+
+    let summary = Scanner::new(folder(drop))
+        .pass(&ingest, t0())
+        .await
+        .expect("pass");
+    assert_eq!((summary.filed, summary.refused), (1, 1));
+    assert_eq!(*ingest.handed.lock().expect("lock"), ["a.xml"]);
+    let moved = fs::symlink_metadata(erreur(drop).join("b.xml")).expect("in erreur");
+    assert!(moved.file_type().is_symlink());
+}
