@@ -70,7 +70,7 @@ pub enum DropMode {
 #[serde(deny_unknown_fields)]
 pub struct DropConfig {
     /// Its stable name (`helios-finances`): the ledger's key, the
-    /// worker's name (`drop:<name>`). Lowercase letters, digits, `-`, `_`.
+    /// worker's name (`watch:<name>`). Lowercase letters, digits, `-`, `_`.
     pub name: String,
     /// The directory watched; `traite/`, `erreur/` and `.passerelle/` are
     /// made inside it.

@@ -15,10 +15,12 @@ pub mod demo;
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
 use passerelle_blobs::FsBlobStore;
 use passerelle_core::doctype::default_catalogue;
+use passerelle_core::flows::DropName;
 use passerelle_core::ports::{PasswordHasher, SystemClock};
 use passerelle_core::replication::link::{Link, LinkEvent};
 use passerelle_core::service::{CoreSettings, Indexer, Properties, Search};
@@ -30,6 +32,8 @@ use passerelle_http::AppState;
 use passerelle_passwords::Argon2Passwords;
 use passerelle_search::{Opened, node_search};
 use passerelle_sql::SqlRepository;
+use passerelle_watch::filing::{DropTarget, Filer, FlowKind};
+use passerelle_watch::{DropFolder, WatchMode};
 use passerelle_workers::{Workers, jobs};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -160,6 +164,7 @@ impl Node {
         jobs::sweep_locks(&workers, &self.app.locks(), jobs::SWEEP_LOCKS_EVERY);
         let (search, indexer) = self.open_search()?;
         jobs::index_search(&workers, indexer, &self.app);
+        self.start_drops(&workers)?;
         let mut http_config = self.config.http.clone();
         for e in &self.config.replication.edges {
             if let Some(url) = &e.public_url {
@@ -229,6 +234,58 @@ impl Node {
             tracing::info!(parsers = %how, "text extraction ready");
         });
         Ok((search, indexer))
+    }
+
+    /// One worker per drop folder (`watch:<name>`), filing what business
+    /// applications drop there as their service account (ADR 0008 §2).
+    /// The staging directory is emptied first: what a killed run decoded
+    /// there is decoded again from the file, still in `en-cours/`.
+    fn start_drops(&self, workers: &Workers) -> anyhow::Result<()> {
+        if self.config.drops.is_empty() {
+            return Ok(());
+        }
+        let staging = self.config.staging_dir();
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).with_context(|| {
+                format!("cannot empty the staging directory {}", staging.display())
+            })?;
+        }
+        for d in &self.config.drops {
+            let limits = passerelle_flux::Limits {
+                max_attachment_bytes: self.config.max_upload_bytes,
+                ..passerelle_flux::Limits::default()
+            };
+            let target = DropTarget {
+                // Checked when the configuration was read.
+                source: DropName::parse(&d.name)?,
+                kind: match d.kind {
+                    config::DropKind::Pes => FlowKind::Pes,
+                    config::DropKind::Actes => FlowKind::Actes,
+                    config::DropKind::Generic => FlowKind::Generic,
+                },
+                service: d.service.clone(),
+                space: d.space.clone(),
+                folder: d.folder_names(),
+                limits,
+            };
+            let folder = DropFolder {
+                name: d.name.clone(),
+                path: d.path.clone(),
+                mode: match d.mode {
+                    config::DropMode::Inotify => WatchMode::Inotify,
+                    config::DropMode::Poll => WatchMode::Poll {
+                        interval: Duration::from_secs(d.poll_secs),
+                    },
+                },
+                rescan: Duration::from_secs(d.rescan_secs),
+                stable_for: Duration::from_secs(d.stable_secs),
+                max_bytes: d.max_bytes,
+            };
+            let filer = Filer::new(self.app.clone(), target, staging.clone());
+            passerelle_watch::spawn(workers, folder, Arc::new(filer));
+            tracing::info!(drop = %d.name, path = %d.path.display(), "drop folder watched");
+        }
+        Ok(())
     }
 
     /// One replication link per configured edge, each a worker of the

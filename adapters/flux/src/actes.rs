@@ -127,7 +127,7 @@ pub fn parse_actes_xml(input: impl BufRead, limits: &Limits) -> Result<ActesXml,
     let mut xml = XmlStream::new(input, limits)?;
     let root = match xml.next()? {
         Step::Start(e) => e,
-        Step::End(_) | Step::Done => return Err(FluxError::Truncated { path: xml.path() }),
+        Step::End(_) | Step::Done => return Err(FluxError::NoRoot),
     };
     match root.name.as_str() {
         "EnveloppeCLMISILL" => envelope(&mut xml).map(ActesXml::Envelope),

@@ -41,6 +41,10 @@ pub enum FluxError {
     },
     #[error("the file ends inside {path}")]
     Truncated { path: String },
+    /// Not one element: not XML at all (a PDF dropped in the wrong
+    /// folder), or an empty file.
+    #[error("no XML element in the file")]
+    NoRoot,
     #[error("bordereau {bordereau}: announces {declared} pièces, holds {found}")]
     PieceCount {
         bordereau: String,
@@ -122,6 +126,10 @@ impl FluxError {
                 "La valeur « {value} » de {path} n'est pas valide : {expected} est attendu. \
                  Corrigez-la dans l'application émettrice."
             ),
+            FluxError::NoRoot => "Le fichier ne contient aucun élément XML : ce n'est pas un flux \
+                                   que ce dépôt reçoit (PES V2 ou @CTES), ou il est vide. Vérifiez \
+                                   le dossier de dépôt choisi par l'application."
+                .to_owned(),
             FluxError::Truncated { path } => format!(
                 "Le fichier s'arrête au milieu de {path} : il est incomplet. Déposez-le à nouveau \
                  une fois entièrement copié (écrivez-le sous un nom en .tmp puis renommez-le)."

@@ -122,9 +122,7 @@ pub fn parse_pes(
     let mut xml = XmlStream::new(input, limits)?;
     let root = match xml.next()? {
         Step::Start(e) => e,
-        Step::End(_) | Step::Done => {
-            return Err(FluxError::Truncated { path: xml.path() });
-        }
+        Step::End(_) | Step::Done => return Err(FluxError::NoRoot),
     };
     if root.name != "PES_Aller" {
         return Err(FluxError::NotPes { root: root.name });

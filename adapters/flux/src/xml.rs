@@ -336,6 +336,9 @@ impl<'r> XmlStream<'r> {
                         Step::End(name)
                     });
                 }
+                // Parsers stop at the root's end (`Done`): the end of
+                // input outside any element means there was none.
+                Event::Eof if self.path.is_empty() => return Err(FluxError::NoRoot),
                 Event::Eof => {
                     return Err(FluxError::Truncated { path: self.path() });
                 }

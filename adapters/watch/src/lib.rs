@@ -1,12 +1,14 @@
-//! Hot folders, the file-system half (ADR 0008 §2): business applications
-//! drop files into a directory; this crate decides when each one is
-//! complete, claims it atomically, hands it to an [`Ingest`] and moves it to
-//! `traite/` or `erreur/` with a receipt or a French error text.
+//! Hot folders (ADR 0008 §2): business applications drop files into a
+//! directory; this crate decides when each one is complete, claims it
+//! atomically, hands it to an [`Ingest`] and moves it to `traite/` or
+//! `erreur/` with a receipt or a French error text.
 //!
-//! A driving adapter, like `passerelle-workers` whose registry runs it: it
-//! knows nothing of documents (the node's [`Ingest`] parses and files them
-//! through core) and never reads a file's content. It depends on core only
-//! for the `Clock` port the registry times its workers with.
+//! A driving adapter, like `passerelle-workers` whose registry runs it.
+//! Two halves: the file-system half (`scan`, `layout`, `worker`) knows
+//! nothing of documents and never reads a file's content; [`filing`] is
+//! the [`Ingest`] the node gives it, which parses a file by its drop
+//! folder's kind (`passerelle-flux`) and files it through core's flows
+//! use cases, where the rights, the ledger and the unit of work are.
 //!
 //! Safety across `kill -9` rests on two renames: a file is claimed by
 //! renaming it into `<drop>/.passerelle/en-cours/`, and leaves it by a
@@ -24,12 +26,15 @@
 //! - `worker`: the long-running worker ([`spawn`]): a notify watcher wakes
 //!   a loop that rescans periodically and backs off while ingestion asks
 //!   to retry.
+//! - [`filing`]: [`filing::Filer`], hashing, parsing, staging and filing
+//!   a claimed file as its drop folder's service account.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
 
+pub mod filing;
 mod layout;
 mod scan;
 mod worker;

@@ -109,6 +109,10 @@ impl Scanner {
             if cancel.is_cancelled() {
                 return Ok(summary);
             }
+            // A run killed between its claim and the marker's removal
+            // left the marker: it goes now, as it would have then.
+            let (layout, name) = (self.layout.clone(), entry.name.clone());
+            blocking(move || layout.remove_marker(&name)).await?;
             let path = self.layout.en_cours().join(&entry.name);
             if !self.settle(path, &entry, ingest, now, &mut summary).await? {
                 return Ok(summary);
@@ -125,7 +129,19 @@ impl Scanner {
             }
             let (layout, name) = (self.layout.clone(), entry.name.clone());
             // Settled as examined once claimed, not as listed (see `claim`).
-            let Some((path, entry)) = blocking(move || layout.claim(&name)).await? else {
+            // The marker goes with the claim: once the file is in
+            // `en-cours/` it is recovered whatever happens, while a marker
+            // left behind by a crash would make a later file of the same
+            // name be taken at once, perhaps half written.
+            let Some((path, entry)) = blocking(move || {
+                let claimed = layout.claim(&name)?;
+                if claimed.is_some() {
+                    layout.remove_marker(&name)?;
+                }
+                Ok(claimed)
+            })
+            .await?
+            else {
                 continue;
             };
             tracing::debug!(folder = %self.folder.name, file = ?entry.name, "claimed");
@@ -209,23 +225,13 @@ impl Scanner {
         let folder = &self.folder.name;
         match outcome {
             Ingested::Filed { receipt } => {
-                let to = blocking(move || {
-                    let to = layout.file(&path, &original, &receipt, now)?;
-                    layout.remove_marker(&original)?;
-                    Ok(to)
-                })
-                .await?;
+                let to = blocking(move || layout.file(&path, &original, &receipt, now)).await?;
                 summary.filed += 1;
                 tracing::info!(folder = %folder, file = %name, to = %to.display(), "filed");
             }
             Ingested::Refused { reason } => {
                 let why = reason.clone();
-                let to = blocking(move || {
-                    let to = layout.refuse(&path, &original, &why, now)?;
-                    layout.remove_marker(&original)?;
-                    Ok(to)
-                })
-                .await?;
+                let to = blocking(move || layout.refuse(&path, &original, &why, now)).await?;
                 summary.refused += 1;
                 tracing::warn!(folder = %folder, file = %name, to = %to.display(), %reason, "refused");
             }

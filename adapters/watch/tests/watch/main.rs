@@ -3,6 +3,7 @@
 //! collisions, limits, bundles, hostile entries, volume, and the spawned
 //! worker end to end in both watch modes.
 
+mod filing;
 mod hostile;
 mod outcomes;
 mod support;
