@@ -84,6 +84,10 @@ uuid_id!(
     /// An API token of a business application.
     TokenId
 );
+uuid_id!(
+    /// A typed link between two documents.
+    LinkId
+);
 
 /// A per-node monotonic revision: every mutation of replicable state takes the
 /// next one, and the replication change feed is "rows with revision > cursor".

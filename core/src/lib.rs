@@ -33,6 +33,7 @@ pub mod fakes;
 pub mod flows;
 pub mod hash;
 pub mod ids;
+pub mod links;
 pub mod locks;
 pub mod model;
 pub mod names;

@@ -17,6 +17,7 @@ use crate::doctype::DocumentType;
 use crate::flows::IngestionLedger;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId, TokenId};
+use crate::links::LinkStore;
 use crate::locks::{LockMirror, LockStore};
 use crate::model::{
     ApiToken, AuditEntry, Document, Folder, Language, Membership, Page, Paged, Principal, Session,
@@ -163,9 +164,10 @@ impl DocumentQuery {
 /// transaction as the writes they guard); the locks an edge mirrors from
 /// the internal node its [`LockMirror`] part, for the same reason; what
 /// drop folders filed its [`IngestionLedger`] part (a filing's documents
-/// and its ledger row commit together).
+/// and its ledger row commit together); links between documents its
+/// [`LinkStore`] part (a filing links what it files, in one unit of work).
 #[async_trait]
-pub trait Tx: LockStore + LockMirror + IngestionLedger + Send {
+pub trait Tx: LockStore + LockMirror + IngestionLedger + LinkStore + Send {
     /// Commits; on error nothing of the transaction is kept.
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 

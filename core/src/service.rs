@@ -18,6 +18,7 @@ mod flows;
 mod folders;
 mod gauges;
 mod indexer;
+mod links;
 mod locks;
 mod maintenance;
 mod paths;
@@ -55,12 +56,13 @@ pub use apply::APPLY_RUN;
 pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use flows::{
-    FiledDocument, Filing, FilingReceipt, FlowDocument, FlowReference, Flows, MAX_FILING_DOCUMENTS,
-    Staged,
+    FiledDocument, Filing, FilingReceipt, FlowDocument, FlowLink, FlowReference, Flows,
+    MAX_FILING_DOCUMENTS, Staged,
 };
 pub use folders::{FolderContents, FolderListing};
 pub use gauges::{ReplicationGauges, SpaceLag};
 pub use indexer::{IndexRun, Indexer};
+pub use links::LinkView;
 pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use paths::PathTarget;

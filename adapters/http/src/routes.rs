@@ -13,6 +13,7 @@ mod documents;
 mod edge;
 mod folders;
 mod health;
+mod links;
 mod locks;
 mod search;
 mod sharing;
@@ -79,6 +80,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/documents/{id}/lock"),
     ("POST", "/api/v1/documents/{id}/lock"),
     ("DELETE", "/api/v1/documents/{id}/lock"),
+    ("GET", "/api/v1/documents/{id}/links"),
+    ("POST", "/api/v1/documents/{id}/links"),
+    ("DELETE", "/api/v1/documents/{id}/links/{link}"),
     ("GET", "/api/v1/documents/{id}/metadata"),
     ("PUT", "/api/v1/documents/{id}/metadata"),
     ("GET", "/api/v1/spaces/{id}/trash"),
@@ -213,6 +217,8 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(documents::restore_version))
         .routes(routes!(documents::get_metadata, documents::put_metadata))
         .routes(routes!(locks::get_lock, locks::check_out, locks::unlock))
+        .routes(routes!(links::list_links, links::create_link))
+        .routes(routes!(links::delete_link))
         .routes(routes!(trash::list_trash))
         .routes(routes!(trash::restore_document))
         .routes(routes!(trash::purge_document))

@@ -8,6 +8,7 @@ pub(crate) mod blob_claim;
 pub(crate) mod cursor;
 pub(crate) mod dead_property;
 pub(crate) mod document;
+pub(crate) mod document_link;
 pub(crate) mod document_type;
 pub(crate) mod edge_status;
 pub(crate) mod extraction;

@@ -1,12 +1,14 @@
 //! `SqlTx`: the port's transaction over a sea-orm `DatabaseTransaction`.
 //! The queries live in the submodules, one per group of the port; `locks`
 //! also implements the transaction's `LockStore` part, `lock_mirror` its
-//! `LockMirror` part, `flows` its `IngestionLedger` part.
+//! `LockMirror` part, `flows` its `IngestionLedger` part, `links` its
+//! `LinkStore` part.
 
 mod accounts;
 mod audit;
 mod content;
 mod flows;
+mod links;
 mod lock_mirror;
 mod locks;
 mod replication;

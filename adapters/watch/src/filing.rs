@@ -111,6 +111,7 @@ impl Filer {
             documents,
             comment: plan.comment,
             reference: plan.reference,
+            links: plan.links,
         };
         flows
             .file(&actor, filing)

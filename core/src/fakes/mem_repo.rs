@@ -26,6 +26,7 @@ mod content;
 mod extractions;
 mod feed;
 mod flows;
+mod links;
 mod lock_mirror;
 mod locks;
 mod properties;
@@ -99,6 +100,8 @@ struct State {
     properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,
     /// What each drop folder filed (table `ingestions`), see `flows`.
     ingestions: BTreeMap<(crate::flows::DropName, ContentHash), crate::flows::Ingestion>,
+    /// Links between documents (table `document_links`), see `links`.
+    links: BTreeMap<crate::ids::LinkId, crate::links::DocumentLink>,
 }
 
 /// A [`crate::model::Resource`] as an ordered key (kind, then uuid), as

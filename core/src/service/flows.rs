@@ -17,6 +17,7 @@ use crate::error::CoreError;
 use crate::flows::{DropName, Ingestion};
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, SpaceId};
+use crate::links::LinkKind;
 use crate::model::Document;
 use crate::names::DocumentName;
 use crate::ports::Tx;
@@ -73,6 +74,15 @@ pub struct FlowDocument {
     pub content: Staged,
 }
 
+/// A link between two documents of a filing, by their rank in
+/// [`Filing::documents`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FlowLink {
+    pub from: usize,
+    pub to: usize,
+    pub kind: LinkKind,
+}
+
 /// A dropped file, parsed into documents.
 #[derive(Clone, Debug)]
 pub struct Filing {
@@ -87,6 +97,9 @@ pub struct Filing {
     pub folder: Vec<String>,
     /// The documents, the flow's own first; never empty.
     pub documents: Vec<FlowDocument>,
+    /// Links between them (an attachment to its flow, an annex to its
+    /// act), made in the same unit of work.
+    pub links: Vec<FlowLink>,
     /// The versions' comment ("Déposé par Helios (finances)").
     pub comment: String,
     /// The business key other flows find this one by (an act and its
@@ -176,6 +189,16 @@ impl Flows {
                 let mut filed = Vec::with_capacity(filing.documents.len());
                 for doc in &filing.documents {
                     filed.push(self.file_one(&mut tx, actor, space, target, doc, &comment).await?);
+                }
+                for l in &filing.links {
+                    let (Some(from), Some(to)) = (filed.get(l.from), filed.get(l.to)) else {
+                        return Err(CoreError::invalid(
+                            "invalid_filing",
+                            "a filing's link names a document it does not file",
+                        )
+                        .into());
+                    };
+                    self.app.link_in(&mut tx, actor, from.id, to.id, l.kind).await?;
                 }
                 let waiting_for_act = match (&filing.reference, filed.first()) {
                     (Some(r), Some(first)) => {

@@ -489,6 +489,7 @@ mod authorization;
 mod basic;
 mod flows;
 mod indexing;
+mod links;
 mod locks;
 mod model;
 mod replication;

@@ -6,6 +6,7 @@ mod auth;
 mod content;
 mod edge;
 mod errors;
+mod links;
 mod locks;
 mod metrics;
 mod openapi;

@@ -135,6 +135,9 @@ contract_tests!(
         locks_are_deleted_by_token_by_resource_and_once_expired,
         a_lock_needs_its_owner_and_space_and_a_write_transaction,
         a_dropped_transaction_keeps_no_lock_and_a_purge_takes_the_spaces_locks,
+        // links between documents
+        links_round_trip_and_are_listed_from_both_ends_oldest_first,
+        a_link_is_unique_by_its_ends_and_kind_and_needs_its_documents,
         // the ingestion ledger of drop folders
         ingestions_round_trip_and_are_found_by_drop_folder_and_hash,
         ingestions_are_found_by_reference_oldest_first_across_drop_folders,

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 
+use passerelle_core::links::LinkKind;
 use passerelle_core::service::FlowReference;
 use passerelle_flux::Limits;
 use passerelle_flux::actes::{
@@ -19,7 +20,7 @@ use passerelle_flux::actes::{
 use serde_json::{Map, Value, json};
 
 use super::plan::{
-    Content, Plan, PlannedDocument, Problem, ScratchSink, media_type, safe_name, stem,
+    Content, Plan, PlannedDocument, Problem, ScratchSink, media_type, safe_name, stem, to_first,
 };
 
 /// Where acknowledgements are filed, below the drop folder's target.
@@ -74,6 +75,7 @@ pub fn plan(
             content: Content::File(sink.path(f.index)),
         });
     }
+    let links = to_first(&documents, |_| LinkKind::AnnexeDe);
     Ok(Plan {
         documents,
         comment: format!(
@@ -83,6 +85,7 @@ pub fn plan(
         reference: Some(FlowReference::Act {
             number: bundle.act.numero_interne.clone(),
         }),
+        links,
     })
 }
 
@@ -127,6 +130,8 @@ fn acknowledgement(
         reference: Some(FlowReference::Acknowledgement {
             number: ar.numero_interne,
         }),
+        // Core links it to its act, now or when the act arrives.
+        links: Vec::new(),
     })
 }
 

@@ -20,6 +20,7 @@ pub fn plan(path: &Path, name: &str, is_dir: bool) -> Result<Plan, Problem> {
             documents: vec![document(Vec::new(), name, path)],
             comment,
             reference: None,
+            links: Vec::new(),
         });
     }
     let folder = vec![safe_name(name, "depot")];
@@ -54,6 +55,7 @@ pub fn plan(path: &Path, name: &str, is_dir: bool) -> Result<Plan, Problem> {
             .collect(),
         comment,
         reference: None,
+        links: Vec::new(),
     })
 }
 

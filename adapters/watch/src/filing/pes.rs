@@ -12,7 +12,11 @@ use passerelle_flux::Limits;
 use passerelle_flux::pes::{Attachment, Bordereau, PesDomain, PesFlux, parse_pes};
 use serde_json::{Map, Value, json};
 
-use super::plan::{Content, Plan, PlannedDocument, Problem, ScratchSink, safe_name, stem};
+use passerelle_core::links::LinkKind;
+
+use super::plan::{
+    Content, Plan, PlannedDocument, Problem, ScratchSink, safe_name, stem, to_first,
+};
 
 /// Sub-folders of a flow's folder.
 const BORDEREAUX: &str = "Bordereaux";
@@ -52,10 +56,16 @@ pub fn plan(
     for a in &flux.attachments {
         documents.push(attachment(&flux, a, &folder, name, sink.path(a.index)));
     }
+    // A bordereau's card is drawn from the flow; an attachment supports it.
+    let links = to_first(&documents, |d| match d.doc_type.as_deref() {
+        Some("piece-justificative") => LinkKind::PieceJustificativeDe,
+        _ => LinkKind::AnnexeDe,
+    });
     Ok(Plan {
         documents,
         comment: format!("Flux PES « {name} » classé depuis un dépôt"),
         reference: None,
+        links,
     })
 }
 

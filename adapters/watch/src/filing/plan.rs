@@ -9,8 +9,9 @@ use std::path::{Path, PathBuf};
 
 use passerelle_core::ContentHash;
 use passerelle_core::hash::Hasher;
+use passerelle_core::links::LinkKind;
 use passerelle_core::names::DocumentName;
-use passerelle_core::service::FlowReference;
+use passerelle_core::service::{FlowLink, FlowReference};
 use passerelle_flux::{AttachmentSink, FluxError};
 use serde_json::{Map, Value};
 
@@ -64,6 +65,26 @@ pub struct Plan {
     pub comment: String,
     /// What other flows find this one by (an act, an acknowledgement).
     pub reference: Option<FlowReference>,
+    /// Links between the documents, by rank.
+    pub links: Vec<FlowLink>,
+}
+
+/// Links from every document but the first to the first (the flow, the
+/// act), as `kind` says for each.
+pub fn to_first(
+    documents: &[PlannedDocument],
+    kind: impl Fn(&PlannedDocument) -> LinkKind,
+) -> Vec<FlowLink> {
+    documents
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, d)| FlowLink {
+            from: i,
+            to: 0,
+            kind: kind(d),
+        })
+        .collect()
 }
 
 /// Writes attachment `i` to `<scratch>/piece-<i>`.

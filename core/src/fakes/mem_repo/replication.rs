@@ -232,6 +232,11 @@ impl State {
             .filter(|d| d.space == space)
             .map(|d| d.id)
             .collect();
+        let n = self.links.len();
+        self.links.retain(|_, l| {
+            l.space != space && !documents.contains(&l.from) && !documents.contains(&l.to)
+        });
+        count(n, self.links.len());
         let n = self.versions.len();
         self.versions.retain(|(d, _), _| !documents.contains(d));
         count(n, self.versions.len());

@@ -4,12 +4,14 @@
 //! no order between them): then it is filed and waits in the ledger, and
 //! the act's filing applies it. Either way in the unit of work of the
 //! flow that arrives second, as a metadata update of the act (a revision,
-//! an audit entry, the act's lock respected).
+//! an audit entry, the act's lock respected) and a link from the
+//! acknowledgement to the act (`accuse_de_reception_de`).
 
 use serde_json::json;
 
 use crate::flows::Ingestion;
 use crate::ids::{DocumentId, SpaceId};
+use crate::links::LinkKind;
 use crate::ports::Tx;
 
 use super::super::access::Outcome;
@@ -108,10 +110,11 @@ impl InternalApp {
         let mut metadata = d.metadata.clone();
         metadata.insert(AR_ID.to_owned(), id.clone());
         metadata.insert(TRANSMITTED_ON.to_owned(), on.clone());
-        if metadata == d.metadata {
-            return Ok(());
+        if metadata != d.metadata {
+            self.update_metadata_in(tx, actor, act, d.doc_type.clone(), metadata)
+                .await?;
         }
-        self.update_metadata_in(tx, actor, act, d.doc_type.clone(), metadata)
+        self.link_in(tx, actor, ar.id, act, LinkKind::AccuseDeReceptionDe)
             .await?;
         tracing::info!(act = %act, ar = %json!(id), "act acknowledged by the prefecture");
         Ok(())

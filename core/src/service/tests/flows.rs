@@ -48,6 +48,7 @@ fn filing(source: &str, text: &str, documents: Vec<FlowDocument>) -> Filing {
         documents,
         comment: "Déposé par Helios".into(),
         reference: None,
+        links: Vec::new(),
     }
 }
 
@@ -417,6 +418,18 @@ fn an_acknowledgement_fills_its_act_whichever_arrives_first() {
             acknowledged(&app, &boss, &act).await,
             (json!("AR-2"), json!("2026-03-14"))
         );
+        // Linked, from the acknowledgement to its act.
+        let links = app
+            .document_links(&boss, act.documents[0].id)
+            .await
+            .expect("links");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].other.id, early.documents[0].id);
+        assert_eq!(
+            links[0].link.kind,
+            crate::links::LinkKind::AccuseDeReceptionDe
+        );
+        assert!(!links[0].outgoing);
         // An acknowledgement of another number fills nothing.
         let stray = file_ar(&app, &helios, "2026-999", "AR-X").await;
         assert!(stray.waiting_for_act);

@@ -12,8 +12,8 @@ use uuid::Uuid;
 
 use super::super::IN_CHUNK;
 use crate::entity::{
-    api_token, blob_claim, cursor, document, folder, invitation, membership, outbox, principal,
-    session, space, version,
+    api_token, blob_claim, cursor, document, document_link, folder, invitation, membership, outbox,
+    principal, session, space, version,
 };
 use crate::error::db_error;
 
@@ -42,6 +42,18 @@ pub(in crate::tx) async fn purge_space(
 
     let mut total = super::super::locks::purge_space_locks(c, space).await?;
     total += super::super::lock_mirror::purge_lock_mirror(c, space).await?;
+    // Links from or to the space's documents, whichever space holds them.
+    total += rows(
+        document_link::Entity::delete_many()
+            .filter(
+                sea_orm::sea_query::Condition::any()
+                    .add(document_link::Column::SpaceId.eq(id))
+                    .add(document_link::Column::FromId.in_subquery(documents.clone()))
+                    .add(document_link::Column::ToId.in_subquery(documents.clone())),
+            )
+            .exec(c)
+            .await,
+    )?;
     total += rows(
         version::Entity::delete_many()
             .filter(version::Column::DocumentId.in_subquery(documents))
