@@ -41,8 +41,8 @@ use passerelle_http_common::AppState;
 
 use ctx::Offers;
 use pages::{
-    admin, app_passwords, auth, documents, extractions, locks, manage, search, settings, spaces,
-    types, uploads, webdav,
+    admin, app_passwords, auth, documents, extractions, links, locks, manage, search, settings,
+    spaces, types, uploads, webdav,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -62,6 +62,8 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/documents/{id}/lock", post(locks::lock))
         .route("/documents/{id}/unlock", post(locks::unlock))
         .route("/documents/{id}/force-unlock", post(locks::force_unlock))
+        .route("/documents/{id}/links", post(links::create))
+        .route("/documents/{id}/links/{link}/remove", post(links::remove))
         .route(
             "/documents/{id}/versions/{n}/restore",
             post(documents::restore),

@@ -5,6 +5,7 @@ pub mod app_passwords;
 pub mod auth;
 pub mod documents;
 pub mod extractions;
+pub mod links;
 pub mod locks;
 pub mod manage;
 pub mod search;

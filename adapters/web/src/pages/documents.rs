@@ -25,6 +25,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::auth::CsrfForm;
+use super::links::LinksSection;
 use super::locks::LockLine;
 use super::view::{self, DocRow};
 use crate::ctx::{PageCtx, Web, WebError, back_with_error, render, see_other};
@@ -117,6 +118,8 @@ struct DocumentPage {
     current_folder: String,
     /// Who holds the document's lock, and the lock buttons the actor gets.
     lock: LockLine,
+    /// Its links, both ways, and the form making one.
+    links: LinksSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -185,6 +188,8 @@ async fn page(
     let rights = st.app.rights(&web.actor, dv.document.space).await?;
     let can_edit = rights.may_edit(dv.document.created_by);
     let lock = LockLine::new(&dv, &web, can_edit, rights.may(Action::Manage));
+    // Links are made on the internal node (the pages that manage).
+    let links = LinksSection::new(st, &web, &dv, can_edit && web.page.offers.management).await?;
     let form_type = submitted
         .doc_type
         .clone()
@@ -243,6 +248,7 @@ async fn page(
             .map(|f| f.to_string())
             .unwrap_or_default(),
         lock,
+        links,
         p: web.page,
     };
     Ok((status, render(&page)).into_response())

@@ -7,6 +7,7 @@ mod documents;
 mod edge;
 mod forms;
 mod i18n;
+mod links;
 mod locks;
 mod logging;
 mod manage;
