@@ -121,8 +121,9 @@ pub struct DocumentLink {
 #[async_trait]
 pub trait LinkStore: Send {
     /// Inserts or replaces the link with this id. Another row with the
-    /// same (from, to, kind) is a `Conflict`; the space, both documents
-    /// and the author must exist (`Storage` otherwise).
+    /// same (from, to, kind) is a `Conflict`; the space and both
+    /// documents must exist (`Storage` otherwise); the author need not (an
+    /// edge holds only the space's members).
     async fn save_link(&mut self, link: &DocumentLink) -> Result<(), RepoError>;
 
     /// The link with this id, removed or not.

@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::doctype::DocumentType;
 use crate::hash::ContentHash;
 use crate::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId};
+use crate::links::DocumentLink;
 use crate::model::{Document, Folder, Membership, Principal, Space, Version};
 
 /// An invitation of a contractor into a shared space. Only the BLAKE3 hash of
@@ -77,6 +78,11 @@ pub enum ChangeRow {
     Document(Document),
     Version(Version),
     DocumentType(DocumentType),
+    /// A link between two documents of the space (ADR 0008 §4): a space's
+    /// feed carries the links whose both ends are in it, so that an edge
+    /// holds both ends of every link it holds; a link across two spaces
+    /// stays on the internal node.
+    Link(DocumentLink),
 }
 
 impl ChangeRow {
@@ -90,6 +96,7 @@ impl ChangeRow {
             ChangeRow::Document(x) => x.revision,
             ChangeRow::Version(x) => x.revision,
             ChangeRow::DocumentType(x) => x.revision,
+            ChangeRow::Link(x) => x.revision,
         }
     }
 }
@@ -102,7 +109,7 @@ impl ChangeRow {
     /// The feed's order, which every repository (SQL, the in-memory fake)
     /// sorts its feed by: revision first; within a revision, parents before
     /// children (space, principals, memberships, invitations, folders,
-    /// documents, versions), so an edge applying rows in order never meets
+    /// documents, versions, links), so an edge applying rows in order never meets
     /// a child before its parent; then by id (versions: by document, then
     /// number), so that the order is total and both repositories agree.
     pub fn feed_key(&self) -> FeedKey {
@@ -114,8 +121,10 @@ impl ChangeRow {
             ChangeRow::Folder(f) => FeedKey(f.revision, 4, f.id.as_uuid(), 0),
             ChangeRow::Document(d) => FeedKey(d.revision, 5, d.id.as_uuid(), 0),
             ChangeRow::Version(v) => FeedKey(v.revision, 6, v.document.as_uuid(), v.number),
+            // After both its ends.
+            ChangeRow::Link(l) => FeedKey(l.revision, 7, l.id.as_uuid(), 0),
             // Not part of a space's feed.
-            ChangeRow::DocumentType(t) => FeedKey(t.revision, 7, Uuid::nil(), 0),
+            ChangeRow::DocumentType(t) => FeedKey(t.revision, 8, Uuid::nil(), 0),
         }
     }
 }

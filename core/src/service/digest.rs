@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use crate::error::CoreError;
 use crate::hash::ContentHash;
 use crate::ids::{Revision, SpaceId};
+use crate::links::DocumentLink;
 use crate::model::{
     Document, Folder, Membership, Principal, PrincipalKind, Space, Trashed, Version,
 };
@@ -50,8 +51,21 @@ fn canonical(row: &ChangeRow) -> (String, String) {
         ChangeRow::Document(d) => (format!("6:{}", d.id), document(d)),
         ChangeRow::Version(v) => (format!("7:{}:{:010}", v.document, v.number), version(v)),
         ChangeRow::DocumentType(t) => (format!("8:{}", t.key), json!([t.revision.0])),
+        ChangeRow::Link(l) => (format!("9:{}", l.id), link(l)),
     };
     (key, value.to_string())
+}
+
+fn link(l: &DocumentLink) -> Value {
+    json!([
+        l.from.to_string(),
+        l.to.to_string(),
+        l.kind.as_str(),
+        l.created_by.to_string(),
+        nanos(l.created_at),
+        l.removed,
+        l.revision.0
+    ])
 }
 
 fn space(s: &Space) -> Value {

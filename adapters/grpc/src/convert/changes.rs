@@ -1,11 +1,12 @@
 //! Feed rows (spaces, principals, memberships, invitations, folders,
-//! documents, versions, document types) to and from protobuf: one function
+//! documents, versions, document types, links) to and from protobuf: one function
 //! per row kind, so each row's fields and checks read on their own.
 
 use super::{R, at, author, bad, hash, id_text, json_map, name, nanos, opt_uuid, uuid};
 use super::{trashed_from, trashed_to};
 use passerelle_core::doctype::DocumentType;
-use passerelle_core::ids::{DocumentId, FolderId, PrincipalId, Revision, SpaceId};
+use passerelle_core::ids::{DocumentId, FolderId, LinkId, PrincipalId, Revision, SpaceId};
+use passerelle_core::links::DocumentLink;
 use passerelle_core::model::{
     Document, Folder, Membership, Principal, PrincipalKind, Space, Version, Visibility,
 };
@@ -27,6 +28,7 @@ pub fn change_to_pb(row: &ChangeRow) -> pb::Change {
         ChangeRow::Document(d) => Row::Document(document_to_pb(d)),
         ChangeRow::Version(v) => Row::Version(version_to_pb(v)),
         ChangeRow::DocumentType(t) => Row::DocumentType(document_type_to_pb(t)),
+        ChangeRow::Link(l) => Row::Link(link_to_pb(l)),
     };
     pb::Change { row: Some(row) }
 }
@@ -44,6 +46,7 @@ pub fn change_from_pb(c: pb::Change, space: SpaceId) -> R<ChangeRow> {
         Row::Document(d) => ChangeRow::Document(document_from_pb(d)?),
         Row::Version(v) => ChangeRow::Version(version_from_pb(v)?),
         Row::DocumentType(t) => ChangeRow::DocumentType(document_type_from_pb(t)?),
+        Row::Link(l) => ChangeRow::Link(link_from_pb(l)?),
     })
 }
 
@@ -211,6 +214,34 @@ fn folder_from_pb(f: pb::FolderRow) -> R<Folder> {
         trashed: trashed_from(f.trashed)?,
         purged: f.purged,
         revision: Revision(f.revision),
+    })
+}
+
+fn link_to_pb(l: &DocumentLink) -> pb::LinkRow {
+    pb::LinkRow {
+        id: l.id.to_string(),
+        space: l.space.to_string(),
+        from: l.from.to_string(),
+        to: l.to.to_string(),
+        kind: l.kind.as_str().to_owned(),
+        created_by: l.created_by.to_string(),
+        created_at: nanos(l.created_at),
+        removed: l.removed,
+        revision: l.revision.0,
+    }
+}
+
+fn link_from_pb(l: pb::LinkRow) -> R<DocumentLink> {
+    Ok(DocumentLink {
+        id: LinkId::from_uuid(uuid("link.id", &l.id)?),
+        space: SpaceId::from_uuid(uuid("link.space", &l.space)?),
+        from: DocumentId::from_uuid(uuid("link.from", &l.from)?),
+        to: DocumentId::from_uuid(uuid("link.to", &l.to)?),
+        kind: l.kind.parse().map_err(|e| bad("link.kind", e))?,
+        created_by: PrincipalId::from_uuid(uuid("link.created_by", &l.created_by)?),
+        created_at: at("link.created_at", l.created_at)?,
+        removed: l.removed,
+        revision: Revision(l.revision),
     })
 }
 

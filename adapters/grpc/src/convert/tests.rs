@@ -224,3 +224,43 @@ fn an_item_without_an_operation_is_refused() {
     unknown.op = None;
     assert_eq!(item_from_pb(unknown).map_err(|e| e.field), Err("outbox.op"));
 }
+
+#[test]
+fn links_travel_whole_and_an_unknown_kind_is_refused() {
+    use passerelle_core::ids::{DocumentId, LinkId};
+    use passerelle_core::links::{DocumentLink, LinkKind};
+
+    let space = SpaceId::new();
+    for (kind, removed) in [(LinkKind::AnnexeDe, false), (LinkKind::Remplace, true)] {
+        let row = ChangeRow::Link(DocumentLink {
+            id: LinkId::new(),
+            space,
+            from: DocumentId::new(),
+            to: DocumentId::new(),
+            kind,
+            created_by: PrincipalId::new(),
+            created_at: time::macros::datetime!(2026-03-14 09:30:15.123456789 UTC),
+            removed,
+            revision: Revision(42),
+        });
+        assert_eq!(change_from_pb(change_to_pb(&row), space), Ok(row));
+    }
+    let mut sent = change_to_pb(&ChangeRow::Link(DocumentLink {
+        id: LinkId::new(),
+        space,
+        from: DocumentId::new(),
+        to: DocumentId::new(),
+        kind: LinkKind::VoirAussi,
+        created_by: PrincipalId::new(),
+        created_at: OffsetDateTime::UNIX_EPOCH,
+        removed: false,
+        revision: Revision(1),
+    }));
+    if let Some(pb::change::Row::Link(row)) = &mut sent.row {
+        row.kind = "parent_de".into();
+    }
+    assert_eq!(
+        change_from_pb(sent, space).map_err(|e| e.field),
+        Err("link.kind")
+    );
+}

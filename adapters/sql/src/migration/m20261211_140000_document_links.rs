@@ -1,7 +1,9 @@
 //! Typed links between documents (ADR 0008 §4): revisioned like the
 //! documents (a removal is a tombstone, `removed`), one row per (from, to,
 //! kind) so that a link made again revives its row. The space is the
-//! source's: links are authorised and replicated with it.
+//! source's: links are authorised and replicated with it. The author is
+//! not a foreign key, as for documents: an edge holds only the space's
+//! members, and an administrator may link without being one.
 
 use sea_orm_migration::prelude::*;
 
@@ -17,7 +19,7 @@ const UP: &[&str] = &[
         from_id {uuid} NOT NULL REFERENCES documents (id),
         to_id {uuid} NOT NULL REFERENCES documents (id),
         kind TEXT NOT NULL,
-        created_by {uuid} NOT NULL REFERENCES principals (id),
+        created_by {uuid} NOT NULL,
         created_at BIGINT NOT NULL,
         removed BOOLEAN NOT NULL,
         revision BIGINT NOT NULL

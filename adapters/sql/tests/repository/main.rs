@@ -119,6 +119,7 @@ contract_tests!(
         replication_writes_in_a_read_transaction_are_refused,
         // replication: the change feed
         changes_carry_every_row_of_the_space_with_tombstones,
+        changes_carry_the_links_whose_both_ends_are_in_the_space,
         changes_stop_at_the_last_whole_revision_within_the_limit,
         a_revision_larger_than_the_limit_comes_whole,
         changes_carry_the_principals_of_the_space_without_credentials,

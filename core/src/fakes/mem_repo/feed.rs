@@ -141,6 +141,17 @@ impl State {
             .filter(|v| documents.contains(&v.document) && newer(v.revision))
             .cloned()
             .map(ChangeRow::Version);
+        let links = self
+            .links
+            .values()
+            .filter(|l| {
+                l.space == space
+                    && documents.contains(&l.from)
+                    && documents.contains(&l.to)
+                    && newer(l.revision)
+            })
+            .cloned()
+            .map(ChangeRow::Link);
         spaces
             .into_iter()
             .chain(principals)
@@ -149,6 +160,7 @@ impl State {
             .chain(folders)
             .chain(docs)
             .chain(versions)
+            .chain(links)
             .collect()
     }
 }

@@ -21,9 +21,6 @@ impl LinkStore for MemTx {
                 return Err(missing("document", d));
             }
         }
-        if !s.principals.contains_key(&l.created_by) {
-            return Err(missing("principal", l.created_by));
-        }
         if s.links
             .values()
             .any(|o| o.id != l.id && (o.from, o.to, o.kind) == (l.from, l.to, l.kind))

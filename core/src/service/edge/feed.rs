@@ -89,6 +89,7 @@ impl EdgeApp {
             ChangeRow::Folder(_) => 3,
             ChangeRow::Document(_) => 4,
             ChangeRow::Version(_) => 5,
+            ChangeRow::Link(_) => 6,
         });
         for row in rows {
             self.apply_row(&mut tx, space, row, &mut documents_here)
@@ -150,6 +151,17 @@ impl EdgeApp {
                 tx.save_principal(&p).await?
             }
             ChangeRow::DocumentType(t) => tx.save_document_type(&t).await?,
+            ChangeRow::Link(l) if l.space == space => {
+                // Both ends in this space, here already or in this batch.
+                for end in [l.from, l.to] {
+                    let known = documents_here.contains(&end)
+                        || tx.document(end).await?.is_some_and(|d| d.space == space);
+                    if !known {
+                        return Err(foreign());
+                    }
+                }
+                tx.save_link(&l).await?
+            }
             _ => return Err(foreign()),
         }
         Ok(())

@@ -399,6 +399,7 @@ mod blob_accounting;
 mod edge_locks;
 mod invitations;
 mod link_state;
+mod links;
 mod live;
 mod locks;
 mod operations;

@@ -10,7 +10,9 @@ use sea_orm::{
     ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, QueryTrait, Select,
 };
 
-use crate::entity::{document, folder, invitation, membership, principal, space, version};
+use crate::entity::{
+    document, document_link, folder, invitation, membership, principal, space, version,
+};
 use crate::error::db_error;
 
 /// The same tables and filters as the feed's (`feed::tables`), counted.
@@ -70,6 +72,15 @@ pub(in crate::tx) async fn feed_backlog(
             c,
             document::Entity::find().filter(document::Column::SpaceId.eq(id)),
             document::Column::Revision,
+            after,
+        )
+        .await?,
+        tally(
+            c,
+            document_link::Entity::find()
+                .filter(document_link::Column::SpaceId.eq(id))
+                .filter(document_link::Column::ToId.in_subquery(documents.clone())),
+            document_link::Column::Revision,
             after,
         )
         .await?,

@@ -22,7 +22,9 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::super::{IN_CHUNK, all_into};
-use crate::entity::{document, folder, invitation, membership, principal, space, version};
+use crate::entity::{
+    document, document_link, folder, invitation, membership, principal, space, version,
+};
 use crate::error::db_error;
 
 /// Which rows of each table to read.
@@ -187,8 +189,13 @@ async fn tables(
     let docs = document::Entity::find().filter(document::Column::SpaceId.eq(id));
     let docs = window.apply(docs, document::Column::Revision);
     let versions =
-        version::Entity::find().filter(version::Column::DocumentId.in_subquery(documents));
+        version::Entity::find().filter(version::Column::DocumentId.in_subquery(documents.clone()));
     let versions = window.apply(versions, version::Column::Revision);
+    // The links whose both ends are in the space (see `ChangeRow::Link`).
+    let links = document_link::Entity::find()
+        .filter(document_link::Column::SpaceId.eq(id))
+        .filter(document_link::Column::ToId.in_subquery(documents));
+    let links = window.apply(links, document_link::Column::Revision);
 
     Ok(vec![
         all_into(spaces.all(c).await.map_err(db_error)?, |m| {
@@ -211,6 +218,9 @@ async fn tables(
         })?,
         all_into(versions.all(c).await.map_err(db_error)?, |m| {
             m.into_core().map(ChangeRow::Version)
+        })?,
+        all_into(links.all(c).await.map_err(db_error)?, |m| {
+            m.into_core().map(ChangeRow::Link)
         })?,
     ])
 }

@@ -84,6 +84,7 @@ fn identity(row: &ChangeRow) -> Identity {
         ChangeRow::Folder(f) => (4, f.id.as_uuid(), nil, 0),
         ChangeRow::Document(d) => (5, d.id.as_uuid(), nil, 0),
         ChangeRow::Version(v) => (6, v.document.as_uuid(), nil, v.number),
+        ChangeRow::Link(l) => (7, l.id.as_uuid(), nil, 0),
         ChangeRow::DocumentType(t) => panic!("a document type in a space's feed: {t:?}"),
     }
 }

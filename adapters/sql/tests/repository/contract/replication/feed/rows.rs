@@ -363,3 +363,82 @@ pub async fn a_version_comes_with_its_document_even_when_the_document_changed_la
     }
     Ok(())
 }
+
+pub async fn changes_carry_the_links_whose_both_ends_are_in_the_space(
+    repo: &dyn Repository,
+) -> Outcome {
+    use passerelle_core::ids::LinkId;
+    use passerelle_core::links::{DocumentLink, LinkKind};
+
+    let p = principal_at(agent("p.liens"), 1);
+    let s = space_at(space("actes", "Actes", p.id), 2);
+    let o = space_at(space("ailleurs", "Ailleurs", p.id), 2);
+    let act = document_at(document(&s, None, "acte.pdf"), 3);
+    let annex = document_at(document(&s, None, "annexe.pdf"), 4);
+    let elsewhere = document_at(document(&o, None, "autre.pdf"), 5);
+    let link = |from: &passerelle_core::model::Document,
+                to: &passerelle_core::model::Document,
+                kind: LinkKind,
+                rev: i64| DocumentLink {
+        id: LinkId::new(),
+        space: from.space,
+        from: from.id,
+        to: to.id,
+        kind,
+        created_by: p.id,
+        created_at: crate::contract::at(crate::contract::T0),
+        removed: false,
+        revision: Revision(rev),
+    };
+    let annexe_de = link(&annex, &act, LinkKind::AnnexeDe, 6);
+    let removed = DocumentLink {
+        removed: true,
+        ..link(&act, &annex, LinkKind::VoirAussi, 7)
+    };
+    let out = link(&act, &elsewhere, LinkKind::Remplace, 8);
+    let back_in = link(&elsewhere, &act, LinkKind::VoirAussi, 8);
+    save(
+        repo,
+        [
+            Row::from(&p),
+            Row::from(&s),
+            Row::from(&o),
+            Row::from(&act),
+            Row::from(&annex),
+            Row::from(&elsewhere),
+        ],
+    )
+    .await?;
+    let mut tx = write(repo).await?;
+    for l in [&annexe_de, &removed, &out, &back_in] {
+        tx.save_link(l).await?;
+    }
+    tx.commit().await?;
+
+    let mut tx = read(repo).await?;
+    assert_feed(
+        tx.changes(s.id, Revision(0), 1000).await?,
+        vec![
+            s.row(),
+            act.row(),
+            annex.row(),
+            ChangeRow::Link(annexe_de.clone()),
+            ChangeRow::Link(removed.clone()),
+        ],
+        7,
+        "the space's own links with their tombstones, none across spaces",
+    );
+    let after = tx.changes(s.id, Revision(5), 1000).await?;
+    assert_eq!(
+        after.rows.last(),
+        Some(&ChangeRow::Link(removed)),
+        "links come after the documents, in revision order: {after:#?}"
+    );
+    assert_eq!(tx.feed_backlog(s.id, Revision(5)).await?.rows, 2);
+    let of_o = tx.changes(o.id, Revision(0), 1000).await?;
+    assert!(
+        !of_o.rows.iter().any(|r| matches!(r, ChangeRow::Link(_))),
+        "{of_o:#?}"
+    );
+    Ok(())
+}
