@@ -23,7 +23,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, search, spaces,
+    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, links, search,
+    spaces,
 };
 use crate::{AppState, HttpConfig, middleware};
 
@@ -54,6 +55,7 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/documents/{id}/versions"),
     ("GET", "/api/v1/documents/{id}/versions/{n}/content"),
     ("PUT", "/api/v1/documents/{id}/metadata"),
+    ("GET", "/api/v1/documents/{id}/links"),
     ("GET", "/api/v1/document-types"),
     ("GET", "/api/v1/search"),
     ("GET", "/api/v1/documents/{id}/extraction"),
@@ -100,6 +102,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(documents::list_versions))
         .routes(routes!(documents::put_metadata))
+        .routes(routes!(links::list_links))
         .routes(routes!(admin::list_document_types))
         .routes(routes!(search::search))
         .routes(routes!(search::document_extraction))

@@ -1,8 +1,9 @@
-//! Links between documents (ADR 0008 §4): listed from either end, made and
-//! removed through their source, on the internal node (the `InternalApp`
-//! extension: the edge's router cannot serve the writes).
+//! Links between documents (ADR 0008 §4): listed from either end on both
+//! nodes; made and removed through their source on the internal node (the
+//! `InternalApp` extension: the edge's router cannot serve the writes).
 
 use axum::Extension;
+use axum::extract::State;
 use axum::http::StatusCode;
 use passerelle_core::ids::{DocumentId, LinkId};
 use passerelle_core::links::LinkKind;
@@ -11,19 +12,22 @@ use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
+use crate::AppState;
 use crate::dto::{LinkDto, NewLinkBody};
 use crate::extract::{Json, Path};
 
 /// The document's links whose other end the caller can see, from it
-/// (`outgoing`) and to it (`incoming`), oldest first.
+/// (`outgoing`) and to it (`incoming`), oldest first. On an edge, the
+/// links of its spaces' documents, as the internal node replicates them.
 #[utoipa::path(get, path = "/documents/{id}/links", tag = "documents",
     responses((status = 200, body = [LinkDto]), Problems))]
 pub(crate) async fn list_links(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<Json<Vec<LinkDto>>, ApiError> {
-    let links = internal
+    let links = st
+        .app
         .document_links(&actor, DocumentId::from_uuid(id))
         .await?;
     Ok(Json(links.iter().map(LinkDto::from).collect()))
