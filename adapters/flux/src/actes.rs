@@ -5,7 +5,8 @@
 //! acknowledgement (`ARActe`). Values are attributes (`actes:Date="…"`)
 //! and text (`actes:Objet`, `actes:NomFichier`).
 //!
-//! A bundle is read once, as a stream: each entry must be a plain file
+//! A bundle is a `.tar.gz` ([`parse_bundle`]) or a directory
+//! ([`parse_directory`]), read once, as a stream: each entry must be a plain file
 //! with a one-segment name (no `..`, no `/`, no link, no device), within
 //! the limits on entries and declared sizes, checked before its content
 //! is read. The XML entries are parsed; the others go to the caller's
@@ -328,31 +329,107 @@ pub fn parse_bundle(
     sink: &mut dyn AttachmentSink,
 ) -> Result<ActesBundle, FluxError> {
     let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(input));
-    let (mut envelope, mut act) = (None, None);
-    let mut files = Vec::new();
-    let mut declared_total = 0u64;
-    for (count, entry) in archive.entries()?.enumerate() {
-        let mut entry = entry?;
-        if count >= limits.max_bundle_files {
+    let mut bundle = Collector::new(limits, sink);
+    for entry in archive.entries()? {
+        let entry = entry?;
+        let raw_name = entry.path_bytes().into_owned();
+        let is_file = entry.header().entry_type().is_file();
+        let size = entry.size();
+        bundle.take(&raw_name, is_file, size, entry)?;
+    }
+    bundle.finish()
+}
+
+/// Reads a bundle dropped as a directory (its envelope, act and files side
+/// by side), under the rules of an archive: plain files with plain names
+/// only (a link is refused, never followed), within the same bounds. The
+/// entries are read in name order; the files are copied into the sink.
+pub fn parse_directory(
+    dir: &std::path::Path,
+    limits: &Limits,
+    sink: &mut dyn AttachmentSink,
+) -> Result<ActesBundle, FluxError> {
+    let mut entries = Vec::new();
+    for e in std::fs::read_dir(dir)? {
+        let e = e?;
+        entries.push((e.file_name(), e.path()));
+        if entries.len() > limits.max_bundle_files {
+            return Err(FluxError::TooMany {
+                what: "fichiers dans le dossier",
+                max: limits.max_bundle_files,
+            });
+        }
+    }
+    entries.sort();
+    let mut bundle = Collector::new(limits, sink);
+    for (name, path) in entries {
+        // `symlink_metadata`: the entry itself, a link is not followed.
+        let meta = std::fs::symlink_metadata(&path)?;
+        let raw = name.as_encoded_bytes();
+        if meta.is_file() {
+            let file = std::fs::File::open(&path)?;
+            bundle.take(raw, true, meta.len(), file)?;
+        } else {
+            bundle.take(raw, false, 0, std::io::empty())?;
+        }
+    }
+    bundle.finish()
+}
+
+/// What a bundle's entries have given so far, however they are read.
+struct Collector<'a> {
+    limits: &'a Limits,
+    sink: &'a mut dyn AttachmentSink,
+    envelope: Option<Envelope>,
+    act: Option<Acte>,
+    files: Vec<(usize, String, u64)>,
+    count: usize,
+    declared_total: u64,
+}
+
+impl<'a> Collector<'a> {
+    fn new(limits: &'a Limits, sink: &'a mut dyn AttachmentSink) -> Self {
+        Self {
+            limits,
+            sink,
+            envelope: None,
+            act: None,
+            files: Vec::new(),
+            count: 0,
+            declared_total: 0,
+        }
+    }
+
+    /// One entry: checked (count, name, kind, declared size) before its
+    /// content is read; an envelope or act parsed, any other file copied
+    /// into the sink.
+    fn take(
+        &mut self,
+        raw_name: &[u8],
+        is_file: bool,
+        size: u64,
+        mut content: impl Read,
+    ) -> Result<(), FluxError> {
+        let limits = self.limits;
+        if self.count >= limits.max_bundle_files {
             return Err(FluxError::TooMany {
                 what: "fichiers dans l'archive",
                 max: limits.max_bundle_files,
             });
         }
-        let raw_name = entry.path_bytes().into_owned();
-        let name = plain_name(&raw_name).ok_or_else(|| FluxError::UnsafeEntry {
-            name: String::from_utf8_lossy(&raw_name).into_owned(),
+        self.count += 1;
+        let name = plain_name(raw_name).ok_or_else(|| FluxError::UnsafeEntry {
+            name: String::from_utf8_lossy(raw_name).into_owned(),
             why: "un nom de fichier simple (sans dossier, sans « .. »)",
         })?;
-        if !entry.header().entry_type().is_file() {
+        if !is_file {
             return Err(FluxError::UnsafeEntry {
                 name,
                 why: "un fichier ordinaire (pas un lien, un dossier ou un périphérique)",
             });
         }
-        let size = entry.size();
-        declared_total = declared_total.saturating_add(size);
-        if size > limits.max_attachment_bytes || declared_total > limits.max_bundle_bytes {
+        self.declared_total = self.declared_total.saturating_add(size);
+        if size > limits.max_attachment_bytes || self.declared_total > limits.max_bundle_bytes {
             return Err(FluxError::BundleTooLarge {
                 name,
                 max: limits.max_bundle_bytes.min(limits.max_attachment_bytes),
@@ -360,52 +437,58 @@ pub fn parse_bundle(
         }
         if name.to_ascii_lowercase().ends_with(".xml") && size <= MAX_XML {
             let mut bytes = Vec::with_capacity(size as usize);
-            (&mut entry).take(MAX_XML).read_to_end(&mut bytes)?;
+            (&mut content).take(MAX_XML).read_to_end(&mut bytes)?;
             match parse_actes_xml(&bytes[..], limits) {
                 // A second envelope or act: which one is meant is unknown.
-                Ok(ActesXml::Envelope(_)) if envelope.is_some() => {
+                Ok(ActesXml::Envelope(_)) if self.envelope.is_some() => {
                     return Err(FluxError::UnexpectedFile { name });
                 }
-                Ok(ActesXml::Acte(_)) if act.is_some() => {
+                Ok(ActesXml::Acte(_)) if self.act.is_some() => {
                     return Err(FluxError::UnexpectedFile { name });
                 }
                 Ok(ActesXml::Envelope(e)) => {
-                    envelope = Some(e);
-                    continue;
+                    self.envelope = Some(e);
+                    return Ok(());
                 }
                 Ok(ActesXml::Acte(a)) => {
-                    act = Some(a);
-                    continue;
+                    self.act = Some(a);
+                    return Ok(());
                 }
                 Ok(ActesXml::Ar(_)) | Err(FluxError::NotActes { .. }) => {
-                    let index = files.len();
-                    sink.open(index)?.write_all(&bytes)?;
-                    files.push((index, name, bytes.len() as u64));
-                    continue;
+                    let index = self.files.len();
+                    self.sink.open(index)?.write_all(&bytes)?;
+                    self.files.push((index, name, bytes.len() as u64));
+                    return Ok(());
                 }
                 Err(e) => return Err(e),
             }
         }
-        let index = files.len();
-        let mut out = sink.open(index)?;
-        let copied = std::io::copy(&mut (&mut entry).take(size), &mut out)?;
+        let index = self.files.len();
+        let mut out = self.sink.open(index)?;
+        let copied = std::io::copy(&mut content.take(size), &mut out)?;
         out.flush()?;
-        files.push((index, name, copied));
+        self.files.push((index, name, copied));
+        Ok(())
     }
-    let envelope = envelope.ok_or(FluxError::Missing {
-        path: "l'archive".to_owned(),
-        what: "L'enveloppe (EnveloppeCLMISILL)",
-    })?;
-    let act = act.ok_or(FluxError::Missing {
-        path: "l'archive".to_owned(),
-        what: "Les métadonnées de l'acte (Acte)",
-    })?;
-    let files = named_files(&act, files)?;
-    Ok(ActesBundle {
-        envelope,
-        act,
-        files,
-    })
+
+    /// The bundle, once every entry is in: an envelope, an act, and
+    /// exactly the files the act names.
+    fn finish(self) -> Result<ActesBundle, FluxError> {
+        let envelope = self.envelope.ok_or(FluxError::Missing {
+            path: "l'archive".to_owned(),
+            what: "L'enveloppe (EnveloppeCLMISILL)",
+        })?;
+        let act = self.act.ok_or(FluxError::Missing {
+            path: "l'archive".to_owned(),
+            what: "Les métadonnées de l'acte (Acte)",
+        })?;
+        let files = named_files(&act, self.files)?;
+        Ok(ActesBundle {
+            envelope,
+            act,
+            files,
+        })
+    }
 }
 
 /// The bundle's files as the act names them: each named file present,

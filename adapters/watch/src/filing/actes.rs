@@ -1,5 +1,5 @@
-//! An @CTES bundle as documents (ADR 0008 §5): in a folder named after the
-//! bundle, the act typed by its nature (`deliberation` for deliberations,
+//! An @CTES bundle (a `.tar.gz`, or a directory dropped whole) as
+//! documents (ADR 0008 §5): in a folder named after the bundle, the act typed by its nature (`deliberation` for deliberations,
 //! contracts, budget documents and the rest; `arrete` for regulatory and
 //! individual acts) with its number, date, object, nature and
 //! classification, and each annex (`annexe-acte`). A lone XML file is
@@ -15,7 +15,7 @@ use passerelle_core::links::LinkKind;
 use passerelle_core::service::FlowReference;
 use passerelle_flux::Limits;
 use passerelle_flux::actes::{
-    Acte, ActesBundle, ActesXml, BundleFile, Nature, parse_actes_xml, parse_bundle,
+    Acte, ActesBundle, ActesXml, BundleFile, Nature, parse_actes_xml, parse_bundle, parse_directory,
 };
 use serde_json::{Map, Value, json};
 
@@ -35,20 +35,18 @@ pub fn plan(
     limits: &Limits,
     scratch: &Path,
 ) -> Result<Plan, Problem> {
-    if is_dir {
-        return Err(Problem::Refused(
-            "Ce dépôt attend des archives @CTES (.tar.gz) : déposez l'archive telle que \
-             le logiciel des actes la produit, pas un dossier."
-                .into(),
-        ));
-    }
-    let mut input = BufReader::with_capacity(256 * 1024, File::open(path).map_err(Problem::io)?);
-    // gzip's magic number: a bundle; anything else is read as XML.
-    if input.fill_buf().map_err(Problem::io)?.get(..2) != Some(&[0x1f, 0x8b][..]) {
-        return acknowledgement(input, path, name, limits);
-    }
     let mut sink = ScratchSink { dir: scratch };
-    let bundle = parse_bundle(input, limits, &mut sink).map_err(|e| Problem::flux(&e))?;
+    let bundle = if is_dir {
+        parse_directory(path, limits, &mut sink).map_err(|e| Problem::flux(&e))?
+    } else {
+        let mut input =
+            BufReader::with_capacity(256 * 1024, File::open(path).map_err(Problem::io)?);
+        // gzip's magic number: a bundle; anything else is read as XML.
+        if input.fill_buf().map_err(Problem::io)?.get(..2) != Some(&[0x1f, 0x8b][..]) {
+            return acknowledgement(input, path, name, limits);
+        }
+        parse_bundle(input, limits, &mut sink).map_err(|e| Problem::flux(&e))?
+    };
     let folder = vec![stem(name)];
     let mut documents = Vec::with_capacity(bundle.files.len());
     // The act first: a receipt and a reader find it at the top.

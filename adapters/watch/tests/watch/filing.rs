@@ -390,3 +390,47 @@ async fn a_file_waits_in_en_cours_while_the_service_account_may_not_file() {
     let d = document(&app, &boss, "Flux/note.txt").await;
     assert_eq!(d.doc_type, None);
 }
+
+/// Writes `b` as a bundle directory `name` in `drop`, with its marker.
+fn drop_directory(drop: &Path, name: &str, b: &ActesBuilder) -> std::path::PathBuf {
+    let dir = drop.join(name);
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::write(dir.join("enveloppe.xml"), b.envelope_xml()).expect("envelope");
+    std::fs::write(dir.join("acte.xml"), b.acte_xml()).expect("act");
+    std::fs::write(dir.join(&b.document.0), &b.document.1).expect("document");
+    for (n, bytes) in &b.annexes {
+        std::fs::write(dir.join(n), bytes).expect("annex");
+    }
+    dir
+}
+
+#[tokio::test]
+async fn an_actes_bundle_dropped_as_a_directory_is_filed_and_a_link_inside_refuses_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (drop, staging) = (dir.path().join("actes"), dir.path().join("staging"));
+    std::fs::create_dir(&drop).expect("mkdir");
+    let (app, boss) = core(true).await;
+    let filer = filer(&app, FlowKind::Actes, &staging);
+    let mut scanner = Scanner::new(folder(&drop));
+    let b = ActesBuilder::default();
+    drop_directory(&drop, "DEL2026_014", &b);
+    write(&drop, "DEL2026_014.ok", b"");
+    let hostile = ActesBuilder {
+        numero: "DEL2026_099".into(),
+        ..ActesBuilder::default()
+    };
+    let bad = drop_directory(&drop, "DEL2026_099", &hostile);
+    std::os::unix::fs::symlink("/etc/passwd", bad.join("annexe-secrete.pdf")).expect("link");
+    write(&drop, "DEL2026_099.ok", b"");
+    for _ in 0..2 {
+        scanner.pass(&filer, t0()).await.expect("pass");
+    }
+    let act = document(&app, &boss, &format!("Flux/DEL2026_014/{}", b.document.0)).await;
+    assert_eq!(act.doc_type.as_deref(), Some("deliberation"));
+    let links = app.document_links(&boss, act.id).await.expect("links");
+    assert_eq!(links.len(), 1, "the annex, linked to its act");
+    let text = read(&erreur(&drop).join("DEL2026_099.err.txt"));
+    assert!(text.contains("fichier ordinaire"), "{text}");
+    let source = DropName::parse("helios").expect("name");
+    assert_eq!(app.flows().count_filed(&source).await.expect("count"), 1);
+}
