@@ -438,6 +438,8 @@ mod tests {
             .join("../deploy/internal/passerelle-internal.toml");
         let c = Config::load(Some(&example)).expect("the example is valid");
         assert_eq!(c.extract, passerelle_extract::Limits::default());
+        assert_eq!(c.drops.len(), 1, "the hot folder example");
+        assert_eq!(c.drops[0].kind, DropKind::Pes);
     }
 
     #[test]
