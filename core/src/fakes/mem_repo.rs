@@ -14,7 +14,9 @@
 //! and `feed` (the change feed). The `Tx` implementation here only routes.
 //! `extractions` implements the `ExtractionLog` port on the same store,
 //! `properties` the `PropertyStore` port, `locks` the transaction's
-//! `LockStore` part, `lock_mirror` its `LockMirror` part.
+//! `LockStore` part, `lock_mirror` its `LockMirror` part, `flows` its
+//! `IngestionLedger` part, `links` its `LinkStore` part; `rows` has the
+//! helpers they share (a foreign key's error, a page of a list).
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
 //! commit. A read transaction holds a snapshot of it (a pointer copy) and
@@ -31,6 +33,9 @@ mod lock_mirror;
 mod locks;
 mod properties;
 mod replication;
+mod rows;
+
+use rows::{missing, paged};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fmt;
@@ -194,20 +199,6 @@ impl MemTx {
             MemTx::Read(_) => Err(RepoError::Storage("write in a read transaction".into())),
             MemTx::Write { work, .. } => Ok(work),
         }
-    }
-}
-
-fn missing(what: &str, id: impl fmt::Display) -> RepoError {
-    RepoError::Storage(format!("foreign key violation: no {what} {id}").into())
-}
-
-fn paged<T>(items: Vec<T>, page: Page) -> Paged<T> {
-    let total = items.len() as u64;
-    let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
-    let take = usize::try_from(page.limit).unwrap_or(usize::MAX);
-    Paged {
-        items: items.into_iter().skip(skip).take(take).collect(),
-        total,
     }
 }
 

@@ -6,11 +6,11 @@ use time::OffsetDateTime;
 
 use crate::error::CoreError;
 use crate::hash::ContentHash;
-use crate::ids::PrincipalId;
+use crate::ids::{PrincipalId, Revision};
 use crate::model::{ApiToken, Language, Page, Paged, Principal, PrincipalKind, Session};
 use crate::names::Login;
 
-use super::access::Fail;
+use super::access::{Fail, Outcome};
 use super::{Actor, InternalApp, NodeRole, Passerelle};
 
 /// A new internal agent.
@@ -435,14 +435,6 @@ impl InternalApp {
                 }
                 None => None,
             };
-            let mut tx = self.write().await?;
-            if tx.principal_by_login(&login).await?.is_some() {
-                return Err(CoreError::conflict(
-                    "login_taken",
-                    format!("the login {login} is taken"),
-                )
-                .into());
-            }
             let p = Principal {
                 id: PrincipalId::new(),
                 login,
@@ -454,22 +446,44 @@ impl InternalApp {
                 password_hash,
                 organisation: None,
                 created_at: self.clock.now(),
-                revision: tx.next_revision().await?,
+                revision: Revision::ZERO,
             };
-            tx.save_principal(&p).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "principal.create",
-                None,
-                Some(p.login.to_string()),
-                json!({ "admin": p.is_admin }),
-            )
-            .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(p)
+            let detail = json!({ "admin": p.is_admin });
+            self.add_principal(actor, p, detail).await
         })
         .await
+    }
+
+    /// Saves a new account, its login free, with its first revision, and
+    /// audits it as `principal.create` with `detail`.
+    pub(super) async fn add_principal(
+        &self,
+        actor: &Actor,
+        mut p: Principal,
+        detail: serde_json::Value,
+    ) -> Outcome<Principal> {
+        let mut tx = self.write().await?;
+        if tx.principal_by_login(&p.login).await?.is_some() {
+            return Err(CoreError::conflict(
+                "login_taken",
+                format!("the login {} is taken", p.login),
+            )
+            .into());
+        }
+        p.revision = tx.next_revision().await?;
+        tx.save_principal(&p).await?;
+        let login = p.login.to_string();
+        self.audit(
+            &mut tx,
+            actor,
+            "principal.create",
+            None,
+            Some(login),
+            detail,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(p)
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.

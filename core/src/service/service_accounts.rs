@@ -6,11 +6,10 @@
 use serde_json::json;
 
 use crate::error::CoreError;
-use crate::ids::PrincipalId;
+use crate::ids::{PrincipalId, Revision};
 use crate::model::{Principal, PrincipalKind};
 use crate::names::Login;
 
-use super::access::Fail;
 use super::accounts::display_name;
 use super::{Actor, InternalApp};
 
@@ -27,14 +26,6 @@ impl InternalApp {
             self.require_admin(actor, login)?;
             let login = Login::parse(login).map_err(CoreError::name)?;
             let display_name = display_name(name)?;
-            let mut tx = self.write().await?;
-            if tx.principal_by_login(&login).await?.is_some() {
-                return Err(CoreError::conflict(
-                    "login_taken",
-                    format!("the login {login} is taken"),
-                )
-                .into());
-            }
             let p = Principal {
                 id: PrincipalId::new(),
                 login,
@@ -46,20 +37,10 @@ impl InternalApp {
                 password_hash: None,
                 organisation: None,
                 created_at: self.now(),
-                revision: tx.next_revision().await?,
+                revision: Revision::ZERO,
             };
-            tx.save_principal(&p).await?;
-            self.audit(
-                &mut tx,
-                actor,
-                "principal.create",
-                None,
-                Some(p.login.to_string()),
-                json!({ "kind": "service" }),
-            )
-            .await?;
-            self.commit(tx).await?;
-            Ok::<_, Fail>(p)
+            self.add_principal(actor, p, json!({ "kind": "service" }))
+                .await
         })
         .await
     }
