@@ -234,6 +234,20 @@ async fn hostile_flows_go_to_erreur_with_their_reason_and_nothing_is_filed() {
     drop_file(&pes_drop, "tronque.xml", &good[..good.len() / 2]);
     drop_file(&pes_drop, "bombe.xml", bomb);
     drop_file(&pes_drop, "facture.pdf", b"%PDF-1.4 not a flow");
+    // Declared UTF-8, written in ISO-8859-1: the accents would be mangled.
+    let latin1 = String::from_utf8_lossy(&good).into_owned();
+    assert!(
+        latin1.contains("ISO-8859-1"),
+        "the builder's default encoding"
+    );
+    let mislabelled: Vec<u8> = {
+        let at = good
+            .windows(10)
+            .position(|w| w == b"ISO-8859-1")
+            .expect("declaration");
+        [&good[..at], b"UTF-8".as_slice(), &good[at + 10..]].concat()
+    };
+    drop_file(&pes_drop, "mal-encode.xml", &mislabelled);
     let mut escape = ActesBuilder::default();
     escape.extra.push(RawEntry::File {
         name: "../../etc/cron.d/x".into(),
@@ -262,7 +276,7 @@ async fn hostile_flows_go_to_erreur_with_their_reason_and_nothing_is_filed() {
     let actes = filer(&app, FlowKind::Actes, &staging);
     let mut s = Scanner::new(folder(&pes_drop));
     let mut a = Scanner::new(folder(&actes_drop));
-    for _ in 0..4 {
+    for _ in 0..5 {
         s.pass(&pes, t0()).await.expect("pass");
         a.pass(&actes, t0()).await.expect("pass");
     }
@@ -270,6 +284,7 @@ async fn hostile_flows_go_to_erreur_with_their_reason_and_nothing_is_filed() {
         (&pes_drop, "tronque.xml", "XML bien formé"),
         (&pes_drop, "bombe.xml", "DOCTYPE"),
         (&pes_drop, "facture.pdf", "aucun élément XML"),
+        (&pes_drop, "mal-encode.xml", "UTF-8"),
         (&actes_drop, "evasion.tar.gz", "nom de fichier simple"),
         (&actes_drop, "enorme.tar.gz", "octets"),
         (&actes_drop, "lien.tar.gz", "fichier ordinaire"),
