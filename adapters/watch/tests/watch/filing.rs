@@ -284,7 +284,11 @@ async fn hostile_flows_go_to_erreur_with_their_reason_and_nothing_is_filed() {
         (&pes_drop, "tronque.xml", "XML bien formé"),
         (&pes_drop, "bombe.xml", "DOCTYPE"),
         (&pes_drop, "facture.pdf", "aucun élément XML"),
-        (&pes_drop, "mal-encode.xml", "cannot decode input using UTF-8"),
+        (
+            &pes_drop,
+            "mal-encode.xml",
+            "cannot decode input using UTF-8",
+        ),
         (&actes_drop, "evasion.tar.gz", "nom de fichier simple"),
         (&actes_drop, "enorme.tar.gz", "octets"),
         (&actes_drop, "lien.tar.gz", "fichier ordinaire"),
