@@ -5,10 +5,11 @@
 //!
 //! `cargo bench -p passerelle-internal --bench flows`
 //! (`PASSERELLE_BENCH_FLOWS=500` small flows, `PASSERELLE_BENCH_BIG_MIB=300`
-//! for the big one: the defaults).
+//! for the big one: the defaults; `PASSERELLE_BENCH_KEEP=1` keeps
+//! `internal-node/target/bench-flows` to profile a path by hand).
 //!
 //! Rows: N small PES (2 bordereaux, 1 attachment of 20 KiB, each file's
-//! bytes its own through its bordereau numbers), then one PES of about
+//! bytes and each attachment's its own), then one PES of about
 //! `BIG_MIB` MiB (one generated attachment, streamed to disk, never held in
 //! memory). Every measurement runs on a fresh data directory and a fresh
 //! node process, so that no path finds the other's blobs already stored
@@ -28,7 +29,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, ensure};
 use futures::{StreamExt, TryStreamExt};
 use passerelle_testing::eventually_within;
-use passerelle_testing::pes::{PesAttachment, PesBordereau, PesBuilder, PesContent};
+use passerelle_testing::pes::{
+    PesAttachment, PesBordereau, PesBuilder, PesContent, generated_byte,
+};
 
 use support::{Server, cli, first_space, peak_rss_kib, prepare, start, start_with};
 
@@ -55,12 +58,20 @@ fn small_flow(i: usize) -> PesBuilder {
         attachments: vec![PesAttachment {
             name: format!("facture {i}.pdf"),
             media_type: "application/pdf".into(),
-            content: PesContent::Generated {
-                len: SMALL_ATTACHMENT,
-            },
+            content: PesContent::Bytes(small_attachment(i)),
         }],
         ..PesBuilder::default()
     }
+}
+
+/// Attachment `i`'s bytes, its own: the same bytes in every flow would be
+/// stored once (content addressing) and flatter the hot folder.
+fn small_attachment(i: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..SMALL_ATTACHMENT)
+        .map(|j| generated_byte(j + i as u64 * SMALL_ATTACHMENT))
+        .collect();
+    v[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    v
 }
 
 /// One flow of about `mib` MiB on disk: base64 in lines of 76 characters
@@ -418,6 +429,9 @@ async fn main() -> anyhow::Result<()> {
          big flow: {} documents. Peak RSS: the node's VmHWM, a fresh process per row.",
         hot_small.documents, hot_big.documents
     );
-    let _ = std::fs::remove_dir_all(&root);
+    // Kept on demand, to profile a path by hand on the same files.
+    if std::env::var_os("PASSERELLE_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
     Ok(())
 }
