@@ -58,10 +58,16 @@ impl Drop for Server {
 
 /// Starts the node on a free loopback port; returns it and its base URL.
 pub fn start(dir: &Path) -> anyhow::Result<(Server, String)> {
+    start_with(dir, &[])
+}
+
+/// [`start`] with more arguments to `serve` (`--config <file>`).
+pub fn start_with(dir: &Path, extra: &[&str]) -> anyhow::Result<(Server, String)> {
     use std::io::BufRead;
     let mut child = Command::new(BIN)
         .current_dir(dir)
         .args(["serve", "--listen", "127.0.0.1:0"])
+        .args(extra)
         .env("PASSERELLE_LOG__FILTER", "warn")
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
