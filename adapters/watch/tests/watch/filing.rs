@@ -103,6 +103,42 @@ fn filer(app: &InternalApp, kind: FlowKind, staging: &Path) -> Filer {
     )
 }
 
+/// One drop folder of `kind` filing into a fresh core (see [`core`]).
+struct Rig {
+    _dir: tempfile::TempDir,
+    drop: std::path::PathBuf,
+    staging: std::path::PathBuf,
+    app: InternalApp,
+    boss: Actor,
+    filer: Filer,
+    scanner: Scanner,
+}
+
+impl Rig {
+    async fn new(kind: FlowKind, granted: bool) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let (drop, staging) = (dir.path().join("depot"), dir.path().join("staging"));
+        std::fs::create_dir(&drop).expect("mkdir");
+        let (app, boss) = core(granted).await;
+        let filer = filer(&app, kind, &staging);
+        let scanner = Scanner::new(folder(&drop));
+        Self {
+            _dir: dir,
+            drop,
+            staging,
+            app,
+            boss,
+            filer,
+            scanner,
+        }
+    }
+
+    /// One pass of the scanner over the drop folder.
+    async fn pass(&mut self) -> passerelle_watch::PassSummary {
+        self.scanner.pass(&self.filer, t0()).await.expect("pass")
+    }
+}
+
 /// Drops `body` as `name` with its `.ok` marker (taken at the next pass).
 fn drop_file(drop: &Path, name: &str, body: &[u8]) {
     write(drop, name, body);
@@ -124,10 +160,8 @@ fn receipt(drop: &Path, name: &str) -> Value {
 
 #[tokio::test]
 async fn a_pes_flow_is_filed_as_the_flow_its_bordereaux_and_its_attachments() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (drop, staging) = (dir.path().join("depot"), dir.path().join("staging"));
-    std::fs::create_dir(&drop).expect("mkdir");
-    let (app, boss) = core(true).await;
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    let (drop, app, boss) = (rig.drop.clone(), rig.app.clone(), rig.boss.clone());
     let mut pes = PesBuilder::default();
     pes.attachments.push(PesAttachment {
         name: "../../etc/devis signé.pdf".into(),
@@ -137,11 +171,7 @@ async fn a_pes_flow_is_filed_as_the_flow_its_bordereaux_and_its_attachments() {
     let bytes = pes.build();
     drop_file(&drop, "PES_2026_0042.xml", &bytes);
 
-    let filer = filer(&app, FlowKind::Pes, &staging);
-    let summary = Scanner::new(folder(&drop))
-        .pass(&filer, t0())
-        .await
-        .expect("pass");
+    let summary = rig.pass().await;
     assert_eq!((summary.filed, summary.refused), (1, 0), "{summary:?}");
     let r = receipt(&drop, "PES_2026_0042.xml");
     assert_eq!(r["deja_classe"], json!(false));
@@ -197,22 +227,18 @@ async fn a_pes_flow_is_filed_as_the_flow_its_bordereaux_and_its_attachments() {
         .expect("content");
     assert_eq!(v.version.size, 300_000);
     // Nothing left in the staging directory.
-    assert!(names(&staging).is_empty(), "{:?}", names(&staging));
+    assert!(names(&rig.staging).is_empty(), "{:?}", names(&rig.staging));
 }
 
 #[tokio::test]
 async fn the_same_flow_dropped_twice_files_nothing_new() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (drop, staging) = (dir.path().join("depot"), dir.path().join("staging"));
-    std::fs::create_dir(&drop).expect("mkdir");
-    let (app, _) = core(true).await;
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    let (drop, app) = (rig.drop.clone(), rig.app.clone());
     let bytes = PesBuilder::default().build();
-    let filer = filer(&app, FlowKind::Pes, &staging);
-    let mut scanner = Scanner::new(folder(&drop));
     drop_file(&drop, "flux.xml", &bytes);
-    scanner.pass(&filer, t0()).await.expect("first");
+    rig.pass().await;
     drop_file(&drop, "flux-bis.xml", &bytes);
-    scanner.pass(&filer, t0()).await.expect("second");
+    rig.pass().await;
     let (first, second) = (receipt(&drop, "flux.xml"), receipt(&drop, "flux-bis.xml"));
     assert_eq!(second["deja_classe"], json!(true));
     assert_eq!(first["documents"], second["documents"]);
@@ -319,12 +345,8 @@ async fn hostile_flows_go_to_erreur_with_their_reason_and_nothing_is_filed() {
 
 #[tokio::test]
 async fn an_acknowledgement_and_its_act_meet_whichever_is_dropped_first() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (drop, staging) = (dir.path().join("actes"), dir.path().join("staging"));
-    std::fs::create_dir(&drop).expect("mkdir");
-    let (app, boss) = core(true).await;
-    let filer = filer(&app, FlowKind::Actes, &staging);
-    let mut scanner = Scanner::new(folder(&drop));
+    let mut rig = Rig::new(FlowKind::Actes, true).await;
+    let (drop, app, boss) = (rig.drop.clone(), rig.app.clone(), rig.boss.clone());
 
     // The acknowledgement first: filed, waiting for its act.
     let early = ActesBuilder {
@@ -336,13 +358,13 @@ async fn an_acknowledgement_and_its_act_meet_whichever_is_dropped_first() {
         "ar-015.xml",
         &early.ar_acte_xml("069-200046977-20260116-DEL2026_015-DE"),
     );
-    scanner.pass(&filer, t0()).await.expect("pass");
+    rig.pass().await;
     assert_eq!(
         receipt(&drop, "ar-015.xml")["en_attente_de_l_acte"],
         json!(true)
     );
     drop_file(&drop, "DEL2026_015.tar.gz", &early.tar_gz());
-    scanner.pass(&filer, t0()).await.expect("pass");
+    rig.pass().await;
     let act = document(
         &app,
         &boss,
@@ -373,14 +395,14 @@ async fn an_acknowledgement_and_its_act_meet_whichever_is_dropped_first() {
         ..ActesBuilder::default()
     };
     drop_file(&drop, "ARR2026_200.tar.gz", &late.tar_gz());
-    scanner.pass(&filer, t0()).await.expect("pass");
+    rig.pass().await;
     let path = format!("Flux/ARR2026_200/{}", late.document.0);
     let act = document(&app, &boss, &path).await;
     assert_eq!(act.doc_type.as_deref(), Some("arrete"));
     assert_eq!(act.metadata["nature"], json!("Arrêté individuel"));
     assert_eq!(act.metadata.get("identifiant_ar"), None);
     drop_file(&drop, "ar-200.xml", &late.ar_acte_xml("AR-200"));
-    scanner.pass(&filer, t0()).await.expect("pass");
+    rig.pass().await;
     assert_eq!(
         receipt(&drop, "ar-200.xml")["en_attente_de_l_acte"],
         json!(false)
@@ -391,20 +413,16 @@ async fn an_acknowledgement_and_its_act_meet_whichever_is_dropped_first() {
 
 #[tokio::test]
 async fn a_file_waits_in_en_cours_while_the_service_account_may_not_file() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (drop, staging) = (dir.path().join("depot"), dir.path().join("staging"));
-    std::fs::create_dir(&drop).expect("mkdir");
-    let (app, boss) = core(false).await;
-    let filer = filer(&app, FlowKind::Generic, &staging);
-    let mut scanner = Scanner::new(folder(&drop));
+    let mut rig = Rig::new(FlowKind::Generic, false).await;
+    let (drop, app, boss) = (rig.drop.clone(), rig.app.clone(), rig.boss.clone());
     drop_file(&drop, "note.txt", b"note de service");
-    let summary = scanner.pass(&filer, t0()).await.expect("pass");
+    let summary = rig.pass().await;
     let why = summary.retry.expect("waits");
     assert!(why.contains("contributeur"), "{why}");
     assert_eq!(names(&en_cours(&drop)), ["note.txt"]);
     assert!(names(&erreur(&drop)).is_empty());
     grant(&app, &boss).await;
-    let summary = scanner.pass(&filer, t0()).await.expect("pass");
+    let summary = rig.pass().await;
     assert_eq!(summary.filed, 1, "{summary:?}");
     let d = document(&app, &boss, "Flux/note.txt").await;
     assert_eq!(d.doc_type, None);
@@ -425,12 +443,8 @@ fn drop_directory(drop: &Path, name: &str, b: &ActesBuilder) -> std::path::PathB
 
 #[tokio::test]
 async fn an_actes_bundle_dropped_as_a_directory_is_filed_and_a_link_inside_refuses_it() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let (drop, staging) = (dir.path().join("actes"), dir.path().join("staging"));
-    std::fs::create_dir(&drop).expect("mkdir");
-    let (app, boss) = core(true).await;
-    let filer = filer(&app, FlowKind::Actes, &staging);
-    let mut scanner = Scanner::new(folder(&drop));
+    let mut rig = Rig::new(FlowKind::Actes, true).await;
+    let (drop, app, boss) = (rig.drop.clone(), rig.app.clone(), rig.boss.clone());
     let b = ActesBuilder::default();
     drop_directory(&drop, "DEL2026_014", &b);
     write(&drop, "DEL2026_014.ok", b"");
@@ -442,7 +456,7 @@ async fn an_actes_bundle_dropped_as_a_directory_is_filed_and_a_link_inside_refus
     std::os::unix::fs::symlink("/etc/passwd", bad.join("annexe-secrete.pdf")).expect("link");
     write(&drop, "DEL2026_099.ok", b"");
     for _ in 0..2 {
-        scanner.pass(&filer, t0()).await.expect("pass");
+        rig.pass().await;
     }
     let act = document(&app, &boss, &format!("Flux/DEL2026_014/{}", b.document.0)).await;
     assert_eq!(act.doc_type.as_deref(), Some("deliberation"));

@@ -7,8 +7,6 @@
 //! an audit entry, the act's lock respected) and a link from the
 //! acknowledgement to the act (`accuse_de_reception_de`).
 
-use serde_json::json;
-
 use crate::flows::Ingestion;
 use crate::ids::{DocumentId, SpaceId};
 use crate::links::LinkKind;
@@ -116,7 +114,7 @@ impl InternalApp {
         }
         self.link_in(tx, actor, ar.id, act, LinkKind::AccuseDeReceptionDe)
             .await?;
-        tracing::info!(act = %act, ar = %json!(id), "act acknowledged by the prefecture");
+        tracing::info!(act = %act, ar = %id, "act acknowledged by the prefecture");
         Ok(())
     }
 }
