@@ -65,7 +65,7 @@ pub use indexer::{IndexRun, Indexer};
 pub use links::LinkView;
 pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
-pub use paths::PathTarget;
+pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
 pub use roles::{EdgeApp, InternalApp};

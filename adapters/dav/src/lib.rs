@@ -14,8 +14,6 @@
 //! (nor on dav-server or axum).
 //!
 //! Modules:
-//! - `auth`: HTTP Basic, accepted over TLS (through a trusted proxy) or
-//!   from loopback only; through core's `authenticate_basic`.
 //! - `error`: the one mapping of `CoreError` to dav-server's `FsError`.
 //! - `paths`: from a DAV path to a space, folder or document.
 //! - `meta`: metadata and directory entries as dav-server reads them.
@@ -33,7 +31,6 @@
 //! - `service`: the handler, its checks before dav-server, the router.
 
 mod answer;
-mod auth;
 mod error;
 mod fs;
 mod live;

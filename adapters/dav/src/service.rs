@@ -16,11 +16,11 @@ use axum::routing::any;
 use dav_server::{DavHandler, DavMethod, DavMethodSet};
 use passerelle_core::service::Locks;
 
-use crate::auth::authenticate;
 use crate::error::noting_locks;
 use crate::fs::{DavCredentials, PasserelleFs};
 use crate::locks::CoreLocks;
 use crate::propfind;
+use passerelle_http_common::basic::authenticate_basic as authenticate;
 
 /// The WebDAV service of the internal node.
 #[derive(Clone)]

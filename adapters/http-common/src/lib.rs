@@ -22,18 +22,27 @@
 //! - [`config`] — [`HttpConfig`].
 //! - `auth`: the [`Authenticated`] extractor (session cookie + CSRF, or
 //!   bearer token), [`authenticate`], the session cookie and CSRF helpers.
+//! - [`basic`] — HTTP Basic for clients that resend their credentials with
+//!   every request (WebDAV, CMIS), over TLS or from loopback only.
+//! - [`download`] — `Range`, `ETag`, `Content-Disposition` as pure
+//!   functions (the API's and CMIS's downloads).
 //! - `client`: [`client_address`] (trusted proxies and `X-Forwarded-For`).
 //! - [`problem`] — [`ApiError`], [`Problem`] and [`classify`].
 //! - `request_log`: [`with_request_log`] (one log line per request, and
 //!   its metrics).
+//! - [`multipart`] — ordered `multipart/form-data`: bounded text fields,
+//!   content streamed to core.
 //! - [`metrics`] — [`Metrics`] (what `/metrics` shows) and [`may_scrape`].
 //! - [`search_params`] — the query string of a search, as the API and the
 //!   results page both read it.
 
 mod auth;
+pub mod basic;
 mod client;
 pub mod config;
+pub mod download;
 pub mod metrics;
+pub mod multipart;
 pub mod problem;
 mod request_log;
 pub mod search_params;

@@ -20,10 +20,8 @@
 //!   the outbox, invitation acceptance), with its own table and document.
 //! - `extract`: `Json`/`Path`/`Query` extractors with problem+json rejections.
 //! - [`dto`] — the JSON shapes of the API.
-//! - `download`: `Range`, `ETag`, `Content-Disposition` as pure functions.
 //! - `middleware`: security headers and JSON timeouts.
 
-mod download;
 pub mod dto;
 mod extract;
 mod middleware;

@@ -3,6 +3,8 @@
 //! access to the space, where a walk through the other use cases took a
 //! transaction and a check per segment. Names compare as core keeps them
 //! unique (case-insensitively, NFC): the rule lives here, not in adapters.
+//! And the other way: where a folder is, for clients that name things by
+//! id and show paths (CMIS).
 
 use crate::error::CoreError;
 use crate::ids::{FolderId, SpaceId};
@@ -21,6 +23,16 @@ pub enum PathTarget {
     Folder(Space, Folder),
     /// A live document with its current version (boxed: the largest).
     Document(Space, Box<Document>, Version),
+}
+
+/// Where a live folder is, as the actor sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FolderPlace {
+    pub space: Space,
+    /// The actor's role in the space.
+    pub role: crate::role::Role,
+    /// The folders from the space's root down to the folder itself.
+    pub folders: Vec<Folder>,
 }
 
 /// A live child of a collection, found by name.
@@ -67,6 +79,28 @@ impl Passerelle {
                 }
                 None => Err(CoreError::NotFound("document").into()),
             }
+        })
+        .await
+    }
+}
+
+impl Passerelle {
+    /// A live folder and the folders above it. A folder the actor cannot
+    /// see, trashed or purged is `NotFound`, as one that never existed.
+    pub async fn locate_folder(
+        &self,
+        actor: &Actor,
+        id: FolderId,
+    ) -> Result<FolderPlace, CoreError> {
+        self.guarded(actor, async {
+            let mut tx = self.read().await?;
+            let (access, _) = self.folder_access(&mut tx, actor, id).await?;
+            let folders = super::search::folder_chain(&mut tx, Some(id)).await?;
+            Ok::<_, Fail>(FolderPlace {
+                role: access.role,
+                space: access.space,
+                folders,
+            })
         })
         .await
     }

@@ -47,6 +47,10 @@ pub struct SearchFilters {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SearchAsk {
     pub text: String,
+    /// A query a client built already (CMIS-QL's `WHERE`): searched
+    /// instead of `text`, resolved against the catalogue the same way, so
+    /// a structured query and a typed one find the same documents.
+    pub query: Option<Query>,
     pub filters: SearchFilters,
     pub sort: Sort,
     pub offset: usize,
@@ -182,7 +186,11 @@ impl Search {
             return Ok(SearchPage::default());
         }
         let types = tx.list_document_types().await?;
-        let find = with_filters(resolve(&parse(&ask.text), &types), &ask.filters, &types);
+        let query = match &ask.query {
+            Some(q) => q.clone(),
+            None => parse(&ask.text),
+        };
+        let find = with_filters(resolve(&query, &types), &ask.filters, &types);
         let request = SearchRequest {
             find,
             scope,

@@ -23,11 +23,11 @@ use uuid::Uuid;
 use super::Problems;
 use super::written::answer;
 use crate::AppState;
-use crate::download::{
-    RangeRequest, content_disposition, etag, if_range_allows, none_match, parse_range,
-};
 use crate::dto::{DocumentDto, OperationDto, UploadQuery, VersionQuery};
 use crate::extract::{Json, Path, Query};
+use passerelle_http_common::download::{
+    RangeRequest, content_disposition, etag, if_range_allows, none_match, parse_range,
+};
 
 /// Header carrying an upload's metadata as a JSON object (the body is the content).
 pub const METADATA_HEADER: &str = "x-passerelle-metadata";

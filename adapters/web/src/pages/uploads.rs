@@ -9,18 +9,14 @@
 //! core checks its name and size, and the node's `DocumentWrites` stores
 //! it or (on an edge) queues it in the outbox.
 
-use std::io;
-
-use axum::extract::multipart::{Field, Multipart, MultipartError};
+use axum::extract::multipart::{Field, Multipart};
 use axum::extract::{Path, State};
 use axum::response::Response;
-use bytes::Bytes;
 use passerelle_core::CoreError;
-use passerelle_core::blob::ByteStream;
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::service::{NewDocument, NewVersion, Written};
 use passerelle_http_common::AppState;
-use tokio::sync::mpsc;
+use passerelle_http_common::multipart::{self, Upload, file_name, streamed};
 use uuid::Uuid;
 
 use crate::ctx::{Web, WebError, back_with_error, see_other};
@@ -75,7 +71,7 @@ pub async fn upload_files(
                     ));
                     continue;
                 }
-                let name = file_name(&field);
+                let name = file_name(field.file_name());
                 let media_type = field.content_type().map(str::to_owned);
                 let new = NewDocument {
                     space,
@@ -170,75 +166,16 @@ async fn check_token(web: &Web, form: &mut Multipart) -> Result<(), WebError> {
     web.check_csrf(&token)
 }
 
-/// A short text field, refused beyond [`MAX_TEXT_FIELD`] bytes (read by
-/// chunks, so a hostile field is not buffered whole).
-async fn small_text(mut field: Field<'_>) -> Result<String, WebError> {
-    let mut out = Vec::new();
-    while let Some(chunk) = field.chunk().await.map_err(bad_form)? {
-        if out.len() + chunk.len() > MAX_TEXT_FIELD {
-            return Err(CoreError::invalid("invalid_form", "form field too long").into());
-        }
-        out.extend_from_slice(&chunk);
-    }
-    String::from_utf8(out)
-        .map(|s| s.trim().to_owned())
-        .map_err(|_| CoreError::invalid("invalid_form", "form field is not UTF-8").into())
+/// A short text field (an id, a token).
+async fn small_text(field: Field<'_>) -> Result<String, WebError> {
+    multipart::small_text(field, MAX_TEXT_FIELD)
+        .await
+        .map_err(|e| match e {
+            Upload::Form(e) => bad_form(e),
+            Upload::Core(e) => e.into(),
+        })
 }
 
-/// The name a browser gives a file: its last path component (some send a
-/// whole Windows path). Core judges the rest (`..`, NUL, length…).
-fn file_name(field: &Field<'_>) -> String {
-    let raw = field.file_name().unwrap_or_default();
-    raw.rsplit(['/', '\\']).next().unwrap_or(raw).to_owned()
-}
-
-enum Upload {
-    /// The request itself could not be read (cut, malformed).
-    Form(MultipartError),
-    /// Core refused or failed.
-    Core(CoreError),
-}
-
-/// Runs `store` over the content of `field`, streamed through a small
-/// channel: the field borrows the form, so the two run side by side in
-/// this task rather than in a spawned one.
-async fn streamed<T, F, Fut>(mut field: Field<'_>, store: F) -> Result<T, Upload>
-where
-    F: FnOnce(ByteStream) -> Fut,
-    Fut: Future<Output = Result<T, CoreError>>,
-{
-    let (tx, rx) = mpsc::channel::<Result<Bytes, io::Error>>(4);
-    let content: ByteStream = Box::pin(futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
-    }));
-    let pump = async move {
-        loop {
-            match field.chunk().await {
-                Ok(Some(bytes)) => {
-                    // Core stopped reading (it refused the file): the rest
-                    // of the part is skipped by the next `next_field`.
-                    if tx.send(Ok(bytes)).await.is_err() {
-                        return Ok(());
-                    }
-                }
-                Ok(None) => return Ok(()),
-                Err(e) => {
-                    let _ = tx
-                        .send(Err(io::Error::new(
-                            io::ErrorKind::InvalidData,
-                            e.to_string(),
-                        )))
-                        .await;
-                    return Err(e);
-                }
-            }
-        }
-    };
-    let (stored, read) = tokio::join!(store(content), pump);
-    read.map_err(Upload::Form)?;
-    stored.map_err(Upload::Core)
-}
-
-fn bad_form(e: MultipartError) -> WebError {
+fn bad_form(e: impl std::fmt::Display) -> WebError {
     CoreError::invalid("invalid_form", format!("the form could not be read: {e}")).into()
 }

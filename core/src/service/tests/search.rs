@@ -126,6 +126,7 @@ impl Node {
                     offset: 0,
                     limit: 50,
                     trash,
+                    query: None,
                 },
             )
             .await

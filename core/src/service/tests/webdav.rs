@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::fakes::MemRepository;
+use crate::ids::FolderId;
 use crate::model::Resource;
 use crate::properties::{DeadProperty, MAX_PER_RESOURCE, PropertyChange, PropertyName};
 use crate::service::{CopyTarget, PathTarget, Properties};
@@ -314,5 +315,42 @@ fn a_path_resolves_by_name_as_names_compare_and_hides_what_one_cannot_see() {
                 "{slug} {path:?}"
             );
         }
+    });
+}
+
+#[test]
+fn a_folder_is_located_with_the_folders_above_it_for_whoever_may_see_it() {
+    block_on(async {
+        let (app, _) = app();
+        let boss = agent(&app, "boss", false).await;
+        let outsider = agent(&app, "outsider", false).await;
+        let s = space(&app, &boss, "plans").await;
+        let lot = app
+            .create_folder(&boss, s, None, "Lot 1")
+            .await
+            .expect("folder");
+        let plans = app
+            .create_folder(&boss, s, Some(lot.id), "Plans")
+            .await
+            .expect("folder");
+        let place = app.locate_folder(&boss, plans.id).await.expect("place");
+        assert_eq!(place.space.id, s);
+        assert_eq!(place.role, Role::Manager);
+        let ids: Vec<_> = place.folders.iter().map(|f| f.id).collect();
+        assert_eq!(ids, vec![lot.id, plans.id]);
+        // Not a member, trashed, or never there: the same answer.
+        assert!(matches!(
+            app.locate_folder(&outsider, plans.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        app.delete_folder(&boss, lot.id).await.expect("trash");
+        assert!(matches!(
+            app.locate_folder(&boss, plans.id).await,
+            Err(CoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            app.locate_folder(&boss, FolderId::new()).await,
+            Err(CoreError::NotFound(_))
+        ));
     });
 }

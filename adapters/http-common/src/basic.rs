@@ -1,5 +1,5 @@
-//! HTTP Basic for `/dav`, the only scheme WebDAV clients all speak. The
-//! password travels with every request, so it is accepted only where it
+//! HTTP Basic for `/dav` and `/cmis`, the only scheme WebDAV and CMIS
+//! clients all speak. The password travels with every request, so it is accepted only where it
 //! cannot be read on the way: over TLS (terminated by a reverse proxy the
 //! node trusts, which says so with `X-Forwarded-Proto: https`) or from
 //! loopback with no proxy involved. The credentials themselves are core's
@@ -9,20 +9,20 @@
 
 use std::net::{IpAddr, SocketAddr};
 
+use crate::client::{client_address, client_used_tls};
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use passerelle_core::{Actor, CoreError, Passerelle};
-use passerelle_http_common::client_used_tls;
 
 /// The challenge of a 401: UTF-8 logins and passwords (RFC 7617).
-pub(crate) const CHALLENGE: &str = "Basic realm=\"Passerelle\", charset=\"UTF-8\"";
+pub const CHALLENGE: &str = "Basic realm=\"Passerelle\", charset=\"UTF-8\"";
 
 /// Why a request is refused before dav-server sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Refused {
+pub enum Refused {
     /// Plain HTTP from elsewhere than loopback: 403, "use https".
     NotTls,
     /// No or wrong credentials: 401 with the challenge.
@@ -68,7 +68,7 @@ impl IntoResponse for Refused {
 
 /// Whether the request reached the node over a channel where a password
 /// may travel.
-pub(crate) fn check_transport(parts: &Parts, trusted_proxies: &[IpAddr]) -> Result<(), Refused> {
+pub fn check_transport(parts: &Parts, trusted_proxies: &[IpAddr]) -> Result<(), Refused> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -90,7 +90,7 @@ fn forwarded(parts: &Parts) -> bool {
 }
 
 /// The login and secret of an `Authorization: Basic` header, if well formed.
-fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
+pub fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -105,14 +105,14 @@ fn basic_credentials(parts: &Parts) -> Option<(String, String)> {
 }
 
 /// The actor of a request, or why it is refused.
-pub(crate) async fn authenticate(
+pub async fn authenticate_basic(
     app: &Passerelle,
     parts: &Parts,
     trusted_proxies: &[IpAddr],
 ) -> Result<Actor, Refused> {
     check_transport(parts, trusted_proxies)?;
     let (login, secret) = basic_credentials(parts).ok_or(Refused::Challenge)?;
-    let address = passerelle_http_common::client_address(parts, trusted_proxies);
+    let address = client_address(parts, trusted_proxies);
     match app
         .authenticate_basic(&login, &secret, address.as_deref())
         .await
@@ -123,7 +123,7 @@ pub(crate) async fn authenticate(
             Err(Refused::Throttled { retry_after_secs })
         }
         Err(e) => {
-            tracing::error!(error = %passerelle_http_common::chain(&e), "dav: authentication failed");
+            tracing::error!(error = %crate::chain(&e), "basic: authentication failed");
             Err(Refused::Internal)
         }
     }
