@@ -178,9 +178,11 @@ impl Node {
         let state = AppState::new(self.app.shared().clone(), writes, search, http_config)
             .with_workers(workers.board());
         let dav = self.dav_router(&state);
+        let cmis = self.cmis_router(&state);
         let router = passerelle_http::router(state.clone(), self.app.clone())
             .merge(passerelle_web::router(state, self.app.clone()))
-            .merge(dav);
+            .merge(dav)
+            .merge(cmis);
         // The ready line that scripts and the test harness wait for.
         println!("passerelle-internal listening on http://{addr}");
         tracing::info!(%addr, edges = self.config.replication.edges.len(), "passerelle-internal ready");
@@ -208,6 +210,20 @@ impl Node {
         let locks = Some(self.app.locks());
         let dav = DavService::new(fs, self.config.http.trusted_proxies.clone(), locks);
         passerelle_http_common::with_request_log(passerelle_dav::router(dav), state.metrics.clone())
+    }
+
+    /// CMIS's Browser binding under `/cmis/browser` (ADR 0008 §6), for
+    /// business applications, with its own request log as WebDAV.
+    fn cmis_router(&self, state: &AppState) -> axum::Router {
+        let cmis = passerelle_cmis::Cmis::new(
+            self.app.clone(),
+            state.search.clone(),
+            self.config.http.trusted_proxies.clone(),
+        );
+        passerelle_http_common::with_request_log(
+            passerelle_cmis::router(cmis),
+            state.metrics.clone(),
+        )
     }
 
     /// The search index in the data directory (created, or rebuilt when
