@@ -19,6 +19,45 @@ pub use mem_index::MemIndex;
 mod plain_extractor;
 pub use plain_extractor::PlainTextExtractor;
 
+/// An internal node's use cases over the in-memory fakes (repository,
+/// blobs, fast password hashing, the system clock), and its repository
+/// (the search fakes and the properties store run on it): what a driving
+/// adapter's test suite serves its router from.
+pub fn mem_internal(
+    settings: crate::CoreSettings,
+) -> (crate::InternalApp, std::sync::Arc<MemRepository>) {
+    let repo = std::sync::Arc::new(MemRepository::new());
+    let app = crate::InternalApp::new(
+        repo.clone(),
+        std::sync::Arc::new(MemBlobStore::new()),
+        std::sync::Arc::new(crate::ports::SystemClock),
+        std::sync::Arc::new(FastPasswords),
+        settings,
+    );
+    (app, repo)
+}
+
+/// An agent the system creates, named after its login, with `password`.
+pub async fn mem_agent(
+    app: &crate::InternalApp,
+    login: &str,
+    password: &str,
+) -> Result<crate::Actor, crate::CoreError> {
+    let p = app
+        .create_agent(
+            &crate::Actor::System,
+            crate::service::NewAgent {
+                login: login.into(),
+                display_name: login.into(),
+                email: String::new(),
+                is_admin: false,
+                password: Some(password.into()),
+            },
+        )
+        .await?;
+    Ok(crate::Actor::Principal(p))
+}
+
 /// Search over the in-memory fakes, wired as a node wires the real ones:
 /// the [`crate::service::Search`] a router serves, the
 /// [`crate::service::Indexer`] a test runs to bring the index up to date,

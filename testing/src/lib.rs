@@ -2,7 +2,7 @@
 //!
 //! Helpers shared by the test suites of the workspace, used only as a
 //! dev-dependency. It depends on no Passerelle crate (tokio, anyhow,
-//! base64 and flate2 only), so that any crate, core included, can use it in its tests without
+//! base64, flate2, and axum for `http`), so that any crate, core included, can use it in its tests without
 //! a dependency cycle.
 //!
 //! - [`eventually`] / [`eventually_within`]: wait for a condition by
@@ -10,8 +10,11 @@
 //! - [`parse_openmetrics`]: read a node's `/metrics` strictly.
 //! - [`pes`]: Helios PES V2 files built from their published structure.
 //! - [`actes`]: @CTES bundles and acknowledgements, and hostile bundles.
+//! - [`http`]: a router called in-process from a chosen peer, with Basic
+//!   credentials.
 
 pub mod actes;
+pub mod http;
 mod openmetrics;
 pub mod pes;
 

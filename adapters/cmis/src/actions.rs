@@ -5,99 +5,47 @@
 //! core as the caller; an action this repository does not take is
 //! `notSupported`.
 
-use std::collections::HashMap;
-
 use axum::Json;
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use passerelle_core::CoreError;
-use passerelle_core::doctype::{DocumentType, FieldKind};
 use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::Page;
 use passerelle_core::service::{NewDocument, NewVersion};
 use passerelle_http_common::multipart::{Upload, file_name, streamed};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::Cmis;
-use crate::ctx::{Ctx, Params, check_repository};
-use crate::error::{CmisError, CmisResult};
+use crate::ctx::Ctx;
+
+mod checkout;
+mod edits;
+
+use crate::error::{CmisError, CmisResult, answer};
 use crate::form::{Body, Form};
 use crate::ids::{ObjectId, Which};
-use crate::props::{self, PREFIX, Updatability};
 use crate::reads::{self, Doc};
-use crate::selectors::begin;
-use crate::types::{self, FOLDER_TYPE, TypeRef};
+use crate::types::FOLDER_TYPE;
+use checkout::{cancel_check_out, check_in, check_out};
+use edits::{apply_edits, edits, typed};
 
 /// `POST /cmis/browser/{repo}`: `query`.
-pub(crate) async fn repository(
-    State(cmis): State<Cmis>,
-    Path(repo): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (ctx, mut body) = match start(&cmis, &repo, raw, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    answer(repository_action(&ctx, &mut body).await)
+pub(crate) async fn repository(ctx: Ctx, req: Request) -> Response {
+    answer(repository_action(&ctx, req).await)
 }
 
-async fn repository_action(ctx: &Ctx, body: &mut Body) -> CmisResult<Response> {
-    let form = Form::read(body).await?;
+async fn repository_action(ctx: &Ctx, req: Request) -> CmisResult<Response> {
+    let mut body = Body::from_request(req).await?;
+    let form = Form::read(&mut body).await?;
     match form.get("cmisaction").unwrap_or_default() {
         "query" => query(ctx, &form).await,
         other => Err(unsupported(other)),
     }
 }
 
-/// `POST /cmis/browser/{repo}/root` (the object in `objectId`).
-pub(crate) async fn root(
-    State(cmis): State<Cmis>,
-    Path(repo): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (ctx, mut body) = match start(&cmis, &repo, raw, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    answer(object_action(&ctx, &mut body, None).await)
-}
-
-/// `POST /cmis/browser/{repo}/root/<path>` (the object at the path, unless
-/// `objectId` names one).
-pub(crate) async fn by_path(
-    State(cmis): State<Cmis>,
-    Path((repo, path)): Path<(String, String)>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (ctx, mut body) = match start(&cmis, &repo, raw, req).await {
-        Ok(x) => x,
-        Err(r) => return r,
-    };
-    answer(object_action(&ctx, &mut body, Some(&path)).await)
-}
-
-async fn start(
-    cmis: &Cmis,
-    repo: &str,
-    raw: HashMap<String, String>,
-    req: Request,
-) -> Result<(Ctx, Body), Response> {
-    check_repository(repo).map_err(IntoResponse::into_response)?;
-    let (parts, body) = req.into_parts();
-    let ctx = begin(cmis, &parts, Params::new(raw)).await?;
-    let req = Request::from_parts(parts, body);
-    let body = Body::from_request(req)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    Ok((ctx, body))
-}
-
-fn answer(result: CmisResult<Response>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
+/// `POST /cmis/browser/{repo}/root[/<path>]`: the object in `objectId`,
+/// else the one at the path, else the root.
+pub(crate) async fn object(ctx: Ctx, req: Request) -> Response {
+    answer(object_action(&ctx, req).await)
 }
 
 fn unsupported(action: &str) -> CmisError {
@@ -105,11 +53,12 @@ fn unsupported(action: &str) -> CmisError {
     CmisError::not_supported(format!("action \"{shown}\" is not supported"))
 }
 
-async fn object_action(ctx: &Ctx, body: &mut Body, path: Option<&str>) -> CmisResult<Response> {
-    let form = Form::read(body).await?;
+async fn object_action(ctx: &Ctx, req: Request) -> CmisResult<Response> {
+    let mut body = Body::from_request(req).await?;
+    let form = Form::read(&mut body).await?;
     let id = match form.get("objectid") {
         Some(raw) => ObjectId::parse(raw).ok_or_else(CmisError::not_found)?,
-        None => crate::selectors::target(ctx, path).await?,
+        None => crate::selectors::target(ctx).await?,
     };
     let action = form.get("cmisaction").unwrap_or_default().to_owned();
     match action.as_str() {
@@ -136,90 +85,6 @@ fn done() -> CmisResult<Response> {
     Ok(StatusCode::OK.into_response())
 }
 
-/// What the posted properties ask, checked against the object's type.
-#[derive(Debug, Default)]
-struct Edits {
-    name: Option<String>,
-    type_id: Option<String>,
-    /// Metadata fields to set (`Null`: to clear).
-    metadata: Map<String, Value>,
-}
-
-/// Sorts the posted properties: the name, the type (on creation), and
-/// metadata fields of `doc_type`; anything else (read-only, unknown,
-/// multi-valued) is a `constraint`, so nothing is silently dropped.
-fn edits(
-    posted: Vec<(String, Vec<String>)>,
-    document: bool,
-    doc_type: impl Fn(Option<&str>) -> CmisResult<Option<DocumentType>>,
-) -> CmisResult<Edits> {
-    let mut out = Edits::default();
-    let mut fields = Vec::new();
-    for (id, mut values) in posted {
-        if id == "cmis:secondaryObjectTypeIds" && values.iter().all(String::is_empty) {
-            continue;
-        }
-        if values.len() > 1 {
-            return Err(CmisError::constraint(format!("{id} takes one value")));
-        }
-        let value = values.pop().unwrap_or_default();
-        match id.as_str() {
-            "cmis:name" => out.name = Some(value),
-            "cmis:objectTypeId" => out.type_id = Some(value),
-            _ if id.starts_with(PREFIX) && document => fields.push((id, value)),
-            _ => {
-                let why = match props::base_def(&id, document) {
-                    Some(d) if d.updatability != Updatability::ReadOnly => "cannot be set here",
-                    Some(_) => "is read-only",
-                    None => "is not a property of this type",
-                };
-                return Err(CmisError::constraint(format!("{id} {why}")));
-            }
-        }
-    }
-    if fields.is_empty() {
-        return Ok(out);
-    }
-    let t = doc_type(out.type_id.as_deref())?.ok_or_else(|| {
-        CmisError::constraint("an untyped document (cmis:document) has no passerelle: property")
-    })?;
-    for (id, value) in fields {
-        let key = &id[PREFIX.len()..];
-        let Some(def) = t.fields.iter().find(|f| f.key == key) else {
-            return Err(CmisError::constraint(format!(
-                "{id} is not a property of {PREFIX}{}",
-                t.key
-            )));
-        };
-        out.metadata
-            .insert(key.to_owned(), field_value(&def.kind, value));
-    }
-    Ok(out)
-}
-
-/// A posted value as core's metadata takes it: dates (milliseconds since
-/// the epoch, or an ISO date-time) as `YYYY-MM-DD`; an empty value clears.
-fn field_value(kind: &FieldKind, value: String) -> Value {
-    if value.trim().is_empty() {
-        return Value::Null;
-    }
-    match kind {
-        FieldKind::Date => Value::String(date_of(&value).unwrap_or(value)),
-        _ => Value::String(value),
-    }
-}
-
-fn date_of(value: &str) -> Option<String> {
-    let v = value.trim();
-    if v.bytes().all(|b| b.is_ascii_digit() || b == b'-') && !v.contains("--") && v.len() > 10 {
-        let ms: i128 = v.parse().ok()?;
-        let at =
-            time::OffsetDateTime::from_unix_timestamp_nanos(ms.checked_mul(1_000_000)?).ok()?;
-        return Some(at.date().to_string());
-    }
-    v.split_once('T').map(|(d, _)| d.to_owned())
-}
-
 /// The space and folder a new object goes into.
 async fn place(ctx: &Ctx, parent: ObjectId) -> CmisResult<(SpaceId, Option<FolderId>)> {
     match parent {
@@ -232,17 +97,6 @@ async fn place(ctx: &Ctx, parent: ObjectId) -> CmisResult<(SpaceId, Option<Folde
             Ok((place.space.id, Some(f)))
         }
         ObjectId::Document(..) => Err(CmisError::constraint("a document holds nothing")),
-    }
-}
-
-fn typed(ctx: &Ctx, type_id: Option<&str>) -> CmisResult<Option<DocumentType>> {
-    match type_id.map(|id| types::find(id, &ctx.catalogue)) {
-        None | Some(Some(TypeRef::Document)) => Ok(None),
-        Some(Some(TypeRef::Typed(t))) => Ok(Some(t.clone())),
-        Some(Some(TypeRef::Folder)) => Err(CmisError::constraint(
-            "cmis:folder is created with createFolder",
-        )),
-        Some(None) => Err(CmisError::constraint("unknown object type")),
     }
 }
 
@@ -350,38 +204,6 @@ async fn update(ctx: &Ctx, id: ObjectId, form: &Form) -> CmisResult<Response> {
     }
 }
 
-/// Applies the posted name and metadata to a document.
-async fn apply_edits(ctx: &Ctx, doc: &Doc, form: &Form) -> CmisResult<()> {
-    let current = &doc.view.document;
-    let e = edits(form.properties()?, true, |_| {
-        Ok(ctx.doc_type(current.doc_type.as_deref()).cloned())
-    })?;
-    let current_type = types::document_type_id(current.doc_type.as_deref());
-    if e.type_id.as_deref().is_some_and(|t| t != current_type) {
-        return Err(CmisError::constraint(
-            "cmis:objectTypeId is set on creation",
-        ));
-    }
-    let app = &ctx.cmis.app;
-    if !e.metadata.is_empty() {
-        let mut metadata = current.metadata.clone();
-        for (k, v) in e.metadata {
-            if v.is_null() {
-                metadata.remove(&k);
-            } else {
-                metadata.insert(k, v);
-            }
-        }
-        app.update_metadata(&ctx.actor, current.id, current.doc_type.clone(), metadata)
-            .await?;
-    }
-    if let Some(name) = e.name.filter(|n| n != current.name.as_str()) {
-        app.update_document(&ctx.actor, current.id, Some(&name), None)
-            .await?;
-    }
-    Ok(())
-}
-
 async fn set_content(ctx: &Ctx, id: ObjectId, form: Form) -> CmisResult<Response> {
     let d = latest(id)?;
     let Some(field) = form.content else {
@@ -481,13 +303,7 @@ async fn move_object(ctx: &Ctx, id: ObjectId, form: &Form) -> CmisResult<Respons
         }
         ObjectId::Folder(f) => {
             let place = app.locate_folder(&ctx.actor, f).await?;
-            let parent = place
-                .folders
-                .iter()
-                .rev()
-                .nth(1)
-                .map_or(ObjectId::Space(place.space.id), |p| ObjectId::Folder(p.id));
-            check_source(source, parent)?;
+            check_source(source, reads::parent_id(&place))?;
             let to = destination(ctx, target, place.space.id).await?;
             app.update_folder(&ctx.actor, f, None, Some(to)).await?;
             created(reads::object(ctx, id).await?)
@@ -504,72 +320,6 @@ fn check_source(given: Option<ObjectId>, actual: ObjectId) -> CmisResult<()> {
         )),
         _ => Ok(()),
     }
-}
-
-/// `checkOut`: the document locked for the caller (core's check-out, the
-/// one WebDAV and the pages show), answered as its working copy.
-async fn check_out(ctx: &Ctx, id: ObjectId) -> CmisResult<Response> {
-    let d = latest(id)?;
-    let doc = Doc::load(ctx, d).await?;
-    if doc.checked_out.is_some() {
-        return Err(CmisError::versioning("the document is checked out already"));
-    }
-    ctx.cmis
-        .locks
-        .check_out(&ctx.actor, d, None, Some("CMIS".into()))
-        .await?;
-    let doc = Doc::load(ctx, d).await?;
-    created(doc.render(ctx, Which::WorkingCopy).await?)
-}
-
-/// The document whose check-out the caller holds, or `versioning`.
-async fn held(ctx: &Ctx, id: ObjectId) -> CmisResult<Doc> {
-    let d = latest(id)?;
-    let doc = Doc::load(ctx, d).await?;
-    if !doc.mine() {
-        return Err(CmisError::versioning(
-            "the document is not checked out by you",
-        ));
-    }
-    Ok(doc)
-}
-
-async fn cancel_check_out(ctx: &Ctx, id: ObjectId) -> CmisResult<Response> {
-    let doc = held(ctx, id).await?;
-    ctx.cmis
-        .locks
-        .check_in(&ctx.actor, doc.view.document.id)
-        .await?;
-    done()
-}
-
-/// `checkIn`: the working copy's new content becomes the next version,
-/// its properties are applied, then the check-out ends. A failure leaves
-/// the check-out held, so the client may try again.
-async fn check_in(ctx: &Ctx, id: ObjectId, form: Form) -> CmisResult<Response> {
-    let doc = held(ctx, id).await?;
-    let d = doc.view.document.id;
-    let comment = form.get("checkincomment").unwrap_or_default().to_owned();
-    apply_edits(ctx, &doc, &form).await?;
-    if let Some(field) = form.content {
-        let new = NewVersion {
-            media_type: field.content_type().map(ToString::to_string),
-            comment,
-        };
-        let app = &ctx.cmis.app;
-        streamed(field, |content| {
-            app.new_version(&ctx.actor, d, new, content)
-        })
-        .await
-        .map_err(upload_error)?;
-    }
-    match ctx.cmis.locks.check_in(&ctx.actor, d).await {
-        // Expired meanwhile: nothing left to release.
-        Ok(()) | Err(CoreError::NotFound("lock")) => {}
-        Err(e) => return Err(e.into()),
-    }
-    let doc = Doc::load(ctx, d).await?;
-    created(doc.render(ctx, Which::Latest).await?)
 }
 
 async fn query(ctx: &Ctx, form: &Form) -> CmisResult<Response> {
@@ -593,32 +343,4 @@ async fn query(ctx: &Ctx, form: &Form) -> CmisResult<Response> {
         ));
     }
     Ok(Json(crate::query::run(ctx, statement, skip, max).await?).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn dates_are_read_from_milliseconds_or_iso_date_times() {
-        assert_eq!(date_of("1772323200000").as_deref(), Some("2026-03-01"));
-        assert_eq!(
-            date_of("2026-03-01T10:00:00.000Z").as_deref(),
-            Some("2026-03-01")
-        );
-        assert_eq!(date_of("2026-03-01"), None);
-    }
-
-    #[test]
-    fn read_only_and_unknown_properties_are_refused_not_dropped() {
-        for id in ["cmis:objectId", "cmis:creationDate", "cmis:path", "x:y"] {
-            let posted = vec![(id.to_owned(), vec!["v".to_owned()])];
-            let e = edits(posted, true, |_| Ok(None)).expect_err(id);
-            assert_eq!(e.exception, "constraint", "{id}");
-        }
-        let untyped = vec![("passerelle:fournisseur".to_owned(), vec!["x".to_owned()])];
-        assert!(edits(untyped, true, |_| Ok(None)).is_err());
-        let multi = vec![("cmis:name".to_owned(), vec!["a".into(), "b".into()])];
-        assert!(edits(multi, true, |_| Ok(None)).is_err());
-    }
 }

@@ -6,12 +6,15 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
+use axum::extract::{FromRequestParts, Path, Query};
 use axum::http::request::Parts;
+use axum::response::{IntoResponse, Response};
 use passerelle_core::doctype::DocumentType;
 use passerelle_core::ids::SpaceId;
 use passerelle_core::{Actor, CoreError};
 use passerelle_http_common::{client_origin, client_used_tls};
 
+use crate::auth;
 use crate::error::{CmisError, CmisResult};
 use crate::ids::ObjectId;
 use crate::objects::{Names, Shape};
@@ -121,6 +124,8 @@ pub(crate) struct Ctx {
     pub(crate) cmis: Cmis,
     pub(crate) actor: Actor,
     pub(crate) params: Params,
+    /// The path below the root folder's URL, on the routes that have one.
+    pub(crate) path: Option<String>,
     pub(crate) shape: Shape,
     pub(crate) urls: Urls,
     pub(crate) catalogue: Vec<DocumentType>,
@@ -128,10 +133,11 @@ pub(crate) struct Ctx {
 }
 
 impl Ctx {
-    pub(crate) async fn new(
+    async fn new(
         cmis: Cmis,
         actor: Actor,
         params: Params,
+        path: Option<String>,
         urls: Urls,
     ) -> CmisResult<Self> {
         let catalogue = cmis.app.list_document_types().await?;
@@ -140,6 +146,7 @@ impl Ctx {
             cmis,
             actor,
             params,
+            path,
             urls,
             catalogue,
             names: Mutex::new(HashMap::new()),
@@ -175,11 +182,31 @@ impl Ctx {
     }
 }
 
-/// The repository in the URL must be this one.
-pub(crate) fn check_repository(repo: &str) -> CmisResult<()> {
-    if repo == REPOSITORY_ID {
-        Ok(())
-    } else {
-        Err(CoreError::NotFound("repository").into())
+/// The start of every request: the repository in the URL must be this
+/// one, the caller authenticated, the parameters read. The rejection is
+/// the response to send.
+impl FromRequestParts<Cmis> for Ctx {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, cmis: &Cmis) -> Result<Self, Response> {
+        // The service document's route has no parameter: nothing to read.
+        let captured = Path::<HashMap<String, String>>::from_request_parts(parts, cmis)
+            .await
+            .map(|Path(p)| p)
+            .unwrap_or_default();
+        if captured.get("repo").is_some_and(|r| r != REPOSITORY_ID) {
+            return Err(CmisError::from(CoreError::NotFound("repository")).into_response());
+        }
+        let Query(raw) = Query::<HashMap<String, String>>::from_request_parts(parts, cmis)
+            .await
+            .map_err(|e| CmisError::invalid_argument(e.body_text()).into_response())?;
+        let actor = auth::actor(cmis, parts)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let urls = Urls::of(parts, cmis);
+        let path = captured.get("path").cloned();
+        Ctx::new(cmis.clone(), actor, Params::new(raw), path, urls)
+            .await
+            .map_err(IntoResponse::into_response)
     }
 }

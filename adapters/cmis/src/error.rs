@@ -117,6 +117,11 @@ impl IntoResponse for CmisError {
 
 pub(crate) type CmisResult<T> = Result<T, CmisError>;
 
+/// A handler's answer: its response, or its exception's.
+pub(crate) fn answer(result: CmisResult<Response>) -> Response {
+    result.unwrap_or_else(IntoResponse::into_response)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,12 +20,14 @@
 //! - `props`: base property definitions and both JSON forms.
 //! - `types`: `cmis:document`, `cmis:folder` and the catalogue's subtypes.
 //! - `objects`: objects and their allowable actions.
-//! - `ctx`: what one request carries (caller, parameters, URLs).
+//! - `ctx`: what one request carries (caller, parameters, URLs), extracted
+//!   once for every handler.
 //! - `repository`: the service document and the repository's info.
 //! - `reads`: gathering objects, children, parents and versions.
 //! - `selectors`: the `GET` selectors, one function each.
 //! - `form`: an action's form (properties, content streamed last).
-//! - `actions`: the `POST` actions, one function each.
+//! - `actions`: the `POST` actions, one function each (`edits`: posted
+//!   properties; `checkout`: check-out and check-in).
 //! - `query`: the CMIS-QL subset, parsed and compiled to core's search.
 
 mod actions;
@@ -89,11 +91,11 @@ pub fn router(cmis: Cmis) -> Router {
         )
         .route(
             &format!("{BASE}/{{repo}}/root"),
-            get(selectors::root).post(actions::root),
+            get(selectors::object).post(actions::object),
         )
         .route(
             &format!("{BASE}/{{repo}}/root/{{*path}}"),
-            get(selectors::by_path).post(actions::by_path),
+            get(selectors::object).post(actions::object),
         )
         // Content is streamed to core, which bounds it (`max_upload_bytes`);
         // the form's text fields are bounded by `form`.

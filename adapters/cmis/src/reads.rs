@@ -226,6 +226,16 @@ pub(crate) async fn children(ctx: &Ctx, id: ObjectId) -> CmisResult<Value> {
     }))
 }
 
+/// The folder (or space) a located folder is in.
+pub(crate) fn parent_id(place: &FolderPlace) -> ObjectId {
+    place
+        .folders
+        .iter()
+        .rev()
+        .nth(1)
+        .map_or(ObjectId::Space(place.space.id), |p| ObjectId::Folder(p.id))
+}
+
 fn last_name(place: &FolderPlace) -> &str {
     place.folders.last().map_or("", |f| f.name.as_str())
 }
@@ -307,13 +317,7 @@ async fn parent_of(ctx: &Ctx, id: ObjectId) -> CmisResult<(ObjectId, String)> {
         }
         ObjectId::Folder(f) => {
             let place = ctx.cmis.app.locate_folder(&ctx.actor, f).await?;
-            let parent = place
-                .folders
-                .iter()
-                .rev()
-                .nth(1)
-                .map_or(ObjectId::Space(place.space.id), |p| ObjectId::Folder(p.id));
-            Ok((parent, last_name(&place).to_owned()))
+            Ok((parent_id(&place), last_name(&place).to_owned()))
         }
         ObjectId::Document(d, _) => {
             let view = ctx.cmis.app.get_document(&ctx.actor, d).await?;

@@ -5,12 +5,8 @@
 //! `objectId` or by path below the root folder's URL. One function per
 //! selector; a selector this repository does not answer is `notSupported`.
 
-use std::collections::HashMap;
-
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Path, Query, Request, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use passerelle_core::locks::LockScope;
@@ -19,62 +15,24 @@ use passerelle_core::service::PathTarget;
 use passerelle_http_common::download::content_disposition;
 use serde_json::{Value, json};
 
-use crate::Cmis;
-use crate::ctx::{Ctx, Params, Urls, check_repository};
-use crate::error::{CmisError, CmisResult};
+use crate::ctx::Ctx;
+use crate::error::{CmisError, CmisResult, answer};
 use crate::ids::{ObjectId, Which};
 use crate::reads::{self, Doc};
 use crate::types::{self, TypeRef};
-use crate::{auth, query, repository as repo_info};
-
-/// Authenticates the caller and reads the parameters: the start of every
-/// request. The `Err` is the response to send.
-pub(crate) async fn begin(cmis: &Cmis, parts: &Parts, params: Params) -> Result<Ctx, Response> {
-    let actor = auth::actor(cmis, parts)
-        .await
-        .map_err(IntoResponse::into_response)?;
-    let urls = Urls::of(parts, cmis);
-    Ctx::new(cmis.clone(), actor, params, urls)
-        .await
-        .map_err(IntoResponse::into_response)
-}
-
-fn answer(result: CmisResult<Response>) -> Response {
-    result.unwrap_or_else(IntoResponse::into_response)
-}
+use crate::{query, repository as repo_info};
 
 fn json_answer(v: Value) -> CmisResult<Response> {
     Ok(Json(v).into_response())
 }
 
 /// `GET /cmis/browser`.
-pub(crate) async fn service_document(
-    State(cmis): State<Cmis>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (parts, _) = req.into_parts();
-    match begin(&cmis, &parts, Params::new(raw)).await {
-        Ok(ctx) => Json(repo_info::service_document(&ctx.urls)).into_response(),
-        Err(r) => r,
-    }
+pub(crate) async fn service_document(ctx: Ctx) -> Response {
+    Json(repo_info::service_document(&ctx.urls)).into_response()
 }
 
 /// `GET /cmis/browser/{repo}?cmisselector=…`.
-pub(crate) async fn repository(
-    State(cmis): State<Cmis>,
-    Path(repo): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (parts, _) = req.into_parts();
-    if let Err(e) = check_repository(&repo) {
-        return e.into_response();
-    }
-    let ctx = match begin(&cmis, &parts, Params::new(raw)).await {
-        Ok(ctx) => ctx,
-        Err(r) => return r,
-    };
+pub(crate) async fn repository(ctx: Ctx) -> Response {
     let selector = ctx.params.get("cmisselector").unwrap_or("repositoryInfo");
     answer(match selector {
         "repositoryInfo" => json_answer(repo_info::service_document(&ctx.urls)),
@@ -92,48 +50,18 @@ fn unsupported(selector: &str) -> CmisError {
     CmisError::not_supported(format!("selector \"{shown}\" is not supported"))
 }
 
-/// `GET /cmis/browser/{repo}/root?objectId=…&cmisselector=…`.
-pub(crate) async fn root(
-    State(cmis): State<Cmis>,
-    Path(repo): Path<String>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (parts, _) = req.into_parts();
-    if let Err(e) = check_repository(&repo) {
-        return e.into_response();
-    }
-    let ctx = match begin(&cmis, &parts, Params::new(raw)).await {
-        Ok(ctx) => ctx,
-        Err(r) => return r,
-    };
-    answer(object_selector(&ctx, None).await)
-}
-
-/// `GET /cmis/browser/{repo}/root/<space>/<folder>/<name>?cmisselector=…`.
-pub(crate) async fn by_path(
-    State(cmis): State<Cmis>,
-    Path((repo, path)): Path<(String, String)>,
-    Query(raw): Query<HashMap<String, String>>,
-    req: Request,
-) -> Response {
-    let (parts, _) = req.into_parts();
-    if let Err(e) = check_repository(&repo) {
-        return e.into_response();
-    }
-    let ctx = match begin(&cmis, &parts, Params::new(raw)).await {
-        Ok(ctx) => ctx,
-        Err(r) => return r,
-    };
-    answer(object_selector(&ctx, Some(&path)).await)
+/// `GET /cmis/browser/{repo}/root[/<space>/<folder>/<name>]?objectId=…
+/// &cmisselector=…`.
+pub(crate) async fn object(ctx: Ctx) -> Response {
+    answer(object_selector(&ctx).await)
 }
 
 /// The object a request names: `objectId`, else the path, else the root.
-pub(crate) async fn target(ctx: &Ctx, path: Option<&str>) -> CmisResult<ObjectId> {
+pub(crate) async fn target(ctx: &Ctx) -> CmisResult<ObjectId> {
     if let Some(id) = ctx.params.object_id()? {
         return Ok(id);
     }
-    match path {
+    match ctx.path.as_deref() {
         Some(p) => resolve(ctx, p).await,
         None => Ok(ObjectId::Root),
     }
@@ -154,8 +82,8 @@ async fn resolve(ctx: &Ctx, path: &str) -> CmisResult<ObjectId> {
     })
 }
 
-async fn object_selector(ctx: &Ctx, path: Option<&str>) -> CmisResult<Response> {
-    let id = target(ctx, path).await?;
+async fn object_selector(ctx: &Ctx) -> CmisResult<Response> {
+    let id = target(ctx).await?;
     let default = match id {
         ObjectId::Document(..) => "content",
         _ => "children",

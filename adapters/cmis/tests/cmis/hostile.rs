@@ -23,13 +23,13 @@ async fn credentials_travel_safely_or_not_at_all() -> anyhow::Result<()> {
             .to_str()?
             .starts_with("Basic")
     );
-    let creds = base64::engine::general_purpose::STANDARD.encode("boss:wrong");
+    let wrong_password = passerelle_testing::http::basic("boss", "wrong");
     let wrong = w
         .send(
             "GET",
             REPO,
             None,
-            &[("authorization", &format!("Basic {creds}"))],
+            &[("authorization", &wrong_password)],
             Body::empty(),
         )
         .await?;

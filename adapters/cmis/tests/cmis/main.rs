@@ -10,25 +10,16 @@ mod queries;
 mod rights;
 mod shapes;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode};
-use base64::Engine;
-use bytes::Bytes;
-use http_body_util::BodyExt;
+use axum::http::StatusCode;
 use passerelle_cmis::{Cmis, router};
-use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository, mem_search};
+use passerelle_core::fakes::{mem_agent, mem_internal, mem_search};
 use passerelle_core::model::Visibility;
-use passerelle_core::ports::SystemClock;
 use passerelle_core::role::Role;
-use passerelle_core::service::{Indexer, NewAgent, NewSpace};
+use passerelle_core::service::{Indexer, NewSpace};
 use passerelle_core::{Actor, CoreSettings, InternalApp};
 use serde_json::Value;
-use tower::ServiceExt;
 
 pub const PASSWORD: &str = "un mot de passe de test";
 pub const ROOT: &str = "/cmis/browser/passerelle/root";
@@ -41,35 +32,16 @@ struct World {
 }
 
 async fn agent(app: &InternalApp, login: &str) -> anyhow::Result<Actor> {
-    let p = app
-        .create_agent(
-            &Actor::System,
-            NewAgent {
-                login: login.into(),
-                display_name: login.into(),
-                email: String::new(),
-                is_admin: false,
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await?;
-    Ok(Actor::Principal(p))
+    Ok(mem_agent(app, login, PASSWORD).await?)
 }
 
 /// A space `plans` managed by `boss`, where `reader` and `contrib` have
 /// those roles; `outsider` is in no space.
 async fn world() -> anyhow::Result<World> {
-    let repo = Arc::new(MemRepository::new());
-    let app = InternalApp::new(
-        repo.clone(),
-        Arc::new(MemBlobStore::new()),
-        Arc::new(SystemClock),
-        Arc::new(FastPasswords),
-        CoreSettings {
-            max_upload_bytes: 1024 * 1024,
-            ..CoreSettings::default()
-        },
-    );
+    let (app, repo) = mem_internal(CoreSettings {
+        max_upload_bytes: 1024 * 1024,
+        ..CoreSettings::default()
+    });
     // The node seeds the catalogue at start; the fakes start empty.
     for t in passerelle_core::doctype::default_catalogue() {
         app.save_document_type(&Actor::System, t).await?;
@@ -105,20 +77,23 @@ async fn world() -> anyhow::Result<World> {
     })
 }
 
-#[derive(Debug)]
-pub struct Answer {
-    pub status: StatusCode,
-    pub headers: HeaderMap,
-    pub body: Bytes,
+pub use passerelle_testing::http::Answer;
+
+/// What the suites read of an answer.
+pub trait Read {
+    fn json(&self) -> Value;
+    /// The answer's JSON, after checking its status.
+    fn expect(&self, status: u16) -> Value;
+    /// The CMIS exception's name.
+    fn exception(&self) -> String;
 }
 
-impl Answer {
-    pub fn json(&self) -> Value {
+impl Read for Answer {
+    fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 
-    /// The answer's JSON, after checking its status.
-    pub fn expect(&self, status: u16) -> Value {
+    fn expect(&self, status: u16) -> Value {
         assert_eq!(
             self.status.as_u16(),
             status,
@@ -128,8 +103,7 @@ impl Answer {
         self.json()
     }
 
-    /// The CMIS exception's name.
-    pub fn exception(&self) -> String {
+    fn exception(&self) -> String {
         self.json()["exception"]
             .as_str()
             .unwrap_or_default()
@@ -191,33 +165,17 @@ impl World {
         headers: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> anyhow::Result<Answer> {
-        let mut req = Request::builder().method(method).uri(uri);
-        if let Some(u) = user {
-            let creds = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{PASSWORD}"));
-            req = req.header("authorization", format!("Basic {creds}"));
-        }
-        req = req.header("host", "ged.example");
-        for (k, v) in headers {
-            if *k != "x-test-peer" {
-                req = req.header(*k, *v);
-            }
-        }
-        let peer = headers
-            .iter()
-            .find(|(k, _)| *k == "x-test-peer")
-            .map_or(Ok([127, 0, 0, 1].into()), |(_, v)| v.parse())?;
-        let mut req = req.body(body.into())?;
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::new(peer, 50000)));
-        let res = self.router.clone().oneshot(req).await?;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await?.to_bytes();
-        Ok(Answer {
-            status,
-            headers,
+        let mut all = vec![("host", "ged.example")];
+        all.extend_from_slice(headers);
+        passerelle_testing::http::send(
+            &self.router,
+            method,
+            uri,
+            user.map(|u| (u, PASSWORD)),
+            &all,
             body,
-        })
+        )
+        .await
     }
 
     /// `GET` on the root folder's URL with these parameters.

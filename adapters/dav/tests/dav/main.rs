@@ -3,24 +3,16 @@
 //! paths and headers, versions and ranges; `trees`: properties, depth,
 //! deleting collections.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use axum::Router;
 use axum::body::Body;
-use axum::extract::ConnectInfo;
-use axum::http::{HeaderMap, Request, StatusCode};
-use base64::Engine;
+use axum::http::{HeaderMap, StatusCode};
 use bytes::Bytes;
-use http_body_util::BodyExt;
-use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
+use passerelle_core::fakes::{mem_agent, mem_internal};
 use passerelle_core::model::{Page, Visibility};
-use passerelle_core::ports::SystemClock;
 use passerelle_core::role::Role;
-use passerelle_core::service::{DocumentWrites, NewAgent, NewSpace, Properties};
+use passerelle_core::service::{DocumentWrites, NewSpace, Properties};
 use passerelle_core::{Actor, ContentHash, CoreSettings, InternalApp};
 use passerelle_dav::{DavService, PasserelleFs, router};
-use tower::ServiceExt;
 
 const PASSWORD: &str = "un mot de passe de test";
 
@@ -30,36 +22,17 @@ struct World {
 }
 
 async fn agent(app: &InternalApp, login: &str) -> anyhow::Result<Actor> {
-    let p = app
-        .create_agent(
-            &Actor::System,
-            NewAgent {
-                login: login.into(),
-                display_name: login.into(),
-                email: String::new(),
-                is_admin: false,
-                password: Some(PASSWORD.into()),
-            },
-        )
-        .await?;
-    Ok(Actor::Principal(p))
+    Ok(mem_agent(app, login, PASSWORD).await?)
 }
 
 /// A space `plans` managed by `boss`, where `reader`, `contrib` and
 /// `collab` have those roles; `outsider` is in none; `other` is a second
 /// space of `boss` where `reader` is a reader.
 async fn world() -> anyhow::Result<World> {
-    let repo = Arc::new(MemRepository::new());
-    let app = InternalApp::new(
-        repo.clone(),
-        Arc::new(MemBlobStore::new()),
-        Arc::new(SystemClock),
-        Arc::new(FastPasswords),
-        CoreSettings {
-            max_upload_bytes: 1024 * 1024,
-            ..CoreSettings::default()
-        },
-    );
+    let (app, repo) = mem_internal(CoreSettings {
+        max_upload_bytes: 1024 * 1024,
+        ..CoreSettings::default()
+    });
     let boss = agent(&app, "boss").await?;
     for login in ["reader", "contrib", "collab", "outsider"] {
         agent(&app, login).await?;
@@ -94,11 +67,7 @@ async fn world() -> anyhow::Result<World> {
     Ok(World { app, router })
 }
 
-struct Answer {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Bytes,
-}
+use passerelle_testing::http::Answer;
 
 impl World {
     async fn send(
@@ -109,32 +78,17 @@ impl World {
         headers: &[(&str, &str)],
         body: impl Into<Body>,
     ) -> anyhow::Result<Answer> {
-        let mut req = Request::builder().method(method).uri(path);
-        if let Some(u) = user {
-            let creds = base64::engine::general_purpose::STANDARD.encode(format!("{u}:{PASSWORD}"));
-            req = req.header("authorization", format!("Basic {creds}"));
-        }
-        req = req.header("host", "node.example");
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        // A test may name the peer (`x-test-peer`); loopback otherwise.
-        let peer = headers
-            .iter()
-            .find(|(k, _)| *k == "x-test-peer")
-            .map_or(Ok([127, 0, 0, 1].into()), |(_, v)| v.parse())?;
-        let mut req = req.body(body.into())?;
-        req.extensions_mut()
-            .insert(ConnectInfo(SocketAddr::new(peer, 50000)));
-        let res = self.router.clone().oneshot(req).await?;
-        let status = res.status();
-        let headers = res.headers().clone();
-        let body = res.into_body().collect().await?.to_bytes();
-        Ok(Answer {
-            status,
-            headers,
+        let mut all = vec![("host", "node.example")];
+        all.extend_from_slice(headers);
+        passerelle_testing::http::send(
+            &self.router,
+            method,
+            path,
+            user.map(|u| (u, PASSWORD)),
+            &all,
             body,
-        })
+        )
+        .await
     }
 
     async fn put(&self, path: &str, user: &str, content: &str) -> anyhow::Result<StatusCode> {
