@@ -20,7 +20,7 @@ use crate::ids::{DocumentId, SpaceId};
 use crate::model::Visibility;
 use crate::ports::Clock;
 use crate::role::Role;
-use crate::search::{ExtractionLog, ExtractionStatus, Sort};
+use crate::search::{ExtractionLog, ExtractionStatus, Field, Query, Sort};
 use crate::service::{
     Actor, CoreSettings, Indexer, InternalApp, NewContractor, NewDocument, NewVersion, Search,
     SearchAsk, SearchFilters,
@@ -193,6 +193,69 @@ fn a_reader_finds_only_what_their_spaces_hold() {
             .await
             .expect("search");
         assert_eq!(none, other);
+    });
+}
+
+#[test]
+fn a_structured_query_finds_what_the_same_text_finds_within_the_same_rights() {
+    block_on(async {
+        let n = node();
+        let marie = agent(&n.app, "marie", false).await;
+        let paul = agent(&n.app, "paul", false).await;
+        let piscine = space(&n.app, &marie, "piscine").await;
+        let budget = space(&n.app, &paul, "budget").await;
+        n.put(&marie, piscine, "cctp.txt", "bassin olympique de 50 m")
+            .await;
+        n.put(&marie, piscine, "plan.txt", "plan du bassin").await;
+        n.put(&paul, budget, "budget.txt", "bassin de rétention")
+            .await;
+        n.catch_up().await;
+        let found = |who: &Actor, text: &str, query: Option<Query>| {
+            let ask = SearchAsk {
+                text: text.into(),
+                query,
+                sort: Sort::Name,
+                limit: 10,
+                ..SearchAsk::default()
+            };
+            let search = n.search.clone();
+            let who = who.clone();
+            async move {
+                let page = search.search(&who, ask).await.expect("search");
+                page.hits
+                    .into_iter()
+                    .map(|f| f.document.name.as_str().to_owned())
+                    .collect::<Vec<_>>()
+            }
+        };
+        // What a client built (CMIS's WHERE) is searched, not the text.
+        let olympique = Query::Term {
+            field: None,
+            text: "olympique".into(),
+        };
+        assert_eq!(
+            found(&marie, "plan", Some(olympique.clone())).await,
+            ["cctp.txt"]
+        );
+        assert_eq!(
+            found(&marie, "olympique", None).await,
+            found(&marie, "", Some(olympique)).await
+        );
+        let by_name = Query::Prefix {
+            field: Field::parse("name"),
+            text: "pla".into(),
+        };
+        assert_eq!(found(&marie, "", Some(by_name)).await, ["plan.txt"]);
+        // Built or typed, a query runs in the caller's spaces only.
+        let bassin = Query::Term {
+            field: None,
+            text: "bassin".into(),
+        };
+        assert_eq!(found(&paul, "", Some(bassin.clone())).await, ["budget.txt"]);
+        assert_eq!(
+            found(&marie, "", Some(bassin)).await,
+            ["cctp.txt", "plan.txt"]
+        );
     });
 }
 
