@@ -330,3 +330,100 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     );
     Ok(())
 }
+
+/// Whether litmus's `test` passed: the first verdict after its name
+/// (`pass`, `FAIL` or `SKIPPED`; a warning may come between, on lines of
+/// its own).
+fn litmus_passed(out: &str, test: &str) -> bool {
+    let Some(at) = out.rfind(&format!(" {test}.")) else {
+        return false;
+    };
+    let after = &out[at..];
+    let first = |word: &str| after.find(word).unwrap_or(usize::MAX);
+    let pass = first("pass");
+    pass < first("FAIL") && pass < first("SKIPPED")
+}
+
+/// What litmus checks that a contractor's read-only view of the edge must
+/// pass: OPTIONS, refusals of writes that cannot be (no parent, a body
+/// on MKCOL, DELETE of nothing), malformed and well-formed PROPFIND
+/// bodies. Its write tests need a folder it creates to be usable at
+/// once; on the edge a new folder is an operation waiting for the
+/// internal node (ADR 0007, "WebDAV on the edge"), so they fail there.
+const LITMUS_READ_ONLY: &[(&str, &[&str])] = &[
+    (
+        "basic",
+        &[
+            "options",
+            "put_no_parent",
+            "delete_null",
+            "mkcol_no_parent",
+            "mkcol_with_body",
+        ],
+    ),
+    (
+        "props",
+        &[
+            "propfind_invalid",
+            "propfind_invalid2",
+            "propextended",
+            "propwformed",
+        ],
+    ),
+];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn litmus_read_only_parts_pass_on_the_edge() -> anyhow::Result<()> {
+    let c = Cluster::start().await?;
+    let http = reqwest::Client::new();
+    let shared = c.space(&http, "chantier").await?;
+    c.contractor(&http, &shared, JEAN, "collaborator").await?;
+    // Each suite in a folder of its own, made by an agent: the `litmus/`
+    // collection a suite leaves is a folder the edge cannot delete.
+    for (suite, _) in LITMUS_READ_ONLY {
+        let r = c
+            .api(&http, Method::POST, &format!("/spaces/{shared}/folders"))
+            .json(&serde_json::json!({ "name": suite }))
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "folder {suite}: {}", r.status());
+    }
+    for (suite, _) in LITMUS_READ_ONLY {
+        eventually("the suites' folders over WebDAV on the edge", || async {
+            let r = dav(&c, &http, "PROPFIND", &format!("/chantier/{suite}/"), JEAN)?
+                .header("Depth", "0")
+                .send()
+                .await?;
+            ensure!(r.status() == StatusCode::MULTI_STATUS, "{}", r.status());
+            Ok(())
+        })
+        .await?;
+    }
+    for (suite, wanted) in LITMUS_READ_ONLY {
+        let url = format!("{}/dav/chantier/{suite}/", c.edge_http);
+        let work = tempfile::tempdir()?;
+        let out = tokio::process::Command::new("litmus")
+            .current_dir(work.path())
+            .env("TESTS", suite)
+            .args([url.as_str(), JEAN, CONTRACTOR_PASSWORD])
+            .kill_on_drop(true)
+            .output()
+            .await
+            .context("cannot run litmus: is it installed (apt-get install litmus)?")?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        for test in *wanted {
+            assert!(
+                litmus_passed(&text, test),
+                "litmus {suite}/{test} did not pass on the edge:\n{text}"
+            );
+        }
+    }
+    // The edge still serves its contractor (litmus's writes were queued
+    // or refused, never half-applied).
+    let r = dav(&c, &http, "PROPFIND", "/chantier/", JEAN)?
+        .header("Depth", "1")
+        .send()
+        .await?;
+    assert_eq!(r.status(), StatusCode::MULTI_STATUS);
+    Ok(())
+}
