@@ -64,6 +64,11 @@ pub enum CoreError {
     /// ("disk full (ENOSPC) on /var/lib/passerelle/edge").
     #[error("insufficient storage: {cause}")]
     InsufficientStorage { cause: String },
+    /// A service the request needs did not answer (the directory that
+    /// checks agents' passwords, ADR 0009): nothing was judged; retry
+    /// later. Local accounts are not affected.
+    #[error("{0} cannot be reached: try again later")]
+    Unavailable(&'static str),
     /// Stored content no longer matches its hash.
     #[error("stored content is corrupt")]
     Corrupt,

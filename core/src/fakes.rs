@@ -1,11 +1,13 @@
-//! In-memory fakes of the driven ports (repository, blobs, passwords,
-//! clock, timer, an edge peer, a search index, a text extractor), for service
+//! In-memory fakes of the driven ports (repository, blobs, passwords, a
+//! directory, clock, timer, an edge peer, a search index, a text extractor), for service
 //! tests; they pass the adapters' contract suites.
 
 mod mem_blobs;
 pub use mem_blobs::MemBlobStore;
 mod fast_passwords;
 pub use fast_passwords::FastPasswords;
+mod mem_directory;
+pub use mem_directory::MemDirectory;
 mod mem_repo;
 pub use mem_repo::MemRepository;
 mod fake_clock;

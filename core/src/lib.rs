@@ -13,7 +13,8 @@
 //!   part of the transaction.
 //! - [`doctype`]: document types and metadata validation, the default catalogue.
 //! - [`audit`]: the BLAKE3 hash chain of the audit log.
-//! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`.
+//! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`;
+//!   [`directory`]: the authority's directory (LDAP), for agents' logins.
 //! - [`replication`]: invitations, change feed rows, outbox, applied-ops ledger.
 //! - [`service`]: the use cases (`Passerelle`), authorization included;
 //!   the writes driving adapters share ([`service::DocumentWrites`]: applied
@@ -27,6 +28,7 @@
 
 pub mod audit;
 pub mod blob;
+pub mod directory;
 pub mod doctype;
 pub mod error;
 pub mod fakes;

@@ -40,11 +40,42 @@ pub struct Principal {
     pub is_admin: bool,
     /// A disabled account cannot log in and its sessions and tokens stop working.
     pub disabled: bool,
-    /// argon2id PHC string; `None` until a password is set.
+    /// argon2id PHC string; `None` until a password is set (and always
+    /// for a directory account).
     pub password_hash: Option<String>,
+    /// Where the account's password is checked (ADR 0009).
+    pub source: AccountSource,
     pub organisation: Option<String>,
     pub created_at: OffsetDateTime,
     pub revision: Revision,
+}
+
+/// Where an account comes from, and so where its password is checked.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AccountSource {
+    /// Made on the node; its password hash is the node's.
+    #[default]
+    Local,
+    /// Made at its first login through the authority's directory, which
+    /// checks its password; it has none on the node.
+    Directory,
+}
+
+impl AccountSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccountSource::Local => "local",
+            AccountSource::Directory => "directory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "local" => Some(AccountSource::Local),
+            "directory" => Some(AccountSource::Directory),
+            _ => None,
+        }
+    }
 }
 
 /// Who sees a space without being a member.

@@ -12,6 +12,7 @@ mod app_passwords;
 mod apply;
 mod basic;
 mod digest;
+mod directory_login;
 mod documents;
 mod edge;
 mod flows;
@@ -180,6 +181,9 @@ pub struct Passerelle {
     throttle: Arc<LoginThrottle>,
     /// Basic credentials checked recently (WebDAV clients resend them).
     basic: Arc<basic::BasicChecks>,
+    /// The authority's directory, which checks agents' passwords (ADR
+    /// 0009); the internal node's, when configured.
+    directory: Option<Arc<dyn crate::directory::Directory>>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -206,6 +210,7 @@ impl Passerelle {
             settings,
             throttle: Arc::new(LoginThrottle::default()),
             basic: Arc::default(),
+            directory: None,
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

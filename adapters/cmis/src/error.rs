@@ -86,6 +86,9 @@ impl From<CoreError> for CmisError {
             CoreError::TooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "constraint", message)
             }
+            CoreError::Unavailable(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, "runtime", message)
+            }
             CoreError::InsufficientStorage { .. } => Self::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "storage",

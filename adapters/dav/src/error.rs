@@ -67,7 +67,10 @@ pub(crate) fn fs_error(e: CoreError) -> FsError {
             tracing::error!(cause = %cause, "dav: storage full");
             FsError::InsufficientStorage
         }
-        CoreError::Interrupted | CoreError::BadRange { .. } | CoreError::OutboxFull { .. } => {
+        CoreError::Interrupted
+        | CoreError::BadRange { .. }
+        | CoreError::OutboxFull { .. }
+        | CoreError::Unavailable(_) => {
             tracing::info!(error = %e, "dav: request failed");
             FsError::GeneralFailure
         }

@@ -29,6 +29,9 @@ pub enum Refused {
     Challenge,
     /// Too many failures: 429 with `Retry-After`.
     Throttled { retry_after_secs: u64 },
+    /// The directory that checks the password did not answer: 503, to
+    /// retry (ADR 0009).
+    Unavailable,
     /// Core failed (logged where it happened): 500.
     Internal,
 }
@@ -61,6 +64,15 @@ impl IntoResponse for Refused {
                     .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
                 res
             }
+            Refused::Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8"),
+                    (header::RETRY_AFTER, "30"),
+                ],
+                "the directory that checks your password cannot be reached: try again later\n",
+            )
+                .into_response(),
             Refused::Internal => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         }
     }
@@ -122,6 +134,7 @@ pub async fn authenticate_basic(
         Err(CoreError::Throttled { retry_after_secs }) => {
             Err(Refused::Throttled { retry_after_secs })
         }
+        Err(CoreError::Unavailable(_)) => Err(Refused::Unavailable),
         Err(e) => {
             tracing::error!(error = %crate::chain(&e), "basic: authentication failed");
             Err(Refused::Internal)

@@ -158,6 +158,9 @@ pub fn classify(e: &CoreError) -> (StatusCode, &'static str) {
         // nothing was stored, and the same request may pass once ops free
         // room.
         CoreError::InsufficientStorage { .. } => (StatusCode::INSUFFICIENT_STORAGE, "storage_full"),
+        // The directory did not answer: a login not judged, to retry;
+        // local accounts still log in (ADR 0009).
+        CoreError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
         CoreError::Corrupt | CoreError::Internal(_) => {
             (StatusCode::INTERNAL_SERVER_ERROR, "internal")
         }

@@ -17,6 +17,7 @@ mod m20261209_140000_dead_properties;
 mod m20261210_120000_lock_mirror;
 mod m20261211_120000_ingestions;
 mod m20261211_140000_document_links;
+mod m20261212_120000_account_source;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -39,6 +40,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261210_120000_lock_mirror::Migration),
             Box::new(m20261211_120000_ingestions::Migration),
             Box::new(m20261211_140000_document_links::Migration),
+            Box::new(m20261212_120000_account_source::Migration),
         ]
     }
 }

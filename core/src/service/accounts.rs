@@ -245,6 +245,13 @@ impl Passerelle {
                 )
                 .into());
             }
+            if p.source == crate::model::AccountSource::Directory {
+                return Err(CoreError::conflict(
+                    "directory_password",
+                    "this account's password is the directory's: change it there",
+                )
+                .into());
+            }
             p.password_hash = Some(phc);
             p.revision = tx.next_revision().await?;
             tx.save_principal(&p).await?;
@@ -342,6 +349,18 @@ impl Passerelle {
             Ok(l) => self.read().await?.principal_by_login(&l).await?,
             Err(_) => None,
         };
+        // Never checked, locally or by the directory: an empty simple bind
+        // is an anonymous success on many LDAP servers (ADR 0009). Hashed
+        // anyway, so that it takes the time of a real check.
+        if password.is_empty() {
+            let _ = self.passwords.hash(password).await;
+            return Ok((false, found));
+        }
+        if let Some(directory) = self.directory_for(found.as_ref()) {
+            return self
+                .check_in_directory(directory, login, password, found)
+                .await;
+        }
         let ok = match &found {
             Some(p) if may_authenticate(self.role, p) => match &p.password_hash {
                 Some(phc) => self.passwords.verify(password, phc).await?,
@@ -444,6 +463,7 @@ impl InternalApp {
                 is_admin: new.is_admin,
                 disabled: false,
                 password_hash,
+                source: crate::model::AccountSource::Local,
                 organisation: None,
                 created_at: self.clock.now(),
                 revision: Revision::ZERO,

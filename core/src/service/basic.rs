@@ -36,7 +36,7 @@ const MAX_REMEMBERED: usize = 10_000;
 #[derive(Clone, Copy, Debug)]
 struct Checked {
     principal: PrincipalId,
-    /// The account's password hash when it was checked, hashed again.
+    /// What the account was bound to when it was checked (`credential`).
     password: ContentHash,
     at: OffsetDateTime,
 }
@@ -63,6 +63,19 @@ fn fingerprint(phc: &str) -> ContentHash {
     ContentHash::of(phc.as_bytes())
 }
 
+/// What a remembered check is bound to: the account's password hash, or
+/// for a directory account (no hash on the node, ADR 0009) its source. A
+/// password changed in the directory is then honoured within
+/// [`REMEMBERED_FOR`]; a changed local password, or a disabled account,
+/// at once.
+fn credential(p: &Principal) -> Option<ContentHash> {
+    match (p.source, &p.password_hash) {
+        (crate::model::AccountSource::Directory, _) => Some(ContentHash::of(b"directory")),
+        (crate::model::AccountSource::Local, Some(phc)) => Some(fingerprint(phc)),
+        (crate::model::AccountSource::Local, None) => None,
+    }
+}
+
 impl BasicChecks {
     fn slot(&self, login: &str, secret: &str) -> [u8; 32] {
         let mut h = blake3::Hasher::new_keyed(&self.key);
@@ -85,7 +98,9 @@ impl BasicChecks {
     }
 
     fn remember(&self, slot: [u8; 32], p: &Principal, now: OffsetDateTime) {
-        let Some(phc) = &p.password_hash else { return };
+        let Some(password) = credential(p) else {
+            return;
+        };
         let mut map = self
             .by_credentials
             .lock()
@@ -100,7 +115,7 @@ impl BasicChecks {
             slot,
             Checked {
                 principal: p.id,
-                password: fingerprint(phc),
+                password,
                 at: now,
             },
         );
@@ -188,9 +203,6 @@ impl Passerelle {
     /// same password.
     async fn still_valid(&self, checked: &Checked) -> Result<Option<Principal>, CoreError> {
         let p = self.read().await?.principal(checked.principal).await?;
-        Ok(p.filter(|p| {
-            may_authenticate(self.role, p)
-                && p.password_hash.as_deref().map(fingerprint) == Some(checked.password)
-        }))
+        Ok(p.filter(|p| may_authenticate(self.role, p) && credential(p) == Some(checked.password)))
     }
 }

@@ -179,6 +179,7 @@ mod tests {
             is_admin: false,
             disabled: false,
             password_hash: Some("$argon2id$…".into()),
+            source: crate::model::AccountSource::Local,
             organisation: Some("BTP Rhône".into()),
             created_at: OffsetDateTime::UNIX_EPOCH,
             revision: Revision(7),

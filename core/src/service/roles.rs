@@ -101,6 +101,15 @@ impl InternalApp {
         }
     }
 
+    /// The same use cases, agents' passwords checked by the authority's
+    /// directory (ADR 0009). Only this role has one: contractors are not
+    /// in it.
+    #[must_use]
+    pub fn with_directory(mut self, directory: Arc<dyn crate::directory::Directory>) -> Self {
+        self.shared.directory = Some(directory);
+        self
+    }
+
     /// The use cases both roles offer, for driving adapters that serve both.
     pub fn shared(&self) -> &Passerelle {
         &self.shared

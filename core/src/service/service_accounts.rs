@@ -35,6 +35,7 @@ impl InternalApp {
                 is_admin: false,
                 disabled: false,
                 password_hash: None,
+                source: crate::model::AccountSource::Local,
                 organisation: None,
                 created_at: self.now(),
                 revision: Revision::ZERO,

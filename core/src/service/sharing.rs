@@ -210,6 +210,7 @@ impl InternalApp {
                         is_admin: false,
                         disabled: false,
                         password_hash: None,
+                        source: crate::model::AccountSource::Local,
                         organisation: (!organisation.is_empty()).then_some(organisation),
                         created_at: now,
                         revision: rev,

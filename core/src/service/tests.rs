@@ -487,6 +487,7 @@ fn a_folder_is_browsed_filtered_and_sorted_over_all_its_documents() {
 mod accounts;
 mod authorization;
 mod basic;
+mod directory;
 mod flows;
 mod indexing;
 mod links;

@@ -115,6 +115,7 @@ fn principal_from_pb(p: pb::PrincipalRow) -> R<Principal> {
         is_admin: false,
         disabled: p.disabled,
         password_hash: None,
+        source: passerelle_core::model::AccountSource::Local,
         organisation: (!p.organisation.is_empty()).then_some(p.organisation),
         created_at: at("principal.created_at", p.created_at)?,
         revision: Revision(p.revision),

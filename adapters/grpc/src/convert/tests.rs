@@ -125,6 +125,7 @@ fn rows_with_authors(created_at: OffsetDateTime) -> [ChangeRow; 3] {
             is_admin: false,
             disabled: false,
             password_hash: None,
+            source: passerelle_core::model::AccountSource::Local,
             organisation: Some("BTP Rhône".into()),
             created_at,
             revision: Revision(4),

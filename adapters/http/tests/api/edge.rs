@@ -76,6 +76,7 @@ fn contractor(login: &str, now: OffsetDateTime) -> Principal {
         is_admin: false,
         disabled: false,
         password_hash: None,
+        source: passerelle_core::model::AccountSource::Local,
         organisation: Some("Curie".parse().expect("node id")),
         created_at: now,
         revision: Revision(2),

@@ -1,7 +1,7 @@
 //! Table `principals`.
 
 use passerelle_core::ids::{PrincipalId, Revision};
-use passerelle_core::model::{Principal, PrincipalKind};
+use passerelle_core::model::{AccountSource, Principal, PrincipalKind};
 use passerelle_core::names::Login;
 use passerelle_core::ports::RepoError;
 use sea_orm::entity::prelude::*;
@@ -22,6 +22,7 @@ pub struct Model {
     pub is_admin: bool,
     pub disabled: bool,
     pub password_hash: Option<String>,
+    pub source: String,
     pub organisation: Option<String>,
     pub created_at: i64,
     pub revision: i64,
@@ -51,6 +52,7 @@ impl Model {
             is_admin: p.is_admin,
             disabled: p.disabled,
             password_hash: p.password_hash.clone(),
+            source: p.source.as_str().to_owned(),
             organisation: p.organisation.clone(),
             created_at: nanos(p.created_at)?,
             revision: p.revision.0,
@@ -69,6 +71,12 @@ impl Model {
                 ));
             }
         };
+        let source = AccountSource::parse(&self.source).ok_or_else(|| {
+            corrupt(
+                TABLE,
+                format_args!("unknown account source {:?}", self.source),
+            )
+        })?;
         Ok(Principal {
             id: PrincipalId::from_uuid(self.id),
             login: validated(TABLE, "login", &self.login, Login::parse)?,
@@ -78,6 +86,7 @@ impl Model {
             is_admin: self.is_admin,
             disabled: self.disabled,
             password_hash: self.password_hash,
+            source,
             organisation: self.organisation,
             created_at: time(TABLE, self.created_at)?,
             revision: Revision(self.revision),

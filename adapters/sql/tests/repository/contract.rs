@@ -63,6 +63,7 @@ pub fn agent(login: &str) -> Principal {
         is_admin: false,
         disabled: false,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into()),
+        source: passerelle_core::model::AccountSource::Local,
         organisation: None,
         created_at: at(T0),
         revision: Revision(1),

@@ -53,6 +53,7 @@ pub(crate) async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
         is_admin: false,
         disabled: false,
         password_hash: None,
+        source: passerelle_core::model::AccountSource::Local,
         organisation: Some("BTP".into()),
         created_at: now,
         revision: Revision(2),

@@ -47,12 +47,17 @@ pub async fn principals_round_trip_exactly(repo: &dyn Repository) -> Outcome {
     service.display_name = "Helios (finances)".into();
     service.kind = PrincipalKind::Service;
     service.password_hash = None;
+    // An agent made at first login through the directory (ADR 0009).
+    let mut directory = agent("c.durand");
+    directory.password_hash = None;
+    directory.source = passerelle_core::model::AccountSource::Directory;
     save(
         repo,
         [
             Row::from(&admin),
             Row::from(&contractor),
             Row::from(&service),
+            Row::from(&directory),
         ],
     )
     .await?;
@@ -61,13 +66,14 @@ pub async fn principals_round_trip_exactly(repo: &dyn Repository) -> Outcome {
     assert_eq!(tx.principal(admin.id).await?, Some(admin.clone()));
     assert_eq!(tx.principal(contractor.id).await?, Some(contractor.clone()));
     assert_eq!(tx.principal(service.id).await?, Some(service));
+    assert_eq!(tx.principal(directory.id).await?, Some(directory));
     assert_eq!(
         tx.principal_by_login(&contractor.login).await?,
         Some(contractor)
     );
     assert_eq!(tx.principal(PrincipalId::new()).await?, None);
     assert_eq!(tx.principal_by_login(&Login::parse("nobody")?).await?, None);
-    assert_eq!(tx.count_principals().await?, 3);
+    assert_eq!(tx.count_principals().await?, 4);
     Ok(())
 }
 

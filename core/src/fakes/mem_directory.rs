@@ -1,0 +1,75 @@
+//! An in-memory directory for core's tests (ADR 0009): entries with their
+//! passwords, a switch that makes it unreachable, and a count of the
+//! questions asked (a test that a password never reached it can fail).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use async_trait::async_trait;
+
+use crate::directory::{Directory, DirectoryEntry, DirectoryError};
+
+/// See the module documentation.
+#[derive(Debug, Default)]
+pub struct MemDirectory {
+    entries: Mutex<HashMap<String, (String, DirectoryEntry)>>,
+    down: AtomicBool,
+    asked: AtomicU64,
+}
+
+impl MemDirectory {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) `login` with `password`.
+    pub fn add(&self, login: &str, password: &str, display_name: &str, email: &str) {
+        let entry = DirectoryEntry {
+            login: login.to_owned(),
+            display_name: display_name.to_owned(),
+            email: email.to_owned(),
+        };
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(login.to_lowercase(), (password.to_owned(), entry));
+    }
+
+    /// Takes `login` out, as an agent who left.
+    pub fn remove(&self, login: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&login.to_lowercase());
+    }
+
+    /// Makes every question fail as an unreachable server does.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// How many checks were asked.
+    pub fn asked(&self) -> u64 {
+        self.asked.load(Ordering::SeqCst)
+    }
+}
+
+#[async_trait]
+impl Directory for MemDirectory {
+    async fn verify(
+        &self,
+        login: &str,
+        password: &str,
+    ) -> Result<Option<DirectoryEntry>, DirectoryError> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(DirectoryError::Unavailable("connection refused".into()));
+        }
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(entries
+            .get(&login.to_lowercase())
+            .filter(|(p, _)| p == password)
+            .map(|(_, e)| e.clone()))
+    }
+}
