@@ -38,6 +38,9 @@ pub struct Config {
     /// Hot folders (`[[drops]]`): directories business applications drop
     /// flows into, each filed as a service account (ADR 0008 §2).
     pub drops: Vec<DropConfig>,
+    /// The authority's directory, which checks agents' passwords
+    /// (`[ldap]`, ADR 0009); absent: local accounts only.
+    pub ldap: Option<crate::ldap::LdapConfig>,
     pub log: LogConfig,
 }
 
@@ -194,6 +197,7 @@ impl Default for Config {
             replication: ReplicationConfig::default(),
             extract: passerelle_extract::Limits::default(),
             drops: Vec::new(),
+            ldap: None,
             log: LogConfig::default(),
         }
     }
@@ -304,6 +308,7 @@ impl fmt::Debug for Config {
             .field("replication", &self.replication)
             .field("extract", &self.extract)
             .field("drops", &self.drops)
+            .field("ldap", &self.ldap)
             .field("log", &self.log)
             .finish()
     }
@@ -321,6 +326,7 @@ const KEYS: &[&str] = &[
     "replication",
     "extract",
     "drops",
+    "ldap",
     "log",
 ];
 

@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod ldap;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -96,13 +97,17 @@ impl Node {
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);
-        let app = InternalApp::new(
+        let mut app = InternalApp::new(
             repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             passwords,
             settings,
         );
+        // Agents' passwords checked by the authority's directory (ADR 0009).
+        if let Some(ldap) = &config.ldap {
+            app = app.with_directory(Arc::new(ldap.directory()?));
+        }
         let node = Self {
             config,
             app,

@@ -2,7 +2,7 @@
 //!
 //! Helpers shared by the test suites of the workspace, used only as a
 //! dev-dependency. It depends on no Passerelle crate (tokio, anyhow,
-//! base64, flate2, and axum for `http`), so that any crate, core included, can use it in its tests without
+//! base64, flate2, axum for `http`, rcgen for `slapd`), so that any crate, core included, can use it in its tests without
 //! a dependency cycle.
 //!
 //! - [`eventually`] / [`eventually_within`]: wait for a condition by
@@ -12,11 +12,13 @@
 //! - [`actes`]: @CTES bundles and acknowledgements, and hostile bundles.
 //! - [`http`]: a router called in-process from a chosen peer, with Basic
 //!   credentials.
+//! - [`slapd`]: a throwaway OpenLDAP server (Debian's `slapd`) with LDAPS.
 
 pub mod actes;
 pub mod http;
 mod openmetrics;
 pub mod pes;
+pub mod slapd;
 
 pub use openmetrics::parse_openmetrics;
 

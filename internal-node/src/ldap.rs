@@ -1,0 +1,136 @@
+//! `[ldap]`: the authority's directory, which checks agents' passwords
+//! (ADR 0009). Absent: every account is local. The service account's
+//! password is read from a file (kept out of the configuration, which is
+//! logged and often world-readable), when the node starts.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use passerelle_ldap::{LdapDirectory, LdapSettings};
+use serde::{Deserialize, Serialize};
+
+/// The `[ldap]` section.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LdapConfig {
+    /// Tried in order: `["ldaps://ad1.metropole.local", "ldaps://ad2…"]`.
+    pub urls: Vec<String>,
+    /// StartTLS on `ldap://` URLs (required for them).
+    #[serde(default)]
+    pub starttls: bool,
+    /// PEM certificates of the CA that signed the servers' certificates;
+    /// absent: the system's.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
+    /// The node's own account, which searches the user base.
+    pub bind_dn: String,
+    /// A file holding that account's password (first line).
+    pub bind_password_file: PathBuf,
+    /// Where agents are searched: `OU=Agents,DC=metropole,DC=local`.
+    pub user_base: String,
+    /// With `{login}`: `(&(objectClass=user)(sAMAccountName={login}))` for
+    /// Active Directory.
+    #[serde(default = "default_filter")]
+    pub user_filter: String,
+    #[serde(default = "default_login")]
+    pub login_attribute: String,
+    #[serde(default = "default_name")]
+    pub name_attribute: String,
+    #[serde(default = "default_mail")]
+    pub mail_attribute: String,
+    /// For connecting and for each operation.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+}
+
+fn default_filter() -> String {
+    "(&(objectClass=inetOrgPerson)(uid={login}))".into()
+}
+fn default_login() -> String {
+    "uid".into()
+}
+fn default_name() -> String {
+    "cn".into()
+}
+fn default_mail() -> String {
+    "mail".into()
+}
+fn default_timeout() -> u64 {
+    5
+}
+
+impl LdapConfig {
+    /// The directory these settings describe, its password file read.
+    pub fn directory(&self) -> anyhow::Result<LdapDirectory> {
+        let read = std::fs::read_to_string(&self.bind_password_file).map_err(|e| {
+            anyhow::anyhow!(
+                "[ldap] bind_password_file {}: {e}: write the service account's password in it \
+                 (readable by the node's user only)",
+                self.bind_password_file.display()
+            )
+        })?;
+        let password = read.lines().next().unwrap_or_default().to_owned();
+        if password.is_empty() {
+            anyhow::bail!(
+                "[ldap] bind_password_file {} is empty: an empty bind is anonymous",
+                self.bind_password_file.display()
+            );
+        }
+        if self.timeout_secs == 0 || self.timeout_secs > 120 {
+            anyhow::bail!("[ldap] timeout_secs must be between 1 and 120");
+        }
+        Ok(LdapDirectory::new(LdapSettings {
+            urls: self.urls.clone(),
+            starttls: self.starttls,
+            ca_file: self.ca_file.clone(),
+            bind_dn: self.bind_dn.clone(),
+            bind_password: password,
+            user_base: self.user_base.clone(),
+            user_filter: self.user_filter.clone(),
+            login_attribute: self.login_attribute.clone(),
+            name_attribute: self.name_attribute.clone(),
+            mail_attribute: self.mail_attribute.clone(),
+            timeout: Duration::from_secs(self.timeout_secs),
+        })?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(password_file: PathBuf) -> LdapConfig {
+        LdapConfig {
+            urls: vec!["ldaps://ad1.metropole.local".into()],
+            starttls: false,
+            ca_file: None,
+            bind_dn: "CN=passerelle,OU=Services,DC=metropole,DC=local".into(),
+            bind_password_file: password_file,
+            user_base: "OU=Agents,DC=metropole,DC=local".into(),
+            user_filter: default_filter(),
+            login_attribute: default_login(),
+            name_attribute: default_name(),
+            mail_attribute: default_mail(),
+            timeout_secs: 5,
+        }
+    }
+
+    #[test]
+    fn settings_that_cannot_work_stop_the_node_with_the_fix() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let missing = config(dir.path().join("absent"));
+        let e = missing.directory().expect_err("missing file");
+        assert!(e.to_string().contains("bind_password_file"), "{e}");
+        let empty = dir.path().join("empty");
+        std::fs::write(&empty, "\n")?;
+        assert!(config(empty).directory().is_err());
+        let file = dir.path().join("password");
+        std::fs::write(&file, "le secret du compte de service\n")?;
+        config(file.clone()).directory()?;
+        let mut clear = config(file);
+        clear.urls = vec!["ldap://ad1.metropole.local".into()];
+        let e = clear.directory().expect_err("clear text");
+        assert!(e.to_string().contains("starttls"), "{e}");
+        Ok(())
+    }
+}

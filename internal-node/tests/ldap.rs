@@ -1,0 +1,104 @@
+//! Agents log in with the directory on a real node (ADR 0009): a
+//! `passerelle-internal` whose `[ldap]` names a real OpenLDAP over LDAPS
+//! (`passerelle_testing::slapd`). An agent's first login makes their
+//! account; WebDAV takes the same password; a wrong one is refused; with
+//! the directory stopped, directory logins answer 503 while the local
+//! administrator still logs in.
+
+mod common;
+
+use common::{ADMIN_PASSWORD, NodeProcess, cli, ok};
+use passerelle_testing::slapd::{self, BASE};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const SEED: &str = "\
+dn: dc=metropole,dc=example
+objectClass: dcObject
+objectClass: organization
+o: Metropole
+dc: metropole
+
+dn: cn=passerelle,dc=metropole,dc=example
+objectClass: person
+objectClass: simpleSecurityObject
+cn: passerelle
+sn: passerelle
+userPassword: service secret
+
+dn: uid=c.durand,dc=metropole,dc=example
+objectClass: inetOrgPerson
+uid: c.durand
+cn: Claire Durand
+sn: Durand
+mail: c.durand@metropole.example
+userPassword: Claire 2026 !
+";
+
+const CLAIRE_PW: &str = "Claire 2026 !";
+
+#[tokio::test]
+async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survives_its_loss()
+-> anyhow::Result<()> {
+    let Some(directory) = slapd::start(SEED)? else {
+        return Ok(());
+    };
+    let dir = tempfile::tempdir()?;
+    let d = dir.path();
+    ok(&cli(d, &["init"])?);
+    let password_file = d.join("ldap-password");
+    std::fs::write(&password_file, "service secret\n")?;
+    let config = d.join("passerelle.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[ldap]\nurls = [\"{}\"]\nca_file = \"{}\"\n\
+             bind_dn = \"cn=passerelle,{BASE}\"\nbind_password_file = \"{}\"\n\
+             user_base = \"{BASE}\"\n",
+            directory.ldaps,
+            directory.ca.display(),
+            password_file.display()
+        ),
+    )?;
+    let config_arg = config.to_string_lossy().into_owned();
+    let mut node = NodeProcess::start(d, &["--config", &config_arg])?;
+    let http = reqwest::Client::new();
+    let login = |login: &'static str, password: &'static str| {
+        http.post(node.url("/api/v1/auth/login"))
+            .json(&json!({ "login": login, "password": password }))
+            .send()
+    };
+    let first = login("c.durand", CLAIRE_PW).await?;
+    assert_eq!(first.status(), StatusCode::OK);
+    let me: serde_json::Value = first.json().await?;
+    assert_eq!(me["user"]["display_name"], "Claire Durand", "{me}");
+    assert_eq!(
+        login("c.durand", "pas le bon").await?.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        login("c.durand", "").await?.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    // WebDAV takes the directory's password too (from loopback).
+    let dav = http
+        .request(reqwest::Method::from_bytes(b"PROPFIND")?, node.url("/dav/"))
+        .basic_auth("c.durand", Some(CLAIRE_PW))
+        .header("Depth", "0")
+        .send()
+        .await?;
+    assert_eq!(dav.status(), StatusCode::MULTI_STATUS);
+
+    // The directory stops: its agents wait, the local administrator does not.
+    drop(directory);
+    let down = login("c.durand", CLAIRE_PW).await?;
+    assert_eq!(down.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let problem: serde_json::Value = down.json().await?;
+    assert_eq!(problem["code"], "unavailable", "{problem}");
+    assert_eq!(
+        login("admin", ADMIN_PASSWORD).await?.status(),
+        StatusCode::OK
+    );
+    assert!(node.terminate()?.success());
+    Ok(())
+}
