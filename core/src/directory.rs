@@ -1,6 +1,7 @@
 //! The authority's directory (LDAP, Active Directory) as core sees it
 //! (ADR 0009): a port that checks an agent's login and password and says
-//! who they are there. Core decides what a directory answer means for an
+//! who they are there, and what it says of accounts now (the sync that
+//! disables those who left). Core decides what a directory answer means for an
 //! account (`service::accounts`); the adapter (`adapters/ldap`) speaks
 //! LDAP. Only the internal node has one.
 
@@ -16,6 +17,20 @@ pub struct DirectoryEntry {
     pub display_name: String,
     /// Empty when the directory has none.
     pub email: String,
+}
+
+/// What the directory says of an account now (the directory sync).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DirectoryStatus {
+    /// There and enabled, as described.
+    Active(DirectoryEntry),
+    /// There, disabled (Active Directory's `userAccountControl`).
+    Disabled,
+    /// Not there: the agent left.
+    Absent,
+    /// Several entries answer to the login (a filter too loose): nothing
+    /// can be concluded, the account is left as it is.
+    Ambiguous,
 }
 
 /// Why the directory gave no answer.
@@ -43,4 +58,8 @@ pub trait Directory: Send + Sync + fmt::Debug {
         login: &str,
         password: &str,
     ) -> Result<Option<DirectoryEntry>, DirectoryError>;
+
+    /// What the directory says now of each of `logins`, in order, without
+    /// their passwords (the node's service account reads them).
+    async fn statuses(&self, logins: &[String]) -> Result<Vec<DirectoryStatus>, DirectoryError>;
 }

@@ -13,6 +13,7 @@ mod apply;
 mod basic;
 mod digest;
 mod directory_login;
+mod directory_sync;
 mod documents;
 mod edge;
 mod flows;
@@ -54,6 +55,7 @@ pub use access::Access;
 pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
 pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
+pub use directory_sync::DirectorySync;
 pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
 pub use flows::{

@@ -41,6 +41,10 @@ pub struct LdapConfig {
     /// For connecting and for each operation.
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// How often every directory account is checked: who left the
+    /// directory or is disabled there is disabled here.
+    #[serde(default = "default_sync")]
+    pub sync_minutes: u64,
 }
 
 fn default_filter() -> String {
@@ -58,8 +62,16 @@ fn default_mail() -> String {
 fn default_timeout() -> u64 {
     5
 }
+fn default_sync() -> u64 {
+    15
+}
 
 impl LdapConfig {
+    /// How often the directory sync runs.
+    pub fn sync_period(&self) -> Duration {
+        Duration::from_secs(self.sync_minutes.saturating_mul(60))
+    }
+
     /// The directory these settings describe, its password file read.
     pub fn directory(&self) -> anyhow::Result<LdapDirectory> {
         let read = std::fs::read_to_string(&self.bind_password_file).map_err(|e| {
@@ -78,6 +90,11 @@ impl LdapConfig {
         }
         if self.timeout_secs == 0 || self.timeout_secs > 120 {
             anyhow::bail!("[ldap] timeout_secs must be between 1 and 120");
+        }
+        if self.sync_minutes == 0 || self.sync_minutes > 24 * 60 {
+            anyhow::bail!(
+                "[ldap] sync_minutes must be between 1 and 1440: who leaves the directory must lose access"
+            );
         }
         Ok(LdapDirectory::new(LdapSettings {
             urls: self.urls.clone(),
@@ -112,6 +129,7 @@ mod tests {
             name_attribute: default_name(),
             mail_attribute: default_mail(),
             timeout_secs: 5,
+            sync_minutes: 15,
         }
     }
 
@@ -127,6 +145,9 @@ mod tests {
         let file = dir.path().join("password");
         std::fs::write(&file, "le secret du compte de service\n")?;
         config(file.clone()).directory()?;
+        let mut never = config(file.clone());
+        never.sync_minutes = 0;
+        assert!(never.directory().is_err());
         let mut clear = config(file);
         clear.urls = vec!["ldap://ad1.metropole.local".into()];
         let e = clear.directory().expect_err("clear text");

@@ -167,6 +167,9 @@ impl Node {
         self.start_replication(&workers, &cancel)?;
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::sweep_locks(&workers, &self.app.locks(), jobs::SWEEP_LOCKS_EVERY);
+        if let Some(ldap) = &self.config.ldap {
+            jobs::sync_directory(&workers, &self.app, ldap.sync_period());
+        }
         let (search, indexer) = self.open_search()?;
         jobs::index_search(&workers, indexer, &self.app);
         self.start_drops(&workers)?;

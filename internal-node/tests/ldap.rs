@@ -88,6 +88,9 @@ async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survive
         .send()
         .await?;
     assert_eq!(dav.status(), StatusCode::MULTI_STATUS);
+    // The directory sync is one of the node's workers.
+    let ready = http.get(node.url("/readyz")).send().await?.text().await?;
+    assert!(ready.contains("directory"), "{ready}");
 
     // The directory stops: its agents wait, the local administrator does not.
     drop(directory);

@@ -17,7 +17,8 @@ const SLAPD: &str = "/usr/sbin/slapd";
 pub const BASE: &str = "dc=metropole,dc=example";
 /// Its administrator, who seeds it.
 pub const ROOT_DN: &str = "cn=admin,dc=metropole,dc=example";
-const ROOT_PW: &str = "root secret";
+/// Its password.
+pub const ROOT_PASSWORD: &str = "root secret";
 
 /// A free loopback port (bound then released).
 pub fn free_port() -> anyhow::Result<u16> {
@@ -102,7 +103,7 @@ pub fn start(seed: &str) -> anyhow::Result<Option<Slapd>> {
              maxsize 10485760\n\
              suffix \"{BASE}\"\n\
              rootdn \"{ROOT_DN}\"\n\
-             rootpw \"{ROOT_PW}\"\n\
+             rootpw \"{ROOT_PASSWORD}\"\n\
              directory {d}/db\n",
             d = d.display(),
             cert = cert.display(),
@@ -153,7 +154,16 @@ pub fn start(seed: &str) -> anyhow::Result<Option<Slapd>> {
     let seed_file = s.dir.path().join("seed.ldif");
     std::fs::write(&seed_file, seed)?;
     let out = Command::new("ldapadd")
-        .args(["-x", "-H", &s.ldap, "-D", ROOT_DN, "-w", ROOT_PW, "-f"])
+        .args([
+            "-x",
+            "-H",
+            &s.ldap,
+            "-D",
+            ROOT_DN,
+            "-w",
+            ROOT_PASSWORD,
+            "-f",
+        ])
         .arg(&seed_file)
         .output()
         .context("ldapadd (apt-get install ldap-utils)")?;

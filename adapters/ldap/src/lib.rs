@@ -15,8 +15,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use ldap3::{LdapConnAsync, LdapConnSettings, Scope, SearchEntry, ldap_escape};
-use passerelle_core::directory::{Directory, DirectoryEntry, DirectoryError};
+use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, ldap_escape};
+use passerelle_core::directory::{Directory, DirectoryEntry, DirectoryError, DirectoryStatus};
 use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
@@ -30,6 +30,10 @@ const INVALID_CREDENTIALS: u32 = 49;
 /// What Active Directory answers a bind of a disabled or locked account
 /// with, besides 49 (its sub-codes say which).
 const UNWILLING_TO_PERFORM: u32 = 53;
+
+/// Active Directory's account flags, and the one that says "disabled".
+const USER_ACCOUNT_CONTROL: &str = "userAccountControl";
+const ACCOUNTDISABLE: u64 = 0x2;
 
 /// How to reach and read the directory.
 #[derive(Clone, Debug)]
@@ -121,13 +125,8 @@ impl LdapDirectory {
         Ok(Self { settings, tls })
     }
 
-    /// One server's verdict.
-    async fn verify_at(
-        &self,
-        url: &str,
-        filter: &str,
-        password: &str,
-    ) -> Result<Option<DirectoryEntry>, Attempt> {
+    /// A connection to `url`, bound as the node's service account.
+    async fn session(&self, url: &str) -> Result<Ldap, Attempt> {
         let s = &self.settings;
         let mut conn = LdapConnSettings::new()
             .set_conn_timeout(s.timeout)
@@ -150,27 +149,58 @@ impl LdapDirectory {
                 s.bind_dn
             )));
         }
-        let attrs = [&s.login_attribute, &s.name_attribute, &s.mail_attribute];
+        Ok(ldap)
+    }
+
+    /// The entries answering to `login` under the user base.
+    async fn find(
+        &self,
+        ldap: &mut Ldap,
+        url: &str,
+        login: &str,
+    ) -> Result<Vec<SearchEntry>, Attempt> {
+        let s = &self.settings;
+        let filter = s
+            .user_filter
+            .replace(LOGIN_PLACEHOLDER, &ldap_escape(login));
+        let attrs = [
+            s.login_attribute.as_str(),
+            s.name_attribute.as_str(),
+            s.mail_attribute.as_str(),
+            USER_ACCOUNT_CONTROL,
+        ];
         let found = ldap
             .with_timeout(s.timeout)
-            .search(&s.user_base, Scope::Subtree, filter, attrs)
+            .search(&s.user_base, Scope::Subtree, &filter, attrs)
             .await
             .map_err(unreachable(url))?;
-        let (mut entries, result) = (found.0, found.1);
+        let (entries, result) = (found.0, found.1);
         if result.rc != SUCCESS {
             return Err(Attempt::Refused(format!(
                 "{url}: the search under {} was refused: {result}",
                 s.user_base
             )));
         }
+        Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
+    /// One server's verdict on a password.
+    async fn verify_at(
+        &self,
+        url: &str,
+        login: &str,
+        password: &str,
+    ) -> Result<Option<DirectoryEntry>, Attempt> {
+        let mut ldap = self.session(url).await?;
+        let mut entries = self.find(&mut ldap, url, login).await?;
         // None, or several (a filter too loose): no one to bind as.
         if entries.len() != 1 {
             let _ = ldap.unbind().await;
             return Ok(None);
         }
-        let entry = SearchEntry::construct(entries.remove(0));
+        let entry = entries.remove(0);
         let bound = ldap
-            .with_timeout(s.timeout)
+            .with_timeout(self.settings.timeout)
             .simple_bind(&entry.dn, password)
             .await
             .map_err(unreachable(url))?;
@@ -180,6 +210,55 @@ impl LdapDirectory {
             INVALID_CREDENTIALS | UNWILLING_TO_PERFORM => Ok(None),
             _ => Err(Attempt::Unreachable(format!("{url}: bind: {bound}"))),
         }
+    }
+
+    /// One server's word on each of `logins`, over one connection.
+    async fn statuses_at(
+        &self,
+        url: &str,
+        logins: &[String],
+    ) -> Result<Vec<DirectoryStatus>, Attempt> {
+        let mut ldap = self.session(url).await?;
+        let mut out = Vec::with_capacity(logins.len());
+        for login in logins {
+            let mut entries = self.find(&mut ldap, url, login).await?;
+            out.push(match entries.len() {
+                0 => DirectoryStatus::Absent,
+                1 => {
+                    let entry = entries.remove(0);
+                    if disabled(&entry) {
+                        DirectoryStatus::Disabled
+                    } else {
+                        DirectoryStatus::Active(self.entry(entry))
+                    }
+                }
+                _ => DirectoryStatus::Ambiguous,
+            });
+        }
+        let _ = ldap.unbind().await;
+        Ok(out)
+    }
+
+    /// The first server's answer, in the configured order: one that does
+    /// not answer passes to the next; one that refuses the node's settings
+    /// ends the attempt (another would refuse them too).
+    async fn first_answer<'a, T, F, Fut>(&'a self, attempt: F) -> Result<T, DirectoryError>
+    where
+        F: Fn(&'a str) -> Fut,
+        Fut: Future<Output = Result<T, Attempt>>,
+    {
+        let mut last = String::new();
+        for url in &self.settings.urls {
+            match attempt(url).await {
+                Ok(answer) => return Ok(answer),
+                Err(Attempt::Refused(why)) => return Err(DirectoryError::Misconfigured(why)),
+                Err(Attempt::Unreachable(why)) => {
+                    tracing::warn!(%why, "ldap: server unreachable, trying the next");
+                    last = why;
+                }
+            }
+        }
+        Err(DirectoryError::Unavailable(last))
     }
 
     fn entry(&self, e: SearchEntry) -> DirectoryEntry {
@@ -197,6 +276,19 @@ impl LdapDirectory {
             email: first(&s.mail_attribute),
         }
     }
+}
+
+/// Whether Active Directory flags the entry as disabled
+/// (`userAccountControl` with `ACCOUNTDISABLE`); other directories have no
+/// such attribute, and their entries are not.
+fn disabled(entry: &SearchEntry) -> bool {
+    entry
+        .attrs
+        .iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(USER_ACCOUNT_CONTROL))
+        .and_then(|(_, v)| v.first())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|flags| flags & ACCOUNTDISABLE != 0)
 }
 
 /// A rustls client configuration trusting the certificates of `path`.
@@ -234,21 +326,41 @@ impl Directory for LdapDirectory {
         if password.is_empty() || login.is_empty() {
             return Ok(None);
         }
-        let filter = self
-            .settings
-            .user_filter
-            .replace(LOGIN_PLACEHOLDER, &ldap_escape(login));
-        let mut last = String::new();
-        for url in &self.settings.urls {
-            match self.verify_at(url, &filter, password).await {
-                Ok(verdict) => return Ok(verdict),
-                Err(Attempt::Refused(why)) => return Err(DirectoryError::Misconfigured(why)),
-                Err(Attempt::Unreachable(why)) => {
-                    tracing::warn!(%why, "ldap: server unreachable, trying the next");
-                    last = why;
-                }
-            }
+        self.first_answer(|url| self.verify_at(url, login, password))
+            .await
+    }
+
+    async fn statuses(&self, logins: &[String]) -> Result<Vec<DirectoryStatus>, DirectoryError> {
+        self.first_answer(|url| self.statuses_at(url, logins)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn entry(uac: Option<&str>) -> SearchEntry {
+        let mut attrs = HashMap::new();
+        if let Some(v) = uac {
+            attrs.insert("userAccountControl".to_owned(), vec![v.to_owned()]);
         }
-        Err(DirectoryError::Unavailable(last))
+        SearchEntry {
+            dn: "CN=x".into(),
+            attrs,
+            bin_attrs: HashMap::new(),
+        }
+    }
+
+    #[test]
+    fn active_directory_s_disabled_flag_is_read_and_its_absence_is_enabled() {
+        // 512 NORMAL_ACCOUNT, 514 = 512 | ACCOUNTDISABLE, 66050 with
+        // DONT_EXPIRE_PASSWORD too.
+        assert!(!disabled(&entry(Some("512"))));
+        assert!(disabled(&entry(Some("514"))));
+        assert!(disabled(&entry(Some("66050"))));
+        assert!(!disabled(&entry(None)));
+        assert!(!disabled(&entry(Some("not a number"))));
     }
 }

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use passerelle_core::directory::{Directory, DirectoryError};
+use passerelle_core::directory::{Directory, DirectoryError, DirectoryStatus};
 use passerelle_ldap::{LdapDirectory, LdapSettings};
 use passerelle_testing::slapd::{BASE, certificates, free_port};
 
@@ -173,5 +173,51 @@ async fn a_certificate_of_another_ca_or_the_nodes_bad_settings_are_refused() -> 
     let mut no_placeholder = settings(vec![s.ldaps.clone()], None, false);
     no_placeholder.user_filter = "(uid=c.durand)".into();
     assert!(LdapDirectory::new(no_placeholder).is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_sync_reads_who_is_there_who_left_and_who_is_ambiguous() -> anyhow::Result<()> {
+    let Some(s) = start()? else { return Ok(()) };
+    let dir = LdapDirectory::new(settings(vec![s.ldaps.clone()], Some(s.ca.clone()), false))?;
+    let logins: Vec<String> = ["c.durand", "p.martin", "parti", "twin", "*"]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+    let statuses = dir.statuses(&logins).await?;
+    assert!(
+        matches!(&statuses[0], DirectoryStatus::Active(e) if e.display_name == "Claire Durand")
+    );
+    assert!(matches!(&statuses[1], DirectoryStatus::Active(_)));
+    assert_eq!(statuses[2], DirectoryStatus::Absent);
+    assert_eq!(statuses[3], DirectoryStatus::Ambiguous);
+    // Escaped: `*` is a login nobody has, not everyone.
+    assert_eq!(statuses[4], DirectoryStatus::Absent);
+    // Paul leaves the directory.
+    let out = std::process::Command::new("ldapdelete")
+        .args([
+            "-x",
+            "-H",
+            &s.ldap,
+            "-D",
+            passerelle_testing::slapd::ROOT_DN,
+            "-w",
+        ])
+        .arg(passerelle_testing::slapd::ROOT_PASSWORD)
+        .arg(format!("uid=p.martin,ou=people,{BASE}"))
+        .output()?;
+    anyhow::ensure!(
+        out.status.success(),
+        "ldapdelete: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = dir.statuses(&logins[..2]).await?;
+    assert!(matches!(&after[0], DirectoryStatus::Active(_)));
+    assert_eq!(after[1], DirectoryStatus::Absent);
+    let down = LdapDirectory::new(settings(vec![dead()?], Some(s.ca.clone()), false))?;
+    assert!(matches!(
+        down.statuses(&logins).await,
+        Err(DirectoryError::Unavailable(_))
+    ));
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use passerelle_core::service::{IndexRun, Indexer, Locks};
-use passerelle_core::{EdgeApp, Passerelle};
+use passerelle_core::{EdgeApp, InternalApp, Passerelle};
 
 use crate::Workers;
 
@@ -43,6 +43,25 @@ pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
         async move {
             let n = app.sweep_sessions().await?;
             Ok::<_, passerelle_core::CoreError>(format!("{n} expired session(s) deleted"))
+        }
+    });
+}
+
+/// Asks the directory about every directory account every `period`
+/// (worker `directory`; internal node with `[ldap]`): who left or is
+/// disabled there is disabled here (ADR 0009). A directory that does not
+/// answer leaves everything as it is; the worker shows the error and
+/// tries again at the next period.
+pub fn sync_directory(workers: &Workers, app: &InternalApp, period: Duration) {
+    let app = app.clone();
+    workers.every("directory", period, move || {
+        let app = app.clone();
+        async move {
+            let r = app.sync_directory().await?;
+            Ok::<_, passerelle_core::CoreError>(format!(
+                "{} account(s) checked, {} disabled, {} updated",
+                r.checked, r.disabled, r.updated
+            ))
         }
     });
 }

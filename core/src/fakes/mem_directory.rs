@@ -8,12 +8,15 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::directory::{Directory, DirectoryEntry, DirectoryError};
+use std::collections::HashSet;
+
+use crate::directory::{Directory, DirectoryEntry, DirectoryError, DirectoryStatus};
 
 /// See the module documentation.
 #[derive(Debug, Default)]
 pub struct MemDirectory {
     entries: Mutex<HashMap<String, (String, DirectoryEntry)>>,
+    disabled: Mutex<HashSet<String>>,
     down: AtomicBool,
     asked: AtomicU64,
 }
@@ -44,6 +47,14 @@ impl MemDirectory {
             .remove(&login.to_lowercase());
     }
 
+    /// Disables `login` there (its password no longer works either).
+    pub fn disable(&self, login: &str) {
+        self.disabled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(login.to_lowercase());
+    }
+
     /// Makes every question fail as an unreachable server does.
     pub fn set_down(&self, down: bool) {
         self.down.store(down, Ordering::SeqCst);
@@ -66,10 +77,39 @@ impl Directory for MemDirectory {
         if self.down.load(Ordering::SeqCst) {
             return Err(DirectoryError::Unavailable("connection refused".into()));
         }
+        let key = login.to_lowercase();
+        if self
+            .disabled
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&key)
+        {
+            return Ok(None);
+        }
         let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(entries
-            .get(&login.to_lowercase())
+            .get(&key)
             .filter(|(p, _)| p == password)
             .map(|(_, e)| e.clone()))
+    }
+
+    async fn statuses(&self, logins: &[String]) -> Result<Vec<DirectoryStatus>, DirectoryError> {
+        self.asked.fetch_add(1, Ordering::SeqCst);
+        if self.down.load(Ordering::SeqCst) {
+            return Err(DirectoryError::Unavailable("connection refused".into()));
+        }
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        let disabled = self.disabled.lock().unwrap_or_else(PoisonError::into_inner);
+        Ok(logins
+            .iter()
+            .map(|l| {
+                let key = l.to_lowercase();
+                match entries.get(&key) {
+                    None => DirectoryStatus::Absent,
+                    Some(_) if disabled.contains(&key) => DirectoryStatus::Disabled,
+                    Some((_, e)) => DirectoryStatus::Active(e.clone()),
+                }
+            })
+            .collect())
     }
 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::*;
 use crate::fakes::MemDirectory;
 use crate::model::{AccountSource, PrincipalKind};
+use crate::service::DirectorySync;
 
 const SECRET: &str = "Secret-2026 du domaine";
 
@@ -216,4 +217,108 @@ fn directory_logins_are_throttled_as_every_login() {
         ));
         assert_eq!(directory.asked(), asked);
     });
+}
+
+#[test]
+fn the_sync_disables_who_left_or_is_disabled_there_and_follows_names() {
+    block_on(async {
+        let (app, directory) = with_directory();
+        let admin = agent(&app, "admin", true).await;
+        for (login, name) in [("p.martin", "Paul Martin"), ("l.bernard", "Léa Bernard")] {
+            directory.add(login, SECRET, name, "");
+        }
+        let mut sessions = Vec::new();
+        for login in ["c.durand", "p.martin", "l.bernard"] {
+            sessions.push(app.login(login, SECRET, None).await.expect("login"));
+        }
+        let claire = Actor::Principal(sessions[0].principal.clone());
+        let token = app
+            .create_token(&claire, "c.durand", "script", None)
+            .await
+            .expect("token")
+            .secret;
+        let before = directory.asked();
+        // Claire leaves, Paul is disabled there, Léa marries.
+        directory.remove("c.durand");
+        directory.disable("p.martin");
+        directory.add(
+            "l.bernard",
+            SECRET,
+            "Léa Bernard-Petit",
+            "lea@metropole.example",
+        );
+        let report = app.sync_directory().await.expect("sync");
+        assert_eq!(
+            report,
+            DirectorySync {
+                checked: 3,
+                disabled: 2,
+                updated: 1
+            }
+        );
+        // One question for the three (the local administrator never asked).
+        assert_eq!(directory.asked(), before + 1);
+        // Their sessions, tokens and WebDAV checks end at once.
+        assert!(app.authenticate_session(&sessions[0].token).await.is_err());
+        assert!(app.authenticate_session(&sessions[1].token).await.is_err());
+        assert!(app.authenticate_token(&token).await.is_err());
+        assert!(
+            app.authenticate_basic("c.durand", SECRET, None)
+                .await
+                .is_err()
+        );
+        app.authenticate_session(&sessions[2].token)
+            .await
+            .expect("Léa stays");
+        let lea = app
+            .principal_by_login(&admin, "l.bernard")
+            .await
+            .expect("lea");
+        assert_eq!(lea.display_name, "Léa Bernard-Petit");
+        assert_eq!(lea.email, "lea@metropole.example");
+        let log = actions(&app).await;
+        assert_eq!(
+            log.iter()
+                .filter(|a| *a == "principal.directory_disable")
+                .count(),
+            2
+        );
+        // Coming back to the directory does not reopen the account: an
+        // administrator does, after checking why.
+        directory.add("c.durand", SECRET, "Claire Durand", "");
+        assert_eq!(app.sync_directory().await.expect("sync").disabled, 0);
+        assert!(app.login("c.durand", SECRET, None).await.is_err());
+        app.set_disabled(&admin, "c.durand", false)
+            .await
+            .expect("enable");
+        app.login("c.durand", SECRET, None).await.expect("back");
+    });
+}
+
+#[test]
+fn a_silent_directory_changes_nothing_and_a_node_without_one_syncs_nothing() {
+    block_on(async {
+        let (app, directory) = with_directory();
+        app.login("c.durand", SECRET, None).await.expect("login");
+        directory.remove("c.durand");
+        directory.set_down(true);
+        assert!(matches!(
+            app.sync_directory().await,
+            Err(CoreError::Unavailable(_))
+        ));
+        directory.set_down(false);
+        directory.add("c.durand", SECRET, "Claire Durand", "");
+        app.login("c.durand", SECRET, None)
+            .await
+            .expect("still enabled");
+        let (plain, _) = app_without_directory();
+        assert_eq!(
+            plain.sync_directory().await.expect("sync"),
+            DirectorySync::default()
+        );
+    });
+}
+
+fn app_without_directory() -> (InternalApp, ()) {
+    (app().0, ())
 }
