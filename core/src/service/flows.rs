@@ -9,6 +9,8 @@
 //! the target space needs its `Create` right; the documents' names, types
 //! and metadata go through the same checks as an upload.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -186,9 +188,20 @@ impl Flows {
                 a.require(Action::Create, || space.to_string())?;
                 a.require_writable()?;
                 let target = self.folder_path(&mut tx, actor, space, None, &filing.folder).await?;
+                // A flow's documents share a few folders: each is resolved
+                // once per filing, not once per document (a listing each).
+                let mut folders: HashMap<&[String], Option<FolderId>> = HashMap::new();
                 let mut filed = Vec::with_capacity(filing.documents.len());
                 for doc in &filing.documents {
-                    filed.push(self.file_one(&mut tx, actor, space, target, doc, &comment).await?);
+                    let folder = match folders.get(doc.folder.as_slice()) {
+                        Some(f) => *f,
+                        None => {
+                            let f = self.folder_path(&mut tx, actor, space, target, &doc.folder).await?;
+                            folders.insert(&doc.folder, f);
+                            f
+                        }
+                    };
+                    filed.push(self.file_one(&mut tx, actor, space, folder, doc, &comment).await?);
                 }
                 for l in &filing.links {
                     let (Some(from), Some(to)) = (filed.get(l.from), filed.get(l.to)) else {
@@ -253,20 +266,17 @@ impl Flows {
         Ok(tx.count_ingestions(source).await?)
     }
 
-    /// One document of a filing, in its folder below `target`, under a
-    /// free name.
+    /// One document of a filing, in `folder` (its folder resolved), under
+    /// a free name.
     async fn file_one(
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
         space: SpaceId,
-        target: Option<FolderId>,
+        folder: Option<FolderId>,
         doc: &FlowDocument,
         comment: &str,
     ) -> Outcome<FiledDocument> {
-        let folder = self
-            .folder_path(tx, actor, space, target, &doc.folder)
-            .await?;
         let wanted = DocumentName::parse(&doc.name).map_err(CoreError::name)?;
         let name = free_name(tx, space, folder, &wanted).await?;
         let new = NewDocument {
