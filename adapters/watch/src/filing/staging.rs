@@ -131,14 +131,7 @@ impl AttachmentSink for StagingSink {
         };
         // Opened twice (the parser refuses that first): the first stage is
         // cut, as for a parse that stopped.
-        if let Some(earlier) = self.open.insert(
-            index,
-            Open {
-                pieces,
-                stage,
-                cut,
-            },
-        ) {
+        if let Some(earlier) = self.open.insert(index, Open { pieces, stage, cut }) {
             drop(earlier.pieces);
         }
         Ok(Box::new(writer))
@@ -149,26 +142,20 @@ impl AttachmentSink for StagingSink {
 /// before it (the parse stopped, or panicked) is an error, so that the
 /// blob store removes what it received.
 fn content(received: mpsc::Receiver<Piece>, cut: Arc<AtomicBool>) -> ByteStream {
-    Box::pin(futures::stream::unfold(
-        Some(received),
-        move |received| {
-            let cut = cut.clone();
-            async move {
-                let mut received = received?;
-                match received.recv().await {
-                    Some(Piece::Bytes(b)) => Some((Ok(b), Some(received))),
-                    Some(Piece::End) => None,
-                    None => {
-                        cut.store(true, Ordering::Release);
-                        Some((
-                            Err(io::Error::other("the flow's parse stopped")),
-                            None,
-                        ))
-                    }
+    Box::pin(futures::stream::unfold(Some(received), move |received| {
+        let cut = cut.clone();
+        async move {
+            let mut received = received?;
+            match received.recv().await {
+                Some(Piece::Bytes(b)) => Some((Ok(b), Some(received))),
+                Some(Piece::End) => None,
+                None => {
+                    cut.store(true, Ordering::Release);
+                    Some((Err(io::Error::other("the flow's parse stopped")), None))
                 }
             }
-        },
-    ))
+        }
+    }))
 }
 
 /// The parser's side of an attachment: buffers the decoded bytes into

@@ -467,3 +467,54 @@ async fn an_actes_bundle_dropped_as_a_directory_is_filed_and_a_link_inside_refus
     let source = DropName::parse("helios").expect("name");
     assert_eq!(app.flows().count_filed(&source).await.expect("count"), 1);
 }
+
+#[tokio::test]
+async fn a_pes_flow_needs_no_scratch_directory() {
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    // Its attachments go straight to the blob store: a staging path that
+    // cannot be a directory does not hold it back.
+    std::fs::write(&rig.staging, b"not a directory").expect("file");
+    drop_file(
+        &rig.drop,
+        "PES_2026_0043.xml",
+        &PesBuilder::default().build(),
+    );
+    let summary = rig.pass().await;
+    assert_eq!((summary.filed, &summary.retry), (1, &None), "{summary:?}");
+    let r = receipt(&rig.drop, "PES_2026_0043.xml");
+    assert_eq!(r["documents"].as_array().expect("documents").len(), 3);
+}
+
+#[tokio::test]
+async fn a_flow_filed_already_gets_its_receipt_even_if_its_parse_now_fails() {
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    let bytes = PesBuilder::default().build();
+    drop_file(&rig.drop, "flux.xml", &bytes);
+    rig.pass().await;
+    // The same bytes, to a filer whose limits now refuse its attachment:
+    // the ledger, asked with the staged flow's hash, answers first.
+    let strict = Filer::new(
+        rig.app.clone(),
+        DropTarget {
+            source: DropName::parse("helios").expect("name"),
+            kind: FlowKind::Pes,
+            service: "helios".into(),
+            space: "finances".into(),
+            folder: vec!["Flux".into()],
+            limits: Limits {
+                max_attachment_bytes: 1,
+                ..Limits::default()
+            },
+        },
+        rig.staging.clone(),
+    );
+    drop_file(&rig.drop, "flux-bis.xml", &bytes);
+    let summary = rig.scanner.pass(&strict, t0()).await.expect("pass");
+    assert_eq!((summary.filed, summary.refused), (1, 0), "{summary:?}");
+    let (first, second) = (
+        receipt(&rig.drop, "flux.xml"),
+        receipt(&rig.drop, "flux-bis.xml"),
+    );
+    assert_eq!(second["deja_classe"], json!(true));
+    assert_eq!(first["documents"], second["documents"]);
+}
