@@ -149,13 +149,23 @@ impl Filer {
             claimed.name.clone(),
             self.target.limits.clone(),
         );
-        let parsed = tokio::task::spawn_blocking(move || {
-            let plan = pes::plan(&path, &name, false, &limits, &mut sink);
-            (plan, sink)
-        })
-        .await;
-        // A panic in the parser drops the sink: its stages are cut.
-        let (plan, sink) = parsed.map_err(stopped)?;
+        // A thread of its own, not the runtime's blocking pool: the parser
+        // waits while the stages are behind, and the stages need that pool
+        // (bounded, `passerelle_node::runtime`) to write; parses holding
+        // its threads would stop every stage, theirs included.
+        let (parsed, parsing) = tokio::sync::oneshot::channel();
+        std::thread::Builder::new()
+            .name("passerelle-pes".into())
+            .spawn(move || {
+                let plan = pes::plan(&path, &name, false, &limits, &mut sink);
+                let _ = parsed.send((plan, sink));
+            })
+            .map_err(Problem::io)?;
+        // A panic in the parser drops the sink (its stages are cut) and
+        // the sender.
+        let (plan, sink) = parsing.await.map_err(|_| {
+            Problem::Retry("l'analyse du fichier s'est arrêtée (erreur interne)".into())
+        })?;
         let finished = sink.finish(plan.is_ok()).await;
         let flow = whole
             .await
