@@ -128,8 +128,9 @@ impl Filer {
         self.file_plan(&actor, claimed, hash, documents, plan).await
     }
 
-    /// A PES file, read once: staged whole on the runtime while a blocking
-    /// thread parses it and decodes its attachments into the blob store.
+    /// A PES file, read once: staged whole on the runtime while a thread
+    /// of its own parses it and decodes its attachments into the blob
+    /// store.
     /// The staged flow's hash is the ledger's key; the ledger is asked
     /// once the parse is over, so that a flow filed already is answered
     /// with its receipt even if its parse now fails (a limit lowered).

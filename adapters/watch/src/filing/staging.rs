@@ -38,8 +38,9 @@ enum Piece {
 }
 
 /// An [`AttachmentSink`] staging each attachment as it is decoded. Made on
-/// the runtime, used on a blocking thread (the parsers read std I/O), then
-/// [`StagingSink::finish`]ed back on the runtime.
+/// the runtime, used on the parser's own thread (the parsers read std I/O
+/// and wait while a stage is behind, which no thread of the runtime may
+/// do), then [`StagingSink::finish`]ed back on the runtime.
 pub struct StagingSink {
     flows: Flows,
     actor: Actor,
