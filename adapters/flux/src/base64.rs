@@ -46,16 +46,22 @@ impl<'w> Decoder<'w> {
     }
 
     pub(crate) fn feed(&mut self, text: &[u8]) -> Result<(), FluxError> {
-        for b in text {
-            if b.is_ascii_whitespace() {
-                continue;
-            }
-            if self.ended {
-                return Err(self.error("du texte après la fin ('=')"));
-            }
-            self.pending.push(*b);
-            if self.pending.len() >= STEP {
-                self.decode_groups()?;
+        // Copied a run between spaces at a time (a line, as encoders
+        // wrap), not a character at a time: this loop sees every byte of
+        // a flow's attachments. Steps end at the same characters as one
+        // by one would, so the same text decodes (or fails) the same.
+        for mut run in text.split(u8::is_ascii_whitespace) {
+            while !run.is_empty() {
+                if self.ended {
+                    return Err(self.error("du texte après la fin ('=')"));
+                }
+                let room = STEP - self.pending.len();
+                let (now, later) = run.split_at(room.min(run.len()));
+                self.pending.extend_from_slice(now);
+                run = later;
+                if self.pending.len() >= STEP {
+                    self.decode_groups()?;
+                }
             }
         }
         Ok(())
@@ -130,11 +136,38 @@ mod tests {
     }
 
     #[test]
+    fn text_of_several_steps_decodes_whatever_its_lines_and_feeds() -> Result<(), FluxError> {
+        let bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 31 % 251) as u8).collect();
+        let text = STANDARD.encode(&bytes);
+        for width in [64, 76, STEP + 3] {
+            let wrapped: Vec<u8> = text
+                .as_bytes()
+                .chunks(width)
+                .flat_map(|l| l.iter().copied().chain(*b"\r\n"))
+                .collect();
+            for steps in [1, 77, STEP - 1, STEP, 1 << 20] {
+                assert_eq!(decode(&wrapped, steps)?, bytes, "{width}, {steps}");
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
     fn bad_characters_a_short_end_and_text_after_padding_are_refused() {
         assert!(decode(b"QUJD!A==", 8).is_err());
         assert!(decode(b"QUJDRA", 8).is_err());
         assert!(decode(b"QQ==QUJD", 8).is_err());
         assert!(decode(b"QQ==", 8).is_ok());
+        assert!(decode(b"QQ== QUJD", 8).is_err());
+        let long = [
+            STANDARD.encode(vec![7u8; STEP]).as_bytes(),
+            b"\nQUJD".as_slice(),
+        ]
+        .concat();
+        assert!(
+            decode(&long, 1 << 20).is_err(),
+            "text after a step's padding"
+        );
     }
 
     #[test]

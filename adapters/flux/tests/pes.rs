@@ -430,3 +430,50 @@ fn mutated_files_never_panic() {
         assert!(outcome.is_ok(), "round {round} panicked");
     }
 }
+
+/// `bytes` with the line ends inside each `Fichier` written as `written`.
+fn line_ends_in_attachments(bytes: &[u8], written: &str) -> Vec<u8> {
+    let text = String::from_utf8(bytes.to_vec()).expect("a UTF-8 file");
+    let mut out = String::new();
+    let mut rest = text.as_str();
+    while let Some(open) = rest.find("<Fichier") {
+        let start = open + rest[open..].find('>').expect("tag end") + 1;
+        let end = start + rest[start..].find("</Fichier>").expect("end");
+        out.push_str(&rest[..start]);
+        out.push_str(&rest[start..end].replace("\r\n", written));
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out.into_bytes()
+}
+
+#[test]
+fn line_ends_written_as_references_in_an_attachment_are_dropped_wherever_reads_cut()
+-> anyhow::Result<()> {
+    let b = PesBuilder {
+        encoding: PesEncoding::Utf8,
+        attachments: vec![PesAttachment {
+            name: "devis.pdf".into(),
+            media_type: "application/pdf".into(),
+            content: PesContent::Generated { len: 10_000 },
+        }],
+        ..PesBuilder::default()
+    };
+    let plain = b.build();
+    let (_, expected) = parse(&plain)?;
+    let referenced = line_ends_in_attachments(&plain, "&#13;&#xA;");
+    assert!(referenced.len() > plain.len(), "references written");
+    // Reads of 1, 3 and 7 bytes cut references anywhere.
+    for capacity in [1, 3, 7, 4096] {
+        let mut kept = Kept::default();
+        parse_pes(
+            BufReader::with_capacity(capacity, referenced.as_slice()),
+            &Limits::default(),
+            &mut kept,
+        )?;
+        assert_eq!(kept.0, expected.0, "reads of {capacity}");
+    }
+    let other = line_ends_in_attachments(&plain, "&amp;");
+    assert!(parse(&other).is_err(), "a reference to another character");
+    Ok(())
+}

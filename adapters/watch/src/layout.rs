@@ -8,6 +8,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 use time::OffsetDateTime;
@@ -24,6 +25,10 @@ pub(crate) struct Layout {
     traite: PathBuf,
     /// `erreur/`: refused, each with its `.err.txt`.
     erreur: PathBuf,
+    /// Held while a file is settled: files are handed a few at a time,
+    /// but a settlement picks a free name, then writes through one fixed
+    /// temporary name (see [`write_durably`]).
+    settling: Mutex<()>,
 }
 
 /// What an entry is, as `symlink_metadata` says (links are not followed).
@@ -75,6 +80,7 @@ impl Layout {
             en_cours: drop.join(".passerelle").join("en-cours"),
             traite: drop.join("traite"),
             erreur: drop.join("erreur"),
+            settling: Mutex::new(()),
         }
     }
 
@@ -219,6 +225,12 @@ impl Layout {
         suffix: &str,
         body: &[u8],
     ) -> io::Result<PathBuf> {
+        // A panic while it was held poisons nothing that matters: the
+        // names are read again from the disk.
+        let _one_at_a_time = self
+            .settling
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let to = unique(dir, name, Some(suffix));
         let mut companion = to.clone().into_os_string();
         companion.push(suffix);
@@ -414,7 +426,8 @@ fn exists(path: &Path) -> bool {
 fn write_durably(dir: &Path, path: &Path, body: &[u8]) -> io::Result<()> {
     // One fixed name, not derived from `path`: a name near the length
     // limit plus a prefix would not fit. Only this worker writes here, one
-    // file at a time; a crash's leftover is truncated by the next write.
+    // file at a time (`Layout::settling`); a crash's leftover is truncated
+    // by the next write.
     let tmp = dir.join(".passerelle.tmp");
     let mut file = File::create(&tmp)?;
     file.write_all(body)?;

@@ -20,7 +20,7 @@
 //!
 //! Modules:
 //! - `scan`: one pass over a drop folder ([`Scanner`]): recovery, when a
-//!   file is complete, one file at a time, oldest first.
+//!   file is complete, claims oldest first, a few files handed at a time.
 //! - `layout`: the file-system operations: the folder's layout, listing,
 //!   claims, receipts written durably, moves that never overwrite.
 //! - `worker`: the long-running worker ([`spawn`]): a notify watcher wakes
@@ -123,8 +123,10 @@ pub enum Ingested {
 /// Must be idempotent by content: after a crash the same file is handed
 /// again (possibly after it was filed), and must then answer `Filed` again
 /// without filing twice. It reads `file.path` itself (the watcher never
-/// reads content) and must not move or delete it. A `Retry` answer stops
-/// the pass: nothing else in the folder is handed until it is retried.
+/// reads content) and must not move or delete it. A pass hands its first
+/// file alone, then up to three at a time: calls run concurrently. A
+/// `Retry` answer stops the pass: nothing more is claimed until it is
+/// retried (files handed already are settled).
 /// A panic is taken as a refusal (the file goes to `erreur/` with an
 /// "internal error" text), so that one file cannot stop the folder.
 #[async_trait]

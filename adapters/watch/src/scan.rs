@@ -1,7 +1,8 @@
 //! One pass over a drop folder: first what a killed run left in
-//! `en-cours/`, then every complete file, one at a time, oldest mtime
-//! first. What was seen of each file is kept between passes, so that
-//! "unchanged for `stable_for`" can be judged without timers.
+//! `en-cours/`, one at a time, then every complete file, claimed oldest
+//! mtime first and handed a few at a time. What was seen of each file is
+//! kept between passes, so that "unchanged for `stable_for`" can be
+//! judged without timers.
 
 use std::collections::HashMap;
 use std::collections::HashSet;
@@ -12,7 +13,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::stream::FuturesUnordered;
+use futures::{FutureExt, StreamExt};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -35,6 +37,38 @@ pub struct PassSummary {
     pub retry: Option<String>,
     /// When a waiting file may be complete: pass again then.
     pub next_check: Option<Duration>,
+}
+
+/// Files handed to the ingestion at once, once one of the pass is
+/// settled: while one is filed (its unit of work, its fsyncs), the next
+/// ones are read, parsed and staged. Each claimed file is in `en-cours/`
+/// until settled, so a crash hands them all again; the ledger files each
+/// once.
+const IN_FLIGHT: usize = 3;
+
+/// What became of one handed file.
+#[derive(Debug)]
+enum Settled {
+    Filed,
+    Refused,
+    /// "<name> : <error>": the file stays in `en-cours/`.
+    Retry(String),
+}
+
+impl PassSummary {
+    /// Counts a settled file; `false` for a retry, which stops the pass.
+    fn count(&mut self, settled: Settled) -> bool {
+        match settled {
+            Settled::Filed => self.filed += 1,
+            Settled::Refused => self.refused += 1,
+            Settled::Retry(why) => {
+                // The first: the others under way then failed likewise.
+                self.retry.get_or_insert(why);
+                return false;
+            }
+        }
+        true
+    }
 }
 
 /// A drop folder and what its passes have seen.
@@ -71,7 +105,8 @@ impl Scanner {
     }
 
     /// One pass at `now`: recovers `en-cours/`, then claims, hands and
-    /// settles every complete file. Stops at the first `Retry`.
+    /// settles every complete file. Claims nothing more after a `Retry`
+    /// (the files under way are settled).
     ///
     /// # Errors
     /// The drop folder missing or unreadable, or a claim or move failing
@@ -114,7 +149,8 @@ impl Scanner {
             let (layout, name) = (self.layout.clone(), entry.name.clone());
             blocking(move || layout.remove_marker(&name)).await?;
             let path = self.layout.en_cours().join(&entry.name);
-            if !self.settle(path, &entry, ingest, now, &mut summary).await? {
+            let settled = self.settle(path, entry, ingest, now).await?;
+            if !summary.count(settled) {
                 return Ok(summary);
             }
         }
@@ -123,33 +159,79 @@ impl Scanner {
         let listing = blocking(move || layout.list_drop()).await?;
         summary.waiting += listing.unreadable;
         let ready = self.observe(listing.entries, &listing.markers, now, &mut summary);
-        for entry in ready {
-            if cancel.is_cancelled() {
-                break;
-            }
-            let (layout, name) = (self.layout.clone(), entry.name.clone());
-            // Settled as examined once claimed, not as listed (see `claim`).
-            // The marker goes with the claim: once the file is in
-            // `en-cours/` it is recovered whatever happens, while a marker
-            // left behind by a crash would make a later file of the same
-            // name be taken at once, perhaps half written.
-            let Some((path, entry)) = blocking(move || {
-                let claimed = layout.claim(&name)?;
-                if claimed.is_some() {
-                    layout.remove_marker(&name)?;
+        let mut ready = ready.into_iter();
+        let mut settling = FuturesUnordered::new();
+        // One at a time until a file of this pass is settled: a pass that
+        // meets a database down hands it one file, not a few.
+        let mut width = 1;
+        let mut stop = false;
+        let mut failed: Option<io::Error> = None;
+        loop {
+            while !stop && settling.len() < width {
+                if cancel.is_cancelled() {
+                    stop = true;
+                    break;
                 }
-                Ok(claimed)
-            })
-            .await?
-            else {
-                continue;
-            };
-            tracing::debug!(folder = %self.folder.name, file = ?entry.name, "claimed");
-            if !self.settle(path, &entry, ingest, now, &mut summary).await? {
+                let Some(entry) = ready.next() else {
+                    break;
+                };
+                match self.claim(entry).await {
+                    Ok(Some((path, entry))) => {
+                        settling.push(self.settle(path, entry, ingest, now));
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        stop = true;
+                    }
+                }
+            }
+            // Those under way are settled whatever stopped the pass: each
+            // is either filed or back in `en-cours/` for the next one.
+            let Some(settled) = settling.next().await else {
                 break;
+            };
+            match settled {
+                Ok(settled) => {
+                    if summary.count(settled) {
+                        width = IN_FLIGHT;
+                    } else {
+                        stop = true;
+                    }
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                    stop = true;
+                }
             }
         }
-        Ok(summary)
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(summary),
+        }
+    }
+
+    /// Claims a listed entry: its path in `en-cours/` and the entry as
+    /// examined then, or `None` if it went meanwhile.
+    async fn claim(&self, entry: Entry) -> io::Result<Option<(PathBuf, Entry)>> {
+        let (layout, name) = (self.layout.clone(), entry.name);
+        // Settled as examined once claimed, not as listed (see `claim`).
+        // The marker goes with the claim: once the file is in
+        // `en-cours/` it is recovered whatever happens, while a marker
+        // left behind by a crash would make a later file of the same
+        // name be taken at once, perhaps half written.
+        let claimed = blocking(move || {
+            let claimed = layout.claim(&name)?;
+            if claimed.is_some() {
+                layout.remove_marker(&name)?;
+            }
+            Ok(claimed)
+        })
+        .await?;
+        if let Some((_, entry)) = &claimed {
+            tracing::debug!(folder = %self.folder.name, file = ?entry.name, "claimed");
+        }
+        Ok(claimed)
     }
 
     /// Records this listing's stamps and returns the complete entries,
@@ -197,18 +279,17 @@ impl Scanner {
     }
 
     /// Hands a claimed entry to the ingestion (unless refused outright)
-    /// and moves it out of `en-cours/`. `false` when the ingestion asked
-    /// to retry: the pass stops.
+    /// and moves it out of `en-cours/`, or leaves it there when the
+    /// ingestion asked to retry.
     async fn settle(
         &self,
         path: PathBuf,
-        entry: &Entry,
+        entry: Entry,
         ingest: &dyn Ingest,
         now: OffsetDateTime,
-        summary: &mut PassSummary,
-    ) -> io::Result<bool> {
+    ) -> io::Result<Settled> {
         let name = entry.name.to_string_lossy().into_owned();
-        let outcome = match self.refusal(entry) {
+        let outcome = match self.refusal(&entry) {
             Some(reason) => Ingested::Refused { reason },
             None => {
                 let claimed = Claimed {
@@ -221,27 +302,25 @@ impl Scanner {
             }
         };
         let layout = self.layout.clone();
-        let original = entry.name.clone();
+        let original = entry.name;
         let folder = &self.folder.name;
-        match outcome {
+        Ok(match outcome {
             Ingested::Filed { receipt } => {
                 let to = blocking(move || layout.file(&path, &original, &receipt, now)).await?;
-                summary.filed += 1;
                 tracing::info!(folder = %folder, file = %name, to = %to.display(), "filed");
+                Settled::Filed
             }
             Ingested::Refused { reason } => {
                 let why = reason.clone();
                 let to = blocking(move || layout.refuse(&path, &original, &why, now)).await?;
-                summary.refused += 1;
                 tracing::warn!(folder = %folder, file = %name, to = %to.display(), %reason, "refused");
+                Settled::Refused
             }
             Ingested::Retry { error } => {
                 tracing::warn!(folder = %folder, file = %name, %error, "ingestion asks to retry");
-                summary.retry = Some(format!("{name} : {error}"));
-                return Ok(false);
+                Settled::Retry(format!("{name} : {error}"))
             }
-        }
-        Ok(true)
+        })
     }
 
     /// Calls the ingestion. A panic (a parser's bug on a hostile file) is

@@ -9,6 +9,8 @@
 //! the target space needs its `Create` right; the documents' names, types
 //! and metadata go through the same checks as an upload.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
 
@@ -185,10 +187,14 @@ impl Flows {
                 let a = self.app.access(&mut tx, actor, space).await?;
                 a.require(Action::Create, || space.to_string())?;
                 a.require_writable()?;
-                let target = self.folder_path(&mut tx, actor, space, None, &filing.folder).await?;
+                // A flow's documents share a few folders: each is looked
+                // up once per filing, not once per document.
+                let mut known = Resolved::default();
                 let mut filed = Vec::with_capacity(filing.documents.len());
                 for doc in &filing.documents {
-                    filed.push(self.file_one(&mut tx, actor, space, target, doc, &comment).await?);
+                    let path = filing.folder.iter().chain(&doc.folder);
+                    let folder = self.folder_path(&mut tx, actor, space, &mut known, path).await?;
+                    filed.push(self.file_one(&mut tx, actor, space, folder, doc, &comment).await?);
                 }
                 for l in &filing.links {
                     let (Some(from), Some(to)) = (filed.get(l.from), filed.get(l.to)) else {
@@ -253,20 +259,17 @@ impl Flows {
         Ok(tx.count_ingestions(source).await?)
     }
 
-    /// One document of a filing, in its folder below `target`, under a
-    /// free name.
+    /// One document of a filing, in `folder` (its folder resolved), under
+    /// a free name.
     async fn file_one(
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
         space: SpaceId,
-        target: Option<FolderId>,
+        folder: Option<FolderId>,
         doc: &FlowDocument,
         comment: &str,
     ) -> Outcome<FiledDocument> {
-        let folder = self
-            .folder_path(tx, actor, space, target, &doc.folder)
-            .await?;
         let wanted = DocumentName::parse(&doc.name).map_err(CoreError::name)?;
         let name = free_name(tx, space, folder, &wanted).await?;
         let new = NewDocument {
@@ -292,27 +295,45 @@ impl Flows {
         Ok(filed_document(&view.document))
     }
 
-    /// The folder at `names` below `parent`, each missing one created.
+    /// The folder at `names` below the space's root, each missing one
+    /// created; `known` holds what this filing resolved already.
     async fn folder_path(
         &self,
         tx: &mut Box<dyn Tx>,
         actor: &Actor,
         space: SpaceId,
-        mut parent: Option<FolderId>,
-        names: &[String],
+        known: &mut Resolved,
+        names: impl Iterator<Item = &String>,
     ) -> Outcome<Option<FolderId>> {
+        let mut parent = None;
+        // The parent was created by this filing.
+        let mut fresh = false;
+        let mut keys: Vec<String> = Vec::new();
         for raw in names {
             let name = DocumentName::parse(raw).map_err(CoreError::name)?;
             let key = name.unique_key();
-            let existing = tx
-                .list_folders(space, parent)
-                .await?
-                .into_iter()
-                .find(|f| f.name.unique_key() == key);
-            parent = Some(match existing {
-                Some(f) => f.id,
+            keys.push(key.clone());
+            if let Some(&(id, created)) = known.0.get(&keys) {
+                (parent, fresh) = (Some(id), created);
+                continue;
+            }
+            // Below a folder this filing created there is only what it
+            // created (known above); elsewhere a free name is created
+            // without listing its siblings, which grow by one with every
+            // flow filed in the target.
+            let existing = if fresh || !tx.name_taken(space, parent, &key, None).await? {
+                None
+            } else {
+                tx.list_folders(space, parent)
+                    .await?
+                    .into_iter()
+                    .find(|f| f.name.unique_key() == key)
+            };
+            let (id, created) = match existing {
+                Some(f) => (f.id, false),
                 None => {
-                    self.app
+                    let f = self
+                        .app
                         .create_folder_in(
                             tx,
                             actor,
@@ -322,14 +343,21 @@ impl Flows {
                             FolderId::new(),
                             Inside::Respect,
                         )
-                        .await?
-                        .id
+                        .await?;
+                    (f.id, true)
                 }
-            });
+            };
+            known.0.insert(keys.clone(), (id, created));
+            (parent, fresh) = (Some(id), created);
         }
         Ok(parent)
     }
 }
+
+/// The folders a filing found or created, by their path of unique keys
+/// from the space's root, and whether it created them.
+#[derive(Default)]
+struct Resolved(HashMap<Vec<String>, (FolderId, bool)>);
 
 /// Bounds a filing before anything is read: at least one document, at
 /// most [`MAX_FILING_DOCUMENTS`], and a file name a receipt can repeat.

@@ -8,28 +8,28 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use passerelle_flux::Limits;
 use passerelle_flux::pes::{Attachment, Bordereau, PesDomain, PesFlux, parse_pes};
+use passerelle_flux::{AttachmentSink, Limits};
 use serde_json::{Map, Value, json};
 
 use passerelle_core::links::LinkKind;
 
-use super::plan::{
-    Content, Plan, PlannedDocument, Problem, ScratchSink, safe_name, stem, to_first,
-};
+use super::plan::{Content, Plan, PlannedDocument, Problem, safe_name, stem, to_first};
 
 /// Sub-folders of a flow's folder.
 const BORDEREAUX: &str = "Bordereaux";
 const PIECES: &str = "Pièces justificatives";
 
 /// Parses `path` (the claimed file named `name`), decoding attachments
-/// into `scratch`.
+/// into `sink`: the flow's document is the dropped file itself
+/// ([`Content::Dropped`]), each attachment's is what `sink` received
+/// ([`Content::Attachment`]).
 pub fn plan(
     path: &Path,
     name: &str,
     is_dir: bool,
     limits: &Limits,
-    scratch: &Path,
+    sink: &mut dyn AttachmentSink,
 ) -> Result<Plan, Problem> {
     if is_dir {
         return Err(Problem::Refused(
@@ -38,9 +38,8 @@ pub fn plan(
                 .into(),
         ));
     }
-    let mut sink = ScratchSink { dir: scratch };
     let input = BufReader::with_capacity(256 * 1024, File::open(path).map_err(Problem::io)?);
-    let flux = parse_pes(input, limits, &mut sink).map_err(|e| Problem::flux(&e))?;
+    let flux = parse_pes(input, limits, sink).map_err(|e| Problem::flux(&e))?;
     let folder = vec![stem(name)];
     let mut documents = vec![PlannedDocument {
         folder: folder.clone(),
@@ -48,13 +47,13 @@ pub fn plan(
         doc_type: Some("flux-pes".into()),
         metadata: flux_metadata(&flux),
         media_type: Some("application/xml".into()),
-        content: Content::File(path.to_owned()),
+        content: Content::Dropped,
     }];
     for b in &flux.bordereaux {
         documents.push(bordereau(&flux, b, &folder, name));
     }
     for a in &flux.attachments {
-        documents.push(attachment(&flux, a, &folder, name, sink.path(a.index)));
+        documents.push(attachment(&flux, a, &folder, name));
     }
     // A bordereau's card is drawn from the flow; an attachment supports it.
     let links = to_first(&documents, |d| match d.doc_type.as_deref() {
@@ -140,13 +139,7 @@ fn bordereau(f: &PesFlux, b: &Bordereau, folder: &[String], flux_name: &str) -> 
     }
 }
 
-fn attachment(
-    f: &PesFlux,
-    a: &Attachment,
-    folder: &[String],
-    flux_name: &str,
-    decoded: std::path::PathBuf,
-) -> PlannedDocument {
+fn attachment(f: &PesFlux, a: &Attachment, folder: &[String], flux_name: &str) -> PlannedDocument {
     let mut m = Map::new();
     m.insert("nom".into(), json!(a.name));
     put(&mut m, "type_pj", a.type_pj.as_deref());
@@ -160,7 +153,7 @@ fn attachment(
         doc_type: Some("piece-justificative".into()),
         metadata: m,
         media_type: a.media_type.clone(),
-        content: Content::File(decoded),
+        content: Content::Attachment(a.index),
     }
 }
 

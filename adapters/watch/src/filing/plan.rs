@@ -43,6 +43,10 @@ pub enum Content {
     File(PathBuf),
     /// Made by the parser (a bordereau's card): small.
     Bytes(Vec<u8>),
+    /// The dropped file itself, staged while it was parsed.
+    Dropped,
+    /// The flow's attachment of this index, staged as it was decoded.
+    Attachment(usize),
 }
 
 /// One document to file.

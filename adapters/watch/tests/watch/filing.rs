@@ -8,6 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use passerelle_blobs::FsBlobStore;
+use passerelle_core::blob::BlobStore;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository};
 use passerelle_core::flows::DropName;
@@ -28,9 +30,14 @@ use crate::support::*;
 /// A node's core with a space `finances` managed by `boss`, and the
 /// service account `helios`, contributor there unless `granted` is false.
 async fn core(granted: bool) -> (InternalApp, Actor) {
+    core_over(Arc::new(MemBlobStore::new()), granted).await
+}
+
+/// [`core`] storing its blobs in `blobs`.
+async fn core_over(blobs: Arc<dyn BlobStore>, granted: bool) -> (InternalApp, Actor) {
     let app = InternalApp::new(
         Arc::new(MemRepository::new()),
-        Arc::new(MemBlobStore::new()),
+        blobs,
         Arc::new(SystemClock),
         Arc::new(FastPasswords),
         CoreSettings::default(),
@@ -116,10 +123,19 @@ struct Rig {
 
 impl Rig {
     async fn new(kind: FlowKind, granted: bool) -> Self {
+        Self::over(kind, granted, |_| Arc::new(MemBlobStore::new())).await
+    }
+
+    /// A rig whose blob store `blobs` makes in the rig's directory.
+    async fn over(
+        kind: FlowKind,
+        granted: bool,
+        blobs: impl FnOnce(&Path) -> Arc<dyn BlobStore>,
+    ) -> Self {
         let dir = tempfile::tempdir().expect("tempdir");
         let (drop, staging) = (dir.path().join("depot"), dir.path().join("staging"));
         std::fs::create_dir(&drop).expect("mkdir");
-        let (app, boss) = core(granted).await;
+        let (app, boss) = core_over(blobs(dir.path()), granted).await;
         let filer = filer(&app, kind, &staging);
         let scanner = Scanner::new(folder(&drop));
         Self {
@@ -466,4 +482,91 @@ async fn an_actes_bundle_dropped_as_a_directory_is_filed_and_a_link_inside_refus
     assert!(text.contains("fichier ordinaire"), "{text}");
     let source = DropName::parse("helios").expect("name");
     assert_eq!(app.flows().count_filed(&source).await.expect("count"), 1);
+}
+
+#[tokio::test]
+async fn a_pes_flow_needs_no_scratch_directory() {
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    // Its attachments go straight to the blob store: a staging path that
+    // cannot be a directory does not hold it back.
+    std::fs::write(&rig.staging, b"not a directory").expect("file");
+    drop_file(
+        &rig.drop,
+        "PES_2026_0043.xml",
+        &PesBuilder::default().build(),
+    );
+    let summary = rig.pass().await;
+    assert_eq!((summary.filed, &summary.retry), (1, &None), "{summary:?}");
+    let r = receipt(&rig.drop, "PES_2026_0043.xml");
+    assert_eq!(r["documents"].as_array().expect("documents").len(), 3);
+}
+
+#[tokio::test]
+async fn a_flow_filed_already_gets_its_receipt_even_if_its_parse_now_fails() {
+    let mut rig = Rig::new(FlowKind::Pes, true).await;
+    let bytes = PesBuilder::default().build();
+    drop_file(&rig.drop, "flux.xml", &bytes);
+    rig.pass().await;
+    // The same bytes, to a filer whose limits now refuse its attachment:
+    // the ledger, asked with the staged flow's hash, answers first.
+    let strict = Filer::new(
+        rig.app.clone(),
+        DropTarget {
+            source: DropName::parse("helios").expect("name"),
+            kind: FlowKind::Pes,
+            service: "helios".into(),
+            space: "finances".into(),
+            folder: vec!["Flux".into()],
+            limits: Limits {
+                max_attachment_bytes: 1,
+                ..Limits::default()
+            },
+        },
+        rig.staging.clone(),
+    );
+    drop_file(&rig.drop, "flux-bis.xml", &bytes);
+    let summary = rig.scanner.pass(&strict, t0()).await.expect("pass");
+    assert_eq!((summary.filed, summary.refused), (1, 0), "{summary:?}");
+    let (first, second) = (
+        receipt(&rig.drop, "flux.xml"),
+        receipt(&rig.drop, "flux-bis.xml"),
+    );
+    assert_eq!(second["deja_classe"], json!(true));
+    assert_eq!(first["documents"], second["documents"]);
+}
+
+/// The node's blocking pool is bounded (four threads): parses waiting for
+/// their stages must not hold it, or the stages never get to write.
+#[test]
+fn a_large_attachment_is_filed_with_a_blocking_pool_of_one_thread() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let passed = runtime.block_on(async {
+        let mut rig = Rig::over(FlowKind::Pes, true, |dir| {
+            Arc::new(FsBlobStore::open(dir.join("blobs")).expect("blobs"))
+        })
+        .await;
+        // Past what the stage's channel holds (about 1.25 MiB): the
+        // parser waits for the stage.
+        rig.scanner = Scanner::new(passerelle_watch::DropFolder {
+            max_bytes: 16 << 20,
+            ..folder(&rig.drop)
+        });
+        let mut pes = PesBuilder::default();
+        pes.attachments.push(PesAttachment {
+            name: "dossier.pdf".into(),
+            media_type: "application/pdf".into(),
+            content: PesContent::Generated { len: 4 << 20 },
+        });
+        drop_file(&rig.drop, "PES_2026_0044.xml", &pes.build());
+        tokio::time::timeout(std::time::Duration::from_secs(120), rig.pass()).await
+    });
+    // Stuck, a parse would hold the pool's thread for ever: not waited for.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    let summary = passed.expect("filed, not stuck");
+    assert_eq!(summary.filed, 1, "{summary:?}");
 }

@@ -232,3 +232,48 @@ async fn a_kill_between_receipt_and_move_files_again_beside_the_lone_receipt() {
     );
     assert!(names(&en_cours(drop)).is_empty());
 }
+
+/// Counts the files inside `ingest` at once; each stays a while, so that
+/// those handed together meet.
+#[derive(Default)]
+struct Overlap {
+    inside: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl passerelle_watch::Ingest for Overlap {
+    async fn ingest(&self, file: &passerelle_watch::Claimed) -> Ingested {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.inside.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        self.inside.fetch_sub(1, SeqCst);
+        Ingested::Filed {
+            receipt: serde_json::json!({ "classé": file.name }),
+        }
+    }
+}
+
+#[tokio::test]
+async fn files_are_handed_a_few_at_a_time_once_one_is_settled() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let drop = dir.path();
+    for i in 0..7 {
+        write(drop, &format!("flux-{i}.xml"), b"<PES/>");
+        write(drop, &format!("flux-{i}.xml.ok"), b"");
+    }
+    let ingest = Overlap::default();
+    let t = t0();
+    let summary = Scanner::new(folder(drop))
+        .pass(&ingest, t)
+        .await
+        .expect("pass");
+    assert_eq!(summary.filed, 7, "{summary:?}");
+    let most = ingest.most.load(SeqCst);
+    assert!((2..=3).contains(&most), "{most} files at once");
+    assert_eq!(names(&traite(drop, t)).len(), 14);
+    assert!(names(&en_cours(drop)).is_empty());
+    assert!(dropped(drop).is_empty());
+}
