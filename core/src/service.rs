@@ -30,6 +30,7 @@ mod roles;
 mod search;
 mod seen;
 mod service_accounts;
+mod sessions;
 mod sharing;
 mod spaces;
 mod throttle;
@@ -52,7 +53,7 @@ use crate::replication::NodeId;
 use crate::signal::ChangeSignal;
 
 pub use access::Access;
-pub use accounts::{IssuedToken, LoginOutcome, NewAgent, SessionAuth};
+pub use accounts::{IssuedToken, NewAgent};
 pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
 pub use directory_sync::DirectorySync;
@@ -77,6 +78,7 @@ pub use search::{
     SearchFilters, SearchGauges, SearchPage,
 };
 pub use seen::{NewWaiting, Pending, SeenContents, SeenDocument, Waiting};
+pub use sessions::{LoginOutcome, SessionAuth};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
 pub use spaces::{MemberView, NewSpace, SpacePatch, SpaceView};
 pub use throttle::LoginThrottle;
