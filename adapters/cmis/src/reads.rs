@@ -69,27 +69,28 @@ async fn render_folder(ctx: &Ctx, place: &FolderPlace) -> CmisResult<Value> {
     Ok(ctx.shape.object(p, a))
 }
 
+/// A lock covering a document, as the check-out question needs it (the
+/// mirror's summary on one side, the listing's locks on the other).
+struct Covering<'a> {
+    resource: &'a Resource,
+    scope: LockScope,
+    holder: passerelle_core::ids::PrincipalId,
+    holder_name: &'a str,
+}
+
 /// The check-out of `document` among the locks covering it: an exclusive
 /// lock on the document itself (a folder's lock is not a check-out).
 fn check_out_among<'a>(
     ctx: &Ctx,
     document: DocumentId,
-    locks: impl IntoIterator<
-        Item = (
-            &'a Resource,
-            &'a LockScope,
-            passerelle_core::ids::PrincipalId,
-            &'a str,
-        ),
-    >,
+    mut locks: impl Iterator<Item = Covering<'a>>,
 ) -> Option<CheckedOut> {
     locks
-        .into_iter()
-        .find(|(r, s, _, _)| **r == Resource::Document(document) && **s == LockScope::Exclusive)
-        .map(|(_, _, holder, name)| CheckedOut {
-            holder,
-            holder_name: name.to_owned(),
-            mine: ctx.actor.id() == Some(holder),
+        .find(|l| *l.resource == Resource::Document(document) && l.scope == LockScope::Exclusive)
+        .map(|l| CheckedOut {
+            holder: l.holder,
+            holder_name: l.holder_name.to_owned(),
+            mine: ctx.actor.id() == Some(l.holder),
         })
 }
 
@@ -107,11 +108,13 @@ impl Doc {
         let rights = ctx.cmis.app.rights(&ctx.actor, view.document.space).await?;
         let checked_out = view.lock.as_ref().and_then(|l| {
             let s = &l.summary;
-            check_out_among(
-                ctx,
-                id,
-                [(&s.resource, &s.scope, s.holder, s.holder_name.as_str())],
-            )
+            let covering = Covering {
+                resource: &s.resource,
+                scope: s.scope,
+                holder: s.holder,
+                holder_name: &s.holder_name,
+            };
+            check_out_among(ctx, id, std::iter::once(covering))
         });
         Ok(Doc {
             view,
@@ -291,9 +294,11 @@ fn listed_document(
     let checked_out = check_out_among(
         ctx,
         d.id,
-        covering.iter().map(|l| {
-            let name = names.0.get(&l.owner).map_or("", String::as_str);
-            (&l.resource, &l.scope, l.owner, name)
+        covering.iter().map(|l| Covering {
+            resource: &l.resource,
+            scope: l.scope,
+            holder: l.owner,
+            holder_name: names.0.get(&l.owner).map_or("", String::as_str),
         }),
     );
     let facts = DocumentFacts {
