@@ -44,6 +44,7 @@ pub mod properties;
 pub mod replication;
 pub mod role;
 pub mod search;
+pub mod second_factor;
 pub mod service;
 pub mod signal;
 

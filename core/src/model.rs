@@ -45,6 +45,10 @@ pub struct Principal {
     pub password_hash: Option<String>,
     /// Where the account's password is checked (ADR 0009).
     pub source: AccountSource,
+    /// When a manager last reset the person's second factor (ADR 0012):
+    /// an enrolment older than this no longer counts, and the person
+    /// enrols again at their next login. Replicated to the edge.
+    pub second_factor_reset: Option<OffsetDateTime>,
     pub organisation: Option<String>,
     pub created_at: OffsetDateTime,
     pub revision: Revision,
@@ -122,7 +126,63 @@ pub struct Membership {
     pub principal: PrincipalId,
     pub role: Role,
     pub removed: bool,
+    /// Who decides this membership: a manager, or a directory group
+    /// mapped to the space (ADR 0009 §6), which the directory sync keeps
+    /// in step and a manager cannot change by hand.
+    pub granted_by: GrantedBy,
+    /// When the access ends by itself ("accès jusqu'au 31/03/2027"): from
+    /// that instant the member has no access on either node.
+    pub ends_at: Option<OffsetDateTime>,
     pub revision: Revision,
+}
+
+impl Membership {
+    /// A membership a manager grants, without an end date.
+    pub fn granted(space: SpaceId, principal: PrincipalId, role: Role, revision: Revision) -> Self {
+        Self {
+            space,
+            principal,
+            role,
+            removed: false,
+            granted_by: GrantedBy::Manager,
+            ends_at: None,
+            revision,
+        }
+    }
+
+    /// Whether the membership gives access at `now`: not removed, not
+    /// ended.
+    pub fn active_at(&self, now: OffsetDateTime) -> bool {
+        !self.removed && self.ends_at.is_none_or(|end| now < end)
+    }
+}
+
+/// Who decides a membership.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum GrantedBy {
+    /// A manager of the space (or an administrator), by hand.
+    #[default]
+    Manager,
+    /// A directory group mapped to the space (the node's `[ldap]`
+    /// settings): joining or leaving the group grants or removes it.
+    Directory,
+}
+
+impl GrantedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantedBy::Manager => "manager",
+            GrantedBy::Directory => "directory",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "manager" => Some(GrantedBy::Manager),
+            "directory" => Some(GrantedBy::Directory),
+            _ => None,
+        }
+    }
 }
 
 /// Trash state shared by folders and documents.

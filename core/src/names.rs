@@ -365,7 +365,7 @@ impl fmt::Debug for DocumentName {
 }
 
 /// The URL-safe short name of a space ("construction-piscine").
-#[derive(Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);
 

@@ -204,6 +204,19 @@ pub trait Tx: LockStore + LockMirror + IngestionLedger + LinkStore + Send {
         principal: PrincipalId,
         language: Option<Language>,
     ) -> Result<(), RepoError>;
+    /// A person's second factor on this node (ADR 0012), confirmed or
+    /// not. Local to this node, never in the change feed.
+    async fn second_factor(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<crate::second_factor::SecondFactor>, RepoError>;
+    /// Creates or replaces it. The principal must exist.
+    async fn save_second_factor(
+        &mut self,
+        f: &crate::second_factor::SecondFactor,
+    ) -> Result<(), RepoError>;
+    /// Forgets it; idempotent.
+    async fn delete_second_factor(&mut self, principal: PrincipalId) -> Result<(), RepoError>;
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError>;
     async fn session(&mut self, token_hash: &ContentHash) -> Result<Option<Session>, RepoError>;
@@ -229,10 +242,12 @@ pub trait Tx: LockStore + LockMirror + IngestionLedger + LinkStore + Send {
     async fn save_space(&mut self, s: &Space) -> Result<(), RepoError>;
     /// Every space, ordered by title.
     async fn list_spaces(&mut self, page: Page) -> Result<Paged<Space>, RepoError>;
-    /// Spaces where `principal` has a (non-removed) membership, with the role, by title.
+    /// Spaces where `principal` has a membership active `at` (not removed,
+    /// not ended), with the role, by title.
     async fn list_spaces_of(
         &mut self,
         principal: PrincipalId,
+        at: OffsetDateTime,
         page: Page,
     ) -> Result<Paged<SpaceWithRole>, RepoError>;
     /// The membership row, removed or not.
@@ -244,6 +259,10 @@ pub trait Tx: LockStore + LockMirror + IngestionLedger + LinkStore + Send {
     async fn save_membership(&mut self, m: &Membership) -> Result<(), RepoError>;
     /// Non-removed memberships of a space.
     async fn list_members(&mut self, space: SpaceId) -> Result<Vec<Membership>, RepoError>;
+    /// Non-removed memberships whose end date is at or before `at`, of
+    /// every space: what the sweep that ends access turns into removals.
+    async fn memberships_ended(&mut self, at: OffsetDateTime)
+    -> Result<Vec<Membership>, RepoError>;
 
     // --- folders and documents ------------------------------------------
     async fn folder(&mut self, id: FolderId) -> Result<Option<Folder>, RepoError>;

@@ -302,13 +302,12 @@ mod tests {
     use crate::role::Role;
 
     fn membership(revision: i64, principal: u128) -> ChangeRow {
-        ChangeRow::Membership(Membership {
-            space: SpaceId::from_uuid(Uuid::from_u128(1)),
-            principal: PrincipalId::from_uuid(Uuid::from_u128(principal)),
-            role: Role::Reader,
-            removed: false,
-            revision: Revision(revision),
-        })
+        ChangeRow::Membership(Membership::granted(
+            SpaceId::from_uuid(Uuid::from_u128(1)),
+            PrincipalId::from_uuid(Uuid::from_u128(principal)),
+            Role::Reader,
+            Revision(revision),
+        ))
     }
 
     fn document_type(revision: i64) -> ChangeRow {

@@ -12,6 +12,7 @@ mod app_passwords;
 mod apply;
 mod basic;
 mod digest;
+mod directory_groups;
 mod directory_login;
 mod directory_sync;
 mod documents;
@@ -23,11 +24,13 @@ mod indexer;
 mod links;
 mod locks;
 mod maintenance;
+mod member_ends;
 mod paths;
 mod properties;
 mod rights;
 mod roles;
 mod search;
+mod second_step;
 mod seen;
 mod service_accounts;
 mod sessions;
@@ -56,6 +59,7 @@ pub use access::Access;
 pub use accounts::{IssuedToken, NewAgent};
 pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
+pub use directory_groups::GroupChanges;
 pub use directory_sync::DirectorySync;
 pub use documents::{CopyTarget, DocumentView, NewDocument, NewVersion, VersionContent};
 pub use edge::{BlobCollection, PurgeReport, ReceiveError};
@@ -69,6 +73,7 @@ pub use indexer::{IndexRun, Indexer};
 pub use links::LinkView;
 pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
+pub use member_ends::END_REMINDER;
 pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
@@ -77,6 +82,7 @@ pub use search::{
     ExtractionProblem, FACET_VALUES, Facet, FacetsView, Found, IndexLag, Search, SearchAsk,
     SearchFilters, SearchGauges, SearchPage,
 };
+pub use second_step::{Enrolled, Enrolment, LoginStep};
 pub use seen::{NewWaiting, Pending, SeenContents, SeenDocument, Waiting};
 pub use sessions::{LoginOutcome, SessionAuth};
 pub use sharing::{IssuedInvitation, NewContractor, SpaceReplication, invitation_hash};
@@ -116,6 +122,12 @@ pub struct CoreSettings {
     /// Past it contractors' writes are refused (`OutboxFull`) until the
     /// internal node drains some, so a long outage cannot fill the disk.
     pub max_pending_operations: u64,
+    /// Who must log in with a second factor (ADR 0012): the edge requires
+    /// it of contractors by default (its configuration says so).
+    pub second_factor: crate::second_factor::SecondFactorPolicy,
+    /// The node's name as people know it: the issuer authenticator apps
+    /// show beside the code.
+    pub site_name: String,
 }
 
 impl Default for CoreSettings {
@@ -127,6 +139,8 @@ impl Default for CoreSettings {
             edges: Vec::new(),
             outbox_retention: Duration::days(30),
             max_pending_operations: 10_000,
+            second_factor: crate::second_factor::SecondFactorPolicy::Off,
+            site_name: "Passerelle".to_owned(),
         }
     }
 }
@@ -188,6 +202,10 @@ pub struct Passerelle {
     /// The authority's directory, which checks agents' passwords (ADR
     /// 0009); the internal node's, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
+    /// What the directory's groups grant (ADR 0009 §6); empty without one.
+    groups: Arc<crate::directory::GroupMapping>,
+    /// Logins waiting for their second step (ADR 0012).
+    challenges: Arc<second_step::Challenges>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -215,6 +233,8 @@ impl Passerelle {
             throttle: Arc::new(LoginThrottle::default()),
             basic: Arc::default(),
             directory: None,
+            groups: Arc::default(),
+            challenges: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

@@ -46,6 +46,30 @@ pub struct Config {
     /// files are the least trusted the system reads.
     pub extract: passerelle_extract::Limits,
     pub log: LogConfig,
+    /// How contractors log in (`[auth]`).
+    pub auth: AuthConfig,
+}
+
+/// `[auth]`: the second factor (ADR 0012).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `required` (contractors enrol at their first login and give a code
+    /// at every one), `optional` (only those enrolled), or `off`.
+    pub second_factor: passerelle_core::second_factor::SecondFactorPolicy,
+    /// The name authenticator apps show beside the code.
+    pub site_name: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            // The edge faces the Internet: a password alone is what every
+            // audit flags.
+            second_factor: passerelle_core::second_factor::SecondFactorPolicy::Required,
+            site_name: "Passerelle".to_owned(),
+        }
+    }
 }
 
 /// How big the outbox of contractors' operations may grow.
@@ -108,6 +132,7 @@ impl Default for Config {
             http: passerelle_http::HttpConfig::default(),
             extract: passerelle_extract::Limits::default(),
             log: LogConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }

@@ -78,6 +78,8 @@ impl EdgeNode {
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             outbox_retention: config.outbox.retention(),
             max_pending_operations: config.outbox.max_pending,
+            second_factor: config.auth.second_factor,
+            site_name: config.auth.site_name.clone(),
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);
@@ -131,6 +133,7 @@ impl EdgeNode {
         // returning (a run under way finishes).
         let workers = Workers::new(Arc::new(SystemClock), cancel.clone());
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
+        jobs::end_access_on_edge(&workers, &self.app, jobs::END_ACCESS_EVERY);
         jobs::prune_outbox(&workers, &self.app);
         jobs::collect_blobs(&workers, &self.app);
         let (search, indexer) = self.open_search()?;

@@ -6,8 +6,11 @@
 //! command on bad TLS material; in `lag`, the replication lag on the
 //! internal node's `/metrics` and both `status`; in `search`, what a
 //! contractor finds on the edge; in `locks`, an agent's check-out seen and
-//! enforced on the edge; in `dav`, WebDAV on the edge.
+//! enforced on the edge; in `dav`, WebDAV on the edge; in `access`, a
+//! contractor's access ending at its date on both nodes.
 
+#[path = "two_nodes/access.rs"]
+mod access;
 #[path = "two_nodes/check.rs"]
 mod check;
 #[path = "support/cluster.rs"]
@@ -124,12 +127,15 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         }
     })
     .await?;
-    let login = http
-        .post(format!("{ebase}/auth/login"))
-        .json(&json!({"login": "jean@btp-rhone.fr", "password": "mot de passe du prestataire"}))
-        .send()
-        .await?;
-    ensure!(login.status() == 200, "contractor login on the edge");
+    // The edge requires a second factor: the first login enrols.
+    let session = passerelle_testing::edge_login::edge_login(
+        &http,
+        &ebase,
+        "jean@btp-rhone.fr",
+        "mot de passe du prestataire",
+        &passerelle_testing::edge_login::Factor::default(),
+    )
+    .await?;
     // The edge reports the acceptance through its outbox: the internal
     // node's API shows the invitation accepted within seconds.
     let invitation_id = inv["invitation"]["id"]
@@ -161,17 +167,7 @@ async fn a_shared_space_round_trips_through_the_edge_and_unsharing_leaves_nothin
         },
     )
     .await?;
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .context("cookie")?
-        .to_owned();
-    let csrf = login.json::<Value>().await?["csrf_token"]
-        .as_str()
-        .context("csrf")?
-        .to_owned();
+    let (cookie, csrf) = (session.cookie, session.csrf);
     let edge_api = |m: reqwest::Method, path: &str| {
         http.request(m, format!("{ebase}{path}"))
             .header("Cookie", &cookie)

@@ -6,6 +6,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use passerelle_core::directory::{GroupDn, GroupMapping, GroupRole};
+use passerelle_core::names::Slug;
+use passerelle_core::role::Role;
 use passerelle_ldap::{LdapDirectory, LdapSettings};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +48,34 @@ pub struct LdapConfig {
     /// directory or is disabled there is disabled here.
     #[serde(default = "default_sync")]
     pub sync_minutes: u64,
+    /// The attribute of an agent's entry listing their groups; `""`: not
+    /// read.
+    #[serde(default = "default_group_attribute")]
+    pub group_attribute: String,
+    /// Where groups listing their members (`groupOfNames`) are searched;
+    /// absent: only `group_attribute` is read.
+    #[serde(default)]
+    pub group_base: Option<String>,
+    /// With `{dn}`, the agent's entry.
+    #[serde(default = "default_group_filter")]
+    pub group_filter: String,
+    /// Its members administer the node (the other directory accounts do
+    /// not); absent: administrators are named by hand.
+    #[serde(default)]
+    pub admin_group: Option<String>,
+    /// `[[ldap.group_roles]]`: a group's members are members of a space.
+    #[serde(default)]
+    pub group_roles: Vec<GroupRoleConfig>,
+}
+
+/// `[[ldap.group_roles]]`: `group = "cn=finances,ou=groupes,…"`,
+/// `space = "finances"` (its slug), `role = "collaborator"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupRoleConfig {
+    pub group: String,
+    pub space: Slug,
+    pub role: Role,
 }
 
 fn default_filter() -> String {
@@ -65,11 +96,43 @@ fn default_timeout() -> u64 {
 fn default_sync() -> u64 {
     15
 }
+fn default_group_attribute() -> String {
+    "memberOf".into()
+}
+fn default_group_filter() -> String {
+    "(|(member={dn})(uniqueMember={dn}))".into()
+}
 
 impl LdapConfig {
     /// How often the directory sync runs.
     pub fn sync_period(&self) -> Duration {
         Duration::from_secs(self.sync_minutes.saturating_mul(60))
+    }
+
+    /// What the directory's groups grant on the node.
+    pub fn group_mapping(&self) -> anyhow::Result<GroupMapping> {
+        let dn = |what: &str, raw: &str| {
+            GroupDn::parse(raw).map_err(|e| {
+                anyhow::anyhow!("[ldap] {what}: {e}: give the group's full distinguished name")
+            })
+        };
+        let admins = self
+            .admin_group
+            .as_deref()
+            .map(|g| dn("admin_group", g))
+            .transpose()?;
+        let spaces = self
+            .group_roles
+            .iter()
+            .map(|g| {
+                Ok(GroupRole {
+                    group: dn("group_roles.group", &g.group)?,
+                    space: g.space.clone(),
+                    role: g.role,
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(GroupMapping { admins, spaces })
     }
 
     /// The directory these settings describe, its password file read.
@@ -107,6 +170,9 @@ impl LdapConfig {
             login_attribute: self.login_attribute.clone(),
             name_attribute: self.name_attribute.clone(),
             mail_attribute: self.mail_attribute.clone(),
+            group_attribute: self.group_attribute.clone(),
+            group_base: self.group_base.clone(),
+            group_filter: self.group_filter.clone(),
             timeout: Duration::from_secs(self.timeout_secs),
         })?)
     }
@@ -130,6 +196,11 @@ mod tests {
             mail_attribute: default_mail(),
             timeout_secs: 5,
             sync_minutes: 15,
+            group_attribute: default_group_attribute(),
+            group_base: None,
+            group_filter: default_group_filter(),
+            admin_group: None,
+            group_roles: Vec::new(),
         }
     }
 
@@ -152,6 +223,48 @@ mod tests {
         clear.urls = vec!["ldap://ad1.metropole.local".into()];
         let e = clear.directory().expect_err("clear text");
         assert!(e.to_string().contains("starttls"), "{e}");
+        Ok(())
+    }
+
+    #[test]
+    fn group_mapping_is_read_and_a_bad_group_name_says_what_to_write() -> anyhow::Result<()> {
+        let parsed: LdapConfig = toml::from_str(
+            r#"
+            urls = ["ldaps://ad1.metropole.local"]
+            bind_dn = "CN=passerelle,OU=Services,DC=metropole,DC=local"
+            bind_password_file = "/etc/passerelle/ldap-password"
+            user_base = "OU=Agents,DC=metropole,DC=local"
+            admin_group = "CN=GED-Admins, OU=Groupes,DC=metropole,DC=local"
+            [[group_roles]]
+            group = "CN=Finances,OU=Groupes,DC=metropole,DC=local"
+            space = "finances"
+            role = "collaborator"
+            "#,
+        )?;
+        let mapping = parsed.group_mapping()?;
+        assert_eq!(
+            mapping.admins.as_ref().map(|g| g.as_str()),
+            Some("cn=ged-admins,ou=groupes,dc=metropole,dc=local")
+        );
+        assert_eq!(mapping.spaces.len(), 1);
+        assert_eq!(mapping.spaces[0].role, Role::Collaborator);
+        let mut bad = parsed.clone();
+        bad.admin_group = Some("GED-Admins".into());
+        let e = bad.group_mapping().expect_err("not a dn");
+        assert!(e.to_string().contains("admin_group"), "{e}");
+        let unknown_role = toml::from_str::<LdapConfig>(
+            r#"
+            urls = ["ldaps://x"]
+            bind_dn = "cn=x"
+            bind_password_file = "/x"
+            user_base = "dc=x"
+            [[group_roles]]
+            group = "cn=g,dc=x"
+            space = "finances"
+            role = "owner"
+            "#,
+        );
+        assert!(unknown_role.is_err());
         Ok(())
     }
 }

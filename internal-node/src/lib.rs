@@ -106,7 +106,9 @@ impl Node {
         );
         // Agents' passwords checked by the authority's directory (ADR 0009).
         if let Some(ldap) = &config.ldap {
-            app = app.with_directory(Arc::new(ldap.directory()?));
+            app = app
+                .with_directory(Arc::new(ldap.directory()?))
+                .with_group_mapping(ldap.group_mapping()?);
         }
         let node = Self {
             config,
@@ -167,6 +169,7 @@ impl Node {
         self.start_replication(&workers, &cancel)?;
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::sweep_locks(&workers, &self.app.locks(), jobs::SWEEP_LOCKS_EVERY);
+        jobs::end_memberships(&workers, &self.app, jobs::END_ACCESS_EVERY);
         if let Some(ldap) = &self.config.ldap {
             jobs::sync_directory(&workers, &self.app, ldap.sync_period());
         }

@@ -3,7 +3,8 @@
 //! (`passerelle_testing::slapd`). An agent's first login makes their
 //! account; WebDAV takes the same password; a wrong one is refused; with
 //! the directory stopped, directory logins answer 503 while the local
-//! administrator still logs in.
+//! administrator still logs in. The directory's groups make her an
+//! administrator and a member of the space mapped to her group.
 
 mod common;
 
@@ -33,6 +34,16 @@ cn: Claire Durand
 sn: Durand
 mail: c.durand@metropole.example
 userPassword: Claire 2026 !
+
+dn: cn=ged-admins,dc=metropole,dc=example
+objectClass: groupOfNames
+cn: ged-admins
+member: uid=c.durand,dc=metropole,dc=example
+
+dn: cn=finances,dc=metropole,dc=example
+objectClass: groupOfNames
+cn: finances
+member: uid=c.durand,dc=metropole,dc=example
 ";
 
 const CLAIRE_PW: &str = "Claire 2026 !";
@@ -46,6 +57,26 @@ async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survive
     let dir = tempfile::tempdir()?;
     let d = dir.path();
     ok(&cli(d, &["init"])?);
+    ok(&cli(
+        d,
+        &[
+            "space",
+            "create",
+            "finances",
+            "--title",
+            "Finances",
+            "--manager",
+            "admin",
+        ],
+    )?);
+    let admin_token = ok(&cli(
+        d,
+        &["token", "create", "--login", "admin", "--name", "tests"],
+    )?)
+    .lines()
+    .find(|l| l.starts_with("psr_"))
+    .unwrap_or_default()
+    .to_owned();
     let password_file = d.join("ldap-password");
     std::fs::write(&password_file, "service secret\n")?;
     let config = d.join("passerelle.toml");
@@ -54,7 +85,10 @@ async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survive
         format!(
             "[ldap]\nurls = [\"{}\"]\nca_file = \"{}\"\n\
              bind_dn = \"cn=passerelle,{BASE}\"\nbind_password_file = \"{}\"\n\
-             user_base = \"{BASE}\"\n",
+             user_base = \"{BASE}\"\n\
+             admin_group = \"cn=GED-Admins,{BASE}\"\n\
+             [[ldap.group_roles]]\ngroup = \"cn=finances,{BASE}\"\n\
+             space = \"finances\"\nrole = \"contributor\"\n",
             directory.ldaps,
             directory.ca.display(),
             password_file.display()
@@ -72,6 +106,35 @@ async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survive
     assert_eq!(first.status(), StatusCode::OK);
     let me: serde_json::Value = first.json().await?;
     assert_eq!(me["user"]["display_name"], "Claire Durand", "{me}");
+    assert_eq!(me["user"]["source"], "directory", "{me}");
+    // Her groups: the administrators' one, and finances as a contributor.
+    assert_eq!(me["user"]["is_admin"], true, "{me}");
+    let spaces: serde_json::Value = http
+        .get(node.url("/api/v1/spaces"))
+        .bearer_auth(&admin_token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let finances = spaces["items"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["slug"] == "finances"))
+        .map(|s| s["id"].as_str().unwrap_or_default().to_owned())
+        .unwrap_or_default();
+    let members: serde_json::Value = http
+        .get(node.url(&format!("/api/v1/spaces/{finances}/members")))
+        .bearer_auth(&admin_token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let claire = members
+        .as_array()
+        .and_then(|m| m.iter().find(|m| m["login"] == "c.durand"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(claire["role"], "contributor", "{members}");
+    assert_eq!(claire["granted_by"], "directory", "{members}");
     assert_eq!(
         login("c.durand", "pas le bon").await?.status(),
         StatusCode::UNAUTHORIZED

@@ -2,7 +2,8 @@
 //!
 //! Helpers shared by the test suites of the workspace, used only as a
 //! dev-dependency. It depends on no Passerelle crate (tokio, anyhow,
-//! base64, flate2, axum for `http`, rcgen for `slapd`), so that any crate, core included, can use it in its tests without
+//! base64, flate2, axum for `http`, rcgen for `slapd`, reqwest and
+//! totp-rs for `edge_login`), so that any crate, core included, can use it in its tests without
 //! a dependency cycle.
 //!
 //! - [`eventually`] / [`eventually_within`]: wait for a condition by
@@ -13,8 +14,11 @@
 //! - [`http`]: a router called in-process from a chosen peer, with Basic
 //!   credentials.
 //! - [`slapd`]: a throwaway OpenLDAP server (Debian's `slapd`) with LDAPS.
+//! - [`edge_login`]: a contractor's login on a real edge, enrolling a
+//!   second factor or giving a code (`oathtool`).
 
 pub mod actes;
+pub mod edge_login;
 pub mod http;
 mod openmetrics;
 pub mod pes;

@@ -1,7 +1,9 @@
 //! A throwaway OpenLDAP server for tests (ADR 0009): Debian's `slapd`
 //! started on two loopback ports (`ldap://`, `ldaps://` with a certificate
 //! for 127.0.0.1 signed by a CA made here) in a temp directory, seeded
-//! with the caller's LDIF by `ldapadd`, killed on drop. Missing `slapd` is
+//! with the caller's LDIF by `ldapadd`, killed on drop. The memberof
+//! overlay keeps `memberOf` on entries named by a `groupOfNames`, as
+//! Active Directory does. Missing `slapd` is
 //! a failure under CI (`.ci/run` installs it) and a skip elsewhere.
 
 use std::net::{IpAddr, Ipv4Addr, TcpListener};
@@ -70,6 +72,33 @@ pub fn certificates(dir: &Path) -> anyhow::Result<(PathBuf, PathBuf, PathBuf)> {
     Ok(paths)
 }
 
+impl Slapd {
+    /// Applies `ldif` (changetype records) as the directory's
+    /// administrator: a user leaves, a group loses a member…
+    pub fn modify(&self, ldif: &str) -> anyhow::Result<()> {
+        let file = self.dir.path().join("change.ldif");
+        std::fs::write(&file, ldif)?;
+        let out = Command::new("ldapmodify")
+            .args([
+                "-x",
+                "-H",
+                &self.ldap,
+                "-D",
+                ROOT_DN,
+                "-w",
+                ROOT_PASSWORD,
+                "-f",
+            ])
+            .arg(&file)
+            .output()
+            .context("ldapmodify (apt-get install ldap-utils)")?;
+        if !out.status.success() {
+            bail!("ldapmodify: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        Ok(())
+    }
+}
+
 /// Starts slapd holding `seed` (LDIF, under [`BASE`]), or `None` (skip)
 /// when it is not installed outside CI.
 pub fn start(seed: &str) -> anyhow::Result<Option<Slapd>> {
@@ -94,6 +123,7 @@ pub fn start(seed: &str) -> anyhow::Result<Option<Slapd>> {
              include /etc/ldap/schema/inetorgperson.schema\n\
              modulepath /usr/lib/ldap\n\
              moduleload back_mdb\n\
+             moduleload memberof\n\
              pidfile {d}/slapd.pid\n\
              argsfile {d}/slapd.args\n\
              TLSCertificateFile {cert}\n\
@@ -104,7 +134,8 @@ pub fn start(seed: &str) -> anyhow::Result<Option<Slapd>> {
              suffix \"{BASE}\"\n\
              rootdn \"{ROOT_DN}\"\n\
              rootpw \"{ROOT_PASSWORD}\"\n\
-             directory {d}/db\n",
+             directory {d}/db\n\
+             overlay memberof\n",
             d = d.display(),
             cert = cert.display(),
             key = key.display(),

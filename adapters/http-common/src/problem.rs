@@ -35,6 +35,10 @@ pub struct Problem {
     /// The lock that refused the write (`code: locked`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lock: Option<LockProblem>,
+    /// A login's second step (`code: second_factor_required` or
+    /// `second_factor_enrolment`): sent back with the code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<String>,
 }
 
 /// Who holds the lock that refused a write, and until when.
@@ -60,6 +64,13 @@ pub struct FieldProblem {
     pub problem: String,
 }
 
+/// What only some problems carry.
+#[derive(Debug)]
+enum Extra {
+    Lock(LockProblem),
+    Challenge(String),
+}
+
 /// An error on its way to becoming a problem response.
 #[derive(Debug)]
 pub struct ApiError {
@@ -71,12 +82,28 @@ pub struct ApiError {
     retry_after: Option<u64>,
     /// Size for `Content-Range: bytes */<size>` (unsatisfiable range).
     unsatisfiable_size: Option<u64>,
-    /// The lock that refused a write (423); boxed, as it is rare and
-    /// would make every `Result<_, ApiError>` larger.
-    lock: Option<Box<LockProblem>>,
+    /// What only some problems carry (the lock that refused a write, a
+    /// login's challenge); boxed, as it is rare and would make every
+    /// `Result<_, ApiError>` larger.
+    extra: Option<Box<Extra>>,
 }
 
 impl ApiError {
+    /// A password accepted, a second step asked: `code` says which
+    /// (`second_factor_required`, `second_factor_enrolment`).
+    pub fn second_step(code: &'static str, challenge: String) -> Self {
+        let detail = match code {
+            "second_factor_enrolment" => {
+                "password accepted: enrol a second factor (POST /auth/login/enrolment), then confirm it with a code"
+            }
+            _ => "password accepted: send a code of your authenticator app (POST /auth/login/code)",
+        };
+        Self {
+            extra: Some(Box::new(Extra::Challenge(challenge))),
+            ..Self::new(StatusCode::UNAUTHORIZED, code, detail)
+        }
+    }
+
     pub fn new(status: StatusCode, code: &'static str, detail: impl Into<String>) -> Self {
         Self {
             status,
@@ -85,7 +112,7 @@ impl ApiError {
             fields: Vec::new(),
             retry_after: None,
             unsatisfiable_size: None,
-            lock: None,
+            extra: None,
         }
     }
 
@@ -200,11 +227,11 @@ impl From<CoreError> for ApiError {
                 holder_name,
                 until,
             } => {
-                out.lock = Some(Box::new(LockProblem {
+                out.extra = Some(Box::new(Extra::Lock(LockProblem {
                     holder,
                     holder_name,
                     until,
-                }))
+                })))
             }
             CoreError::InsufficientStorage { cause } => {
                 tracing::warn!(%cause, "write refused: storage full");
@@ -240,7 +267,14 @@ impl IntoResponse for ApiError {
                     problem: f.problem,
                 })
                 .collect(),
-            lock: self.lock.map(|l| *l),
+            lock: match self.extra.as_deref() {
+                Some(Extra::Lock(l)) => Some(l.clone()),
+                _ => None,
+            },
+            challenge: match self.extra.map(|e| *e) {
+                Some(Extra::Challenge(c)) => Some(c),
+                _ => None,
+            },
         };
         let json = serde_json::to_vec(&body).unwrap_or_else(|_| b"{}".to_vec());
         let mut res = (self.status, json).into_response();
@@ -396,7 +430,9 @@ mod tests {
         };
         assert_eq!(classify(&e), (StatusCode::LOCKED, "locked"));
         let e = ApiError::from(e);
-        let lock = e.lock.as_ref().expect("the lock travels");
+        let Some(Extra::Lock(lock)) = e.extra.as_deref() else {
+            panic!("the lock travels")
+        };
         assert_eq!(
             (lock.holder, lock.holder_name.as_str()),
             (holder, "Paul Martin")

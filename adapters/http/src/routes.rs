@@ -52,6 +52,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/login/code"),
+    ("POST", "/api/v1/auth/login/enrolment"),
+    ("POST", "/api/v1/auth/login/enrolment/confirm"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
     ("PATCH", "/api/v1/auth/me"),
@@ -64,6 +67,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/spaces/{id}/members"),
     ("PUT", "/api/v1/spaces/{id}/members/{member}"),
     ("DELETE", "/api/v1/spaces/{id}/members/{member}"),
+    ("PUT", "/api/v1/spaces/{id}/members/{member}/end"),
+    (
+        "POST",
+        "/api/v1/spaces/{id}/members/{member}/second-factor/reset",
+    ),
     ("GET", "/api/v1/spaces/{id}/children"),
     ("POST", "/api/v1/spaces/{id}/folders"),
     ("PATCH", "/api/v1/folders/{id}"),
@@ -197,6 +205,9 @@ impl IntoResponses for Problems {
 fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(auth::login))
+        .routes(routes!(auth::login_code))
+        .routes(routes!(auth::enrolment))
+        .routes(routes!(auth::confirm_enrolment))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me, auth::update_me))
         .routes(routes!(spaces::list_spaces, spaces::create_space))
@@ -205,6 +216,8 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::unarchive_space))
         .routes(routes!(spaces::list_members))
         .routes(routes!(spaces::set_member, spaces::remove_member))
+        .routes(routes!(spaces::set_member_end))
+        .routes(routes!(spaces::reset_second_factor))
         .routes(routes!(folders::list_children))
         .routes(routes!(folders::create_folder))
         .routes(routes!(folders::update_folder, folders::delete_folder))

@@ -8,7 +8,9 @@
 //! that does not answer passes to the next; a refusal of the node's own
 //! settings (its service bind, its base) stops there, for an
 //! administrator to fix. ldap3 over rustls with ring: `ldaps://`, or
-//! `ldap://` with StartTLS, checked against the CA file given.
+//! `ldap://` with StartTLS, checked against the CA file given. An agent's
+//! groups are read from their entry (`memberOf`) and, when a group base
+//! is set, searched among the groups naming them as a member.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -16,13 +18,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use ldap3::{Ldap, LdapConnAsync, LdapConnSettings, Scope, SearchEntry, ldap_escape};
-use passerelle_core::directory::{Directory, DirectoryEntry, DirectoryError, DirectoryStatus};
+use passerelle_core::directory::{
+    Directory, DirectoryEntry, DirectoryError, DirectoryStatus, GroupDn,
+};
 use rustls::ClientConfig;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 /// Where the login goes in [`LdapSettings::user_filter`].
 pub const LOGIN_PLACEHOLDER: &str = "{login}";
+/// Where the agent's entry goes in [`LdapSettings::group_filter`].
+pub const DN_PLACEHOLDER: &str = "{dn}";
 
 /// LDAP result codes this adapter reads (RFC 4511 §4.1.9).
 const SUCCESS: u32 = 0;
@@ -54,6 +60,18 @@ pub struct LdapSettings {
     pub login_attribute: String,
     pub name_attribute: String,
     pub mail_attribute: String,
+    /// The attribute of an agent's entry that lists their groups
+    /// (`memberOf` in Active Directory, and in OpenLDAP with the memberof
+    /// overlay); empty: not read.
+    pub group_attribute: String,
+    /// Where groups naming the agent are searched, for directories that
+    /// list members on the group only (`groupOfNames`); `None`: not
+    /// searched.
+    pub group_base: Option<String>,
+    /// With [`DN_PLACEHOLDER`]: `(|(member={dn})(uniqueMember={dn}))`, or
+    /// Active Directory's `(member:1.2.840.113556.1.4.1941:={dn})` for
+    /// nested groups.
+    pub group_filter: String,
     /// For connecting, and for each operation.
     pub timeout: Duration,
 }
@@ -69,6 +87,8 @@ pub enum LdapSettingsError {
     Url(String),
     #[error("[ldap] user_filter must contain {LOGIN_PLACEHOLDER}, where the login goes")]
     Filter,
+    #[error("[ldap] group_filter must contain {DN_PLACEHOLDER}, where the agent's entry goes")]
+    GroupFilter,
     #[error("[ldap] ca_file {path}: {why}")]
     CaFile { path: PathBuf, why: String },
 }
@@ -118,6 +138,9 @@ impl LdapDirectory {
         if !settings.user_filter.contains(LOGIN_PLACEHOLDER) {
             return Err(LdapSettingsError::Filter);
         }
+        if settings.group_base.is_some() && !settings.group_filter.contains(DN_PLACEHOLDER) {
+            return Err(LdapSettingsError::GroupFilter);
+        }
         let tls = match &settings.ca_file {
             None => None,
             Some(path) => Some(Arc::new(client_config(path)?)),
@@ -163,12 +186,15 @@ impl LdapDirectory {
         let filter = s
             .user_filter
             .replace(LOGIN_PLACEHOLDER, &ldap_escape(login));
-        let attrs = [
+        let mut attrs = vec![
             s.login_attribute.as_str(),
             s.name_attribute.as_str(),
             s.mail_attribute.as_str(),
             USER_ACCOUNT_CONTROL,
         ];
+        if !s.group_attribute.is_empty() {
+            attrs.push(s.group_attribute.as_str());
+        }
         let found = ldap
             .with_timeout(s.timeout)
             .search(&s.user_base, Scope::Subtree, &filter, attrs)
@@ -182,6 +208,52 @@ impl LdapDirectory {
             )));
         }
         Ok(entries.into_iter().map(SearchEntry::construct).collect())
+    }
+
+    /// The groups of the agent at `dn` that name them as a member, under
+    /// the group base when one is set (none otherwise).
+    async fn groups_naming(
+        &self,
+        ldap: &mut Ldap,
+        url: &str,
+        dn: &str,
+    ) -> Result<Vec<GroupDn>, Attempt> {
+        let s = &self.settings;
+        let Some(base) = &s.group_base else {
+            return Ok(Vec::new());
+        };
+        let filter = s.group_filter.replace(DN_PLACEHOLDER, &ldap_escape(dn));
+        // "1.1": no attributes, the entries' names are the answer.
+        let found = ldap
+            .with_timeout(s.timeout)
+            .search(base, Scope::Subtree, &filter, ["1.1"])
+            .await
+            .map_err(unreachable(url))?;
+        let (entries, result) = (found.0, found.1);
+        if result.rc != SUCCESS {
+            return Err(Attempt::Refused(format!(
+                "{url}: the group search under {base} was refused: {result}"
+            )));
+        }
+        Ok(entries
+            .into_iter()
+            .filter_map(|e| GroupDn::parse(&SearchEntry::construct(e).dn).ok())
+            .collect())
+    }
+
+    /// The entry as core sees it, with the groups both ways find.
+    async fn described(
+        &self,
+        ldap: &mut Ldap,
+        url: &str,
+        e: SearchEntry,
+    ) -> Result<DirectoryEntry, Attempt> {
+        let mut more = self.groups_naming(ldap, url, &e.dn).await?;
+        let mut entry = self.entry(e);
+        entry.groups.append(&mut more);
+        entry.groups.sort();
+        entry.groups.dedup();
+        Ok(entry)
     }
 
     /// One server's verdict on a password.
@@ -199,6 +271,9 @@ impl LdapDirectory {
             return Ok(None);
         }
         let entry = entries.remove(0);
+        // Groups are read as the service account, before the bind as the
+        // agent (who may not read them).
+        let described = self.described(&mut ldap, url, entry.clone()).await?;
         let bound = ldap
             .with_timeout(self.settings.timeout)
             .simple_bind(&entry.dn, password)
@@ -206,7 +281,7 @@ impl LdapDirectory {
             .map_err(unreachable(url))?;
         let _ = ldap.unbind().await;
         match bound.rc {
-            SUCCESS => Ok(Some(self.entry(entry))),
+            SUCCESS => Ok(Some(described)),
             INVALID_CREDENTIALS | UNWILLING_TO_PERFORM => Ok(None),
             _ => Err(Attempt::Unreachable(format!("{url}: bind: {bound}"))),
         }
@@ -229,7 +304,7 @@ impl LdapDirectory {
                     if disabled(&entry) {
                         DirectoryStatus::Disabled
                     } else {
-                        DirectoryStatus::Active(self.entry(entry))
+                        DirectoryStatus::Active(self.described(&mut ldap, url, entry).await?)
                     }
                 }
                 _ => DirectoryStatus::Ambiguous,
@@ -270,10 +345,21 @@ impl LdapDirectory {
                 .unwrap_or_default()
         };
         let s = &self.settings;
+        let groups = if s.group_attribute.is_empty() {
+            Vec::new()
+        } else {
+            e.attrs
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(&s.group_attribute))
+                .flat_map(|(_, v)| v.iter())
+                .filter_map(|g| GroupDn::parse(g).ok())
+                .collect()
+        };
         DirectoryEntry {
             login: first(&s.login_attribute),
             display_name: first(&s.name_attribute),
             email: first(&s.mail_attribute),
+            groups,
         }
     }
 }

@@ -3,14 +3,15 @@
 //! with a CA made by the test): right and wrong passwords, an empty one
 //! (never sent), filter injection, several entries for one login, the
 //! node's own settings refused, failover between servers, TLS checked
-//! against the CA given. `slapd` missing is a failure under CI (`.ci/run`
+//! against the CA given; an agent's groups read from `memberOf` or from the
+//! groups naming them. `slapd` missing is a failure under CI (`.ci/run`
 //! installs it) and a skip elsewhere.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use passerelle_core::directory::{Directory, DirectoryError, DirectoryStatus};
+use passerelle_core::directory::{Directory, DirectoryError, DirectoryStatus, GroupDn};
 use passerelle_ldap::{LdapDirectory, LdapSettings};
 use passerelle_testing::slapd::{BASE, certificates, free_port};
 
@@ -68,7 +69,26 @@ uid: twin
 cn: twin two
 sn: Two
 userPassword: twin
+
+dn: ou=groups,dc=metropole,dc=example
+objectClass: organizationalUnit
+ou: groups
+
+dn: cn=GED-Admins,ou=groups,dc=metropole,dc=example
+objectClass: groupOfNames
+cn: GED-Admins
+member: uid=c.durand,ou=people,dc=metropole,dc=example
+member: cn=passerelle,ou=services,dc=metropole,dc=example
+
+dn: cn=finances,ou=groups,dc=metropole,dc=example
+objectClass: groupOfNames
+cn: finances
+member: uid=c.durand,ou=people,dc=metropole,dc=example
+member: uid=p.martin,ou=people,dc=metropole,dc=example
 ";
+
+const ADMINS: &str = "cn=ged-admins,ou=groups,dc=metropole,dc=example";
+const FINANCES: &str = "cn=finances,ou=groups,dc=metropole,dc=example";
 
 fn start() -> anyhow::Result<Option<passerelle_testing::slapd::Slapd>> {
     passerelle_testing::slapd::start(SEED)
@@ -86,6 +106,9 @@ fn settings(urls: Vec<String>, ca: Option<PathBuf>, starttls: bool) -> LdapSetti
         login_attribute: "uid".into(),
         name_attribute: "cn".into(),
         mail_attribute: "mail".into(),
+        group_attribute: "memberOf".into(),
+        group_base: None,
+        group_filter: "(|(member={dn})(uniqueMember={dn}))".into(),
         timeout: Duration::from_secs(3),
     }
 }
@@ -219,5 +242,65 @@ async fn the_sync_reads_who_is_there_who_left_and_who_is_ambiguous() -> anyhow::
         down.statuses(&logins).await,
         Err(DirectoryError::Unavailable(_))
     ));
+    Ok(())
+}
+
+fn groups(names: &[&str]) -> Vec<GroupDn> {
+    let mut v: Vec<GroupDn> = names
+        .iter()
+        .map(|g| GroupDn::parse(g).expect("dn"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn an_agent_s_groups_are_read_from_member_of_or_from_the_groups_themselves()
+-> anyhow::Result<()> {
+    let Some(s) = start()? else { return Ok(()) };
+    // `memberOf` on the entry (Active Directory, OpenLDAP's overlay).
+    let by_attribute =
+        LdapDirectory::new(settings(vec![s.ldaps.clone()], Some(s.ca.clone()), false))?;
+    // The groups listing the agent, searched (the attribute not read).
+    let mut searched = settings(vec![s.ldaps.clone()], Some(s.ca.clone()), false);
+    searched.group_attribute = String::new();
+    searched.group_base = Some(format!("ou=groups,{BASE}"));
+    let by_search = LdapDirectory::new(searched)?;
+    // Neither: no groups at all.
+    let mut blind = settings(vec![s.ldaps.clone()], Some(s.ca.clone()), false);
+    blind.group_attribute = String::new();
+    let blind = LdapDirectory::new(blind)?;
+    for dir in [&by_attribute, &by_search] {
+        let claire = dir.verify("c.durand", CLAIRE_PW).await?.context("claire")?;
+        let mut got = claire.groups.clone();
+        got.sort();
+        assert_eq!(got, groups(&[ADMINS, FINANCES]), "{dir:?}");
+        let paul = dir
+            .verify("p.martin", "Paul 2026 !")
+            .await?
+            .context("paul")?;
+        assert_eq!(paul.groups, groups(&[FINANCES]));
+    }
+    let claire = blind
+        .verify("c.durand", CLAIRE_PW)
+        .await?
+        .context("claire")?;
+    assert!(claire.groups.is_empty());
+    // Claire leaves the administrators' group: the sync's answer follows.
+    s.modify(&format!(
+        "dn: cn=GED-Admins,ou=groups,{BASE}\nchangetype: modify\ndelete: member\nmember: uid=c.durand,ou=people,{BASE}\n"
+    ))?;
+    for dir in [&by_attribute, &by_search] {
+        let now = dir.statuses(&["c.durand".to_owned()]).await?;
+        let DirectoryStatus::Active(entry) = &now[0] else {
+            anyhow::bail!("claire is still there: {now:?}");
+        };
+        assert_eq!(entry.groups, groups(&[FINANCES]), "{dir:?}");
+    }
+    // A group filter without its placeholder is refused at start.
+    let mut bad = settings(vec![s.ldaps.clone()], Some(s.ca.clone()), false);
+    bad.group_base = Some(format!("ou=groups,{BASE}"));
+    bad.group_filter = "(member=*)".into();
+    assert!(LdapDirectory::new(bad).is_err());
     Ok(())
 }

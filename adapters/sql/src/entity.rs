@@ -21,6 +21,7 @@ pub(crate) mod membership;
 pub(crate) mod outbox;
 pub(crate) mod principal;
 pub(crate) mod principal_setting;
+pub(crate) mod second_factor;
 pub(crate) mod session;
 pub(crate) mod space;
 pub(crate) mod version;

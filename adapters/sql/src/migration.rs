@@ -18,6 +18,8 @@ mod m20261210_120000_lock_mirror;
 mod m20261211_120000_ingestions;
 mod m20261211_140000_document_links;
 mod m20261212_120000_account_source;
+mod m20261213_120000_membership_grants;
+mod m20261213_140000_second_factors;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
 #[derive(Debug)]
@@ -41,6 +43,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261211_120000_ingestions::Migration),
             Box::new(m20261211_140000_document_links::Migration),
             Box::new(m20261212_120000_account_source::Migration),
+            Box::new(m20261213_120000_membership_grants::Migration),
+            Box::new(m20261213_140000_second_factors::Migration),
         ]
     }
 }

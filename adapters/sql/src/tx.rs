@@ -33,6 +33,7 @@ use passerelle_core::ports::{
 use passerelle_core::replication::{
     AppliedOp, EdgeStatus, Feed, Invitation, NodeId, OpOutcome, OutboxItem,
 };
+use passerelle_core::second_factor::SecondFactor;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ConnectionTrait, DatabaseTransaction, DbBackend, DbErr, EntityTrait,
@@ -205,6 +206,18 @@ impl Tx for SqlTx {
     ) -> Result<(), RepoError> {
         accounts::set_preferred_language(self.writable()?, principal, language).await
     }
+    async fn second_factor(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<SecondFactor>, RepoError> {
+        accounts::second_factor(&self.txn, principal).await
+    }
+    async fn save_second_factor(&mut self, f: &SecondFactor) -> Result<(), RepoError> {
+        accounts::save_second_factor(self.writable()?, f).await
+    }
+    async fn delete_second_factor(&mut self, principal: PrincipalId) -> Result<(), RepoError> {
+        accounts::delete_second_factor(self.writable()?, principal).await
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         accounts::save_session(self.writable()?, s).await
@@ -256,9 +269,16 @@ impl Tx for SqlTx {
     async fn list_spaces_of(
         &mut self,
         principal: PrincipalId,
+        at: OffsetDateTime,
         page: Page,
     ) -> Result<Paged<SpaceWithRole>, RepoError> {
-        spaces::list_spaces_of(&self.txn, principal, page).await
+        spaces::list_spaces_of(&self.txn, principal, at, page).await
+    }
+    async fn memberships_ended(
+        &mut self,
+        at: OffsetDateTime,
+    ) -> Result<Vec<Membership>, RepoError> {
+        spaces::memberships_ended(&self.txn, at).await
     }
     async fn membership(
         &mut self,

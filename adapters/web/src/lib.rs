@@ -41,8 +41,8 @@ use passerelle_http_common::AppState;
 
 use ctx::Offers;
 use pages::{
-    admin, app_passwords, auth, documents, extractions, links, locks, manage, search, settings,
-    spaces, types, uploads, webdav,
+    admin, app_passwords, auth, documents, extractions, links, locks, manage, members, search,
+    second_factor, settings, spaces, types, uploads, webdav,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -70,17 +70,22 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         )
         .route(
             "/spaces/{id}/members",
-            get(manage::members).post(manage::add_member),
+            get(members::members).post(members::add_member),
         )
         .route(
             "/spaces/{id}/members/{member}/role",
-            post(manage::change_role),
+            post(members::change_role),
+        )
+        .route("/spaces/{id}/members/{member}/end", post(members::set_end))
+        .route(
+            "/spaces/{id}/members/{member}/second-factor-reset",
+            post(members::reset_second_factor),
         )
         .route(
             "/spaces/{id}/members/{member}/remove",
-            post(manage::remove_member),
+            post(members::remove_member),
         )
-        .route("/spaces/{id}/contractors", post(manage::invite))
+        .route("/spaces/{id}/contractors", post(members::invite))
         .route("/spaces/{id}/sharing", get(manage::sharing))
         .route("/spaces/{id}/share", post(manage::share))
         .route("/spaces/{id}/unshare", post(manage::unshare))
@@ -101,15 +106,7 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/admin/types/{key}", post(types::save))
         .route("/admin/types/{key}/edit", get(types::edit_form))
         .route("/admin/extractions", get(extractions::extractions))
-        .route("/admin/extractions/{hash}/retry", post(extractions::retry))
-        .route(
-            "/account/app-passwords",
-            get(app_passwords::list).post(app_passwords::create),
-        )
-        .route(
-            "/account/app-passwords/{id}/revoke",
-            post(app_passwords::revoke),
-        );
+        .route("/admin/extractions/{hash}/retry", post(extractions::retry));
     let offers = Offers {
         management: true,
         ..Offers::default()
@@ -146,6 +143,22 @@ fn common() -> Router<AppState> {
         .route("/spaces/{id}", get(spaces::space))
         .route("/search", get(search::search))
         .route("/account/webdav", get(webdav::webdav))
+        .route(
+            "/account/app-passwords",
+            get(app_passwords::list).post(app_passwords::create),
+        )
+        .route(
+            "/account/app-passwords/{id}/revoke",
+            post(app_passwords::revoke),
+        )
+        .route(
+            "/login/code",
+            get(second_factor::code_form).post(second_factor::code),
+        )
+        .route(
+            "/login/enrol",
+            get(second_factor::enrol_form).post(second_factor::enrol),
+        )
         .route("/documents/{id}", get(documents::document))
         .route("/documents/{id}/preview", get(documents::preview))
         .route("/spaces/{id}/folders", post(spaces::create_folder))

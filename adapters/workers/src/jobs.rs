@@ -19,6 +19,12 @@ pub const SWEEP_SESSIONS_EVERY: Duration = Duration::from_secs(300);
 /// the table and WebDAV's lock discovery small, so minutes late is nothing.
 pub const SWEEP_LOCKS_EVERY: Duration = Duration::from_secs(300);
 
+/// How often access past its end date is swept. Access checks already
+/// refuse it from the instant it ends; the sweep turns it into a removal
+/// (internal node) and logs out a contractor left with no access (edge),
+/// "within a minute" (issue 17 §3).
+pub const END_ACCESS_EVERY: Duration = Duration::from_secs(30);
+
 /// How often an edge prunes decided outbox operations (first at start):
 /// retention is counted in days, so an hour late is nothing.
 pub const PRUNE_OUTBOX_EVERY: Duration = Duration::from_secs(3600);
@@ -47,6 +53,32 @@ pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
     });
 }
 
+/// Ends the memberships whose end date came, every `period` (worker
+/// `access`, internal node): removals that replicate, audited.
+pub fn end_memberships(workers: &Workers, app: &InternalApp, period: Duration) {
+    let app = app.clone();
+    workers.every("access", period, move || {
+        let app = app.clone();
+        async move {
+            let n = app.end_memberships().await?;
+            Ok::<_, passerelle_core::CoreError>(format!("{n} access(es) ended"))
+        }
+    });
+}
+
+/// Logs out the contractors whose last access ended, every `period`
+/// (worker `access`, edge), with or without the link.
+pub fn end_access_on_edge(workers: &Workers, app: &EdgeApp, period: Duration) {
+    let app = app.clone();
+    workers.every("access", period, move || {
+        let app = app.clone();
+        async move {
+            let n = app.end_ended_access().await?;
+            Ok::<_, passerelle_core::CoreError>(format!("{n} contractor(s) logged out"))
+        }
+    });
+}
+
 /// Asks the directory about every directory account every `period`
 /// (worker `directory`; internal node with `[ldap]`): who left or is
 /// disabled there is disabled here (ADR 0009). A directory that does not
@@ -59,8 +91,8 @@ pub fn sync_directory(workers: &Workers, app: &InternalApp, period: Duration) {
         async move {
             let r = app.sync_directory().await?;
             Ok::<_, passerelle_core::CoreError>(format!(
-                "{} account(s) checked, {} disabled, {} updated",
-                r.checked, r.disabled, r.updated
+                "{} account(s) checked, {} disabled, {} updated, {} administrator flag(s) and {} membership(s) from groups",
+                r.checked, r.disabled, r.updated, r.admins, r.memberships
             ))
         }
     });

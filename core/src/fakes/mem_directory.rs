@@ -1,16 +1,14 @@
 //! An in-memory directory for core's tests (ADR 0009): entries with their
-//! passwords, a switch that makes it unreachable, and a count of the
+//! passwords and groups, a switch that makes it unreachable, and a count of the
 //! questions asked (a test that a password never reached it can fail).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use std::collections::HashSet;
-
-use crate::directory::{Directory, DirectoryEntry, DirectoryError, DirectoryStatus};
+use crate::directory::{Directory, DirectoryEntry, DirectoryError, DirectoryStatus, GroupDn};
 
 /// See the module documentation.
 #[derive(Debug, Default)]
@@ -32,11 +30,23 @@ impl MemDirectory {
             login: login.to_owned(),
             display_name: display_name.to_owned(),
             email: email.to_owned(),
+            groups: Vec::new(),
         };
         self.entries
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(login.to_lowercase(), (password.to_owned(), entry));
+    }
+
+    /// Puts `login` in exactly `groups` (distinguished names).
+    pub fn set_groups(&self, login: &str, groups: &[&str]) {
+        let mut entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some((_, e)) = entries.get_mut(&login.to_lowercase()) {
+            e.groups = groups
+                .iter()
+                .filter_map(|g| GroupDn::parse(g).ok())
+                .collect();
+        }
     }
 
     /// Takes `login` out, as an agent who left.

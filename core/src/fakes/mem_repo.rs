@@ -34,10 +34,12 @@ mod locks;
 mod properties;
 mod replication;
 mod rows;
+mod state;
 
 use rows::{missing, paged};
+use state::State;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -59,59 +61,9 @@ use crate::ports::{
 };
 use crate::replication::NodeId;
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, OpOutcome, OutboxItem};
-use crate::search::ExtractionRecord;
+use crate::second_factor::SecondFactor;
 
-/// Every table, as the SQL schema has them.
-#[derive(Clone, Debug, Default)]
-struct State {
-    revision: i64,
-    audit: BTreeMap<i64, AuditEntry>,
-    principals: HashMap<PrincipalId, Principal>,
-    sessions: HashMap<ContentHash, Session>,
-    tokens: HashMap<TokenId, ApiToken>,
-    /// Languages chosen by principals (table `principal_settings`).
-    languages: HashMap<PrincipalId, Language>,
-    spaces: HashMap<SpaceId, Space>,
-    memberships: BTreeMap<(SpaceId, PrincipalId), Membership>,
-    folders: HashMap<FolderId, Folder>,
-    documents: HashMap<DocumentId, Document>,
-    versions: BTreeMap<(DocumentId, u32), Version>,
-    document_types: BTreeMap<String, DocumentType>,
-    invitations: HashMap<uuid::Uuid, Invitation>,
-    /// Edge outbox, by `seq`.
-    outbox: BTreeMap<i64, OutboxItem>,
-    /// Last `seq` handed out: never goes back, even when the items with the
-    /// highest ones are purged (as SQL's `AUTOINCREMENT` and sequences).
-    outbox_seq: i64,
-    /// When each decided item's first verdict arrived, by `seq` (column
-    /// `outbox.decided_at`): the retention counts from it.
-    outbox_decided: BTreeMap<i64, OffsetDateTime>,
-    applied_ops: HashMap<uuid::Uuid, AppliedOp>,
-    edge_status: BTreeMap<NodeId, EdgeStatus>,
-    cursors: BTreeMap<SpaceId, Revision>,
-    /// Edge: blobs sent for a space and not yet named by its applied rows
-    /// (table `blob_claims`).
-    blob_claims: BTreeSet<(SpaceId, ContentHash)>,
-    /// Extraction statuses per content hash (table `extractions`): written
-    /// outside transactions, see `extractions`.
-    extractions: BTreeMap<ContentHash, ExtractionRecord>,
-    /// Locks by token (table `locks`): not revisioned, see `locks`.
-    locks: BTreeMap<crate::locks::LockToken, crate::locks::Lock>,
-    /// Edge: the internal node's locks per space (table `lock_mirror`), in
-    /// the order the last snapshot gave them; see `lock_mirror`.
-    lock_mirror: BTreeMap<SpaceId, Vec<crate::locks::LockSummary>>,
-    /// Dead properties per resource (table `dead_properties`): written
-    /// outside transactions, see `properties`.
-    properties: BTreeMap<(ResourceKey, crate::properties::PropertyName), String>,
-    /// What each drop folder filed (table `ingestions`), see `flows`.
-    ingestions: BTreeMap<(crate::flows::DropName, ContentHash), crate::flows::Ingestion>,
-    /// Links between documents (table `document_links`), see `links`.
-    links: BTreeMap<crate::ids::LinkId, crate::links::DocumentLink>,
-}
-
-/// A [`crate::model::Resource`] as an ordered key (kind, then uuid), as
-/// the SQL table's primary key orders it.
-type ResourceKey = (u8, uuid::Uuid);
+use state::ResourceKey;
 
 /// The in-memory repository. Cheap to create; each instance is an empty,
 /// independent store.
@@ -262,6 +214,16 @@ impl Tx for MemTx {
         self.state_mut()?
             .set_preferred_language(principal, language)
     }
+    async fn second_factor(&mut self, p: PrincipalId) -> Result<Option<SecondFactor>, RepoError> {
+        Ok(self.state().second_factors.get(&p).cloned())
+    }
+    async fn save_second_factor(&mut self, f: &SecondFactor) -> Result<(), RepoError> {
+        self.state_mut()?.save_second_factor(f)
+    }
+    async fn delete_second_factor(&mut self, p: PrincipalId) -> Result<(), RepoError> {
+        self.state_mut()?.second_factors.remove(&p);
+        Ok(())
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         self.state_mut()?.save_session(s)
@@ -315,9 +277,10 @@ impl Tx for MemTx {
     async fn list_spaces_of(
         &mut self,
         principal: PrincipalId,
+        at: OffsetDateTime,
         page: Page,
     ) -> Result<Paged<SpaceWithRole>, RepoError> {
-        Ok(self.state().list_spaces_of(principal, page))
+        Ok(self.state().list_spaces_of(principal, at, page))
     }
     async fn membership(
         &mut self,
@@ -331,6 +294,12 @@ impl Tx for MemTx {
     }
     async fn list_members(&mut self, space: SpaceId) -> Result<Vec<Membership>, RepoError> {
         Ok(self.state().list_members(space))
+    }
+    async fn memberships_ended(
+        &mut self,
+        at: OffsetDateTime,
+    ) -> Result<Vec<Membership>, RepoError> {
+        Ok(self.state().memberships_ended(at))
     }
 
     async fn folder(&mut self, id: FolderId) -> Result<Option<Folder>, RepoError> {

@@ -144,14 +144,20 @@ impl Passerelle {
         let role = match actor {
             Actor::System => Some(Role::Manager),
             Actor::Principal(p) if p.is_admin => Some(Role::Manager),
-            Actor::Principal(p) => match tx.membership(space, p.id).await? {
+            // A membership past its end date grants nothing from that
+            // instant, on either node, before any sweep removes it.
+            Actor::Principal(p) => match tx
+                .membership(space, p.id)
+                .await?
+                .filter(|m| m.active_at(self.now()))
+            {
                 // A contractor never manages (ADR 0002, invariant 1): a row
                 // saying otherwise, whatever wrote it, grants no more than
                 // a collaborator's rights.
-                Some(m) if !m.removed && p.kind == PrincipalKind::Contractor => {
+                Some(m) if p.kind == PrincipalKind::Contractor => {
                     Some(m.role.min(Role::Collaborator))
                 }
-                Some(m) if !m.removed => Some(m.role),
+                Some(m) => Some(m.role),
                 _ if s.visibility == Visibility::Public && p.kind == PrincipalKind::Agent => {
                     Some(Role::Reader)
                 }

@@ -284,6 +284,7 @@ impl InternalApp {
                 disabled: false,
                 password_hash,
                 source: crate::model::AccountSource::Local,
+                second_factor_reset: None,
                 organisation: None,
                 created_at: self.clock.now(),
                 revision: Revision::ZERO,

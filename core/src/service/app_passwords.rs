@@ -44,10 +44,15 @@ impl Passerelle {
                 .into());
             }
             let p = actor.principal()?;
-            if p.kind == PrincipalKind::Contractor {
+            // A contractor's WebDAV client takes their password, unless
+            // they log in with a second factor (ADR 0012): then an app
+            // password, made from a session the code opened, is the only
+            // way a client that cannot ask for a code gets in.
+            if p.kind == PrincipalKind::Contractor && !self.needs_second_step(p).await? {
                 return Err(CoreError::conflict(
                     "contractor_app_password",
-                    "contractors get no app password: they work through the edge's pages",
+                    "contractors use their password in WebDAV clients: app passwords are for \
+                     those who log in with a second factor",
                 )
                 .into());
             }
@@ -131,9 +136,14 @@ impl Passerelle {
             return Ok(None);
         };
         let same_login = crate::names::Login::parse(login).is_ok_and(|l| l == p.login);
-        let may = super::accounts::may_authenticate(self.role, &p)
-            && p.kind == PrincipalKind::Agent
-            && same_login;
+        // Agents; contractors only while they log in with a second factor
+        // (their app passwords stop working if it is reset away).
+        let kind_may = match p.kind {
+            PrincipalKind::Agent => true,
+            PrincipalKind::Contractor => self.needs_second_step(&p).await?,
+            PrincipalKind::Service => false,
+        };
+        let may = super::accounts::may_authenticate(self.role, &p) && kind_may && same_login;
         Ok(may.then_some(p))
     }
 }

@@ -174,7 +174,14 @@ impl Passerelle {
         } else {
             self.check_password(login, secret).await?
         };
-        match (ok, found) {
+        // An account that logs in with a second factor takes app passwords
+        // here: its password alone must not open what the pages guard
+        // with a code.
+        let second = match (&ok, &found) {
+            (true, Some(p)) => self.needs_second_step(p).await?,
+            _ => false,
+        };
+        match (ok && !second, found) {
             (true, Some(p)) => {
                 self.throttle.record_success(&key);
                 self.basic.remember(slot, &p, now);
@@ -190,7 +197,12 @@ impl Passerelle {
                     "login.failed",
                     None,
                     Some(target),
-                    json!({ "address": address, "known": found.is_some(), "via": "basic" }),
+                    json!({
+                        "address": address,
+                        "known": found.is_some(),
+                        "via": "basic",
+                        "second_factor": second,
+                    }),
                 )
                 .await?;
                 self.commit(tx).await?;

@@ -180,6 +180,7 @@ mod tests {
             disabled: false,
             password_hash: Some("$argon2id$…".into()),
             source: crate::model::AccountSource::Local,
+            second_factor_reset: None,
             organisation: Some("BTP Rhône".into()),
             created_at: OffsetDateTime::UNIX_EPOCH,
             revision: Revision(7),

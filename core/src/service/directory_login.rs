@@ -42,8 +42,15 @@ impl Passerelle {
             return Ok((false, found));
         };
         match directory.verify(parsed.as_str(), password).await {
-            Ok(Some(entry)) => {
-                let p = self.provision(&parsed, entry).await?;
+            Ok(Some(mut entry)) => {
+                let groups = std::mem::take(&mut entry.groups);
+                let mut p = self.provision(&parsed, entry).await?;
+                // The groups decide what this login may do: followed before
+                // it starts, not at the next sync.
+                if self.follow_groups(p.id, &groups).await?.admin {
+                    let mut tx = self.read().await?;
+                    p = tx.principal(p.id).await?.unwrap_or(p);
+                }
                 Ok((may_authenticate(self.role, &p), Some(p)))
             }
             Ok(None) => Ok((false, found)),
@@ -94,6 +101,7 @@ impl Passerelle {
                     disabled: false,
                     password_hash: None,
                     source: AccountSource::Directory,
+                    second_factor_reset: None,
                     organisation: None,
                     created_at: self.clock.now(),
                     revision: tx.next_revision().await?,

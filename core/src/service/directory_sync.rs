@@ -4,7 +4,9 @@
 //! app passwords and remembered WebDAV checks stop working with the
 //! account); one still there keeps their name and e-mail in step. Nothing
 //! is re-enabled here: an administrator does it, after checking why.
-//! Local accounts are never asked about.
+//! Local accounts are never asked about. The groups mapped to the
+//! node's administration and to spaces are followed in the same pass
+//! (`directory_groups`).
 
 use serde_json::json;
 
@@ -26,6 +28,10 @@ pub struct DirectorySync {
     pub disabled: u64,
     /// Whose name or e-mail followed the directory.
     pub updated: u64,
+    /// Whose administrator flag followed the mapped group.
+    pub admins: u64,
+    /// Memberships added, changed or removed by mapped groups.
+    pub memberships: u64,
 }
 
 impl InternalApp {
@@ -54,6 +60,9 @@ impl InternalApp {
                             self.follow(p, name, email).await?;
                             report.updated += 1;
                         }
+                        let groups = self.follow_groups(p.id, &entry.groups).await?;
+                        report.admins += u64::from(groups.admin);
+                        report.memberships += groups.memberships;
                     }
                     DirectoryStatus::Disabled => {
                         self.disable_from_directory(p, "disabled").await?;

@@ -110,6 +110,15 @@ impl InternalApp {
         self
     }
 
+    /// The same use cases, the directory's groups granting the node's
+    /// administration and space memberships as `mapping` says (ADR 0009
+    /// §6), at each login and each directory sync.
+    #[must_use]
+    pub fn with_group_mapping(mut self, mapping: crate::directory::GroupMapping) -> Self {
+        self.shared.groups = Arc::new(mapping);
+        self
+    }
+
     /// The use cases both roles offer, for driving adapters that serve both.
     pub fn shared(&self) -> &Passerelle {
         &self.shared

@@ -171,7 +171,7 @@ impl Search {
     /// them finds nothing, as a space that does not exist.
     pub async fn search(&self, actor: &Actor, ask: SearchAsk) -> Result<SearchPage, CoreError> {
         let mut tx = self.app.read().await?;
-        let readable = readable_spaces(&mut tx, actor).await?;
+        let readable = readable_spaces(&mut tx, actor, self.app.now()).await?;
         let in_scope = readable
             .iter()
             .filter(|(_, role)| !ask.trash || role.allows(Action::Manage))
@@ -419,11 +419,12 @@ async fn facets_view(
     })
 }
 
-/// The spaces `actor` may read, with the role they hold there: the rules
-/// of [`Passerelle::access`], for every space at once.
+/// The spaces `actor` may read `now`, with the role they hold there: the
+/// rules of [`Passerelle::access`], for every space at once.
 pub(crate) async fn readable_spaces(
     tx: &mut Box<dyn Tx>,
     actor: &Actor,
+    now: time::OffsetDateTime,
 ) -> Result<Vec<(Space, Role)>, CoreError> {
     let all = all_spaces(tx).await?;
     let principal = match actor {
@@ -440,6 +441,7 @@ pub(crate) async fn readable_spaces(
         let page = tx
             .list_spaces_of(
                 p.id,
+                now,
                 Page {
                     offset,
                     limit: Page::MAX_LIMIT,

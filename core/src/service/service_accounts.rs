@@ -36,6 +36,7 @@ impl InternalApp {
                 disabled: false,
                 password_hash: None,
                 source: crate::model::AccountSource::Local,
+                second_factor_reset: None,
                 organisation: None,
                 created_at: self.now(),
                 revision: Revision::ZERO,

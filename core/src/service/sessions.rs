@@ -34,8 +34,11 @@ pub struct SessionAuth {
 }
 
 impl Passerelle {
-    /// Checks a login and password and opens a session. Every failure looks
-    /// the same to the caller (unknown login, wrong password, disabled) and is
+    /// Checks a login and password and opens a session, for accounts that
+    /// log in with a password alone: one that needs a second step is
+    /// refused (`second_factor_required`; drivers that offer the second
+    /// step call [`Passerelle::begin_login`]). Every failure looks the same
+    /// to the caller (unknown login, wrong password, disabled) and is
     /// recorded in the audit log; repeated failures are throttled.
     pub async fn login(
         &self,
@@ -43,46 +46,90 @@ impl Passerelle {
         password: &str,
         address: Option<&str>,
     ) -> Result<LoginOutcome, CoreError> {
-        let now = self.clock.now();
-        let key = login.trim().to_lowercase();
-        if let Some(retry_after_secs) = self.throttle.check(&key, address, now) {
-            return Err(CoreError::Throttled { retry_after_secs });
+        match self.begin_login(login, password, address).await? {
+            super::LoginStep::Session(outcome) => Ok(*outcome),
+            _ => Err(CoreError::conflict(
+                "second_factor_required",
+                "this account logs in with a second factor",
+            )),
         }
-        let (ok, found) = self.check_password(login, password).await?;
+    }
+
+    /// Refuses a login throttled for `key` or `address`.
+    pub(super) fn check_throttle(
+        &self,
+        key: &str,
+        address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(), CoreError> {
+        match self.throttle.check(key, address, now) {
+            Some(retry_after_secs) => Err(CoreError::Throttled { retry_after_secs }),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens a session for `p`, audited `login.ok` with `detail`.
+    pub(super) async fn open_session(
+        &self,
+        p: Principal,
+        address: Option<&str>,
+        detail: serde_json::Value,
+    ) -> Result<LoginOutcome, CoreError> {
+        let now = self.clock.now();
+        let token = random_hex(32);
+        let csrf = random_hex(16);
+        let session = Session {
+            token_hash: token_hash(&token),
+            principal: p.id,
+            csrf: csrf.clone(),
+            created_at: now,
+            expires_at: now + self.settings.session_ttl,
+        };
         let mut tx = self.write().await?;
+        tx.save_session(&session).await?;
+        let actor = Actor::Principal(p.clone());
+        let mut audit = json!({ "address": address });
+        if let (Some(all), Some(more)) = (audit.as_object_mut(), detail.as_object()) {
+            all.extend(more.clone());
+        }
+        self.audit(
+            &mut tx,
+            &actor,
+            "login.ok",
+            None,
+            Some(p.login.to_string()),
+            audit,
+        )
+        .await?;
+        self.commit(tx).await?;
+        Ok(LoginOutcome {
+            principal: p,
+            token,
+            csrf,
+            expires_at: session.expires_at,
+        })
+    }
+
+    /// The principal whose password `password` is, throttled and audited
+    /// as a login's first step; `key` is the login lower-cased.
+    pub(super) async fn check_login(
+        &self,
+        key: &str,
+        login: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<Principal, CoreError> {
+        let now = self.clock.now();
+        self.check_throttle(key, address, now)?;
+        let (ok, found) = self.check_password(login, password).await?;
         match (ok, found) {
             (true, Some(p)) => {
-                self.throttle.record_success(&key);
-                let token = random_hex(32);
-                let csrf = random_hex(16);
-                let session = Session {
-                    token_hash: token_hash(&token),
-                    principal: p.id,
-                    csrf: csrf.clone(),
-                    created_at: now,
-                    expires_at: now + self.settings.session_ttl,
-                };
-                tx.save_session(&session).await?;
-                let actor = Actor::Principal(p.clone());
-                self.audit(
-                    &mut tx,
-                    &actor,
-                    "login.ok",
-                    None,
-                    Some(p.login.to_string()),
-                    json!({ "address": address }),
-                )
-                .await?;
-                self.commit(tx).await?;
-                Ok(LoginOutcome {
-                    principal: p,
-                    token,
-                    csrf,
-                    expires_at: session.expires_at,
-                })
+                self.throttle.record_success(key);
+                Ok(p)
             }
             (_, found) => {
-                self.throttle.record_failure(&key, address, now);
+                let mut tx = self.write().await?;
+                self.throttle.record_failure(key, address, now);
                 let target: String = key.chars().take(64).collect();
                 self.audit(
                     &mut tx,

@@ -211,6 +211,7 @@ impl InternalApp {
                         disabled: false,
                         password_hash: None,
                         source: crate::model::AccountSource::Local,
+                        second_factor_reset: None,
                         organisation: (!organisation.is_empty()).then_some(organisation),
                         created_at: now,
                         revision: rev,
@@ -219,14 +220,8 @@ impl InternalApp {
                     p
                 }
             };
-            tx.save_membership(&Membership {
-                space: id,
-                principal: principal.id,
-                role: new.role,
-                removed: false,
-                revision: rev,
-            })
-            .await?;
+            tx.save_membership(&Membership::granted(id, principal.id, new.role, rev))
+                .await?;
             let mut secret = [0u8; 32];
             rand::rng().fill_bytes(&mut secret);
             let secret = hex::encode(secret);

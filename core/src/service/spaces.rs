@@ -5,13 +5,14 @@ use serde_json::json;
 use crate::error::CoreError;
 use crate::ids::{PrincipalId, SpaceId};
 use crate::model::{
-    Document, Membership, Page, Paged, Principal, PrincipalKind, Space, Visibility,
+    Document, GrantedBy, Membership, Page, Paged, Principal, PrincipalKind, Space, Visibility,
 };
 use crate::names::{Login, Slug};
 use crate::ports::SpaceWithRole;
 use crate::role::{Action, Role};
 
 use super::access::{Access, Fail};
+use super::member_ends::{manager_end, revoke_unused_invitations};
 use super::{Actor, InternalApp, Passerelle};
 
 /// A space to create.
@@ -48,6 +49,10 @@ pub struct SpaceView {
 pub struct MemberView {
     pub principal: Principal,
     pub role: Role,
+    /// A manager's doing, or a mapped directory group's.
+    pub granted_by: GrantedBy,
+    /// When the access ends by itself.
+    pub ends_at: Option<time::OffsetDateTime>,
 }
 
 fn check_title(title: &str) -> Result<String, CoreError> {
@@ -99,7 +104,9 @@ impl Passerelle {
     ) -> Result<Paged<SpaceWithRole>, CoreError> {
         let mut tx = self.read().await?;
         match actor {
-            Actor::Principal(p) if !p.is_admin => Ok(tx.list_spaces_of(p.id, page).await?),
+            Actor::Principal(p) if !p.is_admin => {
+                Ok(tx.list_spaces_of(p.id, self.now(), page).await?)
+            }
             _ => {
                 let all = tx.list_spaces(page).await?;
                 Ok(Paged {
@@ -171,6 +178,8 @@ impl Passerelle {
                     out.push(MemberView {
                         principal: p,
                         role: m.role,
+                        granted_by: m.granted_by,
+                        ends_at: m.ends_at,
                     });
                 }
             }
@@ -235,13 +244,12 @@ impl InternalApp {
                 revision: rev,
             };
             tx.save_space(&space).await?;
-            tx.save_membership(&Membership {
-                space: space.id,
-                principal: creator.id,
-                role: Role::Manager,
-                removed: false,
-                revision: rev,
-            })
+            tx.save_membership(&Membership::granted(
+                space.id,
+                creator.id,
+                Role::Manager,
+                rev,
+            ))
             .await?;
             self.audit(
                 &mut tx,
@@ -387,7 +395,20 @@ impl InternalApp {
                 )
                 .into());
             }
-            let previous = tx.membership(id, p.id).await?.filter(|m| !m.removed);
+            // Ended but not swept yet is as good as gone: a new grant
+            // starts afresh.
+            let previous = tx
+                .membership(id, p.id)
+                .await?
+                .filter(|m| m.active_at(self.now()));
+            if let Some(prev) = &previous {
+                self.refuse_group_granted(prev, &a.space)?;
+                // An end date stays with a new role, which cannot then be
+                // a manager's.
+                if role == Role::Manager && prev.ends_at.is_some() {
+                    return Err(manager_end().into());
+                }
+            }
             if let Some(prev) = &previous
                 && prev.role == Role::Manager
                 && role != Role::Manager
@@ -395,14 +416,9 @@ impl InternalApp {
                 self.ensure_another_manager(&mut tx, id, p.id).await?;
             }
             let revision = tx.next_revision().await?;
-            tx.save_membership(&Membership {
-                space: id,
-                principal: p.id,
-                role,
-                removed: false,
-                revision,
-            })
-            .await?;
+            let mut membership = Membership::granted(id, p.id, role, revision);
+            membership.ends_at = previous.as_ref().and_then(|m| m.ends_at);
+            tx.save_membership(&membership).await?;
             let action = if previous.is_some() {
                 "member.role"
             } else {
@@ -418,7 +434,12 @@ impl InternalApp {
             )
             .await?;
             self.commit(tx).await?;
-            Ok::<_, Fail>(MemberView { principal: p, role })
+            Ok::<_, Fail>(MemberView {
+                principal: p,
+                role,
+                granted_by: GrantedBy::Manager,
+                ends_at: membership.ends_at,
+            })
         })
         .await
     }
@@ -440,6 +461,7 @@ impl InternalApp {
                 .await?
                 .filter(|m| !m.removed)
                 .ok_or(CoreError::NotFound("member"))?;
+            self.refuse_group_granted(&m, &a.space)?;
             if m.role == Role::Manager {
                 self.ensure_another_manager(&mut tx, id, principal).await?;
             }
@@ -448,15 +470,7 @@ impl InternalApp {
             tx.save_membership(&m).await?;
             // A contractor's link not used yet dies with the membership (the
             // edge would refuse it anyway; the managers' list says so).
-            let mut revoked = Vec::new();
-            for mut inv in tx.list_invitations(id).await? {
-                if inv.principal == principal && !inv.revoked && inv.accepted_at.is_none() {
-                    inv.revoked = true;
-                    inv.revision = tx.next_revision().await?;
-                    tx.save_invitation(&inv).await?;
-                    revoked.push(inv.id.to_string());
-                }
-            }
+            let revoked = revoke_unused_invitations(&mut tx, &m).await?;
             self.audit(
                 &mut tx,
                 actor,
@@ -476,6 +490,33 @@ impl InternalApp {
         .await
     }
 
+    /// A membership a mapped directory group grants is the directory's to
+    /// change (ADR 0009 §6): by hand it would come back, or go, at the
+    /// next sync. Once the space is no longer mapped, managers decide.
+    pub(super) fn refuse_group_granted(
+        &self,
+        m: &Membership,
+        space: &Space,
+    ) -> Result<(), CoreError> {
+        if m.granted_by == GrantedBy::Directory && self.groups.covers(&space.slug) {
+            let groups: Vec<String> = self
+                .groups
+                .groups_of(&space.slug)
+                .iter()
+                .map(|g| g.to_string())
+                .collect();
+            return Err(CoreError::conflict(
+                "directory_membership",
+                format!(
+                    "this membership comes from the directory (group {}): add the agent to \
+                     the group or take them out of it in the directory",
+                    groups.join(" or ")
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// Refuses to let `leaving` stop managing `space` unless another *agent*
     /// manager remains (ADR 0002, invariant 2): a contractor's row never
     /// counts, so a space cannot end up managed from the DMZ.
@@ -485,17 +526,8 @@ impl InternalApp {
         space: SpaceId,
         leaving: PrincipalId,
     ) -> Result<(), Fail> {
-        for m in tx.list_members(space).await? {
-            if m.role != Role::Manager || m.principal == leaving {
-                continue;
-            }
-            if tx
-                .principal(m.principal)
-                .await?
-                .is_some_and(|p| p.kind == PrincipalKind::Agent)
-            {
-                return Ok(());
-            }
+        if another_agent_manager(tx, space, leaving).await? {
+            return Ok(());
         }
         Err(CoreError::conflict(
             "last_manager",
@@ -503,4 +535,25 @@ impl InternalApp {
         )
         .into())
     }
+}
+
+/// Whether `space` has an agent manager other than `leaving`.
+pub(super) async fn another_agent_manager(
+    tx: &mut Box<dyn crate::ports::Tx>,
+    space: SpaceId,
+    leaving: PrincipalId,
+) -> Result<bool, CoreError> {
+    for m in tx.list_members(space).await? {
+        if m.role != Role::Manager || m.principal == leaving {
+            continue;
+        }
+        if tx
+            .principal(m.principal)
+            .await?
+            .is_some_and(|p| p.kind == PrincipalKind::Agent)
+        {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }

@@ -488,6 +488,7 @@ mod accounts;
 mod authorization;
 mod basic;
 mod directory;
+mod directory_groups;
 mod flows;
 mod indexing;
 mod links;

@@ -191,29 +191,26 @@ pub(crate) async fn contractor(
         .send()
         .await?;
     ensure!(r.status() == 200, "accept: {}", r.status());
-    let login = http
-        .post(format!("{}/auth/login", c.ebase))
-        .json(&json!({"login": CONTRACTOR, "password": CONTRACTOR_PASSWORD}))
-        .send()
-        .await?;
-    ensure!(
-        login.status() == 200,
-        "contractor login: {}",
-        login.status()
-    );
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .context("session cookie")?
-        .to_owned();
-    let v: Value = login.json().await?;
+    // The edge requires a second factor: this first login enrols.
+    let factor = passerelle_testing::edge_login::Factor::default();
+    let s = passerelle_testing::edge_login::edge_login(
+        http,
+        &c.ebase,
+        CONTRACTOR,
+        CONTRACTOR_PASSWORD,
+        &factor,
+    )
+    .await?;
+    let app_password =
+        passerelle_testing::edge_login::app_password(http, &c.ebase, &s, "bench").await?;
     Ok(Contractor {
-        id: v["user"]["id"].as_str().context("user id")?.to_owned(),
-        cookie,
-        csrf: v["csrf_token"].as_str().context("csrf token")?.to_owned(),
+        id: s.user["id"].as_str().context("user id")?.to_owned(),
+        login: CONTRACTOR.to_owned(),
+        cookie: s.cookie,
+        csrf: s.csrf,
         ebase: c.ebase.clone(),
+        factor,
+        app_password,
     })
 }
 

@@ -170,29 +170,19 @@ impl Bench<'_> {
             r.status(),
             r.text().await?
         );
-        let login = self
-            .http
-            .post(format!("{ebase}/auth/login"))
-            .json(&json!({"login": CONTRACTOR, "password": CONTRACTOR_PASSWORD}))
-            .send()
-            .await?;
-        ensure!(
-            login.status() == 200,
-            "contractor login: {}",
-            login.status()
-        );
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .context("session cookie")?
-            .to_owned();
-        let csrf = login.json::<Value>().await?["csrf_token"]
-            .as_str()
-            .context("csrf token")?
-            .to_owned();
-        Ok(Contractor { cookie, csrf })
+        // The edge requires a second factor: this first login enrols.
+        let s = passerelle_testing::edge_login::edge_login(
+            &self.http,
+            ebase,
+            CONTRACTOR,
+            CONTRACTOR_PASSWORD,
+            &passerelle_testing::edge_login::Factor::default(),
+        )
+        .await?;
+        Ok(Contractor {
+            cookie: s.cookie,
+            csrf: s.csrf,
+        })
     }
 
     /// Documents of the space the contractor sees on the edge (`None`: the

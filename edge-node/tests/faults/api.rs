@@ -6,6 +6,8 @@ use anyhow::{Context, ensure};
 use reqwest::Method;
 use serde_json::{Value, json};
 
+use passerelle_testing::edge_login::{Factor, edge_login};
+
 use super::cluster::{Cluster, eventually};
 
 const CONTRACTOR_PASSWORD: &str = "mot de passe du prestataire";
@@ -19,6 +21,8 @@ pub(crate) struct EdgeUser {
     cookie: String,
     csrf: String,
     pub(crate) id: String,
+    /// Their second factor (the edge requires one), for the next login.
+    factor: Factor,
 }
 
 impl EdgeUser {
@@ -29,33 +33,21 @@ impl EdgeUser {
             .header("X-CSRF-Token", &self.csrf)
     }
 
-    async fn login(c: &Cluster, http: &reqwest::Client, login: &str) -> anyhow::Result<Self> {
-        let r = http
-            .post(format!("{}/auth/login", c.ebase))
-            .json(&json!({"login": login, "password": CONTRACTOR_PASSWORD}))
-            .send()
-            .await?;
-        ensure!(
-            r.status() == 200,
-            "contractor login on the edge: {}",
-            r.status()
-        );
-        let cookie = r
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .context("cookie")?
-            .to_owned();
-        let body: Value = r.json().await?;
-        let csrf = body["csrf_token"].as_str().context("csrf")?.to_owned();
+    async fn login(
+        c: &Cluster,
+        http: &reqwest::Client,
+        login: &str,
+        factor: Factor,
+    ) -> anyhow::Result<Self> {
+        let s = edge_login(http, &c.ebase, login, CONTRACTOR_PASSWORD, &factor).await?;
         let mut user = Self {
             http: http.clone(),
             ebase: c.ebase.clone(),
             login: login.to_owned(),
-            cookie,
-            csrf,
+            cookie: s.cookie,
+            csrf: s.csrf,
             id: String::new(),
+            factor,
         };
         let me: Value = user
             .req(Method::GET, "/auth/me")
@@ -72,7 +64,7 @@ impl EdgeUser {
 
     /// A new session (sessions may not survive a restart of the edge).
     pub(crate) async fn login_again(&self, c: &Cluster) -> anyhow::Result<Self> {
-        Self::login(c, &self.http, &self.login).await
+        Self::login(c, &self.http, &self.login, self.factor.clone()).await
     }
 }
 
@@ -150,7 +142,7 @@ pub(crate) async fn accept_and_login(
         Ok(())
     })
     .await?;
-    EdgeUser::login(c, http, login).await
+    EdgeUser::login(c, http, login, Factor::default()).await
 }
 
 pub(crate) async fn upload_internal(

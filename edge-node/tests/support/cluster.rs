@@ -3,6 +3,7 @@
 //! (Included with `#[path]` by each test binary.)
 #![allow(dead_code)]
 
+use passerelle_testing::edge_login::{Factor, app_password, edge_login};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -352,9 +353,14 @@ pub const CONTRACTOR_PASSWORD: &str = "mot de passe du prestataire";
 /// A contractor logged in on the edge (cookie session + CSRF token).
 pub struct Contractor {
     pub id: String,
+    pub login: String,
     pub cookie: String,
     pub csrf: String,
     pub ebase: String,
+    /// Their second factor, to log in again.
+    pub factor: Factor,
+    /// For WebDAV clients, which cannot give a code.
+    pub app_password: String,
 }
 
 impl Contractor {
@@ -452,25 +458,19 @@ impl Cluster {
             }
         })
         .await?;
-        let login = http
-            .post(format!("{}/auth/login", self.ebase))
-            .json(&serde_json::json!({"login": email, "password": password}))
-            .send()
-            .await?;
-        ensure!(login.status() == 200, "contractor login");
-        let cookie = login
-            .headers()
-            .get("set-cookie")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|c| c.split(';').next())
-            .context("cookie")?
-            .to_owned();
-        let v: serde_json::Value = login.json().await?;
+        // The edge requires a second factor (its default): the first
+        // login enrols, with codes from oathtool.
+        let factor = Factor::default();
+        let s = edge_login(http, &self.ebase, email, password, &factor).await?;
+        let app_password = app_password(http, &self.ebase, &s, "tests").await?;
         Ok(Contractor {
-            id: v["user"]["id"].as_str().context("id")?.to_owned(),
-            cookie,
-            csrf: v["csrf_token"].as_str().context("csrf")?.to_owned(),
+            id: s.user["id"].as_str().context("id")?.to_owned(),
+            login: email.to_owned(),
+            cookie: s.cookie,
+            csrf: s.csrf,
             ebase: self.ebase.clone(),
+            factor,
+            app_password,
         })
     }
 }

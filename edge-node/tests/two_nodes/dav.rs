@@ -10,7 +10,7 @@ use anyhow::{Context, ensure};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::cluster::{CONTRACTOR_PASSWORD, Cluster, eventually};
+use crate::cluster::{CONTRACTOR_PASSWORD, Cluster, Contractor, eventually};
 
 const JEAN: &str = "jean@btp-rhone.fr";
 
@@ -18,17 +18,18 @@ fn method(m: &str) -> anyhow::Result<Method> {
     Ok(Method::from_bytes(m.as_bytes())?)
 }
 
-/// A WebDAV request on the edge as `login`.
+/// A WebDAV request on the edge as `who`, with their app password (the
+/// edge requires a second factor: the password alone opens nothing).
 fn dav(
     c: &Cluster,
     http: &reqwest::Client,
     m: &str,
     path: &str,
-    login: &str,
+    who: &Contractor,
 ) -> anyhow::Result<reqwest::RequestBuilder> {
     Ok(http
         .request(method(m)?, format!("{}/dav{path}", c.edge_http))
-        .basic_auth(login, Some(CONTRACTOR_PASSWORD)))
+        .basic_auth(&who.login, Some(&who.app_password)))
 }
 
 /// The `href`s a PROPFIND answered, decoded enough to compare.
@@ -78,7 +79,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
 
     // Reads at once, from the edge's replica.
     let body = eventually("the shared document over WebDAV on the edge", || async {
-        let r = dav(&c, &http, "GET", "/chantier/Plan.txt", JEAN)?
+        let r = dav(&c, &http, "GET", "/chantier/Plan.txt", &jean)?
             .send()
             .await?;
         ensure!(r.status() == 200, "GET: {}", r.status());
@@ -86,7 +87,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     })
     .await?;
     assert_eq!(body, "plan version un");
-    let r = dav(&c, &http, "PROPFIND", "/", JEAN)?
+    let r = dav(&c, &http, "PROPFIND", "/", &jean)?
         .header("Depth", "1")
         .send()
         .await?;
@@ -98,22 +99,25 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     );
     assert!(!listed.iter().any(|h| h.contains("budget")), "{listed:?}");
     // A space never shared is absent from the edge: 404, as anything absent.
-    let r = dav(&c, &http, "PROPFIND", "/budget/", JEAN)?
+    let r = dav(&c, &http, "PROPFIND", "/budget/", &jean)?
         .header("Depth", "0")
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
-    // A wrong password is refused before anything is read.
-    let r = http
-        .get(format!("{}/dav/chantier/Plan.txt", c.edge_http))
-        .basic_auth(JEAN, Some("pas le bon"))
-        .send()
-        .await?;
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    // A wrong password is refused before anything is read; so is the
+    // right one: with a second factor, only app passwords open WebDAV.
+    for password in ["pas le bon", CONTRACTOR_PASSWORD] {
+        let r = http
+            .get(format!("{}/dav/chantier/Plan.txt", c.edge_http))
+            .basic_auth(JEAN, Some(password))
+            .send()
+            .await?;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{password}");
+    }
 
     // No lock is offered on the edge: LOCK is not allowed, and the class
     // advertised says so.
-    let r = dav(&c, &http, "OPTIONS", "/chantier/", JEAN)?
+    let r = dav(&c, &http, "OPTIONS", "/chantier/", &jean)?
         .send()
         .await?;
     let class = r
@@ -123,7 +127,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
         .unwrap_or_default()
         .to_owned();
     assert!(!class.split(',').any(|c| c.trim() == "2"), "DAV: {class}");
-    let r = dav(&c, &http, "LOCK", "/chantier/Plan.txt", JEAN)?
+    let r = dav(&c, &http, "LOCK", "/chantier/Plan.txt", &jean)?
         .header("Content-Type", "application/xml")
         .body(r#"<?xml version="1.0"?><D:lockinfo xmlns:D="DAV:"><D:lockscope><D:exclusive/></D:lockscope><D:locktype><D:write/></D:locktype></D:lockinfo>"#)
         .send()
@@ -132,17 +136,17 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
 
     // Writes are queued, answered once queued, and land on the internal
     // node: a new version, a new document, a folder.
-    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", &jean)?
         .body("plan version deux")
         .send()
         .await?;
     assert!(r.status().is_success(), "PUT new version: {}", r.status());
-    let r = dav(&c, &http, "PUT", "/chantier/Rapport.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Rapport.txt", &jean)?
         .body("rapport de chantier")
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = dav(&c, &http, "MKCOL", "/chantier/Livrables", JEAN)?
+    let r = dav(&c, &http, "MKCOL", "/chantier/Livrables", &jean)?
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::CREATED);
@@ -178,7 +182,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     assert_eq!(content, "plan version deux");
     // Back down on the edge, in the same tree.
     let back = eventually("the new document back on the edge", || async {
-        let r = dav(&c, &http, "GET", "/chantier/Rapport.txt", JEAN)?
+        let r = dav(&c, &http, "GET", "/chantier/Rapport.txt", &jean)?
             .send()
             .await?;
         ensure!(r.status() == 200, "GET: {}", r.status());
@@ -190,7 +194,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     // A folder's deletion has no outbox operation: refused, nothing changes
     // on either node.
     eventually("the folder on the edge", || async {
-        let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", JEAN)?
+        let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", &jean)?
             .header("Depth", "0")
             .send()
             .await?;
@@ -202,13 +206,13 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
         Ok(())
     })
     .await?;
-    let r = dav(&c, &http, "DELETE", "/chantier/Livrables/", JEAN)?
+    let r = dav(&c, &http, "DELETE", "/chantier/Livrables/", &jean)?
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let (_, folders) = internal_root(&c, &http, &shared).await?;
     assert!(folders.contains(&"Livrables".to_owned()), "{folders:?}");
-    let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", JEAN)?
+    let r = dav(&c, &http, "PROPFIND", "/chantier/Livrables/", &jean)?
         .header("Depth", "0")
         .send()
         .await?;
@@ -216,7 +220,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
 
     // A document's deletion is queued like the pages' and goes to the
     // internal node's trash.
-    let r = dav(&c, &http, "DELETE", "/chantier/Rapport.txt", JEAN)?
+    let r = dav(&c, &http, "DELETE", "/chantier/Rapport.txt", &jean)?
         .send()
         .await?;
     assert!(r.status().is_success(), "DELETE: {}", r.status());
@@ -235,35 +239,35 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
     // shows to them (only) as saved: listed, read back, its size.
     let mut c = c;
     c.stop_internal()?;
-    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", &jean)?
         .body("note en attente")
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", &jean)?
         .body("plan version trois, en attente")
         .send()
         .await?;
     assert!(r.status().is_success(), "PUT: {}", r.status());
-    let r = dav(&c, &http, "GET", "/chantier/Note.txt", JEAN)?
+    let r = dav(&c, &http, "GET", "/chantier/Note.txt", &jean)?
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.text().await?, "note en attente");
-    let r = dav(&c, &http, "GET", "/chantier/Plan.txt", JEAN)?
+    let r = dav(&c, &http, "GET", "/chantier/Plan.txt", &jean)?
         .header("Range", "bytes=5-18")
         .send()
         .await?;
     assert_eq!(r.status(), StatusCode::PARTIAL_CONTENT);
     assert_eq!(r.text().await?, "version trois,");
-    let r = dav(&c, &http, "PROPFIND", "/chantier/", JEAN)?
+    let r = dav(&c, &http, "PROPFIND", "/chantier/", &jean)?
         .header("Depth", "1")
         .send()
         .await?;
     let listing = r.text().await?;
     assert!(listing.contains("/dav/chantier/Note.txt"), "{listing}");
     // A second save of the waiting new document: it has no identity yet.
-    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Note.txt", &jean)?
         .body("note modifiée")
         .send()
         .await?;
@@ -308,7 +312,7 @@ async fn a_contractor_reads_and_writes_the_shared_tree_through_the_edge() -> any
         .await?
         .json()
         .await?;
-    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", JEAN)?
+    let r = dav(&c, &http, "PUT", "/chantier/Plan.txt", &jean)?
         .body("plan version quatre")
         .send()
         .await?;
@@ -377,7 +381,7 @@ async fn litmus_read_only_parts_pass_on_the_edge() -> anyhow::Result<()> {
     let c = Cluster::start().await?;
     let http = reqwest::Client::new();
     let shared = c.space(&http, "chantier").await?;
-    c.contractor(&http, &shared, JEAN, "collaborator").await?;
+    let jean = c.contractor(&http, &shared, JEAN, "collaborator").await?;
     // Each suite in a folder of its own, made by an agent: the `litmus/`
     // collection a suite leaves is a folder the edge cannot delete.
     for (suite, _) in LITMUS_READ_ONLY {
@@ -390,7 +394,7 @@ async fn litmus_read_only_parts_pass_on_the_edge() -> anyhow::Result<()> {
     }
     for (suite, _) in LITMUS_READ_ONLY {
         eventually("the suites' folders over WebDAV on the edge", || async {
-            let r = dav(&c, &http, "PROPFIND", &format!("/chantier/{suite}/"), JEAN)?
+            let r = dav(&c, &http, "PROPFIND", &format!("/chantier/{suite}/"), &jean)?
                 .header("Depth", "0")
                 .send()
                 .await?;
@@ -405,7 +409,7 @@ async fn litmus_read_only_parts_pass_on_the_edge() -> anyhow::Result<()> {
         let out = tokio::process::Command::new("litmus")
             .current_dir(work.path())
             .env("TESTS", suite)
-            .args([url.as_str(), JEAN, CONTRACTOR_PASSWORD])
+            .args([url.as_str(), JEAN, jean.app_password.as_str()])
             .kill_on_drop(true)
             .output()
             .await
@@ -420,7 +424,7 @@ async fn litmus_read_only_parts_pass_on_the_edge() -> anyhow::Result<()> {
     }
     // The edge still serves its contractor (litmus's writes were queued
     // or refused, never half-applied).
-    let r = dav(&c, &http, "PROPFIND", "/chantier/", JEAN)?
+    let r = dav(&c, &http, "PROPFIND", "/chantier/", &jean)?
         .header("Depth", "1")
         .send()
         .await?;

@@ -250,7 +250,12 @@ async fn scenario(nodes: &Nodes, b: &Browser) -> anyhow::Result<()> {
 
     // The contractor, on the edge.
     accept_invitation(b, &invitation).await?;
-    login(b, CONTRACTOR, CONTRACTOR_PASSWORD).await?;
+    let secret = enrol(b).await?;
+    // Logged out, back in: the password, then a code (the next one: the
+    // enrolment's was used).
+    b.click("form[action=\"/logout\"] button[type=submit]")
+        .await?;
+    second_login(b, &secret).await?;
     b.until("the shared space on the edge", move || async move {
         b.driver.refresh().await?;
         Ok(b.body().await?.contains("Construction piscine olympique"))
@@ -420,6 +425,76 @@ async fn drop_two_files(b: &Browser) -> anyhow::Result<()> {
             .iter()
             .any(|e| e[0] == "CCTP lot 1.txt" && e[1] == e[2]),
         "no progress event for the large file: {progress}"
+    );
+    Ok(())
+}
+
+/// The contractor's first login on the edge, which requires a second
+/// factor: the enrolment page (QR code and key), a code made from the key
+/// by oathtool as a phone would, then the recovery codes, shown once.
+/// Returns the key.
+async fn enrol(b: &Browser) -> anyhow::Result<String> {
+    b.fill("#login", CONTRACTOR).await?;
+    b.fill("#password", CONTRACTOR_PASSWORD).await?;
+    b.click("form[action=\"/login\"] button[type=submit]")
+        .await?;
+    ensure!(
+        b.url().await?.contains("/login/enrol"),
+        "no enrolment: {}",
+        b.body().await?
+    );
+    ensure!(
+        b.driver.find(By::Css("#qr svg")).await.is_ok(),
+        "no QR code"
+    );
+    b.check_page("edge-enrol").await?;
+    let secret = b.text("#secret").await?;
+    let code = passerelle_testing::edge_login::totp_code(&secret)?;
+    b.fill("#code", &code).await?;
+    b.click("form[action=\"/login/enrol\"] button[type=submit]")
+        .await?;
+    let codes = b.driver.find_all(By::Css("#recovery-codes li")).await?;
+    ensure!(codes.len() == 10, "{} recovery codes", codes.len());
+    b.check_page("edge-recovery-codes").await?;
+    b.click("#continue").await?;
+    ensure!(
+        b.url().await?.contains("/spaces"),
+        "not logged in after enrolment"
+    );
+    Ok(secret)
+}
+
+/// A later login: the password, then the code page, given a code not used
+/// yet (the next time step).
+async fn second_login(b: &Browser, secret: &str) -> anyhow::Result<()> {
+    let first = passerelle_testing::edge_login::totp_code(secret)?;
+    // A code is accepted once: wait for the next one (at most a 30-second
+    // step, polled rather than slept).
+    passerelle_testing::eventually_within(
+        "a fresh code",
+        std::time::Duration::from_secs(40),
+        std::time::Duration::from_millis(250),
+        || async {
+            let now = passerelle_testing::edge_login::totp_code(secret)?;
+            ensure!(now != first, "still the enrolment's code");
+            Ok(())
+        },
+    )
+    .await?;
+    b.fill("#login", CONTRACTOR).await?;
+    b.fill("#password", CONTRACTOR_PASSWORD).await?;
+    b.click("form[action=\"/login\"] button[type=submit]")
+        .await?;
+    ensure!(b.url().await?.contains("/login/code"), "no code asked");
+    b.check_page("edge-code").await?;
+    b.fill("#code", &passerelle_testing::edge_login::totp_code(secret)?)
+        .await?;
+    b.click("form[action=\"/login/code\"] button[type=submit]")
+        .await?;
+    ensure!(
+        b.url().await?.contains("/spaces"),
+        "login with a code failed: {}",
+        b.body().await?
     );
     Ok(())
 }

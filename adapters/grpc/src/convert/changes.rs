@@ -8,7 +8,7 @@ use passerelle_core::doctype::DocumentType;
 use passerelle_core::ids::{DocumentId, FolderId, LinkId, PrincipalId, Revision, SpaceId};
 use passerelle_core::links::DocumentLink;
 use passerelle_core::model::{
-    Document, Folder, Membership, Principal, PrincipalKind, Space, Version, Visibility,
+    Document, Folder, GrantedBy, Membership, Principal, PrincipalKind, Space, Version, Visibility,
 };
 use passerelle_core::names::{Login, Slug};
 use passerelle_core::replication::{ChangeRow, Invitation};
@@ -101,6 +101,7 @@ fn principal_to_pb(p: &Principal) -> pb::PrincipalRow {
         },
         revision: p.revision.0,
         created_at: nanos(p.created_at),
+        second_factor_reset: p.second_factor_reset.map(nanos),
     }
 }
 
@@ -116,6 +117,10 @@ fn principal_from_pb(p: pb::PrincipalRow) -> R<Principal> {
         disabled: p.disabled,
         password_hash: None,
         source: passerelle_core::model::AccountSource::Local,
+        second_factor_reset: p
+            .second_factor_reset
+            .map(|n| at("principal.second_factor_reset", n))
+            .transpose()?,
         organisation: (!p.organisation.is_empty()).then_some(p.organisation),
         created_at: at("principal.created_at", p.created_at)?,
         revision: Revision(p.revision),
@@ -146,6 +151,7 @@ fn membership_to_pb(m: &Membership) -> pb::MembershipRow {
         role: m.role.as_str().into(),
         removed: m.removed,
         revision: m.revision.0,
+        ends_at: m.ends_at.map(nanos),
     }
 }
 
@@ -158,6 +164,10 @@ fn membership_from_pb(m: pb::MembershipRow) -> R<Membership> {
             .parse::<Role>()
             .map_err(|e| bad("membership.role", e))?,
         removed: m.removed,
+        // The edge holds no directory: who decides the membership is the
+        // internal node's business.
+        granted_by: GrantedBy::Manager,
+        ends_at: m.ends_at.map(|n| at("membership.ends_at", n)).transpose()?,
         revision: Revision(m.revision),
     })
 }

@@ -126,6 +126,7 @@ fn rows_with_authors(created_at: OffsetDateTime) -> [ChangeRow; 3] {
             disabled: false,
             password_hash: None,
             source: passerelle_core::model::AccountSource::Local,
+            second_factor_reset: None,
             organisation: Some("BTP Rhône".into()),
             created_at,
             revision: Revision(4),

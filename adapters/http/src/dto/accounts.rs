@@ -16,6 +16,40 @@ pub struct LoginBody {
     pub password: String,
 }
 
+/// `POST /auth/login/code` and `/auth/login/enrolment/confirm`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeBody {
+    /// From the 401 of `POST /auth/login`.
+    pub challenge: String,
+    /// Six digits of the authenticator app, or a recovery code.
+    pub code: String,
+}
+
+/// `POST /auth/login/enrolment`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChallengeBody {
+    pub challenge: String,
+}
+
+/// The secret to enrol with.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrolmentResponse {
+    /// Base32 in groups of four, to type in by hand.
+    pub secret: String,
+    /// `otpauth://totp/…`, what the QR code carries.
+    pub uri: String,
+}
+
+/// An enrolment confirmed: the session (cookie) and the recovery codes,
+/// shown this once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EnrolledResponse {
+    pub login: LoginResponse,
+    pub recovery_codes: Vec<String>,
+}
+
 /// A new session: the token itself is in the `passerelle_session` cookie.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct LoginResponse {
@@ -86,6 +120,9 @@ pub struct UserDto {
     pub disabled: bool,
     /// Whether a password is set (the account can log in).
     pub has_password: bool,
+    /// `local`, or `directory` for an agent whose password the
+    /// authority's directory checks (no password here).
+    pub source: String,
     pub organisation: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
@@ -102,6 +139,7 @@ impl From<&Principal> for UserDto {
             is_admin: p.is_admin,
             disabled: p.disabled,
             has_password: p.password_hash.is_some(),
+            source: p.source.as_str().to_owned(),
             organisation: p.organisation.clone(),
             created_at: p.created_at,
         }

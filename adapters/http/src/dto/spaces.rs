@@ -87,6 +87,12 @@ pub struct MemberDto {
     pub kind: PrincipalKindDto,
     pub organisation: Option<String>,
     pub role: RoleDto,
+    /// `manager`, or `directory` when a mapped directory group grants it
+    /// (then only the directory changes it).
+    pub granted_by: String,
+    /// When the access ends by itself; absent: it does not.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ends_at: Option<OffsetDateTime>,
 }
 
 impl From<&MemberView> for MemberDto {
@@ -98,8 +104,19 @@ impl From<&MemberView> for MemberDto {
             kind: m.principal.kind.into(),
             organisation: m.principal.organisation.clone(),
             role: m.role.into(),
+            granted_by: m.granted_by.as_str().to_owned(),
+            ends_at: m.ends_at,
         }
     }
+}
+
+/// `PUT /spaces/{id}/members/{member}/end`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetMemberEndBody {
+    /// RFC 3339; `null` clears it.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ends_at: Option<OffsetDateTime>,
 }
 
 /// `PUT /spaces/{id}/members/{login}`.

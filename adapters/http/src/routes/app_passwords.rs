@@ -1,14 +1,15 @@
-//! App passwords: the caller's per-device secrets for WebDAV clients
-//! (internal node only, where WebDAV is served).
+//! App passwords: the caller's per-device secrets for WebDAV clients, on
+//! both nodes (on an edge, for contractors who log in with a second
+//! factor, ADR 0012).
 
-use axum::Extension;
+use axum::extract::State;
 use axum::http::StatusCode;
-use passerelle_core::InternalApp;
 use passerelle_core::ids::TokenId;
 use passerelle_http_common::{ApiError, Authenticated};
 use uuid::Uuid;
 
 use super::Problems;
+use crate::AppState;
 use crate::dto::{IssuedAppPasswordDto, NewAppPasswordBody, TokenDto};
 use crate::extract::{Json, Path};
 
@@ -17,11 +18,11 @@ use crate::extract::{Json, Path};
 #[utoipa::path(post, path = "/app-passwords", tag = "accounts",
     responses((status = 201, body = IssuedAppPasswordDto), Problems))]
 pub(crate) async fn create_app_password(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Json(body): Json<NewAppPasswordBody>,
 ) -> Result<(StatusCode, Json<IssuedAppPasswordDto>), ApiError> {
-    let issued = internal.create_app_password(&actor, &body.name).await?;
+    let issued = st.app.create_app_password(&actor, &body.name).await?;
     let login = actor.principal()?.login.to_string();
     Ok((
         StatusCode::CREATED,
@@ -37,10 +38,10 @@ pub(crate) async fn create_app_password(
 #[utoipa::path(get, path = "/app-passwords", tag = "accounts",
     responses((status = 200, body = Vec<TokenDto>), Problems))]
 pub(crate) async fn list_app_passwords(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     Authenticated(actor): Authenticated,
 ) -> Result<Json<Vec<TokenDto>>, ApiError> {
-    let all = internal.list_app_passwords(&actor).await?;
+    let all = st.app.list_app_passwords(&actor).await?;
     Ok(Json(all.iter().map(Into::into).collect()))
 }
 
@@ -49,11 +50,11 @@ pub(crate) async fn list_app_passwords(
 #[utoipa::path(delete, path = "/app-passwords/{id}", tag = "accounts",
     responses((status = 204, description = "Revoked"), Problems))]
 pub(crate) async fn revoke_app_password(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     Authenticated(actor): Authenticated,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    internal
+    st.app
         .revoke_app_password(&actor, TokenId::from_uuid(id))
         .await?;
     Ok(StatusCode::NO_CONTENT)

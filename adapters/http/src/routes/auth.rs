@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use passerelle_core::service::{LoginOutcome, LoginStep};
 use passerelle_core::{Actor, CoreError};
 use passerelle_http_common::{
     ApiError, Credentials, authenticate, cleared_cookie, client_address, csrf_matches,
@@ -12,12 +13,18 @@ use passerelle_http_common::{
 
 use super::Problems;
 use crate::AppState;
-use crate::dto::{LoginBody, LoginResponse, MePatch, MeResponse, UserDto};
+use crate::dto::{
+    ChallengeBody, CodeBody, EnrolledResponse, EnrolmentResponse, LoginBody, LoginResponse,
+    MePatch, MeResponse, UserDto,
+};
 use crate::extract::Json;
 
 /// Opens a session: sets the `passerelle_session` cookie (HttpOnly,
 /// SameSite=Strict) and returns the CSRF token to send on writes. Failed
 /// attempts are throttled per account and per address (429, Retry-After).
+/// An account that logs in with a second factor gets 401
+/// `second_factor_required` (or `second_factor_enrolment`) with a
+/// `challenge` for the next step instead.
 #[utoipa::path(post, path = "/auth/login", tag = "auth", security(()),
     responses((status = 200, body = LoginResponse, description = "Session opened; cookie set"), Problems))]
 pub(crate) async fn login(
@@ -26,14 +33,99 @@ pub(crate) async fn login(
     Json(body): Json<LoginBody>,
 ) -> Result<Response, ApiError> {
     let address = client_address(&parts, &st.config.trusted_proxies);
-    let outcome = st
+    let step = st
         .app
-        .login(&body.login, &body.password, address.as_deref())
+        .begin_login(&body.login, &body.password, address.as_deref())
         .await
         .map_err(|e| match e {
             CoreError::Unauthenticated => ApiError::from(e).with_detail("wrong login or password"),
             other => other.into(),
         })?;
+    let outcome = match step {
+        LoginStep::Session(outcome) => *outcome,
+        LoginStep::Code { challenge } => {
+            return Err(ApiError::second_step("second_factor_required", challenge));
+        }
+        LoginStep::Enrol { challenge } => {
+            return Err(ApiError::second_step("second_factor_enrolment", challenge));
+        }
+    };
+    session_response(&st, &parts, outcome).await
+}
+
+/// The second step of a login: a code of the authenticator app, or a
+/// recovery code (spent). Wrong codes are throttled like wrong passwords;
+/// five on one challenge and the password is asked again (409
+/// `challenge_expired`).
+#[utoipa::path(post, path = "/auth/login/code", tag = "auth", security(()),
+    responses((status = 200, body = LoginResponse, description = "Session opened; cookie set"), Problems))]
+pub(crate) async fn login_code(
+    State(st): State<AppState>,
+    parts: Parts,
+    Json(body): Json<CodeBody>,
+) -> Result<Response, ApiError> {
+    let address = client_address(&parts, &st.config.trusted_proxies);
+    let outcome = st
+        .app
+        .complete_login(&body.challenge, &body.code, address.as_deref())
+        .await
+        .map_err(wrong_code)?;
+    session_response(&st, &parts, outcome).await
+}
+
+/// Enrolment's secret for a `second_factor_enrolment` challenge: the
+/// `otpauth://` URI (for a QR code) and the secret as text. The same until
+/// confirmed.
+#[utoipa::path(post, path = "/auth/login/enrolment", tag = "auth", security(()),
+    responses((status = 200, body = EnrolmentResponse), Problems))]
+pub(crate) async fn enrolment(
+    State(st): State<AppState>,
+    Json(body): Json<ChallengeBody>,
+) -> Result<Json<EnrolmentResponse>, ApiError> {
+    let e = st.app.enrolment(&body.challenge).await?;
+    Ok(Json(EnrolmentResponse {
+        secret: e.secret,
+        uri: e.uri,
+    }))
+}
+
+/// Confirms enrolment with a first code: opens the session and returns
+/// the recovery codes, this once.
+#[utoipa::path(post, path = "/auth/login/enrolment/confirm", tag = "auth", security(()),
+    responses((status = 200, body = EnrolledResponse, description = "Session opened; cookie set"), Problems))]
+pub(crate) async fn confirm_enrolment(
+    State(st): State<AppState>,
+    parts: Parts,
+    Json(body): Json<CodeBody>,
+) -> Result<Response, ApiError> {
+    let address = client_address(&parts, &st.config.trusted_proxies);
+    let enrolled = st
+        .app
+        .confirm_enrolment(&body.challenge, &body.code, address.as_deref())
+        .await
+        .map_err(wrong_code)?;
+    let (cookie, login) = session_parts(&st, &parts, enrolled.session).await?;
+    let body = EnrolledResponse {
+        login,
+        recovery_codes: enrolled.recovery_codes,
+    };
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+fn wrong_code(e: CoreError) -> ApiError {
+    match e {
+        CoreError::Unauthenticated => ApiError::from(e).with_detail("wrong code"),
+        other => other.into(),
+    }
+}
+
+/// The cookie and body of a session just opened (the client's previous
+/// one ended).
+async fn session_parts(
+    st: &AppState,
+    parts: &Parts,
+    outcome: LoginOutcome,
+) -> Result<(axum::http::HeaderValue, LoginResponse), ApiError> {
     // Rotation: a session the client still held ends here.
     if let Some(old) = session_token(&parts.headers)
         && let Err(e) = st.app.logout(old).await
@@ -48,6 +140,15 @@ pub(crate) async fn login(
         csrf_token: outcome.csrf,
         expires_at: outcome.expires_at,
     };
+    Ok((cookie, body))
+}
+
+async fn session_response(
+    st: &AppState,
+    parts: &Parts,
+    outcome: LoginOutcome,
+) -> Result<Response, ApiError> {
+    let (cookie, body) = session_parts(st, parts, outcome).await?;
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
 

@@ -7,7 +7,9 @@
 //! node's handlers over the edge's `DocumentWrites` (chosen by the edge
 //! node), which queues them in the outbox: they answer 202 Accepted. No
 //! administration, accounts, tokens, audit, trash,
-//! members or document-type editing: those routes do not exist here.
+//! members or document-type editing: those routes do not exist here. A
+//! contractor's own app passwords do (ADR 0012): with a second factor,
+//! WebDAV clients take them instead of the password.
 
 mod invitations;
 mod outbox;
@@ -23,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    API_PREFIX, SecuritySchemes, admin, auth, content, documents, folders, health, links, search,
-    spaces,
+    API_PREFIX, SecuritySchemes, admin, app_passwords, auth, content, documents, folders, health,
+    links, search, spaces,
 };
 use crate::{AppState, HttpConfig, middleware};
 
@@ -37,6 +39,12 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
     ("GET", "/api/v1/openapi.json"),
     ("POST", "/api/v1/auth/login"),
+    ("POST", "/api/v1/auth/login/code"),
+    ("POST", "/api/v1/auth/login/enrolment"),
+    ("POST", "/api/v1/auth/login/enrolment/confirm"),
+    ("POST", "/api/v1/app-passwords"),
+    ("GET", "/api/v1/app-passwords"),
+    ("DELETE", "/api/v1/app-passwords/{id}"),
     ("POST", "/api/v1/auth/logout"),
     ("GET", "/api/v1/auth/me"),
     ("PATCH", "/api/v1/auth/me"),
@@ -78,6 +86,7 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
         (name = "operations", description = "Pending and decided writes"),
         (name = "admin", description = "Document types (read only)"),
         (name = "search", description = "Full-text search in the shared spaces"),
+        (name = "accounts", description = "The caller's app passwords for WebDAV clients"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -87,6 +96,14 @@ struct EdgeApiDoc;
 fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(auth::login))
+        .routes(routes!(auth::login_code))
+        .routes(routes!(auth::enrolment))
+        .routes(routes!(auth::confirm_enrolment))
+        .routes(routes!(
+            app_passwords::create_app_password,
+            app_passwords::list_app_passwords
+        ))
+        .routes(routes!(app_passwords::revoke_app_password))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::me, auth::update_me))
         .routes(routes!(invitations::accept_invitation))

@@ -13,7 +13,8 @@ use uuid::Uuid;
 use super::Problems;
 use crate::AppState;
 use crate::dto::{
-    MemberDto, NewSpaceBody, PageOf, PageQuery, SetMemberBody, SpaceDto, SpacePatchBody,
+    MemberDto, NewSpaceBody, PageOf, PageQuery, SetMemberBody, SetMemberEndBody, SpaceDto,
+    SpacePatchBody,
 };
 use crate::extract::{Json, Path, Query};
 
@@ -143,6 +144,51 @@ pub(crate) async fn set_member(
         .set_member(&actor, SpaceId::from_uuid(id), &member, body.role.into())
         .await?;
     Ok(Json((&view).into()))
+}
+
+/// Sets or clears when a member's access ends (managers): from that
+/// instant the membership grants nothing on either node, and the sweep
+/// removes it. Not for a manager (409 `manager_end_date`), nor in the
+/// past (400 `end_in_past`). `member` is the principal's id here.
+#[utoipa::path(put, path = "/spaces/{id}/members/{member}/end", tag = "spaces",
+    params(("id" = Uuid, Path, description = "Space id"), ("member" = Uuid, Path, description = "Principal id of the member")),
+    responses((status = 200, body = MemberDto), Problems))]
+pub(crate) async fn set_member_end(
+    Extension(internal): Extension<InternalApp>,
+    Authenticated(actor): Authenticated,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+    Json(body): Json<SetMemberEndBody>,
+) -> Result<Json<MemberDto>, ApiError> {
+    let view = internal
+        .set_member_end(
+            &actor,
+            SpaceId::from_uuid(id),
+            PrincipalId::from_uuid(member),
+            body.ends_at,
+        )
+        .await?;
+    Ok(Json((&view).into()))
+}
+
+/// Resets a contractor's second factor (managers of a space they are in;
+/// a lost phone): the edge ends their sessions and asks them to enrol
+/// again at their next login. Audited.
+#[utoipa::path(post, path = "/spaces/{id}/members/{member}/second-factor/reset", tag = "spaces",
+    params(("id" = Uuid, Path, description = "Space id"), ("member" = Uuid, Path, description = "Principal id of the contractor")),
+    responses((status = 204, description = "Reset"), Problems))]
+pub(crate) async fn reset_second_factor(
+    Extension(internal): Extension<InternalApp>,
+    Authenticated(actor): Authenticated,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    internal
+        .reset_second_factor(
+            &actor,
+            SpaceId::from_uuid(id),
+            PrincipalId::from_uuid(member),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Removes a member (managers). `member` is the principal's id here. A

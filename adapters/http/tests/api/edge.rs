@@ -32,6 +32,7 @@ use crate::support::*;
 
 mod invitations;
 mod outbox;
+mod second_factor;
 mod writes;
 
 const WRITER: &str = "marie@curie.fr";
@@ -77,6 +78,7 @@ fn contractor(login: &str, now: OffsetDateTime) -> Principal {
         disabled: false,
         password_hash: None,
         source: passerelle_core::model::AccountSource::Local,
+        second_factor_reset: None,
         organisation: Some("Curie".parse().expect("node id")),
         created_at: now,
         revision: Revision(2),
@@ -108,13 +110,12 @@ fn invited(
         revision: Revision(4),
     };
     shape(&mut invitation);
-    rows.push(ChangeRow::Membership(Membership {
-        space: s.id,
-        principal: p.id,
+    rows.push(ChangeRow::Membership(Membership::granted(
+        s.id,
+        p.id,
         role,
-        removed: false,
-        revision: Revision(3),
-    }));
+        Revision(3),
+    )));
     let id = p.id;
     rows.push(ChangeRow::Principal(p));
     rows.push(ChangeRow::Invitation(invitation));

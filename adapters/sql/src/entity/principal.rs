@@ -6,7 +6,7 @@ use passerelle_core::names::Login;
 use passerelle_core::ports::RepoError;
 use sea_orm::entity::prelude::*;
 
-use crate::convert::{corrupt, nanos, time, validated};
+use crate::convert::{corrupt, nanos, opt_nanos, opt_time, time, validated};
 
 const TABLE: &str = "principals";
 
@@ -23,6 +23,7 @@ pub struct Model {
     pub disabled: bool,
     pub password_hash: Option<String>,
     pub source: String,
+    pub second_factor_reset: Option<i64>,
     pub organisation: Option<String>,
     pub created_at: i64,
     pub revision: i64,
@@ -53,6 +54,7 @@ impl Model {
             disabled: p.disabled,
             password_hash: p.password_hash.clone(),
             source: p.source.as_str().to_owned(),
+            second_factor_reset: opt_nanos(p.second_factor_reset)?,
             organisation: p.organisation.clone(),
             created_at: nanos(p.created_at)?,
             revision: p.revision.0,
@@ -87,6 +89,7 @@ impl Model {
             disabled: self.disabled,
             password_hash: self.password_hash,
             source,
+            second_factor_reset: opt_time(TABLE, self.second_factor_reset)?,
             organisation: self.organisation,
             created_at: time(TABLE, self.created_at)?,
             revision: Revision(self.revision),

@@ -5,6 +5,7 @@ use passerelle_core::ids::{PrincipalId, TokenId};
 use passerelle_core::model::{ApiToken, Language, Page, Paged, Principal, Session};
 use passerelle_core::names::Login;
 use passerelle_core::ports::RepoError;
+use passerelle_core::second_factor::SecondFactor;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QueryTrait,
@@ -13,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::{all_into, exec_guarded, paginate, upsert};
 use crate::convert::nanos;
-use crate::entity::{api_token, principal, principal_setting, session};
+use crate::entity::{api_token, principal, principal_setting, second_factor, session};
 use crate::error::{db_error, write_error};
 
 pub(super) async fn principal(
@@ -203,4 +204,40 @@ pub(super) async fn list_tokens(
         .await
         .map_err(db_error)?;
     all_into(rows, api_token::Model::into_core)
+}
+
+pub(super) async fn second_factor(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+) -> Result<Option<SecondFactor>, RepoError> {
+    let row = second_factor::Entity::find_by_id(principal.as_uuid())
+        .one(c)
+        .await
+        .map_err(db_error)?;
+    row.map(second_factor::Model::into_core).transpose()
+}
+
+pub(super) async fn save_second_factor(
+    c: &DatabaseTransaction,
+    f: &SecondFactor,
+) -> Result<(), RepoError> {
+    let model = second_factor::Model::from_core(f)?
+        .into_active_model()
+        .reset_all();
+    upsert(model)
+        .exec_without_returning(c)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) async fn delete_second_factor(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+) -> Result<(), RepoError> {
+    second_factor::Entity::delete_by_id(principal.as_uuid())
+        .exec(c)
+        .await
+        .map_err(db_error)?;
+    Ok(())
 }

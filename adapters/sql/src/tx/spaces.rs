@@ -7,13 +7,15 @@ use passerelle_core::ids::{PrincipalId, SpaceId};
 use passerelle_core::model::{Membership, Page, Paged, Space};
 use passerelle_core::ports::{RepoError, SpaceWithRole};
 use passerelle_core::role::Role;
+use time::OffsetDateTime;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, IntoActiveModel,
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseTransaction, EntityTrait, IntoActiveModel,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait, Select,
 };
 
 use super::{all_into, exec_guarded, paginate, upsert};
-use crate::convert::{corrupt, parse};
+use crate::convert::{corrupt, nanos, parse};
 use crate::entity::{document_type, membership, space};
 use crate::error::{db_error, write_error};
 
@@ -76,12 +78,19 @@ pub(super) async fn list_spaces(
 pub(super) async fn list_spaces_of(
     c: &DatabaseTransaction,
     principal: PrincipalId,
+    at: OffsetDateTime,
     page: Page,
 ) -> Result<Paged<SpaceWithRole>, RepoError> {
+    let at = nanos(at)?;
     let memberships = || {
         membership::Entity::find()
             .filter(membership::Column::PrincipalId.eq(principal.as_uuid()))
             .filter(membership::Column::Removed.eq(false))
+            .filter(
+                Condition::any()
+                    .add(membership::Column::EndsAt.is_null())
+                    .add(membership::Column::EndsAt.gt(at)),
+            )
     };
     let member_of = memberships()
         .select_only()
@@ -136,7 +145,7 @@ pub(super) async fn save_membership(
     c: &DatabaseTransaction,
     m: &Membership,
 ) -> Result<(), RepoError> {
-    let model = membership::Model::from_core(m)
+    let model = membership::Model::from_core(m)?
         .into_active_model()
         .reset_all();
     upsert(model)
@@ -154,6 +163,22 @@ pub(super) async fn list_members(
     let rows = membership::Entity::find()
         .filter(membership::Column::SpaceId.eq(space.as_uuid()))
         .filter(membership::Column::Removed.eq(false))
+        .order_by_asc(membership::Column::PrincipalId)
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    all_into(rows, membership::Model::into_core)
+}
+
+/// Non-removed memberships ended at `at`, by space then principal.
+pub(super) async fn memberships_ended(
+    c: &DatabaseTransaction,
+    at: OffsetDateTime,
+) -> Result<Vec<Membership>, RepoError> {
+    let rows = membership::Entity::find()
+        .filter(membership::Column::Removed.eq(false))
+        .filter(membership::Column::EndsAt.lte(nanos(at)?))
+        .order_by_asc(membership::Column::SpaceId)
         .order_by_asc(membership::Column::PrincipalId)
         .all(c)
         .await

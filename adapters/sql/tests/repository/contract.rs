@@ -64,6 +64,7 @@ pub fn agent(login: &str) -> Principal {
         disabled: false,
         password_hash: Some("$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g".into()),
         source: passerelle_core::model::AccountSource::Local,
+        second_factor_reset: None,
         organisation: None,
         created_at: at(T0),
         revision: Revision(1),
@@ -87,13 +88,7 @@ pub fn space(slug: &str, title: &str, by: PrincipalId) -> Space {
 }
 
 pub fn member(space: &Space, principal: &Principal, role: Role) -> Membership {
-    Membership {
-        space: space.id,
-        principal: principal.id,
-        role,
-        removed: false,
-        revision: Revision(3),
-    }
+    Membership::granted(space.id, principal.id, role, Revision(3))
 }
 
 pub fn folder(space: &Space, parent: Option<&Folder>, raw_name: &str) -> Folder {

@@ -1,13 +1,14 @@
-//! The user's app passwords for WebDAV clients (internal node): one per
-//! device, the secret shown once on the page that creates it, revocable.
+//! The user's app passwords for WebDAV clients (both nodes; on an edge,
+//! for contractors who log in with a second factor): one per device, the
+//! secret shown once on the page that creates it, revocable.
 
 use askama::Template;
-use axum::Extension;
 use axum::Form;
-use axum::extract::Path;
+use axum::extract::{Path, State};
 use axum::response::Response;
-use passerelle_core::InternalApp;
+use passerelle_core::Passerelle;
 use passerelle_core::ids::TokenId;
+use passerelle_http_common::AppState;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -40,12 +41,8 @@ struct AppPasswordsPage {
     fresh: Option<Fresh>,
 }
 
-async fn page(
-    internal: &InternalApp,
-    web: Web,
-    fresh: Option<Fresh>,
-) -> Result<Response, WebError> {
-    let mut all = internal.list_app_passwords(&web.actor).await?;
+async fn page(app: &Passerelle, web: Web, fresh: Option<Fresh>) -> Result<Response, WebError> {
+    let mut all = app.list_app_passwords(&web.actor).await?;
     // Newest first: the device just added is at the top.
     all.sort_by_key(|t| std::cmp::Reverse(t.created_at));
     let rows = all
@@ -65,11 +62,8 @@ async fn page(
 }
 
 /// `GET /account/app-passwords`.
-pub async fn list(
-    Extension(internal): Extension<InternalApp>,
-    web: Web,
-) -> Result<Response, WebError> {
-    page(&internal, web, None).await
+pub async fn list(State(st): State<AppState>, web: Web) -> Result<Response, WebError> {
+    page(&st.app, web, None).await
 }
 
 #[derive(Deserialize)]
@@ -90,19 +84,19 @@ impl std::fmt::Debug for NewForm {
 /// `POST /account/app-passwords`: answers the page itself with the new
 /// secret (never a redirect, which would put it in a URL or a cookie).
 pub async fn create(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     web: Web,
     Form(f): Form<NewForm>,
 ) -> Result<Response, WebError> {
     web.check_csrf(&f.csrf)?;
-    match internal.create_app_password(&web.actor, &f.name).await {
+    match st.app.create_app_password(&web.actor, &f.name).await {
         Ok(issued) => {
             let login = web.actor.principal()?.login.to_string();
             let fresh = Fresh {
                 login,
                 secret: issued.secret,
             };
-            page(&internal, web, Some(fresh)).await
+            page(&st.app, web, Some(fresh)).await
         }
         Err(e) => back_with_error(HERE, &e),
     }
@@ -110,13 +104,14 @@ pub async fn create(
 
 /// `POST /account/app-passwords/{id}/revoke`.
 pub async fn revoke(
-    Extension(internal): Extension<InternalApp>,
+    State(st): State<AppState>,
     web: Web,
     Path(id): Path<Uuid>,
     Form(f): Form<CsrfForm>,
 ) -> Result<Response, WebError> {
     web.check_csrf(&f.csrf)?;
-    match internal
+    match st
+        .app
         .revoke_app_password(&web.actor, TokenId::from_uuid(id))
         .await
     {

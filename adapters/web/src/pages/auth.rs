@@ -15,10 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Form};
 use passerelle_core::CoreError;
-use passerelle_core::service::LoginThrottle;
+use passerelle_core::service::{LoginOutcome, LoginStep, LoginThrottle};
 use passerelle_http_common::AppState;
 use serde::Deserialize;
 
+use super::second_factor;
 use crate::ctx::{Anonymous, PageCtx, Web, WebError, csrf_eq, local_redirect, render, see_other};
 use crate::i18n::{LANG_COOKIE, Lang, cookie};
 
@@ -38,11 +39,14 @@ struct LoginPage {
 #[derive(Debug, Deserialize)]
 pub struct NextQuery {
     #[serde(default)]
-    next: String,
+    pub(super) next: String,
+    /// Why the login page is shown again (`challenge_expired`).
+    #[serde(default)]
+    err: String,
 }
 
 /// A fresh double-submit token and its cookie.
-fn form_token(secure: bool) -> (String, HeaderValue) {
+pub(super) fn form_token(secure: bool) -> (String, HeaderValue) {
     let token = uuid::Uuid::new_v4().simple().to_string();
     let secure = if secure { "; Secure" } else { "" };
     let cookie = HeaderValue::from_str(&format!(
@@ -52,7 +56,7 @@ fn form_token(secure: bool) -> (String, HeaderValue) {
     (token, cookie)
 }
 
-fn form_token_ok(headers: &HeaderMap, given: &str) -> bool {
+pub(super) fn form_token_ok(headers: &HeaderMap, given: &str) -> bool {
     cookie(headers, FORM_CSRF_COOKIE).is_some_and(|c| csrf_eq(given, c))
 }
 
@@ -81,7 +85,8 @@ pub async fn login_form(
     Anonymous(p): Anonymous,
     Query(q): Query<NextQuery>,
 ) -> Response {
-    login_page(&st, p, q.next, String::new(), None, StatusCode::OK)
+    let error = (q.err == "challenge_expired").then(|| p.t.s("twofa.expired"));
+    login_page(&st, p, q.next, String::new(), error, StatusCode::OK)
 }
 
 #[derive(Deserialize)]
@@ -114,12 +119,29 @@ pub async fn login(
         return Err(WebError::Csrf);
     }
     let address = passerelle_http_common::client_address(&parts, &st.config.trusted_proxies);
+    let secure = st.config.secure_cookies;
     let outcome = match st
         .app
-        .login(&form.login, &form.password, address.as_deref())
+        .begin_login(&form.login, &form.password, address.as_deref())
         .await
     {
-        Ok(o) => o,
+        Ok(LoginStep::Session(o)) => *o,
+        Ok(LoginStep::Code { challenge }) => {
+            return Ok(second_factor::to_step(
+                "/login/code",
+                &challenge,
+                &form.next,
+                secure,
+            ));
+        }
+        Ok(LoginStep::Enrol { challenge }) => {
+            return Ok(second_factor::to_step(
+                "/login/enrol",
+                &challenge,
+                &form.next,
+                secure,
+            ));
+        }
         Err(CoreError::Internal(e)) => return Err(CoreError::Internal(e).into()),
         Err(e) => {
             let (status, code) = passerelle_http_common::classify(&e);
@@ -131,6 +153,17 @@ pub async fn login(
             return Ok(login_page(&st, p, form.next, form.login, Some(msg), status));
         }
     };
+    session_redirect(&st, &parts, outcome, &form.next).await
+}
+
+/// A session just opened: its cookie (the browser's previous session
+/// ended), then to `next` or "Mes espaces".
+pub(super) async fn session_redirect(
+    st: &AppState,
+    parts: &Parts,
+    outcome: LoginOutcome,
+    next: &str,
+) -> Result<Response, WebError> {
     if let Some(old) = passerelle_http_common::session_token(&parts.headers)
         && let Err(e) = st.app.logout(old).await
     {
@@ -140,7 +173,7 @@ pub async fn login(
     let cookie =
         passerelle_http_common::session_cookie(&outcome.token, max_age, st.config.secure_cookies)
             .map_err(|_| CoreError::Internal("session cookie".into()))?;
-    let mut res = see_other(local_redirect(&form.next).unwrap_or("/spaces"));
+    let mut res = see_other(local_redirect(next).unwrap_or("/spaces"));
     res.headers_mut().append(header::SET_COOKIE, cookie);
     Ok(res)
 }

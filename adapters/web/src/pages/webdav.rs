@@ -33,6 +33,8 @@ struct WebDavPage {
     /// Reached without TLS (and not from this machine): clients will send
     /// the password in clear, or refuse to.
     plain: bool,
+    /// WebDAV clients take an app password here, not the password.
+    app_password: bool,
     spaces: Vec<SpaceDav>,
 }
 
@@ -60,7 +62,9 @@ pub async fn webdav(
             title: s.space.title,
         })
         .collect();
+    let app_password = st.app.webdav_takes_app_password(&web.me).await?;
     Ok(render(&WebDavPage {
+        app_password,
         login: web.me.login.to_string(),
         url: format!("{origin}/dav/"),
         libreoffice: format!("{lo}://{host}/dav/"),

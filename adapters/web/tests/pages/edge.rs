@@ -54,19 +54,19 @@ pub(crate) async fn seed(t: &TestApp<EdgeApp>) -> (SpaceId, SpaceId) {
         disabled: false,
         password_hash: None,
         source: passerelle_core::model::AccountSource::Local,
+        second_factor_reset: None,
         organisation: Some("BTP".into()),
         created_at: now,
         revision: Revision(2),
     };
     let mut rows = vec![ChangeRow::Space(s.clone())];
     rows.extend(default_catalogue().into_iter().map(ChangeRow::DocumentType));
-    rows.push(ChangeRow::Membership(Membership {
-        space: s.id,
-        principal: jean.id,
-        role: Role::Collaborator,
-        removed: false,
-        revision: Revision(3),
-    }));
+    rows.push(ChangeRow::Membership(Membership::granted(
+        s.id,
+        jean.id,
+        Role::Collaborator,
+        Revision(3),
+    )));
     rows.push(ChangeRow::Invitation(Invitation {
         id: Uuid::now_v7(),
         principal: jean.id,

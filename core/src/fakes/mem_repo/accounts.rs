@@ -90,6 +90,17 @@ impl State {
         Ok(())
     }
 
+    pub(super) fn save_second_factor(
+        &mut self,
+        f: &crate::second_factor::SecondFactor,
+    ) -> Result<(), RepoError> {
+        if !self.principals.contains_key(&f.principal) {
+            return Err(missing("principal", f.principal));
+        }
+        self.second_factors.insert(f.principal, f.clone());
+        Ok(())
+    }
+
     pub(super) fn save_session(&mut self, session: &Session) -> Result<(), RepoError> {
         if !self.principals.contains_key(&session.principal) {
             return Err(missing("principal", session.principal));

@@ -2,6 +2,8 @@
 
 use std::collections::HashSet;
 
+use time::OffsetDateTime;
+
 use super::{State, missing, paged};
 use crate::ids::{DocumentId, FolderId, PrincipalId, SpaceId};
 use crate::model::{Document, Folder, Membership, Page, Paged, Space, Version};
@@ -73,12 +75,13 @@ impl State {
     pub(super) fn list_spaces_of(
         &self,
         principal: PrincipalId,
+        at: OffsetDateTime,
         page: Page,
     ) -> Paged<SpaceWithRole> {
         let mut v: Vec<SpaceWithRole> = self
             .memberships
             .values()
-            .filter(|m| m.principal == principal && !m.removed)
+            .filter(|m| m.principal == principal && m.active_at(at))
             .filter_map(|m| {
                 self.spaces.get(&m.space).map(|space| SpaceWithRole {
                     space: space.clone(),
@@ -88,6 +91,16 @@ impl State {
             .collect();
         v.sort_by_cached_key(|sr| space_order(&sr.space));
         paged(v, page)
+    }
+
+    /// Non-removed memberships ended at `at`, by space then principal.
+    pub(super) fn memberships_ended(&self, at: OffsetDateTime) -> Vec<Membership> {
+        // The map is keyed by (space, principal): already in that order.
+        self.memberships
+            .values()
+            .filter(|m| !m.removed && !m.active_at(at))
+            .cloned()
+            .collect()
     }
 
     pub(super) fn save_membership(&mut self, m: &Membership) -> Result<(), RepoError> {

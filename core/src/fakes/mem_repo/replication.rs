@@ -281,6 +281,9 @@ impl State {
         let n = self.tokens.len();
         self.tokens.retain(|_, t| !orphans.contains(&t.principal));
         count(n, self.tokens.len());
+        let n = self.second_factors.len();
+        self.second_factors.retain(|id, _| !orphans.contains(id));
+        count(n, self.second_factors.len());
         let n = self.principals.len();
         self.principals.retain(|id, _| !orphans.contains(id));
         count(n, self.principals.len());

@@ -13,6 +13,7 @@ use crate::hash::ContentHash;
 use crate::ids::{DocumentId, Revision, SpaceId};
 use crate::replication::ChangeRow;
 
+use super::super::member_ends::end_sessions_without_access;
 use super::super::{Actor, EdgeApp};
 use super::blobs;
 
@@ -113,7 +114,14 @@ impl EdgeApp {
         let foreign = || CoreError::invalid("foreign_row", "a row of another space in this batch");
         match row {
             ChangeRow::Space(s) if s.id == space => tx.save_space(&s).await?,
-            ChangeRow::Membership(m) if m.space == space => tx.save_membership(&m).await?,
+            ChangeRow::Membership(m) if m.space == space => {
+                tx.save_membership(&m).await?;
+                // A contractor removed from their last space is logged out.
+                let now = self.shared().now();
+                if !m.active_at(now) {
+                    end_sessions_without_access(tx, m.principal, now).await?;
+                }
+            }
             ChangeRow::Folder(f) if f.space == space => tx.save_folder(&f).await?,
             ChangeRow::Document(d) if d.space == space => {
                 documents_here.insert(d.id);
@@ -144,10 +152,16 @@ impl EdgeApp {
             }
             ChangeRow::Principal(mut p) => {
                 // Contractors' passwords exist only here.
-                p.password_hash = tx
-                    .principal(p.id)
-                    .await?
-                    .and_then(|local| local.password_hash);
+                let local = tx.principal(p.id).await?;
+                // A manager reset their second factor (a lost phone): the
+                // sessions it let in end now.
+                if local
+                    .as_ref()
+                    .is_some_and(|l| l.second_factor_reset != p.second_factor_reset)
+                {
+                    tx.delete_sessions_of(p.id).await?;
+                }
+                p.password_hash = local.and_then(|local| local.password_hash);
                 tx.save_principal(&p).await?
             }
             ChangeRow::DocumentType(t) => tx.save_document_type(&t).await?,

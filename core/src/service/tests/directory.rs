@@ -253,7 +253,8 @@ fn the_sync_disables_who_left_or_is_disabled_there_and_follows_names() {
             DirectorySync {
                 checked: 3,
                 disabled: 2,
-                updated: 1
+                updated: 1,
+                ..DirectorySync::default()
             }
         );
         // One question for the three (the local administrator never asked).

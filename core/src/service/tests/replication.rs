@@ -37,11 +37,16 @@ fn settings(edges: &[&str]) -> CoreSettings {
 
 /// The internal node, replicating to `edge-1`.
 fn internal_node() -> Internal {
+    internal_node_with(Arc::new(crate::ports::SystemClock))
+}
+
+/// As [`internal_node`], by `clock`.
+fn internal_node_with(clock: Arc<dyn crate::ports::Clock>) -> Internal {
     let blobs = Arc::new(MemBlobStore::new());
     let app = InternalApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
-        Arc::new(crate::ports::SystemClock),
+        clock,
         Arc::new(FastPasswords),
         settings(&["edge-1"]),
     );
@@ -50,11 +55,16 @@ fn internal_node() -> Internal {
 
 /// An edge.
 fn edge_node() -> Edge {
+    edge_node_with(Arc::new(crate::ports::SystemClock))
+}
+
+/// As [`edge_node`], by `clock`.
+fn edge_node_with(clock: Arc<dyn crate::ports::Clock>) -> Edge {
     let blobs = Arc::new(MemBlobStore::new());
     let app = EdgeApp::new(
         Arc::new(MemRepository::new()),
         blobs.clone(),
-        Arc::new(crate::ports::SystemClock),
+        clock,
         Arc::new(FastPasswords),
         settings(&[]),
     );
@@ -215,7 +225,11 @@ async fn invited() -> Invited {
 
 /// As [`invited`], with this edge.
 async fn invited_on(edge: Edge) -> Invited {
-    let internal = internal_node();
+    invited_between(internal_node(), edge).await
+}
+
+/// As [`invited`], between these nodes.
+async fn invited_between(internal: Internal, edge: Edge) -> Invited {
     let manager = agent(&internal.app, "marie").await;
     let space = shared_space(&internal.app, &manager, "piscine", "Piscine").await;
     let doc = internal
@@ -271,6 +285,11 @@ async fn world() -> World {
 
 /// As [`world`], with this edge.
 async fn world_on(edge: Edge) -> World {
+    world_between(internal_node(), edge).await
+}
+
+/// As [`world`], between these nodes.
+async fn world_between(internal: Internal, edge: Edge) -> World {
     let Invited {
         internal,
         edge,
@@ -278,7 +297,7 @@ async fn world_on(edge: Edge) -> World {
         space,
         doc,
         invited,
-    } = invited_on(edge).await;
+    } = invited_between(internal, edge).await;
     edge.app
         .accept_invitation(&invited.secret, "un mot de passe sûr")
         .await
@@ -395,6 +414,7 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
 }
 
 mod acceptance;
+mod access_ends;
 mod blob_accounting;
 mod edge_locks;
 mod invitations;
@@ -405,6 +425,7 @@ mod locks;
 mod operations;
 mod outbox;
 mod runs;
+mod second_factor;
 mod seen;
 mod sharing;
 mod successive_saves;

@@ -131,15 +131,9 @@ fn the_last_agent_manager_stays_even_when_a_contractor_row_says_manager() {
         // A row no use case writes any more: the contractor as manager.
         let mut tx = repo.begin(TxMode::Write).await.expect("tx");
         let revision = tx.next_revision().await.expect("rev");
-        tx.save_membership(&Membership {
-            space: s,
-            principal: id(&jean),
-            role: Role::Manager,
-            removed: false,
-            revision,
-        })
-        .await
-        .expect("plant");
+        tx.save_membership(&Membership::granted(s, id(&jean), Role::Manager, revision))
+            .await
+            .expect("plant");
         tx.commit().await.expect("commit");
         assert_eq!(
             code(app.set_member(&marie, s, "marie", Role::Reader).await),

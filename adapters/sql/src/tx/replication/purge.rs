@@ -13,13 +13,13 @@ use uuid::Uuid;
 use super::super::IN_CHUNK;
 use crate::entity::{
     api_token, blob_claim, cursor, document, document_link, folder, invitation, membership, outbox,
-    principal, session, space, version,
+    principal, second_factor, session, space, version,
 };
 use crate::error::db_error;
 
 /// Children before parents (foreign keys), then the principals that held a
-/// membership in the space and hold none anywhere now, with their sessions
-/// and tokens. Principals that never were members of the space are kept
+/// membership in the space and hold none anywhere now, with their sessions,
+/// tokens and second factors. Principals that never were members of the space are kept
 /// (an edge's own accounts, say). Returns every row deleted.
 pub(in crate::tx) async fn purge_space(
     c: &DatabaseTransaction,
@@ -134,6 +134,12 @@ async fn delete_orphans(c: &DatabaseTransaction, candidates: &[Uuid]) -> Result<
     total += rows(
         api_token::Entity::delete_many()
             .filter(api_token::Column::PrincipalId.is_in(orphans.iter().copied()))
+            .exec(c)
+            .await,
+    )?;
+    total += rows(
+        second_factor::Entity::delete_many()
+            .filter(second_factor::Column::PrincipalId.is_in(orphans.iter().copied()))
             .exec(c)
             .await,
     )?;

@@ -5,6 +5,7 @@ use passerelle_core::ids::{PrincipalId, Revision, TokenId};
 use passerelle_core::model::{ApiToken, Language, Page, PrincipalKind, Session, TokenKind};
 use passerelle_core::names::Login;
 use passerelle_core::ports::Repository;
+use passerelle_core::second_factor::SecondFactor;
 
 use super::{Outcome, Row, T0, agent, assert_conflict, at, read, save, write};
 
@@ -43,6 +44,7 @@ pub async fn principals_round_trip_exactly(repo: &dyn Repository) -> Outcome {
     contractor.password_hash = None;
     contractor.organisation = Some("BET Structures SARL".into());
     contractor.created_at = at(T0 + 1);
+    contractor.second_factor_reset = Some(at(T0 + 2));
     let mut service = agent("finances-helios");
     service.display_name = "Helios (finances)".into();
     service.kind = PrincipalKind::Service;
@@ -324,6 +326,66 @@ pub async fn a_preferred_language_is_kept_per_principal_cleared_and_needs_the_pr
             .await
             .is_err(),
         "a setting needs its principal"
+    );
+    Ok(())
+}
+
+pub async fn a_second_factor_round_trips_is_replaced_deleted_and_needs_its_principal(
+    repo: &dyn Repository,
+) -> Outcome {
+    let jean = agent("jean@btp.fr");
+    let zoe = agent("zoe@bet.fr");
+    save(repo, [Row::from(&jean), Row::from(&zoe)]).await?;
+    let pending = SecondFactor {
+        principal: jean.id,
+        secret: (0u8..20).collect(),
+        confirmed_at: None,
+        last_step: None,
+        recovery: Vec::new(),
+        reset: Some(at(T0)),
+    };
+    let mut tx = write(repo).await?;
+    tx.save_second_factor(&pending).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.second_factor(jean.id).await?, Some(pending.clone()));
+    assert_eq!(tx.second_factor(zoe.id).await?, None);
+    drop(tx);
+
+    // Confirmed: a time step past 2^32, two recovery hashes.
+    let confirmed = SecondFactor {
+        confirmed_at: Some(at(T0 + 5)),
+        last_step: Some(5_000_000_000),
+        recovery: vec!["$argon2id$v=19$a".into(), "$argon2id$v=19$b".into()],
+        ..pending
+    };
+    let mut tx = write(repo).await?;
+    tx.save_second_factor(&confirmed).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.second_factor(jean.id).await?, Some(confirmed));
+    drop(tx);
+
+    let mut tx = write(repo).await?;
+    tx.delete_second_factor(jean.id).await?;
+    tx.delete_second_factor(zoe.id).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.second_factor(jean.id).await?, None);
+    drop(tx);
+
+    let mut tx = write(repo).await?;
+    let orphan = SecondFactor {
+        principal: PrincipalId::new(),
+        secret: vec![1; 20],
+        confirmed_at: None,
+        last_step: None,
+        recovery: Vec::new(),
+        reset: None,
+    };
+    assert!(
+        tx.save_second_factor(&orphan).await.is_err(),
+        "a second factor needs its principal"
     );
     Ok(())
 }

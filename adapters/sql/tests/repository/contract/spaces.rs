@@ -2,7 +2,7 @@
 
 use passerelle_core::doctype::{DocumentType, FieldDef, FieldKind};
 use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
-use passerelle_core::model::{Page, Visibility};
+use passerelle_core::model::{GrantedBy, Page, Visibility};
 use passerelle_core::ports::{Repository, SpaceWithRole};
 use passerelle_core::role::Role;
 
@@ -101,8 +101,15 @@ pub async fn spaces_of_a_principal_are_its_non_removed_memberships_with_role(
     let s2 = space("achats", "Achats", q.id);
     let s3 = space("ancien", "Ancien", q.id);
     let s4 = space("autre", "Autre", q.id);
+    let s5 = space("termine", "Terminé", q.id);
     let mut removed = member(&s3, &p, Role::Manager);
     removed.removed = true;
+    // An access that ends: listed before its end, not from that instant.
+    let hour = 3_600_000_000_000;
+    let mut ending = member(&s5, &p, Role::Contributor);
+    ending.ends_at = Some(at(T0 + hour));
+    let mut later = member(&s2, &p, Role::Reader);
+    later.ends_at = Some(at(T0 + 30 * 24 * hour));
     save(
         repo,
         [
@@ -113,7 +120,9 @@ pub async fn spaces_of_a_principal_are_its_non_removed_memberships_with_role(
             Row::from(&s3),
             Row::from(&s4),
             Row::from(&member(&s1, &p, Role::Manager)),
-            Row::from(&member(&s2, &p, Role::Reader)),
+            Row::from(&s5),
+            Row::from(&later),
+            Row::from(&ending),
             Row::from(&removed),
             Row::from(&member(&s4, &q, Role::Collaborator)),
         ],
@@ -121,7 +130,9 @@ pub async fn spaces_of_a_principal_are_its_non_removed_memberships_with_role(
     .await?;
 
     let mut tx = read(repo).await?;
-    let mine = tx.list_spaces_of(p.id, Page::default()).await?;
+    let mine = tx
+        .list_spaces_of(p.id, at(T0 + hour), Page::default())
+        .await?;
     let expected = vec![
         SpaceWithRole {
             space: s2.clone(),
@@ -133,13 +144,28 @@ pub async fn spaces_of_a_principal_are_its_non_removed_memberships_with_role(
         },
     ];
     assert_eq!((mine.items, mine.total), (expected, 2));
-    let second = tx.list_spaces_of(p.id, Page::new(1, 1)).await?;
+    let second = tx
+        .list_spaces_of(p.id, at(T0 + hour), Page::new(1, 1))
+        .await?;
     assert_eq!((second.items.len(), second.total), (1, 2));
     assert_eq!(second.items[0].space, s1);
     let nobody = tx
-        .list_spaces_of(PrincipalId::new(), Page::default())
+        .list_spaces_of(PrincipalId::new(), at(T0), Page::default())
         .await?;
     assert_eq!((nobody.items.len(), nobody.total), (0, 0));
+    let before = tx.list_spaces_of(p.id, at(T0), Page::default()).await?;
+    let titles: Vec<_> = before
+        .items
+        .iter()
+        .map(|s| s.space.title.as_str())
+        .collect();
+    assert_eq!(titles, ["Achats", "Terminé", "Urbanisme"]);
+    // The sweep finds the ended access from its end, and only it.
+    assert_eq!(tx.memberships_ended(at(T0)).await?, vec![]);
+    assert_eq!(
+        tx.memberships_ended(at(T0 + hour)).await?,
+        vec![ending.clone()]
+    );
     Ok(())
 }
 
@@ -151,7 +177,9 @@ pub async fn memberships_round_trip_and_members_exclude_removed_ones(
     let s = space("transports", "Transports", people[0].id);
     let other = space("culture", "Culture", people[0].id);
     let m0 = member(&s, &people[0], Role::Manager);
-    let m1 = member(&s, &people[1], Role::Contributor);
+    let mut m1 = member(&s, &people[1], Role::Contributor);
+    m1.ends_at = Some(at(T0 + 86_400_000_000_000));
+    m1.granted_by = GrantedBy::Directory;
     let mut m2 = member(&s, &people[2], Role::Reader);
     m2.removed = true;
     let elsewhere = member(&other, &people[1], Role::Reader);
