@@ -24,6 +24,15 @@ pub(crate) enum Denied {
 impl IntoResponse for Denied {
     fn into_response(self) -> Response {
         match self {
+            // A CMIS client reads its exceptions as JSON: the directory
+            // down or a throttled login say so in the binding's terms;
+            // the other refusals (a challenge, TLS required) are HTTP's.
+            Denied::Basic(Refused::Unavailable) => {
+                CmisError::from(CoreError::Unavailable("the directory")).into_response()
+            }
+            Denied::Basic(Refused::Throttled { retry_after_secs }) => {
+                CmisError::from(CoreError::Throttled { retry_after_secs }).into_response()
+            }
             Denied::Basic(r) => r.into_response(),
             Denied::Token(e) => {
                 let mut res = e.into_response();

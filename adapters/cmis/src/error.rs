@@ -86,9 +86,12 @@ impl From<CoreError> for CmisError {
             CoreError::TooLarge { .. } => {
                 Self::new(StatusCode::PAYLOAD_TOO_LARGE, "constraint", message)
             }
-            CoreError::Unavailable(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, "runtime", message)
-            }
+            // What it waits for (the directory) may take a moment: the
+            // client is told when to come back.
+            CoreError::Unavailable(_) => Self {
+                retry_after: Some(30),
+                ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "runtime", message)
+            },
             CoreError::InsufficientStorage { .. } => Self::new(
                 StatusCode::INSUFFICIENT_STORAGE,
                 "storage",

@@ -5,6 +5,35 @@
 //! The real client (cmislib) against a real node is
 //! `internal-node/tests/cmis.rs`.
 
+/// The directory down: a CMIS client is told `runtime` with 503 (come
+/// back later), never `permissionDenied`; a local account still works.
+#[tokio::test]
+async fn a_directory_that_does_not_answer_is_a_runtime_503() -> anyhow::Result<()> {
+    let directory = std::sync::Arc::new(passerelle_core::fakes::MemDirectory::new());
+    directory.add("c.durand", PASSWORD, "Claire Durand", "");
+    directory.set_down(true);
+    let (app, repo) = mem_internal(CoreSettings::default());
+    let app = app.with_directory(directory);
+    agent(&app, "boss").await?;
+    let (search, indexer, _) = mem_search(app.shared(), repo);
+    let w = World {
+        router: router(Cmis::new(app.clone(), search, Vec::new())),
+        app,
+        indexer,
+    };
+    let down = w.get("c.durand", "cmisselector=object").await?;
+    assert_eq!(
+        down.status.as_u16(),
+        503,
+        "{}",
+        String::from_utf8_lossy(&down.body)
+    );
+    assert_eq!(down.exception(), "runtime");
+    assert!(down.headers.get("retry-after").is_some());
+    w.get("boss", "cmisselector=object").await?.expect(200);
+    Ok(())
+}
+
 mod hostile;
 mod queries;
 mod rights;

@@ -427,6 +427,35 @@ async fn an_unchanged_put_adds_no_version_and_ranges_are_served() -> anyhow::Res
     Ok(())
 }
 
+/// The directory down: its agents' WebDAV clients are told to come back
+/// (503 with Retry-After), never that their password is wrong; a local
+/// account still works.
+#[tokio::test]
+async fn a_directory_that_does_not_answer_is_a_503_not_a_wrong_password() -> anyhow::Result<()> {
+    let directory = std::sync::Arc::new(passerelle_core::fakes::MemDirectory::new());
+    directory.add("c.durand", PASSWORD, "Claire Durand", "");
+    directory.set_down(true);
+    let (app, repo) = mem_internal(CoreSettings::default());
+    let app = app.with_directory(directory);
+    agent(&app, "boss").await?;
+    let properties = Properties::new(app.shared(), repo);
+    let fs = PasserelleFs::new(app.shared().clone(), app.writes(), properties);
+    let w = World {
+        router: router(DavService::new(fs, Vec::new(), Some(app.locks()))),
+        app,
+    };
+    let down = w
+        .send("PROPFIND", "/dav/", Some("c.durand"), &[("depth", "0")], "")
+        .await?;
+    assert_eq!(down.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(down.headers.get("retry-after").is_some());
+    let local = w
+        .send("PROPFIND", "/dav/", Some("boss"), &[("depth", "0")], "")
+        .await?;
+    assert_eq!(local.status, StatusCode::MULTI_STATUS);
+    Ok(())
+}
+
 mod locks;
 mod propfind;
 mod put;
