@@ -27,6 +27,7 @@ mod paths;
 mod properties;
 mod rights;
 mod roles;
+mod scanning;
 mod search;
 mod seen;
 mod service_accounts;
@@ -73,6 +74,8 @@ pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
 pub use roles::{EdgeApp, InternalApp};
+pub use scanning::AntivirusStatus;
+use scanning::ScanHealth;
 pub use search::{
     ExtractionProblem, FACET_VALUES, Facet, FacetsView, Found, IndexLag, Search, SearchAsk,
     SearchFilters, SearchGauges, SearchPage,
@@ -116,6 +119,11 @@ pub struct CoreSettings {
     /// Past it contractors' writes are refused (`OutboxFull`) until the
     /// internal node drains some, so a long outage cannot fill the disk.
     pub max_pending_operations: u64,
+    /// Internal node with an antivirus: scan agents' and service accounts'
+    /// own uploads too, not only contractors' (ADR 0010). Off by default:
+    /// agents' workstations have their own antivirus, and a clamd outage
+    /// would then stop every upload.
+    pub scan_agent_uploads: bool,
 }
 
 impl Default for CoreSettings {
@@ -127,6 +135,7 @@ impl Default for CoreSettings {
             edges: Vec::new(),
             outbox_retention: Duration::days(30),
             max_pending_operations: 10_000,
+            scan_agent_uploads: false,
         }
     }
 }
@@ -188,6 +197,11 @@ pub struct Passerelle {
     /// The authority's directory, which checks agents' passwords (ADR
     /// 0009); the internal node's, when configured.
     directory: Option<Arc<dyn crate::directory::Directory>>,
+    /// The scanner of contractors' uploads (ADR 0010); the internal node's,
+    /// when configured.
+    antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
+    /// What the scanner last did, for the metrics and the status pages.
+    scanning: Arc<ScanHealth>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -215,6 +229,8 @@ impl Passerelle {
             throttle: Arc::new(LoginThrottle::default()),
             basic: Arc::default(),
             directory: None,
+            antivirus: None,
+            scanning: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

@@ -395,6 +395,7 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
 }
 
 mod acceptance;
+mod antivirus;
 mod blob_accounting;
 mod edge_locks;
 mod invitations;
