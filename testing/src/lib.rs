@@ -13,8 +13,10 @@
 //! - [`http`]: a router called in-process from a chosen peer, with Basic
 //!   credentials.
 //! - [`slapd`]: a throwaway OpenLDAP server (Debian's `slapd`) with LDAPS.
+//! - [`clamd`]: a throwaway ClamAV daemon with a private signature database.
 
 pub mod actes;
+pub mod clamd;
 pub mod http;
 mod openmetrics;
 pub mod pes;
