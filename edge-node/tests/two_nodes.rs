@@ -6,8 +6,11 @@
 //! command on bad TLS material; in `lag`, the replication lag on the
 //! internal node's `/metrics` and both `status`; in `search`, what a
 //! contractor finds on the edge; in `locks`, an agent's check-out seen and
-//! enforced on the edge; in `dav`, WebDAV on the edge.
+//! enforced on the edge; in `dav`, WebDAV on the edge; in `antivirus`,
+//! contractors' uploads scanned by a real clamd on the internal node.
 
+#[path = "two_nodes/antivirus.rs"]
+mod antivirus;
 #[path = "two_nodes/check.rs"]
 mod check;
 #[path = "support/cluster.rs"]
