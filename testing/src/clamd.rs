@@ -31,8 +31,8 @@ pub struct Clamd {
     conf: PathBuf,
     /// Its Unix socket (`LocalSocket`).
     pub unix: PathBuf,
-    /// `127.0.0.1:<port>` (`TCPSocket`, `TCPAddr`).
-    pub tcp: String,
+    /// `127.0.0.1:<port>` (`TCPSocket`, `TCPAddr`), when it listens there.
+    pub tcp: Option<String>,
     /// Content its database knows as infected.
     pub sample: Vec<u8>,
     /// The name clamd gives the sample when found
@@ -49,9 +49,22 @@ impl Drop for Clamd {
     }
 }
 
-/// Starts clamd with a `StreamMaxLength` of `max_stream_bytes`, or `None`
-/// (skip) when it is not installed outside CI.
+/// Starts clamd with a `StreamMaxLength` of `max_stream_bytes`, on its
+/// Unix socket and a free loopback TCP port, or `None` (skip) when it is
+/// not installed outside CI.
 pub fn start(max_stream_bytes: u64) -> anyhow::Result<Option<Clamd>> {
+    start_with(max_stream_bytes, true)
+}
+
+/// As [`start`], on its Unix socket only: a port found free and released
+/// may be taken by another process before clamd binds it, or before a
+/// [`Clamd::restart`] binds it again; tests that do not need TCP avoid the
+/// race.
+pub fn start_unix(max_stream_bytes: u64) -> anyhow::Result<Option<Clamd>> {
+    start_with(max_stream_bytes, false)
+}
+
+fn start_with(max_stream_bytes: u64, tcp: bool) -> anyhow::Result<Option<Clamd>> {
     if !Path::new(CLAMD).exists() || !Path::new(SIGTOOL).exists() {
         assert!(
             std::env::var_os("CI").is_none(),
@@ -83,15 +96,21 @@ pub fn start(max_stream_bytes: u64) -> anyhow::Result<Option<Clamd>> {
     }
     std::fs::write(d.join("db").join("test.hdb"), &hdb.stdout)?;
     let unix = d.join("clamd.sock");
-    let port = crate::slapd::free_port()?;
+    let port = if tcp {
+        Some(crate::slapd::free_port()?)
+    } else {
+        None
+    };
+    let listen_tcp = port.map_or(String::new(), |p| {
+        format!("TCPSocket {p}\nTCPAddr 127.0.0.1\n")
+    });
     let conf = d.join("clamd.conf");
     std::fs::write(
         &conf,
         format!(
             "DatabaseDirectory {d}/db\n\
              LocalSocket {unix}\n\
-             TCPSocket {port}\n\
-             TCPAddr 127.0.0.1\n\
+             {listen_tcp}\
              Foreground yes\n\
              PidFile {d}/clamd.pid\n\
              TemporaryDirectory {d}\n\
@@ -106,7 +125,7 @@ pub fn start(max_stream_bytes: u64) -> anyhow::Result<Option<Clamd>> {
         child: None,
         conf,
         unix,
-        tcp: format!("127.0.0.1:{port}"),
+        tcp: port.map(|p| format!("127.0.0.1:{p}")),
         sample,
         signature: format!("{SAMPLE_NAME}.UNOFFICIAL"),
         max_stream_bytes,

@@ -33,9 +33,10 @@ fn scanner(address: ClamdAddress, max_stream_bytes: u64) -> ClamdAntivirus {
 }
 
 fn both(c: &Clamd) -> [ClamdAntivirus; 2] {
+    let tcp = c.tcp.clone().expect("clamd::start listens on TCP");
     [
         scanner(ClamdAddress::Unix(c.unix.clone()), LIMIT),
-        scanner(ClamdAddress::Tcp(c.tcp.clone()), LIMIT),
+        scanner(ClamdAddress::Tcp(tcp), LIMIT),
     ]
 }
 

@@ -50,7 +50,7 @@ async fn round(scanning: bool) -> anyhow::Result<Duration> {
     let av = if scanning {
         let limit = (SMALL as u64) * 4;
         Some(
-            tokio::task::block_in_place(|| clamd::start(limit))?
+            tokio::task::block_in_place(|| clamd::start_unix(limit))?
                 .context("clamd is not installed")?,
         )
     } else {

@@ -105,7 +105,7 @@ async fn names_inside(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn uploads_are_scanned_infected_ones_refused_and_an_outage_only_delays_them()
 -> anyhow::Result<()> {
-    let Some(mut av) = tokio::task::block_in_place(|| clamd::start(LIMIT))? else {
+    let Some(mut av) = tokio::task::block_in_place(|| clamd::start_unix(LIMIT))? else {
         return Ok(());
     };
     let c = Cluster::start_internal_with(&format!(
