@@ -1,7 +1,9 @@
 //! In-memory fakes of the driven ports (repository, blobs, passwords, a
-//! directory, clock, timer, an edge peer, a search index, a text extractor), for service
+//! directory, an antivirus, clock, timer, an edge peer, a search index, a text extractor), for service
 //! tests; they pass the adapters' contract suites.
 
+mod mem_antivirus;
+pub use mem_antivirus::MemAntivirus;
 mod mem_blobs;
 pub use mem_blobs::MemBlobStore;
 mod fast_passwords;

@@ -14,7 +14,8 @@
 //! - [`doctype`]: document types and metadata validation, the default catalogue.
 //! - [`audit`]: the BLAKE3 hash chain of the audit log.
 //! - [`ports`]: `Repository`/`Tx`, `Clock`, `PasswordHasher`; [`blob`]: `BlobStore`;
-//!   [`directory`]: the authority's directory (LDAP), for agents' logins.
+//!   [`directory`]: the authority's directory (LDAP), for agents' logins;
+//!   [`antivirus`]: the scanner of contractors' uploads (ClamAV).
 //! - [`replication`]: invitations, change feed rows, outbox, applied-ops ledger.
 //! - [`service`]: the use cases (`Passerelle`), authorization included;
 //!   the writes driving adapters share ([`service::DocumentWrites`]: applied
@@ -26,6 +27,7 @@
 //! - [`fakes`]: in-memory implementations of the ports, for tests.
 //! - [`error`]: the `CoreError` of use cases.
 
+pub mod antivirus;
 pub mod audit;
 pub mod blob;
 pub mod directory;

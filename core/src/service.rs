@@ -29,6 +29,7 @@ mod paths;
 mod properties;
 mod rights;
 mod roles;
+mod scanning;
 mod search;
 mod second_step;
 mod seen;
@@ -78,6 +79,8 @@ pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
 pub use roles::{EdgeApp, InternalApp};
+pub use scanning::AntivirusStatus;
+use scanning::ScanHealth;
 pub use search::{
     ExtractionProblem, FACET_VALUES, Facet, FacetsView, Found, IndexLag, Search, SearchAsk,
     SearchFilters, SearchGauges, SearchPage,
@@ -128,6 +131,11 @@ pub struct CoreSettings {
     /// The node's name as people know it: the issuer authenticator apps
     /// show beside the code.
     pub site_name: String,
+    /// Internal node with an antivirus: scan agents' and service accounts'
+    /// own uploads too, not only contractors' (ADR 0010). Off by default:
+    /// agents' workstations have their own antivirus, and a clamd outage
+    /// would then stop every upload.
+    pub scan_agent_uploads: bool,
 }
 
 impl Default for CoreSettings {
@@ -141,6 +149,7 @@ impl Default for CoreSettings {
             max_pending_operations: 10_000,
             second_factor: crate::second_factor::SecondFactorPolicy::Off,
             site_name: "Passerelle".to_owned(),
+            scan_agent_uploads: false,
         }
     }
 }
@@ -206,6 +215,11 @@ pub struct Passerelle {
     groups: Arc<crate::directory::GroupMapping>,
     /// Logins waiting for their second step (ADR 0012).
     challenges: Arc<second_step::Challenges>,
+    /// The scanner of contractors' uploads (ADR 0010); the internal node's,
+    /// when configured.
+    antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
+    /// What the scanner last did, for the metrics and the status pages.
+    scanning: Arc<ScanHealth>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -235,6 +249,8 @@ impl Passerelle {
             directory: None,
             groups: Arc::default(),
             challenges: Arc::default(),
+            antivirus: None,
+            scanning: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

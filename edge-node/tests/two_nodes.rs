@@ -7,10 +7,13 @@
 //! internal node's `/metrics` and both `status`; in `search`, what a
 //! contractor finds on the edge; in `locks`, an agent's check-out seen and
 //! enforced on the edge; in `dav`, WebDAV on the edge; in `access`, a
-//! contractor's access ending at its date on both nodes.
+//! contractor's access ending at its date on both nodes; in `antivirus`,
+//! contractors' uploads scanned by a real clamd on the internal node.
 
 #[path = "two_nodes/access.rs"]
 mod access;
+#[path = "two_nodes/antivirus.rs"]
+mod antivirus;
 #[path = "two_nodes/check.rs"]
 mod check;
 #[path = "support/cluster.rs"]

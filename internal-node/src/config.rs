@@ -41,6 +41,9 @@ pub struct Config {
     /// The authority's directory, which checks agents' passwords
     /// (`[ldap]`, ADR 0009); absent: local accounts only.
     pub ldap: Option<crate::ldap::LdapConfig>,
+    /// The clamd that scans contractors' uploads before they are applied
+    /// (`[antivirus]`, ADR 0010); absent: nothing is scanned.
+    pub antivirus: Option<crate::antivirus::AntivirusConfig>,
     pub log: LogConfig,
 }
 
@@ -198,6 +201,7 @@ impl Default for Config {
             extract: passerelle_extract::Limits::default(),
             drops: Vec::new(),
             ldap: None,
+            antivirus: None,
             log: LogConfig::default(),
         }
     }
@@ -309,6 +313,7 @@ impl fmt::Debug for Config {
             .field("extract", &self.extract)
             .field("drops", &self.drops)
             .field("ldap", &self.ldap)
+            .field("antivirus", &self.antivirus)
             .field("log", &self.log)
             .finish()
     }
@@ -327,6 +332,7 @@ const KEYS: &[&str] = &[
     "extract",
     "drops",
     "ldap",
+    "antivirus",
     "log",
 ];
 

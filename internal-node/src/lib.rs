@@ -9,6 +9,7 @@
 //! (sample data for newcomers; `passerelle-demo` adds an edge beside the
 //! node, in its own crate so that this one links no edge code).
 
+pub mod antivirus;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -94,6 +95,10 @@ impl Node {
                 .collect(),
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
+            scan_agent_uploads: config
+                .antivirus
+                .as_ref()
+                .is_some_and(|a| a.scan_agent_uploads),
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);
@@ -109,6 +114,14 @@ impl Node {
             app = app
                 .with_directory(Arc::new(ldap.directory()?))
                 .with_group_mapping(ldap.group_mapping()?);
+        }
+        // Contractors' uploads scanned before they are applied (ADR 0010).
+        match &config.antivirus {
+            Some(av) => app = app.with_antivirus(Arc::new(av.antivirus()?)),
+            None if !config.replication.edges.is_empty() => {
+                tracing::warn!("no [antivirus]: contractors' uploads are applied unscanned");
+            }
+            None => {}
         }
         let node = Self {
             config,

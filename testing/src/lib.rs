@@ -16,8 +16,10 @@
 //! - [`slapd`]: a throwaway OpenLDAP server (Debian's `slapd`) with LDAPS.
 //! - [`edge_login`]: a contractor's login on a real edge, enrolling a
 //!   second factor or giving a code (`oathtool`).
+//! - [`clamd`]: a throwaway ClamAV daemon with a private signature database.
 
 pub mod actes;
+pub mod clamd;
 pub mod edge_login;
 pub mod http;
 mod openmetrics;

@@ -35,6 +35,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 use serde::{Deserialize, Serialize};
 
+mod antivirus;
 mod search;
 
 /// Routes whose request body is an upload (API and pages).
@@ -102,6 +103,7 @@ pub struct Metrics {
     lag_revisions: Family<LinkLabels, Gauge>,
     lag_seconds: Family<LinkLabels, Gauge<f64, AtomicU64>>,
     backlog_rows: Family<LinkLabels, Gauge>,
+    antivirus: antivirus::AntivirusFamilies,
     search: search::SearchFamilies,
     /// Held while a scrape clears, sets and encodes the replication
     /// families, so that two scrapes at once cannot show each other's
@@ -140,6 +142,7 @@ impl Metrics {
             lag_revisions: Family::default(),
             lag_seconds: Family::default(),
             backlog_rows: Family::default(),
+            antivirus: antivirus::AntivirusFamilies::default(),
             search: search::SearchFamilies::default(),
             scraping: Mutex::new(()),
             registry: Registry::default(),
@@ -220,6 +223,7 @@ impl Metrics {
             "Internal node: rows of the space's change feed its edge still lacks",
             self.backlog_rows.clone(),
         );
+        self.antivirus.register(registry);
     }
 
     /// Records one answered request.
@@ -293,6 +297,8 @@ impl Metrics {
         self.lag_revisions.clear();
         self.lag_seconds.clear();
         self.backlog_rows.clear();
+        self.antivirus
+            .set(replication.and_then(|r| r.antivirus.as_ref()));
         let Some(r) = replication else { return };
         if let Some(n) = r.outbox_pending {
             self.outbox_pending
@@ -485,7 +491,7 @@ mod tests {
     fn replication_series_follow_each_scrape_and_leave_none_stale() {
         use passerelle_core::ids::SpaceId;
         use passerelle_core::ports::QuarantineCount;
-        use passerelle_core::service::SpaceLag;
+        use passerelle_core::service::{AntivirusStatus, SpaceLag};
 
         let m = Metrics::new();
         let space = SpaceId::new();
@@ -504,6 +510,14 @@ mod tests {
                 space,
                 operations: 3,
             }],
+            antivirus: Some(AntivirusStatus {
+                reachable: false,
+                outage: None,
+                waiting_operations: 5,
+                scanned_total: 9,
+                infected_total: 1,
+                unavailable_total: 2,
+            }),
         };
         let text = m
             .render(&Board::default(), None, Some(&lagging), None)
@@ -513,6 +527,10 @@ mod tests {
             format!("passerelle_replication_backlog_rows{labels} 2"),
             format!("passerelle_replication_lag_seconds{labels} 90.5"),
             format!("passerelle_quarantined_operations{labels} 3"),
+            "passerelle_antivirus_up 0".to_owned(),
+            "passerelle_antivirus_waiting_operations 5".to_owned(),
+            "passerelle_antivirus_infected_total 1".to_owned(),
+            "passerelle_antivirus_unavailable_total 2".to_owned(),
         ] {
             assert!(text.lines().any(|l| l == line), "{line} in\n{text}");
         }
@@ -530,6 +548,7 @@ mod tests {
             .render(&Board::default(), None, Some(&edge), None)
             .expect("encoded");
         assert!(!text.contains(&labels), "{text}");
+        assert!(!text.contains("passerelle_antivirus_up "), "{text}");
         assert!(
             text.lines()
                 .any(|l| l == "passerelle_outbox_pending_operations 7"),

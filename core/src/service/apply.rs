@@ -1,7 +1,8 @@
 //! Applying contractors' operations that come up from an edge (internal
 //! node): re-authorized against the authoritative state, applied through
 //! the ordinary use cases with the contractor as author, exactly once by
-//! operation id; conflicts become conflict copies; refusals go to quarantine.
+//! operation id; conflicts become conflict copies; refusals go to quarantine;
+//! contents are scanned by the antivirus first, when the node has one.
 
 use serde_json::json;
 
@@ -25,6 +26,7 @@ use super::{Actor, InternalApp};
 
 mod ledger;
 mod ops;
+mod scan;
 pub use ledger::APPLY_RUN;
 use ops::Edit;
 

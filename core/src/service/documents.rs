@@ -390,7 +390,7 @@ impl InternalApp {
                 let mut tx = self.read().await?;
                 self.check_new_document(&mut tx, actor, &new, Inside::Respect).await?;
             }
-            let blob = self.blobs.put(content, Some(self.settings.max_upload_bytes)).await?;
+            let blob = self.store_content(actor, Some(new.space), content).await?;
             let mut tx = self.write().await?;
             let view = self
                 .create_document_in(&mut tx, actor, &new, blob, comment, Inside::Respect)
@@ -433,10 +433,7 @@ impl InternalApp {
                 // in the write transaction (`append_version`).
                 self.ensure_document_unlocked(&mut tx, actor, &d).await?;
             }
-            let blob = self
-                .blobs
-                .put(content, Some(self.settings.max_upload_bytes))
-                .await?;
+            let blob = self.store_content(actor, None, content).await?;
             let mut tx = self.write().await?;
             let (a, d) = self.document_access(&mut tx, actor, id).await?;
             check(&a, &d)?;

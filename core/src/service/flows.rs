@@ -158,8 +158,7 @@ impl Flows {
     /// Only a service account stages.
     pub async fn stage(&self, actor: &Actor, content: ByteStream) -> Result<Staged, CoreError> {
         check_service(actor.principal()?)?;
-        let limit = self.app.settings().max_upload_bytes;
-        Ok(Staged(self.app.blobs().put(content, Some(limit)).await?))
+        Ok(Staged(self.app.store_content(actor, None, content).await?))
     }
 
     /// Files `filing` as `actor` (a service account), all or nothing; the

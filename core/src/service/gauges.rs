@@ -12,7 +12,7 @@ use crate::ports::{QuarantineCount, Tx};
 use crate::replication::EdgeStatus;
 use crate::replication::NodeId;
 
-use super::{EdgeApp, NodeRole, Passerelle};
+use super::{AntivirusStatus, EdgeApp, NodeRole, Passerelle};
 
 /// Replication as the metrics show it. What does not apply to the node's
 /// role is empty, so a driving adapter renders what it gets and never asks
@@ -25,6 +25,9 @@ pub struct ReplicationGauges {
     pub lags: Vec<SpaceLag>,
     /// Internal node: quarantined operations per edge and space.
     pub quarantined: Vec<QuarantineCount>,
+    /// Internal node with an antivirus: whether it answers, what waits for
+    /// it (ADR 0010).
+    pub antivirus: Option<AntivirusStatus>,
 }
 
 /// How far an edge's copy of a space is behind the internal node's.
@@ -72,6 +75,7 @@ impl Passerelle {
                     outbox_pending: None,
                     lags,
                     quarantined: tx.count_quarantine().await?,
+                    antivirus: self.antivirus_status(),
                 })
             }
         }

@@ -66,6 +66,15 @@
 //! # }
 //! ```
 //!
+//! …nor scan uploads (contractors' uploads are scanned on the internal
+//! node, ADR 0010)…
+//!
+//! ```compile_fail
+//! # fn roles(edge: passerelle_core::EdgeApp) {
+//! let _ = edge.with_antivirus(std::sync::Arc::new(passerelle_core::fakes::MemAntivirus::new()));
+//! # }
+//! ```
+//!
 //! …and the internal node has no outbox.
 //!
 //! ```compile_fail
@@ -116,6 +125,15 @@ impl InternalApp {
     #[must_use]
     pub fn with_group_mapping(mut self, mapping: crate::directory::GroupMapping) -> Self {
         self.shared.groups = Arc::new(mapping);
+        self
+    }
+
+    /// The same use cases, contractors' uploads scanned by `antivirus`
+    /// before they are applied (ADR 0010). Only this role has one: the
+    /// edge does not scan.
+    #[must_use]
+    pub fn with_antivirus(mut self, antivirus: Arc<dyn crate::antivirus::Antivirus>) -> Self {
+        self.shared.antivirus = Some(antivirus);
         self
     }
 

@@ -49,6 +49,10 @@ pub struct SpaceReplication {
     /// Revisions of the space the edge has not acknowledged yet.
     pub lag_revisions: Option<i64>,
     pub quarantine: Vec<AppliedOp>,
+    /// The antivirus that judges contractors' uploads (ADR 0010), `None`
+    /// when the node scans nothing: an outage keeps their operations
+    /// waiting, which the managers see here.
+    pub antivirus: Option<super::AntivirusStatus>,
 }
 
 /// The BLAKE3 of an invitation secret (what is stored and replicated).
@@ -353,6 +357,7 @@ impl InternalApp {
                 status,
                 lag_revisions,
                 quarantine: tx.list_quarantine(id).await?,
+                antivirus: self.antivirus_status(),
             })
         })
         .await

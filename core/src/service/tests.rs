@@ -485,6 +485,7 @@ fn a_folder_is_browsed_filtered_and_sorted_over_all_its_documents() {
 }
 
 mod accounts;
+mod antivirus;
 mod authorization;
 mod basic;
 mod directory;

@@ -91,6 +91,20 @@ impl Cluster {
         prepare: impl FnOnce(&Path) -> anyhow::Result<D>,
         edge_toml: Option<&str>,
     ) -> anyhow::Result<Self> {
+        Self::start_full(prepare, edge_toml, "").await
+    }
+
+    /// As [`Cluster::start`], with `internal_toml` added to the internal
+    /// node's configuration file (a section of its own: `[antivirus]`…).
+    pub async fn start_internal_with(internal_toml: &str) -> anyhow::Result<Self> {
+        Self::start_full(|_| Ok(()), None, internal_toml).await
+    }
+
+    async fn start_full<D: Send + 'static>(
+        prepare: impl FnOnce(&Path) -> anyhow::Result<D>,
+        edge_toml: Option<&str>,
+        internal_toml: &str,
+    ) -> anyhow::Result<Self> {
         let tmp = tempfile::tempdir()?;
         let (idir, edir) = (tmp.path().join("internal"), tmp.path().join("edge"));
         std::fs::create_dir_all(&edir)?;
@@ -129,6 +143,11 @@ impl Cluster {
         )?;
         let (edge_http, edge_peer) = (edge.lines[0].clone(), edge.lines[1].clone());
         let config = nodes::write_internal_config(&idir, &edge_peer, &edge_http)?;
+        if !internal_toml.is_empty() {
+            let mut toml = std::fs::read_to_string(&config)?;
+            toml.push_str(internal_toml);
+            std::fs::write(&config, toml)?;
+        }
         let node = nodes::start_internal(&internal, &idir, &config, tmp.path())?;
         let base = format!("{}/api/v1", node.lines[0]);
         let ebase = format!("{edge_http}/api/v1");

@@ -235,6 +235,21 @@ pub struct SpaceReplicationDto {
     pub lag_revisions: Option<i64>,
     /// Refused edge operations.
     pub quarantine: Vec<QuarantinedOpDto>,
+    /// The antivirus that judges contractors' uploads (`null`: the node
+    /// scans nothing).
+    pub antivirus: Option<AntivirusDto>,
+}
+
+/// The antivirus as the managers see it (ADR 0010).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AntivirusDto {
+    /// Whether it answered the last scan asked.
+    pub reachable: bool,
+    /// Since when it does not (`null`: it does).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub unreachable_since: Option<OffsetDateTime>,
+    /// Contractors' operations waiting for it.
+    pub waiting_operations: u64,
 }
 
 impl SpaceReplicationDto {
@@ -256,6 +271,11 @@ impl SpaceReplicationDto {
             }),
             lag_revisions: r.lag_revisions,
             quarantine: r.quarantine.iter().map(Into::into).collect(),
+            antivirus: r.antivirus.as_ref().map(|a| AntivirusDto {
+                reachable: a.reachable,
+                unreachable_since: a.outage.as_ref().map(|(since, _)| *since),
+                waiting_operations: a.waiting_operations,
+            }),
         }
     }
 }

@@ -44,6 +44,9 @@ struct SharingPage {
     /// Why this space's replication fails while the link is up (empty:
     /// it does not).
     space_error: String,
+    /// The antivirus's state when the node scans uploads (empty: it does
+    /// not): an outage keeps contractors' uploads waiting.
+    antivirus: String,
     lag: String,
     quarantine: Vec<QuarantineRow>,
 }
@@ -99,6 +102,17 @@ pub async fn sharing(
             .and_then(|s| s.space_error(sid))
             .unwrap_or_default()
             .to_owned(),
+        antivirus: r
+            .antivirus
+            .as_ref()
+            .map(|a| match &a.outage {
+                Some((since, _)) if !a.reachable => t
+                    .s("sharing.antivirus_down")
+                    .replacen("{}", &view::date(*since), 1)
+                    .replacen("{}", &a.waiting_operations.to_string(), 1),
+                _ => t.s("sharing.antivirus_up").to_owned(),
+            })
+            .unwrap_or_default(),
         lag: r
             .lag_revisions
             .map(|l| {

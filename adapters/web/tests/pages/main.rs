@@ -3,6 +3,7 @@
 //! and a small cookie jar.
 
 mod account;
+mod antivirus;
 mod documents;
 mod edge;
 mod forms;

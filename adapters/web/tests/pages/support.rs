@@ -8,7 +8,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
-use passerelle_core::fakes::{FastPasswords, MemBlobStore, MemRepository, mem_search};
+use passerelle_core::fakes::{
+    FastPasswords, MemAntivirus, MemBlobStore, MemRepository, mem_search,
+};
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::{DocumentWrites, Indexer, NewAgent};
 use passerelle_core::{Actor, CoreSettings, EdgeApp, InternalApp};
@@ -109,6 +111,27 @@ impl TestApp {
         .await
     }
 
+    /// As [`TestApp::internal`], agents' uploads scanned by `antivirus`
+    /// (ADR 0010).
+    pub async fn scanning(antivirus: Arc<MemAntivirus>) -> Self {
+        let settings = CoreSettings {
+            edges: vec![EDGE.parse().expect("node id")],
+            scan_agent_uploads: true,
+            ..CoreSettings::default()
+        };
+        let config = HttpConfig {
+            secure_cookies: false,
+            ..HttpConfig::default()
+        };
+        Self::composed_with(
+            settings,
+            config,
+            |app, _, _| Arc::new(app.writes()),
+            Some(antivirus),
+        )
+        .await
+    }
+
     pub async fn with(settings: CoreSettings, config: HttpConfig) -> Self {
         // The internal node's composition: writes applied at once.
         Self::composed(settings, config, |app, _, _| Arc::new(app.writes())).await
@@ -125,17 +148,34 @@ impl TestApp {
             Arc<MemBlobStore>,
         ) -> Arc<dyn DocumentWrites>,
     ) -> Self {
+        Self::composed_with(settings, config, writes, None).await
+    }
+
+    /// [`TestApp::composed`], with an antivirus when given.
+    async fn composed_with(
+        settings: CoreSettings,
+        config: HttpConfig,
+        writes: impl FnOnce(
+            &InternalApp,
+            Arc<MemRepository>,
+            Arc<MemBlobStore>,
+        ) -> Arc<dyn DocumentWrites>,
+        antivirus: Option<Arc<MemAntivirus>>,
+    ) -> Self {
         let (repo, blobs) = (
             Arc::new(MemRepository::new()),
             Arc::new(MemBlobStore::new()),
         );
-        let app = InternalApp::new(
+        let mut app = InternalApp::new(
             repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             Arc::new(FastPasswords),
             settings,
         );
+        if let Some(antivirus) = antivirus {
+            app = app.with_antivirus(antivirus);
+        }
         for t in default_catalogue() {
             app.save_document_type(&Actor::System, t)
                 .await

@@ -25,7 +25,7 @@ impl Link {
         // the error recorded): a silently dead watcher would leave
         // contractors' operations pending forever while the link looks
         // healthy.
-        let up = Self::watch_outbox(&self.app, &self.edge, peer);
+        let up = Self::watch_outbox(&self.app, &self.edge, peer, self.timer.as_ref());
         let mut down = Down::of(
             &self.app,
             &self.edge,

@@ -3,12 +3,16 @@
 //! at a time, are applied in as few transactions as core allows, and are
 //! acknowledged in one call. One at a time, with a commit and an
 //! acknowledgement each, the drain stayed under 100 operations per second
-//! (issue 12).
+//! (issue 12). A run that core cannot judge now (the antivirus unreachable,
+//! ADR 0010) is tried again after a pause, the session staying up: the
+//! operations wait on the edge, and the down direction goes on.
 
 use futures::{StreamExt, TryStreamExt};
 
-use super::{Link, LinkError};
+use super::{FIRST_BACKOFF, Link, LinkError, MAX_BACKOFF};
 use crate::blob::BlobInfo;
+use crate::error::CoreError;
+use crate::ports::Timer;
 use crate::replication::NodeId;
 use crate::replication::peer::{EdgePeer, IncomingOp, OpVerdict, PeerError};
 use crate::service::{APPLY_RUN, InternalApp};
@@ -24,13 +28,39 @@ impl Link {
         app: &InternalApp,
         edge: &NodeId,
         peer: &dyn EdgePeer,
+        timer: &dyn Timer,
     ) -> Result<(), LinkError> {
         let mut runs = peer.watch_outbox(0).await?.ready_chunks(APPLY_RUN);
         while let Some(run) = runs.next().await {
             let run = run.into_iter().collect::<Result<Vec<_>, _>>()?;
-            Self::apply_run(app, edge, peer, run).await?;
+            Self::apply_patiently(app, edge, peer, timer, run).await?;
         }
         Ok(())
+    }
+
+    /// Applies a run; while core says something it needs cannot be reached
+    /// (`CoreError::Unavailable`: the antivirus), waits (1 s, doubling up
+    /// to 5 s) and applies the same run again. What was applied before the
+    /// wait is in the ledger: the next attempt returns its records, and
+    /// everything is acknowledged together.
+    async fn apply_patiently(
+        app: &InternalApp,
+        edge: &NodeId,
+        peer: &dyn EdgePeer,
+        timer: &dyn Timer,
+        run: Vec<IncomingOp>,
+    ) -> Result<(), LinkError> {
+        let mut pause = FIRST_BACKOFF;
+        loop {
+            match Self::apply_run(app, edge, peer, run.clone()).await {
+                Err(LinkError::Local(CoreError::Unavailable(what))) => {
+                    tracing::debug!(%edge, what, ?pause, "contractors' operations wait");
+                    timer.sleep(pause).await;
+                    pause = (pause * 2).min(MAX_BACKOFF);
+                }
+                other => return other.map(drop),
+            }
+        }
     }
 
     /// Applies the operations the edge holds now, run after run, and

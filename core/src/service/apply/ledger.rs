@@ -12,6 +12,7 @@ use crate::replication::{AppliedOp, OpOutcome, OutboxItem};
 
 use super::super::access::Fail;
 use super::super::{Actor, InternalApp};
+use super::scan::{Judgements, NotJudged};
 use super::{Effect, blob_missing, refused};
 
 /// Operations applied in one write transaction at most. A run holds the
@@ -39,26 +40,29 @@ impl InternalApp {
     /// refused is recorded alone (its half-done writes rolled back, the
     /// others' kept). The result holds one record per operation applied,
     /// in order. `Err` means "try again later" (storage failure, a blob
-    /// missing): the operations recorded before it stay recorded, and
-    /// applying them again returns their records.
+    /// missing, the antivirus unreachable): the operations recorded before
+    /// it stay recorded, and applying them again returns their records.
+    /// Contents are scanned first when the node has an antivirus (ADR
+    /// 0010): an infected one is refused into quarantine.
     pub async fn apply_edge_ops(
         &self,
         edge: &NodeId,
         items: &[OutboxItem],
     ) -> Result<Vec<AppliedOp>, CoreError> {
         let mut done = Vec::with_capacity(items.len());
+        let mut judged = Judgements::new();
         let mut rest = items;
         let mut run = rest.len().min(APPLY_RUN);
         while let Some(first) = rest.first() {
             // Each turn either applies operations or shortens the run.
-            match self.apply_run(edge, &rest[..run]).await? {
+            match self.apply_run(edge, &rest[..run], &mut judged).await? {
                 Run::Whole(records) => {
                     done.extend(records);
                     rest = &rest[run..];
                     run = rest.len().min(APPLY_RUN);
                 }
                 Run::StopAt(0) => {
-                    done.push(self.apply_edge_op(edge, first).await?);
+                    done.push(self.apply_one(edge, first, &mut judged).await?);
                     rest = &rest[1..];
                     run = rest.len().min(APPLY_RUN);
                 }
@@ -70,7 +74,12 @@ impl InternalApp {
 
     /// Applies `items` in one transaction if each of them applies (or was
     /// applied before); otherwise commits nothing and says where to stop.
-    async fn apply_run(&self, edge: &NodeId, items: &[OutboxItem]) -> Result<Run, CoreError> {
+    async fn apply_run(
+        &self,
+        edge: &NodeId,
+        items: &[OutboxItem],
+        judged: &mut Judgements,
+    ) -> Result<Run, CoreError> {
         let limit = self.settings.max_upload_bytes;
         // Blobs are looked for before the transaction, not while holding it.
         for (i, item) in items.iter().enumerate() {
@@ -83,6 +92,13 @@ impl InternalApp {
                 }
                 return Ok(Run::StopAt(i));
             }
+        }
+        // So are the verdicts of the antivirus: a scan takes a while.
+        if let Err(NotJudged { at, error }) = self.judge(items, judged).await {
+            if at == 0 {
+                return Err(error);
+            }
+            return Ok(Run::StopAt(at));
         }
         let mut tx = self.write().await?;
         let mut records = Vec::with_capacity(items.len());
@@ -97,6 +113,8 @@ impl InternalApp {
             fresh.push(records.len());
             let effect = if item.op.blob().is_some_and(|b| b.size > limit) {
                 refused(CoreError::TooLarge { limit }.to_string())
+            } else if let Some(refusal) = self.condemned(&mut tx, edge, item, judged).await? {
+                refusal
             } else {
                 match self.apply_in(&mut tx, edge, item).await {
                     Ok(effect) => effect,
@@ -127,6 +145,17 @@ impl InternalApp {
         edge: &NodeId,
         item: &OutboxItem,
     ) -> Result<AppliedOp, CoreError> {
+        self.apply_one(edge, item, &mut Judgements::new()).await
+    }
+
+    /// [`InternalApp::apply_edge_op`], with the verdicts of the antivirus
+    /// given so far.
+    async fn apply_one(
+        &self,
+        edge: &NodeId,
+        item: &OutboxItem,
+        judged: &mut Judgements,
+    ) -> Result<AppliedOp, CoreError> {
         if let Some(done) = self.read().await?.applied_op(item.op_id).await? {
             return Ok(done);
         }
@@ -140,12 +169,17 @@ impl InternalApp {
         {
             return Err(blob_missing(&blob));
         }
+        if let Err(NotJudged { error, .. }) = self.judge(std::slice::from_ref(item), judged).await {
+            return Err(error);
+        }
         let mut tx = self.write().await?;
         if let Some(done) = tx.applied_op(item.op_id).await? {
             return Ok(done);
         }
         let result = if oversize {
             Err(Fail::Error(CoreError::TooLarge { limit }))
+        } else if let Some(refusal) = self.condemned(&mut tx, edge, item, judged).await? {
+            Ok(refusal)
         } else {
             self.apply_in(&mut tx, edge, item).await
         };

@@ -415,6 +415,7 @@ fn a_shared_space_reaches_the_edge_and_a_contractor_upload_comes_back() {
 
 mod acceptance;
 mod access_ends;
+mod antivirus;
 mod blob_accounting;
 mod edge_locks;
 mod invitations;
