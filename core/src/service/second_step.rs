@@ -230,16 +230,8 @@ impl Passerelle {
         address: Option<&str>,
     ) -> Result<Enrolled, CoreError> {
         let now = self.clock.now();
-        let pending = self
-            .challenges
-            .find(challenge, Need::Enrol, now)
-            .ok_or_else(expired)?;
-        self.check_throttle(&pending.key, address, now)?;
-        let factor = self
-            .read()
-            .await?
-            .second_factor(pending.principal)
-            .await?
+        let (pending, factor) = self.waiting(challenge, Need::Enrol, address, now).await?;
+        let factor = factor
             .filter(|f| f.confirmed_at.is_none())
             .ok_or_else(expired)?;
         let Some(step) = factor.accepts(code, now) else {
@@ -291,17 +283,8 @@ impl Passerelle {
         address: Option<&str>,
     ) -> Result<LoginOutcome, CoreError> {
         let now = self.clock.now();
-        let pending = self
-            .challenges
-            .find(challenge, Need::Code, now)
-            .ok_or_else(expired)?;
-        self.check_throttle(&pending.key, address, now)?;
-        let factor = self
-            .read()
-            .await?
-            .second_factor(pending.principal)
-            .await?
-            .ok_or_else(expired)?;
+        let (pending, factor) = self.waiting(challenge, Need::Code, address, now).await?;
+        let factor = factor.ok_or_else(expired)?;
         let before = factor.clone();
         let (updated, how) = if looks_like_recovery(code) {
             match self.spend_recovery(&factor, code).await? {
@@ -353,6 +336,24 @@ impl Passerelle {
         }
         self.open_session(p, address, json!({ "second_factor": how }))
             .await
+    }
+
+    /// The live challenge asking for `need`, unless its login is
+    /// throttled, with the person's second factor as stored.
+    async fn waiting(
+        &self,
+        challenge: &str,
+        need: Need,
+        address: Option<&str>,
+        now: OffsetDateTime,
+    ) -> Result<(Pending, Option<SecondFactor>), CoreError> {
+        let pending = self
+            .challenges
+            .find(challenge, need, now)
+            .ok_or_else(expired)?;
+        self.check_throttle(&pending.key, address, now)?;
+        let factor = self.read().await?.second_factor(pending.principal).await?;
+        Ok((pending, factor))
     }
 
     /// `factor` without the recovery code `typed`, if it holds it.

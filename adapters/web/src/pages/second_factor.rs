@@ -153,14 +153,10 @@ pub async fn code(
     parts: Parts,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, WebError> {
-    if !form_token_ok(&parts.headers, &form.csrf) {
-        return Err(WebError::Csrf);
-    }
     let secure = st.config.secure_cookies;
-    let Some(challenge) = cookie(&parts.headers, STEP_COOKIE).map(str::to_owned) else {
+    let Some((challenge, address)) = posted(&st, &parts, &form.csrf)? else {
         return Ok(restart(secure));
     };
-    let address = passerelle_http_common::client_address(&parts, &st.config.trusted_proxies);
     match st
         .app
         .complete_login(&challenge, &form.code, address.as_deref())
@@ -172,27 +168,45 @@ pub async fn code(
                 .append(header::SET_COOKIE, cleared_step(secure));
             Ok(res)
         }
-        Err(e) => code_failed(&st, p, e, form.next, |st, p, next, msg, status| {
-            code_page(st, p, next, Some(msg), status)
+        Err(e) => Ok(match refusal(&st, &p, e)? {
+            Refusal::Again(msg, status) => code_page(&st, p, form.next, Some(msg), status),
+            Refusal::Over(res) => res,
         }),
     }
 }
 
-/// A refused code: the page again with the reason, or the login page when
-/// the step is over.
-fn code_failed(
+/// The challenge of a posted step and the client's address, its form
+/// token checked; `None` when the step's cookie is gone.
+fn posted(
     st: &AppState,
-    p: PageCtx,
-    e: CoreError,
-    next: String,
-    again: impl FnOnce(&AppState, PageCtx, String, &'static str, StatusCode) -> Response,
-) -> Result<Response, WebError> {
+    parts: &Parts,
+    csrf: &str,
+) -> Result<Option<(String, Option<String>)>, WebError> {
+    if !form_token_ok(&parts.headers, csrf) {
+        return Err(WebError::Csrf);
+    }
+    let Some(challenge) = cookie(&parts.headers, STEP_COOKIE).map(str::to_owned) else {
+        return Ok(None);
+    };
+    let address = passerelle_http_common::client_address(parts, &st.config.trusted_proxies);
+    Ok(Some((challenge, address)))
+}
+
+/// What a refused code leads to.
+enum Refusal {
+    /// The page again, saying why.
+    Again(&'static str, StatusCode),
+    /// The step is over: to the login page.
+    Over(Response),
+}
+
+fn refusal(st: &AppState, p: &PageCtx, e: CoreError) -> Result<Refusal, WebError> {
     match e {
         CoreError::Internal(e) => Err(CoreError::Internal(e).into()),
         CoreError::Conflict {
             code: "challenge_expired",
             ..
-        } => Ok(restart(st.config.secure_cookies)),
+        } => Ok(Refusal::Over(restart(st.config.secure_cookies))),
         e => {
             let (status, code) = passerelle_http_common::classify(&e);
             let msg = if code == "unauthenticated" {
@@ -200,7 +214,7 @@ fn code_failed(
             } else {
                 p.t.error(code)
             };
-            Ok(again(st, p, next, msg, status))
+            Ok(Refusal::Again(msg, status))
         }
     }
 }
@@ -274,14 +288,10 @@ pub async fn enrol(
     parts: Parts,
     Form(form): Form<CodeForm>,
 ) -> Result<Response, WebError> {
-    if !form_token_ok(&parts.headers, &form.csrf) {
-        return Err(WebError::Csrf);
-    }
     let secure = st.config.secure_cookies;
-    let Some(challenge) = cookie(&parts.headers, STEP_COOKIE).map(str::to_owned) else {
+    let Some((challenge, address)) = posted(&st, &parts, &form.csrf)? else {
         return Ok(restart(secure));
     };
-    let address = passerelle_http_common::client_address(&parts, &st.config.trusted_proxies);
     match st
         .app
         .confirm_enrolment(&challenge, &form.code, address.as_deref())
@@ -307,19 +317,11 @@ pub async fn enrol(
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             Ok(res)
         }
-        Err(CoreError::Conflict {
-            code: "challenge_expired",
-            ..
-        }) => Ok(restart(secure)),
-        Err(CoreError::Internal(e)) => Err(CoreError::Internal(e).into()),
-        Err(e) => {
-            let (status, code) = passerelle_http_common::classify(&e);
-            let msg = if code == "unauthenticated" {
-                p.t.s("twofa.wrong")
-            } else {
-                p.t.error(code)
-            };
-            enrol_page(&st, p, &challenge, form.next, Some(msg), status).await
-        }
+        Err(e) => match refusal(&st, &p, e)? {
+            Refusal::Again(msg, status) => {
+                enrol_page(&st, p, &challenge, form.next, Some(msg), status).await
+            }
+            Refusal::Over(res) => Ok(res),
+        },
     }
 }

@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::support::*;
 
 mod outbox;
+mod second_factor;
 
 const CONTRACTOR: &str = "jean@btp.example";
 const SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
