@@ -64,6 +64,16 @@ pub fn totp_code(secret: &str) -> anyhow::Result<String> {
     }
 }
 
+/// The raw bytes of a secret shown as base32 (spaces allowed), for tests
+/// that compute codes with the node's own parameters.
+pub fn secret_bytes(text: &str) -> anyhow::Result<Vec<u8>> {
+    let raw: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    Ok(totp_rs::Secret::try_from_base32(&raw)
+        .map_err(|e| anyhow::anyhow!("base32: {e:?}"))?
+        .as_bytes()
+        .to_vec())
+}
+
 impl Factor {
     /// The base32 secret, once enrolled.
     pub fn secret(&self) -> Option<String> {

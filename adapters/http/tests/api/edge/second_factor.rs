@@ -22,24 +22,7 @@ async fn post(t: &TestApp<EdgeApp>, uri: &str, body: Value) -> Reply {
 }
 
 fn secret_of(text: &str) -> Vec<u8> {
-    let raw: String = text.chars().filter(|c| !c.is_whitespace()).collect();
-    let mut bits = 0u64;
-    let mut n = 0;
-    let mut out = Vec::new();
-    for c in raw.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'2'..=b'7' => c - b'2' + 26,
-            _ => continue,
-        };
-        bits = (bits << 5) | u64::from(v);
-        n += 5;
-        if n >= 8 {
-            n -= 8;
-            out.push((bits >> n) as u8);
-        }
-    }
-    out
+    passerelle_testing::edge_login::secret_bytes(text).expect("base32")
 }
 
 #[tokio::test]
