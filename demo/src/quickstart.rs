@@ -181,6 +181,9 @@ pub fn print_urls(internal: SocketAddr, edge: &DemoEdge) {
     println!(
         "demo contractor on the edge: {CONTRACTOR} / {DEMO_PASSWORD} (space « Construction piscine olympique »)"
     );
+    println!(
+        "  the edge asks contractors for a second factor: at the first login, scan the QR code with an authenticator app"
+    );
 }
 
 #[cfg(test)]
