@@ -1,5 +1,5 @@
 //! In-memory fakes of the driven ports (repository, blobs, passwords, a
-//! directory, an antivirus, clock, timer, an edge peer, a search index, a text extractor), for service
+//! directory, an antivirus, clock, timer, an edge peer, a search index, a text extractor, a mail relay), for service
 //! tests; they pass the adapters' contract suites.
 
 mod mem_antivirus;
@@ -18,6 +18,8 @@ mod fake_timer;
 pub use fake_timer::FakeTimer;
 mod mem_edge_peer;
 pub use mem_edge_peer::{MemConnector, MemEdgePeer};
+mod mem_mailer;
+pub use mem_mailer::MemMailer;
 mod mem_index;
 pub use mem_index::MemIndex;
 mod plain_extractor;

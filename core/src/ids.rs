@@ -88,6 +88,30 @@ uuid_id!(
     /// A typed link between two documents.
     LinkId
 );
+uuid_id!(
+    /// A notification in the outbox. Derived from what it tells
+    /// ([`NoticeId::derived`]), so that planning the same notice twice
+    /// (after a restart, or kill -9) finds the row already there.
+    NoticeId
+);
+
+impl NoticeId {
+    /// The id of the notice named by `parts` (recipient, kind, period or
+    /// first event): the first 16 bytes of their BLAKE3 hash, with the
+    /// UUID's version 8 ("custom") and variant bits set.
+    pub fn derived(parts: &[&str]) -> Self {
+        let mut h = blake3::Hasher::new();
+        for p in parts {
+            h.update(&(p.len() as u64).to_le_bytes());
+            h.update(p.as_bytes());
+        }
+        let mut bytes = [0u8; 16];
+        bytes.copy_from_slice(&h.finalize().as_bytes()[..16]);
+        bytes[6] = (bytes[6] & 0x0f) | 0x80;
+        bytes[8] = (bytes[8] & 0x3f) | 0x80;
+        Self(Uuid::from_bytes(bytes))
+    }
+}
 
 /// A per-node monotonic revision: every mutation of replicable state takes the
 /// next one, and the replication change feed is "rows with revision > cursor".

@@ -41,6 +41,7 @@ pub mod links;
 pub mod locks;
 pub mod model;
 pub mod names;
+pub mod notify;
 pub mod ports;
 pub mod properties;
 pub mod replication;

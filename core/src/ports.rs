@@ -24,6 +24,7 @@ use crate::model::{
     Space, Version,
 };
 use crate::names::Login;
+use crate::notify::store::NotificationStore;
 use crate::replication::{AppliedOp, EdgeStatus, Feed, Invitation, NodeId, OpOutcome, OutboxItem};
 use crate::role::Role;
 
@@ -165,9 +166,13 @@ impl DocumentQuery {
 /// the internal node its [`LockMirror`] part, for the same reason; what
 /// drop folders filed its [`IngestionLedger`] part (a filing's documents
 /// and its ledger row commit together); links between documents its
-/// [`LinkStore`] part (a filing links what it files, in one unit of work).
+/// [`LinkStore`] part (a filing links what it files, in one unit of work);
+/// subscriptions and the notification outbox its [`NotificationStore`]
+/// part (a notice is planned with the cursor that covers its events).
 #[async_trait]
-pub trait Tx: LockStore + LockMirror + IngestionLedger + LinkStore + Send {
+pub trait Tx:
+    LockStore + LockMirror + IngestionLedger + LinkStore + NotificationStore + Send
+{
     /// Commits; on error nothing of the transaction is kept.
     async fn commit(self: Box<Self>) -> Result<(), RepoError>;
 

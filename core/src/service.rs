@@ -8,6 +8,7 @@
 
 mod access;
 mod accounts;
+mod activity;
 mod app_passwords;
 mod apply;
 mod basic;
@@ -25,6 +26,7 @@ mod links;
 mod locks;
 mod maintenance;
 mod member_ends;
+mod notices;
 mod paths;
 mod properties;
 mod rights;
@@ -58,6 +60,9 @@ use crate::signal::ChangeSignal;
 
 pub use access::Access;
 pub use accounts::{IssuedToken, NewAgent};
+pub use activity::{
+    FeedAsk, FeedItem, FeedLine, FeedPage, FeedScope, Notifications, SubscriptionsView,
+};
 pub use app_passwords::APP_PASSWORD_PREFIX;
 pub use apply::APPLY_RUN;
 pub use directory_groups::GroupChanges;
@@ -75,6 +80,7 @@ pub use links::LinkView;
 pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use member_ends::END_REMINDER;
+pub use notices::{DeliveryRun, PlanRun};
 pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
@@ -136,6 +142,32 @@ pub struct CoreSettings {
     /// agents' workstations have their own antivirus, and a clamd outage
     /// would then stop every upload.
     pub scan_agent_uploads: bool,
+    /// What the node's notices say and when (ADR 0013).
+    pub notifications: NotifySettings,
+}
+
+/// How a node writes its notices (ADR 0013).
+#[derive(Clone, Debug)]
+pub struct NotifySettings {
+    /// The address people reach this node's pages at
+    /// (`https://ged.example.fr`), for the links of e-mails; without it
+    /// e-mails name documents without links, and no unsubscribe link.
+    pub public_url: Option<String>,
+    /// When digests are sent.
+    pub schedule: crate::notify::DigestSchedule,
+    /// Most notices one person is sent in an hour; past it the next ones
+    /// wait (nothing is dropped).
+    pub max_per_hour: u32,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            public_url: None,
+            schedule: crate::notify::DigestSchedule::default(),
+            max_per_hour: 20,
+        }
+    }
 }
 
 impl Default for CoreSettings {
@@ -150,6 +182,7 @@ impl Default for CoreSettings {
             second_factor: crate::second_factor::SecondFactorPolicy::Off,
             site_name: "Passerelle".to_owned(),
             scan_agent_uploads: false,
+            notifications: NotifySettings::default(),
         }
     }
 }
@@ -220,6 +253,9 @@ pub struct Passerelle {
     antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
     /// What the scanner last did, for the metrics and the status pages.
     scanning: Arc<ScanHealth>,
+    /// The node's mail relay (ADR 0013), when configured: without one,
+    /// notices are planned and wait in the outbox.
+    mailer: Option<Arc<dyn crate::notify::mail::Mailer>>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -251,6 +287,7 @@ impl Passerelle {
             challenges: Arc::default(),
             antivirus: None,
             scanning: Arc::default(),
+            mailer: None,
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

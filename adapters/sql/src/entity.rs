@@ -18,12 +18,15 @@ pub(crate) mod invitation;
 pub(crate) mod lock;
 pub(crate) mod lock_mirror;
 pub(crate) mod membership;
+pub(crate) mod notice;
+pub(crate) mod notify_state;
 pub(crate) mod outbox;
 pub(crate) mod principal;
 pub(crate) mod principal_setting;
 pub(crate) mod second_factor;
 pub(crate) mod session;
 pub(crate) mod space;
+pub(crate) mod subscription;
 pub(crate) mod version;
 
 use passerelle_core::ids::{FolderId, PrincipalId};

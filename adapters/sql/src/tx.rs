@@ -2,7 +2,7 @@
 //! The queries live in the submodules, one per group of the port; `locks`
 //! also implements the transaction's `LockStore` part, `lock_mirror` its
 //! `LockMirror` part, `flows` its `IngestionLedger` part, `links` its
-//! `LinkStore` part.
+//! `LinkStore` part, `notify` its `NotificationStore` part.
 
 mod accounts;
 mod audit;
@@ -11,6 +11,7 @@ mod flows;
 mod links;
 mod lock_mirror;
 mod locks;
+mod notify;
 mod replication;
 mod spaces;
 

@@ -15,7 +15,8 @@
 //! `extractions` implements the `ExtractionLog` port on the same store,
 //! `properties` the `PropertyStore` port, `locks` the transaction's
 //! `LockStore` part, `lock_mirror` its `LockMirror` part, `flows` its
-//! `IngestionLedger` part, `links` its `LinkStore` part; `rows` has the
+//! `IngestionLedger` part, `links` its `LinkStore` part, `notify` its
+//! `NotificationStore` part; `rows` has the
 //! helpers they share (a foreign key's error, a page of a list).
 //!
 //! Concurrency: the committed state is an immutable `Arc<State>` swapped on
@@ -31,6 +32,7 @@ mod flows;
 mod links;
 mod lock_mirror;
 mod locks;
+mod notify;
 mod properties;
 mod replication;
 mod rows;

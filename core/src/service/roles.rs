@@ -142,6 +142,13 @@ impl InternalApp {
         &self.shared
     }
 
+    /// The same use cases, sending notices through `mailer` (ADR 0013).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn crate::notify::mail::Mailer>) -> Self {
+        self.shared.mailer = Some(mailer);
+        self
+    }
+
     /// The writes driving adapters share, applied at once on this node.
     pub fn writes(&self) -> AppliedWrites {
         AppliedWrites::new(self.clone())
@@ -184,6 +191,14 @@ impl EdgeApp {
     /// The writes driving adapters share, queued in this edge's outbox.
     pub fn writes(&self) -> QueuedWrites {
         QueuedWrites::new(self.clone())
+    }
+
+    /// The same use cases, sending contractors' notices through this
+    /// edge's own relay (ADR 0013: the edge never relays through the LAN).
+    #[must_use]
+    pub fn with_mailer(mut self, mailer: Arc<dyn crate::notify::mail::Mailer>) -> Self {
+        self.shared.mailer = Some(mailer);
+        self
     }
 }
 

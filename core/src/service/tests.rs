@@ -495,6 +495,7 @@ mod indexing;
 mod links;
 mod locks;
 mod model;
+mod notifications;
 mod replication;
 mod search;
 mod sequences;

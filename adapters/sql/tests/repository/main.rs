@@ -140,6 +140,10 @@ contract_tests!(
         // links between documents
         links_round_trip_and_are_listed_from_both_ends_oldest_first,
         a_link_is_unique_by_its_ends_and_kind_and_needs_its_documents,
+        // notifications
+        the_feed_reads_the_audit_log_by_space_action_actor_and_time,
+        subscriptions_and_defaults_round_trip_and_need_their_rows,
+        notices_are_queued_once_due_in_order_and_counted_when_sent,
         // the ingestion ledger of drop folders
         ingestions_round_trip_and_are_found_by_drop_folder_and_hash,
         ingestions_are_found_by_reference_oldest_first_across_drop_folders,

@@ -69,4 +69,13 @@ pub(super) struct State {
     pub(super) ingestions: BTreeMap<(crate::flows::DropName, ContentHash), crate::flows::Ingestion>,
     /// Links between documents (table `document_links`), see `links`.
     pub(super) links: BTreeMap<crate::ids::LinkId, crate::links::DocumentLink>,
+    /// People's choices (table `subscriptions`), see `notify`.
+    pub(super) subscriptions:
+        BTreeMap<(PrincipalId, SpaceId, super::notify::FollowKey), crate::notify::Frequency>,
+    /// Spaces' defaults (rows of `subscriptions` with no principal).
+    pub(super) space_frequencies: HashMap<SpaceId, crate::notify::Frequency>,
+    /// The planner's cursors and key (table `notify_state`).
+    pub(super) notify_state: BTreeMap<String, String>,
+    /// The notification outbox (table `notices`).
+    pub(super) notices: BTreeMap<crate::ids::NoticeId, crate::notify::Notice>,
 }
