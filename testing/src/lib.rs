@@ -25,6 +25,7 @@ pub mod http;
 mod openmetrics;
 pub mod pes;
 pub mod slapd;
+pub mod smtp;
 
 pub use openmetrics::parse_openmetrics;
 
