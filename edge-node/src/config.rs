@@ -48,6 +48,12 @@ pub struct Config {
     pub log: LogConfig,
     /// How contractors log in (`[auth]`).
     pub auth: AuthConfig,
+    /// The edge's own relay for contractors' notices (`[mail]`, ADR
+    /// 0013): never the LAN's. Absent: notices wait in the outbox.
+    pub mail: Option<passerelle_mail::config::MailConfig>,
+    /// Links and digests of notices (`[notifications]`): `public_url` is
+    /// this edge's address as contractors reach it.
+    pub notifications: passerelle_mail::config::NotificationsConfig,
 }
 
 /// `[auth]`: the second factor (ADR 0012).
@@ -133,6 +139,8 @@ impl Default for Config {
             extract: passerelle_extract::Limits::default(),
             log: LogConfig::default(),
             auth: AuthConfig::default(),
+            mail: None,
+            notifications: passerelle_mail::config::NotificationsConfig::default(),
         }
     }
 }

@@ -80,16 +80,21 @@ impl EdgeNode {
             max_pending_operations: config.outbox.max_pending,
             second_factor: config.auth.second_factor,
             site_name: config.auth.site_name.clone(),
+            notifications: config.notifications.settings()?,
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);
-        let app = EdgeApp::new(
+        let mut app = EdgeApp::new(
             repo.clone(),
             blobs.clone(),
             Arc::new(SystemClock),
             passwords,
             settings,
         );
+        // Contractors' notices through the edge's own relay (ADR 0013).
+        if let Some(mail) = &config.mail {
+            app = app.with_mailer(Arc::new(mail.mailer(&config.notifications.host_name())?));
+        }
         Ok(Self {
             config,
             app,
@@ -136,6 +141,7 @@ impl EdgeNode {
         jobs::end_access_on_edge(&workers, &self.app, jobs::END_ACCESS_EVERY);
         jobs::prune_outbox(&workers, &self.app);
         jobs::collect_blobs(&workers, &self.app);
+        jobs::notify(&workers, &self.app);
         let (search, indexer) = self.open_search()?;
         jobs::index_search(&workers, indexer, &self.app);
         // Created before the state, which shows them on `/readyz`. An

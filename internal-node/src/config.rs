@@ -44,6 +44,11 @@ pub struct Config {
     /// The clamd that scans contractors' uploads before they are applied
     /// (`[antivirus]`, ADR 0010); absent: nothing is scanned.
     pub antivirus: Option<crate::antivirus::AntivirusConfig>,
+    /// The relay agents' notices go through (`[mail]`, ADR 0013);
+    /// absent: notices wait in the outbox.
+    pub mail: Option<passerelle_mail::config::MailConfig>,
+    /// Links and digests of notices (`[notifications]`).
+    pub notifications: passerelle_mail::config::NotificationsConfig,
     pub log: LogConfig,
 }
 
@@ -202,6 +207,8 @@ impl Default for Config {
             drops: Vec::new(),
             ldap: None,
             antivirus: None,
+            mail: None,
+            notifications: passerelle_mail::config::NotificationsConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -314,6 +321,8 @@ impl fmt::Debug for Config {
             .field("drops", &self.drops)
             .field("ldap", &self.ldap)
             .field("antivirus", &self.antivirus)
+            .field("mail", &self.mail)
+            .field("notifications", &self.notifications)
             .field("log", &self.log)
             .finish()
     }
@@ -333,6 +342,8 @@ const KEYS: &[&str] = &[
     "drops",
     "ldap",
     "antivirus",
+    "mail",
+    "notifications",
     "log",
 ];
 

@@ -99,6 +99,7 @@ impl Node {
                 .antivirus
                 .as_ref()
                 .is_some_and(|a| a.scan_agent_uploads),
+            notifications: config.notifications.settings()?,
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);
@@ -122,6 +123,10 @@ impl Node {
                 tracing::warn!("no [antivirus]: contractors' uploads are applied unscanned");
             }
             None => {}
+        }
+        // Agents' notices through the node's relay (ADR 0013).
+        if let Some(mail) = &config.mail {
+            app = app.with_mailer(Arc::new(mail.mailer(&config.notifications.host_name())?));
         }
         let node = Self {
             config,
@@ -183,6 +188,7 @@ impl Node {
         jobs::sweep_sessions(&workers, &self.app, jobs::SWEEP_SESSIONS_EVERY);
         jobs::sweep_locks(&workers, &self.app.locks(), jobs::SWEEP_LOCKS_EVERY);
         jobs::end_memberships(&workers, &self.app, jobs::END_ACCESS_EVERY);
+        jobs::notify(&workers, &self.app);
         if let Some(ldap) = &self.config.ldap {
             jobs::sync_directory(&workers, &self.app, ldap.sync_period());
         }

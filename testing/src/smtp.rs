@@ -200,7 +200,11 @@ fn read_inbox(dir: &Path) -> anyhow::Result<Vec<Received>> {
             Ok(Received {
                 rcpt: v["rcpt"]
                     .as_array()
-                    .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_owned)).collect())
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|x| x.as_str().map(str::to_owned))
+                            .collect()
+                    })
                     .unwrap_or_default(),
                 from: s("from"),
                 to: s("to"),

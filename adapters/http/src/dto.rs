@@ -5,6 +5,7 @@
 //! and the API stays stable while core evolves.
 
 mod accounts;
+mod activity;
 mod admin;
 mod documents;
 mod edge;
@@ -15,6 +16,7 @@ mod sharing;
 mod spaces;
 
 pub use accounts::*;
+pub use activity::*;
 pub use admin::*;
 pub use documents::*;
 pub use edge::*;

@@ -5,6 +5,7 @@
 //! once more, and a test checks the three (table, router, document) agree.
 
 mod accounts;
+mod activity;
 mod admin;
 mod app_passwords;
 mod auth;
@@ -124,6 +125,13 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/documents/{id}/extraction"),
     ("GET", "/api/v1/admin/extractions"),
     ("POST", "/api/v1/admin/extractions/{hash}/retry"),
+    ("GET", "/api/v1/activity"),
+    ("GET", "/api/v1/spaces/{id}/activity"),
+    ("GET", "/api/v1/spaces/{id}/subscription"),
+    ("PUT", "/api/v1/spaces/{id}/subscription"),
+    ("PUT", "/api/v1/spaces/{id}/subscription/default"),
+    ("GET", "/api/v1/admin/notices"),
+    ("POST", "/api/v1/unsubscribe/{token}"),
 ];
 
 #[derive(OpenApi)]
@@ -145,6 +153,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         (name = "admin", description = "Document types, audit log, users and tokens"),
         (name = "sharing", description = "Edge nodes, contractors' invitations, replication status"),
         (name = "search", description = "Full-text search, extraction statuses"),
+        (name = "activity", description = "Activity feeds, notification settings, the notification outbox"),
         (name = "health", description = "Probes"),
     )
 )]
@@ -262,6 +271,15 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(search::document_extraction))
         .routes(routes!(search::extraction_problems))
         .routes(routes!(search::retry_extraction))
+        .routes(routes!(activity::my_activity))
+        .routes(routes!(activity::space_activity))
+        .routes(routes!(
+            activity::get_subscription,
+            activity::put_subscription
+        ))
+        .routes(routes!(activity::put_space_default))
+        .routes(routes!(activity::list_notices))
+        .routes(routes!(activity::unsubscribe))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(

@@ -12,6 +12,8 @@
 //! MTA, or the tests' server): credentials and people's addresses never
 //! cross a network in clear.
 
+pub mod config;
+
 use std::net::IpAddr;
 use std::path::PathBuf;
 use std::time::Duration;

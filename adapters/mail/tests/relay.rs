@@ -58,14 +58,20 @@ async fn a_notice_arrives_whole_and_the_relays_answers_are_told_apart() -> anyho
     assert_eq!(r.auto_submitted.as_deref(), Some("auto-generated"));
     assert_eq!(r.attachments, 0, "never the file itself");
     assert_eq!(r.text.trim_end(), "Paul Martin a déposé plan.pdf");
-    assert!(r.html.contains("<a href=\"https://ged/documents/1\">plan.pdf</a>"));
+    assert!(
+        r.html
+            .contains("<a href=\"https://ged/documents/1\">plan.pdf</a>")
+    );
 
     // Refused for good by the relay (550): permanent.
     let err = mailer
         .send(&mail("refused@metropole.example.fr"))
         .await
         .expect_err("refused");
-    assert!(matches!(err, MailError::Permanent(ref why) if why.contains("550")), "{err:?}");
+    assert!(
+        matches!(err, MailError::Permanent(ref why) if why.contains("550")),
+        "{err:?}"
+    );
     // Not an address at all: permanent, without asking the relay.
     let err = mailer.send(&mail("not an address")).await.expect_err("bad");
     assert!(matches!(err, MailError::Permanent(_)), "{err:?}");
@@ -86,19 +92,29 @@ fn settings_that_would_leak_or_cannot_send_are_refused_with_the_fix() {
     s.host = "smtp.metropole.example.fr".into();
     let err = SmtpMailer::new(&s).expect_err("clear text over a network");
     assert!(matches!(err, SettingsError::PlainOverNetwork(_)));
-    assert!(err.to_string().contains("use \"starttls\" or \"tls\""), "{err}");
+    assert!(
+        err.to_string().contains("use \"starttls\" or \"tls\""),
+        "{err}"
+    );
     // Over TLS it is fine (nothing connects before the first message).
     s.security = Security::StartTls;
     SmtpMailer::new(&s).expect("starttls");
     let mut s = settings(25);
     s.from = "ged".into();
     let err = SmtpMailer::new(&s).expect_err("no address");
-    assert!(err.to_string().contains("Passerelle <ged@ville.example.fr>"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Passerelle <ged@ville.example.fr>"),
+        "{err}"
+    );
     let mut s = settings(25);
     s.security = Security::Tls;
     s.ca_file = Some("/nonexistent/ca.pem".into());
     let err = SmtpMailer::new(&s).expect_err("no CA file");
-    assert!(err.to_string().contains("ca_file /nonexistent/ca.pem"), "{err}");
+    assert!(
+        err.to_string().contains("ca_file /nonexistent/ca.pem"),
+        "{err}"
+    );
     assert_eq!("starttls".parse::<Security>(), Ok(Security::StartTls));
     assert!("ssl".parse::<Security>().is_err());
 }

@@ -41,6 +41,30 @@ pub const COLLECT_BLOBS_EVERY: Duration = Duration::from_secs(3600);
 /// recorded before their first byte and need no grace.
 pub const COLLECT_GRACE: Duration = Duration::from_secs(3600);
 
+/// How often notices are planned and handed to the relay: "within a
+/// minute" of an event (issue 18), and a relay back up is tried again
+/// as soon as its backoff allows.
+pub const NOTIFY_EVERY: Duration = Duration::from_secs(15);
+
+/// Plans the notices of new events and of ended digest periods, then
+/// hands the due ones to the relay, every [`NOTIFY_EVERY`] (worker
+/// `notifications`, both nodes: each mails its own people).
+pub fn notify(workers: &Workers, app: &Passerelle) {
+    let n = app.notifications();
+    workers.every("notifications", NOTIFY_EVERY, move || {
+        let n = n.clone();
+        async move {
+            let planned = n.plan_immediate().await?;
+            let digests = n.plan_digests().await?;
+            let d = n.deliver_due().await?;
+            Ok::<_, passerelle_core::CoreError>(format!(
+                "{} notice(s) and {} digest(s) planned; {} sent, {} delayed, {} refused",
+                planned.queued, digests.queued, d.sent, d.delayed, d.refused
+            ))
+        }
+    });
+}
+
 /// Deletes expired sessions every `period` (worker `sessions`).
 pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
     let app = app.clone();

@@ -25,8 +25,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::{
-    API_PREFIX, SecuritySchemes, admin, app_passwords, auth, content, documents, folders, health,
-    links, search, spaces,
+    API_PREFIX, SecuritySchemes, activity, admin, app_passwords, auth, content, documents, folders,
+    health, links, search, spaces,
 };
 use crate::{AppState, HttpConfig, middleware};
 
@@ -67,6 +67,11 @@ pub const EDGE_ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/v1/document-types"),
     ("GET", "/api/v1/search"),
     ("GET", "/api/v1/documents/{id}/extraction"),
+    ("GET", "/api/v1/activity"),
+    ("GET", "/api/v1/spaces/{id}/activity"),
+    ("GET", "/api/v1/spaces/{id}/subscription"),
+    ("PUT", "/api/v1/spaces/{id}/subscription"),
+    ("POST", "/api/v1/unsubscribe/{token}"),
 ];
 
 #[derive(OpenApi)]
@@ -123,6 +128,13 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(admin::list_document_types))
         .routes(routes!(search::search))
         .routes(routes!(search::document_extraction))
+        .routes(routes!(activity::my_activity))
+        .routes(routes!(activity::space_activity))
+        .routes(routes!(
+            activity::get_subscription,
+            activity::put_subscription
+        ))
+        .routes(routes!(activity::unsubscribe))
         .routes(routes!(health::openapi_json))
         .layer(DefaultBodyLimit::max(config.max_json_bytes))
         .layer(axum::middleware::from_fn_with_state(

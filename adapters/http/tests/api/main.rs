@@ -1,6 +1,7 @@
 //! End-to-end tests of the REST API: the real router (middleware included)
 //! over core's in-memory fakes, driven with `tower::ServiceExt::oneshot`.
 
+mod activity;
 mod admin;
 mod auth;
 mod content;
