@@ -26,6 +26,8 @@ mod dav;
 mod lag;
 #[path = "two_nodes/locks.rs"]
 mod locks;
+#[path = "two_nodes/notices.rs"]
+mod notices;
 #[path = "two_nodes/search.rs"]
 mod search;
 
