@@ -41,8 +41,8 @@ use passerelle_http_common::AppState;
 
 use ctx::Offers;
 use pages::{
-    admin, app_passwords, auth, documents, extractions, links, locks, manage, members, search,
-    second_factor, settings, spaces, types, uploads, webdav,
+    activity, admin, app_passwords, auth, documents, extractions, links, locks, manage, members,
+    search, second_factor, settings, spaces, types, uploads, webdav,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -106,7 +106,8 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         .route("/admin/types/{key}", post(types::save))
         .route("/admin/types/{key}/edit", get(types::edit_form))
         .route("/admin/extractions", get(extractions::extractions))
-        .route("/admin/extractions/{hash}/retry", post(extractions::retry));
+        .route("/admin/extractions/{hash}/retry", post(extractions::retry))
+        .route("/admin/notices", get(activity::notices));
     let offers = Offers {
         management: true,
         ..Offers::default()
@@ -141,6 +142,17 @@ fn common() -> Router<AppState> {
         .route("/logout", post(auth::logout))
         .route("/lang", post(auth::set_lang))
         .route("/spaces/{id}", get(spaces::space))
+        .route("/activity", get(activity::my_activity))
+        .route("/spaces/{id}/activity", get(activity::space_activity))
+        .route("/spaces/{id}/subscription", post(activity::subscribe))
+        .route(
+            "/spaces/{id}/subscription/default",
+            post(activity::space_default),
+        )
+        .route(
+            "/unsubscribe/{token}",
+            get(activity::unsubscribe_form).post(activity::unsubscribe),
+        )
         .route("/search", get(search::search))
         .route("/account/webdav", get(webdav::webdav))
         .route(

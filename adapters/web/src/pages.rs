@@ -1,5 +1,6 @@
 //! Page handlers, one module per area.
 
+pub mod activity;
 pub mod admin;
 pub mod app_passwords;
 pub mod auth;

@@ -50,7 +50,9 @@ pub struct Rendered {
 /// Items a line names before "and N more".
 const NAMED: usize = 5;
 
-fn verb(kind: EventKind, lang: Language, count: usize) -> String {
+/// What someone did, in words ("a déposé 12 documents"), before the
+/// names of what it was done to.
+pub fn verb(kind: EventKind, lang: Language, count: usize) -> String {
     let many = count > 1;
     match (lang, kind) {
         (Language::Fr, EventKind::Added) if many => format!("a déposé {count} documents"),

@@ -3,6 +3,7 @@
 //! and a small cookie jar.
 
 mod account;
+mod activity;
 mod antivirus;
 mod documents;
 mod edge;
