@@ -216,9 +216,8 @@ impl Notifications {
             let (Some(space), Some(kind)) = (e.space, EventKind::of_action(&e.action)) else {
                 continue;
             };
-            if !audience.contains_key(&space) {
-                let people = self.audience(tx, space).await?;
-                audience.insert(space, people);
+            if let std::collections::hash_map::Entry::Vacant(slot) = audience.entry(space) {
+                slot.insert(self.audience(tx, space).await?);
                 subs.insert(space, tx.subscriptions_in(space).await?);
                 defaults.insert(space, tx.space_frequency(space).await?);
             }

@@ -233,12 +233,18 @@ pub async fn notices_are_queued_once_due_in_order_and_counted_when_sent(
         Some("42")
     );
     // Due: pending ones whose time has come, soonest first.
-    assert_eq!(tx.due_notices(at(T0 + 1500), 10).await?, [b.clone()]);
+    assert_eq!(
+        tx.due_notices(at(T0 + 1500), 10).await?,
+        std::slice::from_ref(&b)
+    );
     assert_eq!(
         tx.due_notices(at(T0 + 5000), 10).await?,
         [b.clone(), a.clone()]
     );
-    assert_eq!(tx.due_notices(at(T0 + 5000), 1).await?, [b.clone()]);
+    assert_eq!(
+        tx.due_notices(at(T0 + 5000), 1).await?,
+        std::slice::from_ref(&b)
+    );
     let listed = tx.list_notices(None, Page::default()).await?;
     assert_eq!(listed.total, 3);
     assert_eq!(
@@ -249,7 +255,7 @@ pub async fn notices_are_queued_once_due_in_order_and_counted_when_sent(
     let sent = tx
         .list_notices(Some(NoticeState::Sent), Page::default())
         .await?;
-    assert_eq!(sent.items, [c.clone()]);
+    assert_eq!(sent.items, std::slice::from_ref(&c));
     assert_eq!(tx.count_sent_since(q.id, at(T0)).await?, 1);
     assert_eq!(tx.count_sent_since(q.id, at(T0 + 10_000)).await?, 0);
     assert_eq!(tx.count_sent_since(p.id, at(T0)).await?, 0);
@@ -264,7 +270,10 @@ pub async fn notices_are_queued_once_due_in_order_and_counted_when_sent(
     tx.save_notice(&done).await?;
     tx.commit().await?;
     let mut tx = read(repo).await?;
-    assert_eq!(tx.due_notices(at(T0 + 5000), 10).await?, [a.clone()]);
+    assert_eq!(
+        tx.due_notices(at(T0 + 5000), 10).await?,
+        std::slice::from_ref(&a)
+    );
     assert_eq!(tx.count_sent_since(p.id, at(T0)).await?, 1);
     drop(tx);
     let mut tx = write(repo).await?;
