@@ -354,12 +354,29 @@ impl Passerelle {
         target: Option<String>,
         detail: Value,
     ) -> Result<(), CoreError> {
+        self.audit_by(tx, actor.id(), action, space, target, detail)
+            .await
+    }
+
+    /// Appends an audit entry inside `tx` in the name of `actor`, who
+    /// need not be this node's caller: an edge records the internal
+    /// node's events of a shared space with the authors its rows name
+    /// (ADR 0013 §2).
+    async fn audit_by(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: Option<PrincipalId>,
+        action: &'static str,
+        space: Option<SpaceId>,
+        target: Option<String>,
+        detail: Value,
+    ) -> Result<(), CoreError> {
         let head = tx.audit_head().await?;
         let entry = audit::chain(
             head,
             self.clock.now(),
             AuditEvent {
-                actor: actor.id(),
+                actor,
                 action,
                 space,
                 target,

@@ -20,6 +20,7 @@ use super::sharing::invitation_hash;
 use super::{Actor, EdgeApp};
 
 mod blobs;
+mod events;
 mod feed;
 mod locks;
 mod outbox;

@@ -15,7 +15,7 @@ use crate::replication::ChangeRow;
 
 use super::super::member_ends::end_sessions_without_access;
 use super::super::{Actor, EdgeApp};
-use super::blobs;
+use super::{blobs, events};
 
 /// What an un-share purge removed from the edge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,9 +92,26 @@ impl EdgeApp {
             ChangeRow::Version(_) => 5,
             ChangeRow::Link(_) => 6,
         });
+        // The space's first batch is its history, not news (ADR 0013).
+        let first = cursor == Revision::default();
+        let mut events = Vec::new();
         for row in rows {
+            if !first && let Some(e) = events::told_by(&mut tx, space, &row).await? {
+                events.push(e);
+            }
             self.apply_row(&mut tx, space, row, &mut documents_here)
                 .await?;
+        }
+        for e in events {
+            self.audit_by(
+                &mut tx,
+                e.actor,
+                e.action,
+                Some(space),
+                Some(e.target),
+                e.detail,
+            )
+            .await?;
         }
         // The versions now account for their blobs: the claims made when
         // they were offered have done their work.

@@ -40,9 +40,26 @@ impl EdgeApp {
         let mut tx = self.write().await?;
         let mut n = 0;
         for (op, outcome, detail) in results {
-            if tx.outbox_item(*op).await?.is_some() {
+            if let Some(item) = tx.outbox_item(*op).await? {
                 tx.set_outbox_outcome(*op, *outcome, detail, now).await?;
                 n += 1;
+                // A first refusal is news for the contractor and the
+                // space's managers (ADR 0013): in the edge's feed.
+                if *outcome == OpOutcome::Rejected && item.outcome.is_none() {
+                    self.audit_by(
+                        &mut tx,
+                        Some(item.contractor),
+                        "replication.rejected",
+                        Some(item.space),
+                        Some(op.to_string()),
+                        serde_json::json!({
+                            "contractor": item.contractor.to_string(),
+                            "detail": detail,
+                            "replicated": true,
+                        }),
+                    )
+                    .await?;
+                }
             }
         }
         self.commit(tx).await?;

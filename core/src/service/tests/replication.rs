@@ -423,6 +423,7 @@ mod link_state;
 mod links;
 mod live;
 mod locks;
+mod notices;
 mod operations;
 mod outbox;
 mod runs;
