@@ -16,6 +16,7 @@ mod health;
 mod links;
 mod locks;
 mod search;
+mod second_factor;
 mod sharing;
 mod spaces;
 mod trash;
@@ -113,6 +114,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/app-passwords"),
     ("GET", "/api/v1/app-passwords"),
     ("DELETE", "/api/v1/app-passwords/{id}"),
+    ("GET", "/api/v1/account/second-factor"),
+    ("POST", "/api/v1/account/second-factor"),
+    ("POST", "/api/v1/account/second-factor/confirm"),
+    ("POST", "/api/v1/account/second-factor/disable"),
     ("POST", "/api/v1/spaces/{id}/share"),
     ("POST", "/api/v1/spaces/{id}/unshare"),
     ("POST", "/api/v1/spaces/{id}/contractors"),
@@ -137,7 +142,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     security(("session" = []), ("bearer" = [])),
     tags(
         (name = "auth", description = "Sessions"),
-        (name = "accounts", description = "The caller's app passwords for WebDAV clients"),
+        (name = "accounts", description = "The caller's app passwords for WebDAV clients, and second factor"),
         (name = "spaces", description = "Spaces and members"),
         (name = "folders", description = "Folder tree"),
         (name = "documents", description = "Documents, versions, content and metadata, check-out (locks)"),
@@ -251,6 +256,12 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
             app_passwords::list_app_passwords
         ))
         .routes(routes!(app_passwords::revoke_app_password))
+        .routes(routes!(
+            second_factor::own_second_factor,
+            second_factor::start_second_factor
+        ))
+        .routes(routes!(second_factor::confirm_second_factor))
+        .routes(routes!(second_factor::disable_second_factor))
         .routes(routes!(sharing::share_space))
         .routes(routes!(sharing::unshare_space))
         .routes(routes!(sharing::invite_contractor))

@@ -495,6 +495,7 @@ mod indexing;
 mod links;
 mod locks;
 mod model;
+mod own_second_factor;
 mod replication;
 mod search;
 mod sequences;
