@@ -20,6 +20,7 @@ mod edge;
 mod flows;
 mod folders;
 mod gauges;
+mod inactivity;
 mod indexer;
 mod links;
 mod locks;
@@ -138,6 +139,9 @@ pub struct CoreSettings {
     /// agents' workstations have their own antivirus, and a clamd outage
     /// would then stop every upload.
     pub scan_agent_uploads: bool,
+    /// Internal node: contractors inactive for longer are disabled (ADR
+    /// 0011 §5); `None`: never.
+    pub contractor_inactivity: Option<Duration>,
 }
 
 impl Default for CoreSettings {
@@ -152,6 +156,7 @@ impl Default for CoreSettings {
             second_factor: crate::second_factor::SecondFactorPolicy::Off,
             site_name: "Passerelle".to_owned(),
             scan_agent_uploads: false,
+            contractor_inactivity: None,
         }
     }
 }
@@ -217,6 +222,8 @@ pub struct Passerelle {
     groups: Arc<crate::directory::GroupMapping>,
     /// Logins waiting for their second step (ADR 0012).
     challenges: Arc<second_step::Challenges>,
+    /// Days of activity this process noted already (ADR 0011 §5).
+    noted: Arc<inactivity::Noted>,
     /// The scanner of contractors' uploads (ADR 0010); the internal node's,
     /// when configured.
     antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
@@ -251,6 +258,7 @@ impl Passerelle {
             directory: None,
             groups: Arc::default(),
             challenges: Arc::default(),
+            noted: Arc::default(),
             antivirus: None,
             scanning: Arc::default(),
             changes: Arc::new(ChangeSignal::default()),

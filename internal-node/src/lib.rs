@@ -102,6 +102,7 @@ impl Node {
             // Agents with a local account may enrol a second factor from
             // their account page (ADR 0012 §7); nobody is made to.
             second_factor: passerelle_core::second_factor::SecondFactorPolicy::Optional,
+            contractor_inactivity: config.access.contractor_inactivity(),
             ..CoreSettings::default()
         };
         let repo = Arc::new(repo);

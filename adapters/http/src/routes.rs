@@ -73,6 +73,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/spaces/{id}/members/{member}/second-factor/reset",
     ),
+    ("POST", "/api/v1/spaces/{id}/members/{member}/enable"),
     ("GET", "/api/v1/spaces/{id}/children"),
     ("POST", "/api/v1/spaces/{id}/folders"),
     ("PATCH", "/api/v1/folders/{id}"),
@@ -223,6 +224,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::set_member, spaces::remove_member))
         .routes(routes!(spaces::set_member_end))
         .routes(routes!(spaces::reset_second_factor))
+        .routes(routes!(spaces::enable_contractor))
         .routes(routes!(folders::list_children))
         .routes(routes!(folders::create_folder))
         .routes(routes!(folders::update_folder, folders::delete_folder))

@@ -83,6 +83,10 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
             post(members::reset_second_factor),
         )
         .route(
+            "/spaces/{id}/members/{member}/enable",
+            post(members::enable_contractor),
+        )
+        .route(
             "/spaces/{id}/members/{member}/remove",
             post(members::remove_member),
         )
