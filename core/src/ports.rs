@@ -222,6 +222,23 @@ pub trait Tx:
     ) -> Result<(), RepoError>;
     /// Forgets it; idempotent.
     async fn delete_second_factor(&mut self, principal: PrincipalId) -> Result<(), RepoError>;
+    /// The last day `principal` was seen active (ADR 0011 §5): on an edge,
+    /// a contractor's own logins and requests; on the internal node, what
+    /// the edges reported, and a re-enabling. Local to the node, never in
+    /// the change feed.
+    async fn last_active(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<time::Date>, RepoError>;
+    /// Records that `principal` was active on `day`, unless a later day is
+    /// stored already (idempotent, in any order). The principal must exist.
+    async fn record_active(
+        &mut self,
+        principal: PrincipalId,
+        day: time::Date,
+    ) -> Result<(), RepoError>;
+    /// Every principal's last active day, by principal id.
+    async fn list_active(&mut self) -> Result<Vec<(PrincipalId, time::Date)>, RepoError>;
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError>;
     async fn session(&mut self, token_hash: &ContentHash) -> Result<Option<Session>, RepoError>;

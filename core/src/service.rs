@@ -21,12 +21,14 @@ mod edge;
 mod flows;
 mod folders;
 mod gauges;
+mod inactivity;
 mod indexer;
 mod links;
 mod locks;
 mod maintenance;
 mod member_ends;
 mod notices;
+mod own_second_factor;
 mod paths;
 mod properties;
 mod rights;
@@ -81,6 +83,7 @@ pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use member_ends::END_REMINDER;
 pub use notices::{DeliveryRun, PlanRun};
+pub use own_second_factor::{OwnSecondFactor, Proof};
 pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
 pub use rights::Rights;
@@ -142,6 +145,9 @@ pub struct CoreSettings {
     /// agents' workstations have their own antivirus, and a clamd outage
     /// would then stop every upload.
     pub scan_agent_uploads: bool,
+    /// Internal node: contractors inactive for longer are disabled (ADR
+    /// 0011 §5); `None`: never.
+    pub contractor_inactivity: Option<Duration>,
     /// What the node's notices say and when (ADR 0013).
     pub notifications: NotifySettings,
 }
@@ -182,6 +188,7 @@ impl Default for CoreSettings {
             second_factor: crate::second_factor::SecondFactorPolicy::Off,
             site_name: "Passerelle".to_owned(),
             scan_agent_uploads: false,
+            contractor_inactivity: None,
             notifications: NotifySettings::default(),
         }
     }
@@ -248,6 +255,8 @@ pub struct Passerelle {
     groups: Arc<crate::directory::GroupMapping>,
     /// Logins waiting for their second step (ADR 0012).
     challenges: Arc<second_step::Challenges>,
+    /// Days of activity this process noted already (ADR 0011 §5).
+    noted: Arc<inactivity::Noted>,
     /// The scanner of contractors' uploads (ADR 0010); the internal node's,
     /// when configured.
     antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
@@ -285,6 +294,7 @@ impl Passerelle {
             directory: None,
             groups: Arc::default(),
             challenges: Arc::default(),
+            noted: Arc::default(),
             antivirus: None,
             scanning: Arc::default(),
             mailer: None,

@@ -44,12 +44,39 @@ pub struct Config {
     /// The clamd that scans contractors' uploads before they are applied
     /// (`[antivirus]`, ADR 0010); absent: nothing is scanned.
     pub antivirus: Option<crate::antivirus::AntivirusConfig>,
+    /// Access that ends (`[access]`, ADR 0011).
+    pub access: AccessConfig,
     /// The relay agents' notices go through (`[mail]`, ADR 0013);
     /// absent: notices wait in the outbox.
     pub mail: Option<passerelle_mail::config::MailConfig>,
     /// Links and digests of notices (`[notifications]`).
     pub notifications: passerelle_mail::config::NotificationsConfig,
     pub log: LogConfig,
+}
+
+/// Access that ends by itself (ADR 0011).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccessConfig {
+    /// Contractors not active on any edge for this many days are disabled
+    /// (ADR 0011 §5); a manager re-enables them. 0: never.
+    pub contractor_inactivity_days: u32,
+}
+
+impl Default for AccessConfig {
+    fn default() -> Self {
+        Self {
+            contractor_inactivity_days: 180,
+        }
+    }
+}
+
+impl AccessConfig {
+    /// The period core takes; `None` when off.
+    pub fn contractor_inactivity(&self) -> Option<time::Duration> {
+        (self.contractor_inactivity_days > 0)
+            .then(|| time::Duration::days(i64::from(self.contractor_inactivity_days)))
+    }
 }
 
 /// What a drop folder's files are.
@@ -207,6 +234,7 @@ impl Default for Config {
             drops: Vec::new(),
             ldap: None,
             antivirus: None,
+            access: AccessConfig::default(),
             mail: None,
             notifications: passerelle_mail::config::NotificationsConfig::default(),
             log: LogConfig::default(),
@@ -342,6 +370,7 @@ const KEYS: &[&str] = &[
     "drops",
     "ldap",
     "antivirus",
+    "access",
     "mail",
     "notifications",
     "log",

@@ -99,6 +99,10 @@ impl Node {
                 .antivirus
                 .as_ref()
                 .is_some_and(|a| a.scan_agent_uploads),
+            // Agents with a local account may enrol a second factor from
+            // their account page (ADR 0012 §7); nobody is made to.
+            second_factor: passerelle_core::second_factor::SecondFactorPolicy::Optional,
+            contractor_inactivity: config.access.contractor_inactivity(),
             notifications: config.notifications.settings()?,
             ..CoreSettings::default()
         };

@@ -4,7 +4,9 @@
 //! account; WebDAV takes the same password; a wrong one is refused; with
 //! the directory stopped, directory logins answer 503 while the local
 //! administrator still logs in. The directory's groups make her an
-//! administrator and a member of the space mapped to her group.
+//! administrator and a member of the space mapped to her group. Her
+//! account enrols no second factor of the node's (the directory's to
+//! manage).
 
 mod common;
 
@@ -104,7 +106,28 @@ async fn an_agent_logs_in_with_the_directory_and_the_local_administrator_survive
     };
     let first = login("c.durand", CLAIRE_PW).await?;
     assert_eq!(first.status(), StatusCode::OK);
+    let cookie = first
+        .headers()
+        .get(reqwest::header::SET_COOKIE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .unwrap_or_default()
+        .to_owned();
     let me: serde_json::Value = first.json().await?;
+    // The directory is her account's authority: no second factor of the
+    // node's own (ADR 0012 §7).
+    let enrol = http
+        .post(node.url("/api/v1/account/second-factor"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .header(
+            "x-csrf-token",
+            me["csrf_token"].as_str().unwrap_or_default(),
+        )
+        .send()
+        .await?;
+    assert_eq!(enrol.status(), StatusCode::CONFLICT);
+    let problem: serde_json::Value = enrol.json().await?;
+    assert_eq!(problem["code"], "directory_account", "{problem}");
     assert_eq!(me["user"]["display_name"], "Claire Durand", "{me}");
     assert_eq!(me["user"]["source"], "directory", "{me}");
     // Her groups: the administrators' one, and finances as a contributor.

@@ -261,6 +261,21 @@ impl Replication for EdgeReplication {
         }))
     }
 
+    async fn activity_report(
+        &self,
+        _request: Request<pb::ActivityRequest>,
+    ) -> Result<Response<pb::ActivityResponse>, Status> {
+        let report = self.app.activity_report().await.map_err(status)?;
+        let active = report
+            .into_iter()
+            .map(|(p, day)| pb::ContractorActivity {
+                contractor: p.to_string(),
+                day: day.to_julian_day(),
+            })
+            .collect();
+        Ok(Response::new(pb::ActivityResponse { active }))
+    }
+
     type WatchOutboxStream = BoxStream<pb::OutboxItem>;
 
     async fn watch_outbox(

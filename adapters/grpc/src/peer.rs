@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use passerelle_core::ContentHash;
 use passerelle_core::blob::{BlobInfo, ByteStream};
-use passerelle_core::ids::{Revision, SpaceId};
+use passerelle_core::ids::{PrincipalId, Revision, SpaceId};
 use passerelle_core::locks::LockSummary;
 use passerelle_core::replication::peer::{
     BlobNeed, EdgeConnector, EdgePeer, Hello, IncomingOp, OpVerdict, OutboxStream, OutgoingBlob,
@@ -303,6 +303,31 @@ impl EdgePeer for GrpcEdgePeer {
             .await
             .map_err(peer_error)?;
         Ok(())
+    }
+
+    async fn activity_report(&self) -> Result<Vec<(PrincipalId, time::Date)>, PeerError> {
+        let report = self
+            .client
+            .clone()
+            .activity_report(timed(pb::ActivityRequest {}))
+            .await
+            .map_err(peer_error)?
+            .into_inner();
+        // What the edge says is checked like any input: a row that does
+        // not parse breaks the protocol.
+        report
+            .active
+            .into_iter()
+            .map(|a| {
+                let id = a
+                    .contractor
+                    .parse()
+                    .map_err(|_| invalid(format!("activity of {:?}: not a UUID", a.contractor)))?;
+                let day = time::Date::from_julian_day(a.day)
+                    .map_err(|_| invalid(format!("activity day {} out of range", a.day)))?;
+                Ok((PrincipalId::from_uuid(id), day))
+            })
+            .collect()
     }
 }
 

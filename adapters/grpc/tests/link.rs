@@ -230,3 +230,78 @@ async fn a_space_too_large_for_the_edge_fails_alone_and_the_others_and_the_purge
     );
     Ok(())
 }
+
+/// The edge's activity report (ADR 0011 §5) crosses the wire as the edge
+/// keeps it: a contractor who accepted their invitation on the edge is
+/// reported active today, and the internal node takes the report.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_edges_activity_report_crosses_the_wire() -> anyhow::Result<()> {
+    let internal = internal_node();
+    let edge = edge_node(Arc::new(MemBlobStore::new()));
+    let manager = Actor::Principal(
+        internal
+            .create_agent(
+                &Actor::System,
+                NewAgent {
+                    login: "marie".into(),
+                    display_name: "Marie".into(),
+                    email: String::new(),
+                    is_admin: false,
+                    password: None,
+                },
+            )
+            .await?,
+    );
+    let space = shared_space(&internal, &manager, "piscine", &[]).await?;
+    let invited = internal
+        .invite_contractor(
+            &manager,
+            space,
+            passerelle_core::service::NewContractor {
+                email: "jean@btp-rhone.fr".into(),
+                display_name: "Jean".into(),
+                organisation: "BTP Rhône".into(),
+                role: passerelle_core::role::Role::Collaborator,
+            },
+        )
+        .await?;
+    let cancel = CancellationToken::new();
+    let _stop = cancel.clone().drop_guard();
+    let url = serve(edge.clone(), &cancel).await?;
+    let link = Link::new(
+        internal.clone(),
+        NodeId::parse(EDGE)?,
+        NodeId::parse("internal")?,
+        Arc::new(passerelle_grpc::TokioTimer),
+    );
+    let dial_url = url.clone();
+    let dial = passerelle_grpc::Dial(move || {
+        let url = dial_url.clone();
+        async move {
+            let channel = Channel::from_shared(url)?.connect().await?;
+            Ok::<_, Box<dyn std::error::Error + Send + Sync>>(channel)
+        }
+    });
+    let stop = cancel.clone().cancelled_owned();
+    tokio::spawn(async move { link.run(&dial, stop).await });
+    eventually("the invitation accepted on the edge", || async {
+        edge.accept_invitation(&invited.secret, "un mot de passe sûr")
+            .await?;
+        Ok(())
+    })
+    .await?;
+
+    let peer = passerelle_grpc::GrpcEdgePeer::new(Channel::from_shared(url)?.connect().await?);
+    let report = passerelle_core::replication::peer::EdgePeer::activity_report(&peer).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    ensure!(
+        report == vec![(invited.principal.id, today)],
+        "reported: {report:?}"
+    );
+    ensure!(edge.activity_report().await? == report);
+    let kept = internal
+        .record_activity_report(&NodeId::parse(EDGE)?, &report)
+        .await?;
+    ensure!(kept <= 1, "one contractor at most: {kept}");
+    Ok(())
+}

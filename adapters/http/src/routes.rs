@@ -17,6 +17,7 @@ mod health;
 mod links;
 mod locks;
 mod search;
+mod second_factor;
 mod sharing;
 mod spaces;
 mod trash;
@@ -73,6 +74,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         "POST",
         "/api/v1/spaces/{id}/members/{member}/second-factor/reset",
     ),
+    ("POST", "/api/v1/spaces/{id}/members/{member}/enable"),
     ("GET", "/api/v1/spaces/{id}/children"),
     ("POST", "/api/v1/spaces/{id}/folders"),
     ("PATCH", "/api/v1/folders/{id}"),
@@ -114,6 +116,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/app-passwords"),
     ("GET", "/api/v1/app-passwords"),
     ("DELETE", "/api/v1/app-passwords/{id}"),
+    ("GET", "/api/v1/account/second-factor"),
+    ("POST", "/api/v1/account/second-factor"),
+    ("POST", "/api/v1/account/second-factor/confirm"),
+    ("POST", "/api/v1/account/second-factor/disable"),
     ("POST", "/api/v1/spaces/{id}/share"),
     ("POST", "/api/v1/spaces/{id}/unshare"),
     ("POST", "/api/v1/spaces/{id}/contractors"),
@@ -145,7 +151,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     security(("session" = []), ("bearer" = [])),
     tags(
         (name = "auth", description = "Sessions"),
-        (name = "accounts", description = "The caller's app passwords for WebDAV clients"),
+        (name = "accounts", description = "The caller's app passwords for WebDAV clients, and second factor"),
         (name = "spaces", description = "Spaces and members"),
         (name = "folders", description = "Folder tree"),
         (name = "documents", description = "Documents, versions, content and metadata, check-out (locks)"),
@@ -227,6 +233,7 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
         .routes(routes!(spaces::set_member, spaces::remove_member))
         .routes(routes!(spaces::set_member_end))
         .routes(routes!(spaces::reset_second_factor))
+        .routes(routes!(spaces::enable_contractor))
         .routes(routes!(folders::list_children))
         .routes(routes!(folders::create_folder))
         .routes(routes!(folders::update_folder, folders::delete_folder))
@@ -260,6 +267,12 @@ fn json_routes(config: &HttpConfig) -> OpenApiRouter<AppState> {
             app_passwords::list_app_passwords
         ))
         .routes(routes!(app_passwords::revoke_app_password))
+        .routes(routes!(
+            second_factor::own_second_factor,
+            second_factor::start_second_factor
+        ))
+        .routes(routes!(second_factor::confirm_second_factor))
+        .routes(routes!(second_factor::disable_second_factor))
         .routes(routes!(sharing::share_space))
         .routes(routes!(sharing::unshare_space))
         .routes(routes!(sharing::invite_contractor))

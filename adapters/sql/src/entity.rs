@@ -1,6 +1,7 @@
 //! sea-orm entities: one module per table, each with the conversions to and
 //! from its domain type. They never leave this crate.
 
+pub(crate) mod activity;
 pub(crate) mod api_token;
 pub(crate) mod applied_op;
 pub(crate) mod audit;

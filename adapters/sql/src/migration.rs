@@ -20,6 +20,7 @@ mod m20261211_140000_document_links;
 mod m20261212_120000_account_source;
 mod m20261213_120000_membership_grants;
 mod m20261213_140000_second_factors;
+mod m20261214_100000_activity;
 mod m20261214_120000_notifications;
 
 /// Every migration, oldest first. Never edit an applied migration: add one.
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261212_120000_account_source::Migration),
             Box::new(m20261213_120000_membership_grants::Migration),
             Box::new(m20261213_140000_second_factors::Migration),
+            Box::new(m20261214_100000_activity::Migration),
             Box::new(m20261214_120000_notifications::Migration),
         ]
     }

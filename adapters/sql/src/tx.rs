@@ -219,6 +219,22 @@ impl Tx for SqlTx {
     async fn delete_second_factor(&mut self, principal: PrincipalId) -> Result<(), RepoError> {
         accounts::delete_second_factor(self.writable()?, principal).await
     }
+    async fn last_active(
+        &mut self,
+        principal: PrincipalId,
+    ) -> Result<Option<time::Date>, RepoError> {
+        accounts::last_active(&self.txn, principal).await
+    }
+    async fn record_active(
+        &mut self,
+        principal: PrincipalId,
+        day: time::Date,
+    ) -> Result<(), RepoError> {
+        accounts::record_active(self.writable()?, principal, day).await
+    }
+    async fn list_active(&mut self) -> Result<Vec<(PrincipalId, time::Date)>, RepoError> {
+        accounts::list_active(&self.txn).await
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         accounts::save_session(self.writable()?, s).await

@@ -21,8 +21,9 @@
 //! - `pages` — handlers: `auth` (login, logout, language, invitation),
 //!   `spaces` (my spaces, a space, embeddable view), `documents`, `manage`
 //!   (members, sharing, trash, audit), `settings` (a space's settings and
-//!   archiving), `admin` (users, whole audit log), `types` (the document
-//!   type editor), `uploads` (the upload forms without JavaScript), `view`
+//!   archiving), `own_second_factor` (an agent's own second factor),
+//!   `admin` (users, whole audit log), `types` (the document type
+//!   editor), `uploads` (the upload forms without JavaScript), `view`
 //!   (rows), `search` (the results page), `extractions` (the
 //!   administrators' list of failed text extractions).
 
@@ -42,7 +43,7 @@ use passerelle_http_common::AppState;
 use ctx::Offers;
 use pages::{
     activity, admin, app_passwords, auth, documents, extractions, links, locks, manage, members,
-    search, second_factor, settings, spaces, types, uploads, webdav,
+    own_second_factor, search, second_factor, settings, spaces, types, uploads, webdav,
 };
 
 /// Largest form body (forms carry names and metadata, never content).
@@ -82,6 +83,10 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
             post(members::reset_second_factor),
         )
         .route(
+            "/spaces/{id}/members/{member}/enable",
+            post(members::enable_contractor),
+        )
+        .route(
             "/spaces/{id}/members/{member}/remove",
             post(members::remove_member),
         )
@@ -98,6 +103,18 @@ pub fn router(state: AppState, app: InternalApp) -> Router {
         )
         .route("/spaces/{id}/archive", post(settings::archive))
         .route("/spaces/{id}/unarchive", post(settings::unarchive))
+        .route(
+            "/account/second-factor",
+            get(own_second_factor::page).post(own_second_factor::start),
+        )
+        .route(
+            "/account/second-factor/confirm",
+            post(own_second_factor::confirm),
+        )
+        .route(
+            "/account/second-factor/disable",
+            post(own_second_factor::disable),
+        )
         .route("/admin/audit", get(admin::global_audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{login}/{action}", post(admin::set_user_state))

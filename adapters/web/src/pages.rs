@@ -10,6 +10,7 @@ pub mod links;
 pub mod locks;
 pub mod manage;
 pub mod members;
+pub mod own_second_factor;
 pub mod search;
 pub mod second_factor;
 pub mod settings;

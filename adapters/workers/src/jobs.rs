@@ -78,14 +78,19 @@ pub fn sweep_sessions(workers: &Workers, app: &Passerelle, period: Duration) {
 }
 
 /// Ends the memberships whose end date came, every `period` (worker
-/// `access`, internal node): removals that replicate, audited.
+/// `access`, internal node): removals that replicate, audited; and
+/// disables the contractors inactive for longer than the node's period
+/// (ADR 0011 §5), which replicates too.
 pub fn end_memberships(workers: &Workers, app: &InternalApp, period: Duration) {
     let app = app.clone();
     workers.every("access", period, move || {
         let app = app.clone();
         async move {
             let n = app.end_memberships().await?;
-            Ok::<_, passerelle_core::CoreError>(format!("{n} access(es) ended"))
+            let idle = app.disable_inactive_contractors().await?;
+            Ok::<_, passerelle_core::CoreError>(format!(
+                "{n} access(es) ended, {idle} inactive contractor(s) disabled"
+            ))
         }
     });
 }

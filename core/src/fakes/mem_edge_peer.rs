@@ -13,7 +13,7 @@ use futures::StreamExt;
 use crate::blob::{BlobInfo, ByteStream, Holding, Resumed};
 use crate::error::CoreError;
 use crate::hash::ContentHash;
-use crate::ids::{Revision, SpaceId};
+use crate::ids::{PrincipalId, Revision, SpaceId};
 use crate::locks::LockSummary;
 use crate::ports::Timer;
 use crate::replication::peer::{
@@ -230,6 +230,11 @@ impl EdgePeer for MemEdgePeer {
             .await
             .map_err(refused)?;
         Ok(())
+    }
+
+    async fn activity_report(&self) -> Result<Vec<(PrincipalId, time::Date)>, PeerError> {
+        self.up()?;
+        self.node.activity_report().await.map_err(refused)
     }
 }
 

@@ -226,6 +226,20 @@ impl Tx for MemTx {
         self.state_mut()?.second_factors.remove(&p);
         Ok(())
     }
+    async fn last_active(&mut self, p: PrincipalId) -> Result<Option<time::Date>, RepoError> {
+        Ok(self.state().activity.get(&p).copied())
+    }
+    async fn record_active(&mut self, p: PrincipalId, day: time::Date) -> Result<(), RepoError> {
+        self.state_mut()?.record_active(p, day)
+    }
+    async fn list_active(&mut self) -> Result<Vec<(PrincipalId, time::Date)>, RepoError> {
+        Ok(self
+            .state()
+            .activity
+            .iter()
+            .map(|(p, d)| (*p, *d))
+            .collect())
+    }
 
     async fn save_session(&mut self, s: &Session) -> Result<(), RepoError> {
         self.state_mut()?.save_session(s)

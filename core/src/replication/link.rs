@@ -13,6 +13,7 @@
 //! up. Only a failure of the link itself (the edge unreachable, the
 //! connection gone) ends the session and reconnects.
 
+mod activity;
 mod digests;
 mod down;
 mod health;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use super::{ChangeRow, NodeId, OpOutcome, OutboxItem};
 use crate::blob::{BlobError, BlobInfo, ByteStream};
 use crate::hash::ContentHash;
-use crate::ids::{Revision, SpaceId};
+use crate::ids::{PrincipalId, Revision, SpaceId};
 use crate::locks::LockSummary;
 
 /// What an edge says when a link comes up.
@@ -182,6 +182,16 @@ pub trait EdgePeer: Send + Sync {
     /// the edge keeps the last snapshot it received. Refused (`Refused`,
     /// `NotFound`) for a space the edge does not hold yet.
     async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError>;
+
+    /// The last day each contractor was active on the edge (ADR 0011 §5).
+    /// Reads only. An edge without the call refuses it (`Refused`), as
+    /// this default does: the link asks again later.
+    async fn activity_report(&self) -> Result<Vec<(PrincipalId, time::Date)>, PeerError> {
+        Err(PeerError::Refused {
+            kind: "unimplemented".into(),
+            message: "this edge does not report activity".into(),
+        })
+    }
 }
 
 /// A shared peer is a peer: a connector may hand out one edge to every
@@ -230,6 +240,9 @@ impl<T: EdgePeer + ?Sized> EdgePeer for std::sync::Arc<T> {
     }
     async fn mirror_locks(&self, space: SpaceId, locks: &[LockSummary]) -> Result<(), PeerError> {
         (**self).mirror_locks(space, locks).await
+    }
+    async fn activity_report(&self) -> Result<Vec<(PrincipalId, time::Date)>, PeerError> {
+        (**self).activity_report().await
     }
 }
 

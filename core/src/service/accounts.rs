@@ -354,6 +354,11 @@ impl InternalApp {
             tx.save_principal(&p).await?;
             if disabled {
                 tx.delete_sessions_of(p.id).await?;
+            } else if p.kind == PrincipalKind::Contractor {
+                // A whole period again before the inactivity sweep
+                // judges them (ADR 0011 §5).
+                let today = self.clock.now().to_offset(time::UtcOffset::UTC).date();
+                tx.record_active(p.id, today).await?;
             }
             let action = if disabled {
                 "principal.disable"

@@ -153,6 +153,7 @@ impl Passerelle {
         let slot = self.basic.slot(&key, secret);
         if let Some(checked) = self.basic.recall(&slot, now) {
             if let Some(p) = self.still_valid(&checked).await? {
+                self.note_active(&p).await?;
                 return Ok(Actor::Principal(p));
             }
             self.basic.forget(&slot);
@@ -167,6 +168,7 @@ impl Passerelle {
             match self.check_app_password(login, secret).await? {
                 Some(p) => {
                     self.throttle.record_success(&key);
+                    self.note_active(&p).await?;
                     return Ok(Actor::Principal(p));
                 }
                 None => (false, None),
@@ -185,6 +187,7 @@ impl Passerelle {
             (true, Some(p)) => {
                 self.throttle.record_success(&key);
                 self.basic.remember(slot, &p, now);
+                self.note_active(&p).await?;
                 Ok(Actor::Principal(p))
             }
             (_, found) => {

@@ -73,6 +73,10 @@ impl EdgeApp {
             inv.accepted_at = Some(now);
             tx.save_principal(&p).await?;
             tx.save_invitation(&inv).await?;
+            // Accepting is activity: the inactivity period starts here
+            // (ADR 0011 §5).
+            tx.record_active(p.id, now.to_offset(time::UtcOffset::UTC).date())
+                .await?;
             let actor = Actor::Principal(p.clone());
             self.audit(
                 &mut tx,

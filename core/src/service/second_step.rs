@@ -196,8 +196,23 @@ impl Passerelle {
             .challenges
             .find(challenge, Need::Enrol, now)
             .ok_or_else(expired)?;
+        self.enrolment_of(pending.principal)
+            .await?
+            .ok_or_else(expired)
+    }
+
+    /// The unconfirmed factor `principal` enrols with: the one made
+    /// already if it is still unconfirmed and of the account's current
+    /// reset marker, else a new secret. `None` when the account is gone.
+    /// Shared by the login's enrolment and an agent's own (ADR 0012).
+    pub(super) async fn enrolment_of(
+        &self,
+        principal: PrincipalId,
+    ) -> Result<Option<Enrolment>, CoreError> {
         let mut tx = self.write().await?;
-        let p = tx.principal(pending.principal).await?.ok_or_else(expired)?;
+        let Some(p) = tx.principal(principal).await? else {
+            return Ok(None);
+        };
         let factor = match tx.second_factor(p.id).await? {
             Some(f) if f.confirmed_at.is_none() && f.reset == p.second_factor_reset => f,
             _ => {
@@ -214,10 +229,10 @@ impl Passerelle {
             }
         };
         self.commit(tx).await?;
-        Ok(Enrolment {
+        Ok(Some(Enrolment {
             secret: factor.secret_text(),
             uri: factor.uri(&self.settings.site_name, p.login.as_str()),
-        })
+        }))
     }
 
     /// Confirms enrolment with a first code: the factor counts from now,
@@ -234,8 +249,40 @@ impl Passerelle {
         let factor = factor
             .filter(|f| f.confirmed_at.is_none())
             .ok_or_else(expired)?;
-        let Some(step) = factor.accepts(code, now) else {
+        let p = self
+            .read()
+            .await?
+            .principal(pending.principal)
+            .await?
+            .ok_or_else(expired)?;
+        let Some(codes) = self.confirm_factor(&p, factor, code, now).await? else {
             return Err(self.wrong_code(challenge, &pending, address, now).await?);
+        };
+        self.challenges.done(challenge);
+        self.throttle.record_success(&pending.key);
+        let session = self
+            .open_session(p, address, json!({ "second_factor": "totp" }))
+            .await?;
+        Ok(Enrolled {
+            session,
+            recovery_codes: codes,
+        })
+    }
+
+    /// Confirms `p`'s unconfirmed `factor` with a first code: it counts
+    /// from now, and recovery codes are issued (returned this once, stored
+    /// hashed); audited `second_factor.enrol`. `None` when the code is not
+    /// accepted (the caller counts the failure its way). Shared by the
+    /// login's enrolment and an agent's own (ADR 0012).
+    pub(super) async fn confirm_factor(
+        &self,
+        p: &Principal,
+        factor: SecondFactor,
+        code: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Vec<String>>, CoreError> {
+        let Some(step) = factor.accepts(code, now) else {
+            return Ok(None);
         };
         let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
         let mut recovery = Vec::with_capacity(codes.len());
@@ -243,7 +290,6 @@ impl Passerelle {
             recovery.push(self.passwords.hash(&normalize_recovery(c)).await?);
         }
         let mut tx = self.write().await?;
-        let p = tx.principal(pending.principal).await?.ok_or_else(expired)?;
         tx.save_second_factor(&SecondFactor {
             confirmed_at: Some(now),
             last_step: Some(step),
@@ -263,15 +309,7 @@ impl Passerelle {
         )
         .await?;
         self.commit(tx).await?;
-        self.challenges.done(challenge);
-        self.throttle.record_success(&pending.key);
-        let session = self
-            .open_session(p, address, json!({ "second_factor": "totp" }))
-            .await?;
-        Ok(Enrolled {
-            session,
-            recovery_codes: codes,
-        })
+        Ok(Some(codes))
     }
 
     /// The second step of a login: a code of the person's authenticator
@@ -357,7 +395,7 @@ impl Passerelle {
     }
 
     /// `factor` without the recovery code `typed`, if it holds it.
-    async fn spend_recovery(
+    pub(super) async fn spend_recovery(
         &self,
         factor: &SecondFactor,
         typed: &str,

@@ -85,6 +85,7 @@ impl Passerelle {
             created_at: now,
             expires_at: now + self.settings.session_ttl,
         };
+        self.note_active(&p).await?;
         let mut tx = self.write().await?;
         tx.save_session(&session).await?;
         let actor = Actor::Principal(p.clone());
@@ -202,6 +203,8 @@ impl Passerelle {
             return Err(CoreError::Unauthenticated);
         }
         let language = tx.preferred_language(p.id).await?;
+        drop(tx);
+        self.note_active(&p).await?;
         Ok(SessionAuth {
             actor: Actor::Principal(p),
             csrf: s.csrf,

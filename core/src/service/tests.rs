@@ -496,6 +496,7 @@ mod links;
 mod locks;
 mod model;
 mod notifications;
+mod own_second_factor;
 mod replication;
 mod search;
 mod sequences;

@@ -325,6 +325,13 @@ impl Replication for HelloOnly {
     ) -> Result<Response<passerelle_proto::v1::LockSnapshotAck>, Status> {
         Err(Status::unimplemented("test server"))
     }
+
+    async fn activity_report(
+        &self,
+        _: Request<passerelle_proto::v1::ActivityRequest>,
+    ) -> Result<Response<passerelle_proto::v1::ActivityResponse>, Status> {
+        Err(Status::unimplemented("test server"))
+    }
 }
 
 // ------------------------------------------------------------------ PKI ----

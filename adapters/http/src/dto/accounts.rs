@@ -222,3 +222,49 @@ pub struct IssuedAppPasswordDto {
     /// `psr_app_…`: the password of the WebDAV client (HTTP Basic).
     pub secret: String,
 }
+
+/// `GET /account/second-factor`: the caller's second factor.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OwnSecondFactorDto {
+    /// Logins ask for a code.
+    pub enrolled: bool,
+    /// Recovery codes not spent yet.
+    pub recovery_codes_left: usize,
+    /// Why the account may not enrol here (`directory_account`,
+    /// `second_factor_off`), if it may not.
+    pub refused: Option<String>,
+}
+
+/// `POST /account/second-factor/confirm`.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OwnCodeBody {
+    /// Six digits of the authenticator app.
+    pub code: String,
+}
+
+/// `POST /account/second-factor/disable`: one proof, a current code (or
+/// a recovery code) or the account's password.
+#[derive(Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DisableSecondFactorBody {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for DisableSecondFactorBody {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Neither the code nor the password goes to a log.
+        f.debug_struct("DisableSecondFactorBody")
+            .finish_non_exhaustive()
+    }
+}
+
+/// `POST /account/second-factor/confirm`: the recovery codes, shown this
+/// once.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RecoveryCodesResponse {
+    pub recovery_codes: Vec<String>,
+}

@@ -191,6 +191,27 @@ pub(crate) async fn reset_second_factor(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Re-enables a disabled contractor (managers of a space they are a
+/// member of; a contractor disabled for inactivity, say): their next
+/// inactivity period starts today. Audited.
+#[utoipa::path(post, path = "/spaces/{id}/members/{member}/enable", tag = "spaces",
+    params(("id" = Uuid, Path, description = "Space id"), ("member" = Uuid, Path, description = "Principal id of the contractor")),
+    responses((status = 204, description = "Enabled"), Problems))]
+pub(crate) async fn enable_contractor(
+    Extension(internal): Extension<InternalApp>,
+    Authenticated(actor): Authenticated,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+) -> Result<StatusCode, ApiError> {
+    internal
+        .enable_contractor(
+            &actor,
+            SpaceId::from_uuid(id),
+            PrincipalId::from_uuid(member),
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Removes a member (managers). `member` is the principal's id here. A
 /// space keeps at least one manager (409 `last_manager`).
 #[utoipa::path(delete, path = "/spaces/{id}/members/{member}", tag = "spaces",

@@ -14,7 +14,7 @@ use time::OffsetDateTime;
 
 use super::{all_into, exec_guarded, paginate, upsert};
 use crate::convert::nanos;
-use crate::entity::{api_token, principal, principal_setting, second_factor, session};
+use crate::entity::{activity, api_token, principal, principal_setting, second_factor, session};
 use crate::error::{db_error, write_error};
 
 pub(super) async fn principal(
@@ -240,4 +240,49 @@ pub(super) async fn delete_second_factor(
         .await
         .map_err(db_error)?;
     Ok(())
+}
+
+pub(super) async fn last_active(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+) -> Result<Option<time::Date>, RepoError> {
+    let row = activity::Entity::find_by_id(principal.as_uuid())
+        .one(c)
+        .await
+        .map_err(db_error)?;
+    Ok(row
+        .map(activity::Model::into_core)
+        .transpose()?
+        .map(|(_, d)| d))
+}
+
+/// Keeps the later day: read, then written only when it moves forward
+/// (the transaction serialises writers).
+pub(super) async fn record_active(
+    c: &DatabaseTransaction,
+    principal: PrincipalId,
+    day: time::Date,
+) -> Result<(), RepoError> {
+    if last_active(c, principal).await?.is_some_and(|d| d >= day) {
+        return Ok(());
+    }
+    let model = activity::Model::new(principal, day)
+        .into_active_model()
+        .reset_all();
+    upsert(model)
+        .exec_without_returning(c)
+        .await
+        .map_err(db_error)?;
+    Ok(())
+}
+
+pub(super) async fn list_active(
+    c: &DatabaseTransaction,
+) -> Result<Vec<(PrincipalId, time::Date)>, RepoError> {
+    let rows = activity::Entity::find()
+        .order_by_asc(activity::Column::PrincipalId)
+        .all(c)
+        .await
+        .map_err(db_error)?;
+    rows.into_iter().map(activity::Model::into_core).collect()
 }

@@ -66,6 +66,7 @@ contract_tests!(
         a_duplicate_token_hash_is_a_conflict,
         a_preferred_language_is_kept_per_principal_cleared_and_needs_the_principal,
         a_second_factor_round_trips_is_replaced_deleted_and_needs_its_principal,
+        the_last_active_day_only_moves_forward_and_needs_its_principal,
         // spaces
         spaces_round_trip_exactly_and_are_found_by_slug,
         saving_a_space_again_overwrites_it,

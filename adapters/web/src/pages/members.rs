@@ -56,6 +56,8 @@ struct MemberRow {
     ending_soon: bool,
     /// A manager may set an end date (not on a manager's membership).
     may_end: bool,
+    /// A disabled contractor (inactive, say), whom a manager re-enables.
+    disabled: bool,
 }
 
 /// The last day a membership ending at `ends_at` gives access, as the
@@ -146,6 +148,7 @@ async fn members_page(
                 PrincipalKind::Service => t.s("members.service"),
             },
             contractor: m.principal.kind == PrincipalKind::Contractor,
+            disabled: m.principal.disabled,
             role: m.role.as_str().to_owned(),
             role_label: t.role(m.role),
             invitation: invitation_of(m.principal.id),
@@ -318,6 +321,26 @@ pub async fn reset_second_factor(
         .await
     {
         Ok(()) => Ok(see_other(&format!("{back}?ok=second_factor_reset"))),
+        Err(e) => back_with_error(&back, &e),
+    }
+}
+
+/// `POST /spaces/{id}/members/{member}/enable`: a disabled contractor
+/// (inactive, say) may log in again.
+pub async fn enable_contractor(
+    Extension(internal): Extension<InternalApp>,
+    web: Web,
+    Path((id, member)): Path<(Uuid, Uuid)>,
+    Form(f): Form<CsrfForm>,
+) -> Result<Response, WebError> {
+    web.check_csrf(&f.csrf)?;
+    let sid = SpaceId::from_uuid(id);
+    let back = format!("/spaces/{sid}/members");
+    match internal
+        .enable_contractor(&web.actor, sid, PrincipalId::from_uuid(member))
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("{back}?ok=contractor_enabled"))),
         Err(e) => back_with_error(&back, &e),
     }
 }

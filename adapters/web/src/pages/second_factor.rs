@@ -262,7 +262,7 @@ async fn enrol_page(
 
 /// The QR code of `uri` as an inline `<svg>` element (the XML declaration
 /// dropped); empty if the URI cannot be encoded (the text secret remains).
-fn qr_svg(uri: &str) -> String {
+pub(super) fn qr_svg(uri: &str) -> String {
     let Ok(code) = QrCode::new(uri.as_bytes()) else {
         return String::new();
     };

@@ -1,4 +1,5 @@
-//! The user's own account pages: app passwords for WebDAV clients.
+//! The user's own account pages: app passwords for WebDAV clients, and
+//! an agent's own second factor (ADR 0012 §7).
 
 use axum::http::StatusCode;
 
@@ -117,4 +118,79 @@ async fn the_webdav_page_gives_an_agent_the_addresses_and_the_app_passwords() {
     let odd = webdav_page(&mut paul, "evil\"><script>").await;
     odd.assert_status(StatusCode::OK);
     assert!(!odd.body.contains("<script>"), "{}", odd.body);
+}
+
+/// The text of the element `id` on `html`.
+fn text_of(html: &str, id: &str) -> String {
+    let open = format!("id=\"{id}\">");
+    let at = html
+        .find(&open)
+        .unwrap_or_else(|| panic!("#{id} on {html}"));
+    let rest = &html[at + open.len()..];
+    rest[..rest.find('<').expect("end of element")].to_owned()
+}
+
+#[tokio::test]
+async fn an_agent_turns_on_a_second_factor_from_the_account_page_and_off_with_the_password() {
+    let settings = passerelle_core::CoreSettings {
+        second_factor: passerelle_core::second_factor::SecondFactorPolicy::Optional,
+        ..passerelle_core::CoreSettings::default()
+    };
+    let t = TestApp::with(settings, passerelle_http_common::HttpConfig::default()).await;
+    let mut paul = t.user("paul").await;
+    const HERE: &str = "/account/second-factor";
+    paul.get("/spaces")
+        .await
+        .assert_contains("href=\"/account/second-factor\"");
+    paul.get(HERE).await.assert_contains("id=\"enable\"");
+    let shown = paul.submit(HERE, HERE, &[]).await;
+    shown
+        .assert_status(StatusCode::OK)
+        .assert_contains("id=\"qr\"")
+        .assert_contains("<svg");
+    assert_eq!(shown.header(axum::http::header::CACHE_CONTROL), "no-store");
+    let secret = text_of(&shown.body, "secret");
+    let code = passerelle_testing::edge_login::totp_code(&secret).expect("code");
+    let wrong = if code == "000000" { "000001" } else { "000000" };
+    // A wrong code: the same key again, saying why.
+    let again = paul
+        .submit(HERE, "/account/second-factor/confirm", &[("code", wrong)])
+        .await;
+    again.assert_status(StatusCode::OK);
+    assert_eq!(text_of(&again.body, "secret"), secret);
+    assert!(again.body.contains("id=\"code-error\""));
+    let done = paul
+        .submit(HERE, "/account/second-factor/confirm", &[("code", &code)])
+        .await;
+    done.assert_status(StatusCode::OK)
+        .assert_contains("id=\"recovery-codes\"");
+    assert_eq!(done.header(axum::http::header::CACHE_CONTROL), "no-store");
+    paul.get(HERE)
+        .await
+        .assert_contains("id=\"second-factor-on\"");
+    // The login now asks for a code.
+    let mut other = t.browser();
+    other
+        .login("paul", PASSWORD)
+        .await
+        .assert_redirect_to("/login/code");
+    // Off with the password; a wrong one is refused.
+    paul.submit(
+        HERE,
+        "/account/second-factor/disable",
+        &[("code", ""), ("password", "not it")],
+    )
+    .await
+    .assert_redirect_to("/account/second-factor?err=wrong_proof");
+    paul.submit(
+        HERE,
+        "/account/second-factor/disable",
+        &[("code", ""), ("password", PASSWORD)],
+    )
+    .await
+    .assert_redirect_to("/account/second-factor?ok=second_factor_disabled");
+    t.browser()
+        .login("paul", PASSWORD)
+        .await
+        .assert_redirect_to("/spaces");
 }

@@ -101,6 +101,19 @@ impl State {
         Ok(())
     }
 
+    pub(super) fn record_active(
+        &mut self,
+        principal: PrincipalId,
+        day: time::Date,
+    ) -> Result<(), RepoError> {
+        if !self.principals.contains_key(&principal) {
+            return Err(missing("principal", principal));
+        }
+        let last = self.activity.entry(principal).or_insert(day);
+        *last = (*last).max(day);
+        Ok(())
+    }
+
     pub(super) fn save_session(&mut self, session: &Session) -> Result<(), RepoError> {
         if !self.principals.contains_key(&session.principal) {
             return Err(missing("principal", session.principal));

@@ -284,6 +284,9 @@ impl State {
         let n = self.second_factors.len();
         self.second_factors.retain(|id, _| !orphans.contains(id));
         count(n, self.second_factors.len());
+        let n = self.activity.len();
+        self.activity.retain(|id, _| !orphans.contains(id));
+        count(n, self.activity.len());
         let n = self.principals.len();
         self.principals.retain(|id, _| !orphans.contains(id));
         count(n, self.principals.len());

@@ -33,6 +33,8 @@ pub(super) struct State {
     pub(super) languages: HashMap<PrincipalId, Language>,
     /// Second factors (table `second_factors`), node-local.
     pub(super) second_factors: HashMap<PrincipalId, SecondFactor>,
+    /// Last active days (table `activity`), node-local.
+    pub(super) activity: BTreeMap<PrincipalId, time::Date>,
     pub(super) spaces: HashMap<SpaceId, Space>,
     pub(super) memberships: BTreeMap<(SpaceId, PrincipalId), Membership>,
     pub(super) folders: HashMap<FolderId, Folder>,

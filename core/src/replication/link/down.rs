@@ -2,7 +2,8 @@
 //! pass purges what is no longer shared first (it frees room the sends may
 //! need, and no space's failure may hold it back), then sends each space
 //! that is due, then compares digests when their time has come, then
-//! mirrors the spaces' locks on the edge when they changed.
+//! mirrors the spaces' locks on the edge when they changed, then asks the
+//! edge's activity report when due.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -43,6 +44,9 @@ pub(crate) struct Down<'a> {
     pub(super) to_verify: HashSet<SpaceId>,
     /// What the edge mirrors of this node's locks (see `locks`).
     pub(super) mirror: LockMirroring,
+    /// When the edge's activity report is next asked (`None`: at once;
+    /// see `activity`).
+    pub(super) activity_due: Option<OffsetDateTime>,
 }
 
 impl<'a> Down<'a> {
@@ -64,6 +68,7 @@ impl<'a> Down<'a> {
             last_digest: None,
             to_verify: HashSet::new(),
             mirror: LockMirroring::default(),
+            activity_due: None,
         }
     }
 
@@ -105,6 +110,7 @@ impl<'a> Down<'a> {
             .retain(|id, _| cursors.contains_key(id) || shared.iter().any(|s| s.id == *id));
         self.digests_if_due(&shared).await?;
         self.mirror_locks_if_due(&shared).await?;
+        self.report_activity_if_due().await?;
         if moved || self.health.errors() != before {
             self.record().await?;
         }

@@ -170,12 +170,12 @@ impl EdgeApp {
             ChangeRow::Principal(mut p) => {
                 // Contractors' passwords exist only here.
                 let local = tx.principal(p.id).await?;
-                // A manager reset their second factor (a lost phone): the
-                // sessions it let in end now.
-                if local
-                    .as_ref()
-                    .is_some_and(|l| l.second_factor_reset != p.second_factor_reset)
-                {
+                // A manager reset their second factor (a lost phone), or
+                // the account was disabled (by an administrator, or for
+                // inactivity, ADR 0011 §5): the sessions it let in end now.
+                if local.as_ref().is_some_and(|l| {
+                    l.second_factor_reset != p.second_factor_reset || (p.disabled && !l.disabled)
+                }) {
                     tx.delete_sessions_of(p.id).await?;
                 }
                 p.password_hash = local.and_then(|local| local.password_hash);

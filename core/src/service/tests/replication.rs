@@ -418,6 +418,7 @@ mod access_ends;
 mod antivirus;
 mod blob_accounting;
 mod edge_locks;
+mod inactivity;
 mod invitations;
 mod link_state;
 mod links;

@@ -12,14 +12,14 @@ use uuid::Uuid;
 
 use super::super::IN_CHUNK;
 use crate::entity::{
-    api_token, blob_claim, cursor, document, document_link, folder, invitation, membership, outbox,
-    principal, second_factor, session, space, version,
+    activity, api_token, blob_claim, cursor, document, document_link, folder, invitation,
+    membership, outbox, principal, second_factor, session, space, version,
 };
 use crate::error::db_error;
 
 /// Children before parents (foreign keys), then the principals that held a
 /// membership in the space and hold none anywhere now, with their sessions,
-/// tokens and second factors. Principals that never were members of the space are kept
+/// tokens, second factors and activity. Principals that never were members of the space are kept
 /// (an edge's own accounts, say). Returns every row deleted.
 pub(in crate::tx) async fn purge_space(
     c: &DatabaseTransaction,
@@ -140,6 +140,12 @@ async fn delete_orphans(c: &DatabaseTransaction, candidates: &[Uuid]) -> Result<
     total += rows(
         second_factor::Entity::delete_many()
             .filter(second_factor::Column::PrincipalId.is_in(orphans.iter().copied()))
+            .exec(c)
+            .await,
+    )?;
+    total += rows(
+        activity::Entity::delete_many()
+            .filter(activity::Column::PrincipalId.is_in(orphans.iter().copied()))
             .exec(c)
             .await,
     )?;

@@ -389,3 +389,40 @@ pub async fn a_second_factor_round_trips_is_replaced_deleted_and_needs_its_princ
     );
     Ok(())
 }
+
+/// ADR 0011 §5: the last active day per principal, never moved back.
+pub async fn the_last_active_day_only_moves_forward_and_needs_its_principal(
+    repo: &dyn Repository,
+) -> Outcome {
+    let jean = agent("jean@btp.fr");
+    let zoe = agent("zoe@bet.fr");
+    save(repo, [Row::from(&jean), Row::from(&zoe)]).await?;
+    let day = |n: i64| (at(T0) + time::Duration::days(n)).date();
+    let mut tx = write(repo).await?;
+    tx.record_active(jean.id, day(10)).await?;
+    tx.record_active(zoe.id, day(3)).await?;
+    // An older day changes nothing; a later one replaces it.
+    tx.record_active(jean.id, day(2)).await?;
+    tx.record_active(zoe.id, day(4)).await?;
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert_eq!(tx.last_active(jean.id).await?, Some(day(10)));
+    assert_eq!(tx.last_active(zoe.id).await?, Some(day(4)));
+    assert_eq!(tx.last_active(PrincipalId::new()).await?, None);
+    let mut all = tx.list_active().await?;
+    all.sort();
+    let mut expected = vec![(jean.id, day(10)), (zoe.id, day(4))];
+    expected.sort();
+    assert_eq!(all, expected);
+    assert!(
+        tx.record_active(jean.id, day(11)).await.is_err(),
+        "a write in a read transaction"
+    );
+    drop(tx);
+    let mut tx = write(repo).await?;
+    assert!(
+        tx.record_active(PrincipalId::new(), day(1)).await.is_err(),
+        "a day needs its principal"
+    );
+    Ok(())
+}
