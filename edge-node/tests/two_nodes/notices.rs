@@ -159,3 +159,130 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
     ensure!(mails[0].message_id != mails[1].message_id, "two notices");
     Ok(())
 }
+
+/// Agents who hear of the space at once: `n` of them, made through the
+/// API, members of `space` (its default set to immediate by its manager).
+async fn agents(c: &Cluster, http: &reqwest::Client, space: &str, n: usize) -> anyhow::Result<()> {
+    for i in 0..n {
+        let login = format!("agent.{i:03}");
+        let r = c
+            .api(http, reqwest::Method::POST, "/users")
+            .json(&json!({
+                "login": login,
+                "display_name": format!("Agent {i}"),
+                "email": format!("{login}@metropole.example.fr"),
+            }))
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "user {login}: {}", r.status());
+        let r = c
+            .api(
+                http,
+                reqwest::Method::PUT,
+                &format!("/spaces/{space}/members/{login}"),
+            )
+            .json(&json!({ "role": "reader" }))
+            .send()
+            .await?;
+        ensure!(r.status().is_success(), "member {login}: {}", r.status());
+    }
+    let r = c
+        .api(
+            http,
+            reqwest::Method::PUT,
+            &format!("/spaces/{space}/subscription/default"),
+        )
+        .json(&json!({ "frequency": "immediate" }))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "default: {}", r.status());
+    Ok(())
+}
+
+/// kill -9 of the internal node while it hands notices to the relay (a
+/// batch of 50 every 15 s: 120 notices take three runs), then a restart:
+/// every notice arrives, and none twice but, at most, the one the relay
+/// had accepted when the node died, which carries the same `Message-ID`
+/// (mail readers fold it into one).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_while_sending_loses_no_notice_and_repeats_none() -> anyhow::Result<()> {
+    const PEOPLE: usize = 120;
+    let Some(relay) = smtp::start()? else {
+        return Ok(());
+    };
+    let mut c = Cluster::start_internal_with(&format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"ged@metropole.example.fr\"\ntimeout_secs = 5\n",
+        relay.port
+    ))
+    .await?;
+    let http = reqwest::Client::new();
+    let space = c.space(&http, "consultation").await?;
+    agents(&c, &http, &space, PEOPLE).await?;
+    let r = c
+        .api(
+            &http,
+            reqwest::Method::POST,
+            &format!("/spaces/{space}/documents"),
+        )
+        .query(&[("name", "DCE.pdf")])
+        .body(b"dossier de consultation".to_vec())
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "upload: {}", r.status());
+
+    // Killed once some, not all, were sent.
+    eventually_within(
+        "the first notices",
+        Duration::from_secs(60),
+        Duration::from_millis(20),
+        || async {
+            let n = relay.messages()?.len();
+            ensure!(n > 0, "none yet");
+            Ok(())
+        },
+    )
+    .await?;
+    c.kill_internal()?;
+    let before = relay.messages()?.len();
+    ensure!(
+        before < PEOPLE,
+        "all {before} were sent before the kill: nothing tested"
+    );
+    c.start_internal()?;
+
+    let all = eventually_within(
+        "every notice",
+        Duration::from_secs(120),
+        Duration::from_millis(500),
+        || async {
+            let got = relay.messages()?;
+            ensure!(got.len() >= PEOPLE, "{} of {PEOPLE}", got.len());
+            Ok(got)
+        },
+    )
+    .await?;
+    // One more run, to see that nothing else comes.
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    let all_now = relay.messages()?;
+    let mut ids: Vec<&str> = all_now.iter().map(|m| m.message_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ensure!(
+        ids.len() == PEOPLE,
+        "{} distinct notices for {PEOPLE} people",
+        ids.len()
+    );
+    ensure!(
+        all_now.len() <= PEOPLE + 1,
+        "{} messages: more than the one in flight at the kill sent twice",
+        all_now.len()
+    );
+    let mut to: Vec<&str> = all
+        .iter()
+        .flat_map(|m| m.rcpt.iter().map(String::as_str))
+        .collect();
+    to.sort_unstable();
+    to.dedup();
+    ensure!(to.len() == PEOPLE, "every agent told: {}", to.len());
+    Ok(())
+}
