@@ -113,6 +113,13 @@ pub fn sentence(line: &Line, lang: Language) -> String {
         });
         s.push_str(&names.join(", "));
     }
+    ending(&mut s, line, lang, |r| r.to_owned());
+    s
+}
+
+/// What ends a line in both bodies: how many items it did not name, and
+/// why a refused operation was refused (`show` escapes it for HTML).
+fn ending(s: &mut String, line: &Line, lang: Language, show: impl Fn(&str) -> String) {
     let more = line.items.len().saturating_sub(NAMED);
     if more > 0 {
         let _ = match lang {
@@ -122,11 +129,10 @@ pub fn sentence(line: &Line, lang: Language) -> String {
     }
     if let Some(r) = &line.reason {
         let _ = match lang {
-            Language::Fr => write!(s, " — motif : {r}"),
-            Language::En => write!(s, " — reason: {r}"),
+            Language::Fr => write!(s, " — motif : {}", show(r)),
+            Language::En => write!(s, " — reason: {}", show(r)),
         };
     }
-    s
 }
 
 fn subject(kind: NoticeKind, lang: Language, site: &str, sections: &[Section]) -> String {
@@ -182,19 +188,7 @@ fn html_line(line: &Line, lang: Language) -> String {
         s.push(' ');
         s.push_str(&links.join(", "));
     }
-    let more = line.items.len().saturating_sub(NAMED);
-    if more > 0 {
-        let _ = match lang {
-            Language::Fr => write!(s, " (et {more} autres)"),
-            Language::En => write!(s, " (and {more} more)"),
-        };
-    }
-    if let Some(r) = &line.reason {
-        let _ = match lang {
-            Language::Fr => write!(s, " — motif : {}", escape(r)),
-            Language::En => write!(s, " — reason: {}", escape(r)),
-        };
-    }
+    ending(&mut s, line, lang, escape);
     s
 }
 

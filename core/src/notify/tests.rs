@@ -229,11 +229,43 @@ fn texts_are_in_the_recipients_language_and_escape_names() {
     assert!(fr.text.contains("https://ged.example.fr/unsubscribe/t"));
     assert!(fr.html.contains("&lt;plan 0&gt;.pdf"), "{}", fr.html);
     assert!(!fr.html.contains("<plan"));
-    let en = render(NoticeKind::Immediate, Language::En, "Passerelle", &[sec]);
+    let en = render(
+        NoticeKind::Immediate,
+        Language::En,
+        "Passerelle",
+        std::slice::from_ref(&sec),
+    );
     assert_eq!(en.subject, "[Passerelle] New in Piscine");
     assert!(
         en.text.contains("Paul Martin added 7 documents: "),
         "{}",
         en.text
+    );
+    assert!(en.text.contains("(and 2 more)"), "{}", en.text);
+
+    // A refusal's reason, as it is in text and escaped in HTML.
+    let mut refused = sec;
+    refused.lines[0].kind = EventKind::Refused;
+    refused.lines[0].items.truncate(1);
+    refused.lines[0].reason = Some("nom <déjà> pris".into());
+    let fr = render(
+        NoticeKind::Immediate,
+        Language::Fr,
+        "Passerelle",
+        &[refused],
+    );
+    assert!(
+        fr.text.contains(" — motif : nom <déjà> pris"),
+        "{}",
+        fr.text
+    );
+    assert!(
+        fr.html.contains(" — motif : nom &lt;déjà&gt; pris"),
+        "{}",
+        fr.html
+    );
+    assert!(
+        !fr.text.contains("autres"),
+        "one item: nothing left unnamed"
     );
 }
