@@ -244,17 +244,53 @@ pub fn frequency_for(
         .unwrap_or(Frequency::DEFAULT)
 }
 
-/// When digests are sent: every day at `hour` (UTC), and weekly on
-/// Mondays at that hour.
+/// When digests are sent: every day at `at` (UTC), and weekly on
+/// Mondays at that time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DigestSchedule {
-    pub hour: u8,
+    /// The time of day (UTC) digests are due.
+    pub at: Time,
 }
 
 impl Default for DigestSchedule {
     /// 06:00 UTC: 7 or 8 in the morning in France, before the working day.
     fn default() -> Self {
-        Self { hour: 6 }
+        Self {
+            at: Time::MIDNIGHT + Duration::hours(6),
+        }
+    }
+}
+
+impl FromStr for DigestSchedule {
+    type Err = UnknownKey;
+    /// `"06:00"` or `"06:00:30"` (UTC).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        if !(2..=3).contains(&parts.len())
+            || parts
+                .iter()
+                .any(|p| p.len() != 2 || !p.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(UnknownKey);
+        }
+        let n = |i: usize| parts.get(i).map_or(Ok(0), |p| p.parse::<u8>());
+        let (Ok(h), Ok(m), Ok(sec)) = (n(0), n(1), n(2)) else {
+            return Err(UnknownKey);
+        };
+        Time::from_hms(h, m, sec)
+            .map(|at| Self { at })
+            .map_err(|_| UnknownKey)
+    }
+}
+
+impl fmt::Display for DigestSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (h, m, s) = self.at.as_hms();
+        if s == 0 {
+            write!(f, "{h:02}:{m:02}")
+        } else {
+            write!(f, "{h:02}:{m:02}:{s:02}")
+        }
     }
 }
 
@@ -266,9 +302,8 @@ impl DigestSchedule {
         frequency: Frequency,
         now: OffsetDateTime,
     ) -> Option<OffsetDateTime> {
-        let hour = Time::from_hms(self.hour.min(23), 0, 0).ok()?;
         let now = now.to_offset(time::UtcOffset::UTC);
-        let mut at = now.replace_time(hour);
+        let mut at = now.replace_time(self.at);
         if at > now {
             at -= Duration::days(1);
         }
@@ -299,6 +334,9 @@ pub enum NoticeKind {
     Immediate,
     Daily,
     Weekly,
+    /// A contractor's invitation: its link is a credential, removed from
+    /// the outbox once sent.
+    Invitation,
 }
 
 impl NoticeKind {
@@ -307,6 +345,7 @@ impl NoticeKind {
             NoticeKind::Immediate => "immediate",
             NoticeKind::Daily => "daily",
             NoticeKind::Weekly => "weekly",
+            NoticeKind::Invitation => "invitation",
         }
     }
 
@@ -323,10 +362,15 @@ impl NoticeKind {
 impl FromStr for NoticeKind {
     type Err = UnknownKey;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        [NoticeKind::Immediate, NoticeKind::Daily, NoticeKind::Weekly]
-            .into_iter()
-            .find(|k| k.as_str() == s)
-            .ok_or(UnknownKey)
+        [
+            NoticeKind::Immediate,
+            NoticeKind::Daily,
+            NoticeKind::Weekly,
+            NoticeKind::Invitation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+        .ok_or(UnknownKey)
     }
 }
 

@@ -40,6 +40,16 @@ pub struct Invitation {
     pub revision: Revision,
 }
 
+/// The link a contractor opens to accept an invitation on the edge whose
+/// public address is `base`: `<base>/invitation#<secret>`. The secret
+/// sits in the fragment, which browsers never send to a server, so it
+/// stays out of access logs and `Referer` headers; the edge's page posts
+/// it to `/api/v1/invitations/accept`. `None` for an empty address.
+pub fn invitation_link(base: &str, secret: &str) -> Option<String> {
+    let base = base.trim().trim_end_matches('/');
+    (!base.is_empty()).then(|| format!("{base}/invitation#{secret}"))
+}
+
 /// Where an invitation stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum InvitationState {

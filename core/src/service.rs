@@ -127,6 +127,11 @@ pub struct CoreSettings {
     pub min_password_len: usize,
     /// Node ids of the edges this internal node replicates to.
     pub edges: Vec<NodeId>,
+    /// The address contractors reach each edge at
+    /// (`https://partenaires.example.fr`), for the invitation links the
+    /// internal node mails; an edge without one: invitations are not
+    /// mailed, the manager hands the link over.
+    pub edge_urls: std::collections::BTreeMap<NodeId, String>,
     /// Edge: how long a decided operation stays in the outbox after its
     /// verdict came back, for the contractor to see it; then it is pruned.
     pub outbox_retention: Duration,
@@ -183,6 +188,7 @@ impl Default for CoreSettings {
             session_ttl: Duration::hours(12),
             min_password_len: 12,
             edges: Vec::new(),
+            edge_urls: std::collections::BTreeMap::new(),
             outbox_retention: Duration::days(30),
             max_pending_operations: 10_000,
             second_factor: crate::second_factor::SecondFactorPolicy::Off,

@@ -93,6 +93,12 @@ impl Node {
                 .iter()
                 .map(|e| e.id.clone())
                 .collect(),
+            edge_urls: config
+                .replication
+                .edges
+                .iter()
+                .filter_map(|e| Some((e.id.clone(), e.public_url.clone()?)))
+                .collect(),
             max_upload_bytes: config.max_upload_bytes,
             session_ttl: time::Duration::hours(i64::from(config.session_hours)),
             scan_agent_uploads: config

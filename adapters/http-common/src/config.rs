@@ -54,18 +54,10 @@ impl HttpConfig {
         Duration::from_secs(self.json_timeout_secs)
     }
 
-    /// The link a contractor opens to accept an invitation on `edge`:
-    /// `<public url>/invitation#<secret>`. The secret sits in the fragment,
-    /// which browsers never send to a server, so it stays out of access
-    /// logs and `Referer` headers; the edge's page posts it to
-    /// `/api/v1/invitations/accept`.
+    /// The link a contractor opens to accept an invitation on `edge`
+    /// ([`passerelle_core::replication::invitation_link`]).
     pub fn invitation_url(&self, edge: &str, secret: &str) -> Option<String> {
-        let base = self
-            .edge_public_urls
-            .get(edge)?
-            .trim()
-            .trim_end_matches('/');
-        (!base.is_empty()).then(|| format!("{base}/invitation#{secret}"))
+        passerelle_core::replication::invitation_link(self.edge_public_urls.get(edge)?, secret)
     }
 }
 

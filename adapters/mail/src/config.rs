@@ -94,8 +94,9 @@ pub struct NotificationsConfig {
     /// for the links of e-mails; absent: e-mails name documents without
     /// links and carry no unsubscribe link.
     pub public_url: Option<String>,
-    /// The hour (UTC, 0–23) digests are sent at; weekly ones on Mondays.
-    pub digest_hour: u8,
+    /// The time of day (UTC, `"HH:MM"`, seconds allowed) digests are
+    /// sent at; weekly ones on Mondays.
+    pub digest_time: String,
     /// Most e-mails one person is sent in an hour; more wait.
     pub max_per_hour: u32,
 }
@@ -105,7 +106,7 @@ impl Default for NotificationsConfig {
         let core = NotifySettings::default();
         Self {
             public_url: None,
-            digest_hour: core.schedule.hour,
+            digest_time: core.schedule.to_string(),
             max_per_hour: core.max_per_hour,
         }
     }
@@ -114,9 +115,12 @@ impl Default for NotificationsConfig {
 impl NotificationsConfig {
     /// Core's settings, checked.
     pub fn settings(&self) -> anyhow::Result<NotifySettings> {
-        if self.digest_hour > 23 {
-            anyhow::bail!("[notifications] digest_hour must be between 0 and 23 (UTC)");
-        }
+        let schedule: DigestSchedule = self.digest_time.parse().map_err(|_| {
+            anyhow::anyhow!(
+                "[notifications] digest_time {:?} must be a time of day in UTC, such as \"06:00\"",
+                self.digest_time
+            )
+        })?;
         if self.max_per_hour == 0 {
             anyhow::bail!("[notifications] max_per_hour must be at least 1");
         }
@@ -129,9 +133,7 @@ impl NotificationsConfig {
         }
         Ok(NotifySettings {
             public_url: self.public_url.clone(),
-            schedule: DigestSchedule {
-                hour: self.digest_hour,
-            },
+            schedule,
             max_per_hour: self.max_per_hour,
         })
     }
@@ -163,14 +165,14 @@ mod tests {
         assert_eq!(NotificationsConfig::default().host_name(), "localhost");
         assert!(n.settings().is_ok());
         let bad = NotificationsConfig {
-            digest_hour: 24,
+            digest_time: "24:00".into(),
             ..NotificationsConfig::default()
         };
         assert!(
             bad.settings()
                 .expect_err("hour")
                 .to_string()
-                .contains("digest_hour")
+                .contains("digest_time")
         );
         let bad = NotificationsConfig {
             public_url: Some("ged.example.fr".into()),

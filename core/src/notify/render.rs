@@ -16,6 +16,8 @@ pub struct Item {
     pub name: String,
     /// Its page on the recipient's node, if it still has one.
     pub url: Option<String>,
+    /// What the author said of the version, if anything.
+    pub comment: Option<String>,
 }
 
 /// One line: someone did something to some things.
@@ -99,11 +101,14 @@ pub fn verb(kind: EventKind, lang: Language, count: usize) -> String {
 /// "Paul Martin a déposé 12 documents : a.pdf, b.pdf… (et 7 autres)".
 pub fn sentence(line: &Line, lang: Language) -> String {
     let mut s = format!("{} {}", line.actor, verb(line.kind, lang, line.items.len()));
-    let names: Vec<&str> = line
+    let names: Vec<String> = line
         .items
         .iter()
         .take(NAMED)
-        .map(|i| i.name.as_str())
+        .map(|i| match &i.comment {
+            Some(c) => format!("{} (« {c} »)", i.name),
+            None => i.name.clone(),
+        })
         .collect();
     if !names.is_empty() {
         s.push_str(match (lang, line.items.len() > 1) {
@@ -144,10 +149,15 @@ fn subject(kind: NoticeKind, lang: Language, site: &str, sections: &[Section]) -
         },
     };
     match (lang, kind) {
-        (Language::Fr, NoticeKind::Immediate) => format!("[{site}] Nouveautés dans {what}"),
+        // An invitation has its own words (`invitation`), never these.
+        (Language::Fr, NoticeKind::Immediate | NoticeKind::Invitation) => {
+            format!("[{site}] Nouveautés dans {what}")
+        }
         (Language::Fr, NoticeKind::Daily) => format!("[{site}] Résumé du jour : {what}"),
         (Language::Fr, NoticeKind::Weekly) => format!("[{site}] Résumé de la semaine : {what}"),
-        (Language::En, NoticeKind::Immediate) => format!("[{site}] New in {what}"),
+        (Language::En, NoticeKind::Immediate | NoticeKind::Invitation) => {
+            format!("[{site}] New in {what}")
+        }
         (Language::En, NoticeKind::Daily) => format!("[{site}] Daily digest: {what}"),
         (Language::En, NoticeKind::Weekly) => format!("[{site}] Weekly digest: {what}"),
     }
@@ -179,9 +189,15 @@ fn html_line(line: &Line, lang: Language) -> String {
         .items
         .iter()
         .take(NAMED)
-        .map(|i| match &i.url {
-            Some(u) => format!("<a href=\"{}\">{}</a>", escape(u), escape(&i.name)),
-            None => escape(&i.name),
+        .map(|i| {
+            let name = match &i.url {
+                Some(u) => format!("<a href=\"{}\">{}</a>", escape(u), escape(&i.name)),
+                None => escape(&i.name),
+            };
+            match &i.comment {
+                Some(c) => format!("{name} (« {} »)", escape(c)),
+                None => name,
+            }
         })
         .collect();
     if !links.is_empty() {
@@ -245,5 +261,77 @@ pub fn render(kind: NoticeKind, lang: Language, site: &str, sections: &[Section]
         subject: subject(kind, lang, site, sections),
         text,
         html,
+    }
+}
+
+/// What an invitation e-mail says.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InvitationWords {
+    /// The manager who invited.
+    pub inviter: String,
+    pub space: String,
+    /// The link that accepts it, on the contractor's edge (the secret in
+    /// its fragment).
+    pub url: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// The words of an invitation: who invites to what, the link, until when,
+/// and that the link is personal (a contractor forwarding it hands over
+/// the account).
+pub fn invitation(lang: Language, site: &str, w: &InvitationWords) -> Rendered {
+    let until = w.expires_at.date();
+    let until = format!(
+        "{:02}/{:02}/{}",
+        until.day(),
+        u8::from(until.month()),
+        until.year()
+    );
+    let (subject, intro, open, personal) = match lang {
+        Language::Fr => (
+            format!(
+                "[{site}] {} vous invite dans l'espace {}",
+                w.inviter, w.space
+            ),
+            format!(
+                "{} vous invite à travailler dans l'espace « {} ». Ouvrez le lien ci-dessous pour choisir votre mot de passe, avant le {until}.",
+                w.inviter, w.space
+            ),
+            "Accepter l'invitation",
+            "Ce lien est personnel : ne le transmettez pas. Si vous n'attendiez pas cette invitation, ignorez ce message.",
+        ),
+        Language::En => (
+            format!(
+                "[{site}] {} invites you to the space {}",
+                w.inviter, w.space
+            ),
+            format!(
+                "{} invites you to work in the space \"{}\". Open the link below to choose your password, before {until}.",
+                w.inviter, w.space
+            ),
+            "Accept the invitation",
+            "This link is personal: do not forward it. If you were not expecting this invitation, ignore this message.",
+        ),
+    };
+    let text = format!("{intro}\n\n{open} : {}\n\n-- \n{personal}\n", w.url);
+    let html = format!(
+        "<!DOCTYPE html><html><body><p>{}</p><p><a href=\"{}\">{open}</a></p><hr><p><small>{}</small></p></body></html>",
+        escape(&intro),
+        escape(&w.url),
+        escape(personal)
+    );
+    Rendered {
+        subject,
+        text,
+        html,
+    }
+}
+
+/// What an invitation's bodies become once sent or refused: the link was
+/// a credential, and the outbox keeps no credential.
+pub fn sent_invitation(lang: Language) -> &'static str {
+    match lang {
+        Language::Fr => "(lien d'invitation retiré de la boîte d'envoi après l'envoi)",
+        Language::En => "(invitation link removed from the outbox once sent)",
     }
 }

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{Frequency, Notice, NoticeState, Subscription};
-use crate::ids::{PrincipalId, SpaceId};
+use crate::ids::{NoticeId, PrincipalId, SpaceId};
 use crate::model::{AuditEntry, Page, Paged};
 use crate::ports::RepoError;
 
@@ -69,6 +69,10 @@ pub trait NotificationStore: Send {
     async fn queue_notice(&mut self, n: &Notice) -> Result<bool, RepoError>;
     /// Replaces a notice (its delivery state).
     async fn save_notice(&mut self, n: &Notice) -> Result<(), RepoError>;
+    /// Forgets the notice `id` if it is still pending (what it announced
+    /// is void: a revoked invitation); whether it did. A sent or refused
+    /// one stays, as the record of what happened.
+    async fn withdraw_notice(&mut self, id: NoticeId) -> Result<bool, RepoError>;
     /// Pending notices due at `now`, the longest waiting first.
     async fn due_notices(
         &mut self,

@@ -98,7 +98,7 @@ fn the_most_specific_choice_wins() {
 
 #[test]
 fn digest_boundaries_fall_at_the_hour_daily_and_on_mondays() {
-    let s = DigestSchedule { hour: 6 };
+    let s = DigestSchedule::default();
     // Wednesday 2026-12-09.
     let before = datetime!(2026-12-09 05:59 UTC);
     let after = datetime!(2026-12-09 06:00 UTC);
@@ -125,6 +125,30 @@ fn digest_boundaries_fall_at_the_hour_daily_and_on_mondays() {
         Some(datetime!(2026-12-09 06:00 UTC))
     );
     assert_eq!(s.last_boundary(Frequency::Immediate, after), None);
+    for bad in ["6:00", "24:00", "06:60", "06", "06:00:00:00", "0a:00", ""] {
+        assert!(bad.parse::<DigestSchedule>().is_err(), "{bad:?}");
+    }
+    assert_eq!(
+        "06:00".parse::<DigestSchedule>(),
+        Ok(DigestSchedule::default())
+    );
+    assert_eq!(DigestSchedule::default().to_string(), "06:00");
+    assert_eq!(
+        "07:30:15".parse::<DigestSchedule>().map(|s| s.to_string()),
+        Ok("07:30:15".to_owned())
+    );
+    // Any time of day, to the second.
+    let s = DigestSchedule {
+        at: time::macros::time!(07:30:15),
+    };
+    assert_eq!(
+        s.last_boundary(Frequency::Daily, datetime!(2026-12-09 07:30:14 UTC)),
+        Some(datetime!(2026-12-08 07:30:15 UTC))
+    );
+    assert_eq!(
+        s.last_boundary(Frequency::Daily, datetime!(2026-12-09 07:30:15 UTC)),
+        Some(datetime!(2026-12-09 07:30:15 UTC))
+    );
 }
 
 #[test]
@@ -196,6 +220,7 @@ fn texts_are_in_the_recipients_language_and_escape_names() {
     use render::{Item, Line, Section, render};
     let items = (0..7)
         .map(|i| Item {
+            comment: None,
             name: format!("<plan {i}>.pdf"),
             url: Some(format!("https://ged.example.fr/documents/{i}")),
         })
@@ -268,4 +293,44 @@ fn texts_are_in_the_recipients_language_and_escape_names() {
         !fr.text.contains("autres"),
         "one item: nothing left unnamed"
     );
+
+    // What the author said of a version, after its name, escaped.
+    let mut version = a_new_version();
+    version.lines[0].items[0].comment = Some("lot <2> corrigé".into());
+    let fr = render(
+        NoticeKind::Immediate,
+        Language::Fr,
+        "Passerelle",
+        &[version],
+    );
+    assert!(
+        fr.text
+            .contains("a déposé une nouvelle version de plan.pdf (« lot <2> corrigé »)"),
+        "{}",
+        fr.text
+    );
+    assert!(
+        fr.html.contains("(« lot &lt;2&gt; corrigé »)"),
+        "{}",
+        fr.html
+    );
+}
+
+fn a_new_version() -> render::Section {
+    render::Section {
+        space: "Piscine".into(),
+        url: None,
+        unsubscribe: None,
+        lines: vec![render::Line {
+            actor: "Anne".into(),
+            kind: EventKind::NewVersion,
+            at: datetime!(2026-12-09 10:00 UTC),
+            items: vec![render::Item {
+                name: "plan.pdf".into(),
+                url: None,
+                comment: None,
+            }],
+            reason: None,
+        }],
+    }
 }

@@ -68,6 +68,8 @@ pub struct FeedItem {
     /// The document, when it is live (its page can be opened).
     pub document: Option<DocumentId>,
     pub folder: Option<FolderId>,
+    /// What its author said of the version (uploads and new versions).
+    pub comment: Option<String>,
 }
 
 /// One line of a feed.
@@ -428,6 +430,7 @@ pub(super) async fn describe(
         name: recorded.clone().unwrap_or_default(),
         document: None,
         folder: None,
+        comment: e.detail["comment"].as_str().map(str::to_owned),
     };
     let mut place = EventPlace::default();
     let mut reason = None;

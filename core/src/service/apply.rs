@@ -313,6 +313,10 @@ impl InternalApp {
         inv.accepted_at = Some(item.created_at);
         inv.revision = tx.next_revision().await?;
         tx.save_invitation(&inv).await?;
+        // Accepted with the link the manager handed over while the relay
+        // was down: its e-mail would only bring a used link.
+        tx.withdraw_notice(super::notices::invitation_notice(invitation))
+            .await?;
         self.audit(
             tx,
             actor,

@@ -183,7 +183,10 @@ impl Passerelle {
             "document.upload",
             Some(new.space),
             Some(document.id.to_string()),
-            json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
+            with_comment(
+                json!({ "name": document.name.as_str(), "hash": blob.hash, "size": blob.size }),
+                &version.comment,
+            ),
         )
         .await?;
         let lock = self.lock_view(tx, &document).await?;
@@ -279,7 +282,10 @@ impl Passerelle {
             action,
             Some(d.space),
             Some(d.id.to_string()),
-            json!({ "version": version.number, "hash": blob.hash, "size": blob.size }),
+            with_comment(
+                json!({ "version": version.number, "hash": blob.hash, "size": blob.size }),
+                &version.comment,
+            ),
         )
         .await?;
         let lock = self.lock_view(tx, &d).await?;
@@ -511,6 +517,15 @@ impl InternalApp {
         })
         .await
     }
+}
+
+/// An audit detail with the version's comment, when it has one: the feed
+/// shows what the author said of the version ("corrections du lot 2").
+pub(super) fn with_comment(mut detail: serde_json::Value, comment: &str) -> serde_json::Value {
+    if !comment.is_empty() {
+        detail["comment"] = serde_json::Value::String(comment.to_owned());
+    }
+    detail
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use crate::error::CoreError;
 use crate::ids::{NoticeId, PrincipalId, SpaceId};
 use crate::model::{AuditEntry, Language, Page, Paged, Principal, PrincipalKind};
 use crate::notify::mail::{MailError, OutgoingMail};
-use crate::notify::render::{self, Item, Line, Section};
+use crate::notify::render::{self, InvitationWords, Item, Line, Section};
 use crate::notify::store::ActivityQuery;
 use crate::notify::unsubscribe::UnsubscribeKey;
 use crate::notify::{
@@ -29,6 +29,7 @@ use crate::notify::{
     retry_after,
 };
 use crate::ports::Tx;
+use crate::replication::{Invitation, NodeId, invitation_link};
 use crate::role::Role;
 
 use super::access::Fail;
@@ -335,6 +336,7 @@ impl Notifications {
                     } = describe(tx, &mut names, e).await?;
                     reason = reason.or(r);
                     items.push(Item {
+                        comment: item.comment.clone(),
                         url: base
                             .as_ref()
                             .zip(item.document)
@@ -451,6 +453,13 @@ impl Notifications {
                     .await?;
                 }
             }
+            if n.state != NoticeState::Pending {
+                let lang = tx
+                    .preferred_language(n.recipient)
+                    .await?
+                    .unwrap_or(Language::Fr);
+                forget_link(&mut n, lang);
+            }
             tx.save_notice(&n).await?;
             app.commit(tx).await?;
         }
@@ -502,5 +511,94 @@ impl Passerelle {
     /// Whether this node has a mail relay.
     pub fn mails(&self) -> bool {
         self.mailer.is_some()
+    }
+
+    /// Queues the e-mail of a contractor's invitation in `tx`, the
+    /// transaction that makes it, when this node has a relay and the
+    /// edge's public address is known; whether it did. The one exception
+    /// to "each node mails its own people" (ADR 0013 §6): the secret
+    /// exists only here (the edge keeps its hash, and the secret never
+    /// travels over replication), so only this node can write the link.
+    /// The link is removed from the outbox once sent.
+    pub(super) async fn mail_invitation(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        issued: &InvitationMail<'_>,
+    ) -> Result<bool, CoreError> {
+        let Some(url) = self
+            .settings
+            .edge_urls
+            .get(issued.edge)
+            .and_then(|base| invitation_link(base, issued.secret))
+        else {
+            return Ok(false);
+        };
+        if !self.mails() {
+            return Ok(false);
+        }
+        let inviter = match actor.principal() {
+            Ok(p) => p.display_name.clone(),
+            // An operator at the CLI: the node's name invites.
+            Err(_) => self.settings.site_name.clone(),
+        };
+        let lang = tx
+            .preferred_language(issued.to.id)
+            .await?
+            .unwrap_or(Language::Fr);
+        let words = render::invitation(
+            lang,
+            &self.settings.site_name,
+            &InvitationWords {
+                inviter,
+                space: issued.space.to_owned(),
+                url,
+                expires_at: issued.invitation.expires_at,
+            },
+        );
+        let now = self.now();
+        let notice = Notice {
+            id: invitation_notice(issued.invitation.id),
+            recipient: issued.to.id,
+            address: issued.to.email.trim().to_owned(),
+            kind: NoticeKind::Invitation,
+            subject: words.subject,
+            text: words.text,
+            html: words.html,
+            unsubscribe: None,
+            created_at: now,
+            state: NoticeState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            sent_at: None,
+        };
+        Ok(tx.queue_notice(&notice).await?)
+    }
+}
+
+/// What the e-mail of an invitation is made of.
+pub(super) struct InvitationMail<'a> {
+    pub(super) invitation: &'a Invitation,
+    pub(super) to: &'a Principal,
+    /// The space's title.
+    pub(super) space: &'a str,
+    pub(super) edge: &'a NodeId,
+    pub(super) secret: &'a str,
+}
+
+/// The outbox id of an invitation's e-mail: one per invitation, found
+/// again to withdraw it when the invitation is revoked or accepted first.
+pub(super) fn invitation_notice(invitation: uuid::Uuid) -> NoticeId {
+    NoticeId::derived(&["invitation", &invitation.to_string()])
+}
+
+/// Once an invitation's e-mail has left (or been refused for good), its
+/// bodies lose the link: the outbox keeps no credential.
+fn forget_link(n: &mut Notice, lang: Language) {
+    if n.kind == NoticeKind::Invitation {
+        let gone = render::sent_invitation(lang);
+        n.text = gone.to_owned();
+        n.html = format!("<p>{gone}</p>");
     }
 }

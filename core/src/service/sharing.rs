@@ -15,6 +15,7 @@ use crate::replication::{AppliedOp, EdgeStatus, Invitation};
 use crate::role::{Action, Role};
 
 use super::access::Fail;
+use super::notices::{InvitationMail, invitation_notice};
 use super::spaces::{SpaceView, check_contractor_membership};
 use super::{Actor, InternalApp, Passerelle};
 
@@ -39,6 +40,9 @@ pub struct IssuedInvitation {
     /// The edge that will welcome the contractor.
     pub edge: NodeId,
     pub secret: String,
+    /// Whether its e-mail was queued (a relay and the edge's public
+    /// address known): the manager need not hand the link over.
+    pub mailed: bool,
 }
 
 /// Replication state of a space as its managers see it.
@@ -251,12 +255,26 @@ impl InternalApp {
                 json!({ "role": new.role.as_str(), "edge": edge }),
             )
             .await?;
+            let mailed = self
+                .mail_invitation(
+                    &mut tx,
+                    actor,
+                    &InvitationMail {
+                        invitation: &invitation,
+                        to: &principal,
+                        space: &a.space.title,
+                        edge: &edge,
+                        secret: &secret,
+                    },
+                )
+                .await?;
             self.commit(tx).await?;
             Ok::<_, Fail>(IssuedInvitation {
                 invitation,
                 principal,
                 edge,
                 secret,
+                mailed,
             })
         })
         .await
@@ -304,6 +322,8 @@ impl InternalApp {
             inv.revoked = true;
             inv.revision = tx.next_revision().await?;
             tx.save_invitation(&inv).await?;
+            // Its e-mail, if not gone yet, must not carry a dead link.
+            tx.withdraw_notice(invitation_notice(invitation)).await?;
             self.audit(
                 &mut tx,
                 actor,

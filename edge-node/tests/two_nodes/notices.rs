@@ -4,15 +4,36 @@
 //! chose immediate notices, within a minute, in French, with a link to
 //! the document on the internal node and no attachment; the relay
 //! stopped, the next notice waits (shown to administrators as pending)
-//! and arrives once, when the relay is back.
-
+//! and arrives once, when the relay is back. A contractor's invitation is
+//! mailed, and the link in the e-mail accepts it on the edge. A daily
+//! digest goes once at its time of day, and not again after a kill -9.
 use std::time::Duration;
 
 use anyhow::{Context, ensure};
 use passerelle_testing::smtp;
 use serde_json::{Value, json};
 
-use super::cluster::{Cluster, eventually_within};
+use super::cluster::{CONTRACTOR_PASSWORD, Cluster, eventually_within};
+
+const AGENT: &str = "m.durand@metropole.example.fr";
+
+/// What the relay received for `address`, in order.
+fn to(relay: &smtp::Smtp, address: &str) -> anyhow::Result<Vec<smtp::Received>> {
+    Ok(relay
+        .messages()?
+        .into_iter()
+        .filter(|m| m.rcpt.iter().any(|r| r == address))
+        .collect())
+}
+
+/// The internal node's `[mail]` section for `relay`, and its
+/// `[notifications]` one with `extra` lines.
+fn mail_sections(relay: &smtp::Smtp, extra: &str) -> String {
+    format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"GED Métropole <ged@metropole.example.fr>\"\ntimeout_secs = 5\n\n[notifications]\npublic_url = \"https://ged.metropole.example.fr\"\n{extra}",
+        relay.port
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> anyhow::Result<()> {
@@ -86,7 +107,7 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
         Duration::from_secs(90),
         Duration::from_millis(500),
         || async {
-            let got = relay.messages()?;
+            let got = to(&relay, AGENT)?;
             ensure!(!got.is_empty(), "nothing yet");
             Ok(got)
         },
@@ -94,7 +115,7 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
     .await?;
     ensure!(mails.len() == 1, "one notice: {mails:?}");
     let m = &mails[0];
-    ensure!(m.rcpt == ["m.durand@metropole.example.fr"], "{m:?}");
+    ensure!(m.rcpt == [AGENT], "{m:?}");
     ensure!(
         m.subject == "[Passerelle] Nouveautés dans chantier",
         "{m:?}"
@@ -146,14 +167,14 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
         Duration::from_secs(120),
         Duration::from_millis(500),
         || async {
-            let got = relay.messages()?;
+            let got = to(&relay, AGENT)?;
             ensure!(got.len() >= 2, "{} so far", got.len());
             Ok(got)
         },
     )
     .await?;
     tokio::time::sleep(Duration::from_secs(20)).await;
-    let all = relay.messages()?;
+    let all = to(&relay, AGENT)?;
     ensure!(all.len() == 2, "sent once: {}", all.len());
     ensure!(mails[1].text.contains("devis.pdf"), "{}", mails[1].text);
     ensure!(mails[0].message_id != mails[1].message_id, "two notices");
@@ -284,5 +305,184 @@ async fn a_kill_while_sending_loses_no_notice_and_repeats_none() -> anyhow::Resu
     to.sort_unstable();
     to.dedup();
     ensure!(to.len() == PEOPLE, "every agent told: {}", to.len());
+    Ok(())
+}
+
+/// A manager invites a contractor with a relay set: the invitation is
+/// mailed from the internal node (the only one that knows its secret),
+/// and the link the contractor reads in the e-mail accepts it on the
+/// edge (core's tests show the outbox forgetting the link once sent).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invitation_is_mailed_and_its_link_accepts_it_on_the_edge() -> anyhow::Result<()> {
+    let Some(relay) = smtp::start()? else {
+        return Ok(());
+    };
+    let c = Cluster::start_internal_with(&mail_sections(&relay, "")).await?;
+    let http = reqwest::Client::new();
+    let space = c.space(&http, "chantier").await?;
+    let r = c
+        .api(
+            &http,
+            reqwest::Method::POST,
+            &format!("/spaces/{space}/share"),
+        )
+        .json(&json!({"edge": "edge-1"}))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "share: {}", r.status());
+    let inv: Value = c
+        .api(
+            &http,
+            reqwest::Method::POST,
+            &format!("/spaces/{space}/contractors"),
+        )
+        .json(&json!({"email": "Lea@Archi.example", "display_name": "Léa Martin", "organisation": "Archi & Co", "role": "collaborator"}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(inv["mailed"] == json!(true), "{inv}");
+
+    let mails = eventually_within(
+        "the invitation e-mail",
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || async {
+            let got = to(&relay, "lea@archi.example")?;
+            ensure!(!got.is_empty(), "nothing yet");
+            Ok(got)
+        },
+    )
+    .await?;
+    let m = &mails[0];
+    ensure!(
+        m.subject.contains("vous invite dans l'espace chantier"),
+        "{m:?}"
+    );
+    // The edge's public address (its pages), as the internal node knows it.
+    let link = format!("{}/invitation#", c.edge_http.trim_end_matches('/'));
+    let secret = m
+        .text
+        .split(&link)
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .with_context(|| format!("a link to the edge in {}", m.text))?
+        .to_owned();
+    ensure!(m.html.contains(&link), "{}", m.html);
+    ensure!(m.attachments == 0, "{m:?}");
+
+    // The contractor follows the link: accepted on the edge.
+    eventually_within(
+        "the invitation on the edge",
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || async {
+            let r = http
+                .post(format!("{}/invitations/accept", c.ebase))
+                .json(&json!({"secret": secret, "password": CONTRACTOR_PASSWORD}))
+                .send()
+                .await?;
+            ensure!(r.status() == 200, "accept: {}", r.status());
+            Ok(())
+        },
+    )
+    .await?;
+
+    // The outbox keeps the record.
+    let v: Value = c
+        .api(&http, reqwest::Method::GET, "/admin/notices?state=sent")
+        .send()
+        .await?
+        .json()
+        .await?;
+    ensure!(
+        v["items"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|n| n["kind"] == "invitation")),
+        "{v}"
+    );
+    ensure!(to(&relay, "lea@archi.example")?.len() == 1, "sent once");
+    Ok(())
+}
+
+/// A daily digest at its time of day (set a minute ahead for the test):
+/// the agent who chose nothing (the daily default) gets one e-mail with
+/// the day's document, once; a kill -9 and a restart send nothing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_daily_digest_goes_once_at_its_time_even_across_a_kill() -> anyhow::Result<()> {
+    let Some(relay) = smtp::start()? else {
+        return Ok(());
+    };
+    let due = time::OffsetDateTime::now_utc() + time::Duration::seconds(60);
+    let at = format!("{:02}:{:02}:{:02}", due.hour(), due.minute(), due.second());
+    let mut c =
+        Cluster::start_internal_with(&mail_sections(&relay, &format!("digest_time = \"{at}\"\n")))
+            .await?;
+    let http = reqwest::Client::new();
+    let space = c.space(&http, "chantier").await?;
+    let r = c
+        .api(&http, reqwest::Method::POST, "/users")
+        .json(&json!({
+            "login": "m.durand",
+            "display_name": "Marie Durand",
+            "email": AGENT,
+        }))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "user: {}", r.status());
+    let r = c
+        .api(
+            &http,
+            reqwest::Method::PUT,
+            &format!("/spaces/{space}/members/m.durand"),
+        )
+        .json(&json!({ "role": "reader" }))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "member: {}", r.status());
+    let r = c
+        .api(
+            &http,
+            reqwest::Method::POST,
+            &format!("/spaces/{space}/documents"),
+        )
+        .query(&[("name", "compte-rendu.odt")])
+        .body(b"compte rendu de chantier".to_vec())
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "upload: {}", r.status());
+    ensure!(
+        time::OffsetDateTime::now_utc() < due,
+        "the setup took longer than a minute: the upload is after the digest's time"
+    );
+    ensure!(to(&relay, AGENT)?.is_empty(), "nothing before its time");
+
+    let mails = eventually_within(
+        "the daily digest",
+        Duration::from_secs(120),
+        Duration::from_millis(500),
+        || async {
+            let got = to(&relay, AGENT)?;
+            ensure!(!got.is_empty(), "nothing yet");
+            Ok(got)
+        },
+    )
+    .await?;
+    let m = &mails[0];
+    ensure!(
+        m.subject == "[Passerelle] Résumé du jour : chantier",
+        "{m:?}"
+    );
+    ensure!(m.text.contains("compte-rendu.odt"), "{}", m.text);
+
+    c.kill_internal()?;
+    c.start_internal()?;
+    // Two worker runs after the restart.
+    tokio::time::sleep(Duration::from_secs(35)).await;
+    ensure!(
+        to(&relay, AGENT)?.len() == 1,
+        "once: {:?}",
+        to(&relay, AGENT)?
+    );
     Ok(())
 }

@@ -31,6 +31,8 @@ pub struct FeedItemDto {
     /// The document, while it is live.
     pub document: Option<Uuid>,
     pub folder: Option<Uuid>,
+    /// What the author said of the version (uploads and new versions).
+    pub comment: Option<String>,
 }
 
 /// One line of a feed: one person's events of one kind in one space,
@@ -65,6 +67,7 @@ fn item(i: &FeedItem) -> FeedItemDto {
         name: i.name.clone(),
         document: i.document.map(|d| d.as_uuid()),
         folder: i.folder.map(|f| f.as_uuid()),
+        comment: i.comment.clone(),
     }
 }
 

@@ -98,6 +98,9 @@ pub struct IssuedInvitationDto {
     pub invitation_url: Option<String>,
     /// The secret, when no public URL is configured for the edge.
     pub invitation_secret: Option<String>,
+    /// Whether the node e-mails the link to the contractor (a relay and
+    /// the edge's public URL are configured); otherwise the manager sends it.
+    pub mailed: bool,
 }
 
 impl IssuedInvitationDto {
@@ -110,6 +113,7 @@ impl IssuedInvitationDto {
             edge: issued.edge.to_string(),
             invitation_url: url,
             invitation_secret,
+            mailed: issued.mailed,
         }
     }
 }

@@ -154,6 +154,11 @@ async fn an_invitation_link_uses_the_edge_public_url_and_its_secret_is_never_sho
     assert_eq!(secret.len(), 64);
     assert!(secret.bytes().all(|b| b.is_ascii_hexdigit()));
     assert_eq!(body["invitation_secret"], Value::Null);
+    assert_eq!(
+        body["mailed"],
+        Value::Bool(false),
+        "no relay: the manager sends the link"
+    );
     assert_eq!(body["edge"], EDGE);
     assert_eq!(body["invitation"]["state"], "pending");
     let contractor = &body["contractor"];

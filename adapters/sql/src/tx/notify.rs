@@ -3,7 +3,7 @@
 //! `notices`.
 
 use async_trait::async_trait;
-use passerelle_core::ids::{PrincipalId, SpaceId};
+use passerelle_core::ids::{NoticeId, PrincipalId, SpaceId};
 use passerelle_core::model::{AuditEntry, Page, Paged};
 use passerelle_core::notify::store::{ActivityQuery, NotificationStore};
 use passerelle_core::notify::{Frequency, Notice, NoticeState, Subscription};
@@ -184,6 +184,17 @@ impl NotificationStore for SqlTx {
         exec_guarded(c, upsert(model))
             .await
             .map_err(|e| write_error(e, || format!("notice {}", n.id)))
+    }
+
+    async fn withdraw_notice(&mut self, id: NoticeId) -> Result<bool, RepoError> {
+        let c = self.writable()?;
+        let done = notice::Entity::delete_many()
+            .filter(notice::Column::Id.eq(id.as_uuid()))
+            .filter(notice::Column::State.eq(NoticeState::Pending.as_str()))
+            .exec(c)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected > 0)
     }
 
     async fn due_notices(

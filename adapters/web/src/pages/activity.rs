@@ -10,7 +10,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
 use passerelle_core::CoreError;
-use passerelle_core::ids::SpaceId;
+use passerelle_core::ids::{DocumentId, FolderId, SpaceId};
 use passerelle_core::model::Page;
 use passerelle_core::notify::render::verb;
 use passerelle_core::notify::{EventKind, Followed, Frequency, NoticeState};
@@ -38,6 +38,7 @@ pub struct FeedParams {
 struct Item {
     name: String,
     href: Option<String>,
+    comment: Option<String>,
 }
 
 #[derive(Debug)]
@@ -61,10 +62,57 @@ struct KindChoice {
 }
 
 #[derive(Debug)]
-struct FreqChoice {
-    key: &'static str,
-    label: &'static str,
-    selected: bool,
+pub(crate) struct FreqChoice {
+    pub(crate) key: &'static str,
+    pub(crate) label: &'static str,
+    pub(crate) selected: bool,
+}
+
+/// The "notify me of this folder / document" form of a folder's or a
+/// document's page: the most specific choice wins over the space's
+/// (ADR 0013 §2), "never" included.
+#[derive(Debug)]
+pub(crate) struct FollowForm {
+    pub(crate) sid: String,
+    /// The form's hidden field naming what is followed: `folder` or
+    /// `document`.
+    pub(crate) field: &'static str,
+    pub(crate) id: String,
+    pub(crate) label: &'static str,
+    pub(crate) choices: Vec<FreqChoice>,
+}
+
+/// The follow form of `followed` (a folder or a document of `space`) for
+/// the caller, showing what they chose for it.
+pub(crate) async fn follow_form(
+    st: &AppState,
+    web: &Web,
+    space: SpaceId,
+    followed: Followed,
+) -> Result<FollowForm, CoreError> {
+    let t = web.t();
+    let (field, id, label) = match followed {
+        Followed::Folder(f) => ("folder", f.to_string(), "activity.follow_folder"),
+        Followed::Document(d) => ("document", d.to_string(), "activity.follow_document"),
+        Followed::Space => ("", String::new(), "activity.my_frequency"),
+    };
+    let subs = st
+        .app
+        .notifications()
+        .subscriptions(&web.actor, space)
+        .await?;
+    let chosen = subs
+        .follows
+        .iter()
+        .find(|s| s.followed == followed)
+        .map(|s| s.frequency);
+    Ok(FollowForm {
+        sid: space.to_string(),
+        field,
+        id,
+        label: t.s(label),
+        choices: freqs(t, chosen),
+    })
 }
 
 /// Items a line names before "and N more".
@@ -88,6 +136,7 @@ fn lines(t: Tr, page: &FeedPage) -> Vec<Line> {
                 .map(|i| Item {
                     name: i.name.clone(),
                     href: i.document.map(|d| format!("/documents/{d}")),
+                    comment: i.comment.clone(),
                 })
                 .collect(),
             more: l.items.len().saturating_sub(NAMED),
@@ -257,6 +306,12 @@ pub struct FreqForm {
     csrf: String,
     #[serde(default)]
     frequency: String,
+    /// A folder or a document of the space, from their pages' follow
+    /// form; neither: the whole space.
+    #[serde(default)]
+    folder: Option<Uuid>,
+    #[serde(default)]
+    document: Option<Uuid>,
 }
 
 fn frequency(raw: &str) -> Result<Frequency, CoreError> {
@@ -264,7 +319,8 @@ fn frequency(raw: &str) -> Result<Frequency, CoreError> {
         .map_err(|_| CoreError::invalid("invalid_frequency", "unknown frequency"))
 }
 
-/// `POST /spaces/{id}/subscription`: the caller's choice for the space.
+/// `POST /spaces/{id}/subscription`: the caller's choice for the space,
+/// or for one of its folders or documents (their pages' follow form).
 pub async fn subscribe(
     State(st): State<AppState>,
     web: Web,
@@ -273,7 +329,18 @@ pub async fn subscribe(
 ) -> Result<Response, WebError> {
     web.check_csrf(&f.csrf)?;
     let sid = SpaceId::from_uuid(id);
-    let back = format!("/spaces/{sid}/activity");
+    // Back to the page the form is on.
+    let (followed, back) = match (f.folder, f.document) {
+        (_, Some(d)) => (
+            Followed::Document(DocumentId::from_uuid(d)),
+            format!("/documents/{d}"),
+        ),
+        (Some(folder), None) => (
+            Followed::Folder(FolderId::from_uuid(folder)),
+            format!("/spaces/{sid}?folder={folder}"),
+        ),
+        (None, None) => (Followed::Space, format!("/spaces/{sid}/activity")),
+    };
     let chosen = match f.frequency.as_str() {
         "" => None,
         raw => match frequency(raw) {
@@ -284,10 +351,13 @@ pub async fn subscribe(
     match st
         .app
         .notifications()
-        .subscribe(&web.actor, sid, Followed::Space, chosen)
+        .subscribe(&web.actor, sid, followed, chosen)
         .await
     {
-        Ok(()) => Ok(see_other(&format!("{back}?ok=subscription_saved"))),
+        Ok(()) => {
+            let sep = if back.contains('?') { '&' } else { '?' };
+            Ok(see_other(&format!("{back}{sep}ok=subscription_saved")))
+        }
         Err(e) => back_with_error(&back, &e),
     }
 }

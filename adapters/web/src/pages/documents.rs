@@ -17,6 +17,7 @@ use passerelle_core::CoreError;
 use passerelle_core::doctype::{DocumentType, FieldKind};
 use passerelle_core::ids::{DocumentId, FolderId};
 use passerelle_core::model::Page;
+use passerelle_core::notify::Followed;
 use passerelle_core::role::Action;
 use passerelle_core::service::{Queued, Written};
 use passerelle_http_common::AppState;
@@ -120,6 +121,8 @@ struct DocumentPage {
     lock: LockLine,
     /// Its links, both ways, and the form making one.
     links: LinksSection,
+    /// "Me prévenir pour ce document".
+    follow: super::activity::FollowForm,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,6 +176,8 @@ async fn page(
         .unwrap_or_default();
     let versions = st.app.list_versions(&web.actor, id).await?;
     let extraction = st.search.extraction_of(&web.actor, id).await?;
+    let follow =
+        super::activity::follow_form(st, &web, dv.document.space, Followed::Document(id)).await?;
     let media = base_media(&dv.version.media_type);
     let preview = if INLINE_TYPES.contains(&media.as_str()) {
         if media == "application/pdf" {
@@ -249,6 +254,7 @@ async fn page(
             .unwrap_or_default(),
         lock,
         links,
+        follow,
         p: web.page,
     };
     Ok((status, render(&page)).into_response())

@@ -108,7 +108,16 @@ struct MembersPage {
     reminders: Vec<String>,
     roles: Vec<(String, String)>,
     contractor_roles: Vec<(String, String)>,
-    invitation: Option<String>,
+    invitation: Option<NewInvitation>,
+}
+
+/// An invitation just made, shown once to the manager who made it.
+struct NewInvitation {
+    /// The link, or the bare secret when the edge's address is unknown.
+    url: String,
+    /// The address it was mailed to, if it was (a relay is set): the
+    /// manager then hands the link over only if the e-mail does not come.
+    mailed_to: Option<String>,
 }
 
 async fn members_page(
@@ -116,7 +125,7 @@ async fn members_page(
     internal: &InternalApp,
     web: Web,
     sid: SpaceId,
-    invitation: Option<String>,
+    invitation: Option<NewInvitation>,
 ) -> Result<Response, WebError> {
     let t = web.t();
     let view = st.app.get_space(&web.actor, sid).await?;
@@ -398,7 +407,15 @@ pub async fn invite(
                 .config
                 .invitation_url(issued.edge.as_str(), &issued.secret)
                 .unwrap_or(issued.secret);
-            members_page(&st, &internal, web, sid, Some(url)).await
+            let mailed_to = issued.mailed.then(|| issued.principal.email.clone());
+            members_page(
+                &st,
+                &internal,
+                web,
+                sid,
+                Some(NewInvitation { url, mailed_to }),
+            )
+            .await
         }
         Err(e) => back_with_error(&format!("/spaces/{sid}/members"), &e),
     }

@@ -9,6 +9,7 @@ use axum::response::Response;
 use passerelle_core::InternalApp;
 use passerelle_core::ids::{FolderId, SpaceId};
 use passerelle_core::model::{Page, PrincipalKind, Visibility};
+use passerelle_core::notify::Followed;
 use passerelle_core::ports::DocumentQuery;
 use passerelle_core::replication::{OpOutcome, OutboxOp};
 use passerelle_core::role::{Action, Role};
@@ -154,6 +155,8 @@ struct SpacePage {
     description: String,
     role: &'static str,
     folder: Option<FolderRow>,
+    /// "Me prévenir pour ce dossier", inside a folder.
+    follow: Option<super::activity::FollowForm>,
     ancestors: Vec<FolderRow>,
     parent_link: Option<String>,
     prev_page: Option<String>,
@@ -324,7 +327,12 @@ pub async fn space(
     let tree = view::tree_rows(&folders, current);
     let ops = operations(st.writes.as_ref(), &web.actor, sid, &q, &base, t).await?;
     let rights = st.app.rights(&web.actor, sid).await?;
+    let follow = match current {
+        Some(f) => Some(super::activity::follow_form(&st, &web, sid, Followed::Folder(f)).await?),
+        None => None,
+    };
     let page = SpacePage {
+        follow,
         sid: sid.to_string(),
         tab: "docs",
         manager: rights.may(Action::Manage),

@@ -196,3 +196,125 @@ async fn the_unsubscribe_link_asks_then_acts_without_a_session() {
     let r = anonymous.post(&forged, &[]).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
 }
+
+/// A reader follows one document and mutes one folder from their pages
+/// (the most specific choice wins, ADR 0013 §2); a document of a space
+/// they cannot read is "not found" whatever space the form names; the
+/// feed shows what an author said of a new version.
+#[tokio::test]
+async fn a_document_and_a_folder_are_followed_from_their_pages() {
+    let t = app().await;
+    let mut marie = t.user("marie").await;
+    let mut paul = t.user("paul").await;
+    let space = marie.space("piscine", "Piscine").await;
+    let sid: SpaceId = space.parse().expect("id");
+    t.app
+        .set_member(&Actor::System, sid, "paul", Role::Reader)
+        .await
+        .expect("member");
+    let doc = marie
+        .upload(&space, "CCTP.pdf", b"v1", "application/pdf")
+        .await;
+    let marie_actor = Actor::Principal(principal(&t, "marie").await);
+    let lots = t
+        .app
+        .create_folder(&marie_actor, sid, None, "Lots")
+        .await
+        .expect("folder");
+    let secret = marie.space("rh", "Ressources humaines").await;
+    let paie = marie
+        .upload(&secret, "paie.pdf", b"x", "application/pdf")
+        .await;
+
+    let page = format!("/documents/{doc}");
+    paul.get(&page)
+        .await
+        .assert_status(StatusCode::OK)
+        .assert_contains("id=\"follow\"")
+        .assert_contains("Me prévenir pour ce document")
+        .assert_contains("Comme pour l&#39;espace");
+    paul.submit(
+        &page,
+        &format!("/spaces/{space}/subscription"),
+        &[("document", doc.as_str()), ("frequency", "immediate")],
+    )
+    .await
+    .assert_redirect_to(&format!("{page}?ok=subscription_saved"));
+    paul.get(&page)
+        .await
+        .assert_contains("<option value=\"immediate\" selected>");
+
+    let folder_page = format!("/spaces/{space}?folder={}", lots.id);
+    paul.get(&folder_page)
+        .await
+        .assert_contains("Me prévenir pour ce dossier");
+    let lots_id = lots.id.to_string();
+    paul.submit(
+        &folder_page,
+        &format!("/spaces/{space}/subscription"),
+        &[("folder", lots_id.as_str()), ("frequency", "never")],
+    )
+    .await
+    .assert_redirect_to(&format!("{folder_page}&ok=subscription_saved"));
+    let paul_actor = Actor::Principal(principal(&t, "paul").await);
+    let view = t
+        .app
+        .notifications()
+        .subscriptions(&paul_actor, sid)
+        .await
+        .expect("view");
+    let mut follows: Vec<(Followed, Frequency)> = view
+        .follows
+        .iter()
+        .map(|s| (s.followed, s.frequency))
+        .collect();
+    follows.sort_by_key(|(f, _)| matches!(f, Followed::Document(_)));
+    assert_eq!(
+        follows,
+        [
+            (Followed::Folder(lots.id), Frequency::Never),
+            (
+                Followed::Document(doc.parse().expect("doc id")),
+                Frequency::Immediate
+            ),
+        ]
+    );
+    assert_eq!(view.chosen, None, "the space's own choice untouched");
+
+    // A document of a space Paul cannot read, named in his own space's
+    // form: refused as if absent, nothing saved.
+    let refused = paul
+        .submit(
+            &page,
+            &format!("/spaces/{space}/subscription"),
+            &[("document", paie.as_str()), ("frequency", "immediate")],
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND, "{}", refused.body);
+    let after = t
+        .app
+        .notifications()
+        .subscriptions(&paul_actor, sid)
+        .await
+        .expect("view");
+    assert_eq!(after.follows.len(), 2);
+
+    // What Marie said of her new version is in Paul's feed.
+    t.app
+        .new_version(
+            &marie_actor,
+            doc.parse().expect("doc id"),
+            passerelle_core::service::NewVersion {
+                media_type: None,
+                comment: "corrections du lot 2".into(),
+            },
+            Box::pin(futures::stream::once(async {
+                Ok(bytes::Bytes::from_static(b"v2"))
+            })),
+        )
+        .await
+        .expect("version");
+    paul.get(&format!("/spaces/{space}/activity"))
+        .await
+        .assert_contains("<q class=\"comment\">corrections du lot 2</q>");
+}

@@ -166,6 +166,50 @@ async fn sharing_then_inviting_shows_the_link_once() {
     .assert_redirect_to(&format!("{members}?err="));
 }
 
+/// With a relay, the page says the invitation was e-mailed (and to whom),
+/// still showing the link once for when the e-mail does not arrive; the
+/// e-mail is in the outbox, sent by the delivery worker's next run.
+#[tokio::test]
+async fn with_a_relay_the_invitation_is_mailed_and_the_page_says_so() {
+    let mailer = std::sync::Arc::new(passerelle_core::fakes::MemMailer::new());
+    let t = TestApp::mailing(mailer.clone()).await;
+    let mut b = t.user("marie").await;
+    let id = b.space("xx", "X").await;
+    let members = format!("/spaces/{id}/members");
+    b.submit(
+        &format!("/spaces/{id}/sharing"),
+        &format!("/spaces/{id}/share"),
+        &[("edge", "edge-1")],
+    )
+    .await;
+    b.submit(
+        &members,
+        &format!("/spaces/{id}/contractors"),
+        &[
+            ("email", "jean@btp.example"),
+            ("display_name", "Jean"),
+            ("organisation", "BTP Rhône"),
+            ("role", "collaborator"),
+        ],
+    )
+    .await
+    .assert_status(StatusCode::OK)
+    .assert_contains("id=\"invitation-mailed\"")
+    .assert_contains("Invitation envoyée par e-mail à jean@btp.example")
+    .assert_contains("https://partenaires.example.fr/invitation#");
+    t.app.notifications().deliver_due().await.expect("deliver");
+    let sent = mailer.sent();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].to, "jean@btp.example");
+    assert!(
+        sent[0]
+            .text
+            .contains("https://partenaires.example.fr/invitation#"),
+        "{}",
+        sent[0].text
+    );
+}
+
 #[tokio::test]
 async fn the_sharing_page_says_why_the_space_fails_to_replicate() {
     let t = TestApp::internal().await;

@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use passerelle_core::doctype::default_catalogue;
 use passerelle_core::fakes::{
-    FastPasswords, MemAntivirus, MemBlobStore, MemRepository, mem_search,
+    FastPasswords, MemAntivirus, MemBlobStore, MemMailer, MemRepository, mem_search,
 };
 use passerelle_core::ports::SystemClock;
 use passerelle_core::service::{DocumentWrites, Indexer, NewAgent};
@@ -128,6 +128,36 @@ impl TestApp {
             config,
             |app, _, _| Arc::new(app.writes()),
             Some(antivirus),
+            None,
+        )
+        .await
+    }
+
+    /// As [`TestApp::internal`], with a mail relay and the edge's address
+    /// in core: invitations are mailed (ADR 0013 §6).
+    pub async fn mailing(mailer: Arc<MemMailer>) -> Self {
+        let settings = CoreSettings {
+            edges: vec![EDGE.parse().expect("node id")],
+            edge_urls: BTreeMap::from([(
+                EDGE.parse().expect("node id"),
+                "https://partenaires.example.fr".into(),
+            )]),
+            ..CoreSettings::default()
+        };
+        let config = HttpConfig {
+            secure_cookies: false,
+            edge_public_urls: BTreeMap::from([(
+                EDGE.into(),
+                "https://partenaires.example.fr".into(),
+            )]),
+            ..HttpConfig::default()
+        };
+        Self::composed_with(
+            settings,
+            config,
+            |app, _, _| Arc::new(app.writes()),
+            None,
+            Some(mailer),
         )
         .await
     }
@@ -148,7 +178,7 @@ impl TestApp {
             Arc<MemBlobStore>,
         ) -> Arc<dyn DocumentWrites>,
     ) -> Self {
-        Self::composed_with(settings, config, writes, None).await
+        Self::composed_with(settings, config, writes, None, None).await
     }
 
     /// [`TestApp::composed`], with an antivirus when given.
@@ -161,6 +191,7 @@ impl TestApp {
             Arc<MemBlobStore>,
         ) -> Arc<dyn DocumentWrites>,
         antivirus: Option<Arc<MemAntivirus>>,
+        mailer: Option<Arc<MemMailer>>,
     ) -> Self {
         let (repo, blobs) = (
             Arc::new(MemRepository::new()),
@@ -175,6 +206,9 @@ impl TestApp {
         );
         if let Some(antivirus) = antivirus {
             app = app.with_antivirus(antivirus);
+        }
+        if let Some(mailer) = mailer {
+            app = app.with_mailer(mailer);
         }
         for t in default_catalogue() {
             app.save_document_type(&Actor::System, t)

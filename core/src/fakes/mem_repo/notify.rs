@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::{MemTx, missing, paged};
-use crate::ids::{PrincipalId, SpaceId};
+use crate::ids::{NoticeId, PrincipalId, SpaceId};
 use crate::model::{AuditEntry, Page, Paged};
 use crate::notify::store::{ActivityQuery, NotificationStore};
 use crate::notify::{Followed, Frequency, Notice, NoticeState, Subscription};
@@ -163,6 +163,18 @@ impl NotificationStore for MemTx {
         }
         s.notices.insert(n.id, n.clone());
         Ok(())
+    }
+
+    async fn withdraw_notice(&mut self, id: NoticeId) -> Result<bool, RepoError> {
+        let s = self.state_mut()?;
+        if s.notices
+            .get(&id)
+            .is_some_and(|n| n.state == NoticeState::Pending)
+        {
+            s.notices.remove(&id);
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     async fn due_notices(

@@ -69,12 +69,16 @@ pub(super) async fn told_by(
                 .iter()
                 .any(|x| x.number == v.number);
             match (known, tx.document(v.document).await?) {
-                (false, Some(d)) if d.space == space => Some(told(
-                    Some(v.author),
-                    "document.version",
-                    v.document.to_string(),
-                    d.name.as_str(),
-                )),
+                (false, Some(d)) if d.space == space => {
+                    let mut t = told(
+                        Some(v.author),
+                        "document.version",
+                        v.document.to_string(),
+                        d.name.as_str(),
+                    );
+                    t.detail = super::super::documents::with_comment(t.detail, &v.comment);
+                    Some(t)
+                }
                 _ => None,
             }
         }

@@ -419,6 +419,7 @@ mod antivirus;
 mod blob_accounting;
 mod edge_locks;
 mod inactivity;
+mod invitation_mail;
 mod invitations;
 mod link_state;
 mod links;

@@ -276,6 +276,20 @@ pub async fn notices_are_queued_once_due_in_order_and_counted_when_sent(
     );
     assert_eq!(tx.count_sent_since(p.id, at(T0)).await?, 1);
     drop(tx);
+    // A pending notice can be withdrawn; a sent one is the record of
+    // what happened and stays.
+    let mut tx = write(repo).await?;
+    assert!(!tx.withdraw_notice(done.id).await?, "sent: kept");
+    assert!(!tx.withdraw_notice(NoticeId::new()).await?, "absent");
+    assert!(tx.withdraw_notice(a.id).await?, "pending: withdrawn");
+    tx.commit().await?;
+    let mut tx = read(repo).await?;
+    assert!(tx.due_notices(at(T0 + 5000), 10).await?.is_empty());
+    assert_eq!(
+        tx.list_notices(None, Page::default()).await?.items,
+        [c.clone(), done.clone()]
+    );
+    drop(tx);
     let mut tx = write(repo).await?;
     let orphan = notice(PrincipalId::new(), 9, NoticeState::Pending);
     assert_storage(tx.queue_notice(&orphan).await, "no such recipient");

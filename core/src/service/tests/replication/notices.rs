@@ -75,7 +75,15 @@ fn the_internal_nodes_events_reach_the_contractors_feed_and_mail_on_the_edge() {
             .expect("upload");
         w.internal
             .app
-            .new_version(&w.manager, w.doc, NewVersion::default(), content("v2"))
+            .new_version(
+                &w.manager,
+                w.doc,
+                NewVersion {
+                    comment: "lot 2 corrigé".into(),
+                    ..NewVersion::default()
+                },
+                content("v2"),
+            )
             .await
             .expect("version");
         down(&w.internal, &w.edge, w.space).await;
@@ -93,6 +101,12 @@ fn the_internal_nodes_events_reach_the_contractors_feed_and_mail_on_the_edge() {
         assert!(
             kinds.contains(&(EventKind::NewVersion, "CCTP.txt".into())),
             "{kinds:?}"
+        );
+        assert!(
+            feed.lines.iter().any(|l| l.kind == EventKind::NewVersion
+                && l.items[0].comment.as_deref() == Some("lot 2 corrigé")),
+            "the version's comment came down with it: {:?}",
+            feed.lines
         );
         assert!(
             feed.lines
