@@ -19,7 +19,7 @@ pub use fake_timer::FakeTimer;
 mod mem_edge_peer;
 pub use mem_edge_peer::{MemConnector, MemEdgePeer};
 mod mem_mailer;
-pub use mem_mailer::MemMailer;
+pub use mem_mailer::{MemBounces, MemMailer};
 mod mem_index;
 pub use mem_index::MemIndex;
 mod plain_extractor;

@@ -82,7 +82,7 @@ pub use links::LinkView;
 pub use locks::{ListingLocks, LockView, Locks};
 pub use maintenance::{BlobCheck, ChainReport};
 pub use member_ends::END_REMINDER;
-pub use notices::{DeliveryRun, PlanRun};
+pub use notices::{BounceRun, DeliveryRun, PlanRun};
 pub use own_second_factor::{OwnSecondFactor, Proof};
 pub use paths::{FolderPlace, PathTarget};
 pub use properties::Properties;
@@ -271,6 +271,9 @@ pub struct Passerelle {
     /// The node's mail relay (ADR 0013), when configured: without one,
     /// notices are planned and wait in the outbox.
     mailer: Option<Arc<dyn crate::notify::mail::Mailer>>,
+    /// Where the relay's delivery reports come back (ADR 0013 §7), when
+    /// configured: bounces after the relay accepted a message.
+    bounces: Option<Arc<dyn crate::notify::mail::BounceBox>>,
     /// Woken by every write this process commits (replication waits on it).
     changes: Arc<ChangeSignal>,
     /// Woken by every lock taken, refreshed or released in this process:
@@ -304,6 +307,7 @@ impl Passerelle {
             antivirus: None,
             scanning: Arc::default(),
             mailer: None,
+            bounces: None,
             changes: Arc::new(ChangeSignal::default()),
             lock_changes: Arc::new(ChangeSignal::default()),
         }

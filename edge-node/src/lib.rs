@@ -94,6 +94,9 @@ impl EdgeNode {
         // Contractors' notices through the edge's own relay (ADR 0013).
         if let Some(mail) = &config.mail {
             app = app.with_mailer(Arc::new(mail.mailer(&config.notifications.host_name())?));
+            if let Some(bounces) = mail.bounces()? {
+                app = app.with_bounces(Arc::new(bounces));
+            }
         }
         Ok(Self {
             config,

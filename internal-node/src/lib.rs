@@ -137,6 +137,9 @@ impl Node {
         // Agents' notices through the node's relay (ADR 0013).
         if let Some(mail) = &config.mail {
             app = app.with_mailer(Arc::new(mail.mailer(&config.notifications.host_name())?));
+            if let Some(bounces) = mail.bounces()? {
+                app = app.with_bounces(Arc::new(bounces));
+            }
         }
         let node = Self {
             config,

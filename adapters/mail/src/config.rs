@@ -35,6 +35,12 @@ pub struct MailConfig {
     pub from: String,
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// A Maildir the MTA delivers the `from` address's mail to, read for
+    /// delivery reports (bounces after the relay accepted a message): a
+    /// failed notice is then shown to administrators. Absent: only the
+    /// relay's refusals at submission are known.
+    #[serde(default)]
+    pub bounce_maildir: Option<PathBuf>,
 }
 
 fn default_port() -> u16 {
@@ -48,6 +54,21 @@ fn default_timeout() -> u64 {
 }
 
 impl MailConfig {
+    /// The bounce mailbox, when one is set.
+    pub fn bounces(&self) -> anyhow::Result<Option<crate::bounces::MaildirBounces>> {
+        self.bounce_maildir
+            .as_deref()
+            .map(|dir| {
+                crate::bounces::MaildirBounces::open(dir).map_err(|e| {
+                    anyhow::anyhow!(
+                        "[mail] bounce_maildir {}: {e} (a Maildir the node can read and write: new/ and cur/)",
+                        dir.display()
+                    )
+                })
+            })
+            .transpose()
+    }
+
     /// The relay these settings describe, checked. `host_name` is the
     /// node's own (the right-hand side of `Message-ID`s).
     pub fn mailer(&self, host_name: &str) -> anyhow::Result<SmtpMailer> {
@@ -194,6 +215,7 @@ mod tests {
             ca_file: None,
             from: "Passerelle <ged@ville.example.fr>".into(),
             timeout_secs: 30,
+            bounce_maildir: None,
         };
         let err = mail.mailer("ged").expect_err("user without password");
         assert!(err.to_string().contains("go together"), "{err}");
@@ -205,6 +227,26 @@ mod tests {
             ..mail.clone()
         };
         assert!(ok.mailer("ged").is_ok());
+        assert!(ok.bounces().expect("none").is_none());
+        let with_box = MailConfig {
+            bounce_maildir: Some(dir.path().join("bounces")),
+            ..ok.clone()
+        };
+        assert!(with_box.bounces().expect("made").is_some());
+        assert!(dir.path().join("bounces/new").is_dir());
+        let blocked = dir.path().join("a-file");
+        std::fs::write(&blocked, "x").expect("write");
+        let unusable = MailConfig {
+            bounce_maildir: Some(blocked.join("bounces")),
+            ..ok.clone()
+        };
+        assert!(
+            unusable
+                .bounces()
+                .expect_err("under a file")
+                .to_string()
+                .contains("[mail] bounce_maildir")
+        );
         let bad = MailConfig {
             security: "ssl".into(),
             ..mail

@@ -12,6 +12,7 @@
 //! MTA, or the tests' server): credentials and people's addresses never
 //! cross a network in clear.
 
+pub mod bounces;
 pub mod config;
 
 use std::net::IpAddr;

@@ -46,8 +46,9 @@ pub const COLLECT_GRACE: Duration = Duration::from_secs(3600);
 /// as soon as its backoff allows.
 pub const NOTIFY_EVERY: Duration = Duration::from_secs(15);
 
-/// Plans the notices of new events and of ended digest periods, then
-/// hands the due ones to the relay, every [`NOTIFY_EVERY`] (worker
+/// Plans the notices of new events and of ended digest periods, hands
+/// the due ones to the relay, then reads the relay's delivery reports,
+/// every [`NOTIFY_EVERY`] (worker
 /// `notifications`, both nodes: each mails its own people).
 pub fn notify(workers: &Workers, app: &Passerelle) {
     let n = app.notifications();
@@ -57,9 +58,10 @@ pub fn notify(workers: &Workers, app: &Passerelle) {
             let planned = n.plan_immediate().await?;
             let digests = n.plan_digests().await?;
             let d = n.deliver_due().await?;
+            let b = n.read_bounces().await?;
             Ok::<_, passerelle_core::CoreError>(format!(
-                "{} notice(s) and {} digest(s) planned; {} sent, {} delayed, {} refused",
-                planned.queued, digests.queued, d.sent, d.delayed, d.refused
+                "{} notice(s) and {} digest(s) planned; {} sent, {} delayed, {} refused; {} report(s) read, {} bounce(s)",
+                planned.queued, digests.queued, d.sent, d.delayed, d.refused, b.read, b.bounced
             ))
         }
     });

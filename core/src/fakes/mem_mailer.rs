@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use async_trait::async_trait;
 
-use crate::notify::mail::{MailError, Mailer, OutgoingMail};
+use crate::notify::mail::{Bounce, BounceBox, MailError, Mailer, OutgoingMail, Report};
 
 #[derive(Debug, Default)]
 pub struct MemMailer {
@@ -67,6 +67,65 @@ impl Mailer for MemMailer {
             )));
         }
         s.sent.push(mail.clone());
+        Ok(())
+    }
+}
+
+/// A bounce mailbox in memory: reports dropped in by the test, read and
+/// set aside by the node as from a real one.
+#[derive(Debug, Default)]
+pub struct MemBounces {
+    state: Mutex<Vec<(Report, bool)>>,
+}
+
+impl MemBounces {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A report arrives (`bounce: None`: a message that is not one).
+    pub fn arrive(&self, bounce: Option<Bounce>) {
+        let mut s = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        let handle = format!("report-{}", s.len());
+        s.push((Report { handle, bounce }, false));
+    }
+
+    /// How many reports wait, not set aside.
+    pub fn waiting_count(&self) -> usize {
+        self.state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, done)| !done)
+            .count()
+    }
+}
+
+#[async_trait]
+impl BounceBox for MemBounces {
+    async fn waiting(&self, limit: usize) -> Result<Vec<Report>, MailError> {
+        Ok(self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .filter(|(_, done)| !done)
+            .take(limit)
+            .map(|(r, _)| r.clone())
+            .collect())
+    }
+
+    async fn done(&self, handle: &str) -> Result<(), MailError> {
+        for (r, done) in self
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter_mut()
+        {
+            if r.handle == handle {
+                *done = true;
+            }
+        }
         Ok(())
     }
 }

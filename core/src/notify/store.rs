@@ -69,6 +69,8 @@ pub trait NotificationStore: Send {
     async fn queue_notice(&mut self, n: &Notice) -> Result<bool, RepoError>;
     /// Replaces a notice (its delivery state).
     async fn save_notice(&mut self, n: &Notice) -> Result<(), RepoError>;
+    /// The notice `id`, if the outbox has it.
+    async fn notice(&mut self, id: NoticeId) -> Result<Option<Notice>, RepoError>;
     /// Forgets the notice `id` if it is still pending (what it announced
     /// is void: a revoked invitation); whether it did. A sent or refused
     /// one stays, as the record of what happened.

@@ -149,6 +149,14 @@ impl InternalApp {
         self
     }
 
+    /// The same use cases, reading the relay's delivery reports from
+    /// `bounces` (ADR 0013 §7).
+    #[must_use]
+    pub fn with_bounces(mut self, bounces: Arc<dyn crate::notify::mail::BounceBox>) -> Self {
+        self.shared.bounces = Some(bounces);
+        self
+    }
+
     /// The writes driving adapters share, applied at once on this node.
     pub fn writes(&self) -> AppliedWrites {
         AppliedWrites::new(self.clone())
@@ -198,6 +206,14 @@ impl EdgeApp {
     #[must_use]
     pub fn with_mailer(mut self, mailer: Arc<dyn crate::notify::mail::Mailer>) -> Self {
         self.shared.mailer = Some(mailer);
+        self
+    }
+
+    /// The same use cases, reading the relay's delivery reports from
+    /// `bounces` (ADR 0013 §7).
+    #[must_use]
+    pub fn with_bounces(mut self, bounces: Arc<dyn crate::notify::mail::BounceBox>) -> Self {
+        self.shared.bounces = Some(bounces);
         self
     }
 }

@@ -486,3 +486,84 @@ async fn a_daily_digest_goes_once_at_its_time_even_across_a_kill() -> anyhow::Re
     );
     Ok(())
 }
+
+/// A notice the relay accepted, then bounced by the recipient's server:
+/// the MTA delivers the report to the node's bounce Maildir, and the
+/// running node marks the notice refused with the server's words, for
+/// administrators; the report is moved to `cur/`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bounce_delivered_to_the_maildir_marks_the_notice_refused() -> anyhow::Result<()> {
+    let Some(relay) = smtp::start()? else {
+        return Ok(());
+    };
+    let mailbox = tempfile::tempdir()?;
+    let maildir = mailbox.path().join("Maildir");
+    let c = Cluster::start_internal_with(&format!(
+        "[mail]\nhost = \"127.0.0.1\"\nport = {}\nsecurity = \"none\"\nfrom = \"ged@metropole.example.fr\"\ntimeout_secs = 5\nbounce_maildir = \"{}\"\n",
+        relay.port,
+        maildir.display()
+    ))
+    .await?;
+    let http = reqwest::Client::new();
+    let space = c.space(&http, "consultation").await?;
+    agents(&c, &http, &space, 1).await?;
+    let r = c
+        .api(
+            &http,
+            reqwest::Method::POST,
+            &format!("/spaces/{space}/documents"),
+        )
+        .query(&[("name", "DCE.pdf")])
+        .body(b"dossier de consultation".to_vec())
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "upload: {}", r.status());
+    let sent = relay.wait_for(1, Duration::from_secs(60))?;
+    ensure!(!sent.is_empty(), "the notice was not sent");
+    let to = sent[0].rcpt[0].clone();
+    let message_id = sent[0].message_id.clone();
+
+    // The recipient's server said "unknown user" after the relay took it;
+    // the relay's report arrives as an MTA delivers: tmp/, then new/.
+    let report = format!(
+        "From: MAILER-DAEMON@mx.metropole.example.fr\r\nTo: ged@metropole.example.fr\r\nSubject: Undelivered Mail Returned to Sender\r\nMIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nNot delivered.\r\n--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.metropole.example.fr\r\n\r\nFinal-Recipient: rfc822; {to}\r\nAction: failed\r\nStatus: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 <{to}>: User unknown\r\n\r\n--b\r\nContent-Type: text/rfc822-headers\r\n\r\nFrom: ged@metropole.example.fr\r\nTo: {to}\r\nMessage-ID: {message_id}\r\n\r\n--b--\r\n"
+    );
+    std::fs::write(maildir.join("tmp/1765100000.M1.mx"), report)?;
+    std::fs::rename(
+        maildir.join("tmp/1765100000.M1.mx"),
+        maildir.join("new/1765100000.M1.mx"),
+    )?;
+
+    eventually_within(
+        "the bounce recorded",
+        Duration::from_secs(60),
+        Duration::from_millis(500),
+        || async {
+            let v: Value = c
+                .api(&http, reqwest::Method::GET, "/admin/notices?state=refused")
+                .send()
+                .await?
+                .json()
+                .await?;
+            let first = &v["items"][0];
+            ensure!(first["address"] == json!(to), "{v}");
+            ensure!(
+                first["last_error"]
+                    .as_str()
+                    .is_some_and(|e| e.contains("5.1.1") && e.contains("User unknown")),
+                "{v}"
+            );
+            Ok(())
+        },
+    )
+    .await?;
+    ensure!(
+        maildir.join("cur/1765100000.M1.mx:2,S").exists(),
+        "set aside"
+    );
+    ensure!(
+        std::fs::read_dir(maildir.join("new"))?.next().is_none(),
+        "nothing left to read"
+    );
+    Ok(())
+}

@@ -186,6 +186,15 @@ impl NotificationStore for SqlTx {
             .map_err(|e| write_error(e, || format!("notice {}", n.id)))
     }
 
+    async fn notice(&mut self, id: NoticeId) -> Result<Option<Notice>, RepoError> {
+        notice::Entity::find_by_id(id.as_uuid())
+            .one(&self.txn)
+            .await
+            .map_err(db_error)?
+            .map(notice::Model::into_core)
+            .transpose()
+    }
+
     async fn withdraw_notice(&mut self, id: NoticeId) -> Result<bool, RepoError> {
         let c = self.writable()?;
         let done = notice::Entity::delete_many()

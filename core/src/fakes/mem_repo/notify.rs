@@ -165,6 +165,10 @@ impl NotificationStore for MemTx {
         Ok(())
     }
 
+    async fn notice(&mut self, id: NoticeId) -> Result<Option<Notice>, RepoError> {
+        Ok(self.state().notices.get(&id).cloned())
+    }
+
     async fn withdraw_notice(&mut self, id: NoticeId) -> Result<bool, RepoError> {
         let s = self.state_mut()?;
         if s.notices

@@ -471,3 +471,90 @@ fn no_feed_and_no_notice_ever_tells_of_a_space_its_reader_cannot_read() {
         assert!(!w.mailer.sent().is_empty(), "the sequence sent something");
     });
 }
+
+/// A report the relay sends back after accepting a message (ADR 0013
+/// §7): one about a notice of ours, to its address, marks it refused with
+/// the receiving server's words (audited, listed for administrators);
+/// reports about someone else's message, another address, a notice not
+/// sent, or that are no failure change nothing; every report is set aside
+/// once read.
+#[test]
+fn a_bounce_after_acceptance_marks_the_notice_refused_and_nothing_else() {
+    use crate::fakes::MemBounces;
+    use crate::notify::mail::Bounce;
+    block_on(async {
+        let w = world(20);
+        let bounces = Arc::new(MemBounces::new());
+        let app = w.app.clone().with_bounces(bounces.clone());
+        let n = app.notifications();
+        let boss = person(&app, "boss").await;
+        let a = person(&app, "a").await;
+        let b = person(&app, "b").await;
+        let s = space(&app, &boss, "sb").await;
+        for who in [&a, &b] {
+            member(&app, &boss, s, who, Role::Reader).await;
+            n.subscribe(who, s, Followed::Space, Some(Frequency::Immediate))
+                .await
+                .expect("subscribe");
+        }
+        n.plan_immediate().await.expect("start");
+        put(&app, &boss, s, "1.pdf").await;
+        n.plan_immediate().await.expect("plan");
+        assert_eq!(n.deliver_due().await.expect("deliver").sent, 2);
+        let sent = w.mailer.sent();
+        let to_a = sent.iter().find(|m| m.to == "a@example.fr").expect("a's");
+        let to_b = sent.iter().find(|m| m.to == "b@example.fr").expect("b's");
+        let bounce = |id: String, to: &str| Bounce {
+            message_id: id,
+            recipient: Some(to.to_owned()),
+            status: "5.1.1".into(),
+            diagnostic: Some("smtp; 550 5.1.1 <a@example.fr>: user unknown".into()),
+        };
+        // Not ours, another address, not a failure, a malformed id.
+        bounces.arrive(Some(bounce(
+            "<0190a3c2-0000-7000-8000-000000000000@elsewhere.example>".into(),
+            "a@example.fr",
+        )));
+        bounces.arrive(Some(bounce(
+            format!("<{}@ged.example.fr>", to_b.id),
+            "x@example.fr",
+        )));
+        bounces.arrive(None);
+        bounces.arrive(Some(bounce("pas-un-identifiant".into(), "a@example.fr")));
+        // Ours: a's notice.
+        bounces.arrive(Some(bounce(
+            format!("<{}@ged.example.fr>", to_a.id),
+            "A@Example.fr",
+        )));
+
+        let run = n.read_bounces().await.expect("read");
+        assert_eq!((run.read, run.bounced), (5, 1));
+        assert_eq!(bounces.waiting_count(), 0, "every report set aside");
+        let refused = n
+            .notices(&Actor::System, Some(NoticeState::Refused), Page::default())
+            .await
+            .expect("list");
+        assert_eq!(refused.items.len(), 1);
+        assert_eq!(refused.items[0].id, to_a.id);
+        assert!(
+            refused.items[0]
+                .last_error
+                .as_deref()
+                .is_some_and(|e| e.contains("5.1.1") && e.contains("user unknown")),
+            "{:?}",
+            refused.items[0].last_error
+        );
+        let still_sent = n
+            .notices(&Actor::System, Some(NoticeState::Sent), Page::default())
+            .await
+            .expect("list");
+        assert_eq!(still_sent.items.len(), 1, "b's stays sent");
+        // Read again: set aside, nothing counted twice.
+        assert_eq!(n.read_bounces().await.expect("again").read, 0);
+        // Without a mailbox nothing happens.
+        assert_eq!(
+            w.app.notifications().read_bounces().await.expect("none"),
+            crate::service::BounceRun::default()
+        );
+    });
+}

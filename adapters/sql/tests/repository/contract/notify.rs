@@ -279,6 +279,8 @@ pub async fn notices_are_queued_once_due_in_order_and_counted_when_sent(
     // A pending notice can be withdrawn; a sent one is the record of
     // what happened and stays.
     let mut tx = write(repo).await?;
+    assert_eq!(tx.notice(done.id).await?, Some(done.clone()));
+    assert_eq!(tx.notice(NoticeId::new()).await?, None);
     assert!(!tx.withdraw_notice(done.id).await?, "sent: kept");
     assert!(!tx.withdraw_notice(NoticeId::new()).await?, "absent");
     assert!(tx.withdraw_notice(a.id).await?, "pending: withdrawn");
