@@ -437,6 +437,36 @@ pub struct Notice {
     pub sent_at: Option<OffsetDateTime>,
 }
 
+impl Notice {
+    /// A notice to `address` with these words, due at `now`, never tried.
+    pub fn pending(
+        id: NoticeId,
+        recipient: PrincipalId,
+        address: &str,
+        kind: NoticeKind,
+        words: render::Rendered,
+        unsubscribe: Option<String>,
+        now: OffsetDateTime,
+    ) -> Self {
+        Self {
+            id,
+            recipient,
+            address: address.trim().to_owned(),
+            kind,
+            subject: words.subject,
+            text: words.text,
+            html: words.html,
+            unsubscribe,
+            created_at: now,
+            state: NoticeState::Pending,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: None,
+            sent_at: None,
+        }
+    }
+}
+
 /// The wait before the try after `attempts` failures: 30 s doubling, at
 /// most an hour, so that a relay down for a day is tried 30-odd times and
 /// a relay back finds its mail within the hour.

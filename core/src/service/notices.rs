@@ -383,25 +383,11 @@ impl Notifications {
         }
         let words = render::render(kind, lang, &app.settings.site_name, &sections);
         let now = app.now();
-        let notice = Notice {
-            id,
-            recipient,
-            address: p.email.trim().to_owned(),
-            kind,
-            subject: words.subject,
-            text: words.text,
-            html: words.html,
-            unsubscribe: match sections.as_slice() {
-                [one] => one.unsubscribe.clone(),
-                _ => None,
-            },
-            created_at: now,
-            state: NoticeState::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            sent_at: None,
+        let unsubscribe = match sections.as_slice() {
+            [one] => one.unsubscribe.clone(),
+            _ => None,
         };
+        let notice = Notice::pending(id, recipient, &p.email, kind, words, unsubscribe, now);
         Ok(tx.queue_notice(&notice).await?)
     }
 
@@ -643,22 +629,15 @@ impl Passerelle {
             },
         );
         let now = self.now();
-        let notice = Notice {
-            id: invitation_notice(issued.invitation.id),
-            recipient: issued.to.id,
-            address: issued.to.email.trim().to_owned(),
-            kind: NoticeKind::Invitation,
-            subject: words.subject,
-            text: words.text,
-            html: words.html,
-            unsubscribe: None,
-            created_at: now,
-            state: NoticeState::Pending,
-            attempts: 0,
-            next_attempt_at: now,
-            last_error: None,
-            sent_at: None,
-        };
+        let notice = Notice::pending(
+            invitation_notice(issued.invitation.id),
+            issued.to.id,
+            &issued.to.email,
+            NoticeKind::Invitation,
+            words,
+            None,
+            now,
+        );
         Ok(tx.queue_notice(&notice).await?)
     }
 }

@@ -49,27 +49,7 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
     let space = c.space(&http, "chantier").await?;
 
     // An agent who wants to know at once.
-    let r = c
-        .api(&http, reqwest::Method::POST, "/users")
-        .json(&json!({
-            "login": "m.durand",
-            "display_name": "Marie Durand",
-            "email": "m.durand@metropole.example.fr",
-            "password": "Un mot de passe assez long",
-        }))
-        .send()
-        .await?;
-    ensure!(r.status().is_success(), "user: {}", r.status());
-    let r = c
-        .api(
-            &http,
-            reqwest::Method::PUT,
-            &format!("/spaces/{space}/members/m.durand"),
-        )
-        .json(&json!({ "role": "collaborator" }))
-        .send()
-        .await?;
-    ensure!(r.status().is_success(), "member: {}", r.status());
+    agent_in(&c, &http, &space, "m.durand", AGENT, "collaborator").await?;
     let token = c
         .internal_cli(&[
             "token", "create", "--login", "m.durand", "--name", "notices",
@@ -181,31 +161,46 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
     Ok(())
 }
 
+/// An agent `login` (no password: tests act as them with tokens), made
+/// through the API, member of `space` with `role`.
+async fn agent_in(
+    c: &Cluster,
+    http: &reqwest::Client,
+    space: &str,
+    login: &str,
+    email: &str,
+    role: &str,
+) -> anyhow::Result<()> {
+    let r = c
+        .api(http, reqwest::Method::POST, "/users")
+        .json(&json!({
+            "login": login,
+            "display_name": format!("Agent {login}"),
+            "email": email,
+        }))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "user {login}: {}", r.status());
+    let r = c
+        .api(
+            http,
+            reqwest::Method::PUT,
+            &format!("/spaces/{space}/members/{login}"),
+        )
+        .json(&json!({ "role": role }))
+        .send()
+        .await?;
+    ensure!(r.status().is_success(), "member {login}: {}", r.status());
+    Ok(())
+}
+
 /// Agents who hear of the space at once: `n` of them, made through the
 /// API, members of `space` (its default set to immediate by its manager).
 async fn agents(c: &Cluster, http: &reqwest::Client, space: &str, n: usize) -> anyhow::Result<()> {
     for i in 0..n {
         let login = format!("agent.{i:03}");
-        let r = c
-            .api(http, reqwest::Method::POST, "/users")
-            .json(&json!({
-                "login": login,
-                "display_name": format!("Agent {i}"),
-                "email": format!("{login}@metropole.example.fr"),
-            }))
-            .send()
-            .await?;
-        ensure!(r.status().is_success(), "user {login}: {}", r.status());
-        let r = c
-            .api(
-                http,
-                reqwest::Method::PUT,
-                &format!("/spaces/{space}/members/{login}"),
-            )
-            .json(&json!({ "role": "reader" }))
-            .send()
-            .await?;
-        ensure!(r.status().is_success(), "member {login}: {}", r.status());
+        let email = format!("{login}@metropole.example.fr");
+        agent_in(c, http, space, &login, &email, "reader").await?;
     }
     let r = c
         .api(
@@ -420,26 +415,7 @@ async fn a_daily_digest_goes_once_at_its_time_even_across_a_kill() -> anyhow::Re
             .await?;
     let http = reqwest::Client::new();
     let space = c.space(&http, "chantier").await?;
-    let r = c
-        .api(&http, reqwest::Method::POST, "/users")
-        .json(&json!({
-            "login": "m.durand",
-            "display_name": "Marie Durand",
-            "email": AGENT,
-        }))
-        .send()
-        .await?;
-    ensure!(r.status().is_success(), "user: {}", r.status());
-    let r = c
-        .api(
-            &http,
-            reqwest::Method::PUT,
-            &format!("/spaces/{space}/members/m.durand"),
-        )
-        .json(&json!({ "role": "reader" }))
-        .send()
-        .await?;
-    ensure!(r.status().is_success(), "member: {}", r.status());
+    agent_in(&c, &http, &space, "m.durand", AGENT, "reader").await?;
     let r = c
         .api(
             &http,
