@@ -3,7 +3,8 @@
 //! kind (`pes`, `actes`, `generic`) into a plan of documents, stages their
 //! content, asks core's ledger whether those bytes were filed already,
 //! then files the plan in one unit of work as the drop folder's service
-//! account.
+//! account, with the plans of the other files in flight that wait for the
+//! database then (a group commit, `group`).
 //!
 //! A PES file is read once: it is staged whole while it is parsed, its
 //! attachments decoded straight into the blob store, and the ledger's key
