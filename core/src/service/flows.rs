@@ -26,12 +26,12 @@ use crate::ports::Tx;
 use crate::role::Action;
 
 use super::access::{Fail, Outcome};
-use super::documents::check_comment;
+use super::documents::{NewDocument, check_comment};
+use super::locks::cover::Inside;
 use super::service_accounts::check_service;
 use super::{Actor, InternalApp};
 
 mod acts;
-mod fresh;
 
 pub use acts::FlowReference;
 
@@ -276,7 +276,7 @@ impl Flows {
             let path = filing.folder.iter().chain(&doc.folder);
             let folder = self.folder_path(tx, actor, space, known, path).await?;
             filed.push(
-                self.file_one(tx, actor, space, folder, doc, comment, known)
+                self.file_one(tx, actor, space, folder, doc, comment)
                     .await?,
             );
         }
@@ -288,8 +288,7 @@ impl Flows {
                 )
                 .into());
             };
-            self.link_fresh(tx, actor, &a, from.id, to.id, l.kind)
-                .await?;
+            self.app.link_in(tx, actor, from.id, to.id, l.kind).await?;
         }
         let waiting_for_act = match (&filing.reference, filed.first()) {
             (Some(r), Some(first)) => self.app.meet(tx, actor, space, r, first.id).await?,
@@ -341,7 +340,6 @@ impl Flows {
 
     /// One document of a filing, in `folder` (its folder resolved), under
     /// a free name.
-    #[allow(clippy::too_many_arguments)]
     async fn file_one(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -350,23 +348,30 @@ impl Flows {
         folder: Option<FolderId>,
         doc: &FlowDocument,
         comment: &str,
-        known: &mut Resolved,
     ) -> Outcome<FiledDocument> {
         let wanted = DocumentName::parse(&doc.name).map_err(CoreError::name)?;
         let name = free_name(tx, space, folder, &wanted).await?;
-        let document = self
-            .create_document(
+        let new = NewDocument {
+            space,
+            folder,
+            name: name.as_str().to_owned(),
+            doc_type: doc.doc_type.clone(),
+            metadata: doc.metadata.clone(),
+            media_type: doc.media_type.clone(),
+            comment: comment.to_owned(),
+        };
+        let view = self
+            .app
+            .create_document_in(
                 tx,
                 actor,
-                space,
-                folder,
-                name,
-                doc,
-                comment,
-                &mut known.checked,
+                &new,
+                doc.content.0,
+                comment.to_owned(),
+                Inside::Respect,
             )
             .await?;
-        Ok(filed_document(&document))
+        Ok(filed_document(&view.document))
     }
 
     /// The folder at `names` below the space's root, each missing one
@@ -387,7 +392,7 @@ impl Flows {
             let name = DocumentName::parse(raw).map_err(CoreError::name)?;
             let key = name.unique_key();
             keys.push(key.clone());
-            if let Some(&(id, created)) = known.folders.get(&(space, keys.clone())) {
+            if let Some(&(id, created)) = known.0.get(&(space, keys.clone())) {
                 (parent, fresh) = (Some(id), created);
                 continue;
             }
@@ -406,13 +411,22 @@ impl Flows {
             let (id, created) = match existing {
                 Some(f) => (f.id, false),
                 None => {
-                    let id = self
-                        .create_folder(tx, actor, space, parent, raw, &mut known.checked)
+                    let f = self
+                        .app
+                        .create_folder_in(
+                            tx,
+                            actor,
+                            space,
+                            parent,
+                            raw,
+                            FolderId::new(),
+                            Inside::Respect,
+                        )
                         .await?;
-                    (id, true)
+                    (f.id, true)
                 }
             };
-            known.folders.insert((space, keys.clone()), (id, created));
+            known.0.insert((space, keys.clone()), (id, created));
             (parent, fresh) = (Some(id), created);
         }
         Ok(parent)
@@ -422,11 +436,7 @@ impl Flows {
 /// The folders a unit of work found or created, by their space and path
 /// of unique keys from the space's root, and whether it created them.
 #[derive(Default)]
-struct Resolved {
-    folders: HashMap<(SpaceId, Vec<String>), (FolderId, bool)>,
-    /// What the unit of work checked once for all its writes.
-    checked: fresh::Checked,
-}
+struct Resolved(HashMap<(SpaceId, Vec<String>), (FolderId, bool)>);
 
 /// Checked again inside each unit of work: an account disabled since the
 /// worker started files nothing more.
