@@ -103,6 +103,10 @@ pub enum DropMode {
     Poll,
 }
 
+/// Files a drop folder files at once unless configured: measured on two
+/// cores (docs/benchmarks.md, "Hot folders vs REST").
+pub const DEFAULT_DROP_CONCURRENCY: usize = 8;
+
 /// One hot folder.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -138,6 +142,11 @@ pub struct DropConfig {
     /// Larger files go to `erreur/` unread.
     #[serde(default = "DropConfig::default_max_bytes")]
     pub max_bytes: u64,
+    /// Files filed at once (1 to 32): parsed and staged side by side, and
+    /// those ready together filed in one transaction. 1 files one file
+    /// after the other.
+    #[serde(default = "DropConfig::default_concurrency")]
+    pub concurrency: usize,
 }
 
 impl DropConfig {
@@ -152,6 +161,9 @@ impl DropConfig {
     }
     fn default_max_bytes() -> u64 {
         2 * 1024 * 1024 * 1024
+    }
+    fn default_concurrency() -> usize {
+        DEFAULT_DROP_CONCURRENCY
     }
 
     /// The target folder's names.
@@ -178,6 +190,11 @@ impl DropConfig {
             return Err(at(
                 "poll_secs is 1 to 3600 (default 5), rescan_secs 1 to 86400 (default 60)".into(),
             ));
+        }
+        if !(1..=32).contains(&self.concurrency) {
+            return Err(at(format!(
+                "concurrency is 1 to 32 (default {DEFAULT_DROP_CONCURRENCY})"
+            )));
         }
         if self.stable_secs > 3600 || self.max_bytes == 0 {
             return Err(at(
@@ -513,12 +530,22 @@ mod tests {
         let d = &c.drops[0];
         assert_eq!((d.kind, d.mode), (DropKind::Pes, DropMode::Inotify));
         assert_eq!((d.poll_secs, d.rescan_secs, d.stable_secs), (5, 60, 5));
+        assert_eq!(d.concurrency, DEFAULT_DROP_CONCURRENCY);
         assert_eq!(d.folder_names(), ["Flux", "2026"]);
+        std::fs::write(&f, one("helios", "/srv/helios", "concurrency = 8\n")).expect("write");
+        assert_eq!(
+            Config::load(Some(&f)).expect("valid").drops[0].concurrency,
+            8
+        );
         for (bad, says) in [
             (one("Helios", "/a", ""), "name"),
             (
                 one("helios", "/a", "poll_secs = 0\n"),
                 "poll_secs is 1 to 3600",
+            ),
+            (
+                one("helios", "/a", "concurrency = 0\n"),
+                "concurrency is 1 to 32",
             ),
             (one("helios", "/a", "mode = \"fanotify\"\n"), "fanotify"),
             (one("helios", "/a", "kind2 = 1\n"), "kind2"),

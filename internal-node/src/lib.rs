@@ -339,6 +339,7 @@ impl Node {
                 rescan: Duration::from_secs(d.rescan_secs),
                 stable_for: Duration::from_secs(d.stable_secs),
                 max_bytes: d.max_bytes,
+                in_flight: d.concurrency,
             };
             let filer = Filer::new(self.app.clone(), target, staging.clone());
             passerelle_watch::spawn(workers, folder, Arc::new(filer));

@@ -3,7 +3,8 @@
 //! kind (`pes`, `actes`, `generic`) into a plan of documents, stages their
 //! content, asks core's ledger whether those bytes were filed already,
 //! then files the plan in one unit of work as the drop folder's service
-//! account.
+//! account, with the plans of the other files in flight that wait for the
+//! database then (a group commit, `group`).
 //!
 //! A PES file is read once: it is staged whole while it is parsed, its
 //! attachments decoded straight into the blob store, and the ledger's key
@@ -20,6 +21,7 @@
 
 mod actes;
 mod generic;
+mod group;
 mod pes;
 mod plan;
 mod staging;
@@ -37,6 +39,7 @@ use serde_json::json;
 use tokio_util::io::ReaderStream;
 
 use crate::{Claimed, Ingest, Ingested};
+use group::Group;
 use plan::ScratchSink;
 use staging::StagingSink;
 
@@ -79,6 +82,9 @@ pub struct Filer {
     /// Where attachments are decoded before they are staged (the node's
     /// data directory: a drop folder may be a slow network mount).
     staging: PathBuf,
+    /// The files in flight whose filings wait for the database: filed
+    /// together, one unit of work for several files.
+    group: Group,
 }
 
 impl Filer {
@@ -89,6 +95,7 @@ impl Filer {
             app,
             target,
             staging,
+            group: Group::default(),
         }
     }
 
@@ -194,7 +201,8 @@ impl Filer {
             .await
     }
 
-    /// Files a plan whose documents are staged, in one unit of work.
+    /// Files a plan whose documents are staged, in one unit of work with
+    /// the other files whose plans wait then.
     async fn file_plan(
         &self,
         actor: &Actor,
@@ -214,9 +222,8 @@ impl Filer {
             reference: plan.reference,
             links: plan.links,
         };
-        self.app
-            .flows()
-            .file(actor, filing)
+        self.group
+            .file(&self.app.flows(), actor, filing)
             .await
             .map_err(|e| core_problem(&e))
     }

@@ -20,7 +20,8 @@
 //!
 //! Modules:
 //! - `scan`: one pass over a drop folder ([`Scanner`]): recovery, when a
-//!   file is complete, claims oldest first, a few files handed at a time.
+//!   file is complete, claims oldest first, `in_flight` files handed at a
+//!   time.
 //! - `layout`: the file-system operations: the folder's layout, listing,
 //!   claims, receipts written durably, moves that never overwrite.
 //! - `worker`: the long-running worker ([`spawn`]): a notify watcher wakes
@@ -63,6 +64,12 @@ pub struct DropFolder {
     /// Larger files (or bundles, summed) are refused to `erreur/` without
     /// being handed to the ingestion.
     pub max_bytes: u64,
+    /// Files handed to the ingestion at once (at least 1), once a file of
+    /// the pass is settled: while one is filed, the next ones are parsed
+    /// and staged, and those whose filings wait together are filed in one
+    /// unit of work. Each file in flight holds its parse and about a MiB
+    /// of decoded attachment on its way to the blob store.
+    pub in_flight: usize,
 }
 
 /// How changes in a drop folder are noticed between rescans.
@@ -124,7 +131,8 @@ pub enum Ingested {
 /// again (possibly after it was filed), and must then answer `Filed` again
 /// without filing twice. It reads `file.path` itself (the watcher never
 /// reads content) and must not move or delete it. A pass hands its first
-/// file alone, then up to three at a time: calls run concurrently. A
+/// file alone, then up to [`DropFolder::in_flight`] at a time: calls run
+/// concurrently. A
 /// `Retry` answer stops the pass: nothing more is claimed until it is
 /// retried (files handed already are settled).
 /// A panic is taken as a refusal (the file goes to `erreur/` with an

@@ -39,13 +39,6 @@ pub struct PassSummary {
     pub next_check: Option<Duration>,
 }
 
-/// Files handed to the ingestion at once, once one of the pass is
-/// settled: while one is filed (its unit of work, its fsyncs), the next
-/// ones are read, parsed and staged. Each claimed file is in `en-cours/`
-/// until settled, so a crash hands them all again; the ledger files each
-/// once.
-const IN_FLIGHT: usize = 3;
-
 /// What became of one handed file.
 #[derive(Debug)]
 enum Settled {
@@ -194,7 +187,10 @@ impl Scanner {
             match settled {
                 Ok(settled) => {
                     if summary.count(settled) {
-                        width = IN_FLIGHT;
+                        // Each claimed file is in `en-cours/` until
+                        // settled, so a crash hands them all again; the
+                        // ledger files each once.
+                        width = self.folder.in_flight.max(1);
                     } else {
                         stop = true;
                     }

@@ -170,86 +170,166 @@ impl Flows {
                 let comment = check_comment(&filing.comment)?;
                 check_filing(&filing)?;
                 let mut tx = self.app.write().await?;
-                // Checked again inside the unit of work: an account
-                // disabled since the worker started files nothing more.
-                let me = actor.principal()?;
-                let current = tx.principal(me.id).await?.ok_or(CoreError::Unauthenticated)?;
-                check_service(&current)?;
-                if let Some(i) = tx.ingestion(&filing.source, &filing.hash).await? {
-                    return Ok(receipt_of(&mut tx, &i).await?);
-                }
-                let space = tx
-                    .space_by_slug(&filing.space)
-                    .await?
-                    .ok_or(CoreError::NotFound("space"))?
-                    .id;
-                let a = self.app.access(&mut tx, actor, space).await?;
-                a.require(Action::Create, || space.to_string())?;
-                a.require_writable()?;
-                // A flow's documents share a few folders: each is looked
-                // up once per filing, not once per document.
+                check_filer(&mut tx, actor).await?;
                 let mut known = Resolved::default();
-                let mut filed = Vec::with_capacity(filing.documents.len());
-                for doc in &filing.documents {
-                    let path = filing.folder.iter().chain(&doc.folder);
-                    let folder = self.folder_path(&mut tx, actor, space, &mut known, path).await?;
-                    filed.push(self.file_one(&mut tx, actor, space, folder, doc, &comment).await?);
-                }
-                for l in &filing.links {
-                    let (Some(from), Some(to)) = (filed.get(l.from), filed.get(l.to)) else {
-                        return Err(CoreError::invalid(
-                            "invalid_filing",
-                            "a filing's link names a document it does not file",
-                        )
-                        .into());
-                    };
-                    self.app.link_in(&mut tx, actor, from.id, to.id, l.kind).await?;
-                }
-                let waiting_for_act = match (&filing.reference, filed.first()) {
-                    (Some(r), Some(first)) => {
-                        self.app.meet(&mut tx, actor, space, r, first.id).await?
-                    }
-                    _ => false,
-                };
-                let now = self.app.now();
-                tx.save_ingestion(&Ingestion {
-                    source: filing.source.clone(),
-                    hash: filing.hash,
-                    file_name: filing.file_name.clone(),
-                    space,
-                    filed_by: me.id,
-                    filed_at: now,
-                    documents: filed.iter().map(|d| d.id).collect(),
-                    reference: filing.reference.as_ref().map(FlowReference::key),
-                })
-                .await?;
-                self.app
-                    .audit(
-                        &mut tx,
-                        actor,
-                        "flow.filed",
-                        Some(space),
-                        Some(filing.source.to_string()),
-                        json!({
-                            "file": filing.file_name,
-                            "hash": filing.hash,
-                            "documents": filed.len(),
-                        }),
-                    )
+                let (receipt, wrote) = self
+                    .file_in(&mut tx, actor, &filing, &comment, &mut known)
                     .await?;
-                self.app.commit(tx).await?;
-                tracing::info!(source = %filing.source, file = %filing.file_name, documents = filed.len(), "flow filed");
-                Ok::<_, Fail>(FilingReceipt {
-                    file_name: filing.file_name,
-                    hash: filing.hash,
-                    space,
-                    filed_at: now,
-                    already: false,
-                    waiting_for_act,
-                    documents: filed,
-                })
+                // An `already` answer wrote nothing: nothing to commit.
+                if wrote {
+                    self.app.commit(tx).await?;
+                    filed_log(&receipt, &filing);
+                }
+                Ok::<_, Fail>(receipt)
             })
             .await
+    }
+
+    /// Files several filings as `actor` in one unit of work (a group
+    /// commit: one transaction, one sync of the database for all), each
+    /// answered as [`Flows::file`] would, in order. Each filing keeps its
+    /// own ledger row, so each stays filed exactly once: a crash before
+    /// the commit files none of them, and all are handed again.
+    ///
+    /// If any of them fails (a refused name, metadata its type refuses, a
+    /// denial), the group's unit of work is dropped and each is filed
+    /// alone: one bad file costs the others a second try, never their
+    /// filing, and its error (and audited denial) is the one
+    /// [`Flows::file`] gives.
+    pub async fn file_all(
+        &self,
+        actor: &Actor,
+        filings: Vec<Filing>,
+    ) -> Vec<Result<FilingReceipt, CoreError>> {
+        if filings.len() > 1 {
+            match self.file_group(actor, &filings).await {
+                Ok(receipts) => return receipts.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    let e = match e {
+                        Fail::Error(e) | Fail::Denied { shown: e, .. } => e,
+                    };
+                    tracing::debug!(error = %e, filings = filings.len(),
+                        "a group of filings failed: each is filed alone");
+                }
+            }
+        }
+        let mut out = Vec::with_capacity(filings.len());
+        for filing in filings {
+            out.push(self.file(actor, filing).await);
+        }
+        out
+    }
+
+    /// [`Flows::file_all`]'s one unit of work; any failure drops it whole.
+    async fn file_group(&self, actor: &Actor, filings: &[Filing]) -> Outcome<Vec<FilingReceipt>> {
+        let mut tx = self.app.write().await?;
+        check_filer(&mut tx, actor).await?;
+        // Shared by the group: its flows file into the same few folders.
+        let mut known = Resolved::default();
+        let mut receipts = Vec::with_capacity(filings.len());
+        let mut wrote = false;
+        for filing in filings {
+            let comment = check_comment(&filing.comment)?;
+            check_filing(filing)?;
+            let (receipt, w) = self
+                .file_in(&mut tx, actor, filing, &comment, &mut known)
+                .await?;
+            wrote |= w;
+            receipts.push(receipt);
+        }
+        if wrote {
+            self.app.commit(tx).await?;
+        }
+        for (receipt, filing) in receipts.iter().zip(filings) {
+            if !receipt.already {
+                filed_log(receipt, filing);
+            }
+        }
+        Ok(receipts)
+    }
+
+    /// One filing inside an open unit of work whose actor was checked
+    /// ([`check_filer`]); its receipt, and whether it wrote anything (not
+    /// when the ledger knew these bytes already).
+    async fn file_in(
+        &self,
+        tx: &mut Box<dyn Tx>,
+        actor: &Actor,
+        filing: &Filing,
+        comment: &str,
+        known: &mut Resolved,
+    ) -> Outcome<(FilingReceipt, bool)> {
+        if let Some(i) = tx.ingestion(&filing.source, &filing.hash).await? {
+            return Ok((receipt_of(tx, &i).await?, false));
+        }
+        let me = actor.principal()?;
+        let space = tx
+            .space_by_slug(&filing.space)
+            .await?
+            .ok_or(CoreError::NotFound("space"))?
+            .id;
+        let a = self.app.access(tx, actor, space).await?;
+        a.require(Action::Create, || space.to_string())?;
+        a.require_writable()?;
+        let mut filed = Vec::with_capacity(filing.documents.len());
+        for doc in &filing.documents {
+            let path = filing.folder.iter().chain(&doc.folder);
+            let folder = self.folder_path(tx, actor, space, known, path).await?;
+            filed.push(
+                self.file_one(tx, actor, space, folder, doc, comment)
+                    .await?,
+            );
+        }
+        for l in &filing.links {
+            let (Some(from), Some(to)) = (filed.get(l.from), filed.get(l.to)) else {
+                return Err(CoreError::invalid(
+                    "invalid_filing",
+                    "a filing's link names a document it does not file",
+                )
+                .into());
+            };
+            self.app.link_in(tx, actor, from.id, to.id, l.kind).await?;
+        }
+        let waiting_for_act = match (&filing.reference, filed.first()) {
+            (Some(r), Some(first)) => self.app.meet(tx, actor, space, r, first.id).await?,
+            _ => false,
+        };
+        let now = self.app.now();
+        tx.save_ingestion(&Ingestion {
+            source: filing.source.clone(),
+            hash: filing.hash,
+            file_name: filing.file_name.clone(),
+            space,
+            filed_by: me.id,
+            filed_at: now,
+            documents: filed.iter().map(|d| d.id).collect(),
+            reference: filing.reference.as_ref().map(FlowReference::key),
+        })
+        .await?;
+        self.app
+            .audit(
+                tx,
+                actor,
+                "flow.filed",
+                Some(space),
+                Some(filing.source.to_string()),
+                json!({
+                    "file": filing.file_name,
+                    "hash": filing.hash,
+                    "documents": filed.len(),
+                }),
+            )
+            .await?;
+        let receipt = FilingReceipt {
+            file_name: filing.file_name.clone(),
+            hash: filing.hash,
+            space,
+            filed_at: now,
+            already: false,
+            waiting_for_act,
+            documents: filed,
+        };
+        Ok((receipt, true))
     }
 
     /// How many files `source` has filed.
@@ -295,7 +375,7 @@ impl Flows {
     }
 
     /// The folder at `names` below the space's root, each missing one
-    /// created; `known` holds what this filing resolved already.
+    /// created; `known` holds what this unit of work resolved already.
     async fn folder_path(
         &self,
         tx: &mut Box<dyn Tx>,
@@ -305,19 +385,19 @@ impl Flows {
         names: impl Iterator<Item = &String>,
     ) -> Outcome<Option<FolderId>> {
         let mut parent = None;
-        // The parent was created by this filing.
+        // The parent was created by this unit of work.
         let mut fresh = false;
         let mut keys: Vec<String> = Vec::new();
         for raw in names {
             let name = DocumentName::parse(raw).map_err(CoreError::name)?;
             let key = name.unique_key();
             keys.push(key.clone());
-            if let Some(&(id, created)) = known.0.get(&keys) {
+            if let Some(&(id, created)) = known.0.get(&(space, keys.clone())) {
                 (parent, fresh) = (Some(id), created);
                 continue;
             }
-            // Below a folder this filing created there is only what it
-            // created (known above); elsewhere a free name is created
+            // Below a folder this unit of work created there is only what
+            // it created (known above); elsewhere a free name is created
             // without listing its siblings, which grow by one with every
             // flow filed in the target.
             let existing = if fresh || !tx.name_taken(space, parent, &key, None).await? {
@@ -346,17 +426,34 @@ impl Flows {
                     (f.id, true)
                 }
             };
-            known.0.insert(keys.clone(), (id, created));
+            known.0.insert((space, keys.clone()), (id, created));
             (parent, fresh) = (Some(id), created);
         }
         Ok(parent)
     }
 }
 
-/// The folders a filing found or created, by their path of unique keys
-/// from the space's root, and whether it created them.
+/// The folders a unit of work found or created, by their space and path
+/// of unique keys from the space's root, and whether it created them.
 #[derive(Default)]
-struct Resolved(HashMap<Vec<String>, (FolderId, bool)>);
+struct Resolved(HashMap<(SpaceId, Vec<String>), (FolderId, bool)>);
+
+/// Checked again inside each unit of work: an account disabled since the
+/// worker started files nothing more.
+async fn check_filer(tx: &mut Box<dyn Tx>, actor: &Actor) -> Outcome<()> {
+    let me = actor.principal()?;
+    let current = tx
+        .principal(me.id)
+        .await?
+        .ok_or(CoreError::Unauthenticated)?;
+    check_service(&current)?;
+    Ok(())
+}
+
+fn filed_log(receipt: &FilingReceipt, filing: &Filing) {
+    tracing::info!(source = %filing.source, file = %filing.file_name,
+        documents = receipt.documents.len(), "flow filed");
+}
 
 /// Bounds a filing before anything is read: at least one document, at
 /// most [`MAX_FILING_DOCUMENTS`], and a file name a receipt can repeat.

@@ -23,6 +23,7 @@ pub fn folder(path: &Path) -> DropFolder {
         rescan: Duration::from_secs(60),
         stable_for: STABLE,
         max_bytes: 1 << 20,
+        in_flight: 3,
     }
 }
 

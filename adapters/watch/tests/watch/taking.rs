@@ -167,3 +167,46 @@ async fn a_bundle_without_marker_waits_until_nothing_inside_changes() {
     assert_eq!(ingest.names(), ["lot"]);
     assert!(ingest.calls()[0].claimed.is_dir);
 }
+
+/// Counts the calls under way and keeps the most seen at once.
+#[derive(Debug, Default)]
+struct Gauge {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl passerelle_watch::Ingest for Gauge {
+    async fn ingest(&self, file: &passerelle_watch::Claimed) -> passerelle_watch::Ingested {
+        use std::sync::atomic::Ordering::SeqCst;
+        let n = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(n, SeqCst);
+        // Long enough for the pass to hand the next files meanwhile.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        self.now.fetch_sub(1, SeqCst);
+        passerelle_watch::Ingested::Filed {
+            receipt: serde_json::json!({ "classé": file.name }),
+        }
+    }
+}
+
+#[tokio::test]
+async fn files_are_handed_as_many_at_a_time_as_the_folder_says() {
+    for in_flight in [1, 5] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let drop = dir.path();
+        for i in 0..12 {
+            write(drop, &format!("f{i:02}.xml"), b"<PES/>");
+            write(drop, &format!("f{i:02}.xml.ok"), b"");
+        }
+        let mut scanner = Scanner::new(passerelle_watch::DropFolder {
+            in_flight,
+            ..folder(drop)
+        });
+        let gauge = Gauge::default();
+        let summary = scanner.pass(&gauge, t0()).await.expect("pass");
+        assert_eq!(summary.filed, 12);
+        let most = gauge.most.load(std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(most, in_flight, "in_flight {in_flight}");
+    }
+}

@@ -439,3 +439,116 @@ fn an_acknowledgement_fills_its_act_whichever_arrives_first() {
         );
     });
 }
+
+#[test]
+fn a_group_of_filings_files_each_once_and_a_bad_one_is_filed_alone() {
+    block_on(async {
+        let (app, _boss, helios) = setup().await;
+        let source = DropName::parse("helios").expect("name");
+        let named = |text: &str, content: Staged| {
+            let mut f = filing("helios", text, vec![doc(&[text], "flux.xml", content)]);
+            f.file_name = format!("{text}.xml");
+            f
+        };
+        let (a, b) = (
+            staged(&app, &helios, "a").await,
+            staged(&app, &helios, "b").await,
+        );
+        // The same bytes twice in one group: the second finds the first's
+        // ledger row, written in the same unit of work.
+        let group = vec![named("a", a), named("b", b), named("a", a)];
+        let results = app.flows().file_all(&helios, group).await;
+        let [first, second, again] = results.try_into().expect("three answers");
+        let (first, again) = (first.expect("a"), again.expect("a again"));
+        assert!(!first.already && !second.expect("b").already);
+        assert!(again.already);
+        assert_eq!(again.documents, first.documents);
+        assert_eq!(app.flows().count_filed(&source).await.expect("count"), 2);
+
+        // One filing refused: the others are filed all the same, and the
+        // refused one answers as it would alone.
+        let (c, e) = (
+            staged(&app, &helios, "c").await,
+            staged(&app, &helios, "e").await,
+        );
+        let mut bad = named("d", c);
+        bad.documents[0].doc_type = Some("facture".into());
+        bad.documents[0].metadata = obj(json!({ "montant_ttc": "pas un montant" }));
+        let results = app
+            .flows()
+            .file_all(&helios, vec![named("c", c), bad, named("e", e)])
+            .await;
+        let [c, d, e] = results.try_into().expect("three answers");
+        assert!(!c.expect("c").already && !e.expect("e").already);
+        let err = d.expect_err("invalid metadata");
+        assert!(matches!(err, CoreError::Invalid { .. }), "{err:?}");
+        assert_eq!(app.flows().count_filed(&source).await.expect("count"), 4);
+    });
+}
+
+#[test]
+fn a_filing_respects_another_principals_lock_and_links_its_documents() {
+    use crate::locks::{LockDepth, LockRequest, LockScope};
+    use crate::model::Resource;
+    block_on(async {
+        let (app, boss, helios) = setup().await;
+        let s = app
+            .space_by_slug(&boss, "finances")
+            .await
+            .expect("space")
+            .space
+            .id;
+        let target = app
+            .create_folder(&boss, s, None, "Flux Helios")
+            .await
+            .expect("folder");
+        let request = LockRequest {
+            scope: LockScope::Exclusive,
+            depth: LockDepth::Infinity,
+            timeout: Some(time::Duration::hours(1)),
+            owner_info: None,
+        };
+        let lock = app
+            .locks()
+            .lock(&boss, Resource::Folder(target.id), request)
+            .await
+            .expect("lock");
+        let flux = staged(&app, &helios, "<PES_Aller/>").await;
+        let pj = staged(&app, &helios, "%PDF-1.4").await;
+        let mut f = filing(
+            "helios",
+            "<PES_Aller/>",
+            vec![
+                doc(&["PES_1"], "PES_1.xml", flux),
+                doc(&["PES_1", "Pièces"], "facture.pdf", pj),
+            ],
+        );
+        f.links = vec![crate::service::FlowLink {
+            from: 1,
+            to: 0,
+            kind: crate::links::LinkKind::PieceJustificativeDe,
+        }];
+        let err = app
+            .flows()
+            .file(&helios, f.clone())
+            .await
+            .expect_err("the target is locked by another");
+        assert!(matches!(err, CoreError::Locked { .. }), "{err:?}");
+        let source = DropName::parse("helios").expect("name");
+        assert_eq!(app.flows().count_filed(&source).await.expect("count"), 0);
+
+        app.locks().unlock(&boss, lock.token).await.expect("unlock");
+        let filed = app.flows().file(&helios, f).await.expect("filed");
+        let links = app
+            .document_links(&boss, filed.documents[0].id)
+            .await
+            .expect("links");
+        assert_eq!(links.len(), 1);
+        assert_eq!(links[0].other.id, filed.documents[1].id);
+        assert!(!links[0].outgoing, "from the attachment to the flow");
+        assert_eq!(
+            links[0].link.kind,
+            crate::links::LinkKind::PieceJustificativeDe
+        );
+    });
+}
