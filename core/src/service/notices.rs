@@ -20,8 +20,8 @@ use time::OffsetDateTime;
 use crate::error::CoreError;
 use crate::ids::{NoticeId, PrincipalId, SpaceId};
 use crate::model::{AuditEntry, Language, Page, Paged, Principal, PrincipalKind};
-use crate::notify::mail::{Bounce, MailError, OutgoingMail};
-use crate::notify::render::{self, InvitationWords, Item, Line, Section};
+use crate::notify::mail::{MailError, OutgoingMail};
+use crate::notify::render::{self, Item, Line, Section};
 use crate::notify::store::ActivityQuery;
 use crate::notify::unsubscribe::UnsubscribeKey;
 use crate::notify::{
@@ -29,7 +29,6 @@ use crate::notify::{
     retry_after,
 };
 use crate::ports::Tx;
-use crate::replication::{Invitation, NodeId, invitation_link};
 use crate::role::Role;
 
 use super::access::Fail;
@@ -37,6 +36,13 @@ use super::activity::{
     Described, Names, Notifications, chosen_frequency, describe, unsubscribe_key,
 };
 use super::{Actor, NodeRole, Passerelle};
+
+mod bounces;
+mod invitations;
+
+pub use bounces::BounceRun;
+use invitations::forget_link;
+pub(super) use invitations::{InvitationMail, invitation_notice};
 
 /// The planner's cursor over the audit log, for immediate notices.
 const IMMEDIATE_CURSOR: &str = "immediate_seq";
@@ -61,23 +67,6 @@ pub struct DeliveryRun {
     /// Left for later: the relay down, or the recipient's rate limit.
     pub delayed: u64,
     pub refused: u64,
-}
-
-/// What a reading of the bounce mailbox did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct BounceRun {
-    /// Reports read (and set aside).
-    pub read: u64,
-    /// Notices they marked as bounced.
-    pub bounced: u64,
-}
-
-/// The notice a `Message-ID` names: the adapter makes them
-/// `<notice-id@host>` ([`OutgoingMail`]).
-fn notice_of_message_id(id: &str) -> Option<NoticeId> {
-    let id = id.trim().trim_start_matches('<').trim_end_matches('>');
-    let (local, _host) = id.split_once('@')?;
-    local.parse().ok()
 }
 
 /// A recipient's events, by space, oldest first.
@@ -469,75 +458,6 @@ impl Notifications {
         Ok(run)
     }
 
-    /// Reads the relay's delivery reports (ADR 0013 §7): a failure report
-    /// about a notice this node sent, to the address it went to, marks it
-    /// refused with what the receiving server said (audited, shown to
-    /// administrators); every report read is set aside, those about
-    /// nothing of ours included (a forged or foreign report changes
-    /// nothing). Without a bounce mailbox nothing happens.
-    pub async fn read_bounces(&self) -> Result<BounceRun, CoreError> {
-        let app = &self.app;
-        let Some(bounces) = app.bounces.clone() else {
-            return Ok(BounceRun::default());
-        };
-        let mut run = BounceRun::default();
-        let reports = bounces
-            .waiting(DELIVERY_BATCH as usize)
-            .await
-            .map_err(|e| CoreError::Internal(Box::new(e)))?;
-        for r in reports {
-            run.read += 1;
-            if let Some(b) = &r.bounce
-                && self.record_bounce(b).await?
-            {
-                run.bounced += 1;
-            }
-            bounces
-                .done(&r.handle)
-                .await
-                .map_err(|e| CoreError::Internal(Box::new(e)))?;
-        }
-        Ok(run)
-    }
-
-    /// Marks the notice `b` is about as bounced; whether it was one of
-    /// ours, sent, to that address.
-    async fn record_bounce(&self, b: &Bounce) -> Result<bool, CoreError> {
-        let app = &self.app;
-        let Some(id) = notice_of_message_id(&b.message_id) else {
-            return Ok(false);
-        };
-        let mut tx = app.write().await?;
-        let Some(mut n) = tx.notice(id).await? else {
-            return Ok(false);
-        };
-        let same_address = b
-            .recipient
-            .as_deref()
-            .is_none_or(|r| r.trim().eq_ignore_ascii_case(n.address.trim()));
-        if n.state != NoticeState::Sent || !same_address {
-            return Ok(false);
-        }
-        let why = match &b.diagnostic {
-            Some(d) => format!("bounced ({}): {d}", b.status),
-            None => format!("bounced ({})", b.status),
-        };
-        n.state = NoticeState::Refused;
-        n.last_error = Some(why.clone());
-        tx.save_notice(&n).await?;
-        app.audit(
-            &mut tx,
-            &Actor::System,
-            "notification.bounced",
-            None,
-            Some(n.recipient.to_string()),
-            serde_json::json!({ "notice": n.id.to_string(), "status": b.status, "error": why }),
-        )
-        .await?;
-        app.commit(tx).await?;
-        Ok(true)
-    }
-
     /// The outbox as administrators see it: notices in `state` (all for
     /// `None`), newest first.
     pub async fn notices(
@@ -583,87 +503,5 @@ impl Passerelle {
     /// Whether this node has a mail relay.
     pub fn mails(&self) -> bool {
         self.mailer.is_some()
-    }
-
-    /// Queues the e-mail of a contractor's invitation in `tx`, the
-    /// transaction that makes it, when this node has a relay and the
-    /// edge's public address is known; whether it did. The one exception
-    /// to "each node mails its own people" (ADR 0013 §6): the secret
-    /// exists only here (the edge keeps its hash, and the secret never
-    /// travels over replication), so only this node can write the link.
-    /// The link is removed from the outbox once sent.
-    pub(super) async fn mail_invitation(
-        &self,
-        tx: &mut Box<dyn Tx>,
-        actor: &Actor,
-        issued: &InvitationMail<'_>,
-    ) -> Result<bool, CoreError> {
-        let Some(url) = self
-            .settings
-            .edge_urls
-            .get(issued.edge)
-            .and_then(|base| invitation_link(base, issued.secret))
-        else {
-            return Ok(false);
-        };
-        if !self.mails() {
-            return Ok(false);
-        }
-        let inviter = match actor.principal() {
-            Ok(p) => p.display_name.clone(),
-            // An operator at the CLI: the node's name invites.
-            Err(_) => self.settings.site_name.clone(),
-        };
-        let lang = tx
-            .preferred_language(issued.to.id)
-            .await?
-            .unwrap_or(Language::Fr);
-        let words = render::invitation(
-            lang,
-            &self.settings.site_name,
-            &InvitationWords {
-                inviter,
-                space: issued.space.to_owned(),
-                url,
-                expires_at: issued.invitation.expires_at,
-            },
-        );
-        let now = self.now();
-        let notice = Notice::pending(
-            invitation_notice(issued.invitation.id),
-            issued.to.id,
-            &issued.to.email,
-            NoticeKind::Invitation,
-            words,
-            None,
-            now,
-        );
-        Ok(tx.queue_notice(&notice).await?)
-    }
-}
-
-/// What the e-mail of an invitation is made of.
-pub(super) struct InvitationMail<'a> {
-    pub(super) invitation: &'a Invitation,
-    pub(super) to: &'a Principal,
-    /// The space's title.
-    pub(super) space: &'a str,
-    pub(super) edge: &'a NodeId,
-    pub(super) secret: &'a str,
-}
-
-/// The outbox id of an invitation's e-mail: one per invitation, found
-/// again to withdraw it when the invitation is revoked or accepted first.
-pub(super) fn invitation_notice(invitation: uuid::Uuid) -> NoticeId {
-    NoticeId::derived(&["invitation", &invitation.to_string()])
-}
-
-/// Once an invitation's e-mail has left (or been refused for good), its
-/// bodies lose the link: the outbox keeps no credential.
-fn forget_link(n: &mut Notice, lang: Language) {
-    if n.kind == NoticeKind::Invitation {
-        let gone = render::sent_invitation(lang);
-        n.text = gone.to_owned();
-        n.html = format!("<p>{gone}</p>");
     }
 }
