@@ -268,6 +268,8 @@ pub struct Passerelle {
     antivirus: Option<Arc<dyn crate::antivirus::Antivirus>>,
     /// What the scanner last did, for the metrics and the status pages.
     scanning: Arc<ScanHealth>,
+    /// Verdicts given while contents were fetched, waiting for the apply.
+    ahead: Arc<apply::AheadVerdicts>,
     /// The node's mail relay (ADR 0013), when configured: without one,
     /// notices are planned and wait in the outbox.
     mailer: Option<Arc<dyn crate::notify::mail::Mailer>>,
@@ -306,6 +308,7 @@ impl Passerelle {
             noted: Arc::default(),
             antivirus: None,
             scanning: Arc::default(),
+            ahead: Arc::default(),
             mailer: None,
             bounces: None,
             changes: Arc::new(ChangeSignal::default()),

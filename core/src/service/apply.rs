@@ -29,6 +29,7 @@ mod ops;
 mod scan;
 pub use ledger::APPLY_RUN;
 use ops::Edit;
+pub(super) use scan::AheadVerdicts;
 
 /// What applying one operation did, before it is recorded.
 struct Effect {

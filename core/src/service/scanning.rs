@@ -47,6 +47,11 @@ impl ScanHealth {
         *self.outage.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
+    /// Whether the last scan asked got an answer (true before any).
+    pub(crate) fn reachable(&self) -> bool {
+        !self.down.load(Ordering::SeqCst)
+    }
+
     /// No verdict: `waiting` operations stay on the edge until it answers
     /// (`None`: an agent's upload, refused at once, changes no count).
     /// Whether this starts an outage (it is logged once, not at each retry).
@@ -89,7 +94,7 @@ impl Passerelle {
         self.antivirus.as_ref()?;
         let h = &self.scanning;
         Some(AntivirusStatus {
-            reachable: !h.down.load(Ordering::SeqCst),
+            reachable: h.reachable(),
             outage: h
                 .outage
                 .lock()

@@ -213,10 +213,14 @@ async fn a_dropped_space_leaves_no_byte_in_the_index_directory() -> anyhow::Resu
     let dir = tempfile::tempdir()?;
     let (a, b) = (SpaceId::new(), SpaceId::new());
     let (index, _) = TantivyIndex::open(dir.path())?;
-    // Stored text is compressed in blocks: a long run of one marker
-    // compresses to almost nothing, so the marker is unique words.
-    let secret = "zqxj-7781 vwkp-4410 confidentiel-unique-3390";
-    let kept = "conserve-5521 hmrt-9032 public-unique-1187";
+    // Stored text is compressed in blocks (LZ4): a run of four bytes seen
+    // earlier in the block is stored as a reference to it, not as bytes.
+    // So the markers share no four bytes with each other (the two
+    // documents may be stored in either order) nor with the ids stored
+    // beside them (hex digits and hyphens: each marker has a letter past
+    // `f` in every four bytes).
+    let secret = "zqxj vwkp confidentiel rsyh";
+    let kept = "conserve hmrt publiquement lnzw";
     index
         .apply(vec![
             IndexChange::Upsert(Box::new(with_text(doc(b, "Secret"), secret))),

@@ -5,16 +5,18 @@
 //! acknowledgement each, the drain stayed under 100 operations per second
 //! (issue 12). A run that core cannot judge now (the antivirus unreachable,
 //! ADR 0010) is tried again after a pause, the session staying up: the
-//! operations wait on the edge, and the down direction goes on.
+//! operations wait on the edge, and the down direction goes on. The next
+//! run's contents are fetched, and judged by the antivirus, while a run is
+//! applied: a drain is then as long as the slower of the two, not their sum.
 
-use futures::{StreamExt, TryStreamExt};
+use futures::{FutureExt, Stream, StreamExt, TryStreamExt};
 
 use super::{FIRST_BACKOFF, Link, LinkError, MAX_BACKOFF};
 use crate::blob::BlobInfo;
 use crate::error::CoreError;
 use crate::ports::Timer;
-use crate::replication::NodeId;
 use crate::replication::peer::{EdgePeer, IncomingOp, OpVerdict, PeerError};
+use crate::replication::{NodeId, OutboxItem};
 use crate::service::{APPLY_RUN, InternalApp};
 
 /// Contractors' uploads fetched at once while a run is applied: small ones
@@ -31,11 +33,44 @@ impl Link {
         timer: &dyn Timer,
     ) -> Result<(), LinkError> {
         let mut runs = peer.watch_outbox(0).await?.ready_chunks(APPLY_RUN);
-        while let Some(run) = runs.next().await {
-            let run = run.into_iter().collect::<Result<Vec<_>, _>>()?;
-            Self::apply_patiently(app, edge, peer, timer, run).await?;
+        let mut ready = Self::next_run(app, peer, &mut runs).await;
+        while let Some(run) = ready {
+            let run = run?;
+            // The next run is read and prepared while this one is applied;
+            // a failure to prepare it waits for its turn (after this one is
+            // applied and acknowledged), so it never cuts an apply short.
+            let applying = Self::apply_patiently(app, edge, peer, timer, run);
+            let preparing = Self::next_run(app, peer, &mut runs).map(Ok);
+            (_, ready) = futures::future::try_join(applying, preparing).await?;
         }
         Ok(())
+    }
+
+    /// The next run from the edge, prepared; `None` once the edge closed
+    /// the stream.
+    async fn next_run(
+        app: &InternalApp,
+        peer: &dyn EdgePeer,
+        runs: &mut (impl Stream<Item = Vec<Result<IncomingOp, PeerError>>> + Unpin),
+    ) -> Option<Result<Vec<IncomingOp>, LinkError>> {
+        let run = runs.next().await?;
+        Some(Self::prepare(app, peer, run).await)
+    }
+
+    /// A run as it came from the edge, its contents fetched and handed to
+    /// the antivirus ahead of the apply.
+    async fn prepare(
+        app: &InternalApp,
+        peer: &dyn EdgePeer,
+        run: Vec<Result<IncomingOp, PeerError>>,
+    ) -> Result<Vec<IncomingOp>, LinkError> {
+        let run = run.into_iter().collect::<Result<Vec<_>, _>>()?;
+        let items = run.iter().filter_map(|op| match op {
+            IncomingOp::Op(item) => Some(item.as_ref()),
+            IncomingOp::Invalid { .. } => None,
+        });
+        Self::fetch_contents(app, peer, items).await?;
+        Ok(run)
     }
 
     /// Applies a run; while core says something it needs cannot be reached
@@ -104,19 +139,7 @@ impl Link {
                 }
             }
         }
-        // Content over this node's limit is not fetched: applying the
-        // operation refuses it.
-        let limit = app.settings().max_upload_bytes;
-        let wanted: Vec<BlobInfo> = items
-            .iter()
-            .filter_map(|i| i.op.blob())
-            .filter(|b| b.size <= limit)
-            .collect();
-        futures::stream::iter(wanted)
-            .map(|b| fetch_blob(app, peer, b))
-            .buffer_unordered(FETCHES_IN_FLIGHT)
-            .try_collect::<Vec<()>>()
-            .await?;
+        Self::fetch_contents(app, peer, items.iter()).await?;
         for applied in app.apply_edge_ops(edge, &items).await? {
             verdicts.push(OpVerdict {
                 op_id: applied.op_id,
@@ -129,11 +152,48 @@ impl Link {
     }
 }
 
-/// Pulls a contractor's upload into this node's store, verifying its hash.
-async fn fetch_blob(app: &InternalApp, peer: &dyn EdgePeer, b: BlobInfo) -> Result<(), LinkError> {
+impl Link {
+    /// Pulls the contents `items` name into this node's store, a few at a
+    /// time, each handed to the antivirus (when the node has one) as soon
+    /// as it is here. Content over this node's limit is not fetched:
+    /// applying its operation refuses it.
+    async fn fetch_contents(
+        app: &InternalApp,
+        peer: &dyn EdgePeer,
+        items: impl Iterator<Item = &OutboxItem>,
+    ) -> Result<(), LinkError> {
+        let limit = app.settings().max_upload_bytes;
+        let wanted: Vec<BlobInfo> = items
+            .filter_map(|i| i.op.blob())
+            .filter(|b| b.size <= limit)
+            .collect();
+        futures::stream::iter(wanted)
+            .map(|b| async move {
+                // Content here already was fetched by an earlier call (this
+                // run prepared ahead, or tried before): judged then, or left
+                // to the apply.
+                if fetch_blob(app, peer, b).await? {
+                    app.judge_ahead(&b).await;
+                }
+                Ok::<_, LinkError>(())
+            })
+            .buffer_unordered(FETCHES_IN_FLIGHT)
+            .try_collect::<Vec<()>>()
+            .await?;
+        Ok(())
+    }
+}
+
+/// Pulls a contractor's upload into this node's store, verifying its hash;
+/// whether it had to (false: it was here).
+async fn fetch_blob(
+    app: &InternalApp,
+    peer: &dyn EdgePeer,
+    b: BlobInfo,
+) -> Result<bool, LinkError> {
     let store = app.blobs();
     if store.size(&b.hash).await? == Some(b.size) {
-        return Ok(());
+        return Ok(false);
     }
     let content = peer.fetch_blob(b.hash, 0).await?;
     let info = store.put(content, Some(b.size)).await?;
@@ -144,5 +204,5 @@ async fn fetch_blob(app: &InternalApp, peer: &dyn EdgePeer, b: BlobInfo) -> Resu
         ))
         .into());
     }
-    Ok(())
+    Ok(true)
 }

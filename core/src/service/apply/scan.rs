@@ -2,13 +2,20 @@
 //! rules of what a verdict does to an operation. Scans run before the write
 //! transaction (a scan takes a round trip to clamd and a read of the whole
 //! content; the write lock must not wait for it), and a verdict is kept by
-//! content hash for the rest of the call.
+//! content hash for the rest of the call. The replication link also has
+//! each content judged as soon as it is fetched, while the run before it is
+//! applied ([`InternalApp::judge_ahead`]): those verdicts wait in
+//! [`AheadVerdicts`] until the apply takes them, so that scanning overlaps
+//! fetching and applying instead of following them (issue 17: scanning
+//! added 135 % to a drain when it ran between them).
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
 use serde_json::json;
 
 use futures::StreamExt;
+use time::OffsetDateTime;
 
 use crate::antivirus::{Antivirus, ScanError, Verdict};
 use crate::blob::BlobInfo;
@@ -38,6 +45,53 @@ pub(super) type Judgements = HashMap<ContentHash, Judgement>;
 /// its thread handing over, so a few in flight keep it busy (clamd's
 /// `MaxThreads` bounds them on its side; its default is 10).
 const SCANS_IN_FLIGHT: usize = 4;
+
+/// How long a verdict given ahead stays usable: the apply follows the fetch
+/// within seconds; one that never comes (the operation refused first, the
+/// session cut) must not leave a verdict that outlives a signature update
+/// by much (freshclam checks every hour or two).
+const AHEAD_FOR: time::Duration = time::Duration::minutes(5);
+
+/// Verdicts waiting at most: the run being applied and the next one, with
+/// room to spare. Past it, a verdict is not kept (the apply scans again).
+const AHEAD_MAX: usize = 4 * super::APPLY_RUN;
+
+/// Verdicts given ahead of the apply, by content hash, each with when it
+/// was given; taken (removed) by the apply that uses it. Shared by every
+/// clone of the node's app; nothing durable (a restart scans again).
+#[derive(Debug, Default)]
+pub(crate) struct AheadVerdicts {
+    by_hash: Mutex<HashMap<ContentHash, (Judgement, OffsetDateTime)>>,
+}
+
+impl AheadVerdicts {
+    /// Keeps `judgement` of `hash`, given at `now`; forgets the verdicts
+    /// that expired.
+    fn keep(&self, hash: ContentHash, judgement: Judgement, now: OffsetDateTime) {
+        let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        by_hash.retain(|_, (_, at)| now - *at < AHEAD_FOR);
+        if by_hash.len() < AHEAD_MAX {
+            by_hash.insert(hash, (judgement, now));
+        }
+    }
+
+    /// The verdict given ahead on `hash`, if one is still usable at `now`;
+    /// removed either way.
+    fn take(&self, hash: &ContentHash, now: OffsetDateTime) -> Option<Judgement> {
+        let mut by_hash = self.by_hash.lock().unwrap_or_else(PoisonError::into_inner);
+        let (judgement, at) = by_hash.remove(hash)?;
+        (now - at < AHEAD_FOR).then_some(judgement)
+    }
+
+    /// How many wait (tests).
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.by_hash
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
+    }
+}
 
 /// Why one content got no verdict.
 enum Scan {
@@ -69,7 +123,15 @@ impl InternalApp {
         let Some(antivirus) = self.antivirus.as_deref() else {
             return Ok(());
         };
-        let wanted = self.to_judge(items, judged).await?;
+        let mut wanted = self.to_judge(items, judged).await?;
+        let now = self.clock.now();
+        wanted.retain(|(_, blob)| match self.ahead.take(&blob.hash, now) {
+            Some(judgement) => {
+                judged.insert(blob.hash, judgement);
+                false
+            }
+            None => true,
+        });
         let mut verdicts = futures::stream::iter(wanted)
             .map(|(at, blob)| async move { (at, blob, self.scan_one(antivirus, &blob).await) })
             .buffered(SCANS_IN_FLIGHT);
@@ -96,6 +158,38 @@ impl InternalApp {
             judged.insert(blob.hash, judgement);
         }
         Ok(())
+    }
+
+    /// Has `blob` judged now, ahead of the apply of its operation, and
+    /// keeps the verdict for it ([`AheadVerdicts`]). Nothing without an
+    /// antivirus, for content over the upload limit (refused unscanned),
+    /// or while the antivirus is known to be down (the apply asks it, and
+    /// says why operations wait). A scan that fails here is only noted as
+    /// an outage: the apply scans again and decides. The content must be
+    /// in the blob store.
+    pub(crate) async fn judge_ahead(&self, blob: &BlobInfo) {
+        let Some(antivirus) = self.antivirus.as_deref() else {
+            return;
+        };
+        if blob.size > self.settings.max_upload_bytes || !self.scanning.reachable() {
+            return;
+        }
+        let judgement = match self.scan_one(antivirus, blob).await {
+            Ok(Verdict::Clean) => Judgement::Clean,
+            Ok(Verdict::Infected { signature }) => Judgement::Infected(signature),
+            Err(Scan::Refused(ScanError::TooLarge { limit })) => Judgement::Unscannable(limit),
+            Err(Scan::Refused(e)) => {
+                let why = e.to_string();
+                if self.scanning.failed(self.clock.now(), &why, None) {
+                    tracing::warn!(error = %why, "antivirus: no verdict, contractors' operations wait");
+                }
+                return;
+            }
+            Err(Scan::Local(_)) => return,
+        };
+        self.scanning
+            .judged(matches!(judgement, Judgement::Infected(_)));
+        self.ahead.keep(blob.hash, judgement, self.clock.now());
     }
 
     /// The contents of `items` still to judge, each once, in order, with

@@ -15,7 +15,11 @@ const SIGNATURE: &str = "Passerelle.Test.Sample";
 
 /// [`world`], the internal node scanning with a fresh antivirus.
 async fn scanned_world() -> (World, Arc<MemAntivirus>) {
-    let mut w = world().await;
+    scanning(world().await)
+}
+
+/// `w`, its internal node scanning with a fresh antivirus.
+fn scanning(mut w: World) -> (World, Arc<MemAntivirus>) {
     let antivirus = Arc::new(MemAntivirus::new());
     antivirus.add_signature(VIRUS.as_bytes(), SIGNATURE);
     w.internal.app = w.internal.app.clone().with_antivirus(antivirus.clone());
@@ -342,5 +346,161 @@ fn content_past_the_scanners_limit_is_refused_as_unscannable() {
             "refusé : fichier trop volumineux pour l'antivirus (limite 8 octets)"
         );
         assert_eq!(root_names(&w).await, ["CCTP.txt"]);
+    });
+}
+
+/// What the link does as each content arrives: it is judged ahead of the
+/// apply.
+async fn judged_ahead(w: &World, items: &[OutboxItem]) {
+    for b in items.iter().filter_map(|i| i.op.blob()) {
+        w.internal.app.judge_ahead(&b).await;
+    }
+}
+
+#[test]
+fn a_verdict_given_ahead_is_the_one_the_apply_uses_once() {
+    block_on(async {
+        let (w, antivirus) = scanned_world().await;
+        upload(&w, "plan.txt", "un plan").await;
+        upload(&w, "facture.exe", VIRUS).await;
+        let items = fetched(&w).await;
+
+        judged_ahead(&w, &items).await;
+        assert_eq!(antivirus.scans(), 2);
+        assert_eq!(w.internal.app.ahead.len(), 2);
+        let applied = w
+            .internal
+            .app
+            .apply_edge_ops(&edge_id(), &items)
+            .await
+            .expect("applied");
+
+        assert_eq!(
+            outcomes(&applied),
+            [OpOutcome::Applied, OpOutcome::Rejected]
+        );
+        assert_eq!(
+            applied[1].detail,
+            format!("refusé : fichier infecté ({SIGNATURE})")
+        );
+        assert_eq!(antivirus.scans(), 2, "not scanned again by the apply");
+        assert_eq!(w.internal.app.ahead.len(), 0, "each verdict taken");
+        assert_eq!(audited(&w, "antivirus.infected").await.len(), 1);
+        let status = w.internal.app.antivirus_status().expect("scanning");
+        assert_eq!((status.scanned_total, status.infected_total), (2, 1));
+    });
+}
+
+#[test]
+fn a_verdict_given_ahead_too_long_ago_is_not_trusted() {
+    block_on(async {
+        let t0 = time::OffsetDateTime::now_utc();
+        let clock = Arc::new(crate::fakes::FakeClock::new(t0));
+        let (w, antivirus) =
+            scanning(world_between(internal_node_with(clock.clone()), edge_node()).await);
+        upload(&w, "plan.txt", "un plan").await;
+        let items = fetched(&w).await;
+        judged_ahead(&w, &items).await;
+
+        // Signatures may have changed since: the apply scans again.
+        clock.advance(time::Duration::minutes(6));
+        let applied = w
+            .internal
+            .app
+            .apply_edge_ops(&edge_id(), &items)
+            .await
+            .expect("applied");
+
+        assert_eq!(outcomes(&applied), [OpOutcome::Applied]);
+        assert_eq!(antivirus.scans(), 2);
+        assert_eq!(w.internal.app.ahead.len(), 0);
+    });
+}
+
+#[test]
+fn nothing_is_judged_ahead_while_the_antivirus_is_known_down_and_the_apply_still_waits() {
+    block_on(async {
+        let (w, antivirus) = scanned_world().await;
+        upload(&w, "facture.exe", VIRUS).await;
+        let items = fetched(&w).await;
+        antivirus.set_down(true);
+
+        // The first failure ahead is an outage…
+        judged_ahead(&w, &items).await;
+        assert_eq!(antivirus.scans(), 1);
+        assert!(
+            !w.internal
+                .app
+                .antivirus_status()
+                .expect("scanning")
+                .reachable
+        );
+        // …after which contents are no longer sent ahead,
+        judged_ahead(&w, &items).await;
+        assert_eq!(antivirus.scans(), 1);
+        assert_eq!(w.internal.app.ahead.len(), 0);
+        // and the apply, which still asks, waits: nothing applied.
+        let failed = w.internal.app.apply_edge_ops(&edge_id(), &items).await;
+        assert!(
+            matches!(failed, Err(CoreError::Unavailable(_))),
+            "{failed:?}"
+        );
+        assert!(recorded(&w, items[0].op_id).await.is_none());
+
+        antivirus.set_down(false);
+        let applied = w
+            .internal
+            .app
+            .apply_edge_ops(&edge_id(), &items)
+            .await
+            .expect("applied");
+        assert_eq!(outcomes(&applied), [OpOutcome::Rejected]);
+        assert!(
+            w.internal
+                .app
+                .antivirus_status()
+                .expect("scanning")
+                .reachable
+        );
+    });
+}
+
+#[test]
+fn the_running_link_judges_each_content_once_as_it_fetches_it() {
+    block_on(async {
+        let (w, antivirus) = scanned_world().await;
+        let (_, peer) = wire(&w.internal, &w.edge);
+        let connector = crate::fakes::MemConnector(peer);
+        let mut items = Vec::new();
+        for i in 0..5 {
+            items.push(upload(&w, &format!("plan-{i}.txt"), &format!("plan {i}")).await);
+        }
+        items.push(upload(&w, "facture.exe", VIRUS).await);
+
+        super::live::while_linked(&w, &connector, async {
+            super::live::until("every upload decided", || async {
+                let mut all = true;
+                for i in &items {
+                    all &= recorded(&w, i.op_id).await.is_some();
+                }
+                all
+            })
+            .await;
+        })
+        .await;
+
+        let outcomes: Vec<_> =
+            futures::future::join_all(items.iter().map(|i| recorded(&w, i.op_id)))
+                .await
+                .into_iter()
+                .map(|r| r.expect("recorded").outcome)
+                .collect();
+        let mut expected = vec![OpOutcome::Applied; 5];
+        expected.push(OpOutcome::Rejected);
+        assert_eq!(outcomes, expected);
+        assert_eq!(antivirus.scans(), 6, "each content scanned once, ahead");
+        assert_eq!(w.internal.app.ahead.len(), 0, "every verdict taken");
+        let status = w.internal.app.antivirus_status().expect("scanning");
+        assert_eq!((status.scanned_total, status.infected_total), (6, 1));
     });
 }

@@ -25,7 +25,7 @@ use crate::replication::peer::{
 };
 
 /// Runs `scenario` while the link to `peer` runs; returns what it returns.
-async fn while_linked<T>(
+pub(super) async fn while_linked<T>(
     w: &World,
     connector: &dyn EdgeConnector,
     scenario: impl Future<Output = T>,
@@ -40,7 +40,7 @@ async fn while_linked<T>(
 
 /// Yields until `check` holds (the link runs meanwhile), or fails naming
 /// `what` after many turns.
-async fn until<F, Fut>(what: &str, mut check: F)
+pub(super) async fn until<F, Fut>(what: &str, mut check: F)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
