@@ -35,6 +35,10 @@
 //!   clamd scanning each upload vs none, side by side (`scan`; target: the
 //!   scan adds ≤ 20 %). `PASSERELLE_BENCH_SCAN_ONLY=1` runs this part
 //!   alone (no rsync, no big file).
+//! - The edge's memory while it receives and indexes a space of French
+//!   prose (`edge_memory`, issue 14's RSS target on the edge):
+//!   `PASSERELLE_BENCH_EDGE_MEMORY=<documents>` runs this part alone; the
+//!   full run leaves it out (minutes for 20,000 documents).
 //!
 //! Everything lives under `target/bench-replication/` (removed at the end
 //! of a successful run, kept after a failure); every wait is bounded, and
@@ -49,6 +53,8 @@ mod api;
 mod cluster;
 #[path = "replication/data.rs"]
 mod data;
+#[path = "replication/edge_memory.rs"]
+mod edge_memory;
 #[path = "replication/measures.rs"]
 mod measures;
 #[path = "replication/passerelle.rs"]
@@ -89,6 +95,16 @@ async fn main() -> anyhow::Result<()> {
         .and_then(|v| v.parse().ok())
         .unwrap_or(1024);
     let (root, log_dir, _tmp) = bench_dirs("bench-replication")?;
+    if let Some(docs) = std::env::var("PASSERELLE_BENCH_EDGE_MEMORY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        ensure_internal_release(&log_dir)?;
+        let m = edge_memory::edge_memory(docs).await?;
+        println!("{}", edge_memory::edge_memory_report(&m));
+        let _ = std::fs::remove_dir_all(&root);
+        return Ok(());
+    }
     if std::env::var_os("PASSERELLE_BENCH_SCAN_ONLY").is_some() {
         ensure_internal_release(&log_dir)?;
         let s = scan::scan_side_by_side().await?;

@@ -15,193 +15,15 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use passerelle_testing::memory::{Sampler, status_kib};
+use passerelle_testing::prose::text;
 use support::{cli, first_space, prepare, start};
 
 const MIB: f64 = 1024.0 * 1024.0;
 /// Issue 14's target for the node's resident memory while indexing.
 const TARGET_MIB: f64 = 300.0;
-
-/// Words of French administrative prose, accented and inflected, so that
-/// the analyzer, the dictionary and the postings see realistic text.
-const WORDS: &[&str] = &[
-    "délibération",
-    "délibérations",
-    "conseil",
-    "municipal",
-    "métropolitain",
-    "arrêté",
-    "arrêtés",
-    "voirie",
-    "stationnement",
-    "marché",
-    "marchés",
-    "publics",
-    "commande",
-    "fournisseur",
-    "facture",
-    "factures",
-    "montant",
-    "paiement",
-    "budget",
-    "investissement",
-    "fonctionnement",
-    "piscine",
-    "piscines",
-    "bassin",
-    "natation",
-    "transport",
-    "transports",
-    "mobilité",
-    "tramway",
-    "ligne",
-    "lignes",
-    "travaux",
-    "chantier",
-    "chantiers",
-    "réseau",
-    "assainissement",
-    "eau",
-    "potable",
-    "station",
-    "épuration",
-    "école",
-    "écoles",
-    "cantine",
-    "restauration",
-    "scolaire",
-    "élèves",
-    "enseignants",
-    "bibliothèque",
-    "médiathèque",
-    "culture",
-    "patrimoine",
-    "église",
-    "rénovation",
-    "énergétique",
-    "chauffage",
-    "électricité",
-    "éclairage",
-    "public",
-    "urbanisme",
-    "permis",
-    "construire",
-    "lotissement",
-    "zone",
-    "aménagement",
-    "espaces",
-    "verts",
-    "arbres",
-    "plantation",
-    "propreté",
-    "déchets",
-    "collecte",
-    "tri",
-    "sélectif",
-    "subvention",
-    "subventions",
-    "association",
-    "associations",
-    "sport",
-    "sportif",
-    "stade",
-    "gymnase",
-    "personnel",
-    "agents",
-    "recrutement",
-    "formation",
-    "rémunération",
-    "le",
-    "la",
-    "les",
-    "de",
-    "des",
-    "du",
-    "et",
-    "pour",
-    "dans",
-    "sur",
-    "par",
-    "avec",
-    "une",
-    "un",
-    "au",
-    "aux",
-    "est",
-    "sont",
-    "été",
-    "selon",
-    "après",
-    "avant",
-];
-
-/// A small deterministic generator (xorshift): the same corpus every run,
-/// without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-/// Document `i`: 2–48 KiB of prose, distinct from every other.
-fn text(i: usize) -> Vec<u8> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ (i as u64 + 1).wrapping_mul(0x2545_F491_4F6C_DD1D));
-    let size = 2048 + rng.below(46 * 1024) as usize;
-    let mut out = format!("Document {i}. ");
-    while out.len() < size {
-        let w = WORDS[rng.below(WORDS.len() as u64) as usize];
-        out.push_str(w);
-        out.push(if rng.below(12) == 0 { '.' } else { ' ' });
-    }
-    out.into_bytes()
-}
-
-/// Peaks of the node's memory over a phase, in KiB, from its status file.
-#[derive(Clone, Copy, Debug, Default)]
-struct Peaks {
-    rss: u64,
-    anon: u64,
-    file: u64,
-}
-
-fn status(pid: u32) -> Option<(u64, u64, u64)> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let field = |name: &str| {
-        s.lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse::<u64>().ok())
-    };
-    Some((field("VmRSS:")?, field("RssAnon:")?, field("RssFile:")?))
-}
-
-/// Samples the node every 0.2 s until `stop`; each figure's own peak.
-fn sample(pid: u32, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Peaks> {
-    std::thread::spawn(move || {
-        let mut p = Peaks::default();
-        while !stop.load(Ordering::Relaxed) {
-            if let Some((rss, anon, file)) = status(pid) {
-                p.rss = p.rss.max(rss);
-                p.anon = p.anon.max(anon);
-                p.file = p.file.max(file);
-            }
-            std::thread::sleep(Duration::from_millis(200));
-        }
-        p
-    })
-}
 
 /// The index's lag behind the feed, summed over spaces, from `/metrics`.
 async fn lag(http: &reqwest::Client, base: &str) -> anyhow::Result<f64> {
@@ -285,8 +107,7 @@ async fn main() -> anyhow::Result<()> {
     let (server, base) = start(d)?;
     let pid = server.0.id();
     let space = first_space(&http, &base, &auth).await?;
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = sample(pid, stop.clone());
+    let sampler = Sampler::start(pid);
     let t = Instant::now();
     let mut tasks = tokio::task::JoinSet::new();
     for c in 0..clients {
@@ -318,8 +139,7 @@ async fn main() -> anyhow::Result<()> {
     let lag_after_uploads = lag(&http, &base).await?;
     caught_up(&http, &base).await?;
     let live = t.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let live_peaks = sampler.join().map_err(|_| anyhow::anyhow!("sampler"))?;
+    let live_peaks = sampler.stop()?;
     let live_hwm = support::peak_rss_kib(pid)?;
     drop(server);
 
@@ -327,8 +147,7 @@ async fn main() -> anyhow::Result<()> {
     cli(d, &["search", "reindex"])?;
     let (server, base) = start(d)?;
     let pid = server.0.id();
-    let stop = Arc::new(AtomicBool::new(false));
-    let sampler = sample(pid, stop.clone());
+    let sampler = Sampler::start(pid);
     let t = Instant::now();
     // The indexer may not have read the feed yet: wait for the lag first.
     while lag(&http, &base).await? == 0.0 && t.elapsed() < Duration::from_secs(5) {
@@ -336,8 +155,7 @@ async fn main() -> anyhow::Result<()> {
     }
     caught_up(&http, &base).await?;
     let rebuild = t.elapsed();
-    stop.store(true, Ordering::Relaxed);
-    let rebuild_peaks = sampler.join().map_err(|_| anyhow::anyhow!("sampler"))?;
+    let rebuild_peaks = sampler.stop()?;
     let rebuild_hwm = support::peak_rss_kib(pid)?;
 
     // A few searches over the whole index, through HTTP.
@@ -360,7 +178,8 @@ async fn main() -> anyhow::Result<()> {
         r.bytes().await?;
         latencies.push((q, t.elapsed()));
     }
-    let after_searches = status(pid).unwrap_or_default();
+    let now = |field| status_kib(pid, field).unwrap_or(0);
+    let after_searches = (now("VmRSS:"), now("RssAnon:"), now("RssFile:"));
     drop(server);
     let index_bytes = index_dir(d).map_or(0, |p| dir_bytes(&p));
 

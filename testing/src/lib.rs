@@ -17,13 +17,17 @@
 //! - [`edge_login`]: a contractor's login on a real edge, enrolling a
 //!   second factor or giving a code (`oathtool`).
 //! - [`clamd`]: a throwaway ClamAV daemon with a private signature database.
+//! - [`prose`]: French prose documents for indexing benches.
+//! - [`memory`]: a process's peak memory, sampled over a phase.
 
 pub mod actes;
 pub mod clamd;
 pub mod edge_login;
 pub mod http;
+pub mod memory;
 mod openmetrics;
 pub mod pes;
+pub mod prose;
 pub mod slapd;
 pub mod smtp;
 

@@ -12,23 +12,14 @@ use anyhow::{Context, bail};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_passerelle-internal");
 
-fn status_kib(pid: u32, field: &str) -> anyhow::Result<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    s.lines()
-        .find_map(|l| l.strip_prefix(field))
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .with_context(|| format!("{field} of {pid}"))
-}
-
 /// Peak resident memory of a process so far.
 pub fn peak_rss_kib(pid: u32) -> anyhow::Result<u64> {
-    status_kib(pid, "VmHWM:")
+    passerelle_testing::memory::peak_rss_kib(pid)
 }
 
 /// Resident memory of a process now.
 pub fn rss_kib(pid: u32) -> anyhow::Result<u64> {
-    status_kib(pid, "VmRSS:")
+    passerelle_testing::memory::status_kib(pid, "VmRSS:")
 }
 
 /// Runs a CLI command of the node in `dir` (its data directory).
