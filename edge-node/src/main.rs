@@ -3,6 +3,11 @@
 use clap::Parser;
 
 fn main() -> std::process::ExitCode {
+    if let Some(e) = passerelle_node::runtime::bound_malloc_arenas() {
+        eprintln!(
+            "warning: cannot bound glibc's malloc arenas (run with MALLOC_ARENA_MAX=2 to keep memory low): {e}"
+        );
+    }
     let cli = passerelle_edge::cli::Cli::parse();
     let runtime = match passerelle_node::runtime::runtime() {
         Ok(r) => r,

@@ -24,6 +24,17 @@ async fn serves_on_embedded_defaults_and_stops_on_sigterm() -> anyhow::Result<()
             .exists(),
         "SQLite file in ./passerelle-data"
     );
+    // Started by hand, it bounds glibc's arenas itself (as its systemd
+    // unit does); a value given by the operator is kept.
+    let environ = std::fs::read(format!("/proc/{}/environ", node.child.id()))?;
+    let arenas = format!(
+        "MALLOC_ARENA_MAX={}",
+        std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "2".into())
+    );
+    assert!(
+        environ.split(|&b| b == 0).any(|v| v == arenas.as_bytes()),
+        "{arenas} in the node's environment"
+    );
     let http = reqwest::Client::new();
     let health = http.get(node.url("/healthz")).send().await?;
     assert_eq!(health.status(), 200);

@@ -1,5 +1,6 @@
 //! The async runtime of both node binaries, built in one place so that its
-//! bounds cannot drift apart.
+//! bounds cannot drift apart, and glibc's malloc arenas bounded however
+//! the node is started.
 
 use std::io;
 
@@ -25,6 +26,45 @@ pub fn runtime() -> io::Result<Runtime> {
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
         .build()
+}
+
+/// glibc's malloc arenas a node runs with. glibc's default is eight per
+/// core, and each thread that allocates may get one and keep the pages it
+/// freed: the internal node indexing 20,000 documents peaked at 497 MiB
+/// with the default and 178 MiB with two (docs/benchmarks.md, issue 14).
+/// The systemd units set `MALLOC_ARENA_MAX=2`; [`bound_malloc_arenas`]
+/// sets it for a node started any other way.
+pub const MALLOC_ARENA_MAX: &str = "2";
+
+/// When `MALLOC_ARENA_MAX` is not set, executes this same program again,
+/// with the same arguments and that variable set to [`MALLOC_ARENA_MAX`]:
+/// glibc reads it once, before `main`, so setting it in-process would come
+/// too late (and `mallopt` would need the unsafe code the workspace
+/// forbids). `exec` keeps the process id, so a supervisor or a test sees
+/// one process. Returns only when nothing was done (the variable set: by
+/// the unit, by the operator to another value, or by the first run) or
+/// the `exec` failed (the node then runs with glibc's default, and the
+/// caller says so). Call it first thing in `main`, before any thread.
+pub fn bound_malloc_arenas() -> Option<io::Error> {
+    use std::os::unix::process::CommandExt;
+    if !cfg!(target_env = "gnu") || std::env::var_os("MALLOC_ARENA_MAX").is_some() {
+        return None;
+    }
+    let exe = match std::env::current_exe() {
+        Ok(exe) => exe,
+        Err(e) => return Some(e),
+    };
+    let mut args = std::env::args_os();
+    let mut again = std::process::Command::new(exe);
+    if let Some(arg0) = args.next() {
+        again.arg0(arg0);
+    }
+    Some(
+        again
+            .args(args)
+            .env("MALLOC_ARENA_MAX", MALLOC_ARENA_MAX)
+            .exec(),
+    )
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ pub(crate) async fn edge_memory(docs: usize) -> anyhow::Result<EdgeMemory> {
 /// `None` before the indexer has reported any.
 async fn edge_index_lag(c: &Cluster, http: &reqwest::Client) -> anyhow::Result<Option<f64>> {
     let text = http
-        .get(format!("{}/metrics", c.ebase))
+        .get(format!("{}/metrics", c.edge_http))
         .send()
         .await?
         .error_for_status()?
