@@ -36,6 +36,9 @@ pub(crate) struct EdgeMemory {
     elapsed: Duration,
     peaks: Peaks,
     hwm_kib: u64,
+    /// `MALLOC_ARENA_MAX` in the edge's own environment (the node sets it
+    /// when started without it).
+    arenas: String,
 }
 
 pub(crate) async fn edge_memory(docs: usize) -> anyhow::Result<EdgeMemory> {
@@ -48,6 +51,13 @@ pub(crate) async fn edge_memory(docs: usize) -> anyhow::Result<EdgeMemory> {
         "edge memory: {docs} documents uploaded on the internal node, replicated and indexed on the edge… (load {})",
         loadavg()
     );
+    let arenas = std::fs::read(format!("/proc/{pid}/environ"))?
+        .split(|&b| b == 0)
+        .find_map(|v| {
+            v.strip_prefix(b"MALLOC_ARENA_MAX=")
+                .map(|v| String::from_utf8_lossy(v).into_owned())
+        })
+        .unwrap_or_else(|| "unset (glibc's default)".into());
     let sampler = Sampler::start(pid);
     let t = Instant::now();
     let sizes: Vec<u64> = futures::stream::iter(0..docs)
@@ -84,6 +94,7 @@ pub(crate) async fn edge_memory(docs: usize) -> anyhow::Result<EdgeMemory> {
         elapsed,
         peaks,
         hwm_kib: peak_rss_kib(pid)?,
+        arenas,
     })
 }
 
@@ -107,15 +118,16 @@ async fn edge_index_lag(c: &Cluster, http: &reqwest::Client) -> anyhow::Result<O
 
 pub(crate) fn edge_memory_report(m: &EdgeMemory) -> String {
     let mib = |kib: u64| kib as f64 / 1024.0;
-    let arena = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "glibc default".into());
+    let given = std::env::var("MALLOC_ARENA_MAX").unwrap_or_else(|_| "unset".into());
     format!(
-        "\nThe edge receiving and indexing a space: {} documents ({:.0} MiB), MALLOC_ARENA_MAX={arena}\n\
+        "\nThe edge receiving and indexing a space: {} documents ({:.0} MiB); MALLOC_ARENA_MAX given {given}, in the edge's environment {}\n\
          uploaded on the internal node by {CLIENTS} clients, replicated and indexed on the edge in {:.1} s ({:.0} documents/s)\n\
          {:<24} {:>9} {:>9} {:>9} {:>9} {:>8}\n\
          {:<24} {:>9.0} {:>9.0} {:>9.0} {:>9.0} {:>7.2}×\n\
          (peaks sampled every 0.2 s, each column its own; × = VmHWM ÷ the {TARGET_MIB:.0} MiB target)",
         m.docs,
         m.bytes as f64 / 1024.0 / 1024.0,
+        m.arenas,
         m.elapsed.as_secs_f64(),
         m.docs as f64 / m.elapsed.as_secs_f64(),
         "edge memory (MiB)",
