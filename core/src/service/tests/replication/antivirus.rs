@@ -97,6 +97,15 @@ async fn recorded(w: &World, op: uuid::Uuid) -> Option<AppliedOp> {
     tx.applied_op(op).await.expect("ledger")
 }
 
+/// `items` applied on the internal node, as the link would.
+async fn apply_all(w: &World, items: &[OutboxItem]) -> Vec<AppliedOp> {
+    w.internal
+        .app
+        .apply_edge_ops(&edge_id(), items)
+        .await
+        .expect("applied")
+}
+
 fn outcomes(applied: &[AppliedOp]) -> Vec<OpOutcome> {
     applied.iter().map(|a| a.outcome).collect()
 }
@@ -219,12 +228,7 @@ fn an_unreachable_antivirus_leaves_the_operations_waiting_until_it_is_back() {
 
         // Back: the same operations apply, each once.
         antivirus.set_down(false);
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
         assert_eq!(
             outcomes(&applied),
             [OpOutcome::Applied, OpOutcome::Rejected]
@@ -264,12 +268,7 @@ fn operations_before_an_unreachable_scan_are_applied_and_those_after_wait() {
         assert_eq!(renamed.map(|r| r.outcome), Some(OpOutcome::Applied));
         assert!(recorded(&w, items[1].op_id).await.is_none());
         antivirus.set_down(false);
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
         assert_eq!(outcomes(&applied), [OpOutcome::Applied, OpOutcome::Applied]);
         assert_eq!(root_names(&w).await, ["CCTP v2.txt", "plan.txt"]);
     });
@@ -290,12 +289,7 @@ fn a_run_whose_third_upload_is_infected_applies_the_others_exactly_once() {
         }
         let items = fetched(&w).await;
 
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
 
         assert_eq!(
             outcomes(&applied),
@@ -318,12 +312,7 @@ fn a_run_whose_third_upload_is_infected_applies_the_others_exactly_once() {
 
         // Delivered again (an acknowledgement lost): the same records,
         // nothing applied or scanned twice.
-        let again = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("again");
+        let again = apply_all(&w, &items).await;
         assert_eq!(again, applied);
         assert_eq!(antivirus.scans(), 5);
         assert_eq!(root_names(&w).await.len(), 5);
@@ -368,12 +357,7 @@ fn a_verdict_given_ahead_is_the_one_the_apply_uses_once() {
         judged_ahead(&w, &items).await;
         assert_eq!(antivirus.scans(), 2);
         assert_eq!(w.internal.app.ahead.len(), 2);
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
 
         assert_eq!(
             outcomes(&applied),
@@ -404,12 +388,7 @@ fn a_verdict_given_ahead_too_long_ago_is_not_trusted() {
 
         // Signatures may have changed since: the apply scans again.
         clock.advance(time::Duration::minutes(6));
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
 
         assert_eq!(outcomes(&applied), [OpOutcome::Applied]);
         assert_eq!(antivirus.scans(), 2);
@@ -448,12 +427,7 @@ fn nothing_is_judged_ahead_while_the_antivirus_is_known_down_and_the_apply_still
         assert!(recorded(&w, items[0].op_id).await.is_none());
 
         antivirus.set_down(false);
-        let applied = w
-            .internal
-            .app
-            .apply_edge_ops(&edge_id(), &items)
-            .await
-            .expect("applied");
+        let applied = apply_all(&w, &items).await;
         assert_eq!(outcomes(&applied), [OpOutcome::Rejected]);
         assert!(
             w.internal
