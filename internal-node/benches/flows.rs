@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use futures::{StreamExt, TryStreamExt};
+use passerelle_testing::drops::filed;
 use passerelle_testing::eventually_within;
 use passerelle_testing::pes::{
     PesAttachment, PesBordereau, PesBuilder, PesContent, generated_byte,
@@ -122,27 +123,6 @@ fn setup(d: &Path) -> anyhow::Result<(String, PathBuf)> {
         ),
     )?;
     Ok((token, config))
-}
-
-/// Files in `traite/<day>/` (receipts aside), all days together.
-fn filed(depot: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    for day in std::fs::read_dir(depot.join("traite"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for f in std::fs::read_dir(day.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            if !f.file_name().to_string_lossy().ends_with(".recu.json") {
-                out.push(f.path());
-            }
-        }
-    }
-    out
 }
 
 /// Documents the receipts of `depot`'s filed files list.

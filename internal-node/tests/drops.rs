@@ -15,6 +15,7 @@ use passerelle_core::flows::DropName;
 use passerelle_core::model::Page;
 use passerelle_core::service::PathTarget;
 use passerelle_internal::{Config, Node};
+use passerelle_testing::drops::filed;
 use passerelle_testing::eventually_within;
 use passerelle_testing::pes::{PesAttachment, PesBordereau, PesBuilder, PesContent};
 
@@ -56,29 +57,6 @@ fn setup(d: &Path, drop: &str) -> anyhow::Result<PathBuf> {
         ),
     )?;
     Ok(config)
-}
-
-/// Files in `traite/<day>/` (receipts aside), all days together.
-fn filed(drop: &Path) -> Vec<String> {
-    let mut out = Vec::new();
-    for day in std::fs::read_dir(drop.join("traite"))
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        for f in std::fs::read_dir(day.path())
-            .into_iter()
-            .flatten()
-            .flatten()
-        {
-            let name = f.file_name().to_string_lossy().into_owned();
-            if !name.ends_with(".recu.json") {
-                out.push(name);
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 fn count(dir: &Path) -> usize {

@@ -18,10 +18,12 @@
 //!   second factor or giving a code (`oathtool`).
 //! - [`clamd`]: a throwaway ClamAV daemon with a private signature database.
 //! - [`prose`]: French prose documents for indexing benches.
+//! - [`drops`]: what a hot folder has filed, seen from outside.
 //! - [`memory`]: a process's peak memory, sampled over a phase.
 
 pub mod actes;
 pub mod clamd;
+pub mod drops;
 pub mod edge_login;
 pub mod http;
 pub mod memory;
