@@ -127,12 +127,7 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
         Duration::from_secs(90),
         Duration::from_millis(500),
         || async {
-            let v: Value = c
-                .api(&http, reqwest::Method::GET, "/admin/notices?state=pending")
-                .send()
-                .await?
-                .json()
-                .await?;
+            let v = admin_notices(&c, &http, "pending").await?;
             let first = &v["items"][0];
             ensure!(first["attempts"].as_u64().is_some_and(|a| a >= 1), "{v}");
             ensure!(first["last_error"].is_string(), "{v}");
@@ -159,6 +154,17 @@ async fn a_contractors_upload_is_mailed_to_the_agent_who_follows_the_space() -> 
     ensure!(mails[1].text.contains("devis.pdf"), "{}", mails[1].text);
     ensure!(mails[0].message_id != mails[1].message_id, "two notices");
     Ok(())
+}
+
+/// The internal node's notices in `state`, as its administrators list them.
+async fn admin_notices(c: &Cluster, http: &reqwest::Client, state: &str) -> anyhow::Result<Value> {
+    let r = c
+        .api(http, reqwest::Method::GET, "/admin/notices")
+        .query(&[("state", state)])
+        .send()
+        .await?;
+    ensure!(r.status() == 200, "admin notices: {}", r.status());
+    Ok(r.json().await?)
 }
 
 /// An agent `login` (no password: tests act as them with tokens), made
@@ -384,12 +390,7 @@ async fn an_invitation_is_mailed_and_its_link_accepts_it_on_the_edge() -> anyhow
     .await?;
 
     // The outbox keeps the record.
-    let v: Value = c
-        .api(&http, reqwest::Method::GET, "/admin/notices?state=sent")
-        .send()
-        .await?
-        .json()
-        .await?;
+    let v = admin_notices(&c, &http, "sent").await?;
     ensure!(
         v["items"]
             .as_array()
@@ -515,12 +516,7 @@ async fn a_bounce_delivered_to_the_maildir_marks_the_notice_refused() -> anyhow:
         Duration::from_secs(60),
         Duration::from_millis(500),
         || async {
-            let v: Value = c
-                .api(&http, reqwest::Method::GET, "/admin/notices?state=refused")
-                .send()
-                .await?
-                .json()
-                .await?;
+            let v = admin_notices(&c, &http, "refused").await?;
             let first = &v["items"][0];
             ensure!(first["address"] == json!(to), "{v}");
             ensure!(
