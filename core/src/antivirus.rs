@@ -1,14 +1,15 @@
-//! The antivirus as core sees it (ADR 0010): a port that reads a stream of
-//! content and says whether it is infected. Core decides what a verdict
-//! means for an operation (`service::apply`); the adapter
-//! (`adapters/clamav`) speaks clamd's INSTREAM. Only the internal node has
-//! one: contractors' uploads are scanned there before they are applied.
+//! The antivirus as core sees it (ADR 0010): a port that reads a content
+//! (a stream, or a local file) and says whether it is infected. Core
+//! decides what a verdict means for an operation (`service::apply`); the
+//! adapter (`adapters/clamav`) speaks clamd's INSTREAM, or FILDES for a
+//! file. Only the internal node has one: contractors' uploads are scanned
+//! there before they are applied.
 
 use std::fmt;
 
 use async_trait::async_trait;
 
-use crate::blob::ByteStream;
+use crate::blob::Readable;
 
 /// What the scanner found in a content.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,13 +45,14 @@ pub enum ScanError {
 /// Scans content for malware.
 #[async_trait]
 pub trait Antivirus: Send + Sync + fmt::Debug {
-    /// Streams `content` to the scanner and returns its verdict. The whole
-    /// content is never held in memory. Idempotent (scanning twice answers
+    /// Hands `content` to the scanner and returns its verdict: a stream is
+    /// streamed, a local file may be handed over as it is (clamd's
+    /// descriptor passing). The whole content is never held in memory. Idempotent (scanning twice answers
     /// the same, signatures unchanged); a dropped future abandons the scan
     /// (cancel-safe: nothing is kept anywhere).
     ///
     /// Errors: `Unavailable` when no scanner answers within the adapter's
     /// timeout, `TooLarge` past its stream limit, `Failed` when it
     /// answered an error, `Content` when `content` failed.
-    async fn scan(&self, content: ByteStream) -> Result<Verdict, ScanError>;
+    async fn scan(&self, content: Readable) -> Result<Verdict, ScanError>;
 }

@@ -15,6 +15,26 @@ use crate::hash::ContentHash;
 /// file in memory.
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
+/// A stored blob as a reader may take it whole: its bytes as a stream, or,
+/// from a store that keeps blobs as local files, the file itself opened
+/// for reading. A reader that can be handed a file (clamd through its
+/// descriptor, ADR 0010 §5) then reads it where it lies: no copy down a
+/// socket, no temporary file on the other side. Every reader must accept
+/// both: a store that is not a local filesystem only ever streams.
+pub enum Readable {
+    Stream(ByteStream),
+    File(std::fs::File),
+}
+
+impl fmt::Debug for Readable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Readable::Stream(_) => f.write_str("Readable::Stream"),
+            Readable::File(file) => f.debug_tuple("Readable::File").field(file).finish(),
+        }
+    }
+}
+
 /// What the store knows of a blob after it is durably written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BlobInfo {
@@ -148,6 +168,13 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
         hash: &ContentHash,
         range: Option<Range<u64>>,
     ) -> Result<ByteStream, BlobError>;
+
+    /// A whole blob as this store can best hand it (`NotFound` when
+    /// absent). The default streams it; a store of local files overrides
+    /// it with the opened file.
+    async fn open(&self, hash: &ContentHash) -> Result<Readable, BlobError> {
+        Ok(Readable::Stream(self.get(hash, None).await?))
+    }
 
     /// The size of a stored blob, or `None` when absent.
     async fn size(&self, hash: &ContentHash) -> Result<Option<u64>, BlobError>;

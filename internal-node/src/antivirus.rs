@@ -27,6 +27,13 @@ pub struct AntivirusConfig {
     /// clamd is down their uploads are refused (503). Off by default.
     #[serde(default)]
     pub scan_agent_uploads: bool,
+    /// Over a `unix:` socket, hand clamd each stored file by its
+    /// descriptor (clamd's FILDES) instead of streaming its bytes: nothing
+    /// copied, no temporary file on clamd's side, and clamd needs no
+    /// right on the data directory. `false` only for a clamd built
+    /// without descriptor passing. Ignored over `tcp:`.
+    #[serde(default = "default_fd_passing")]
+    pub fd_passing: bool,
 }
 
 fn default_timeout() -> u64 {
@@ -34,6 +41,9 @@ fn default_timeout() -> u64 {
 }
 fn default_max_stream() -> u64 {
     DEFAULT_MAX_STREAM_BYTES
+}
+fn default_fd_passing() -> bool {
+    true
 }
 
 impl AntivirusConfig {
@@ -55,6 +65,7 @@ impl AntivirusConfig {
             address,
             timeout: Duration::from_secs(self.timeout_secs),
             max_stream_bytes: self.max_stream_bytes,
+            fd_passing: self.fd_passing,
         }))
     }
 }
@@ -69,6 +80,7 @@ mod tests {
             timeout_secs: default_timeout(),
             max_stream_bytes: default_max_stream(),
             scan_agent_uploads: false,
+            fd_passing: true,
         }
     }
 
@@ -100,6 +112,7 @@ mod tests {
         assert_eq!(c.timeout_secs, 30);
         assert_eq!(c.max_stream_bytes, 25 * 1024 * 1024);
         assert!(!c.scan_agent_uploads);
+        assert!(c.fd_passing);
         assert!(toml::from_str::<AntivirusConfig>("clamd = \"x\"\nscan = true").is_err());
     }
 }

@@ -17,7 +17,7 @@ use std::io;
 use std::ops::Range;
 
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobStore};
+use passerelle_core::blob::{BlobError, BlobStore, Readable};
 use passerelle_core::hash::ContentHash;
 
 use self::streams::{info_of, put, read, sorted};
@@ -41,6 +41,7 @@ pub async fn run_all(store: &dyn BlobStore) {
     keeps_nothing_when_the_stream_fails(store).await;
     agrees_on_concurrent_puts_of_the_same_content(store).await;
     reports_missing_blobs(store).await;
+    opens_a_whole_blob(store).await;
     deletes_idempotently(store).await;
     lists_every_blob(store).await;
     sweeping_keeps_durable_blobs(store).await;
@@ -242,6 +243,27 @@ pub async fn reports_missing_blobs(store: &dyn BlobStore) {
         matches!(store.get(&absent, Some(0..0)).await, Err(BlobError::NotFound(h)) if h == absent)
     );
     assert!(matches!(store.verify(&absent).await, Err(BlobError::NotFound(h)) if h == absent));
+    assert!(matches!(store.open(&absent).await, Err(BlobError::NotFound(h)) if h == absent));
+}
+
+/// `open` hands the whole blob, as a stream or as its file, with the same
+/// bytes either way; an open file keeps them after the blob is deleted.
+pub async fn opens_a_whole_blob(store: &dyn BlobStore) {
+    for (len, seed) in [(0, 31), (1025, 32), (MIB + 1, 33)] {
+        let data = pattern(len, seed);
+        let info = put(store, chunked(&data, ODD_CHUNKS), None).await;
+        let opened = store.open(&info.hash).await.expect("open");
+        store.delete(&info.hash).await.expect("delete");
+        let read = match opened {
+            Readable::Stream(stream) => collect(stream).await.expect("read the stream"),
+            Readable::File(mut file) => {
+                let mut all = Vec::new();
+                io::Read::read_to_end(&mut file, &mut all).expect("read the file");
+                all
+            }
+        };
+        assert!(read == data, "open gave other bytes for {len} bytes");
+    }
 }
 
 /// `delete` removes a blob; deleting it again, or deleting what never

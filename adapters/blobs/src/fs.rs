@@ -35,7 +35,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures::StreamExt;
-use passerelle_core::blob::{BlobError, BlobInfo, BlobStore, ByteStream, Holding, Resumed, Room};
+use passerelle_core::blob::{
+    BlobError, BlobInfo, BlobStore, ByteStream, Holding, Readable, Resumed, Room,
+};
 use passerelle_core::hash::{ContentHash, Hasher};
 use tokio::io::AsyncReadExt;
 use tokio_util::io::ReaderStream;
@@ -220,6 +222,21 @@ impl BlobStore for FsBlobStore {
                 READ_CHUNK_BYTES,
             )),
         })
+    }
+
+    #[instrument(skip_all, fields(hash = %hash.short()))]
+    async fn open(&self, hash: &ContentHash) -> Result<Readable, BlobError> {
+        // The file itself: a reader handed it (clamd) reads the blob where
+        // it lies. Like a stream, the open file keeps the bytes readable if
+        // the blob is deleted meanwhile.
+        let path = self.blob_path(hash);
+        let hash = *hash;
+        let file = tokio::task::spawn_blocking(move || {
+            std::fs::File::open(&path).map_err(|e| missing_or_storage(&hash, "open blob", &path, e))
+        })
+        .await
+        .map_err(joined)??;
+        Ok(Readable::File(file))
     }
 
     async fn holdings(&self, hashes: &[ContentHash]) -> Result<Vec<Holding>, BlobError> {

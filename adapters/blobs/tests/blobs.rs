@@ -63,6 +63,7 @@ macro_rules! contract_tests {
             keeps_nothing_when_the_stream_fails,
             agrees_on_concurrent_puts_of_the_same_content,
             reports_missing_blobs,
+            opens_a_whole_blob,
             deletes_idempotently,
             lists_every_blob,
             sweeping_keeps_durable_blobs,
@@ -98,6 +99,22 @@ mod fs_store_contract {
 mod mem_store_contract {
     use super::*;
     contract_tests!(Fixture::mem());
+}
+
+/// The disk store hands its file (what clamd's descriptor passing needs),
+/// the in-memory one its stream.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_disk_store_opens_its_file_and_the_memory_store_streams() {
+    use passerelle_core::blob::Readable;
+    for (fixture, file) in [(Fixture::fs(), true), (Fixture::mem(), false)] {
+        let info = fixture
+            .store()
+            .put(contract::chunked(b"un cahier des charges", &[5]), None)
+            .await
+            .expect("put");
+        let opened = fixture.store().open(&info.hash).await.expect("open");
+        assert_eq!(matches!(opened, Readable::File(_)), file, "{opened:?}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,27 +2,33 @@
 //!
 //! A driven adapter: core's `Antivirus` port (ADR 0010) over clamd, the
 //! ClamAV daemon, which the authority runs beside the internal node with
-//! its own signature updates. A scan is one connection: `zINSTREAM\0`, the
-//! content in chunks (`<u32 BE length><bytes>`), a zero-length chunk, then
-//! one NUL-terminated answer: `stream: OK`, `stream: <signature> FOUND`,
-//! or `<message> ERROR`. Content is read from core's stream chunk by chunk
-//! and written as it comes: never a whole file in memory.
+//! its own signature updates. A scan is one connection. A stored file over
+//! clamd's Unix socket is handed over by descriptor: `zFILDES\0`, one byte
+//! carrying the descriptor, and clamd reads the file where it lies. Any
+//! other content is streamed: `zINSTREAM\0`, the content in chunks
+//! (`<u32 BE length><bytes>`), a zero-length chunk. Then one NUL-terminated
+//! answer: `… OK`, `… <signature> FOUND`, or `<message> ERROR`. Never a
+//! whole file in memory.
 //!
-//! Depends on core and tokio only (no ClamAV client crate: the protocol is
-//! shorter than the code to wrap one). Only the internal node links it:
-//! the edge does not scan, and core must not see it (`.ci/run`).
+//! Depends on core, tokio and rustix's `sendmsg` (no ClamAV client crate:
+//! the protocol is shorter than the code to wrap one). Only the internal
+//! node links it: the edge does not scan, and core must not see it
+//! (`.ci/run`).
 //!
 //! Modules: [`address`] (where clamd listens, `unix:` or `tcp:`),
-//! `protocol` (INSTREAM framing and answers), this file (the port).
+//! `protocol` (INSTREAM framing and answers), `fildes` (descriptor
+//! passing), this file (the port).
 
 pub mod address;
+mod fildes;
 mod protocol;
 
 use std::time::Duration;
 
 use async_trait::async_trait;
 use passerelle_core::antivirus::{Antivirus, ScanError, Verdict};
-use passerelle_core::blob::ByteStream;
+use passerelle_core::blob::{ByteStream, Readable};
+use tokio_util::io::ReaderStream;
 
 pub use address::ClamdAddress;
 pub use protocol::Answer;
@@ -44,6 +50,10 @@ pub struct ClamdSettings {
     /// would otherwise answer `INSTREAM size limit exceeded` (mapped to
     /// the same error).
     pub max_stream_bytes: u64,
+    /// Hand clamd a stored file's descriptor (FILDES) when it listens on a
+    /// Unix socket, rather than streaming the file's bytes. Off only for a
+    /// clamd built without descriptor passing.
+    pub fd_passing: bool,
 }
 
 /// core's `Antivirus` over clamd. Cheap: one connection per scan (clamd's
@@ -67,8 +77,15 @@ impl ClamdAntivirus {
 #[async_trait]
 impl Antivirus for ClamdAntivirus {
     #[tracing::instrument(skip_all, fields(clamd = %self.settings.address))]
-    async fn scan(&self, content: ByteStream) -> Result<Verdict, ScanError> {
-        let answer = protocol::instream(&self.settings, content).await?;
+    async fn scan(&self, content: Readable) -> Result<Verdict, ScanError> {
+        let s = &self.settings;
+        let answer = match (content, &s.address) {
+            (Readable::File(file), ClamdAddress::Unix(socket)) if s.fd_passing => {
+                fildes::fildes(s, socket, file).await?
+            }
+            (Readable::File(file), _) => protocol::instream(s, streamed(file)).await?,
+            (Readable::Stream(content), _) => protocol::instream(s, content).await?,
+        };
         tracing::debug!(?answer, "clamd answered");
         match answer {
             Answer::Clean => Ok(Verdict::Clean),
@@ -79,6 +96,15 @@ impl Antivirus for ClamdAntivirus {
             Answer::Error(message) => Err(ScanError::Failed(message)),
         }
     }
+}
+
+/// A file's bytes as a stream, for clamd over TCP (no descriptor crosses
+/// hosts).
+fn streamed(file: std::fs::File) -> ByteStream {
+    Box::pin(ReaderStream::with_capacity(
+        tokio::fs::File::from_std(file),
+        64 * 1024,
+    ))
 }
 
 /// An I/O failure toward clamd, as core names it: no answer.

@@ -63,7 +63,7 @@ trait Conn: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Conn for T {}
 
 /// `what` within the settings' timeout, its I/O error named by `step`.
-async fn within<T>(
+pub(crate) async fn within<T>(
     s: &ClamdSettings,
     step: &'static str,
     what: impl Future<Output = std::io::Result<T>>,
@@ -75,6 +75,20 @@ async fn within<T>(
             step,
             secs: s.timeout.as_secs(),
         }),
+    }
+}
+
+/// `connecting` within the timeout, its failure named as a connection's.
+pub(crate) async fn connecting<T>(
+    s: &ClamdSettings,
+    connecting: impl Future<Output = std::io::Result<T>>,
+) -> Result<T, ClamdError> {
+    match within(s, "connecting", connecting).await {
+        Err(ClamdError::Io { source, .. }) => Err(ClamdError::Connect {
+            address: s.address.clone(),
+            source,
+        }),
+        other => other,
     }
 }
 
@@ -92,17 +106,14 @@ async fn connect(s: &ClamdSettings) -> Result<Box<dyn Conn>, ClamdError> {
         };
         Ok(conn)
     };
-    match within(s, "connecting", connecting).await {
-        Err(ClamdError::Io { source, .. }) => Err(ClamdError::Connect {
-            address: s.address.clone(),
-            source,
-        }),
-        other => other,
-    }
+    self::connecting(s, connecting).await
 }
 
 /// Reads one answer, up to its NUL (or the end of the connection).
-async fn answer(s: &ClamdSettings, conn: &mut Box<dyn Conn>) -> Result<String, ClamdError> {
+pub(crate) async fn answer(
+    s: &ClamdSettings,
+    conn: &mut (impl AsyncRead + Unpin),
+) -> Result<String, ClamdError> {
     let reading = async {
         let mut buf = Vec::with_capacity(64);
         let mut byte = [0u8; 256];
@@ -188,20 +199,32 @@ pub(crate) async fn instream(
     Ok(parse(&text))
 }
 
-/// clamd's answer to INSTREAM, without its NUL.
+/// clamd's answer to INSTREAM (`stream: …`) or FILDES (`fd[9]: …`),
+/// without its NUL.
 pub(crate) fn parse(text: &str) -> Answer {
-    if text == "stream: OK" {
+    let verdict = subject_stripped(text);
+    if verdict == "OK" {
         return Answer::Clean;
     }
-    if let Some(found) = text.strip_suffix(" FOUND") {
-        let name = found.strip_prefix("stream: ").unwrap_or(found).trim();
-        return Answer::Found(name.to_owned());
+    if let Some(found) = verdict.strip_suffix(" FOUND") {
+        return Answer::Found(found.trim().to_owned());
     }
     if text.contains("size limit exceeded") {
         return Answer::SizeLimit;
     }
     let message = text.strip_suffix(" ERROR").unwrap_or(text);
     Answer::Error(message.trim().to_owned())
+}
+
+/// An answer without what it is about: `stream: ` or `fd[<n>]: `.
+fn subject_stripped(text: &str) -> &str {
+    if let Some(rest) = text.strip_prefix("stream: ") {
+        return rest;
+    }
+    text.strip_prefix("fd[")
+        .and_then(|rest| rest.split_once("]: "))
+        .filter(|(n, _)| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        .map_or(text, |(_, rest)| rest)
 }
 
 #[cfg(test)]
@@ -226,6 +249,16 @@ mod tests {
         assert_eq!(
             parse("Can't allocate memory ERROR"),
             Answer::Error("Can't allocate memory".into())
+        );
+        assert_eq!(parse("fd[9]: OK"), Answer::Clean);
+        assert_eq!(
+            parse("fd[12]: sample.bin.UNOFFICIAL FOUND"),
+            Answer::Found("sample.bin.UNOFFICIAL".into())
+        );
+        assert_eq!(
+            parse("fd[x]: OK"),
+            Answer::Error("fd[x]: OK".into()),
+            "only a descriptor's number is stripped"
         );
         assert_eq!(
             parse("UNKNOWN COMMAND"),

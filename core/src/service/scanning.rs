@@ -133,9 +133,7 @@ impl Passerelle {
         else {
             return Ok(blob);
         };
-        let verdict = antivirus
-            .scan(self.blobs.get(&blob.hash, None).await?)
-            .await;
+        let verdict = antivirus.scan(self.blobs.open(&blob.hash).await?).await;
         match verdict {
             Ok(Verdict::Clean) => {
                 self.scanning.judged(false);

@@ -4,7 +4,10 @@
 //! first internal listing that holds all of them; without `[antivirus]`,
 //! then with a real clamd (`passerelle_testing::clamd`, Unix socket),
 //! rounds in the order off, on, on, off so that a drift of the machine
-//! weighs on both alike; the faster round of each is kept.
+//! weighs on both alike; the faster round of each is kept. clamd is handed
+//! each stored file by descriptor, as the node does by default;
+//! `PASSERELLE_BENCH_SCAN_STREAM=1` streams the bytes instead (INSTREAM,
+//! `fd_passing = false`), to compare the two.
 
 use std::time::{Duration, Instant};
 
@@ -58,9 +61,10 @@ async fn round(scanning: bool) -> anyhow::Result<Duration> {
     };
     let toml = av.as_ref().map_or(String::new(), |av| {
         format!(
-            "[antivirus]\nclamd = \"unix:{}\"\nmax_stream_bytes = {}\n",
+            "[antivirus]\nclamd = \"unix:{}\"\nmax_stream_bytes = {}\nfd_passing = {}\n",
             av.unix.display(),
-            av.max_stream_bytes
+            av.max_stream_bytes,
+            std::env::var_os("PASSERELLE_BENCH_SCAN_STREAM").is_none()
         )
     });
     let mut c = Cluster::start_internal_with(&toml).await?;

@@ -228,11 +228,12 @@ impl InternalApp {
         Ok(wanted)
     }
 
-    /// One content streamed from the blob store to the antivirus.
+    /// One content handed from the blob store to the antivirus (its file
+    /// where the store has one).
     async fn scan_one(&self, antivirus: &dyn Antivirus, blob: &BlobInfo) -> Result<Verdict, Scan> {
         let content = self
             .blobs
-            .get(&blob.hash, None)
+            .open(&blob.hash)
             .await
             .map_err(|e| Scan::Local(e.into()))?;
         antivirus.scan(content).await.map_err(Scan::Refused)
