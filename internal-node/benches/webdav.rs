@@ -15,6 +15,10 @@
 //! Debian default hash); Passerelle keeps every version and the audit
 //! trail, and authenticates each request with an app password. Needs
 //! `apache2` and `rclone` from Debian (installed if missing).
+//!
+//! The listing is also asked with curl (rclone's own PROPFIND body, best
+//! of 5): the server's time and the answer's size, without rclone's
+//! parsing. `PASSERELLE_BENCH_LIST_ONLY=1` runs the listing rows only.
 
 #[path = "support/node.rs"]
 mod support;
@@ -34,6 +38,12 @@ const SMALL_COUNT: usize = 1000;
 const MANY: usize = 5000;
 const LISTINGS: u32 = 5;
 const USER: &str = "bench";
+/// What rclone 1.60's WebDAV backend asks of a listing (`listPropfind`).
+const RCLONE_PROPFIND: &str = "<?xml version=\"1.0\"?>\n\
+<d:propfind xmlns:d=\"DAV:\" xmlns:oc=\"http://owncloud.org/ns\" xmlns:nc=\"http://nextcloud.org/ns\">\n\
+ <d:prop>\n  <d:displayname />\n  <d:getlastmodified />\n  <d:getcontentlength />\n\
+  <d:resourcetype />\n  <d:getcontenttype />\n  <oc:checksums />\n  <oc:permissions />\n\
+ </d:prop>\n</d:propfind>\n";
 const PASSWORD: &str = "bench password 2026!";
 
 fn install_missing() -> anyhow::Result<()> {
@@ -253,6 +263,26 @@ impl Curl {
         }
     }
 
+    /// The fastest of a few PROPFINDs (Depth 1) of `remote` with rclone's
+    /// body, and the answer's size in bytes.
+    fn list(&self, remote: &str, work: &Path) -> anyhow::Result<(Duration, u64)> {
+        let body = work.join("propfind.xml");
+        std::fs::write(&body, RCLONE_PROPFIND)?;
+        let answer = work.join("propfind-answer.xml");
+        let lines = format!(
+            "request = \"PROPFIND\"\nheader = \"Depth: 1\"\nheader = \"Content-Type: application/xml\"\n\
+             data-binary = \"@{}\"\nurl = \"{}/{remote}/\"\noutput = \"{}\"\n",
+            body.display(),
+            self.url,
+            answer.display()
+        );
+        let mut best = Duration::MAX;
+        for _ in 0..LISTINGS {
+            best = best.min(self.run(&work.join("curl-list.conf"), &lines)?);
+        }
+        Ok((best, std::fs::metadata(&answer)?.len()))
+    }
+
     fn run(&self, config: &Path, lines: &str) -> anyhow::Result<Duration> {
         let head = format!(
             "user = \"{}\"\nfail\nsilent\nshow-error\nparallel\nparallel-max = 4\n",
@@ -300,6 +330,7 @@ impl Curl {
 }
 
 /// Times of one server, in the rows' order.
+#[derive(Default)]
 struct Times {
     up_small: Duration,
     down_small: Duration,
@@ -308,10 +339,25 @@ struct Times {
     up_big: Duration,
     down_big: Duration,
     list: Duration,
+    curl_list: Duration,
+    /// The size of the listing's answer.
+    list_bytes: u64,
     peak_rss_kib: u64,
 }
 
 fn drive(remote: &Remote, curl: &Curl, src: &Path, work: &Path, pid: u32) -> anyhow::Result<Times> {
+    if std::env::var_os("PASSERELLE_BENCH_LIST_ONLY").is_some() {
+        remote.up(&src.join("many"), "many")?;
+        let list = remote.list("many", MANY)?;
+        let (curl_list, list_bytes) = curl.list("many", work)?;
+        return Ok(Times {
+            list,
+            curl_list,
+            list_bytes,
+            peak_rss_kib: peak_rss_kib(pid).unwrap_or(0),
+            ..Times::default()
+        });
+    }
     let up_small = remote.up(&src.join("small"), "small")?;
     let down_small = remote.down("small", &work.join("small"))?;
     let curl_up = curl.up(&src.join("small"), "curl", work)?;
@@ -320,6 +366,7 @@ fn drive(remote: &Remote, curl: &Curl, src: &Path, work: &Path, pid: u32) -> any
     let down_big = remote.down("big", &work.join("big"))?;
     remote.up(&src.join("many"), "many")?;
     let list = remote.list("many", MANY)?;
+    let (curl_list, list_bytes) = curl.list("many", work)?;
     // Same bytes back (rclone checks sizes; this checks content).
     for (sent, back) in [
         ("small/f0000.bin", "small/f0000.bin"),
@@ -339,6 +386,8 @@ fn drive(remote: &Remote, curl: &Curl, src: &Path, work: &Path, pid: u32) -> any
         up_big,
         down_big,
         list,
+        curl_list,
+        list_bytes,
         peak_rss_kib: peak_rss_kib(pid).unwrap_or(0),
     })
 }
@@ -422,6 +471,15 @@ async fn main() -> anyhow::Result<()> {
         &format!("PROPFIND of {MANY} entries (best of {LISTINGS})"),
         a.list,
         p.list,
+    );
+    row(
+        &format!("PROPFIND of {MANY} entries, curl (best of {LISTINGS})"),
+        a.curl_list,
+        p.curl_list,
+    );
+    println!(
+        "listing's answer: Apache {} bytes, Passerelle {} bytes",
+        a.list_bytes, p.list_bytes
     );
     println!(
         "speed > 1×: Passerelle faster. Peak RSS: Apache's parent {:.1} MiB (its workers are other processes), Passerelle {:.1} MiB",
