@@ -18,7 +18,8 @@
 //!
 //! The listing is also asked with curl (rclone's own PROPFIND body, best
 //! of 5): the server's time and the answer's size, without rclone's
-//! parsing. `PASSERELLE_BENCH_LIST_ONLY=1` runs the listing rows only.
+//! parsing. `PASSERELLE_BENCH_LIST_ONLY=1` runs the listing rows only;
+//! `PASSERELLE_BENCH_KEEP=1` keeps `target/bench-webdav` (the answers).
 
 #[path = "support/node.rs"]
 mod support;
@@ -266,6 +267,7 @@ impl Curl {
     /// The fastest of a few PROPFINDs (Depth 1) of `remote` with rclone's
     /// body, and the answer's size in bytes.
     fn list(&self, remote: &str, work: &Path) -> anyhow::Result<(Duration, u64)> {
+        std::fs::create_dir_all(work)?;
         let body = work.join("propfind.xml");
         std::fs::write(&body, RCLONE_PROPFIND)?;
         let answer = work.join("propfind-answer.xml");
@@ -486,6 +488,8 @@ async fn main() -> anyhow::Result<()> {
         a.peak_rss_kib as f64 / 1024.0,
         p.peak_rss_kib as f64 / 1024.0
     );
-    let _ = std::fs::remove_dir_all(&root);
+    if std::env::var_os("PASSERELLE_BENCH_KEEP").is_none() {
+        let _ = std::fs::remove_dir_all(&root);
+    }
     Ok(())
 }
