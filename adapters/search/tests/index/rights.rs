@@ -60,20 +60,17 @@ async fn an_empty_scope_finds_nothing() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A small deterministic generator (xorshift), so that a failing tree can
-/// be replayed from its seed.
-struct Rng(u64);
+/// A seeded generator (rand's `StdRng`, as the corpus uses), so that a
+/// failing tree can be replayed from its seed.
+struct Rng(rand::rngs::StdRng);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
+    fn seeded(seed: u64) -> Self {
+        Self(rand::SeedableRng::seed_from_u64(seed))
     }
 
     fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
+        rand::Rng::random_range(&mut self.0, 0..n)
     }
 
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
@@ -207,7 +204,7 @@ fn random_doc(rng: &mut Rng, space: SpaceId) -> IndexedDocument {
 /// part of tantivy this adapter found fragile, see `guard.rs`).
 #[tokio::test]
 async fn no_random_query_escapes_its_scope() -> anyhow::Result<()> {
-    let mut rng = Rng(0x5eed_cafe_f00d_1234);
+    let mut rng = Rng::seeded(0x5eed_cafe_f00d_1234);
     let spaces = [SpaceId::new(), SpaceId::new(), SpaceId::new()];
     let docs: Vec<_> = (0..150)
         .map(|i| random_doc(&mut rng, spaces[i % 3]))
