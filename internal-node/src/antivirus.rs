@@ -113,6 +113,10 @@ mod tests {
         assert_eq!(c.max_stream_bytes, 25 * 1024 * 1024);
         assert!(!c.scan_agent_uploads);
         assert!(c.fd_passing);
+        let streamed: AntivirusConfig =
+            toml::from_str("clamd = \"unix:/run/clamav/clamd.ctl\"\nfd_passing = false")
+                .expect("toml");
+        assert!(!streamed.fd_passing);
         assert!(toml::from_str::<AntivirusConfig>("clamd = \"x\"\nscan = true").is_err());
     }
 }
